@@ -1,0 +1,491 @@
+//! Driver processes and browser sessions: the one place that speaks WebDriver
+//! (thirtyfour). It knows nothing of scenarios; it offers page operations and
+//! one-round-trip inspections that the runner turns into steps and waits.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::json;
+use thirtyfour::error::{WebDriverError, WebDriverErrorInner};
+use thirtyfour::{By, Capabilities, Key as WdKey, WebDriver};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::task::JoinHandle;
+
+use crate::spec::Key;
+
+/// How to get a browser.
+#[derive(Clone, Debug)]
+pub struct BrowserConfig {
+    /// chromedriver to start; default: `chromedriver` on PATH, then /usr/bin/chromedriver.
+    pub driver: Option<PathBuf>,
+    /// The browser binary; default: `chromium` (Debian) or `google-chrome` on PATH.
+    pub binary: Option<PathBuf>,
+    /// Show a window instead of running headless.
+    pub headed: bool,
+    /// An already-running W3C remote end (chromedriver, Selenium Grid); no driver is started.
+    pub webdriver: Option<String>,
+    /// The window size every scenario starts with.
+    pub window: (u32, u32),
+    /// Upper bound for any single WebDriver command (a wedged browser must not hang ft).
+    pub command_timeout: Duration,
+}
+
+impl Default for BrowserConfig {
+    fn default() -> Self {
+        BrowserConfig {
+            driver: None,
+            binary: None,
+            headed: false,
+            webdriver: None,
+            window: (1280, 800),
+            command_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+pub const INSTALL_HINT: &str = "install them with: sudo apt-get install -y chromium chromium-driver \
+(or run ./setup.sh), or point --driver / --browser-binary at them";
+
+#[derive(Debug, thiserror::Error)]
+pub enum BrowserError {
+    #[error("failed to find chromedriver (looked for {looked})\n  hint: {INSTALL_HINT}")]
+    DriverMissing { looked: String },
+    #[error("failed to find a Chromium browser (looked for {looked})\n  hint: {INSTALL_HINT}")]
+    BrowserMissing { looked: String },
+    #[error("failed to start chromedriver {}", path.display())]
+    DriverSpawn { path: PathBuf, source: std::io::Error },
+    #[error("chromedriver {} did not report a port within {timeout:?}; it printed: {output}", path.display())]
+    DriverNoPort { path: PathBuf, timeout: Duration, output: String },
+    #[error("failed to start a browser session at {url}: {message}")]
+    SessionStart { url: String, message: String },
+    #[error("the browser did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("{0}")]
+    WebDriver(String),
+    /// The session or driver is gone; nothing more can be done with this session.
+    #[error("the browser session was lost: {0}")]
+    SessionLost(String),
+}
+
+impl BrowserError {
+    fn from_wd(err: WebDriverError) -> BrowserError {
+        let message = short_message(&err);
+        match &*err {
+            WebDriverErrorInner::InvalidSessionId(_)
+            | WebDriverErrorInner::NoSuchWindow(_)
+            | WebDriverErrorInner::RequestFailed(_)
+            | WebDriverErrorInner::SessionNotCreated(_) => BrowserError::SessionLost(message),
+            _ => BrowserError::WebDriver(message),
+        }
+    }
+
+    /// True when the session cannot be used any more.
+    pub fn is_session_lost(&self) -> bool {
+        matches!(self, BrowserError::SessionLost(_) | BrowserError::Timeout(_))
+    }
+}
+
+/// The first line of what the remote end said, without thirtyfour's stack traces.
+fn short_message(err: &WebDriverError) -> String {
+    let info = match &**err {
+        WebDriverErrorInner::NoSuchElement(i)
+        | WebDriverErrorInner::StaleElementReference(i)
+        | WebDriverErrorInner::ElementNotInteractable(i)
+        | WebDriverErrorInner::ElementClickIntercepted(i)
+        | WebDriverErrorInner::InvalidSelector(i)
+        | WebDriverErrorInner::JavascriptError(i)
+        | WebDriverErrorInner::InvalidSessionId(i)
+        | WebDriverErrorInner::NoSuchWindow(i)
+        | WebDriverErrorInner::SessionNotCreated(i)
+        | WebDriverErrorInner::InvalidElementState(i)
+        | WebDriverErrorInner::InvalidArgument(i)
+        | WebDriverErrorInner::ScriptTimeout(i)
+        | WebDriverErrorInner::WebDriverTimeout(i)
+        | WebDriverErrorInner::UnknownError(i) => Some(i),
+        _ => None,
+    };
+    let text = match info {
+        Some(i) => format!("{}: {}", i.error, i.value.message),
+        None => err.to_string(),
+    };
+    text.lines().next().unwrap_or("").trim().to_string()
+}
+
+/// A running chromedriver (or a remote end we only connect to).
+pub struct Driver {
+    url: String,
+    config: BrowserConfig,
+    binary: Option<PathBuf>,
+    process: Option<DriverProcess>,
+}
+
+struct DriverProcess {
+    child: tokio::process::Child,
+    pid: i32,
+    /// Keeps reading the driver's output so a full pipe never blocks it.
+    drain: JoinHandle<()>,
+}
+
+impl Driver {
+    /// Start chromedriver on a free loopback port, or use `config.webdriver`.
+    pub async fn start(config: &BrowserConfig) -> Result<Driver, BrowserError> {
+        if let Some(url) = &config.webdriver {
+            return Ok(Driver { url: url.trim_end_matches('/').to_string(), config: config.clone(), binary: config.binary.clone(), process: None });
+        }
+        let binary = find_browser(config.binary.as_deref())?;
+        let path = find_driver(config.driver.as_deref())?;
+        let mut cmd = tokio::process::Command::new(&path);
+        cmd.arg("--port=0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            // Its own process group, so the browsers it starts can be killed with it.
+            .process_group(0);
+        // SAFETY: prctl is async-signal-safe; it only asks the kernel to kill the driver
+        // if ft dies without cleaning up (e.g. SIGKILL), so no driver outlives ft.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().map_err(|source| BrowserError::DriverSpawn { path: path.clone(), source })?;
+        let pid = child.id().map_or(0, |p| p as i32);
+        let stdout = child.stdout.take().ok_or_else(|| BrowserError::DriverNoPort { path: path.clone(), timeout: Duration::ZERO, output: "no stdout".into() })?;
+        let mut lines = BufReader::new(stdout).lines();
+        let timeout = Duration::from_secs(20);
+        let mut seen = String::new();
+        let port = tokio::time::timeout(timeout, async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                seen.push_str(&line);
+                seen.push('\n');
+                if let Some(rest) = line.split("on port ").nth(1) {
+                    if let Ok(port) = rest.trim_end_matches('.').trim().parse::<u16>() {
+                        if line.contains("successfully") {
+                            return Some(port);
+                        }
+                    }
+                }
+            }
+            None
+        })
+        .await;
+        let port = match port {
+            Ok(Some(port)) => port,
+            _ => {
+                kill_group(pid);
+                let _ = child.kill().await;
+                return Err(BrowserError::DriverNoPort { path, timeout, output: seen.trim().to_string() });
+            }
+        };
+        let drain = tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Driver {
+            url: format!("http://127.0.0.1:{port}"),
+            config: config.clone(),
+            binary: Some(binary),
+            process: Some(DriverProcess { child, pid, drain }),
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The driver's process id, when ft started it.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().map(|p| p.pid as u32)
+    }
+
+    /// A new browser with a fresh profile.
+    pub async fn session(&self) -> Result<Session, BrowserError> {
+        let caps = chrome_capabilities(&self.config, self.binary.as_deref());
+        let builder = WebDriver::builder(self.url.clone(), caps).request_timeout(self.config.command_timeout);
+        let wd = tokio::time::timeout(self.config.command_timeout, builder)
+            .await
+            .map_err(|_| BrowserError::Timeout(self.config.command_timeout))?
+            .map_err(|e| BrowserError::SessionStart { url: self.url.clone(), message: short_message(&e) })?;
+        let caps = wd.capabilities();
+        let name = caps.get("browserName").and_then(|v| v.as_str()).unwrap_or("browser").to_string();
+        let version = caps.get("browserVersion").and_then(|v| v.as_str()).unwrap_or("").to_string();
+        Ok(Session { wd: Some(wd), browser: BrowserInfo { name, version }, timeout: self.config.command_timeout, window: self.config.window })
+    }
+
+    /// Stop the driver and every browser it started.
+    pub async fn stop(mut self) {
+        if let Some(mut p) = self.process.take() {
+            p.drain.abort();
+            kill_group(p.pid);
+            let _ = p.child.kill().await;
+        }
+    }
+}
+
+impl Drop for Driver {
+    /// Backstop only: `stop` is the normal way out.
+    fn drop(&mut self) {
+        if let Some(p) = self.process.take() {
+            p.drain.abort();
+            kill_group(p.pid);
+        }
+    }
+}
+
+/// SIGKILL a whole process group (the driver and the browsers it started).
+fn kill_group(pgid: i32) {
+    if pgid > 0 {
+        // SAFETY: plain syscall; a stale pgid only yields ESRCH.
+        unsafe {
+            libc::killpg(pgid, libc::SIGKILL);
+        }
+    }
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+fn find_driver(given: Option<&Path>) -> Result<PathBuf, BrowserError> {
+    if let Some(p) = given {
+        return if is_executable(p) { Ok(p.to_path_buf()) } else { Err(BrowserError::DriverMissing { looked: format!("--driver {}", p.display()) }) };
+    }
+    on_path("chromedriver")
+        .or_else(|| Some(PathBuf::from("/usr/bin/chromedriver")).filter(|p| is_executable(p)))
+        .ok_or_else(|| BrowserError::DriverMissing { looked: "chromedriver on PATH and /usr/bin/chromedriver".into() })
+}
+
+fn find_browser(given: Option<&Path>) -> Result<PathBuf, BrowserError> {
+    if let Some(p) = given {
+        return if is_executable(p) { Ok(p.to_path_buf()) } else { Err(BrowserError::BrowserMissing { looked: format!("--browser-binary {}", p.display()) }) };
+    }
+    const NAMES: [&str; 4] = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
+    NAMES
+        .iter()
+        .find_map(|n| on_path(n))
+        .ok_or_else(|| BrowserError::BrowserMissing { looked: format!("{} on PATH", NAMES.join(", ")) })
+}
+
+fn chrome_capabilities(config: &BrowserConfig, binary: Option<&Path>) -> Capabilities {
+    let mut args = vec![
+        "--no-first-run".to_string(),
+        "--no-default-browser-check".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        // This machine's network is closed: background fetches only cost time.
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--disable-quic".into(),
+        "--disable-extensions".into(),
+        "--disable-features=Translate,MediaRouter,OptimizationHints,PasswordLeakDetection".into(),
+        "--password-store=basic".into(),
+        format!("--window-size={},{}", config.window.0, config.window.1),
+    ];
+    if !config.headed {
+        args.push("--headless=new".into());
+    }
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        // Chromium refuses to run as root with its sandbox on.
+        args.push("--no-sandbox".into());
+    }
+    let mut options = json!({ "args": args });
+    if let Some(b) = binary {
+        options["binary"] = json!(b.display().to_string());
+    }
+    let mut caps = Capabilities::new();
+    // Setting plain JSON values cannot fail; ignore the Result rather than unwrap.
+    let _ = caps.set("browserName", "chrome");
+    let _ = caps.set("pageLoadStrategy", "normal");
+    let _ = caps.set("goog:chromeOptions", options);
+    caps
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BrowserInfo {
+    pub name: String,
+    pub version: String,
+}
+
+impl std::fmt::Display for BrowserInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.name, self.version)
+    }
+}
+
+/// What one inspection of the page saw for a selector (one WebDriver round trip).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Inspection {
+    pub url: String,
+    pub title: String,
+    /// A syntax error in the selector, as the browser reported it.
+    pub error: Option<String>,
+    pub count: usize,
+    /// The first match's rendered text, visibility, attribute and horizontal centre.
+    pub text: Option<String>,
+    pub visible: Option<bool>,
+    pub attr: Option<String>,
+    pub centre_x: Option<f64>,
+    /// Texts of all matches (with `all`), or of the page body (with no selector).
+    #[serde(default)]
+    pub texts: Vec<String>,
+}
+
+const INSPECT_JS: &str = r#"
+const [css, attr, all] = arguments;
+const out = { url: location.href, title: document.title, count: 0, texts: [] };
+if (css === null) {
+  out.texts = [document.body ? document.body.innerText : ""];
+  return out;
+}
+let list;
+try { list = document.querySelectorAll(css); } catch (e) { out.error = String(e.message || e); return out; }
+out.count = list.length;
+const el = list[0];
+if (el) {
+  const r = el.getBoundingClientRect();
+  const cs = getComputedStyle(el);
+  const shown = el.checkVisibility ? el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true }) : true;
+  out.visible = shown && cs.visibility !== "hidden" && cs.display !== "none" && r.width > 0 && r.height > 0;
+  out.text = (el.innerText || "").trim();
+  out.attr = attr === null ? null : el.getAttribute(attr);
+  out.centre_x = r.left + r.width / 2;
+}
+if (all) {
+  out.texts = Array.from(list).slice(0, 200).map(e => (e.innerText || "").trim());
+}
+return out;
+"#;
+
+/// Evidence of a page's state at a failure.
+#[derive(Clone, Debug, Default)]
+pub struct Evidence {
+    pub screenshot: Option<Vec<u8>>,
+    pub html: Option<String>,
+    pub url: Option<String>,
+}
+
+/// One browser. Never shared between workers.
+pub struct Session {
+    wd: Option<WebDriver>,
+    pub browser: BrowserInfo,
+    timeout: Duration,
+    window: (u32, u32),
+}
+
+impl Session {
+    fn wd(&self) -> Result<&WebDriver, BrowserError> {
+        self.wd.as_ref().ok_or_else(|| BrowserError::SessionLost("the session was already closed".into()))
+    }
+
+    /// Every command is bounded: a wedged browser becomes an error, not a hang.
+    async fn bounded<T>(&self, fut: impl std::future::Future<Output = Result<T, WebDriverError>>) -> Result<T, BrowserError> {
+        match tokio::time::timeout(self.timeout, fut).await {
+            Ok(r) => r.map_err(BrowserError::from_wd),
+            Err(_) => Err(BrowserError::Timeout(self.timeout)),
+        }
+    }
+
+    pub async fn goto(&self, url: &str) -> Result<(), BrowserError> {
+        let wd = self.wd()?;
+        self.bounded(wd.goto(url)).await
+    }
+
+    /// Inspect the elements matching `css` (or, with `None`, the page's text).
+    pub async fn inspect(&self, css: Option<&str>, attr: Option<&str>, all: bool) -> Result<Inspection, BrowserError> {
+        let wd = self.wd()?;
+        let ret = self.bounded(wd.execute(INSPECT_JS, vec![json!(css), json!(attr), json!(all)])).await?;
+        serde_json::from_value(ret.json().clone()).map_err(|e| BrowserError::WebDriver(format!("unexpected inspection result: {e}")))
+    }
+
+    pub async fn current_url(&self) -> Result<String, BrowserError> {
+        let wd = self.wd()?;
+        Ok(self.bounded(wd.current_url()).await?.to_string())
+    }
+
+    /// Type into the first element matching `css`.
+    pub async fn type_text(&self, css: &str, text: &str) -> Result<(), BrowserError> {
+        let wd = self.wd()?;
+        let el = self.bounded(wd.find(By::Css(css))).await?;
+        self.bounded(el.send_keys(text)).await
+    }
+
+    pub async fn press(&self, css: &str, key: Key) -> Result<(), BrowserError> {
+        let wd = self.wd()?;
+        let el = self.bounded(wd.find(By::Css(css))).await?;
+        let wd_key = match key {
+            Key::Enter => WdKey::Enter,
+            Key::Tab => WdKey::Tab,
+            Key::Escape => WdKey::Escape,
+            Key::Backspace => WdKey::Backspace,
+            Key::Delete => WdKey::Delete,
+            Key::Space => WdKey::Space,
+            Key::ArrowUp => WdKey::Up,
+            Key::ArrowDown => WdKey::Down,
+            Key::ArrowLeft => WdKey::Left,
+            Key::ArrowRight => WdKey::Right,
+        };
+        self.bounded(el.send_keys(wd_key)).await
+    }
+
+    pub async fn click(&self, css: &str) -> Result<(), BrowserError> {
+        let wd = self.wd()?;
+        let el = self.bounded(wd.find(By::Css(css))).await?;
+        self.bounded(el.click()).await
+    }
+
+    pub async fn clear(&self, css: &str) -> Result<(), BrowserError> {
+        let wd = self.wd()?;
+        let el = self.bounded(wd.find(By::Css(css))).await?;
+        self.bounded(el.clear()).await
+    }
+
+    pub async fn set_window_size(&self, width: u32, height: u32) -> Result<(), BrowserError> {
+        let wd = self.wd()?;
+        self.bounded(wd.set_window_rect(0, 0, width, height)).await
+    }
+
+    /// Become a new visitor: no cookies or storage of the last one, a blank page and
+    /// the default window size. Cookies are per site in WebDriver, so this clears the
+    /// current site's, which is the target's after any scenario step.
+    pub async fn reset(&self) -> Result<(), BrowserError> {
+        let wd = self.wd()?;
+        let url = self.current_url().await?;
+        if url.starts_with("http") {
+            self.bounded(wd.delete_all_cookies()).await?;
+            self.bounded(wd.execute("try { localStorage.clear(); sessionStorage.clear(); } catch (e) {}", Vec::new())).await?;
+        }
+        self.bounded(wd.goto("about:blank")).await?;
+        let (w, h) = self.window;
+        self.set_window_size(w, h).await
+    }
+
+    /// A screenshot and the page HTML, as far as the browser can still give them.
+    pub async fn evidence(&self) -> Evidence {
+        let Ok(wd) = self.wd() else { return Evidence::default() };
+        Evidence {
+            screenshot: self.bounded(wd.screenshot_as_png()).await.ok(),
+            html: self.bounded(wd.source()).await.ok(),
+            url: self.current_url().await.ok(),
+        }
+    }
+
+    /// End the session and close the browser.
+    pub async fn quit(mut self) {
+        if let Some(wd) = self.wd.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), wd.quit()).await;
+        }
+    }
+}
+
+/// Shared handle so a runner can hand sessions to workers.
+pub type SharedDriver = Arc<Driver>;

@@ -1,0 +1,13 @@
+//! ft: a functional-test runner that decides whether a web release may go live.
+//!
+//! The module map (arrows point down only) is in the README's "Contributing" section.
+
+pub mod cli;
+pub mod job;
+pub mod report;
+pub mod runner;
+pub mod browser;
+pub mod spec;
+pub mod target;
+pub mod wait;
+pub mod superlists;

@@ -1,0 +1,143 @@
+//! The console: a header, a line per scenario as it finishes, then a summary.
+//! Plain text without a TTY; colour only on a terminal and never with NO_COLOR.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{ReportPaths, RunInfo};
+use crate::runner::{Failure, Outcome, RunEvent, RunSummary};
+use crate::spec::Scenario;
+
+pub struct Console {
+    out: Box<dyn Write + Send>,
+    color: bool,
+    shown_browser: bool,
+}
+
+impl Console {
+    pub fn new(out: Box<dyn Write + Send>, color: bool) -> Console {
+        Console { out, color, shown_browser: false }
+    }
+
+    /// Standard output, coloured when it is a terminal and NO_COLOR is unset.
+    pub fn stdout() -> Console {
+        use std::io::IsTerminal;
+        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Console::new(Box::new(std::io::stdout()), color)
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    // Console output is best effort: a closed stdout must not stop a run.
+    fn line(&mut self, text: &str) {
+        let _ = writeln!(self.out, "{text}");
+        let _ = self.out.flush();
+    }
+
+    pub fn warn(&mut self, text: &str) {
+        let w = self.paint("33", "warning:");
+        self.line(&format!("{w} {text}"));
+    }
+
+    pub fn header(&mut self, info: &RunInfo, count: usize) {
+        let stage = info.stage.as_ref().map(|s| format!("[{s}] ")).unwrap_or_default();
+        self.line(&format!(
+            "{stage}ft {}: {count} scenario{} from {} against {}",
+            env!("CARGO_PKG_VERSION"),
+            if count == 1 { "" } else { "s" },
+            info.specs,
+            info.target
+        ));
+        self.line(&format!(
+            "  {} worker{}, {} sessions, max wait {:?}, poll {:?}",
+            info.workers,
+            if info.workers == 1 { "" } else { "s" },
+            if info.fresh_session { "fresh" } else { "reused" },
+            info.patience.max_wait,
+            info.patience.poll
+        ));
+    }
+
+    pub fn event(&mut self, event: &RunEvent, scenarios: &[Scenario], artifacts: &HashMap<usize, Vec<PathBuf>>) {
+        match event {
+            RunEvent::SessionStarted { browser, took, .. } if !self.shown_browser => {
+                self.shown_browser = true;
+                self.line(&format!("  browser: {browser} (session started in {})", secs(*took)));
+            }
+            RunEvent::ScenarioFinished(result) => {
+                let Some(scenario) = scenarios.get(result.index) else { return };
+                let (code, label) = match &result.outcome {
+                    Outcome::Passed => ("32", "PASS"),
+                    Outcome::Failed(_) => ("31;1", "FAIL"),
+                    Outcome::Error(_) => ("35;1", "ERROR"),
+                    Outcome::NotRun(_) => ("33", "NOT RUN"),
+                };
+                let label = self.paint(code, &format!("{label:>7}"));
+                self.line(&format!("{label} [{:>7}] {}", secs(result.duration), scenario.name));
+                match &result.outcome {
+                    Outcome::Failed(f) | Outcome::Error(f) => {
+                        for l in failure_lines(scenario, f, artifacts.get(&result.index)) {
+                            self.line(&format!("          {l}"));
+                        }
+                    }
+                    Outcome::NotRun(why) => self.line(&format!("          {why}")),
+                    Outcome::Passed => {}
+                }
+            }
+            RunEvent::Interrupted { .. } => {
+                self.warn("interrupted: no new scenarios start; running ones may finish (interrupt again to stop now)")
+            }
+            _ => {}
+        }
+    }
+
+    pub fn summary(&mut self, summary: &RunSummary, paths: &ReportPaths) {
+        let count = |pred: fn(&Outcome) -> bool| summary.results.iter().filter(|r| pred(&r.outcome)).count();
+        let passed = count(|o| matches!(o, Outcome::Passed));
+        let failed = count(|o| matches!(o, Outcome::Failed(_)));
+        let errors = count(|o| matches!(o, Outcome::Error(_)));
+        let not_run = count(|o| matches!(o, Outcome::NotRun(_)));
+        let verdict = if failed + errors == 0 && not_run == 0 && passed > 0 {
+            self.paint("32;1", "OK")
+        } else {
+            self.paint("31;1", "NOT OK")
+        };
+        self.line(&format!(
+            "{verdict}: {} scenarios: {passed} passed, {failed} failed, {errors} errors, {not_run} not run in {}{}",
+            summary.results.len(),
+            secs(summary.wall),
+            if summary.interrupted { " (interrupted)" } else { "" }
+        ));
+        self.line(&format!("reports: {}, {}", paths.junit.display(), paths.record.display()));
+    }
+}
+
+/// The lines under a failed scenario: where, what was expected, what was seen, evidence.
+pub fn failure_lines(scenario: &Scenario, f: &Failure, files: Option<&Vec<PathBuf>>) -> Vec<String> {
+    let mut lines = Vec::new();
+    match &f.step {
+        Some((line, col, what)) => lines.push(format!("at {}:{line}:{col}: {what}", scenario.file)),
+        None => lines.push(format!("in {}", scenario.location())),
+    }
+    lines.push(f.message.clone());
+    if let Some(seen) = &f.last_seen {
+        lines.push(format!("last seen: {seen}"));
+    }
+    if let Some(files) = files {
+        let shown: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+        lines.push(format!("evidence: {}", shown.join(", ")));
+    }
+    lines
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2}s", d.as_secs_f64())
+}

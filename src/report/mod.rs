@@ -1,0 +1,139 @@
+//! Reporters: they consume the runner's events and write the console, the evidence
+//! files, JUnit XML and the run record. They never run anything.
+
+mod artifacts;
+mod console;
+mod junit;
+pub mod record;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+pub use console::Console;
+pub use junit::junit_report;
+
+use crate::runner::{RunEvent, RunSummary};
+use crate::spec::Scenario;
+use crate::wait::Patience;
+
+/// Facts about a run that every report shows.
+#[derive(Clone, Debug)]
+pub struct RunInfo {
+    /// The target as shown to people (credentials redacted).
+    pub target: String,
+    pub specs: String,
+    pub spec_digest: String,
+    pub workers: usize,
+    pub fresh_session: bool,
+    pub patience: Patience,
+    pub started_at: DateTime<Utc>,
+    /// HEAD when run inside a git work tree.
+    pub commit: Option<String>,
+    /// The pipeline stage (`staging`, `live`) when run by `ft deploy`.
+    pub stage: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("failed to write {}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("failed to render JUnit XML")]
+    Junit(#[source] quick_junit::SerializeError),
+}
+
+/// Where reports go.
+#[derive(Clone, Debug)]
+pub struct ReportPaths {
+    pub dir: PathBuf,
+    pub junit: PathBuf,
+    pub record: PathBuf,
+}
+
+impl ReportPaths {
+    pub fn artifacts(&self) -> PathBuf {
+        self.dir.join("artifacts")
+    }
+
+    /// Make sure every file can be written before any browser starts: an unwritable
+    /// folder is a usage problem found in milliseconds, not after the run.
+    pub fn check_writable(&self) -> Result<(), ReportError> {
+        for dir in [Some(self.dir.as_path()), self.junit.parent(), self.record.parent()].into_iter().flatten() {
+            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+            std::fs::create_dir_all(dir).map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })?;
+            let probe = dir.join(format!(".ft-write-check-{}", std::process::id()));
+            std::fs::write(&probe, b"").map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })?;
+            let _ = std::fs::remove_file(&probe);
+        }
+        Ok(())
+    }
+}
+
+/// Write `bytes` to `path` through a temporary file in the same folder and a rename,
+/// so a reader never sees a half-written file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let err = |source| ReportError::Write { path: path.to_path_buf(), source };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let mut tmp = tempfile::Builder::new().prefix(".ft-tmp-").tempfile_in(dir).map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// All reporters of one run, fed event by event.
+pub struct Reports {
+    pub paths: ReportPaths,
+    pub console: Console,
+    info: RunInfo,
+    /// Evidence files written for each scenario index.
+    artifacts: HashMap<usize, Vec<PathBuf>>,
+    scenarios: Vec<Scenario>,
+}
+
+impl Reports {
+    pub fn new(paths: ReportPaths, console: Console, info: RunInfo, scenarios: Vec<Scenario>) -> Reports {
+        // Evidence from an earlier run must not pass for this run's.
+        let _ = std::fs::remove_dir_all(paths.artifacts());
+        Reports { paths, console, info, artifacts: HashMap::new(), scenarios }
+    }
+
+    pub fn start(&mut self) {
+        self.console.header(&self.info, self.scenarios.len());
+    }
+
+    pub fn event(&mut self, event: &RunEvent) {
+        if let RunEvent::ScenarioFinished(result) = event {
+            if let Some(scenario) = self.scenarios.get(result.index) {
+                let written = artifacts::write(&self.paths.artifacts(), scenario, result);
+                match written {
+                    Ok(files) if !files.is_empty() => {
+                        self.artifacts.insert(result.index, files);
+                    }
+                    Ok(_) => {}
+                    Err(err) => self.console.warn(&format!("{err}; the failure's evidence is incomplete")),
+                }
+            }
+        }
+        self.console.event(event, &self.scenarios, &self.artifacts);
+    }
+
+    /// Write JUnit and the run record, then print the summary.
+    pub fn finish(&mut self, summary: &RunSummary) -> Result<(), ReportError> {
+        let finished_at = Utc::now();
+        let report = junit_report(&self.info, &self.scenarios, summary, &self.artifacts);
+        let xml = report.to_string().map_err(ReportError::Junit)?;
+        write_atomic(&self.paths.junit, xml.as_bytes())?;
+        let rec = record::RunRecord::new(&self.info, &self.scenarios, summary, finished_at);
+        let json = serde_json::to_vec_pretty(&rec).unwrap_or_default();
+        write_atomic(&self.paths.record, &json)?;
+        self.console.summary(summary, &self.paths);
+        Ok(())
+    }
+}

@@ -1,0 +1,124 @@
+//! The run record (`run.json`): what ran, against what, from which commit and specs,
+//! and the result, shaped as an in-toto Statement with a test-result predicate so
+//! attestation tooling can read it, plus ft's own details.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::RunInfo;
+use crate::runner::{Outcome, RunSummary};
+use crate::spec::Scenario;
+
+pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+pub const PREDICATE_TYPE: &str = "https://in-toto.io/attestation/test-result/v0.1";
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunRecord {
+    #[serde(rename = "_type")]
+    pub statement_type: String,
+    /// The commit tested (empty outside a git work tree).
+    pub subject: Vec<Subject>,
+    #[serde(rename = "predicateType")]
+    pub predicate_type: String,
+    pub predicate: TestResult,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Subject {
+    pub name: String,
+    pub digest: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TestResult {
+    /// PASSED, or FAILED (anything failed, errored or did not run).
+    pub result: String,
+    pub configuration: Vec<Subject>,
+    pub passed_tests: Vec<String>,
+    pub failed_tests: Vec<String>,
+    pub warned_tests: Vec<String>,
+    /// ft's own fields (in-toto allows extra fields in a predicate).
+    pub ft: FtDetails,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub struct FtDetails {
+    pub ft_version: String,
+    pub commit: Option<String>,
+    pub target: String,
+    pub stage: Option<String>,
+    pub specs: String,
+    pub spec_digest: String,
+    pub browser: Option<String>,
+    pub browser_version: Option<String>,
+    pub workers: usize,
+    pub total: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub errors: usize,
+    pub not_run: usize,
+    /// False when the run was interrupted or some scenario did not run.
+    pub complete: bool,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub errored_tests: Vec<String>,
+    pub not_run_tests: Vec<String>,
+}
+
+impl RunRecord {
+    pub fn new(info: &RunInfo, scenarios: &[Scenario], summary: &RunSummary, finished_at: DateTime<Utc>) -> RunRecord {
+        let mut passed = Vec::new();
+        let mut failed = Vec::new();
+        let mut errored = Vec::new();
+        let mut not_run = Vec::new();
+        for r in &summary.results {
+            let name = scenarios.get(r.index).map_or_else(|| format!("#{}", r.index), |s| s.name.clone());
+            match r.outcome {
+                Outcome::Passed => passed.push(name),
+                Outcome::Failed(_) => failed.push(name),
+                Outcome::Error(_) => errored.push(name),
+                Outcome::NotRun(_) => not_run.push(name),
+            }
+        }
+        let complete = !summary.interrupted && not_run.is_empty();
+        let green = complete && failed.is_empty() && errored.is_empty() && !passed.is_empty();
+        let digest = |k: &str, v: &str| std::iter::once((k.to_string(), v.to_string())).collect();
+        let subject = info.commit.iter().map(|c| Subject { name: "git commit".into(), digest: digest("gitCommit", c) }).collect();
+        let total = summary.results.len();
+        RunRecord {
+            statement_type: STATEMENT_TYPE.into(),
+            subject,
+            predicate_type: PREDICATE_TYPE.into(),
+            predicate: TestResult {
+                result: if green { "PASSED" } else { "FAILED" }.into(),
+                configuration: vec![Subject { name: info.specs.clone(), digest: digest("sha256", &info.spec_digest) }],
+                passed_tests: passed.clone(),
+                failed_tests: failed.iter().chain(errored.iter()).cloned().collect(),
+                warned_tests: Vec::new(),
+                ft: FtDetails {
+                    ft_version: env!("CARGO_PKG_VERSION").into(),
+                    commit: info.commit.clone(),
+                    target: info.target.clone(),
+                    stage: info.stage.clone(),
+                    specs: info.specs.clone(),
+                    spec_digest: info.spec_digest.clone(),
+                    browser: summary.browser.as_ref().map(|b| b.name.clone()),
+                    browser_version: summary.browser.as_ref().map(|b| b.version.clone()),
+                    workers: info.workers,
+                    total,
+                    passed: passed.len(),
+                    failed: failed.len(),
+                    errors: errored.len(),
+                    not_run: not_run.len(),
+                    complete,
+                    started_at: info.started_at,
+                    finished_at,
+                    errored_tests: errored,
+                    not_run_tests: not_run,
+                },
+            },
+        }
+    }
+}

@@ -1,0 +1,513 @@
+//! Schedules scenarios over workers, runs their steps through the browser and the
+//! wait primitive, and emits `RunEvent`s. It never prints or writes files: a failing
+//! scenario is data (`Outcome::Failed`), not an `Err`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+use crate::browser::{BrowserConfig, BrowserError, BrowserInfo, Driver, Evidence, Inspection, Session};
+use crate::spec::{Action, Scenario, Selector, Step};
+use crate::wait::{self, Check, Patience, WaitError};
+
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// The target's base URL, without a trailing slash.
+    pub base_url: String,
+    pub workers: usize,
+    /// A new browser for every scenario instead of one per worker.
+    pub fresh_session: bool,
+    pub patience: Patience,
+    pub browser: BrowserConfig,
+    /// After the first interrupt, how long running scenarios may take to finish.
+    pub grace: Duration,
+}
+
+/// Everything the reporters hear about a run, in order.
+#[derive(Clone, Debug)]
+pub enum RunEvent {
+    /// A browser session is ready (the first one names the browser for the reports).
+    SessionStarted { worker: usize, browser: BrowserInfo, took: Duration },
+    ScenarioStarted { index: usize, worker: usize },
+    ScenarioFinished(ScenarioResult),
+    /// The first interrupt: nothing new is scheduled.
+    Interrupted { signal_count: u32 },
+}
+
+#[derive(Clone, Debug)]
+pub struct ScenarioResult {
+    /// Index into the scenarios given to `run`.
+    pub index: usize,
+    pub worker: usize,
+    pub outcome: Outcome,
+    pub started_at: DateTime<Utc>,
+    pub duration: Duration,
+    pub log: Vec<StepLog>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    Passed,
+    /// The app did not behave as the scenario expects.
+    Failed(Failure),
+    /// ft could not run the scenario (browser or driver trouble): not the app's fault.
+    Error(Failure),
+    /// Not run, with the reason (interrupted, no browser).
+    NotRun(String),
+}
+
+impl Outcome {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Passed => "PASS",
+            Outcome::Failed(_) => "FAIL",
+            Outcome::Error(_) => "ERROR",
+            Outcome::NotRun(_) => "NOT RUN",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// The failing step (line, column, description), when a step failed.
+    pub step: Option<(usize, usize, String)>,
+    /// What went wrong, in one line.
+    pub message: String,
+    /// What the page showed at the last check.
+    pub last_seen: Option<String>,
+    pub evidence: Evidence,
+}
+
+#[derive(Clone, Debug)]
+pub struct StepLog {
+    pub line: usize,
+    pub description: String,
+    pub took: Duration,
+    pub ok: bool,
+}
+
+/// The run as a whole.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    pub results: Vec<ScenarioResult>,
+    pub browser: Option<BrowserInfo>,
+    pub interrupted: bool,
+    pub wall: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("failed to start the browser driver")]
+    Driver(#[source] BrowserError),
+    #[error("failed to start any browser session")]
+    NoSession(#[source] BrowserError),
+}
+
+/// Run `scenarios` and send every event to `events`. `interrupts` counts Ctrl-C /
+/// SIGTERM: at 1 nothing new starts and running scenarios get `config.grace` to
+/// finish; at 2 everything still running stops at once and is reported as not run.
+pub async fn run(
+    scenarios: Vec<Scenario>,
+    config: RunConfig,
+    events: mpsc::UnboundedSender<RunEvent>,
+    mut interrupts: watch::Receiver<u32>,
+) -> Result<RunSummary, RunError> {
+    let start = Instant::now();
+    let driver = Arc::new(Driver::start(&config.browser).await.map_err(RunError::Driver)?);
+    let scenarios = Arc::new(scenarios);
+    // Longest first (by step count): the last scenario to start is a short one.
+    let mut order: Vec<usize> = (0..scenarios.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(scenarios[i].steps.len()));
+    let queue = Arc::new(Mutex::new(VecDeque::from(order)));
+    let config = Arc::new(config);
+    let workers = config.workers.clamp(1, scenarios.len().max(1));
+    let (tx, mut rx) = mpsc::unbounded_channel::<WorkerMsg>();
+    let mut set = JoinSet::new();
+    for worker in 0..workers {
+        set.spawn(work(worker, driver.clone(), scenarios.clone(), queue.clone(), config.clone(), tx.clone()));
+    }
+    drop(tx);
+
+    let mut results: HashMap<usize, ScenarioResult> = HashMap::new();
+    let mut running: HashMap<usize, (usize, DateTime<Utc>, Instant)> = HashMap::new();
+    let mut browser = None;
+    let mut session_error = None;
+    let mut interrupted = false;
+    let mut grace_deadline: Option<tokio::time::Instant> = None;
+    loop {
+        let grace = async {
+            match grace_deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            msg = rx.recv() => match msg {
+                Some(WorkerMsg::Event(ev)) => {
+                    match &ev {
+                        RunEvent::SessionStarted { browser: b, .. } => { browser.get_or_insert_with(|| b.clone()); }
+                        RunEvent::ScenarioStarted { index, worker } => { running.insert(*index, (*worker, Utc::now(), Instant::now())); }
+                        RunEvent::ScenarioFinished(r) => { running.remove(&r.index); results.insert(r.index, r.clone()); }
+                        RunEvent::Interrupted { .. } => {}
+                    }
+                    let _ = events.send(ev);
+                }
+                Some(WorkerMsg::SessionFailed(err)) => { session_error.get_or_insert(err); }
+                None => break,
+            },
+            changed = interrupts.changed() => {
+                let count = if changed.is_ok() { *interrupts.borrow_and_update() } else { 0 };
+                if count == 0 { continue; }
+                if !interrupted {
+                    interrupted = true;
+                    queue.lock().map(|mut q| q.clear()).ok();
+                    grace_deadline = Some(tokio::time::Instant::now() + config.grace);
+                    let _ = events.send(RunEvent::Interrupted { signal_count: count });
+                }
+                if count >= 2 { set.abort_all(); break; }
+            }
+            _ = grace => { set.abort_all(); break; }
+        }
+    }
+    // Workers quit their sessions on the normal path; after an abort, stopping the
+    // driver's process group takes the browsers with it.
+    while set.join_next().await.is_some() {}
+    if let Ok(driver) = Arc::try_unwrap(driver) {
+        driver.stop().await;
+    }
+    for (index, (worker, started_at, t0)) in running {
+        let r = ScenarioResult { index, worker, outcome: Outcome::NotRun("interrupted while running".into()), started_at, duration: t0.elapsed(), log: Vec::new() };
+        let _ = events.send(RunEvent::ScenarioFinished(r.clone()));
+        results.insert(index, r);
+    }
+    if results.is_empty() && !interrupted {
+        if let Some(err) = session_error {
+            return Err(RunError::NoSession(err));
+        }
+    }
+    for index in 0..scenarios.len() {
+        if !results.contains_key(&index) {
+            let reason = if interrupted { "interrupted before it started" } else { "no browser session could be started" };
+            let r = ScenarioResult { index, worker: 0, outcome: Outcome::NotRun(reason.into()), started_at: Utc::now(), duration: Duration::ZERO, log: Vec::new() };
+            let _ = events.send(RunEvent::ScenarioFinished(r.clone()));
+            results.insert(index, r);
+        }
+    }
+    let mut results: Vec<ScenarioResult> = results.into_values().collect();
+    results.sort_by_key(|r| r.index);
+    Ok(RunSummary { results, browser, interrupted, wall: start.elapsed() })
+}
+
+enum WorkerMsg {
+    Event(RunEvent),
+    SessionFailed(BrowserError),
+}
+
+async fn work(
+    worker: usize,
+    driver: Arc<Driver>,
+    scenarios: Arc<Vec<Scenario>>,
+    queue: Arc<Mutex<VecDeque<usize>>>,
+    config: Arc<RunConfig>,
+    tx: mpsc::UnboundedSender<WorkerMsg>,
+) {
+    let next = || queue.lock().ok().and_then(|mut q| q.pop_front());
+    let mut session: Option<Session> = None;
+    while let Some(index) = next() {
+        if session.is_none() {
+            let t0 = Instant::now();
+            match driver.session().await {
+                Ok(s) => {
+                    let _ = tx.send(WorkerMsg::Event(RunEvent::SessionStarted { worker, browser: s.browser.clone(), took: t0.elapsed() }));
+                    session = Some(s);
+                }
+                Err(err) => {
+                    // Give the scenario back for a worker that has a browser.
+                    if let Ok(mut q) = queue.lock() {
+                        q.push_front(index);
+                    }
+                    let _ = tx.send(WorkerMsg::SessionFailed(err));
+                    return;
+                }
+            }
+        }
+        let Some(s) = session.as_ref() else { return };
+        let _ = tx.send(WorkerMsg::Event(RunEvent::ScenarioStarted { index, worker }));
+        let result = run_scenario(index, worker, &scenarios[index], s, &config).await;
+        let lost = matches!(&result.outcome, Outcome::Error(_));
+        let _ = tx.send(WorkerMsg::Event(RunEvent::ScenarioFinished(result)));
+        // Isolation: the next scenario starts as a new visitor on a blank page.
+        let keep = !config.fresh_session && !lost && s.reset().await.is_ok();
+        if !keep {
+            if let Some(s) = session.take() {
+                s.quit().await;
+            }
+        }
+    }
+    if let Some(s) = session.take() {
+        s.quit().await;
+    }
+}
+
+/// Per-scenario state that steps share.
+#[derive(Default)]
+struct ScenarioState {
+    urls: HashMap<String, String>,
+}
+
+async fn run_scenario(index: usize, worker: usize, scenario: &Scenario, session: &Session, config: &RunConfig) -> ScenarioResult {
+    let started_at = Utc::now();
+    let t0 = Instant::now();
+    let mut state = ScenarioState::default();
+    let mut log = Vec::new();
+    let mut outcome = Outcome::Passed;
+    for step in &scenario.steps {
+        let ts = Instant::now();
+        let result = run_step(step, session, config, &mut state).await;
+        log.push(StepLog { line: step.line, description: step.action.to_string(), took: ts.elapsed(), ok: result.is_ok() });
+        if let Err(err) = result {
+            let evidence = session.evidence().await;
+            let where_ = Some((step.line, step.col, step.action.to_string()));
+            outcome = match err {
+                StepError::Failed { message, last_seen } => Outcome::Failed(Failure { step: where_, message, last_seen, evidence }),
+                StepError::Browser(e) => Outcome::Error(Failure { step: where_, message: e.to_string(), last_seen: None, evidence }),
+            };
+            break;
+        }
+    }
+    ScenarioResult { index, worker, outcome, started_at, duration: t0.elapsed(), log }
+}
+
+enum StepError {
+    /// The app did not do what the step expects.
+    Failed { message: String, last_seen: Option<String> },
+    /// The browser could not be used.
+    Browser(BrowserError),
+}
+
+impl From<WaitError<BrowserError>> for StepError {
+    fn from(e: WaitError<BrowserError>) -> Self {
+        match e {
+            WaitError::Fatal(e) if e.is_session_lost() => StepError::Browser(e),
+            WaitError::Fatal(e) => StepError::Failed { message: e.to_string(), last_seen: None },
+            WaitError::TimedOut(t) => StepError::Failed {
+                message: format!("still not true after {:.1}s ({} checks)", t.waited.as_secs_f64(), t.checks),
+                last_seen: Some(t.last_seen),
+            },
+        }
+    }
+}
+
+/// A browser error during a check: re-check if the page may just be changing
+/// (navigation, stale elements), stop if the session is gone.
+fn transient(e: BrowserError) -> Result<Check<()>, BrowserError> {
+    if e.is_session_lost() {
+        Err(e)
+    } else {
+        Ok(Check::NotYet(format!("the browser said: {e}")))
+    }
+}
+
+fn quote_list(texts: &[String]) -> String {
+    let shown: Vec<String> = texts.iter().take(20).map(|t| format!("{t:?}")).collect();
+    let more = if texts.len() > 20 { format!(" and {} more", texts.len() - 20) } else { String::new() };
+    format!("[{}]{more}", shown.join(", "))
+}
+
+fn no_match(sel: &Selector, seen: &Inspection) -> String {
+    format!("no element matches {sel} on {} (title {:?})", seen.url, seen.title)
+}
+
+/// Inspect `sel` until `judge` accepts what is seen.
+async fn expect_element(
+    session: &Session,
+    patience: Patience,
+    css: &str,
+    attr: Option<&str>,
+    all: bool,
+    judge: impl Fn(&Inspection) -> Result<(), String>,
+) -> Result<(), StepError> {
+    wait::until(patience, || async {
+        match session.inspect(Some(css), attr, all).await {
+            Ok(seen) => {
+                if let Some(err) = &seen.error {
+                    return Err(BrowserError::WebDriver(format!("invalid selector {css:?}: {err}")));
+                }
+                Ok(match judge(&seen) {
+                    Ok(()) => Check::Done(()),
+                    Err(why) => Check::NotYet(why),
+                })
+            }
+            Err(e) => transient(e),
+        }
+    })
+    .await
+    .map_err(StepError::from)
+}
+
+/// Inspect the page (title, URL and, with `text`, body text) until `judge` accepts.
+async fn expect_page(session: &Session, patience: Patience, text: bool, judge: impl Fn(&Inspection) -> Result<(), String>) -> Result<(), StepError> {
+    wait::until(patience, || async {
+        match session.inspect(None, None, text).await {
+            Ok(seen) => Ok(match judge(&seen) {
+                Ok(()) => Check::Done(()),
+                Err(why) => Check::NotYet(why),
+            }),
+            Err(e) => transient(e),
+        }
+    })
+    .await
+    .map_err(StepError::from)
+}
+
+/// Wait for an element that can be acted on, then act. An action is retried only
+/// when the browser says it did not happen (element gone or not interactable yet).
+async fn act<'a, F, Fut>(session: &'a Session, patience: Patience, sel: &Selector, action: F) -> Result<(), StepError>
+where
+    F: Fn(&'a Session) -> Fut,
+    Fut: std::future::Future<Output = Result<(), BrowserError>>,
+{
+    wait::until(patience, || async {
+        let seen = match session.inspect(Some(&sel.css), None, false).await {
+            Ok(seen) => seen,
+            Err(e) => return transient(e),
+        };
+        if let Some(err) = &seen.error {
+            return Err(BrowserError::WebDriver(format!("invalid selector {:?}: {err}", sel.css)));
+        }
+        if seen.count == 0 {
+            return Ok(Check::NotYet(no_match(sel, &seen)));
+        }
+        if seen.visible != Some(true) {
+            return Ok(Check::NotYet(format!("{sel} is on the page but not visible")));
+        }
+        match action(session).await {
+            Ok(()) => Ok(Check::Done(())),
+            Err(e) => transient(e),
+        }
+    })
+    .await
+    .map_err(StepError::from)
+}
+
+async fn run_step(step: &Step, session: &Session, config: &RunConfig, state: &mut ScenarioState) -> Result<(), StepError> {
+    let p = config.patience;
+    match &step.action {
+        Action::Visit(path) => {
+            let url = format!("{}{}", config.base_url, path);
+            session.goto(&url).await.map_err(|e| match e {
+                e if e.is_session_lost() => StepError::Browser(e),
+                e => StepError::Failed { message: format!("failed to load {url}: {e}"), last_seen: None },
+            })
+        }
+        Action::Type { into, text } => act(session, p, into, |s| s.type_text(&into.css, text)).await,
+        Action::Press { key, on } => act(session, p, on, |s| s.press(&on.css, *key)).await,
+        Action::Click(sel) => act(session, p, sel, |s| s.click(&sel.css)).await,
+        Action::Clear(sel) => act(session, p, sel, |s| s.clear(&sel.css)).await,
+        Action::NewVisitor(_) => session.reset().await.map_err(StepError::Browser),
+        Action::WindowSize { width, height } => session.set_window_size(*width, *height).await.map_err(StepError::Browser),
+        Action::RememberUrl(name) => {
+            let url = session.current_url().await.map_err(StepError::Browser)?;
+            state.urls.insert(name.clone(), url);
+            Ok(())
+        }
+        Action::ExpectTitle(want) => expect_page(session, p, false, |seen| {
+            if seen.title.contains(want.as_str()) { Ok(()) } else { Err(format!("the title was {:?}", seen.title)) }
+        })
+        .await,
+        Action::ExpectPresent(sel) => expect_element(session, p, &sel.css, None, false, |seen| {
+            if seen.count > 0 { Ok(()) } else { Err(no_match(sel, seen)) }
+        })
+        .await,
+        Action::ExpectAbsent(sel) => expect_element(session, p, &sel.css, None, false, |seen| {
+            if seen.count == 0 { Ok(()) } else { Err(format!("{} element(s) match {sel}", seen.count)) }
+        })
+        .await,
+        Action::ExpectText { of, equals } => expect_element(session, p, &of.css, None, false, |seen| match &seen.text {
+            Some(t) if t == equals => Ok(()),
+            Some(t) => Err(format!("the text of {of} was {t:?}")),
+            None => Err(no_match(of, seen)),
+        })
+        .await,
+        Action::ExpectTextContains { of, contains } => expect_element(session, p, &of.css, None, false, |seen| match &seen.text {
+            Some(t) if t.contains(contains.as_str()) => Ok(()),
+            Some(t) => Err(format!("the text of {of} was {t:?}")),
+            None => Err(no_match(of, seen)),
+        })
+        .await,
+        Action::ExpectVisible(sel) => expect_element(session, p, &sel.css, None, false, |seen| match seen.visible {
+            Some(true) => Ok(()),
+            Some(false) => Err(format!("{sel} is on the page but hidden (text {:?})", seen.text.clone().unwrap_or_default())),
+            None => Err(no_match(sel, seen)),
+        })
+        .await,
+        Action::ExpectHidden(sel) => expect_element(session, p, &sel.css, None, false, |seen| match seen.visible {
+            Some(false) => Ok(()),
+            Some(true) => Err(format!("{sel} is still visible, showing {:?}", seen.text.clone().unwrap_or_default())),
+            None => Err(no_match(sel, seen)),
+        })
+        .await,
+        Action::ExpectRow { table, text } => {
+            let rows = format!(":is({}) tr", table.css);
+            expect_element(session, p, &rows, None, true, |seen| {
+                if seen.texts.iter().any(|t| t == text) {
+                    Ok(())
+                } else if seen.count == 0 {
+                    Err(format!("no rows in {table} on {} (title {:?})", seen.url, seen.title))
+                } else {
+                    Err(format!("the rows were {}", quote_list(&seen.texts)))
+                }
+            })
+            .await
+        }
+        Action::ExpectPageText(want) => expect_page(session, p, true, |seen| {
+            let body = seen.texts.first().map(String::as_str).unwrap_or("");
+            if body.contains(want.as_str()) { Ok(()) } else { Err(format!("the page text was {:?}", clip(body))) }
+        })
+        .await,
+        Action::ExpectNoText(unwanted) => expect_page(session, p, true, |seen| {
+            let body = seen.texts.first().map(String::as_str).unwrap_or("");
+            if body.contains(unwanted.as_str()) { Err(format!("the page still shows it: {:?}", clip(body))) } else { Ok(()) }
+        })
+        .await,
+        Action::ExpectAttribute { of, name, equals } => expect_element(session, p, &of.css, Some(name), false, |seen| match (&seen.attr, seen.count) {
+            (Some(v), _) if v == equals => Ok(()),
+            (Some(v), _) => Err(format!("{name} of {of} was {v:?}")),
+            (None, 0) => Err(no_match(of, seen)),
+            (None, _) => Err(format!("{of} has no {name} attribute")),
+        })
+        .await,
+        Action::ExpectUrl(re) => expect_page(session, p, false, |seen| {
+            if re.is_match(&seen.url) { Ok(()) } else { Err(format!("the URL was {}", seen.url)) }
+        })
+        .await,
+        Action::ExpectUrlDiffers(name) => {
+            let earlier = state.urls.get(name).cloned().unwrap_or_default();
+            expect_page(session, p, false, |seen| {
+                if seen.url != earlier { Ok(()) } else { Err(format!("the URL is still {earlier}, the one remembered as {name:?}")) }
+            })
+            .await
+        }
+        Action::ExpectCentred { of, at, tolerance } => expect_element(session, p, &of.css, None, false, |seen| match seen.centre_x {
+            Some(x) if (x - at).abs() <= *tolerance => Ok(()),
+            Some(x) => Err(format!("the centre of {of} was at x={x:.1}, {:.1}px off", (x - at).abs())),
+            None => Err(no_match(of, seen)),
+        })
+        .await,
+    }
+}
+
+/// Long page texts are cut for messages; the page HTML is in the evidence.
+fn clip(text: &str) -> String {
+    const MAX: usize = 300;
+    let flat = text.replace('\n', " ⏎ ");
+    if flat.chars().count() <= MAX {
+        flat
+    } else {
+        format!("{}…", flat.chars().take(MAX).collect::<String>())
+    }
+}

@@ -1,0 +1,315 @@
+//! The spec data model: scenarios as data, loaded from TOML and checked before any
+//! browser starts. Synchronous and browser-free.
+
+pub mod config;
+mod diag;
+mod parse;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use diag::{Diagnostic, SpecErrors};
+
+/// The built-in superlists suite, embedded so `ft` works from any folder.
+pub const BUILT_IN: &[(&str, &str)] = &[("superlists.toml", include_str!("../../specs/superlists.toml"))];
+
+/// Where the scenarios come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SpecSource {
+    /// A folder of `*.toml` files (not recursive) or one file.
+    Path(PathBuf),
+    /// The suite compiled into the binary.
+    BuiltIn,
+}
+
+impl fmt::Display for SpecSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpecSource::Path(p) => write!(f, "{}", p.display()),
+            SpecSource::BuiltIn => f.write_str("the built-in superlists suite"),
+        }
+    }
+}
+
+/// A loaded, checked suite: every scenario of every file.
+#[derive(Clone, Debug)]
+pub struct Suite {
+    pub source: SpecSource,
+    pub scenarios: Vec<Scenario>,
+    /// sha256 over the files' names and bytes, in name order: identifies the specs run.
+    pub digest: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub tags: Vec<String>,
+    /// The file's stem (`superlists`), used as the JUnit testsuite name.
+    pub group: String,
+    /// Where it was defined, as shown to people.
+    pub file: String,
+    pub line: usize,
+    pub steps: Vec<Step>,
+}
+
+impl Scenario {
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
+    pub fn has_tag(&self, tag: &str) -> bool {
+        self.tags.iter().any(|t| t == tag)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub line: usize,
+    pub col: usize,
+    pub action: Action,
+}
+
+/// A CSS selector, remembering the suite name it was written as (`@item_input`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selector {
+    pub css: String,
+    pub name: Option<String>,
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            Some(name) => write!(f, "@{name} ({})", self.css),
+            None => f.write_str(&self.css),
+        }
+    }
+}
+
+/// Keys a `press` step can send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key {
+    Enter,
+    Tab,
+    Escape,
+    Backspace,
+    Delete,
+    Space,
+    ArrowUp,
+    ArrowDown,
+    ArrowLeft,
+    ArrowRight,
+}
+
+impl Key {
+    pub const ALL: &'static [(&'static str, Key)] = &[
+        ("Enter", Key::Enter),
+        ("Tab", Key::Tab),
+        ("Escape", Key::Escape),
+        ("Backspace", Key::Backspace),
+        ("Delete", Key::Delete),
+        ("Space", Key::Space),
+        ("ArrowUp", Key::ArrowUp),
+        ("ArrowDown", Key::ArrowDown),
+        ("ArrowLeft", Key::ArrowLeft),
+        ("ArrowRight", Key::ArrowRight),
+    ];
+    pub fn name(self) -> &'static str {
+        Key::ALL.iter().find(|(_, k)| *k == self).map_or("?", |(n, _)| n)
+    }
+}
+
+/// One step. Actions change the page; `Expect*` steps are explicit waits.
+#[derive(Clone, Debug)]
+pub enum Action {
+    Visit(String),
+    Type { into: Selector, text: String },
+    Press { key: Key, on: Selector },
+    Click(Selector),
+    Clear(Selector),
+    NewVisitor(Option<String>),
+    WindowSize { width: u32, height: u32 },
+    RememberUrl(String),
+    ExpectTitle(String),
+    ExpectPresent(Selector),
+    ExpectAbsent(Selector),
+    ExpectText { of: Selector, equals: String },
+    ExpectTextContains { of: Selector, contains: String },
+    ExpectVisible(Selector),
+    ExpectHidden(Selector),
+    ExpectRow { table: Selector, text: String },
+    ExpectPageText(String),
+    ExpectNoText(String),
+    ExpectAttribute { of: Selector, name: String, equals: String },
+    ExpectUrl(regex::Regex),
+    ExpectUrlDiffers(String),
+    ExpectCentred { of: Selector, at: f64, tolerance: f64 },
+}
+
+impl Action {
+    pub fn is_expectation(&self) -> bool {
+        self.verb().starts_with("expect_")
+    }
+
+    /// The step's verb as written in specs.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Action::Visit(_) => "visit",
+            Action::Type { .. } => "type",
+            Action::Press { .. } => "press",
+            Action::Click(_) => "click",
+            Action::Clear(_) => "clear",
+            Action::NewVisitor(_) => "new_visitor",
+            Action::WindowSize { .. } => "window_size",
+            Action::RememberUrl(_) => "remember_url",
+            Action::ExpectTitle(_) => "expect_title",
+            Action::ExpectPresent(_) => "expect_present",
+            Action::ExpectAbsent(_) => "expect_absent",
+            Action::ExpectText { .. } => "expect_text",
+            Action::ExpectTextContains { .. } => "expect_text_contains",
+            Action::ExpectVisible(_) => "expect_visible",
+            Action::ExpectHidden(_) => "expect_hidden",
+            Action::ExpectRow { .. } => "expect_row",
+            Action::ExpectPageText(_) => "expect_page_text",
+            Action::ExpectNoText(_) => "expect_no_text",
+            Action::ExpectAttribute { .. } => "expect_attribute",
+            Action::ExpectUrl(_) => "expect_url",
+            Action::ExpectUrlDiffers(_) => "expect_url_differs",
+            Action::ExpectCentred { .. } => "expect_centred",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    /// A one-line human description, used in step logs and failure messages.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::Visit(path) => write!(f, "visit {path}"),
+            Action::Type { into, text } => write!(f, "type {text:?} into {into}"),
+            Action::Press { key, on } => write!(f, "press {} on {on}", key.name()),
+            Action::Click(s) => write!(f, "click {s}"),
+            Action::Clear(s) => write!(f, "clear {s}"),
+            Action::NewVisitor(Some(who)) => write!(f, "new visitor ({who})"),
+            Action::NewVisitor(None) => write!(f, "new visitor"),
+            Action::WindowSize { width, height } => write!(f, "window size {width}x{height}"),
+            Action::RememberUrl(name) => write!(f, "remember the URL as {name:?}"),
+            Action::ExpectTitle(t) => write!(f, "expect the title to contain {t:?}"),
+            Action::ExpectPresent(s) => write!(f, "expect {s} to be present"),
+            Action::ExpectAbsent(s) => write!(f, "expect {s} to be absent"),
+            Action::ExpectText { of, equals } => write!(f, "expect the text of {of} to equal {equals:?}"),
+            Action::ExpectTextContains { of, contains } => {
+                write!(f, "expect the text of {of} to contain {contains:?}")
+            }
+            Action::ExpectVisible(s) => write!(f, "expect {s} to be visible"),
+            Action::ExpectHidden(s) => write!(f, "expect {s} to be present and hidden"),
+            Action::ExpectRow { table, text } => write!(f, "expect a row {text:?} in {table}"),
+            Action::ExpectPageText(t) => write!(f, "expect the page text to contain {t:?}"),
+            Action::ExpectNoText(t) => write!(f, "expect the page text not to contain {t:?}"),
+            Action::ExpectAttribute { of, name, equals } => {
+                write!(f, "expect attribute {name:?} of {of} to equal {equals:?}")
+            }
+            Action::ExpectUrl(re) => write!(f, "expect the URL to match /{}/", re.as_str()),
+            Action::ExpectUrlDiffers(name) => write!(f, "expect the URL to differ from {name:?}"),
+            Action::ExpectCentred { of, at, tolerance } => {
+                write!(f, "expect {of} to be centred at x={at}±{tolerance}")
+            }
+        }
+    }
+}
+
+/// Named selectors given on the command line or in `ft.toml`, replacing the specs' own.
+pub type SelectorOverrides = BTreeMap<String, String>;
+
+/// Load and check every spec file of `source`; all problems are reported at once.
+pub fn load(source: &SpecSource, overrides: &SelectorOverrides) -> Result<Suite, SpecErrors> {
+    let files = read_sources(source)?;
+    parse::check_files(source.clone(), &files, overrides)
+}
+
+/// One spec file's text and the name it is shown under.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    pub display: String,
+    pub stem: String,
+    pub text: String,
+}
+
+fn read_sources(source: &SpecSource) -> Result<Vec<SourceFile>, SpecErrors> {
+    match source {
+        SpecSource::BuiltIn => Ok(BUILT_IN
+            .iter()
+            .map(|(name, text)| SourceFile {
+                display: format!("<built-in>/{name}"),
+                stem: stem_of(Path::new(name)),
+                text: (*text).to_string(),
+            })
+            .collect()),
+        SpecSource::Path(path) => {
+            let io_err = |p: &Path, e: std::io::Error, hint: &str| {
+                SpecErrors::one(Diagnostic::file_level(
+                    p.display().to_string(),
+                    format!("failed to read specs: {e}"),
+                    Some(hint.to_string()),
+                ))
+            };
+            let meta = std::fs::metadata(path)
+                .map_err(|e| io_err(path, e, "pass an existing folder or file with --specs"))?;
+            let mut paths = if meta.is_dir() {
+                let entries = std::fs::read_dir(path)
+                    .map_err(|e| io_err(path, e, "check the folder's permissions"))?;
+                let mut paths = Vec::new();
+                for entry in entries {
+                    let entry = entry.map_err(|e| io_err(path, e, "check the folder's permissions"))?;
+                    let p = entry.path();
+                    if p.extension().is_some_and(|ext| ext == "toml") {
+                        paths.push(p);
+                    }
+                }
+                if paths.is_empty() {
+                    return Err(SpecErrors::one(Diagnostic::file_level(
+                        path.display().to_string(),
+                        "no spec files (*.toml) in this folder".to_string(),
+                        Some("put scenarios in NAME.toml files here, or point --specs elsewhere".into()),
+                    )));
+                }
+                paths
+            } else {
+                vec![path.clone()]
+            };
+            paths.sort();
+            let mut files = Vec::new();
+            for p in paths {
+                let text = std::fs::read_to_string(&p)
+                    .map_err(|e| io_err(&p, e, "spec files must be readable UTF-8 text"))?;
+                files.push(SourceFile { display: p.display().to_string(), stem: stem_of(&p), text });
+            }
+            Ok(files)
+        }
+    }
+}
+
+fn stem_of(path: &Path) -> String {
+    path.file_stem().map_or_else(|| "specs".to_string(), |s| s.to_string_lossy().into_owned())
+}
+
+/// Which scenarios to run.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Case-insensitive substrings of the scenario name; any may match.
+    pub filters: Vec<String>,
+    /// Tags; a scenario with any of them is selected.
+    pub tags: Vec<String>,
+}
+
+impl Suite {
+    pub fn select(&self, selection: &Selection) -> Vec<Scenario> {
+        self.scenarios
+            .iter()
+            .filter(|s| {
+                selection.filters.is_empty()
+                    || selection.filters.iter().any(|f| s.name.to_lowercase().contains(&f.to_lowercase()))
+            })
+            .filter(|s| selection.tags.is_empty() || selection.tags.iter().any(|t| s.has_tag(t)))
+            .cloned()
+            .collect()
+    }
+}
