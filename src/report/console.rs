@@ -111,8 +111,9 @@ impl Console {
             self.paint("31;1", "NOT OK")
         };
         self.line(&format!(
-            "{verdict}: {} scenarios: {passed} passed, {failed} failed, {errors} errors, {not_run} not run in {}{}",
+            "{verdict}: {} scenario{}: {passed} passed, {failed} failed, {errors} errors, {not_run} not run in {}{}",
             summary.results.len(),
+            if summary.results.len() == 1 { "" } else { "s" },
             secs(summary.wall),
             if summary.interrupted { " (interrupted)" } else { "" }
         ));

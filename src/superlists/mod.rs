@@ -1,0 +1,356 @@
+//! The superlists to-do app from "Test-Driven Development with Python" (3rd edition), at its
+//! item-validation stage: the reference target ft tests when it is given no server.
+//!
+//! It knows nothing of the rest of ft. Jobs, one per file: `store` (queries), `migrate`
+//! (schema versions), `routes` (HTTP), `pages` (HTML), `csrf` (tokens), `assets` (CSS, JS);
+//! this file holds the configuration, the server's lifecycle and `ft serve`'s signal loop.
+
+mod csrf;
+mod migrate;
+mod pages;
+mod routes;
+mod store;
+
+use std::io::{self, Write as _};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use migrate::{DuplicateItems, MigrateError};
+pub use routes::app;
+
+/// How long `Server::shutdown` lets in-flight requests finish before it cuts them off.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How to run one instance of the app.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// SQLite database file, created if missing; `None` = a fresh temporary database that is
+    /// deleted when the server stops.
+    pub db: Option<PathBuf>,
+    /// Deliberate defects, so ft's own tests can prove each scenario catches a real bug.
+    pub defects: Defects,
+}
+
+/// Which deliberate defects are switched on; all off is the faithful app.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Defects {
+    /// No `required` attribute and no server-side empty check: an empty item becomes a row.
+    pub accept_empty: bool,
+    /// The build from before the duplicate check: no check in the app and no unique index
+    /// (the schema stops at migration 1), so a repeated item becomes a second row.
+    pub accept_duplicates: bool,
+    /// `/static/app.js` is neither linked nor served, so an error stays visible while typing.
+    pub error_not_cleared: bool,
+    /// Every new list goes into one shared list (the first), so all visitors see one URL.
+    pub shared_list: bool,
+    /// The page container is left-aligned, so the input sits ~150px left of centre at 1024px.
+    pub off_centre: bool,
+    /// The `<title>` says "Superlists" and never "To-Do".
+    pub wrong_title: bool,
+}
+
+/// One deliberate defect, as named on the command line (`--defect accept-empty`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Defect {
+    AcceptEmpty,
+    AcceptDuplicates,
+    ErrorNotCleared,
+    SharedList,
+    OffCentre,
+    WrongTitle,
+}
+
+impl Defect {
+    /// The command-line name, e.g. "accept-empty".
+    pub fn name(self) -> &'static str {
+        match self {
+            Defect::AcceptEmpty => "accept-empty",
+            Defect::AcceptDuplicates => "accept-duplicates",
+            Defect::ErrorNotCleared => "error-not-cleared",
+            Defect::SharedList => "shared-list",
+            Defect::OffCentre => "off-centre",
+            Defect::WrongTitle => "wrong-title",
+        }
+    }
+}
+
+impl Defects {
+    pub fn from_list(list: &[Defect]) -> Defects {
+        let mut defects = Defects::default();
+        for defect in list {
+            match defect {
+                Defect::AcceptEmpty => defects.accept_empty = true,
+                Defect::AcceptDuplicates => defects.accept_duplicates = true,
+                Defect::ErrorNotCleared => defects.error_not_cleared = true,
+                Defect::SharedList => defects.shared_list = true,
+                Defect::OffCentre => defects.off_centre = true,
+                Defect::WrongTitle => defects.wrong_title = true,
+            }
+        }
+        defects
+    }
+
+    /// The defects switched on, in declaration order.
+    pub fn list(&self) -> Vec<Defect> {
+        [
+            (self.accept_empty, Defect::AcceptEmpty),
+            (self.accept_duplicates, Defect::AcceptDuplicates),
+            (self.error_not_cleared, Defect::ErrorNotCleared),
+            (self.shared_list, Defect::SharedList),
+            (self.off_centre, Defect::OffCentre),
+            (self.wrong_title, Defect::WrongTitle),
+        ]
+        .into_iter()
+        .filter_map(|(on, defect)| on.then_some(defect))
+        .collect()
+    }
+
+    pub fn any(&self) -> bool {
+        *self != Defects::default()
+    }
+}
+
+/// What the request handlers share: the database and the defect switches.
+#[derive(Clone)]
+pub struct AppState {
+    store: Arc<store::Store>,
+    defects: Defects,
+}
+
+impl AppState {
+    /// Open (creating if missing) and migrate the database at `path`. Blocking.
+    pub fn open(path: &Path, defects: Defects) -> Result<AppState, ServeError> {
+        // The accept-duplicates build predates migration 2 (the unique index), see `Defects`.
+        let schema = if defects.accept_duplicates {
+            1
+        } else {
+            migrate::LATEST
+        };
+        let store = store::Store::open(path, schema)?;
+        Ok(AppState {
+            store: Arc::new(store),
+            defects,
+        })
+    }
+}
+
+/// Why the app could not start, serve or stop.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("failed to create a temporary directory for the database")]
+    TempDir(#[source] io::Error),
+    #[error("failed to open database {}", path.display())]
+    OpenDatabase {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("failed to migrate database {}", path.display())]
+    MigrateDatabase {
+        path: PathBuf,
+        #[source]
+        source: MigrateError,
+    },
+    #[error("failed to bind {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: io::Error,
+    },
+    #[error("failed to read the address the server is bound to")]
+    LocalAddr(#[source] io::Error),
+    #[error("failed to listen for {signal}")]
+    Signal {
+        signal: &'static str,
+        #[source]
+        source: io::Error,
+    },
+    #[error("failed to write the listening line to stdout")]
+    Announce(#[source] io::Error),
+    #[error("failed to serve HTTP")]
+    Serve(#[source] io::Error),
+    #[error("failed to run a server task to completion")]
+    Task(#[source] tokio::task::JoinError),
+}
+
+/// A running instance; stop it with `shutdown`. Dropping it aborts the serve task.
+pub struct Server {
+    url: String,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<io::Result<()>>>,
+    // Declared last so the database directory outlives the task that uses it.
+    _tempdir: Option<tempfile::TempDir>,
+}
+
+/// Bind `addr` (port 0 picks a free port), open and migrate the database, and serve in the
+/// background. Returns once the socket is listening.
+pub async fn start(addr: SocketAddr, config: Config) -> Result<Server, ServeError> {
+    let (path, tempdir) = match config.db {
+        Some(path) => (path, None),
+        None => {
+            let dir = tempfile::Builder::new()
+                .prefix("superlists-")
+                .tempdir()
+                .map_err(ServeError::TempDir)?;
+            (dir.path().join("db.sqlite3"), Some(dir))
+        }
+    };
+    let defects = config.defects;
+    // Opening may migrate a large database: keep that off the async workers.
+    let state = tokio::task::spawn_blocking(move || AppState::open(&path, defects))
+        .await
+        .map_err(ServeError::Task)??;
+
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let addr = listener.local_addr().map_err(ServeError::LocalAddr)?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let serve = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+        // A dropped sender means the same as a sent stop: shut down.
+        let _ = stopped.await;
+    });
+    let task = tokio::spawn(async move { serve.await });
+    Ok(Server {
+        url: format!("http://{}", browsable(addr)),
+        addr,
+        stop: Some(stop),
+        task: Some(task),
+        _tempdir: tempdir,
+    })
+}
+
+/// An address a browser can reach: a wildcard bind is reached through loopback.
+fn browsable(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::from((Ipv4Addr::LOCALHOST, addr.port())),
+        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::from((Ipv6Addr::LOCALHOST, addr.port())),
+        _ => addr,
+    }
+}
+
+impl Server {
+    /// The base URL, e.g. "http://127.0.0.1:8000", without a trailing slash.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The address the socket is bound to.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stop accepting connections, let in-flight requests finish (up to a grace period), and
+    /// wait for the serve task. A temporary database is deleted afterwards.
+    pub async fn shutdown(mut self) -> Result<(), ServeError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let Some(mut task) = self.task.take() else {
+            return Ok(());
+        };
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
+            Ok(joined) => joined.map_err(ServeError::Task)?.map_err(ServeError::Serve),
+            Err(_elapsed) => {
+                // A client that never finishes its request must not keep the server up.
+                task.abort();
+                let _ = task.await;
+                eprintln!(
+                    "superlists: requests still running after {}s were cut off at shutdown",
+                    SHUTDOWN_GRACE.as_secs()
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Backstop only (`shutdown` is the graceful path): Drop cannot wait, so make sure
+        // the serve task does not outlive its Server.
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// `ft serve`: start, announce the URL on stdout, serve until SIGINT or SIGTERM, stop.
+pub async fn serve_until_signal(addr: SocketAddr, config: Config) -> Result<(), ServeError> {
+    use tokio::signal::unix::{signal, SignalKind};
+
+    // Listen before announcing, so a signal sent as soon as the line is read is not lost.
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(|source| ServeError::Signal {
+        signal: "SIGINT",
+        source,
+    })?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(|source| ServeError::Signal {
+        signal: "SIGTERM",
+        source,
+    })?;
+    let defects = config.defects;
+    let server = start(addr, config).await?;
+    if defects.any() {
+        let names: Vec<&str> = defects.list().into_iter().map(Defect::name).collect();
+        eprintln!(
+            "ft serve: warning: deliberate defects switched on: {} (this app is broken on purpose)",
+            names.join(", ")
+        );
+    }
+    announce(&format!("ft serve: listening on {}/", server.url())).map_err(ServeError::Announce)?;
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
+    }
+    server.shutdown().await?;
+    announce("ft serve: stopped").map_err(ServeError::Announce)
+}
+
+/// Print one line to stdout and flush it: a parent process may be waiting for it on a pipe.
+fn announce(line: &str) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    writeln!(stdout, "{line}")?;
+    stdout.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum as _;
+
+    #[test]
+    fn defect_names_match_the_command_line() {
+        for defect in Defect::value_variants() {
+            let value = defect.to_possible_value().expect("every defect is visible to clap");
+            assert_eq!(value.get_name(), defect.name());
+        }
+    }
+
+    #[test]
+    fn defects_from_list_round_trips() {
+        let all = Defect::value_variants();
+        let defects = Defects::from_list(all);
+        assert_eq!(defects.list(), all);
+        assert!(defects.any());
+        assert!(!Defects::default().any());
+        assert_eq!(Defects::from_list(&[]), Defects::default());
+    }
+
+    #[test]
+    fn wildcard_binds_are_browsed_through_loopback() {
+        let wildcard: SocketAddr = "0.0.0.0:8000".parse().expect("literal address");
+        assert_eq!(browsable(wildcard).to_string(), "127.0.0.1:8000");
+        let v6: SocketAddr = "[::]:8000".parse().expect("literal address");
+        assert_eq!(browsable(v6).to_string(), "[::1]:8000");
+    }
+}

@@ -1,0 +1,216 @@
+//! Helpers for the integration tests: run the real `ft` binary, start the embedded app
+//! (optionally with a deliberate defect) as a real process, read reports back.
+#![allow(dead_code)] // each test binary uses its own subset of these helpers
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const FT: &str = env!("CARGO_BIN_EXE_ft");
+
+/// The repository root (where `specs/` is).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn all(&self) -> String {
+        format!("--- stdout\n{}--- stderr\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// Run `ft ARGS` in `cwd` with a clean environment for ft's own variables.
+pub fn ft_in(cwd: &Path, args: &[&str]) -> Output {
+    let out = Command::new(FT)
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("FT_LIVESERVER")
+        .env_remove("STAGING_SERVER")
+        .env_remove("TEST_SERVER")
+        .stdin(Stdio::null())
+        .output()
+        .expect("ft runs");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A running `ft serve` child on a free port; killed when dropped.
+pub struct Served {
+    pub child: Child,
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Served {
+    /// `ft serve` with the given deliberate defects (`accept-empty`, ...).
+    pub fn start(defects: &[&str]) -> Served {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("db.sqlite3");
+        let mut cmd = Command::new(FT);
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "--db"]).arg(&db);
+        for d in defects {
+            cmd.args(["--defect", d]);
+        }
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("ft serve starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("ft serve prints its URL");
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in {line:?}"))
+            .trim_end_matches('/')
+            .to_string();
+        Served { child, url, _dir: dir }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One `<testcase>` read back from JUnit XML by an independent parser (roxmltree).
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub suite: String,
+    pub name: String,
+    pub classname: String,
+    /// passed, failure, error or skipped
+    pub status: String,
+    pub message: String,
+    pub body: String,
+    pub system_out: String,
+    pub time: f64,
+}
+
+pub struct Junit {
+    pub tests: usize,
+    pub failures: usize,
+    pub errors: usize,
+    pub skipped: usize,
+    pub cases: Vec<Case>,
+    pub properties: Vec<(String, String)>,
+}
+
+impl Junit {
+    pub fn case(&self, name: &str) -> &Case {
+        self.cases.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no testcase {name:?} in {:?}", self.cases))
+    }
+    pub fn property(&self, name: &str) -> Option<&str> {
+        self.properties.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+    pub fn failed_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.cases.iter().filter(|c| c.status == "failure").map(|c| c.name.clone()).collect();
+        v.sort();
+        v
+    }
+}
+
+pub fn read_junit(path: &Path) -> Junit {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let doc = roxmltree::Document::parse(&text).expect("JUnit is well-formed XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let attr = |n: roxmltree::Node, a: &str| n.attribute(a).unwrap_or("").to_string();
+    let num = |n: roxmltree::Node, a: &str| n.attribute(a).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
+    let mut cases = Vec::new();
+    let mut properties = Vec::new();
+    for suite in root.children().filter(|n| n.has_tag_name("testsuite")) {
+        for p in suite.descendants().filter(|n| n.has_tag_name("property")) {
+            properties.push((attr(p, "name"), attr(p, "value")));
+        }
+        for tc in suite.children().filter(|n| n.has_tag_name("testcase")) {
+            let mut status = "passed".to_string();
+            let mut message = String::new();
+            let mut body = String::new();
+            let mut system_out = String::new();
+            for child in tc.children().filter(|n| n.is_element()) {
+                match child.tag_name().name() {
+                    s @ ("failure" | "error" | "skipped") => {
+                        status = s.to_string();
+                        message = attr(child, "message");
+                        body = child.text().unwrap_or("").to_string();
+                    }
+                    "system-out" => system_out = child.text().unwrap_or("").to_string(),
+                    _ => {}
+                }
+            }
+            cases.push(Case {
+                suite: attr(suite, "name"),
+                name: attr(tc, "name"),
+                classname: attr(tc, "classname"),
+                status,
+                message,
+                body,
+                system_out,
+                time: attr(tc, "time").parse().unwrap_or(-1.0),
+            });
+        }
+    }
+    Junit { tests: num(root, "tests"), failures: num(root, "failures"), errors: num(root, "errors"), skipped: num(root, "skipped"), cases, properties }
+}
+
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("valid JSON")
+}
+
+/// Process ids whose parent is `pid` (from /proc).
+pub fn children_of(pid: u32) -> Vec<u32> {
+    procs().into_iter().filter(|p| p.ppid == pid).map(|p| p.pid).collect()
+}
+
+/// Live (non-zombie) processes in process group `pgid`.
+pub fn group_members(pgid: u32) -> Vec<u32> {
+    procs().into_iter().filter(|p| p.pgid == pgid && p.state != 'Z').map(|p| p.pid).collect()
+}
+
+pub fn alive(pid: u32) -> bool {
+    procs().iter().any(|p| p.pid == pid && p.state != 'Z')
+}
+
+struct Proc {
+    pid: u32,
+    ppid: u32,
+    pgid: u32,
+    state: char,
+}
+
+fn procs() -> Vec<Proc> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return out };
+    for e in entries.flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // The command name is in parentheses and may contain spaces: split after it.
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r.trim().to_string()) else { continue };
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        if f.len() < 3 {
+            continue;
+        }
+        out.push(Proc { pid, state: f[0].chars().next().unwrap_or('?'), ppid: f[1].parse().unwrap_or(0), pgid: f[2].parse().unwrap_or(0) });
+    }
+    out
+}
+
+/// Wait (bounded) for a condition that depends on another process; test-side only.
+pub fn eventually(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,94 @@
+//! The strongest test of a functional-test runner: it catches real bugs. Each target
+//! below is the embedded app with one deliberate defect; the built-in suite must fail
+//! exactly the scenarios that defect breaks, with a message that points at the bug.
+
+mod common;
+
+use common::*;
+
+struct Verdict {
+    out: Output,
+    junit: Junit,
+    dir: tempfile::TempDir,
+}
+
+fn run_against(served: &Served, extra: &[&str]) -> Verdict {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut args = vec!["--liveserver", served.url.as_str(), "--max-wait", "4"];
+    args.extend_from_slice(extra);
+    let out = ft_in(dir.path(), &args);
+    let junit = read_junit(&dir.path().join("reports/junit.xml"));
+    Verdict { out, junit, dir }
+}
+
+/// Run the whole suite against a target with `defect` and check which scenarios fail.
+fn assert_catches(defect: &str, failing: &[&str], last_seen: &str) {
+    let served = Served::start(&[defect]);
+    let v = run_against(&served, &[]);
+    assert_eq!(v.out.code, 1, "a failed scenario exits 1\n{}", v.out.all());
+    let mut want: Vec<String> = failing.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(v.junit.failed_names(), want, "defect {defect}\n{}", v.out.all());
+    assert_eq!(v.junit.failures, failing.len());
+    assert_eq!(v.junit.tests, 6);
+    assert_eq!(v.junit.errors, 0, "an app defect is a failure, not an infrastructure error");
+    for name in failing {
+        let case = v.junit.case(name);
+        assert!(case.body.contains(last_seen), "defect {defect}: {name}: expected {last_seen:?} in\n{}", case.body);
+        assert!(case.message.contains("superlists.toml:"), "the failing step's file:line: {}", case.message);
+        assert!(case.system_out.contains("[[ATTACHMENT|"), "evidence linked: {}", case.system_out);
+        let slug = name.replace(' ', "-");
+        let evidence = v.dir.path().join("reports/artifacts/superlists").join(slug);
+        let png = std::fs::read(evidence.join("screenshot.png")).expect("a screenshot of the failure");
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a real PNG");
+        let html = std::fs::read_to_string(evidence.join("page.html")).expect("the page HTML of the failure");
+        assert!(html.contains("id_text"), "the page as the browser had it");
+        assert!(v.out.stdout.contains(&format!("FAIL [")) && v.out.stdout.contains(last_seen), "{}", v.out.stdout);
+    }
+}
+
+#[test]
+fn accepting_empty_items_fails_only_the_empty_item_scenario() {
+    assert_catches("accept-empty", &["cannot add empty list items"], "no element matches @item_input_invalid (#id_text:invalid)");
+}
+
+#[test]
+fn accepting_duplicates_fails_the_duplicate_and_error_clearing_scenarios() {
+    // The error-clearing scenario provokes its error with a duplicate, so it breaks too.
+    assert_catches(
+        "accept-duplicates",
+        &["cannot add duplicate items", "error messages are cleared on input"],
+        "no element matches @error (.invalid-feedback)",
+    );
+}
+
+#[test]
+fn an_error_that_stays_after_typing_fails_only_the_clearing_scenario() {
+    assert_catches("error-not-cleared", &["error messages are cleared on input"], "is still visible, showing \"You've already got this in your list\"");
+}
+
+#[test]
+fn an_off_centre_input_fails_only_the_layout_scenario() {
+    assert_catches("off-centre", &["layout and styling"], "px off");
+}
+
+#[test]
+fn a_title_without_to_do_fails_only_the_first_scenario() {
+    assert_catches("wrong-title", &["can start a to-do list"], "the title was \"Superlists\"");
+}
+
+#[test]
+fn one_list_for_everybody_fails_the_multiple_users_scenario() {
+    // Every visitor shares one list, so scenarios also see each other's rows; each is
+    // judged on a fresh target of its own.
+    let served = Served::start(&["shared-list"]);
+    let v = run_against(&served, &["--filter", "multiple users"]);
+    assert_eq!(v.out.code, 1, "{}", v.out.all());
+    assert_eq!(v.junit.failed_names(), vec!["multiple users can start lists at different urls".to_string()]);
+    let case = v.junit.case("multiple users can start lists at different urls");
+    assert!(case.body.contains("the rows were [\"1: Buy peacock feathers\", \"2: Buy milk\"]"), "{}", case.body);
+
+    let served = Served::start(&["shared-list"]);
+    let v = run_against(&served, &["--filter", "can start a to-do list"]);
+    assert_eq!(v.out.code, 0, "one visitor alone cannot see the defect\n{}", v.out.all());
+}

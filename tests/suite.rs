@@ -1,0 +1,87 @@
+//! The built-in suite against the embedded superlists app, through the real binary,
+//! real chromedriver and headless Chromium; reports read back by independent parsers.
+
+mod common;
+
+use common::*;
+
+const SCENARIOS: [&str; 6] = [
+    "can start a to-do list",
+    "multiple users can start lists at different urls",
+    "layout and styling",
+    "cannot add empty list items",
+    "cannot add duplicate items",
+    "error messages are cleared on input",
+];
+
+fn run_builtin(extra: &[&str]) -> (Output, tempfile::TempDir) {
+    // An empty folder: no ft.toml, so ft must fall back to the built-in suite.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = ft_in(dir.path(), extra);
+    (out, dir)
+}
+
+fn assert_all_passed(out: &Output, dir: &std::path::Path) {
+    assert_eq!(out.code, 0, "{}", out.all());
+    let junit = read_junit(&dir.join("reports/junit.xml"));
+    assert_eq!((junit.tests, junit.failures, junit.errors, junit.skipped), (6, 0, 0, 0));
+    let mut names: Vec<&str> = junit.cases.iter().map(|c| c.name.as_str()).collect();
+    names.sort();
+    let mut want = SCENARIOS.to_vec();
+    want.sort();
+    assert_eq!(names, want);
+    for case in &junit.cases {
+        assert_eq!(case.status, "passed", "{case:?}");
+        assert_eq!(case.suite, "superlists");
+        assert_eq!(case.classname, "superlists");
+        assert!(case.time > 0.0, "{case:?}");
+        assert!(case.system_out.contains("<built-in>/superlists.toml:"), "step log in system-out: {case:?}");
+    }
+    assert_eq!(junit.property("browser"), Some("chrome"));
+    assert!(junit.property("browser_version").is_some_and(|v| v.starts_with(char::is_numeric)));
+    assert!(junit.property("target").is_some_and(|t| t.starts_with("http://127.0.0.1:")));
+    assert_eq!(junit.property("ft_version"), Some(env!("CARGO_PKG_VERSION")));
+    for name in SCENARIOS {
+        assert!(out.stdout.contains(&format!("PASS [")) && out.stdout.contains(name), "{}", out.all());
+    }
+    assert!(out.stdout.contains("OK: 6 scenarios: 6 passed, 0 failed, 0 errors, 0 not run"), "{}", out.all());
+}
+
+#[test]
+fn the_built_in_suite_passes_against_the_embedded_app_with_one_worker() {
+    let (out, dir) = run_builtin(&[]);
+    assert_all_passed(&out, dir.path());
+    assert!(out.stdout.contains("from the built-in superlists suite"), "{}", out.stdout);
+    assert!(!dir.path().join("reports/artifacts").exists(), "no evidence for a green run");
+}
+
+#[test]
+fn the_built_in_suite_passes_with_two_workers() {
+    let (out, dir) = run_builtin(&["run", "--workers", "2"]);
+    assert_all_passed(&out, dir.path());
+    assert!(out.stdout.contains("2 workers"), "{}", out.stdout);
+}
+
+#[test]
+fn the_built_in_suite_passes_with_a_fresh_browser_per_scenario() {
+    let (out, dir) = run_builtin(&["--fresh-session", "--tag", "validation"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let junit = read_junit(&dir.path().join("reports/junit.xml"));
+    assert_eq!(junit.tests, 3, "only the validation scenarios were selected");
+    assert_eq!(junit.property("sessions"), Some("fresh"));
+}
+
+#[test]
+fn a_green_run_writes_a_run_record_that_says_so() {
+    let (out, dir) = run_builtin(&["--filter", "layout"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let rec = read_json(&dir.path().join("reports/run.json"));
+    assert_eq!(rec["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(rec["predicateType"], "https://in-toto.io/attestation/test-result/v0.1");
+    assert_eq!(rec["predicate"]["result"], "PASSED");
+    assert_eq!(rec["predicate"]["passedTests"], serde_json::json!(["layout and styling"]));
+    assert_eq!(rec["predicate"]["ft"]["complete"], true);
+    assert_eq!(rec["predicate"]["ft"]["passed"], 1);
+    let digest = rec["predicate"]["configuration"][0]["digest"]["sha256"].as_str().unwrap_or("");
+    assert_eq!(digest.len(), 64, "a sha256 of the specs: {rec}");
+}
