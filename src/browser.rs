@@ -108,7 +108,8 @@ fn short_message(err: &WebDriverError) -> String {
         _ => None,
     };
     let text = match info {
-        Some(i) => format!("{}: {}", i.error, i.value.message),
+        Some(i) if !i.error.is_empty() && !i.value.message.starts_with(&i.error) => format!("{}: {}", i.error, i.value.message),
+        Some(i) => i.value.message.clone(),
         None => err.to_string(),
     };
     text.lines().next().unwrap_or("").trim().to_string()

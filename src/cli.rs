@@ -259,7 +259,11 @@ async fn run(args: RunArgs) -> u8 {
     match result {
         Ok(done) => interrupted_by.unwrap_or_else(|| done.exit_code()),
         Err(err) => {
-            print_error(&err);
+            match &err {
+                // Diagnostics carry their own `file:line:col: error:` prefixes.
+                job::JobError::Spec(errors) => eprintln!("{errors}"),
+                other => print_error(other),
+            }
             interrupted_by.unwrap_or_else(|| err.exit_code())
         }
     }

@@ -49,6 +49,7 @@ impl JobError {
     pub fn exit_code(&self) -> u8 {
         match self {
             JobError::Spec(_) | JobError::NothingSelected { .. } | JobError::Reports(_) => crate::cli::exit::USAGE,
+            JobError::Target(TargetError::Invalid { .. }) => crate::cli::exit::USAGE,
             JobError::Target(_) | JobError::Run(_) => crate::cli::exit::INFRA,
         }
     }

@@ -402,7 +402,16 @@ async fn run_step(step: &Step, session: &Session, config: &RunConfig, state: &mu
             session.goto(&url).await.map_err(|e| match e {
                 e if e.is_session_lost() => StepError::Browser(e),
                 e => StepError::Failed { message: format!("failed to load {url}: {e}"), last_seen: None },
-            })
+            })?;
+            // A page the browser could not load is its own error page: fail now with the
+            // browser's reason (e.g. ERR_CONNECTION_REFUSED) instead of waiting on it.
+            let seen = session.inspect(None, None, true).await.map_err(StepError::Browser)?;
+            if seen.url.starts_with("chrome-error:") || seen.url.starts_with("about:neterror") {
+                let body = seen.texts.first().map(String::as_str).unwrap_or("");
+                let reason = body.split_whitespace().find(|w| w.starts_with("ERR_") || w.starts_with("NS_ERROR")).unwrap_or("a network error");
+                return Err(StepError::Failed { message: format!("the browser could not load {url}: {reason}"), last_seen: Some(clip(body)) });
+            }
+            Ok(())
         }
         Action::Type { into, text } => act(session, p, into, |s| s.type_text(&into.css, text)).await,
         Action::Press { key, on } => act(session, p, on, |s| s.press(&on.css, *key)).await,

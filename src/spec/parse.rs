@@ -81,20 +81,22 @@ pub(super) fn check_files(
     for file in files {
         let checked = check_file(file, overrides, &mut errors);
         names_defined.extend(checked.selector_names);
-        for (scenario, span) in checked.scenarios {
-            if let Some(first) = first_seen.get(&scenario.name) {
+        // Names are checked even for scenarios with other errors, so every problem shows at once.
+        for (name, span) in checked.names {
+            let (line, _) = super::diag::line_col(&file.text, span.start);
+            if let Some(first) = first_seen.get(&name) {
                 errors.push(Diagnostic::at(
                     &file.display,
                     &file.text,
                     span,
-                    format!("duplicate scenario name {:?}", scenario.name),
+                    format!("duplicate scenario name {name:?}"),
                     Some(format!("it is first defined at {first}; scenario names must be unique")),
                 ));
-                continue;
+            } else {
+                first_seen.insert(name, format!("{}:{line}", file.display));
             }
-            first_seen.insert(scenario.name.clone(), scenario.location());
-            scenarios.push(scenario);
         }
+        scenarios.extend(checked.scenarios);
     }
     for name in overrides.keys() {
         if !names_defined.contains(name) {
@@ -138,12 +140,14 @@ fn digest(files: &[SourceFile], overrides: &SelectorOverrides) -> String {
 }
 
 struct CheckedFile {
-    scenarios: Vec<(Scenario, Range<usize>)>,
+    scenarios: Vec<Scenario>,
+    /// Every scenario's name and its span, valid or not.
+    names: Vec<(String, Range<usize>)>,
     selector_names: Vec<String>,
 }
 
 fn check_file(file: &SourceFile, overrides: &SelectorOverrides, errors: &mut Vec<Diagnostic>) -> CheckedFile {
-    let mut out = CheckedFile { scenarios: Vec::new(), selector_names: Vec::new() };
+    let mut out = CheckedFile { scenarios: Vec::new(), names: Vec::new(), selector_names: Vec::new() };
     let raw: RawFile = match toml::from_str(&file.text) {
         Ok(raw) => raw,
         Err(err) => {
@@ -175,6 +179,8 @@ fn check_file(file: &SourceFile, overrides: &SelectorOverrides, errors: &mut Vec
         ));
     }
     for raw_scenario in &raw.scenario {
+        let name = raw_scenario.get_ref().name.clone();
+        out.names.push((name.get_ref().trim().to_string(), name.span()));
         if let Some(s) = ctx.scenario(raw_scenario, &selectors) {
             out.scenarios.push(s);
         }
@@ -215,7 +221,7 @@ impl FileCtx<'_> {
         &self,
         raw: &Spanned<RawScenario>,
         selectors: &BTreeMap<String, String>,
-    ) -> Option<(Scenario, Range<usize>)> {
+    ) -> Option<Scenario> {
         let s = raw.get_ref();
         let errors_before = self.errors.borrow().len();
         let name = s.name.get_ref().trim().to_string();
@@ -247,10 +253,7 @@ impl FileCtx<'_> {
             return None;
         }
         let (line, _) = super::diag::line_col(&self.file.text, raw.span().start);
-        Some((
-            Scenario { name, tags, group: self.file.stem.clone(), file: self.file.display.clone(), line, steps },
-            s.name.span(),
-        ))
+        Some(Scenario { name, tags, group: self.file.stem.clone(), file: self.file.display.clone(), line, steps })
     }
 
     fn step(&self, raw: &Spanned<RawStep>, selectors: &BTreeMap<String, String>, remembered: &mut Vec<String>) -> Option<Action> {
@@ -406,8 +409,8 @@ impl FileCtx<'_> {
                 match regex::Regex::new(&pattern) {
                     Ok(re) => Action::ExpectUrl(re),
                     Err(e) => {
-                        let detail = e.to_string().lines().last().unwrap_or("").trim().to_string();
-                        self.err(value.span(), format!("bad regular expression: {detail}"), Some("the syntax is Rust's regex crate; escape a literal `.` or `?` as `\\\\.`".into()));
+                        let detail = e.to_string().lines().last().unwrap_or("").trim().trim_start_matches("error: ").to_string();
+                        self.err(value.span(), format!("bad regular expression: {detail}"), Some("escape a literal `(`, `.` or `?` with a backslash (`\\\\(` in \"...\", `\\(` in '...'); the syntax is Rust's regex crate".into()));
                         return None;
                     }
                 }
@@ -476,6 +479,13 @@ fn example(verb: &str) -> &'static str {
         "new_visitor" => "e.g. { new_visitor = \"Francis\" } or { new_visitor = true }",
         "window_size" => "e.g. { window_size = [1024, 768] }",
         "remember_url" => "e.g. { remember_url = \"edith\" }",
+        "expect_title" => "e.g. { expect_title = \"To-Do\" }",
+        "expect_present" => "e.g. { expect_present = \"#id_text:invalid\" }",
+        "expect_absent" => "e.g. { expect_absent = \".invalid-feedback\" }",
+        "expect_visible" => "e.g. { expect_visible = \"@error\" }",
+        "expect_hidden" => "e.g. { expect_hidden = \"@error\" }",
+        "expect_page_text" => "e.g. { expect_page_text = \"Buy milk\" }",
+        "expect_no_text" => "e.g. { expect_no_text = \"Buy peacock feathers\" }",
         "expect_text" => "e.g. { expect_text = \"Your To-Do list\", in = \"h1\" }",
         "expect_text_contains" => "e.g. { expect_text_contains = \"To-Do\", in = \"h1\" }",
         "expect_row" => "e.g. { expect_row = \"1: Buy milk\", in = \"#id_list_table\" }",
