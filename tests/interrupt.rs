@@ -1,0 +1,143 @@
+//! Ctrl-C and SIGTERM: ft stops scheduling, writes complete reports with the unfinished
+//! scenarios marked as not run, exits 130 / 143, and leaves no driver or browser behind.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::*;
+
+struct Running {
+    child: std::process::Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+    dir: tempfile::TempDir,
+}
+
+impl Running {
+    fn start(args: &[&str]) -> Running {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut child = Command::new(FT)
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("FT_LIVESERVER")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ft starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running { child, lines, seen: Vec::new(), dir }
+    }
+
+    /// Read stdout until a line contains `text`.
+    fn wait_for_line(&mut self, text: &str) {
+        loop {
+            let line = self.lines.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("no line with {text:?}; saw {:?}", self.seen));
+            self.seen.push(line.clone());
+            if line.contains(text) {
+                return;
+            }
+        }
+    }
+
+    /// The driver ft started and every process in its group (the browsers).
+    fn driver_and_browsers(&self) -> Vec<u32> {
+        let mut pids = Vec::new();
+        for child in children_of(self.child.id()) {
+            pids.push(child);
+            pids.extend(group_members(child));
+        }
+        pids.sort();
+        pids.dedup();
+        pids
+    }
+
+    fn signal(&self, sig: i32) {
+        // SAFETY: plain syscall on our own child's pid.
+        unsafe {
+            libc::kill(self.child.id() as i32, sig);
+        }
+    }
+
+    fn wait(&mut self) -> i32 {
+        let mut code = None;
+        eventually("ft to exit", Duration::from_secs(60), || {
+            code = self.child.try_wait().expect("try_wait").map(|s| s.code().unwrap_or(-1));
+            code.is_some()
+        });
+        code.unwrap_or(-1)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_second_ctrl_c_stops_at_once_and_still_leaves_a_valid_report() {
+    // This scenario waits for an error to vanish that never does: it is mid-wait when
+    // the signals arrive.
+    let served = Served::start(&["error-not-cleared"]);
+    let mut ft = Running::start(&["--liveserver", &served.url, "--filter", "cleared", "--max-wait", "120"]);
+    ft.wait_for_line("browser:");
+    let procs = ft.driver_and_browsers();
+    assert!(procs.len() >= 2, "a driver and a browser are running: {procs:?}");
+    ft.signal(libc::SIGINT);
+    ft.signal(libc::SIGINT);
+    assert_eq!(ft.wait(), 130);
+    let junit = read_junit(&ft.dir.path().join("reports/junit.xml"));
+    assert_eq!(junit.tests, 1);
+    let case = junit.case("error messages are cleared on input");
+    assert_eq!(case.status, "skipped");
+    assert!(case.message.contains("interrupted"), "{case:?}");
+    assert_eq!(junit.property("interrupted"), Some("true"));
+    let rec = read_json(&ft.dir.path().join("reports/run.json"));
+    assert_eq!(rec["predicate"]["result"], "FAILED");
+    assert_eq!(rec["predicate"]["ft"]["complete"], false);
+    eventually("driver and browsers to be gone", Duration::from_secs(10), || procs.iter().all(|p| !alive(*p)));
+}
+
+#[test]
+fn sigterm_lets_the_running_scenario_finish_and_marks_the_rest_not_run() {
+    let mut ft = Running::start(&["--workers", "1"]);
+    ft.wait_for_line("browser:");
+    let procs = ft.driver_and_browsers();
+    ft.wait_for_line("PASS [");
+    ft.signal(libc::SIGTERM);
+    assert_eq!(ft.wait(), 143);
+    let junit = read_junit(&ft.dir.path().join("reports/junit.xml"));
+    assert_eq!(junit.tests, 6, "every selected scenario is in the report");
+    assert_eq!(junit.failures + junit.errors, 0, "an interrupted run fails nothing: {:?}", junit.cases);
+    let passed = junit.cases.iter().filter(|c| c.status == "passed").count();
+    let skipped: Vec<&Case> = junit.cases.iter().filter(|c| c.status == "skipped").collect();
+    assert!(passed >= 1 && !skipped.is_empty(), "{:?}", junit.cases);
+    assert!(skipped.iter().all(|c| c.message.contains("interrupted")), "{skipped:?}");
+    let console = ft.seen.join("\n");
+    assert!(console.contains("PASS ["), "{console}");
+    eventually("driver and browsers to be gone", Duration::from_secs(10), || procs.iter().all(|p| !alive(*p)));
+}
+
+#[test]
+fn a_finished_run_leaves_no_driver_or_browser_behind() {
+    let mut ft = Running::start(&["--workers", "2", "--tag", "validation"]);
+    ft.wait_for_line("browser:");
+    ft.wait_for_line("PASS [");
+    let procs = ft.driver_and_browsers();
+    assert!(procs.len() >= 3, "a driver and two browsers: {procs:?}");
+    assert_eq!(ft.wait(), 0, "{:?}", ft.seen);
+    eventually("driver and browsers to be gone", Duration::from_secs(10), || procs.iter().all(|p| !alive(*p)));
+}
