@@ -111,7 +111,10 @@ mod tests {
 
     fn with_cookie(cookie: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        headers.insert(COOKIE, HeaderValue::from_str(cookie).expect("cookie header"));
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_str(cookie).expect("cookie header"),
+        );
         headers
     }
 
@@ -129,8 +132,14 @@ mod tests {
         let (name, cookie) = token.set_cookie.expect("a cookie to set");
         assert_eq!(name, SET_COOKIE);
         let cookie = cookie.to_str().expect("ascii");
-        assert!(cookie.starts_with(&format!("csrftoken={}; ", token.value)), "{cookie}");
-        assert!(cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+        assert!(
+            cookie.starts_with(&format!("csrftoken={}; ", token.value)),
+            "{cookie}"
+        );
+        assert!(
+            cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
+            "{cookie}"
+        );
     }
 
     #[test]
@@ -154,8 +163,14 @@ mod tests {
         assert_eq!(verify(&headers, Some(&value)), Ok(value.clone()));
         assert_eq!(verify(&headers, None), Err(Failure::TokenMissing));
         assert_eq!(verify(&headers, Some("")), Err(Failure::TokenMissing));
-        assert_eq!(verify(&headers, Some(&"0e".repeat(32))), Err(Failure::TokenIncorrect));
-        assert_eq!(verify(&HeaderMap::new(), Some(&value)), Err(Failure::CookieNotSet));
+        assert_eq!(
+            verify(&headers, Some(&"0e".repeat(32))),
+            Err(Failure::TokenIncorrect)
+        );
+        assert_eq!(
+            verify(&HeaderMap::new(), Some(&value)),
+            Err(Failure::CookieNotSet)
+        );
     }
 
     #[test]

@@ -170,7 +170,8 @@ mod tests {
     }
 
     fn count(conn: &Connection, sql: &str) -> i64 {
-        conn.query_row(sql, [], |row| row.get(0)).expect("count query")
+        conn.query_row(sql, [], |row| row.get(0))
+            .expect("count query")
     }
 
     #[test]
@@ -186,8 +187,10 @@ mod tests {
     fn the_unique_index_refuses_a_repeated_item() {
         let mut conn = memory();
         migrate(&mut conn, Path::new(":memory:"), LATEST).expect("migrates");
-        conn.execute_batch("INSERT INTO lists (id) VALUES (1); INSERT INTO items (list_id, text) VALUES (1, 'a');")
-            .expect("first insert");
+        conn.execute_batch(
+            "INSERT INTO lists (id) VALUES (1); INSERT INTO items (list_id, text) VALUES (1, 'a');",
+        )
+        .expect("first insert");
         let repeat = conn.execute("INSERT INTO items (list_id, text) VALUES (1, 'a')", []);
         assert!(repeat.is_err(), "the index must refuse a duplicate");
     }
@@ -203,14 +206,23 @@ mod tests {
         .expect("rows");
         let err = migrate(&mut conn, Path::new("/tmp/old db"), LATEST).expect_err("refuses");
         let message = err.to_string();
-        assert!(message.contains("list 1: \"milk\" appears 3 times"), "{message}");
+        assert!(
+            message.contains("list 1: \"milk\" appears 3 times"),
+            "{message}"
+        );
         assert!(!message.contains("list 2"), "{message}");
         assert!(message.contains("2 item(s) repeat"), "{message}");
-        assert!(message.contains("sqlite3 '/tmp/old db' \"DELETE FROM items"), "{message}");
+        assert!(
+            message.contains("sqlite3 '/tmp/old db' \"DELETE FROM items"),
+            "{message}"
+        );
         assert_eq!(version(&conn).expect("version"), 1);
         assert_eq!(count(&conn, "SELECT COUNT(*) FROM items"), 5);
         assert_eq!(
-            count(&conn, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'"),
+            count(
+                &conn,
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'"
+            ),
             0
         );
     }
@@ -234,7 +246,10 @@ mod tests {
         let mut conn = memory();
         migrate(&mut conn, Path::new("db"), LATEST).expect("migrates");
         let err = migrate(&mut conn, Path::new("db"), 1).expect_err("refuses");
-        assert!(matches!(err, MigrateError::TooNew { found: 2, known: 1 }), "{err}");
+        assert!(
+            matches!(err, MigrateError::TooNew { found: 2, known: 1 }),
+            "{err}"
+        );
     }
 
     #[test]

@@ -230,8 +230,12 @@ pub async fn start(addr: SocketAddr, config: Config) -> Result<Server, ServeErro
 /// An address a browser can reach: a wildcard bind is reached through loopback.
 fn browsable(addr: SocketAddr) -> SocketAddr {
     match addr.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::from((Ipv4Addr::LOCALHOST, addr.port())),
-        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::from((Ipv6Addr::LOCALHOST, addr.port())),
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::from((Ipv4Addr::LOCALHOST, addr.port()))
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::from((Ipv6Addr::LOCALHOST, addr.port()))
+        }
         _ => addr,
     }
 }
@@ -331,7 +335,9 @@ mod tests {
     #[test]
     fn defect_names_match_the_command_line() {
         for defect in Defect::value_variants() {
-            let value = defect.to_possible_value().expect("every defect is visible to clap");
+            let value = defect
+                .to_possible_value()
+                .expect("every defect is visible to clap");
             assert_eq!(value.get_name(), defect.name());
         }
     }

@@ -126,7 +126,10 @@ pub(crate) fn not_found() -> String {
 }
 
 pub(crate) fn method_not_allowed() -> String {
-    message_page("Method not allowed", "This page does not take that kind of request.")
+    message_page(
+        "Method not allowed",
+        "This page does not take that kind of request.",
+    )
 }
 
 pub(crate) fn csrf_failed(failure: csrf::Failure) -> String {
@@ -141,7 +144,10 @@ pub(crate) fn csrf_failed(failure: csrf::Failure) -> String {
 
 /// Deliberately says nothing about the cause: that goes to the server's log only.
 pub(crate) fn server_error() -> String {
-    message_page("Server error", "Something went wrong on our side. Please try again later.")
+    message_page(
+        "Server error",
+        "Something went wrong on our side. Please try again later.",
+    )
 }
 
 fn message_page(heading: &str, text: &str) -> String {
@@ -242,16 +248,29 @@ mod tests {
         let items = vec!["first".to_owned(), "<b>second</b>".to_owned()];
         let html = list(faithful(), 7, &items, "t", ItemInput::blank());
         assert!(html.contains("<tr><td>1: first</td></tr>"), "{html}");
-        assert!(html.contains("<tr><td>2: &lt;b&gt;second&lt;/b&gt;</td></tr>"), "{html}");
+        assert!(
+            html.contains("<tr><td>2: &lt;b&gt;second&lt;/b&gt;</td></tr>"),
+            "{html}"
+        );
         assert!(html.contains("action=\"/lists/7/\""), "{html}");
     }
 
     #[test]
     fn an_invalid_input_keeps_its_value_and_points_at_its_error() {
-        let html = home(faithful(), "t", ItemInput::invalid("\"x\"", ItemError::Duplicate));
+        let html = home(
+            faithful(),
+            "t",
+            ItemInput::invalid("\"x\"", ItemError::Duplicate),
+        );
         assert!(html.contains("value=\"&quot;x&quot;\""), "{html}");
-        assert!(html.contains("class=\"form-control form-control-lg is-invalid\""), "{html}");
-        assert!(html.contains("aria-describedby=\"id_text_feedback\""), "{html}");
+        assert!(
+            html.contains("class=\"form-control form-control-lg is-invalid\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("aria-describedby=\"id_text_feedback\""),
+            "{html}"
+        );
         assert!(
             html.contains("<div class=\"invalid-feedback\" id=\"id_text_feedback\">You&#x27;ve already got this in your list</div>"),
             "{html}"

@@ -73,7 +73,11 @@ impl IntoResponse for AppError {
             internal => {
                 // The visitor gets a generic page; the operator gets the cause.
                 log_error(&internal);
-                html(StatusCode::INTERNAL_SERVER_ERROR, pages::server_error(), None)
+                html(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    pages::server_error(),
+                    None,
+                )
             }
         }
     }
@@ -157,7 +161,8 @@ async fn new_list(
     form: Result<Form<ItemForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let form = ItemForm::or_empty(form);
-    let token = csrf::verify(&headers, form.csrfmiddlewaretoken.as_deref()).map_err(AppError::Csrf)?;
+    let token =
+        csrf::verify(&headers, form.csrfmiddlewaretoken.as_deref()).map_err(AppError::Csrf)?;
     let text = form.text.unwrap_or_default();
     let invalid = |text: &str, error| {
         let body = pages::home(state.chrome(), &token, ItemInput::invalid(text, error));
@@ -195,7 +200,13 @@ async fn view_list(
         .with_store(move |store| store.items(list_id))
         .await?
         .ok_or(AppError::NotFound)?;
-    let body = pages::list(state.chrome(), list_id, &items, &token.value, ItemInput::blank());
+    let body = pages::list(
+        state.chrome(),
+        list_id,
+        &items,
+        &token.value,
+        ItemInput::blank(),
+    );
     Ok(html(StatusCode::OK, body, token.set_cookie))
 }
 
@@ -207,7 +218,8 @@ async fn add_item(
 ) -> Result<Response, AppError> {
     let form = ItemForm::or_empty(form);
     // Before anything else, as Django's middleware runs before the view.
-    let token = csrf::verify(&headers, form.csrfmiddlewaretoken.as_deref()).map_err(AppError::Csrf)?;
+    let token =
+        csrf::verify(&headers, form.csrfmiddlewaretoken.as_deref()).map_err(AppError::Csrf)?;
     let list_id = list_id(path)?;
     let text = form.text.unwrap_or_default();
     let items = state
@@ -282,7 +294,11 @@ async fn not_found() -> Response {
 }
 
 async fn method_not_allowed() -> Response {
-    html(StatusCode::METHOD_NOT_ALLOWED, pages::method_not_allowed(), None)
+    html(
+        StatusCode::METHOD_NOT_ALLOWED,
+        pages::method_not_allowed(),
+        None,
+    )
 }
 
 #[cfg(test)]

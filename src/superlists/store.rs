@@ -183,7 +183,10 @@ mod tests {
         let (_dir, store) = store();
         let list = store.new_list_with_item("x").expect("creates");
         assert_eq!(store.add_item(list, "x").expect("adds"), Insert::Duplicate);
-        assert_eq!(store.items(list).expect("reads"), Some(vec!["x".to_owned()]));
+        assert_eq!(
+            store.items(list).expect("reads"),
+            Some(vec!["x".to_owned()])
+        );
     }
 
     #[test]
