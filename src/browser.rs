@@ -108,7 +108,9 @@ fn short_message(err: &WebDriverError) -> String {
         _ => None,
     };
     let text = match info {
-        Some(i) if !i.error.is_empty() && !i.value.message.starts_with(&i.error) => format!("{}: {}", i.error, i.value.message),
+        Some(i) if !i.error.is_empty() && !i.value.message.starts_with(&i.error) => {
+            format!("{}: {}", i.error, i.value.message)
+        }
         Some(i) => i.value.message.clone(),
         None => err.to_string(),
     };
@@ -134,7 +136,12 @@ impl Driver {
     /// Start chromedriver on a free loopback port, or use `config.webdriver`.
     pub async fn start(config: &BrowserConfig) -> Result<Driver, BrowserError> {
         if let Some(url) = &config.webdriver {
-            return Ok(Driver { url: url.trim_end_matches('/').to_string(), config: config.clone(), binary: config.binary.clone(), process: None });
+            return Ok(Driver {
+                url: url.trim_end_matches('/').to_string(),
+                config: config.clone(),
+                binary: config.binary.clone(),
+                process: None,
+            });
         }
         let binary = find_browser(config.binary.as_deref())?;
         let path = find_driver(config.driver.as_deref())?;
@@ -156,7 +163,11 @@ impl Driver {
         }
         let mut child = cmd.spawn().map_err(|source| BrowserError::DriverSpawn { path: path.clone(), source })?;
         let pid = child.id().map_or(0, |p| p as i32);
-        let stdout = child.stdout.take().ok_or_else(|| BrowserError::DriverNoPort { path: path.clone(), timeout: Duration::ZERO, output: "no stdout".into() })?;
+        let stdout = child.stdout.take().ok_or_else(|| BrowserError::DriverNoPort {
+            path: path.clone(),
+            timeout: Duration::ZERO,
+            output: "no stdout".into(),
+        })?;
         let mut lines = BufReader::new(stdout).lines();
         let timeout = Duration::from_secs(20);
         let mut seen = String::new();
@@ -212,7 +223,12 @@ impl Driver {
         let caps = wd.capabilities();
         let name = caps.get("browserName").and_then(|v| v.as_str()).unwrap_or("browser").to_string();
         let version = caps.get("browserVersion").and_then(|v| v.as_str()).unwrap_or("").to_string();
-        Ok(Session { wd: Some(wd), browser: BrowserInfo { name, version }, timeout: self.config.command_timeout, window: self.config.window })
+        Ok(Session {
+            wd: Some(wd),
+            browser: BrowserInfo { name, version },
+            timeout: self.config.command_timeout,
+            window: self.config.window,
+        })
     }
 
     /// Stop the driver and every browser it started.
@@ -257,7 +273,11 @@ fn is_executable(p: &Path) -> bool {
 
 fn find_driver(given: Option<&Path>) -> Result<PathBuf, BrowserError> {
     if let Some(p) = given {
-        return if is_executable(p) { Ok(p.to_path_buf()) } else { Err(BrowserError::DriverMissing { looked: format!("--driver {}", p.display()) }) };
+        return if is_executable(p) {
+            Ok(p.to_path_buf())
+        } else {
+            Err(BrowserError::DriverMissing { looked: format!("--driver {}", p.display()) })
+        };
     }
     on_path("chromedriver")
         .or_else(|| Some(PathBuf::from("/usr/bin/chromedriver")).filter(|p| is_executable(p)))
@@ -266,7 +286,11 @@ fn find_driver(given: Option<&Path>) -> Result<PathBuf, BrowserError> {
 
 fn find_browser(given: Option<&Path>) -> Result<PathBuf, BrowserError> {
     if let Some(p) = given {
-        return if is_executable(p) { Ok(p.to_path_buf()) } else { Err(BrowserError::BrowserMissing { looked: format!("--browser-binary {}", p.display()) }) };
+        return if is_executable(p) {
+            Ok(p.to_path_buf())
+        } else {
+            Err(BrowserError::BrowserMissing { looked: format!("--browser-binary {}", p.display()) })
+        };
     }
     const NAMES: [&str; 4] = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
     NAMES
@@ -389,7 +413,10 @@ impl Session {
     }
 
     /// Every command is bounded: a wedged browser becomes an error, not a hang.
-    async fn bounded<T>(&self, fut: impl std::future::Future<Output = Result<T, WebDriverError>>) -> Result<T, BrowserError> {
+    async fn bounded<T>(
+        &self,
+        fut: impl std::future::Future<Output = Result<T, WebDriverError>>,
+    ) -> Result<T, BrowserError> {
         match tokio::time::timeout(self.timeout, fut).await {
             Ok(r) => r.map_err(BrowserError::from_wd),
             Err(_) => Err(BrowserError::Timeout(self.timeout)),
@@ -405,7 +432,8 @@ impl Session {
     pub async fn inspect(&self, css: Option<&str>, attr: Option<&str>, all: bool) -> Result<Inspection, BrowserError> {
         let wd = self.wd()?;
         let ret = self.bounded(wd.execute(INSPECT_JS, vec![json!(css), json!(attr), json!(all)])).await?;
-        serde_json::from_value(ret.json().clone()).map_err(|e| BrowserError::WebDriver(format!("unexpected inspection result: {e}")))
+        serde_json::from_value(ret.json().clone())
+            .map_err(|e| BrowserError::WebDriver(format!("unexpected inspection result: {e}")))
     }
 
     pub async fn current_url(&self) -> Result<String, BrowserError> {
@@ -463,7 +491,8 @@ impl Session {
         let url = self.current_url().await?;
         if url.starts_with("http") {
             self.bounded(wd.delete_all_cookies()).await?;
-            self.bounded(wd.execute("try { localStorage.clear(); sessionStorage.clear(); } catch (e) {}", Vec::new())).await?;
+            self.bounded(wd.execute("try { localStorage.clear(); sessionStorage.clear(); } catch (e) {}", Vec::new()))
+                .await?;
         }
         self.bounded(wd.goto("about:blank")).await?;
         let (w, h) = self.window;

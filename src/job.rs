@@ -34,7 +34,9 @@ pub struct JobOptions {
 pub enum JobError {
     #[error("{0}")]
     Spec(SpecErrors),
-    #[error("no scenario matches {selection} (of {total} in {specs})\n  hint: `ft list` shows the scenarios and their tags")]
+    #[error(
+        "no scenario matches {selection} (of {total} in {specs})\n  hint: `ft list` shows the scenarios and their tags"
+    )]
     NothingSelected { selection: String, total: usize, specs: String },
     #[error("the reports folder is not writable")]
     Reports(#[source] ReportError),
@@ -116,7 +118,11 @@ fn describe(sel: &Selection) -> String {
     }
 }
 
-pub async fn run(options: &JobOptions, console: Console, interrupts: watch::Receiver<u32>) -> Result<JobResult, JobError> {
+pub async fn run(
+    options: &JobOptions,
+    console: Console,
+    interrupts: watch::Receiver<u32>,
+) -> Result<JobResult, JobError> {
     let (suite, scenarios) = plan(options)?;
     options.paths.check_writable().map_err(JobError::Reports)?;
     let target = target::start(options.liveserver.as_deref()).await.map_err(JobError::Target)?;

@@ -2,12 +2,12 @@
 //!
 //! The module map (arrows point down only) is in the README's "Contributing" section.
 
+pub mod browser;
 pub mod cli;
 pub mod job;
 pub mod report;
 pub mod runner;
-pub mod browser;
 pub mod spec;
+pub mod superlists;
 pub mod target;
 pub mod wait;
-pub mod superlists;

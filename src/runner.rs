@@ -31,11 +31,20 @@ pub struct RunConfig {
 #[derive(Clone, Debug)]
 pub enum RunEvent {
     /// A browser session is ready (the first one names the browser for the reports).
-    SessionStarted { worker: usize, browser: BrowserInfo, took: Duration },
-    ScenarioStarted { index: usize, worker: usize },
+    SessionStarted {
+        worker: usize,
+        browser: BrowserInfo,
+        took: Duration,
+    },
+    ScenarioStarted {
+        index: usize,
+        worker: usize,
+    },
     ScenarioFinished(ScenarioResult),
     /// The first interrupt: nothing new is scheduled.
-    Interrupted { signal_count: u32 },
+    Interrupted {
+        signal_count: u32,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -180,7 +189,14 @@ pub async fn run(
         driver.stop().await;
     }
     for (index, (worker, started_at, t0)) in running {
-        let r = ScenarioResult { index, worker, outcome: Outcome::NotRun("interrupted while running".into()), started_at, duration: t0.elapsed(), log: Vec::new() };
+        let r = ScenarioResult {
+            index,
+            worker,
+            outcome: Outcome::NotRun("interrupted while running".into()),
+            started_at,
+            duration: t0.elapsed(),
+            log: Vec::new(),
+        };
         let _ = events.send(RunEvent::ScenarioFinished(r.clone()));
         results.insert(index, r);
     }
@@ -190,11 +206,19 @@ pub async fn run(
         }
     }
     for index in 0..scenarios.len() {
-        if !results.contains_key(&index) {
-            let reason = if interrupted { "interrupted before it started" } else { "no browser session could be started" };
-            let r = ScenarioResult { index, worker: 0, outcome: Outcome::NotRun(reason.into()), started_at: Utc::now(), duration: Duration::ZERO, log: Vec::new() };
+        if let std::collections::hash_map::Entry::Vacant(slot) = results.entry(index) {
+            let reason =
+                if interrupted { "interrupted before it started" } else { "no browser session could be started" };
+            let r = ScenarioResult {
+                index,
+                worker: 0,
+                outcome: Outcome::NotRun(reason.into()),
+                started_at: Utc::now(),
+                duration: Duration::ZERO,
+                log: Vec::new(),
+            };
             let _ = events.send(RunEvent::ScenarioFinished(r.clone()));
-            results.insert(index, r);
+            slot.insert(r);
         }
     }
     let mut results: Vec<ScenarioResult> = results.into_values().collect();
@@ -222,7 +246,11 @@ async fn work(
             let t0 = Instant::now();
             match driver.session().await {
                 Ok(s) => {
-                    let _ = tx.send(WorkerMsg::Event(RunEvent::SessionStarted { worker, browser: s.browser.clone(), took: t0.elapsed() }));
+                    let _ = tx.send(WorkerMsg::Event(RunEvent::SessionStarted {
+                        worker,
+                        browser: s.browser.clone(),
+                        took: t0.elapsed(),
+                    }));
                     session = Some(s);
                 }
                 Err(err) => {
@@ -259,7 +287,13 @@ struct ScenarioState {
     urls: HashMap<String, String>,
 }
 
-async fn run_scenario(index: usize, worker: usize, scenario: &Scenario, session: &Session, config: &RunConfig) -> ScenarioResult {
+async fn run_scenario(
+    index: usize,
+    worker: usize,
+    scenario: &Scenario,
+    session: &Session,
+    config: &RunConfig,
+) -> ScenarioResult {
     let started_at = Utc::now();
     let t0 = Instant::now();
     let mut state = ScenarioState::default();
@@ -268,13 +302,22 @@ async fn run_scenario(index: usize, worker: usize, scenario: &Scenario, session:
     for step in &scenario.steps {
         let ts = Instant::now();
         let result = run_step(step, session, config, &mut state).await;
-        log.push(StepLog { line: step.line, description: step.action.to_string(), took: ts.elapsed(), ok: result.is_ok() });
+        log.push(StepLog {
+            line: step.line,
+            description: step.action.to_string(),
+            took: ts.elapsed(),
+            ok: result.is_ok(),
+        });
         if let Err(err) = result {
             let evidence = session.evidence().await;
             let where_ = Some((step.line, step.col, step.action.to_string()));
             outcome = match err {
-                StepError::Failed { message, last_seen } => Outcome::Failed(Failure { step: where_, message, last_seen, evidence }),
-                StepError::Browser(e) => Outcome::Error(Failure { step: where_, message: e.to_string(), last_seen: None, evidence }),
+                StepError::Failed { message, last_seen } => {
+                    Outcome::Failed(Failure { step: where_, message, last_seen, evidence })
+                }
+                StepError::Browser(e) => {
+                    Outcome::Error(Failure { step: where_, message: e.to_string(), last_seen: None, evidence })
+                }
             };
             break;
         }
@@ -350,7 +393,12 @@ async fn expect_element(
 }
 
 /// Inspect the page (title, URL and, with `text`, body text) until `judge` accepts.
-async fn expect_page(session: &Session, patience: Patience, text: bool, judge: impl Fn(&Inspection) -> Result<(), String>) -> Result<(), StepError> {
+async fn expect_page(
+    session: &Session,
+    patience: Patience,
+    text: bool,
+    judge: impl Fn(&Inspection) -> Result<(), String>,
+) -> Result<(), StepError> {
     wait::until(patience, || async {
         match session.inspect(None, None, text).await {
             Ok(seen) => Ok(match judge(&seen) {
@@ -394,7 +442,12 @@ where
     .map_err(StepError::from)
 }
 
-async fn run_step(step: &Step, session: &Session, config: &RunConfig, state: &mut ScenarioState) -> Result<(), StepError> {
+async fn run_step(
+    step: &Step,
+    session: &Session,
+    config: &RunConfig,
+    state: &mut ScenarioState,
+) -> Result<(), StepError> {
     let p = config.patience;
     match &step.action {
         Action::Visit(path) => {
@@ -408,8 +461,14 @@ async fn run_step(step: &Step, session: &Session, config: &RunConfig, state: &mu
             let seen = session.inspect(None, None, true).await.map_err(StepError::Browser)?;
             if seen.url.starts_with("chrome-error:") || seen.url.starts_with("about:neterror") {
                 let body = seen.texts.first().map(String::as_str).unwrap_or("");
-                let reason = body.split_whitespace().find(|w| w.starts_with("ERR_") || w.starts_with("NS_ERROR")).unwrap_or("a network error");
-                return Err(StepError::Failed { message: format!("the browser could not load {url}: {reason}"), last_seen: Some(clip(body)) });
+                let reason = body
+                    .split_whitespace()
+                    .find(|w| w.starts_with("ERR_") || w.starts_with("NS_ERROR"))
+                    .unwrap_or("a network error");
+                return Err(StepError::Failed {
+                    message: format!("the browser could not load {url}: {reason}"),
+                    last_seen: Some(clip(body)),
+                });
             }
             Ok(())
         }
@@ -418,48 +477,80 @@ async fn run_step(step: &Step, session: &Session, config: &RunConfig, state: &mu
         Action::Click(sel) => act(session, p, sel, |s| s.click(&sel.css)).await,
         Action::Clear(sel) => act(session, p, sel, |s| s.clear(&sel.css)).await,
         Action::NewVisitor(_) => session.reset().await.map_err(StepError::Browser),
-        Action::WindowSize { width, height } => session.set_window_size(*width, *height).await.map_err(StepError::Browser),
+        Action::WindowSize { width, height } => {
+            session.set_window_size(*width, *height).await.map_err(StepError::Browser)
+        }
         Action::RememberUrl(name) => {
             let url = session.current_url().await.map_err(StepError::Browser)?;
             state.urls.insert(name.clone(), url);
             Ok(())
         }
-        Action::ExpectTitle(want) => expect_page(session, p, false, |seen| {
-            if seen.title.contains(want.as_str()) { Ok(()) } else { Err(format!("the title was {:?}", seen.title)) }
-        })
-        .await,
-        Action::ExpectPresent(sel) => expect_element(session, p, &sel.css, None, false, |seen| {
-            if seen.count > 0 { Ok(()) } else { Err(no_match(sel, seen)) }
-        })
-        .await,
-        Action::ExpectAbsent(sel) => expect_element(session, p, &sel.css, None, false, |seen| {
-            if seen.count == 0 { Ok(()) } else { Err(format!("{} element(s) match {sel}", seen.count)) }
-        })
-        .await,
-        Action::ExpectText { of, equals } => expect_element(session, p, &of.css, None, false, |seen| match &seen.text {
-            Some(t) if t == equals => Ok(()),
-            Some(t) => Err(format!("the text of {of} was {t:?}")),
-            None => Err(no_match(of, seen)),
-        })
-        .await,
-        Action::ExpectTextContains { of, contains } => expect_element(session, p, &of.css, None, false, |seen| match &seen.text {
-            Some(t) if t.contains(contains.as_str()) => Ok(()),
-            Some(t) => Err(format!("the text of {of} was {t:?}")),
-            None => Err(no_match(of, seen)),
-        })
-        .await,
-        Action::ExpectVisible(sel) => expect_element(session, p, &sel.css, None, false, |seen| match seen.visible {
-            Some(true) => Ok(()),
-            Some(false) => Err(format!("{sel} is on the page but hidden (text {:?})", seen.text.clone().unwrap_or_default())),
-            None => Err(no_match(sel, seen)),
-        })
-        .await,
-        Action::ExpectHidden(sel) => expect_element(session, p, &sel.css, None, false, |seen| match seen.visible {
-            Some(false) => Ok(()),
-            Some(true) => Err(format!("{sel} is still visible, showing {:?}", seen.text.clone().unwrap_or_default())),
-            None => Err(no_match(sel, seen)),
-        })
-        .await,
+        Action::ExpectTitle(want) => {
+            expect_page(session, p, false, |seen| {
+                if seen.title.contains(want.as_str()) {
+                    Ok(())
+                } else {
+                    Err(format!("the title was {:?}", seen.title))
+                }
+            })
+            .await
+        }
+        Action::ExpectPresent(sel) => {
+            expect_element(session, p, &sel.css, None, false, |seen| {
+                if seen.count > 0 {
+                    Ok(())
+                } else {
+                    Err(no_match(sel, seen))
+                }
+            })
+            .await
+        }
+        Action::ExpectAbsent(sel) => {
+            expect_element(session, p, &sel.css, None, false, |seen| {
+                if seen.count == 0 {
+                    Ok(())
+                } else {
+                    Err(format!("{} element(s) match {sel}", seen.count))
+                }
+            })
+            .await
+        }
+        Action::ExpectText { of, equals } => {
+            expect_element(session, p, &of.css, None, false, |seen| match &seen.text {
+                Some(t) if t == equals => Ok(()),
+                Some(t) => Err(format!("the text of {of} was {t:?}")),
+                None => Err(no_match(of, seen)),
+            })
+            .await
+        }
+        Action::ExpectTextContains { of, contains } => {
+            expect_element(session, p, &of.css, None, false, |seen| match &seen.text {
+                Some(t) if t.contains(contains.as_str()) => Ok(()),
+                Some(t) => Err(format!("the text of {of} was {t:?}")),
+                None => Err(no_match(of, seen)),
+            })
+            .await
+        }
+        Action::ExpectVisible(sel) => {
+            expect_element(session, p, &sel.css, None, false, |seen| match seen.visible {
+                Some(true) => Ok(()),
+                Some(false) => {
+                    Err(format!("{sel} is on the page but hidden (text {:?})", seen.text.clone().unwrap_or_default()))
+                }
+                None => Err(no_match(sel, seen)),
+            })
+            .await
+        }
+        Action::ExpectHidden(sel) => {
+            expect_element(session, p, &sel.css, None, false, |seen| match seen.visible {
+                Some(false) => Ok(()),
+                Some(true) => {
+                    Err(format!("{sel} is still visible, showing {:?}", seen.text.clone().unwrap_or_default()))
+                }
+                None => Err(no_match(sel, seen)),
+            })
+            .await
+        }
         Action::ExpectRow { table, text } => {
             let rows = format!(":is({}) tr", table.css);
             expect_element(session, p, &rows, None, true, |seen| {
@@ -473,40 +564,66 @@ async fn run_step(step: &Step, session: &Session, config: &RunConfig, state: &mu
             })
             .await
         }
-        Action::ExpectPageText(want) => expect_page(session, p, true, |seen| {
-            let body = seen.texts.first().map(String::as_str).unwrap_or("");
-            if body.contains(want.as_str()) { Ok(()) } else { Err(format!("the page text was {:?}", clip(body))) }
-        })
-        .await,
-        Action::ExpectNoText(unwanted) => expect_page(session, p, true, |seen| {
-            let body = seen.texts.first().map(String::as_str).unwrap_or("");
-            if body.contains(unwanted.as_str()) { Err(format!("the page still shows it: {:?}", clip(body))) } else { Ok(()) }
-        })
-        .await,
-        Action::ExpectAttribute { of, name, equals } => expect_element(session, p, &of.css, Some(name), false, |seen| match (&seen.attr, seen.count) {
-            (Some(v), _) if v == equals => Ok(()),
-            (Some(v), _) => Err(format!("{name} of {of} was {v:?}")),
-            (None, 0) => Err(no_match(of, seen)),
-            (None, _) => Err(format!("{of} has no {name} attribute")),
-        })
-        .await,
-        Action::ExpectUrl(re) => expect_page(session, p, false, |seen| {
-            if re.is_match(&seen.url) { Ok(()) } else { Err(format!("the URL was {}", seen.url)) }
-        })
-        .await,
-        Action::ExpectUrlDiffers(name) => {
-            let earlier = state.urls.get(name).cloned().unwrap_or_default();
-            expect_page(session, p, false, |seen| {
-                if seen.url != earlier { Ok(()) } else { Err(format!("the URL is still {earlier}, the one remembered as {name:?}")) }
+        Action::ExpectPageText(want) => {
+            expect_page(session, p, true, |seen| {
+                let body = seen.texts.first().map(String::as_str).unwrap_or("");
+                if body.contains(want.as_str()) {
+                    Ok(())
+                } else {
+                    Err(format!("the page text was {:?}", clip(body)))
+                }
             })
             .await
         }
-        Action::ExpectCentred { of, at, tolerance } => expect_element(session, p, &of.css, None, false, |seen| match seen.centre_x {
-            Some(x) if (x - at).abs() <= *tolerance => Ok(()),
-            Some(x) => Err(format!("the centre of {of} was at x={x:.1}, {:.1}px off", (x - at).abs())),
-            None => Err(no_match(of, seen)),
-        })
-        .await,
+        Action::ExpectNoText(unwanted) => {
+            expect_page(session, p, true, |seen| {
+                let body = seen.texts.first().map(String::as_str).unwrap_or("");
+                if body.contains(unwanted.as_str()) {
+                    Err(format!("the page still shows it: {:?}", clip(body)))
+                } else {
+                    Ok(())
+                }
+            })
+            .await
+        }
+        Action::ExpectAttribute { of, name, equals } => {
+            expect_element(session, p, &of.css, Some(name), false, |seen| match (&seen.attr, seen.count) {
+                (Some(v), _) if v == equals => Ok(()),
+                (Some(v), _) => Err(format!("{name} of {of} was {v:?}")),
+                (None, 0) => Err(no_match(of, seen)),
+                (None, _) => Err(format!("{of} has no {name} attribute")),
+            })
+            .await
+        }
+        Action::ExpectUrl(re) => {
+            expect_page(session, p, false, |seen| {
+                if re.is_match(&seen.url) {
+                    Ok(())
+                } else {
+                    Err(format!("the URL was {}", seen.url))
+                }
+            })
+            .await
+        }
+        Action::ExpectUrlDiffers(name) => {
+            let earlier = state.urls.get(name).cloned().unwrap_or_default();
+            expect_page(session, p, false, |seen| {
+                if seen.url != earlier {
+                    Ok(())
+                } else {
+                    Err(format!("the URL is still {earlier}, the one remembered as {name:?}"))
+                }
+            })
+            .await
+        }
+        Action::ExpectCentred { of, at, tolerance } => {
+            expect_element(session, p, &of.css, None, false, |seen| match seen.centre_x {
+                Some(x) if (x - at).abs() <= *tolerance => Ok(()),
+                Some(x) => Err(format!("the centre of {of} was at x={x:.1}, {:.1}px off", (x - at).abs())),
+                None => Err(no_match(of, seen)),
+            })
+            .await
+        }
     }
 }
 

@@ -110,7 +110,11 @@ pub async fn preflight(url: &str, timeout: Duration) -> Result<(), TargetError> 
         .redirect(reqwest::redirect::Policy::limited(5))
         .build()
         .map_err(|e| TargetError::Unreachable { url: shown.clone(), cause: e.to_string() })?;
-    let response = client.get(format!("{url}/")).send().await.map_err(|e| TargetError::Unreachable { url: shown.clone(), cause: cause_of(&e, timeout) })?;
+    let response = client
+        .get(format!("{url}/"))
+        .send()
+        .await
+        .map_err(|e| TargetError::Unreachable { url: shown.clone(), cause: cause_of(&e, timeout) })?;
     let status = response.status();
     if status.is_server_error() {
         return Err(TargetError::ServerError { url: shown, status: status.as_u16() });
@@ -130,7 +134,11 @@ fn cause_of(err: &reqwest::Error, timeout: Duration) -> String {
         source = e.source();
     }
     let lower = last.to_lowercase();
-    if lower.contains("dns") || lower.contains("failed to lookup") || lower.contains("name or service not known") || lower.contains("no address") {
+    if lower.contains("dns")
+        || lower.contains("failed to lookup")
+        || lower.contains("name or service not known")
+        || lower.contains("no address")
+    {
         format!("the host name does not resolve ({last})")
     } else if lower.contains("connection refused") {
         "connection refused (nothing listens on that port)".to_string()

@@ -19,16 +19,22 @@ fn an_unreachable_target_fails_before_any_browser_with_exit_3() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = dead_port();
     // The driver path is bogus: reaching browser start-up would be a different error.
-    let out = ft_in(dir.path(), &["--liveserver", &format!("127.0.0.1:{port}"), "--driver", "/nonexistent/chromedriver"]);
+    let out =
+        ft_in(dir.path(), &["--liveserver", &format!("127.0.0.1:{port}"), "--driver", "/nonexistent/chromedriver"]);
     assert_eq!(out.code, 3, "{}", out.all());
-    assert!(out.stderr.contains(&format!("target http://127.0.0.1:{port} is unreachable: connection refused")), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("target http://127.0.0.1:{port} is unreachable: connection refused")),
+        "{}",
+        out.stderr
+    );
     assert!(!dir.path().join("reports/junit.xml").exists(), "no run, no JUnit");
 }
 
 #[test]
 fn a_host_that_does_not_resolve_is_named_with_the_cause() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = ft_in(dir.path(), &["--liveserver", "superlists-staging.invalid", "--driver", "/nonexistent/chromedriver"]);
+    let out =
+        ft_in(dir.path(), &["--liveserver", "superlists-staging.invalid", "--driver", "/nonexistent/chromedriver"]);
     assert_eq!(out.code, 3, "{}", out.all());
     assert!(out.stderr.contains("target http://superlists-staging.invalid is unreachable"), "{}", out.stderr);
 }
@@ -45,7 +51,10 @@ fn a_target_answering_502_is_an_infrastructure_error() {
         }
     });
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = ft_in(dir.path(), &["--liveserver", &format!("http://127.0.0.1:{port}"), "--driver", "/nonexistent/chromedriver"]);
+    let out = ft_in(
+        dir.path(),
+        &["--liveserver", &format!("http://127.0.0.1:{port}"), "--driver", "/nonexistent/chromedriver"],
+    );
     let _ = server.join();
     assert_eq!(out.code, 3, "{}", out.all());
     assert!(out.stderr.contains("answered HTTP 502"), "{}", out.stderr);
@@ -56,7 +65,11 @@ fn a_malformed_liveserver_is_a_usage_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = ft_in(dir.path(), &["--liveserver", "ftp://example.com"]);
     assert_eq!(out.code, 2, "{}", out.all());
-    assert!(out.stderr.contains("invalid --liveserver \"ftp://example.com\": scheme \"ftp\" is not http or https"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("invalid --liveserver \"ftp://example.com\": scheme \"ftp\" is not http or https"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -64,7 +77,11 @@ fn selecting_no_scenario_is_exit_2_never_a_pass() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = ft_in(dir.path(), &["--tag", "no-such-tag"]);
     assert_eq!(out.code, 2, "{}", out.all());
-    assert!(out.stderr.contains("no scenario matches --tag no-such-tag (of 6 in the built-in superlists suite)"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no scenario matches --tag no-such-tag (of 6 in the built-in superlists suite)"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -72,7 +89,11 @@ fn a_missing_driver_names_the_install_command_and_exits_3() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = ft_in(dir.path(), &["--driver", "/nonexistent/chromedriver", "--filter", "layout"]);
     assert_eq!(out.code, 3, "{}", out.all());
-    assert!(out.stderr.contains("failed to find chromedriver (looked for --driver /nonexistent/chromedriver)"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("failed to find chromedriver (looked for --driver /nonexistent/chromedriver)"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("apt-get install -y chromium chromium-driver"), "{}", out.stderr);
 }
 
@@ -102,7 +123,13 @@ fn list_shows_every_scenario_with_tags_and_source_line() {
     assert_eq!(out.code, 0, "{}", out.all());
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines.len(), 7, "{}", out.stdout);
-    assert!(lines[0].starts_with("can start a to-do list") && lines[0].contains("[smoke, lists]") && lines[0].ends_with("<built-in>/superlists.toml:19"), "{}", lines[0]);
+    assert!(
+        lines[0].starts_with("can start a to-do list")
+            && lines[0].contains("[smoke, lists]")
+            && lines[0].ends_with("<built-in>/superlists.toml:19"),
+        "{}",
+        lines[0]
+    );
     assert_eq!(lines[6], "6 scenarios from the built-in superlists suite");
     let smoke = ft_in(dir.path(), &["list", "--tag", "smoke"]);
     assert_eq!(smoke.stdout.lines().count(), 3, "{}", smoke.stdout);
@@ -171,10 +198,16 @@ fn a_selector_override_runs_the_same_steps_against_other_markup() {
     // precisely there, which proves the steps follow the name.
     let served = Served::start(&[]);
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "duplicate", "--selector", "error=.has-error", "--max-wait", "1"]);
+    let out = ft_in(
+        dir.path(),
+        &["--liveserver", &served.url, "--filter", "duplicate", "--selector", "error=.has-error", "--max-wait", "1"],
+    );
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stdout.contains("no element matches @error (.has-error)"), "{}", out.stdout);
-    let ok = ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "duplicate", "--selector", "error=#id_text_feedback"]);
+    let ok = ft_in(
+        dir.path(),
+        &["--liveserver", &served.url, "--filter", "duplicate", "--selector", "error=#id_text_feedback"],
+    );
     assert_eq!(ok.code, 0, "{}", ok.all());
 }
 
@@ -183,7 +216,11 @@ fn a_config_file_can_override_selectors_too() {
     let served = Served::start(&[]);
     let dir = tempfile::tempdir().expect("tempdir");
     let specs = root().join("specs");
-    std::fs::write(dir.path().join("ft.toml"), format!("specs = {:?}\n[selectors]\nerror = \".has-error\"\n", specs.display().to_string())).expect("write");
+    std::fs::write(
+        dir.path().join("ft.toml"),
+        format!("specs = {:?}\n[selectors]\nerror = \".has-error\"\n", specs.display().to_string()),
+    )
+    .expect("write");
     let out = ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "duplicate", "--max-wait", "1"]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stdout.contains("no element matches @error (.has-error)"), "{}", out.stdout);

@@ -43,7 +43,10 @@ impl Running {
     /// Read stdout until a line contains `text`.
     fn wait_for_line(&mut self, text: &str) {
         loop {
-            let line = self.lines.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("no line with {text:?}; saw {:?}", self.seen));
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("no line with {text:?}; saw {:?}", self.seen));
             self.seen.push(line.clone());
             if line.contains(text) {
                 return;

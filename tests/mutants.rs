@@ -43,13 +43,18 @@ fn assert_catches(defect: &str, failing: &[&str], last_seen: &str) {
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a real PNG");
         let html = std::fs::read_to_string(evidence.join("page.html")).expect("the page HTML of the failure");
         assert!(html.contains("id_text"), "the page as the browser had it");
-        assert!(v.out.stdout.contains(&format!("FAIL [")) && v.out.stdout.contains(last_seen), "{}", v.out.stdout);
+        assert!(v.out.stdout.lines().any(|l| l.contains("FAIL [") && l.ends_with(name)), "{name}: {}", v.out.stdout);
+        assert!(v.out.stdout.contains(last_seen), "{}", v.out.stdout);
     }
 }
 
 #[test]
 fn accepting_empty_items_fails_only_the_empty_item_scenario() {
-    assert_catches("accept-empty", &["cannot add empty list items"], "no element matches @item_input_invalid (#id_text:invalid)");
+    assert_catches(
+        "accept-empty",
+        &["cannot add empty list items"],
+        "no element matches @item_input_invalid (#id_text:invalid)",
+    );
 }
 
 #[test]
@@ -64,7 +69,11 @@ fn accepting_duplicates_fails_the_duplicate_and_error_clearing_scenarios() {
 
 #[test]
 fn an_error_that_stays_after_typing_fails_only_the_clearing_scenario() {
-    assert_catches("error-not-cleared", &["error messages are cleared on input"], "is still visible, showing \"You've already got this in your list\"");
+    assert_catches(
+        "error-not-cleared",
+        &["error messages are cleared on input"],
+        "is still visible, showing \"You've already got this in your list\"",
+    );
 }
 
 #[test]

@@ -25,7 +25,11 @@ fn with_steps(steps: &str) -> String {
 }
 
 fn assert_says(out: &Output, location_and_message: &str, hint: &str) {
-    assert!(out.stderr.contains(&format!("spec.toml:{location_and_message}")), "wanted {location_and_message:?} in\n{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("spec.toml:{location_and_message}")),
+        "wanted {location_and_message:?} in\n{}",
+        out.stderr
+    );
     assert!(out.stderr.contains(&format!("= hint: {hint}")), "wanted hint {hint:?} in\n{}", out.stderr);
 }
 
@@ -82,13 +86,21 @@ fn duplicate_scenario_names_name_the_first_definition() {
 #[test]
 fn a_step_doing_two_things_is_refused() {
     let out = refused(&with_steps("  { visit = \"/\", click = \"a\" },"));
-    assert_says(&out, "7:5: error: a step does one thing, but this one has both `click` and `visit`", "split it into two steps");
+    assert_says(
+        &out,
+        "7:5: error: a step does one thing, but this one has both `click` and `visit`",
+        "split it into two steps",
+    );
 }
 
 #[test]
 fn a_url_must_be_remembered_before_it_is_compared() {
     let out = refused(&with_steps("  { expect_url_differs = \"edith\" },"));
-    assert_says(&out, "7:26: error: no URL was remembered as \"edith\" before this step", "add { remember_url = \"edith\" } earlier");
+    assert_says(
+        &out,
+        "7:26: error: no URL was remembered as \"edith\" before this step",
+        "add { remember_url = \"edith\" } earlier",
+    );
 }
 
 #[test]
@@ -99,10 +111,16 @@ fn visit_takes_a_path_not_a_host() {
 
 #[test]
 fn unknown_keys_and_wrong_types_are_caught() {
-    let out = refused(&with_steps("  { press = \"Entr\", on = \"@item_input\" },\n  { window_size = [1024] },\n  { expect_title = 3 },"));
+    let out = refused(&with_steps(
+        "  { press = \"Entr\", on = \"@item_input\" },\n  { window_size = [1024] },\n  { expect_title = 3 },",
+    ));
     assert_says(&out, "7:13: error: unknown key \"Entr\"", "keys: Enter, Tab");
     assert_says(&out, "8:19: error: `window_size` expects [width, height]", "e.g. { window_size = [1024, 768] }");
-    assert_says(&out, "9:20: error: `expect_title` expects text the title must contain, found integer", "e.g. { expect_title = \"To-Do\" }");
+    assert_says(
+        &out,
+        "9:20: error: `expect_title` expects text the title must contain, found integer",
+        "e.g. { expect_title = \"To-Do\" }",
+    );
 }
 
 #[test]
@@ -123,11 +141,17 @@ fn every_problem_in_every_file_is_reported_at_once() {
     let specs = dir.path().join("specs");
     std::fs::create_dir(&specs).expect("mkdir");
     std::fs::write(specs.join("a.toml"), with_steps("  { vist = \"/\" },\n  { click = \"@nope\" },")).expect("write");
-    std::fs::write(specs.join("b.toml"), "[[scenario]]\nname = \"one\"\nsteps = [ { expect_title = \"x\" } ]\n").expect("write");
+    std::fs::write(specs.join("b.toml"), "[[scenario]]\nname = \"one\"\nsteps = [ { expect_title = \"x\" } ]\n")
+        .expect("write");
     std::fs::write(specs.join("c.toml"), "not toml at all [").expect("write");
     let out = ft_in(dir.path(), &["--specs", "specs", "--driver", "/nonexistent/chromedriver"]);
     assert_eq!(out.code, 2, "{}", out.all());
-    for wanted in ["specs/a.toml:7:5: error: unknown step", "specs/a.toml:8:13: error: unknown selector name `@nope`", "specs/b.toml:2:8: error: duplicate scenario name \"one\"", "specs/c.toml:1:"] {
+    for wanted in [
+        "specs/a.toml:7:5: error: unknown step",
+        "specs/a.toml:8:13: error: unknown selector name `@nope`",
+        "specs/b.toml:2:8: error: duplicate scenario name \"one\"",
+        "specs/c.toml:1:",
+    ] {
         assert!(out.stderr.contains(wanted), "wanted {wanted:?} in\n{}", out.stderr);
     }
     assert!(out.stderr.contains("4 spec errors; nothing was run"), "{}", out.stderr);

@@ -49,18 +49,11 @@ impl ServeProcess {
             let _ = stderr.read_to_string(&mut text);
             text
         });
-        Ok(ServeProcess {
-            child: Some(child),
-            pid,
-            stdout: stdout_lines,
-            stderr: Some(stderr),
-        })
+        Ok(ServeProcess { child: Some(child), pid, stdout: stdout_lines, stderr: Some(stderr) })
     }
 
     fn next_line(&self) -> Result<String> {
-        self.stdout
-            .recv_timeout(DEADLINE)
-            .context("no line on stdout before the deadline (or stdout closed)")
+        self.stdout.recv_timeout(DEADLINE).context("no line on stdout before the deadline (or stdout closed)")
     }
 
     /// The address from the "listening on" line, which must be the first line.
@@ -77,10 +70,7 @@ impl ServeProcess {
         // SAFETY: kill(2) has no memory-safety preconditions; the pid is our own unreaped
         // child, so it cannot have been reused.
         if unsafe { libc::kill(self.pid, signal) } != 0 {
-            bail!(
-                "failed to signal ft serve: {}",
-                std::io::Error::last_os_error()
-            );
+            bail!("failed to signal ft serve: {}", std::io::Error::last_os_error());
         }
         Ok(())
     }
@@ -111,9 +101,7 @@ impl ServeProcess {
     /// Everything written to stderr; call after the process exited.
     fn stderr(&mut self) -> Result<String> {
         let reader = self.stderr.take().context("stderr already read")?;
-        reader
-            .join()
-            .map_err(|_| anyhow::anyhow!("the stderr reader panicked"))
+        reader.join().map_err(|_| anyhow::anyhow!("the stderr reader panicked"))
     }
 }
 
@@ -133,10 +121,7 @@ fn http_get(addr: SocketAddr, path: &str) -> Result<String> {
     let mut stream = TcpStream::connect_timeout(&addr, DEADLINE)?;
     stream.set_read_timeout(Some(DEADLINE))?;
     stream.set_write_timeout(Some(DEADLINE))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     Ok(response)
@@ -152,16 +137,8 @@ fn serve_announces_its_url_serves_and_stops_on_sigterm() -> Result<()> {
 
     let response = http_get(addr, "/")?;
     assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
-    assert!(
-        response.contains("<title>To-Do lists</title>"),
-        "{response}"
-    );
-    assert!(
-        response
-            .to_ascii_lowercase()
-            .contains("set-cookie: csrftoken="),
-        "{response}"
-    );
+    assert!(response.contains("<title>To-Do lists</title>"), "{response}");
+    assert!(response.to_ascii_lowercase().contains("set-cookie: csrftoken="), "{response}");
 
     serve.signal(libc::SIGTERM)?;
     let status = serve.wait()?;
@@ -220,23 +197,13 @@ fn serve_refuses_an_older_database_with_duplicates() -> Result<()> {
     let stderr = serve.stderr()?;
     assert!(!status.success(), "{status}");
     assert!(stderr.contains("failed to migrate database"), "{stderr}");
-    assert!(
-        stderr.contains("list 1: \"Buy wellies\" appears 2 times"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("remove or rename the duplicates"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("list 1: \"Buy wellies\" appears 2 times"), "{stderr}");
+    assert!(stderr.contains("remove or rename the duplicates"), "{stderr}");
     assert!(serve.next_line().is_err(), "it never announced a URL");
 
     let conn = rusqlite::Connection::open(&db)?;
     let items: i64 = conn.query_row("SELECT COUNT(*) FROM items", [], |row| row.get(0))?;
     let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    assert_eq!(
-        (items, version),
-        (2, 1),
-        "rows and schema version untouched"
-    );
+    assert_eq!((items, version), (2, 1), "rows and schema version untouched");
     Ok(())
 }

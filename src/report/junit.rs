@@ -12,7 +12,12 @@ use super::RunInfo;
 use crate::runner::{Outcome, RunSummary, ScenarioResult};
 use crate::spec::Scenario;
 
-pub fn junit_report(info: &RunInfo, scenarios: &[Scenario], summary: &RunSummary, artifacts: &HashMap<usize, Vec<PathBuf>>) -> Report {
+pub fn junit_report(
+    info: &RunInfo,
+    scenarios: &[Scenario],
+    summary: &RunSummary,
+    artifacts: &HashMap<usize, Vec<PathBuf>>,
+) -> Report {
     let mut report = Report::new(info.stage.clone().map_or_else(|| "ft".to_string(), |s| format!("ft {s}")));
     report.set_timestamp(info.started_at);
     report.set_time(summary.wall);
@@ -64,11 +69,23 @@ fn test_case(scenario: &Scenario, result: &ScenarioResult, files: Option<&Vec<Pa
     let status = match &result.outcome {
         Outcome::Passed => TestCaseStatus::success(),
         Outcome::Failed(f) | Outcome::Error(f) => {
-            let kind = if matches!(result.outcome, Outcome::Failed(_)) { NonSuccessKind::Failure } else { NonSuccessKind::Error };
+            let kind = if matches!(result.outcome, Outcome::Failed(_)) {
+                NonSuccessKind::Failure
+            } else {
+                NonSuccessKind::Error
+            };
             let mut status = TestCaseStatus::non_success(kind);
-            let what = f.step.as_ref().map(|(line, _, what)| format!("{}:{line}: {what}: ", scenario.file)).unwrap_or_default();
+            let what = f
+                .step
+                .as_ref()
+                .map(|(line, _, what)| format!("{}:{line}: {what}: ", scenario.file))
+                .unwrap_or_default();
             status.set_message(format!("{what}{}", f.message));
-            status.set_type(if matches!(result.outcome, Outcome::Failed(_)) { "expectation" } else { "infrastructure" });
+            status.set_type(if matches!(result.outcome, Outcome::Failed(_)) {
+                "expectation"
+            } else {
+                "infrastructure"
+            });
             status.set_description(failure_lines(scenario, f, None).join("\n"));
             status
         }

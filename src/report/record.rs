@@ -85,7 +85,8 @@ impl RunRecord {
         let complete = !summary.interrupted && not_run.is_empty();
         let green = complete && failed.is_empty() && errored.is_empty() && !passed.is_empty();
         let digest = |k: &str, v: &str| std::iter::once((k.to_string(), v.to_string())).collect();
-        let subject = info.commit.iter().map(|c| Subject { name: "git commit".into(), digest: digest("gitCommit", c) }).collect();
+        let subject =
+            info.commit.iter().map(|c| Subject { name: "git commit".into(), digest: digest("gitCommit", c) }).collect();
         let total = summary.results.len();
         RunRecord {
             statement_type: STATEMENT_TYPE.into(),

@@ -42,17 +42,23 @@ impl Config {
         };
         let display = path.display().to_string();
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            SpecErrors::one(Diagnostic::file_level(display.clone(), format!("failed to read the config file: {e}"), Some("pass an existing file with --config".into())))
+            SpecErrors::one(Diagnostic::file_level(
+                display.clone(),
+                format!("failed to read the config file: {e}"),
+                Some("pass an existing file with --config".into()),
+            ))
         })?;
         let raw: RawConfig = toml::from_str(&text).map_err(|e| {
             let hint = "ft.toml may hold: specs = \"DIR\" and a [selectors] table".to_string();
-            SpecErrors::one(Diagnostic::at(&display, &text, e.span().unwrap_or(0..0), e.message().trim().to_string(), Some(hint)))
+            SpecErrors::one(Diagnostic::at(
+                &display,
+                &text,
+                e.span().unwrap_or(0..0),
+                e.message().trim().to_string(),
+                Some(hint),
+            ))
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Ok(Config {
-            specs: raw.specs.map(|s| base.join(s)),
-            selectors: raw.selectors,
-            path: Some(path),
-        })
+        Ok(Config { specs: raw.specs.map(|s| base.join(s)), selectors: raw.selectors, path: Some(path) })
     }
 }

@@ -20,14 +20,20 @@ impl Diagnostic {
     }
 
     /// A diagnostic for the byte range `span` of `text`.
-    pub fn at(file: &str, text: &str, span: std::ops::Range<usize>, message: String, hint: Option<String>) -> Diagnostic {
+    pub fn at(
+        file: &str,
+        text: &str,
+        span: std::ops::Range<usize>,
+        message: String,
+        hint: Option<String>,
+    ) -> Diagnostic {
         let start = span.start.min(text.len());
         let (line, col) = line_col(text, start);
         let line_text = text[..].lines().nth(line - 1).unwrap_or("").to_string();
         let rest_of_line = line_text.chars().count().saturating_sub(col - 1).max(1);
-        let width = text.get(start..span.end.min(text.len())).map_or(1, |s| {
-            s.lines().next().map_or(1, |l| l.chars().count().max(1))
-        });
+        let width = text
+            .get(start..span.end.min(text.len()))
+            .map_or(1, |s| s.lines().next().map_or(1, |l| l.chars().count().max(1)));
         Diagnostic {
             file: file.to_string(),
             line,
@@ -145,7 +151,8 @@ mod tests {
     #[test]
     fn a_diagnostic_renders_location_source_caret_and_hint() {
         let text = "x = 1\n  { vist = \"/\" },\n";
-        let d = Diagnostic::at("s.toml", text, 10..14, "unknown step `vist`".into(), Some("did you mean `visit`?".into()));
+        let d =
+            Diagnostic::at("s.toml", text, 10..14, "unknown step `vist`".into(), Some("did you mean `visit`?".into()));
         assert_eq!(
             d.to_string(),
             "s.toml:2:5: error: unknown step `vist`\n  |\n2 |   { vist = \"/\" },\n  |     ^^^^\n  = hint: did you mean `visit`?\n"

@@ -251,11 +251,10 @@ fn read_sources(source: &SpecSource) -> Result<Vec<SourceFile>, SpecErrors> {
                     Some(hint.to_string()),
                 ))
             };
-            let meta = std::fs::metadata(path)
-                .map_err(|e| io_err(path, e, "pass an existing folder or file with --specs"))?;
+            let meta =
+                std::fs::metadata(path).map_err(|e| io_err(path, e, "pass an existing folder or file with --specs"))?;
             let mut paths = if meta.is_dir() {
-                let entries = std::fs::read_dir(path)
-                    .map_err(|e| io_err(path, e, "check the folder's permissions"))?;
+                let entries = std::fs::read_dir(path).map_err(|e| io_err(path, e, "check the folder's permissions"))?;
                 let mut paths = Vec::new();
                 for entry in entries {
                     let entry = entry.map_err(|e| io_err(path, e, "check the folder's permissions"))?;
@@ -278,8 +277,8 @@ fn read_sources(source: &SpecSource) -> Result<Vec<SourceFile>, SpecErrors> {
             paths.sort();
             let mut files = Vec::new();
             for p in paths {
-                let text = std::fs::read_to_string(&p)
-                    .map_err(|e| io_err(&p, e, "spec files must be readable UTF-8 text"))?;
+                let text =
+                    std::fs::read_to_string(&p).map_err(|e| io_err(&p, e, "spec files must be readable UTF-8 text"))?;
                 files.push(SourceFile { display: p.display().to_string(), stem: stem_of(&p), text });
             }
             Ok(files)

@@ -9,7 +9,10 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use super::diag::{did_you_mean, Diagnostic, SpecErrors};
-use super::{Action, Key, Scenario, SelectorOverrides, Selector, SourceFile, SpecSource, Step, Suite};
+use super::{Action, Key, Scenario, Selector, SelectorOverrides, SourceFile, SpecSource, Step, Suite};
+
+/// One step as written: `{ verb = value, arg = value, ... }`, every key and value spanned.
+type RawStep = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,11 +40,14 @@ struct RawScenario {
     tags: Vec<Spanned<String>>,
     #[allow(dead_code)] // shown in the file only
     description: Option<String>,
-    steps: Spanned<Vec<Spanned<BTreeMap<Spanned<String>, Spanned<toml::Value>>>>>,
+    steps: Spanned<Vec<Spanned<RawStep>>>,
 }
 
-/// Every verb, its value's shape, and its argument keys (`true` = required).
-const VERBS: &[(&str, &str, &[(&str, bool)])] = &[
+/// A verb, what its value is, and its argument keys (`true` = required).
+type Verb = (&'static str, &'static str, &'static [(&'static str, bool)]);
+
+/// Every verb.
+const VERBS: &[Verb] = &[
     ("visit", "a path such as \"/\"", &[]),
     ("type", "the text to type", &[("into", true)]),
     ("press", "a key name such as \"Enter\"", &[("on", true)]),
@@ -162,10 +168,18 @@ fn check_file(file: &SourceFile, overrides: &SelectorOverrides, errors: &mut Vec
     let mut selectors = BTreeMap::new();
     for (name, css) in &raw.selectors {
         if !is_identifier(name.get_ref()) {
-            ctx.err(name.span(), format!("selector name `{}` is not a plain name", name.get_ref()), Some("use letters, digits and `_`, e.g. `item_input`".into()));
+            ctx.err(
+                name.span(),
+                format!("selector name `{}` is not a plain name", name.get_ref()),
+                Some("use letters, digits and `_`, e.g. `item_input`".into()),
+            );
         }
         if css.get_ref().trim().is_empty() {
-            ctx.err(css.span(), format!("selector `{}` is empty", name.get_ref()), Some("give a CSS selector such as \"#id_text\"".into()));
+            ctx.err(
+                css.span(),
+                format!("selector `{}` is empty", name.get_ref()),
+                Some("give a CSS selector such as \"#id_text\"".into()),
+            );
         }
         let css_text = overrides.get(name.get_ref()).cloned().unwrap_or_else(|| css.get_ref().clone());
         selectors.insert(name.get_ref().clone(), css_text);
@@ -210,29 +224,31 @@ struct FileCtx<'a> {
     errors: std::cell::RefCell<Vec<Diagnostic>>,
 }
 
-type RawStep = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
-
 impl FileCtx<'_> {
     fn err(&self, span: Range<usize>, message: String, hint: Option<String>) {
         self.errors.borrow_mut().push(Diagnostic::at(&self.file.display, &self.file.text, span, message, hint));
     }
 
-    fn scenario(
-        &self,
-        raw: &Spanned<RawScenario>,
-        selectors: &BTreeMap<String, String>,
-    ) -> Option<Scenario> {
+    fn scenario(&self, raw: &Spanned<RawScenario>, selectors: &BTreeMap<String, String>) -> Option<Scenario> {
         let s = raw.get_ref();
         let errors_before = self.errors.borrow().len();
         let name = s.name.get_ref().trim().to_string();
         if name.is_empty() {
-            self.err(s.name.span(), "scenario name is empty".into(), Some("name it after what a user can do, e.g. \"can start a to-do list\"".into()));
+            self.err(
+                s.name.span(),
+                "scenario name is empty".into(),
+                Some("name it after what a user can do, e.g. \"can start a to-do list\"".into()),
+            );
         }
         let mut tags = Vec::new();
         for tag in &s.tags {
             let t = tag.get_ref();
             if t.is_empty() || t.chars().any(char::is_whitespace) {
-                self.err(tag.span(), format!("tag {t:?} must be one word"), Some("for example \"smoke\" or \"validation\"".into()));
+                self.err(
+                    tag.span(),
+                    format!("tag {t:?} must be one word"),
+                    Some("for example \"smoke\" or \"validation\"".into()),
+                );
             }
             tags.push(t.clone());
         }
@@ -245,9 +261,17 @@ impl FileCtx<'_> {
             }
         }
         if s.steps.get_ref().is_empty() {
-            self.err(s.steps.span(), format!("scenario {name:?} has no steps"), Some("add steps such as { visit = \"/\" } and { expect_title = \"To-Do\" }".into()));
+            self.err(
+                s.steps.span(),
+                format!("scenario {name:?} has no steps"),
+                Some("add steps such as { visit = \"/\" } and { expect_title = \"To-Do\" }".into()),
+            );
         } else if self.errors.borrow().len() == errors_before && !steps.iter().any(|st| st.action.is_expectation()) {
-            self.err(s.steps.span(), format!("scenario {name:?} has no expect_* step, so it can never fail on what the app shows"), Some("add at least one expectation, e.g. { expect_title = \"To-Do\" }".into()));
+            self.err(
+                s.steps.span(),
+                format!("scenario {name:?} has no expect_* step, so it can never fail on what the app shows"),
+                Some("add at least one expectation, e.g. { expect_title = \"To-Do\" }".into()),
+            );
         }
         if self.errors.borrow().len() > errors_before {
             return None;
@@ -256,9 +280,15 @@ impl FileCtx<'_> {
         Some(Scenario { name, tags, group: self.file.stem.clone(), file: self.file.display.clone(), line, steps })
     }
 
-    fn step(&self, raw: &Spanned<RawStep>, selectors: &BTreeMap<String, String>, remembered: &mut Vec<String>) -> Option<Action> {
+    fn step(
+        &self,
+        raw: &Spanned<RawStep>,
+        selectors: &BTreeMap<String, String>,
+        remembered: &mut Vec<String>,
+    ) -> Option<Action> {
         let table = raw.get_ref();
-        let verbs: Vec<&Spanned<String>> = table.keys().filter(|k| VERBS.iter().any(|(v, _, _)| v == k.get_ref())).collect();
+        let verbs: Vec<&Spanned<String>> =
+            table.keys().filter(|k| VERBS.iter().any(|(v, _, _)| v == k.get_ref())).collect();
         let verb = match verbs.as_slice() {
             [one] => *one,
             [] => {
@@ -271,12 +301,27 @@ impl FileCtx<'_> {
                         };
                         self.err(unknown.span(), format!("unknown step `{}`", unknown.get_ref()), Some(hint));
                     }
-                    None => self.err(raw.span(), "this step has no action".into(), Some("a step is a table with one verb, e.g. { type = \"Buy milk\", into = \"@item_input\" }".into())),
+                    None => self.err(
+                        raw.span(),
+                        "this step has no action".into(),
+                        Some(
+                            "a step is a table with one verb, e.g. { type = \"Buy milk\", into = \"@item_input\" }"
+                                .into(),
+                        ),
+                    ),
                 }
                 return None;
             }
             [first, second, ..] => {
-                self.err(second.span(), format!("a step does one thing, but this one has both `{}` and `{}`", first.get_ref(), second.get_ref()), Some("split it into two steps".into()));
+                self.err(
+                    second.span(),
+                    format!(
+                        "a step does one thing, but this one has both `{}` and `{}`",
+                        first.get_ref(),
+                        second.get_ref()
+                    ),
+                    Some("split it into two steps".into()),
+                );
                 return None;
             }
         };
@@ -287,7 +332,11 @@ impl FileCtx<'_> {
                 let hint = match did_you_mean(key.get_ref(), allowed.iter().map(|(a, _)| *a)) {
                     Some(a) => format!("did you mean `{a}`?"),
                     None if allowed.is_empty() => format!("`{}` takes no other keys", verb.get_ref()),
-                    None => format!("`{}` takes {}", verb.get_ref(), allowed.iter().map(|(a, _)| format!("`{a}`")).collect::<Vec<_>>().join(", ")),
+                    None => format!(
+                        "`{}` takes {}",
+                        verb.get_ref(),
+                        allowed.iter().map(|(a, _)| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+                    ),
                 };
                 self.err(key.span(), format!("`{}` does not take `{}`", verb.get_ref(), key.get_ref()), Some(hint));
                 ok = false;
@@ -295,7 +344,11 @@ impl FileCtx<'_> {
         }
         for (arg, required) in allowed.iter() {
             if *required && !table.keys().any(|k| k.get_ref() == arg) {
-                self.err(verb.span(), format!("`{}` needs `{arg}`", verb.get_ref()), Some(example(verb.get_ref()).to_string()));
+                self.err(
+                    verb.span(),
+                    format!("`{}` needs `{arg}`", verb.get_ref()),
+                    Some(example(verb.get_ref()).to_string()),
+                );
                 ok = false;
             }
         }
@@ -309,7 +362,11 @@ impl FileCtx<'_> {
             match val.get_ref() {
                 toml::Value::String(s) => Some(s.clone()),
                 other => {
-                    self.err(val.span(), format!("`{v}` expects {what}, found {}", other.type_str()), Some(example(v).to_string()));
+                    self.err(
+                        val.span(),
+                        format!("`{v}` expects {what}, found {}", other.type_str()),
+                        Some(example(v).to_string()),
+                    );
                     None
                 }
             }
@@ -319,7 +376,11 @@ impl FileCtx<'_> {
                 toml::Value::Integer(i) => Some(*i as f64),
                 toml::Value::Float(f) => Some(*f),
                 other => {
-                    self.err(val.span(), format!("{what} must be a number, found {}", other.type_str()), Some(example(v).to_string()));
+                    self.err(
+                        val.span(),
+                        format!("{what} must be a number, found {}", other.type_str()),
+                        Some(example(v).to_string()),
+                    );
                     None
                 }
             }
@@ -332,7 +393,14 @@ impl FileCtx<'_> {
             "visit" => {
                 let path = string(value, shape)?;
                 if !path.starts_with('/') {
-                    self.err(value.span(), format!("`visit` takes a path on the target, found {path:?}"), Some("start it with `/`, e.g. { visit = \"/\" }; the target's address comes from --liveserver".into()));
+                    self.err(
+                        value.span(),
+                        format!("`visit` takes a path on the target, found {path:?}"),
+                        Some(
+                            "start it with `/`, e.g. { visit = \"/\" }; the target's address comes from --liveserver"
+                                .into(),
+                        ),
+                    );
                     return None;
                 }
                 Action::Visit(path)
@@ -342,7 +410,11 @@ impl FileCtx<'_> {
                 let name = string(value, shape)?;
                 let Some((_, key)) = Key::ALL.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)) else {
                     let names: Vec<&str> = Key::ALL.iter().map(|(n, _)| *n).collect();
-                    self.err(value.span(), format!("unknown key {name:?}"), Some(format!("keys: {}", names.join(", "))));
+                    self.err(
+                        value.span(),
+                        format!("unknown key {name:?}"),
+                        Some(format!("keys: {}", names.join(", "))),
+                    );
                     return None;
                 };
                 Action::Press { key: *key, on: selector(arg("on")?)? }
@@ -353,19 +425,31 @@ impl FileCtx<'_> {
                 toml::Value::Boolean(true) => Action::NewVisitor(None),
                 toml::Value::String(who) => Action::NewVisitor(Some(who.clone())),
                 _ => {
-                    self.err(value.span(), "`new_visitor` expects true or the visitor's name".into(), Some(example(v).to_string()));
+                    self.err(
+                        value.span(),
+                        "`new_visitor` expects true or the visitor's name".into(),
+                        Some(example(v).to_string()),
+                    );
                     return None;
                 }
             },
             "window_size" => {
                 let dims = match value.get_ref() {
-                    toml::Value::Array(a) if a.len() == 2 => a.iter().map(|x| x.as_integer()).collect::<Option<Vec<i64>>>(),
+                    toml::Value::Array(a) if a.len() == 2 => {
+                        a.iter().map(|x| x.as_integer()).collect::<Option<Vec<i64>>>()
+                    }
                     _ => None,
                 };
                 match dims.as_deref() {
-                    Some([w, h]) if (100..=10_000).contains(w) && (100..=10_000).contains(h) => Action::WindowSize { width: *w as u32, height: *h as u32 },
+                    Some([w, h]) if (100..=10_000).contains(w) && (100..=10_000).contains(h) => {
+                        Action::WindowSize { width: *w as u32, height: *h as u32 }
+                    }
                     _ => {
-                        self.err(value.span(), "`window_size` expects [width, height] in pixels, each 100..10000".into(), Some(example(v).to_string()));
+                        self.err(
+                            value.span(),
+                            "`window_size` expects [width, height] in pixels, each 100..10000".into(),
+                            Some(example(v).to_string()),
+                        );
                         return None;
                     }
                 }
@@ -379,7 +463,9 @@ impl FileCtx<'_> {
             "expect_present" => Action::ExpectPresent(selector(value)?),
             "expect_absent" => Action::ExpectAbsent(selector(value)?),
             "expect_text" => Action::ExpectText { equals: string(value, shape)?, of: selector(arg("in")?)? },
-            "expect_text_contains" => Action::ExpectTextContains { contains: string(value, shape)?, of: selector(arg("in")?)? },
+            "expect_text_contains" => {
+                Action::ExpectTextContains { contains: string(value, shape)?, of: selector(arg("in")?)? }
+            }
             "expect_visible" => Action::ExpectVisible(selector(value)?),
             "expect_hidden" => Action::ExpectHidden(selector(value)?),
             "expect_row" => {
@@ -389,7 +475,11 @@ impl FileCtx<'_> {
                     None => match selectors.get(DEFAULT_TABLE) {
                         Some(css) => Selector { css: css.clone(), name: Some(DEFAULT_TABLE.into()) },
                         None => {
-                            self.err(verb.span(), "`expect_row` needs `in` (this file names no `list_table` selector)".into(), Some(example(v).to_string()));
+                            self.err(
+                                verb.span(),
+                                "`expect_row` needs `in` (this file names no `list_table` selector)".into(),
+                                Some(example(v).to_string()),
+                            );
                             return None;
                         }
                     },
@@ -409,7 +499,8 @@ impl FileCtx<'_> {
                 match regex::Regex::new(&pattern) {
                     Ok(re) => Action::ExpectUrl(re),
                     Err(e) => {
-                        let detail = e.to_string().lines().last().unwrap_or("").trim().trim_start_matches("error: ").to_string();
+                        let detail =
+                            e.to_string().lines().last().unwrap_or("").trim().trim_start_matches("error: ").to_string();
                         self.err(value.span(), format!("bad regular expression: {detail}"), Some("escape a literal `(`, `.` or `?` with a backslash (`\\\\(` in \"...\", `\\(` in '...'); the syntax is Rust's regex crate".into()));
                         return None;
                     }
@@ -453,14 +544,20 @@ impl FileCtx<'_> {
                     let names: Vec<String> = selectors.keys().cloned().collect();
                     let hint = match did_you_mean(name, names.iter().map(String::as_str)) {
                         Some(s) => format!("did you mean `@{s}`?"),
-                        None => format!("define it under [selectors] in this file; named here: {}", list_or_none(&names)),
+                        None => {
+                            format!("define it under [selectors] in this file; named here: {}", list_or_none(&names))
+                        }
                     };
                     self.err(span, format!("unknown selector name `@{name}`"), Some(hint));
                     None
                 }
             }
         } else if text.trim().is_empty() {
-            self.err(span, "empty selector".into(), Some("give a CSS selector such as \"#id_text\" or a name such as \"@item_input\"".into()));
+            self.err(
+                span,
+                "empty selector".into(),
+                Some("give a CSS selector such as \"#id_text\" or a name such as \"@item_input\"".into()),
+            );
             None
         } else {
             Some(Selector { css: text.to_string(), name: None })
@@ -489,7 +586,9 @@ fn example(verb: &str) -> &'static str {
         "expect_text" => "e.g. { expect_text = \"Your To-Do list\", in = \"h1\" }",
         "expect_text_contains" => "e.g. { expect_text_contains = \"To-Do\", in = \"h1\" }",
         "expect_row" => "e.g. { expect_row = \"1: Buy milk\", in = \"#id_list_table\" }",
-        "expect_attribute" => "e.g. { expect_attribute = \"placeholder\", of = \"@item_input\", equals = \"Enter a to-do item\" }",
+        "expect_attribute" => {
+            "e.g. { expect_attribute = \"placeholder\", of = \"@item_input\", equals = \"Enter a to-do item\" }"
+        }
         "expect_url" => "e.g. { expect_url = \"/lists/.+\" }",
         "expect_url_differs" => "e.g. { expect_url_differs = \"edith\" }",
         "expect_centred" => "e.g. { expect_centred = \"@item_input\", at = 512, tolerance = 10 }",

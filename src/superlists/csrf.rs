@@ -45,26 +45,19 @@ impl Failure {
 /// The visitor's token, or a fresh one (with its cookie) if they have none yet.
 pub(crate) fn for_page(headers: &HeaderMap) -> Result<PageToken, TokenError> {
     if let Some(value) = from_cookie(headers) {
-        return Ok(PageToken {
-            value: value.to_owned(),
-            set_cookie: None,
-        });
+        return Ok(PageToken { value: value.to_owned(), set_cookie: None });
     }
     let value = new_token()?;
     let cookie = format!("{COOKIE_NAME}={value}; Path=/; Max-Age={MAX_AGE_SECONDS}; SameSite=Lax");
     // Hex and ASCII punctuation only, so always a valid header value.
-    let set_cookie = HeaderValue::try_from(cookie)
-        .ok()
-        .map(|cookie| (SET_COOKIE, cookie));
+    let set_cookie = HeaderValue::try_from(cookie).ok().map(|cookie| (SET_COOKIE, cookie));
     Ok(PageToken { value, set_cookie })
 }
 
 /// Check a POST: the form's token must equal the cookie's. Returns the token on success.
 pub(crate) fn verify(headers: &HeaderMap, submitted: Option<&str>) -> Result<String, Failure> {
     let cookie = from_cookie(headers).ok_or(Failure::CookieNotSet)?;
-    let submitted = submitted
-        .filter(|token| !token.is_empty())
-        .ok_or(Failure::TokenMissing)?;
+    let submitted = submitted.filter(|token| !token.is_empty()).ok_or(Failure::TokenMissing)?;
     if constant_time_eq(cookie.as_bytes(), submitted.as_bytes()) {
         Ok(cookie.to_owned())
     } else {
@@ -111,10 +104,7 @@ mod tests {
 
     fn with_cookie(cookie: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        headers.insert(
-            COOKIE,
-            HeaderValue::from_str(cookie).expect("cookie header"),
-        );
+        headers.insert(COOKIE, HeaderValue::from_str(cookie).expect("cookie header"));
         headers
     }
 
@@ -132,14 +122,8 @@ mod tests {
         let (name, cookie) = token.set_cookie.expect("a cookie to set");
         assert_eq!(name, SET_COOKIE);
         let cookie = cookie.to_str().expect("ascii");
-        assert!(
-            cookie.starts_with(&format!("csrftoken={}; ", token.value)),
-            "{cookie}"
-        );
-        assert!(
-            cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
-            "{cookie}"
-        );
+        assert!(cookie.starts_with(&format!("csrftoken={}; ", token.value)), "{cookie}");
+        assert!(cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
     }
 
     #[test]
@@ -163,14 +147,8 @@ mod tests {
         assert_eq!(verify(&headers, Some(&value)), Ok(value.clone()));
         assert_eq!(verify(&headers, None), Err(Failure::TokenMissing));
         assert_eq!(verify(&headers, Some("")), Err(Failure::TokenMissing));
-        assert_eq!(
-            verify(&headers, Some(&"0e".repeat(32))),
-            Err(Failure::TokenIncorrect)
-        );
-        assert_eq!(
-            verify(&HeaderMap::new(), Some(&value)),
-            Err(Failure::CookieNotSet)
-        );
+        assert_eq!(verify(&headers, Some(&"0e".repeat(32))), Err(Failure::TokenIncorrect));
+        assert_eq!(verify(&HeaderMap::new(), Some(&value)), Err(Failure::CookieNotSet));
     }
 
     #[test]

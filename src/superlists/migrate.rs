@@ -53,11 +53,7 @@ pub enum MigrateError {
         source: rusqlite::Error,
     },
     #[error("{}", describe_duplicates(.path, *.from, .duplicates))]
-    Duplicates {
-        path: PathBuf,
-        from: u32,
-        duplicates: Vec<DuplicateItems>,
-    },
+    Duplicates { path: PathBuf, from: u32, duplicates: Vec<DuplicateItems> },
 }
 
 /// Bring the schema of `conn` (the database file at `path`) up to version `target`.
@@ -67,36 +63,21 @@ pub enum MigrateError {
 pub(crate) fn migrate(conn: &mut Connection, path: &Path, target: u32) -> Result<(), MigrateError> {
     let found = version(conn)?;
     if found > target {
-        return Err(MigrateError::TooNew {
-            found,
-            known: target,
-        });
+        return Err(MigrateError::TooNew { found, known: target });
     }
     for version in found + 1..=target {
         let from = version - 1;
-        let apply_error = |source| MigrateError::Apply {
-            version,
-            from,
-            source,
-        };
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(apply_error)?;
+        let apply_error = |source| MigrateError::Apply { version, from, source };
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(apply_error)?;
         if version == UNIQUE_ITEMS {
             // Checked inside the transaction so no writer can slip a duplicate in between.
             let duplicates = duplicate_items(&tx).map_err(apply_error)?;
             if !duplicates.is_empty() {
-                return Err(MigrateError::Duplicates {
-                    path: path.to_owned(),
-                    from,
-                    duplicates,
-                });
+                return Err(MigrateError::Duplicates { path: path.to_owned(), from, duplicates });
             }
         }
-        tx.execute_batch(MIGRATIONS[version as usize - 1])
-            .map_err(apply_error)?;
-        tx.pragma_update(None, "user_version", version)
-            .map_err(apply_error)?;
+        tx.execute_batch(MIGRATIONS[version as usize - 1]).map_err(apply_error)?;
+        tx.pragma_update(None, "user_version", version).map_err(apply_error)?;
         tx.commit().map_err(apply_error)?;
     }
     Ok(())
@@ -104,8 +85,7 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path, target: u32) -> Result
 
 /// The schema version recorded in the database (0 for a new file).
 pub(crate) fn version(conn: &Connection) -> Result<u32, MigrateError> {
-    conn.pragma_query_value(None, "user_version", |row| row.get(0))
-        .map_err(MigrateError::ReadVersion)
+    conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(MigrateError::ReadVersion)
 }
 
 fn duplicate_items(conn: &Connection) -> rusqlite::Result<Vec<DuplicateItems>> {
@@ -114,13 +94,8 @@ fn duplicate_items(conn: &Connection) -> rusqlite::Result<Vec<DuplicateItems>> {
          GROUP BY list_id, text HAVING COUNT(*) > 1
          ORDER BY list_id, MIN(id)",
     )?;
-    let rows = statement.query_map([], |row| {
-        Ok(DuplicateItems {
-            list_id: row.get(0)?,
-            text: row.get(1)?,
-            count: row.get(2)?,
-        })
-    })?;
+    let rows = statement
+        .query_map([], |row| Ok(DuplicateItems { list_id: row.get(0)?, text: row.get(1)?, count: row.get(2)? }))?;
     rows.collect()
 }
 
@@ -132,11 +107,8 @@ fn describe_duplicates(path: &Path, from: u32, duplicates: &[DuplicateItems]) ->
          list): {extra} item(s) repeat an earlier item in the same list:"
     );
     for duplicate in duplicates {
-        let _ = write!(
-            message,
-            "\n    list {}: {:?} appears {} times",
-            duplicate.list_id, duplicate.text, duplicate.count
-        );
+        let _ =
+            write!(message, "\n    list {}: {:?} appears {} times", duplicate.list_id, duplicate.text, duplicate.count);
     }
     let _ = write!(
         message,
@@ -150,10 +122,7 @@ fn describe_duplicates(path: &Path, from: u32, duplicates: &[DuplicateItems]) ->
 
 /// Quote `word` for a POSIX shell, unless it is plainly safe as it is.
 fn shell_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+:,@%".contains(c));
+    let plain = !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+:,@%".contains(c));
     if plain {
         word.to_owned()
     } else {
@@ -170,8 +139,7 @@ mod tests {
     }
 
     fn count(conn: &Connection, sql: &str) -> i64 {
-        conn.query_row(sql, [], |row| row.get(0))
-            .expect("count query")
+        conn.query_row(sql, [], |row| row.get(0)).expect("count query")
     }
 
     #[test]
@@ -187,10 +155,8 @@ mod tests {
     fn the_unique_index_refuses_a_repeated_item() {
         let mut conn = memory();
         migrate(&mut conn, Path::new(":memory:"), LATEST).expect("migrates");
-        conn.execute_batch(
-            "INSERT INTO lists (id) VALUES (1); INSERT INTO items (list_id, text) VALUES (1, 'a');",
-        )
-        .expect("first insert");
+        conn.execute_batch("INSERT INTO lists (id) VALUES (1); INSERT INTO items (list_id, text) VALUES (1, 'a');")
+            .expect("first insert");
         let repeat = conn.execute("INSERT INTO items (list_id, text) VALUES (1, 'a')", []);
         assert!(repeat.is_err(), "the index must refuse a duplicate");
     }
@@ -206,25 +172,13 @@ mod tests {
         .expect("rows");
         let err = migrate(&mut conn, Path::new("/tmp/old db"), LATEST).expect_err("refuses");
         let message = err.to_string();
-        assert!(
-            message.contains("list 1: \"milk\" appears 3 times"),
-            "{message}"
-        );
+        assert!(message.contains("list 1: \"milk\" appears 3 times"), "{message}");
         assert!(!message.contains("list 2"), "{message}");
         assert!(message.contains("2 item(s) repeat"), "{message}");
-        assert!(
-            message.contains("sqlite3 '/tmp/old db' \"DELETE FROM items"),
-            "{message}"
-        );
+        assert!(message.contains("sqlite3 '/tmp/old db' \"DELETE FROM items"), "{message}");
         assert_eq!(version(&conn).expect("version"), 1);
         assert_eq!(count(&conn, "SELECT COUNT(*) FROM items"), 5);
-        assert_eq!(
-            count(
-                &conn,
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'"
-            ),
-            0
-        );
+        assert_eq!(count(&conn, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'"), 0);
     }
 
     #[test]
@@ -246,10 +200,7 @@ mod tests {
         let mut conn = memory();
         migrate(&mut conn, Path::new("db"), LATEST).expect("migrates");
         let err = migrate(&mut conn, Path::new("db"), 1).expect_err("refuses");
-        assert!(
-            matches!(err, MigrateError::TooNew { found: 2, known: 1 }),
-            "{err}"
-        );
+        assert!(matches!(err, MigrateError::TooNew { found: 2, known: 1 }), "{err}");
     }
 
     #[test]

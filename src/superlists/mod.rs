@@ -127,16 +127,9 @@ impl AppState {
     /// Open (creating if missing) and migrate the database at `path`. Blocking.
     pub fn open(path: &Path, defects: Defects) -> Result<AppState, ServeError> {
         // The accept-duplicates build predates migration 2 (the unique index), see `Defects`.
-        let schema = if defects.accept_duplicates {
-            1
-        } else {
-            migrate::LATEST
-        };
+        let schema = if defects.accept_duplicates { 1 } else { migrate::LATEST };
         let store = store::Store::open(path, schema)?;
-        Ok(AppState {
-            store: Arc::new(store),
-            defects,
-        })
+        Ok(AppState { store: Arc::new(store), defects })
     }
 }
 
@@ -195,22 +188,16 @@ pub async fn start(addr: SocketAddr, config: Config) -> Result<Server, ServeErro
     let (path, tempdir) = match config.db {
         Some(path) => (path, None),
         None => {
-            let dir = tempfile::Builder::new()
-                .prefix("superlists-")
-                .tempdir()
-                .map_err(ServeError::TempDir)?;
+            let dir = tempfile::Builder::new().prefix("superlists-").tempdir().map_err(ServeError::TempDir)?;
             (dir.path().join("db.sqlite3"), Some(dir))
         }
     };
     let defects = config.defects;
     // Opening may migrate a large database: keep that off the async workers.
-    let state = tokio::task::spawn_blocking(move || AppState::open(&path, defects))
-        .await
-        .map_err(ServeError::Task)??;
+    let state =
+        tokio::task::spawn_blocking(move || AppState::open(&path, defects)).await.map_err(ServeError::Task)??;
 
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServeError::Bind { addr, source })?;
+    let listener = TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
     let addr = listener.local_addr().map_err(ServeError::LocalAddr)?;
     let (stop, stopped) = oneshot::channel::<()>();
     let serve = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
@@ -230,12 +217,8 @@ pub async fn start(addr: SocketAddr, config: Config) -> Result<Server, ServeErro
 /// An address a browser can reach: a wildcard bind is reached through loopback.
 fn browsable(addr: SocketAddr) -> SocketAddr {
     match addr.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => {
-            SocketAddr::from((Ipv4Addr::LOCALHOST, addr.port()))
-        }
-        IpAddr::V6(ip) if ip.is_unspecified() => {
-            SocketAddr::from((Ipv6Addr::LOCALHOST, addr.port()))
-        }
+        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::from((Ipv4Addr::LOCALHOST, addr.port())),
+        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::from((Ipv6Addr::LOCALHOST, addr.port())),
         _ => addr,
     }
 }
@@ -294,14 +277,10 @@ pub async fn serve_until_signal(addr: SocketAddr, config: Config) -> Result<(), 
     use tokio::signal::unix::{signal, SignalKind};
 
     // Listen before announcing, so a signal sent as soon as the line is read is not lost.
-    let mut interrupt = signal(SignalKind::interrupt()).map_err(|source| ServeError::Signal {
-        signal: "SIGINT",
-        source,
-    })?;
-    let mut terminate = signal(SignalKind::terminate()).map_err(|source| ServeError::Signal {
-        signal: "SIGTERM",
-        source,
-    })?;
+    let mut interrupt =
+        signal(SignalKind::interrupt()).map_err(|source| ServeError::Signal { signal: "SIGINT", source })?;
+    let mut terminate =
+        signal(SignalKind::terminate()).map_err(|source| ServeError::Signal { signal: "SIGTERM", source })?;
     let defects = config.defects;
     let server = start(addr, config).await?;
     if defects.any() {
@@ -335,9 +314,7 @@ mod tests {
     #[test]
     fn defect_names_match_the_command_line() {
         for defect in Defect::value_variants() {
-            let value = defect
-                .to_possible_value()
-                .expect("every defect is visible to clap");
+            let value = defect.to_possible_value().expect("every defect is visible to clap");
             assert_eq!(value.get_name(), defect.name());
         }
     }

@@ -17,16 +17,8 @@ pub(crate) struct Chrome {
 impl From<Defects> for Chrome {
     fn from(defects: Defects) -> Chrome {
         Chrome {
-            title: if defects.wrong_title {
-                "Superlists"
-            } else {
-                "To-Do lists"
-            },
-            container: if defects.off_centre {
-                "container off-centre"
-            } else {
-                "container"
-            },
+            title: if defects.wrong_title { "Superlists" } else { "To-Do lists" },
+            container: if defects.off_centre { "container off-centre" } else { "container" },
             script: !defects.error_not_cleared,
             required: !defects.accept_empty,
         }
@@ -58,17 +50,11 @@ pub(crate) struct ItemInput<'a> {
 
 impl<'a> ItemInput<'a> {
     pub(crate) fn blank() -> ItemInput<'static> {
-        ItemInput {
-            value: "",
-            error: None,
-        }
+        ItemInput { value: "", error: None }
     }
 
     pub(crate) fn invalid(value: &'a str, error: ItemError) -> ItemInput<'a> {
-        ItemInput {
-            value,
-            error: Some(error),
-        }
+        ItemInput { value, error: Some(error) }
     }
 }
 
@@ -100,13 +86,7 @@ pub(crate) fn home(chrome: Chrome, token: &str, input: ItemInput<'_>) -> String 
 }
 
 /// `/lists/<id>/`: one list's items, and the form to add another.
-pub(crate) fn list(
-    chrome: Chrome,
-    list_id: i64,
-    items: &[String],
-    token: &str,
-    input: ItemInput<'_>,
-) -> String {
+pub(crate) fn list(chrome: Chrome, list_id: i64, items: &[String], token: &str, input: ItemInput<'_>) -> String {
     let form = item_form(chrome, &format!("/lists/{list_id}/"), token, input);
     let mut rows = String::new();
     for (number, text) in items.iter().enumerate() {
@@ -126,37 +106,25 @@ pub(crate) fn not_found() -> String {
 }
 
 pub(crate) fn method_not_allowed() -> String {
-    message_page(
-        "Method not allowed",
-        "This page does not take that kind of request.",
-    )
+    message_page("Method not allowed", "This page does not take that kind of request.")
 }
 
 pub(crate) fn csrf_failed(failure: csrf::Failure) -> String {
     message_page(
         "Forbidden",
-        &format!(
-            "CSRF verification failed. Request aborted. {} Reload the page and try again.",
-            failure.reason()
-        ),
+        &format!("CSRF verification failed. Request aborted. {} Reload the page and try again.", failure.reason()),
     )
 }
 
 /// Deliberately says nothing about the cause: that goes to the server's log only.
 pub(crate) fn server_error() -> String {
-    message_page(
-        "Server error",
-        "Something went wrong on our side. Please try again later.",
-    )
+    message_page("Server error", "Something went wrong on our side. Please try again later.")
 }
 
 fn message_page(heading: &str, text: &str) -> String {
     let chrome = Chrome::from(Defects::default());
     layout(
-        Chrome {
-            script: false,
-            ..chrome
-        },
+        Chrome { script: false, ..chrome },
         &format!(
             "<h1>{}</h1>\n<p class=\"lead\">{}</p>\n<p><a href=\"/\">Start a new To-Do list</a></p>\n",
             escape(heading),
@@ -166,11 +134,7 @@ fn message_page(heading: &str, text: &str) -> String {
 }
 
 fn layout(chrome: Chrome, content: &str) -> String {
-    let script = if chrome.script {
-        "<script src=\"/static/app.js\" defer></script>\n"
-    } else {
-        ""
-    };
+    let script = if chrome.script { "<script src=\"/static/app.js\" defer></script>\n" } else { "" };
     format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n\
          <meta charset=\"utf-8\">\n\
@@ -198,10 +162,9 @@ fn item_form(chrome: Chrome, action: &str, token: &str, input: ItemInput<'_>) ->
     }
     // The feedback follows the input directly: the CSS shows it with `.is-invalid ~`.
     let feedback = match input.error {
-        Some(error) => format!(
-            "<div class=\"invalid-feedback\" id=\"id_text_feedback\">{}</div>\n",
-            escape(error.message())
-        ),
+        Some(error) => {
+            format!("<div class=\"invalid-feedback\" id=\"id_text_feedback\">{}</div>\n", escape(error.message()))
+        }
         None => String::new(),
     };
     format!(
@@ -248,29 +211,16 @@ mod tests {
         let items = vec!["first".to_owned(), "<b>second</b>".to_owned()];
         let html = list(faithful(), 7, &items, "t", ItemInput::blank());
         assert!(html.contains("<tr><td>1: first</td></tr>"), "{html}");
-        assert!(
-            html.contains("<tr><td>2: &lt;b&gt;second&lt;/b&gt;</td></tr>"),
-            "{html}"
-        );
+        assert!(html.contains("<tr><td>2: &lt;b&gt;second&lt;/b&gt;</td></tr>"), "{html}");
         assert!(html.contains("action=\"/lists/7/\""), "{html}");
     }
 
     #[test]
     fn an_invalid_input_keeps_its_value_and_points_at_its_error() {
-        let html = home(
-            faithful(),
-            "t",
-            ItemInput::invalid("\"x\"", ItemError::Duplicate),
-        );
+        let html = home(faithful(), "t", ItemInput::invalid("\"x\"", ItemError::Duplicate));
         assert!(html.contains("value=\"&quot;x&quot;\""), "{html}");
-        assert!(
-            html.contains("class=\"form-control form-control-lg is-invalid\""),
-            "{html}"
-        );
-        assert!(
-            html.contains("aria-describedby=\"id_text_feedback\""),
-            "{html}"
-        );
+        assert!(html.contains("class=\"form-control form-control-lg is-invalid\""), "{html}");
+        assert!(html.contains("aria-describedby=\"id_text_feedback\""), "{html}");
         assert!(
             html.contains("<div class=\"invalid-feedback\" id=\"id_text_feedback\">You&#x27;ve already got this in your list</div>"),
             "{html}"

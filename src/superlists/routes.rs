@@ -27,10 +27,7 @@ pub fn app(state: AppState) -> Router {
     if !state.defects.error_not_cleared {
         router = router.route("/static/app.js", get(app_js));
     }
-    router
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
+    router.fallback(not_found).method_not_allowed_fallback(method_not_allowed).with_state(state)
 }
 
 /// The item form as posted; both fields are optional so a missing one gets the app's own
@@ -67,17 +64,11 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self {
             AppError::NotFound => html(StatusCode::NOT_FOUND, pages::not_found(), None),
-            AppError::Csrf(failure) => {
-                html(StatusCode::FORBIDDEN, pages::csrf_failed(failure), None)
-            }
+            AppError::Csrf(failure) => html(StatusCode::FORBIDDEN, pages::csrf_failed(failure), None),
             internal => {
                 // The visitor gets a generic page; the operator gets the cause.
                 log_error(&internal);
-                html(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    pages::server_error(),
-                    None,
-                )
+                html(StatusCode::INTERNAL_SERVER_ERROR, pages::server_error(), None)
             }
         }
     }
@@ -161,8 +152,7 @@ async fn new_list(
     form: Result<Form<ItemForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let form = ItemForm::or_empty(form);
-    let token =
-        csrf::verify(&headers, form.csrfmiddlewaretoken.as_deref()).map_err(AppError::Csrf)?;
+    let token = csrf::verify(&headers, form.csrfmiddlewaretoken.as_deref()).map_err(AppError::Csrf)?;
     let text = form.text.unwrap_or_default();
     let invalid = |text: &str, error| {
         let body = pages::home(state.chrome(), &token, ItemInput::invalid(text, error));
@@ -196,17 +186,8 @@ async fn view_list(
 ) -> Result<Response, AppError> {
     let list_id = list_id(path)?;
     let token = csrf::for_page(&headers)?;
-    let items = state
-        .with_store(move |store| store.items(list_id))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let body = pages::list(
-        state.chrome(),
-        list_id,
-        &items,
-        &token.value,
-        ItemInput::blank(),
-    );
+    let items = state.with_store(move |store| store.items(list_id)).await?.ok_or(AppError::NotFound)?;
+    let body = pages::list(state.chrome(), list_id, &items, &token.value, ItemInput::blank());
     Ok(html(StatusCode::OK, body, token.set_cookie))
 }
 
@@ -218,39 +199,24 @@ async fn add_item(
 ) -> Result<Response, AppError> {
     let form = ItemForm::or_empty(form);
     // Before anything else, as Django's middleware runs before the view.
-    let token =
-        csrf::verify(&headers, form.csrfmiddlewaretoken.as_deref()).map_err(AppError::Csrf)?;
+    let token = csrf::verify(&headers, form.csrfmiddlewaretoken.as_deref()).map_err(AppError::Csrf)?;
     let list_id = list_id(path)?;
     let text = form.text.unwrap_or_default();
-    let items = state
-        .with_store(move |store| store.items(list_id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let items = state.with_store(move |store| store.items(list_id)).await?.ok_or(AppError::NotFound)?;
     let invalid = |items: &[String], error| {
-        let body = pages::list(
-            state.chrome(),
-            list_id,
-            items,
-            &token,
-            ItemInput::invalid(&text, error),
-        );
+        let body = pages::list(state.chrome(), list_id, items, &token, ItemInput::invalid(&text, error));
         html(StatusCode::OK, body, None)
     };
     if let Err(error) = validate(&text, &items, state.defects) {
         return Ok(invalid(&items, error));
     }
     let stored = text.clone();
-    let insert = state
-        .with_store(move |store| store.add_item(list_id, &stored))
-        .await?;
+    let insert = state.with_store(move |store| store.add_item(list_id, &stored)).await?;
     match insert {
         Insert::Added => Ok(redirect_to_list(list_id)),
         Insert::Duplicate => {
             // Another request added the same text after our check; show the list as it is.
-            let items = state
-                .with_store(move |store| store.items(list_id))
-                .await?
-                .unwrap_or_default();
+            let items = state.with_store(move |store| store.items(list_id)).await?.unwrap_or_default();
             Ok(invalid(&items, ItemError::Duplicate))
         }
     }
@@ -294,11 +260,7 @@ async fn not_found() -> Response {
 }
 
 async fn method_not_allowed() -> Response {
-    html(
-        StatusCode::METHOD_NOT_ALLOWED,
-        pages::method_not_allowed(),
-        None,
-    )
+    html(StatusCode::METHOD_NOT_ALLOWED, pages::method_not_allowed(), None)
 }
 
 #[cfg(test)]
@@ -328,11 +290,7 @@ mod tests {
 
     #[test]
     fn the_defects_switch_the_checks_off() {
-        let defects = Defects {
-            accept_empty: true,
-            accept_duplicates: true,
-            ..Defects::default()
-        };
+        let defects = Defects { accept_empty: true, accept_duplicates: true, ..Defects::default() };
         assert_eq!(validate("", &[], defects), Ok(()));
         assert_eq!(validate("milk", &existing(&["milk"]), defects), Ok(()));
     }

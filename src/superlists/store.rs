@@ -39,29 +39,17 @@ fn failed(action: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoreErr
 impl Store {
     /// Open (creating if missing) the database at `path` and migrate it to `schema`.
     pub(crate) fn open(path: &Path, schema: u32) -> Result<Store, ServeError> {
-        let open_error = |source| ServeError::OpenDatabase {
-            path: path.to_owned(),
-            source,
-        };
+        let open_error = |source| ServeError::OpenDatabase { path: path.to_owned(), source };
         let mut conn = Connection::open(path).map_err(open_error)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
-        conn.pragma_update(None, "foreign_keys", true)
-            .map_err(open_error)?;
-        migrate::migrate(&mut conn, path, schema).map_err(|source| {
-            ServeError::MigrateDatabase {
-                path: path.to_owned(),
-                source,
-            }
-        })?;
+        conn.pragma_update(None, "foreign_keys", true).map_err(open_error)?;
+        migrate::migrate(&mut conn, path, schema)
+            .map_err(|source| ServeError::MigrateDatabase { path: path.to_owned(), source })?;
         // Only after a successful migration, so a refused database is left untouched.
         // WAL lets readers (another ft, an operator's sqlite3) work while we write.
-        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
-            .map_err(open_error)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(open_error)?;
-        Ok(Store {
-            conn: Mutex::new(conn),
-        })
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0)).map_err(open_error)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_error)?;
+        Ok(Store { conn: Mutex::new(conn) })
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -82,9 +70,8 @@ impl Store {
         if !exists {
             return Ok(None);
         }
-        let mut statement = conn
-            .prepare_cached("SELECT text FROM items WHERE list_id = ?1 ORDER BY id")
-            .map_err(failed(action()))?;
+        let mut statement =
+            conn.prepare_cached("SELECT text FROM items WHERE list_id = ?1 ORDER BY id").map_err(failed(action()))?;
         let texts = statement
             .query_map([list_id], |row| row.get(0))
             .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
@@ -97,14 +84,9 @@ impl Store {
         let mut conn = self.conn();
         let action = "create a list";
         let tx = conn.transaction().map_err(failed(action))?;
-        tx.execute("INSERT INTO lists DEFAULT VALUES", [])
-            .map_err(failed(action))?;
+        tx.execute("INSERT INTO lists DEFAULT VALUES", []).map_err(failed(action))?;
         let list_id = tx.last_insert_rowid();
-        tx.execute(
-            "INSERT INTO items (list_id, text) VALUES (?1, ?2)",
-            (list_id, text),
-        )
-        .map_err(failed(action))?;
+        tx.execute("INSERT INTO items (list_id, text) VALUES (?1, ?2)", (list_id, text)).map_err(failed(action))?;
         tx.commit().map_err(failed(action))?;
         Ok(list_id)
     }
@@ -112,10 +94,7 @@ impl Store {
     /// Add an item to an existing list. A unique-index violation (another request added the
     /// same text since the app checked) is `Insert::Duplicate`, not an error.
     pub(crate) fn add_item(&self, list_id: i64, text: &str) -> Result<Insert, StoreError> {
-        let inserted = self.conn().execute(
-            "INSERT INTO items (list_id, text) VALUES (?1, ?2)",
-            (list_id, text),
-        );
+        let inserted = self.conn().execute("INSERT INTO items (list_id, text) VALUES (?1, ?2)", (list_id, text));
         match inserted {
             Ok(_) => Ok(Insert::Added),
             Err(rusqlite::Error::SqliteFailure(error, _))
@@ -123,10 +102,7 @@ impl Store {
             {
                 Ok(Insert::Duplicate)
             }
-            Err(source) => Err(StoreError {
-                action: format!("add an item to list {list_id}"),
-                source,
-            }),
+            Err(source) => Err(StoreError { action: format!("add an item to list {list_id}"), source }),
         }
     }
 
@@ -135,14 +111,12 @@ impl Store {
         let mut conn = self.conn();
         let action = "find the shared list";
         let tx = conn.transaction().map_err(failed(action))?;
-        let first: Option<i64> = tx
-            .query_row("SELECT MIN(id) FROM lists", [], |row| row.get(0))
-            .map_err(failed(action))?;
+        let first: Option<i64> =
+            tx.query_row("SELECT MIN(id) FROM lists", [], |row| row.get(0)).map_err(failed(action))?;
         let list_id = match first {
             Some(id) => id,
             None => {
-                tx.execute("INSERT INTO lists DEFAULT VALUES", [])
-                    .map_err(failed(action))?;
+                tx.execute("INSERT INTO lists DEFAULT VALUES", []).map_err(failed(action))?;
                 tx.last_insert_rowid()
             }
         };
@@ -166,10 +140,7 @@ mod tests {
         let (_dir, store) = store();
         let list = store.new_list_with_item("b").expect("creates");
         assert_eq!(store.add_item(list, "a").expect("adds"), Insert::Added);
-        assert_eq!(
-            store.items(list).expect("reads"),
-            Some(vec!["b".to_owned(), "a".to_owned()])
-        );
+        assert_eq!(store.items(list).expect("reads"), Some(vec!["b".to_owned(), "a".to_owned()]));
     }
 
     #[test]
@@ -183,10 +154,7 @@ mod tests {
         let (_dir, store) = store();
         let list = store.new_list_with_item("x").expect("creates");
         assert_eq!(store.add_item(list, "x").expect("adds"), Insert::Duplicate);
-        assert_eq!(
-            store.items(list).expect("reads"),
-            Some(vec!["x".to_owned()])
-        );
+        assert_eq!(store.items(list).expect("reads"), Some(vec!["x".to_owned()]));
     }
 
     #[test]

@@ -160,7 +160,14 @@ pub fn read_junit(path: &Path) -> Junit {
             });
         }
     }
-    Junit { tests: num(root, "tests"), failures: num(root, "failures"), errors: num(root, "errors"), skipped: num(root, "skipped"), cases, properties }
+    Junit {
+        tests: num(root, "tests"),
+        failures: num(root, "failures"),
+        errors: num(root, "errors"),
+        skipped: num(root, "skipped"),
+        cases,
+        properties,
+    }
 }
 
 pub fn read_json(path: &Path) -> serde_json::Value {
@@ -201,7 +208,12 @@ fn procs() -> Vec<Proc> {
         if f.len() < 3 {
             continue;
         }
-        out.push(Proc { pid, state: f[0].chars().next().unwrap_or('?'), ppid: f[1].parse().unwrap_or(0), pgid: f[2].parse().unwrap_or(0) });
+        out.push(Proc {
+            pid,
+            state: f[0].chars().next().unwrap_or('?'),
+            ppid: f[1].parse().unwrap_or(0),
+            pgid: f[2].parse().unwrap_or(0),
+        });
     }
     out
 }
