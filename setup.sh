@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh
-cargo build --release --locked
-exec ./target/release/ft "$@"
+# cargo run honours CARGO_TARGET_DIR; the binary is then target/release/ft.
+exec cargo run --release --locked --quiet -- "$@"
