@@ -123,6 +123,31 @@ pub struct Driver {
     config: BrowserConfig,
     binary: Option<PathBuf>,
     process: Option<DriverProcess>,
+    ender: SessionEnder,
+}
+
+/// Ends sessions with a bounded `DELETE /session/{id}` of our own. thirtyfour's
+/// `quit` cannot be bounded safely (cancelling it drops the handle, whose `Drop` then
+/// blocks the executor to quit synchronously), so every session is leaked from
+/// thirtyfour's point of view and ended here instead.
+#[derive(Clone)]
+struct SessionEnder {
+    url: String,
+    http: reqwest::Client,
+    /// Sessions dropped without `quit` (a panicking or aborted worker): ended by `Driver::stop`.
+    orphans: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl SessionEnder {
+    fn new(url: &str) -> SessionEnder {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
+        SessionEnder { url: url.to_string(), http, orphans: Arc::default() }
+    }
+
+    async fn end(&self, id: &str) {
+        // Best effort: a browser that is already gone has nothing left to end.
+        let _ = self.http.delete(format!("{}/session/{id}", self.url)).send().await;
+    }
 }
 
 struct DriverProcess {
@@ -136,8 +161,10 @@ impl Driver {
     /// Start chromedriver on a free loopback port, or use `config.webdriver`.
     pub async fn start(config: &BrowserConfig) -> Result<Driver, BrowserError> {
         if let Some(url) = &config.webdriver {
+            let url = url.trim_end_matches('/').to_string();
             return Ok(Driver {
-                url: url.trim_end_matches('/').to_string(),
+                ender: SessionEnder::new(&url),
+                url,
                 config: config.clone(),
                 binary: config.binary.clone(),
                 process: None,
@@ -195,8 +222,10 @@ impl Driver {
             }
         };
         let drain = tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let url = format!("http://127.0.0.1:{port}");
         Ok(Driver {
-            url: format!("http://127.0.0.1:{port}"),
+            ender: SessionEnder::new(&url),
+            url,
             config: config.clone(),
             binary: Some(binary),
             process: Some(DriverProcess { child, pid, drain }),
@@ -228,11 +257,16 @@ impl Driver {
             browser: BrowserInfo { name, version },
             timeout: self.config.command_timeout,
             window: self.config.window,
+            ender: self.ender.clone(),
         })
     }
 
     /// Stop the driver and every browser it started.
     pub async fn stop(mut self) {
+        let orphans = self.ender.orphans.lock().map(|mut o| std::mem::take(&mut *o)).unwrap_or_default();
+        for id in orphans {
+            self.ender.end(&id).await;
+        }
         if let Some(mut p) = self.process.take() {
             p.drain.abort();
             kill_group(p.pid);
@@ -405,6 +439,21 @@ pub struct Session {
     pub browser: BrowserInfo,
     timeout: Duration,
     window: (u32, u32),
+    ender: SessionEnder,
+}
+
+impl Drop for Session {
+    /// Backstop only (a panicking or aborted worker): hand the session to the driver
+    /// to end, instead of thirtyfour's drop, which would block the executor.
+    fn drop(&mut self) {
+        if let Some(wd) = self.wd.take() {
+            let id = wd.session_id().to_string();
+            let _ = wd.leak();
+            if let Ok(mut orphans) = self.ender.orphans.lock() {
+                orphans.push(id);
+            }
+        }
+    }
 }
 
 impl Session {
@@ -512,7 +561,9 @@ impl Session {
     /// End the session and close the browser.
     pub async fn quit(mut self) {
         if let Some(wd) = self.wd.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), wd.quit()).await;
+            let id = wd.session_id().to_string();
+            let _ = wd.leak();
+            self.ender.end(&id).await;
         }
     }
 }

@@ -136,8 +136,11 @@ pub async fn run(
     let workers = config.workers.clamp(1, scenarios.len().max(1));
     let (tx, mut rx) = mpsc::unbounded_channel::<WorkerMsg>();
     let mut set = JoinSet::new();
+    let mut task_worker = HashMap::new();
     for worker in 0..workers {
-        set.spawn(work(worker, driver.clone(), scenarios.clone(), queue.clone(), config.clone(), tx.clone()));
+        let handle =
+            set.spawn(work(worker, driver.clone(), scenarios.clone(), queue.clone(), config.clone(), tx.clone()));
+        task_worker.insert(handle.id(), worker);
     }
     drop(tx);
 
@@ -184,19 +187,28 @@ pub async fn run(
     }
     // Workers quit their sessions on the normal path; after an abort, stopping the
     // driver's process group takes the browsers with it.
-    while set.join_next().await.is_some() {}
+    let mut panicked: HashMap<usize, String> = HashMap::new();
+    while let Some(joined) = set.join_next().await {
+        if let Err(err) = joined {
+            if let (true, Some(worker)) = (err.is_panic(), task_worker.get(&err.id()).copied()) {
+                panicked.insert(worker, panic_message(err.into_panic()));
+            }
+        }
+    }
     if let Ok(driver) = Arc::try_unwrap(driver) {
         driver.stop().await;
     }
     for (index, (worker, started_at, t0)) in running {
-        let r = ScenarioResult {
-            index,
-            worker,
-            outcome: Outcome::NotRun("interrupted while running".into()),
-            started_at,
-            duration: t0.elapsed(),
-            log: Vec::new(),
+        let outcome = match panicked.get(&worker) {
+            Some(msg) => Outcome::Error(Failure {
+                step: None,
+                message: format!("ft's worker panicked (a bug in ft, please report it): {msg}"),
+                last_seen: None,
+                evidence: Evidence::default(),
+            }),
+            None => Outcome::NotRun("interrupted while running".into()),
         };
+        let r = ScenarioResult { index, worker, outcome, started_at, duration: t0.elapsed(), log: Vec::new() };
         let _ = events.send(RunEvent::ScenarioFinished(r.clone()));
         results.insert(index, r);
     }
@@ -224,6 +236,14 @@ pub async fn run(
     let mut results: Vec<ScenarioResult> = results.into_values().collect();
     results.sort_by_key(|r| r.index);
     Ok(RunSummary { results, browser, interrupted, wall: start.elapsed() })
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into())
 }
 
 enum WorkerMsg {
@@ -449,6 +469,12 @@ async fn run_step(
     state: &mut ScenarioState,
 ) -> Result<(), StepError> {
     let p = config.patience;
+    // Test seam (debug builds only): lets tests prove that a panicking worker leaves no
+    // browser behind and that its scenario is still reported.
+    #[cfg(debug_assertions)]
+    if std::env::var("FT_TEST_PANIC_AT_VERB").is_ok_and(|v| v == step.action.verb()) {
+        panic!("FT_TEST_PANIC_AT_VERB={}", step.action.verb());
+    }
     match &step.action {
         Action::Visit(path) => {
             let url = format!("{}{}", config.base_url, path);

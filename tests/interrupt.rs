@@ -144,3 +144,39 @@ fn a_finished_run_leaves_no_driver_or_browser_behind() {
     assert_eq!(ft.wait(), 0, "{:?}", ft.seen);
     eventually("driver and browsers to be gone", Duration::from_secs(10), || procs.iter().all(|p| !alive(*p)));
 }
+
+#[test]
+fn a_panicking_worker_is_an_error_for_its_scenario_and_leaves_no_browser() {
+    // FT_TEST_PANIC_AT_VERB is a debug-build test seam: the worker panics at that step.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(FT)
+        .args(["--workers", "1"])
+        .current_dir(dir.path())
+        .env("FT_TEST_PANIC_AT_VERB", "window_size")
+        .env_remove("FT_LIVESERVER")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ft starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut procs = Vec::new();
+    let mut lines = Vec::new();
+    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        if line.contains("browser:") {
+            for c in children_of(child.id()) {
+                procs.push(c);
+                procs.extend(group_members(c));
+            }
+        }
+        lines.push(line);
+    }
+    let code = child.wait().expect("wait").code();
+    assert_eq!(code, Some(3), "only an infrastructure error: {lines:?}");
+    let junit = read_junit(&dir.path().join("reports/junit.xml"));
+    assert_eq!((junit.tests, junit.errors, junit.failures), (6, 1, 0));
+    let case = junit.case("layout and styling");
+    assert_eq!(case.status, "error");
+    assert!(case.message.contains("ft's worker panicked"), "{case:?}");
+    assert!(procs.len() >= 2, "{procs:?}");
+    eventually("driver and browsers to be gone", Duration::from_secs(10), || procs.iter().all(|p| !alive(*p)));
+}

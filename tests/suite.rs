@@ -85,3 +85,37 @@ fn a_green_run_writes_a_run_record_that_says_so() {
     let digest = rec["predicate"]["configuration"][0]["digest"]["sha256"].as_str().unwrap_or("");
     assert_eq!(digest.len(), 64, "a sha256 of the specs: {rec}");
 }
+
+#[test]
+fn a_running_remote_end_can_be_used_instead_of_starting_a_driver() {
+    use std::io::BufRead;
+    let mut driver = std::process::Command::new("chromedriver")
+        .arg("--port=0")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stdout = driver.stdout.take().expect("stdout");
+    let guard = Kill(driver);
+    let _ = &guard;
+    let port = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .filter(|l| l.contains("started successfully"))
+        .find_map(|l| l.split("on port ").nth(1).map(|p| p.trim_end_matches('.').to_string()))
+        .expect("chromedriver reports its port");
+    // A bogus --driver proves ft starts no driver of its own with --webdriver.
+    let url = format!("http://127.0.0.1:{port}");
+    let (out, dir) = run_builtin(&["--webdriver", &url, "--driver", "/nonexistent/chromedriver", "--filter", "layout"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let junit = read_junit(&dir.path().join("reports/junit.xml"));
+    assert_eq!((junit.tests, junit.failures), (1, 0));
+    drop(guard);
+}
