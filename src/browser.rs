@@ -19,7 +19,9 @@ use crate::spec::Key;
 /// How to get a browser.
 #[derive(Clone, Debug)]
 pub struct BrowserConfig {
-    /// chromedriver to start; default: `chromedriver` on PATH, then /usr/bin/chromedriver.
+    /// Which browser to drive.
+    pub kind: BrowserKind,
+    /// The driver to start; default: `chromedriver` / `geckodriver` on PATH, then /usr/bin.
     pub driver: Option<PathBuf>,
     /// The browser binary; default: `chromium` (Debian) or `google-chrome` on PATH.
     pub binary: Option<PathBuf>,
@@ -31,17 +33,33 @@ pub struct BrowserConfig {
     pub window: (u32, u32),
     /// Upper bound for any single WebDriver command (a wedged browser must not hang ft).
     pub command_timeout: Duration,
+    /// Upper bound for creating a session. A Selenium Grid with every slot busy queues
+    /// the request (its default session-request timeout is 300 s), so this must not be
+    /// shorter than the Grid's queue timeout.
+    pub session_timeout: Duration,
+}
+
+/// The browsers ft can drive.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum BrowserKind {
+    /// Chromium or Chrome, through chromedriver.
+    #[default]
+    Chrome,
+    /// Firefox, through geckodriver.
+    Firefox,
 }
 
 impl Default for BrowserConfig {
     fn default() -> Self {
         BrowserConfig {
+            kind: BrowserKind::Chrome,
             driver: None,
             binary: None,
             headed: false,
             webdriver: None,
             window: (1280, 800),
             command_timeout: Duration::from_secs(60),
+            session_timeout: Duration::from_secs(310),
         }
     }
 }
@@ -65,6 +83,8 @@ pub enum BrowserError {
     Timeout(Duration),
     #[error("{0}")]
     WebDriver(String),
+    #[error("{0}")]
+    Unsupported(String),
     /// The session or driver is gone; nothing more can be done with this session.
     #[error("the browser session was lost: {0}")]
     SessionLost(String),
@@ -160,6 +180,9 @@ struct DriverProcess {
 impl Driver {
     /// Start chromedriver on a free loopback port, or use `config.webdriver`.
     pub async fn start(config: &BrowserConfig) -> Result<Driver, BrowserError> {
+        if config.kind == BrowserKind::Firefox {
+            return Err(BrowserError::Unsupported("firefox (geckodriver) is not supported yet".into()));
+        }
         if let Some(url) = &config.webdriver {
             let url = url.trim_end_matches('/').to_string();
             return Ok(Driver {
@@ -244,10 +267,13 @@ impl Driver {
     /// A new browser with a fresh profile.
     pub async fn session(&self) -> Result<Session, BrowserError> {
         let caps = chrome_capabilities(&self.config, self.binary.as_deref());
-        let builder = WebDriver::builder(self.url.clone(), caps).request_timeout(self.config.command_timeout);
-        let wd = tokio::time::timeout(self.config.command_timeout, builder)
+        // The HTTP client's timeout bounds session creation (which a Grid may queue);
+        // every later command is bounded more tightly by `Session::bounded`.
+        let limit = self.config.session_timeout.max(self.config.command_timeout);
+        let builder = WebDriver::builder(self.url.clone(), caps).request_timeout(limit);
+        let wd = tokio::time::timeout(self.config.session_timeout, builder)
             .await
-            .map_err(|_| BrowserError::Timeout(self.config.command_timeout))?
+            .map_err(|_| BrowserError::Timeout(self.config.session_timeout))?
             .map_err(|e| BrowserError::SessionStart { url: self.url.clone(), message: short_message(&e) })?;
         let caps = wd.capabilities();
         let name = caps.get("browserName").and_then(|v| v.as_str()).unwrap_or("browser").to_string();

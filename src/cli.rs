@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use tokio::sync::watch;
 
-use crate::browser::BrowserConfig;
+use crate::browser::{BrowserConfig, BrowserKind};
 use crate::job::{self, JobOptions};
 use crate::report::{Console, ReportPaths};
 use crate::spec::{self, config::Config, Selection, SpecSource};
@@ -77,6 +77,13 @@ pub struct RunArgs {
     /// How often an expectation is re-checked, in milliseconds.
     #[arg(long, value_name = "MS", default_value = "25", value_parser = parse_millis)]
     pub poll: Duration,
+    /// The browser to drive.
+    #[arg(long, value_enum, default_value_t = BrowserKind::Chrome)]
+    pub browser: BrowserKind,
+    /// How long creating a browser session may take, in seconds. A Selenium Grid queues
+    /// requests while its slots are busy (300 s by default): keep this above its queue timeout.
+    #[arg(long, value_name = "SECS", default_value = "310", value_parser = parse_secs)]
+    pub session_timeout: Duration,
     /// Show the browser window instead of running headless.
     #[arg(long)]
     pub headed: bool,
@@ -216,6 +223,8 @@ pub fn job_options(args: &RunArgs) -> Result<JobOptions, spec::SpecErrors> {
         fresh_session: args.fresh_session,
         patience: Patience { max_wait: args.max_wait, poll: args.poll },
         browser: BrowserConfig {
+            kind: args.browser,
+            session_timeout: args.session_timeout,
             driver: args.driver.clone(),
             binary: args.browser_binary.clone(),
             headed: args.headed,
