@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use tokio::sync::watch;
 
 use crate::browser::{BrowserConfig, BrowserKind};
+use crate::gate;
 use crate::job::{self, JobOptions};
 use crate::report::{Console, ReportPaths};
 use crate::spec::{self, config::Config, Selection, SpecSource};
@@ -35,6 +36,10 @@ pub enum Command {
     List(ListArgs),
     /// Serve the embedded superlists to-do app (the reference target) until Ctrl-C.
     Serve(ServeArgs),
+    /// The gated release: staging suite, live deploy, live smoke, tags (or rollback).
+    Deploy(DeployArgs),
+    /// Check a run record before a live deploy (the split form of `ft deploy` for CI).
+    Gate(GateArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -65,6 +70,16 @@ pub struct RunArgs {
     /// the embedded superlists app on 127.0.0.1 and test that.
     #[arg(long, value_name = "HOST|URL", env = "FT_LIVESERVER")]
     pub liveserver: Option<String>,
+    #[command(flatten)]
+    pub settings: RunSettings,
+    /// Where to write JUnit XML. Default: DIR/junit.xml.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+}
+
+/// How scenarios run: shared by `ft run` and every stage of `ft deploy`.
+#[derive(Debug, Args, Clone)]
+pub struct RunSettings {
     /// Browser sessions in parallel.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub workers: u16,
@@ -99,9 +114,61 @@ pub struct RunArgs {
     /// Folder for the run record and evidence of failures.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub reports: PathBuf,
-    /// Where to write JUnit XML. Default: DIR/junit.xml.
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// The staging server: HOST, HOST:PORT or a URL. Its full suite opens the gate.
+    #[arg(long, value_name = "HOST|URL")]
+    pub staging: String,
+    /// The live server: HOST, HOST:PORT or a URL. Only its smoke scenarios run.
+    #[arg(long, value_name = "HOST|URL")]
+    pub live: String,
+    /// Deploy command, run with `sh -c`; `{host}` is replaced by the target's host[:port],
+    /// and FT_COMMIT, FT_HOST and FT_STAGE (staging/live) are set.
+    #[arg(long, value_name = "CMD")]
+    pub deploy_cmd: String,
+    /// Restart command, run after the deploy command the same way.
+    #[arg(long, value_name = "CMD")]
+    pub restart_cmd: Option<String>,
+    /// Also deploy (and restart) staging before testing it.
+    #[arg(long)]
+    pub staging_deploy: bool,
+    /// The tag of the scenarios that verify live after the deploy.
+    #[arg(long, value_name = "TAG", default_value = "smoke")]
+    pub smoke_tag: String,
+    /// Run when live verification fails, with FT_ROLLBACK_TO = the commit LIVE named before.
+    #[arg(long, value_name = "CMD")]
+    pub rollback_cmd: Option<String>,
+    /// Push the LIVE (forced) and DEPLOYED-… tags to this remote.
+    #[arg(long, value_name = "REMOTE")]
+    pub push: Option<String>,
+    /// Print the plan with every command resolved, and run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How long a server may take to answer after its deploy, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "120", value_parser = parse_secs)]
+    pub up_timeout: Duration,
+    /// Upper bound for each deploy, restart or rollback command, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "1800", value_parser = parse_secs_long)]
+    pub command_timeout: Duration,
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    #[command(flatten)]
+    pub settings: RunSettings,
+}
+
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// The run record (run.json) the staging job wrote.
     #[arg(long, value_name = "PATH")]
-    pub junit: Option<PathBuf>,
+    pub record: PathBuf,
+    /// The oldest record that may open the gate: 90s, 15m, 24h, 2d.
+    #[arg(long, value_name = "AGE", default_value = "24h", value_parser = crate::gate::record_check::parse_age)]
+    pub max_age: Duration,
+    /// The specs the record must have been made with (as for `ft run`).
+    #[command(flatten)]
+    pub spec: SpecArgs,
 }
 
 #[derive(Debug, Args)]
@@ -123,20 +190,7 @@ pub struct ServeArgs {
     pub defects: Vec<superlists::Defect>,
 }
 
-/// Exit codes, as documented in the README.
-pub mod exit {
-    /// Every selected scenario passed (and at least one ran).
-    pub const PASSED: u8 = 0;
-    /// A scenario failed: the app did not behave as specified.
-    pub const FAILED: u8 = 1;
-    /// Bad usage, config or spec; nothing was run.
-    pub const USAGE: u8 = 2;
-    /// Infrastructure: target unreachable, driver or browser would not start.
-    pub const INFRA: u8 = 3;
-    /// Interrupted by SIGINT (Ctrl-C) / SIGTERM.
-    pub const SIGINT: u8 = 130;
-    pub const SIGTERM: u8 = 143;
-}
+pub use crate::exit;
 
 fn parse_selector(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
@@ -151,6 +205,13 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && (0.0..=3600.0).contains(&v) => Ok(Duration::from_secs_f64(v)),
         _ => Err("expected seconds between 0 and 3600, e.g. 10 or 2.5".into()),
+    }
+}
+
+fn parse_secs_long(s: &str) -> Result<Duration, String> {
+    match s.parse::<u64>() {
+        Ok(v) if (1..=86_400).contains(&v) => Ok(Duration::from_secs(v)),
+        _ => Err("expected whole seconds between 1 and 86400".into()),
     }
 }
 
@@ -181,6 +242,8 @@ async fn dispatch(cli: Cli) -> u8 {
         Some(Command::Run(args)) => run(args).await,
         Some(Command::List(args)) => list(args),
         Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Deploy(args)) => deploy(args).await,
+        Some(Command::Gate(args)) => gate(args).await,
         None => run(cli.run).await,
     }
 }
@@ -212,26 +275,39 @@ fn liveserver(args: &RunArgs) -> Option<String> {
 }
 
 pub fn job_options(args: &RunArgs) -> Result<JobOptions, spec::SpecErrors> {
-    let (specs, selectors) = spec_source(&args.spec)?;
-    let junit = args.junit.clone().unwrap_or_else(|| args.reports.join("junit.xml"));
+    let mut options = stage_options(&args.spec, &args.settings)?;
+    options.liveserver = liveserver(args);
+    if let Some(junit) = &args.junit {
+        options.paths.junit = junit.clone();
+    }
+    Ok(options)
+}
+
+/// Everything but the target, for `ft run` and the stages of `ft deploy`.
+fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, spec::SpecErrors> {
+    let (specs, selectors) = spec_source(spec_args)?;
     Ok(JobOptions {
         specs,
         selectors,
-        selection: selection(&args.spec),
-        liveserver: liveserver(args),
-        workers: usize::from(args.workers),
-        fresh_session: args.fresh_session,
-        patience: Patience { max_wait: args.max_wait, poll: args.poll },
+        selection: selection(spec_args),
+        liveserver: None,
+        workers: usize::from(s.workers),
+        fresh_session: s.fresh_session,
+        patience: Patience { max_wait: s.max_wait, poll: s.poll },
         browser: BrowserConfig {
-            kind: args.browser,
-            session_timeout: args.session_timeout,
-            driver: args.driver.clone(),
-            binary: args.browser_binary.clone(),
-            headed: args.headed,
-            webdriver: args.webdriver.clone(),
+            kind: s.browser,
+            session_timeout: s.session_timeout,
+            driver: s.driver.clone(),
+            binary: s.browser_binary.clone(),
+            headed: s.headed,
+            webdriver: s.webdriver.clone(),
             ..BrowserConfig::default()
         },
-        paths: ReportPaths { dir: args.reports.clone(), junit, record: args.reports.join("run.json") },
+        paths: ReportPaths {
+            dir: s.reports.clone(),
+            junit: s.reports.join("junit.xml"),
+            record: s.reports.join("run.json"),
+        },
         stage: None,
         preflight_timeout: Duration::from_secs(10),
         grace: Duration::from_secs(10),
@@ -246,25 +322,7 @@ async fn run(args: RunArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let (tx, rx) = watch::channel(0u32);
-    let signals = Signals::new();
-    let first_signal = std::sync::Mutex::new(None);
-    let job = job::run(&options, Console::stdout(), rx);
-    let listen = async {
-        let Ok(mut signals) = signals else { return std::future::pending().await };
-        loop {
-            let code = signals.next().await;
-            if let Ok(mut first) = first_signal.lock() {
-                first.get_or_insert(code);
-            }
-            tx.send_modify(|n| *n += 1);
-        }
-    };
-    let result = tokio::select! {
-        r = job => r,
-        () = listen => unreachable_pending(),
-    };
-    let interrupted_by = first_signal.lock().ok().and_then(|f| *f);
+    let (result, interrupted_by) = with_signals(|rx| job::run(&options, Console::stdout(), rx)).await;
     match result {
         Ok(done) => interrupted_by.unwrap_or_else(|| done.exit_code()),
         Err(err) => {
@@ -278,9 +336,107 @@ async fn run(args: RunArgs) -> u8 {
     }
 }
 
-/// `listen` never finishes; this keeps `select!`'s arms the same type.
-fn unreachable_pending() -> Result<job::JobResult, job::JobError> {
-    unreachable!("the signal listener loops forever")
+/// Run `work` while SIGINT / SIGTERM are counted into the channel it is given; its
+/// output, and the exit code of the first signal if one came.
+async fn with_signals<F, Fut, T>(work: F) -> (T, Option<u8>)
+where
+    F: FnOnce(watch::Receiver<u32>) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let (tx, rx) = watch::channel(0u32);
+    let first_signal = std::sync::Mutex::new(None);
+    let listen = async {
+        let Ok(mut signals) = Signals::new() else { return std::future::pending().await };
+        loop {
+            let code = signals.next().await;
+            if let Ok(mut first) = first_signal.lock() {
+                first.get_or_insert(code);
+            }
+            tx.send_modify(|n| *n += 1);
+        }
+    };
+    let output = tokio::select! {
+        out = work(rx) => out,
+        () = listen => unreachable!("the signal listener loops for ever"),
+    };
+    let first = first_signal.lock().ok().and_then(|f| *f);
+    (output, first)
+}
+
+async fn deploy(args: DeployArgs) -> u8 {
+    let job = match stage_options(&args.spec, &args.settings) {
+        Ok(o) => o,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return exit::USAGE;
+        }
+    };
+    let repo = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let options = gate::DeployOptions {
+        repo,
+        staging: args.staging,
+        live: args.live,
+        deploy_cmd: args.deploy_cmd,
+        restart_cmd: args.restart_cmd,
+        rollback_cmd: args.rollback_cmd,
+        staging_deploy: args.staging_deploy,
+        smoke_tag: args.smoke_tag,
+        push: args.push,
+        dry_run: args.dry_run,
+        up_timeout: args.up_timeout,
+        command_timeout: args.command_timeout,
+        job,
+    };
+    let mut out = std::io::stdout();
+    let (report, interrupted_by) = with_signals(|rx| gate::deploy(&options, &mut out, rx)).await;
+    let verdict = match report.outcome {
+        gate::DeployOutcome::Released | gate::DeployOutcome::Planned => "OK",
+        gate::DeployOutcome::RolledBack => "ROLLED BACK",
+        _ => "NOT RELEASED",
+    };
+    println!("{verdict}: {}", report.reason);
+    interrupted_by.unwrap_or_else(|| report.outcome.exit_code())
+}
+
+async fn gate(args: GateArgs) -> u8 {
+    let digest = match spec_source(&args.spec).and_then(|(source, selectors)| spec::load(&source, &selectors)) {
+        Ok(suite) => suite.digest,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return exit::USAGE;
+        }
+    };
+    let options = gate::record_check::GateOptions {
+        record: args.record,
+        max_age: args.max_age,
+        repo: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        spec_digest: digest,
+    };
+    match gate::record_check::check(&options).await {
+        Ok(v) if v.shut_because.is_empty() => {
+            let ft = &v.record.predicate.ft;
+            println!(
+                "gate open: {} passed {} of {} scenarios against {} at {}",
+                options.record.display(),
+                ft.passed,
+                ft.total,
+                ft.target,
+                ft.finished_at.format("%Y-%m-%d %H:%M:%S UTC")
+            );
+            exit::PASSED
+        }
+        Ok(v) => {
+            println!("gate shut: {} does not allow a live deploy:", options.record.display());
+            for why in &v.shut_because {
+                println!("  - {why}");
+            }
+            exit::FAILED
+        }
+        Err(err) => {
+            print_error(&err);
+            exit::USAGE
+        }
+    }
 }
 
 /// SIGINT and SIGTERM as one stream of exit codes (130, 143).

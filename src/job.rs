@@ -50,9 +50,9 @@ impl JobError {
     /// Usage and spec problems are 2, infrastructure 3 (README, "Exit codes").
     pub fn exit_code(&self) -> u8 {
         match self {
-            JobError::Spec(_) | JobError::NothingSelected { .. } | JobError::Reports(_) => crate::cli::exit::USAGE,
-            JobError::Target(TargetError::Invalid { .. }) => crate::cli::exit::USAGE,
-            JobError::Target(_) | JobError::Run(_) => crate::cli::exit::INFRA,
+            JobError::Spec(_) | JobError::NothingSelected { .. } | JobError::Reports(_) => crate::exit::USAGE,
+            JobError::Target(TargetError::Invalid { .. }) => crate::exit::USAGE,
+            JobError::Target(_) | JobError::Run(_) => crate::exit::INFRA,
         }
     }
 }
@@ -62,6 +62,8 @@ impl JobError {
 pub struct JobResult {
     pub summary: RunSummary,
     pub info: RunInfo,
+    /// Scenario names by the index the results use.
+    pub names: Vec<String>,
 }
 
 impl JobResult {
@@ -78,7 +80,7 @@ impl JobResult {
 
     /// 0 all passed, 1 a scenario failed, 3 only infrastructure errors / nothing ran.
     pub fn exit_code(&self) -> u8 {
-        use crate::cli::exit;
+        use crate::exit;
         if self.green() {
             exit::PASSED
         } else if self.count(|o| matches!(o, Outcome::Failed(_))) > 0 {
@@ -151,6 +153,7 @@ pub async fn run(
         browser: options.browser.clone(),
         grace: options.grace,
     };
+    let names = scenarios.iter().map(|s| s.name.clone()).collect();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let running = runner::run(scenarios, config, tx, interrupts);
     let consuming = async {
@@ -162,7 +165,7 @@ pub async fn run(
     target.stop().await;
     let summary = outcome.map_err(JobError::Run)?;
     reports.finish(&summary).map_err(JobError::Reports)?;
-    Ok(JobResult { summary, info })
+    Ok(JobResult { summary, info, names })
 }
 
 /// HEAD, when ft runs inside a git work tree.

@@ -4,6 +4,8 @@
 
 pub mod browser;
 pub mod cli;
+pub mod exit;
+pub mod gate;
 pub mod job;
 pub mod report;
 pub mod runner;

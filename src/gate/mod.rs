@@ -1,0 +1,548 @@
+//! The release gate: a green staging run opens it, the live deploy goes through it,
+//! live is verified, and the release is tagged (or rolled back). It composes runner
+//! runs (through `job`), shell commands and git; it never drives a browser itself.
+
+pub mod git;
+mod history;
+pub mod record_check;
+mod shell;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+
+use crate::exit;
+use crate::job::{self, JobError, JobOptions, JobResult};
+use crate::report::{Console, ReportPaths};
+use crate::runner::Outcome;
+use crate::spec::Selection;
+use crate::target;
+use crate::wait::{self, Check, Patience};
+
+pub use history::{DeployRecord, StageRecord};
+
+#[derive(Clone, Debug)]
+pub struct DeployOptions {
+    /// The git work tree whose HEAD is released.
+    pub repo: PathBuf,
+    pub staging: String,
+    pub live: String,
+    pub deploy_cmd: String,
+    pub restart_cmd: Option<String>,
+    pub rollback_cmd: Option<String>,
+    /// Deploy to staging too before testing it.
+    pub staging_deploy: bool,
+    pub smoke_tag: String,
+    /// Push the tags to this remote.
+    pub push: Option<String>,
+    pub dry_run: bool,
+    /// How long a target may take to answer after a deploy.
+    pub up_timeout: Duration,
+    /// Upper bound for each deploy, restart or rollback command.
+    pub command_timeout: Duration,
+    /// The run settings shared by every stage (specs, browser, waits, reports folder).
+    pub job: JobOptions,
+}
+
+/// How a pipeline ended; each has one exit code (README, "ft deploy").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeployOutcome {
+    /// Live verified and tagged (and pushed when asked).
+    Released,
+    /// Dry run: the plan was printed.
+    Planned,
+    /// Preconditions failed (not a git work tree, uncommitted changes, bad target).
+    Refused,
+    /// A staging scenario failed: the gate stayed shut.
+    StagingFailed,
+    /// Staging could not be tested (unreachable, no browser...): the gate stayed shut.
+    StagingBroken,
+    /// A deploy or restart command failed.
+    DeployFailed,
+    /// Live did not answer after the deploy.
+    LiveDown,
+    /// Live failed verification; rolled back and verified again.
+    RolledBack,
+    /// Live failed verification and is still failing (no rollback, or it did not help).
+    LiveBroken,
+    /// Released and tagged locally, but pushing the tags failed.
+    PushFailed,
+    Interrupted,
+}
+
+impl DeployOutcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            DeployOutcome::Released | DeployOutcome::Planned => exit::PASSED,
+            DeployOutcome::StagingFailed | DeployOutcome::RolledBack | DeployOutcome::LiveBroken => exit::FAILED,
+            DeployOutcome::Refused => exit::USAGE,
+            DeployOutcome::StagingBroken
+            | DeployOutcome::DeployFailed
+            | DeployOutcome::LiveDown
+            | DeployOutcome::PushFailed => exit::INFRA,
+            DeployOutcome::Interrupted => exit::SIGINT,
+        }
+    }
+}
+
+/// The result of `deploy`: the outcome, why, and what the history line says.
+#[derive(Debug)]
+pub struct DeployReport {
+    pub outcome: DeployOutcome,
+    pub reason: String,
+    pub record: Option<DeployRecord>,
+}
+
+/// `{host}` in commands: the host (and port) of a target as given, without scheme.
+pub fn host_of(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            _ => url.to_string(),
+        },
+        Err(_) => url.to_string(),
+    }
+}
+
+/// The book's release tag: `DEPLOYED-YYYY-MM-DD/HHMM`, in UTC so every machine that
+/// runs the pipeline names the same minute the same way.
+pub fn deployed_tag(at: DateTime<Utc>) -> String {
+    format!("DEPLOYED-{}", at.format("%Y-%m-%d/%H%M"))
+}
+
+struct Pipeline<'a> {
+    opts: &'a DeployOptions,
+    out: &'a mut dyn Write,
+    interrupts: watch::Receiver<u32>,
+    record: DeployRecord,
+    staging_url: String,
+    live_url: String,
+}
+
+/// Run the whole release: preconditions, (staging deploy), staging suite, live deploy,
+/// live up, live smoke, tags (or rollback). One history line is appended whatever happens
+/// (except for a dry run).
+pub async fn deploy(opts: &DeployOptions, out: &mut dyn Write, interrupts: watch::Receiver<u32>) -> DeployReport {
+    let started = Utc::now();
+    let mut record = DeployRecord::new(started);
+    let urls = target::resolve(&opts.staging).and_then(|s| Ok((s, target::resolve(&opts.live)?)));
+    let (staging_url, live_url) = match urls {
+        Ok(u) => u,
+        Err(e) => return DeployReport { outcome: DeployOutcome::Refused, reason: e.to_string(), record: None },
+    };
+    record.staging = target::redact(&staging_url);
+    record.live = target::redact(&live_url);
+    let mut p = Pipeline { opts, out, interrupts, record, staging_url, live_url };
+    let (outcome, reason) = p.run().await;
+    p.record.finish(outcome, &reason);
+    if outcome == DeployOutcome::Planned {
+        return DeployReport { outcome, reason, record: None };
+    }
+    let path = opts.job.paths.dir.join("deploys.jsonl");
+    if let Err(e) = history::append(&path, &p.record) {
+        let _ = writeln!(p.out, "warning: {e}: this pipeline is missing from the history");
+    } else {
+        let _ = writeln!(p.out, "history: {}", path.display());
+    }
+    DeployReport { outcome, reason, record: Some(p.record) }
+}
+
+impl Pipeline<'_> {
+    fn say(&mut self, line: &str) {
+        let _ = writeln!(self.out, "{line}");
+        let _ = self.out.flush();
+    }
+
+    fn interrupted(&self) -> bool {
+        *self.interrupts.borrow() > 0
+    }
+
+    async fn run(&mut self) -> (DeployOutcome, String) {
+        let repo = self.opts.repo.clone();
+        // 1. The commit tested must be the commit deployed.
+        let commit = match git::head(&repo).await {
+            Ok(c) => c,
+            Err(e) => {
+                return (
+                    DeployOutcome::Refused,
+                    format!("not a git work tree with a commit ({e}); run ft deploy from your project's checkout"),
+                )
+            }
+        };
+        match git::dirty_files(&repo).await {
+            Ok(files) if !files.is_empty() => {
+                let shown: Vec<&str> = files.iter().take(10).map(String::as_str).collect();
+                return (
+                    DeployOutcome::Refused,
+                    format!(
+                        "uncommitted changes to tracked files ({}): the commit tested must be the commit deployed; commit or stash them first",
+                        shown.join(", ")
+                    ),
+                );
+            }
+            Ok(_) => {}
+            Err(e) => return (DeployOutcome::Refused, format!("failed to check the work tree: {e}")),
+        }
+        self.record.commit = commit.clone();
+        let previous_live = git::tag_commit(&repo, "LIVE").await.ok().flatten();
+        self.record.previous_live = previous_live.clone();
+        let short = &commit[..commit.len().min(12)];
+        let (staging_shown, live_shown) = (target::redact(&self.staging_url), target::redact(&self.live_url));
+        self.say(&format!("ft deploy: commit {short}, staging {staging_shown}, live {live_shown}"));
+        if self.opts.dry_run {
+            self.print_plan(&commit, previous_live.as_deref());
+            return (DeployOutcome::Planned, "dry run: nothing was run".into());
+        }
+
+        // 2. Staging deploy, when asked.
+        if self.opts.staging_deploy {
+            let staging = self.staging_url.clone();
+            if let Err(reason) = self.deploy_to("staging", &staging, &commit).await {
+                return (DeployOutcome::DeployFailed, reason);
+            }
+            if let Err(reason) = self.wait_up("staging", &staging).await {
+                return (DeployOutcome::DeployFailed, reason);
+            }
+        }
+        if self.interrupted() {
+            return (DeployOutcome::Interrupted, "interrupted before the staging run".into());
+        }
+
+        // 3. The full suite against staging opens the gate, or not.
+        let staging = self.staging_url.clone();
+        let selection = self.opts.job.selection.clone();
+        match self.suite("staging", "staging", &staging, selection).await {
+            StageResult::Green => {}
+            StageResult::Red(r) => return (DeployOutcome::StagingFailed, format!("the gate stayed shut: {r}")),
+            StageResult::Broken(r) => return (DeployOutcome::StagingBroken, format!("the gate stayed shut: {r}")),
+            StageResult::Interrupted => {
+                return (DeployOutcome::Interrupted, "interrupted during the staging run".into())
+            }
+        }
+        if self.interrupted() {
+            return (DeployOutcome::Interrupted, "interrupted before the live deploy".into());
+        }
+
+        // 4. Live deploy.
+        let live = self.live_url.clone();
+        if let Err(reason) = self.deploy_to("live", &live, &commit).await {
+            return (DeployOutcome::DeployFailed, format!("{reason}; no tag was written"));
+        }
+
+        // 5. Live up, then the smoke scenarios only (live holds real users' data).
+        let verified = self.verify_live("live").await;
+        match verified {
+            Ok(()) => {}
+            Err((kind, why)) => return self.after_failed_live(kind, why, previous_live).await,
+        }
+
+        // 6. Tags on the tested commit.
+        self.tag(&commit).await
+    }
+
+    fn print_plan(&mut self, commit: &str, previous_live: Option<&str>) {
+        let env = |stage: &str, url: &str| format!("FT_COMMIT={commit} FT_HOST={} FT_STAGE={stage}", host_of(url));
+        let (staging, live) = (self.staging_url.clone(), self.live_url.clone());
+        let mut steps = Vec::new();
+        if self.opts.staging_deploy {
+            steps.push(format!(
+                "staging deploy: {}  [{}]",
+                self.resolve(&self.opts.deploy_cmd, &staging),
+                env("staging", &staging)
+            ));
+            if let Some(r) = &self.opts.restart_cmd {
+                steps.push(format!("staging restart: {}", self.resolve(r, &staging)));
+            }
+            steps.push(format!("wait until {} answers (up to {:?})", target::redact(&staging), self.opts.up_timeout));
+        }
+        steps.push(format!(
+            "run the suite against {} (reports in {})",
+            target::redact(&staging),
+            self.stage_dir("staging").display()
+        ));
+        steps.push(format!("live deploy: {}  [{}]", self.resolve(&self.opts.deploy_cmd, &live), env("live", &live)));
+        if let Some(r) = &self.opts.restart_cmd {
+            steps.push(format!("live restart: {}", self.resolve(r, &live)));
+        }
+        steps.push(format!("wait until {} answers (up to {:?})", target::redact(&live), self.opts.up_timeout));
+        steps.push(format!("run the scenarios tagged `{}` against {}", self.opts.smoke_tag, target::redact(&live)));
+        steps.push(format!(
+            "on success: git tag -f LIVE {commit}; git tag {} {commit}{}",
+            deployed_tag(Utc::now()),
+            self.opts.push.as_ref().map(|r| format!("; git push {r} the tags (LIVE forced)")).unwrap_or_default()
+        ));
+        match &self.opts.rollback_cmd {
+            Some(r) => steps.push(format!(
+                "on live failure: {}  [FT_ROLLBACK_TO={}], then verify live again; LIVE stays where it is",
+                self.resolve(r, &live),
+                previous_live.unwrap_or("(no LIVE tag yet)")
+            )),
+            None => steps.push("on live failure: no rollback command; LIVE stays where it is".into()),
+        }
+        self.say("plan (dry run, nothing is run):");
+        for (i, s) in steps.iter().enumerate() {
+            self.say(&format!("  {}. {s}", i + 1));
+        }
+    }
+
+    fn resolve(&self, command: &str, url: &str) -> String {
+        command.replace("{host}", &host_of(url))
+    }
+
+    fn stage_dir(&self, stage: &str) -> PathBuf {
+        self.opts.job.paths.dir.join(stage)
+    }
+
+    /// Run the deploy (and restart) command for one target.
+    async fn deploy_to(&mut self, stage: &str, url: &str, commit: &str) -> Result<(), String> {
+        let mut commands = vec![("deploy", self.opts.deploy_cmd.clone())];
+        if let Some(r) = &self.opts.restart_cmd {
+            commands.push(("restart", r.clone()));
+        }
+        for (kind, command) in commands {
+            let resolved = self.resolve(&command, url);
+            let env =
+                vec![("FT_COMMIT", commit.to_string()), ("FT_HOST", host_of(url)), ("FT_STAGE", stage.to_string())];
+            self.run_command(stage, kind, &resolved, &env).await?;
+        }
+        Ok(())
+    }
+
+    async fn run_command(
+        &mut self,
+        stage: &str,
+        kind: &str,
+        command: &str,
+        env: &[(&str, String)],
+    ) -> Result<(), String> {
+        let name = format!("{stage} {kind}");
+        self.say(&format!("== {name}: {command}"));
+        let log = self.stage_dir(stage).join(format!("{kind}.log"));
+        let started = Utc::now();
+        let t0 = Instant::now();
+        let run = shell::run(command, env, &log, self.opts.command_timeout, self.out).await;
+        let (ok, detail) = match &run {
+            Ok(r) if r.ok() => (true, format!("succeeded in {:.1}s", r.took.as_secs_f64())),
+            Ok(r) => (false, format!("`{command}` failed: {} (log: {})", r.ended, r.log.display())),
+            Err(e) => (false, format!("{e}")),
+        };
+        self.record.stages.push(StageRecord::new(&name, ok, started, t0.elapsed(), &detail, Some(&log)));
+        self.say(&format!("   {name}: {detail}"));
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("{name} failed: {detail}"))
+        }
+    }
+
+    /// Wait until `url` answers HTTP below 500, bounded by `up_timeout`.
+    async fn wait_up(&mut self, stage: &str, url: &str) -> Result<(), String> {
+        let shown = target::redact(url);
+        self.say(&format!("== {stage}: waiting for {shown} to answer (up to {:?})", self.opts.up_timeout));
+        let started = Utc::now();
+        let t0 = Instant::now();
+        let patience = Patience { max_wait: self.opts.up_timeout, poll: Duration::from_millis(250) };
+        let answered = wait::until(patience, || async {
+            match target::preflight(url, Duration::from_secs(5)).await {
+                Ok(()) => Ok::<_, std::convert::Infallible>(Check::Done(())),
+                Err(e) => Ok(Check::NotYet(e.to_string().lines().next().unwrap_or("").to_string())),
+            }
+        })
+        .await;
+        let name = format!("{stage} up");
+        match answered {
+            Ok(()) => {
+                let detail = format!("answered after {:.1}s", t0.elapsed().as_secs_f64());
+                self.say(&format!("   {name}: {detail}"));
+                self.record.stages.push(StageRecord::new(&name, true, started, t0.elapsed(), &detail, None));
+                Ok(())
+            }
+            Err(wait::WaitError::TimedOut(t)) => {
+                let detail = format!("{shown} did not answer within {:?}: {}", self.opts.up_timeout, t.last_seen);
+                self.say(&format!("   {name}: {detail}"));
+                self.record.stages.push(StageRecord::new(&name, false, started, t0.elapsed(), &detail, None));
+                Err(detail)
+            }
+            Err(wait::WaitError::Fatal(never)) => match never {},
+        }
+    }
+
+    /// Run scenarios against a target as one stage, with its own reports folder.
+    async fn suite(&mut self, stage: &str, folder: &str, url: &str, selection: Selection) -> StageResult {
+        let dir = self.stage_dir(folder);
+        let mut job = self.opts.job.clone();
+        job.liveserver = Some(url.to_string());
+        job.selection = selection;
+        job.stage = Some(stage.to_string());
+        job.paths = ReportPaths { junit: dir.join("junit.xml"), record: dir.join("run.json"), dir: dir.clone() };
+        let name = format!("{stage} tests");
+        self.say(&format!("== {name}: {}", target::redact(url)));
+        let started = Utc::now();
+        let t0 = Instant::now();
+        let result = job::run(&job, Console::stdout(), self.interrupts.clone()).await;
+        let (stage_result, ok, detail) = judge(&result);
+        let report = dir.join("junit.xml");
+        self.record.stages.push(StageRecord::new(&name, ok, started, t0.elapsed(), &detail, Some(&report)));
+        self.say(&format!("   {name}: {detail}"));
+        stage_result
+    }
+
+    /// Live up and smoke-tested; on failure, the kind of failure and why.
+    async fn verify_live(&mut self, folder: &str) -> Result<(), (DeployOutcome, String)> {
+        let live = self.live_url.clone();
+        if let Err(why) = self.wait_up("live", &live).await {
+            return Err((DeployOutcome::LiveDown, why));
+        }
+        let mut smoke = self.opts.job.selection.clone();
+        smoke.tags = vec![self.opts.smoke_tag.clone()];
+        match self.suite("live", folder, &live, smoke).await {
+            StageResult::Green => Ok(()),
+            StageResult::Red(r) | StageResult::Broken(r) => Err((DeployOutcome::LiveBroken, r)),
+            StageResult::Interrupted => {
+                Err((DeployOutcome::Interrupted, "interrupted during live verification".into()))
+            }
+        }
+    }
+
+    /// Live failed verification: roll back when we can, verify again, never move LIVE.
+    async fn after_failed_live(
+        &mut self,
+        kind: DeployOutcome,
+        why: String,
+        previous_live: Option<String>,
+    ) -> (DeployOutcome, String) {
+        let Some(rollback) = self.opts.rollback_cmd.clone() else {
+            let state = if kind == DeployOutcome::LiveDown { "live is not answering" } else { "live is failing" };
+            return (
+                kind,
+                format!("live verification failed ({why}); no --rollback-cmd was given: {state} with the new release; LIVE was not moved"),
+            );
+        };
+        let live = self.live_url.clone();
+        let to = previous_live.clone().unwrap_or_default();
+        if previous_live.is_none() {
+            self.say("warning: there is no LIVE tag, so FT_ROLLBACK_TO is empty");
+        }
+        let env = vec![
+            ("FT_COMMIT", self.record.commit.clone()),
+            ("FT_HOST", host_of(&live)),
+            ("FT_STAGE", "live".to_string()),
+            ("FT_ROLLBACK_TO", to.clone()),
+        ];
+        let resolved = self.resolve(&rollback, &live);
+        if let Err(e) = self.run_command("live", "rollback", &resolved, &env).await {
+            return (
+                DeployOutcome::LiveBroken,
+                format!("live verification failed ({why}) and the rollback failed ({e}): live is in an unknown, probably broken state; LIVE was not moved"),
+            );
+        }
+        self.record.rolled_back_to = previous_live;
+        match self.verify_live("live-after-rollback").await {
+            Ok(()) => (
+                DeployOutcome::RolledBack,
+                format!("live verification failed ({why}); rolled back to {} and live passed verification again; LIVE was not moved", short(&to)),
+            ),
+            Err((_, again)) => (
+                DeployOutcome::LiveBroken,
+                format!("live verification failed ({why}); after the rollback to {} live still fails ({again}): live is BROKEN; LIVE was not moved", short(&to)),
+            ),
+        }
+    }
+
+    async fn tag(&mut self, commit: &str) -> (DeployOutcome, String) {
+        let repo = self.opts.repo.clone();
+        let deployed = deployed_tag(Utc::now());
+        match git::tag_commit(&repo, &deployed).await {
+            Ok(Some(existing)) if existing != commit => {
+                return (
+                    DeployOutcome::PushFailed,
+                    format!("live is released and verified, but tag {deployed} already names {} (two releases in one minute?); LIVE was not moved", short(&existing)),
+                )
+            }
+            _ => {}
+        }
+        for (name, force) in [("LIVE", true), (deployed.as_str(), false)] {
+            if let Err(e) = git::tag(&repo, name, commit, force).await {
+                return (DeployOutcome::PushFailed, format!("live is released and verified, but tagging failed: {e}"));
+            }
+            self.record.tags.push(name.to_string());
+        }
+        self.say(&format!("tags: LIVE and {deployed} (UTC) -> {}", short(commit)));
+        if let Some(remote) = self.opts.push.clone() {
+            for (name, force) in [("LIVE", true), (deployed.as_str(), false)] {
+                if let Err(e) = git::push_tag(&repo, &remote, name, force).await {
+                    return (
+                        DeployOutcome::PushFailed,
+                        format!("live is released and verified and tagged locally, but pushing {name} to {remote} failed: {e}; push the tags by hand"),
+                    );
+                }
+            }
+            self.record.pushed_to = Some(remote.clone());
+            self.say(&format!("pushed LIVE and {deployed} to {remote}"));
+        }
+        (
+            DeployOutcome::Released,
+            format!("released {} to {}: verified and tagged {deployed}", short(commit), target::redact(&self.live_url)),
+        )
+    }
+}
+
+fn short(commit: &str) -> &str {
+    if commit.is_empty() {
+        "(no LIVE tag)"
+    } else {
+        &commit[..commit.len().min(12)]
+    }
+}
+
+enum StageResult {
+    Green,
+    Red(String),
+    Broken(String),
+    Interrupted,
+}
+
+/// Whether a stage's run opens the gate: all selected passed, at least one, complete.
+fn judge(result: &Result<JobResult, JobError>) -> (StageResult, bool, String) {
+    match result {
+        Ok(r) => {
+            let count = |pred: fn(&Outcome) -> bool| r.summary.results.iter().filter(|x| pred(&x.outcome)).count();
+            let passed = count(|o| matches!(o, Outcome::Passed));
+            if r.summary.interrupted {
+                (StageResult::Interrupted, false, "interrupted".into())
+            } else if r.green() {
+                (StageResult::Green, true, format!("green: {passed} passed"))
+            } else if count(|o| matches!(o, Outcome::Failed(_))) > 0 {
+                let names = failed_names(r);
+                let why =
+                    format!("{} of {} scenarios failed: {}", names.len(), r.summary.results.len(), names.join(", "));
+                (StageResult::Red(why.clone()), false, why)
+            } else {
+                let names = failed_names(r);
+                let why = format!("not green: {} scenarios did not pass: {}", names.len(), names.join(", "));
+                (StageResult::Broken(why.clone()), false, why)
+            }
+        }
+        Err(e) => {
+            let why = e.to_string().lines().next().unwrap_or("").to_string();
+            (StageResult::Broken(why.clone()), false, why)
+        }
+    }
+}
+
+fn failed_names(r: &JobResult) -> Vec<String> {
+    r.summary
+        .results
+        .iter()
+        .filter(|x| !matches!(x.outcome, Outcome::Passed))
+        .map(|x| {
+            let name = r.names.get(x.index).cloned().unwrap_or_else(|| format!("#{}", x.index));
+            format!("{name} ({})", x.outcome.label())
+        })
+        .collect()
+}

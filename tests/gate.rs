@@ -1,0 +1,449 @@
+//! The release gate with real git (a work tree and a bare "origin"), real servers on
+//! loopback as staging and live, and deploy commands that are small shell scripts that
+//! record they ran and (re)start a target.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+const DEPLOY_SH: &str = r#"#!/bin/sh
+# Test deploy: record the run, then (re)start the stage's server on FT_HOST's port.
+set -e
+echo "$FT_STAGE $FT_HOST $FT_COMMIT" >> "$WORK/deployed.log"
+port=${FT_HOST##*:}
+pidfile="$WORK/$FT_STAGE.pid"
+if [ -f "$pidfile" ]; then
+  old=$(cat "$pidfile"); rm -f "$pidfile"
+  kill "$old" 2>/dev/null || true
+  n=0
+  while [ -e "/proc/$old" ] && ! grep -q ') Z' "/proc/$old/stat" 2>/dev/null && [ $n -lt 200 ]; do sleep 0.05; n=$((n+1)); done
+fi
+[ "${NO_START:-}" = 1 ] && exit 0
+eval "defect=\${DEFECT_$FT_STAGE:-}"
+if [ -n "$defect" ]; then set -- --defect "$defect"; else set --; fi
+nohup "$FT_BIN" serve --addr "127.0.0.1:$port" --db "$WORK/$FT_STAGE.sqlite3" "$@" > "$WORK/$FT_STAGE.log" 2>&1 &
+echo $! > "$pidfile"
+"#;
+
+const ROLLBACK_SH: &str = r#"#!/bin/sh
+echo "rollback to $FT_ROLLBACK_TO" >> "$WORK/rollback.log"
+DEFECT_live= exec sh "$WORK/deploy.sh"
+"#;
+
+/// A git work tree with one commit, pushed to a bare origin, plus the deploy scripts.
+struct World {
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let w = World { dir };
+        std::fs::create_dir(w.app()).expect("mkdir");
+        w.git(&["init", "-q", "-b", "main"]);
+        w.git(&["config", "user.email", "ft@example.com"]);
+        w.git(&["config", "user.name", "ft tests"]);
+        std::fs::write(w.app().join("README"), "superlists\n").expect("write");
+        w.git(&["add", "README"]);
+        w.git(&["commit", "-q", "-m", "first"]);
+        let origin = w.work().join("origin.git");
+        let out = Command::new("git").args(["init", "-q", "--bare"]).arg(&origin).output().expect("git");
+        assert!(out.status.success());
+        w.git(&["remote", "add", "origin", origin.to_str().expect("utf-8")]);
+        w.git(&["push", "-q", "origin", "main"]);
+        std::fs::write(w.work().join("deploy.sh"), DEPLOY_SH).expect("write");
+        std::fs::write(w.work().join("rollback.sh"), ROLLBACK_SH).expect("write");
+        w
+    }
+
+    fn work(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn app(&self) -> PathBuf {
+        self.work().join("app")
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git").args(args).current_dir(self.app()).output().expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn head(&self) -> String {
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    fn commit(&self, text: &str) -> String {
+        std::fs::write(self.app().join("README"), text).expect("write");
+        self.git(&["commit", "-q", "-am", text]);
+        self.head()
+    }
+
+    fn tag(&self, name: &str) -> Option<String> {
+        let out = Command::new("git")
+            .args(["rev-parse", "--verify", "--quiet", &format!("refs/tags/{name}^{{commit}}")])
+            .current_dir(self.app())
+            .output()
+            .expect("git");
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    fn tags(&self) -> Vec<String> {
+        self.git(&["tag"]).lines().map(str::to_string).collect()
+    }
+
+    fn origin_tags(&self) -> Vec<(String, String)> {
+        let out = self.git(&["ls-remote", "--tags", "origin"]);
+        out.lines()
+            .filter_map(|l| l.split_once('\t'))
+            .map(|(sha, r)| (r.trim_start_matches("refs/tags/").to_string(), sha.to_string()))
+            .collect()
+    }
+
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.work().join(name)).unwrap_or_default()
+    }
+
+    fn history(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.app().join("reports/deploys.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each history line is JSON"))
+            .collect()
+    }
+
+    /// `ft ARGS` in the work tree, with the deploy scripts' environment.
+    fn ft(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(FT);
+        cmd.args(args)
+            .current_dir(self.app())
+            .env("WORK", self.work())
+            .env("FT_BIN", FT)
+            .env_remove("FT_LIVESERVER")
+            .env_remove("STAGING_SERVER")
+            .env_remove("TEST_SERVER");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("ft runs");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn deploy(&self, staging: &str, live: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
+        let deploy = format!("sh {}/deploy.sh", self.work().display());
+        let mut args = vec!["deploy", "--staging", staging, "--live", live, "--deploy-cmd", &deploy, "--max-wait", "5"];
+        args.extend_from_slice(extra);
+        self.ft(&args, env)
+    }
+}
+
+impl Drop for World {
+    /// Servers the deploy scripts started are stopped by their pid files.
+    fn drop(&mut self) {
+        for stage in ["staging", "live"] {
+            if let Ok(pid) = std::fs::read_to_string(self.work().join(format!("{stage}.pid"))) {
+                if let Ok(pid) = pid.trim().parse::<i32>() {
+                    // SAFETY: plain syscall on a pid this test's scripts started.
+                    unsafe {
+                        libc::kill(pid, libc::SIGKILL);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn dead_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+#[test]
+fn a_green_release_deploys_once_verifies_live_and_tags_the_tested_commit() {
+    let w = World::new();
+    let head = w.head();
+    let (staging, live) = (format!("127.0.0.1:{}", dead_port()), format!("127.0.0.1:{}", dead_port()));
+    let out = w.deploy(&staging, &live, &["--staging-deploy", "--push", "origin"], &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        w.read("deployed.log"),
+        format!("staging {staging} {head}\nlive {live} {head}\n"),
+        "each deploy ran once"
+    );
+    assert_eq!(w.tag("LIVE"), Some(head.clone()));
+    let deployed: Vec<String> = w.tags().into_iter().filter(|t| t.starts_with("DEPLOYED-")).collect();
+    assert_eq!(deployed.len(), 1, "{deployed:?}");
+    let name = &deployed[0];
+    assert!(regex::Regex::new(r"^DEPLOYED-\d{4}-\d{2}-\d{2}/\d{4}$").expect("re").is_match(name), "{name}");
+    assert_eq!(w.tag(name), Some(head.clone()));
+    let origin = w.origin_tags();
+    assert!(origin.contains(&("LIVE".to_string(), head.clone())), "{origin:?}");
+    assert!(origin.contains(&(name.clone(), head.clone())), "{origin:?}");
+    let history = w.history();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0]["outcome"], "released");
+    assert_eq!(history[0]["commit"], head.as_str());
+    assert_eq!(history[0]["pushed_to"], "origin");
+    let stages: Vec<&str> =
+        history[0]["stages"].as_array().expect("stages").iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(stages, ["staging deploy", "staging up", "staging tests", "live deploy", "live up", "live tests"]);
+    assert!(out.stdout.contains("OK: released"), "{}", out.stdout);
+    let live_junit = read_junit(&w.app().join("reports/live/junit.xml"));
+    assert_eq!(live_junit.tests, 2, "only the smoke scenarios ran against live");
+    assert!(live_junit.cases.iter().all(|c| c.status == "passed"));
+    assert_eq!(read_junit(&w.app().join("reports/staging/junit.xml")).tests, 6, "the full suite ran against staging");
+}
+
+#[test]
+fn a_defect_on_staging_keeps_the_gate_shut_and_live_untouched() {
+    let w = World::new();
+    let staging = Served::start(&["accept-empty"]);
+    let live = format!("127.0.0.1:{}", dead_port());
+    let out = w.deploy(&staging.url, &live, &["--push", "origin"], &[]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert_eq!(w.read("deployed.log"), "", "the live deploy command never ran");
+    assert!(w.tags().is_empty() && w.origin_tags().is_empty(), "no tag moved");
+    assert!(
+        out.stdout.contains("the gate stayed shut: 1 of 6 scenarios failed: cannot add empty list items (FAIL)"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(w.history()[0]["outcome"], "staging_failed");
+}
+
+#[test]
+fn an_unreachable_staging_is_an_infrastructure_stop() {
+    let w = World::new();
+    let staging = format!("127.0.0.1:{}", dead_port());
+    let out = w.deploy(&staging, "127.0.0.1:9", &[], &[]);
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(out.stdout.contains(&format!("target http://{staging} is unreachable")), "{}", out.stdout);
+    assert_eq!(w.read("deployed.log"), "");
+    assert!(w.tags().is_empty());
+    assert_eq!(w.history()[0]["outcome"], "staging_broken");
+}
+
+#[test]
+fn a_failing_deploy_command_stops_the_pipeline_without_tags() {
+    let w = World::new();
+    let staging = Served::start(&[]);
+    let out = w.ft(
+        &[
+            "deploy",
+            "--staging",
+            &staging.url,
+            "--live",
+            "127.0.0.1:9",
+            "--deploy-cmd",
+            "echo boom on {host}; exit 7",
+            "--tag",
+            "layout",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(out.stdout.contains("    | boom on 127.0.0.1:9"), "output streamed: {}", out.stdout);
+    assert!(
+        out.stdout.contains("live deploy failed: `echo boom on 127.0.0.1:9; exit 7` failed: exit code 7"),
+        "{}",
+        out.stdout
+    );
+    let log = std::fs::read_to_string(w.app().join("reports/live/deploy.log")).expect("the command's log is kept");
+    assert!(log.contains("boom on 127.0.0.1:9") && log.contains("# exit code 7"), "{log}");
+    assert!(w.tags().is_empty());
+    assert_eq!(w.history()[0]["outcome"], "deploy_failed");
+}
+
+#[test]
+fn live_that_never_comes_up_is_reported_and_not_tagged() {
+    let w = World::new();
+    let staging = Served::start(&[]);
+    let live = format!("127.0.0.1:{}", dead_port());
+    let out = w.deploy(&staging.url, &live, &["--tag", "layout", "--up-timeout", "1"], &[("NO_START", "1")]);
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(out.stdout.contains(&format!("http://{live} did not answer within 1s")), "{}", out.stdout);
+    assert!(out.stdout.contains("no --rollback-cmd was given: live is not answering"), "{}", out.stdout);
+    assert!(w.tags().is_empty());
+    assert_eq!(w.history()[0]["outcome"], "live_down");
+}
+
+#[test]
+fn a_live_smoke_failure_without_rollback_leaves_live_tag_and_says_live_is_failing() {
+    let w = World::new();
+    let before = w.head();
+    w.git(&["tag", "LIVE"]);
+    let head = w.commit("second");
+    assert_ne!(before, head);
+    let staging = Served::start(&[]);
+    let live = format!("127.0.0.1:{}", dead_port());
+    let out = w.deploy(&staging.url, &live, &[], &[("DEFECT_live", "wrong-title")]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert_eq!(w.tag("LIVE"), Some(before), "LIVE was not moved");
+    assert!(!w.tags().iter().any(|t| t.starts_with("DEPLOYED-")));
+    assert!(out.stdout.contains("live is failing with the new release; LIVE was not moved"), "{}", out.stdout);
+    assert_eq!(w.history()[0]["outcome"], "live_broken");
+}
+
+#[test]
+fn a_live_smoke_failure_rolls_back_to_the_previous_live_commit_and_verifies_again() {
+    let w = World::new();
+    let before = w.head();
+    w.git(&["tag", "LIVE"]);
+    let head = w.commit("second");
+    let staging = Served::start(&[]);
+    let live = format!("127.0.0.1:{}", dead_port());
+    let rollback = format!("sh {}/rollback.sh", w.work().display());
+    let out = w.deploy(&staging.url, &live, &["--rollback-cmd", &rollback], &[("DEFECT_live", "wrong-title")]);
+    assert_eq!(out.code, 1, "a rollback is not a release\n{}", out.all());
+    assert_eq!(w.read("rollback.log"), format!("rollback to {before}\n"), "FT_ROLLBACK_TO named the previous LIVE");
+    assert_eq!(w.tag("LIVE"), Some(before.clone()), "LIVE was not moved");
+    assert!(
+        out.stdout.contains(&format!("rolled back to {} and live passed verification again", &before[..12])),
+        "{}",
+        out.stdout
+    );
+    let h = &w.history()[0];
+    assert_eq!(h["outcome"], "rolled_back");
+    assert_eq!(h["rolled_back_to"], before.as_str());
+    assert_eq!(h["commit"], head.as_str());
+    assert_eq!(read_junit(&w.app().join("reports/live-after-rollback/junit.xml")).failures, 0);
+}
+
+#[test]
+fn uncommitted_changes_are_refused_before_anything_runs() {
+    let w = World::new();
+    std::fs::write(w.app().join("README"), "edited\n").expect("write");
+    let out = w.deploy("127.0.0.1:9", "127.0.0.1:9", &[], &[]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stdout.contains("uncommitted changes to tracked files ( M README)"), "{}", out.stdout);
+    assert_eq!(w.read("deployed.log"), "");
+    assert_eq!(w.history()[0]["outcome"], "refused");
+}
+
+#[test]
+fn a_dry_run_prints_the_resolved_plan_and_runs_nothing() {
+    let w = World::new();
+    let out = w.ft(
+        &[
+            "deploy",
+            "--staging",
+            "superlists-staging.ottg.eu",
+            "--live",
+            "superlists.ottg.eu",
+            "--deploy-cmd",
+            "cd deploy_tools && fab deploy:host=elspeth@{host}",
+            "--restart-cmd",
+            "ssh elspeth@{host} sudo systemctl restart gunicorn-{host}",
+            "--staging-deploy",
+            "--dry-run",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    for line in [
+        "staging deploy: cd deploy_tools && fab deploy:host=elspeth@superlists-staging.ottg.eu",
+        "live restart: ssh elspeth@superlists.ottg.eu sudo systemctl restart gunicorn-superlists.ottg.eu",
+        "run the scenarios tagged `smoke` against http://superlists.ottg.eu",
+        "git tag -f LIVE",
+    ] {
+        assert!(out.stdout.contains(line), "{line:?} in\n{}", out.stdout);
+    }
+    assert!(w.history().is_empty(), "a dry run is not a pipeline");
+    assert!(!w.app().join("reports").exists());
+}
+
+/// A run record from `ft run` in the work tree.
+fn record(w: &World, served: &Served, filter: &str) -> PathBuf {
+    let out = w.ft(&["run", "--liveserver", &served.url, "--filter", filter, "--max-wait", "3"], &[]);
+    assert!(out.code == 0 || out.code == 1, "{}", out.all());
+    w.app().join("reports/run.json")
+}
+
+fn gate(w: &World, record: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["gate", "--record", record.to_str().expect("utf-8")];
+    args.extend_from_slice(extra);
+    w.ft(&args, &[])
+}
+
+#[test]
+fn the_gate_opens_for_a_green_complete_recent_record_of_head_and_shuts_otherwise() {
+    let w = World::new();
+    let served = Served::start(&[]);
+    let path = record(&w, &served, "layout");
+    let ok = gate(&w, &path, &[]);
+    assert_eq!(ok.code, 0, "{}", ok.all());
+    assert!(ok.stdout.starts_with("gate open:") && ok.stdout.contains("passed 1 of 1 scenarios"), "{}", ok.stdout);
+
+    let stale = gate(&w, &path, &["--max-age", "0s"]);
+    assert_eq!(stale.code, 1, "{}", stale.all());
+    assert!(stale.stdout.contains("older than --max-age 0s"), "{}", stale.stdout);
+
+    // The same specs from a folder give the same digest; changed specs do not.
+    let specs = w.work().join("specs");
+    std::fs::create_dir(&specs).expect("mkdir");
+    let text = std::fs::read_to_string(root().join("specs/superlists.toml")).expect("read");
+    std::fs::write(specs.join("superlists.toml"), &text).expect("write");
+    assert_eq!(gate(&w, &path, &["--specs", specs.to_str().expect("utf-8")]).code, 0);
+    std::fs::write(specs.join("superlists.toml"), text.replace("Buy wellies", "Buy boots")).expect("write");
+    let changed = gate(&w, &path, &["--specs", specs.to_str().expect("utf-8")]);
+    assert_eq!(changed.code, 1);
+    assert!(changed.stdout.contains("the specs changed since the run"), "{}", changed.stdout);
+
+    let tested = w.head();
+    let head = w.commit("another change");
+    let moved = gate(&w, &path, &[]);
+    assert_eq!(moved.code, 1);
+    assert!(
+        moved.stdout.contains(&format!("the record is for commit {}, but HEAD is {}", &tested[..12], &head[..12])),
+        "{}",
+        moved.stdout
+    );
+}
+
+#[test]
+fn the_gate_shuts_for_failed_incomplete_or_empty_records_and_refuses_garbage() {
+    let w = World::new();
+    let mutant = Served::start(&["wrong-title"]);
+    let failed = record(&w, &mutant, "can start");
+    let out = gate(&w, &failed, &[]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains("the run did not pass (result FAILED; failed: can start a to-do list)"),
+        "{}",
+        out.stdout
+    );
+
+    let served = Served::start(&[]);
+    let good = record(&w, &served, "layout");
+    let mut rec = read_json(&good);
+    rec["predicate"]["ft"]["complete"] = serde_json::json!(false);
+    rec["predicate"]["ft"]["not_run"] = serde_json::json!(1);
+    let incomplete = w.work().join("incomplete.json");
+    std::fs::write(&incomplete, rec.to_string()).expect("write");
+    let out = gate(&w, &incomplete, &[]);
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.contains("the run was incomplete (1 of 1 scenarios did not run)"), "{}", out.stdout);
+
+    let mut rec = read_json(&good);
+    rec["predicate"]["ft"]["total"] = serde_json::json!(0);
+    rec["predicate"]["ft"]["passed"] = serde_json::json!(0);
+    rec["predicate"]["passedTests"] = serde_json::json!([]);
+    let empty = w.work().join("empty.json");
+    std::fs::write(&empty, rec.to_string()).expect("write");
+    let out = gate(&w, &empty, &[]);
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.contains("no scenario ran"), "{}", out.stdout);
+
+    let garbage = w.work().join("garbage.json");
+    std::fs::write(&garbage, "{\"hello\": 1}").expect("write");
+    let out = gate(&w, &garbage, &[]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("is not an ft run record"), "{}", out.stderr);
+}
