@@ -67,24 +67,31 @@ impl Default for BrowserConfig {
 pub const INSTALL_HINT: &str = "install them with: sudo apt-get install -y chromium chromium-driver \
 (or run ./setup.sh), or point --driver / --browser-binary at them";
 
+/// geckodriver is no Debian package; cargo builds it from crates.io into ~/.cargo/bin.
+pub const GECKODRIVER_HINT: &str = "install it with: cargo install geckodriver --locked \
+(it goes to ~/.cargo/bin), or point --driver at it";
+
+pub const FIREFOX_HINT: &str = "install it with: sudo apt-get install -y firefox-esr, or point --browser-binary at it";
+
 #[derive(Debug, thiserror::Error)]
 pub enum BrowserError {
-    #[error("failed to find chromedriver (looked for {looked})\n  hint: {INSTALL_HINT}")]
-    DriverMissing { looked: String },
-    #[error("failed to find a Chromium browser (looked for {looked})\n  hint: {INSTALL_HINT}")]
-    BrowserMissing { looked: String },
-    #[error("failed to start chromedriver {}", path.display())]
-    DriverSpawn { path: PathBuf, source: std::io::Error },
-    #[error("chromedriver {} did not report a port within {timeout:?}; it printed: {output}", path.display())]
-    DriverNoPort { path: PathBuf, timeout: Duration, output: String },
+    #[error("failed to find {driver} (looked for {looked})\n  hint: {hint}")]
+    DriverMissing { driver: &'static str, looked: String, hint: &'static str },
+    #[error("failed to find a {browser} browser (looked for {looked})\n  hint: {hint}")]
+    BrowserMissing { browser: &'static str, looked: String, hint: &'static str },
+    #[error("failed to start {driver} {}", path.display())]
+    DriverSpawn { driver: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("{driver} {} did not report a port within {timeout:?}; it printed: {output}", path.display())]
+    DriverNoPort { driver: &'static str, path: PathBuf, timeout: Duration, output: String },
     #[error("failed to start a browser session at {url}: {message}")]
     SessionStart { url: String, message: String },
+    /// Creating a session took longer than `--session-timeout`.
+    #[error("failed to start a browser session at {url}: no session within {waited:?} (--session-timeout); {why}")]
+    SessionTimeout { url: String, waited: Duration, why: &'static str },
     #[error("the browser did not answer within {0:?}")]
     Timeout(Duration),
     #[error("{0}")]
     WebDriver(String),
-    #[error("{0}")]
-    Unsupported(String),
     /// The session or driver is gone; nothing more can be done with this session.
     #[error("the browser session was lost: {0}")]
     SessionLost(String),
@@ -137,12 +144,22 @@ fn short_message(err: &WebDriverError) -> String {
     text.lines().next().unwrap_or("").trim().to_string()
 }
 
-/// A running chromedriver (or a remote end we only connect to).
+/// A running driver (or a remote end we only connect to).
+///
+/// chromedriver serves any number of sessions, so one is started for the run.
+/// geckodriver serves one session at a time, so each Firefox session gets its own
+/// geckodriver (as Selenium Grid does), owned by the `Session`.
 pub struct Driver {
+    /// The remote end's URL; empty for local Firefox, whose drivers are per session.
     url: String,
     config: BrowserConfig,
     binary: Option<PathBuf>,
     process: Option<DriverProcess>,
+    /// The geckodriver to start for each session (local Firefox only).
+    per_session: Option<PathBuf>,
+    /// Process groups of per-session drivers still running, so `stop` (and `Drop`)
+    /// can end them even when a worker was aborted mid-session.
+    groups: Arc<std::sync::Mutex<Vec<i32>>>,
     ender: SessionEnder,
 }
 
@@ -164,6 +181,11 @@ impl SessionEnder {
         SessionEnder { url: url.to_string(), http, orphans: Arc::default() }
     }
 
+    /// The same client and orphan list, for a session at another URL (a per-session driver).
+    fn at(&self, url: &str) -> SessionEnder {
+        SessionEnder { url: url.to_string(), http: self.http.clone(), orphans: self.orphans.clone() }
+    }
+
     async fn end(&self, id: &str) {
         // Best effort: a browser that is already gone has nothing left to end.
         let _ = self.http.delete(format!("{}/session/{id}", self.url)).send().await;
@@ -177,114 +199,199 @@ struct DriverProcess {
     drain: JoinHandle<()>,
 }
 
+impl DriverProcess {
+    /// Kill the driver and everything in its process group (the browsers it started).
+    async fn kill(mut self) {
+        self.drain.abort();
+        kill_group(self.pid);
+        let _ = self.child.kill().await;
+    }
+}
+
+/// What a driver is and how it says which port it listens on.
+struct DriverKind {
+    name: &'static str,
+    args: &'static [&'static str],
+    /// The port, from one line of the driver's output, once it is ready.
+    port: fn(&str) -> Option<u16>,
+}
+
+const CHROMEDRIVER: DriverKind = DriverKind { name: "chromedriver", args: &["--port=0"], port: chromedriver_port };
+
+/// `--port 0` lets the system pick a free port (no race with another process); the
+/// BiDi websocket port likewise, so parallel runs do not fight over geckodriver's 9222.
+const GECKODRIVER: DriverKind =
+    DriverKind { name: "geckodriver", args: &["--port", "0", "--websocket-port", "0"], port: geckodriver_port };
+
+/// "ChromeDriver was started successfully on port 41235."
+fn chromedriver_port(line: &str) -> Option<u16> {
+    let rest = line.split("on port ").nth(1)?;
+    let port = rest.trim_end_matches('.').trim().parse::<u16>().ok()?;
+    line.contains("successfully").then_some(port)
+}
+
+/// "1795676262985	geckodriver	INFO	Listening on 127.0.0.1:44397"
+fn geckodriver_port(line: &str) -> Option<u16> {
+    let addr = line.split("Listening on ").nth(1)?.trim();
+    addr.rsplit_once(':')?.1.parse::<u16>().ok()
+}
+
+/// Start a driver on a free loopback port, in its own process group, and wait (bounded)
+/// until it says where it listens.
+async fn spawn_driver(kind: &DriverKind, path: &Path) -> Result<(DriverProcess, u16), BrowserError> {
+    let mut cmd = tokio::process::Command::new(path);
+    cmd.args(kind.args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        // Its own process group, so the browsers it starts can be killed with it.
+        .process_group(0);
+    // SAFETY: prctl is async-signal-safe; it only asks the kernel to kill the driver
+    // if ft dies without cleaning up (e.g. SIGKILL), so no driver outlives ft.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    let driver = kind.name;
+    let mut child =
+        cmd.spawn().map_err(|source| BrowserError::DriverSpawn { driver, path: path.to_path_buf(), source })?;
+    let pid = child.id().map_or(0, |p| p as i32);
+    let Some(stdout) = child.stdout.take() else {
+        kill_group(pid);
+        let _ = child.kill().await;
+        let (path, output) = (path.to_path_buf(), "no stdout".into());
+        return Err(BrowserError::DriverNoPort { driver, path, timeout: Duration::ZERO, output });
+    };
+    let mut lines = BufReader::new(stdout).lines();
+    let timeout = Duration::from_secs(20);
+    let mut seen = String::new();
+    let port = tokio::time::timeout(timeout, async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            seen.push_str(&line);
+            seen.push('\n');
+            if let Some(port) = (kind.port)(&line) {
+                return Some(port);
+            }
+        }
+        None
+    })
+    .await;
+    let Ok(Some(port)) = port else {
+        kill_group(pid);
+        let _ = child.kill().await;
+        let (path, output) = (path.to_path_buf(), seen.trim().to_string());
+        return Err(BrowserError::DriverNoPort { driver, path, timeout, output });
+    };
+    let drain = tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((DriverProcess { child, pid, drain }, port))
+}
+
 impl Driver {
-    /// Start chromedriver on a free loopback port, or use `config.webdriver`.
+    /// Start chromedriver on a free loopback port (for Firefox: find geckodriver and
+    /// the browser; each session starts its own geckodriver), or use `config.webdriver`.
     pub async fn start(config: &BrowserConfig) -> Result<Driver, BrowserError> {
-        if config.kind == BrowserKind::Firefox {
-            return Err(BrowserError::Unsupported("firefox (geckodriver) is not supported yet".into()));
-        }
-        if let Some(url) = &config.webdriver {
-            let url = url.trim_end_matches('/').to_string();
-            return Ok(Driver {
-                ender: SessionEnder::new(&url),
-                url,
-                config: config.clone(),
-                binary: config.binary.clone(),
-                process: None,
-            });
-        }
-        let binary = find_browser(config.binary.as_deref())?;
-        let path = find_driver(config.driver.as_deref())?;
-        let mut cmd = tokio::process::Command::new(&path);
-        cmd.arg("--port=0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            // Its own process group, so the browsers it starts can be killed with it.
-            .process_group(0);
-        // SAFETY: prctl is async-signal-safe; it only asks the kernel to kill the driver
-        // if ft dies without cleaning up (e.g. SIGKILL), so no driver outlives ft.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
-        let mut child = cmd.spawn().map_err(|source| BrowserError::DriverSpawn { path: path.clone(), source })?;
-        let pid = child.id().map_or(0, |p| p as i32);
-        let stdout = child.stdout.take().ok_or_else(|| BrowserError::DriverNoPort {
-            path: path.clone(),
-            timeout: Duration::ZERO,
-            output: "no stdout".into(),
-        })?;
-        let mut lines = BufReader::new(stdout).lines();
-        let timeout = Duration::from_secs(20);
-        let mut seen = String::new();
-        let port = tokio::time::timeout(timeout, async {
-            while let Ok(Some(line)) = lines.next_line().await {
-                seen.push_str(&line);
-                seen.push('\n');
-                if let Some(rest) = line.split("on port ").nth(1) {
-                    if let Ok(port) = rest.trim_end_matches('.').trim().parse::<u16>() {
-                        if line.contains("successfully") {
-                            return Some(port);
-                        }
-                    }
-                }
-            }
-            None
-        })
-        .await;
-        let port = match port {
-            Ok(Some(port)) => port,
-            _ => {
-                kill_group(pid);
-                let _ = child.kill().await;
-                return Err(BrowserError::DriverNoPort { path, timeout, output: seen.trim().to_string() });
-            }
-        };
-        let drain = tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let url = format!("http://127.0.0.1:{port}");
-        Ok(Driver {
-            ender: SessionEnder::new(&url),
-            url,
+        let mut driver = Driver {
+            url: String::new(),
             config: config.clone(),
-            binary: Some(binary),
-            process: Some(DriverProcess { child, pid, drain }),
-        })
+            binary: config.binary.clone(),
+            process: None,
+            per_session: None,
+            groups: Arc::default(),
+            ender: SessionEnder::new(""),
+        };
+        if let Some(url) = &config.webdriver {
+            driver.url = url.trim_end_matches('/').to_string();
+            driver.ender = SessionEnder::new(&driver.url);
+            return Ok(driver);
+        }
+        match config.kind {
+            BrowserKind::Chrome => {
+                driver.binary = Some(find_chromium(config.binary.as_deref())?);
+                let path = find_chromedriver(config.driver.as_deref())?;
+                let (process, port) = spawn_driver(&CHROMEDRIVER, &path).await?;
+                driver.url = format!("http://127.0.0.1:{port}");
+                driver.ender = SessionEnder::new(&driver.url);
+                driver.process = Some(process);
+            }
+            BrowserKind::Firefox => {
+                driver.binary = Some(find_firefox(config.binary.as_deref())?);
+                driver.per_session = Some(find_geckodriver(config.driver.as_deref())?);
+            }
+        }
+        Ok(driver)
     }
 
     pub fn url(&self) -> &str {
         &self.url
     }
 
-    /// The driver's process id, when ft started it.
+    /// The driver's process id, when ft started one for the whole run.
     pub fn pid(&self) -> Option<u32> {
         self.process.as_ref().map(|p| p.pid as u32)
     }
 
     /// A new browser with a fresh profile.
     pub async fn session(&self) -> Result<Session, BrowserError> {
-        let caps = chrome_capabilities(&self.config, self.binary.as_deref());
+        let (own, url) = match &self.per_session {
+            Some(path) => {
+                let (process, port) = spawn_driver(&GECKODRIVER, path).await?;
+                if let Ok(mut groups) = self.groups.lock() {
+                    groups.push(process.pid);
+                }
+                (Some(process), format!("http://127.0.0.1:{port}"))
+            }
+            None => (None, self.url.clone()),
+        };
+        match self.connect(&url).await {
+            Ok((wd, browser)) => Ok(Session {
+                wd: Some(wd),
+                browser,
+                timeout: self.config.command_timeout,
+                window: self.config.window,
+                ender: self.ender.at(&url),
+                own_driver: own.map(|process| OwnDriver { process, groups: self.groups.clone() }),
+            }),
+            Err(err) => {
+                if let Some(p) = own {
+                    forget_group(&self.groups, p.pid);
+                    p.kill().await;
+                }
+                Err(err)
+            }
+        }
+    }
+
+    async fn connect(&self, url: &str) -> Result<(WebDriver, BrowserInfo), BrowserError> {
+        let caps = match self.config.kind {
+            BrowserKind::Chrome => chrome_capabilities(&self.config, self.binary.as_deref()),
+            BrowserKind::Firefox => firefox_capabilities(&self.config, self.binary.as_deref()),
+        };
         // The HTTP client's timeout bounds session creation (which a Grid may queue);
         // every later command is bounded more tightly by `Session::bounded`.
-        let limit = self.config.session_timeout.max(self.config.command_timeout);
-        let builder = WebDriver::builder(self.url.clone(), caps).request_timeout(limit);
-        let wd = tokio::time::timeout(self.config.session_timeout, builder)
-            .await
-            .map_err(|_| BrowserError::Timeout(self.config.session_timeout))?
-            .map_err(|e| BrowserError::SessionStart { url: self.url.clone(), message: short_message(&e) })?;
+        let waited = self.config.session_timeout;
+        let limit = waited.max(self.config.command_timeout);
+        let builder = WebDriver::builder(url.to_string(), caps).request_timeout(limit);
+        let wd = match tokio::time::timeout(waited, builder).await {
+            Ok(Ok(wd)) => wd,
+            Ok(Err(e)) => return Err(session_start_error(url, &e, self.config.webdriver.is_some())),
+            Err(_) => {
+                let why = if self.config.webdriver.is_some() {
+                    "the remote end kept the request waiting: a Selenium Grid queues new sessions while \
+                     all its slots are busy, and ft stopped waiting in its queue; free or add slots, or raise \
+                     --session-timeout"
+                } else {
+                    "the driver did not start the browser"
+                };
+                return Err(BrowserError::SessionTimeout { url: url.to_string(), waited, why });
+            }
+        };
         let caps = wd.capabilities();
         let name = caps.get("browserName").and_then(|v| v.as_str()).unwrap_or("browser").to_string();
         let version = caps.get("browserVersion").and_then(|v| v.as_str()).unwrap_or("").to_string();
-        Ok(Session {
-            wd: Some(wd),
-            browser: BrowserInfo { name, version },
-            timeout: self.config.command_timeout,
-            window: self.config.window,
-            ender: self.ender.clone(),
-        })
+        Ok((wd, BrowserInfo { name, version }))
     }
 
     /// Stop the driver and every browser it started.
@@ -293,11 +400,42 @@ impl Driver {
         for id in orphans {
             self.ender.end(&id).await;
         }
-        if let Some(mut p) = self.process.take() {
-            p.drain.abort();
-            kill_group(p.pid);
-            let _ = p.child.kill().await;
+        if let Some(p) = self.process.take() {
+            p.kill().await;
         }
+        self.kill_per_session_drivers();
+    }
+
+    fn kill_per_session_drivers(&self) {
+        let groups = self.groups.lock().map(|mut g| std::mem::take(&mut *g)).unwrap_or_default();
+        for pgid in groups {
+            kill_group(pgid);
+        }
+    }
+}
+
+/// A failed New Session, in words that say whose fault it is. A Grid whose queue
+/// timed out answers "session not created ... New session request timed out".
+fn session_start_error(url: &str, err: &WebDriverError, remote: bool) -> BrowserError {
+    let message = short_message(err);
+    let queue = remote && {
+        let full = err.to_string();
+        full.contains("request timed out") || message.contains("request timed out")
+    };
+    let message = if queue {
+        format!(
+            "the Selenium Grid's queue timed out: no slot became free within its session-request-timeout; \
+             free or add slots ({message})"
+        )
+    } else {
+        message
+    };
+    BrowserError::SessionStart { url: url.to_string(), message }
+}
+
+fn forget_group(groups: &std::sync::Mutex<Vec<i32>>, pgid: i32) {
+    if let Ok(mut g) = groups.lock() {
+        g.retain(|&p| p != pgid);
     }
 }
 
@@ -308,6 +446,7 @@ impl Drop for Driver {
             p.drain.abort();
             kill_group(p.pid);
         }
+        self.kill_per_session_drivers();
     }
 }
 
@@ -331,32 +470,75 @@ fn is_executable(p: &Path) -> bool {
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-fn find_driver(given: Option<&Path>) -> Result<PathBuf, BrowserError> {
-    if let Some(p) = given {
-        return if is_executable(p) {
-            Ok(p.to_path_buf())
-        } else {
-            Err(BrowserError::DriverMissing { looked: format!("--driver {}", p.display()) })
-        };
+/// `--driver` / `--browser-binary` when given (it must exist), else the first candidate
+/// that exists; `looked` says where we looked, for the error.
+fn find(
+    given: Option<&Path>,
+    flag: &str,
+    candidates: Vec<PathBuf>,
+    looked: String,
+    missing: impl Fn(String) -> BrowserError,
+) -> Result<PathBuf, BrowserError> {
+    match given {
+        Some(p) if is_executable(p) => Ok(p.to_path_buf()),
+        Some(p) => Err(missing(format!("{flag} {}", p.display()))),
+        None => candidates.into_iter().find(|p| is_executable(p)).ok_or_else(|| missing(looked)),
     }
-    on_path("chromedriver")
-        .or_else(|| Some(PathBuf::from("/usr/bin/chromedriver")).filter(|p| is_executable(p)))
-        .ok_or_else(|| BrowserError::DriverMissing { looked: "chromedriver on PATH and /usr/bin/chromedriver".into() })
 }
 
-fn find_browser(given: Option<&Path>) -> Result<PathBuf, BrowserError> {
-    if let Some(p) = given {
-        return if is_executable(p) {
-            Ok(p.to_path_buf())
-        } else {
-            Err(BrowserError::BrowserMissing { looked: format!("--browser-binary {}", p.display()) })
-        };
-    }
+/// Every `name` found on PATH, in order.
+fn path_candidates(names: &[&str]) -> Vec<PathBuf> {
+    names.iter().filter_map(|n| on_path(n)).collect()
+}
+
+fn find_chromedriver(given: Option<&Path>) -> Result<PathBuf, BrowserError> {
+    let mut candidates = path_candidates(&["chromedriver"]);
+    candidates.push(PathBuf::from("/usr/bin/chromedriver"));
+    let looked = "chromedriver on PATH and /usr/bin/chromedriver".to_string();
+    find(given, "--driver", candidates, looked, |looked| BrowserError::DriverMissing {
+        driver: "chromedriver",
+        looked,
+        hint: INSTALL_HINT,
+    })
+}
+
+fn find_chromium(given: Option<&Path>) -> Result<PathBuf, BrowserError> {
     const NAMES: [&str; 4] = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
-    NAMES
-        .iter()
-        .find_map(|n| on_path(n))
-        .ok_or_else(|| BrowserError::BrowserMissing { looked: format!("{} on PATH", NAMES.join(", ")) })
+    let looked = format!("{} on PATH", NAMES.join(", "));
+    find(given, "--browser-binary", path_candidates(&NAMES), looked, |looked| BrowserError::BrowserMissing {
+        browser: "Chromium",
+        looked,
+        hint: INSTALL_HINT,
+    })
+}
+
+/// geckodriver on PATH, else where `cargo install` puts it (a CI PATH may lack ~/.cargo/bin).
+fn find_geckodriver(given: Option<&Path>) -> Result<PathBuf, BrowserError> {
+    let mut candidates = path_candidates(&["geckodriver"]);
+    let mut looked = "geckodriver on PATH".to_string();
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    if let Some(home) = cargo_home {
+        let p = home.join("bin/geckodriver");
+        looked = format!("{looked} and {}", p.display());
+        candidates.push(p);
+    }
+    find(given, "--driver", candidates, looked, |looked| BrowserError::DriverMissing {
+        driver: "geckodriver",
+        looked,
+        hint: GECKODRIVER_HINT,
+    })
+}
+
+fn find_firefox(given: Option<&Path>) -> Result<PathBuf, BrowserError> {
+    const NAMES: [&str; 2] = ["firefox", "firefox-esr"];
+    let looked = format!("{} on PATH", NAMES.join(", "));
+    find(given, "--browser-binary", path_candidates(&NAMES), looked, |looked| BrowserError::BrowserMissing {
+        browser: "Firefox",
+        looked,
+        hint: FIREFOX_HINT,
+    })
 }
 
 fn chrome_capabilities(config: &BrowserConfig, binary: Option<&Path>) -> Capabilities {
@@ -392,6 +574,24 @@ fn chrome_capabilities(config: &BrowserConfig, binary: Option<&Path>) -> Capabil
     let _ = caps.set("browserName", "chrome");
     let _ = caps.set("pageLoadStrategy", "normal");
     let _ = caps.set("goog:chromeOptions", options);
+    caps
+}
+
+/// Headless Firefox through geckodriver, which gives every session a fresh profile.
+fn firefox_capabilities(config: &BrowserConfig, binary: Option<&Path>) -> Capabilities {
+    let (w, h) = config.window;
+    let mut args = vec!["-width".to_string(), w.to_string(), "-height".into(), h.to_string()];
+    if !config.headed {
+        args.push("-headless".into());
+    }
+    let mut options = json!({ "args": args });
+    if let Some(b) = binary {
+        options["binary"] = json!(b.display().to_string());
+    }
+    let mut caps = Capabilities::new();
+    let _ = caps.set("browserName", "firefox");
+    let _ = caps.set("pageLoadStrategy", "normal");
+    let _ = caps.set("moz:firefoxOptions", options);
     caps
 }
 
@@ -466,18 +666,35 @@ pub struct Session {
     timeout: Duration,
     window: (u32, u32),
     ender: SessionEnder,
+    /// This session's own driver (geckodriver), ended with the session.
+    own_driver: Option<OwnDriver>,
+}
+
+struct OwnDriver {
+    process: DriverProcess,
+    /// The driver's list of per-session process groups, to strike this one from.
+    groups: Arc<std::sync::Mutex<Vec<i32>>>,
 }
 
 impl Drop for Session {
-    /// Backstop only (a panicking or aborted worker): hand the session to the driver
-    /// to end, instead of thirtyfour's drop, which would block the executor.
+    /// Backstop only (a panicking or aborted worker): kill the session's own driver
+    /// with its browser, or hand the session to the driver to end, instead of
+    /// thirtyfour's drop, which would block the executor.
     fn drop(&mut self) {
+        let own = self.own_driver.take();
         if let Some(wd) = self.wd.take() {
             let id = wd.session_id().to_string();
             let _ = wd.leak();
-            if let Ok(mut orphans) = self.ender.orphans.lock() {
-                orphans.push(id);
+            if own.is_none() {
+                if let Ok(mut orphans) = self.ender.orphans.lock() {
+                    orphans.push(id);
+                }
             }
+        }
+        if let Some(own) = own {
+            own.process.drain.abort();
+            kill_group(own.process.pid);
+            forget_group(&own.groups, own.process.pid);
         }
     }
 }
@@ -584,12 +801,16 @@ impl Session {
         }
     }
 
-    /// End the session and close the browser.
+    /// End the session and close the browser (and the session's own driver, if any).
     pub async fn quit(mut self) {
         if let Some(wd) = self.wd.take() {
             let id = wd.session_id().to_string();
             let _ = wd.leak();
             self.ender.end(&id).await;
+        }
+        if let Some(own) = self.own_driver.take() {
+            forget_group(&own.groups, own.process.pid);
+            own.process.kill().await;
         }
     }
 }
