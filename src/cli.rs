@@ -83,6 +83,17 @@ pub struct RunSettings {
     /// Browser sessions in parallel.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub workers: u16,
+    /// Run a failed scenario again, as a whole new attempt, up to N more times. One that
+    /// passes on a retry is reported as flaky.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+    /// Make a flaky scenario fail the run.
+    #[arg(long)]
+    pub fail_on_flaky: bool,
+    /// The most one attempt at a scenario may take, in seconds; a stuck browser becomes a
+    /// failed scenario with evidence, and the worker gets a new browser.
+    #[arg(long, value_name = "SECS", default_value = "300", value_parser = parse_secs)]
+    pub scenario_timeout: Duration,
     /// Start a new browser for every scenario instead of reusing one per worker.
     #[arg(long)]
     pub fresh_session: bool,
@@ -114,6 +125,14 @@ pub struct RunSettings {
     /// Folder for the run record and evidence of failures.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub reports: PathBuf,
+    /// Targets whose URL matches this regex hold real users' data: only scenarios tagged
+    /// with --safe-tag run there, the rest are skipped with the reason. Also FT_SENSITIVE_URL
+    /// or `sensitive_url` in ft.toml.
+    #[arg(long, value_name = "REGEX", env = "FT_SENSITIVE_URL")]
+    pub sensitive_url: Option<String>,
+    /// The tag of scenarios safe to run on a sensitive target.
+    #[arg(long, value_name = "TAG", default_value = "smoke")]
+    pub safe_tag: String,
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +165,9 @@ pub struct DeployArgs {
     /// Print the plan with every command resolved, and run nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Let a stage whose scenarios passed only on a retry (flaky) open the gate.
+    #[arg(long)]
+    pub allow_flaky: bool,
     /// How long a server may take to answer after its deploy, in seconds.
     #[arg(long, value_name = "SECS", default_value = "120", value_parser = parse_secs)]
     pub up_timeout: Duration,
@@ -166,6 +188,9 @@ pub struct GateArgs {
     /// The oldest record that may open the gate: 90s, 15m, 24h, 2d.
     #[arg(long, value_name = "AGE", default_value = "24h", value_parser = crate::gate::record_check::parse_age)]
     pub max_age: Duration,
+    /// Accept a record whose scenarios passed only on a retry (result WARNED).
+    #[arg(long)]
+    pub allow_flaky: bool,
     /// The specs the record must have been made with (as for `ft run`).
     #[command(flatten)]
     pub spec: SpecArgs,
@@ -250,6 +275,13 @@ async fn dispatch(cli: Cli) -> u8 {
 
 /// Where the specs come from: --specs, else ft.toml's `specs`, else the built-in suite.
 fn spec_source(args: &SpecArgs) -> Result<(SpecSource, spec::SelectorOverrides), spec::SpecErrors> {
+    spec_source_and_config(args).map(|(source, selectors, _)| (source, selectors))
+}
+
+/// `spec_source`, and ft.toml's `sensitive_url`.
+fn spec_source_and_config(
+    args: &SpecArgs,
+) -> Result<(SpecSource, spec::SelectorOverrides, Option<String>), spec::SpecErrors> {
     let config = Config::load(args.config.as_deref())?;
     let source = match (&args.specs, &config.specs) {
         (Some(p), _) => SpecSource::Path(p.clone()),
@@ -258,7 +290,7 @@ fn spec_source(args: &SpecArgs) -> Result<(SpecSource, spec::SelectorOverrides),
     };
     let mut selectors = config.selectors;
     selectors.extend(args.selector.iter().cloned());
-    Ok((source, selectors))
+    Ok((source, selectors, config.sensitive_url))
 }
 
 fn selection(args: &SpecArgs) -> Selection {
@@ -285,7 +317,17 @@ pub fn job_options(args: &RunArgs) -> Result<JobOptions, spec::SpecErrors> {
 
 /// Everything but the target, for `ft run` and the stages of `ft deploy`.
 fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, spec::SpecErrors> {
-    let (specs, selectors) = spec_source(spec_args)?;
+    let (specs, selectors, from_config) = spec_source_and_config(spec_args)?;
+    let sensitive = match s.sensitive_url.clone().or(from_config) {
+        Some(pattern) => Some(regex::Regex::new(&pattern).map_err(|e| {
+            spec::SpecErrors::one(spec::Diagnostic::file_level(
+                "--sensitive-url".into(),
+                format!("bad regular expression {pattern:?}: {}", e.to_string().lines().last().unwrap_or("").trim()),
+                Some("for example --sensitive-url '^https://superlists\\.ottg\\.eu'".into()),
+            ))
+        })?),
+        None => None,
+    };
     Ok(JobOptions {
         specs,
         selectors,
@@ -311,6 +353,11 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, sp
         stage: None,
         preflight_timeout: Duration::from_secs(10),
         grace: Duration::from_secs(10),
+        retries: s.retries,
+        sensitive,
+        safe_tag: s.safe_tag.clone(),
+        scenario_timeout: s.scenario_timeout,
+        fail_on_flaky: s.fail_on_flaky,
     })
 }
 
@@ -385,6 +432,7 @@ async fn deploy(args: DeployArgs) -> u8 {
         dry_run: args.dry_run,
         up_timeout: args.up_timeout,
         command_timeout: args.command_timeout,
+        allow_flaky: args.allow_flaky,
         job,
     };
     let mut out = std::io::stdout();
@@ -411,6 +459,7 @@ async fn gate(args: GateArgs) -> u8 {
         max_age: args.max_age,
         repo: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
         spec_digest: digest,
+        allow_flaky: args.allow_flaky,
     };
     match gate::record_check::check(&options).await {
         Ok(v) if v.shut_because.is_empty() => {

@@ -1,6 +1,7 @@
 //! The `ft run` job, shared by `ft run` and the deploy gate's stages:
 //! specs → selection → reports folder check → target → preflight → runner → reports.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -28,6 +29,13 @@ pub struct JobOptions {
     pub stage: Option<String>,
     pub preflight_timeout: Duration,
     pub grace: Duration,
+    pub retries: u32,
+    pub scenario_timeout: Duration,
+    /// Targets whose URL matches are precious (live): only scenarios tagged `safe_tag` run there.
+    pub sensitive: Option<regex::Regex>,
+    pub safe_tag: String,
+    /// Count a flaky scenario (passed on a retry) as a failure.
+    pub fail_on_flaky: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +48,10 @@ pub enum JobError {
     NothingSelected { selection: String, total: usize, specs: String },
     #[error("the reports folder is not writable")]
     Reports(#[source] ReportError),
+    #[error(
+        "no selected scenario may run: {reason}\n  hint: select scenarios tagged as safe, or check --sensitive-url"
+    )]
+    NothingSafe { reason: String },
     #[error(transparent)]
     Target(TargetError),
     #[error("failed to run the scenarios")]
@@ -50,7 +62,10 @@ impl JobError {
     /// Usage and spec problems are 2, infrastructure 3 (README, "Exit codes").
     pub fn exit_code(&self) -> u8 {
         match self {
-            JobError::Spec(_) | JobError::NothingSelected { .. } | JobError::Reports(_) => crate::exit::USAGE,
+            JobError::Spec(_)
+            | JobError::NothingSelected { .. }
+            | JobError::NothingSafe { .. }
+            | JobError::Reports(_) => crate::exit::USAGE,
             JobError::Target(TargetError::Invalid { .. }) => crate::exit::USAGE,
             JobError::Target(_) | JobError::Run(_) => crate::exit::INFRA,
         }
@@ -64,6 +79,7 @@ pub struct JobResult {
     pub info: RunInfo,
     /// Scenario names by the index the results use.
     pub names: Vec<String>,
+    pub fail_on_flaky: bool,
 }
 
 impl JobResult {
@@ -71,19 +87,25 @@ impl JobResult {
         self.summary.results.iter().filter(|r| pred(&r.outcome)).count()
     }
 
-    /// Every selected scenario ran and passed, and at least one ran.
+    /// Every selected scenario passed (perhaps on a retry) or was skipped on purpose, and
+    /// at least one ran.
     pub fn green(&self) -> bool {
         !self.summary.interrupted
-            && !self.summary.results.is_empty()
-            && self.summary.results.iter().all(|r| matches!(r.outcome, Outcome::Passed))
+            && self.summary.results.iter().any(|r| matches!(r.outcome, Outcome::Passed))
+            && self.summary.results.iter().all(|r| matches!(r.outcome, Outcome::Passed | Outcome::Skipped(_)))
     }
 
-    /// 0 all passed, 1 a scenario failed, 3 only infrastructure errors / nothing ran.
+    pub fn flaky(&self) -> usize {
+        self.summary.results.iter().filter(|r| r.is_flaky()).count()
+    }
+
+    /// 0 all passed, 1 a scenario failed (or was flaky, with --fail-on-flaky),
+    /// 3 only infrastructure errors / nothing ran.
     pub fn exit_code(&self) -> u8 {
         use crate::exit;
-        if self.green() {
+        if self.green() && !(self.fail_on_flaky && self.flaky() > 0) {
             exit::PASSED
-        } else if self.count(|o| matches!(o, Outcome::Failed(_))) > 0 {
+        } else if self.green() || self.count(|o| matches!(o, Outcome::Failed(_))) > 0 {
             exit::FAILED
         } else {
             exit::INFRA
@@ -128,6 +150,13 @@ pub async fn run(
     let (suite, scenarios) = plan(options)?;
     options.paths.check_writable().map_err(JobError::Reports)?;
     let target = target::start(options.liveserver.as_deref()).await.map_err(JobError::Target)?;
+    let skip = match sensitive_skips(options, &target.url(), &scenarios) {
+        Ok(skip) => skip,
+        Err(e) => {
+            target.stop().await;
+            return Err(e);
+        }
+    };
     if let Err(err) = target::preflight(&target.url(), options.preflight_timeout).await {
         target.stop().await;
         return Err(JobError::Target(err));
@@ -152,6 +181,9 @@ pub async fn run(
         patience: options.patience,
         browser: options.browser.clone(),
         grace: options.grace,
+        retries: options.retries,
+        scenario_timeout: options.scenario_timeout,
+        skip,
     };
     let names = scenarios.iter().map(|s| s.name.clone()).collect();
     let (tx, mut rx) = mpsc::unbounded_channel();
@@ -165,7 +197,36 @@ pub async fn run(
     target.stop().await;
     let summary = outcome.map_err(JobError::Run)?;
     reports.finish(&summary).map_err(JobError::Reports)?;
-    Ok(JobResult { summary, info, names })
+    Ok(JobResult { summary, info, names, fail_on_flaky: options.fail_on_flaky })
+}
+
+/// On a sensitive target, the scenarios without the safe tag, with the reason they are
+/// skipped. A selection with nothing safe in it is refused: zero scenarios is never a pass.
+fn sensitive_skips(
+    options: &JobOptions,
+    url: &str,
+    scenarios: &[spec::Scenario],
+) -> Result<HashMap<usize, String>, JobError> {
+    let Some(re) = &options.sensitive else { return Ok(HashMap::new()) };
+    if !re.is_match(url) {
+        return Ok(HashMap::new());
+    }
+    let reason = format!(
+        "{} matches --sensitive-url /{}/: only scenarios tagged `{}` run there",
+        target::redact(url),
+        re.as_str(),
+        options.safe_tag
+    );
+    let skip: HashMap<usize, String> = scenarios
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.has_tag(&options.safe_tag))
+        .map(|(i, _)| (i, reason.clone()))
+        .collect();
+    if skip.len() == scenarios.len() {
+        return Err(JobError::NothingSafe { reason });
+    }
+    Ok(skip)
 }
 
 /// HEAD, when ft runs inside a git work tree.

@@ -25,6 +25,12 @@ pub struct RunConfig {
     pub browser: BrowserConfig,
     /// After the first interrupt, how long running scenarios may take to finish.
     pub grace: Duration,
+    /// Whole new attempts for a failed scenario.
+    pub retries: u32,
+    /// The most one attempt at a scenario may take.
+    pub scenario_timeout: Duration,
+    /// Scenarios (by index) not to run, with the reason they are skipped.
+    pub skip: HashMap<usize, String>,
 }
 
 /// Everything the reporters hear about a run, in order.
@@ -40,6 +46,13 @@ pub enum RunEvent {
         index: usize,
         worker: usize,
     },
+    /// An attempt failed and the scenario will run again (`--retries`); `number` is 1-based.
+    AttemptFailed {
+        index: usize,
+        worker: usize,
+        number: usize,
+        attempt: Attempt,
+    },
     ScenarioFinished(ScenarioResult),
     /// The first interrupt: nothing new is scheduled.
     Interrupted {
@@ -47,6 +60,7 @@ pub enum RunEvent {
     },
 }
 
+/// A scenario's result: its last attempt, and the failed attempts before it.
 #[derive(Clone, Debug)]
 pub struct ScenarioResult {
     /// Index into the scenarios given to `run`.
@@ -56,6 +70,47 @@ pub struct ScenarioResult {
     pub started_at: DateTime<Utc>,
     pub duration: Duration,
     pub log: Vec<StepLog>,
+    /// Failed attempts before the last one (with `--retries`), oldest first.
+    pub earlier: Vec<Attempt>,
+}
+
+impl ScenarioResult {
+    fn new(index: usize, worker: usize, last: Attempt, earlier: Vec<Attempt>) -> ScenarioResult {
+        ScenarioResult {
+            index,
+            worker,
+            outcome: last.outcome,
+            started_at: last.started_at,
+            duration: last.duration,
+            log: last.log,
+            earlier,
+        }
+    }
+
+    fn not_run(index: usize, worker: usize, why: &str, started_at: DateTime<Utc>, duration: Duration) -> Self {
+        let attempt = Attempt::new(Outcome::NotRun(why.to_string()), started_at, duration, Vec::new());
+        ScenarioResult::new(index, worker, attempt, Vec::new())
+    }
+
+    /// Passed, but only after failing: not to be trusted as green without saying so.
+    pub fn is_flaky(&self) -> bool {
+        matches!(self.outcome, Outcome::Passed) && !self.earlier.is_empty()
+    }
+}
+
+/// One run of a scenario's steps.
+#[derive(Clone, Debug)]
+pub struct Attempt {
+    pub outcome: Outcome,
+    pub started_at: DateTime<Utc>,
+    pub duration: Duration,
+    pub log: Vec<StepLog>,
+}
+
+impl Attempt {
+    fn new(outcome: Outcome, started_at: DateTime<Utc>, duration: Duration, log: Vec<StepLog>) -> Attempt {
+        Attempt { outcome, started_at, duration, log }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -65,8 +120,11 @@ pub enum Outcome {
     Failed(Failure),
     /// ft could not run the scenario (browser or driver trouble): not the app's fault.
     Error(Failure),
-    /// Not run, with the reason (interrupted, no browser).
+    /// Not run, with the reason (interrupted, no browser): the run is incomplete.
     NotRun(String),
+    /// Deliberately not run, with the reason (e.g. not safe on a sensitive target): the
+    /// run is still complete.
+    Skipped(String),
 }
 
 impl Outcome {
@@ -76,6 +134,7 @@ impl Outcome {
             Outcome::Failed(_) => "FAIL",
             Outcome::Error(_) => "ERROR",
             Outcome::NotRun(_) => "NOT RUN",
+            Outcome::Skipped(_) => "SKIP",
         }
     }
 }
@@ -129,11 +188,12 @@ pub async fn run(
     let driver = Arc::new(Driver::start(&config.browser).await.map_err(RunError::Driver)?);
     let scenarios = Arc::new(scenarios);
     // Longest first (by step count): the last scenario to start is a short one.
-    let mut order: Vec<usize> = (0..scenarios.len()).collect();
+    let mut order: Vec<usize> = (0..scenarios.len()).filter(|i| !config.skip.contains_key(i)).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(scenarios[i].steps.len()));
+    let runnable = order.len();
     let queue = Arc::new(Mutex::new(VecDeque::from(order)));
     let config = Arc::new(config);
-    let workers = config.workers.clamp(1, scenarios.len().max(1));
+    let workers = config.workers.clamp(1, runnable.max(1));
     let (tx, mut rx) = mpsc::unbounded_channel::<WorkerMsg>();
     let mut set = JoinSet::new();
     let mut task_worker = HashMap::new();
@@ -145,6 +205,12 @@ pub async fn run(
     drop(tx);
 
     let mut results: HashMap<usize, ScenarioResult> = HashMap::new();
+    for (&index, why) in &config.skip {
+        let attempt = Attempt::new(Outcome::Skipped(why.clone()), Utc::now(), Duration::ZERO, Vec::new());
+        let r = ScenarioResult::new(index, 0, attempt, Vec::new());
+        let _ = events.send(RunEvent::ScenarioFinished(r.clone()));
+        results.insert(index, r);
+    }
     let mut running: HashMap<usize, (usize, DateTime<Utc>, Instant)> = HashMap::new();
     let mut browser = None;
     let mut session_error = None;
@@ -164,7 +230,7 @@ pub async fn run(
                         RunEvent::SessionStarted { browser: b, .. } => { browser.get_or_insert_with(|| b.clone()); }
                         RunEvent::ScenarioStarted { index, worker } => { running.insert(*index, (*worker, Utc::now(), Instant::now())); }
                         RunEvent::ScenarioFinished(r) => { running.remove(&r.index); results.insert(r.index, r.clone()); }
-                        RunEvent::Interrupted { .. } => {}
+                        RunEvent::Interrupted { .. } | RunEvent::AttemptFailed { .. } => {}
                     }
                     let _ = events.send(ev);
                 }
@@ -208,7 +274,8 @@ pub async fn run(
             }),
             None => Outcome::NotRun("interrupted while running".into()),
         };
-        let r = ScenarioResult { index, worker, outcome, started_at, duration: t0.elapsed(), log: Vec::new() };
+        let attempt = Attempt::new(outcome, started_at, t0.elapsed(), Vec::new());
+        let r = ScenarioResult::new(index, worker, attempt, Vec::new());
         let _ = events.send(RunEvent::ScenarioFinished(r.clone()));
         results.insert(index, r);
     }
@@ -221,14 +288,7 @@ pub async fn run(
         if let std::collections::hash_map::Entry::Vacant(slot) = results.entry(index) {
             let reason =
                 if interrupted { "interrupted before it started" } else { "no browser session could be started" };
-            let r = ScenarioResult {
-                index,
-                worker: 0,
-                outcome: Outcome::NotRun(reason.into()),
-                started_at: Utc::now(),
-                duration: Duration::ZERO,
-                log: Vec::new(),
-            };
+            let r = ScenarioResult::not_run(index, 0, reason, Utc::now(), Duration::ZERO);
             let _ = events.send(RunEvent::ScenarioFinished(r.clone()));
             slot.insert(r);
         }
@@ -262,39 +322,64 @@ async fn work(
     let next = || queue.lock().ok().and_then(|mut q| q.pop_front());
     let mut session: Option<Session> = None;
     while let Some(index) = next() {
-        if session.is_none() {
-            let t0 = Instant::now();
-            match driver.session().await {
-                Ok(s) => {
-                    let _ = tx.send(WorkerMsg::Event(RunEvent::SessionStarted {
-                        worker,
-                        browser: s.browser.clone(),
-                        took: t0.elapsed(),
-                    }));
-                    session = Some(s);
-                }
-                Err(err) => {
-                    // Give the scenario back for a worker that has a browser.
-                    if let Ok(mut q) = queue.lock() {
-                        q.push_front(index);
+        let mut earlier: Vec<Attempt> = Vec::new();
+        let result = loop {
+            if session.is_none() {
+                let t0 = Instant::now();
+                match driver.session().await {
+                    Ok(s) => {
+                        let ev = RunEvent::SessionStarted { worker, browser: s.browser.clone(), took: t0.elapsed() };
+                        let _ = tx.send(WorkerMsg::Event(ev));
+                        session = Some(s);
                     }
-                    let _ = tx.send(WorkerMsg::SessionFailed(err));
-                    return;
+                    Err(err) if earlier.is_empty() => {
+                        // Give the scenario back for a worker that has a browser.
+                        if let Ok(mut q) = queue.lock() {
+                            q.push_front(index);
+                        }
+                        let _ = tx.send(WorkerMsg::SessionFailed(err));
+                        return;
+                    }
+                    Err(err) => {
+                        let failure = Failure {
+                            step: None,
+                            message: format!("no browser for the retry: {err}"),
+                            last_seen: None,
+                            evidence: Evidence::default(),
+                        };
+                        let attempt = Attempt::new(Outcome::Error(failure), Utc::now(), Duration::ZERO, Vec::new());
+                        break ScenarioResult::new(index, worker, attempt, earlier);
+                    }
                 }
             }
-        }
-        let Some(s) = session.as_ref() else { return };
-        let _ = tx.send(WorkerMsg::Event(RunEvent::ScenarioStarted { index, worker }));
-        let result = run_scenario(index, worker, &scenarios[index], s, &config).await;
-        let lost = matches!(&result.outcome, Outcome::Error(_));
-        let _ = tx.send(WorkerMsg::Event(RunEvent::ScenarioFinished(result)));
-        // Isolation: the next scenario starts as a new visitor on a blank page.
-        let keep = !config.fresh_session && !lost && s.reset().await.is_ok();
-        if !keep {
-            if let Some(s) = session.take() {
-                s.quit().await;
+            let Some(s) = session.as_ref() else { return };
+            if earlier.is_empty() {
+                let _ = tx.send(WorkerMsg::Event(RunEvent::ScenarioStarted { index, worker }));
             }
-        }
+            let (attempt, healthy) = run_attempt(&scenarios[index], s, &config).await;
+            // Isolation: the next attempt or scenario starts as a new visitor on a blank
+            // page; a lost, wedged or un-resettable browser is replaced.
+            let keep = healthy && !config.fresh_session && s.reset().await.is_ok();
+            if !keep {
+                if let Some(s) = session.take() {
+                    s.quit().await;
+                }
+            }
+            let failed = !matches!(attempt.outcome, Outcome::Passed);
+            if failed && earlier.len() < config.retries as usize {
+                let number = earlier.len() + 1;
+                let _ = tx.send(WorkerMsg::Event(RunEvent::AttemptFailed {
+                    index,
+                    worker,
+                    number,
+                    attempt: attempt.clone(),
+                }));
+                earlier.push(attempt);
+                continue;
+            }
+            break ScenarioResult::new(index, worker, attempt, earlier);
+        };
+        let _ = tx.send(WorkerMsg::Event(RunEvent::ScenarioFinished(result)));
     }
     if let Some(s) = session.take() {
         s.quit().await;
@@ -307,18 +392,56 @@ struct ScenarioState {
     urls: HashMap<String, String>,
 }
 
-async fn run_scenario(
-    index: usize,
-    worker: usize,
-    scenario: &Scenario,
-    session: &Session,
-    config: &RunConfig,
-) -> ScenarioResult {
+/// One attempt at a scenario, bounded by the scenario deadline. Also says whether the
+/// session is still fit for the next scenario.
+async fn run_attempt(scenario: &Scenario, session: &Session, config: &RunConfig) -> (Attempt, bool) {
     let started_at = Utc::now();
     let t0 = Instant::now();
-    let mut state = ScenarioState::default();
     let mut log = Vec::new();
-    let mut outcome = Outcome::Passed;
+    let steps = run_steps(scenario, session, config, &mut log);
+    let outcome = match tokio::time::timeout(config.scenario_timeout, steps).await {
+        Ok(Ok(())) => Outcome::Passed,
+        Ok(Err((step, err))) => {
+            let evidence = evidence(session).await;
+            let at = Some((step.line, step.col, step.action.to_string()));
+            match err {
+                StepError::Failed { message, last_seen } => {
+                    Outcome::Failed(Failure { step: at, message, last_seen, evidence })
+                }
+                StepError::Browser(e) => {
+                    Outcome::Error(Failure { step: at, message: e.to_string(), last_seen: None, evidence })
+                }
+            }
+        }
+        Err(_) => {
+            // The step that was running is the one after the last logged.
+            let at = scenario.steps.get(log.len()).map(|st| (st.line, st.col, st.action.to_string()));
+            let message = format!(
+                "the scenario did not finish within --scenario-timeout {:?}: the browser or the page is stuck",
+                config.scenario_timeout
+            );
+            Outcome::Failed(Failure { step: at, message, last_seen: None, evidence: evidence(session).await })
+        }
+    };
+    let timed_out = t0.elapsed() >= config.scenario_timeout;
+    let healthy = !matches!(outcome, Outcome::Error(_)) && !timed_out;
+    (Attempt::new(outcome, started_at, t0.elapsed(), log), healthy)
+}
+
+/// A failure's evidence, bounded: a wedged browser must not hold the run up for long.
+async fn evidence(session: &Session) -> Evidence {
+    tokio::time::timeout(EVIDENCE_TIMEOUT, session.evidence()).await.unwrap_or_default()
+}
+
+const EVIDENCE_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn run_steps<'s>(
+    scenario: &'s Scenario,
+    session: &Session,
+    config: &RunConfig,
+    log: &mut Vec<StepLog>,
+) -> Result<(), (&'s Step, StepError)> {
+    let mut state = ScenarioState::default();
     for step in &scenario.steps {
         let ts = Instant::now();
         let result = run_step(step, session, config, &mut state).await;
@@ -328,21 +451,9 @@ async fn run_scenario(
             took: ts.elapsed(),
             ok: result.is_ok(),
         });
-        if let Err(err) = result {
-            let evidence = session.evidence().await;
-            let where_ = Some((step.line, step.col, step.action.to_string()));
-            outcome = match err {
-                StepError::Failed { message, last_seen } => {
-                    Outcome::Failed(Failure { step: where_, message, last_seen, evidence })
-                }
-                StepError::Browser(e) => {
-                    Outcome::Error(Failure { step: where_, message: e.to_string(), last_seen: None, evidence })
-                }
-            };
-            break;
-        }
+        result.map_err(|e| (step, e))?;
     }
-    ScenarioResult { index, worker, outcome, started_at, duration: t0.elapsed(), log }
+    Ok(())
 }
 
 enum StepError {
@@ -478,9 +589,11 @@ async fn run_step(
     match &step.action {
         Action::Visit(path) => {
             let url = format!("{}{}", config.base_url, path);
+            // Credentials in the target URL must never reach a report.
+            let shown = crate::target::redact(&url);
             session.goto(&url).await.map_err(|e| match e {
                 e if e.is_session_lost() => StepError::Browser(e),
-                e => StepError::Failed { message: format!("failed to load {url}: {e}"), last_seen: None },
+                e => StepError::Failed { message: format!("failed to load {shown}: {e}"), last_seen: None },
             })?;
             // A page the browser could not load is its own error page: fail now with the
             // browser's reason (e.g. ERR_CONNECTION_REFUSED) instead of waiting on it.
@@ -492,7 +605,7 @@ async fn run_step(
                     .find(|w| w.starts_with("ERR_") || w.starts_with("NS_ERROR"))
                     .unwrap_or("a network error");
                 return Err(StepError::Failed {
-                    message: format!("the browser could not load {url}: {reason}"),
+                    message: format!("the browser could not load {shown}: {reason}"),
                     last_seen: Some(clip(body)),
                 });
             }

@@ -45,6 +45,8 @@ pub struct DeployOptions {
     pub command_timeout: Duration,
     /// The run settings shared by every stage (specs, browser, waits, reports folder).
     pub job: JobOptions,
+    /// Let a stage whose scenarios passed only on a retry count as green.
+    pub allow_flaky: bool,
 }
 
 /// How a pipeline ended; each has one exit code (README, "ft deploy").
@@ -379,13 +381,19 @@ impl Pipeline<'_> {
         job.liveserver = Some(url.to_string());
         job.selection = selection;
         job.stage = Some(stage.to_string());
+        if stage == "live" {
+            // Live is precious whatever the flags say: only smoke scenarios run there.
+            let exact = format!("^{}", regex::escape(url));
+            job.sensitive = job.sensitive.or_else(|| regex::Regex::new(&exact).ok());
+            job.safe_tag = self.opts.smoke_tag.clone();
+        }
         job.paths = ReportPaths { junit: dir.join("junit.xml"), record: dir.join("run.json"), dir: dir.clone() };
         let name = format!("{stage} tests");
         self.say(&format!("== {name}: {}", target::redact(url)));
         let started = Utc::now();
         let t0 = Instant::now();
         let result = job::run(&job, Console::stdout(), self.interrupts.clone()).await;
-        let (stage_result, ok, detail) = judge(&result);
+        let (stage_result, ok, detail) = judge(&result, self.opts.allow_flaky);
         let report = dir.join("junit.xml");
         self.record.stages.push(StageRecord::new(&name, ok, started, t0.elapsed(), &detail, Some(&report)));
         self.say(&format!("   {name}: {detail}"));
@@ -507,14 +515,28 @@ enum StageResult {
     Interrupted,
 }
 
-/// Whether a stage's run opens the gate: all selected passed, at least one, complete.
-fn judge(result: &Result<JobResult, JobError>) -> (StageResult, bool, String) {
+/// Whether a stage's run opens the gate: all selected passed, at least one, complete,
+/// and none only on a retry (unless flaky is allowed).
+fn judge(result: &Result<JobResult, JobError>, allow_flaky: bool) -> (StageResult, bool, String) {
     match result {
         Ok(r) => {
             let count = |pred: fn(&Outcome) -> bool| r.summary.results.iter().filter(|x| pred(&x.outcome)).count();
             let passed = count(|o| matches!(o, Outcome::Passed));
             if r.summary.interrupted {
                 (StageResult::Interrupted, false, "interrupted".into())
+            } else if r.green() && r.flaky() > 0 && !allow_flaky {
+                let flaky: Vec<String> = r
+                    .summary
+                    .results
+                    .iter()
+                    .filter(|x| x.is_flaky())
+                    .map(|x| r.names.get(x.index).cloned().unwrap_or_default())
+                    .collect();
+                let why = format!(
+                    "flaky, not green: passed only on a retry: {} (--allow-flaky accepts that)",
+                    flaky.join(", ")
+                );
+                (StageResult::Red(why.clone()), false, why)
             } else if r.green() {
                 (StageResult::Green, true, format!("green: {passed} passed"))
             } else if count(|o| matches!(o, Outcome::Failed(_))) > 0 {

@@ -18,6 +18,8 @@ pub struct GateOptions {
     pub repo: PathBuf,
     /// The digest of the specs as they are now.
     pub spec_digest: String,
+    /// Accept a record whose scenarios passed only on a retry.
+    pub allow_flaky: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +59,13 @@ pub async fn check(opts: &GateOptions) -> Result<Verdict, GateError> {
         (Ok(_), None) => shut.push("the record names no commit (was it made outside a git work tree?)".into()),
         (Err(e), _) => shut.push(format!("cannot tell which commit is to be deployed: {e}")),
     }
-    if record.predicate.result != "PASSED" {
+    let flaky_ok = opts.allow_flaky && record.predicate.result == "WARNED";
+    if record.predicate.result == "WARNED" && !opts.allow_flaky {
+        shut.push(format!(
+            "scenarios passed only on a retry (flaky: {}); pass --allow-flaky to accept that",
+            record.predicate.warned_tests.join(", ")
+        ));
+    } else if record.predicate.result != "PASSED" && !flaky_ok {
         let failed = record.predicate.failed_tests.join(", ");
         shut.push(format!(
             "the run did not pass (result {}; failed: {})",

@@ -4,16 +4,20 @@
 use std::path::{Path, PathBuf};
 
 use super::{write_atomic, ReportError};
-use crate::runner::{Outcome, ScenarioResult};
+use crate::runner::Outcome;
 use crate::spec::Scenario;
 
-/// Write the evidence a failed or errored scenario carries; returns the files written.
-pub fn write(root: &Path, scenario: &Scenario, result: &ScenarioResult) -> Result<Vec<PathBuf>, ReportError> {
-    let failure = match &result.outcome {
+/// Write the evidence a failed or errored attempt carries; returns the files written.
+/// The first attempt's go in the scenario's folder, a retry's in `attempt-N/` inside it.
+pub fn write(root: &Path, scenario: &Scenario, attempt: usize, outcome: &Outcome) -> Result<Vec<PathBuf>, ReportError> {
+    let failure = match outcome {
         Outcome::Failed(f) | Outcome::Error(f) => f,
         _ => return Ok(Vec::new()),
     };
-    let dir = root.join(slug(&scenario.group)).join(slug(&scenario.name));
+    let mut dir = root.join(slug(&scenario.group)).join(slug(&scenario.name));
+    if attempt > 1 {
+        dir = dir.join(format!("attempt-{attempt}"));
+    }
     let mut files = Vec::new();
     if let Some(png) = &failure.evidence.screenshot {
         let path = dir.join("screenshot.png");

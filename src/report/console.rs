@@ -1,12 +1,11 @@
 //! The console: a header, a line per scenario as it finishes, then a summary.
 //! Plain text without a TTY; colour only on a terminal and never with NO_COLOR.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{ReportPaths, RunInfo};
+use super::{Artifacts, ReportPaths, RunInfo};
 use crate::runner::{Failure, Outcome, RunEvent, RunSummary};
 use crate::spec::Scenario;
 
@@ -66,31 +65,40 @@ impl Console {
         ));
     }
 
-    pub fn event(&mut self, event: &RunEvent, scenarios: &[Scenario], artifacts: &HashMap<usize, Vec<PathBuf>>) {
+    pub fn event(&mut self, event: &RunEvent, scenarios: &[Scenario], artifacts: &Artifacts) {
         match event {
             RunEvent::SessionStarted { browser, took, .. } if !self.shown_browser => {
                 self.shown_browser = true;
                 self.line(&format!("  browser: {browser} (session started in {})", secs(*took)));
             }
+            RunEvent::AttemptFailed { index, number, attempt, .. } => {
+                let Some(scenario) = scenarios.get(*index) else { return };
+                let label = self.paint("33", &format!("{:>7}", "RETRY"));
+                self.line(&format!(
+                    "{label} [{:>7}] {} (attempt {number} failed)",
+                    secs(attempt.duration),
+                    scenario.name
+                ));
+                self.outcome_lines(scenario, &attempt.outcome, artifacts.get(&(*index, *number)));
+            }
             RunEvent::ScenarioFinished(result) => {
                 let Some(scenario) = scenarios.get(result.index) else { return };
                 let (code, label) = match &result.outcome {
+                    Outcome::Passed if result.is_flaky() => ("33;1", "FLAKY"),
                     Outcome::Passed => ("32", "PASS"),
                     Outcome::Failed(_) => ("31;1", "FAIL"),
                     Outcome::Error(_) => ("35;1", "ERROR"),
                     Outcome::NotRun(_) => ("33", "NOT RUN"),
+                    Outcome::Skipped(_) => ("2", "SKIP"),
                 };
                 let label = self.paint(code, &format!("{label:>7}"));
-                self.line(&format!("{label} [{:>7}] {}", secs(result.duration), scenario.name));
-                match &result.outcome {
-                    Outcome::Failed(f) | Outcome::Error(f) => {
-                        for l in failure_lines(scenario, f, artifacts.get(&result.index)) {
-                            self.line(&format!("          {l}"));
-                        }
-                    }
-                    Outcome::NotRun(why) => self.line(&format!("          {why}")),
-                    Outcome::Passed => {}
-                }
+                let attempts = match result.earlier.len() {
+                    0 => String::new(),
+                    n => format!(" (attempt {} of {})", n + 1, n + 1),
+                };
+                self.line(&format!("{label} [{:>7}] {}{attempts}", secs(result.duration), scenario.name));
+                let number = result.earlier.len() + 1;
+                self.outcome_lines(scenario, &result.outcome, artifacts.get(&(result.index, number)));
             }
             RunEvent::Interrupted { .. } => {
                 self.warn("interrupted: no new scenarios start; running ones may finish (interrupt again to stop now)")
@@ -99,24 +107,45 @@ impl Console {
         }
     }
 
+    fn outcome_lines(&mut self, scenario: &Scenario, outcome: &Outcome, files: Option<&Vec<PathBuf>>) {
+        match outcome {
+            Outcome::Failed(f) | Outcome::Error(f) => {
+                for l in failure_lines(scenario, f, files) {
+                    self.line(&format!("          {l}"));
+                }
+            }
+            Outcome::NotRun(why) | Outcome::Skipped(why) => self.line(&format!("          {why}")),
+            Outcome::Passed => {}
+        }
+    }
+
     pub fn summary(&mut self, summary: &RunSummary, paths: &ReportPaths) {
         let count = |pred: fn(&Outcome) -> bool| summary.results.iter().filter(|r| pred(&r.outcome)).count();
         let passed = count(|o| matches!(o, Outcome::Passed));
+        let flaky = summary.results.iter().filter(|r| r.is_flaky()).count();
         let failed = count(|o| matches!(o, Outcome::Failed(_)));
         let errors = count(|o| matches!(o, Outcome::Error(_)));
         let not_run = count(|o| matches!(o, Outcome::NotRun(_)));
+        let skipped = count(|o| matches!(o, Outcome::Skipped(_)));
         let verdict = if failed + errors == 0 && not_run == 0 && passed > 0 {
             self.paint("32;1", "OK")
         } else {
             self.paint("31;1", "NOT OK")
         };
         self.line(&format!(
-            "{verdict}: {} scenario{}: {passed} passed, {failed} failed, {errors} errors, {not_run} not run in {}{}",
+            "{verdict}: {} scenario{}: {passed} passed{}, {failed} failed, {errors} errors, {not_run} not run in {}{}",
             summary.results.len(),
             if summary.results.len() == 1 { "" } else { "s" },
+            if flaky > 0 { format!(" ({flaky} flaky)") } else { String::new() },
             secs(summary.wall),
             if summary.interrupted { " (interrupted)" } else { "" }
         ));
+        if skipped > 0 {
+            self.line(&format!(
+                "{skipped} scenario{} skipped on purpose (see above)",
+                if skipped == 1 { "" } else { "s" }
+            ));
+        }
         self.line(&format!("reports: {}, {}", paths.junit.display(), paths.record.display()));
     }
 }

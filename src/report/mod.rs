@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 pub use console::Console;
+
+/// Evidence files by (scenario index, 1-based attempt number).
+pub type Artifacts = HashMap<(usize, usize), Vec<PathBuf>>;
 pub use junit::junit_report;
 
 use crate::runner::{RunEvent, RunSummary};
@@ -98,8 +101,7 @@ pub struct Reports {
     pub paths: ReportPaths,
     pub console: Console,
     info: RunInfo,
-    /// Evidence files written for each scenario index.
-    artifacts: HashMap<usize, Vec<PathBuf>>,
+    artifacts: Artifacts,
     scenarios: Vec<Scenario>,
 }
 
@@ -115,12 +117,17 @@ impl Reports {
     }
 
     pub fn event(&mut self, event: &RunEvent) {
-        if let RunEvent::ScenarioFinished(result) = event {
-            if let Some(scenario) = self.scenarios.get(result.index) {
-                let written = artifacts::write(&self.paths.artifacts(), scenario, result);
-                match written {
+        // Evidence is written as soon as it arrives, so a later crash cannot lose it.
+        let attempt = match event {
+            RunEvent::AttemptFailed { index, number, attempt, .. } => Some((*index, *number, &attempt.outcome)),
+            RunEvent::ScenarioFinished(r) => Some((r.index, r.earlier.len() + 1, &r.outcome)),
+            _ => None,
+        };
+        if let Some((index, number, outcome)) = attempt {
+            if let Some(scenario) = self.scenarios.get(index) {
+                match artifacts::write(&self.paths.artifacts(), scenario, number, outcome) {
                     Ok(files) if !files.is_empty() => {
-                        self.artifacts.insert(result.index, files);
+                        self.artifacts.insert((index, number), files);
                     }
                     Ok(_) => {}
                     Err(err) => self.console.warn(&format!("{err}; the failure's evidence is incomplete")),

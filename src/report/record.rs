@@ -32,7 +32,8 @@ pub struct Subject {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct TestResult {
-    /// PASSED, or FAILED (anything failed, errored or did not run).
+    /// PASSED; WARNED when green only thanks to retries (flaky scenarios); FAILED when
+    /// anything failed, errored or did not run.
     pub result: String,
     pub configuration: Vec<Subject>,
     pub passed_tests: Vec<String>,
@@ -56,6 +57,9 @@ pub struct FtDetails {
     pub workers: usize,
     pub total: usize,
     pub passed: usize,
+    /// Passed on a retry (counted in `passed` too).
+    #[serde(default)]
+    pub flaky: usize,
     pub failed: usize,
     pub errors: usize,
     pub not_run: usize,
@@ -65,6 +69,9 @@ pub struct FtDetails {
     pub finished_at: DateTime<Utc>,
     pub errored_tests: Vec<String>,
     pub not_run_tests: Vec<String>,
+    /// Deliberately not run (e.g. unsafe on a sensitive target); the run is still complete.
+    #[serde(default)]
+    pub skipped_tests: Vec<String>,
 }
 
 impl RunRecord {
@@ -73,13 +80,21 @@ impl RunRecord {
         let mut failed = Vec::new();
         let mut errored = Vec::new();
         let mut not_run = Vec::new();
+        let mut flaky = Vec::new();
+        let mut skipped = Vec::new();
         for r in &summary.results {
             let name = scenarios.get(r.index).map_or_else(|| format!("#{}", r.index), |s| s.name.clone());
             match r.outcome {
-                Outcome::Passed => passed.push(name),
+                Outcome::Passed => {
+                    if r.is_flaky() {
+                        flaky.push(name.clone());
+                    }
+                    passed.push(name)
+                }
                 Outcome::Failed(_) => failed.push(name),
                 Outcome::Error(_) => errored.push(name),
                 Outcome::NotRun(_) => not_run.push(name),
+                Outcome::Skipped(_) => skipped.push(name),
             }
         }
         let complete = !summary.interrupted && not_run.is_empty();
@@ -93,11 +108,16 @@ impl RunRecord {
             subject,
             predicate_type: PREDICATE_TYPE.into(),
             predicate: TestResult {
-                result: if green { "PASSED" } else { "FAILED" }.into(),
+                result: match (green, flaky.is_empty()) {
+                    (true, true) => "PASSED",
+                    (true, false) => "WARNED",
+                    (false, _) => "FAILED",
+                }
+                .into(),
                 configuration: vec![Subject { name: info.specs.clone(), digest: digest("sha256", &info.spec_digest) }],
                 passed_tests: passed.clone(),
                 failed_tests: failed.iter().chain(errored.iter()).cloned().collect(),
-                warned_tests: Vec::new(),
+                warned_tests: flaky.clone(),
                 ft: FtDetails {
                     ft_version: env!("CARGO_PKG_VERSION").into(),
                     commit: info.commit.clone(),
@@ -110,6 +130,7 @@ impl RunRecord {
                     workers: info.workers,
                     total,
                     passed: passed.len(),
+                    flaky: flaky.len(),
                     failed: failed.len(),
                     errors: errored.len(),
                     not_run: not_run.len(),
@@ -118,6 +139,7 @@ impl RunRecord {
                     finished_at,
                     errored_tests: errored,
                     not_run_tests: not_run,
+                    skipped_tests: skipped,
                 },
             },
         }

@@ -17,6 +17,8 @@ pub struct Config {
     /// Spec folder or file, resolved against the config file's folder.
     pub specs: Option<PathBuf>,
     pub selectors: BTreeMap<String, String>,
+    /// Regex of target URLs where only safe (tagged) scenarios may run.
+    pub sensitive_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -25,6 +27,7 @@ struct RawConfig {
     specs: Option<String>,
     #[serde(default)]
     selectors: BTreeMap<String, String>,
+    sensitive_url: Option<String>,
 }
 
 impl Config {
@@ -49,7 +52,8 @@ impl Config {
             ))
         })?;
         let raw: RawConfig = toml::from_str(&text).map_err(|e| {
-            let hint = "ft.toml may hold: specs = \"DIR\" and a [selectors] table".to_string();
+            let hint =
+                "ft.toml may hold: specs = \"DIR\", sensitive_url = \"REGEX\" and a [selectors] table".to_string();
             SpecErrors::one(Diagnostic::at(
                 &display,
                 &text,
@@ -59,6 +63,11 @@ impl Config {
             ))
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Ok(Config { specs: raw.specs.map(|s| base.join(s)), selectors: raw.selectors, path: Some(path) })
+        Ok(Config {
+            specs: raw.specs.map(|s| base.join(s)),
+            selectors: raw.selectors,
+            sensitive_url: raw.sensitive_url,
+            path: Some(path),
+        })
     }
 }

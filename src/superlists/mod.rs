@@ -53,6 +53,9 @@ pub struct Defects {
     pub off_centre: bool,
     /// The `<title>` says "Superlists" and never "To-Do".
     pub wrong_title: bool,
+    /// Every other `GET /` from a browser (the first, third, ...) answers 503: a flaky
+    /// server, for retries.
+    pub flaky_home: bool,
 }
 
 /// One deliberate defect, as named on the command line (`--defect accept-empty`).
@@ -64,6 +67,7 @@ pub enum Defect {
     SharedList,
     OffCentre,
     WrongTitle,
+    FlakyHome,
 }
 
 impl Defect {
@@ -76,6 +80,7 @@ impl Defect {
             Defect::SharedList => "shared-list",
             Defect::OffCentre => "off-centre",
             Defect::WrongTitle => "wrong-title",
+            Defect::FlakyHome => "flaky-home",
         }
     }
 }
@@ -91,6 +96,7 @@ impl Defects {
                 Defect::SharedList => defects.shared_list = true,
                 Defect::OffCentre => defects.off_centre = true,
                 Defect::WrongTitle => defects.wrong_title = true,
+                Defect::FlakyHome => defects.flaky_home = true,
             }
         }
         defects
@@ -105,6 +111,7 @@ impl Defects {
             (self.shared_list, Defect::SharedList),
             (self.off_centre, Defect::OffCentre),
             (self.wrong_title, Defect::WrongTitle),
+            (self.flaky_home, Defect::FlakyHome),
         ]
         .into_iter()
         .filter_map(|(on, defect)| on.then_some(defect))
@@ -121,6 +128,8 @@ impl Defects {
 pub struct AppState {
     store: Arc<store::Store>,
     defects: Defects,
+    /// Browsers' `GET /` requests so far (for the flaky-home defect).
+    home_hits: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl AppState {
@@ -129,7 +138,7 @@ impl AppState {
         // The accept-duplicates build predates migration 2 (the unique index), see `Defects`.
         let schema = if defects.accept_duplicates { 1 } else { migrate::LATEST };
         let store = store::Store::open(path, schema)?;
-        Ok(AppState { store: Arc::new(store), defects })
+        Ok(AppState { store: Arc::new(store), defects, home_hits: Arc::default() })
     }
 }
 

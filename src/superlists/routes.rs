@@ -141,6 +141,16 @@ fn validate(text: &str, existing: &[String], defects: Defects) -> Result<(), Ite
 }
 
 async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    // Only browsers count, so a health check (ft's preflight) does not take a turn.
+    let browser = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ua| ua.contains("Mozilla"));
+    if state.defects.flaky_home && browser && state.home_hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst) % 2 == 0
+    {
+        let body = "<!doctype html><title>503 Service Unavailable</title><h1>Service Unavailable</h1>".to_string();
+        return Ok(html(StatusCode::SERVICE_UNAVAILABLE, body, None));
+    }
     let token = csrf::for_page(&headers)?;
     let body = pages::home(state.chrome(), &token.value, ItemInput::blank());
     Ok(html(StatusCode::OK, body, token.set_cookie))
