@@ -433,7 +433,7 @@ async fn evidence(session: &Session) -> Evidence {
     tokio::time::timeout(EVIDENCE_TIMEOUT, session.evidence()).await.unwrap_or_default()
 }
 
-const EVIDENCE_TIMEOUT: Duration = Duration::from_secs(10);
+const EVIDENCE_TIMEOUT: Duration = Duration::from_secs(5);
 
 async fn run_steps<'s>(
     scenario: &'s Scenario,

@@ -447,3 +447,23 @@ fn the_gate_shuts_for_failed_incomplete_or_empty_records_and_refuses_garbage() {
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.stderr.contains("is not an ft run record"), "{}", out.stderr);
 }
+
+#[test]
+fn flaky_is_not_green_for_the_gate_unless_allowed() {
+    let w = World::new();
+    let flaky = Served::start(&["flaky-home"]);
+    let out = w.ft(&["run", "--liveserver", &flaky.url, "--filter", "layout", "--retries", "1", "--max-wait", "2"], &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let path = w.app().join("reports/run.json");
+    let shut = gate(&w, &path, &[]);
+    assert_eq!(shut.code, 1, "{}", shut.all());
+    assert!(shut.stdout.contains("scenarios passed only on a retry (flaky: layout and styling)"), "{}", shut.stdout);
+    assert_eq!(gate(&w, &path, &["--allow-flaky"]).code, 0);
+
+    // The same in the one-command form: a flaky staging keeps the gate shut.
+    let live = format!("127.0.0.1:{}", dead_port());
+    let out = w.deploy(&flaky.url, &live, &["--filter", "layout", "--retries", "1"], &[]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stdout.contains("flaky, not green: passed only on a retry: layout and styling"), "{}", out.stdout);
+    assert_eq!(w.read("deployed.log"), "", "live was not deployed");
+}

@@ -94,6 +94,9 @@ pub struct Case {
     pub body: String,
     pub system_out: String,
     pub time: f64,
+    /// `<flakyFailure>`/`<flakyError>` and `<rerunFailure>`/`<rerunError>` messages.
+    pub flaky: Vec<String>,
+    pub reruns: Vec<String>,
 }
 
 pub struct Junit {
@@ -137,8 +140,12 @@ pub fn read_junit(path: &Path) -> Junit {
             let mut message = String::new();
             let mut body = String::new();
             let mut system_out = String::new();
+            let mut flaky = Vec::new();
+            let mut reruns = Vec::new();
             for child in tc.children().filter(|n| n.is_element()) {
                 match child.tag_name().name() {
+                    "flakyFailure" | "flakyError" => flaky.push(attr(child, "message")),
+                    "rerunFailure" | "rerunError" => reruns.push(attr(child, "message")),
                     s @ ("failure" | "error" | "skipped") => {
                         status = s.to_string();
                         message = attr(child, "message");
@@ -157,6 +164,8 @@ pub fn read_junit(path: &Path) -> Junit {
                 body,
                 system_out,
                 time: attr(tc, "time").parse().unwrap_or(-1.0),
+                flaky,
+                reruns,
             });
         }
     }
