@@ -1,69 +1,330 @@
 #!/usr/bin/env python3
-"""Benchmark (not a test): the built-in suite's wall time against the embedded target.
+"""Benchmark (not a test): the built-in suite's wall time and memory against the embedded target.
 
 Builds ft in release mode, then runs it ROUNDS times (default 5) in each configuration,
-interleaved so machine noise spreads over all of them, and prints medians, ratios to
-the first configuration and the per-scenario median breakdown from the JUnit XML.
+interleaved so machine noise spreads over all of them, and prints per configuration:
+the median, min and max wall time, the ratio to the first configuration, the median
+session start (from ft's console), ft's own peak RSS (VmHWM of the ft process, read
+from /proc until it exits) and the browsers' peak RSS (the largest sum of VmRSS over
+every process below ft, or below the Grid's java for Grid runs; java itself is shown
+apart). Then the per-scenario medians, where the scenario time goes by step kind (from
+the step log in the JUnit XML), how much the poll interval costs, and a probe of raw
+WebDriver costs (session start, round trip, page load, typing) without ft.
 
-    scripts/bench.py [--rounds N] [--no-build]
+Configurations: Chromium and Firefox; 1 and 2 workers; reused and fresh sessions; a
+local driver and a Selenium Grid 4 standalone (started here with scripts/grid.sh on a
+free port and stopped at the end).
+
+    scripts/bench.py [--rounds N] [--no-build] [--only TEXT] [--no-grid] [--no-probe]
 """
 import argparse
+import http.client
+import json
 import os
+import re
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FT = os.path.join(ROOT, "target", "release", "ft")
-CONFIGS = [
-    ("1 worker, reused session", ["--workers", "1"]),
-    ("2 workers, reused sessions", ["--workers", "2"]),
-    ("1 worker, fresh sessions", ["--workers", "1", "--fresh-session"]),
-    ("2 workers, fresh sessions", ["--workers", "2", "--fresh-session"]),
-]
+FT = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "ft")
+GRID = "$GRID"  # replaced by the Grid's URL
 
 
-def run_once(args):
+def configs(grid):
+    local = [
+        ("chrome  local 1w reused", ["--workers", "1"]),
+        ("chrome  local 2w reused", ["--workers", "2"]),
+        ("chrome  local 1w fresh", ["--workers", "1", "--fresh-session"]),
+        ("chrome  local 2w fresh", ["--workers", "2", "--fresh-session"]),
+        ("firefox local 1w reused", ["--browser", "firefox", "--workers", "1"]),
+        ("firefox local 2w reused", ["--browser", "firefox", "--workers", "2"]),
+        ("firefox local 1w fresh", ["--browser", "firefox", "--workers", "1", "--fresh-session"]),
+    ]
+    remote = [
+        ("chrome  grid  1w reused", ["--webdriver", GRID, "--workers", "1"]),
+        ("chrome  grid  2w reused", ["--webdriver", GRID, "--workers", "2"]),
+        ("firefox grid  1w reused", ["--webdriver", GRID, "--browser", "firefox", "--workers", "1"]),
+        ("firefox grid  2w reused", ["--webdriver", GRID, "--browser", "firefox", "--workers", "2"]),
+    ]
+    return local + (remote if grid else [])
+
+
+POLL_SWEEP = [("poll 5ms", ["--poll", "5"]), ("poll 25ms", ["--poll", "25"]), ("poll 100ms", ["--poll", "100"])]
+
+
+# ---------------------------------------------------------------- /proc sampling
+
+
+def proc_status(pid, field):
+    """A kB field of /proc/PID/status (VmRSS, VmHWM), or 0 when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return 0
+
+
+def parents():
+    out = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] != "Z":
+            out[int(name)] = int(fields[1])
+    return out
+
+
+def descendants(root):
+    ppid = parents()
+    kids = {}
+    for pid, parent in ppid.items():
+        kids.setdefault(parent, []).append(pid)
+    found, todo = [], [root]
+    while todo:
+        for k in kids.get(todo.pop(), []):
+            found.append(k)
+            todo.append(k)
+    return found
+
+
+class Sampler(threading.Thread):
+    """Samples ft's VmHWM and the browsers' summed VmRSS every 50 ms until stopped."""
+
+    def __init__(self, ft_pid, browsers_root):
+        super().__init__(daemon=True)
+        self.ft_pid, self.root = ft_pid, browsers_root
+        self.ft_hwm = self.browsers = self.java = 0
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            self.ft_hwm = max(self.ft_hwm, proc_status(self.ft_pid, "VmHWM"))
+            rss = sum(proc_status(p, "VmRSS") for p in descendants(self.root))
+            self.browsers = max(self.browsers, rss)
+            if self.root != self.ft_pid:
+                self.java = max(self.java, proc_status(self.root, "VmRSS"))
+            self.done.wait(0.05)
+
+
+# ---------------------------------------------------------------- runs
+
+
+STEP = re.compile(r"^ok\s+\S+ (\w+)\b.*\((\d+\.\d+)s\)$")
+
+
+def run_once(args, browsers_root=None):
     with tempfile.TemporaryDirectory() as d:
         t0 = time.monotonic()
-        p = subprocess.run([FT, *args], cwd=d, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        p = subprocess.Popen([FT, *args], cwd=d, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        sampler = Sampler(p.pid, browsers_root or p.pid)
+        sampler.start()
+        out = p.communicate()[0]
         wall = time.monotonic() - t0
+        sampler.done.set()
+        sampler.join()
         if p.returncode != 0:
-            sys.exit(f"ft {' '.join(args)} exited {p.returncode}:\n{p.stdout}")
-        cases = {}
+            sys.exit(f"ft {' '.join(args)} exited {p.returncode}:\n{out}")
+        m = re.search(r"session started in ([\d.]+)s", out)
+        cases, steps = {}, {}
         for tc in ET.parse(os.path.join(d, "reports", "junit.xml")).getroot().iter("testcase"):
             cases[tc.get("name")] = float(tc.get("time"))
-        return wall, cases
+            for line in (tc.findtext("system-out") or "").splitlines():
+                s = STEP.match(line)
+                if s:
+                    steps[s.group(1)] = steps.get(s.group(1), 0.0) + float(s.group(2))
+        return {
+            "wall": wall,
+            "session": float(m.group(1)) if m else 0.0,
+            "ft_mb": sampler.ft_hwm / 1024,
+            "browsers_mb": sampler.browsers / 1024,
+            "java_mb": sampler.java / 1024,
+            "cases": cases,
+            "steps": steps,
+        }
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Grid:
+    """A Selenium Grid 4 standalone from scripts/grid.sh, on a free port, in a temp folder."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="ft-bench-grid-")
+        self.env = dict(os.environ, FT_GRID_DIR=self.dir, FT_GRID_PORT=str(free_port()))
+        out = subprocess.run([os.path.join(ROOT, "scripts", "grid.sh"), "start", "standalone"], env=self.env,
+                             check=True, stdout=subprocess.PIPE, text=True)
+        self.url = out.stdout.strip().splitlines()[-1]
+        with open(os.path.join(self.dir, "standalone.pid")) as f:
+            self.pid = int(f.read())
+
+    def stop(self):
+        subprocess.run([os.path.join(ROOT, "scripts", "grid.sh"), "stop"], env=self.env, check=False)
+
+
+# ---------------------------------------------------------------- raw WebDriver probe
+
+
+class Wd:
+    def __init__(self, port):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+    def call(self, method, path, body=None):
+        data = None if body is None else json.dumps(body)
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        self.conn.request(method, path, body=data, headers=headers)
+        reply = json.loads(self.conn.getresponse().read() or b"{}")
+        return reply.get("value")
+
+
+def start_driver(cmd, pattern):
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    for line in p.stdout:
+        m = re.search(pattern, line)
+        if m:
+            threading.Thread(target=lambda: [None for _ in p.stdout], daemon=True).start()
+            return p, int(m.group(1))
+    sys.exit(f"{cmd[0]} did not say its port")
+
+
+def probe(kind, target, n=20):
+    """Median milliseconds of raw WebDriver operations, without ft."""
+    if kind == "chrome":
+        drv, port = start_driver(["chromedriver", "--port=0"], r"on port (\d+)")
+        caps = {"browserName": "chrome", "goog:chromeOptions": {"args": [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+            "--window-size=1280,800"]}}
+    else:
+        drv, port = start_driver(["geckodriver", "--port", "0", "--websocket-port", "0"], r"Listening on [\d.]+:(\d+)")
+        caps = {"browserName": "firefox", "moz:firefoxOptions": {"args": ["-headless"]}}
+    wd = Wd(port)
+    try:
+        t = time.monotonic()
+        sid = wd.call("POST", "/session", {"capabilities": {"alwaysMatch": caps}})["sessionId"]
+        times = {"session start": [(time.monotonic() - t) * 1000]}
+        s = f"/session/{sid}"
+
+        def timed(name, method, path, body=None):
+            t = time.monotonic()
+            v = wd.call(method, path, body)
+            times.setdefault(name, []).append((time.monotonic() - t) * 1000)
+            return v
+
+        for _ in range(n):
+            timed("page load (GET /)", "POST", f"{s}/url", {"url": target + "/"})
+            timed("round trip (execute 'return 1')", "POST", f"{s}/execute/sync", {"script": "return 1", "args": []})
+            timed("round trip (current URL)", "GET", f"{s}/url")
+            el = timed("find element #id_text", "POST", f"{s}/element", {"using": "css selector", "value": "#id_text"})
+            eid = list(el.values())[0]
+            timed("type 11 characters", "POST", f"{s}/element/{eid}/value", {"text": "Buy wellies"})
+            timed("reset: delete cookies", "DELETE", f"{s}/cookie")
+            timed("reset: about:blank", "POST", f"{s}/url", {"url": "about:blank"})
+            timed("reset: window rect", "POST", f"{s}/window/rect", {"x": 0, "y": 0, "width": 1280, "height": 800})
+        t = time.monotonic()
+        wd.call("DELETE", s)
+        times["session end"] = [(time.monotonic() - t) * 1000]
+        return {k: statistics.median(v) for k, v in times.items()}
+    finally:
+        os.killpg(drv.pid, 9)
+        drv.wait()
+
+
+# ---------------------------------------------------------------- main
+
+
+def med(xs):
+    return statistics.median(xs) if xs else 0.0
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--no-grid", action="store_true", help="skip the Selenium Grid configurations")
+    ap.add_argument("--no-probe", action="store_true", help="skip the raw WebDriver probe")
+    ap.add_argument("--no-poll", action="store_true", help="skip the poll-interval sweep")
+    ap.add_argument("--only", action="append", default=[], help="only configurations whose name contains TEXT")
     opts = ap.parse_args()
     if not opts.no_build:
         subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=ROOT, check=True)
-    walls = {name: [] for name, _ in CONFIGS}
-    per_case = {name: {} for name, _ in CONFIGS}
-    for _ in range(opts.rounds):
-        for name, args in CONFIGS:
-            wall, cases = run_once(args)
-            walls[name].append(wall)
-            for case, t in cases.items():
-                per_case[name].setdefault(case, []).append(t)
-    base = statistics.median(walls[CONFIGS[0][0]])
-    print(f"ft built-in suite vs embedded target, {opts.rounds} rounds, {os.cpu_count()} cores")
-    print(f"{'configuration':30} {'median':>8} {'min':>8} {'max':>8} {'ratio':>6}")
-    for name, _ in CONFIGS:
-        w = walls[name]
-        print(f"{name:30} {statistics.median(w):7.2f}s {min(w):7.2f}s {max(w):7.2f}s {statistics.median(w) / base:6.2f}")
-    print()
-    print("per-scenario median (1 worker, reused session):")
-    for case, ts in sorted(per_case[CONFIGS[0][0]].items(), key=lambda kv: -statistics.median(kv[1])):
-        print(f"  {statistics.median(ts):6.3f}s  {case}")
+    grid = None if opts.no_grid else Grid()
+    try:
+        confs = [(n, a) for n, a in configs(grid) if not opts.only or any(o in n for o in opts.only)]
+        if not opts.no_poll:
+            confs += [(f"chrome  local 1w {n}", a) for n, a in POLL_SWEEP]
+        runs = {name: [] for name, _ in confs}
+        for _ in range(opts.rounds):
+            for name, args in confs:
+                args = [grid.url if (grid and a == GRID) else a for a in args]
+                root = grid.pid if (grid and "--webdriver" in args) else None
+                runs[name].append(run_once(args, root))
+        report(confs, runs, opts)
+        if not opts.no_probe:
+            served = subprocess.Popen([FT, "serve", "--addr", "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
+            try:
+                target = re.search(r"http://[\d.:]+", served.stdout.readline()).group(0)
+                print("\nraw WebDriver costs, median ms over 20 (no ft; Python http.client, keep-alive):")
+                results = {k: probe(k, target) for k in ("chrome", "firefox")}
+                print(f"  {'operation':34} {'chrome':>8} {'firefox':>8}")
+                for op in results["chrome"]:
+                    print(f"  {op:34} {results['chrome'][op]:8.1f} {results['firefox'].get(op, 0):8.1f}")
+            finally:
+                served.kill()
+                served.wait()
+    finally:
+        if grid:
+            grid.stop()
+
+
+def report(confs, runs, opts):
+    base = med([r["wall"] for r in runs[confs[0][0]]])
+    print(f"ft built-in suite vs embedded target, {opts.rounds} rounds, {os.cpu_count()} cores, release build")
+    print(f"{'configuration':28} {'median':>7} {'min':>7} {'max':>7} {'ratio':>5} {'session':>7} "
+          f"{'ft MB':>6} {'browsers MB':>11} {'grid MB':>7}")
+    for name, _ in confs:
+        r = runs[name]
+        w = [x["wall"] for x in r]
+        java = med([x["java_mb"] for x in r])
+        grid_mb = f"{java:7.0f}" if java else f"{'-':>7}"
+        print(f"{name:28} {med(w):6.2f}s {min(w):6.2f}s {max(w):6.2f}s {med(w) / base:5.2f} "
+              f"{med([x['session'] for x in r]):6.2f}s {max(x['ft_mb'] for x in r):6.1f} "
+              f"{max(x['browsers_mb'] for x in r):11.0f} {grid_mb}")
+    one_worker = [n for n, _ in confs if "1w reused" in n or "1w poll" in n]
+    cases = sorted({c for n in one_worker for x in runs[n] for c in x["cases"]})
+    print("\nper-scenario median seconds (1 worker, reused session):")
+    print(f"  {'scenario':48} " + " ".join(f"{n.replace(' 1w reused', ''):>14}" for n in one_worker))
+    for c in sorted(cases, key=lambda c: -med([x["cases"].get(c, 0) for x in runs[one_worker[0]]])):
+        print(f"  {c:48} " + " ".join(f"{med([x['cases'].get(c, 0) for x in runs[n]]):14.3f}" for n in one_worker))
+    sums = {n: med([sum(x["cases"].values()) for x in runs[n]]) for n in one_worker}
+    walls = {n: med([x["wall"] for x in runs[n]]) for n in one_worker}
+    print(f"  {'sum of scenarios':48} " + " ".join(f"{sums[n]:14.3f}" for n in one_worker))
+    print(f"  {'wall minus scenarios (start, session, end)':48} "
+          + " ".join(f"{walls[n] - sums[n]:14.3f}" for n in one_worker))
+    kinds = sorted({k for n in one_worker for x in runs[n] for k in x["steps"]})
+    print("\nwhere the scenario time goes: median seconds per run, by step verb (1 worker, reused):")
+    print(f"  {'verb':20} " + " ".join(f"{n.replace(' 1w reused', ''):>14}" for n in one_worker))
+    for k in sorted(kinds, key=lambda k: -med([x["steps"].get(k, 0) for x in runs[one_worker[0]]])):
+        print(f"  {k:20} " + " ".join(f"{med([x['steps'].get(k, 0) for x in runs[n]]):14.3f}" for n in one_worker))
 
 
 if __name__ == "__main__":

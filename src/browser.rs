@@ -86,8 +86,8 @@ pub enum BrowserError {
     #[error("failed to start a browser session at {url}: {message}")]
     SessionStart { url: String, message: String },
     /// Creating a session took longer than `--session-timeout`.
-    #[error("failed to start a browser session at {url}: no session within {waited:?} (--session-timeout); {why}")]
-    SessionTimeout { url: String, waited: Duration, why: &'static str },
+    #[error("failed to start a browser session at {url}: {why}")]
+    SessionTimeout { url: String, waited: Duration, why: String },
     #[error("the browser did not answer within {0:?}")]
     Timeout(Duration),
     #[error("{0}")]
@@ -379,11 +379,13 @@ impl Driver {
             Ok(Err(e)) => return Err(session_start_error(url, &e, self.config.webdriver.is_some())),
             Err(_) => {
                 let why = if self.config.webdriver.is_some() {
-                    "the remote end kept the request waiting: a Selenium Grid queues new sessions while \
-                     all its slots are busy, and ft stopped waiting in its queue; free or add slots, or raise \
-                     --session-timeout"
+                    format!(
+                        "the Grid's queue timed out: no session within {waited:?} (--session-timeout); a Selenium \
+                         Grid queues new sessions while all its slots are busy: free or add slots, or raise \
+                         --session-timeout"
+                    )
                 } else {
-                    "the driver did not start the browser"
+                    format!("the driver did not start the browser within {waited:?} (--session-timeout)")
                 };
                 return Err(BrowserError::SessionTimeout { url: url.to_string(), waited, why });
             }
@@ -415,22 +417,27 @@ impl Driver {
 }
 
 /// A failed New Session, in words that say whose fault it is. A Grid whose queue
-/// timed out answers "session not created ... New session request timed out".
+/// timed out answers 500 with only a message ("Could not start a new session. New
+/// session request timed out"), which thirtyfour reports as an unrecognised response.
 fn session_start_error(url: &str, err: &WebDriverError, remote: bool) -> BrowserError {
-    let message = short_message(err);
-    let queue = remote && {
-        let full = err.to_string();
-        full.contains("request timed out") || message.contains("request timed out")
-    };
-    let message = if queue {
+    let full = err.to_string();
+    let message = remote_message(&full).unwrap_or_else(|| short_message(err));
+    let message = if remote && message.contains("request timed out") {
         format!(
-            "the Selenium Grid's queue timed out: no slot became free within its session-request-timeout; \
-             free or add slots ({message})"
+            "the Selenium Grid's queue timed out: no slot became free within its session-request-timeout \
+             (free or add slots); it said: {message}"
         )
     } else {
         message
     };
     BrowserError::SessionStart { url: url.to_string(), message }
+}
+
+/// The first line of `value.message` in a remote end's JSON answer quoted in `text`.
+fn remote_message(text: &str) -> Option<String> {
+    let body: serde_json::Value = serde_json::from_str(&text[text.find('{')?..]).ok()?;
+    let message = body.get("value")?.get("message")?.as_str()?;
+    Some(message.lines().next()?.trim().to_string()).filter(|m| !m.is_empty())
 }
 
 fn forget_group(groups: &std::sync::Mutex<Vec<i32>>, pgid: i32) {
@@ -717,7 +724,10 @@ impl Session {
 
     pub async fn goto(&self, url: &str) -> Result<(), BrowserError> {
         let wd = self.wd()?;
-        self.bounded(wd.goto(url)).await
+        self.bounded(wd.goto(url)).await.map_err(|e| match e {
+            BrowserError::WebDriver(m) => BrowserError::WebDriver(error_page(&m).unwrap_or(m)),
+            e => e,
+        })
     }
 
     /// Inspect the elements matching `css` (or, with `None`, the page's text).
@@ -815,5 +825,65 @@ impl Session {
     }
 }
 
+/// Firefox does not show its network error page as the current URL (Chromium shows
+/// `chrome-error://`); geckodriver fails the navigation with "Reached error page:
+/// about:neterror?e=connectionFailure&u=...". Say that in a few words.
+fn error_page(message: &str) -> Option<String> {
+    let query = message.split("about:neterror?").nth(1)?;
+    let code = query.split('&').find_map(|kv| kv.strip_prefix("e="))?;
+    Some(format!("the browser showed its network error page ({code}, about:neterror)"))
+}
+
 /// Shared handle so a runner can hand sessions to workers.
 pub type SharedDriver = Arc<Driver>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drivers_say_their_port_in_their_own_words() {
+        assert_eq!(chromedriver_port("ChromeDriver was started successfully on port 41235."), Some(41235));
+        assert_eq!(chromedriver_port("Starting ChromeDriver 156 on port 0"), None);
+        assert_eq!(geckodriver_port("1795676262985\tgeckodriver\tINFO\tListening on 127.0.0.1:44397"), Some(44397));
+        assert_eq!(geckodriver_port("1795676262985\tgeckodriver\tINFO\tsomething else"), None);
+    }
+
+    #[test]
+    fn firefox_error_pages_are_named_by_their_code() {
+        let m =
+            "unknown error: Reached error page: about:neterror?e=connectionFailure&u=http%3A//127.0.0.1%3A5/&c=UTF-8";
+        assert_eq!(
+            error_page(m).as_deref(),
+            Some("the browser showed its network error page (connectionFailure, about:neterror)")
+        );
+        assert_eq!(error_page("no such element"), None);
+    }
+
+    #[test]
+    fn a_grid_answer_without_an_error_code_still_gives_its_message() {
+        let text = "The WebDriver server returned an unrecognised response: 500 :: {\n  \"value\": {\n    \
+                    \"message\": \"Could not start a new session. New session request timed out \\nHost info: x\"}}";
+        assert_eq!(
+            remote_message(text).as_deref(),
+            Some("Could not start a new session. New session request timed out")
+        );
+        assert_eq!(remote_message("no json here"), None);
+    }
+
+    #[test]
+    fn firefox_runs_headless_at_the_configured_size() {
+        let caps = firefox_capabilities(&BrowserConfig::default(), Some(Path::new("/usr/bin/firefox-esr")));
+        let options = caps.get("moz:firefoxOptions").cloned().unwrap_or_default();
+        assert_eq!(options["binary"], "/usr/bin/firefox-esr");
+        assert_eq!(options["args"], json!(["-width", "1280", "-height", "800", "-headless"]));
+        assert_eq!(caps.get("browserName").and_then(|v| v.as_str()), Some("firefox"));
+    }
+
+    #[test]
+    fn a_missing_geckodriver_names_the_install_command() {
+        let err = find_geckodriver(Some(Path::new("/nonexistent/geckodriver"))).unwrap_err().to_string();
+        assert!(err.contains("failed to find geckodriver (looked for --driver /nonexistent/geckodriver)"), "{err}");
+        assert!(err.contains("cargo install geckodriver --locked"), "{err}");
+    }
+}
