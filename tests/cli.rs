@@ -158,27 +158,18 @@ fn the_env_names_the_target_and_the_flag_beats_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let dead = format!("127.0.0.1:{}", dead_port());
     for var in ["FT_LIVESERVER", "STAGING_SERVER", "TEST_SERVER"] {
-        let out = std::process::Command::new(FT)
-            .args(["--filter", "layout", "--driver", "/nonexistent/chromedriver"])
-            .current_dir(dir.path())
-            .env_remove("FT_LIVESERVER")
-            .env_remove("STAGING_SERVER")
-            .env_remove("TEST_SERVER")
-            .env(var, &dead)
-            .output()
-            .expect("run");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(3), "{var}: {stderr}");
-        assert!(stderr.contains(&format!("target http://{dead} is unreachable")), "{var}: {stderr}");
+        let out = output(
+            ft_command(dir.path())
+                .args(["--filter", "layout", "--driver", "/nonexistent/chromedriver"])
+                .env(var, &dead),
+        );
+        assert_eq!(out.code, 3, "{var}: {}", out.stderr);
+        assert!(out.stderr.contains(&format!("target http://{dead} is unreachable")), "{var}: {}", out.stderr);
     }
-    let out = std::process::Command::new(FT)
-        .args(["--filter", "layout", "--liveserver", &served.url])
-        .current_dir(dir.path())
-        .env("STAGING_SERVER", &dead)
-        .env_remove("FT_LIVESERVER")
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = output(
+        ft_command(dir.path()).args(["--filter", "layout", "--liveserver", &served.url]).env("STAGING_SERVER", &dead),
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
 }
 
 #[test]

@@ -5,7 +5,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use common::*;
@@ -18,10 +18,19 @@ fn run(cwd: &std::path::Path, args: &[&str]) -> Output {
 fn a_scenario_passing_on_a_retry_is_flaky_in_console_junit_and_record() {
     let served = Served::start(&["flaky-home"]);
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = run(dir.path(), &["--liveserver", &served.url, "--filter", "layout", "--retries", "2", "--max-wait", "2"]);
+    let out =
+        run(dir.path(), &["--liveserver", &served.url, "--filter", "layout", "--retries", "2", "--max-wait", "2"]);
     assert_eq!(out.code, 0, "flaky passes by default\n{}", out.all());
-    assert!(out.stdout.contains("RETRY [") && out.stdout.contains("layout and styling (attempt 1 failed)"), "{}", out.stdout);
-    assert!(out.stdout.lines().any(|l| l.contains("FLAKY [") && l.contains("layout and styling (attempt 2 of 2)")), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("RETRY [") && out.stdout.contains("layout and styling (attempt 1 failed)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.lines().any(|l| l.contains("FLAKY [") && l.contains("layout and styling (attempt 2 of 2)")),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("1 passed (1 flaky)"), "{}", out.stdout);
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
     let case = junit.case("layout and styling");
@@ -34,7 +43,10 @@ fn a_scenario_passing_on_a_retry_is_flaky_in_console_junit_and_record() {
     assert_eq!(rec["predicate"]["result"], "WARNED");
     assert_eq!(rec["predicate"]["warnedTests"], serde_json::json!(["layout and styling"]));
 
-    let strict = run(dir.path(), &["--liveserver", &served.url, "--filter", "layout", "--retries", "2", "--max-wait", "2", "--fail-on-flaky"]);
+    let strict = run(
+        dir.path(),
+        &["--liveserver", &served.url, "--filter", "layout", "--retries", "2", "--max-wait", "2", "--fail-on-flaky"],
+    );
     assert_eq!(strict.code, 1, "{}", strict.all());
 }
 
@@ -51,14 +63,17 @@ fn without_retries_the_same_flake_is_a_failure() {
 fn a_scenario_that_never_passes_records_every_attempt() {
     let served = Served::start(&["wrong-title"]);
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = run(dir.path(), &["--liveserver", &served.url, "--filter", "can start", "--retries", "2", "--max-wait", "1"]);
+    let out =
+        run(dir.path(), &["--liveserver", &served.url, "--filter", "can start", "--retries", "2", "--max-wait", "1"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
     let case = junit.case("can start a to-do list");
     assert_eq!(case.status, "failure");
     assert_eq!(case.reruns.len(), 2, "the two earlier attempts: {case:?}");
     let base = dir.path().join("reports/artifacts/superlists/can-start-a-to-do-list");
-    for evidence in [base.join("screenshot.png"), base.join("attempt-2/screenshot.png"), base.join("attempt-3/page.html")] {
+    for evidence in
+        [base.join("screenshot.png"), base.join("attempt-2/screenshot.png"), base.join("attempt-3/page.html")]
+    {
         assert!(evidence.is_file(), "{}", evidence.display());
     }
     assert_eq!(read_json(&dir.path().join("reports/run.json"))["predicate"]["result"], "FAILED");
@@ -82,7 +97,10 @@ fn wedging_server() -> (String, std::thread::JoinHandle<()>) {
                 } else {
                     "<!doctype html><title>stuck</title><script>for(;;){}</script>"
                 };
-                let head = format!("HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
                 let _ = conn.write_all(format!("{head}{body}").as_bytes());
             });
         }
@@ -117,7 +135,8 @@ fn slow_proxy(upstream: String, delay: Duration) -> String {
             let upstream = upstream.clone();
             std::thread::spawn(move || {
                 let Ok(server) = TcpStream::connect(&upstream) else { return };
-                let (mut c_read, mut s_write) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+                let (mut c_read, mut s_write) =
+                    (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
                 std::thread::spawn(move || {
                     let _ = std::io::copy(&mut c_read, &mut s_write);
                 });
@@ -157,10 +176,8 @@ fn a_target_that_dies_mid_run_fails_the_rest_with_the_cause_and_the_report_is_co
     let mut server = Served::start(&[]);
     let dir = tempfile::tempdir().expect("tempdir");
     let url = server.url.replace("http://", "http://tester:hunter2@");
-    let mut ft = Command::new(FT)
+    let mut ft = ft_command(dir.path())
         .args(["--liveserver", &url, "--workers", "1"])
-        .current_dir(dir.path())
-        .env_remove("FT_LIVESERVER")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -220,7 +237,10 @@ fn on_a_sensitive_target_only_safe_scenarios_run_and_the_rest_are_skipped_with_t
     assert_eq!((junit.tests, junit.skipped), (6, 4));
     let skipped = junit.case("cannot add duplicate items");
     assert_eq!(skipped.status, "skipped");
-    assert!(skipped.message.contains("matches --sensitive-url") && skipped.message.contains("tagged `smoke`"), "{skipped:?}");
+    assert!(
+        skipped.message.contains("matches --sensitive-url") && skipped.message.contains("tagged `smoke`"),
+        "{skipped:?}"
+    );
     let rec = read_json(&dir.path().join("reports/run.json"));
     assert_eq!(rec["predicate"]["ft"]["complete"], true, "skipping on purpose keeps the run complete");
     assert_eq!(rec["predicate"]["passedTests"].as_array().map(Vec::len), Some(2));

@@ -118,23 +118,12 @@ impl World {
 
     /// `ft ARGS` in the work tree, with the deploy scripts' environment.
     fn ft(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new(FT);
-        cmd.args(args)
-            .current_dir(self.app())
-            .env("WORK", self.work())
-            .env("FT_BIN", FT)
-            .env_remove("FT_LIVESERVER")
-            .env_remove("STAGING_SERVER")
-            .env_remove("TEST_SERVER");
+        let mut cmd = ft_command(&self.app());
+        cmd.args(args).env("WORK", self.work()).env("FT_BIN", FT);
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let out = cmd.output().expect("ft runs");
-        Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        output(&mut cmd)
     }
 
     fn deploy(&self, staging: &str, live: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
@@ -452,7 +441,8 @@ fn the_gate_shuts_for_failed_incomplete_or_empty_records_and_refuses_garbage() {
 fn flaky_is_not_green_for_the_gate_unless_allowed() {
     let w = World::new();
     let flaky = Served::start(&["flaky-home"]);
-    let out = w.ft(&["run", "--liveserver", &flaky.url, "--filter", "layout", "--retries", "1", "--max-wait", "2"], &[]);
+    let out =
+        w.ft(&["run", "--liveserver", &flaky.url, "--filter", "layout", "--retries", "1", "--max-wait", "2"], &[]);
     assert_eq!(out.code, 0, "{}", out.all());
     let path = w.app().join("reports/run.json");
     let shut = gate(&w, &path, &[]);

@@ -4,7 +4,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -20,14 +20,8 @@ struct Running {
 impl Running {
     fn start(args: &[&str]) -> Running {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut child = Command::new(FT)
-            .args(args)
-            .current_dir(dir.path())
-            .env_remove("FT_LIVESERVER")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("ft starts");
+        let mut child =
+            ft_command(dir.path()).args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("ft starts");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -149,11 +143,9 @@ fn a_finished_run_leaves_no_driver_or_browser_behind() {
 fn a_panicking_worker_is_an_error_for_its_scenario_and_leaves_no_browser() {
     // FT_TEST_PANIC_AT_VERB is a debug-build test seam: the worker panics at that step.
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = Command::new(FT)
+    let mut child = ft_command(dir.path())
         .args(["--workers", "1"])
-        .current_dir(dir.path())
         .env("FT_TEST_PANIC_AT_VERB", "window_size")
-        .env_remove("FT_LIVESERVER")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -26,17 +26,24 @@ impl Output {
     }
 }
 
-/// Run `ft ARGS` in `cwd` with a clean environment for ft's own variables.
+/// `ft` in `cwd`, with none of the environment variables that name a target or policy.
+pub fn ft_command(cwd: &Path) -> Command {
+    let mut cmd = Command::new(FT);
+    cmd.current_dir(cwd).stdin(Stdio::null());
+    for var in ["FT_LIVESERVER", "STAGING_SERVER", "TEST_SERVER", "FT_SENSITIVE_URL"] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// Run `ft ARGS` in `cwd` to the end.
 pub fn ft_in(cwd: &Path, args: &[&str]) -> Output {
-    let out = Command::new(FT)
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("FT_LIVESERVER")
-        .env_remove("STAGING_SERVER")
-        .env_remove("TEST_SERVER")
-        .stdin(Stdio::null())
-        .output()
-        .expect("ft runs");
+    output(ft_command(cwd).args(args))
+}
+
+/// Run a prepared command to the end.
+pub fn output(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("ft runs");
     Output {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
