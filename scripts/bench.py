@@ -15,7 +15,12 @@ Configurations: Chromium and Firefox; 1 and 2 workers; reused and fresh sessions
 local driver and a Selenium Grid 4 standalone (started here with scripts/grid.sh on a
 free port and stopped at the end).
 
-    scripts/bench.py [--rounds N] [--no-build] [--only TEXT] [--no-grid] [--no-probe]
+    scripts/bench.py [--rounds N] [--no-build] [--only TEXT] [--no-grid] [--no-probe] [--no-poll]
+
+To judge a change, keep the old binary and compare, interleaved, in the same minutes:
+
+    cp target/release/ft /tmp/ft-before   # then make the change
+    scripts/bench.py --ab /tmp/ft-before --only "chrome  local 1w" --rounds 10
 """
 import argparse
 import http.client
@@ -127,10 +132,10 @@ class Sampler(threading.Thread):
 STEP = re.compile(r"^ok\s+\S+ (\w+)\b.*\((\d+\.\d+)s\)$")
 
 
-def run_once(args, browsers_root=None):
+def run_once(args, browsers_root=None, ft=FT):
     with tempfile.TemporaryDirectory() as d:
         t0 = time.monotonic()
-        p = subprocess.Popen([FT, *args], cwd=d, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        p = subprocess.Popen([ft, *args], cwd=d, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         sampler = Sampler(p.pid, browsers_root or p.pid)
         sampler.start()
         out = p.communicate()[0]
@@ -209,7 +214,7 @@ def start_driver(cmd, pattern):
 def probe(kind, target, n=20):
     """Median milliseconds of raw WebDriver operations, without ft."""
     if kind == "chrome":
-        drv, port = start_driver(["chromedriver", "--port=0"], r"on port (\d+)")
+        drv, port = start_driver(["chromedriver", "--port=0"], r"successfully on port (\d+)")
         caps = {"browserName": "chrome", "goog:chromeOptions": {"args": [
             "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
             "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -264,9 +269,12 @@ def main():
     ap.add_argument("--no-probe", action="store_true", help="skip the raw WebDriver probe")
     ap.add_argument("--no-poll", action="store_true", help="skip the poll-interval sweep")
     ap.add_argument("--only", action="append", default=[], help="only configurations whose name contains TEXT")
+    ap.add_argument("--ab", metavar="OLD_FT", help="compare this ft binary (before) with the fresh build (after)")
     opts = ap.parse_args()
     if not opts.no_build:
         subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=ROOT, check=True)
+    if opts.ab:
+        return ab(opts)
     grid = None if opts.no_grid else Grid()
     try:
         confs = [(n, a) for n, a in configs(grid) if not opts.only or any(o in n for o in opts.only)]
@@ -291,6 +299,37 @@ def main():
             finally:
                 served.kill()
                 served.wait()
+    finally:
+        if grid:
+            grid.stop()
+
+
+def ab(opts):
+    """Before/after: OLD_FT and the fresh build, alternating, on the selected configurations."""
+    grid = None if opts.no_grid else Grid()
+    try:
+        confs = [(n, a) for n, a in configs(grid) if not opts.only or any(o in n for o in opts.only)]
+        runs = {(n, b): [] for n, _ in confs for b in ("before", "after")}
+        for i in range(opts.rounds):
+            for name, args in confs:
+                args = [grid.url if (grid and a == GRID) else a for a in args]
+                root = grid.pid if (grid and "--webdriver" in args) else None
+                order = [("before", opts.ab), ("after", FT)]
+                for label, ft in order if i % 2 == 0 else reversed(order):
+                    runs[(name, label)].append(run_once(args, root, ft))
+        print(f"before: {opts.ab}\nafter:  {FT}\n{opts.rounds} rounds, alternating, {os.cpu_count()} cores")
+        print(f"{'configuration':28} {'before':>8} {'after':>8} {'after/before':>12}   wall minus scenarios before/after")
+        for name, _ in confs:
+            b = [x["wall"] for x in runs[(name, "before")]]
+            a = [x["wall"] for x in runs[(name, "after")]]
+            ob = med([x["wall"] - sum(x["cases"].values()) for x in runs[(name, "before")]])
+            oa = med([x["wall"] - sum(x["cases"].values()) for x in runs[(name, "after")]])
+            print(f"{name:28} {med(b):7.2f}s {med(a):7.2f}s {med(a) / med(b):12.3f}   {ob:.2f}s / {oa:.2f}s")
+            verbs = sorted({k for x in runs[(name, "before")] + runs[(name, "after")] for k in x["steps"]})
+            for k in verbs:
+                vb = med([x["steps"].get(k, 0) for x in runs[(name, "before")]])
+                va = med([x["steps"].get(k, 0) for x in runs[(name, "after")]])
+                print(f"  steps: {k:19} {vb:7.3f}s {va:7.3f}s {va / vb if vb else 0:12.3f}")
     finally:
         if grid:
             grid.stop()

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::json;
 use thirtyfour::error::{WebDriverError, WebDriverErrorInner};
-use thirtyfour::{By, Capabilities, Key as WdKey, WebDriver};
+use thirtyfour::{By, Capabilities, Key as WdKey, WebDriver, WebElement};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::task::JoinHandle;
 
@@ -230,7 +230,7 @@ fn chromedriver_port(line: &str) -> Option<u16> {
     line.contains("successfully").then_some(port)
 }
 
-/// "1795676262985	geckodriver	INFO	Listening on 127.0.0.1:44397"
+/// "1795676262985<TAB>geckodriver<TAB>INFO<TAB>Listening on 127.0.0.1:44397"
 fn geckodriver_port(line: &str) -> Option<u16> {
     let addr = line.split("Listening on ").nth(1)?.trim();
     addr.rsplit_once(':')?.1.parse::<u16>().ok()
@@ -346,14 +346,19 @@ impl Driver {
             None => (None, self.url.clone()),
         };
         match self.connect(&url).await {
-            Ok((wd, browser)) => Ok(Session {
-                wd: Some(wd),
-                browser,
-                timeout: self.config.command_timeout,
-                window: self.config.window,
-                ender: self.ender.at(&url),
-                own_driver: own.map(|process| OwnDriver { process, groups: self.groups.clone() }),
-            }),
+            Ok((wd, browser)) => {
+                let profile = wd.capabilities().get("moz:profile").and_then(|v| v.as_str()).and_then(driver_profile);
+                let own_driver = own.map(|process| OwnDriver { process, profile, groups: self.groups.clone() });
+                Ok(Session {
+                    wd: Some(wd),
+                    browser,
+                    timeout: self.config.command_timeout,
+                    window: self.config.window,
+                    ender: self.ender.at(&url),
+                    own_driver,
+                    inspected: std::sync::Mutex::default(),
+                })
+            }
             Err(err) => {
                 if let Some(p) = own {
                     forget_group(&self.groups, p.pid);
@@ -562,6 +567,10 @@ fn chrome_capabilities(config: &BrowserConfig, binary: Option<&Path>) -> Capabil
         "--disable-extensions".into(),
         "--disable-features=Translate,MediaRouter,OptimizationHints,PasswordLeakDetection".into(),
         "--password-store=basic".into(),
+        // One renderer process per site costs a process start on every cross-site
+        // navigation, and `reset`'s about:blank is one: 89 -> 40 ms (BENCHMARKS.md).
+        // ft drives one app per browser; the isolation buys nothing here.
+        "--disable-site-isolation-trials".into(),
         format!("--window-size={},{}", config.window.0, config.window.1),
     ];
     if !config.headed {
@@ -630,6 +639,9 @@ pub struct Inspection {
     /// Texts of all matches (with `all`), or of the page body (with no selector).
     #[serde(default)]
     pub texts: Vec<String>,
+    /// The first match as a W3C element reference, for an action that follows.
+    #[serde(default, rename = "el")]
+    element: Option<serde_json::Value>,
 }
 
 const INSPECT_JS: &str = r#"
@@ -651,6 +663,7 @@ if (el) {
   out.text = (el.innerText || "").trim();
   out.attr = attr === null ? null : el.getAttribute(attr);
   out.centre_x = r.left + r.width / 2;
+  out.el = el;
 }
 if (all) {
   out.texts = Array.from(list).slice(0, 200).map(e => (e.innerText || "").trim());
@@ -675,12 +688,24 @@ pub struct Session {
     ender: SessionEnder,
     /// This session's own driver (geckodriver), ended with the session.
     own_driver: Option<OwnDriver>,
+    /// The selector of the last inspection and its first match (see `element`).
+    inspected: std::sync::Mutex<Option<(String, serde_json::Value)>>,
 }
 
 struct OwnDriver {
     process: DriverProcess,
+    /// The fresh profile geckodriver made for the session, removed when it ends.
+    profile: Option<PathBuf>,
     /// The driver's list of per-session process groups, to strike this one from.
     groups: Arc<std::sync::Mutex<Vec<i32>>>,
+}
+
+/// The profile folder geckodriver reports (`moz:profile`), if it is one that geckodriver
+/// made in the temp folder: only such a folder is ft's to remove.
+fn driver_profile(reported: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(reported);
+    let made_by_geckodriver = path.file_name()?.to_str()?.starts_with("rust_mozprofile");
+    (made_by_geckodriver && path.parent()? == std::env::temp_dir()).then_some(path)
 }
 
 impl Drop for Session {
@@ -702,6 +727,9 @@ impl Drop for Session {
             own.process.drain.abort();
             kill_group(own.process.pid);
             forget_group(&own.groups, own.process.pid);
+            if let Some(profile) = own.profile {
+                let _ = std::fs::remove_dir_all(profile);
+            }
         }
     }
 }
@@ -734,8 +762,29 @@ impl Session {
     pub async fn inspect(&self, css: Option<&str>, attr: Option<&str>, all: bool) -> Result<Inspection, BrowserError> {
         let wd = self.wd()?;
         let ret = self.bounded(wd.execute(INSPECT_JS, vec![json!(css), json!(attr), json!(all)])).await?;
-        serde_json::from_value(ret.json().clone())
-            .map_err(|e| BrowserError::WebDriver(format!("unexpected inspection result: {e}")))
+        let mut seen: Inspection = serde_json::from_value(ret.json().clone())
+            .map_err(|e| BrowserError::WebDriver(format!("unexpected inspection result: {e}")))?;
+        if let (Some(css), Ok(mut last)) = (css, self.inspected.lock()) {
+            *last = seen.element.take().map(|el| (css.to_string(), el));
+        }
+        Ok(seen)
+    }
+
+    /// The first element matching `css`. An action comes right after the inspection
+    /// that found its element visible, so that inspection's reference is used (once)
+    /// instead of a second round trip to find the same element; should the page have
+    /// changed in between, the action fails as stale and is retried with a new look.
+    async fn element(&self, css: &str) -> Result<WebElement, BrowserError> {
+        let wd = self.wd()?;
+        let last = self.inspected.lock().ok().and_then(|mut last| last.take());
+        if let Some((seen_css, el)) = last {
+            if seen_css == css {
+                if let Ok(el) = WebElement::from_json(el, wd.handle().clone()) {
+                    return Ok(el);
+                }
+            }
+        }
+        self.bounded(wd.find(By::Css(css))).await
     }
 
     pub async fn current_url(&self) -> Result<String, BrowserError> {
@@ -745,14 +794,12 @@ impl Session {
 
     /// Type into the first element matching `css`.
     pub async fn type_text(&self, css: &str, text: &str) -> Result<(), BrowserError> {
-        let wd = self.wd()?;
-        let el = self.bounded(wd.find(By::Css(css))).await?;
+        let el = self.element(css).await?;
         self.bounded(el.send_keys(text)).await
     }
 
     pub async fn press(&self, css: &str, key: Key) -> Result<(), BrowserError> {
-        let wd = self.wd()?;
-        let el = self.bounded(wd.find(By::Css(css))).await?;
+        let el = self.element(css).await?;
         let wd_key = match key {
             Key::Enter => WdKey::Enter,
             Key::Tab => WdKey::Tab,
@@ -769,14 +816,12 @@ impl Session {
     }
 
     pub async fn click(&self, css: &str) -> Result<(), BrowserError> {
-        let wd = self.wd()?;
-        let el = self.bounded(wd.find(By::Css(css))).await?;
+        let el = self.element(css).await?;
         self.bounded(el.click()).await
     }
 
     pub async fn clear(&self, css: &str) -> Result<(), BrowserError> {
-        let wd = self.wd()?;
-        let el = self.bounded(wd.find(By::Css(css))).await?;
+        let el = self.element(css).await?;
         self.bounded(el.clear()).await
     }
 
@@ -812,15 +857,26 @@ impl Session {
     }
 
     /// End the session and close the browser (and the session's own driver, if any).
+    ///
+    /// A session with its own driver (local Firefox) is ended by killing the driver's
+    /// process group and removing the profile: a polite `DELETE` makes geckodriver wait
+    /// for Firefox to shut down and tidy a profile that is thrown away anyway, which
+    /// took 0.5-1.1 s per session (BENCHMARKS.md).
     pub async fn quit(mut self) {
+        let own = self.own_driver.take();
         if let Some(wd) = self.wd.take() {
             let id = wd.session_id().to_string();
             let _ = wd.leak();
-            self.ender.end(&id).await;
+            if own.is_none() {
+                self.ender.end(&id).await;
+            }
         }
-        if let Some(own) = self.own_driver.take() {
+        if let Some(own) = own {
             forget_group(&own.groups, own.process.pid);
             own.process.kill().await;
+            if let Some(profile) = own.profile {
+                let _ = tokio::fs::remove_dir_all(profile).await;
+            }
         }
     }
 }
@@ -878,6 +934,16 @@ mod tests {
         assert_eq!(options["binary"], "/usr/bin/firefox-esr");
         assert_eq!(options["args"], json!(["-width", "1280", "-height", "800", "-headless"]));
         assert_eq!(caps.get("browserName").and_then(|v| v.as_str()), Some("firefox"));
+    }
+
+    #[test]
+    fn only_a_profile_geckodriver_made_in_the_temp_folder_is_removed() {
+        let tmp = std::env::temp_dir();
+        let made = tmp.join("rust_mozprofileAbc123");
+        assert_eq!(driver_profile(&made.display().to_string()), Some(made));
+        assert_eq!(driver_profile("/home/someone/.mozilla/firefox/default"), None);
+        assert_eq!(driver_profile(&tmp.display().to_string()), None);
+        assert_eq!(driver_profile(&tmp.join("x/rust_mozprofileAbc").display().to_string()), None);
     }
 
     #[test]
