@@ -104,6 +104,7 @@ impl BrowserError {
             WebDriverErrorInner::InvalidSessionId(_)
             | WebDriverErrorInner::NoSuchWindow(_)
             | WebDriverErrorInner::RequestFailed(_)
+            | WebDriverErrorInner::HttpError(_)
             | WebDriverErrorInner::SessionNotCreated(_) => BrowserError::SessionLost(message),
             _ => BrowserError::WebDriver(message),
         }
@@ -154,7 +155,8 @@ pub struct Driver {
     url: String,
     config: BrowserConfig,
     binary: Option<PathBuf>,
-    process: Option<DriverProcess>,
+    /// The chromedriver ft started, restarted when it has died (local Chromium only).
+    local: Option<tokio::sync::Mutex<LocalDriver>>,
     /// The geckodriver to start for each session (local Firefox only).
     per_session: Option<PathBuf>,
     /// Process groups of per-session drivers still running, so `stop` (and `Drop`)
@@ -171,8 +173,9 @@ pub struct Driver {
 struct SessionEnder {
     url: String,
     http: reqwest::Client,
-    /// Sessions dropped without `quit` (a panicking or aborted worker): ended by `Driver::stop`.
-    orphans: Arc<std::sync::Mutex<Vec<String>>>,
+    /// Sessions (driver URL, id) dropped without `quit` (a panicking or aborted worker):
+    /// ended by `Driver::stop`.
+    orphans: Arc<std::sync::Mutex<Vec<(String, String)>>>,
 }
 
 impl SessionEnder {
@@ -189,6 +192,43 @@ impl SessionEnder {
     async fn end(&self, id: &str) {
         // Best effort: a browser that is already gone has nothing left to end.
         let _ = self.http.delete(format!("{}/session/{id}", self.url)).send().await;
+    }
+}
+
+/// How many times a run may restart a chromedriver that died under it.
+const MAX_DRIVER_RESTARTS: u32 = 3;
+
+struct LocalDriver {
+    path: PathBuf,
+    process: Option<DriverProcess>,
+    url: String,
+    restarts: u32,
+}
+
+impl LocalDriver {
+    /// The driver's URL, after starting a new driver if the last one has died (its
+    /// browsers are killed with its process group).
+    async fn running(&mut self) -> Result<String, BrowserError> {
+        let dead = match self.process.as_mut() {
+            Some(p) => !matches!(p.child.try_wait(), Ok(None)),
+            None => true,
+        };
+        if dead {
+            if self.restarts >= MAX_DRIVER_RESTARTS {
+                return Err(BrowserError::SessionLost(format!(
+                    "chromedriver died {} times in this run; not starting it again",
+                    self.restarts + 1
+                )));
+            }
+            if let Some(p) = self.process.take() {
+                p.kill().await;
+            }
+            let (process, port) = spawn_driver(&CHROMEDRIVER, &self.path).await?;
+            self.process = Some(process);
+            self.url = format!("http://127.0.0.1:{port}");
+            self.restarts += 1;
+        }
+        Ok(self.url.clone())
     }
 }
 
@@ -297,7 +337,7 @@ impl Driver {
             url: String::new(),
             config: config.clone(),
             binary: config.binary.clone(),
-            process: None,
+            local: None,
             per_session: None,
             groups: Arc::default(),
             ender: SessionEnder::new(""),
@@ -314,7 +354,8 @@ impl Driver {
                 let (process, port) = spawn_driver(&CHROMEDRIVER, &path).await?;
                 driver.url = format!("http://127.0.0.1:{port}");
                 driver.ender = SessionEnder::new(&driver.url);
-                driver.process = Some(process);
+                let local = LocalDriver { path, process: Some(process), url: driver.url.clone(), restarts: 0 };
+                driver.local = Some(tokio::sync::Mutex::new(local));
             }
             BrowserKind::Firefox => {
                 driver.binary = Some(find_firefox(config.binary.as_deref())?);
@@ -328,9 +369,10 @@ impl Driver {
         &self.url
     }
 
-    /// The driver's process id, when ft started one for the whole run.
-    pub fn pid(&self) -> Option<u32> {
-        self.process.as_ref().map(|p| p.pid as u32)
+    /// The process id of the chromedriver ft started for the run (the current one).
+    pub async fn pid(&self) -> Option<u32> {
+        let local = self.local.as_ref()?.lock().await;
+        local.process.as_ref().map(|p| p.pid as u32)
     }
 
     /// A new browser with a fresh profile.
@@ -343,7 +385,10 @@ impl Driver {
                 }
                 (Some(process), format!("http://127.0.0.1:{port}"))
             }
-            None => (None, self.url.clone()),
+            None => match &self.local {
+                Some(local) => (None, local.lock().await.running().await?),
+                None => (None, self.url.clone()),
+            },
         };
         match self.connect(&url).await {
             Ok((wd, browser)) => {
@@ -404,11 +449,13 @@ impl Driver {
     /// Stop the driver and every browser it started.
     pub async fn stop(mut self) {
         let orphans = self.ender.orphans.lock().map(|mut o| std::mem::take(&mut *o)).unwrap_or_default();
-        for id in orphans {
-            self.ender.end(&id).await;
+        for (url, id) in orphans {
+            self.ender.at(&url).end(&id).await;
         }
-        if let Some(p) = self.process.take() {
-            p.kill().await;
+        if let Some(local) = self.local.take() {
+            if let Some(p) = local.into_inner().process.take() {
+                p.kill().await;
+            }
         }
         self.kill_per_session_drivers();
     }
@@ -454,7 +501,7 @@ fn forget_group(groups: &std::sync::Mutex<Vec<i32>>, pgid: i32) {
 impl Drop for Driver {
     /// Backstop only: `stop` is the normal way out.
     fn drop(&mut self) {
-        if let Some(p) = self.process.take() {
+        if let Some(p) = self.local.as_mut().and_then(|l| l.get_mut().process.take()) {
             p.drain.abort();
             kill_group(p.pid);
         }
@@ -628,6 +675,8 @@ impl std::fmt::Display for BrowserInfo {
 pub struct Inspection {
     pub url: String,
     pub title: String,
+    /// The HTTP status of the page's own response, where the browser tells (Navigation Timing).
+    pub status: Option<u16>,
     /// A syntax error in the selector, as the browser reported it.
     pub error: Option<String>,
     pub count: usize,
@@ -646,7 +695,8 @@ pub struct Inspection {
 
 const INSPECT_JS: &str = r#"
 const [css, attr, all] = arguments;
-const out = { url: location.href, title: document.title, count: 0, texts: [] };
+const nav = (performance.getEntriesByType && performance.getEntriesByType("navigation")[0]) || {};
+const out = { url: location.href, title: document.title, status: nav.responseStatus || null, count: 0, texts: [] };
 if (css === null) {
   out.texts = [document.body ? document.body.innerText : ""];
   return out;
@@ -719,7 +769,7 @@ impl Drop for Session {
             let _ = wd.leak();
             if own.is_none() {
                 if let Ok(mut orphans) = self.ender.orphans.lock() {
-                    orphans.push(id);
+                    orphans.push((self.ender.url.clone(), id));
                 }
             }
         }

@@ -58,6 +58,11 @@ pub enum RunEvent {
     Interrupted {
         signal_count: u32,
     },
+    /// A worker could not get a browser and stopped; the others go on.
+    WorkerStopped {
+        worker: usize,
+        reason: String,
+    },
 }
 
 /// A scenario's result: its last attempt, and the failed attempts before it.
@@ -230,11 +235,14 @@ pub async fn run(
                         RunEvent::SessionStarted { browser: b, .. } => { browser.get_or_insert_with(|| b.clone()); }
                         RunEvent::ScenarioStarted { index, worker } => { running.insert(*index, (*worker, Utc::now(), Instant::now())); }
                         RunEvent::ScenarioFinished(r) => { running.remove(&r.index); results.insert(r.index, r.clone()); }
-                        RunEvent::Interrupted { .. } | RunEvent::AttemptFailed { .. } => {}
+                        RunEvent::Interrupted { .. } | RunEvent::AttemptFailed { .. } | RunEvent::WorkerStopped { .. } => {}
                     }
                     let _ = events.send(ev);
                 }
-                Some(WorkerMsg::SessionFailed(err)) => { session_error.get_or_insert(err); }
+                Some(WorkerMsg::SessionFailed(worker, err)) => {
+                    let _ = events.send(RunEvent::WorkerStopped { worker, reason: err.to_string() });
+                    session_error.get_or_insert(err);
+                }
                 None => break,
             },
             changed = interrupts.changed() => {
@@ -308,7 +316,7 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
 
 enum WorkerMsg {
     Event(RunEvent),
-    SessionFailed(BrowserError),
+    SessionFailed(usize, BrowserError),
 }
 
 async fn work(
@@ -337,7 +345,7 @@ async fn work(
                         if let Ok(mut q) = queue.lock() {
                             q.push_front(index);
                         }
-                        let _ = tx.send(WorkerMsg::SessionFailed(err));
+                        let _ = tx.send(WorkerMsg::SessionFailed(worker, err));
                         return;
                     }
                     Err(err) => {
@@ -493,7 +501,8 @@ fn quote_list(texts: &[String]) -> String {
 }
 
 fn no_match(sel: &Selector, seen: &Inspection) -> String {
-    format!("no element matches {sel} on {} (title {:?})", seen.url, seen.title)
+    let status = seen.status.filter(|s| *s >= 400).map(|s| format!("HTTP {s}, ")).unwrap_or_default();
+    format!("no element matches {sel} on {} ({status}title {:?})", seen.url, seen.title)
 }
 
 /// Inspect `sel` until `judge` accepts what is seen.
@@ -598,6 +607,13 @@ async fn run_step(
             // A page the browser could not load is its own error page: fail now with the
             // browser's reason (e.g. ERR_CONNECTION_REFUSED) instead of waiting on it.
             let seen = session.inspect(None, None, true).await.map_err(StepError::Browser)?;
+            if let Some(status) = seen.status.filter(|s| *s >= 500) {
+                let body = seen.texts.first().map(String::as_str).unwrap_or("");
+                return Err(StepError::Failed {
+                    message: format!("{shown} answered HTTP {status}: the server is failing"),
+                    last_seen: Some(format!("title {:?}, text {:?}", seen.title, clip(body))),
+                });
+            }
             if seen.url.starts_with("chrome-error:") || seen.url.starts_with("about:neterror") {
                 let body = seen.texts.first().map(String::as_str).unwrap_or("");
                 let reason = body

@@ -36,7 +36,10 @@ fn a_scenario_passing_on_a_retry_is_flaky_in_console_junit_and_record() {
     let case = junit.case("layout and styling");
     assert_eq!(case.status, "passed");
     assert_eq!(case.flaky.len(), 1, "{case:?}");
-    assert!(case.flaky[0].contains("superlists.toml:79"), "{case:?}");
+    assert!(
+        case.flaky[0].contains("superlists.toml:77: visit /") && case.flaky[0].contains("answered HTTP 503"),
+        "{case:?}"
+    );
     let first = dir.path().join("reports/artifacts/superlists/layout-and-styling/screenshot.png");
     assert!(first.is_file(), "the failed attempt's evidence is kept");
     let rec = read_json(&dir.path().join("reports/run.json"));

@@ -172,3 +172,44 @@ fn a_panicking_worker_is_an_error_for_its_scenario_and_leaves_no_browser() {
     assert!(procs.len() >= 2, "{procs:?}");
     eventually("driver and browsers to be gone", Duration::from_secs(10), || procs.iter().all(|p| !alive(*p)));
 }
+
+/// The chromedriver ft started (its child named chromedriver).
+fn chromedriver_of(ft: u32) -> Option<u32> {
+    children_of(ft)
+        .into_iter()
+        .find(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "chromedriver"))
+}
+
+#[test]
+fn a_driver_killed_mid_run_is_replaced_and_the_run_goes_on_with_a_complete_report() {
+    let mut ft = Running::start(&["--workers", "1"]);
+    ft.wait_for_line("browser:");
+    let first = chromedriver_of(ft.child.id()).expect("ft started chromedriver");
+    let mut procs = ft.driver_and_browsers();
+    ft.wait_for_line("PASS [");
+    // SAFETY: plain syscall on the driver ft started (not its group: the browser is orphaned
+    // the way a crashing driver would leave it).
+    unsafe {
+        libc::kill(first as i32, libc::SIGKILL);
+    }
+    let mut second = None;
+    eventually("a new chromedriver", Duration::from_secs(30), || {
+        second = chromedriver_of(ft.child.id()).filter(|p| *p != first);
+        second.is_some() || ft.child.try_wait().ok().flatten().is_some()
+    });
+    if let Some(p) = second {
+        procs.push(p);
+        procs.extend(group_members(p));
+    }
+    let code = ft.wait();
+    let junit = read_junit(&ft.dir.path().join("reports/junit.xml"));
+    assert_eq!(junit.tests, 6, "every scenario is in the report: {:?}", ft.seen);
+    assert_eq!(junit.failures, 0, "a dead driver is not the app's fault: {:?}", junit.cases);
+    assert!(junit.errors <= 1, "at most the scenario running at the kill is an error: {:?}", junit.cases);
+    assert_eq!(junit.cases.iter().filter(|c| c.status == "passed").count(), 6 - junit.errors);
+    assert_eq!(code, if junit.errors == 0 { 0 } else { 3 });
+    assert!(second.is_some(), "ft started a second chromedriver");
+    eventually("old and new drivers and browsers to be gone", Duration::from_secs(15), || {
+        procs.iter().all(|p| !alive(*p))
+    });
+}

@@ -100,6 +100,10 @@ impl Console {
                 let number = result.earlier.len() + 1;
                 self.outcome_lines(scenario, &result.outcome, artifacts.get(&(result.index, number)));
             }
+            RunEvent::WorkerStopped { worker, reason } => {
+                let first = reason.lines().next().unwrap_or("");
+                self.warn(&format!("worker {} could not start a browser and stopped: {first}", worker + 1))
+            }
             RunEvent::Interrupted { .. } => {
                 self.warn("interrupted: no new scenarios start; running ones may finish (interrupt again to stop now)")
             }
