@@ -113,10 +113,12 @@ pub struct RunSettings {
     /// Show the browser window instead of running headless.
     #[arg(long)]
     pub headed: bool,
-    /// The chromedriver to start. Default: chromedriver on PATH, then /usr/bin/chromedriver.
+    /// The driver to start: chromedriver (default: on PATH, then /usr/bin/chromedriver), or
+    /// with --browser firefox geckodriver (default: on PATH, then ~/.cargo/bin/geckodriver).
     #[arg(long, value_name = "PATH")]
     pub driver: Option<PathBuf>,
-    /// The Chromium/Chrome binary. Default: chromium, chromium-browser or google-chrome on PATH.
+    /// The browser binary. Default: chromium, chromium-browser or google-chrome on PATH; with
+    /// --browser firefox: firefox or firefox-esr on PATH.
     #[arg(long, value_name = "PATH")]
     pub browser_binary: Option<PathBuf>,
     /// Use an already-running WebDriver remote end (chromedriver, Selenium Grid) instead of starting one.
