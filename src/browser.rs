@@ -369,12 +369,6 @@ impl Driver {
         &self.url
     }
 
-    /// The process id of the chromedriver ft started for the run (the current one).
-    pub async fn pid(&self) -> Option<u32> {
-        let local = self.local.as_ref()?.lock().await;
-        local.process.as_ref().map(|p| p.pid as u32)
-    }
-
     /// A new browser with a fresh profile.
     pub async fn session(&self) -> Result<Session, BrowserError> {
         let (own, url) = match &self.per_session {
@@ -940,8 +934,6 @@ fn error_page(message: &str) -> Option<String> {
     Some(format!("the browser showed its network error page ({code}, about:neterror)"))
 }
 
-/// Shared handle so a runner can hand sessions to workers.
-pub type SharedDriver = Arc<Driver>;
 
 #[cfg(test)]
 mod tests {

@@ -41,10 +41,6 @@ impl Target {
         }
     }
 
-    pub fn is_embedded(&self) -> bool {
-        matches!(self, Target::Embedded(_))
-    }
-
     pub async fn stop(self) {
         if let Target::Embedded(server) = self {
             if let Err(err) = server.shutdown().await {
