@@ -229,3 +229,22 @@ fn bad_flag_values_are_usage_errors() {
         assert_eq!(out.code, 2, "{args:?}: {}", out.all());
     }
 }
+
+#[test]
+fn on_a_terminal_the_console_is_coloured_unless_no_color_is_set() {
+    // `script` (Debian's bsdutils, always installed) gives ft a pseudo-terminal.
+    let served = Served::start(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let command = format!("{FT} --liveserver {} --filter layout", served.url);
+    let coloured =
+        output(std::process::Command::new("script").args(["-qec", &command, "/dev/null"]).current_dir(dir.path()));
+    assert!(coloured.stdout.contains("\x1b[32m"), "green PASS on a terminal: {:?}", coloured.stdout);
+    let plain = output(
+        std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1"),
+    );
+    assert!(plain.stdout.contains("PASS ["), "{:?}", plain.stdout);
+    assert!(!plain.stdout.contains('\x1b'), "NO_COLOR means no colour: {:?}", plain.stdout);
+}
