@@ -40,6 +40,14 @@ def live_processes():
     return pids
 
 
+def name_of(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return "?"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=50)
@@ -65,11 +73,18 @@ def main():
                     flaky += json.load(f)["predicate"]["ft"].get("flaky", 0)
             except (OSError, KeyError, ValueError):
                 failed_runs += 0 if p.returncode else 1
-        # Processes ft started must be gone once it has exited.
+        # Processes ft started must be gone once it has exited. A browser killed with its
+        # driver's process group takes a moment to finish dying (and crash handlers run
+        # on their own): whatever is still alive 3 s after ft exited counts as leaked.
+        deadline = time.monotonic() + 3
         left = live_processes() - before
+        while left and time.monotonic() < deadline:
+            time.sleep(0.1)
+            left = live_processes() - before
         if left:
             leaked += len(left)
-            print(f"run {i + 1}: {len(left)} leaked process(es): {sorted(left)}", file=sys.stderr)
+            names = sorted(f"{p} {name_of(p)}" for p in left)
+            print(f"run {i + 1}: {len(left)} leaked process(es): {names}", file=sys.stderr)
             before |= left
     print(f"soak: {opts.runs} runs of the built-in suite, {opts.workers} workers, embedded target")
     print(f"  failed runs:      {failed_runs}")
