@@ -1,5 +1,7 @@
 //! `ft serve` as a real process: it announces its URL, serves, and stops on a signal.
 
+mod common;
+
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -178,19 +180,7 @@ fn serve_warns_on_stderr_when_defects_are_switched_on() -> Result<()> {
 fn serve_refuses_an_older_database_with_duplicates() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("old.db");
-    let conn = rusqlite::Connection::open(&db)?;
-    conn.execute_batch(
-        "CREATE TABLE lists (id INTEGER PRIMARY KEY);
-         CREATE TABLE items (
-             id INTEGER PRIMARY KEY,
-             list_id INTEGER NOT NULL REFERENCES lists(id),
-             text TEXT NOT NULL
-         );
-         INSERT INTO lists (id) VALUES (1);
-         INSERT INTO items (list_id, text) VALUES (1, 'Buy wellies'), (1, 'Buy wellies');
-         PRAGMA user_version = 1;",
-    )?;
-    drop(conn);
+    common::version_1_database(&db, &[(1, "Buy wellies"), (1, "Buy wellies")]);
 
     let mut serve = ServeProcess::spawn(&[], &db)?;
     let status = serve.wait()?;

@@ -242,3 +242,23 @@ pub fn eventually(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A database as the build before migration 2 (the unique index) left it, holding `items`
+/// as (list id, text).
+pub fn version_1_database(db: &Path, items: &[(i64, &str)]) {
+    let conn = rusqlite::Connection::open(db).expect("open the database");
+    conn.execute_batch(
+        "CREATE TABLE lists (id INTEGER PRIMARY KEY);
+         CREATE TABLE items (
+             id INTEGER PRIMARY KEY,
+             list_id INTEGER NOT NULL REFERENCES lists(id),
+             text TEXT NOT NULL
+         );
+         PRAGMA user_version = 1;",
+    )
+    .expect("the version 1 schema");
+    for (list_id, text) in items {
+        conn.execute("INSERT OR IGNORE INTO lists (id) VALUES (?1)", [list_id]).expect("insert list");
+        conn.execute("INSERT INTO items (list_id, text) VALUES (?1, ?2)", (list_id, text)).expect("insert item");
+    }
+}
