@@ -934,7 +934,6 @@ fn error_page(message: &str) -> Option<String> {
     Some(format!("the browser showed its network error page ({code}, about:neterror)"))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
