@@ -365,10 +365,6 @@ impl Driver {
         Ok(driver)
     }
 
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
     /// A new browser with a fresh profile.
     pub async fn session(&self) -> Result<Session, BrowserError> {
         let (own, url) = match &self.per_session {
@@ -622,16 +618,7 @@ fn chrome_capabilities(config: &BrowserConfig, binary: Option<&Path>) -> Capabil
         // Chromium refuses to run as root with its sandbox on.
         args.push("--no-sandbox".into());
     }
-    let mut options = json!({ "args": args });
-    if let Some(b) = binary {
-        options["binary"] = json!(b.display().to_string());
-    }
-    let mut caps = Capabilities::new();
-    // Setting plain JSON values cannot fail; ignore the Result rather than unwrap.
-    let _ = caps.set("browserName", "chrome");
-    let _ = caps.set("pageLoadStrategy", "normal");
-    let _ = caps.set("goog:chromeOptions", options);
-    caps
+    capabilities("chrome", "goog:chromeOptions", args, binary)
 }
 
 /// Headless Firefox through geckodriver, which gives every session a fresh profile.
@@ -641,14 +628,21 @@ fn firefox_capabilities(config: &BrowserConfig, binary: Option<&Path>) -> Capabi
     if !config.headed {
         args.push("-headless".into());
     }
+    capabilities("firefox", "moz:firefoxOptions", args, binary)
+}
+
+/// W3C capabilities: the browser, a normal page-load strategy, and the vendor options
+/// (`options_key`) with the arguments and binary.
+fn capabilities(browser: &str, options_key: &str, args: Vec<String>, binary: Option<&Path>) -> Capabilities {
     let mut options = json!({ "args": args });
     if let Some(b) = binary {
         options["binary"] = json!(b.display().to_string());
     }
     let mut caps = Capabilities::new();
-    let _ = caps.set("browserName", "firefox");
+    // Setting plain JSON values cannot fail; ignore the Result rather than unwrap.
+    let _ = caps.set("browserName", browser);
     let _ = caps.set("pageLoadStrategy", "normal");
-    let _ = caps.set("moz:firefoxOptions", options);
+    let _ = caps.set(options_key, options);
     caps
 }
 

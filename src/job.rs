@@ -83,10 +83,6 @@ pub struct JobResult {
 }
 
 impl JobResult {
-    pub fn count(&self, pred: fn(&Outcome) -> bool) -> usize {
-        self.summary.results.iter().filter(|r| pred(&r.outcome)).count()
-    }
-
     /// Every selected scenario passed (perhaps on a retry) or was skipped on purpose, and
     /// at least one ran.
     pub fn green(&self) -> bool {
@@ -95,17 +91,13 @@ impl JobResult {
             && self.summary.results.iter().all(|r| matches!(r.outcome, Outcome::Passed | Outcome::Skipped(_)))
     }
 
-    pub fn flaky(&self) -> usize {
-        self.summary.results.iter().filter(|r| r.is_flaky()).count()
-    }
-
     /// 0 all passed, 1 a scenario failed (or was flaky, with --fail-on-flaky),
     /// 3 only infrastructure errors / nothing ran.
     pub fn exit_code(&self) -> u8 {
         use crate::exit;
-        if self.green() && !(self.fail_on_flaky && self.flaky() > 0) {
+        if self.green() && !(self.fail_on_flaky && self.summary.flaky() > 0) {
             exit::PASSED
-        } else if self.green() || self.count(|o| matches!(o, Outcome::Failed(_))) > 0 {
+        } else if self.green() || self.summary.count(|o| matches!(o, Outcome::Failed(_))) > 0 {
             exit::FAILED
         } else {
             exit::INFRA

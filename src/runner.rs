@@ -172,6 +172,18 @@ pub struct RunSummary {
     pub wall: Duration,
 }
 
+impl RunSummary {
+    /// How many scenarios ended in an outcome `pred` accepts.
+    pub fn count(&self, pred: fn(&Outcome) -> bool) -> usize {
+        self.results.iter().filter(|r| pred(&r.outcome)).count()
+    }
+
+    /// How many passed only on a retry.
+    pub fn flaky(&self) -> usize {
+        self.results.iter().filter(|r| r.is_flaky()).count()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("failed to start the browser driver")]
@@ -484,16 +496,6 @@ impl From<WaitError<BrowserError>> for StepError {
     }
 }
 
-/// A browser error during a check: re-check if the page may just be changing
-/// (navigation, stale elements), stop if the session is gone.
-fn transient(e: BrowserError) -> Result<Check<()>, BrowserError> {
-    if e.is_session_lost() {
-        Err(e)
-    } else {
-        Ok(Check::NotYet(format!("the browser said: {e}")))
-    }
-}
-
 fn quote_list(texts: &[String]) -> String {
     let shown: Vec<String> = texts.iter().take(20).map(|t| format!("{t:?}")).collect();
     let more = if texts.len() > 20 { format!(" and {} more", texts.len() - 20) } else { String::new() };
@@ -505,48 +507,43 @@ fn no_match(sel: &Selector, seen: &Inspection) -> String {
     format!("no element matches {sel} on {} ({status}title {:?})", seen.url, seen.title)
 }
 
-/// Inspect `sel` until `judge` accepts what is seen.
-async fn expect_element(
+/// One inspection of `css` (or, with `None`, of the page): what was seen, or why there
+/// is nothing to judge yet (the page may be changing). A lost session or an invalid
+/// selector is fatal: re-checking cannot mend either.
+async fn look(
+    session: &Session,
+    css: Option<&str>,
+    attr: Option<&str>,
+    all: bool,
+) -> Result<Result<Inspection, String>, BrowserError> {
+    match session.inspect(css, attr, all).await {
+        Ok(seen) => match (&seen.error, css) {
+            (Some(err), Some(css)) => Err(BrowserError::WebDriver(format!("invalid selector {css:?}: {err}"))),
+            _ => Ok(Ok(seen)),
+        },
+        Err(e) if e.is_session_lost() => Err(e),
+        Err(e) => Ok(Err(format!("the browser said: {e}"))),
+    }
+}
+
+/// Inspect `css` (or the page: title, URL and, with `all`, its text) until `judge`
+/// accepts what is seen.
+async fn expect(
     session: &Session,
     patience: Patience,
-    css: &str,
+    css: Option<&str>,
     attr: Option<&str>,
     all: bool,
     judge: impl Fn(&Inspection) -> Result<(), String>,
 ) -> Result<(), StepError> {
     wait::until(patience, || async {
-        match session.inspect(Some(css), attr, all).await {
-            Ok(seen) => {
-                if let Some(err) = &seen.error {
-                    return Err(BrowserError::WebDriver(format!("invalid selector {css:?}: {err}")));
-                }
-                Ok(match judge(&seen) {
-                    Ok(()) => Check::Done(()),
-                    Err(why) => Check::NotYet(why),
-                })
-            }
-            Err(e) => transient(e),
-        }
-    })
-    .await
-    .map_err(StepError::from)
-}
-
-/// Inspect the page (title, URL and, with `text`, body text) until `judge` accepts.
-async fn expect_page(
-    session: &Session,
-    patience: Patience,
-    text: bool,
-    judge: impl Fn(&Inspection) -> Result<(), String>,
-) -> Result<(), StepError> {
-    wait::until(patience, || async {
-        match session.inspect(None, None, text).await {
-            Ok(seen) => Ok(match judge(&seen) {
+        Ok(match look(session, css, attr, all).await? {
+            Ok(seen) => match judge(&seen) {
                 Ok(()) => Check::Done(()),
                 Err(why) => Check::NotYet(why),
-            }),
-            Err(e) => transient(e),
-        }
+            },
+            Err(why) => Check::NotYet(why),
+        })
     })
     .await
     .map_err(StepError::from)
@@ -560,13 +557,10 @@ where
     Fut: std::future::Future<Output = Result<(), BrowserError>>,
 {
     wait::until(patience, || async {
-        let seen = match session.inspect(Some(&sel.css), None, false).await {
+        let seen = match look(session, Some(&sel.css), None, false).await? {
             Ok(seen) => seen,
-            Err(e) => return transient(e),
+            Err(why) => return Ok(Check::NotYet(why)),
         };
-        if let Some(err) = &seen.error {
-            return Err(BrowserError::WebDriver(format!("invalid selector {:?}: {err}", sel.css)));
-        }
         if seen.count == 0 {
             return Ok(Check::NotYet(no_match(sel, &seen)));
         }
@@ -575,7 +569,8 @@ where
         }
         match action(session).await {
             Ok(()) => Ok(Check::Done(())),
-            Err(e) => transient(e),
+            Err(e) if e.is_session_lost() => Err(e),
+            Err(e) => Ok(Check::NotYet(format!("the browser said: {e}"))),
         }
     })
     .await
@@ -641,7 +636,7 @@ async fn run_step(
             Ok(())
         }
         Action::ExpectTitle(want) => {
-            expect_page(session, p, false, |seen| {
+            expect(session, p, None, None, false, |seen| {
                 if seen.title.contains(want.as_str()) {
                     Ok(())
                 } else {
@@ -651,7 +646,7 @@ async fn run_step(
             .await
         }
         Action::ExpectPresent(sel) => {
-            expect_element(session, p, &sel.css, None, false, |seen| {
+            expect(session, p, Some(&sel.css), None, false, |seen| {
                 if seen.count > 0 {
                     Ok(())
                 } else {
@@ -661,7 +656,7 @@ async fn run_step(
             .await
         }
         Action::ExpectAbsent(sel) => {
-            expect_element(session, p, &sel.css, None, false, |seen| {
+            expect(session, p, Some(&sel.css), None, false, |seen| {
                 if seen.count == 0 {
                     Ok(())
                 } else {
@@ -671,7 +666,7 @@ async fn run_step(
             .await
         }
         Action::ExpectText { of, equals } => {
-            expect_element(session, p, &of.css, None, false, |seen| match &seen.text {
+            expect(session, p, Some(&of.css), None, false, |seen| match &seen.text {
                 Some(t) if t == equals => Ok(()),
                 Some(t) => Err(format!("the text of {of} was {t:?}")),
                 None => Err(no_match(of, seen)),
@@ -679,7 +674,7 @@ async fn run_step(
             .await
         }
         Action::ExpectTextContains { of, contains } => {
-            expect_element(session, p, &of.css, None, false, |seen| match &seen.text {
+            expect(session, p, Some(&of.css), None, false, |seen| match &seen.text {
                 Some(t) if t.contains(contains.as_str()) => Ok(()),
                 Some(t) => Err(format!("the text of {of} was {t:?}")),
                 None => Err(no_match(of, seen)),
@@ -687,7 +682,7 @@ async fn run_step(
             .await
         }
         Action::ExpectVisible(sel) => {
-            expect_element(session, p, &sel.css, None, false, |seen| match seen.visible {
+            expect(session, p, Some(&sel.css), None, false, |seen| match seen.visible {
                 Some(true) => Ok(()),
                 Some(false) => {
                     Err(format!("{sel} is on the page but hidden (text {:?})", seen.text.clone().unwrap_or_default()))
@@ -697,7 +692,7 @@ async fn run_step(
             .await
         }
         Action::ExpectHidden(sel) => {
-            expect_element(session, p, &sel.css, None, false, |seen| match seen.visible {
+            expect(session, p, Some(&sel.css), None, false, |seen| match seen.visible {
                 Some(false) => Ok(()),
                 Some(true) => {
                     Err(format!("{sel} is still visible, showing {:?}", seen.text.clone().unwrap_or_default()))
@@ -708,7 +703,7 @@ async fn run_step(
         }
         Action::ExpectRow { table, text } => {
             let rows = format!(":is({}) tr", table.css);
-            expect_element(session, p, &rows, None, true, |seen| {
+            expect(session, p, Some(&rows), None, true, |seen| {
                 if seen.texts.iter().any(|t| t == text) {
                     Ok(())
                 } else if seen.count == 0 {
@@ -720,7 +715,7 @@ async fn run_step(
             .await
         }
         Action::ExpectPageText(want) => {
-            expect_page(session, p, true, |seen| {
+            expect(session, p, None, None, true, |seen| {
                 let body = seen.texts.first().map(String::as_str).unwrap_or("");
                 if body.contains(want.as_str()) {
                     Ok(())
@@ -731,7 +726,7 @@ async fn run_step(
             .await
         }
         Action::ExpectNoText(unwanted) => {
-            expect_page(session, p, true, |seen| {
+            expect(session, p, None, None, true, |seen| {
                 let body = seen.texts.first().map(String::as_str).unwrap_or("");
                 if body.contains(unwanted.as_str()) {
                     Err(format!("the page still shows it: {:?}", clip(body)))
@@ -742,7 +737,7 @@ async fn run_step(
             .await
         }
         Action::ExpectAttribute { of, name, equals } => {
-            expect_element(session, p, &of.css, Some(name), false, |seen| match (&seen.attr, seen.count) {
+            expect(session, p, Some(&of.css), Some(name), false, |seen| match (&seen.attr, seen.count) {
                 (Some(v), _) if v == equals => Ok(()),
                 (Some(v), _) => Err(format!("{name} of {of} was {v:?}")),
                 (None, 0) => Err(no_match(of, seen)),
@@ -751,7 +746,7 @@ async fn run_step(
             .await
         }
         Action::ExpectUrl(re) => {
-            expect_page(session, p, false, |seen| {
+            expect(session, p, None, None, false, |seen| {
                 if re.is_match(&seen.url) {
                     Ok(())
                 } else {
@@ -762,7 +757,7 @@ async fn run_step(
         }
         Action::ExpectUrlDiffers(name) => {
             let earlier = state.urls.get(name).cloned().unwrap_or_default();
-            expect_page(session, p, false, |seen| {
+            expect(session, p, None, None, false, |seen| {
                 if seen.url != earlier {
                     Ok(())
                 } else {
@@ -772,7 +767,7 @@ async fn run_step(
             .await
         }
         Action::ExpectCentred { of, at, tolerance } => {
-            expect_element(session, p, &of.css, None, false, |seen| match seen.centre_x {
+            expect(session, p, Some(&of.css), None, false, |seen| match seen.centre_x {
                 Some(x) if (x - at).abs() <= *tolerance => Ok(()),
                 Some(x) => Err(format!("the centre of {of} was at x={x:.1}, {:.1}px off", (x - at).abs())),
                 None => Err(no_match(of, seen)),

@@ -104,15 +104,8 @@ fn a_second_ctrl_c_leaves_no_geckodriver_or_firefox_behind() {
         .stderr(Stdio::null())
         .spawn()
         .expect("ft starts");
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
     let stdout = child.stdout.take().expect("stdout");
-    let mut ft = Kill(child);
+    let mut ft = KillOnDrop(child);
     let mut seen = Vec::new();
     // The first result means both sessions were asked for; the clearing scenario then
     // waits (up to 120 s) for an error that never goes away.

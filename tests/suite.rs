@@ -95,15 +95,8 @@ fn a_running_remote_end_can_be_used_instead_of_starting_a_driver() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("chromedriver starts");
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
     let stdout = driver.stdout.take().expect("stdout");
-    let guard = Kill(driver);
+    let guard = KillOnDrop(driver);
     let _ = &guard;
     let port = std::io::BufReader::new(stdout)
         .lines()

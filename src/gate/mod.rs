@@ -520,11 +520,10 @@ enum StageResult {
 fn judge(result: &Result<JobResult, JobError>, allow_flaky: bool) -> (StageResult, bool, String) {
     match result {
         Ok(r) => {
-            let count = |pred: fn(&Outcome) -> bool| r.summary.results.iter().filter(|x| pred(&x.outcome)).count();
-            let passed = count(|o| matches!(o, Outcome::Passed));
+            let passed = r.summary.count(|o| matches!(o, Outcome::Passed));
             if r.summary.interrupted {
                 (StageResult::Interrupted, false, "interrupted".into())
-            } else if r.green() && r.flaky() > 0 && !allow_flaky {
+            } else if r.green() && r.summary.flaky() > 0 && !allow_flaky {
                 let flaky: Vec<String> = r
                     .summary
                     .results
@@ -539,7 +538,7 @@ fn judge(result: &Result<JobResult, JobError>, allow_flaky: bool) -> (StageResul
                 (StageResult::Red(why.clone()), false, why)
             } else if r.green() {
                 (StageResult::Green, true, format!("green: {passed} passed"))
-            } else if count(|o| matches!(o, Outcome::Failed(_))) > 0 {
+            } else if r.summary.count(|o| matches!(o, Outcome::Failed(_))) > 0 {
                 let names = failed_names(r);
                 let why =
                     format!("{} of {} scenarios failed: {}", names.len(), r.summary.results.len(), names.join(", "));

@@ -124,13 +124,12 @@ impl Console {
     }
 
     pub fn summary(&mut self, summary: &RunSummary, paths: &ReportPaths) {
-        let count = |pred: fn(&Outcome) -> bool| summary.results.iter().filter(|r| pred(&r.outcome)).count();
-        let passed = count(|o| matches!(o, Outcome::Passed));
-        let flaky = summary.results.iter().filter(|r| r.is_flaky()).count();
-        let failed = count(|o| matches!(o, Outcome::Failed(_)));
-        let errors = count(|o| matches!(o, Outcome::Error(_)));
-        let not_run = count(|o| matches!(o, Outcome::NotRun(_)));
-        let skipped = count(|o| matches!(o, Outcome::Skipped(_)));
+        let passed = summary.count(|o| matches!(o, Outcome::Passed));
+        let flaky = summary.flaky();
+        let failed = summary.count(|o| matches!(o, Outcome::Failed(_)));
+        let errors = summary.count(|o| matches!(o, Outcome::Error(_)));
+        let not_run = summary.count(|o| matches!(o, Outcome::NotRun(_)));
+        let skipped = summary.count(|o| matches!(o, Outcome::Skipped(_)));
         let verdict = if failed + errors == 0 && not_run == 0 && passed > 0 {
             self.paint("32;1", "OK")
         } else {

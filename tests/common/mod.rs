@@ -262,3 +262,13 @@ pub fn version_1_database(db: &Path, items: &[(i64, &str)]) {
         conn.execute("INSERT INTO items (list_id, text) VALUES (?1, ?2)", (list_id, text)).expect("insert item");
     }
 }
+
+/// A child process killed (and reaped) when the guard goes, also when a test panics.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
