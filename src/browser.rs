@@ -14,7 +14,7 @@ use thirtyfour::{By, Capabilities, Key as WdKey, WebDriver, WebElement};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::task::JoinHandle;
 
-use crate::spec::Key;
+use crate::shared::keys::Key;
 
 /// How to get a browser.
 #[derive(Clone, Debug)]

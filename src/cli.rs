@@ -13,6 +13,7 @@ use crate::browser::{BrowserConfig, BrowserKind};
 use crate::gate;
 use crate::job::{self, JobOptions};
 use crate::report::{Console, ReportPaths};
+use crate::shared::durations::{parse_millis, parse_secs, parse_secs_long};
 use crate::spec::{self, config::Config, Selection, SpecSource};
 use crate::superlists;
 use crate::wait::Patience;
@@ -188,7 +189,7 @@ pub struct GateArgs {
     #[arg(long, value_name = "PATH")]
     pub record: PathBuf,
     /// The oldest record that may open the gate: 90s, 15m, 24h, 2d.
-    #[arg(long, value_name = "AGE", default_value = "24h", value_parser = crate::gate::record_check::parse_age)]
+    #[arg(long, value_name = "AGE", default_value = "24h", value_parser = crate::shared::durations::parse_age)]
     pub max_age: Duration,
     /// Accept a record whose scenarios passed only on a retry (result WARNED).
     #[arg(long)]
@@ -225,27 +226,6 @@ fn parse_selector(s: &str) -> Result<(String, String), String> {
             Ok((name.trim().trim_start_matches('@').to_string(), css.trim().to_string()))
         }
         _ => Err("expected NAME=CSS, e.g. error=.has-error".into()),
-    }
-}
-
-fn parse_secs(s: &str) -> Result<Duration, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && (0.0..=3600.0).contains(&v) => Ok(Duration::from_secs_f64(v)),
-        _ => Err("expected seconds between 0 and 3600, e.g. 10 or 2.5".into()),
-    }
-}
-
-fn parse_secs_long(s: &str) -> Result<Duration, String> {
-    match s.parse::<u64>() {
-        Ok(v) if (1..=86_400).contains(&v) => Ok(Duration::from_secs(v)),
-        _ => Err("expected whole seconds between 1 and 86400".into()),
-    }
-}
-
-fn parse_millis(s: &str) -> Result<Duration, String> {
-    match s.parse::<u64>() {
-        Ok(v) if (1..=10_000).contains(&v) => Ok(Duration::from_millis(v)),
-        _ => Err("expected milliseconds between 1 and 10000, e.g. 25".into()),
     }
 }
 

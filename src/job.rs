@@ -161,7 +161,7 @@ pub async fn run(
         fresh_session: options.fresh_session,
         patience: options.patience,
         started_at: Utc::now(),
-        commit: head_commit(),
+        commit: crate::git::head(std::path::Path::new(".")).await.ok(),
         stage: options.stage.clone(),
     };
     let mut reports = Reports::new(options.paths.clone(), console, info.clone(), scenarios.clone());
@@ -205,7 +205,7 @@ fn sensitive_skips(
     }
     let reason = format!(
         "{} matches --sensitive-url /{}/: only scenarios tagged `{}` run there",
-        target::redact(url),
+        crate::shared::redact::redact(url),
         re.as_str(),
         options.safe_tag
     );
@@ -219,15 +219,4 @@ fn sensitive_skips(
         return Err(JobError::NothingSafe { reason });
     }
     Ok(skip)
-}
-
-/// HEAD, when ft runs inside a git work tree.
-pub fn head_commit() -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "--verify", "--quiet", "HEAD"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let sha = String::from_utf8(out.stdout).ok()?.trim().to_string();
-    (out.status.success() && !sha.is_empty()).then_some(sha)
 }

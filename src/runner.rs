@@ -594,7 +594,7 @@ async fn run_step(
         Action::Visit(path) => {
             let url = format!("{}{}", config.base_url, path);
             // Credentials in the target URL must never reach a report.
-            let shown = crate::target::redact(&url);
+            let shown = crate::shared::redact::redact(&url);
             session.goto(&url).await.map_err(|e| match e {
                 e if e.is_session_lost() => StepError::Browser(e),
                 e => StepError::Failed { message: format!("failed to load {shown}: {e}"), last_seen: None },

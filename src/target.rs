@@ -72,17 +72,7 @@ pub fn resolve(given: &str) -> Result<String, TargetError> {
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
-/// The URL with any user name and password replaced by `***`.
-pub fn redact(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
-            let _ = u.set_username("***");
-            let _ = u.set_password(None);
-            u.as_str().trim_end_matches('/').to_string()
-        }
-        _ => url.to_string(),
-    }
-}
+pub use crate::shared::redact::redact;
 
 /// Use `liveserver` if given, else start the embedded app on 127.0.0.1 with a fresh
 /// temporary database.
@@ -161,11 +151,5 @@ mod tests {
             let err = resolve(bad).expect_err(bad);
             assert!(err.to_string().contains("invalid --liveserver"), "{bad}: {err}");
         }
-    }
-
-    #[test]
-    fn credentials_never_show() {
-        assert_eq!(redact("https://user:secret@h.example/x"), "https://***@h.example/x");
-        assert_eq!(redact("http://h.example"), "http://h.example");
     }
 }

@@ -2,7 +2,6 @@
 //! live is verified, and the release is tagged (or rolled back). It composes runner
 //! runs (through `job`), shell commands and git; it never drives a browser itself.
 
-pub mod git;
 mod history;
 pub mod record_check;
 mod shell;
@@ -15,6 +14,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use crate::exit;
+use crate::git;
 use crate::job::{self, JobError, JobOptions, JobResult};
 use crate::report::{Console, ReportPaths};
 use crate::runner::Outcome;

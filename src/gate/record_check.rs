@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use super::git;
+use crate::git;
 use crate::report::record::{RunRecord, PREDICATE_TYPE, STATEMENT_TYPE};
+use crate::shared::durations::human;
 
 #[derive(Clone, Debug)]
 pub struct GateOptions {
@@ -108,44 +109,5 @@ fn none_if_empty(s: &str) -> &str {
         "none"
     } else {
         s
-    }
-}
-
-pub fn human(d: chrono::Duration) -> String {
-    let s = d.num_seconds().max(0);
-    match s {
-        0..=119 => format!("{s}s"),
-        120..=7199 => format!("{}m", s / 60),
-        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-    }
-}
-
-/// Parse `90s`, `15m`, `24h`, `2d` or plain seconds.
-pub fn parse_age(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num.parse().map_err(|_| format!("expected a duration like 90s, 15m, 24h or 2d, got {s:?}"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86400,
-        _ => return Err(format!("unknown unit {unit:?}: use s, m, h or d")),
-    };
-    Ok(Duration::from_secs(secs))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ages_read_like_people_write_them() {
-        assert_eq!(parse_age("90"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_age("15m"), Ok(Duration::from_secs(900)));
-        assert_eq!(parse_age("24h"), Ok(Duration::from_secs(86400)));
-        assert_eq!(parse_age("2d"), Ok(Duration::from_secs(172800)));
-        assert!(parse_age("soon").is_err());
-        assert!(parse_age("5y").is_err());
     }
 }

@@ -3,10 +3,10 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use super::{Artifacts, ReportPaths, RunInfo};
 use crate::runner::{Failure, Outcome, RunEvent, RunSummary};
+use crate::shared::durations::secs;
 use crate::spec::Scenario;
 
 pub struct Console {
@@ -169,8 +169,4 @@ pub fn failure_lines(scenario: &Scenario, f: &Failure, files: Option<&Vec<PathBu
         lines.push(format!("evidence: {}", shown.join(", ")));
     }
     lines
-}
-
-fn secs(d: Duration) -> String {
-    format!("{:.2}s", d.as_secs_f64())
 }
