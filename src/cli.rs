@@ -1,5 +1,5 @@
-//! Command-line parsing (clap) and the mapping from results to exit codes. The doc
-//! comments here are the `--help` text.
+//! Command-line parsing (clap): flags, environment and ft.toml become the options of one
+//! command, which `commands` runs. The doc comments here are the `--help` text.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,12 +7,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use tokio::sync::watch;
 
 use crate::browser::{BrowserConfig, BrowserKind};
-use crate::gate;
-use crate::job::{self, JobOptions};
-use crate::report::{Console, ReportPaths};
+use crate::commands;
+use crate::error::Error;
+use crate::gate::{record_check::GateOptions, DeployOptions};
+use crate::job::JobOptions;
+use crate::settings::{FlakyPolicy, ReportPaths, Settings};
 use crate::shared::durations::{parse_millis, parse_secs, parse_secs_long};
 use crate::spec::{self, config::Config, Selection, SpecSource};
 use crate::superlists;
@@ -218,8 +219,6 @@ pub struct ServeArgs {
     pub defects: Vec<superlists::Defect>,
 }
 
-pub use crate::exit;
-
 fn parse_selector(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((name, css)) if !name.trim().is_empty() && !css.trim().is_empty() => {
@@ -231,36 +230,39 @@ fn parse_selector(s: &str) -> Result<(String, String), String> {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(err) => {
-            eprintln!("error: failed to start the async runtime: {err}");
-            return ExitCode::from(exit::INFRA);
-        }
-    };
-    let code = runtime.block_on(dispatch(cli));
-    // Do not wait for blocking tasks (e.g. a stuck DNS lookup) on the way out.
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    ExitCode::from(code)
+    let result =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(Error::Runtime).and_then(|runtime| {
+            let result = runtime.block_on(dispatch(cli));
+            // Do not wait for blocking tasks (e.g. a stuck DNS lookup) on the way out.
+            runtime.shutdown_timeout(Duration::from_secs(1));
+            result
+        });
+    // The one place an error is printed and turned into an exit code.
+    ExitCode::from(result.unwrap_or_else(|err| {
+        eprintln!("{}", err.render());
+        err.code()
+    }))
 }
 
-async fn dispatch(cli: Cli) -> u8 {
+async fn dispatch(cli: Cli) -> Result<u8, Error> {
     match cli.command {
-        Some(Command::Run(args)) => run(args).await,
-        Some(Command::List(args)) => list(args),
-        Some(Command::Serve(args)) => serve(args).await,
-        Some(Command::Deploy(args)) => deploy(args).await,
-        Some(Command::Gate(args)) => gate(args).await,
-        None => run(cli.run).await,
+        Some(Command::Run(args)) => commands::run(job_options(&args)?).await,
+        None => commands::run(job_options(&cli.run)?).await,
+        Some(Command::List(args)) => {
+            let (specs, selectors, _) = spec_source_and_config(&args.spec)?;
+            commands::list(specs, selectors, selection(&args.spec))
+        }
+        Some(Command::Serve(args)) => {
+            let config = superlists::Config { db: args.db, defects: superlists::Defects::from_list(&args.defects) };
+            commands::serve(args.addr, config).await
+        }
+        Some(Command::Deploy(args)) => commands::deploy(deploy_options(args)?).await,
+        Some(Command::Gate(args)) => commands::gate(gate_options(args)?).await,
     }
 }
 
-/// Where the specs come from: --specs, else ft.toml's `specs`, else the built-in suite.
-fn spec_source(args: &SpecArgs) -> Result<(SpecSource, spec::SelectorOverrides), spec::SpecErrors> {
-    spec_source_and_config(args).map(|(source, selectors, _)| (source, selectors))
-}
-
-/// `spec_source`, and ft.toml's `sensitive_url`.
+/// Where the specs come from (--specs, else ft.toml's `specs`, else the built-in suite),
+/// the selector overrides (ft.toml's, then the flags'), and ft.toml's `sensitive_url`.
 fn spec_source_and_config(
     args: &SpecArgs,
 ) -> Result<(SpecSource, spec::SelectorOverrides, Option<String>), spec::SpecErrors> {
@@ -292,7 +294,7 @@ pub fn job_options(args: &RunArgs) -> Result<JobOptions, spec::SpecErrors> {
     let mut options = stage_options(&args.spec, &args.settings)?;
     options.liveserver = liveserver(args);
     if let Some(junit) = &args.junit {
-        options.paths.junit = junit.clone();
+        options.settings.paths.junit = junit.clone();
     }
     Ok(options)
 }
@@ -310,11 +312,7 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, sp
         })?),
         None => None,
     };
-    Ok(JobOptions {
-        specs,
-        selectors,
-        selection: selection(spec_args),
-        liveserver: None,
+    let settings = Settings {
         workers: usize::from(s.workers),
         fresh_session: s.fresh_session,
         patience: Patience { max_wait: s.max_wait, poll: s.poll },
@@ -327,82 +325,21 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, sp
             webdriver: s.webdriver.clone(),
             ..BrowserConfig::default()
         },
-        paths: ReportPaths {
-            dir: s.reports.clone(),
-            junit: s.reports.join("junit.xml"),
-            record: s.reports.join("run.json"),
-        },
-        stage: None,
-        preflight_timeout: Duration::from_secs(10),
-        grace: Duration::from_secs(10),
         retries: s.retries,
+        scenario_timeout: s.scenario_timeout,
+        flaky: FlakyPolicy::accept_if(!s.fail_on_flaky),
         sensitive,
         safe_tag: s.safe_tag.clone(),
-        scenario_timeout: s.scenario_timeout,
-        fail_on_flaky: s.fail_on_flaky,
-    })
+        paths: ReportPaths::in_dir(s.reports.clone()),
+        ..Settings::default()
+    };
+    Ok(JobOptions { specs, selectors, selection: selection(spec_args), liveserver: None, stage: None, settings })
 }
 
-async fn run(args: RunArgs) -> u8 {
-    let options = match job_options(&args) {
-        Ok(o) => o,
-        Err(errors) => {
-            eprintln!("{errors}");
-            return exit::USAGE;
-        }
-    };
-    let (result, interrupted_by) = with_signals(|rx| job::run(&options, Console::stdout(), rx)).await;
-    match result {
-        Ok(done) => interrupted_by.unwrap_or_else(|| done.exit_code()),
-        Err(err) => {
-            match &err {
-                // Diagnostics carry their own `file:line:col: error:` prefixes.
-                job::JobError::Spec(errors) => eprintln!("{errors}"),
-                other => print_error(other),
-            }
-            interrupted_by.unwrap_or_else(|| err.exit_code())
-        }
-    }
-}
-
-/// Run `work` while SIGINT / SIGTERM are counted into the channel it is given; its
-/// output, and the exit code of the first signal if one came.
-async fn with_signals<F, Fut, T>(work: F) -> (T, Option<u8>)
-where
-    F: FnOnce(watch::Receiver<u32>) -> Fut,
-    Fut: std::future::Future<Output = T>,
-{
-    let (tx, rx) = watch::channel(0u32);
-    let first_signal = std::sync::Mutex::new(None);
-    let listen = async {
-        let Ok(mut signals) = Signals::new() else { return std::future::pending().await };
-        loop {
-            let code = signals.next().await;
-            if let Ok(mut first) = first_signal.lock() {
-                first.get_or_insert(code);
-            }
-            tx.send_modify(|n| *n += 1);
-        }
-    };
-    let output = tokio::select! {
-        out = work(rx) => out,
-        () = listen => unreachable!("the signal listener loops for ever"),
-    };
-    let first = first_signal.lock().ok().and_then(|f| *f);
-    (output, first)
-}
-
-async fn deploy(args: DeployArgs) -> u8 {
-    let job = match stage_options(&args.spec, &args.settings) {
-        Ok(o) => o,
-        Err(errors) => {
-            eprintln!("{errors}");
-            return exit::USAGE;
-        }
-    };
-    let repo = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let options = gate::DeployOptions {
-        repo,
+fn deploy_options(args: DeployArgs) -> Result<DeployOptions, Error> {
+    let job = stage_options(&args.spec, &args.settings)?;
+    Ok(DeployOptions {
+        repo: commands::here(),
         staging: args.staging,
         live: args.live,
         deploy_cmd: args.deploy_cmd,
@@ -416,120 +353,17 @@ async fn deploy(args: DeployArgs) -> u8 {
         command_timeout: args.command_timeout,
         allow_flaky: args.allow_flaky,
         job,
-    };
-    let mut out = std::io::stdout();
-    let (report, interrupted_by) = with_signals(|rx| gate::deploy(&options, &mut out, rx)).await;
-    let verdict = match report.outcome {
-        gate::DeployOutcome::Released | gate::DeployOutcome::Planned => "OK",
-        gate::DeployOutcome::RolledBack => "ROLLED BACK",
-        _ => "NOT RELEASED",
-    };
-    println!("{verdict}: {}", report.reason);
-    interrupted_by.unwrap_or_else(|| report.outcome.exit_code())
+    })
 }
 
-async fn gate(args: GateArgs) -> u8 {
-    let digest = match spec_source(&args.spec).and_then(|(source, selectors)| spec::load(&source, &selectors)) {
-        Ok(suite) => suite.digest,
-        Err(errors) => {
-            eprintln!("{errors}");
-            return exit::USAGE;
-        }
-    };
-    let options = gate::record_check::GateOptions {
+fn gate_options(args: GateArgs) -> Result<GateOptions, Error> {
+    let (source, selectors, _) = spec_source_and_config(&args.spec)?;
+    let digest = spec::load(&source, &selectors)?.digest;
+    Ok(GateOptions {
         record: args.record,
         max_age: args.max_age,
-        repo: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        repo: commands::here(),
         spec_digest: digest,
         allow_flaky: args.allow_flaky,
-    };
-    match gate::record_check::check(&options).await {
-        Ok(v) if v.shut_because.is_empty() => {
-            let ft = &v.record.predicate.ft;
-            println!(
-                "gate open: {} passed {} of {} scenarios against {} at {}",
-                options.record.display(),
-                ft.passed,
-                ft.total,
-                ft.target,
-                ft.finished_at.format("%Y-%m-%d %H:%M:%S UTC")
-            );
-            exit::PASSED
-        }
-        Ok(v) => {
-            println!("gate shut: {} does not allow a live deploy:", options.record.display());
-            for why in &v.shut_because {
-                println!("  - {why}");
-            }
-            exit::FAILED
-        }
-        Err(err) => {
-            print_error(&err);
-            exit::USAGE
-        }
-    }
-}
-
-/// SIGINT and SIGTERM as one stream of exit codes (130, 143).
-struct Signals {
-    int: tokio::signal::unix::Signal,
-    term: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    fn new() -> std::io::Result<Signals> {
-        use tokio::signal::unix::{signal, SignalKind};
-        Ok(Signals { int: signal(SignalKind::interrupt())?, term: signal(SignalKind::terminate())? })
-    }
-
-    async fn next(&mut self) -> u8 {
-        tokio::select! {
-            _ = self.int.recv() => exit::SIGINT,
-            _ = self.term.recv() => exit::SIGTERM,
-        }
-    }
-}
-
-fn list(args: ListArgs) -> u8 {
-    let loaded = spec_source(&args.spec).and_then(|(source, selectors)| Ok((spec::load(&source, &selectors)?, source)));
-    let (suite, source) = match loaded {
-        Ok(x) => x,
-        Err(errors) => {
-            eprintln!("{errors}");
-            return exit::USAGE;
-        }
-    };
-    let selected = suite.select(&selection(&args.spec));
-    if selected.is_empty() {
-        eprintln!("error: no scenario matches the selection (of {} in {source})", suite.scenarios.len());
-        return exit::USAGE;
-    }
-    let width = selected.iter().map(|s| s.name.chars().count()).max().unwrap_or(0);
-    for s in &selected {
-        let tags = if s.tags.is_empty() { String::new() } else { format!("[{}]", s.tags.join(", ")) };
-        println!("{:width$}  {:24}  {}", s.name, tags, s.location());
-    }
-    println!("{} scenario{} from {source}", selected.len(), if selected.len() == 1 { "" } else { "s" });
-    exit::PASSED
-}
-
-async fn serve(args: ServeArgs) -> u8 {
-    let config = superlists::Config { db: args.db, defects: superlists::Defects::from_list(&args.defects) };
-    match superlists::serve_until_signal(args.addr, config).await {
-        Ok(()) => exit::PASSED,
-        Err(err) => {
-            print_error(&err);
-            exit::INFRA
-        }
-    }
-}
-
-/// Print an error and its "caused by:" chain to stderr.
-pub fn print_error(err: &dyn std::error::Error) {
-    eprintln!("error: {err}");
-    let mut source = err.source();
-    while let Some(cause) = source {
-        eprintln!("  caused by: {cause}");
-        source = cause.source();
-    }
+    })
 }

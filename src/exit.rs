@@ -1,4 +1,12 @@
-//! Exit codes, as documented in the README ("Exit codes").
+//! Exit codes, as documented in the README ("Exit codes"): the constants and every
+//! mapping onto them, in one table.
+
+use crate::error::Error;
+use crate::gate::DeployOutcome;
+use crate::job::JobError;
+use crate::signals::Signal;
+use crate::target::TargetError;
+use crate::verdict::{FlakyPolicy, Verdict};
 
 /// Every selected scenario passed (and at least one ran).
 pub const PASSED: u8 = 0;
@@ -11,3 +19,52 @@ pub const INFRA: u8 = 3;
 /// Interrupted by SIGINT (Ctrl-C) / SIGTERM.
 pub const SIGINT: u8 = 130;
 pub const SIGTERM: u8 = 143;
+
+/// A finished run: 0 green, 1 failed (or flaky where flakes are refused), 3 nothing could
+/// be judged, 130 interrupted (the signal's own code wins when ft saw one).
+pub fn for_verdict(verdict: Verdict, flaky: FlakyPolicy) -> u8 {
+    match verdict {
+        v if v.is_green(flaky) => PASSED,
+        Verdict::Green | Verdict::Flaky | Verdict::Failed => FAILED,
+        Verdict::Broken | Verdict::NothingRan => INFRA,
+        Verdict::Interrupted => SIGINT,
+    }
+}
+
+/// How `ft deploy` ended (README, "ft deploy").
+pub fn for_deploy(outcome: DeployOutcome) -> u8 {
+    match outcome {
+        DeployOutcome::Released | DeployOutcome::Planned => PASSED,
+        DeployOutcome::StagingFailed | DeployOutcome::RolledBack | DeployOutcome::LiveBroken => FAILED,
+        DeployOutcome::Refused => USAGE,
+        DeployOutcome::StagingBroken
+        | DeployOutcome::DeployFailed
+        | DeployOutcome::LiveDown
+        | DeployOutcome::PushFailed => INFRA,
+        DeployOutcome::Interrupted => SIGINT,
+    }
+}
+
+/// A command that could not do its job: usage and spec problems are 2, infrastructure 3.
+pub fn for_error(err: &Error) -> u8 {
+    match err {
+        Error::Spec(_) | Error::Gate(_) => USAGE,
+        Error::Job(job) => match job {
+            JobError::Spec(_)
+            | JobError::NothingSelected { .. }
+            | JobError::NothingSafe { .. }
+            | JobError::Reports(_)
+            | JobError::Target(TargetError::Invalid { .. }) => USAGE,
+            JobError::Target(_) | JobError::Run(_) => INFRA,
+        },
+        Error::Serve(_) | Error::Runtime(_) | Error::Signals(_) => INFRA,
+    }
+}
+
+/// The conventional 128 + signal number.
+pub fn for_signal(signal: Signal) -> u8 {
+    match signal {
+        Signal::Interrupt => SIGINT,
+        Signal::Terminate => SIGTERM,
+    }
+}

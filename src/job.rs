@@ -2,18 +2,18 @@
 //! specs → selection → reports folder check → target → preflight → runner → reports.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use chrono::Utc;
 use tokio::sync::{mpsc, watch};
 
-use crate::browser::BrowserConfig;
-use crate::report::{Console, ReportError, ReportPaths, Reports, RunInfo};
-use crate::runner::{self, Outcome, RunConfig, RunError, RunSummary};
+use crate::report::{Console, ReportError, Reports, RunInfo};
+use crate::runner::{self, RunConfig, RunError, RunSummary};
+use crate::settings::Settings;
 use crate::spec::{self, Selection, SelectorOverrides, SpecErrors, SpecSource};
 use crate::target::{self, TargetError};
-use crate::wait::Patience;
+use crate::verdict::Verdict;
 
+/// One `ft run`: which scenarios, against what, and how.
 #[derive(Clone, Debug)]
 pub struct JobOptions {
     pub specs: SpecSource,
@@ -21,21 +21,9 @@ pub struct JobOptions {
     pub selection: Selection,
     /// `None`: the embedded superlists app.
     pub liveserver: Option<String>,
-    pub workers: usize,
-    pub fresh_session: bool,
-    pub patience: Patience,
-    pub browser: BrowserConfig,
-    pub paths: ReportPaths,
+    /// The pipeline stage (`staging`, `live`) when run by `ft deploy`.
     pub stage: Option<String>,
-    pub preflight_timeout: Duration,
-    pub grace: Duration,
-    pub retries: u32,
-    pub scenario_timeout: Duration,
-    /// Targets whose URL matches are precious (live): only scenarios tagged `safe_tag` run there.
-    pub sensitive: Option<regex::Regex>,
-    pub safe_tag: String,
-    /// Count a flaky scenario (passed on a retry) as a failure.
-    pub fail_on_flaky: bool,
+    pub settings: Settings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,51 +46,14 @@ pub enum JobError {
     Run(#[source] RunError),
 }
 
-impl JobError {
-    /// Usage and spec problems are 2, infrastructure 3 (README, "Exit codes").
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            JobError::Spec(_)
-            | JobError::NothingSelected { .. }
-            | JobError::NothingSafe { .. }
-            | JobError::Reports(_) => crate::exit::USAGE,
-            JobError::Target(TargetError::Invalid { .. }) => crate::exit::USAGE,
-            JobError::Target(_) | JobError::Run(_) => crate::exit::INFRA,
-        }
-    }
-}
-
-/// How the run ended, as the exit code sees it.
+/// A finished run: what happened to each scenario, and the verdict computed once from it.
 #[derive(Debug)]
 pub struct JobResult {
     pub summary: RunSummary,
+    pub verdict: Verdict,
     pub info: RunInfo,
     /// Scenario names by the index the results use.
     pub names: Vec<String>,
-    pub fail_on_flaky: bool,
-}
-
-impl JobResult {
-    /// Every selected scenario passed (perhaps on a retry) or was skipped on purpose, and
-    /// at least one ran.
-    pub fn green(&self) -> bool {
-        !self.summary.interrupted
-            && self.summary.results.iter().any(|r| matches!(r.outcome, Outcome::Passed))
-            && self.summary.results.iter().all(|r| matches!(r.outcome, Outcome::Passed | Outcome::Skipped(_)))
-    }
-
-    /// 0 all passed, 1 a scenario failed (or was flaky, with --fail-on-flaky),
-    /// 3 only infrastructure errors / nothing ran.
-    pub fn exit_code(&self) -> u8 {
-        use crate::exit;
-        if self.green() && !(self.fail_on_flaky && self.summary.flaky() > 0) {
-            exit::PASSED
-        } else if self.green() || self.summary.count(|o| matches!(o, Outcome::Failed(_))) > 0 {
-            exit::FAILED
-        } else {
-            exit::INFRA
-        }
-    }
 }
 
 /// Load and select: everything that can be checked without a browser.
@@ -140,7 +91,8 @@ pub async fn run(
     interrupts: watch::Receiver<u32>,
 ) -> Result<JobResult, JobError> {
     let (suite, scenarios) = plan(options)?;
-    options.paths.check_writable().map_err(JobError::Reports)?;
+    let settings = &options.settings;
+    settings.paths.check_writable().map_err(JobError::Reports)?;
     let target = target::start(options.liveserver.as_deref()).await.map_err(JobError::Target)?;
     let skip = match sensitive_skips(options, &target.url(), &scenarios) {
         Ok(skip) => skip,
@@ -149,7 +101,7 @@ pub async fn run(
             return Err(e);
         }
     };
-    if let Err(err) = target::preflight(&target.url(), options.preflight_timeout).await {
+    if let Err(err) = target::preflight(&target.url(), settings.preflight_timeout).await {
         target.stop().await;
         return Err(JobError::Target(err));
     }
@@ -157,24 +109,24 @@ pub async fn run(
         target: target.display(),
         specs: options.specs.to_string(),
         spec_digest: suite.digest.clone(),
-        workers: options.workers.clamp(1, scenarios.len()),
-        fresh_session: options.fresh_session,
-        patience: options.patience,
+        workers: settings.workers.clamp(1, scenarios.len()),
+        fresh_session: settings.fresh_session,
+        patience: settings.patience,
         started_at: Utc::now(),
         commit: crate::git::head(std::path::Path::new(".")).await.ok(),
         stage: options.stage.clone(),
     };
-    let mut reports = Reports::new(options.paths.clone(), console, info.clone(), scenarios.clone());
+    let mut reports = Reports::new(settings.paths.clone(), console, info.clone(), scenarios.clone());
     reports.start();
     let config = RunConfig {
         base_url: target.url(),
-        workers: options.workers,
-        fresh_session: options.fresh_session,
-        patience: options.patience,
-        browser: options.browser.clone(),
-        grace: options.grace,
-        retries: options.retries,
-        scenario_timeout: options.scenario_timeout,
+        workers: settings.workers,
+        fresh_session: settings.fresh_session,
+        patience: settings.patience,
+        browser: settings.browser.clone(),
+        grace: settings.grace,
+        retries: settings.retries,
+        scenario_timeout: settings.scenario_timeout,
         skip,
     };
     let names = scenarios.iter().map(|s| s.name.clone()).collect();
@@ -188,8 +140,9 @@ pub async fn run(
     let (outcome, ()) = tokio::join!(running, consuming);
     target.stop().await;
     let summary = outcome.map_err(JobError::Run)?;
-    reports.finish(&summary).map_err(JobError::Reports)?;
-    Ok(JobResult { summary, info, names, fail_on_flaky: options.fail_on_flaky })
+    let verdict = Verdict::of(&summary);
+    reports.finish(&summary, verdict, settings.flaky).map_err(JobError::Reports)?;
+    Ok(JobResult { summary, verdict, info, names })
 }
 
 /// On a sensitive target, the scenarios without the safe tag, with the reason they are
@@ -199,7 +152,7 @@ fn sensitive_skips(
     url: &str,
     scenarios: &[spec::Scenario],
 ) -> Result<HashMap<usize, String>, JobError> {
-    let Some(re) = &options.sensitive else { return Ok(HashMap::new()) };
+    let Some(re) = &options.settings.sensitive else { return Ok(HashMap::new()) };
     if !re.is_match(url) {
         return Ok(HashMap::new());
     }
@@ -207,12 +160,12 @@ fn sensitive_skips(
         "{} matches --sensitive-url /{}/: only scenarios tagged `{}` run there",
         crate::shared::redact::redact(url),
         re.as_str(),
-        options.safe_tag
+        options.settings.safe_tag
     );
     let skip: HashMap<usize, String> = scenarios
         .iter()
         .enumerate()
-        .filter(|(_, s)| !s.has_tag(&options.safe_tag))
+        .filter(|(_, s)| !s.has_tag(&options.settings.safe_tag))
         .map(|(i, _)| (i, reason.clone()))
         .collect();
     if skip.len() == scenarios.len() {

@@ -4,14 +4,19 @@
 
 pub mod browser;
 pub mod cli;
+pub mod commands;
+pub mod error;
 pub mod exit;
 pub mod gate;
 pub mod git;
 pub mod job;
 pub mod report;
 pub mod runner;
+pub mod settings;
 pub mod shared;
+pub mod signals;
 pub mod spec;
 pub mod superlists;
 pub mod target;
+pub mod verdict;
 pub mod wait;

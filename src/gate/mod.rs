@@ -13,13 +13,13 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
-use crate::exit;
 use crate::git;
 use crate::job::{self, JobError, JobOptions, JobResult};
 use crate::report::{Console, ReportPaths};
 use crate::runner::Outcome;
 use crate::spec::Selection;
 use crate::target;
+use crate::verdict::{Counts, FlakyPolicy, Verdict};
 use crate::wait::{self, Check, Patience};
 
 pub use history::{DeployRecord, StageRecord};
@@ -76,21 +76,6 @@ pub enum DeployOutcome {
     Interrupted,
 }
 
-impl DeployOutcome {
-    pub fn exit_code(self) -> u8 {
-        match self {
-            DeployOutcome::Released | DeployOutcome::Planned => exit::PASSED,
-            DeployOutcome::StagingFailed | DeployOutcome::RolledBack | DeployOutcome::LiveBroken => exit::FAILED,
-            DeployOutcome::Refused => exit::USAGE,
-            DeployOutcome::StagingBroken
-            | DeployOutcome::DeployFailed
-            | DeployOutcome::LiveDown
-            | DeployOutcome::PushFailed => exit::INFRA,
-            DeployOutcome::Interrupted => exit::SIGINT,
-        }
-    }
-}
-
 /// The result of `deploy`: the outcome, why, and what the history line says.
 #[derive(Debug)]
 pub struct DeployReport {
@@ -145,7 +130,7 @@ pub async fn deploy(opts: &DeployOptions, out: &mut dyn Write, interrupts: watch
     if outcome == DeployOutcome::Planned {
         return DeployReport { outcome, reason, record: None };
     }
-    let path = opts.job.paths.dir.join("deploys.jsonl");
+    let path = opts.job.settings.paths.dir.join("deploys.jsonl");
     if let Err(e) = history::append(&path, &p.record) {
         let _ = writeln!(p.out, "warning: {e}: this pipeline is missing from the history");
     } else {
@@ -297,7 +282,7 @@ impl Pipeline<'_> {
     }
 
     fn stage_dir(&self, stage: &str) -> PathBuf {
-        self.opts.job.paths.dir.join(stage)
+        self.opts.job.settings.paths.dir.join(stage)
     }
 
     /// Run the deploy (and restart) command for one target.
@@ -384,16 +369,19 @@ impl Pipeline<'_> {
         if stage == "live" {
             // Live is precious whatever the flags say: only smoke scenarios run there.
             let exact = format!("^{}", regex::escape(url));
-            job.sensitive = job.sensitive.or_else(|| regex::Regex::new(&exact).ok());
-            job.safe_tag = self.opts.smoke_tag.clone();
+            job.settings.sensitive = job.settings.sensitive.or_else(|| regex::Regex::new(&exact).ok());
+            job.settings.safe_tag = self.opts.smoke_tag.clone();
         }
-        job.paths = ReportPaths { junit: dir.join("junit.xml"), record: dir.join("run.json"), dir: dir.clone() };
+        // A stage opens the gate only when green under the pipeline's flaky policy; its
+        // reports say so too.
+        job.settings.flaky = FlakyPolicy::accept_if(self.opts.allow_flaky);
+        job.settings.paths = ReportPaths::in_dir(dir.clone());
         let name = format!("{stage} tests");
         self.say(&format!("== {name}: {}", target::redact(url)));
         let started = Utc::now();
         let t0 = Instant::now();
         let result = job::run(&job, Console::stdout(), self.interrupts.clone()).await;
-        let (stage_result, ok, detail) = judge(&result, self.opts.allow_flaky);
+        let (stage_result, ok, detail) = judge(&result, job.settings.flaky);
         let report = dir.join("junit.xml");
         self.record.stages.push(StageRecord::new(&name, ok, started, t0.elapsed(), &detail, Some(&report)));
         self.say(&format!("   {name}: {detail}"));
@@ -515,42 +503,44 @@ enum StageResult {
     Interrupted,
 }
 
-/// Whether a stage's run opens the gate: all selected passed, at least one, complete,
-/// and none only on a retry (unless flaky is allowed).
-fn judge(result: &Result<JobResult, JobError>, allow_flaky: bool) -> (StageResult, bool, String) {
-    match result {
-        Ok(r) => {
-            let passed = r.summary.count(|o| matches!(o, Outcome::Passed));
-            if r.summary.interrupted {
-                (StageResult::Interrupted, false, "interrupted".into())
-            } else if r.green() && r.summary.flaky() > 0 && !allow_flaky {
-                let flaky: Vec<String> = r
-                    .summary
-                    .results
-                    .iter()
-                    .filter(|x| x.is_flaky())
-                    .map(|x| r.names.get(x.index).cloned().unwrap_or_default())
-                    .collect();
-                let why = format!(
-                    "flaky, not green: passed only on a retry: {} (--allow-flaky accepts that)",
-                    flaky.join(", ")
-                );
-                (StageResult::Red(why.clone()), false, why)
-            } else if r.green() {
-                (StageResult::Green, true, format!("green: {passed} passed"))
-            } else if r.summary.count(|o| matches!(o, Outcome::Failed(_))) > 0 {
-                let names = failed_names(r);
-                let why =
-                    format!("{} of {} scenarios failed: {}", names.len(), r.summary.results.len(), names.join(", "));
-                (StageResult::Red(why.clone()), false, why)
-            } else {
-                let names = failed_names(r);
-                let why = format!("not green: {} scenarios did not pass: {}", names.len(), names.join(", "));
-                (StageResult::Broken(why.clone()), false, why)
-            }
-        }
+/// Whether a stage's run opens the gate: its verdict, green under the pipeline's flaky
+/// policy (`Verdict::is_green`); this only words the answer.
+fn judge(result: &Result<JobResult, JobError>, flaky: FlakyPolicy) -> (StageResult, bool, String) {
+    let r = match result {
+        Ok(r) => r,
         Err(e) => {
             let why = e.to_string().lines().next().unwrap_or("").to_string();
+            return (StageResult::Broken(why.clone()), false, why);
+        }
+    };
+    let counts = Counts::of(&r.summary);
+    if r.verdict.is_green(flaky) {
+        let flaky = if counts.flaky > 0 { format!(" ({} flaky, accepted)", counts.flaky) } else { String::new() };
+        return (StageResult::Green, true, format!("green: {} passed{flaky}", counts.passed));
+    }
+    match r.verdict {
+        Verdict::Interrupted => (StageResult::Interrupted, false, "interrupted".into()),
+        Verdict::Flaky => {
+            let flaky: Vec<String> = r
+                .summary
+                .results
+                .iter()
+                .filter(|x| x.is_flaky())
+                .map(|x| r.names.get(x.index).cloned().unwrap_or_default())
+                .collect();
+            let why =
+                format!("flaky, not green: passed only on a retry: {} (--allow-flaky accepts that)", flaky.join(", "));
+            (StageResult::Red(why.clone()), false, why)
+        }
+        Verdict::Failed => {
+            let names = failed_names(r);
+            let why = format!("{} of {} scenarios failed: {}", counts.failed, counts.total, names.join(", "));
+            (StageResult::Red(why.clone()), false, why)
+        }
+        Verdict::Broken | Verdict::NothingRan | Verdict::Green => {
+            let names = failed_names(r);
+            let why =
+                format!("not green ({}): {} scenarios did not pass: {}", r.verdict, names.len(), names.join(", "));
             (StageResult::Broken(why.clone()), false, why)
         }
     }

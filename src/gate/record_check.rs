@@ -10,6 +10,7 @@ use chrono::Utc;
 use crate::git;
 use crate::report::record::{RunRecord, PREDICATE_TYPE, STATEMENT_TYPE};
 use crate::shared::durations::human;
+use crate::verdict::{FlakyPolicy, Verdict};
 
 #[derive(Clone, Debug)]
 pub struct GateOptions {
@@ -31,14 +32,14 @@ pub enum GateError {
     Parse { path: PathBuf, why: String },
 }
 
-/// The verdict: the gate opens when `shut_because` is empty.
+/// The gate's decision: it opens when `shut_because` is empty.
 #[derive(Debug)]
-pub struct Verdict {
+pub struct Decision {
     pub record: RunRecord,
     pub shut_because: Vec<String>,
 }
 
-pub async fn check(opts: &GateOptions) -> Result<Verdict, GateError> {
+pub async fn check(opts: &GateOptions) -> Result<Decision, GateError> {
     let text = std::fs::read_to_string(&opts.record)
         .map_err(|source| GateError::Read { path: opts.record.clone(), source })?;
     let record: RunRecord =
@@ -60,29 +61,7 @@ pub async fn check(opts: &GateOptions) -> Result<Verdict, GateError> {
         (Ok(_), None) => shut.push("the record names no commit (was it made outside a git work tree?)".into()),
         (Err(e), _) => shut.push(format!("cannot tell which commit is to be deployed: {e}")),
     }
-    let flaky_ok = opts.allow_flaky && record.predicate.result == "WARNED";
-    if record.predicate.result == "WARNED" && !opts.allow_flaky {
-        shut.push(format!(
-            "scenarios passed only on a retry (flaky: {}); pass --allow-flaky to accept that",
-            record.predicate.warned_tests.join(", ")
-        ));
-    } else if record.predicate.result != "PASSED" && !flaky_ok {
-        let failed = record.predicate.failed_tests.join(", ");
-        shut.push(format!(
-            "the run did not pass (result {}; failed: {})",
-            record.predicate.result,
-            none_if_empty(&failed)
-        ));
-    }
-    if ft.total == 0 || ft.passed == 0 {
-        shut.push("no scenario ran".into());
-    }
-    if !ft.complete {
-        shut.push(format!("the run was incomplete ({} of {} scenarios did not run)", ft.not_run, ft.total));
-    }
-    if ft.failed + ft.errors > 0 {
-        shut.push(format!("{} scenarios failed and {} had errors", ft.failed, ft.errors));
-    }
+    shut.extend(verdict_reasons(&record, opts.allow_flaky));
     if ft.spec_digest != opts.spec_digest {
         shut.push(format!(
             "the specs changed since the run (sha256 {} then, {} now)",
@@ -97,7 +76,52 @@ pub async fn check(opts: &GateOptions) -> Result<Verdict, GateError> {
     } else if age < -chrono::Duration::minutes(5) {
         shut.push(format!("the run finished {} in the future: check the clocks", human(-age)));
     }
-    Ok(Verdict { record, shut_because: shut })
+    Ok(Decision { record, shut_because: shut })
+}
+
+/// Why the record's verdict does not open the gate, if it does not. The verdict is the
+/// one the run computed (`Verdict::of`); the gate only applies its flaky policy to it, and
+/// refuses a record whose counts give another verdict than the one it states.
+fn verdict_reasons(record: &RunRecord, allow_flaky: bool) -> Vec<String> {
+    let ft = &record.predicate.ft;
+    let mut shut = Vec::new();
+    let from_counts = Verdict::from_counts(&ft.counts());
+    if from_counts != ft.verdict {
+        shut.push(format!(
+            "the record contradicts itself: it says {}, but its counts say {from_counts} ({} of {} passed, {} failed, {} errors, {} of {} scenarios did not run)",
+            ft.verdict, ft.passed, ft.total, ft.failed, ft.errors, ft.not_run, ft.total
+        ));
+    }
+    // A run made with --fail-on-flaky refused its flaky scenarios: --allow-flaky here
+    // cannot make that run green after the fact.
+    let policy = FlakyPolicy::accept_if(allow_flaky && ft.flaky_accepted);
+    let verdict = ft.verdict;
+    if !verdict.is_green(policy) {
+        let why = match verdict {
+            Verdict::Flaky if allow_flaky => {
+                "the run itself did not accept flaky scenarios (--fail-on-flaky)".to_string()
+            }
+            Verdict::Flaky => format!(
+                "scenarios passed only on a retry (flaky: {}); pass --allow-flaky to accept that",
+                record.predicate.warned_tests.join(", ")
+            ),
+            Verdict::Failed => {
+                format!("scenarios failed: {}", none_if_empty(&record.predicate.failed_tests.join(", ")))
+            }
+            Verdict::Broken => format!(
+                "scenarios could not be run or judged (errors: {}; not run: {})",
+                none_if_empty(&ft.errored_tests.join(", ")),
+                none_if_empty(&ft.not_run_tests.join(", "))
+            ),
+            Verdict::Interrupted => {
+                format!("the run was interrupted ({} of {} scenarios did not run)", ft.not_run, ft.total)
+            }
+            Verdict::NothingRan => "no scenario ran".to_string(),
+            Verdict::Green => String::new(),
+        };
+        shut.push(format!("the run was not green ({verdict}): {why}"));
+    }
+    shut
 }
 
 fn short(c: &str) -> &str {

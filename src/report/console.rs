@@ -4,10 +4,12 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use super::failure::failure_lines;
 use super::{Artifacts, ReportPaths, RunInfo};
-use crate::runner::{Failure, Outcome, RunEvent, RunSummary};
+use crate::runner::{Outcome, RunEvent, RunSummary};
 use crate::shared::durations::secs;
 use crate::spec::Scenario;
+use crate::verdict::{FlakyPolicy, Verdict};
 
 pub struct Console {
     out: Box<dyn Write + Send>,
@@ -123,25 +125,26 @@ impl Console {
         }
     }
 
-    pub fn summary(&mut self, summary: &RunSummary, paths: &ReportPaths) {
+    /// The closing lines: the verdict first (as the exit code will have it), then counts.
+    pub fn summary(&mut self, summary: &RunSummary, verdict: Verdict, flaky_policy: FlakyPolicy, paths: &ReportPaths) {
         let passed = summary.count(|o| matches!(o, Outcome::Passed));
         let flaky = summary.flaky();
         let failed = summary.count(|o| matches!(o, Outcome::Failed(_)));
         let errors = summary.count(|o| matches!(o, Outcome::Error(_)));
         let not_run = summary.count(|o| matches!(o, Outcome::NotRun(_)));
         let skipped = summary.count(|o| matches!(o, Outcome::Skipped(_)));
-        let verdict = if failed + errors == 0 && not_run == 0 && passed > 0 {
-            self.paint("32;1", "OK")
-        } else {
-            self.paint("31;1", "NOT OK")
+        let headline = match (verdict.is_green(flaky_policy), verdict) {
+            (true, Verdict::Green) => self.paint("32;1", "OK"),
+            (true, _) => self.paint("33;1", &format!("OK ({verdict})")),
+            (false, Verdict::Flaky) => self.paint("31;1", &format!("NOT OK ({verdict}, and --fail-on-flaky is set)")),
+            (false, _) => self.paint("31;1", &format!("NOT OK ({verdict})")),
         };
         self.line(&format!(
-            "{verdict}: {} scenario{}: {passed} passed{}, {failed} failed, {errors} errors, {not_run} not run in {}{}",
+            "{headline}: {} scenario{}: {passed} passed{}, {failed} failed, {errors} errors, {not_run} not run in {}",
             summary.results.len(),
             if summary.results.len() == 1 { "" } else { "s" },
             if flaky > 0 { format!(" ({flaky} flaky)") } else { String::new() },
             secs(summary.wall),
-            if summary.interrupted { " (interrupted)" } else { "" }
         ));
         if skipped > 0 {
             self.line(&format!(
@@ -151,22 +154,4 @@ impl Console {
         }
         self.line(&format!("reports: {}, {}", paths.junit.display(), paths.record.display()));
     }
-}
-
-/// The lines under a failed scenario: where, what was expected, what was seen, evidence.
-pub fn failure_lines(scenario: &Scenario, f: &Failure, files: Option<&Vec<PathBuf>>) -> Vec<String> {
-    let mut lines = Vec::new();
-    match &f.step {
-        Some((line, col, what)) => lines.push(format!("at {}:{line}:{col}: {what}", scenario.file)),
-        None => lines.push(format!("in {}", scenario.location())),
-    }
-    lines.push(f.message.clone());
-    if let Some(seen) = &f.last_seen {
-        lines.push(format!("last seen: {seen}"));
-    }
-    if let Some(files) = files {
-        let shown: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-        lines.push(format!("evidence: {}", shown.join(", ")));
-    }
-    lines
 }

@@ -6,12 +6,20 @@ use std::path::PathBuf;
 
 use quick_junit::{FlakyOrRerun, NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
-use super::console::failure_lines;
+use super::failure::failure_lines;
 use super::{Artifacts, RunInfo};
 use crate::runner::{Attempt, Failure, Outcome, RunSummary, ScenarioResult, StepLog};
 use crate::spec::Scenario;
+use crate::verdict::{FlakyPolicy, Verdict};
 
-pub fn junit_report(info: &RunInfo, scenarios: &[Scenario], summary: &RunSummary, artifacts: &Artifacts) -> Report {
+pub fn junit_report(
+    info: &RunInfo,
+    scenarios: &[Scenario],
+    summary: &RunSummary,
+    verdict: Verdict,
+    flaky: FlakyPolicy,
+    artifacts: &Artifacts,
+) -> Report {
     let mut report = Report::new(info.stage.clone().map_or_else(|| "ft".to_string(), |s| format!("ft {s}")));
     report.set_timestamp(info.started_at);
     report.set_time(summary.wall);
@@ -24,7 +32,7 @@ pub fn junit_report(info: &RunInfo, scenarios: &[Scenario], summary: &RunSummary
     for group in groups {
         let mut suite = TestSuite::new(group.clone());
         suite.set_timestamp(info.started_at);
-        suite.add_properties(properties(info, summary));
+        suite.add_properties(properties(info, summary, verdict, flaky));
         let mut time = std::time::Duration::ZERO;
         for result in summary.results.iter().filter(|r| scenarios.get(r.index).is_some_and(|s| s.group == group)) {
             let scenario = &scenarios[result.index];
@@ -37,8 +45,10 @@ pub fn junit_report(info: &RunInfo, scenarios: &[Scenario], summary: &RunSummary
     report
 }
 
-fn properties(info: &RunInfo, summary: &RunSummary) -> Vec<Property> {
+fn properties(info: &RunInfo, summary: &RunSummary, verdict: Verdict, flaky: FlakyPolicy) -> Vec<Property> {
     let mut props = vec![
+        Property::new("verdict", verdict.label()),
+        Property::new("green", verdict.is_green(flaky).to_string()),
         Property::new("target", info.target.clone()),
         Property::new("ft_version", env!("CARGO_PKG_VERSION")),
         Property::new("specs", info.specs.clone()),

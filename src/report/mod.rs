@@ -3,6 +3,7 @@
 
 mod artifacts;
 mod console;
+mod failure;
 mod junit;
 pub mod record;
 
@@ -20,6 +21,7 @@ pub use junit::junit_report;
 
 use crate::runner::{RunEvent, RunSummary};
 use crate::spec::Scenario;
+use crate::verdict::{FlakyPolicy, Verdict};
 use crate::wait::Patience;
 
 /// Facts about a run that every report shows.
@@ -47,13 +49,7 @@ pub enum ReportError {
     Junit(#[source] quick_junit::SerializeError),
 }
 
-/// Where reports go.
-#[derive(Clone, Debug)]
-pub struct ReportPaths {
-    pub dir: PathBuf,
-    pub junit: PathBuf,
-    pub record: PathBuf,
-}
+pub use crate::settings::ReportPaths;
 
 impl ReportPaths {
     pub fn artifacts(&self) -> PathBuf {
@@ -138,15 +134,15 @@ impl Reports {
     }
 
     /// Write JUnit and the run record, then print the summary.
-    pub fn finish(&mut self, summary: &RunSummary) -> Result<(), ReportError> {
+    pub fn finish(&mut self, summary: &RunSummary, verdict: Verdict, flaky: FlakyPolicy) -> Result<(), ReportError> {
         let finished_at = Utc::now();
-        let report = junit_report(&self.info, &self.scenarios, summary, &self.artifacts);
+        let report = junit_report(&self.info, &self.scenarios, summary, verdict, flaky, &self.artifacts);
         let xml = report.to_string().map_err(ReportError::Junit)?;
         write_atomic(&self.paths.junit, xml.as_bytes())?;
-        let rec = record::RunRecord::new(&self.info, &self.scenarios, summary, finished_at);
+        let rec = record::RunRecord::new(&self.info, &self.scenarios, summary, verdict, flaky, finished_at);
         let json = serde_json::to_vec_pretty(&rec).unwrap_or_default();
         write_atomic(&self.paths.record, &json)?;
-        self.console.summary(summary, &self.paths);
+        self.console.summary(summary, verdict, flaky, &self.paths);
         Ok(())
     }
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::RunInfo;
 use crate::runner::{Outcome, RunSummary};
 use crate::spec::Scenario;
+use crate::verdict::{Counts, FlakyPolicy, Verdict};
 
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 pub const PREDICATE_TYPE: &str = "https://in-toto.io/attestation/test-result/v0.1";
@@ -32,8 +33,8 @@ pub struct Subject {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct TestResult {
-    /// PASSED; WARNED when green only thanks to retries (flaky scenarios); FAILED when
-    /// anything failed, errored or did not run.
+    /// In-toto's word for the verdict (`Verdict::test_result`): PASSED; WARNED when green
+    /// only thanks to retries (flaky scenarios); FAILED otherwise. ft reads `ft.verdict`.
     pub result: String,
     pub configuration: Vec<Subject>,
     pub passed_tests: Vec<String>,
@@ -47,6 +48,12 @@ pub struct TestResult {
 #[serde(rename_all = "snake_case")]
 pub struct FtDetails {
     pub ft_version: String,
+    /// How the run ended, computed once (`Verdict::of`); what `ft gate` reads.
+    pub verdict: Verdict,
+    /// Whether the run itself counted as green (a flaky run with `--fail-on-flaky` did not).
+    pub green: bool,
+    /// Whether the run accepted flaky scenarios as green (no `--fail-on-flaky`).
+    pub flaky_accepted: bool,
     pub commit: Option<String>,
     pub target: String,
     pub stage: Option<String>,
@@ -65,6 +72,9 @@ pub struct FtDetails {
     pub not_run: usize,
     /// False when the run was interrupted or some scenario did not run.
     pub complete: bool,
+    /// Ctrl-C or SIGTERM stopped the run.
+    #[serde(default)]
+    pub interrupted: bool,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
     pub errored_tests: Vec<String>,
@@ -75,7 +85,14 @@ pub struct FtDetails {
 }
 
 impl RunRecord {
-    pub fn new(info: &RunInfo, scenarios: &[Scenario], summary: &RunSummary, finished_at: DateTime<Utc>) -> RunRecord {
+    pub fn new(
+        info: &RunInfo,
+        scenarios: &[Scenario],
+        summary: &RunSummary,
+        verdict: Verdict,
+        flaky_policy: FlakyPolicy,
+        finished_at: DateTime<Utc>,
+    ) -> RunRecord {
         let mut passed = Vec::new();
         let mut failed = Vec::new();
         let mut errored = Vec::new();
@@ -97,29 +114,25 @@ impl RunRecord {
                 Outcome::Skipped(_) => skipped.push(name),
             }
         }
-        let complete = !summary.interrupted && not_run.is_empty();
-        let green = complete && failed.is_empty() && errored.is_empty() && !passed.is_empty();
+        let counts = Counts::of(summary);
         let digest = |k: &str, v: &str| std::iter::once((k.to_string(), v.to_string())).collect();
         let subject =
             info.commit.iter().map(|c| Subject { name: "git commit".into(), digest: digest("gitCommit", c) }).collect();
-        let total = summary.results.len();
         RunRecord {
             statement_type: STATEMENT_TYPE.into(),
             subject,
             predicate_type: PREDICATE_TYPE.into(),
             predicate: TestResult {
-                result: match (green, flaky.is_empty()) {
-                    (true, true) => "PASSED",
-                    (true, false) => "WARNED",
-                    (false, _) => "FAILED",
-                }
-                .into(),
+                result: verdict.test_result().into(),
                 configuration: vec![Subject { name: info.specs.clone(), digest: digest("sha256", &info.spec_digest) }],
                 passed_tests: passed.clone(),
                 failed_tests: failed.iter().chain(errored.iter()).cloned().collect(),
                 warned_tests: flaky.clone(),
                 ft: FtDetails {
                     ft_version: env!("CARGO_PKG_VERSION").into(),
+                    verdict,
+                    green: verdict.is_green(flaky_policy),
+                    flaky_accepted: flaky_policy == FlakyPolicy::Accept,
                     commit: info.commit.clone(),
                     target: info.target.clone(),
                     stage: info.stage.clone(),
@@ -128,13 +141,14 @@ impl RunRecord {
                     browser: summary.browser.as_ref().map(|b| b.name.clone()),
                     browser_version: summary.browser.as_ref().map(|b| b.version.clone()),
                     workers: info.workers,
-                    total,
-                    passed: passed.len(),
-                    flaky: flaky.len(),
-                    failed: failed.len(),
-                    errors: errored.len(),
-                    not_run: not_run.len(),
-                    complete,
+                    total: counts.total,
+                    passed: counts.passed,
+                    flaky: counts.flaky,
+                    failed: counts.failed,
+                    errors: counts.errors,
+                    not_run: counts.not_run,
+                    complete: counts.complete(),
+                    interrupted: counts.interrupted,
                     started_at: info.started_at,
                     finished_at,
                     errored_tests: errored,
@@ -142,6 +156,23 @@ impl RunRecord {
                     skipped_tests: skipped,
                 },
             },
+        }
+    }
+}
+
+impl FtDetails {
+    /// The counts as recorded, for re-checking the recorded verdict against them.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            total: self.total,
+            passed: self.passed,
+            flaky: self.flaky,
+            failed: self.failed,
+            errors: self.errors,
+            not_run: self.not_run,
+            skipped: self.skipped_tests.len(),
+            // An incomplete run with every scenario run can only have been interrupted.
+            interrupted: self.interrupted || (!self.complete && self.not_run == 0),
         }
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! It knows nothing of the rest of ft. Jobs, one per file: `store` (queries), `migrate`
 //! (schema versions), `routes` (HTTP), `pages` (HTML), `csrf` (tokens), `assets` (CSS, JS);
-//! this file holds the configuration, the server's lifecycle and `ft serve`'s signal loop.
+//! this file holds the configuration and the server's lifecycle.
 
 mod csrf;
 mod migrate;
@@ -11,7 +11,7 @@ mod pages;
 mod routes;
 mod store;
 
-use std::io::{self, Write as _};
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -167,14 +167,6 @@ pub enum ServeError {
     },
     #[error("failed to read the address the server is bound to")]
     LocalAddr(#[source] io::Error),
-    #[error("failed to listen for {signal}")]
-    Signal {
-        signal: &'static str,
-        #[source]
-        source: io::Error,
-    },
-    #[error("failed to write the listening line to stdout")]
-    Announce(#[source] io::Error),
     #[error("failed to serve HTTP")]
     Serve(#[source] io::Error),
     #[error("failed to run a server task to completion")]
@@ -279,40 +271,6 @@ impl Drop for Server {
             task.abort();
         }
     }
-}
-
-/// `ft serve`: start, announce the URL on stdout, serve until SIGINT or SIGTERM, stop.
-pub async fn serve_until_signal(addr: SocketAddr, config: Config) -> Result<(), ServeError> {
-    use tokio::signal::unix::{signal, SignalKind};
-
-    // Listen before announcing, so a signal sent as soon as the line is read is not lost.
-    let mut interrupt =
-        signal(SignalKind::interrupt()).map_err(|source| ServeError::Signal { signal: "SIGINT", source })?;
-    let mut terminate =
-        signal(SignalKind::terminate()).map_err(|source| ServeError::Signal { signal: "SIGTERM", source })?;
-    let defects = config.defects;
-    let server = start(addr, config).await?;
-    if defects.any() {
-        let names: Vec<&str> = defects.list().into_iter().map(Defect::name).collect();
-        eprintln!(
-            "ft serve: warning: deliberate defects switched on: {} (this app is broken on purpose)",
-            names.join(", ")
-        );
-    }
-    announce(&format!("ft serve: listening on {}/", server.url())).map_err(ServeError::Announce)?;
-    tokio::select! {
-        _ = interrupt.recv() => {}
-        _ = terminate.recv() => {}
-    }
-    server.shutdown().await?;
-    announce("ft serve: stopped").map_err(ServeError::Announce)
-}
-
-/// Print one line to stdout and flush it: a parent process may be waiting for it on a pipe.
-fn announce(line: &str) -> io::Result<()> {
-    let mut stdout = io::stdout().lock();
-    writeln!(stdout, "{line}")?;
-    stdout.flush()
 }
 
 #[cfg(test)]

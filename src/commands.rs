@@ -1,0 +1,126 @@
+//! What each `ft` command does, given its options: each returns an exit code for how its
+//! work ended, or the one `Error`; `cli::main` prints that error and picks the code.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::error::Error;
+use crate::exit;
+use crate::gate::{self, record_check::GateOptions, DeployOptions, DeployOutcome};
+use crate::job::{self, JobOptions};
+use crate::report::Console;
+use crate::signals::{self, Signals};
+use crate::spec::{self, Selection, SelectorOverrides, SpecSource};
+use crate::superlists;
+
+/// `ft run`: the suite against the target; the code from its verdict, or from the
+/// signal that stopped it.
+pub async fn run(options: JobOptions) -> Result<u8, Error> {
+    let signals = Signals::new().map_err(Error::Signals)?;
+    let (result, signal) = signals::counting(signals, |rx| job::run(&options, Console::stdout(), rx)).await;
+    let by_signal = signal.map(exit::for_signal);
+    match result {
+        Ok(done) => Ok(by_signal.unwrap_or_else(|| exit::for_verdict(done.verdict, options.settings.flaky))),
+        // An interrupted run that could not finish still ends with the signal's code.
+        Err(err) => match by_signal {
+            Some(code) => {
+                eprintln!("{}", Error::from(err).render());
+                Ok(code)
+            }
+            None => Err(err.into()),
+        },
+    }
+}
+
+/// `ft list`: the selected scenarios with their tags and where they are defined.
+pub fn list(specs: SpecSource, selectors: SelectorOverrides, selection: Selection) -> Result<u8, Error> {
+    let options =
+        JobOptions { specs, selectors, selection, liveserver: None, stage: None, settings: Default::default() };
+    let (_, selected) = job::plan(&options)?;
+    let mut out = std::io::stdout().lock();
+    // `ft list | head -1` closes the pipe early: that is not an error worth a panic.
+    let _ = write_list(&mut out, &selected, &options.specs);
+    Ok(exit::PASSED)
+}
+
+fn write_list(out: &mut impl Write, selected: &[spec::Scenario], source: &SpecSource) -> std::io::Result<()> {
+    let width = selected.iter().map(|s| s.name.chars().count()).max().unwrap_or(0);
+    for s in selected {
+        let tags = if s.tags.is_empty() { String::new() } else { format!("[{}]", s.tags.join(", ")) };
+        writeln!(out, "{:width$}  {:24}  {}", s.name, tags, s.location())?;
+    }
+    writeln!(out, "{} scenario{} from {source}", selected.len(), if selected.len() == 1 { "" } else { "s" })
+}
+
+/// `ft serve`: the reference app until SIGINT or SIGTERM.
+pub async fn serve(addr: SocketAddr, config: superlists::Config) -> Result<u8, Error> {
+    // Listen before announcing, so a signal sent as soon as the line is read is not lost.
+    let mut signals = Signals::new().map_err(Error::Signals)?;
+    let defects = config.defects;
+    let server = superlists::start(addr, config).await?;
+    if defects.any() {
+        let names: Vec<&str> = defects.list().into_iter().map(superlists::Defect::name).collect();
+        eprintln!(
+            "ft serve: warning: deliberate defects switched on: {} (this app is broken on purpose)",
+            names.join(", ")
+        );
+    }
+    announce(&format!("ft serve: listening on {}/", server.url()));
+    signals.next().await;
+    server.shutdown().await?;
+    announce("ft serve: stopped");
+    Ok(exit::PASSED)
+}
+
+/// One line to stdout, flushed: a parent process may be waiting for it on a pipe.
+fn announce(line: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}");
+    let _ = stdout.flush();
+}
+
+/// `ft deploy`: the gated release; the code from how it ended.
+pub async fn deploy(options: DeployOptions) -> Result<u8, Error> {
+    let signals = Signals::new().map_err(Error::Signals)?;
+    let mut out = std::io::stdout();
+    let (report, signal) = signals::counting(signals, |rx| gate::deploy(&options, &mut out, rx)).await;
+    let headline = match report.outcome {
+        DeployOutcome::Released | DeployOutcome::Planned => "OK",
+        DeployOutcome::RolledBack => "ROLLED BACK",
+        _ => "NOT RELEASED",
+    };
+    println!("{headline}: {}", report.reason);
+    Ok(signal.map(exit::for_signal).unwrap_or_else(|| exit::for_deploy(report.outcome)))
+}
+
+/// `ft gate`: may this commit go live, by the record a staging run left?
+pub async fn gate(options: GateOptions) -> Result<u8, Error> {
+    let decision = gate::record_check::check(&options).await?;
+    let mut out = std::io::stdout().lock();
+    if decision.shut_because.is_empty() {
+        let ft = &decision.record.predicate.ft;
+        let _ = writeln!(
+            out,
+            "gate open: {} passed {} of {} scenarios against {} at {} (verdict {})",
+            options.record.display(),
+            ft.passed,
+            ft.total,
+            ft.target,
+            ft.finished_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            ft.verdict
+        );
+        Ok(exit::PASSED)
+    } else {
+        let _ = writeln!(out, "gate shut: {} does not allow a live deploy:", options.record.display());
+        for why in &decision.shut_because {
+            let _ = writeln!(out, "  - {why}");
+        }
+        Ok(exit::FAILED)
+    }
+}
+
+/// The folder ft runs in: the git work tree a deploy or gate is about.
+pub fn here() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
+}

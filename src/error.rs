@@ -1,0 +1,48 @@
+//! The one error type of ft's commands. Each command returns it; `cli::main` prints it in
+//! one place (`render`) and takes its exit code from `exit::for_error`.
+
+use crate::gate::record_check::GateError;
+use crate::job::JobError;
+use crate::spec::SpecErrors;
+use crate::superlists::ServeError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Spec or config problems, each with its own `file:line:col: error:` line.
+    #[error("{0}")]
+    Spec(#[from] SpecErrors),
+    #[error(transparent)]
+    Job(#[from] JobError),
+    #[error(transparent)]
+    Gate(#[from] GateError),
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    #[error("failed to start the async runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error("failed to listen for SIGINT and SIGTERM")]
+    Signals(#[source] std::io::Error),
+}
+
+impl Error {
+    /// The exit code (README, "Exit codes").
+    pub fn code(&self) -> u8 {
+        crate::exit::for_error(self)
+    }
+
+    /// The text for stderr: diagnostics as they are (they carry their own positions),
+    /// anything else as `error: …` with its "caused by:" chain.
+    pub fn render(&self) -> String {
+        match self {
+            Error::Spec(errors) | Error::Job(JobError::Spec(errors)) => errors.to_string(),
+            other => {
+                let mut text = format!("error: {other}");
+                let mut source = std::error::Error::source(other);
+                while let Some(cause) = source {
+                    text.push_str(&format!("\n  caused by: {cause}"));
+                    source = cause.source();
+                }
+                text
+            }
+        }
+    }
+}
