@@ -256,3 +256,31 @@ fn on_a_sensitive_target_only_safe_scenarios_run_and_the_rest_are_skipped_with_t
     let from_config = run(dir.path(), &["--liveserver", &served.url, "--filter", "duplicate"]);
     assert_eq!(from_config.code, 2, "ft.toml's sensitive_url applies\n{}", from_config.all());
 }
+
+/// The one-verdict regression: with `--fail-on-flaky`, a run whose only scenario passed
+/// on a retry once printed `OK: … (1 flaky)` and exited 1. Every reader now says the same.
+#[test]
+fn a_flaky_run_with_fail_on_flaky_is_not_green_in_console_junit_record_or_exit_code() {
+    let served = Served::start(&["flaky-home"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let args =
+        ["--liveserver", &served.url, "--filter", "layout", "--retries", "2", "--max-wait", "2", "--fail-on-flaky"];
+    let out = run(dir.path(), &args);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let summary =
+        out.stdout.lines().find(|l| l.contains("1 passed (1 flaky)")).unwrap_or_else(|| panic!("{}", out.all()));
+    assert!(summary.starts_with("NOT OK (flaky"), "{summary}");
+    let junit = read_junit(&dir.path().join("reports/junit.xml"));
+    assert_eq!(junit.property("verdict"), Some("flaky"));
+    assert_eq!(junit.property("green"), Some("false"));
+    let rec = read_json(&dir.path().join("reports/run.json"));
+    assert_eq!(rec["predicate"]["ft"]["verdict"], "flaky");
+    assert_eq!(rec["predicate"]["ft"]["green"], false);
+
+    // Without the flag the same flake is green, and every reader says that too.
+    let lenient = run(dir.path(), &args[..8]);
+    assert_eq!(lenient.code, 0, "{}", lenient.all());
+    assert!(lenient.stdout.lines().any(|l| l.starts_with("OK (flaky): 1 scenario")), "{}", lenient.stdout);
+    assert_eq!(read_junit(&dir.path().join("reports/junit.xml")).property("green"), Some("true"));
+    assert_eq!(read_json(&dir.path().join("reports/run.json"))["predicate"]["ft"]["green"], true);
+}

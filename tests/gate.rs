@@ -404,7 +404,7 @@ fn the_gate_shuts_for_failed_incomplete_or_empty_records_and_refuses_garbage() {
     let out = gate(&w, &failed, &[]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(
-        out.stdout.contains("the run did not pass (result FAILED; failed: can start a to-do list)"),
+        out.stdout.contains("the run was not green (failed): scenarios failed: can start a to-do list"),
         "{}",
         out.stdout
     );
@@ -418,7 +418,12 @@ fn the_gate_shuts_for_failed_incomplete_or_empty_records_and_refuses_garbage() {
     std::fs::write(&incomplete, rec.to_string()).expect("write");
     let out = gate(&w, &incomplete, &[]);
     assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("the run was incomplete (1 of 1 scenarios did not run)"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("the record contradicts itself: it says green, but its counts say broken")
+            && out.stdout.contains("1 of 1 scenarios did not run"),
+        "{}",
+        out.stdout
+    );
 
     let mut rec = read_json(&good);
     rec["predicate"]["ft"]["total"] = serde_json::json!(0);
@@ -428,7 +433,7 @@ fn the_gate_shuts_for_failed_incomplete_or_empty_records_and_refuses_garbage() {
     std::fs::write(&empty, rec.to_string()).expect("write");
     let out = gate(&w, &empty, &[]);
     assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("no scenario ran"), "{}", out.stdout);
+    assert!(out.stdout.contains("its counts say nothing ran"), "{}", out.stdout);
 
     let garbage = w.work().join("garbage.json");
     std::fs::write(&garbage, "{\"hello\": 1}").expect("write");

@@ -2,13 +2,14 @@
 //! live is verified, and the release is tagged (or rolled back). It composes runner
 //! runs (through `job`), shell commands and git; it never drives a browser itself.
 
+mod events;
 mod history;
 pub mod record_check;
 mod shell;
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
@@ -22,6 +23,8 @@ use crate::target;
 use crate::verdict::{Counts, FlakyPolicy, Verdict};
 use crate::wait::{self, Check, Patience};
 
+use events::Stage;
+pub use events::{ConsoleSink, DeployEvent, DeploySink};
 pub use history::{DeployRecord, StageRecord};
 
 #[derive(Clone, Debug)]
@@ -131,18 +134,33 @@ pub async fn deploy(opts: &DeployOptions, out: &mut dyn Write, interrupts: watch
         return DeployReport { outcome, reason, record: None };
     }
     let path = opts.job.settings.paths.dir.join("deploys.jsonl");
-    if let Err(e) = history::append(&path, &p.record) {
-        let _ = writeln!(p.out, "warning: {e}: this pipeline is missing from the history");
-    } else {
-        let _ = writeln!(p.out, "history: {}", path.display());
+    match history::append(&path, &p.record) {
+        Err(e) => p.say(&format!("warning: {e}: this pipeline is missing from the history")),
+        Ok(()) => p.say(&format!("history: {}", path.display())),
     }
     DeployReport { outcome, reason, record: Some(p.record) }
 }
 
 impl Pipeline<'_> {
+    /// Every event goes to both sinks: the console and the history line.
+    fn emit(&mut self, event: DeployEvent) {
+        ConsoleSink { out: &mut *self.out }.event(&event);
+        self.record.event(&event);
+    }
+
     fn say(&mut self, line: &str) {
-        let _ = writeln!(self.out, "{line}");
-        let _ = self.out.flush();
+        self.emit(DeployEvent::Note(line.to_string()));
+    }
+
+    fn start(&mut self, name: &str, what: &str, file: Option<&std::path::Path>) -> Stage {
+        let (stage, event) = Stage::start(name, what, file);
+        self.emit(event);
+        stage
+    }
+
+    fn finish(&mut self, stage: Stage, ok: bool, detail: &str) {
+        let event = stage.finish(ok, detail);
+        self.emit(event);
     }
 
     fn interrupted(&self) -> bool {
@@ -308,18 +326,15 @@ impl Pipeline<'_> {
         env: &[(&str, String)],
     ) -> Result<(), String> {
         let name = format!("{stage} {kind}");
-        self.say(&format!("== {name}: {command}"));
         let log = self.stage_dir(stage).join(format!("{kind}.log"));
-        let started = Utc::now();
-        let t0 = Instant::now();
+        let timer = self.start(&name, command, Some(&log));
         let run = shell::run(command, env, &log, self.opts.command_timeout, self.out).await;
         let (ok, detail) = match &run {
             Ok(r) if r.ok() => (true, format!("succeeded in {:.1}s", r.took.as_secs_f64())),
             Ok(r) => (false, format!("`{command}` failed: {} (log: {})", r.ended, r.log.display())),
             Err(e) => (false, format!("{e}")),
         };
-        self.record.stages.push(StageRecord::new(&name, ok, started, t0.elapsed(), &detail, Some(&log)));
-        self.say(&format!("   {name}: {detail}"));
+        self.finish(timer, ok, &detail);
         if ok {
             Ok(())
         } else {
@@ -330,9 +345,8 @@ impl Pipeline<'_> {
     /// Wait until `url` answers HTTP below 500, bounded by `up_timeout`.
     async fn wait_up(&mut self, stage: &str, url: &str) -> Result<(), String> {
         let shown = target::redact(url);
-        self.say(&format!("== {stage}: waiting for {shown} to answer (up to {:?})", self.opts.up_timeout));
-        let started = Utc::now();
-        let t0 = Instant::now();
+        let what = format!("waiting for {shown} to answer (up to {:?})", self.opts.up_timeout);
+        let timer = self.start(&format!("{stage} up"), &what, None);
         let patience = Patience { max_wait: self.opts.up_timeout, poll: Duration::from_millis(250) };
         let answered = wait::until(patience, || async {
             match target::preflight(url, Duration::from_secs(5)).await {
@@ -341,18 +355,15 @@ impl Pipeline<'_> {
             }
         })
         .await;
-        let name = format!("{stage} up");
         match answered {
             Ok(()) => {
-                let detail = format!("answered after {:.1}s", t0.elapsed().as_secs_f64());
-                self.say(&format!("   {name}: {detail}"));
-                self.record.stages.push(StageRecord::new(&name, true, started, t0.elapsed(), &detail, None));
+                let detail = format!("answered after {:.1}s", timer.elapsed().as_secs_f64());
+                self.finish(timer, true, &detail);
                 Ok(())
             }
             Err(wait::WaitError::TimedOut(t)) => {
                 let detail = format!("{shown} did not answer within {:?}: {}", self.opts.up_timeout, t.last_seen);
-                self.say(&format!("   {name}: {detail}"));
-                self.record.stages.push(StageRecord::new(&name, false, started, t0.elapsed(), &detail, None));
+                self.finish(timer, false, &detail);
                 Err(detail)
             }
             Err(wait::WaitError::Fatal(never)) => match never {},
@@ -376,15 +387,11 @@ impl Pipeline<'_> {
         // reports say so too.
         job.settings.flaky = FlakyPolicy::accept_if(self.opts.allow_flaky);
         job.settings.paths = ReportPaths::in_dir(dir.clone());
-        let name = format!("{stage} tests");
-        self.say(&format!("== {name}: {}", target::redact(url)));
-        let started = Utc::now();
-        let t0 = Instant::now();
+        let report = dir.join("junit.xml");
+        let timer = self.start(&format!("{stage} tests"), &target::redact(url), Some(&report));
         let result = job::run(&job, Console::stdout(), self.interrupts.clone()).await;
         let (stage_result, ok, detail) = judge(&result, job.settings.flaky);
-        let report = dir.join("junit.xml");
-        self.record.stages.push(StageRecord::new(&name, ok, started, t0.elapsed(), &detail, Some(&report)));
-        self.say(&format!("   {name}: {detail}"));
+        self.finish(timer, ok, &detail);
         stage_result
     }
 

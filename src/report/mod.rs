@@ -146,3 +146,6 @@ impl Reports {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;
