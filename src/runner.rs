@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::browser::{BrowserConfig, BrowserError, BrowserInfo, Driver, Evidence, Inspection, Session};
-use crate::spec::{Action, Scenario, Selector, Step};
+use crate::spec::{Action, Expectation, Scenario, Selector, Step, StepKind};
 use crate::wait::{self, Check, Patience, WaitError};
 
 #[derive(Clone, Debug)]
@@ -423,7 +423,7 @@ async fn run_attempt(scenario: &Scenario, session: &Session, config: &RunConfig)
         Ok(Ok(())) => Outcome::Passed,
         Ok(Err((step, err))) => {
             let evidence = evidence(session).await;
-            let at = Some((step.line, step.col, step.action.to_string()));
+            let at = Some((step.line, step.col, step.kind.to_string()));
             match err {
                 StepError::Failed { message, last_seen } => {
                     Outcome::Failed(Failure { step: at, message, last_seen, evidence })
@@ -435,7 +435,7 @@ async fn run_attempt(scenario: &Scenario, session: &Session, config: &RunConfig)
         }
         Err(_) => {
             // The step that was running is the one after the last logged.
-            let at = scenario.steps.get(log.len()).map(|st| (st.line, st.col, st.action.to_string()));
+            let at = scenario.steps.get(log.len()).map(|st| (st.line, st.col, st.kind.to_string()));
             let message = format!(
                 "the scenario did not finish within --scenario-timeout {:?}: the browser or the page is stuck",
                 config.scenario_timeout
@@ -467,7 +467,7 @@ async fn run_steps<'s>(
         let result = run_step(step, session, config, &mut state).await;
         log.push(StepLog {
             line: step.line,
-            description: step.action.to_string(),
+            description: step.kind.to_string(),
             took: ts.elapsed(),
             ok: result.is_ok(),
         });
@@ -587,11 +587,11 @@ async fn run_step(
     // Test seam (debug builds only): lets tests prove that a panicking worker leaves no
     // browser behind and that its scenario is still reported.
     #[cfg(debug_assertions)]
-    if std::env::var("FT_TEST_PANIC_AT_VERB").is_ok_and(|v| v == step.action.verb()) {
-        panic!("FT_TEST_PANIC_AT_VERB={}", step.action.verb());
+    if std::env::var("FT_TEST_PANIC_AT_VERB").is_ok_and(|v| v == step.kind.verb()) {
+        panic!("FT_TEST_PANIC_AT_VERB={}", step.kind.verb());
     }
-    match &step.action {
-        Action::Visit(path) => {
+    match &step.kind {
+        StepKind::Act(Action::Visit(path)) => {
             let url = format!("{}{}", config.base_url, path);
             // Credentials in the target URL must never reach a report.
             let shown = crate::shared::redact::redact(&url);
@@ -622,20 +622,20 @@ async fn run_step(
             }
             Ok(())
         }
-        Action::Type { into, text } => act(session, p, into, |s| s.type_text(&into.css, text)).await,
-        Action::Press { key, on } => act(session, p, on, |s| s.press(&on.css, *key)).await,
-        Action::Click(sel) => act(session, p, sel, |s| s.click(&sel.css)).await,
-        Action::Clear(sel) => act(session, p, sel, |s| s.clear(&sel.css)).await,
-        Action::NewVisitor(_) => session.reset().await.map_err(StepError::Browser),
-        Action::WindowSize { width, height } => {
+        StepKind::Act(Action::Type { into, text }) => act(session, p, into, |s| s.type_text(&into.css, text)).await,
+        StepKind::Act(Action::Press { key, on }) => act(session, p, on, |s| s.press(&on.css, *key)).await,
+        StepKind::Act(Action::Click(sel)) => act(session, p, sel, |s| s.click(&sel.css)).await,
+        StepKind::Act(Action::Clear(sel)) => act(session, p, sel, |s| s.clear(&sel.css)).await,
+        StepKind::Act(Action::NewVisitor(_)) => session.reset().await.map_err(StepError::Browser),
+        StepKind::Act(Action::WindowSize { width, height }) => {
             session.set_window_size(*width, *height).await.map_err(StepError::Browser)
         }
-        Action::RememberUrl(name) => {
+        StepKind::Act(Action::RememberUrl(name)) => {
             let url = session.current_url().await.map_err(StepError::Browser)?;
             state.urls.insert(name.clone(), url);
             Ok(())
         }
-        Action::ExpectTitle(want) => {
+        StepKind::Expect(Expectation::Title(want)) => {
             expect(session, p, None, None, false, |seen| {
                 if seen.title.contains(want.as_str()) {
                     Ok(())
@@ -645,7 +645,7 @@ async fn run_step(
             })
             .await
         }
-        Action::ExpectPresent(sel) => {
+        StepKind::Expect(Expectation::Present(sel)) => {
             expect(session, p, Some(&sel.css), None, false, |seen| {
                 if seen.count > 0 {
                     Ok(())
@@ -655,7 +655,7 @@ async fn run_step(
             })
             .await
         }
-        Action::ExpectAbsent(sel) => {
+        StepKind::Expect(Expectation::Absent(sel)) => {
             expect(session, p, Some(&sel.css), None, false, |seen| {
                 if seen.count == 0 {
                     Ok(())
@@ -665,7 +665,7 @@ async fn run_step(
             })
             .await
         }
-        Action::ExpectText { of, equals } => {
+        StepKind::Expect(Expectation::Text { of, equals }) => {
             expect(session, p, Some(&of.css), None, false, |seen| match &seen.text {
                 Some(t) if t == equals => Ok(()),
                 Some(t) => Err(format!("the text of {of} was {t:?}")),
@@ -673,7 +673,7 @@ async fn run_step(
             })
             .await
         }
-        Action::ExpectTextContains { of, contains } => {
+        StepKind::Expect(Expectation::TextContains { of, contains }) => {
             expect(session, p, Some(&of.css), None, false, |seen| match &seen.text {
                 Some(t) if t.contains(contains.as_str()) => Ok(()),
                 Some(t) => Err(format!("the text of {of} was {t:?}")),
@@ -681,7 +681,7 @@ async fn run_step(
             })
             .await
         }
-        Action::ExpectVisible(sel) => {
+        StepKind::Expect(Expectation::Visible(sel)) => {
             expect(session, p, Some(&sel.css), None, false, |seen| match seen.visible {
                 Some(true) => Ok(()),
                 Some(false) => {
@@ -691,7 +691,7 @@ async fn run_step(
             })
             .await
         }
-        Action::ExpectHidden(sel) => {
+        StepKind::Expect(Expectation::Hidden(sel)) => {
             expect(session, p, Some(&sel.css), None, false, |seen| match seen.visible {
                 Some(false) => Ok(()),
                 Some(true) => {
@@ -701,7 +701,7 @@ async fn run_step(
             })
             .await
         }
-        Action::ExpectRow { table, text } => {
+        StepKind::Expect(Expectation::Row { table, text }) => {
             let rows = format!(":is({}) tr", table.css);
             expect(session, p, Some(&rows), None, true, |seen| {
                 if seen.texts.iter().any(|t| t == text) {
@@ -714,7 +714,7 @@ async fn run_step(
             })
             .await
         }
-        Action::ExpectPageText(want) => {
+        StepKind::Expect(Expectation::PageText(want)) => {
             expect(session, p, None, None, true, |seen| {
                 let body = seen.texts.first().map(String::as_str).unwrap_or("");
                 if body.contains(want.as_str()) {
@@ -725,7 +725,7 @@ async fn run_step(
             })
             .await
         }
-        Action::ExpectNoText(unwanted) => {
+        StepKind::Expect(Expectation::NoText(unwanted)) => {
             expect(session, p, None, None, true, |seen| {
                 let body = seen.texts.first().map(String::as_str).unwrap_or("");
                 if body.contains(unwanted.as_str()) {
@@ -736,7 +736,7 @@ async fn run_step(
             })
             .await
         }
-        Action::ExpectAttribute { of, name, equals } => {
+        StepKind::Expect(Expectation::Attribute { of, name, equals }) => {
             expect(session, p, Some(&of.css), Some(name), false, |seen| match (&seen.attr, seen.count) {
                 (Some(v), _) if v == equals => Ok(()),
                 (Some(v), _) => Err(format!("{name} of {of} was {v:?}")),
@@ -745,7 +745,7 @@ async fn run_step(
             })
             .await
         }
-        Action::ExpectUrl(re) => {
+        StepKind::Expect(Expectation::Url(re)) => {
             expect(session, p, None, None, false, |seen| {
                 if re.is_match(&seen.url) {
                     Ok(())
@@ -755,7 +755,7 @@ async fn run_step(
             })
             .await
         }
-        Action::ExpectUrlDiffers(name) => {
+        StepKind::Expect(Expectation::UrlDiffers(name)) => {
             let earlier = state.urls.get(name).cloned().unwrap_or_default();
             expect(session, p, None, None, false, |seen| {
                 if seen.url != earlier {
@@ -766,7 +766,7 @@ async fn run_step(
             })
             .await
         }
-        Action::ExpectCentred { of, at, tolerance } => {
+        StepKind::Expect(Expectation::Centred { of, at, tolerance }) => {
             expect(session, p, Some(&of.css), None, false, |seen| match seen.centre_x {
                 Some(x) if (x - at).abs() <= *tolerance => Ok(()),
                 Some(x) => Err(format!("the centre of {of} was at x={x:.1}, {:.1}px off", (x - at).abs())),
