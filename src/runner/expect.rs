@@ -292,3 +292,75 @@ pub(super) fn clip(text: &str) -> String {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item_input() -> Selector {
+        Selector { css: "#id_text".into(), name: Some("item_input".into()) }
+    }
+
+    fn judge(expectation: &Expectation, seen: &Inspection) -> Result<(), String> {
+        (predicate(expectation, &ScenarioState::default()).judge)(seen)
+    }
+
+    #[test]
+    fn a_wrong_title_is_quoted() {
+        let mut seen = Inspection::default();
+        seen.title = "Superlists".into();
+        let want = Expectation::Title("To-Do".into());
+        assert_eq!(judge(&want, &seen), Err("the title was \"Superlists\"".into()));
+        seen.title = "To-Do lists".into();
+        assert_eq!(judge(&want, &seen), Ok(()));
+    }
+
+    #[test]
+    fn an_off_centre_element_says_how_far_off() {
+        let mut seen = Inspection::default();
+        seen.count = 1;
+        seen.centre_x = Some(375.0);
+        let want = Expectation::Centred { of: item_input(), at: 512.0, tolerance: 10.0 };
+        assert_eq!(judge(&want, &seen), Err("the centre of @item_input (#id_text) was at x=375.0, 137.0px off".into()));
+        seen.centre_x = Some(505.0);
+        assert_eq!(judge(&want, &seen), Ok(()));
+    }
+
+    #[test]
+    fn a_missing_element_says_where_the_browser_was() {
+        let mut seen = Inspection::default();
+        seen.url = "http://127.0.0.1:1/lists/1/".into();
+        seen.title = "Not Found".into();
+        seen.status = Some(404);
+        let want = Expectation::Visible(item_input());
+        assert_eq!(
+            judge(&want, &seen),
+            Err("no element matches @item_input (#id_text) on http://127.0.0.1:1/lists/1/ (HTTP 404, title \"Not Found\")"
+                .into())
+        );
+    }
+
+    #[test]
+    fn a_row_is_looked_for_among_every_row_of_the_table() {
+        let table = Selector { css: "#id_list_table".into(), name: None };
+        let want = Expectation::Row { table, text: "1: Buy milk".into() };
+        let p = predicate(&want, &ScenarioState::default());
+        assert_eq!(p.inspect, Inspect::elements(":is(#id_list_table) tr".into()));
+        let mut seen = Inspection::default();
+        seen.count = 1;
+        seen.texts = vec!["1: Buy peacock feathers".into()];
+        assert_eq!((p.judge)(&seen), Err("the rows were [\"1: Buy peacock feathers\"]".into()));
+    }
+
+    #[test]
+    fn url_differs_compares_with_the_url_remembered_before_the_step() {
+        let mut state = ScenarioState::default();
+        state.urls.insert("edith".into(), "http://t/lists/1/".into());
+        let want = Expectation::UrlDiffers("edith".into());
+        let p = predicate(&want, &state);
+        let mut seen = Inspection::default();
+        seen.url = "http://t/lists/1/".into();
+        assert_eq!((p.judge)(&seen), Err("the URL is still http://t/lists/1/, the one remembered as \"edith\"".into()));
+        seen.url = "http://t/lists/2/".into();
+        assert_eq!((p.judge)(&seen), Ok(()));
+    }
+}
