@@ -66,7 +66,15 @@ impl Scenario {
 pub struct Step {
     pub line: usize,
     pub col: usize,
-    pub action: Action,
+    pub kind: StepKind,
+}
+
+/// What a step does: change the page, or wait for it to show something.
+#[derive(Clone, Debug)]
+pub enum StepKind {
+    Act(Action),
+    /// An explicit wait: re-checked until it holds or the patience runs out.
+    Expect(Expectation),
 }
 
 /// A CSS selector, remembering the suite name it was written as (`@item_input`).
@@ -87,7 +95,7 @@ impl fmt::Display for Selector {
 
 pub use crate::shared::keys::Key;
 
-/// One step. Actions change the page; `Expect*` steps are explicit waits.
+/// A step that changes the page (or the browser); it waits only for its element.
 #[derive(Clone, Debug)]
 pub enum Action {
     Visit(String),
@@ -98,28 +106,43 @@ pub enum Action {
     NewVisitor(Option<String>),
     WindowSize { width: u32, height: u32 },
     RememberUrl(String),
-    ExpectTitle(String),
-    ExpectPresent(Selector),
-    ExpectAbsent(Selector),
-    ExpectText { of: Selector, equals: String },
-    ExpectTextContains { of: Selector, contains: String },
-    ExpectVisible(Selector),
-    ExpectHidden(Selector),
-    ExpectRow { table: Selector, text: String },
-    ExpectPageText(String),
-    ExpectNoText(String),
-    ExpectAttribute { of: Selector, name: String, equals: String },
-    ExpectUrl(regex::Regex),
-    ExpectUrlDiffers(String),
-    ExpectCentred { of: Selector, at: f64, tolerance: f64 },
 }
 
-impl Action {
+/// A step that says what the page must show (every `expect_*` verb).
+#[derive(Clone, Debug)]
+pub enum Expectation {
+    Title(String),
+    Present(Selector),
+    Absent(Selector),
+    Text { of: Selector, equals: String },
+    TextContains { of: Selector, contains: String },
+    Visible(Selector),
+    Hidden(Selector),
+    Row { table: Selector, text: String },
+    PageText(String),
+    NoText(String),
+    Attribute { of: Selector, name: String, equals: String },
+    Url(regex::Regex),
+    UrlDiffers(String),
+    Centred { of: Selector, at: f64, tolerance: f64 },
+}
+
+impl StepKind {
     pub fn is_expectation(&self) -> bool {
-        self.verb().starts_with("expect_")
+        matches!(self, StepKind::Expect(_))
     }
 
     /// The step's verb as written in specs.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            StepKind::Act(a) => a.verb(),
+            StepKind::Expect(e) => e.verb(),
+        }
+    }
+}
+
+impl Action {
+    /// The action's verb as written in specs.
     pub fn verb(&self) -> &'static str {
         match self {
             Action::Visit(_) => "visit",
@@ -130,26 +153,43 @@ impl Action {
             Action::NewVisitor(_) => "new_visitor",
             Action::WindowSize { .. } => "window_size",
             Action::RememberUrl(_) => "remember_url",
-            Action::ExpectTitle(_) => "expect_title",
-            Action::ExpectPresent(_) => "expect_present",
-            Action::ExpectAbsent(_) => "expect_absent",
-            Action::ExpectText { .. } => "expect_text",
-            Action::ExpectTextContains { .. } => "expect_text_contains",
-            Action::ExpectVisible(_) => "expect_visible",
-            Action::ExpectHidden(_) => "expect_hidden",
-            Action::ExpectRow { .. } => "expect_row",
-            Action::ExpectPageText(_) => "expect_page_text",
-            Action::ExpectNoText(_) => "expect_no_text",
-            Action::ExpectAttribute { .. } => "expect_attribute",
-            Action::ExpectUrl(_) => "expect_url",
-            Action::ExpectUrlDiffers(_) => "expect_url_differs",
-            Action::ExpectCentred { .. } => "expect_centred",
+        }
+    }
+}
+
+impl Expectation {
+    /// The expectation's verb as written in specs.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Expectation::Title(_) => "expect_title",
+            Expectation::Present(_) => "expect_present",
+            Expectation::Absent(_) => "expect_absent",
+            Expectation::Text { .. } => "expect_text",
+            Expectation::TextContains { .. } => "expect_text_contains",
+            Expectation::Visible(_) => "expect_visible",
+            Expectation::Hidden(_) => "expect_hidden",
+            Expectation::Row { .. } => "expect_row",
+            Expectation::PageText(_) => "expect_page_text",
+            Expectation::NoText(_) => "expect_no_text",
+            Expectation::Attribute { .. } => "expect_attribute",
+            Expectation::Url(_) => "expect_url",
+            Expectation::UrlDiffers(_) => "expect_url_differs",
+            Expectation::Centred { .. } => "expect_centred",
+        }
+    }
+}
+
+impl fmt::Display for StepKind {
+    /// A one-line human description, used in step logs and failure messages.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StepKind::Act(a) => fmt::Display::fmt(a, f),
+            StepKind::Expect(e) => fmt::Display::fmt(e, f),
         }
     }
 }
 
 impl fmt::Display for Action {
-    /// A one-line human description, used in step logs and failure messages.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Action::Visit(path) => write!(f, "visit {path}"),
@@ -161,24 +201,31 @@ impl fmt::Display for Action {
             Action::NewVisitor(None) => write!(f, "new visitor"),
             Action::WindowSize { width, height } => write!(f, "window size {width}x{height}"),
             Action::RememberUrl(name) => write!(f, "remember the URL as {name:?}"),
-            Action::ExpectTitle(t) => write!(f, "expect the title to contain {t:?}"),
-            Action::ExpectPresent(s) => write!(f, "expect {s} to be present"),
-            Action::ExpectAbsent(s) => write!(f, "expect {s} to be absent"),
-            Action::ExpectText { of, equals } => write!(f, "expect the text of {of} to equal {equals:?}"),
-            Action::ExpectTextContains { of, contains } => {
+        }
+    }
+}
+
+impl fmt::Display for Expectation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expectation::Title(t) => write!(f, "expect the title to contain {t:?}"),
+            Expectation::Present(s) => write!(f, "expect {s} to be present"),
+            Expectation::Absent(s) => write!(f, "expect {s} to be absent"),
+            Expectation::Text { of, equals } => write!(f, "expect the text of {of} to equal {equals:?}"),
+            Expectation::TextContains { of, contains } => {
                 write!(f, "expect the text of {of} to contain {contains:?}")
             }
-            Action::ExpectVisible(s) => write!(f, "expect {s} to be visible"),
-            Action::ExpectHidden(s) => write!(f, "expect {s} to be present and hidden"),
-            Action::ExpectRow { table, text } => write!(f, "expect a row {text:?} in {table}"),
-            Action::ExpectPageText(t) => write!(f, "expect the page text to contain {t:?}"),
-            Action::ExpectNoText(t) => write!(f, "expect the page text not to contain {t:?}"),
-            Action::ExpectAttribute { of, name, equals } => {
+            Expectation::Visible(s) => write!(f, "expect {s} to be visible"),
+            Expectation::Hidden(s) => write!(f, "expect {s} to be present and hidden"),
+            Expectation::Row { table, text } => write!(f, "expect a row {text:?} in {table}"),
+            Expectation::PageText(t) => write!(f, "expect the page text to contain {t:?}"),
+            Expectation::NoText(t) => write!(f, "expect the page text not to contain {t:?}"),
+            Expectation::Attribute { of, name, equals } => {
                 write!(f, "expect attribute {name:?} of {of} to equal {equals:?}")
             }
-            Action::ExpectUrl(re) => write!(f, "expect the URL to match /{}/", re.as_str()),
-            Action::ExpectUrlDiffers(name) => write!(f, "expect the URL to differ from {name:?}"),
-            Action::ExpectCentred { of, at, tolerance } => {
+            Expectation::Url(re) => write!(f, "expect the URL to match /{}/", re.as_str()),
+            Expectation::UrlDiffers(name) => write!(f, "expect the URL to differ from {name:?}"),
+            Expectation::Centred { of, at, tolerance } => {
                 write!(f, "expect {of} to be centred at x={at}±{tolerance}")
             }
         }

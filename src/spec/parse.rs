@@ -9,7 +9,9 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use super::diag::{did_you_mean, Diagnostic, SpecErrors};
-use super::{Action, Key, Scenario, Selector, SelectorOverrides, SourceFile, SpecSource, Step, Suite};
+use super::{
+    Action, Expectation, Key, Scenario, Selector, SelectorOverrides, SourceFile, SpecSource, Step, StepKind, Suite,
+};
 
 /// One step as written: `{ verb = value, arg = value, ... }`, every key and value spanned.
 type RawStep = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
@@ -255,9 +257,9 @@ impl FileCtx<'_> {
         let mut remembered: Vec<String> = Vec::new();
         let mut steps = Vec::new();
         for raw_step in s.steps.get_ref() {
-            if let Some(action) = self.step(raw_step, selectors, &mut remembered) {
+            if let Some(kind) = self.step(raw_step, selectors, &mut remembered) {
                 let (line, col) = super::diag::line_col(&self.file.text, raw_step.span().start);
-                steps.push(Step { line, col, action });
+                steps.push(Step { line, col, kind });
             }
         }
         if s.steps.get_ref().is_empty() {
@@ -266,7 +268,7 @@ impl FileCtx<'_> {
                 format!("scenario {name:?} has no steps"),
                 Some("add steps such as { visit = \"/\" } and { expect_title = \"To-Do\" }".into()),
             );
-        } else if self.errors.borrow().len() == errors_before && !steps.iter().any(|st| st.action.is_expectation()) {
+        } else if self.errors.borrow().len() == errors_before && !steps.iter().any(|st| st.kind.is_expectation()) {
             self.err(
                 s.steps.span(),
                 format!("scenario {name:?} has no expect_* step, so it can never fail on what the app shows"),
@@ -285,7 +287,7 @@ impl FileCtx<'_> {
         raw: &Spanned<RawStep>,
         selectors: &BTreeMap<String, String>,
         remembered: &mut Vec<String>,
-    ) -> Option<Action> {
+    ) -> Option<StepKind> {
         let table = raw.get_ref();
         let verbs: Vec<&Spanned<String>> =
             table.keys().filter(|k| VERBS.iter().any(|(v, _, _)| v == k.get_ref())).collect();
@@ -389,7 +391,8 @@ impl FileCtx<'_> {
             let text = string(val, "a selector (CSS, or @name from [selectors])")?;
             self.selector(&text, val.span(), selectors)
         };
-        let action = match v {
+        use StepKind::{Act, Expect};
+        let kind = match v {
             "visit" => {
                 let path = string(value, shape)?;
                 if !path.starts_with('/') {
@@ -403,9 +406,9 @@ impl FileCtx<'_> {
                     );
                     return None;
                 }
-                Action::Visit(path)
+                Act(Action::Visit(path))
             }
-            "type" => Action::Type { text: string(value, shape)?, into: selector(arg("into")?)? },
+            "type" => Act(Action::Type { text: string(value, shape)?, into: selector(arg("into")?)? }),
             "press" => {
                 let name = string(value, shape)?;
                 let Some((_, key)) = Key::ALL.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)) else {
@@ -417,13 +420,13 @@ impl FileCtx<'_> {
                     );
                     return None;
                 };
-                Action::Press { key: *key, on: selector(arg("on")?)? }
+                Act(Action::Press { key: *key, on: selector(arg("on")?)? })
             }
-            "click" => Action::Click(selector(value)?),
-            "clear" => Action::Clear(selector(value)?),
+            "click" => Act(Action::Click(selector(value)?)),
+            "clear" => Act(Action::Clear(selector(value)?)),
             "new_visitor" => match value.get_ref() {
-                toml::Value::Boolean(true) => Action::NewVisitor(None),
-                toml::Value::String(who) => Action::NewVisitor(Some(who.clone())),
+                toml::Value::Boolean(true) => Act(Action::NewVisitor(None)),
+                toml::Value::String(who) => Act(Action::NewVisitor(Some(who.clone()))),
                 _ => {
                     self.err(
                         value.span(),
@@ -442,7 +445,7 @@ impl FileCtx<'_> {
                 };
                 match dims.as_deref() {
                     Some([w, h]) if (100..=10_000).contains(w) && (100..=10_000).contains(h) => {
-                        Action::WindowSize { width: *w as u32, height: *h as u32 }
+                        Act(Action::WindowSize { width: *w as u32, height: *h as u32 })
                     }
                     _ => {
                         self.err(
@@ -457,17 +460,17 @@ impl FileCtx<'_> {
             "remember_url" => {
                 let name = string(value, shape)?;
                 remembered.push(name.clone());
-                Action::RememberUrl(name)
+                Act(Action::RememberUrl(name))
             }
-            "expect_title" => Action::ExpectTitle(string(value, shape)?),
-            "expect_present" => Action::ExpectPresent(selector(value)?),
-            "expect_absent" => Action::ExpectAbsent(selector(value)?),
-            "expect_text" => Action::ExpectText { equals: string(value, shape)?, of: selector(arg("in")?)? },
+            "expect_title" => Expect(Expectation::Title(string(value, shape)?)),
+            "expect_present" => Expect(Expectation::Present(selector(value)?)),
+            "expect_absent" => Expect(Expectation::Absent(selector(value)?)),
+            "expect_text" => Expect(Expectation::Text { equals: string(value, shape)?, of: selector(arg("in")?)? }),
             "expect_text_contains" => {
-                Action::ExpectTextContains { contains: string(value, shape)?, of: selector(arg("in")?)? }
+                Expect(Expectation::TextContains { contains: string(value, shape)?, of: selector(arg("in")?)? })
             }
-            "expect_visible" => Action::ExpectVisible(selector(value)?),
-            "expect_hidden" => Action::ExpectHidden(selector(value)?),
+            "expect_visible" => Expect(Expectation::Visible(selector(value)?)),
+            "expect_hidden" => Expect(Expectation::Hidden(selector(value)?)),
             "expect_row" => {
                 let text = string(value, shape)?;
                 let table = match arg("in") {
@@ -484,20 +487,20 @@ impl FileCtx<'_> {
                         }
                     },
                 };
-                Action::ExpectRow { table, text }
+                Expect(Expectation::Row { table, text })
             }
-            "expect_page_text" => Action::ExpectPageText(string(value, shape)?),
-            "expect_no_text" => Action::ExpectNoText(string(value, shape)?),
+            "expect_page_text" => Expect(Expectation::PageText(string(value, shape)?)),
+            "expect_no_text" => Expect(Expectation::NoText(string(value, shape)?)),
             "expect_attribute" => {
                 let name = string(value, shape)?;
                 let of = selector(arg("of")?)?;
                 let equals = string(arg("equals")?, "the attribute's expected value")?;
-                Action::ExpectAttribute { of, name, equals }
+                Expect(Expectation::Attribute { of, name, equals })
             }
             "expect_url" => {
                 let pattern = string(value, shape)?;
                 match regex::Regex::new(&pattern) {
-                    Ok(re) => Action::ExpectUrl(re),
+                    Ok(re) => Expect(Expectation::Url(re)),
                     Err(e) => {
                         let detail =
                             e.to_string().lines().last().unwrap_or("").trim().trim_start_matches("error: ").to_string();
@@ -516,7 +519,7 @@ impl FileCtx<'_> {
                     self.err(value.span(), format!("no URL was remembered as {name:?} before this step"), Some(hint));
                     return None;
                 }
-                Action::ExpectUrlDiffers(name)
+                Expect(Expectation::UrlDiffers(name))
             }
             "expect_centred" => {
                 let of = selector(value)?;
@@ -529,11 +532,11 @@ impl FileCtx<'_> {
                     self.err(arg("tolerance")?.span(), "`tolerance` must not be negative".into(), None);
                     return None;
                 }
-                Action::ExpectCentred { of, at, tolerance }
+                Expect(Expectation::Centred { of, at, tolerance })
             }
             _ => return None,
         };
-        Some(action)
+        Some(kind)
     }
 
     fn selector(&self, text: &str, span: Range<usize>, selectors: &BTreeMap<String, String>) -> Option<Selector> {
@@ -593,5 +596,37 @@ fn example(verb: &str) -> &'static str {
         "expect_url_differs" => "e.g. { expect_url_differs = \"edith\" }",
         "expect_centred" => "e.g. { expect_centred = \"@item_input\", at = 512, tolerance = 10 }",
         _ => "see the README's step vocabulary",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every verb's own example, parsed, is a step of that verb: the verb table, the
+    /// parser and `StepKind::verb` agree, and only `expect_*` verbs are expectations.
+    #[test]
+    fn every_verb_example_parses_to_its_own_verb() {
+        let steps: Vec<&str> = VERBS
+            .iter()
+            .map(|(verb, _, _)| {
+                let e = example(verb).trim_start_matches("e.g. ");
+                &e[..=e.find('}').unwrap_or(e.len() - 1)]
+            })
+            .collect();
+        let text = format!(
+            "[selectors]\nitem_input = \"#id_text\"\nerror = \".invalid-feedback\"\n\n\
+             [[scenario]]\nname = \"every verb\"\nsteps = [\n{}\n]\n",
+            steps.join(",\n")
+        );
+        let file = SourceFile { display: "verbs.toml".into(), stem: "verbs".into(), text };
+        let suite = check_files(SpecSource::BuiltIn, &[file], &SelectorOverrides::new())
+            .unwrap_or_else(|e| panic!("the examples should parse: {e}"));
+        let parsed = &suite.scenarios[0].steps;
+        assert_eq!(parsed.len(), VERBS.len());
+        for ((verb, _, _), step) in VERBS.iter().zip(parsed) {
+            assert_eq!(step.kind.verb(), *verb);
+            assert_eq!(step.kind.is_expectation(), verb.starts_with("expect_"), "{verb}");
+        }
     }
 }

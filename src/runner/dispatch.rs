@@ -1,0 +1,149 @@
+//! The dispatcher: starts the driver and the workers, owns the run's state, and selects
+//! over worker messages, interrupts and the grace deadline until the run is over.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+use super::worker::{work, WorkerMsg};
+use super::{Attempt, Failure, Outcome, RunConfig, RunError, RunEvent, RunSummary, ScenarioResult};
+use crate::browser::{Driver, Evidence};
+use crate::spec::Scenario;
+
+/// Run `scenarios` and send every event to `events`. `interrupts` counts Ctrl-C /
+/// SIGTERM: at 1 nothing new starts and running scenarios get `config.grace` to
+/// finish; at 2 everything still running stops at once and is reported as not run.
+pub async fn run(
+    scenarios: Vec<Scenario>,
+    config: RunConfig,
+    events: mpsc::UnboundedSender<RunEvent>,
+    mut interrupts: watch::Receiver<u32>,
+) -> Result<RunSummary, RunError> {
+    let start = Instant::now();
+    let driver = Arc::new(Driver::start(&config.browser).await.map_err(RunError::Driver)?);
+    let scenarios = Arc::new(scenarios);
+    // Longest first (by step count): the last scenario to start is a short one.
+    let mut order: Vec<usize> = (0..scenarios.len()).filter(|i| !config.skip.contains_key(i)).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(scenarios[i].steps.len()));
+    let runnable = order.len();
+    let queue = Arc::new(Mutex::new(VecDeque::from(order)));
+    let config = Arc::new(config);
+    let workers = config.workers.clamp(1, runnable.max(1));
+    let (tx, mut rx) = mpsc::unbounded_channel::<WorkerMsg>();
+    let mut set = JoinSet::new();
+    let mut task_worker = HashMap::new();
+    for worker in 0..workers {
+        let handle =
+            set.spawn(work(worker, driver.clone(), scenarios.clone(), queue.clone(), config.clone(), tx.clone()));
+        task_worker.insert(handle.id(), worker);
+    }
+    drop(tx);
+
+    let mut results: HashMap<usize, ScenarioResult> = HashMap::new();
+    for (&index, why) in &config.skip {
+        let attempt = Attempt::new(Outcome::Skipped(why.clone()), Utc::now(), Duration::ZERO, Vec::new());
+        let r = ScenarioResult::new(index, 0, attempt, Vec::new());
+        let _ = events.send(RunEvent::ScenarioFinished(r.clone()));
+        results.insert(index, r);
+    }
+    let mut running: HashMap<usize, (usize, DateTime<Utc>, Instant)> = HashMap::new();
+    let mut browser = None;
+    let mut session_error = None;
+    let mut interrupted = false;
+    let mut grace_deadline: Option<tokio::time::Instant> = None;
+    loop {
+        let grace = async {
+            match grace_deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            msg = rx.recv() => match msg {
+                Some(WorkerMsg::Event(ev)) => {
+                    match &ev {
+                        RunEvent::SessionStarted { browser: b, .. } => { browser.get_or_insert_with(|| b.clone()); }
+                        RunEvent::ScenarioStarted { index, worker } => { running.insert(*index, (*worker, Utc::now(), Instant::now())); }
+                        RunEvent::ScenarioFinished(r) => { running.remove(&r.index); results.insert(r.index, r.clone()); }
+                        RunEvent::Interrupted { .. } | RunEvent::AttemptFailed { .. } | RunEvent::WorkerStopped { .. } => {}
+                    }
+                    let _ = events.send(ev);
+                }
+                Some(WorkerMsg::SessionFailed(worker, err)) => {
+                    let _ = events.send(RunEvent::WorkerStopped { worker, reason: err.to_string() });
+                    session_error.get_or_insert(err);
+                }
+                None => break,
+            },
+            changed = interrupts.changed() => {
+                let count = if changed.is_ok() { *interrupts.borrow_and_update() } else { 0 };
+                if count == 0 { continue; }
+                if !interrupted {
+                    interrupted = true;
+                    queue.lock().map(|mut q| q.clear()).ok();
+                    grace_deadline = Some(tokio::time::Instant::now() + config.grace);
+                    let _ = events.send(RunEvent::Interrupted { signal_count: count });
+                }
+                if count >= 2 { set.abort_all(); break; }
+            }
+            _ = grace => { set.abort_all(); break; }
+        }
+    }
+    // Workers quit their sessions on the normal path; after an abort, stopping the
+    // driver's process group takes the browsers with it.
+    let mut panicked: HashMap<usize, String> = HashMap::new();
+    while let Some(joined) = set.join_next().await {
+        if let Err(err) = joined {
+            if let (true, Some(worker)) = (err.is_panic(), task_worker.get(&err.id()).copied()) {
+                panicked.insert(worker, panic_message(err.into_panic()));
+            }
+        }
+    }
+    if let Ok(driver) = Arc::try_unwrap(driver) {
+        driver.stop().await;
+    }
+    for (index, (worker, started_at, t0)) in running {
+        let outcome = match panicked.get(&worker) {
+            Some(msg) => Outcome::Error(Failure {
+                step: None,
+                message: format!("ft's worker panicked (a bug in ft, please report it): {msg}"),
+                last_seen: None,
+                evidence: Evidence::default(),
+            }),
+            None => Outcome::NotRun("interrupted while running".into()),
+        };
+        let attempt = Attempt::new(outcome, started_at, t0.elapsed(), Vec::new());
+        let r = ScenarioResult::new(index, worker, attempt, Vec::new());
+        let _ = events.send(RunEvent::ScenarioFinished(r.clone()));
+        results.insert(index, r);
+    }
+    if results.is_empty() && !interrupted {
+        if let Some(err) = session_error {
+            return Err(RunError::NoSession(err));
+        }
+    }
+    for index in 0..scenarios.len() {
+        if let std::collections::hash_map::Entry::Vacant(slot) = results.entry(index) {
+            let reason =
+                if interrupted { "interrupted before it started" } else { "no browser session could be started" };
+            let r = ScenarioResult::not_run(index, 0, reason, Utc::now(), Duration::ZERO);
+            let _ = events.send(RunEvent::ScenarioFinished(r.clone()));
+            slot.insert(r);
+        }
+    }
+    let mut results: Vec<ScenarioResult> = results.into_values().collect();
+    results.sort_by_key(|r| r.index);
+    Ok(RunSummary { results, browser, interrupted, wall: start.elapsed() })
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into())
+}

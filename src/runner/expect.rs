@@ -1,0 +1,366 @@
+//! Expectations as named predicates: what to inspect, and how to judge what was seen.
+//! `expect` re-inspects through `wait::until` until the judge accepts or patience runs
+//! out, so every expectation is an explicit wait that fails with what it last saw.
+
+use super::{ScenarioState, StepError};
+use crate::browser::{BrowserError, Inspection, Session};
+use crate::spec::{Expectation, Selector};
+use crate::wait::{self, Check, Patience};
+
+/// What one check looks at: one `Session::inspect` round trip.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Inspect {
+    /// A CSS selector; `None` inspects the page itself (title, URL and, with `all`, text).
+    css: Option<String>,
+    /// An attribute to read from the first match.
+    attr: Option<String>,
+    /// Every match's text (or, for the page, its body text), not only the first match's.
+    all: bool,
+}
+
+impl Inspect {
+    /// The page's title and URL.
+    fn page() -> Inspect {
+        Inspect { css: None, attr: None, all: false }
+    }
+
+    /// The page's title, URL and body text.
+    fn page_text() -> Inspect {
+        Inspect { css: None, attr: None, all: true }
+    }
+
+    /// The first element matching `css` (and how many match).
+    pub(super) fn element(css: &str) -> Inspect {
+        Inspect { css: Some(css.to_string()), attr: None, all: false }
+    }
+
+    /// Every element matching `css`, with their texts.
+    fn elements(css: String) -> Inspect {
+        Inspect { css: Some(css), attr: None, all: true }
+    }
+
+    /// The attribute `name` of the first element matching `css`.
+    fn attribute(css: &str, name: &str) -> Inspect {
+        Inspect { css: Some(css.to_string()), attr: Some(name.to_string()), all: false }
+    }
+}
+
+/// One inspection: what was seen, or why there is nothing to judge yet (the page may be
+/// changing). A lost session or an invalid selector is fatal: re-checking cannot mend
+/// either.
+pub(super) async fn look(session: &Session, what: &Inspect) -> Result<Result<Inspection, String>, BrowserError> {
+    let css = what.css.as_deref();
+    match session.inspect(css, what.attr.as_deref(), what.all).await {
+        Ok(seen) => match (&seen.error, css) {
+            (Some(err), Some(css)) => Err(BrowserError::WebDriver(format!("invalid selector {css:?}: {err}"))),
+            _ => Ok(Ok(seen)),
+        },
+        Err(e) if e.is_session_lost() => Err(e),
+        Err(e) => Ok(Err(format!("the browser said: {e}"))),
+    }
+}
+
+/// Judges one inspection: `Ok` when the expectation holds, else what was seen instead.
+type Judge<'a> = Box<dyn Fn(&Inspection) -> Result<(), String> + Send + Sync + 'a>;
+
+/// An expectation as data: what to inspect and how to judge it.
+struct Predicate<'a> {
+    inspect: Inspect,
+    judge: Judge<'a>,
+}
+
+impl<'a> Predicate<'a> {
+    fn new(inspect: Inspect, judge: impl Fn(&Inspection) -> Result<(), String> + Send + Sync + 'a) -> Self {
+        Predicate { inspect, judge: Box::new(judge) }
+    }
+}
+
+/// Inspect until the expectation holds.
+pub(super) async fn expect(
+    expectation: &Expectation,
+    session: &Session,
+    patience: Patience,
+    state: &ScenarioState,
+) -> Result<(), StepError> {
+    let Predicate { inspect, judge } = predicate(expectation, state);
+    wait::until(patience, || async {
+        Ok(match look(session, &inspect).await? {
+            Ok(seen) => match judge(&seen) {
+                Ok(()) => Check::Done(()),
+                Err(why) => Check::NotYet(why),
+            },
+            Err(why) => Check::NotYet(why),
+        })
+    })
+    .await
+    .map_err(StepError::from)
+}
+
+fn predicate<'a>(expectation: &'a Expectation, state: &ScenarioState) -> Predicate<'a> {
+    match expectation {
+        Expectation::Title(want) => title(want),
+        Expectation::Present(sel) => present(sel),
+        Expectation::Absent(sel) => absent(sel),
+        Expectation::Text { of, equals } => text(of, equals),
+        Expectation::TextContains { of, contains } => text_contains(of, contains),
+        Expectation::Visible(sel) => visible(sel),
+        Expectation::Hidden(sel) => hidden(sel),
+        Expectation::Row { table, text } => row(table, text),
+        Expectation::PageText(want) => page_text(want),
+        Expectation::NoText(unwanted) => no_text(unwanted),
+        Expectation::Attribute { of, name, equals } => attribute(of, name, equals),
+        Expectation::Url(re) => url(re),
+        // The URL remembered earlier is read now: the step compares against it as it was.
+        Expectation::UrlDiffers(name) => url_differs(name, state.urls.get(name).cloned().unwrap_or_default()),
+        Expectation::Centred { of, at, tolerance } => centred(of, *at, *tolerance),
+    }
+}
+
+/// `expect_title`: the title contains `want`.
+fn title(want: &str) -> Predicate<'_> {
+    Predicate::new(Inspect::page(), move |seen| {
+        if seen.title.contains(want) {
+            Ok(())
+        } else {
+            Err(format!("the title was {:?}", seen.title))
+        }
+    })
+}
+
+/// `expect_present`: at least one element matches.
+fn present(sel: &Selector) -> Predicate<'_> {
+    Predicate::new(
+        Inspect::element(&sel.css),
+        move |seen| {
+            if seen.count > 0 {
+                Ok(())
+            } else {
+                Err(no_match(sel, seen))
+            }
+        },
+    )
+}
+
+/// `expect_absent`: no element matches.
+fn absent(sel: &Selector) -> Predicate<'_> {
+    Predicate::new(Inspect::element(&sel.css), move |seen| {
+        if seen.count == 0 {
+            Ok(())
+        } else {
+            Err(format!("{} element(s) match {sel}", seen.count))
+        }
+    })
+}
+
+/// `expect_text`: the first match's text is exactly `equals`.
+fn text<'a>(of: &'a Selector, equals: &'a str) -> Predicate<'a> {
+    Predicate::new(Inspect::element(&of.css), move |seen| match &seen.text {
+        Some(t) if t == equals => Ok(()),
+        Some(t) => Err(format!("the text of {of} was {t:?}")),
+        None => Err(no_match(of, seen)),
+    })
+}
+
+/// `expect_text_contains`: the first match's text contains `contains`.
+fn text_contains<'a>(of: &'a Selector, contains: &'a str) -> Predicate<'a> {
+    Predicate::new(Inspect::element(&of.css), move |seen| match &seen.text {
+        Some(t) if t.contains(contains) => Ok(()),
+        Some(t) => Err(format!("the text of {of} was {t:?}")),
+        None => Err(no_match(of, seen)),
+    })
+}
+
+/// `expect_visible`: the first match is rendered.
+fn visible(sel: &Selector) -> Predicate<'_> {
+    Predicate::new(Inspect::element(&sel.css), move |seen| match seen.visible {
+        Some(true) => Ok(()),
+        Some(false) => {
+            Err(format!("{sel} is on the page but hidden (text {:?})", seen.text.clone().unwrap_or_default()))
+        }
+        None => Err(no_match(sel, seen)),
+    })
+}
+
+/// `expect_hidden`: the first match is on the page but not rendered.
+fn hidden(sel: &Selector) -> Predicate<'_> {
+    Predicate::new(Inspect::element(&sel.css), move |seen| match seen.visible {
+        Some(false) => Ok(()),
+        Some(true) => Err(format!("{sel} is still visible, showing {:?}", seen.text.clone().unwrap_or_default())),
+        None => Err(no_match(sel, seen)),
+    })
+}
+
+/// `expect_row`: some row of `table` reads exactly `text`.
+fn row<'a>(table: &'a Selector, text: &'a str) -> Predicate<'a> {
+    let rows = format!(":is({}) tr", table.css);
+    Predicate::new(Inspect::elements(rows), move |seen| {
+        if seen.texts.iter().any(|t| t == text) {
+            Ok(())
+        } else if seen.count == 0 {
+            Err(format!("no rows in {table} on {} (title {:?})", seen.url, seen.title))
+        } else {
+            Err(format!("the rows were {}", quote_list(&seen.texts)))
+        }
+    })
+}
+
+/// `expect_page_text`: the page's text contains `want`.
+fn page_text(want: &str) -> Predicate<'_> {
+    Predicate::new(Inspect::page_text(), move |seen| {
+        let body = seen.texts.first().map(String::as_str).unwrap_or("");
+        if body.contains(want) {
+            Ok(())
+        } else {
+            Err(format!("the page text was {:?}", clip(body)))
+        }
+    })
+}
+
+/// `expect_no_text`: the page's text does not contain `unwanted`.
+fn no_text(unwanted: &str) -> Predicate<'_> {
+    Predicate::new(Inspect::page_text(), move |seen| {
+        let body = seen.texts.first().map(String::as_str).unwrap_or("");
+        if body.contains(unwanted) {
+            Err(format!("the page still shows it: {:?}", clip(body)))
+        } else {
+            Ok(())
+        }
+    })
+}
+
+/// `expect_attribute`: the first match's attribute `name` is exactly `equals`.
+fn attribute<'a>(of: &'a Selector, name: &'a str, equals: &'a str) -> Predicate<'a> {
+    Predicate::new(Inspect::attribute(&of.css, name), move |seen| match (&seen.attr, seen.count) {
+        (Some(v), _) if v == equals => Ok(()),
+        (Some(v), _) => Err(format!("{name} of {of} was {v:?}")),
+        (None, 0) => Err(no_match(of, seen)),
+        (None, _) => Err(format!("{of} has no {name} attribute")),
+    })
+}
+
+/// `expect_url`: the URL matches `re`.
+fn url(re: &regex::Regex) -> Predicate<'_> {
+    Predicate::new(Inspect::page(), move |seen| {
+        if re.is_match(&seen.url) {
+            Ok(())
+        } else {
+            Err(format!("the URL was {}", seen.url))
+        }
+    })
+}
+
+/// `expect_url_differs`: the URL is no longer `earlier`, the one remembered as `name`.
+fn url_differs(name: &str, earlier: String) -> Predicate<'_> {
+    Predicate::new(Inspect::page(), move |seen| {
+        if seen.url != earlier {
+            Ok(())
+        } else {
+            Err(format!("the URL is still {earlier}, the one remembered as {name:?}"))
+        }
+    })
+}
+
+/// `expect_centred`: the first match's horizontal centre is within `tolerance` of `at`.
+fn centred(of: &Selector, at: f64, tolerance: f64) -> Predicate<'_> {
+    Predicate::new(Inspect::element(&of.css), move |seen| match seen.centre_x {
+        Some(x) if (x - at).abs() <= tolerance => Ok(()),
+        Some(x) => Err(format!("the centre of {of} was at x={x:.1}, {:.1}px off", (x - at).abs())),
+        None => Err(no_match(of, seen)),
+    })
+}
+
+/// Why nothing matched, with where the browser was (an HTTP error page explains a lot).
+pub(super) fn no_match(sel: &Selector, seen: &Inspection) -> String {
+    let status = seen.status.filter(|s| *s >= 400).map(|s| format!("HTTP {s}, ")).unwrap_or_default();
+    format!("no element matches {sel} on {} ({status}title {:?})", seen.url, seen.title)
+}
+
+fn quote_list(texts: &[String]) -> String {
+    let shown: Vec<String> = texts.iter().take(20).map(|t| format!("{t:?}")).collect();
+    let more = if texts.len() > 20 { format!(" and {} more", texts.len() - 20) } else { String::new() };
+    format!("[{}]{more}", shown.join(", "))
+}
+
+/// Long page texts are cut for messages; the page HTML is in the evidence.
+pub(super) fn clip(text: &str) -> String {
+    const MAX: usize = 300;
+    let flat = text.replace('\n', " ⏎ ");
+    if flat.chars().count() <= MAX {
+        flat
+    } else {
+        format!("{}…", flat.chars().take(MAX).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item_input() -> Selector {
+        Selector { css: "#id_text".into(), name: Some("item_input".into()) }
+    }
+
+    fn judge(expectation: &Expectation, seen: &Inspection) -> Result<(), String> {
+        (predicate(expectation, &ScenarioState::default()).judge)(seen)
+    }
+
+    #[test]
+    fn a_wrong_title_is_quoted() {
+        let mut seen = Inspection::default();
+        seen.title = "Superlists".into();
+        let want = Expectation::Title("To-Do".into());
+        assert_eq!(judge(&want, &seen), Err("the title was \"Superlists\"".into()));
+        seen.title = "To-Do lists".into();
+        assert_eq!(judge(&want, &seen), Ok(()));
+    }
+
+    #[test]
+    fn an_off_centre_element_says_how_far_off() {
+        let mut seen = Inspection::default();
+        seen.count = 1;
+        seen.centre_x = Some(375.0);
+        let want = Expectation::Centred { of: item_input(), at: 512.0, tolerance: 10.0 };
+        assert_eq!(judge(&want, &seen), Err("the centre of @item_input (#id_text) was at x=375.0, 137.0px off".into()));
+        seen.centre_x = Some(505.0);
+        assert_eq!(judge(&want, &seen), Ok(()));
+    }
+
+    #[test]
+    fn a_missing_element_says_where_the_browser_was() {
+        let mut seen = Inspection::default();
+        seen.url = "http://127.0.0.1:1/lists/1/".into();
+        seen.title = "Not Found".into();
+        seen.status = Some(404);
+        let want = Expectation::Visible(item_input());
+        assert_eq!(
+            judge(&want, &seen),
+            Err("no element matches @item_input (#id_text) on http://127.0.0.1:1/lists/1/ (HTTP 404, title \"Not Found\")"
+                .into())
+        );
+    }
+
+    #[test]
+    fn a_row_is_looked_for_among_every_row_of_the_table() {
+        let table = Selector { css: "#id_list_table".into(), name: None };
+        let want = Expectation::Row { table, text: "1: Buy milk".into() };
+        let p = predicate(&want, &ScenarioState::default());
+        assert_eq!(p.inspect, Inspect::elements(":is(#id_list_table) tr".into()));
+        let mut seen = Inspection::default();
+        seen.count = 1;
+        seen.texts = vec!["1: Buy peacock feathers".into()];
+        assert_eq!((p.judge)(&seen), Err("the rows were [\"1: Buy peacock feathers\"]".into()));
+    }
+
+    #[test]
+    fn url_differs_compares_with_the_url_remembered_before_the_step() {
+        let mut state = ScenarioState::default();
+        state.urls.insert("edith".into(), "http://t/lists/1/".into());
+        let want = Expectation::UrlDiffers("edith".into());
+        let p = predicate(&want, &state);
+        let mut seen = Inspection::default();
+        seen.url = "http://t/lists/1/".into();
+        assert_eq!((p.judge)(&seen), Err("the URL is still http://t/lists/1/, the one remembered as \"edith\"".into()));
+        seen.url = "http://t/lists/2/".into();
+        assert_eq!((p.judge)(&seen), Ok(()));
+    }
+}

@@ -1,0 +1,49 @@
+//! Schedules scenarios over workers, runs their steps through the browser and the
+//! wait primitive, and emits `RunEvent`s. It never prints or writes files: a failing
+//! scenario is data (`Outcome::Failed`), not an `Err`.
+//!
+//! One room per job: `result` (what a run reports), `dispatch` (the run as a whole:
+//! workers, interrupts, grace), `worker` (one browser's sessions and attempts),
+//! `steps` (one step; the actions) and `expect` (the expectations).
+
+use std::collections::HashMap;
+
+use crate::browser::BrowserError;
+use crate::wait::WaitError;
+
+mod dispatch;
+mod expect;
+mod result;
+mod steps;
+mod worker;
+
+pub use dispatch::run;
+pub use result::{Attempt, Failure, Outcome, RunConfig, RunError, RunEvent, RunSummary, ScenarioResult, StepLog};
+
+/// Per-scenario state that steps share.
+#[derive(Default)]
+struct ScenarioState {
+    /// URLs by the name `remember_url` gave them, for `expect_url_differs`.
+    urls: HashMap<String, String>,
+}
+
+/// Why a step failed; the worker turns it into the scenario's outcome.
+enum StepError {
+    /// The app did not do what the step expects.
+    Failed { message: String, last_seen: Option<String> },
+    /// The browser could not be used.
+    Browser(BrowserError),
+}
+
+impl From<WaitError<BrowserError>> for StepError {
+    fn from(e: WaitError<BrowserError>) -> Self {
+        match e {
+            WaitError::Fatal(e) if e.is_session_lost() => StepError::Browser(e),
+            WaitError::Fatal(e) => StepError::Failed { message: e.to_string(), last_seen: None },
+            WaitError::TimedOut(t) => StepError::Failed {
+                message: format!("still not true after {:.1}s ({} checks)", t.waited.as_secs_f64(), t.checks),
+                last_seen: Some(t.last_seen),
+            },
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The runner's public results: its configuration, the events reporters hear, and what
+//! each scenario, attempt and run came to.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::browser::{BrowserConfig, BrowserError, BrowserInfo, Evidence};
+use crate::wait::Patience;
+
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// The target's base URL, without a trailing slash.
+    pub base_url: String,
+    pub workers: usize,
+    /// A new browser for every scenario instead of one per worker.
+    pub fresh_session: bool,
+    pub patience: Patience,
+    pub browser: BrowserConfig,
+    /// After the first interrupt, how long running scenarios may take to finish.
+    pub grace: Duration,
+    /// Whole new attempts for a failed scenario.
+    pub retries: u32,
+    /// The most one attempt at a scenario may take.
+    pub scenario_timeout: Duration,
+    /// Scenarios (by index) not to run, with the reason they are skipped.
+    pub skip: HashMap<usize, String>,
+}
+
+/// Everything the reporters hear about a run, in order.
+#[derive(Clone, Debug)]
+pub enum RunEvent {
+    /// A browser session is ready (the first one names the browser for the reports).
+    SessionStarted {
+        worker: usize,
+        browser: BrowserInfo,
+        took: Duration,
+    },
+    ScenarioStarted {
+        index: usize,
+        worker: usize,
+    },
+    /// An attempt failed and the scenario will run again (`--retries`); `number` is 1-based.
+    AttemptFailed {
+        index: usize,
+        worker: usize,
+        number: usize,
+        attempt: Attempt,
+    },
+    ScenarioFinished(ScenarioResult),
+    /// The first interrupt: nothing new is scheduled.
+    Interrupted {
+        signal_count: u32,
+    },
+    /// A worker could not get a browser and stopped; the others go on.
+    WorkerStopped {
+        worker: usize,
+        reason: String,
+    },
+}
+
+/// A scenario's result: its last attempt, and the failed attempts before it.
+#[derive(Clone, Debug)]
+pub struct ScenarioResult {
+    /// Index into the scenarios given to `run`.
+    pub index: usize,
+    pub worker: usize,
+    pub outcome: Outcome,
+    pub started_at: DateTime<Utc>,
+    pub duration: Duration,
+    pub log: Vec<StepLog>,
+    /// Failed attempts before the last one (with `--retries`), oldest first.
+    pub earlier: Vec<Attempt>,
+}
+
+impl ScenarioResult {
+    pub(super) fn new(index: usize, worker: usize, last: Attempt, earlier: Vec<Attempt>) -> ScenarioResult {
+        ScenarioResult {
+            index,
+            worker,
+            outcome: last.outcome,
+            started_at: last.started_at,
+            duration: last.duration,
+            log: last.log,
+            earlier,
+        }
+    }
+
+    pub(super) fn not_run(
+        index: usize,
+        worker: usize,
+        why: &str,
+        started_at: DateTime<Utc>,
+        duration: Duration,
+    ) -> Self {
+        let attempt = Attempt::new(Outcome::NotRun(why.to_string()), started_at, duration, Vec::new());
+        ScenarioResult::new(index, worker, attempt, Vec::new())
+    }
+
+    /// Passed, but only after failing: not to be trusted as green without saying so.
+    pub fn is_flaky(&self) -> bool {
+        matches!(self.outcome, Outcome::Passed) && !self.earlier.is_empty()
+    }
+}
+
+/// One run of a scenario's steps.
+#[derive(Clone, Debug)]
+pub struct Attempt {
+    pub outcome: Outcome,
+    pub started_at: DateTime<Utc>,
+    pub duration: Duration,
+    pub log: Vec<StepLog>,
+}
+
+impl Attempt {
+    pub(super) fn new(outcome: Outcome, started_at: DateTime<Utc>, duration: Duration, log: Vec<StepLog>) -> Attempt {
+        Attempt { outcome, started_at, duration, log }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    Passed,
+    /// The app did not behave as the scenario expects.
+    Failed(Failure),
+    /// ft could not run the scenario (browser or driver trouble): not the app's fault.
+    Error(Failure),
+    /// Not run, with the reason (interrupted, no browser): the run is incomplete.
+    NotRun(String),
+    /// Deliberately not run, with the reason (e.g. not safe on a sensitive target): the
+    /// run is still complete.
+    Skipped(String),
+}
+
+impl Outcome {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Passed => "PASS",
+            Outcome::Failed(_) => "FAIL",
+            Outcome::Error(_) => "ERROR",
+            Outcome::NotRun(_) => "NOT RUN",
+            Outcome::Skipped(_) => "SKIP",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// The failing step (line, column, description), when a step failed.
+    pub step: Option<(usize, usize, String)>,
+    /// What went wrong, in one line.
+    pub message: String,
+    /// What the page showed at the last check.
+    pub last_seen: Option<String>,
+    pub evidence: Evidence,
+}
+
+#[derive(Clone, Debug)]
+pub struct StepLog {
+    pub line: usize,
+    pub description: String,
+    pub took: Duration,
+    pub ok: bool,
+}
+
+/// The run as a whole.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    pub results: Vec<ScenarioResult>,
+    pub browser: Option<BrowserInfo>,
+    pub interrupted: bool,
+    pub wall: Duration,
+}
+
+impl RunSummary {
+    /// How many scenarios ended in an outcome `pred` accepts.
+    pub fn count(&self, pred: fn(&Outcome) -> bool) -> usize {
+        self.results.iter().filter(|r| pred(&r.outcome)).count()
+    }
+
+    /// How many passed only on a retry.
+    pub fn flaky(&self) -> usize {
+        self.results.iter().filter(|r| r.is_flaky()).count()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("failed to start the browser driver")]
+    Driver(#[source] BrowserError),
+    #[error("failed to start any browser session")]
+    NoSession(#[source] BrowserError),
+}

@@ -1,0 +1,111 @@
+//! Runs one step: actions here, expectations through `expect`. An action waits for its
+//! element to be actionable, then acts once it can.
+
+use super::expect::{clip, expect, look, no_match, Inspect};
+use super::{RunConfig, ScenarioState, StepError};
+use crate::browser::{BrowserError, Session};
+use crate::spec::{Action, Selector, Step, StepKind};
+use crate::wait::{self, Check, Patience};
+
+pub(super) async fn run_step(
+    step: &Step,
+    session: &Session,
+    config: &RunConfig,
+    state: &mut ScenarioState,
+) -> Result<(), StepError> {
+    // Test seam (debug builds only): lets tests prove that a panicking worker leaves no
+    // browser behind and that its scenario is still reported.
+    #[cfg(debug_assertions)]
+    if std::env::var("FT_TEST_PANIC_AT_VERB").is_ok_and(|v| v == step.kind.verb()) {
+        panic!("FT_TEST_PANIC_AT_VERB={}", step.kind.verb());
+    }
+    match &step.kind {
+        StepKind::Act(action) => perform(action, session, config, state).await,
+        StepKind::Expect(expectation) => expect(expectation, session, config.patience, state).await,
+    }
+}
+
+async fn perform(
+    action: &Action,
+    session: &Session,
+    config: &RunConfig,
+    state: &mut ScenarioState,
+) -> Result<(), StepError> {
+    let p = config.patience;
+    match action {
+        Action::Visit(path) => visit(session, &format!("{}{}", config.base_url, path)).await,
+        Action::Type { into, text } => act(session, p, into, |s| s.type_text(&into.css, text)).await,
+        Action::Press { key, on } => act(session, p, on, |s| s.press(&on.css, *key)).await,
+        Action::Click(sel) => act(session, p, sel, |s| s.click(&sel.css)).await,
+        Action::Clear(sel) => act(session, p, sel, |s| s.clear(&sel.css)).await,
+        Action::NewVisitor(_) => session.reset().await.map_err(StepError::Browser),
+        Action::WindowSize { width, height } => {
+            session.set_window_size(*width, *height).await.map_err(StepError::Browser)
+        }
+        Action::RememberUrl(name) => {
+            let url = session.current_url().await.map_err(StepError::Browser)?;
+            state.urls.insert(name.clone(), url);
+            Ok(())
+        }
+    }
+}
+
+async fn visit(session: &Session, url: &str) -> Result<(), StepError> {
+    // Credentials in the target URL must never reach a report.
+    let shown = crate::shared::redact::redact(url);
+    session.goto(url).await.map_err(|e| match e {
+        e if e.is_session_lost() => StepError::Browser(e),
+        e => StepError::Failed { message: format!("failed to load {shown}: {e}"), last_seen: None },
+    })?;
+    // A page the browser could not load is its own error page: fail now with the
+    // browser's reason (e.g. ERR_CONNECTION_REFUSED) instead of waiting on it.
+    let seen = session.inspect(None, None, true).await.map_err(StepError::Browser)?;
+    if let Some(status) = seen.status.filter(|s| *s >= 500) {
+        let body = seen.texts.first().map(String::as_str).unwrap_or("");
+        return Err(StepError::Failed {
+            message: format!("{shown} answered HTTP {status}: the server is failing"),
+            last_seen: Some(format!("title {:?}, text {:?}", seen.title, clip(body))),
+        });
+    }
+    if seen.url.starts_with("chrome-error:") || seen.url.starts_with("about:neterror") {
+        let body = seen.texts.first().map(String::as_str).unwrap_or("");
+        let reason = body
+            .split_whitespace()
+            .find(|w| w.starts_with("ERR_") || w.starts_with("NS_ERROR"))
+            .unwrap_or("a network error");
+        return Err(StepError::Failed {
+            message: format!("the browser could not load {shown}: {reason}"),
+            last_seen: Some(clip(body)),
+        });
+    }
+    Ok(())
+}
+
+/// Wait for an element that can be acted on, then act. An action is retried only
+/// when the browser says it did not happen (element gone or not interactable yet).
+async fn act<'a, F, Fut>(session: &'a Session, patience: Patience, sel: &Selector, action: F) -> Result<(), StepError>
+where
+    F: Fn(&'a Session) -> Fut,
+    Fut: std::future::Future<Output = Result<(), BrowserError>>,
+{
+    let target = Inspect::element(&sel.css);
+    wait::until(patience, || async {
+        let seen = match look(session, &target).await? {
+            Ok(seen) => seen,
+            Err(why) => return Ok(Check::NotYet(why)),
+        };
+        if seen.count == 0 {
+            return Ok(Check::NotYet(no_match(sel, &seen)));
+        }
+        if seen.visible != Some(true) {
+            return Ok(Check::NotYet(format!("{sel} is on the page but not visible")));
+        }
+        match action(session).await {
+            Ok(()) => Ok(Check::Done(())),
+            Err(e) if e.is_session_lost() => Err(e),
+            Err(e) => Ok(Check::NotYet(format!("the browser said: {e}"))),
+        }
+    })
+    .await
+    .map_err(StepError::from)
+}

@@ -1,0 +1,162 @@
+//! A worker: takes scenarios off the shared queue and runs them in its own browser
+//! session, attempt by attempt (retries, the scenario deadline, evidence, and a reset or
+//! a new session between attempts).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use tokio::sync::mpsc;
+
+use super::steps::run_step;
+use super::{Attempt, Failure, Outcome, RunConfig, RunEvent, ScenarioResult, ScenarioState, StepError, StepLog};
+use crate::browser::{BrowserError, Driver, Evidence, Session};
+use crate::spec::{Scenario, Step};
+
+/// What a worker tells the dispatcher.
+pub(super) enum WorkerMsg {
+    Event(RunEvent),
+    SessionFailed(usize, BrowserError),
+}
+
+/// Run scenarios from `queue` until it is empty, then quit the session. Without a
+/// browser the worker gives its scenario back and stops; the others go on.
+pub(super) async fn work(
+    worker: usize,
+    driver: Arc<Driver>,
+    scenarios: Arc<Vec<Scenario>>,
+    queue: Arc<Mutex<VecDeque<usize>>>,
+    config: Arc<RunConfig>,
+    tx: mpsc::UnboundedSender<WorkerMsg>,
+) {
+    let next = || queue.lock().ok().and_then(|mut q| q.pop_front());
+    let mut session: Option<Session> = None;
+    while let Some(index) = next() {
+        let mut earlier: Vec<Attempt> = Vec::new();
+        let result = loop {
+            if session.is_none() {
+                let t0 = Instant::now();
+                match driver.session().await {
+                    Ok(s) => {
+                        let ev = RunEvent::SessionStarted { worker, browser: s.browser.clone(), took: t0.elapsed() };
+                        let _ = tx.send(WorkerMsg::Event(ev));
+                        session = Some(s);
+                    }
+                    Err(err) if earlier.is_empty() => {
+                        // Give the scenario back for a worker that has a browser.
+                        if let Ok(mut q) = queue.lock() {
+                            q.push_front(index);
+                        }
+                        let _ = tx.send(WorkerMsg::SessionFailed(worker, err));
+                        return;
+                    }
+                    Err(err) => {
+                        let failure = Failure {
+                            step: None,
+                            message: format!("no browser for the retry: {err}"),
+                            last_seen: None,
+                            evidence: Evidence::default(),
+                        };
+                        let attempt = Attempt::new(Outcome::Error(failure), Utc::now(), Duration::ZERO, Vec::new());
+                        break ScenarioResult::new(index, worker, attempt, earlier);
+                    }
+                }
+            }
+            let Some(s) = session.as_ref() else { return };
+            if earlier.is_empty() {
+                let _ = tx.send(WorkerMsg::Event(RunEvent::ScenarioStarted { index, worker }));
+            }
+            let (attempt, healthy) = run_attempt(&scenarios[index], s, &config).await;
+            // Isolation: the next attempt or scenario starts as a new visitor on a blank
+            // page; a lost, wedged or un-resettable browser is replaced.
+            let keep = healthy && !config.fresh_session && s.reset().await.is_ok();
+            if !keep {
+                if let Some(s) = session.take() {
+                    s.quit().await;
+                }
+            }
+            let failed = !matches!(attempt.outcome, Outcome::Passed);
+            if failed && earlier.len() < config.retries as usize {
+                let number = earlier.len() + 1;
+                let _ = tx.send(WorkerMsg::Event(RunEvent::AttemptFailed {
+                    index,
+                    worker,
+                    number,
+                    attempt: attempt.clone(),
+                }));
+                earlier.push(attempt);
+                continue;
+            }
+            break ScenarioResult::new(index, worker, attempt, earlier);
+        };
+        let _ = tx.send(WorkerMsg::Event(RunEvent::ScenarioFinished(result)));
+    }
+    if let Some(s) = session.take() {
+        s.quit().await;
+    }
+}
+
+/// One attempt at a scenario, bounded by the scenario deadline. Also says whether the
+/// session is still fit for the next scenario.
+async fn run_attempt(scenario: &Scenario, session: &Session, config: &RunConfig) -> (Attempt, bool) {
+    let started_at = Utc::now();
+    let t0 = Instant::now();
+    let mut log = Vec::new();
+    let steps = run_steps(scenario, session, config, &mut log);
+    let outcome = match tokio::time::timeout(config.scenario_timeout, steps).await {
+        Ok(Ok(())) => Outcome::Passed,
+        Ok(Err((step, err))) => {
+            let evidence = evidence(session).await;
+            let at = Some((step.line, step.col, step.kind.to_string()));
+            match err {
+                StepError::Failed { message, last_seen } => {
+                    Outcome::Failed(Failure { step: at, message, last_seen, evidence })
+                }
+                StepError::Browser(e) => {
+                    Outcome::Error(Failure { step: at, message: e.to_string(), last_seen: None, evidence })
+                }
+            }
+        }
+        Err(_) => {
+            // The step that was running is the one after the last logged.
+            let at = scenario.steps.get(log.len()).map(|st| (st.line, st.col, st.kind.to_string()));
+            let message = format!(
+                "the scenario did not finish within --scenario-timeout {:?}: the browser or the page is stuck",
+                config.scenario_timeout
+            );
+            Outcome::Failed(Failure { step: at, message, last_seen: None, evidence: evidence(session).await })
+        }
+    };
+    let timed_out = t0.elapsed() >= config.scenario_timeout;
+    let healthy = !matches!(outcome, Outcome::Error(_)) && !timed_out;
+    (Attempt::new(outcome, started_at, t0.elapsed(), log), healthy)
+}
+
+/// A failure's evidence, bounded: a wedged browser must not hold the run up for long.
+async fn evidence(session: &Session) -> Evidence {
+    tokio::time::timeout(EVIDENCE_TIMEOUT, session.evidence()).await.unwrap_or_default()
+}
+
+const EVIDENCE_TIMEOUT: Duration = Duration::from_secs(5);
+
+async fn run_steps<'s>(
+    scenario: &'s Scenario,
+    session: &Session,
+    config: &RunConfig,
+    log: &mut Vec<StepLog>,
+) -> Result<(), (&'s Step, StepError)> {
+    let mut state = ScenarioState::default();
+    for step in &scenario.steps {
+        let ts = Instant::now();
+        let result = run_step(step, session, config, &mut state).await;
+        log.push(StepLog {
+            line: step.line,
+            description: step.kind.to_string(),
+            took: ts.elapsed(),
+            ok: result.is_ok(),
+        });
+        result.map_err(|e| (step, e))?;
+    }
+    Ok(())
+}
