@@ -118,17 +118,7 @@ pub async fn run(
     };
     let mut reports = Reports::new(settings.paths.clone(), console, info.clone(), scenarios.clone());
     reports.start();
-    let config = RunConfig {
-        base_url: target.url(),
-        workers: settings.workers,
-        fresh_session: settings.fresh_session,
-        patience: settings.patience,
-        browser: settings.browser.clone(),
-        grace: settings.grace,
-        retries: settings.retries,
-        scenario_timeout: settings.scenario_timeout,
-        skip,
-    };
+    let config = RunConfig { base_url: target.url(), skip, settings: settings.clone() };
     let names = scenarios.iter().map(|s| s.name.clone()).collect();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let running = runner::run(scenarios, config, tx, interrupts);

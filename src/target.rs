@@ -72,7 +72,7 @@ pub fn resolve(given: &str) -> Result<String, TargetError> {
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
-pub use crate::shared::redact::redact;
+use crate::shared::redact::redact;
 
 /// Use `liveserver` if given, else start the embedded app on 127.0.0.1 with a fresh
 /// temporary database.

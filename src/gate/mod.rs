@@ -18,6 +18,7 @@ use crate::git;
 use crate::job::{self, JobError, JobOptions, JobResult};
 use crate::report::{Console, ReportPaths};
 use crate::runner::Outcome;
+use crate::shared::redact::redact;
 use crate::spec::Selection;
 use crate::target;
 use crate::verdict::{Counts, FlakyPolicy, Verdict};
@@ -125,8 +126,8 @@ pub async fn deploy(opts: &DeployOptions, out: &mut dyn Write, interrupts: watch
         Ok(u) => u,
         Err(e) => return DeployReport { outcome: DeployOutcome::Refused, reason: e.to_string(), record: None },
     };
-    record.staging = target::redact(&staging_url);
-    record.live = target::redact(&live_url);
+    record.staging = redact(&staging_url);
+    record.live = redact(&live_url);
     let mut p = Pipeline { opts, out, interrupts, record, staging_url, live_url };
     let (outcome, reason) = p.run().await;
     p.record.finish(outcome, &reason);
@@ -197,7 +198,7 @@ impl Pipeline<'_> {
         let previous_live = git::tag_commit(&repo, "LIVE").await.ok().flatten();
         self.record.previous_live = previous_live.clone();
         let short = &commit[..commit.len().min(12)];
-        let (staging_shown, live_shown) = (target::redact(&self.staging_url), target::redact(&self.live_url));
+        let (staging_shown, live_shown) = (redact(&self.staging_url), redact(&self.live_url));
         self.say(&format!("ft deploy: commit {short}, staging {staging_shown}, live {live_shown}"));
         if self.opts.dry_run {
             self.print_plan(&commit, previous_live.as_deref());
@@ -263,19 +264,19 @@ impl Pipeline<'_> {
             if let Some(r) = &self.opts.restart_cmd {
                 steps.push(format!("staging restart: {}", self.resolve(r, &staging)));
             }
-            steps.push(format!("wait until {} answers (up to {:?})", target::redact(&staging), self.opts.up_timeout));
+            steps.push(format!("wait until {} answers (up to {:?})", redact(&staging), self.opts.up_timeout));
         }
         steps.push(format!(
             "run the suite against {} (reports in {})",
-            target::redact(&staging),
+            redact(&staging),
             self.stage_dir("staging").display()
         ));
         steps.push(format!("live deploy: {}  [{}]", self.resolve(&self.opts.deploy_cmd, &live), env("live", &live)));
         if let Some(r) = &self.opts.restart_cmd {
             steps.push(format!("live restart: {}", self.resolve(r, &live)));
         }
-        steps.push(format!("wait until {} answers (up to {:?})", target::redact(&live), self.opts.up_timeout));
-        steps.push(format!("run the scenarios tagged `{}` against {}", self.opts.smoke_tag, target::redact(&live)));
+        steps.push(format!("wait until {} answers (up to {:?})", redact(&live), self.opts.up_timeout));
+        steps.push(format!("run the scenarios tagged `{}` against {}", self.opts.smoke_tag, redact(&live)));
         steps.push(format!(
             "on success: git tag -f LIVE {commit}; git tag {} {commit}{}",
             deployed_tag(Utc::now()),
@@ -344,7 +345,7 @@ impl Pipeline<'_> {
 
     /// Wait until `url` answers HTTP below 500, bounded by `up_timeout`.
     async fn wait_up(&mut self, stage: &str, url: &str) -> Result<(), String> {
-        let shown = target::redact(url);
+        let shown = redact(url);
         let what = format!("waiting for {shown} to answer (up to {:?})", self.opts.up_timeout);
         let timer = self.start(&format!("{stage} up"), &what, None);
         let patience = Patience { max_wait: self.opts.up_timeout, poll: Duration::from_millis(250) };
@@ -388,7 +389,7 @@ impl Pipeline<'_> {
         job.settings.flaky = FlakyPolicy::accept_if(self.opts.allow_flaky);
         job.settings.paths = ReportPaths::in_dir(dir.clone());
         let report = dir.join("junit.xml");
-        let timer = self.start(&format!("{stage} tests"), &target::redact(url), Some(&report));
+        let timer = self.start(&format!("{stage} tests"), &redact(url), Some(&report));
         let result = job::run(&job, Console::stdout(), self.interrupts.clone()).await;
         let (stage_result, ok, detail) = judge(&result, job.settings.flaky);
         self.finish(timer, ok, &detail);
@@ -490,7 +491,7 @@ impl Pipeline<'_> {
         }
         (
             DeployOutcome::Released,
-            format!("released {} to {}: verified and tagged {deployed}", short(commit), target::redact(&self.live_url)),
+            format!("released {} to {}: verified and tagged {deployed}", short(commit), redact(&self.live_url)),
         )
     }
 }

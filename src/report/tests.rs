@@ -146,7 +146,10 @@ fn junit_carries_the_verdict_and_the_failing_step() {
         .expect("the layout testcase");
     let failure = layout.children().find(|n| n.has_tag_name("failure")).expect("a <failure>");
     let message = failure.attribute("message").unwrap_or("");
-    assert!(message.starts_with("<built-in>/superlists.toml:") && message.contains("still not true after 10.0s"), "{message}");
+    assert!(
+        message.starts_with("<built-in>/superlists.toml:") && message.contains("still not true after 10.0s"),
+        "{message}"
+    );
     assert!(!xml.contains("secret"), "no credentials");
 
     let flaky = summary(&scenarios, |_| Outcome::Passed);

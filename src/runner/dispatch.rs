@@ -15,7 +15,7 @@ use crate::browser::{Driver, Evidence};
 use crate::spec::Scenario;
 
 /// Run `scenarios` and send every event to `events`. `interrupts` counts Ctrl-C /
-/// SIGTERM: at 1 nothing new starts and running scenarios get `config.grace` to
+/// SIGTERM: at 1 nothing new starts and running scenarios get `config.settings.grace` to
 /// finish; at 2 everything still running stops at once and is reported as not run.
 pub async fn run(
     scenarios: Vec<Scenario>,
@@ -24,7 +24,7 @@ pub async fn run(
     mut interrupts: watch::Receiver<u32>,
 ) -> Result<RunSummary, RunError> {
     let start = Instant::now();
-    let driver = Arc::new(Driver::start(&config.browser).await.map_err(RunError::Driver)?);
+    let driver = Arc::new(Driver::start(&config.settings.browser).await.map_err(RunError::Driver)?);
     let scenarios = Arc::new(scenarios);
     // Longest first (by step count): the last scenario to start is a short one.
     let mut order: Vec<usize> = (0..scenarios.len()).filter(|i| !config.skip.contains_key(i)).collect();
@@ -32,7 +32,7 @@ pub async fn run(
     let runnable = order.len();
     let queue = Arc::new(Mutex::new(VecDeque::from(order)));
     let config = Arc::new(config);
-    let workers = config.workers.clamp(1, runnable.max(1));
+    let workers = config.settings.workers.clamp(1, runnable.max(1));
     let (tx, mut rx) = mpsc::unbounded_channel::<WorkerMsg>();
     let mut set = JoinSet::new();
     let mut task_worker = HashMap::new();
@@ -85,7 +85,7 @@ pub async fn run(
                 if !interrupted {
                     interrupted = true;
                     queue.lock().map(|mut q| q.clear()).ok();
-                    grace_deadline = Some(tokio::time::Instant::now() + config.grace);
+                    grace_deadline = Some(tokio::time::Instant::now() + config.settings.grace);
                     let _ = events.send(RunEvent::Interrupted { signal_count: count });
                 }
                 if count >= 2 { set.abort_all(); break; }

@@ -6,26 +6,18 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::browser::{BrowserConfig, BrowserError, BrowserInfo, Evidence};
-use crate::wait::Patience;
+use crate::browser::{BrowserError, BrowserInfo, Evidence};
+use crate::settings::Settings;
 
+/// What the runner is given: the target, the scenarios not to run, and the run's settings
+/// as the flags (and ft.toml) set them.
 #[derive(Clone, Debug)]
 pub struct RunConfig {
     /// The target's base URL, without a trailing slash.
     pub base_url: String,
-    pub workers: usize,
-    /// A new browser for every scenario instead of one per worker.
-    pub fresh_session: bool,
-    pub patience: Patience,
-    pub browser: BrowserConfig,
-    /// After the first interrupt, how long running scenarios may take to finish.
-    pub grace: Duration,
-    /// Whole new attempts for a failed scenario.
-    pub retries: u32,
-    /// The most one attempt at a scenario may take.
-    pub scenario_timeout: Duration,
     /// Scenarios (by index) not to run, with the reason they are skipped.
     pub skip: HashMap<usize, String>,
+    pub settings: Settings,
 }
 
 /// Everything the reporters hear about a run, in order.

@@ -21,7 +21,7 @@ pub(super) async fn run_step(
     }
     match &step.kind {
         StepKind::Act(action) => perform(action, session, config, state).await,
-        StepKind::Expect(expectation) => expect(expectation, session, config.patience, state).await,
+        StepKind::Expect(expectation) => expect(expectation, session, config.settings.patience, state).await,
     }
 }
 
@@ -31,7 +31,7 @@ async fn perform(
     config: &RunConfig,
     state: &mut ScenarioState,
 ) -> Result<(), StepError> {
-    let p = config.patience;
+    let p = config.settings.patience;
     match action {
         Action::Visit(path) => visit(session, &format!("{}{}", config.base_url, path)).await,
         Action::Type { into, text } => act(session, p, into, |s| s.type_text(&into.css, text)).await,

@@ -70,14 +70,14 @@ pub(super) async fn work(
             let (attempt, healthy) = run_attempt(&scenarios[index], s, &config).await;
             // Isolation: the next attempt or scenario starts as a new visitor on a blank
             // page; a lost, wedged or un-resettable browser is replaced.
-            let keep = healthy && !config.fresh_session && s.reset().await.is_ok();
+            let keep = healthy && !config.settings.fresh_session && s.reset().await.is_ok();
             if !keep {
                 if let Some(s) = session.take() {
                     s.quit().await;
                 }
             }
             let failed = !matches!(attempt.outcome, Outcome::Passed);
-            if failed && earlier.len() < config.retries as usize {
+            if failed && earlier.len() < config.settings.retries as usize {
                 let number = earlier.len() + 1;
                 let _ = tx.send(WorkerMsg::Event(RunEvent::AttemptFailed {
                     index,
@@ -104,7 +104,7 @@ async fn run_attempt(scenario: &Scenario, session: &Session, config: &RunConfig)
     let t0 = Instant::now();
     let mut log = Vec::new();
     let steps = run_steps(scenario, session, config, &mut log);
-    let outcome = match tokio::time::timeout(config.scenario_timeout, steps).await {
+    let outcome = match tokio::time::timeout(config.settings.scenario_timeout, steps).await {
         Ok(Ok(())) => Outcome::Passed,
         Ok(Err((step, err))) => {
             let evidence = evidence(session).await;
@@ -123,12 +123,12 @@ async fn run_attempt(scenario: &Scenario, session: &Session, config: &RunConfig)
             let at = scenario.steps.get(log.len()).map(|st| (st.line, st.col, st.kind.to_string()));
             let message = format!(
                 "the scenario did not finish within --scenario-timeout {:?}: the browser or the page is stuck",
-                config.scenario_timeout
+                config.settings.scenario_timeout
             );
             Outcome::Failed(Failure { step: at, message, last_seen: None, evidence: evidence(session).await })
         }
     };
-    let timed_out = t0.elapsed() >= config.scenario_timeout;
+    let timed_out = t0.elapsed() >= config.settings.scenario_timeout;
     let healthy = !matches!(outcome, Outcome::Error(_)) && !timed_out;
     (Attempt::new(outcome, started_at, t0.elapsed(), log), healthy)
 }
