@@ -47,8 +47,9 @@ pub struct BrowserConfig {
     pub session_timeout: Duration,
 }
 
-/// The browsers ft can drive.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+/// The browsers ft can drive. Named on the command line by `name` (`chrome`,
+/// `firefox`, exactly: no aliases, case matters), which `FromStr` and `Display` share.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum BrowserKind {
     /// Chromium or Chrome, through chromedriver.
     #[default]
@@ -56,6 +57,49 @@ pub enum BrowserKind {
     /// Firefox, through geckodriver.
     Firefox,
 }
+
+impl BrowserKind {
+    /// Every kind, in the order `--help` lists them.
+    pub const ALL: [BrowserKind; 2] = [BrowserKind::Chrome, BrowserKind::Firefox];
+
+    /// The names `--browser` accepts, in the order of `ALL`.
+    pub const NAMES: &'static [&'static str] = &[BrowserKind::Chrome.name(), BrowserKind::Firefox.name()];
+
+    /// The name the command line uses.
+    pub const fn name(self) -> &'static str {
+        match self {
+            BrowserKind::Chrome => "chrome",
+            BrowserKind::Firefox => "firefox",
+        }
+    }
+
+    /// One line on what this kind drives, for `--help`.
+    pub const fn about(self) -> &'static str {
+        match self {
+            BrowserKind::Chrome => "Chromium or Chrome, through chromedriver",
+            BrowserKind::Firefox => "Firefox, through geckodriver",
+        }
+    }
+}
+
+impl std::fmt::Display for BrowserKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for BrowserKind {
+    type Err = UnknownBrowser;
+
+    fn from_str(s: &str) -> Result<BrowserKind, UnknownBrowser> {
+        BrowserKind::ALL.into_iter().find(|kind| kind.name() == s).ok_or_else(|| UnknownBrowser(s.to_string()))
+    }
+}
+
+/// A `--browser` name ft does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown browser {0:?} (expected one of: {names})", names = BrowserKind::NAMES.join(", "))]
+pub struct UnknownBrowser(pub String);
 
 impl Default for BrowserConfig {
     fn default() -> Self {
@@ -154,5 +198,26 @@ pub struct BrowserInfo {
 impl std::fmt::Display for BrowserInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}", self.name, self.version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_browser_name_parses_back_to_its_kind() {
+        for (kind, name) in BrowserKind::ALL.into_iter().zip(BrowserKind::NAMES) {
+            assert_eq!(kind.to_string(), *name);
+            assert_eq!(name.parse::<BrowserKind>().ok(), Some(kind));
+        }
+    }
+
+    #[test]
+    fn browser_names_are_exact_as_clap_took_them() {
+        for unknown in ["Chrome", "chromium", "ff", ""] {
+            let err = unknown.parse::<BrowserKind>().unwrap_err().to_string();
+            assert!(err.contains("expected one of: chrome, firefox"), "{err}");
+        }
     }
 }
