@@ -106,7 +106,7 @@ pub struct RunSettings {
     #[arg(long, value_name = "MS", default_value = "25", value_parser = parse_millis)]
     pub poll: Duration,
     /// The browser to drive.
-    #[arg(long, value_enum, default_value_t = BrowserKind::Chrome)]
+    #[arg(long, default_value_t = BrowserKind::Chrome, value_parser = clap::builder::TypedValueParser::try_map(clap::builder::PossibleValuesParser::new(BrowserKind::ALL.map(|k| clap::builder::PossibleValue::new(k.name()).help(k.about()))), |s| s.parse::<BrowserKind>()))]
     pub browser: BrowserKind,
     /// How long creating a browser session may take, in seconds. A Selenium Grid queues
     /// requests while its slots are busy (300 s by default): keep this above its queue timeout.

@@ -1,0 +1,139 @@
+//! The remote end sessions are made at: a local chromedriver shared by all sessions
+//! (restarted if it dies), a geckodriver per Firefox session, or a remote end ft only
+//! connects to (`--webdriver`, e.g. Selenium Grid).
+
+use std::path::PathBuf;
+
+use super::find::{find_chromedriver, find_chromium, find_firefox, find_geckodriver};
+use super::process::{DriverProcess, CHROMEDRIVER, GECKODRIVER};
+use super::reaper::Reaper;
+use super::session::Session;
+use super::{BrowserConfig, BrowserError, BrowserKind};
+
+/// How many times a run may restart a chromedriver that died under it.
+const MAX_DRIVER_RESTARTS: u32 = 3;
+
+/// A running driver (or a remote end we only connect to).
+pub struct Driver {
+    end: RemoteEnd,
+    config: BrowserConfig,
+    /// The browser binary found (local drivers) or given (`--browser-binary`).
+    binary: Option<PathBuf>,
+    /// Every driver process group and orphaned session of this run, ended at `stop`.
+    reaper: Reaper,
+}
+
+/// Where sessions are made.
+enum RemoteEnd {
+    /// chromedriver serves any number of sessions, so one is started for the run and
+    /// restarted when it has died. Boxed: the other variants are a path or a URL.
+    Chromedriver(Box<tokio::sync::Mutex<LocalDriver>>),
+    /// geckodriver serves one session at a time, so each Firefox session gets its own
+    /// (as Selenium Grid does), started from this path and owned by the `Session`.
+    GeckodriverPerSession(PathBuf),
+    /// An already-running W3C remote end (chromedriver, Selenium Grid), by URL.
+    Remote(String),
+}
+
+/// The chromedriver ft started.
+struct LocalDriver {
+    path: PathBuf,
+    process: Option<DriverProcess>,
+    url: String,
+    restarts: u32,
+}
+
+impl LocalDriver {
+    async fn start(path: PathBuf, reaper: &Reaper) -> Result<LocalDriver, BrowserError> {
+        let (process, port) = DriverProcess::spawn(&CHROMEDRIVER, &path, reaper).await?;
+        Ok(LocalDriver { path, process: Some(process), url: format!("http://127.0.0.1:{port}"), restarts: 0 })
+    }
+
+    /// The driver's URL, after starting a new driver if the last one has died (its
+    /// browsers are killed with its process group).
+    async fn running(&mut self, reaper: &Reaper) -> Result<String, BrowserError> {
+        let dead = self.process.as_mut().is_none_or(|p| !p.is_running());
+        if dead {
+            if self.restarts >= MAX_DRIVER_RESTARTS {
+                return Err(BrowserError::SessionLost(format!(
+                    "chromedriver died {} times in this run; not starting it again",
+                    self.restarts + 1
+                )));
+            }
+            if let Some(p) = self.process.take() {
+                p.kill().await;
+            }
+            let (process, port) = DriverProcess::spawn(&CHROMEDRIVER, &self.path, reaper).await?;
+            self.process = Some(process);
+            self.url = format!("http://127.0.0.1:{port}");
+            self.restarts += 1;
+        }
+        Ok(self.url.clone())
+    }
+}
+
+impl Driver {
+    /// Start chromedriver on a free loopback port (for Firefox: find geckodriver and
+    /// the browser; each session starts its own geckodriver), or use `config.webdriver`.
+    pub async fn start(config: &BrowserConfig) -> Result<Driver, BrowserError> {
+        let reaper = Reaper::new();
+        let (end, binary) = if let Some(url) = &config.webdriver {
+            (RemoteEnd::Remote(url.trim_end_matches('/').to_string()), config.binary.clone())
+        } else {
+            match config.kind {
+                BrowserKind::Chrome => {
+                    let binary = find_chromium(config.binary.as_deref())?;
+                    let path = find_chromedriver(config.driver.as_deref())?;
+                    let local = LocalDriver::start(path, &reaper).await?;
+                    (RemoteEnd::Chromedriver(Box::new(tokio::sync::Mutex::new(local))), Some(binary))
+                }
+                BrowserKind::Firefox => {
+                    let binary = find_firefox(config.binary.as_deref())?;
+                    let path = find_geckodriver(config.driver.as_deref())?;
+                    (RemoteEnd::GeckodriverPerSession(path), Some(binary))
+                }
+            }
+        };
+        Ok(Driver { end, config: config.clone(), binary, reaper })
+    }
+
+    /// A new browser with a fresh profile.
+    pub async fn session(&self) -> Result<Session, BrowserError> {
+        let (url, own_driver) = match &self.end {
+            RemoteEnd::Chromedriver(local) => (local.lock().await.running(&self.reaper).await?, None),
+            RemoteEnd::GeckodriverPerSession(path) => {
+                let (process, port) = DriverProcess::spawn(&GECKODRIVER, path, &self.reaper).await?;
+                (format!("http://127.0.0.1:{port}"), Some(process))
+            }
+            RemoteEnd::Remote(url) => (url.clone(), None),
+        };
+        Session::start(&self.config, self.binary.as_deref(), url, own_driver, &self.reaper).await
+    }
+
+    /// Stop the driver and every browser it started, and end the sessions dropped
+    /// without `quit` (a panicking or aborted worker).
+    pub async fn stop(mut self) {
+        self.reaper.end_all().await;
+        // Its group is dead by now; wait for chromedriver itself to exit.
+        if let Some(p) = self.local_process() {
+            p.kill().await;
+        }
+    }
+
+    fn local_process(&mut self) -> Option<DriverProcess> {
+        match &mut self.end {
+            RemoteEnd::Chromedriver(local) => local.get_mut().process.take(),
+            RemoteEnd::GeckodriverPerSession(_) | RemoteEnd::Remote(_) => None,
+        }
+    }
+}
+
+impl Drop for Driver {
+    /// Backstop only: `stop` is the normal way out.
+    fn drop(&mut self) {
+        if let Some(mut p) = self.local_process() {
+            p.kill_now();
+        }
+        self.reaper.end_all_now();
+    }
+}

@@ -1,0 +1,64 @@
+//! What ft looks at on a page: the one inspection script (a selector's matches, their
+//! text, visibility and attribute, in one round trip) and the evidence kept at a failure.
+
+use serde::Deserialize;
+
+/// What one inspection of the page saw for a selector (one WebDriver round trip).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Inspection {
+    pub url: String,
+    pub title: String,
+    /// The HTTP status of the page's own response, where the browser tells (Navigation Timing).
+    pub status: Option<u16>,
+    /// A syntax error in the selector, as the browser reported it.
+    pub error: Option<String>,
+    pub count: usize,
+    /// The first match's rendered text, visibility, attribute and horizontal centre.
+    pub text: Option<String>,
+    pub visible: Option<bool>,
+    pub attr: Option<String>,
+    pub centre_x: Option<f64>,
+    /// Texts of all matches (with `all`), or of the page body (with no selector).
+    #[serde(default)]
+    pub texts: Vec<String>,
+    /// The first match as a W3C element reference, for an action that follows.
+    #[serde(default, rename = "el")]
+    pub(super) element: Option<serde_json::Value>,
+}
+
+/// Evidence of a page's state at a failure.
+#[derive(Clone, Debug, Default)]
+pub struct Evidence {
+    pub screenshot: Option<Vec<u8>>,
+    pub html: Option<String>,
+    pub url: Option<String>,
+}
+
+/// Called with `[css or null, attribute or null, all]`; answers an `Inspection`.
+pub(super) const INSPECT_JS: &str = r#"
+const [css, attr, all] = arguments;
+const nav = (performance.getEntriesByType && performance.getEntriesByType("navigation")[0]) || {};
+const out = { url: location.href, title: document.title, status: nav.responseStatus || null, count: 0, texts: [] };
+if (css === null) {
+  out.texts = [document.body ? document.body.innerText : ""];
+  return out;
+}
+let list;
+try { list = document.querySelectorAll(css); } catch (e) { out.error = String(e.message || e); return out; }
+out.count = list.length;
+const el = list[0];
+if (el) {
+  const r = el.getBoundingClientRect();
+  const cs = getComputedStyle(el);
+  const shown = el.checkVisibility ? el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true }) : true;
+  out.visible = shown && cs.visibility !== "hidden" && cs.display !== "none" && r.width > 0 && r.height > 0;
+  out.text = (el.innerText || "").trim();
+  out.attr = attr === null ? null : el.getAttribute(attr);
+  out.centre_x = r.left + r.width / 2;
+  out.el = el;
+}
+if (all) {
+  out.texts = Array.from(list).slice(0, 200).map(e => (e.innerText || "").trim());
+}
+return out;
+"#;

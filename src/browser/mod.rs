@@ -1,0 +1,223 @@
+//! The one place that speaks WebDriver (thirtyfour): finding drivers and browsers,
+//! driver processes, sessions and their page operations, and one-round-trip inspections
+//! that the runner turns into steps and waits. It knows nothing of scenarios.
+//!
+//! A room by job: `find` (binaries), `process` (driver processes), `reaper` (the one
+//! registry of what must be ended), `driver` (the remote end sessions are made at),
+//! `capabilities`, `session` (lifecycle and page operations) and `inspect`.
+
+mod capabilities;
+mod driver;
+mod find;
+mod inspect;
+mod process;
+mod reaper;
+mod session;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use thirtyfour::error::{WebDriverError, WebDriverErrorInner};
+
+pub use driver::Driver;
+pub use find::{FIREFOX_HINT, GECKODRIVER_HINT, INSTALL_HINT};
+pub use inspect::{Evidence, Inspection};
+pub use session::Session;
+
+/// How to get a browser.
+#[derive(Clone, Debug)]
+pub struct BrowserConfig {
+    /// Which browser to drive.
+    pub kind: BrowserKind,
+    /// The driver to start; default: `chromedriver` / `geckodriver` on PATH, then /usr/bin.
+    pub driver: Option<PathBuf>,
+    /// The browser binary; default: `chromium` (Debian) or `google-chrome` on PATH.
+    pub binary: Option<PathBuf>,
+    /// Show a window instead of running headless.
+    pub headed: bool,
+    /// An already-running W3C remote end (chromedriver, Selenium Grid); no driver is started.
+    pub webdriver: Option<String>,
+    /// The window size every scenario starts with.
+    pub window: (u32, u32),
+    /// Upper bound for any single WebDriver command (a wedged browser must not hang ft).
+    pub command_timeout: Duration,
+    /// Upper bound for creating a session. A Selenium Grid with every slot busy queues
+    /// the request (its default session-request timeout is 300 s), so this must not be
+    /// shorter than the Grid's queue timeout.
+    pub session_timeout: Duration,
+}
+
+/// The browsers ft can drive. Named on the command line by `name` (`chrome`,
+/// `firefox`, exactly: no aliases, case matters), which `FromStr` and `Display` share.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BrowserKind {
+    /// Chromium or Chrome, through chromedriver.
+    #[default]
+    Chrome,
+    /// Firefox, through geckodriver.
+    Firefox,
+}
+
+impl BrowserKind {
+    /// Every kind, in the order `--help` lists them.
+    pub const ALL: [BrowserKind; 2] = [BrowserKind::Chrome, BrowserKind::Firefox];
+
+    /// The names `--browser` accepts, in the order of `ALL`.
+    pub const NAMES: &'static [&'static str] = &[BrowserKind::Chrome.name(), BrowserKind::Firefox.name()];
+
+    /// The name the command line uses.
+    pub const fn name(self) -> &'static str {
+        match self {
+            BrowserKind::Chrome => "chrome",
+            BrowserKind::Firefox => "firefox",
+        }
+    }
+
+    /// One line on what this kind drives, for `--help`.
+    pub const fn about(self) -> &'static str {
+        match self {
+            BrowserKind::Chrome => "Chromium or Chrome, through chromedriver",
+            BrowserKind::Firefox => "Firefox, through geckodriver",
+        }
+    }
+}
+
+impl std::fmt::Display for BrowserKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for BrowserKind {
+    type Err = UnknownBrowser;
+
+    fn from_str(s: &str) -> Result<BrowserKind, UnknownBrowser> {
+        BrowserKind::ALL.into_iter().find(|kind| kind.name() == s).ok_or_else(|| UnknownBrowser(s.to_string()))
+    }
+}
+
+/// A `--browser` name ft does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown browser {0:?} (expected one of: {names})", names = BrowserKind::NAMES.join(", "))]
+pub struct UnknownBrowser(pub String);
+
+impl Default for BrowserConfig {
+    fn default() -> Self {
+        BrowserConfig {
+            kind: BrowserKind::Chrome,
+            driver: None,
+            binary: None,
+            headed: false,
+            webdriver: None,
+            window: (1280, 800),
+            command_timeout: Duration::from_secs(60),
+            session_timeout: Duration::from_secs(310),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BrowserError {
+    #[error("failed to find {driver} (looked for {looked})\n  hint: {hint}")]
+    DriverMissing { driver: &'static str, looked: String, hint: &'static str },
+    #[error("failed to find a {browser} browser (looked for {looked})\n  hint: {hint}")]
+    BrowserMissing { browser: &'static str, looked: String, hint: &'static str },
+    #[error("failed to start {driver} {}", path.display())]
+    DriverSpawn { driver: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("{driver} {} did not report a port within {timeout:?}; it printed: {output}", path.display())]
+    DriverNoPort { driver: &'static str, path: PathBuf, timeout: Duration, output: String },
+    #[error("failed to start a browser session at {url}: {message}")]
+    SessionStart { url: String, message: String },
+    /// Creating a session took longer than `--session-timeout`.
+    #[error("failed to start a browser session at {url}: {why}")]
+    SessionTimeout { url: String, waited: Duration, why: String },
+    #[error("the browser did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("{0}")]
+    WebDriver(String),
+    /// The session or driver is gone; nothing more can be done with this session.
+    #[error("the browser session was lost: {0}")]
+    SessionLost(String),
+}
+
+impl BrowserError {
+    fn from_wd(err: WebDriverError) -> BrowserError {
+        let message = short_message(&err);
+        match &*err {
+            WebDriverErrorInner::InvalidSessionId(_)
+            | WebDriverErrorInner::NoSuchWindow(_)
+            | WebDriverErrorInner::RequestFailed(_)
+            | WebDriverErrorInner::HttpError(_)
+            | WebDriverErrorInner::SessionNotCreated(_) => BrowserError::SessionLost(message),
+            _ => BrowserError::WebDriver(message),
+        }
+    }
+
+    /// True when the session cannot be used any more.
+    pub fn is_session_lost(&self) -> bool {
+        matches!(self, BrowserError::SessionLost(_) | BrowserError::Timeout(_))
+    }
+}
+
+/// The first line of what the remote end said, without thirtyfour's stack traces.
+fn short_message(err: &WebDriverError) -> String {
+    let info = match &**err {
+        WebDriverErrorInner::NoSuchElement(i)
+        | WebDriverErrorInner::StaleElementReference(i)
+        | WebDriverErrorInner::ElementNotInteractable(i)
+        | WebDriverErrorInner::ElementClickIntercepted(i)
+        | WebDriverErrorInner::InvalidSelector(i)
+        | WebDriverErrorInner::JavascriptError(i)
+        | WebDriverErrorInner::InvalidSessionId(i)
+        | WebDriverErrorInner::NoSuchWindow(i)
+        | WebDriverErrorInner::SessionNotCreated(i)
+        | WebDriverErrorInner::InvalidElementState(i)
+        | WebDriverErrorInner::InvalidArgument(i)
+        | WebDriverErrorInner::ScriptTimeout(i)
+        | WebDriverErrorInner::WebDriverTimeout(i)
+        | WebDriverErrorInner::UnknownError(i) => Some(i),
+        _ => None,
+    };
+    let text = match info {
+        Some(i) if !i.error.is_empty() && !i.value.message.starts_with(&i.error) => {
+            format!("{}: {}", i.error, i.value.message)
+        }
+        Some(i) => i.value.message.clone(),
+        None => err.to_string(),
+    };
+    text.lines().next().unwrap_or("").trim().to_string()
+}
+
+/// The browser a session got, as its remote end reported it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BrowserInfo {
+    pub name: String,
+    pub version: String,
+}
+
+impl std::fmt::Display for BrowserInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.name, self.version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_browser_name_parses_back_to_its_kind() {
+        for (kind, name) in BrowserKind::ALL.into_iter().zip(BrowserKind::NAMES) {
+            assert_eq!(kind.to_string(), *name);
+            assert_eq!(name.parse::<BrowserKind>().ok(), Some(kind));
+        }
+    }
+
+    #[test]
+    fn browser_names_are_exact_as_clap_took_them() {
+        for unknown in ["Chrome", "chromium", "ff", ""] {
+            let err = unknown.parse::<BrowserKind>().unwrap_err().to_string();
+            assert!(err.contains("expected one of: chrome, firefox"), "{err}");
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! A browser session's lifecycle (start at a remote end, one teardown for `quit` and
+//! `Drop`) and the page operations the runner turns into steps, each bounded in time.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::json;
+use thirtyfour::error::WebDriverError;
+use thirtyfour::{By, Key as WdKey, WebDriver, WebElement};
+
+use super::inspect::{Evidence, Inspection, INSPECT_JS};
+use super::process::DriverProcess;
+use super::reaper::{Leftover, Reaper};
+use super::{capabilities, short_message, BrowserConfig, BrowserError, BrowserInfo};
+use crate::shared::keys::Key;
+
+/// One browser. Never shared between workers.
+pub struct Session {
+    wd: Option<WebDriver>,
+    pub browser: BrowserInfo,
+    timeout: Duration,
+    window: (u32, u32),
+    /// The remote end the session lives at, for ending it.
+    url: String,
+    reaper: Reaper,
+    /// This session's own driver (geckodriver), ended with the session.
+    own_driver: Option<OwnDriver>,
+    /// The selector of the last inspection and its first match (see `element`).
+    inspected: std::sync::Mutex<Option<(String, serde_json::Value)>>,
+}
+
+struct OwnDriver {
+    process: DriverProcess,
+    /// The fresh profile geckodriver made for the session, removed when it ends.
+    profile: Option<PathBuf>,
+}
+
+impl Session {
+    /// A new session at `url`, which is `own_driver`'s when the session has a driver of its own.
+    pub(super) async fn start(
+        config: &BrowserConfig,
+        binary: Option<&Path>,
+        url: String,
+        own_driver: Option<DriverProcess>,
+        reaper: &Reaper,
+    ) -> Result<Session, BrowserError> {
+        match connect(config, binary, &url).await {
+            Ok((wd, browser)) => {
+                let profile = wd.capabilities().get("moz:profile").and_then(|v| v.as_str()).and_then(driver_profile);
+                Ok(Session {
+                    wd: Some(wd),
+                    browser,
+                    timeout: config.command_timeout,
+                    window: config.window,
+                    url,
+                    reaper: reaper.clone(),
+                    own_driver: own_driver.map(|process| OwnDriver { process, profile }),
+                    inspected: std::sync::Mutex::default(),
+                })
+            }
+            Err(err) => {
+                if let Some(p) = own_driver {
+                    p.kill().await;
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// End the session and close the browser (and the session's own driver, if any).
+    ///
+    /// A session with its own driver (local Firefox) is ended by killing the driver's
+    /// process group and removing the profile: a polite `DELETE` makes geckodriver wait
+    /// for Firefox to shut down and tidy a profile that is thrown away anyway, which
+    /// took 0.5-1.1 s per session (BENCHMARKS.md).
+    pub async fn quit(mut self) {
+        let left = self.teardown();
+        self.reaper.end(left).await;
+    }
+
+    /// The one teardown, behind `quit` and `Drop`. It does at once what needs no
+    /// waiting: it takes the session from thirtyfour (whose own drop would block the
+    /// executor to quit synchronously) and kills the session's own driver with its
+    /// browser. It returns what is left to end, which needs waiting: `quit` ends it at
+    /// once (bounded), `Drop` hands it to the reaper.
+    fn teardown(&mut self) -> Vec<Leftover> {
+        let mut left = Vec::new();
+        let own = self.own_driver.take();
+        if let Some(wd) = self.wd.take() {
+            let id = wd.session_id().to_string();
+            let _ = wd.leak();
+            // A session with its own driver ends with that driver's process group.
+            if own.is_none() {
+                left.push(Leftover::Session { url: self.url.clone(), id });
+            }
+        }
+        if let Some(mut own) = own {
+            own.process.kill_now();
+            left.extend(own.profile.map(Leftover::Profile));
+        }
+        left
+    }
+
+    fn wd(&self) -> Result<&WebDriver, BrowserError> {
+        self.wd.as_ref().ok_or_else(|| BrowserError::SessionLost("the session was already closed".into()))
+    }
+
+    /// Every command is bounded: a wedged browser becomes an error, not a hang.
+    async fn bounded<T>(
+        &self,
+        fut: impl std::future::Future<Output = Result<T, WebDriverError>>,
+    ) -> Result<T, BrowserError> {
+        match tokio::time::timeout(self.timeout, fut).await {
+            Ok(r) => r.map_err(BrowserError::from_wd),
+            Err(_) => Err(BrowserError::Timeout(self.timeout)),
+        }
+    }
+
+    pub async fn goto(&self, url: &str) -> Result<(), BrowserError> {
+        let wd = self.wd()?;
+        self.bounded(wd.goto(url)).await.map_err(|e| match e {
+            BrowserError::WebDriver(m) => BrowserError::WebDriver(error_page(&m).unwrap_or(m)),
+            e => e,
+        })
+    }
+
+    /// Inspect the elements matching `css` (or, with `None`, the page's text).
+    pub async fn inspect(&self, css: Option<&str>, attr: Option<&str>, all: bool) -> Result<Inspection, BrowserError> {
+        let wd = self.wd()?;
+        let ret = self.bounded(wd.execute(INSPECT_JS, vec![json!(css), json!(attr), json!(all)])).await?;
+        let mut seen: Inspection = serde_json::from_value(ret.json().clone())
+            .map_err(|e| BrowserError::WebDriver(format!("unexpected inspection result: {e}")))?;
+        if let (Some(css), Ok(mut last)) = (css, self.inspected.lock()) {
+            *last = seen.element.take().map(|el| (css.to_string(), el));
+        }
+        Ok(seen)
+    }
+
+    /// The first element matching `css`. An action comes right after the inspection
+    /// that found its element visible, so that inspection's reference is used (once)
+    /// instead of a second round trip to find the same element; should the page have
+    /// changed in between, the action fails as stale and is retried with a new look.
+    async fn element(&self, css: &str) -> Result<WebElement, BrowserError> {
+        let wd = self.wd()?;
+        let last = self.inspected.lock().ok().and_then(|mut last| last.take());
+        if let Some((seen_css, el)) = last {
+            if seen_css == css {
+                if let Ok(el) = WebElement::from_json(el, wd.handle().clone()) {
+                    return Ok(el);
+                }
+            }
+        }
+        self.bounded(wd.find(By::Css(css))).await
+    }
+
+    pub async fn current_url(&self) -> Result<String, BrowserError> {
+        let wd = self.wd()?;
+        Ok(self.bounded(wd.current_url()).await?.to_string())
+    }
+
+    /// Type into the first element matching `css`.
+    pub async fn type_text(&self, css: &str, text: &str) -> Result<(), BrowserError> {
+        let el = self.element(css).await?;
+        self.bounded(el.send_keys(text)).await
+    }
+
+    pub async fn press(&self, css: &str, key: Key) -> Result<(), BrowserError> {
+        let el = self.element(css).await?;
+        let wd_key = match key {
+            Key::Enter => WdKey::Enter,
+            Key::Tab => WdKey::Tab,
+            Key::Escape => WdKey::Escape,
+            Key::Backspace => WdKey::Backspace,
+            Key::Delete => WdKey::Delete,
+            Key::Space => WdKey::Space,
+            Key::ArrowUp => WdKey::Up,
+            Key::ArrowDown => WdKey::Down,
+            Key::ArrowLeft => WdKey::Left,
+            Key::ArrowRight => WdKey::Right,
+        };
+        self.bounded(el.send_keys(wd_key)).await
+    }
+
+    pub async fn click(&self, css: &str) -> Result<(), BrowserError> {
+        let el = self.element(css).await?;
+        self.bounded(el.click()).await
+    }
+
+    pub async fn clear(&self, css: &str) -> Result<(), BrowserError> {
+        let el = self.element(css).await?;
+        self.bounded(el.clear()).await
+    }
+
+    pub async fn set_window_size(&self, width: u32, height: u32) -> Result<(), BrowserError> {
+        let wd = self.wd()?;
+        self.bounded(wd.set_window_rect(0, 0, width, height)).await
+    }
+
+    /// Become a new visitor: no cookies or storage of the last one, a blank page and
+    /// the default window size. Cookies are per site in WebDriver, so this clears the
+    /// current site's, which is the target's after any scenario step.
+    pub async fn reset(&self) -> Result<(), BrowserError> {
+        let wd = self.wd()?;
+        let url = self.current_url().await?;
+        if url.starts_with("http") {
+            self.bounded(wd.delete_all_cookies()).await?;
+            self.bounded(wd.execute("try { localStorage.clear(); sessionStorage.clear(); } catch (e) {}", Vec::new()))
+                .await?;
+        }
+        self.bounded(wd.goto("about:blank")).await?;
+        let (w, h) = self.window;
+        self.set_window_size(w, h).await
+    }
+
+    /// A screenshot and the page HTML, as far as the browser can still give them.
+    pub async fn evidence(&self) -> Evidence {
+        let Ok(wd) = self.wd() else { return Evidence::default() };
+        Evidence {
+            screenshot: self.bounded(wd.screenshot_as_png()).await.ok(),
+            html: self.bounded(wd.source()).await.ok(),
+            url: self.current_url().await.ok(),
+        }
+    }
+}
+
+impl Drop for Session {
+    /// Backstop only (a panicking or aborted worker): never blocks the executor; a
+    /// session that needs a `DELETE` is left to the reaper for `Driver::stop`.
+    fn drop(&mut self) {
+        let left = self.teardown();
+        self.reaper.end_now(left);
+    }
+}
+
+/// Connect to the remote end at `url` with the capabilities for `config`, bounded by
+/// `--session-timeout`.
+async fn connect(
+    config: &BrowserConfig,
+    binary: Option<&Path>,
+    url: &str,
+) -> Result<(WebDriver, BrowserInfo), BrowserError> {
+    let caps = capabilities::for_kind(config, binary);
+    // The HTTP client's timeout bounds session creation (which a Grid may queue);
+    // every later command is bounded more tightly by `Session::bounded`.
+    let waited = config.session_timeout;
+    let limit = waited.max(config.command_timeout);
+    let builder = WebDriver::builder(url.to_string(), caps).request_timeout(limit);
+    let wd = match tokio::time::timeout(waited, builder).await {
+        Ok(Ok(wd)) => wd,
+        Ok(Err(e)) => return Err(session_start_error(url, &e, config.webdriver.is_some())),
+        Err(_) => {
+            let why = if config.webdriver.is_some() {
+                format!(
+                    "the Grid's queue timed out: no session within {waited:?} (--session-timeout); a Selenium \
+                     Grid queues new sessions while all its slots are busy: free or add slots, or raise \
+                     --session-timeout"
+                )
+            } else {
+                format!("the driver did not start the browser within {waited:?} (--session-timeout)")
+            };
+            return Err(BrowserError::SessionTimeout { url: url.to_string(), waited, why });
+        }
+    };
+    let caps = wd.capabilities();
+    let name = caps.get("browserName").and_then(|v| v.as_str()).unwrap_or("browser").to_string();
+    let version = caps.get("browserVersion").and_then(|v| v.as_str()).unwrap_or("").to_string();
+    Ok((wd, BrowserInfo { name, version }))
+}
+
+/// A failed New Session, in words that say whose fault it is. A Grid whose queue
+/// timed out answers 500 with only a message ("Could not start a new session. New
+/// session request timed out"), which thirtyfour reports as an unrecognised response.
+fn session_start_error(url: &str, err: &WebDriverError, remote: bool) -> BrowserError {
+    let full = err.to_string();
+    let message = remote_message(&full).unwrap_or_else(|| short_message(err));
+    let message = if remote && message.contains("request timed out") {
+        format!(
+            "the Selenium Grid's queue timed out: no slot became free within its session-request-timeout \
+             (free or add slots); it said: {message}"
+        )
+    } else {
+        message
+    };
+    BrowserError::SessionStart { url: url.to_string(), message }
+}
+
+/// The first line of `value.message` in a remote end's JSON answer quoted in `text`.
+fn remote_message(text: &str) -> Option<String> {
+    let body: serde_json::Value = serde_json::from_str(&text[text.find('{')?..]).ok()?;
+    let message = body.get("value")?.get("message")?.as_str()?;
+    Some(message.lines().next()?.trim().to_string()).filter(|m| !m.is_empty())
+}
+
+/// The profile folder geckodriver reports (`moz:profile`), if it is one that geckodriver
+/// made in the temp folder: only such a folder is ft's to remove.
+fn driver_profile(reported: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(reported);
+    let made_by_geckodriver = path.file_name()?.to_str()?.starts_with("rust_mozprofile");
+    (made_by_geckodriver && path.parent()? == std::env::temp_dir()).then_some(path)
+}
+
+/// Firefox does not show its network error page as the current URL (Chromium shows
+/// `chrome-error://`); geckodriver fails the navigation with "Reached error page:
+/// about:neterror?e=connectionFailure&u=...". Say that in a few words.
+fn error_page(message: &str) -> Option<String> {
+    let query = message.split("about:neterror?").nth(1)?;
+    let code = query.split('&').find_map(|kv| kv.strip_prefix("e="))?;
+    Some(format!("the browser showed its network error page ({code}, about:neterror)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn firefox_error_pages_are_named_by_their_code() {
+        let m =
+            "unknown error: Reached error page: about:neterror?e=connectionFailure&u=http%3A//127.0.0.1%3A5/&c=UTF-8";
+        assert_eq!(
+            error_page(m).as_deref(),
+            Some("the browser showed its network error page (connectionFailure, about:neterror)")
+        );
+        assert_eq!(error_page("no such element"), None);
+    }
+
+    #[test]
+    fn a_grid_answer_without_an_error_code_still_gives_its_message() {
+        let text = "The WebDriver server returned an unrecognised response: 500 :: {\n  \"value\": {\n    \
+                    \"message\": \"Could not start a new session. New session request timed out \\nHost info: x\"}}";
+        assert_eq!(
+            remote_message(text).as_deref(),
+            Some("Could not start a new session. New session request timed out")
+        );
+        assert_eq!(remote_message("no json here"), None);
+    }
+
+    #[test]
+    fn only_a_profile_geckodriver_made_in_the_temp_folder_is_removed() {
+        let tmp = std::env::temp_dir();
+        let made = tmp.join("rust_mozprofileAbc123");
+        assert_eq!(driver_profile(&made.display().to_string()), Some(made));
+        assert_eq!(driver_profile("/home/someone/.mozilla/firefox/default"), None);
+        assert_eq!(driver_profile(&tmp.display().to_string()), None);
+        assert_eq!(driver_profile(&tmp.join("x/rust_mozprofileAbc").display().to_string()), None);
+    }
+}
