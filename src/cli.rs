@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
 use crate::browser::{BrowserConfig, BrowserKind};
@@ -106,7 +107,7 @@ pub struct RunSettings {
     #[arg(long, value_name = "MS", default_value = "25", value_parser = parse_millis)]
     pub poll: Duration,
     /// The browser to drive.
-    #[arg(long, default_value_t = BrowserKind::Chrome, value_parser = clap::builder::TypedValueParser::try_map(clap::builder::PossibleValuesParser::new(BrowserKind::ALL.map(|k| clap::builder::PossibleValue::new(k.name()).help(k.about()))), |s| s.parse::<BrowserKind>()))]
+    #[arg(long, default_value_t = BrowserKind::Chrome, value_parser = browser_kind())]
     pub browser: BrowserKind,
     /// How long creating a browser session may take, in seconds. A Selenium Grid queues
     /// requests while its slots are busy (300 s by default): keep this above its queue timeout.
@@ -217,6 +218,12 @@ pub struct ServeArgs {
     /// Switch on a deliberate defect (for testing ft itself); repeatable.
     #[arg(long = "defect", value_name = "NAME", hide = true)]
     pub defects: Vec<superlists::Defect>,
+}
+
+/// `--browser`'s values with their help, parsed by `BrowserKind`'s own `FromStr`.
+fn browser_kind() -> impl TypedValueParser<Value = BrowserKind> {
+    let values = BrowserKind::ALL.map(|k| PossibleValue::new(k.name()).help(k.about()));
+    PossibleValuesParser::new(values).try_map(|s| s.parse::<BrowserKind>())
 }
 
 fn parse_selector(s: &str) -> Result<(String, String), String> {
