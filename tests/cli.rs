@@ -146,13 +146,6 @@ fn in_a_checkout_the_config_file_points_at_the_specs_folder() {
 }
 
 #[test]
-fn the_built_in_suite_on_disk_is_the_one_in_the_binary() {
-    // `ft` from any folder runs the embedded copy; it must not drift from specs/.
-    let on_disk = std::fs::read_to_string(root().join("specs/superlists.toml")).expect("read");
-    assert_eq!(ft::spec::BUILT_IN[0].1, on_disk);
-}
-
-#[test]
 fn the_env_names_the_target_and_the_flag_beats_it() {
     let served = Served::start(&[]);
     let dir = tempfile::tempdir().expect("tempdir");
