@@ -8,16 +8,10 @@ use std::net::TcpListener;
 
 use common::*;
 
-/// A loopback port nothing listens on.
-fn dead_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
 #[test]
 fn an_unreachable_target_fails_before_any_browser_with_exit_3() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = dead_port();
+    let port = free_port();
     // The driver path is bogus: reaching browser start-up would be a different error.
     let out =
         ft_in(dir.path(), &["--liveserver", &format!("127.0.0.1:{port}"), "--driver", "/nonexistent/chromedriver"]);
@@ -149,7 +143,7 @@ fn in_a_checkout_the_config_file_points_at_the_specs_folder() {
 fn the_env_names_the_target_and_the_flag_beats_it() {
     let served = Served::start(&[]);
     let dir = tempfile::tempdir().expect("tempdir");
-    let dead = format!("127.0.0.1:{}", dead_port());
+    let dead = format!("127.0.0.1:{}", free_port());
     for var in ["FT_LIVESERVER", "STAGING_SERVER", "TEST_SERVER"] {
         let out = output(
             ft_command(dir.path())

@@ -263,6 +263,12 @@ pub fn version_1_database(db: &Path, items: &[(i64, &str)]) {
     }
 }
 
+/// A loopback port nothing listens on: free to bind, and a connection to it is refused.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local addr").port()
+}
+
 /// A child process killed (and reaped) when the guard goes, also when a test panics.
 pub struct KillOnDrop(pub Child);
 
