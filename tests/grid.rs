@@ -184,31 +184,17 @@ impl Drop for Grid {
     }
 }
 
-fn run_builtin(args: &[&str]) -> (Output, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = ft_in(dir.path(), args);
-    (out, dir)
-}
-
-fn assert_suite_passed(out: &Output, dir: &std::path::Path, browser: &str) {
-    assert_eq!(out.code, 0, "{}", out.all());
-    let junit = read_junit(&dir.join("reports/junit.xml"));
-    assert_eq!((junit.tests, junit.failures, junit.errors, junit.skipped), (6, 0, 0, 0), "{}", out.all());
-    assert_eq!(junit.property("browser"), Some(browser));
-    assert!(out.stdout.contains("OK: 6 scenarios: 6 passed"), "{}", out.stdout);
-}
-
 #[test]
 fn the_built_in_suite_passes_through_a_standalone_grid_with_two_workers() {
     let grid = Grid::standalone(GridConfig::default());
     let slots = status(&grid.url).expect("status")["nodes"][0]["slots"].as_array().map_or(0, Vec::len);
     assert!(slots >= 2, "two Chromium slots at least: {slots}");
 
-    let (out, dir) = run_builtin(&["--webdriver", &grid.url, "--workers", "2", "--driver", "/nonexistent"]);
+    let (out, dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--workers", "2", "--driver", "/nonexistent"]);
     assert_suite_passed(&out, dir.path(), "chrome");
     assert!(out.stdout.contains("2 workers"), "{}", out.stdout);
 
-    let (out, dir) = run_builtin(&["--webdriver", &grid.url, "--workers", "2", "--browser", "firefox"]);
+    let (out, dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--workers", "2", "--browser", "firefox"]);
     assert_suite_passed(&out, dir.path(), "firefox");
 
     // ft ended its sessions: every slot is free again (the node tells the Grid by event).
@@ -228,7 +214,7 @@ fn the_built_in_suite_passes_through_a_hub_and_a_node_in_two_processes() {
     let node_uri = status["nodes"][0]["uri"].as_str().unwrap_or("").to_string();
     assert!(node_uri.starts_with("http://127.0.0.1:") && node_uri != grid.url, "a separate node: {status}");
 
-    let (out, dir) = run_builtin(&["--webdriver", &grid.url, "--workers", "2"]);
+    let (out, dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--workers", "2"]);
     assert_suite_passed(&out, dir.path(), "chrome");
     grid.stop();
 }
@@ -256,14 +242,14 @@ fn a_grid_with_every_slot_busy_is_an_infrastructure_error_naming_the_grid() {
     assert!(taken.is_some(), "the slot is taken");
 
     // ft gives up first (its --session-timeout is below the Grid's queue timeout).
-    let (out, _dir) = run_builtin(&["--webdriver", &grid.url, "--session-timeout", "2", "--filter", "layout"]);
+    let (out, _dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--session-timeout", "2", "--filter", "layout"]);
     assert_eq!(out.code, 3, "an infrastructure error\n{}", out.all());
     let want = format!("failed to start a browser session at {}: the Grid's queue timed out", grid.url);
     assert!(out.stderr.contains(&want), "{}", out.stderr);
     assert!(out.stderr.contains("--session-timeout"), "{}", out.stderr);
 
     // The Grid gives up first (its session-request-timeout is 4 s).
-    let (out, _dir) = run_builtin(&["--webdriver", &grid.url, "--filter", "layout"]);
+    let (out, _dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--filter", "layout"]);
     assert_eq!(out.code, 3, "an infrastructure error\n{}", out.all());
     let want = format!("failed to start a browser session at {}: the Selenium Grid's queue timed out", grid.url);
     assert!(out.stderr.contains(&want), "{}", out.stderr);

@@ -191,6 +191,85 @@ pub fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&text).expect("valid JSON")
 }
 
+/// The built-in suite's scenarios.
+pub const SCENARIOS: [&str; 6] = [
+    "can start a to-do list",
+    "multiple users can start lists at different urls",
+    "layout and styling",
+    "cannot add empty list items",
+    "cannot add duplicate items",
+    "error messages are cleared on input",
+];
+
+/// Run `ft ARGS` in a new empty folder (no ft.toml: the built-in suite); reports go there.
+pub fn ft_in_empty_dir(args: &[&str]) -> (Output, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = ft_in(dir.path(), args);
+    (out, dir)
+}
+
+/// The whole built-in suite passed on `browser` (`chrome`, `firefox`) for a run in `dir`:
+/// exit 0, every scenario passed in JUnit, the console and the run record say so.
+pub fn assert_suite_passed(out: &Output, dir: &Path, browser: &str) -> Junit {
+    assert_eq!(out.code, 0, "{}", out.all());
+    let junit = read_junit(&dir.join("reports/junit.xml"));
+    assert_eq!((junit.tests, junit.failures, junit.errors, junit.skipped), (6, 0, 0, 0), "{}", out.all());
+    let mut names: Vec<&str> = junit.cases.iter().map(|c| c.name.as_str()).collect();
+    names.sort();
+    let mut want = SCENARIOS.to_vec();
+    want.sort();
+    assert_eq!(names, want);
+    for case in &junit.cases {
+        assert_eq!(case.status, "passed", "{case:?}");
+        assert_eq!(case.suite, "superlists");
+        assert_eq!(case.classname, "superlists");
+        assert!(case.time > 0.0, "{case:?}");
+        assert!(case.system_out.contains("<built-in>/superlists.toml:"), "step log in system-out: {case:?}");
+    }
+    assert_eq!(junit.property("browser"), Some(browser));
+    let version = junit.property("browser_version").unwrap_or("");
+    assert!(version.starts_with(char::is_numeric), "a {browser} version: {version:?}");
+    assert!(out.stdout.contains(&format!("browser: {browser} {version}")), "console header: {}", out.stdout);
+    assert!(junit.property("target").is_some_and(|t| t.starts_with("http://127.0.0.1:")));
+    assert_eq!(junit.property("ft_version"), Some(env!("CARGO_PKG_VERSION")));
+    for name in SCENARIOS {
+        assert!(out.stdout.lines().any(|l| l.contains("PASS [") && l.ends_with(name)), "{name}: {}", out.all());
+    }
+    assert!(out.stdout.contains("OK: 6 scenarios: 6 passed, 0 failed, 0 errors, 0 not run"), "{}", out.all());
+    let record = read_json(&dir.join("reports/run.json"));
+    assert_eq!(record["predicate"]["result"], "PASSED");
+    assert!(record.to_string().contains(browser), "the run record names the browser: {record}");
+    junit
+}
+
+/// A run of the whole built-in suite in `dir` against a defective target failed exactly
+/// `failing`, each as a failure (not an error) whose report shows `last_seen`, with the
+/// failing step's file:line and the evidence (a screenshot and the page) linked.
+pub fn assert_fails_exactly(out: &Output, dir: &Path, failing: &[&str], last_seen: &str) {
+    assert_eq!(out.code, 1, "a failed scenario exits 1\n{}", out.all());
+    let junit = read_junit(&dir.join("reports/junit.xml"));
+    let mut want: Vec<String> = failing.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(junit.failed_names(), want, "{}", out.all());
+    assert_eq!(junit.failures, failing.len());
+    assert_eq!(junit.tests, SCENARIOS.len());
+    assert_eq!(junit.errors, 0, "an app defect is a failure, not an infrastructure error");
+    for name in failing {
+        let case = junit.case(name);
+        assert!(case.body.contains(last_seen), "{name}: expected {last_seen:?} in\n{}", case.body);
+        assert!(case.message.contains("superlists.toml:"), "the failing step's file:line: {}", case.message);
+        assert!(case.system_out.contains("[[ATTACHMENT|"), "evidence linked: {}", case.system_out);
+        let slug = name.replace(' ', "-");
+        let evidence = dir.join("reports/artifacts/superlists").join(slug);
+        let png = std::fs::read(evidence.join("screenshot.png")).expect("a screenshot of the failure");
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a real PNG");
+        let html = std::fs::read_to_string(evidence.join("page.html")).expect("the page HTML of the failure");
+        assert!(html.contains("id_text"), "the page as the browser had it");
+        assert!(out.stdout.lines().any(|l| l.contains("FAIL [") && l.ends_with(name)), "{name}: {}", out.stdout);
+        assert!(out.stdout.contains(last_seen), "{}", out.stdout);
+    }
+}
+
 /// Process ids whose parent is `pid` (from /proc).
 pub fn children_of(pid: u32) -> Vec<u32> {
     procs().into_iter().filter(|p| p.ppid == pid).map(|p| p.pid).collect()
