@@ -179,12 +179,14 @@ fn a_target_that_dies_mid_run_fails_the_rest_with_the_cause_and_the_report_is_co
     let mut server = Served::start(&[]);
     let dir = tempfile::tempdir().expect("tempdir");
     let url = server.url.replace("http://", "http://tester:hunter2@");
-    let mut ft = ft_command(dir.path())
-        .args(["--liveserver", &url, "--workers", "1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ft starts");
+    let mut ft = KillOnDrop::new(
+        ft_command(dir.path())
+            .args(["--liveserver", &url, "--workers", "1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ft starts"),
+    );
     let mut lines = BufReader::new(ft.stdout.take().expect("stdout")).lines().map_while(Result::ok);
     let mut seen: Vec<String> = Vec::new();
     for line in lines.by_ref() {
@@ -194,8 +196,7 @@ fn a_target_that_dies_mid_run_fails_the_rest_with_the_cause_and_the_report_is_co
             break;
         }
     }
-    let _ = server.child.kill();
-    let _ = server.child.wait();
+    server.kill();
     seen.extend(lines);
     let mut stderr = String::new();
     let _ = ft.stderr.take().expect("stderr").read_to_string(&mut stderr);

@@ -89,7 +89,7 @@ fn a_second_ctrl_c_leaves_no_geckodriver_or_firefox_behind() {
         .spawn()
         .expect("ft starts");
     let stdout = child.stdout.take().expect("stdout");
-    let mut ft = KillOnDrop(child);
+    let mut ft = KillOnDrop::new(child);
     let mut seen = Vec::new();
     // The first result means both sessions were asked for; the clearing scenario then
     // waits (up to 120 s) for an error that never goes away.
@@ -102,16 +102,13 @@ fn a_second_ctrl_c_leaves_no_geckodriver_or_firefox_behind() {
     }
     let mut procs = Vec::new();
     eventually("two geckodrivers, each with a Firefox", Duration::from_secs(60), || {
-        procs = children_of(ft.0.id()).into_iter().flat_map(group_members).collect();
-        children_of(ft.0.id()).len() >= 2 && procs.len() >= 4
+        procs = children_of(ft.id()).into_iter().flat_map(group_members).collect();
+        children_of(ft.id()).len() >= 2 && procs.len() >= 4
     });
     for _ in 0..2 {
-        // SAFETY: plain syscall on our own child's pid.
-        unsafe {
-            libc::kill(ft.0.id() as i32, libc::SIGINT);
-        }
+        signal(ft.id(), libc::SIGINT).expect("ft can be signalled");
     }
-    let status = ft.0.wait().expect("ft exits");
+    let status = ft.wait().expect("ft exits");
     assert_eq!(status.code(), Some(130), "{seen:?}");
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
     assert_eq!(junit.tests, SCENARIOS, "a complete report after the interrupt");

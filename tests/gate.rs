@@ -139,11 +139,8 @@ impl Drop for World {
     fn drop(&mut self) {
         for stage in ["staging", "live"] {
             if let Ok(pid) = std::fs::read_to_string(self.work().join(format!("{stage}.pid"))) {
-                if let Ok(pid) = pid.trim().parse::<i32>() {
-                    // SAFETY: plain syscall on a pid this test's scripts started.
-                    unsafe {
-                        libc::kill(pid, libc::SIGKILL);
-                    }
+                if let Ok(pid) = pid.trim().parse() {
+                    let _ = signal(pid, libc::SIGKILL);
                 }
             }
         }

@@ -8,7 +8,7 @@ mod common;
 
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -47,7 +47,8 @@ fn status(url: &str) -> Option<serde_json::Value> {
 /// group with every driver and browser it starts; killed with them at `stop` or drop.
 struct Grid {
     url: String,
-    procs: Vec<Child>,
+    /// Before `dir`: fields drop in order, so Java is gone before its folder is removed.
+    procs: Vec<KillOnDrop>,
     dir: tempfile::TempDir,
     jar: String,
     _one_at_a_time: std::sync::MutexGuard<'static, ()>,
@@ -101,7 +102,7 @@ impl Grid {
                 Ok(())
             });
         }
-        self.procs.push(cmd.spawn().expect("java starts"));
+        self.procs.push(KillOnDrop::group(cmd.spawn().expect("java starts")));
     }
 
     fn log(&self) -> String {
@@ -157,30 +158,12 @@ impl Grid {
     /// Kill every Grid process group and check nothing of it is left.
     fn stop(mut self) {
         let groups = self.pgids();
-        self.kill();
+        self.procs.clear();
         for pgid in groups {
             eventually("the Grid's drivers and browsers to be gone", Duration::from_secs(20), || {
                 group_members(pgid).is_empty()
             });
         }
-    }
-
-    fn kill(&mut self) {
-        for child in &mut self.procs {
-            // SAFETY: plain syscall on a process group this test created.
-            unsafe {
-                libc::killpg(child.id() as i32, libc::SIGKILL);
-            }
-            let _ = child.wait();
-        }
-        self.procs.clear();
-    }
-}
-
-impl Drop for Grid {
-    /// Backstop for a failing test: `stop` is the normal way out.
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 

@@ -61,10 +61,7 @@ impl Running {
     }
 
     fn signal(&self, sig: i32) {
-        // SAFETY: plain syscall on our own child's pid.
-        unsafe {
-            libc::kill(self.child.id() as i32, sig);
-        }
+        signal(self.child.id(), sig).expect("ft can be signalled");
     }
 
     fn wait(&mut self) -> i32 {
@@ -143,13 +140,15 @@ fn a_finished_run_leaves_no_driver_or_browser_behind() {
 fn a_panicking_worker_is_an_error_for_its_scenario_and_leaves_no_browser() {
     // FT_TEST_PANIC_AT_VERB is a debug-build test seam: the worker panics at that step.
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = ft_command(dir.path())
-        .args(["--workers", "1"])
-        .env("FT_TEST_PANIC_AT_VERB", "window_size")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("ft starts");
+    let mut child = KillOnDrop::new(
+        ft_command(dir.path())
+            .args(["--workers", "1"])
+            .env("FT_TEST_PANIC_AT_VERB", "window_size")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ft starts"),
+    );
     let stdout = child.stdout.take().expect("stdout");
     let mut procs = Vec::new();
     let mut lines = Vec::new();
@@ -187,11 +186,9 @@ fn a_driver_killed_mid_run_is_replaced_and_the_run_goes_on_with_a_complete_repor
     let first = chromedriver_of(ft.child.id()).expect("ft started chromedriver");
     let mut procs = ft.driver_and_browsers();
     ft.wait_for_line("PASS [");
-    // SAFETY: plain syscall on the driver ft started (not its group: the browser is orphaned
-    // the way a crashing driver would leave it).
-    unsafe {
-        libc::kill(first as i32, libc::SIGKILL);
-    }
+    // The driver alone, not its group: the browser is orphaned the way a crashing driver
+    // would leave it.
+    signal(first, libc::SIGKILL).expect("the driver can be killed");
     let mut second = None;
     eventually("a new chromedriver", Duration::from_secs(30), || {
         second = chromedriver_of(ft.child.id()).filter(|p| *p != first);

@@ -54,8 +54,7 @@ fn a_running_remote_end_can_be_used_instead_of_starting_a_driver() {
         .spawn()
         .expect("chromedriver starts");
     let stdout = driver.stdout.take().expect("stdout");
-    let guard = KillOnDrop(driver);
-    let _ = &guard;
+    let driver = KillOnDrop::new(driver);
     let port = std::io::BufReader::new(stdout)
         .lines()
         .map_while(Result::ok)
@@ -69,5 +68,5 @@ fn a_running_remote_end_can_be_used_instead_of_starting_a_driver() {
     assert_eq!(out.code, 0, "{}", out.all());
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
     assert_eq!((junit.tests, junit.failures), (1, 0));
-    drop(guard);
+    drop(driver);
 }

@@ -53,8 +53,8 @@ pub fn output(cmd: &mut Command) -> Output {
 
 /// A running `ft serve` child on a free port; killed when dropped.
 pub struct Served {
-    pub child: Child,
     pub url: String,
+    process: KillOnDrop,
     _dir: tempfile::TempDir,
 }
 
@@ -70,6 +70,7 @@ impl Served {
         }
         let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("ft serve starts");
         let stdout = child.stdout.take().expect("stdout");
+        let process = KillOnDrop::new(child);
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).expect("ft serve prints its URL");
         let url = line
@@ -78,14 +79,12 @@ impl Served {
             .unwrap_or_else(|| panic!("no URL in {line:?}"))
             .trim_end_matches('/')
             .to_string();
-        Served { child, url, _dir: dir }
+        Served { url, process, _dir: dir }
     }
-}
 
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// The target dies now, as a crashed server would.
+    pub fn kill(&mut self) {
+        self.process.kill_now();
     }
 }
 
@@ -348,12 +347,68 @@ pub fn free_port() -> u16 {
     listener.local_addr().expect("local addr").port()
 }
 
+/// Send `sig` to process `pid`.
+pub fn signal(pid: u32, sig: i32) -> std::io::Result<()> {
+    let pid = libc::pid_t::try_from(pid).map_err(std::io::Error::other)?;
+    // SAFETY: kill(2) has no memory-safety preconditions.
+    if unsafe { libc::kill(pid, sig) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// A child process killed (and reaped) when the guard goes, also when a test panics.
-pub struct KillOnDrop(pub Child);
+/// Derefs to the `Child`, so `guard.id()`, `guard.wait()` and the like work as on it.
+pub struct KillOnDrop {
+    child: Child,
+    /// The child leads a process group of its own (`process_group(0)`): kill the group,
+    /// so that drivers and browsers it started go too.
+    group: bool,
+}
+
+impl KillOnDrop {
+    pub fn new(child: Child) -> KillOnDrop {
+        KillOnDrop { child, group: false }
+    }
+
+    /// For a child spawned with `process_group(0)`: the whole group is killed.
+    pub fn group(child: Child) -> KillOnDrop {
+        KillOnDrop { child, group: true }
+    }
+
+    /// Kill (the group) and reap now rather than at drop.
+    pub fn kill_now(&mut self) {
+        if self.group {
+            // A group outlives its leader's exit while members remain, so this signals
+            // even after the leader was reaped.
+            let pgid = i32::try_from(self.child.id()).expect("a pid fits in pid_t");
+            // SAFETY: killpg(2) has no memory-safety preconditions; the group is this test's.
+            unsafe {
+                libc::killpg(pgid, libc::SIGKILL);
+            }
+        } else {
+            // A no-op for a child already reaped: std never signals a reaped pid.
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.child
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.child
+    }
+}
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        self.kill_now();
     }
 }
