@@ -4,13 +4,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 use std::time::Duration;
 
 use common::*;
-
-const SCENARIOS: usize = 6;
 
 #[test]
 fn the_built_in_suite_passes_on_firefox() {
@@ -81,36 +77,20 @@ fn a_missing_firefox_names_the_install_command_and_exits_3() {
 #[test]
 fn a_second_ctrl_c_leaves_no_geckodriver_or_firefox_behind() {
     let served = Served::start(&["error-not-cleared"]);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = ft_command(dir.path())
-        .args(["--browser", "firefox", "--workers", "2", "--liveserver", &served.url, "--max-wait", "120"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("ft starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut ft = KillOnDrop::new(child);
-    let mut seen = Vec::new();
+    let mut ft =
+        Running::start(&["--browser", "firefox", "--workers", "2", "--liveserver", &served.url, "--max-wait", "120"]);
     // The first result means both sessions were asked for; the clearing scenario then
     // waits (up to 120 s) for an error that never goes away.
-    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-        let done = line.contains("PASS [");
-        seen.push(line);
-        if done {
-            break;
-        }
-    }
+    ft.wait_for_line("PASS [");
     let mut procs = Vec::new();
     eventually("two geckodrivers, each with a Firefox", Duration::from_secs(60), || {
-        procs = children_of(ft.id()).into_iter().flat_map(group_members).collect();
-        children_of(ft.id()).len() >= 2 && procs.len() >= 4
+        procs = children_of(ft.child.id()).into_iter().flat_map(group_members).collect();
+        children_of(ft.child.id()).len() >= 2 && procs.len() >= 4
     });
-    for _ in 0..2 {
-        signal(ft.id(), libc::SIGINT).expect("ft can be signalled");
-    }
-    let status = ft.wait().expect("ft exits");
-    assert_eq!(status.code(), Some(130), "{seen:?}");
-    let junit = read_junit(&dir.path().join("reports/junit.xml"));
-    assert_eq!(junit.tests, SCENARIOS, "a complete report after the interrupt");
+    ft.signal(libc::SIGINT);
+    ft.signal(libc::SIGINT);
+    assert_eq!(ft.wait(), 130, "{:?}", ft.seen);
+    let junit = read_junit(&ft.dir.path().join("reports/junit.xml"));
+    assert_eq!(junit.tests, SCENARIOS.len(), "a complete report after the interrupt");
     eventually("geckodrivers and Firefox to be gone", Duration::from_secs(10), || procs.iter().all(|p| !alive(*p)));
 }

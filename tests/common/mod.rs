@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub const FT: &str = env!("CARGO_BIN_EXE_ft");
@@ -269,9 +270,81 @@ pub fn assert_fails_exactly(out: &Output, dir: &Path, failing: &[&str], last_see
     }
 }
 
+/// `ft ARGS` running in the background in an empty folder, its stdout read line by line
+/// with a deadline; killed when dropped.
+pub struct Running {
+    pub child: KillOnDrop,
+    lines: mpsc::Receiver<String>,
+    pub seen: Vec<String>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Running {
+    pub fn start(args: &[&str]) -> Running {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut child =
+            ft_command(dir.path()).args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("ft starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let child = KillOnDrop::new(child);
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running { child, lines, seen: Vec::new(), dir }
+    }
+
+    /// Read stdout until a line contains `text`.
+    pub fn wait_for_line(&mut self, text: &str) {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("no line with {text:?}; saw {:?}", self.seen));
+            self.seen.push(line.clone());
+            if line.contains(text) {
+                return;
+            }
+        }
+    }
+
+    pub fn drivers_and_browsers(&self) -> Vec<u32> {
+        drivers_and_browsers_of(self.child.id())
+    }
+
+    pub fn signal(&self, sig: i32) {
+        signal(self.child.id(), sig).expect("ft can be signalled");
+    }
+
+    /// ft's exit code, waiting (bounded) for it to exit.
+    pub fn wait(&mut self) -> i32 {
+        let mut code = None;
+        eventually("ft to exit", Duration::from_secs(60), || {
+            code = self.child.try_wait().expect("try_wait").map(|s| s.code().unwrap_or(-1));
+            code.is_some()
+        });
+        code.unwrap_or(-1)
+    }
+}
+
 /// Process ids whose parent is `pid` (from /proc).
 pub fn children_of(pid: u32) -> Vec<u32> {
     procs().into_iter().filter(|p| p.ppid == pid).map(|p| p.pid).collect()
+}
+
+/// The drivers `ft` (pid) started and every process in their groups (the browsers).
+pub fn drivers_and_browsers_of(ft: u32) -> Vec<u32> {
+    let mut pids = Vec::new();
+    for child in children_of(ft) {
+        pids.push(child);
+        pids.extend(group_members(child));
+    }
+    pids.sort();
+    pids.dedup();
+    pids
 }
 
 /// Live (non-zombie) processes in process group `pgid`.
