@@ -8,16 +8,10 @@ use std::net::TcpListener;
 
 use common::*;
 
-/// A loopback port nothing listens on.
-fn dead_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
 #[test]
 fn an_unreachable_target_fails_before_any_browser_with_exit_3() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = dead_port();
+    let port = free_port();
     // The driver path is bogus: reaching browser start-up would be a different error.
     let out =
         ft_in(dir.path(), &["--liveserver", &format!("127.0.0.1:{port}"), "--driver", "/nonexistent/chromedriver"]);
@@ -146,17 +140,10 @@ fn in_a_checkout_the_config_file_points_at_the_specs_folder() {
 }
 
 #[test]
-fn the_built_in_suite_on_disk_is_the_one_in_the_binary() {
-    // `ft` from any folder runs the embedded copy; it must not drift from specs/.
-    let on_disk = std::fs::read_to_string(root().join("specs/superlists.toml")).expect("read");
-    assert_eq!(ft::spec::BUILT_IN[0].1, on_disk);
-}
-
-#[test]
 fn the_env_names_the_target_and_the_flag_beats_it() {
     let served = Served::start(&[]);
     let dir = tempfile::tempdir().expect("tempdir");
-    let dead = format!("127.0.0.1:{}", dead_port());
+    let dead = format!("127.0.0.1:{}", free_port());
     for var in ["FT_LIVESERVER", "STAGING_SERVER", "TEST_SERVER"] {
         let out = output(
             ft_command(dir.path())

@@ -10,16 +10,12 @@ use std::time::Duration;
 
 use common::*;
 
-fn run(cwd: &std::path::Path, args: &[&str]) -> Output {
-    ft_in(cwd, args)
-}
-
 #[test]
 fn a_scenario_passing_on_a_retry_is_flaky_in_console_junit_and_record() {
     let served = Served::start(&["flaky-home"]);
     let dir = tempfile::tempdir().expect("tempdir");
     let out =
-        run(dir.path(), &["--liveserver", &served.url, "--filter", "layout", "--retries", "2", "--max-wait", "2"]);
+        ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "layout", "--retries", "2", "--max-wait", "2"]);
     assert_eq!(out.code, 0, "flaky passes by default\n{}", out.all());
     assert!(
         out.stdout.contains("RETRY [") && out.stdout.contains("layout and styling (attempt 1 failed)"),
@@ -46,7 +42,7 @@ fn a_scenario_passing_on_a_retry_is_flaky_in_console_junit_and_record() {
     assert_eq!(rec["predicate"]["result"], "WARNED");
     assert_eq!(rec["predicate"]["warnedTests"], serde_json::json!(["layout and styling"]));
 
-    let strict = run(
+    let strict = ft_in(
         dir.path(),
         &["--liveserver", &served.url, "--filter", "layout", "--retries", "2", "--max-wait", "2", "--fail-on-flaky"],
     );
@@ -57,7 +53,7 @@ fn a_scenario_passing_on_a_retry_is_flaky_in_console_junit_and_record() {
 fn without_retries_the_same_flake_is_a_failure() {
     let served = Served::start(&["flaky-home"]);
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = run(dir.path(), &["--liveserver", &served.url, "--filter", "layout", "--max-wait", "2"]);
+    let out = ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "layout", "--max-wait", "2"]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stdout.contains("title \"503 Service Unavailable\""), "{}", out.stdout);
 }
@@ -67,7 +63,7 @@ fn a_scenario_that_never_passes_records_every_attempt() {
     let served = Served::start(&["wrong-title"]);
     let dir = tempfile::tempdir().expect("tempdir");
     let out =
-        run(dir.path(), &["--liveserver", &served.url, "--filter", "can start", "--retries", "2", "--max-wait", "1"]);
+        ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "can start", "--retries", "2", "--max-wait", "1"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
     let case = junit.case("can start a to-do list");
@@ -118,7 +114,7 @@ fn a_wedged_page_fails_its_scenario_at_the_deadline_and_the_run_goes_on() {
     let spec = "[[scenario]]\nname = \"stuck\"\nsteps = [ { visit = \"/\" }, { expect_title = \"never\" } ]\n\n\
                 [[scenario]]\nname = \"after\"\nsteps = [ { visit = \"/ok\" }, { expect_title = \"fine\" } ]\n";
     std::fs::write(dir.path().join("wedge.toml"), spec).expect("write");
-    let out = run(dir.path(), &["--specs", "wedge.toml", "--liveserver", &url, "--scenario-timeout", "3"]);
+    let out = ft_in(dir.path(), &["--specs", "wedge.toml", "--liveserver", &url, "--scenario-timeout", "3"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
     let stuck = junit.case("stuck");
@@ -170,7 +166,7 @@ fn a_slow_but_working_target_still_passes_within_max_wait() {
     let served = Served::start(&[]);
     let url = slow_proxy(served.url.clone(), Duration::from_secs(2));
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = run(dir.path(), &["--liveserver", &url, "--tag", "smoke"]);
+    let out = ft_in(dir.path(), &["--liveserver", &url, "--tag", "smoke"]);
     assert_eq!(out.code, 0, "{}", out.all());
 }
 
@@ -179,12 +175,14 @@ fn a_target_that_dies_mid_run_fails_the_rest_with_the_cause_and_the_report_is_co
     let mut server = Served::start(&[]);
     let dir = tempfile::tempdir().expect("tempdir");
     let url = server.url.replace("http://", "http://tester:hunter2@");
-    let mut ft = ft_command(dir.path())
-        .args(["--liveserver", &url, "--workers", "1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ft starts");
+    let mut ft = KillOnDrop::new(
+        ft_command(dir.path())
+            .args(["--liveserver", &url, "--workers", "1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ft starts"),
+    );
     let mut lines = BufReader::new(ft.stdout.take().expect("stdout")).lines().map_while(Result::ok);
     let mut seen: Vec<String> = Vec::new();
     for line in lines.by_ref() {
@@ -194,8 +192,7 @@ fn a_target_that_dies_mid_run_fails_the_rest_with_the_cause_and_the_report_is_co
             break;
         }
     }
-    let _ = server.child.kill();
-    let _ = server.child.wait();
+    server.kill();
     seen.extend(lines);
     let mut stderr = String::new();
     let _ = ft.stderr.take().expect("stderr").read_to_string(&mut stderr);
@@ -234,7 +231,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 fn on_a_sensitive_target_only_safe_scenarios_run_and_the_rest_are_skipped_with_the_reason() {
     let served = Served::start(&[]);
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = run(dir.path(), &["--liveserver", &served.url, "--sensitive-url", "127\\.0\\.0\\.1"]);
+    let out = ft_in(dir.path(), &["--liveserver", &served.url, "--sensitive-url", "127\\.0\\.0\\.1"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
     assert_eq!((junit.tests, junit.skipped), (6, 4));
@@ -248,12 +245,12 @@ fn on_a_sensitive_target_only_safe_scenarios_run_and_the_rest_are_skipped_with_t
     assert_eq!(rec["predicate"]["ft"]["complete"], true, "skipping on purpose keeps the run complete");
     assert_eq!(rec["predicate"]["passedTests"].as_array().map(Vec::len), Some(2));
 
-    let none = run(dir.path(), &["--liveserver", &served.url, "--sensitive-url", "127", "--tag", "validation"]);
+    let none = ft_in(dir.path(), &["--liveserver", &served.url, "--sensitive-url", "127", "--tag", "validation"]);
     assert_eq!(none.code, 2, "zero scenarios is never a pass\n{}", none.all());
     assert!(none.stderr.contains("no selected scenario may run"), "{}", none.stderr);
 
     std::fs::write(dir.path().join("ft.toml"), "sensitive_url = \"127\\\\.0\"\n").expect("write");
-    let from_config = run(dir.path(), &["--liveserver", &served.url, "--filter", "duplicate"]);
+    let from_config = ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "duplicate"]);
     assert_eq!(from_config.code, 2, "ft.toml's sensitive_url applies\n{}", from_config.all());
 }
 

@@ -4,46 +4,26 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 use std::time::Duration;
 
 use common::*;
 
-const SCENARIOS: usize = 6;
-
 #[test]
 fn the_built_in_suite_passes_on_firefox() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = ft_in(dir.path(), &["--browser", "firefox", "--workers", "1"]);
-    assert_eq!(out.code, 0, "{}", out.all());
-    let junit = read_junit(&dir.path().join("reports/junit.xml"));
-    assert_eq!((junit.tests, junit.failures, junit.errors, junit.skipped), (SCENARIOS, 0, 0, 0), "{}", out.all());
-    assert!(junit.cases.iter().all(|c| c.status == "passed"), "{:?}", junit.cases);
-    assert_eq!(junit.property("browser"), Some("firefox"));
-    let version = junit.property("browser_version").unwrap_or("");
-    assert!(version.starts_with(char::is_numeric), "a Firefox version: {version:?}");
-    assert!(out.stdout.contains(&format!("browser: firefox {version}")), "console header: {}", out.stdout);
-    let record = read_json(&dir.path().join("reports/run.json"));
-    assert_eq!(record["predicate"]["result"], "PASSED");
-    assert!(record.to_string().contains("firefox"), "the run record names the browser: {record}");
-    assert!(out.stdout.contains("OK: 6 scenarios: 6 passed"), "{}", out.stdout);
+    let (out, dir) = ft_in_empty_dir(&["--browser", "firefox", "--workers", "1"]);
+    assert_suite_passed(&out, dir.path(), "firefox");
 }
 
 #[test]
 fn an_error_that_stays_after_typing_fails_only_the_clearing_scenario_on_firefox() {
     let served = Served::start(&["error-not-cleared"]);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = ft_in(dir.path(), &["--browser", "firefox", "--liveserver", &served.url, "--max-wait", "4"]);
-    assert_eq!(out.code, 1, "a failed scenario exits 1\n{}", out.all());
-    let junit = read_junit(&dir.path().join("reports/junit.xml"));
-    assert_eq!(junit.failed_names(), vec!["error messages are cleared on input".to_string()], "{}", out.all());
-    assert_eq!((junit.tests, junit.errors), (SCENARIOS, 0), "an app defect is a failure, not an error");
-    let case = junit.case("error messages are cleared on input");
-    assert!(case.body.contains("is still visible, showing \"You've already got this in your list\""), "{}", case.body);
-    let evidence = dir.path().join("reports/artifacts/superlists/error-messages-are-cleared-on-input");
-    let png = std::fs::read(evidence.join("screenshot.png")).expect("a screenshot from Firefox");
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a real PNG");
+    let (out, dir) = ft_in_empty_dir(&["--browser", "firefox", "--liveserver", &served.url, "--max-wait", "4"]);
+    assert_fails_exactly(
+        &out,
+        dir.path(),
+        &["error messages are cleared on input"],
+        "is still visible, showing \"You've already got this in your list\"",
+    );
 }
 
 #[test]
@@ -97,39 +77,20 @@ fn a_missing_firefox_names_the_install_command_and_exits_3() {
 #[test]
 fn a_second_ctrl_c_leaves_no_geckodriver_or_firefox_behind() {
     let served = Served::start(&["error-not-cleared"]);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = ft_command(dir.path())
-        .args(["--browser", "firefox", "--workers", "2", "--liveserver", &served.url, "--max-wait", "120"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("ft starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut ft = KillOnDrop(child);
-    let mut seen = Vec::new();
+    let mut ft =
+        Running::start(&["--browser", "firefox", "--workers", "2", "--liveserver", &served.url, "--max-wait", "120"]);
     // The first result means both sessions were asked for; the clearing scenario then
     // waits (up to 120 s) for an error that never goes away.
-    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-        let done = line.contains("PASS [");
-        seen.push(line);
-        if done {
-            break;
-        }
-    }
+    ft.wait_for_line("PASS [");
     let mut procs = Vec::new();
     eventually("two geckodrivers, each with a Firefox", Duration::from_secs(60), || {
-        procs = children_of(ft.0.id()).into_iter().flat_map(group_members).collect();
-        children_of(ft.0.id()).len() >= 2 && procs.len() >= 4
+        procs = children_of(ft.child.id()).into_iter().flat_map(group_members).collect();
+        children_of(ft.child.id()).len() >= 2 && procs.len() >= 4
     });
-    for _ in 0..2 {
-        // SAFETY: plain syscall on our own child's pid.
-        unsafe {
-            libc::kill(ft.0.id() as i32, libc::SIGINT);
-        }
-    }
-    let status = ft.0.wait().expect("ft exits");
-    assert_eq!(status.code(), Some(130), "{seen:?}");
-    let junit = read_junit(&dir.path().join("reports/junit.xml"));
-    assert_eq!(junit.tests, SCENARIOS, "a complete report after the interrupt");
+    ft.signal(libc::SIGINT);
+    ft.signal(libc::SIGINT);
+    assert_eq!(ft.wait(), 130, "{:?}", ft.seen);
+    let junit = read_junit(&ft.dir.path().join("reports/junit.xml"));
+    assert_eq!(junit.tests, SCENARIOS.len(), "a complete report after the interrupt");
     eventually("geckodrivers and Firefox to be gone", Duration::from_secs(10), || procs.iter().all(|p| !alive(*p)));
 }

@@ -139,26 +139,19 @@ impl Drop for World {
     fn drop(&mut self) {
         for stage in ["staging", "live"] {
             if let Ok(pid) = std::fs::read_to_string(self.work().join(format!("{stage}.pid"))) {
-                if let Ok(pid) = pid.trim().parse::<i32>() {
-                    // SAFETY: plain syscall on a pid this test's scripts started.
-                    unsafe {
-                        libc::kill(pid, libc::SIGKILL);
-                    }
+                if let Ok(pid) = pid.trim().parse() {
+                    let _ = signal(pid, libc::SIGKILL);
                 }
             }
         }
     }
 }
 
-fn dead_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
 #[test]
 fn a_green_release_deploys_once_verifies_live_and_tags_the_tested_commit() {
     let w = World::new();
     let head = w.head();
-    let (staging, live) = (format!("127.0.0.1:{}", dead_port()), format!("127.0.0.1:{}", dead_port()));
+    let (staging, live) = (format!("127.0.0.1:{}", free_port()), format!("127.0.0.1:{}", free_port()));
     let out = w.deploy(&staging, &live, &["--staging-deploy", "--push", "origin"], &[]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(
@@ -194,7 +187,7 @@ fn a_green_release_deploys_once_verifies_live_and_tags_the_tested_commit() {
 fn a_defect_on_staging_keeps_the_gate_shut_and_live_untouched() {
     let w = World::new();
     let staging = Served::start(&["accept-empty"]);
-    let live = format!("127.0.0.1:{}", dead_port());
+    let live = format!("127.0.0.1:{}", free_port());
     let out = w.deploy(&staging.url, &live, &["--push", "origin"], &[]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert_eq!(w.read("deployed.log"), "", "the live deploy command never ran");
@@ -210,7 +203,7 @@ fn a_defect_on_staging_keeps_the_gate_shut_and_live_untouched() {
 #[test]
 fn an_unreachable_staging_is_an_infrastructure_stop() {
     let w = World::new();
-    let staging = format!("127.0.0.1:{}", dead_port());
+    let staging = format!("127.0.0.1:{}", free_port());
     let out = w.deploy(&staging, "127.0.0.1:9", &[], &[]);
     assert_eq!(out.code, 3, "{}", out.all());
     assert!(out.stdout.contains(&format!("target http://{staging} is unreachable")), "{}", out.stdout);
@@ -254,7 +247,7 @@ fn a_failing_deploy_command_stops_the_pipeline_without_tags() {
 fn live_that_never_comes_up_is_reported_and_not_tagged() {
     let w = World::new();
     let staging = Served::start(&[]);
-    let live = format!("127.0.0.1:{}", dead_port());
+    let live = format!("127.0.0.1:{}", free_port());
     let out = w.deploy(&staging.url, &live, &["--tag", "layout", "--up-timeout", "1"], &[("NO_START", "1")]);
     assert_eq!(out.code, 3, "{}", out.all());
     assert!(out.stdout.contains(&format!("http://{live} did not answer within 1s")), "{}", out.stdout);
@@ -271,7 +264,7 @@ fn a_live_smoke_failure_without_rollback_leaves_live_tag_and_says_live_is_failin
     let head = w.commit("second");
     assert_ne!(before, head);
     let staging = Served::start(&[]);
-    let live = format!("127.0.0.1:{}", dead_port());
+    let live = format!("127.0.0.1:{}", free_port());
     let out = w.deploy(&staging.url, &live, &[], &[("DEFECT_live", "wrong-title")]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert_eq!(w.tag("LIVE"), Some(before), "LIVE was not moved");
@@ -287,7 +280,7 @@ fn a_live_smoke_failure_rolls_back_to_the_previous_live_commit_and_verifies_agai
     w.git(&["tag", "LIVE"]);
     let head = w.commit("second");
     let staging = Served::start(&[]);
-    let live = format!("127.0.0.1:{}", dead_port());
+    let live = format!("127.0.0.1:{}", free_port());
     let rollback = format!("sh {}/rollback.sh", w.work().display());
     let out = w.deploy(&staging.url, &live, &["--rollback-cmd", &rollback], &[("DEFECT_live", "wrong-title")]);
     assert_eq!(out.code, 1, "a rollback is not a release\n{}", out.all());
@@ -456,7 +449,7 @@ fn flaky_is_not_green_for_the_gate_unless_allowed() {
     assert_eq!(gate(&w, &path, &["--allow-flaky"]).code, 0);
 
     // The same in the one-command form: a flaky staging keeps the gate shut.
-    let live = format!("127.0.0.1:{}", dead_port());
+    let live = format!("127.0.0.1:{}", free_port());
     let out = w.deploy(&flaky.url, &live, &["--filter", "layout", "--retries", "1"], &[]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stdout.contains("flaky, not green: passed only on a retry: layout and styling"), "{}", out.stdout);

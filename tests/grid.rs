@@ -8,7 +8,7 @@ mod common;
 
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -29,11 +29,6 @@ fn grid_script(args: &[&str], envs: &[(&str, String)]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local addr").port()
-}
-
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
 }
@@ -52,7 +47,8 @@ fn status(url: &str) -> Option<serde_json::Value> {
 /// group with every driver and browser it starts; killed with them at `stop` or drop.
 struct Grid {
     url: String,
-    procs: Vec<Child>,
+    /// Before `dir`: fields drop in order, so Java is gone before its folder is removed.
+    procs: Vec<KillOnDrop>,
     dir: tempfile::TempDir,
     jar: String,
     _one_at_a_time: std::sync::MutexGuard<'static, ()>,
@@ -106,7 +102,7 @@ impl Grid {
                 Ok(())
             });
         }
-        self.procs.push(cmd.spawn().expect("java starts"));
+        self.procs.push(KillOnDrop::group(cmd.spawn().expect("java starts")));
     }
 
     fn log(&self) -> String {
@@ -162,45 +158,13 @@ impl Grid {
     /// Kill every Grid process group and check nothing of it is left.
     fn stop(mut self) {
         let groups = self.pgids();
-        self.kill();
+        self.procs.clear();
         for pgid in groups {
             eventually("the Grid's drivers and browsers to be gone", Duration::from_secs(20), || {
                 group_members(pgid).is_empty()
             });
         }
     }
-
-    fn kill(&mut self) {
-        for child in &mut self.procs {
-            // SAFETY: plain syscall on a process group this test created.
-            unsafe {
-                libc::killpg(child.id() as i32, libc::SIGKILL);
-            }
-            let _ = child.wait();
-        }
-        self.procs.clear();
-    }
-}
-
-impl Drop for Grid {
-    /// Backstop for a failing test: `stop` is the normal way out.
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn run_builtin(args: &[&str]) -> (Output, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = ft_in(dir.path(), args);
-    (out, dir)
-}
-
-fn assert_suite_passed(out: &Output, dir: &std::path::Path, browser: &str) {
-    assert_eq!(out.code, 0, "{}", out.all());
-    let junit = read_junit(&dir.join("reports/junit.xml"));
-    assert_eq!((junit.tests, junit.failures, junit.errors, junit.skipped), (6, 0, 0, 0), "{}", out.all());
-    assert_eq!(junit.property("browser"), Some(browser));
-    assert!(out.stdout.contains("OK: 6 scenarios: 6 passed"), "{}", out.stdout);
 }
 
 #[test]
@@ -209,11 +173,11 @@ fn the_built_in_suite_passes_through_a_standalone_grid_with_two_workers() {
     let slots = status(&grid.url).expect("status")["nodes"][0]["slots"].as_array().map_or(0, Vec::len);
     assert!(slots >= 2, "two Chromium slots at least: {slots}");
 
-    let (out, dir) = run_builtin(&["--webdriver", &grid.url, "--workers", "2", "--driver", "/nonexistent"]);
+    let (out, dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--workers", "2", "--driver", "/nonexistent"]);
     assert_suite_passed(&out, dir.path(), "chrome");
     assert!(out.stdout.contains("2 workers"), "{}", out.stdout);
 
-    let (out, dir) = run_builtin(&["--webdriver", &grid.url, "--workers", "2", "--browser", "firefox"]);
+    let (out, dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--workers", "2", "--browser", "firefox"]);
     assert_suite_passed(&out, dir.path(), "firefox");
 
     // ft ended its sessions: every slot is free again (the node tells the Grid by event).
@@ -233,7 +197,7 @@ fn the_built_in_suite_passes_through_a_hub_and_a_node_in_two_processes() {
     let node_uri = status["nodes"][0]["uri"].as_str().unwrap_or("").to_string();
     assert!(node_uri.starts_with("http://127.0.0.1:") && node_uri != grid.url, "a separate node: {status}");
 
-    let (out, dir) = run_builtin(&["--webdriver", &grid.url, "--workers", "2"]);
+    let (out, dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--workers", "2"]);
     assert_suite_passed(&out, dir.path(), "chrome");
     grid.stop();
 }
@@ -261,14 +225,14 @@ fn a_grid_with_every_slot_busy_is_an_infrastructure_error_naming_the_grid() {
     assert!(taken.is_some(), "the slot is taken");
 
     // ft gives up first (its --session-timeout is below the Grid's queue timeout).
-    let (out, _dir) = run_builtin(&["--webdriver", &grid.url, "--session-timeout", "2", "--filter", "layout"]);
+    let (out, _dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--session-timeout", "2", "--filter", "layout"]);
     assert_eq!(out.code, 3, "an infrastructure error\n{}", out.all());
     let want = format!("failed to start a browser session at {}: the Grid's queue timed out", grid.url);
     assert!(out.stderr.contains(&want), "{}", out.stderr);
     assert!(out.stderr.contains("--session-timeout"), "{}", out.stderr);
 
     // The Grid gives up first (its session-request-timeout is 4 s).
-    let (out, _dir) = run_builtin(&["--webdriver", &grid.url, "--filter", "layout"]);
+    let (out, _dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--filter", "layout"]);
     assert_eq!(out.code, 3, "an infrastructure error\n{}", out.all());
     let want = format!("failed to start a browser session at {}: the Selenium Grid's queue timed out", grid.url);
     assert!(out.stderr.contains(&want), "{}", out.stderr);

@@ -5,84 +5,9 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use common::*;
-
-struct Running {
-    child: std::process::Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-    dir: tempfile::TempDir,
-}
-
-impl Running {
-    fn start(args: &[&str]) -> Running {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut child =
-            ft_command(dir.path()).args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("ft starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Running { child, lines, seen: Vec::new(), dir }
-    }
-
-    /// Read stdout until a line contains `text`.
-    fn wait_for_line(&mut self, text: &str) {
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(60))
-                .unwrap_or_else(|_| panic!("no line with {text:?}; saw {:?}", self.seen));
-            self.seen.push(line.clone());
-            if line.contains(text) {
-                return;
-            }
-        }
-    }
-
-    /// The driver ft started and every process in its group (the browsers).
-    fn driver_and_browsers(&self) -> Vec<u32> {
-        let mut pids = Vec::new();
-        for child in children_of(self.child.id()) {
-            pids.push(child);
-            pids.extend(group_members(child));
-        }
-        pids.sort();
-        pids.dedup();
-        pids
-    }
-
-    fn signal(&self, sig: i32) {
-        // SAFETY: plain syscall on our own child's pid.
-        unsafe {
-            libc::kill(self.child.id() as i32, sig);
-        }
-    }
-
-    fn wait(&mut self) -> i32 {
-        let mut code = None;
-        eventually("ft to exit", Duration::from_secs(60), || {
-            code = self.child.try_wait().expect("try_wait").map(|s| s.code().unwrap_or(-1));
-            code.is_some()
-        });
-        code.unwrap_or(-1)
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[test]
 fn a_second_ctrl_c_stops_at_once_and_still_leaves_a_valid_report() {
@@ -91,7 +16,7 @@ fn a_second_ctrl_c_stops_at_once_and_still_leaves_a_valid_report() {
     let served = Served::start(&["error-not-cleared"]);
     let mut ft = Running::start(&["--liveserver", &served.url, "--filter", "cleared", "--max-wait", "120"]);
     ft.wait_for_line("browser:");
-    let procs = ft.driver_and_browsers();
+    let procs = ft.drivers_and_browsers();
     assert!(procs.len() >= 2, "a driver and a browser are running: {procs:?}");
     ft.signal(libc::SIGINT);
     ft.signal(libc::SIGINT);
@@ -112,7 +37,7 @@ fn a_second_ctrl_c_stops_at_once_and_still_leaves_a_valid_report() {
 fn sigterm_lets_the_running_scenario_finish_and_marks_the_rest_not_run() {
     let mut ft = Running::start(&["--workers", "1"]);
     ft.wait_for_line("browser:");
-    let procs = ft.driver_and_browsers();
+    let procs = ft.drivers_and_browsers();
     ft.wait_for_line("PASS [");
     ft.signal(libc::SIGTERM);
     assert_eq!(ft.wait(), 143);
@@ -133,7 +58,7 @@ fn a_finished_run_leaves_no_driver_or_browser_behind() {
     let mut ft = Running::start(&["--workers", "2", "--tag", "validation"]);
     ft.wait_for_line("browser:");
     ft.wait_for_line("PASS [");
-    let procs = ft.driver_and_browsers();
+    let procs = ft.drivers_and_browsers();
     assert!(procs.len() >= 3, "a driver and two browsers: {procs:?}");
     assert_eq!(ft.wait(), 0, "{:?}", ft.seen);
     eventually("driver and browsers to be gone", Duration::from_secs(10), || procs.iter().all(|p| !alive(*p)));
@@ -143,22 +68,21 @@ fn a_finished_run_leaves_no_driver_or_browser_behind() {
 fn a_panicking_worker_is_an_error_for_its_scenario_and_leaves_no_browser() {
     // FT_TEST_PANIC_AT_VERB is a debug-build test seam: the worker panics at that step.
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = ft_command(dir.path())
-        .args(["--workers", "1"])
-        .env("FT_TEST_PANIC_AT_VERB", "window_size")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("ft starts");
+    let mut child = KillOnDrop::new(
+        ft_command(dir.path())
+            .args(["--workers", "1"])
+            .env("FT_TEST_PANIC_AT_VERB", "window_size")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ft starts"),
+    );
     let stdout = child.stdout.take().expect("stdout");
     let mut procs = Vec::new();
     let mut lines = Vec::new();
     for line in BufReader::new(stdout).lines().map_while(Result::ok) {
         if line.contains("browser:") {
-            for c in children_of(child.id()) {
-                procs.push(c);
-                procs.extend(group_members(c));
-            }
+            procs.extend(drivers_and_browsers_of(child.id()));
         }
         lines.push(line);
     }
@@ -185,13 +109,11 @@ fn a_driver_killed_mid_run_is_replaced_and_the_run_goes_on_with_a_complete_repor
     let mut ft = Running::start(&["--workers", "1"]);
     ft.wait_for_line("browser:");
     let first = chromedriver_of(ft.child.id()).expect("ft started chromedriver");
-    let mut procs = ft.driver_and_browsers();
+    let mut procs = ft.drivers_and_browsers();
     ft.wait_for_line("PASS [");
-    // SAFETY: plain syscall on the driver ft started (not its group: the browser is orphaned
-    // the way a crashing driver would leave it).
-    unsafe {
-        libc::kill(first as i32, libc::SIGKILL);
-    }
+    // The driver alone, not its group: the browser is orphaned the way a crashing driver
+    // would leave it.
+    signal(first, libc::SIGKILL).expect("the driver can be killed");
     let mut second = None;
     eventually("a new chromedriver", Duration::from_secs(30), || {
         second = chromedriver_of(ft.child.id()).filter(|p| *p != first);

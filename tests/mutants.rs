@@ -25,27 +25,7 @@ fn run_against(served: &Served, extra: &[&str]) -> Verdict {
 fn assert_catches(defect: &str, failing: &[&str], last_seen: &str) {
     let served = Served::start(&[defect]);
     let v = run_against(&served, &[]);
-    assert_eq!(v.out.code, 1, "a failed scenario exits 1\n{}", v.out.all());
-    let mut want: Vec<String> = failing.iter().map(|s| s.to_string()).collect();
-    want.sort();
-    assert_eq!(v.junit.failed_names(), want, "defect {defect}\n{}", v.out.all());
-    assert_eq!(v.junit.failures, failing.len());
-    assert_eq!(v.junit.tests, 6);
-    assert_eq!(v.junit.errors, 0, "an app defect is a failure, not an infrastructure error");
-    for name in failing {
-        let case = v.junit.case(name);
-        assert!(case.body.contains(last_seen), "defect {defect}: {name}: expected {last_seen:?} in\n{}", case.body);
-        assert!(case.message.contains("superlists.toml:"), "the failing step's file:line: {}", case.message);
-        assert!(case.system_out.contains("[[ATTACHMENT|"), "evidence linked: {}", case.system_out);
-        let slug = name.replace(' ', "-");
-        let evidence = v.dir.path().join("reports/artifacts/superlists").join(slug);
-        let png = std::fs::read(evidence.join("screenshot.png")).expect("a screenshot of the failure");
-        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a real PNG");
-        let html = std::fs::read_to_string(evidence.join("page.html")).expect("the page HTML of the failure");
-        assert!(html.contains("id_text"), "the page as the browser had it");
-        assert!(v.out.stdout.lines().any(|l| l.contains("FAIL [") && l.ends_with(name)), "{name}: {}", v.out.stdout);
-        assert!(v.out.stdout.contains(last_seen), "{}", v.out.stdout);
-    }
+    assert_fails_exactly(&v.out, v.dir.path(), failing, last_seen);
 }
 
 #[test]

@@ -5,66 +5,24 @@ mod common;
 
 use common::*;
 
-const SCENARIOS: [&str; 6] = [
-    "can start a to-do list",
-    "multiple users can start lists at different urls",
-    "layout and styling",
-    "cannot add empty list items",
-    "cannot add duplicate items",
-    "error messages are cleared on input",
-];
-
-fn run_builtin(extra: &[&str]) -> (Output, tempfile::TempDir) {
-    // An empty folder: no ft.toml, so ft must fall back to the built-in suite.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = ft_in(dir.path(), extra);
-    (out, dir)
-}
-
-fn assert_all_passed(out: &Output, dir: &std::path::Path) {
-    assert_eq!(out.code, 0, "{}", out.all());
-    let junit = read_junit(&dir.join("reports/junit.xml"));
-    assert_eq!((junit.tests, junit.failures, junit.errors, junit.skipped), (6, 0, 0, 0));
-    let mut names: Vec<&str> = junit.cases.iter().map(|c| c.name.as_str()).collect();
-    names.sort();
-    let mut want = SCENARIOS.to_vec();
-    want.sort();
-    assert_eq!(names, want);
-    for case in &junit.cases {
-        assert_eq!(case.status, "passed", "{case:?}");
-        assert_eq!(case.suite, "superlists");
-        assert_eq!(case.classname, "superlists");
-        assert!(case.time > 0.0, "{case:?}");
-        assert!(case.system_out.contains("<built-in>/superlists.toml:"), "step log in system-out: {case:?}");
-    }
-    assert_eq!(junit.property("browser"), Some("chrome"));
-    assert!(junit.property("browser_version").is_some_and(|v| v.starts_with(char::is_numeric)));
-    assert!(junit.property("target").is_some_and(|t| t.starts_with("http://127.0.0.1:")));
-    assert_eq!(junit.property("ft_version"), Some(env!("CARGO_PKG_VERSION")));
-    for name in SCENARIOS {
-        assert!(out.stdout.lines().any(|l| l.contains("PASS [") && l.ends_with(name)), "{name}: {}", out.all());
-    }
-    assert!(out.stdout.contains("OK: 6 scenarios: 6 passed, 0 failed, 0 errors, 0 not run"), "{}", out.all());
-}
-
 #[test]
 fn the_built_in_suite_passes_against_the_embedded_app_with_one_worker() {
-    let (out, dir) = run_builtin(&[]);
-    assert_all_passed(&out, dir.path());
+    let (out, dir) = ft_in_empty_dir(&[]);
+    assert_suite_passed(&out, dir.path(), "chrome");
     assert!(out.stdout.contains("from the built-in superlists suite"), "{}", out.stdout);
     assert!(!dir.path().join("reports/artifacts").exists(), "no evidence for a green run");
 }
 
 #[test]
 fn the_built_in_suite_passes_with_two_workers() {
-    let (out, dir) = run_builtin(&["run", "--workers", "2"]);
-    assert_all_passed(&out, dir.path());
+    let (out, dir) = ft_in_empty_dir(&["run", "--workers", "2"]);
+    assert_suite_passed(&out, dir.path(), "chrome");
     assert!(out.stdout.contains("2 workers"), "{}", out.stdout);
 }
 
 #[test]
 fn the_built_in_suite_passes_with_a_fresh_browser_per_scenario() {
-    let (out, dir) = run_builtin(&["--fresh-session", "--tag", "validation"]);
+    let (out, dir) = ft_in_empty_dir(&["--fresh-session", "--tag", "validation"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
     assert_eq!(junit.tests, 3, "only the validation scenarios were selected");
@@ -73,7 +31,7 @@ fn the_built_in_suite_passes_with_a_fresh_browser_per_scenario() {
 
 #[test]
 fn a_green_run_writes_a_run_record_that_says_so() {
-    let (out, dir) = run_builtin(&["--filter", "layout"]);
+    let (out, dir) = ft_in_empty_dir(&["--filter", "layout"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let rec = read_json(&dir.path().join("reports/run.json"));
     assert_eq!(rec["_type"], "https://in-toto.io/Statement/v1");
@@ -96,8 +54,7 @@ fn a_running_remote_end_can_be_used_instead_of_starting_a_driver() {
         .spawn()
         .expect("chromedriver starts");
     let stdout = driver.stdout.take().expect("stdout");
-    let guard = KillOnDrop(driver);
-    let _ = &guard;
+    let driver = KillOnDrop::new(driver);
     let port = std::io::BufReader::new(stdout)
         .lines()
         .map_while(Result::ok)
@@ -106,9 +63,10 @@ fn a_running_remote_end_can_be_used_instead_of_starting_a_driver() {
         .expect("chromedriver reports its port");
     // A bogus --driver proves ft starts no driver of its own with --webdriver.
     let url = format!("http://127.0.0.1:{port}");
-    let (out, dir) = run_builtin(&["--webdriver", &url, "--driver", "/nonexistent/chromedriver", "--filter", "layout"]);
+    let (out, dir) =
+        ft_in_empty_dir(&["--webdriver", &url, "--driver", "/nonexistent/chromedriver", "--filter", "layout"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
     assert_eq!((junit.tests, junit.failures), (1, 0));
-    drop(guard);
+    drop(driver);
 }

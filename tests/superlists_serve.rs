@@ -5,20 +5,22 @@ mod common;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 
+use common::KillOnDrop;
+
 /// How long the process gets to start, answer, or stop.
 const DEADLINE: Duration = Duration::from_secs(10);
 
-/// A running `ft serve`; killed in `Drop` if a test fails before it exits.
+/// A running `ft serve`; killed when dropped if a test fails before it exits.
 struct ServeProcess {
-    child: Option<Child>,
-    pid: libc::pid_t,
+    child: Option<KillOnDrop>,
+    pid: u32,
     stdout: mpsc::Receiver<String>,
     stderr: Option<JoinHandle<String>>,
 }
@@ -34,7 +36,7 @@ impl ServeProcess {
             .stderr(Stdio::piped())
             .spawn()
             .context("failed to spawn ft serve")?;
-        let pid = libc::pid_t::try_from(child.id())?;
+        let pid = child.id();
         let stdout = child.stdout.take().context("piped stdout")?;
         let mut stderr = child.stderr.take().context("piped stderr")?;
         let (lines, stdout_lines) = mpsc::channel();
@@ -51,7 +53,7 @@ impl ServeProcess {
             let _ = stderr.read_to_string(&mut text);
             text
         });
-        Ok(ServeProcess { child: Some(child), pid, stdout: stdout_lines, stderr: Some(stderr) })
+        Ok(ServeProcess { child: Some(KillOnDrop::new(child)), pid, stdout: stdout_lines, stderr: Some(stderr) })
     }
 
     fn next_line(&self) -> Result<String> {
@@ -69,12 +71,8 @@ impl ServeProcess {
     }
 
     fn signal(&self, signal: libc::c_int) -> Result<()> {
-        // SAFETY: kill(2) has no memory-safety preconditions; the pid is our own unreaped
-        // child, so it cannot have been reused.
-        if unsafe { libc::kill(self.pid, signal) } != 0 {
-            bail!("failed to signal ft serve: {}", std::io::Error::last_os_error());
-        }
-        Ok(())
+        // The pid is our own unreaped child, so it cannot have been reused.
+        common::signal(self.pid, signal).context("failed to signal ft serve")
     }
 
     /// Wait for the process to exit, killing it if the deadline passes first.
@@ -104,17 +102,6 @@ impl ServeProcess {
     fn stderr(&mut self) -> Result<String> {
         let reader = self.stderr.take().context("stderr already read")?;
         reader.join().map_err(|_| anyhow::anyhow!("the stderr reader panicked"))
-    }
-}
-
-impl Drop for ServeProcess {
-    fn drop(&mut self) {
-        if let Some(child) = self.child.as_mut() {
-            if !matches!(child.try_wait(), Ok(Some(_))) {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-        }
     }
 }
 

@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub const FT: &str = env!("CARGO_BIN_EXE_ft");
@@ -53,8 +54,8 @@ pub fn output(cmd: &mut Command) -> Output {
 
 /// A running `ft serve` child on a free port; killed when dropped.
 pub struct Served {
-    pub child: Child,
     pub url: String,
+    process: KillOnDrop,
     _dir: tempfile::TempDir,
 }
 
@@ -70,6 +71,7 @@ impl Served {
         }
         let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("ft serve starts");
         let stdout = child.stdout.take().expect("stdout");
+        let process = KillOnDrop::new(child);
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).expect("ft serve prints its URL");
         let url = line
@@ -78,14 +80,12 @@ impl Served {
             .unwrap_or_else(|| panic!("no URL in {line:?}"))
             .trim_end_matches('/')
             .to_string();
-        Served { child, url, _dir: dir }
+        Served { url, process, _dir: dir }
     }
-}
 
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// The target dies now, as a crashed server would.
+    pub fn kill(&mut self) {
+        self.process.kill_now();
     }
 }
 
@@ -191,9 +191,160 @@ pub fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&text).expect("valid JSON")
 }
 
+/// The built-in suite's scenarios.
+pub const SCENARIOS: [&str; 6] = [
+    "can start a to-do list",
+    "multiple users can start lists at different urls",
+    "layout and styling",
+    "cannot add empty list items",
+    "cannot add duplicate items",
+    "error messages are cleared on input",
+];
+
+/// Run `ft ARGS` in a new empty folder (no ft.toml: the built-in suite); reports go there.
+pub fn ft_in_empty_dir(args: &[&str]) -> (Output, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = ft_in(dir.path(), args);
+    (out, dir)
+}
+
+/// The whole built-in suite passed on `browser` (`chrome`, `firefox`) for a run in `dir`:
+/// exit 0, every scenario passed in JUnit, the console and the run record say so.
+pub fn assert_suite_passed(out: &Output, dir: &Path, browser: &str) -> Junit {
+    assert_eq!(out.code, 0, "{}", out.all());
+    let junit = read_junit(&dir.join("reports/junit.xml"));
+    assert_eq!((junit.tests, junit.failures, junit.errors, junit.skipped), (6, 0, 0, 0), "{}", out.all());
+    let mut names: Vec<&str> = junit.cases.iter().map(|c| c.name.as_str()).collect();
+    names.sort();
+    let mut want = SCENARIOS.to_vec();
+    want.sort();
+    assert_eq!(names, want);
+    for case in &junit.cases {
+        assert_eq!(case.status, "passed", "{case:?}");
+        assert_eq!(case.suite, "superlists");
+        assert_eq!(case.classname, "superlists");
+        assert!(case.time > 0.0, "{case:?}");
+        assert!(case.system_out.contains("<built-in>/superlists.toml:"), "step log in system-out: {case:?}");
+    }
+    assert_eq!(junit.property("browser"), Some(browser));
+    let version = junit.property("browser_version").unwrap_or("");
+    assert!(version.starts_with(char::is_numeric), "a {browser} version: {version:?}");
+    assert!(out.stdout.contains(&format!("browser: {browser} {version}")), "console header: {}", out.stdout);
+    assert!(junit.property("target").is_some_and(|t| t.starts_with("http://127.0.0.1:")));
+    assert_eq!(junit.property("ft_version"), Some(env!("CARGO_PKG_VERSION")));
+    for name in SCENARIOS {
+        assert!(out.stdout.lines().any(|l| l.contains("PASS [") && l.ends_with(name)), "{name}: {}", out.all());
+    }
+    assert!(out.stdout.contains("OK: 6 scenarios: 6 passed, 0 failed, 0 errors, 0 not run"), "{}", out.all());
+    let record = read_json(&dir.join("reports/run.json"));
+    assert_eq!(record["predicate"]["result"], "PASSED");
+    assert!(record.to_string().contains(browser), "the run record names the browser: {record}");
+    junit
+}
+
+/// A run of the whole built-in suite in `dir` against a defective target failed exactly
+/// `failing`, each as a failure (not an error) whose report shows `last_seen`, with the
+/// failing step's file:line and the evidence (a screenshot and the page) linked.
+pub fn assert_fails_exactly(out: &Output, dir: &Path, failing: &[&str], last_seen: &str) {
+    assert_eq!(out.code, 1, "a failed scenario exits 1\n{}", out.all());
+    let junit = read_junit(&dir.join("reports/junit.xml"));
+    let mut want: Vec<String> = failing.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(junit.failed_names(), want, "{}", out.all());
+    assert_eq!(junit.failures, failing.len());
+    assert_eq!(junit.tests, SCENARIOS.len());
+    assert_eq!(junit.errors, 0, "an app defect is a failure, not an infrastructure error");
+    for name in failing {
+        let case = junit.case(name);
+        assert!(case.body.contains(last_seen), "{name}: expected {last_seen:?} in\n{}", case.body);
+        assert!(case.message.contains("superlists.toml:"), "the failing step's file:line: {}", case.message);
+        assert!(case.system_out.contains("[[ATTACHMENT|"), "evidence linked: {}", case.system_out);
+        let slug = name.replace(' ', "-");
+        let evidence = dir.join("reports/artifacts/superlists").join(slug);
+        let png = std::fs::read(evidence.join("screenshot.png")).expect("a screenshot of the failure");
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a real PNG");
+        let html = std::fs::read_to_string(evidence.join("page.html")).expect("the page HTML of the failure");
+        assert!(html.contains("id_text"), "the page as the browser had it");
+        assert!(out.stdout.lines().any(|l| l.contains("FAIL [") && l.ends_with(name)), "{name}: {}", out.stdout);
+        assert!(out.stdout.contains(last_seen), "{}", out.stdout);
+    }
+}
+
+/// `ft ARGS` running in the background in an empty folder, its stdout read line by line
+/// with a deadline; killed when dropped.
+pub struct Running {
+    pub child: KillOnDrop,
+    lines: mpsc::Receiver<String>,
+    pub seen: Vec<String>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Running {
+    pub fn start(args: &[&str]) -> Running {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut child =
+            ft_command(dir.path()).args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("ft starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let child = KillOnDrop::new(child);
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running { child, lines, seen: Vec::new(), dir }
+    }
+
+    /// Read stdout until a line contains `text`.
+    pub fn wait_for_line(&mut self, text: &str) {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("no line with {text:?}; saw {:?}", self.seen));
+            self.seen.push(line.clone());
+            if line.contains(text) {
+                return;
+            }
+        }
+    }
+
+    pub fn drivers_and_browsers(&self) -> Vec<u32> {
+        drivers_and_browsers_of(self.child.id())
+    }
+
+    pub fn signal(&self, sig: i32) {
+        signal(self.child.id(), sig).expect("ft can be signalled");
+    }
+
+    /// ft's exit code, waiting (bounded) for it to exit.
+    pub fn wait(&mut self) -> i32 {
+        let mut code = None;
+        eventually("ft to exit", Duration::from_secs(60), || {
+            code = self.child.try_wait().expect("try_wait").map(|s| s.code().unwrap_or(-1));
+            code.is_some()
+        });
+        code.unwrap_or(-1)
+    }
+}
+
 /// Process ids whose parent is `pid` (from /proc).
 pub fn children_of(pid: u32) -> Vec<u32> {
     procs().into_iter().filter(|p| p.ppid == pid).map(|p| p.pid).collect()
+}
+
+/// The drivers `ft` (pid) started and every process in their groups (the browsers).
+pub fn drivers_and_browsers_of(ft: u32) -> Vec<u32> {
+    let mut pids = Vec::new();
+    for child in children_of(ft) {
+        pids.push(child);
+        pids.extend(group_members(child));
+    }
+    pids.sort();
+    pids.dedup();
+    pids
 }
 
 /// Live (non-zombie) processes in process group `pgid`.
@@ -263,12 +414,74 @@ pub fn version_1_database(db: &Path, items: &[(i64, &str)]) {
     }
 }
 
+/// A loopback port nothing listens on: free to bind, and a connection to it is refused.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local addr").port()
+}
+
+/// Send `sig` to process `pid`.
+pub fn signal(pid: u32, sig: i32) -> std::io::Result<()> {
+    let pid = libc::pid_t::try_from(pid).map_err(std::io::Error::other)?;
+    // SAFETY: kill(2) has no memory-safety preconditions.
+    if unsafe { libc::kill(pid, sig) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// A child process killed (and reaped) when the guard goes, also when a test panics.
-pub struct KillOnDrop(pub Child);
+/// Derefs to the `Child`, so `guard.id()`, `guard.wait()` and the like work as on it.
+pub struct KillOnDrop {
+    child: Child,
+    /// The child leads a process group of its own (`process_group(0)`): kill the group,
+    /// so that drivers and browsers it started go too.
+    group: bool,
+}
+
+impl KillOnDrop {
+    pub fn new(child: Child) -> KillOnDrop {
+        KillOnDrop { child, group: false }
+    }
+
+    /// For a child spawned with `process_group(0)`: the whole group is killed.
+    pub fn group(child: Child) -> KillOnDrop {
+        KillOnDrop { child, group: true }
+    }
+
+    /// Kill (the group) and reap now rather than at drop.
+    pub fn kill_now(&mut self) {
+        if self.group {
+            // A group outlives its leader's exit while members remain, so this signals
+            // even after the leader was reaped.
+            let pgid = i32::try_from(self.child.id()).expect("a pid fits in pid_t");
+            // SAFETY: killpg(2) has no memory-safety preconditions; the group is this test's.
+            unsafe {
+                libc::killpg(pgid, libc::SIGKILL);
+            }
+        } else {
+            // A no-op for a child already reaped: std never signals a reaped pid.
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.child
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.child
+    }
+}
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        self.kill_now();
     }
 }
