@@ -262,7 +262,7 @@ fn a_flaky_run_with_fail_on_flaky_is_not_green_in_console_junit_record_or_exit_c
     let dir = tempfile::tempdir().expect("tempdir");
     let args =
         ["--liveserver", &served.url, "--filter", "layout", "--retries", "2", "--max-wait", "2", "--fail-on-flaky"];
-    let out = run(dir.path(), &args);
+    let out = ft_in(dir.path(), &args);
     assert_eq!(out.code, 1, "{}", out.all());
     let summary =
         out.stdout.lines().find(|l| l.contains("1 passed (1 flaky)")).unwrap_or_else(|| panic!("{}", out.all()));
@@ -275,7 +275,7 @@ fn a_flaky_run_with_fail_on_flaky_is_not_green_in_console_junit_record_or_exit_c
     assert_eq!(rec["predicate"]["ft"]["green"], false);
 
     // Without the flag the same flake is green, and every reader says that too.
-    let lenient = run(dir.path(), &args[..8]);
+    let lenient = ft_in(dir.path(), &args[..8]);
     assert_eq!(lenient.code, 0, "{}", lenient.all());
     assert!(lenient.stdout.lines().any(|l| l.starts_with("OK (flaky): 1 scenario")), "{}", lenient.stdout);
     assert_eq!(read_junit(&dir.path().join("reports/junit.xml")).property("green"), Some("true"));
