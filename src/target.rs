@@ -33,6 +33,11 @@ impl Target {
         }
     }
 
+    /// No target was given: this is ft's own embedded app.
+    pub fn is_embedded(&self) -> bool {
+        matches!(self, Target::Embedded(_))
+    }
+
     /// How the target is shown to people: credentials in the URL are never printed.
     pub fn display(&self) -> String {
         match self {

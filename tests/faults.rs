@@ -242,7 +242,7 @@ fn on_a_sensitive_target_only_safe_scenarios_run_and_the_rest_are_skipped_with_t
         "{skipped:?}"
     );
     let rec = read_json(&dir.path().join("reports/run.json"));
-    assert_eq!(rec["predicate"]["ft"]["complete"], true, "skipping on purpose keeps the run complete");
+    assert_eq!(rec["predicate"]["ft.run/v1"]["complete"], true, "skipping on purpose keeps the run complete");
     assert_eq!(rec["predicate"]["passedTests"].as_array().map(Vec::len), Some(2));
 
     let none = ft_in(dir.path(), &["--liveserver", &served.url, "--sensitive-url", "127", "--tag", "validation"]);
@@ -271,13 +271,13 @@ fn a_flaky_run_with_fail_on_flaky_is_not_green_in_console_junit_record_or_exit_c
     assert_eq!(junit.property("verdict"), Some("flaky"));
     assert_eq!(junit.property("green"), Some("false"));
     let rec = read_json(&dir.path().join("reports/run.json"));
-    assert_eq!(rec["predicate"]["ft"]["verdict"], "flaky");
-    assert_eq!(rec["predicate"]["ft"]["green"], false);
+    assert_eq!(rec["predicate"]["ft.run/v1"]["verdict"], "flaky");
+    assert_eq!(rec["predicate"]["ft.run/v1"]["green"], false);
 
     // Without the flag the same flake is green, and every reader says that too.
     let lenient = ft_in(dir.path(), &args[..8]);
     assert_eq!(lenient.code, 0, "{}", lenient.all());
     assert!(lenient.stdout.lines().any(|l| l.starts_with("OK (flaky): 1 scenario")), "{}", lenient.stdout);
     assert_eq!(read_junit(&dir.path().join("reports/junit.xml")).property("green"), Some("true"));
-    assert_eq!(read_json(&dir.path().join("reports/run.json"))["predicate"]["ft"]["green"], true);
+    assert_eq!(read_json(&dir.path().join("reports/run.json"))["predicate"]["ft.run/v1"]["green"], true);
 }

@@ -354,14 +354,32 @@ fn gate(w: &World, record: &Path, extra: &[&str]) -> Output {
     w.ft(&args, &[])
 }
 
+/// A record of the whole built-in suite against `served`.
+fn full_record(w: &World, served: &Served) -> PathBuf {
+    let out = w.ft(&["run", "--liveserver", &served.url, "--max-wait", "3"], &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    w.app().join("reports/run.json")
+}
+
 #[test]
 fn the_gate_opens_for_a_green_complete_recent_record_of_head_and_shuts_otherwise() {
     let w = World::new();
     let served = Served::start(&[]);
-    let path = record(&w, &served, "layout");
+    let path = full_record(&w, &served);
     let ok = gate(&w, &path, &[]);
     assert_eq!(ok.code, 0, "{}", ok.all());
-    assert!(ok.stdout.starts_with("gate open:") && ok.stdout.contains("passed 1 of 1 scenarios"), "{}", ok.stdout);
+    assert!(ok.stdout.starts_with("gate open:") && ok.stdout.contains("passed 6 of 6 scenarios"), "{}", ok.stdout);
+
+    // --target: the record must be of the server about to be promoted.
+    let host = served.url.trim_start_matches("http://");
+    assert_eq!(gate(&w, &path, &["--target", host]).code, 0, "a bare host:port names the same server");
+    let elsewhere = gate(&w, &path, &["--target", "http://staging.example"]);
+    assert_eq!(elsewhere.code, 1, "{}", elsewhere.all());
+    assert!(
+        elsewhere.stdout.contains(&format!("the record is of {}, not of --target http://staging.example", served.url)),
+        "{}",
+        elsewhere.stdout
+    );
 
     let stale = gate(&w, &path, &["--max-age", "0s"]);
     assert_eq!(stale.code, 1, "{}", stale.all());
@@ -405,8 +423,8 @@ fn the_gate_shuts_for_failed_incomplete_or_empty_records_and_refuses_garbage() {
     let served = Served::start(&[]);
     let good = record(&w, &served, "layout");
     let mut rec = read_json(&good);
-    rec["predicate"]["ft"]["complete"] = serde_json::json!(false);
-    rec["predicate"]["ft"]["not_run"] = serde_json::json!(1);
+    rec["predicate"]["ft.run/v1"]["complete"] = serde_json::json!(false);
+    rec["predicate"]["ft.run/v1"]["not_run"] = serde_json::json!(1);
     let incomplete = w.work().join("incomplete.json");
     std::fs::write(&incomplete, rec.to_string()).expect("write");
     let out = gate(&w, &incomplete, &[]);
@@ -419,8 +437,8 @@ fn the_gate_shuts_for_failed_incomplete_or_empty_records_and_refuses_garbage() {
     );
 
     let mut rec = read_json(&good);
-    rec["predicate"]["ft"]["total"] = serde_json::json!(0);
-    rec["predicate"]["ft"]["passed"] = serde_json::json!(0);
+    rec["predicate"]["ft.run/v1"]["total"] = serde_json::json!(0);
+    rec["predicate"]["ft.run/v1"]["passed"] = serde_json::json!(0);
     rec["predicate"]["passedTests"] = serde_json::json!([]);
     let empty = w.work().join("empty.json");
     std::fs::write(&empty, rec.to_string()).expect("write");
@@ -443,10 +461,10 @@ fn flaky_is_not_green_for_the_gate_unless_allowed() {
         w.ft(&["run", "--liveserver", &flaky.url, "--filter", "layout", "--retries", "1", "--max-wait", "2"], &[]);
     assert_eq!(out.code, 0, "{}", out.all());
     let path = w.app().join("reports/run.json");
-    let shut = gate(&w, &path, &[]);
+    let shut = gate(&w, &path, &["--allow-partial"]);
     assert_eq!(shut.code, 1, "{}", shut.all());
     assert!(shut.stdout.contains("scenarios passed only on a retry (flaky: layout and styling)"), "{}", shut.stdout);
-    assert_eq!(gate(&w, &path, &["--allow-flaky"]).code, 0);
+    assert_eq!(gate(&w, &path, &["--allow-flaky", "--allow-partial"]).code, 0);
 
     // The same in the one-command form: a flaky staging keeps the gate shut.
     let live = format!("127.0.0.1:{}", free_port());
@@ -454,4 +472,62 @@ fn flaky_is_not_green_for_the_gate_unless_allowed() {
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stdout.contains("flaky, not green: passed only on a retry: layout and styling"), "{}", out.stdout);
     assert_eq!(w.read("deployed.log"), "", "live was not deployed");
+}
+
+/// Issue 9: a record of ft's own embedded app never opens the gate, whatever it says.
+#[test]
+fn a_record_of_the_embedded_app_never_opens_the_gate() {
+    let w = World::new();
+    let out = w.ft(&["run", "--filter", "layout"], &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let shut = gate(&w, &w.app().join("reports/run.json"), &["--allow-partial"]);
+    assert_eq!(shut.code, 1, "{}", shut.all());
+    assert!(
+        shut.stdout.contains("the run tested ft's built-in superlists app") && shut.stdout.contains("not your server"),
+        "{}",
+        shut.stdout
+    );
+}
+
+/// Issue 9: the gate vouches for the whole spec set; a filtered or partly skipped run
+/// shuts it unless --allow-partial, and a run from a dirty tree unless --allow-dirty.
+#[test]
+fn partial_and_dirty_records_shut_the_gate_unless_allowed() {
+    let w = World::new();
+    let served = Served::start(&[]);
+    let filtered = record(&w, &served, "layout");
+    let shut = gate(&w, &filtered, &[]);
+    assert_eq!(shut.code, 1, "{}", shut.all());
+    assert!(
+        shut.stdout.contains("only 1 of the 6 scenarios of the specs ran (not selected: can start a to-do list,")
+            && shut.stdout.contains("pass --allow-partial"),
+        "{}",
+        shut.stdout
+    );
+    assert_eq!(gate(&w, &filtered, &["--allow-partial"]).code, 0);
+    let rec = read_json(&filtered);
+    let statuses: Vec<&str> = rec["predicate"]["ft.run/v1"]["scenarios"]
+        .as_array()
+        .expect("every scenario of the specs is listed")
+        .iter()
+        .map(|s| s["status"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(statuses.len(), 6);
+    assert_eq!(statuses.iter().filter(|s| **s == "not_selected").count(), 5, "{statuses:?}");
+
+    // Most scenarios skipped as unsafe on a sensitive target: partial too.
+    let out = w.ft(&["run", "--liveserver", &served.url, "--sensitive-url", "127\\.0\\.0\\.1"], &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let skipped = w.app().join("reports/run.json");
+    let shut = gate(&w, &skipped, &[]);
+    assert_eq!(shut.code, 1, "{}", shut.all());
+    assert!(shut.stdout.contains("skipped as unsafe: "), "{}", shut.stdout);
+
+    // Uncommitted changes to a tracked file: what ran is not the commit.
+    std::fs::write(w.app().join("README"), "edited, not committed\n").expect("write");
+    let full = full_record(&w, &served);
+    let shut = gate(&w, &full, &[]);
+    assert_eq!(shut.code, 1, "{}", shut.all());
+    assert!(shut.stdout.contains("the run was made with uncommitted changes ( M README)"), "{}", shut.stdout);
+    assert_eq!(gate(&w, &full, &["--allow-dirty"]).code, 0);
 }

@@ -29,7 +29,7 @@ fn a_second_ctrl_c_stops_at_once_and_still_leaves_a_valid_report() {
     assert_eq!(junit.property("interrupted"), Some("true"));
     let rec = read_json(&ft.dir.path().join("reports/run.json"));
     assert_eq!(rec["predicate"]["result"], "FAILED");
-    assert_eq!(rec["predicate"]["ft"]["complete"], false);
+    assert_eq!(rec["predicate"]["ft.run/v1"]["complete"], false);
     eventually("driver and browsers to be gone", Duration::from_secs(10), || procs.iter().all(|p| !alive(*p)));
 }
 

@@ -38,8 +38,8 @@ fn a_green_run_writes_a_run_record_that_says_so() {
     assert_eq!(rec["predicateType"], "https://in-toto.io/attestation/test-result/v0.1");
     assert_eq!(rec["predicate"]["result"], "PASSED");
     assert_eq!(rec["predicate"]["passedTests"], serde_json::json!(["layout and styling"]));
-    assert_eq!(rec["predicate"]["ft"]["complete"], true);
-    assert_eq!(rec["predicate"]["ft"]["passed"], 1);
+    assert_eq!(rec["predicate"]["ft.run/v1"]["complete"], true);
+    assert_eq!(rec["predicate"]["ft.run/v1"]["passed"], 1);
     let digest = rec["predicate"]["configuration"][0]["digest"]["sha256"].as_str().unwrap_or("");
     assert_eq!(digest.len(), 64, "a sha256 of the specs: {rec}");
 }

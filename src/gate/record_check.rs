@@ -1,6 +1,7 @@
 //! `ft gate --record PATH`: the split form of the gate for CI pipelines. A staging job
-//! leaves a run record; the live job opens the gate only if that record is for this very
-//! commit, complete, all green, recent, and made with the same specs.
+//! leaves a run record; the live job opens the gate only if that record is of a real
+//! target (the one named, with `--target`), for this very commit from a clean tree, the
+//! whole spec set green, recent, and made with the same specs. Every reason at once.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,8 +9,9 @@ use std::time::Duration;
 use chrono::Utc;
 
 use crate::git;
-use crate::report::record::{RunRecord, PREDICATE_TYPE, STATEMENT_TYPE};
+use crate::report::record::{RunRecord, ScenarioStatus, PREDICATE_TYPE, STATEMENT_TYPE};
 use crate::shared::durations::human;
+use crate::shared::redact::{redact, without_userinfo};
 use crate::verdict::{FlakyPolicy, Verdict};
 
 #[derive(Clone, Debug)]
@@ -22,6 +24,13 @@ pub struct GateOptions {
     pub spec_digest: String,
     /// Accept a record whose scenarios passed only on a retry.
     pub allow_flaky: bool,
+    /// Accept a record in which some scenarios of the specs were not selected or were
+    /// skipped as unsafe.
+    pub allow_partial: bool,
+    /// Accept a record made in a work tree with uncommitted changes.
+    pub allow_dirty: bool,
+    /// The record must be of this target (resolved like --liveserver, without user info).
+    pub target: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +70,35 @@ pub async fn check(opts: &GateOptions) -> Result<Decision, GateError> {
         (Ok(_), None) => shut.push("the record names no commit (was it made outside a git work tree?)".into()),
         (Err(e), _) => shut.push(format!("cannot tell which commit is to be deployed: {e}")),
     }
+    if ft.embedded_target {
+        shut.push(format!(
+            "the run tested ft's built-in superlists app ({}), not your server: run with --liveserver (or FT_LIVESERVER) naming staging",
+            ft.target
+        ));
+    }
+    if let Some(want) = &opts.target {
+        match crate::target::resolve(want) {
+            Ok(url) if without_userinfo(&url) == ft.target_url => {}
+            Ok(url) => shut.push(format!(
+                "the record is of {}, not of --target {}",
+                redact(&ft.target_url),
+                redact(&without_userinfo(&url))
+            )),
+            Err(e) => shut.push(format!("--target: {e}")),
+        }
+    }
+    match &ft.dirty_paths {
+        Some(paths) if !paths.is_empty() && !opts.allow_dirty => {
+            let shown: Vec<&str> = paths.iter().take(10).map(String::as_str).collect();
+            shut.push(format!(
+                "the run was made with uncommitted changes ({}): what was tested is not the commit; pass --allow-dirty to accept that",
+                shown.join(", ")
+            ));
+        }
+        _ => {}
+    }
     shut.extend(verdict_reasons(&record, opts.allow_flaky));
+    shut.extend(partial_reasons(&record, opts.allow_partial));
     if ft.spec_digest != opts.spec_digest {
         shut.push(format!(
             "the specs changed since the run (sha256 {} then, {} now)",
@@ -110,8 +147,8 @@ fn verdict_reasons(record: &RunRecord, allow_flaky: bool) -> Vec<String> {
             }
             Verdict::Broken => format!(
                 "scenarios could not be run or judged (errors: {}; not run: {})",
-                none_if_empty(&ft.errored_tests.join(", ")),
-                none_if_empty(&ft.not_run_tests.join(", "))
+                none_if_empty(&ft.named(ScenarioStatus::Error).join(", ")),
+                none_if_empty(&ft.named(ScenarioStatus::NotRun).join(", "))
             ),
             Verdict::Interrupted => {
                 format!("the run was interrupted ({} of {} scenarios did not run)", ft.not_run, ft.total)
@@ -122,6 +159,42 @@ fn verdict_reasons(record: &RunRecord, allow_flaky: bool) -> Vec<String> {
         shut.push(format!("the run was not green ({verdict}): {why}"));
     }
     shut
+}
+
+/// The gate vouches for the whole spec set: every scenario of it must have run and passed,
+/// unless a partial run is explicitly accepted.
+fn partial_reasons(record: &RunRecord, allow_partial: bool) -> Vec<String> {
+    let ft = &record.predicate.ft;
+    if allow_partial {
+        return Vec::new();
+    }
+    let not_selected = ft.named(ScenarioStatus::NotSelected);
+    let unsafe_skipped = ft.named(ScenarioStatus::SkippedUnsafe);
+    if not_selected.is_empty() && unsafe_skipped.is_empty() {
+        return Vec::new();
+    }
+    let ran = ft.scenarios.len() - not_selected.len() - unsafe_skipped.len();
+    let mut parts = Vec::new();
+    if !not_selected.is_empty() {
+        parts.push(format!("not selected: {}", list(&not_selected)));
+    }
+    if !unsafe_skipped.is_empty() {
+        parts.push(format!("skipped as unsafe: {}", list(&unsafe_skipped)));
+    }
+    vec![format!(
+        "only {ran} of the {} scenarios of the specs ran ({}); pass --allow-partial to accept a partial run",
+        ft.scenarios.len(),
+        parts.join("; ")
+    )]
+}
+
+/// Names for a reason line: the first few, then how many more.
+fn list(names: &[&str]) -> String {
+    let shown = names.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+    match names.len() {
+        n if n > 5 => format!("{shown} and {} more", n - 5),
+        _ => shown,
+    }
 }
 
 fn short(c: &str) -> &str {

@@ -39,6 +39,19 @@ pub struct RunInfo {
     pub commit: Option<String>,
     /// The pipeline stage (`staging`, `live`) when run by `ft deploy`.
     pub stage: Option<String>,
+    /// The target's URL without user info or secrets (what `ft gate --target` compares).
+    pub target_url: String,
+    /// No target was given: ft tested its own embedded app.
+    pub embedded_target: bool,
+    /// Each spec file and the sha256 of its bytes.
+    pub spec_files: Vec<(String, String)>,
+    pub overrides: crate::spec::SelectorOverrides,
+    /// Scenarios of the spec set left out by --filter / --tag: (name, file:line).
+    pub not_selected: Vec<(String, String)>,
+    /// Tracked files with uncommitted changes (None outside a git work tree).
+    pub dirty_paths: Option<Vec<String>>,
+    /// The CI job running ft, when known.
+    pub ci_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,10 @@
 //! The run record (`run.json`): what ran, against what, from which commit and specs,
-//! and the result, shaped as an in-toto Statement with a test-result predicate so
-//! attestation tooling can read it, plus ft's own details.
+//! and how it ended, as an in-toto Statement v1 with the test-result predicate v0.1
+//! (valid for the reference implementation, PyPI `in-toto-attestation`), plus ft's own
+//! details under a key no predicate field can ever take (`ft.run/v1`: protobuf field
+//! names cannot hold `.` or `/`).
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,40 +16,88 @@ use crate::verdict::{Counts, FlakyPolicy, Verdict};
 
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 pub const PREDICATE_TYPE: &str = "https://in-toto.io/attestation/test-result/v0.1";
+/// Where ft's own fields live inside the predicate.
+pub const FT_KEY: &str = "ft.run/v1";
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct RunRecord {
     #[serde(rename = "_type")]
     pub statement_type: String,
-    /// The commit tested (empty outside a git work tree).
-    pub subject: Vec<Subject>,
+    /// The commit tested; outside a git work tree, the spec set (never gate-able).
+    pub subject: Vec<ResourceDescriptor>,
     #[serde(rename = "predicateType")]
     pub predicate_type: String,
     pub predicate: TestResult,
 }
 
+/// In-toto's ResourceDescriptor (the fields ft uses).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Subject {
+pub struct ResourceDescriptor {
     pub name: String,
-    pub digest: std::collections::BTreeMap<String, String>,
+    pub digest: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<BTreeMap<String, String>>,
+}
+
+impl ResourceDescriptor {
+    fn new(name: &str, algorithm: &str, hex: &str) -> ResourceDescriptor {
+        let digest = std::iter::once((algorithm.to_string(), hex.to_string())).collect();
+        ResourceDescriptor { name: name.to_string(), digest, annotations: None }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct TestResult {
     /// In-toto's word for the verdict (`Verdict::test_result`): PASSED; WARNED when green
-    /// only thanks to retries (flaky scenarios); FAILED otherwise. ft reads `ft.verdict`.
+    /// only thanks to retries (flaky scenarios); FAILED otherwise. ft reads its verdict.
     pub result: String,
-    pub configuration: Vec<Subject>,
+    /// Each spec file (its sha256 is what `sha256sum FILE` prints) and, when any, the
+    /// selector overrides as their own descriptor.
+    pub configuration: Vec<ResourceDescriptor>,
+    /// The CI job that made the record, when ft could tell (GitHub Actions, GitLab CI, Jenkins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Passed at the first attempt.
     pub passed_tests: Vec<String>,
-    pub failed_tests: Vec<String>,
+    /// Passed only on a retry (flaky).
     pub warned_tests: Vec<String>,
-    /// ft's own fields (in-toto allows extra fields in a predicate).
+    /// Failed or errored.
+    pub failed_tests: Vec<String>,
+    #[serde(rename = "ft.run/v1")]
     pub ft: FtDetails,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+/// What became of one scenario of the spec set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+pub enum ScenarioStatus {
+    Passed,
+    /// Passed only on a retry.
+    Flaky,
+    Failed,
+    /// ft could not run or judge it (browser or driver trouble).
+    Error,
+    /// Left out by --filter / --tag.
+    NotSelected,
+    /// Not run because the target is sensitive and the scenario is not tagged safe.
+    SkippedUnsafe,
+    /// Selected but never ran (interrupted, no browser).
+    NotRun,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioRecord {
+    pub name: String,
+    /// `file:line`.
+    pub location: String,
+    pub status: ScenarioStatus,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct FtDetails {
     pub ft_version: String,
     /// How the run ended, computed once (`Verdict::of`); what `ft gate` reads.
@@ -55,7 +107,15 @@ pub struct FtDetails {
     /// Whether the run accepted flaky scenarios as green (no `--fail-on-flaky`).
     pub flaky_accepted: bool,
     pub commit: Option<String>,
+    /// Tracked files with uncommitted changes when the run started (None outside git):
+    /// the commit named is then not what was tested.
+    pub dirty_paths: Option<Vec<String>>,
+    /// The target as shown to people (credentials hidden).
     pub target: String,
+    /// The target's URL without user info or secret parameters, for `ft gate --target`.
+    pub target_url: String,
+    /// True when no target was given and ft tested its own embedded superlists app.
+    pub embedded_target: bool,
     pub stage: Option<String>,
     pub specs: String,
     pub spec_digest: String,
@@ -63,9 +123,9 @@ pub struct FtDetails {
     pub browser_version: Option<String>,
     pub workers: usize,
     pub total: usize,
+    /// Passed, at the first attempt or on a retry.
     pub passed: usize,
-    /// Passed on a retry (counted in `passed` too).
-    #[serde(default)]
+    /// Passed only on a retry (counted in `passed` too).
     pub flaky: usize,
     pub failed: usize,
     pub errors: usize,
@@ -73,15 +133,11 @@ pub struct FtDetails {
     /// False when the run was interrupted or some scenario did not run.
     pub complete: bool,
     /// Ctrl-C or SIGTERM stopped the run.
-    #[serde(default)]
     pub interrupted: bool,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
-    pub errored_tests: Vec<String>,
-    pub not_run_tests: Vec<String>,
-    /// Deliberately not run (e.g. unsafe on a sensitive target); the run is still complete.
-    #[serde(default)]
-    pub skipped_tests: Vec<String>,
+    /// Every scenario of the spec set, selected or not, with what became of it.
+    pub scenarios: Vec<ScenarioRecord>,
 }
 
 impl RunRecord {
@@ -93,48 +149,71 @@ impl RunRecord {
         flaky_policy: FlakyPolicy,
         finished_at: DateTime<Utc>,
     ) -> RunRecord {
-        let mut passed = Vec::new();
-        let mut failed = Vec::new();
-        let mut errored = Vec::new();
-        let mut not_run = Vec::new();
-        let mut flaky = Vec::new();
-        let mut skipped = Vec::new();
+        let mut records = Vec::new();
+        let (mut passed, mut warned, mut failed) = (Vec::new(), Vec::new(), Vec::new());
         for r in &summary.results {
-            let name = scenarios.get(r.index).map_or_else(|| format!("#{}", r.index), |s| s.name.clone());
-            match r.outcome {
-                Outcome::Passed => {
-                    if r.is_flaky() {
-                        flaky.push(name.clone());
-                    }
-                    passed.push(name)
-                }
-                Outcome::Failed(_) => failed.push(name),
-                Outcome::Error(_) => errored.push(name),
-                Outcome::NotRun(_) => not_run.push(name),
-                Outcome::Skipped(_) => skipped.push(name),
+            let Some(scenario) = scenarios.get(r.index) else { continue };
+            let name = scenario.name.clone();
+            let status = match r.outcome {
+                Outcome::Passed if r.is_flaky() => ScenarioStatus::Flaky,
+                Outcome::Passed => ScenarioStatus::Passed,
+                Outcome::Failed(_) => ScenarioStatus::Failed,
+                Outcome::Error(_) => ScenarioStatus::Error,
+                Outcome::NotRun(_) => ScenarioStatus::NotRun,
+                Outcome::Skipped(_) => ScenarioStatus::SkippedUnsafe,
+            };
+            match status {
+                ScenarioStatus::Passed => passed.push(name.clone()),
+                ScenarioStatus::Flaky => warned.push(name.clone()),
+                ScenarioStatus::Failed | ScenarioStatus::Error => failed.push(name.clone()),
+                _ => {}
             }
+            records.push(ScenarioRecord { name, location: scenario.location(), status });
+        }
+        for (name, location) in &info.not_selected {
+            records.push(ScenarioRecord {
+                name: name.clone(),
+                location: location.clone(),
+                status: ScenarioStatus::NotSelected,
+            });
         }
         let counts = Counts::of(summary);
-        let digest = |k: &str, v: &str| std::iter::once((k.to_string(), v.to_string())).collect();
-        let subject =
-            info.commit.iter().map(|c| Subject { name: "git commit".into(), digest: digest("gitCommit", c) }).collect();
+        let subject = match &info.commit {
+            Some(c) => vec![ResourceDescriptor::new("git commit", "gitCommit", c)],
+            // A Statement needs a subject. Outside a work tree the only thing the run can
+            // name is the spec set; with no commit, `ft gate` never opens for it.
+            None => vec![ResourceDescriptor::new("ft spec set", "sha256", &info.spec_digest)],
+        };
+        let mut configuration: Vec<ResourceDescriptor> =
+            info.spec_files.iter().map(|(name, sha)| ResourceDescriptor::new(name, "sha256", sha)).collect();
+        if !info.overrides.is_empty() {
+            let text: String = info.overrides.iter().map(|(n, css)| format!("{n}={css}\n")).collect();
+            let mut d =
+                ResourceDescriptor::new("ft selector overrides", "sha256", &crate::spec::sha256_hex(text.as_bytes()));
+            d.annotations = Some(info.overrides.clone().into_iter().collect());
+            configuration.push(d);
+        }
         RunRecord {
             statement_type: STATEMENT_TYPE.into(),
             subject,
             predicate_type: PREDICATE_TYPE.into(),
             predicate: TestResult {
                 result: verdict.test_result().into(),
-                configuration: vec![Subject { name: info.specs.clone(), digest: digest("sha256", &info.spec_digest) }],
-                passed_tests: passed.clone(),
-                failed_tests: failed.iter().chain(errored.iter()).cloned().collect(),
-                warned_tests: flaky.clone(),
+                configuration,
+                url: info.ci_url.clone(),
+                passed_tests: passed,
+                warned_tests: warned,
+                failed_tests: failed,
                 ft: FtDetails {
                     ft_version: env!("CARGO_PKG_VERSION").into(),
                     verdict,
                     green: verdict.is_green(flaky_policy),
                     flaky_accepted: flaky_policy == FlakyPolicy::Accept,
                     commit: info.commit.clone(),
+                    dirty_paths: info.dirty_paths.clone(),
                     target: info.target.clone(),
+                    target_url: info.target_url.clone(),
+                    embedded_target: info.embedded_target,
                     stage: info.stage.clone(),
                     specs: info.specs.clone(),
                     spec_digest: info.spec_digest.clone(),
@@ -151,9 +230,7 @@ impl RunRecord {
                     interrupted: counts.interrupted,
                     started_at: info.started_at,
                     finished_at,
-                    errored_tests: errored,
-                    not_run_tests: not_run,
-                    skipped_tests: skipped,
+                    scenarios: records,
                 },
             },
         }
@@ -163,6 +240,7 @@ impl RunRecord {
 impl FtDetails {
     /// The counts as recorded, for re-checking the recorded verdict against them.
     pub fn counts(&self) -> Counts {
+        let status = |s: ScenarioStatus| self.scenarios.iter().filter(|r| r.status == s).count();
         Counts {
             total: self.total,
             passed: self.passed,
@@ -170,9 +248,49 @@ impl FtDetails {
             failed: self.failed,
             errors: self.errors,
             not_run: self.not_run,
-            skipped: self.skipped_tests.len(),
+            skipped: status(ScenarioStatus::SkippedUnsafe),
             // An incomplete run with every scenario run can only have been interrupted.
             interrupted: self.interrupted || (!self.complete && self.not_run == 0),
         }
+    }
+
+    /// Scenarios of the spec set with this status.
+    pub fn named(&self, status: ScenarioStatus) -> Vec<&str> {
+        self.scenarios.iter().filter(|r| r.status == status).map(|r| r.name.as_str()).collect()
+    }
+}
+
+/// The CI job running ft, from the variables GitHub Actions, GitLab CI and Jenkins set.
+pub fn ci_job_url(var: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+    if let (Some(server), Some(repo), Some(run)) =
+        (set("GITHUB_SERVER_URL"), set("GITHUB_REPOSITORY"), set("GITHUB_RUN_ID"))
+    {
+        return Some(format!("{server}/{repo}/actions/runs/{run}"));
+    }
+    set("CI_JOB_URL").or_else(|| set("BUILD_URL")).map(|u| crate::shared::redact::redact(&u))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ci_job_url_comes_from_the_ci_servers_own_variables() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+        };
+        const GITHUB: &[(&str, &str)] =
+            &[("GITHUB_SERVER_URL", "https://github.com"), ("GITHUB_REPOSITORY", "o/r"), ("GITHUB_RUN_ID", "42")];
+        assert_eq!(ci_job_url(env(GITHUB)).as_deref(), Some("https://github.com/o/r/actions/runs/42"));
+        assert_eq!(
+            ci_job_url(env(&[("CI_JOB_URL", "https://gitlab.example/o/r/-/jobs/7")])).as_deref(),
+            Some("https://gitlab.example/o/r/-/jobs/7")
+        );
+        assert_eq!(
+            ci_job_url(env(&[("BUILD_URL", "https://jenkins.example/job/ft/3/")])).as_deref(),
+            Some("https://jenkins.example/job/ft/3/")
+        );
+        assert_eq!(ci_job_url(env(&[("CI_JOB_URL", " ")])), None);
     }
 }

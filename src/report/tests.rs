@@ -49,6 +49,13 @@ fn info() -> RunInfo {
         started_at: Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).single().expect("a date"),
         commit: Some("1".repeat(40)),
         stage: None,
+        target_url: "https://staging.example".into(),
+        embedded_target: false,
+        spec_files: vec![("specs/superlists.toml".into(), "cd".repeat(32))],
+        overrides: [("error".to_string(), ".has-error".to_string())].into_iter().collect(),
+        not_selected: Vec::new(),
+        dirty_paths: Some(Vec::new()),
+        ci_url: None,
     }
 }
 

@@ -10,6 +10,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use diag::{Diagnostic, SpecErrors};
+pub use parse::sha256_hex;
 
 /// The built-in superlists suite, embedded so `ft` works from any folder.
 pub const BUILT_IN: &[(&str, &str)] = &[("superlists.toml", include_str!("../../specs/superlists.toml"))];
@@ -39,6 +40,11 @@ pub struct Suite {
     pub scenarios: Vec<Scenario>,
     /// sha256 over the files' names and bytes, in name order: identifies the specs run.
     pub digest: String,
+    /// Each spec file as shown to people, with the sha256 of its bytes (what `sha256sum`
+    /// prints for it), in name order.
+    pub files: Vec<(String, String)>,
+    /// The selector overrides the suite was checked with (flags and ft.toml).
+    pub overrides: SelectorOverrides,
 }
 
 #[derive(Clone, Debug)]

@@ -122,7 +122,8 @@ pub(super) fn check_files(
     if !errors.is_empty() {
         return Err(SpecErrors(errors));
     }
-    Ok(Suite { source, scenarios, digest: digest(files, overrides) })
+    let file_digests = files.iter().map(|f| (f.display.clone(), sha256_hex(f.text.as_bytes()))).collect();
+    Ok(Suite { source, scenarios, digest: digest(files, overrides), files: file_digests, overrides: overrides.clone() })
 }
 
 fn list_or_none(names: &[String]) -> String {
@@ -131,6 +132,10 @@ fn list_or_none(names: &[String]) -> String {
     } else {
         names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
     }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn digest(files: &[SourceFile], overrides: &SelectorOverrides) -> String {
