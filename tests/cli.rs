@@ -159,6 +159,22 @@ fn the_env_names_the_target_and_the_flag_beats_it() {
     assert_eq!(out.code, 0, "{}", out.all());
 }
 
+/// Issue 9: an unset CI variable often arrives as "". Falling back to the embedded app
+/// would test something other than staging and could open the gate.
+#[test]
+fn a_target_given_but_blank_is_a_usage_error_naming_where_it_came_from() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for var in ["FT_LIVESERVER", "STAGING_SERVER", "TEST_SERVER"] {
+        let out = output(ft_command(dir.path()).args(["--driver", "/nonexistent/chromedriver"]).env(var, " "));
+        assert_eq!(out.code, 2, "{var}: {}", out.all());
+        assert!(out.stderr.contains(&format!("error: {var} is given but blank")), "{var}: {}", out.stderr);
+        assert!(!dir.path().join("reports/run.json").exists(), "nothing ran, nothing was written");
+    }
+    let out = ft_in(dir.path(), &["--liveserver", "", "--driver", "/nonexistent/chromedriver"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("error: --liveserver is given but blank"), "{}", out.stderr);
+}
+
 #[test]
 fn console_output_has_no_colour_codes_without_a_terminal() {
     let served = Served::start(&[]);

@@ -531,3 +531,49 @@ fn partial_and_dirty_records_shut_the_gate_unless_allowed() {
     assert!(shut.stdout.contains("the run was made with uncommitted changes ( M README)"), "{}", shut.stdout);
     assert_eq!(gate(&w, &full, &["--allow-dirty"]).code, 0);
 }
+
+/// Issue 9: one server as staging and live would run the whole data-writing suite on live.
+#[test]
+fn staging_and_live_naming_one_server_is_refused_before_anything_runs() {
+    let w = World::new();
+    let port = free_port();
+    let out = w.deploy(&format!("127.0.0.1:{port}"), &format!("http://user:pw@127.0.0.1:{port}/"), &[], &[]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stdout.contains("--staging and --live name the same server"), "{}", out.stdout);
+    assert!(!out.stdout.contains("pw@"), "{}", out.stdout);
+    assert_eq!(w.read("deployed.log"), "", "no deploy ran");
+}
+
+/// Issue 9: `{host}` goes into `sh -c`; a host that is not plain host[:port] must never
+/// reach the shell.
+#[test]
+fn a_host_that_would_inject_shell_code_is_refused() {
+    let w = World::new();
+    let marker = w.work().join("injected");
+    let live = format!("127.0.0.1:{}", free_port());
+    for staging in ["a;touch${IFS}injected;b", "x$(touch injected)", "h`touch injected`"] {
+        let out = w.ft(
+            &[
+                "deploy",
+                "--staging",
+                staging,
+                "--live",
+                &live,
+                "--deploy-cmd",
+                "cd \"$WORK\" && echo {host} >> hosts.log",
+            ],
+            &[],
+        );
+        assert_eq!(out.code, 2, "{staging}: {}", out.all());
+        assert!(!marker.exists(), "{staging}: the shell ran injected code");
+        assert_eq!(w.read("hosts.log"), "", "{staging}: no deploy ran");
+    }
+    let out =
+        w.ft(&["deploy", "--staging", "bad;host", "--live", &live, "--deploy-cmd", "echo {host}", "--dry-run"], &[]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stdout.contains("not a plain host[:port]") || out.stdout.contains("invalid --liveserver"),
+        "{}",
+        out.stdout
+    );
+}

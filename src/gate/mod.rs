@@ -100,6 +100,52 @@ pub fn host_of(url: &str) -> String {
     }
 }
 
+/// Refuse what would make the release unsafe before anything runs: staging and live naming
+/// one server (the whole data-writing suite would run against live), and a `{host}` that
+/// is not a plain host[:port] (it is put into a shell command).
+fn check_targets(opts: &DeployOptions, staging: &str, live: &str) -> Result<(), String> {
+    if same_server(staging, live) {
+        return Err(format!(
+            "--staging and --live name the same server ({}): the whole suite would run against live; give the staging server",
+            redact(live)
+        ));
+    }
+    let commands = [Some(&opts.deploy_cmd), opts.restart_cmd.as_ref(), opts.rollback_cmd.as_ref()];
+    if commands.iter().flatten().any(|c| c.contains("{host}")) {
+        for url in [staging, live] {
+            let host = host_of(url);
+            if !is_plain_host(&host) {
+                return Err(format!(
+                    "{{host}} would put {host:?} into a shell command, and it is not a plain host[:port]; use \"$FT_HOST\" in the command instead"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Host and effective port and path, without user info: what makes two URLs one server.
+fn same_server(a: &str, b: &str) -> bool {
+    let key = |u: &str| {
+        reqwest::Url::parse(u).ok().map(|u| {
+            (
+                u.host_str().map(str::to_ascii_lowercase),
+                u.port_or_known_default(),
+                u.path().trim_end_matches('/').to_string(),
+            )
+        })
+    };
+    match (key(a), key(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// Letters, digits, `.`, `-`, `:`, `[`, `]`: safe to put into `sh -c` unquoted.
+fn is_plain_host(host: &str) -> bool {
+    !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+}
+
 /// The book's release tag: `DEPLOYED-YYYY-MM-DD/HHMM`, in UTC so every machine that
 /// runs the pipeline names the same minute the same way.
 pub fn deployed_tag(at: DateTime<Utc>) -> String {
@@ -126,6 +172,9 @@ pub async fn deploy(opts: &DeployOptions, out: &mut dyn Write, interrupts: watch
         Ok(u) => u,
         Err(e) => return DeployReport { outcome: DeployOutcome::Refused, reason: e.to_string(), record: None },
     };
+    if let Err(reason) = check_targets(opts, &staging_url, &live_url) {
+        return DeployReport { outcome: DeployOutcome::Refused, reason, record: None };
+    }
     record.staging = redact(&staging_url);
     record.live = redact(&live_url);
     let mut p = Pipeline { opts, out, interrupts, record, staging_url, live_url };
