@@ -90,7 +90,7 @@ pub async fn deploy(options: DeployOptions) -> Result<u8, Error> {
         DeployOutcome::RolledBack => "ROLLED BACK",
         _ => "NOT RELEASED",
     };
-    println!("{headline}: {}", report.reason);
+    println!("{headline}: {}", crate::shared::redact::redact_text(&report.reason));
     Ok(signal.map(exit::for_signal).unwrap_or_else(|| exit::for_deploy(report.outcome)))
 }
 

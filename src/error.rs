@@ -35,6 +35,11 @@ impl Error {
     /// The text for stderr: diagnostics as they are (they carry their own positions),
     /// anything else as `error: …` with its "caused by:" chain.
     pub fn render(&self) -> String {
+        // Messages quote URLs (targets, remote ends, remotes): never their secrets.
+        crate::shared::redact::redact_text(&self.render_raw())
+    }
+
+    fn render_raw(&self) -> String {
         match self {
             Error::Spec(errors) | Error::Job(JobError::Spec(errors)) => errors.to_string(),
             other => {

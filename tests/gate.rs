@@ -577,3 +577,52 @@ fn a_host_that_would_inject_shell_code_is_refused() {
         out.stdout
     );
 }
+
+/// Issue 9: a secret given in any place ft reads a URL from never appears in what ft
+/// prints or writes: user info and secret-looking parameters are hidden everywhere.
+#[test]
+fn a_marker_secret_appears_in_no_output_report_or_file() {
+    const SECRET: &str = "Marker5ecret";
+    let w = World::new();
+    let served = Served::start(&[]);
+    let with_user = served.url.replacen("http://", &format!("http://ft:{SECRET}@"), 1);
+    let mut outputs = Vec::new();
+    // A bad port: the parse error quotes what was given.
+    outputs.push(w.ft(&["run", "--liveserver", &format!("http://ft:{SECRET}@127.0.0.1:99999")], &[]));
+    // --help with the variables set.
+    outputs.push(w.ft(&["run", "--help"], &[("FT_LIVESERVER", &with_user), ("FT_SENSITIVE_URL", SECRET)]));
+    // A remote end with user info and an access key, that is not there.
+    let grid = format!("http://ft:{SECRET}@127.0.0.1:{}/wd/hub?accessKey={SECRET}&user=ft", free_port());
+    outputs.push(w.ft(&["run", "--liveserver", &with_user, "--filter", "layout", "--webdriver", &grid], &[]));
+    // A real run against a target with credentials, and a failing one.
+    outputs.push(w.ft(&["run", "--liveserver", &with_user, "--filter", "layout", "--reports", "green"], &[]));
+    let mutant = Served::start(&["wrong-title"]);
+    let mutant_user = mutant.url.replacen("http://", &format!("http://ft:{SECRET}@"), 1);
+    outputs.push(w.ft(
+        &["run", "--liveserver", &mutant_user, "--filter", "can start", "--max-wait", "1", "--reports", "red"],
+        &[],
+    ));
+    // A release pushed to a remote whose URL carries a token (unreachable: the push fails).
+    let live = format!("127.0.0.1:{}", free_port());
+    let remote = format!("https://ci:{SECRET}@127.0.0.1:{}/app.git?token={SECRET}", free_port());
+    outputs.push(w.deploy(&with_user, &live, &["--filter", "layout", "--push", &remote, "--up-timeout", "20"], &[]));
+
+    for out in &outputs {
+        assert!(!out.all().contains(SECRET), "the secret was printed:\n{}", out.all());
+    }
+    assert!(outputs[0].code == 2 && outputs[2].code == 3 && outputs[3].code == 0 && outputs[4].code == 1, "codes");
+    assert!(outputs[5].stdout.contains("pushing LIVE to https://***@127.0.0.1:"), "{}", outputs[5].stdout);
+    let mut files = vec![w.work().to_path_buf()];
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == ".git" || n == "origin.git") {
+                continue;
+            }
+            files.extend(std::fs::read_dir(&path).expect("read dir").flatten().map(|e| e.path()));
+        } else {
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            assert!(!String::from_utf8_lossy(&bytes).contains(SECRET), "the secret is in {}", path.display());
+            assert!(!path.display().to_string().contains(SECRET), "the secret names a file: {}", path.display());
+        }
+    }
+}

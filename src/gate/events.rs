@@ -8,6 +8,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use super::history::{DeployRecord, StageRecord};
+use crate::shared::redact::redact_text;
 
 /// Everything the pipeline reports, in order.
 #[derive(Clone, Debug)]
@@ -33,11 +34,12 @@ pub struct ConsoleSink<'a> {
 impl DeploySink for ConsoleSink<'_> {
     fn event(&mut self, event: &DeployEvent) {
         // Console output is best effort: a closed stdout must not stop a release.
-        let _ = match event {
-            DeployEvent::Note(line) => writeln!(self.out, "{line}"),
-            DeployEvent::StageStarted { name, what } => writeln!(self.out, "== {name}: {what}"),
-            DeployEvent::StageFinished(stage) => writeln!(self.out, "   {}: {}", stage.name, stage.detail),
+        let line = match event {
+            DeployEvent::Note(line) => line.clone(),
+            DeployEvent::StageStarted { name, what } => format!("== {name}: {what}"),
+            DeployEvent::StageFinished(stage) => format!("   {}: {}", stage.name, stage.detail),
         };
+        let _ = writeln!(self.out, "{}", redact_text(&line));
         let _ = self.out.flush();
     }
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::DeployOutcome;
 use crate::report::{write_atomic, ReportError};
+use crate::shared::redact::redact_text;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct DeployRecord {
@@ -55,7 +56,7 @@ impl StageRecord {
             ok,
             started_at,
             seconds: (took.as_secs_f64() * 1000.0).round() / 1000.0,
-            detail: detail.to_string(),
+            detail: redact_text(detail),
             file: file.map(|f| f.display().to_string()),
         }
     }
@@ -86,7 +87,7 @@ impl DeployRecord {
         self.outcome =
             serde_json::to_value(outcome).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         self.exit_code = crate::exit::for_deploy(outcome);
-        self.reason = reason.to_string();
+        self.reason = redact_text(reason);
     }
 }
 

@@ -535,7 +535,7 @@ impl Pipeline<'_> {
                     );
                 }
             }
-            self.record.pushed_to = Some(remote.clone());
+            self.record.pushed_to = Some(redact(&remote));
             self.say(&format!("pushed LIVE and {deployed} to {remote}"));
         }
         (

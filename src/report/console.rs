@@ -8,6 +8,7 @@ use super::failure::failure_lines;
 use super::{Artifacts, ReportPaths, RunInfo};
 use crate::runner::{Outcome, RunEvent, RunSummary};
 use crate::shared::durations::secs;
+use crate::shared::redact::redact_text;
 use crate::spec::Scenario;
 use crate::verdict::{FlakyPolicy, Verdict};
 
@@ -39,6 +40,9 @@ impl Console {
 
     // Console output is best effort: a closed stdout must not stop a run.
     fn line(&mut self, text: &str) {
+        // The last guard for secrets: whatever a message quotes (a URL with user info, a
+        // token parameter) is hidden before it reaches the terminal or a CI log.
+        let text = redact_text(text);
         let _ = writeln!(self.out, "{text}");
         let _ = self.out.flush();
     }

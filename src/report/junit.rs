@@ -144,7 +144,7 @@ fn type_of(outcome: &Outcome) -> &'static str {
 /// `file:line: step: what went wrong`, the line CI servers show first.
 fn message(scenario: &Scenario, f: &Failure) -> String {
     let what = f.step.as_ref().map(|(line, _, what)| format!("{}:{line}: {what}: ", scenario.file)).unwrap_or_default();
-    format!("{what}{}", f.message)
+    format!("{what}{}", crate::shared::redact::redact_text(&f.message))
 }
 
 fn step_log(scenario: &Scenario, log: &[StepLog], files: Option<&Vec<PathBuf>>) -> String {
