@@ -174,6 +174,9 @@ pub struct DeployArgs {
     /// Let a stage whose scenarios passed only on a retry (flaky) open the gate.
     #[arg(long)]
     pub allow_flaky: bool,
+    /// Let a staging run that left scenarios of the specs out (--filter, --tag) open the gate.
+    #[arg(long)]
+    pub allow_partial: bool,
     /// How long a server may take to answer after its deploy, in seconds.
     #[arg(long, value_name = "SECS", default_value = "120", value_parser = parse_secs)]
     pub up_timeout: Duration,
@@ -386,6 +389,7 @@ fn deploy_options(args: DeployArgs) -> Result<DeployOptions, Error> {
         up_timeout: args.up_timeout,
         command_timeout: args.command_timeout,
         allow_flaky: args.allow_flaky,
+        allow_partial: args.allow_partial,
         job,
     })
 }

@@ -227,6 +227,7 @@ fn a_failing_deploy_command_stops_the_pipeline_without_tags() {
             "echo boom on {host}; exit 7",
             "--tag",
             "layout",
+            "--allow-partial",
         ],
         &[],
     );
@@ -248,7 +249,12 @@ fn live_that_never_comes_up_is_reported_and_not_tagged() {
     let w = World::new();
     let staging = Served::start(&[]);
     let live = format!("127.0.0.1:{}", free_port());
-    let out = w.deploy(&staging.url, &live, &["--tag", "layout", "--up-timeout", "1"], &[("NO_START", "1")]);
+    let out = w.deploy(
+        &staging.url,
+        &live,
+        &["--tag", "layout", "--allow-partial", "--up-timeout", "1"],
+        &[("NO_START", "1")],
+    );
     assert_eq!(out.code, 3, "{}", out.all());
     assert!(out.stdout.contains(&format!("http://{live} did not answer within 1s")), "{}", out.stdout);
     assert!(out.stdout.contains("no --rollback-cmd was given: live is not answering"), "{}", out.stdout);
@@ -302,7 +308,7 @@ fn a_live_smoke_failure_rolls_back_to_the_previous_live_commit_and_verifies_agai
 fn uncommitted_changes_are_refused_before_anything_runs() {
     let w = World::new();
     std::fs::write(w.app().join("README"), "edited\n").expect("write");
-    let out = w.deploy("127.0.0.1:9", "127.0.0.1:9", &[], &[]);
+    let out = w.deploy("127.0.0.1:9", "127.0.0.1:10", &[], &[]);
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.stdout.contains("uncommitted changes to tracked files ( M README)"), "{}", out.stdout);
     assert_eq!(w.read("deployed.log"), "");
@@ -605,7 +611,12 @@ fn a_marker_secret_appears_in_no_output_report_or_file() {
     // A release pushed to a remote whose URL carries a token (unreachable: the push fails).
     let live = format!("127.0.0.1:{}", free_port());
     let remote = format!("https://ci:{SECRET}@127.0.0.1:{}/app.git?token={SECRET}", free_port());
-    outputs.push(w.deploy(&with_user, &live, &["--filter", "layout", "--push", &remote, "--up-timeout", "20"], &[]));
+    outputs.push(w.deploy(
+        &with_user,
+        &live,
+        &["--filter", "layout", "--allow-partial", "--push", &remote, "--up-timeout", "20"],
+        &[],
+    ));
 
     for out in &outputs {
         assert!(!out.all().contains(SECRET), "the secret was printed:\n{}", out.all());
@@ -625,4 +636,16 @@ fn a_marker_secret_appears_in_no_output_report_or_file() {
             assert!(!path.display().to_string().contains(SECRET), "the secret names a file: {}", path.display());
         }
     }
+}
+
+/// Issue 9: the one-command form holds staging to the whole spec set too.
+#[test]
+fn a_filtered_staging_run_does_not_release_unless_partial_is_allowed() {
+    let w = World::new();
+    let staging = Served::start(&[]);
+    let live = format!("127.0.0.1:{}", free_port());
+    let out = w.deploy(&staging.url, &live, &["--filter", "layout"], &[]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stdout.contains("partial, not green: 5 scenarios of the specs not selected"), "{}", out.stdout);
+    assert_eq!(w.read("deployed.log"), "", "live was not deployed");
 }

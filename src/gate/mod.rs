@@ -51,6 +51,8 @@ pub struct DeployOptions {
     pub job: JobOptions,
     /// Let a stage whose scenarios passed only on a retry count as green.
     pub allow_flaky: bool,
+    /// Let a staging run that left scenarios of the specs out (--filter, --tag) open the gate.
+    pub allow_partial: bool,
 }
 
 /// How a pipeline ended; each has one exit code (README, "ft deploy").
@@ -440,7 +442,13 @@ impl Pipeline<'_> {
         let report = dir.join("junit.xml");
         let timer = self.start(&format!("{stage} tests"), &redact(url), Some(&report));
         let result = job::run(&job, Console::stdout(), self.interrupts.clone()).await;
-        let (stage_result, ok, detail) = judge(&result, job.settings.flaky);
+        let (mut stage_result, mut ok, mut detail) = judge(&result, job.settings.flaky);
+        // The staging run opens the gate for the whole spec set, as `ft gate` demands.
+        if let (true, "staging", Ok(done)) = (ok, stage, &result) {
+            if let Some(why) = partial(done).filter(|_| !self.opts.allow_partial) {
+                (stage_result, ok, detail) = (StageResult::Red(why.clone()), false, why);
+            }
+        }
         self.finish(timer, ok, &detail);
         stage_result
     }
@@ -601,6 +609,17 @@ fn judge(result: &Result<JobResult, JobError>, flaky: FlakyPolicy) -> (StageResu
             (StageResult::Broken(why.clone()), false, why)
         }
     }
+}
+
+/// Why a run did not cover the whole spec set, if it did not.
+fn partial(r: &JobResult) -> Option<String> {
+    let skipped = Counts::of(&r.summary).skipped;
+    let not_selected = r.info.not_selected.len();
+    (skipped + not_selected > 0).then(|| {
+        format!(
+            "partial, not green: {not_selected} scenarios of the specs not selected and {skipped} skipped as unsafe (--allow-partial accepts that)"
+        )
+    })
 }
 
 fn failed_names(r: &JobResult) -> Vec<String> {
