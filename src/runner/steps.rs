@@ -44,7 +44,7 @@ async fn perform(
         }
         Action::RememberUrl(name) => {
             let url = session.current_url().await.map_err(StepError::Browser)?;
-            state.urls.insert(name.clone(), url);
+            state.urls.insert(name.clone(), crate::shared::redact::strip_userinfo(&url));
             Ok(())
         }
     }
