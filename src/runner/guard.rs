@@ -43,7 +43,7 @@ impl Guard {
             Some(w) if w.sensitive.is_match(page_url) => Err(StepError::Refused {
                 message: format!(
                     "the browser landed on {}, which matches --sensitive-url /{}/ (target {}): \
-                     stopped before acting there, as only scenarios tagged `{}` may",
+                     stopped before acting there, only scenarios tagged `{}` may run on a sensitive server",
                     redact(page_url),
                     w.sensitive.as_str(),
                     redact(&w.target),
@@ -73,8 +73,8 @@ mod tests {
     }
 
     fn config(sensitive: Option<&str>) -> RunConfig {
-        let mut settings = Settings::default();
-        settings.sensitive = sensitive.map(|re| regex::Regex::new(re).expect("regex"));
+        let settings =
+            Settings { sensitive: sensitive.map(|re| regex::Regex::new(re).expect("regex")), ..Settings::default() };
         RunConfig { base_url: "http://u:secret@staging.example".into(), skip: Default::default(), settings }
     }
 
@@ -95,7 +95,7 @@ mod tests {
             message,
             "the browser landed on https://live.example/lists/1/, which matches --sensitive-url \
              /^https://live\\.example/ (target http://***@staging.example): stopped before acting there, \
-             as only scenarios tagged `smoke` may"
+             only scenarios tagged `smoke` may run on a sensitive server"
         );
         assert!(!message.contains("secret"));
     }
