@@ -96,17 +96,20 @@ pub async fn run(
     let settings = &options.settings;
     settings.paths.check_writable().map_err(JobError::Reports)?;
     let target = target::start(options.liveserver.as_deref()).await.map_err(JobError::Target)?;
-    let skip = match sensitive_skips(options, &target.url(), &scenarios) {
+    let landed = match target::preflight(&target.url(), settings.preflight_timeout).await {
+        Ok(landed) => landed,
+        Err(err) => {
+            target.stop().await;
+            return Err(JobError::Target(err));
+        }
+    };
+    let skip = match sensitive_skips(settings, &target.url(), &landed, &scenarios) {
         Ok(skip) => skip,
         Err(e) => {
             target.stop().await;
             return Err(e);
         }
     };
-    if let Err(err) = target::preflight(&target.url(), settings.preflight_timeout).await {
-        target.stop().await;
-        return Err(JobError::Target(err));
-    }
     let here = std::path::Path::new(".");
     let commit = git::head(here).await.ok();
     let info = RunInfo {
@@ -155,30 +158,83 @@ pub async fn run(
 }
 
 /// On a sensitive target, the scenarios without the safe tag, with the reason they are
-/// skipped. A selection with nothing safe in it is refused: zero scenarios is never a pass.
+/// skipped. The target is sensitive when the URL given or the one its preflight landed on
+/// (after redirects) matches. A selection with nothing safe in it is refused: zero
+/// scenarios is never a pass.
 fn sensitive_skips(
-    options: &JobOptions,
-    url: &str,
+    settings: &Settings,
+    given: &str,
+    landed: &str,
     scenarios: &[spec::Scenario],
 ) -> Result<HashMap<usize, String>, JobError> {
-    let Some(re) = &options.settings.sensitive else { return Ok(HashMap::new()) };
-    if !re.is_match(url) {
+    use crate::shared::redact::redact;
+    let Some(re) = &settings.sensitive else { return Ok(HashMap::new()) };
+    let matched = if re.is_match(given) {
+        redact(given)
+    } else if re.is_match(landed) {
+        format!("{} redirects to {}, which", redact(given), redact(landed))
+    } else {
         return Ok(HashMap::new());
-    }
+    };
     let reason = format!(
-        "{} matches --sensitive-url /{}/: only scenarios tagged `{}` run there",
-        crate::shared::redact::redact(url),
+        "{matched} matches --sensitive-url /{}/: only scenarios tagged `{}` run there",
         re.as_str(),
-        options.settings.safe_tag
+        settings.safe_tag
     );
     let skip: HashMap<usize, String> = scenarios
         .iter()
         .enumerate()
-        .filter(|(_, s)| !s.has_tag(&options.settings.safe_tag))
+        .filter(|(_, s)| !s.has_tag(&settings.safe_tag))
         .map(|(i, _)| (i, reason.clone()))
         .collect();
     if skip.len() == scenarios.len() {
         return Err(JobError::NothingSafe { reason });
     }
     Ok(skip)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenarios() -> Vec<spec::Scenario> {
+        let scenario = |name: &str, tag: &str| spec::Scenario {
+            name: name.into(),
+            tags: vec![tag.into()],
+            group: "g".into(),
+            file: "g.toml".into(),
+            line: 1,
+            steps: Vec::new(),
+        };
+        vec![scenario("home", "smoke"), scenario("writes", "validation")]
+    }
+
+    fn sensitive(re: &str) -> Settings {
+        Settings { sensitive: Some(regex::Regex::new(re).expect("regex")), ..Settings::default() }
+    }
+
+    #[test]
+    fn a_target_redirecting_to_a_sensitive_url_is_sensitive_and_the_reason_names_both() {
+        let settings = sensitive("^https://live\\.example");
+        let skip = sensitive_skips(&settings, "http://u:pw@staging", "https://live.example/", &scenarios())
+            .expect("one safe scenario");
+        assert_eq!(skip.keys().collect::<Vec<_>>(), [&1]);
+        assert_eq!(
+            skip[&1],
+            "http://***@staging redirects to https://live.example/, which matches --sensitive-url \
+             /^https://live\\.example/: only scenarios tagged `smoke` run there"
+        );
+    }
+
+    #[test]
+    fn the_given_url_alone_makes_a_target_sensitive_and_neither_matching_skips_nothing() {
+        let settings = sensitive("staging");
+        let skip = sensitive_skips(&settings, "http://staging", "http://elsewhere/", &scenarios()).expect("safe");
+        assert!(skip[&1].starts_with("http://staging matches --sensitive-url /staging/"), "{skip:?}");
+        let none = sensitive_skips(&settings, "http://dev", "http://dev/", &scenarios()).expect("safe");
+        assert!(none.is_empty());
+        assert!(sensitive_skips(&Settings::default(), "http://staging", "http://staging/", &scenarios())
+            .expect("no regex")
+            .is_empty());
+    }
 }

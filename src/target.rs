@@ -92,8 +92,9 @@ pub async fn start(liveserver: Option<&str>) -> Result<Target, TargetError> {
     }
 }
 
-/// The target must answer HTTP (any status below 500) within `timeout`.
-pub async fn preflight(url: &str, timeout: Duration) -> Result<(), TargetError> {
+/// The target must answer HTTP (any status below 500) within `timeout`. Returns the URL
+/// it ended up at after redirects: a sensitive server may hide behind a harmless name.
+pub async fn preflight(url: &str, timeout: Duration) -> Result<String, TargetError> {
     let shown = redact(url);
     let client = reqwest::Client::builder()
         .timeout(timeout)
@@ -110,7 +111,7 @@ pub async fn preflight(url: &str, timeout: Duration) -> Result<(), TargetError> 
     if status.is_server_error() {
         return Err(TargetError::ServerError { url: shown, status: status.as_u16() });
     }
-    Ok(())
+    Ok(response.url().to_string())
 }
 
 /// The innermost cause of a request error, in plain words.

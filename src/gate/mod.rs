@@ -402,7 +402,7 @@ impl Pipeline<'_> {
         let patience = Patience { max_wait: self.opts.up_timeout, poll: Duration::from_millis(250) };
         let answered = wait::until(patience, || async {
             match target::preflight(url, Duration::from_secs(5)).await {
-                Ok(()) => Ok::<_, std::convert::Infallible>(Check::Done(())),
+                Ok(_landed) => Ok::<_, std::convert::Infallible>(Check::Done(())),
                 Err(e) => Ok(Check::NotYet(e.to_string().lines().next().unwrap_or("").to_string())),
             }
         })

@@ -4,6 +4,7 @@
 
 use super::{ScenarioState, StepError};
 use crate::browser::{BrowserError, Inspection, Session};
+use crate::shared::redact::without_userinfo;
 use crate::spec::{Expectation, Selector};
 use crate::wait::{self, Check, Patience};
 
@@ -238,21 +239,24 @@ fn attribute<'a>(of: &'a Selector, name: &'a str, equals: &'a str) -> Predicate<
     })
 }
 
-/// `expect_url`: the URL matches `re`.
+/// `expect_url`: the URL (without user info) matches `re`.
 fn url(re: &regex::Regex) -> Predicate<'_> {
     Predicate::new(Inspect::page(), move |seen| {
-        if re.is_match(&seen.url) {
+        let url = without_userinfo(&seen.url);
+        if re.is_match(&url) {
             Ok(())
         } else {
-            Err(format!("the URL was {}", seen.url))
+            Err(format!("the URL was {url}"))
         }
     })
 }
 
-/// `expect_url_differs`: the URL is no longer `earlier`, the one remembered as `name`.
+/// `expect_url_differs`: the URL is no longer `earlier`, the one remembered as `name`;
+/// both without user info, or a target URL with credentials could never compare equal.
 fn url_differs(name: &str, earlier: String) -> Predicate<'_> {
+    let earlier = without_userinfo(&earlier);
     Predicate::new(Inspect::page(), move |seen| {
-        if seen.url != earlier {
+        if without_userinfo(&seen.url) != earlier {
             Ok(())
         } else {
             Err(format!("the URL is still {earlier}, the one remembered as {name:?}"))
@@ -362,5 +366,22 @@ mod tests {
         assert_eq!((p.judge)(&seen), Err("the URL is still http://t/lists/1/, the one remembered as \"edith\"".into()));
         seen.url = "http://t/lists/2/".into();
         assert_eq!((p.judge)(&seen), Ok(()));
+    }
+
+    #[test]
+    fn url_comparisons_ignore_user_info_on_either_side() {
+        let mut state = ScenarioState::default();
+        state.urls.insert("edith".into(), "http://user:pw@t/lists/1/".into());
+        let differs = Expectation::UrlDiffers("edith".into());
+        let mut seen = Inspection::default();
+        seen.url = "http://t/lists/1/".into();
+        let p = predicate(&differs, &state);
+        assert_eq!((p.judge)(&seen), Err("the URL is still http://t/lists/1/, the one remembered as \"edith\"".into()));
+        seen.url = "http://user:pw@t/lists/2/".into();
+        assert_eq!((p.judge)(&seen), Ok(()));
+        let lists = regex::Regex::new("^http://t/lists/").expect("regex");
+        assert_eq!(judge(&Expectation::Url(lists.clone()), &seen), Ok(()));
+        seen.url = "http://user:pw@t/".into();
+        assert_eq!(judge(&Expectation::Url(lists), &seen), Err("the URL was http://t/".into()));
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! One room per job: `result` (what a run reports), `dispatch` (the run as a whole:
 //! workers, interrupts, grace), `worker` (one browser's sessions and attempts),
-//! `steps` (one step; the actions) and `expect` (the expectations).
+//! `steps` (one step; the actions), `expect` (the expectations) and `guard` (where an
+//! unsafe scenario may not go).
 
 use std::collections::HashMap;
 
@@ -13,6 +14,7 @@ use crate::wait::WaitError;
 
 mod dispatch;
 mod expect;
+mod guard;
 mod result;
 mod steps;
 mod worker;
@@ -25,6 +27,14 @@ pub use result::{Attempt, Failure, Outcome, RunConfig, RunError, RunEvent, RunSu
 struct ScenarioState {
     /// URLs by the name `remember_url` gave them, for `expect_url_differs`.
     urls: HashMap<String, String>,
+    /// Stops the scenario where it must not act (`--sensitive-url`).
+    guard: guard::Guard,
+}
+
+impl ScenarioState {
+    fn new(scenario: &crate::spec::Scenario, config: &RunConfig) -> ScenarioState {
+        ScenarioState { urls: HashMap::new(), guard: guard::Guard::for_scenario(scenario, config) }
+    }
 }
 
 /// Why a step failed; the worker turns it into the scenario's outcome.
@@ -33,6 +43,8 @@ enum StepError {
     Failed { message: String, last_seen: Option<String> },
     /// The browser could not be used.
     Browser(BrowserError),
+    /// ft refused to go on (e.g. the browser landed on a sensitive URL): not the app's fault.
+    Refused { message: String },
 }
 
 impl From<WaitError<BrowserError>> for StepError {

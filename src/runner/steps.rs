@@ -2,6 +2,7 @@
 //! element to be actionable, then acts once it can.
 
 use super::expect::{clip, expect, look, no_match, Inspect};
+use super::guard::Guard;
 use super::{RunConfig, ScenarioState, StepError};
 use crate::browser::{BrowserError, Session};
 use crate::spec::{Action, Selector, Step, StepKind};
@@ -32,25 +33,26 @@ async fn perform(
     state: &mut ScenarioState,
 ) -> Result<(), StepError> {
     let p = config.settings.patience;
+    let g = &state.guard;
     match action {
-        Action::Visit(path) => visit(session, &format!("{}{}", config.base_url, path)).await,
-        Action::Type { into, text } => act(session, p, into, |s| s.type_text(&into.css, text)).await,
-        Action::Press { key, on } => act(session, p, on, |s| s.press(&on.css, *key)).await,
-        Action::Click(sel) => act(session, p, sel, |s| s.click(&sel.css)).await,
-        Action::Clear(sel) => act(session, p, sel, |s| s.clear(&sel.css)).await,
+        Action::Visit(path) => visit(session, g, &format!("{}{}", config.base_url, path)).await,
+        Action::Type { into, text } => act(session, p, g, into, |s| s.type_text(&into.css, text)).await,
+        Action::Press { key, on } => act(session, p, g, on, |s| s.press(&on.css, *key)).await,
+        Action::Click(sel) => act(session, p, g, sel, |s| s.click(&sel.css)).await,
+        Action::Clear(sel) => act(session, p, g, sel, |s| s.clear(&sel.css)).await,
         Action::NewVisitor(_) => session.reset().await.map_err(StepError::Browser),
         Action::WindowSize { width, height } => {
             session.set_window_size(*width, *height).await.map_err(StepError::Browser)
         }
         Action::RememberUrl(name) => {
             let url = session.current_url().await.map_err(StepError::Browser)?;
-            state.urls.insert(name.clone(), url);
+            state.urls.insert(name.clone(), crate::shared::redact::without_userinfo(&url));
             Ok(())
         }
     }
 }
 
-async fn visit(session: &Session, url: &str) -> Result<(), StepError> {
+async fn visit(session: &Session, guard: &Guard, url: &str) -> Result<(), StepError> {
     // Credentials in the target URL must never reach a report.
     let shown = crate::shared::redact::redact(url);
     session.goto(url).await.map_err(|e| match e {
@@ -60,6 +62,8 @@ async fn visit(session: &Session, url: &str) -> Result<(), StepError> {
     // A page the browser could not load is its own error page: fail now with the
     // browser's reason (e.g. ERR_CONNECTION_REFUSED) instead of waiting on it.
     let seen = session.inspect(None, None, true).await.map_err(StepError::Browser)?;
+    // Where the browser landed (after any redirect) is judged before the next step acts.
+    guard.check(&seen.url)?;
     if let Some(status) = seen.status.filter(|s| *s >= 500) {
         let body = seen.texts.first().map(String::as_str).unwrap_or("");
         return Err(StepError::Failed {
@@ -82,18 +86,29 @@ async fn visit(session: &Session, url: &str) -> Result<(), StepError> {
 }
 
 /// Wait for an element that can be acted on, then act. An action is retried only
-/// when the browser says it did not happen (element gone or not interactable yet).
-async fn act<'a, F, Fut>(session: &'a Session, patience: Patience, sel: &Selector, action: F) -> Result<(), StepError>
+/// when the browser says it did not happen (element gone or not interactable yet). The
+/// page the element is on is judged by `guard` first: a link or form may have led away.
+async fn act<'a, F, Fut>(
+    session: &'a Session,
+    patience: Patience,
+    guard: &Guard,
+    sel: &Selector,
+    action: F,
+) -> Result<(), StepError>
 where
     F: Fn(&'a Session) -> Fut,
     Fut: std::future::Future<Output = Result<(), BrowserError>>,
 {
     let target = Inspect::element(&sel.css);
-    wait::until(patience, || async {
+    // `Done(Err(_))`: the guard stopped the scenario; there is nothing to wait for.
+    let acted = wait::until(patience, || async {
         let seen = match look(session, &target).await? {
             Ok(seen) => seen,
             Err(why) => return Ok(Check::NotYet(why)),
         };
+        if let Err(refused) = guard.check(&seen.url) {
+            return Ok(Check::Done(Err(refused)));
+        }
         if seen.count == 0 {
             return Ok(Check::NotYet(no_match(sel, &seen)));
         }
@@ -101,11 +116,12 @@ where
             return Ok(Check::NotYet(format!("{sel} is on the page but not visible")));
         }
         match action(session).await {
-            Ok(()) => Ok(Check::Done(())),
+            Ok(()) => Ok(Check::Done(Ok(()))),
             Err(e) if e.is_session_lost() => Err(e),
             Err(e) => Ok(Check::NotYet(format!("the browser said: {e}"))),
         }
     })
     .await
-    .map_err(StepError::from)
+    .map_err(StepError::from)?;
+    acted
 }

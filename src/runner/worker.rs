@@ -116,6 +116,9 @@ async fn run_attempt(scenario: &Scenario, session: &Session, config: &RunConfig)
                 StepError::Browser(e) => {
                     Outcome::Error(Failure { step: at, message: e.to_string(), last_seen: None, evidence })
                 }
+                StepError::Refused { message } => {
+                    Outcome::Error(Failure { step: at, message, last_seen: None, evidence })
+                }
             }
         }
         Err(_) => {
@@ -146,7 +149,7 @@ async fn run_steps<'s>(
     config: &RunConfig,
     log: &mut Vec<StepLog>,
 ) -> Result<(), (&'s Step, StepError)> {
-    let mut state = ScenarioState::default();
+    let mut state = ScenarioState::new(scenario, config);
     for step in &scenario.steps {
         let ts = Instant::now();
         let result = run_step(step, session, config, &mut state).await;

@@ -169,6 +169,15 @@ mod tests {
     }
 
     #[test]
+    fn user_info_is_stripped_for_comparison_and_nothing_else_changes() {
+        assert_eq!(without_userinfo("https://token@h.example/x?q=1#f"), "https://h.example/x?q=1#f");
+        assert_eq!(without_userinfo("https://:pw@h.example/"), "https://h.example/");
+        assert_eq!(without_userinfo("http://h.example/lists/1/"), "http://h.example/lists/1/");
+        assert_eq!(without_userinfo("about:blank"), "about:blank");
+        assert_eq!(without_userinfo("not a url"), "not a url");
+    }
+
+    #[test]
     fn comparisons_drop_the_user_info_only() {
         assert_eq!(without_userinfo("http://u:p@127.0.0.1:8000/lists/1/"), "http://127.0.0.1:8000/lists/1/");
         assert_eq!(without_userinfo("http://u:p@127.0.0.1:8000"), "http://127.0.0.1:8000");

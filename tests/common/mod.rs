@@ -83,6 +83,11 @@ impl Served {
         Served { url, process, _dir: dir }
     }
 
+    /// The app's SQLite database, to see what a run wrote there.
+    pub fn db(&self) -> PathBuf {
+        self._dir.path().join("db.sqlite3")
+    }
+
     /// The target dies now, as a crashed server would.
     pub fn kill(&mut self) {
         self.process.kill_now();

@@ -1,0 +1,110 @@
+//! Where an unsafe scenario may not go: with `--sensitive-url` set, a scenario without the
+//! safe tag is stopped as soon as the browser lands on a sensitive URL (a redirect, a
+//! link, a form), before any step acts there. The job judges the target before the run;
+//! this judges every page the browser reaches during it.
+
+use super::{RunConfig, StepError};
+use crate::shared::redact::redact;
+use crate::spec::Scenario;
+
+/// The sensitive-URL check for one scenario; it checks nothing for a safe scenario or
+/// when no sensitive regex is set.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Guard {
+    watch: Option<Watch>,
+}
+
+#[derive(Clone, Debug)]
+struct Watch {
+    sensitive: regex::Regex,
+    safe_tag: String,
+    /// The target's base URL, named in the error beside where the browser landed.
+    target: String,
+}
+
+impl Guard {
+    pub(super) fn for_scenario(scenario: &Scenario, config: &RunConfig) -> Guard {
+        let settings = &config.settings;
+        let watch = match &settings.sensitive {
+            Some(re) if !scenario.has_tag(&settings.safe_tag) => Some(Watch {
+                sensitive: re.clone(),
+                safe_tag: settings.safe_tag.clone(),
+                target: config.base_url.clone(),
+            }),
+            _ => None,
+        };
+        Guard { watch }
+    }
+
+    /// Judge the page URL the runner has just seen: on a sensitive URL the scenario stops
+    /// as an error (ft refused to go on, the app did nothing wrong).
+    pub(super) fn check(&self, page_url: &str) -> Result<(), StepError> {
+        match &self.watch {
+            Some(w) if w.sensitive.is_match(page_url) => Err(StepError::Refused {
+                message: format!(
+                    "the browser landed on {}, which matches --sensitive-url /{}/ (target {}): \
+                     stopped before acting there, only scenarios tagged `{}` may run on a sensitive server",
+                    redact(page_url),
+                    w.sensitive.as_str(),
+                    redact(&w.target),
+                    w.safe_tag
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::RunConfig;
+    use crate::settings::Settings;
+
+    fn scenario(tags: &[&str]) -> Scenario {
+        Scenario {
+            name: "s".into(),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            group: "g".into(),
+            file: "g.toml".into(),
+            line: 1,
+            steps: Vec::new(),
+        }
+    }
+
+    fn config(sensitive: Option<&str>) -> RunConfig {
+        let settings =
+            Settings { sensitive: sensitive.map(|re| regex::Regex::new(re).expect("regex")), ..Settings::default() };
+        RunConfig { base_url: "http://u:secret@staging.example".into(), skip: Default::default(), settings }
+    }
+
+    fn refusal(guard: &Guard, url: &str) -> Option<String> {
+        match guard.check(url) {
+            Ok(()) => None,
+            Err(StepError::Refused { message }) => Some(message),
+            Err(_) => Some("another error".into()),
+        }
+    }
+
+    #[test]
+    fn an_unsafe_scenario_landing_on_a_sensitive_url_is_stopped_naming_both_urls() {
+        let guard = Guard::for_scenario(&scenario(&["validation"]), &config(Some("^https://live\\.example")));
+        assert_eq!(refusal(&guard, "http://staging.example/lists/1/"), None);
+        let message = refusal(&guard, "https://live.example/lists/1/").expect("refused");
+        assert_eq!(
+            message,
+            "the browser landed on https://live.example/lists/1/, which matches --sensitive-url \
+             /^https://live\\.example/ (target http://***@staging.example): stopped before acting there, \
+             only scenarios tagged `smoke` may run on a sensitive server"
+        );
+        assert!(!message.contains("secret"));
+    }
+
+    #[test]
+    fn safe_scenarios_and_runs_without_a_sensitive_regex_go_anywhere() {
+        let safe = Guard::for_scenario(&scenario(&["smoke"]), &config(Some("live")));
+        assert_eq!(refusal(&safe, "https://live.example/"), None);
+        let unset = Guard::for_scenario(&scenario(&[]), &config(None));
+        assert_eq!(refusal(&unset, "https://live.example/"), None);
+    }
+}
