@@ -194,7 +194,7 @@ fn a_selector_override_runs_the_same_steps_against_other_markup() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = ft_in(
         dir.path(),
-        &["--liveserver", &served.url, "--filter", "duplicate", "--selector", "error=.has-error", "--max-wait", "1"],
+        &["--liveserver", &served.url, "--filter", "duplicate", "--selector", "error=.has-error", "--max-wait", "3"],
     );
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stdout.contains("no element matches @error (.has-error)"), "{}", out.stdout);
@@ -215,7 +215,7 @@ fn a_config_file_can_override_selectors_too() {
         format!("specs = {:?}\n[selectors]\nerror = \".has-error\"\n", specs.display().to_string()),
     )
     .expect("write");
-    let out = ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "duplicate", "--max-wait", "1"]);
+    let out = ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "duplicate", "--max-wait", "3"]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stdout.contains("no element matches @error (.has-error)"), "{}", out.stdout);
     std::fs::write(dir.path().join("ft.toml"), "spec = \"x\"\n").expect("write");
