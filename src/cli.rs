@@ -218,6 +218,9 @@ pub struct ServeArgs {
     /// Switch on a deliberate defect (for testing ft itself); repeatable.
     #[arg(long = "defect", value_name = "NAME", hide = true)]
     pub defects: Vec<superlists::Defect>,
+    /// Answer GET /version with TEXT (what a deploy knows it released, e.g. its commit).
+    #[arg(long = "version", value_name = "TEXT")]
+    pub app_version: Option<String>,
 }
 
 /// `--browser`'s values with their help, parsed by `BrowserKind`'s own `FromStr`.
@@ -260,7 +263,11 @@ async fn dispatch(cli: Cli) -> Result<u8, Error> {
             commands::list(specs, selectors, selection(&args.spec))
         }
         Some(Command::Serve(args)) => {
-            let config = superlists::Config { db: args.db, defects: superlists::Defects::from_list(&args.defects) };
+            let config = superlists::Config {
+                db: args.db,
+                defects: superlists::Defects::from_list(&args.defects),
+                version: args.app_version,
+            };
             commands::serve(args.addr, config).await
         }
         Some(Command::Deploy(args)) => commands::deploy(deploy_options(args)?).await,
