@@ -18,6 +18,7 @@ use crate::settings::{FlakyPolicy, ReportPaths, Settings};
 use crate::shared::durations::{parse_millis, parse_secs, parse_secs_long};
 use crate::spec::{self, config::Config, Selection, SpecSource};
 use crate::superlists;
+use crate::target::version::{self, ExpectedVersion};
 use crate::wait::Patience;
 
 /// ft runs browser functional tests against a web app and decides whether a release
@@ -78,6 +79,14 @@ pub struct RunArgs {
     /// Where to write JUnit XML. Default: DIR/junit.xml.
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
+    /// Before any browser starts, require the target's page at --version-path to show TEXT
+    /// (e.g. the commit you mean to test; a commit may be shown as its first 12+ hex digits).
+    /// Otherwise exit 3: the target is not running what you think.
+    #[arg(long, value_name = "TEXT", requires = "version_path", value_parser = version::parse_text)]
+    pub expect_version: Option<String>,
+    /// The target's version page for --expect-version, e.g. /version.
+    #[arg(long, value_name = "PATH", requires = "expect_version", value_parser = version::parse_path)]
+    pub version_path: Option<String>,
 }
 
 /// How scenarios run: shared by `ft run` and every stage of `ft deploy`.
@@ -309,6 +318,9 @@ pub fn job_options(args: &RunArgs) -> Result<JobOptions, spec::SpecErrors> {
     options.liveserver = liveserver(args);
     if let Some(junit) = &args.junit {
         options.settings.paths.junit = junit.clone();
+    }
+    if let (Some(text), Some(path)) = (&args.expect_version, &args.version_path) {
+        options.settings.expect_version = Some(ExpectedVersion { path: path.clone(), text: text.clone() });
     }
     Ok(options)
 }
