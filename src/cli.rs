@@ -188,6 +188,11 @@ pub struct DeployArgs {
     /// Upper bound for each deploy, restart or rollback command, in seconds.
     #[arg(long, value_name = "SECS", default_value = "1800", value_parser = parse_secs_long)]
     pub command_timeout: Duration,
+    /// The targets' version page, e.g. /version: before staging is tested (deployed by ft or
+    /// not) and after the live deploy, it must show the released commit (in full, or its
+    /// first 12+ hex digits) within --up-timeout, or the release stops.
+    #[arg(long, value_name = "PATH", value_parser = version::parse_path)]
+    pub version_path: Option<String>,
     #[command(flatten)]
     pub spec: SpecArgs,
     #[command(flatten)]
@@ -377,6 +382,7 @@ fn deploy_options(args: DeployArgs) -> Result<DeployOptions, Error> {
         dry_run: args.dry_run,
         up_timeout: args.up_timeout,
         command_timeout: args.command_timeout,
+        version_path: args.version_path,
         allow_flaky: args.allow_flaky,
         job,
     })
