@@ -32,7 +32,7 @@ echo $! > "$pidfile"
 
 const ROLLBACK_SH: &str = r#"#!/bin/sh
 echo "rollback to $FT_ROLLBACK_TO" >> "$WORK/rollback.log"
-DEFECT_live= exec sh "$WORK/deploy.sh"
+DEFECT_live= VERSION_live="$FT_ROLLBACK_TO" exec sh "$WORK/deploy.sh"
 "#;
 
 /// A git work tree with one commit, pushed to a bare origin, plus the deploy scripts.
@@ -584,4 +584,40 @@ fn ft_run_with_an_expected_version_refuses_a_target_running_another_before_any_b
     let alone = ft_in(dir.path(), &["run", "--expect-version", x]);
     assert_eq!(alone.code, 2, "{}", alone.all());
     assert!(alone.stderr.contains("--version-path"), "{}", alone.stderr);
+}
+
+#[test]
+fn a_live_serving_another_commit_is_rolled_back_and_must_then_serve_the_previous_one() {
+    let w = World::new();
+    let before = w.head();
+    w.git(&["tag", "LIVE"]);
+    let head = w.commit("second");
+    let staging = Served::start_with(&["--version", &head]);
+    let live = format!("127.0.0.1:{}", free_port());
+    let rollback = format!("sh {}/rollback.sh", w.work().display());
+    let stale = "3333333333333333333333333333333333333333";
+    let out = w.deploy(
+        &staging.url,
+        &live,
+        &["--version-path", "/version", "--up-timeout", "1", "--tag", "layout", "--rollback-cmd", &rollback],
+        &[("VERSION_live", stale)],
+    );
+    assert_eq!(out.code, 1, "a rollback is not a release\n{}", out.all());
+    assert!(
+        out.stdout.contains(&format!("does not show commit {head} within 1s: it served \"{stale}\"")),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains(&format!("live version: shows commit {}", &before[..12])), "{}", out.stdout);
+    assert_eq!(w.tag("LIVE"), Some(before), "LIVE was not moved");
+    let history = w.history();
+    assert_eq!(history[0]["outcome"], "rolled_back");
+    let versions: Vec<bool> = history[0]["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .filter(|s| s["name"] == "live version")
+        .map(|s| s["ok"].as_bool().expect("ok"))
+        .collect();
+    assert_eq!(versions, [false, true], "the new commit was not served; the rolled-back one was");
 }
