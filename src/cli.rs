@@ -18,6 +18,7 @@ use crate::settings::{FlakyPolicy, ReportPaths, Settings};
 use crate::shared::durations::{parse_millis, parse_secs, parse_secs_long};
 use crate::spec::{self, config::Config, Selection, SpecSource};
 use crate::superlists;
+use crate::target::version::{self, ExpectedVersion};
 use crate::wait::Patience;
 
 /// ft runs browser functional tests against a web app and decides whether a release
@@ -79,6 +80,14 @@ pub struct RunArgs {
     /// Where to write JUnit XML. Default: DIR/junit.xml.
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
+    /// Before any browser starts, require the target's page at --version-path to show TEXT
+    /// (e.g. the commit you mean to test; a commit may be shown as its first 12+ hex digits).
+    /// Otherwise exit 3: the target is not running what you think.
+    #[arg(long, value_name = "TEXT", requires = "version_path", value_parser = version::parse_text)]
+    pub expect_version: Option<String>,
+    /// The target's version page for --expect-version, e.g. /version.
+    #[arg(long, value_name = "PATH", requires = "expect_version", value_parser = version::parse_path)]
+    pub version_path: Option<String>,
 }
 
 /// How scenarios run: shared by `ft run` and every stage of `ft deploy`.
@@ -183,6 +192,11 @@ pub struct DeployArgs {
     /// Upper bound for each deploy, restart or rollback command, in seconds.
     #[arg(long, value_name = "SECS", default_value = "1800", value_parser = parse_secs_long)]
     pub command_timeout: Duration,
+    /// The targets' version page, e.g. /version: before staging is tested (deployed by ft or
+    /// not) and after the live deploy, it must show the released commit (in full, or its
+    /// first 12+ hex digits) within --up-timeout, or the release stops.
+    #[arg(long, value_name = "PATH", value_parser = version::parse_path)]
+    pub version_path: Option<String>,
     #[command(flatten)]
     pub spec: SpecArgs,
     #[command(flatten)]
@@ -233,6 +247,9 @@ pub struct ServeArgs {
     /// Switch on a deliberate defect (for testing ft itself); repeatable.
     #[arg(long = "defect", value_name = "NAME", hide = true)]
     pub defects: Vec<superlists::Defect>,
+    /// Answer GET /version with TEXT (what a deploy knows it released, e.g. its commit).
+    #[arg(long = "version", value_name = "TEXT")]
+    pub app_version: Option<String>,
 }
 
 /// `--browser`'s values with their help, parsed by `BrowserKind`'s own `FromStr`.
@@ -275,7 +292,11 @@ async fn dispatch(cli: Cli) -> Result<u8, Error> {
             commands::list(specs, selectors, selection(&args.spec))
         }
         Some(Command::Serve(args)) => {
-            let config = superlists::Config { db: args.db, defects: superlists::Defects::from_list(&args.defects) };
+            let config = superlists::Config {
+                db: args.db,
+                defects: superlists::Defects::from_list(&args.defects),
+                version: args.app_version,
+            };
             commands::serve(args.addr, config).await
         }
         Some(Command::Deploy(args)) => commands::deploy(deploy_options(args)?).await,
@@ -333,6 +354,9 @@ pub fn job_options(args: &RunArgs) -> Result<JobOptions, Error> {
     if let Some(junit) = &args.junit {
         options.settings.paths.junit = junit.clone();
     }
+    if let (Some(text), Some(path)) = (&args.expect_version, &args.version_path) {
+        options.settings.expect_version = Some(ExpectedVersion { path: path.clone(), text: text.clone() });
+    }
     Ok(options)
 }
 
@@ -388,6 +412,7 @@ fn deploy_options(args: DeployArgs) -> Result<DeployOptions, Error> {
         dry_run: args.dry_run,
         up_timeout: args.up_timeout,
         command_timeout: args.command_timeout,
+        version_path: args.version_path,
         allow_flaky: args.allow_flaky,
         allow_partial: args.allow_partial,
         job,

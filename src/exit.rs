@@ -40,6 +40,7 @@ pub fn for_deploy(outcome: DeployOutcome) -> u8 {
         DeployOutcome::StagingBroken
         | DeployOutcome::DeployFailed
         | DeployOutcome::LiveDown
+        | DeployOutcome::WrongVersion
         | DeployOutcome::PushFailed => INFRA,
         DeployOutcome::Interrupted => SIGINT,
     }

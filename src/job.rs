@@ -110,6 +110,10 @@ pub async fn run(
             return Err(e);
         }
     };
+    if let Err(err) = check_version(&target.url(), settings).await {
+        target.stop().await;
+        return Err(JobError::Target(err));
+    }
     let here = std::path::Path::new(".");
     let commit = git::head(here).await.ok();
     let info = RunInfo {
@@ -155,6 +159,14 @@ pub async fn run(
     let verdict = Verdict::of(&summary);
     reports.finish(&summary, verdict, settings.flaky).map_err(JobError::Reports)?;
     Ok(JobResult { summary, verdict, info, names })
+}
+
+/// `--expect-version`: the target must be running the release we mean, before any browser
+/// starts. One look, no waiting: nothing was just deployed.
+async fn check_version(url: &str, settings: &Settings) -> Result<(), TargetError> {
+    let Some(expected) = &settings.expect_version else { return Ok(()) };
+    let once = crate::wait::Patience { max_wait: std::time::Duration::ZERO, ..settings.patience };
+    Ok(target::version::wait_for(url, expected, once, settings.preflight_timeout).await?)
 }
 
 /// On a sensitive target, the scenarios without the safe tag, with the reason they are

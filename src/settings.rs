@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::browser::BrowserConfig;
+use crate::target::version::ExpectedVersion;
 use crate::wait::Patience;
 
 /// Every setting of a run but the target and the scenarios.
@@ -30,6 +31,8 @@ pub struct Settings {
     pub sensitive: Option<regex::Regex>,
     pub safe_tag: String,
     pub paths: ReportPaths,
+    /// After the preflight, the target's version page must show this (`--expect-version`).
+    pub expect_version: Option<ExpectedVersion>,
 }
 
 impl Default for Settings {
@@ -47,6 +50,7 @@ impl Default for Settings {
             sensitive: None,
             safe_tag: "smoke".into(),
             paths: ReportPaths::in_dir(PathBuf::from("reports")),
+            expect_version: None,
         }
     }
 }

@@ -2,6 +2,8 @@
 //! started on 127.0.0.1; and the preflight that proves the target answers HTTP before
 //! any browser starts.
 
+pub mod version;
+
 use std::time::Duration;
 
 use crate::superlists;
@@ -16,6 +18,9 @@ pub enum TargetError {
     Unreachable { url: String, cause: String },
     #[error("target {url} answered HTTP {status}: the server is up but failing\n  hint: check the app's logs (a 502/503 usually means the app behind the web server is down)")]
     ServerError { url: String, status: u16 },
+    /// It answers, but not as the release we mean (`--expect-version`).
+    #[error(transparent)]
+    Version(#[from] version::VersionError),
 }
 
 /// A target to run against; the embedded app stops when this is stopped or dropped.

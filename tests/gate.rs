@@ -24,13 +24,15 @@ fi
 [ "${NO_START:-}" = 1 ] && exit 0
 eval "defect=\${DEFECT_$FT_STAGE:-}"
 if [ -n "$defect" ]; then set -- --defect "$defect"; else set --; fi
+eval "served=\${VERSION_$FT_STAGE:-$FT_COMMIT}"
+set -- "$@" --version "$served"
 nohup "$FT_BIN" serve --addr "127.0.0.1:$port" --db "$WORK/$FT_STAGE.sqlite3" "$@" > "$WORK/$FT_STAGE.log" 2>&1 &
 echo $! > "$pidfile"
 "#;
 
 const ROLLBACK_SH: &str = r#"#!/bin/sh
 echo "rollback to $FT_ROLLBACK_TO" >> "$WORK/rollback.log"
-DEFECT_live= exec sh "$WORK/deploy.sh"
+DEFECT_live= VERSION_live="$FT_ROLLBACK_TO" exec sh "$WORK/deploy.sh"
 "#;
 
 /// A git work tree with one commit, pushed to a bare origin, plus the deploy scripts.
@@ -648,4 +650,183 @@ fn a_filtered_staging_run_does_not_release_unless_partial_is_allowed() {
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stdout.contains("partial, not green: 5 scenarios of the specs not selected"), "{}", out.stdout);
     assert_eq!(w.read("deployed.log"), "", "live was not deployed");
+}
+
+/// The stage names of a history line, in order.
+fn stage_names(line: &serde_json::Value) -> Vec<String> {
+    line["stages"].as_array().expect("stages").iter().filter_map(|s| s["name"].as_str().map(str::to_string)).collect()
+}
+
+#[test]
+fn a_staging_serving_another_commit_stops_the_release_before_any_scenario() {
+    let w = World::new();
+    let old = w.head();
+    let head = w.commit("second");
+    // Not deployed by ft: what is on staging must still be the commit about to be released.
+    let staging = Served::start_with(&["--version", &old]);
+    let live = format!("127.0.0.1:{}", free_port());
+    let out =
+        w.deploy(&staging.url, &live, &["--version-path", "/version", "--up-timeout", "1", "--push", "origin"], &[]);
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(
+        out.stdout.contains(&format!(
+            "the gate stayed shut: staging version failed: target {}/version does not show commit {head} within 1s: it served \"{old}\"",
+            staging.url
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(!w.app().join("reports/staging/junit.xml").exists(), "no staging scenario ran");
+    assert!(!out.stdout.contains("PASS ["), "{}", out.stdout);
+    assert_eq!(w.read("deployed.log"), "", "the live deploy command never ran");
+    assert!(!w.app().join("reports/live/deploy.log").exists());
+    assert!(w.tags().is_empty() && w.origin_tags().is_empty(), "no tag moved");
+    let history = w.history();
+    assert_eq!(history[0]["outcome"], "wrong_version");
+    assert_eq!(history[0]["exit_code"], 3);
+    assert_eq!(stage_names(&history[0]), ["staging version"]);
+    assert_eq!(history[0]["stages"][0]["ok"], false);
+}
+
+#[test]
+fn a_green_release_proves_both_servers_serve_the_tested_commit() {
+    let w = World::new();
+    w.commit("second");
+    let head = w.head();
+    let (staging, live) = (format!("127.0.0.1:{}", free_port()), format!("127.0.0.1:{}", free_port()));
+    let out = w.deploy(
+        &staging,
+        &live,
+        &["--staging-deploy", "--version-path", "/version", "--tag", "smoke", "--allow-partial"],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains(&format!("staging version: shows commit {}", &head[..12])), "{}", out.stdout);
+    assert!(out.stdout.contains(&format!("live version: shows commit {}", &head[..12])), "{}", out.stdout);
+    let history = w.history();
+    assert_eq!(history[0]["outcome"], "released");
+    assert_eq!(
+        stage_names(&history[0]),
+        [
+            "staging deploy",
+            "staging up",
+            "staging version",
+            "staging tests",
+            "live deploy",
+            "live up",
+            "live version",
+            "live tests"
+        ]
+    );
+    assert_eq!(w.tag("LIVE"), Some(head));
+}
+
+#[test]
+fn a_live_serving_the_old_commit_after_its_deploy_is_not_smoke_tested_or_tagged() {
+    let w = World::new();
+    let old = w.head();
+    w.git(&["tag", "LIVE"]);
+    let head = w.commit("second");
+    // Staging shows the commit short, as many apps do.
+    let staging = Served::start_with(&["--version", &format!("v1.0-1-g{}", &head[..12])]);
+    let live = format!("127.0.0.1:{}", free_port());
+    let out = w.deploy(
+        &staging.url,
+        &live,
+        &["--version-path", "/version", "--up-timeout", "1", "--tag", "layout", "--allow-partial"],
+        &[("VERSION_live", &old)],
+    );
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(
+        out.stdout.contains(&format!("does not show commit {head} within 1s: it served \"{old}\"")),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("live is not serving the new release; LIVE was not moved"), "{}", out.stdout);
+    assert!(!w.app().join("reports/live/junit.xml").exists(), "no smoke scenario ran against live");
+    assert_eq!(w.tag("LIVE"), Some(old), "LIVE was not moved");
+    assert!(!w.tags().iter().any(|t| t.starts_with("DEPLOYED-")));
+    let history = w.history();
+    assert_eq!(history[0]["outcome"], "wrong_version");
+    assert_eq!(
+        stage_names(&history[0]),
+        ["staging version", "staging tests", "live deploy", "live up", "live version"]
+    );
+}
+
+#[test]
+fn ft_run_with_an_expected_version_refuses_a_target_running_another_before_any_browser() {
+    let (x, y) = ("1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222");
+    let served = Served::start_with(&["--version", y]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |expected: &str, extra: &[&str]| {
+        let mut args =
+            vec!["run", "--liveserver", &served.url, "--expect-version", expected, "--version-path", "/version"];
+        args.extend_from_slice(extra);
+        ft_in(dir.path(), &args)
+    };
+    // A bogus driver: had ft started a browser, it would say so.
+    let wrong = run(x, &["--driver", "/nonexistent/chromedriver"]);
+    assert_eq!(wrong.code, 3, "{}", wrong.all());
+    assert!(
+        wrong.stderr.contains(&format!("target {}/version does not show commit {x}: it served \"{y}\"", served.url)),
+        "{}",
+        wrong.stderr
+    );
+    assert!(!wrong.stderr.contains("chromedriver"), "no browser was needed:\n{}", wrong.stderr);
+    assert!(!dir.path().join("reports/run.json").exists(), "no run record for a refused target");
+
+    let right = run(&y[..12], &["--filter", "layout"]);
+    assert_eq!(right.code, 0, "{}", right.all());
+    assert_eq!(read_json(&dir.path().join("reports/run.json"))["predicate"]["ft.run/v1"]["green"], true);
+
+    let alone = ft_in(dir.path(), &["run", "--expect-version", x]);
+    assert_eq!(alone.code, 2, "{}", alone.all());
+    assert!(alone.stderr.contains("--version-path"), "{}", alone.stderr);
+}
+
+#[test]
+fn a_live_serving_another_commit_is_rolled_back_and_must_then_serve_the_previous_one() {
+    let w = World::new();
+    let before = w.head();
+    w.git(&["tag", "LIVE"]);
+    let head = w.commit("second");
+    let staging = Served::start_with(&["--version", &head]);
+    let live = format!("127.0.0.1:{}", free_port());
+    let rollback = format!("sh {}/rollback.sh", w.work().display());
+    let stale = "3333333333333333333333333333333333333333";
+    let out = w.deploy(
+        &staging.url,
+        &live,
+        &[
+            "--version-path",
+            "/version",
+            "--up-timeout",
+            "1",
+            "--tag",
+            "layout",
+            "--allow-partial",
+            "--rollback-cmd",
+            &rollback,
+        ],
+        &[("VERSION_live", stale)],
+    );
+    assert_eq!(out.code, 1, "a rollback is not a release\n{}", out.all());
+    assert!(
+        out.stdout.contains(&format!("does not show commit {head} within 1s: it served \"{stale}\"")),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains(&format!("live version: shows commit {}", &before[..12])), "{}", out.stdout);
+    assert_eq!(w.tag("LIVE"), Some(before), "LIVE was not moved");
+    let history = w.history();
+    assert_eq!(history[0]["outcome"], "rolled_back");
+    let versions: Vec<bool> = history[0]["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .filter(|s| s["name"] == "live version")
+        .map(|s| s["ok"].as_bool().expect("ok"))
+        .collect();
+    assert_eq!(versions, [false, true], "the new commit was not served; the rolled-back one was");
 }

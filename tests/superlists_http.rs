@@ -15,11 +15,11 @@ const EMPTY_ERROR: &str = "You can&#x27;t have an empty list item";
 const DUPLICATE_ERROR: &str = "You&#x27;ve already got this in your list";
 
 async fn serve(defects: Defects) -> Result<Server> {
-    Ok(superlists::start("127.0.0.1:0".parse()?, Config { db: None, defects }).await?)
+    Ok(superlists::start("127.0.0.1:0".parse()?, Config { db: None, defects, ..Config::default() }).await?)
 }
 
 async fn serve_db(db: &Path, defects: Defects) -> Result<Server> {
-    let config = Config { db: Some(db.to_owned()), defects };
+    let config = Config { db: Some(db.to_owned()), defects, ..Config::default() };
     Ok(superlists::start("127.0.0.1:0".parse()?, config).await?)
 }
 
@@ -692,5 +692,22 @@ async fn off_centre_defect_left_aligns_the_container() -> Result<()> {
     let rules: String = css.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(rules.contains(".container.off-centre { margin-left: 0; }"), "{rules}");
     server.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_version_page_answers_the_configured_text_and_is_absent_otherwise() -> Result<()> {
+    let config = Config { version: Some("0123456789abcdef0123456789abcdef01234567".into()), ..Config::default() };
+    let server = superlists::start("127.0.0.1:0".parse()?, config).await?;
+    let edith = Visitor::arrive(&server).await?;
+    let page = edith.get("/version").await?;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.body, "0123456789abcdef0123456789abcdef01234567\n");
+    assert!(page.content_type.starts_with("text/plain"), "{}", page.content_type);
+    server.shutdown().await?;
+
+    let plain = serve(Defects::default()).await?;
+    assert_eq!(Visitor::arrive(&plain).await?.get("/version").await?.status, StatusCode::NOT_FOUND);
+    plain.shutdown().await?;
     Ok(())
 }

@@ -6,6 +6,7 @@ mod events;
 mod history;
 pub mod record_check;
 mod shell;
+mod version;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -47,6 +48,9 @@ pub struct DeployOptions {
     pub up_timeout: Duration,
     /// Upper bound for each deploy, restart or rollback command.
     pub command_timeout: Duration,
+    /// The targets' version page: staging before its tests and live after its deploy must
+    /// show the released commit there (`--version-path`).
+    pub version_path: Option<String>,
     /// The run settings shared by every stage (specs, browser, waits, reports folder).
     pub job: JobOptions,
     /// Let a stage whose scenarios passed only on a retry count as green.
@@ -73,6 +77,8 @@ pub enum DeployOutcome {
     DeployFailed,
     /// Live did not answer after the deploy.
     LiveDown,
+    /// A target's version page did not show the released commit (`--version-path`).
+    WrongVersion,
     /// Live failed verification; rolled back and verified again.
     RolledBack,
     /// Live failed verification and is still failing (no rollback, or it did not help).
@@ -269,6 +275,11 @@ impl Pipeline<'_> {
         if self.interrupted() {
             return (DeployOutcome::Interrupted, "interrupted before the staging run".into());
         }
+        // What staging runs, deployed by us or not, must be the commit about to be released.
+        let staging = self.staging_url.clone();
+        if let Err(reason) = self.check_version("staging", &staging, &commit).await {
+            return (DeployOutcome::WrongVersion, format!("the gate stayed shut: {reason}"));
+        }
 
         // 3. The full suite against staging opens the gate, or not.
         let staging = self.staging_url.clone();
@@ -292,7 +303,7 @@ impl Pipeline<'_> {
         }
 
         // 5. Live up, then the smoke scenarios only (live holds real users' data).
-        let verified = self.verify_live("live").await;
+        let verified = self.verify_live("live", Some(&commit)).await;
         match verified {
             Ok(()) => {}
             Err((kind, why)) => return self.after_failed_live(kind, why, previous_live).await,
@@ -317,6 +328,7 @@ impl Pipeline<'_> {
             }
             steps.push(format!("wait until {} answers (up to {:?})", redact(&staging), self.opts.up_timeout));
         }
+        steps.extend(self.plan_version(&staging, commit));
         steps.push(format!(
             "run the suite against {} (reports in {})",
             redact(&staging),
@@ -327,6 +339,7 @@ impl Pipeline<'_> {
             steps.push(format!("live restart: {}", self.resolve(r, &live)));
         }
         steps.push(format!("wait until {} answers (up to {:?})", redact(&live), self.opts.up_timeout));
+        steps.extend(self.plan_version(&live, commit));
         steps.push(format!("run the scenarios tagged `{}` against {}", self.opts.smoke_tag, redact(&live)));
         steps.push(format!(
             "on success: git tag -f LIVE {commit}; git tag {} {commit}{}",
@@ -453,11 +466,17 @@ impl Pipeline<'_> {
         stage_result
     }
 
-    /// Live up and smoke-tested; on failure, the kind of failure and why.
-    async fn verify_live(&mut self, folder: &str) -> Result<(), (DeployOutcome, String)> {
+    /// Live up, serving `commit` (when known, with --version-path) and smoke-tested; on
+    /// failure, the kind of failure and why.
+    async fn verify_live(&mut self, folder: &str, commit: Option<&str>) -> Result<(), (DeployOutcome, String)> {
         let live = self.live_url.clone();
         if let Err(why) = self.wait_up("live", &live).await {
             return Err((DeployOutcome::LiveDown, why));
+        }
+        if let Some(commit) = commit {
+            if let Err(why) = self.check_version("live", &live, commit).await {
+                return Err((DeployOutcome::WrongVersion, why));
+            }
         }
         let mut smoke = self.opts.job.selection.clone();
         smoke.tags = vec![self.opts.smoke_tag.clone()];
@@ -478,10 +497,14 @@ impl Pipeline<'_> {
         previous_live: Option<String>,
     ) -> (DeployOutcome, String) {
         let Some(rollback) = self.opts.rollback_cmd.clone() else {
-            let state = if kind == DeployOutcome::LiveDown { "live is not answering" } else { "live is failing" };
+            let state = match kind {
+                DeployOutcome::LiveDown => "live is not answering with the new release",
+                DeployOutcome::WrongVersion => "live is not serving the new release",
+                _ => "live is failing with the new release",
+            };
             return (
                 kind,
-                format!("live verification failed ({why}); no --rollback-cmd was given: {state} with the new release; LIVE was not moved"),
+                format!("live verification failed ({why}); no --rollback-cmd was given: {state}; LIVE was not moved"),
             );
         };
         let live = self.live_url.clone();
@@ -503,7 +526,9 @@ impl Pipeline<'_> {
             );
         }
         self.record.rolled_back_to = previous_live;
-        match self.verify_live("live-after-rollback").await {
+        // After a rollback live must serve the commit it was rolled back to, when known.
+        let back_to = Some(to.as_str()).filter(|c| !c.is_empty());
+        match self.verify_live("live-after-rollback", back_to).await {
             Ok(()) => (
                 DeployOutcome::RolledBack,
                 format!("live verification failed ({why}); rolled back to {} and live passed verification again; LIVE was not moved", short(&to)),

@@ -35,6 +35,9 @@ pub struct Config {
     pub db: Option<PathBuf>,
     /// Deliberate defects, so ft's own tests can prove each scenario catches a real bug.
     pub defects: Defects,
+    /// What `GET /version` answers (the deployed release, as a deploy script knows it);
+    /// `None`: there is no `/version` page.
+    pub version: Option<String>,
 }
 
 /// Which deliberate defects are switched on; all off is the faithful app.
@@ -130,6 +133,8 @@ pub struct AppState {
     defects: Defects,
     /// Browsers' `GET /` requests so far (for the flaky-home defect).
     home_hits: Arc<std::sync::atomic::AtomicU64>,
+    /// What `GET /version` answers, if anything.
+    version: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -138,7 +143,13 @@ impl AppState {
         // The accept-duplicates build predates migration 2 (the unique index), see `Defects`.
         let schema = if defects.accept_duplicates { 1 } else { migrate::LATEST };
         let store = store::Store::open(path, schema)?;
-        Ok(AppState { store: Arc::new(store), defects, home_hits: Arc::default() })
+        Ok(AppState { store: Arc::new(store), defects, home_hits: Arc::default(), version: None })
+    }
+
+    /// Answer `GET /version` with `version`.
+    pub fn with_version(mut self, version: Option<&str>) -> AppState {
+        self.version = version.map(Arc::from);
+        self
     }
 }
 
@@ -197,6 +208,7 @@ pub async fn start(addr: SocketAddr, config: Config) -> Result<Server, ServeErro
     // Opening may migrate a large database: keep that off the async workers.
     let state =
         tokio::task::spawn_blocking(move || AppState::open(&path, defects)).await.map_err(ServeError::Task)??;
+    let state = state.with_version(config.version.as_deref());
 
     let listener = TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
     let addr = listener.local_addr().map_err(ServeError::LocalAddr)?;

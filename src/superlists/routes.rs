@@ -27,6 +27,9 @@ pub fn app(state: AppState) -> Router {
     if !state.defects.error_not_cleared {
         router = router.route("/static/app.js", get(app_js));
     }
+    if state.version.is_some() {
+        router = router.route("/version", get(version));
+    }
     router.fallback(not_found).method_not_allowed_fallback(method_not_allowed).with_state(state)
 }
 
@@ -263,6 +266,13 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         body,
     )
         .into_response()
+}
+
+/// The release this instance runs, as it was configured: plain text, never cached, so a
+/// deploy tool can tell which release answers (a Django app has the same few lines).
+async fn version(State(state): State<AppState>) -> Response {
+    let text = state.version.as_deref().unwrap_or_default();
+    ([(CONTENT_TYPE, "text/plain; charset=utf-8"), (CACHE_CONTROL, "no-cache")], format!("{text}\n")).into_response()
 }
 
 async fn not_found() -> Response {

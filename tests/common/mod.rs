@@ -62,13 +62,16 @@ pub struct Served {
 impl Served {
     /// `ft serve` with the given deliberate defects (`accept-empty`, ...).
     pub fn start(defects: &[&str]) -> Served {
+        let args: Vec<&str> = defects.iter().flat_map(|d| ["--defect", d]).collect();
+        Served::start_with(&args)
+    }
+
+    /// `ft serve ARGS` (e.g. `--version TEXT`) on a free port with its own database.
+    pub fn start_with(args: &[&str]) -> Served {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("db.sqlite3");
         let mut cmd = Command::new(FT);
-        cmd.args(["serve", "--addr", "127.0.0.1:0", "--db"]).arg(&db);
-        for d in defects {
-            cmd.args(["--defect", d]);
-        }
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "--db"]).arg(&db).args(args);
         let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("ft serve starts");
         let stdout = child.stdout.take().expect("stdout");
         let process = KillOnDrop::new(child);

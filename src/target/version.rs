@@ -1,0 +1,294 @@
+//! Proof that a target runs the release we mean: fetch its version page (`--version-path`)
+//! and find the expected version (a commit, or any text) in what it serves. One rule
+//! (`shows`) decides what counts as showing it; `wait_for` is the one way to ask.
+
+use std::time::Duration;
+
+use crate::shared::redact::redact;
+use crate::wait::{self, Check, Patience};
+
+/// A commit shown short must keep at least this many hex digits (12, as `git log
+/// --abbrev=12` and many apps print it): fewer could name several commits in a big repository.
+pub const MIN_SHORT_COMMIT: usize = 12;
+
+/// The most of a version page ft reads: a version page is a line, not a download.
+const MAX_BODY: usize = 64 * 1024;
+
+/// How much of what a target served a message shows.
+const SHOWN_CHARS: usize = 120;
+
+/// What a target must show, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpectedVersion {
+    /// The page on the target, from its base URL: `/version`.
+    pub path: String,
+    /// What the page must show (see `shows`): the commit being released, or any text.
+    pub text: String,
+}
+
+impl ExpectedVersion {
+    /// The page's full URL on a target with base URL `base` (no trailing slash).
+    pub fn url_on(&self, base: &str) -> String {
+        format!("{}{}", base.trim_end_matches('/'), self.path)
+    }
+
+    /// `commit 0123…` for a commit, `version "1.4.2"` for anything else.
+    pub fn describe(&self) -> String {
+        if is_hex(&self.text) && self.text.len() >= MIN_SHORT_COMMIT {
+            format!("commit {}", self.text)
+        } else {
+            format!("version {:?}", self.text)
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VersionError {
+    #[error("target {url} does not show {expected}{within}: {last_seen}\n  hint: the target runs another release (or has not restarted yet), or the version page is elsewhere: check --version-path; a commit counts in full or as its first {MIN_SHORT_COMMIT} or more hex digits")]
+    NotShown { url: String, expected: String, within: String, last_seen: String },
+    #[error("failed to make an HTTP client to fetch {url}")]
+    Client {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+}
+
+/// `--version-path`: a path on the target, starting with `/`.
+pub fn parse_path(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if !s.starts_with('/') || s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '#') {
+        return Err("expected a path on the target starting with /, e.g. /version".into());
+    }
+    Ok(s.to_string())
+}
+
+/// `--expect-version`: any text but blank.
+pub fn parse_text(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("expected the version the target must show, e.g. a commit".into());
+    }
+    Ok(s.to_string())
+}
+
+/// Whether a version page's `body` shows `expected`, the one rule:
+///
+/// - `expected` appears as a word of its own (not inside a longer run of letters and
+///   digits); case-insensitive when it is hex, as commits are, exact otherwise; or
+/// - `expected` is a commit (hex, 12+ digits) and the body has a hex word of 12+ digits
+///   (also as `git describe` writes it, after a `g`) where one of the two begins the
+///   other: a page may show a short commit, or a full one when the short one is expected.
+pub fn shows(body: &str, expected: &str) -> bool {
+    let expected = expected.trim();
+    if expected.is_empty() {
+        return false;
+    }
+    let hex = is_hex(expected);
+    let whole = if hex {
+        has_word(&body.to_ascii_lowercase(), &expected.to_ascii_lowercase())
+    } else {
+        has_word(body, expected)
+    };
+    if whole {
+        return true;
+    }
+    if !hex || expected.len() < MIN_SHORT_COMMIT {
+        return false;
+    }
+    let expected = expected.to_ascii_lowercase();
+    body.split(|c: char| !c.is_ascii_alphanumeric()).any(|word| {
+        let word = word.to_ascii_lowercase();
+        let digits = match word.strip_prefix('g') {
+            Some(rest) if is_hex(rest) => rest,
+            _ => word.as_str(),
+        };
+        digits.len() >= MIN_SHORT_COMMIT
+            && is_hex(digits)
+            && (expected.starts_with(digits) || digits.starts_with(&expected))
+    })
+}
+
+fn is_hex(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// `needle` in `haystack` with no letter or digit right before or after it.
+fn has_word(haystack: &str, needle: &str) -> bool {
+    haystack.match_indices(needle).any(|(at, _)| {
+        let before = haystack[..at].chars().next_back();
+        let after = haystack[at + needle.len()..].chars().next();
+        !before.is_some_and(|c| c.is_alphanumeric()) && !after.is_some_and(|c| c.is_alphanumeric())
+    })
+}
+
+/// Fetch `expected.path` on the target at `base` (redirects followed, each request bounded
+/// by `request_timeout`) until it shows `expected.text`, re-checking every `patience.poll`
+/// up to `patience.max_wait` (a rolling restart may serve the old release for a while); a
+/// zero `max_wait` checks once.
+pub async fn wait_for(
+    base: &str,
+    expected: &ExpectedVersion,
+    patience: Patience,
+    request_timeout: Duration,
+) -> Result<(), VersionError> {
+    let url = expected.url_on(base);
+    let shown = redact(&url);
+    let client = reqwest::Client::builder()
+        .timeout(request_timeout)
+        .connect_timeout(request_timeout)
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .map_err(|source| VersionError::Client { url: shown.clone(), source })?;
+    let looked = wait::until(patience, || look(&client, &url, &expected.text, request_timeout)).await;
+    match looked {
+        Ok(()) => Ok(()),
+        Err(wait::WaitError::TimedOut(t)) => Err(VersionError::NotShown {
+            url: shown,
+            expected: expected.describe(),
+            within: if patience.max_wait.is_zero() {
+                String::new()
+            } else {
+                format!(" within {:?}", patience.max_wait)
+            },
+            last_seen: t.last_seen,
+        }),
+        Err(wait::WaitError::Fatal(never)) => match never {},
+    }
+}
+
+/// One look at the version page: shown, or what was seen instead.
+async fn look(
+    client: &reqwest::Client,
+    url: &str,
+    expected: &str,
+    timeout: Duration,
+) -> Result<Check<()>, std::convert::Infallible> {
+    let mut response = match client.get(url).send().await {
+        Ok(r) => r,
+        Err(e) => return Ok(Check::NotYet(format!("it did not answer: {}", super::cause_of(&e, timeout)))),
+    };
+    let status = response.status();
+    if !status.is_success() {
+        // An error page's HTML says less than its status.
+        return Ok(Check::NotYet(format!("it answered HTTP {status}")));
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                body.extend_from_slice(&chunk);
+                if body.len() >= MAX_BODY {
+                    body.truncate(MAX_BODY);
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => return Ok(Check::NotYet(format!("reading its answer failed: {}", super::cause_of(&e, timeout)))),
+        }
+    }
+    let body = String::from_utf8_lossy(&body);
+    Ok(if shows(&body, expected) { Check::Done(()) } else { Check::NotYet(format!("it served {}", clip(&body))) })
+}
+
+/// What a page served, for a message: one quoted line, clipped.
+fn clip(body: &str) -> String {
+    let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.is_empty() {
+        return "an empty page".into();
+    }
+    match flat.char_indices().nth(SHOWN_CHARS) {
+        Some((at, _)) => format!("{:?}…", &flat[..at]),
+        None => format!("{flat:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c";
+
+    #[test]
+    fn a_full_commit_shows_anywhere_in_the_page_in_either_case() {
+        for body in [
+            SHA.to_string(),
+            format!("{SHA}\n"),
+            format!("{{\"commit\": \"{SHA}\", \"built\": \"2024-01-01\"}}"),
+            format!("<html><body><p>deployed {}</p></body></html>", SHA.to_uppercase()),
+            format!("commit={SHA}"),
+        ] {
+            assert!(shows(&body, SHA), "{body}");
+        }
+        assert!(shows(SHA, &SHA.to_uppercase()), "the expected commit in capitals");
+    }
+
+    #[test]
+    fn a_short_commit_of_twelve_or_more_digits_shows_the_commit() {
+        assert!(shows(&SHA[..12], SHA));
+        assert!(shows(&format!("version: {}\n", &SHA[..20]), SHA));
+        assert!(shows(&format!("v1.4.2-3-g{}", &SHA[..12]), SHA), "git describe");
+        assert!(!shows(&SHA[..11], SHA), "11 digits may name several commits");
+        assert!(!shows(&format!("v1.4.2-3-g{}", &SHA[..7]), SHA));
+    }
+
+    #[test]
+    fn another_commit_does_not_show_the_commit() {
+        let other = "aaaaaaaaaaaabbbbbbbbbbbbccccccccccccdddd";
+        assert!(!shows(other, SHA));
+        assert!(!shows(&other[..12], SHA));
+        assert!(!shows(&format!("{}ffff", &SHA[..12]), SHA), "a 16-digit word that is not a prefix");
+        assert!(!shows("", SHA));
+        assert!(!shows("<h1>Not Found</h1>", SHA));
+    }
+
+    #[test]
+    fn a_commit_inside_a_longer_word_does_not_count() {
+        assert!(!shows(&format!("x{SHA}"), SHA));
+        assert!(!shows(&format!("{SHA}z"), SHA));
+    }
+
+    #[test]
+    fn a_short_expected_commit_is_shown_by_the_full_one() {
+        assert!(shows(&format!("{SHA}\n"), &SHA[..12]));
+        assert!(!shows(&format!("{SHA}\n"), &SHA[1..13]), "only a beginning counts");
+    }
+
+    #[test]
+    fn other_text_shows_as_a_word_exactly() {
+        assert!(shows("release 1.4.2\n", "1.4.2"));
+        assert!(!shows("release 1.4.20\n", "1.4.2"));
+        assert!(!shows("release 11.4.2\n", "1.4.2"));
+        assert!(shows("colour: Blue", "Blue"));
+        assert!(!shows("colour: blue", "Blue"));
+        assert!(!shows("anything", "  "));
+    }
+
+    #[test]
+    fn version_paths_start_with_a_slash() {
+        assert_eq!(parse_path("/version").as_deref(), Ok("/version"));
+        assert_eq!(parse_path("/api/version?format=txt").as_deref(), Ok("/api/version?format=txt"));
+        for bad in ["version", "", "/a b", "/v#x", "http://h/version"] {
+            assert!(parse_path(bad).is_err(), "{bad}");
+        }
+        assert!(parse_text(" ").is_err());
+        assert_eq!(parse_text(" abc ").as_deref(), Ok("abc"));
+    }
+
+    #[test]
+    fn what_was_served_is_shown_on_one_line_and_clipped() {
+        assert_eq!(clip("abc\n  def\n"), "\"abc def\"");
+        assert_eq!(clip(" \n"), "an empty page");
+        let long = "x".repeat(500);
+        let shown = clip(&long);
+        assert!(shown.ends_with('…') && shown.chars().count() == SHOWN_CHARS + 3, "{shown}");
+    }
+
+    #[test]
+    fn commits_and_other_versions_are_described_apart() {
+        let e = |text: &str| ExpectedVersion { path: "/version".into(), text: text.into() };
+        assert_eq!(e(SHA).describe(), format!("commit {SHA}"));
+        assert_eq!(e("1.4.2").describe(), "version \"1.4.2\"");
+        assert_eq!(e(SHA).url_on("http://h/app/"), "http://h/app/version");
+    }
+}
