@@ -17,6 +17,9 @@ pub enum Error {
     Gate(#[from] GateError),
     #[error(transparent)]
     Serve(#[from] ServeError),
+    /// A signing or verification key that cannot be read or made.
+    #[error(transparent)]
+    Sign(#[from] crate::sign::KeyError),
     #[error("failed to start the async runtime")]
     Runtime(#[source] std::io::Error),
     #[error("failed to listen for SIGINT and SIGTERM")]

@@ -30,6 +30,8 @@ pub struct Settings {
     pub sensitive: Option<regex::Regex>,
     pub safe_tag: String,
     pub paths: ReportPaths,
+    /// Sign the run record with this key (`--sign-key`): `run.intoto.json` beside `run.json`.
+    pub sign_key: Option<crate::sign::SignKey>,
 }
 
 impl Default for Settings {
@@ -47,6 +49,7 @@ impl Default for Settings {
             sensitive: None,
             safe_tag: "smoke".into(),
             paths: ReportPaths::in_dir(PathBuf::from("reports")),
+            sign_key: None,
         }
     }
 }

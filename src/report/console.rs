@@ -38,7 +38,7 @@ impl Console {
     }
 
     // Console output is best effort: a closed stdout must not stop a run.
-    fn line(&mut self, text: &str) {
+    pub(super) fn line(&mut self, text: &str) {
         let _ = writeln!(self.out, "{text}");
         let _ = self.out.flush();
     }
