@@ -44,6 +44,8 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Check a run record before a live deploy (the split form of `ft deploy` for CI).
     Gate(GateArgs),
+    /// Make an Ed25519 key pair for signing run records (--sign-key, gate --verify-key).
+    Keygen(KeygenArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -148,6 +150,10 @@ pub struct RunSettings {
     /// The tag of scenarios safe to run on a sensitive target.
     #[arg(long, value_name = "TAG", default_value = "smoke")]
     pub safe_tag: String,
+    /// Also write the run record signed with this private key (from `ft keygen`), as a
+    /// DSSE envelope beside it: DIR/run.intoto.json. Also FT_SIGN_KEY.
+    #[arg(long, value_name = "FILE", env = "FT_SIGN_KEY")]
+    pub sign_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -225,9 +231,20 @@ pub struct GateArgs {
     /// user info), e.g. the staging server about to be promoted.
     #[arg(long, value_name = "HOST|URL")]
     pub target: Option<String>,
+    /// Demand a signed record: --record must then be the envelope `ft run --sign-key`
+    /// wrote (run.intoto.json), signed by the private half of this public key.
+    #[arg(long, value_name = "FILE")]
+    pub verify_key: Option<PathBuf>,
     /// The specs the record must have been made with (as for `ft run`).
     #[command(flatten)]
     pub spec: SpecArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Folder for ft-sign.key (private, 0600) and ft-sign.pub; existing files are never overwritten.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -301,6 +318,7 @@ async fn dispatch(cli: Cli) -> Result<u8, Error> {
         }
         Some(Command::Deploy(args)) => commands::deploy(deploy_options(args)?).await,
         Some(Command::Gate(args)) => commands::gate(gate_options(args)?).await,
+        Some(Command::Keygen(args)) => commands::keygen(&args.out),
     }
 }
 
@@ -361,7 +379,7 @@ pub fn job_options(args: &RunArgs) -> Result<JobOptions, Error> {
 }
 
 /// Everything but the target, for `ft run` and the stages of `ft deploy`.
-fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, spec::SpecErrors> {
+fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Error> {
     let (specs, selectors, from_config) = spec_source_and_config(spec_args)?;
     let sensitive = match s.sensitive_url.clone().or(from_config) {
         Some(pattern) => Some(regex::Regex::new(&pattern).map_err(|e| {
@@ -392,6 +410,8 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, sp
         sensitive,
         safe_tag: s.safe_tag.clone(),
         paths: ReportPaths::in_dir(s.reports.clone()),
+        // Read now: a bad key is found before any deploy command or browser runs.
+        sign_key: s.sign_key.as_deref().map(crate::sign::SignKey::load).transpose()?,
         ..Settings::default()
     };
     Ok(JobOptions { specs, selectors, selection: selection(spec_args), liveserver: None, stage: None, settings })
@@ -431,5 +451,6 @@ fn gate_options(args: GateArgs) -> Result<GateOptions, Error> {
         allow_partial: args.allow_partial,
         allow_dirty: args.allow_dirty,
         target: args.target,
+        verify_key: args.verify_key.as_deref().map(crate::sign::VerifyKey::load).transpose()?,
     })
 }

@@ -3,11 +3,12 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use crate::exit;
-use crate::gate::{self, record_check::GateOptions, DeployOptions, DeployOutcome};
+use crate::gate::record_check::{GateError, GateOptions};
+use crate::gate::{self, DeployOptions, DeployOutcome};
 use crate::job::{self, JobOptions};
 use crate::report::Console;
 use crate::signals::{self, Signals};
@@ -96,7 +97,11 @@ pub async fn deploy(options: DeployOptions) -> Result<u8, Error> {
 
 /// `ft gate`: may this commit go live, by the record a staging run left?
 pub async fn gate(options: GateOptions) -> Result<u8, Error> {
-    let decision = gate::record_check::check(&options).await?;
+    let decision = match gate::record_check::check(&options).await {
+        // A signature that does not hold is a reason like a failed run: shut, exit 1.
+        Err(GateError::Envelope(e)) if e.shuts_gate() => return Ok(gate_shut(&options.record, &[e.to_string()])),
+        result => result?,
+    };
     let mut out = std::io::stdout().lock();
     if decision.shut_because.is_empty() {
         let ft = &decision.record.predicate.ft;
@@ -110,14 +115,35 @@ pub async fn gate(options: GateOptions) -> Result<u8, Error> {
             ft.finished_at.format("%Y-%m-%d %H:%M:%S UTC"),
             ft.verdict
         );
+        if let Some(key) = &options.verify_key {
+            let _ = writeln!(out, "  signature verified: keyid {} ({})", key.keyid(), key.path().display());
+        }
         Ok(exit::PASSED)
     } else {
-        let _ = writeln!(out, "gate shut: {} does not allow a live deploy:", options.record.display());
-        for why in &decision.shut_because {
-            let _ = writeln!(out, "  - {why}");
-        }
-        Ok(exit::FAILED)
+        drop(out);
+        Ok(gate_shut(&options.record, &decision.shut_because))
     }
+}
+
+fn gate_shut(record: &Path, reasons: &[String]) -> u8 {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "gate shut: {} does not allow a live deploy:", record.display());
+    for why in reasons {
+        let _ = writeln!(out, "  - {why}");
+    }
+    exit::FAILED
+}
+
+/// `ft keygen`: a new key pair for signed records; never overwrites one.
+pub fn keygen(dir: &Path) -> Result<u8, Error> {
+    let pair = crate::sign::keygen(dir)?;
+    announce(&format!(
+        "ft keygen: wrote {} (private: keep it secret, e.g. as a CI secret for `ft run --sign-key` / FT_SIGN_KEY)",
+        pair.private.display()
+    ));
+    announce(&format!("ft keygen: wrote {} (public: for `ft gate --verify-key`)", pair.public.display()));
+    announce(&format!("ft keygen: keyid {}", pair.keyid));
+    Ok(exit::PASSED)
 }
 
 /// The folder ft runs in: the git work tree a deploy or gate is about.

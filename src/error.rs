@@ -20,6 +20,9 @@ pub enum Error {
     /// Bad usage that clap cannot see (e.g. a blank target from the environment).
     #[error("{what}\n  hint: {hint}")]
     Usage { what: String, hint: String },
+    /// A signing or verification key that cannot be read or made.
+    #[error(transparent)]
+    Sign(#[from] crate::sign::KeyError),
     #[error("failed to start the async runtime")]
     Runtime(#[source] std::io::Error),
     #[error("failed to listen for SIGINT and SIGTERM")]

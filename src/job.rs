@@ -143,6 +143,7 @@ pub async fn run(
         ci_url: record::ci_job_url(|name| std::env::var(name).ok()),
     };
     let mut reports = Reports::new(settings.paths.clone(), console, info.clone(), scenarios.clone());
+    reports.sign_with(settings.sign_key.clone());
     reports.start();
     let config = RunConfig { base_url: target.url(), skip, settings: settings.clone() };
     let names = scenarios.iter().map(|s| s.name.clone()).collect();

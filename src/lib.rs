@@ -14,6 +14,7 @@ pub mod report;
 pub mod runner;
 pub mod settings;
 pub mod shared;
+pub mod sign;
 pub mod signals;
 pub mod spec;
 pub mod superlists;

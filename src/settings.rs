@@ -33,6 +33,8 @@ pub struct Settings {
     pub paths: ReportPaths,
     /// After the preflight, the target's version page must show this (`--expect-version`).
     pub expect_version: Option<ExpectedVersion>,
+    /// Sign the run record with this key (`--sign-key`): `run.intoto.json` beside `run.json`.
+    pub sign_key: Option<crate::sign::SignKey>,
 }
 
 impl Default for Settings {
@@ -51,6 +53,7 @@ impl Default for Settings {
             safe_tag: "smoke".into(),
             paths: ReportPaths::in_dir(PathBuf::from("reports")),
             expect_version: None,
+            sign_key: None,
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct GateOptions {
     pub allow_dirty: bool,
     /// The record must be of this target (resolved like --liveserver, without user info).
     pub target: Option<String>,
+    /// Demand a signed record (a DSSE envelope) whose signature this key verifies.
+    pub verify_key: Option<crate::sign::VerifyKey>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +41,8 @@ pub enum GateError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("{} is not an ft run record: {why}\n  hint: pass the run.json an `ft run` wrote (reports/run.json by default)", path.display())]
     Parse { path: PathBuf, why: String },
+    #[error(transparent)]
+    Envelope(#[from] crate::sign::EnvelopeError),
 }
 
 /// The gate's decision: it opens when `shut_because` is empty.
@@ -49,10 +53,13 @@ pub struct Decision {
 }
 
 pub async fn check(opts: &GateOptions) -> Result<Decision, GateError> {
-    let text = std::fs::read_to_string(&opts.record)
-        .map_err(|source| GateError::Read { path: opts.record.clone(), source })?;
-    let record: RunRecord =
-        serde_json::from_str(&text).map_err(|e| GateError::Parse { path: opts.record.clone(), why: e.to_string() })?;
+    let text = match &opts.verify_key {
+        // Signed: only the payload whose signature verifies is read at all.
+        Some(key) => crate::sign::open(&opts.record, key)?,
+        None => std::fs::read(&opts.record).map_err(|source| GateError::Read { path: opts.record.clone(), source })?,
+    };
+    let record: RunRecord = serde_json::from_slice(&text)
+        .map_err(|e| GateError::Parse { path: opts.record.clone(), why: e.to_string() })?;
     if record.statement_type != STATEMENT_TYPE || record.predicate_type != PREDICATE_TYPE {
         return Err(GateError::Parse {
             path: opts.record.clone(),

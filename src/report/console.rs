@@ -39,7 +39,7 @@ impl Console {
     }
 
     // Console output is best effort: a closed stdout must not stop a run.
-    fn line(&mut self, text: &str) {
+    pub(super) fn line(&mut self, text: &str) {
         // The last guard for secrets: whatever a message quotes (a URL with user info, a
         // token parameter) is hidden before it reaches the terminal or a CI log.
         let text = redact_text(text);

@@ -69,6 +69,11 @@ impl ReportPaths {
         self.dir.join("artifacts")
     }
 
+    /// The signed record (a DSSE envelope), beside the record: `run.intoto.json`.
+    pub fn envelope(&self) -> PathBuf {
+        crate::sign::envelope_path(&self.record)
+    }
+
     /// Make sure every file can be written before any browser starts: an unwritable
     /// folder is a usage problem found in milliseconds, not after the run.
     pub fn check_writable(&self) -> Result<(), ReportError> {
@@ -112,13 +117,21 @@ pub struct Reports {
     info: RunInfo,
     artifacts: Artifacts,
     scenarios: Vec<Scenario>,
+    sign_key: Option<crate::sign::SignKey>,
 }
 
 impl Reports {
     pub fn new(paths: ReportPaths, console: Console, info: RunInfo, scenarios: Vec<Scenario>) -> Reports {
         // Evidence from an earlier run must not pass for this run's.
         let _ = std::fs::remove_dir_all(paths.artifacts());
-        Reports { paths, console, info, artifacts: HashMap::new(), scenarios }
+        // Nor may an earlier run's signed record pass for this run's.
+        let _ = std::fs::remove_file(paths.envelope());
+        Reports { paths, console, info, artifacts: HashMap::new(), scenarios, sign_key: None }
+    }
+
+    /// Also write the record signed with `key`, in a DSSE envelope (`ReportPaths::envelope`).
+    pub fn sign_with(&mut self, key: Option<crate::sign::SignKey>) {
+        self.sign_key = key;
     }
 
     pub fn start(&mut self) {
@@ -155,7 +168,14 @@ impl Reports {
         let rec = record::RunRecord::new(&self.info, &self.scenarios, summary, verdict, flaky, finished_at);
         let json = serde_json::to_vec_pretty(&rec).unwrap_or_default();
         write_atomic(&self.paths.record, &json)?;
+        // The envelope carries these very bytes: what is signed is what run.json says.
+        if let Some(key) = &self.sign_key {
+            write_atomic(&self.paths.envelope(), &crate::sign::seal(&json, key))?;
+        }
         self.console.summary(summary, verdict, flaky, &self.paths);
+        if let Some(key) = &self.sign_key {
+            self.console.line(&format!("signed: {} (keyid {})", self.paths.envelope().display(), key.keyid()));
+        }
         Ok(())
     }
 }

@@ -1,0 +1,9 @@
+//! Signed run records: Ed25519 keys (`ft keygen`, `--sign-key`, `--verify-key`) and the
+//! DSSE envelope that carries `run.json`'s exact bytes with their signature. `report`
+//! seals, `gate` opens; nothing else here knows about runs.
+
+mod dsse;
+mod keys;
+
+pub use dsse::{envelope_path, open, pae, seal, EnvelopeError, PAYLOAD_TYPE};
+pub use keys::{keygen, KeyError, KeyPair, SignKey, VerifyKey, PRIVATE_FILE, PUBLIC_FILE};
