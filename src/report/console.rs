@@ -10,7 +10,7 @@ use crate::runner::{Outcome, RunEvent, RunSummary};
 use crate::shared::durations::secs;
 use crate::shared::redact::redact_text;
 use crate::spec::Scenario;
-use crate::verdict::{FlakyPolicy, Verdict};
+use crate::verdict::{Counts, FlakyPolicy, Verdict};
 
 pub struct Console {
     out: Box<dyn Write + Send>,
@@ -131,12 +131,7 @@ impl Console {
 
     /// The closing lines: the verdict first (as the exit code will have it), then counts.
     pub fn summary(&mut self, summary: &RunSummary, verdict: Verdict, flaky_policy: FlakyPolicy, paths: &ReportPaths) {
-        let passed = summary.count(|o| matches!(o, Outcome::Passed));
-        let flaky = summary.flaky();
-        let failed = summary.count(|o| matches!(o, Outcome::Failed(_)));
-        let errors = summary.count(|o| matches!(o, Outcome::Error(_)));
-        let not_run = summary.count(|o| matches!(o, Outcome::NotRun(_)));
-        let skipped = summary.count(|o| matches!(o, Outcome::Skipped(_)));
+        let Counts { passed, flaky, failed, errors, not_run, skipped, .. } = Counts::of(summary);
         let headline = match (verdict.is_green(flaky_policy), verdict) {
             (true, Verdict::Green) => self.paint("32;1", "OK"),
             (true, _) => self.paint("33;1", &format!("OK ({verdict})")),

@@ -156,25 +156,13 @@ pub struct StepLog {
     pub ok: bool,
 }
 
-/// The run as a whole.
+/// The run as a whole; `verdict::Counts` counts it, `verdict::Verdict` judges it.
 #[derive(Clone, Debug)]
 pub struct RunSummary {
     pub results: Vec<ScenarioResult>,
     pub browser: Option<BrowserInfo>,
     pub interrupted: bool,
     pub wall: Duration,
-}
-
-impl RunSummary {
-    /// How many scenarios ended in an outcome `pred` accepts.
-    pub fn count(&self, pred: fn(&Outcome) -> bool) -> usize {
-        self.results.iter().filter(|r| pred(&r.outcome)).count()
-    }
-
-    /// How many passed only on a retry.
-    pub fn flaky(&self) -> usize {
-        self.results.iter().filter(|r| r.is_flaky()).count()
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
