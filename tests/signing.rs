@@ -165,6 +165,9 @@ fn the_gate_opens_a_signed_record_only_with_its_key_and_unedited() {
         open.stdout
     );
     assert_eq!(w.gate(&record, &[]).code, 0, "without --verify-key the gate reads run.json as before");
+    let envelope_unverified = w.gate(&signed, &[]);
+    assert_eq!(envelope_unverified.code, 2, "{}", envelope_unverified.all());
+    assert!(envelope_unverified.stderr.contains("pass --verify-key"), "{}", envelope_unverified.stderr);
 
     let other = w.gate(&signed, &["--verify-key", &other_public]);
     assert_eq!(other.code, 1, "{}", other.all());

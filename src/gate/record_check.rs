@@ -58,8 +58,15 @@ pub async fn check(opts: &GateOptions) -> Result<Decision, GateError> {
         Some(key) => crate::sign::open(&opts.record, key)?,
         None => std::fs::read(&opts.record).map_err(|source| GateError::Read { path: opts.record.clone(), source })?,
     };
-    let record: RunRecord = serde_json::from_slice(&text)
-        .map_err(|e| GateError::Parse { path: opts.record.clone(), why: e.to_string() })?;
+    let record: RunRecord = serde_json::from_slice(&text).map_err(|e| {
+        let envelope = serde_json::from_slice::<serde_json::Value>(&text).is_ok_and(|v| v.get("payloadType").is_some());
+        let why = if envelope {
+            "it is a signed envelope (run.intoto.json): pass --verify-key with the signer's public key".to_string()
+        } else {
+            e.to_string()
+        };
+        GateError::Parse { path: opts.record.clone(), why }
+    })?;
     if record.statement_type != STATEMENT_TYPE || record.predicate_type != PREDICATE_TYPE {
         return Err(GateError::Parse {
             path: opts.record.clone(),
