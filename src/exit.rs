@@ -55,6 +55,7 @@ pub fn for_error(err: &Error) -> u8 {
             | JobError::NothingSelected { .. }
             | JobError::NothingSafe { .. }
             | JobError::Reports(_)
+            | JobError::Folder(_)
             | JobError::Target(TargetError::Invalid { .. }) => USAGE,
             JobError::Target(_) | JobError::Run(_) => INFRA,
         },

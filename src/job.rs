@@ -7,7 +7,7 @@ use chrono::Utc;
 use tokio::sync::{mpsc, watch};
 
 use crate::git;
-use crate::report::{record, Console, ReportError, Reports, RunInfo};
+use crate::report::{self, record, Console, ReportError, Reports, RunInfo};
 use crate::runner::{self, RunConfig, RunError, RunSummary};
 use crate::settings::Settings;
 use crate::shared::redact::without_userinfo;
@@ -38,6 +38,9 @@ pub enum JobError {
     NothingSelected { selection: String, total: usize, specs: String },
     #[error("the reports folder is not writable")]
     Reports(#[source] ReportError),
+    /// The reports folder is another run's (locked), or holds a folder ft did not make.
+    #[error(transparent)]
+    Folder(ReportError),
     #[error(
         "no selected scenario may run: {reason}\n  hint: select scenarios tagged as safe, or check --sensitive-url"
     )]
@@ -92,9 +95,19 @@ pub async fn run(
     console: Console,
     interrupts: watch::Receiver<u32>,
 ) -> Result<JobResult, JobError> {
-    let (suite, scenarios) = plan(options)?;
     let settings = &options.settings;
+    // Spec problems are found without touching the disk; but wherever a reports folder
+    // is already there, no earlier run's record may outlive this refused run as its own.
+    let planned = plan(options);
+    if planned.is_err() && settings.paths.dir.is_dir() {
+        // Best effort: a folder another run holds is left alone, and the spec error is
+        // what this run reports.
+        let _ = report::prepare(&settings.paths);
+    }
+    let (suite, scenarios) = planned?;
     settings.paths.check_writable().map_err(JobError::Reports)?;
+    // Held until this function returns: the whole run, reports included.
+    let _lock = report::prepare(&settings.paths).map_err(JobError::Folder)?;
     let target = target::start(options.liveserver.as_deref()).await.map_err(JobError::Target)?;
     let landed = match target::preflight(&target.url(), settings.preflight_timeout).await {
         Ok(landed) => landed,

@@ -36,7 +36,7 @@ fn a_scenario_passing_on_a_retry_is_flaky_in_console_junit_and_record() {
         case.flaky[0].contains("superlists.toml:77: visit /") && case.flaky[0].contains("answered HTTP 503"),
         "{case:?}"
     );
-    let first = dir.path().join("reports/artifacts/superlists/layout-and-styling/screenshot.png");
+    let first = dir.path().join("reports/artifacts/superlists/layout-and-styling/layout-and-styling.png");
     assert!(first.is_file(), "the failed attempt's evidence is kept");
     let rec = read_json(&dir.path().join("reports/run.json"));
     assert_eq!(rec["predicate"]["result"], "WARNED");
@@ -70,9 +70,12 @@ fn a_scenario_that_never_passes_records_every_attempt() {
     assert_eq!(case.status, "failure");
     assert_eq!(case.reruns.len(), 2, "the two earlier attempts: {case:?}");
     let base = dir.path().join("reports/artifacts/superlists/can-start-a-to-do-list");
-    for evidence in
-        [base.join("screenshot.png"), base.join("attempt-2/screenshot.png"), base.join("attempt-3/page.html")]
-    {
+    let stem = "can-start-a-to-do-list";
+    for evidence in [
+        base.join(format!("{stem}.png")),
+        base.join(format!("{stem}.attempt-2.png")),
+        base.join(format!("{stem}.attempt-3.html")),
+    ] {
         assert!(evidence.is_file(), "{}", evidence.display());
     }
     assert_eq!(read_json(&dir.path().join("reports/run.json"))["predicate"]["result"], "FAILED");

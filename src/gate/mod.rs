@@ -183,6 +183,14 @@ pub async fn deploy(opts: &DeployOptions, out: &mut dyn Write, interrupts: watch
     if let Err(reason) = check_targets(opts, &staging_url, &live_url) {
         return DeployReport { outcome: DeployOutcome::Refused, reason, record: None };
     }
+    // One pipeline at a time per reports folder, for its whole length (a dry run writes nothing).
+    let _lock = match opts.dry_run {
+        true => None,
+        false => match crate::report::RunLock::acquire(&opts.job.settings.paths.dir) {
+            Ok(lock) => Some(lock),
+            Err(e) => return DeployReport { outcome: DeployOutcome::Refused, reason: e.to_string(), record: None },
+        },
+    };
     record.staging = redact(&staging_url);
     record.live = redact(&live_url);
     let mut p = Pipeline { opts, out, interrupts, record, staging_url, live_url };

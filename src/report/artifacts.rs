@@ -1,61 +1,213 @@
 //! Evidence files of a failure: a screenshot and the page HTML, under
-//! `artifacts/<spec file>/<scenario>/`.
+//! `artifacts/<spec file>/<scenario>/<scenario>[.attempt-N].{png,html}`, in a folder ft
+//! marks as its own so it never deletes one it did not make.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
 
 use super::{write_atomic, ReportError};
 use crate::runner::Outcome;
 use crate::spec::Scenario;
 
+/// Written into every evidence folder ft makes: only a folder holding it is ever cleared.
+pub const MARKER: &str = ".ft-artifacts";
+
+/// Longest readable part of a slug, in characters and in bytes (a file name may hold 255
+/// bytes, and the attempt and extension are added to it).
+const MAX_CHARS: usize = 80;
+const MAX_BYTES: usize = 160;
+
+/// Where one scenario's evidence goes, relative to the evidence folder, and the stem of
+/// its file names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Place {
+    pub dir: PathBuf,
+    pub stem: String,
+}
+
+/// A place per scenario (by index), unique within the run: `<spec slug>/<scenario slug>`;
+/// scenarios whose slugs would meet both get a short hash of their exact name.
+pub fn places(scenarios: &[Scenario]) -> Vec<Place> {
+    let base: Vec<(String, String)> = scenarios.iter().map(|s| (slug(&s.group), slug(&s.name))).collect();
+    let mut seen: HashMap<&(String, String), usize> = HashMap::new();
+    for key in &base {
+        *seen.entry(key).or_default() += 1;
+    }
+    base.iter()
+        .zip(scenarios)
+        .map(|((group, stem), scenario)| {
+            let stem = if seen[&(group.clone(), stem.clone())] > 1 {
+                format!("{stem}-{}", short_hash(&scenario.name))
+            } else {
+                stem.clone()
+            };
+            Place { dir: Path::new(group).join(&stem), stem }
+        })
+        .collect()
+}
+
 /// Write the evidence a failed or errored attempt carries; returns the files written.
-/// The first attempt's go in the scenario's folder, a retry's in `attempt-N/` inside it.
-pub fn write(root: &Path, scenario: &Scenario, attempt: usize, outcome: &Outcome) -> Result<Vec<PathBuf>, ReportError> {
+/// Every file name carries the scenario and the attempt (`<stem>.png`,
+/// `<stem>.attempt-2.png`): Jenkins' attachments plugin before 293 keeps one file per
+/// name within a class.
+pub fn write(root: &Path, place: &Place, attempt: usize, outcome: &Outcome) -> Result<Vec<PathBuf>, ReportError> {
     let failure = match outcome {
         Outcome::Failed(f) | Outcome::Error(f) => f,
         _ => return Ok(Vec::new()),
     };
-    let mut dir = root.join(slug(&scenario.group)).join(slug(&scenario.name));
-    if attempt > 1 {
-        dir = dir.join(format!("attempt-{attempt}"));
+    let evidence = &failure.evidence;
+    if evidence.screenshot.is_none() && evidence.html.is_none() {
+        return Ok(Vec::new());
     }
+    mark(root)?;
+    let dir = root.join(&place.dir);
+    let stem = if attempt > 1 { format!("{}.attempt-{attempt}", place.stem) } else { place.stem.clone() };
     let mut files = Vec::new();
-    if let Some(png) = &failure.evidence.screenshot {
-        let path = dir.join("screenshot.png");
+    if let Some(png) = &evidence.screenshot {
+        let path = dir.join(format!("{stem}.png"));
         write_atomic(&path, png)?;
         files.push(path);
     }
-    if let Some(html) = &failure.evidence.html {
-        let path = dir.join("page.html");
+    if let Some(html) = &evidence.html {
+        let path = dir.join(format!("{stem}.html"));
         write_atomic(&path, html.as_bytes())?;
         files.push(path);
     }
     Ok(files)
 }
 
-/// A file-name-safe form of a name: lower-case letters, digits and dashes.
+/// Create the evidence folder with its marker (once per run; the run holds the lock).
+fn mark(root: &Path) -> Result<(), ReportError> {
+    let marker = root.join(MARKER);
+    if marker.is_file() {
+        return Ok(());
+    }
+    write_atomic(&marker, b"made by ft: cleared at the start of each run on this reports folder\n")
+}
+
+/// Clear an earlier run's evidence, so it cannot pass for this run's: only a folder ft
+/// marked, or an empty one. Anything else is refused, untouched.
+pub fn clear(root: &Path) -> Result<(), ReportError> {
+    let meta = match std::fs::symlink_metadata(root) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(ReportError::Clear { path: root.to_path_buf(), source }),
+    };
+    if meta.is_dir() && root.join(MARKER).is_file() {
+        return std::fs::remove_dir_all(root).map_err(|source| ReportError::Clear { path: root.to_path_buf(), source });
+    }
+    // An empty folder loses nothing; `remove_dir` refuses a folder with anything in it.
+    if meta.is_dir() && std::fs::remove_dir(root).is_ok() {
+        return Ok(());
+    }
+    Err(ReportError::Foreign { path: root.to_path_buf() })
+}
+
+/// A file-name-safe, readable form of a name: lower-case letters (any script), digits
+/// and dashes. A name cut short, or with nothing readable, gets a hash of its exact text.
 pub fn slug(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
         } else if !out.ends_with('-') {
             out.push('-');
         }
     }
-    let out = out.trim_matches('-').to_string();
+    let out = out.trim_matches('-');
     if out.is_empty() {
-        "scenario".into()
-    } else {
-        out
+        return format!("scenario-{}", short_hash(name));
     }
+    let mut cut = String::new();
+    for c in out.chars() {
+        if cut.chars().count() >= MAX_CHARS || cut.len() + c.len_utf8() > MAX_BYTES {
+            return format!("{}-{}", cut.trim_end_matches('-'), short_hash(name));
+        }
+        cut.push(c);
+    }
+    cut
+}
+
+/// The first 8 hex digits of the name's sha256: stable across runs and machines.
+fn short_hash(name: &str) -> String {
+    Sha256::digest(name.as_bytes()).iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn scenario(group: &str, name: &str) -> Scenario {
+        Scenario {
+            name: name.into(),
+            tags: Vec::new(),
+            group: group.into(),
+            file: format!("{group}.toml"),
+            line: 1,
+            steps: Vec::new(),
+        }
+    }
+
     #[test]
     fn slugs_are_safe_file_names() {
-        assert_eq!(super::slug("Cannot add duplicate items!"), "cannot-add-duplicate-items");
-        assert_eq!(super::slug("../../etc/passwd"), "etc-passwd");
-        assert_eq!(super::slug("???"), "scenario");
+        assert_eq!(slug("Cannot add duplicate items!"), "cannot-add-duplicate-items");
+        assert_eq!(slug("../../etc/passwd"), "etc-passwd");
+        assert_eq!(slug("???"), format!("scenario-{}", short_hash("???")));
+        assert_ne!(slug("???"), slug("!!!"), "names with nothing readable still get folders of their own");
+    }
+
+    #[test]
+    fn letters_of_any_script_stay_readable() {
+        assert_eq!(slug("Список покупок: Молоко"), "список-покупок-молоко");
+        assert_eq!(slug("Ärger über Öl"), "ärger-über-öl");
+        assert_eq!(slug("買い物リスト"), "買い物リスト");
+    }
+
+    #[test]
+    fn a_very_long_name_is_cut_and_told_apart_by_a_hash() {
+        let long = "a".repeat(300);
+        let s = slug(&long);
+        assert!(s.starts_with(&"a".repeat(80)) && s.len() == 80 + 1 + 8, "{s}");
+        assert_ne!(slug(&format!("{long}b")), slug(&format!("{long}c")));
+        let wide = "я".repeat(300);
+        assert!(slug(&wide).len() <= MAX_BYTES + 9, "fits a file name in bytes");
+    }
+
+    #[test]
+    fn scenarios_whose_slugs_meet_get_places_of_their_own() {
+        let places = places(&[
+            scenario("shop", "Buy milk!"),
+            scenario("shop", "buy milk?"),
+            scenario("shop", "Layout and styling"),
+        ]);
+        assert_ne!(places[0], places[1]);
+        assert!(places[0].stem.starts_with("buy-milk-") && places[1].stem.starts_with("buy-milk-"), "{places:?}");
+        assert_eq!(places[2], Place { dir: "shop/layout-and-styling".into(), stem: "layout-and-styling".into() });
+        // Spec files whose stems meet too ("a b.toml", "a-b.toml").
+        let across = super::places(&[scenario("a b", "x!"), scenario("a-b", "x?")]);
+        assert_ne!(across[0].dir, across[1].dir);
+    }
+
+    #[test]
+    fn only_a_marked_or_empty_folder_is_cleared() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("artifacts");
+        clear(&root).expect("nothing to clear");
+        std::fs::create_dir_all(root.join("someone")).expect("mkdir");
+        std::fs::write(root.join("someone/notes.txt"), "mine").expect("write");
+        let err = clear(&root).expect_err("a foreign folder is refused");
+        assert!(matches!(err, ReportError::Foreign { .. }), "{err:?}");
+        assert!(err.to_string().contains(&root.display().to_string()), "{err}");
+        assert!(root.join("someone/notes.txt").is_file(), "and left untouched");
+
+        std::fs::write(root.join(MARKER), "").expect("mark");
+        clear(&root).expect("a marked folder is ft's");
+        assert!(!root.exists());
+        std::fs::create_dir(&root).expect("mkdir");
+        clear(&root).expect("an empty folder loses nothing");
+        std::fs::write(&root, "a file").expect("file");
+        assert!(clear(&root).is_err(), "a file named artifacts is not ft's either");
     }
 }

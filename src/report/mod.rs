@@ -5,6 +5,7 @@ mod artifacts;
 mod console;
 mod failure;
 mod junit;
+mod lock;
 pub mod record;
 
 use std::collections::HashMap;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 pub use console::Console;
+pub use lock::{flock, RunLock};
 
 /// Evidence files by (scenario index, 1-based attempt number).
 pub type Artifacts = HashMap<(usize, usize), Vec<PathBuf>>;
@@ -60,6 +62,22 @@ pub enum ReportError {
     Write { path: PathBuf, source: std::io::Error },
     #[error("failed to render JUnit XML")]
     Junit(#[source] quick_junit::SerializeError),
+    #[error(
+        "failed to lock {}: another ft run{} is using this reports folder\n  hint: wait for it to finish, or give this run its own folder with --reports",
+        path.display(),
+        pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
+    )]
+    Locked { path: PathBuf, pid: Option<u32> },
+    #[error("failed to lock {}", path.display())]
+    Lock { path: PathBuf, source: std::io::Error },
+    #[error("failed to clear {}", path.display())]
+    Clear { path: PathBuf, source: std::io::Error },
+    #[error(
+        "failed to clear {}: ft did not make it (it holds no {} marker), so ft will not delete it\n  hint: choose another --reports folder (or remove it yourself if it only holds an older ft's evidence)",
+        path.display(),
+        artifacts::MARKER
+    )]
+    Foreign { path: PathBuf },
 }
 
 pub use crate::settings::ReportPaths;
@@ -86,6 +104,23 @@ impl ReportPaths {
         }
         Ok(())
     }
+}
+
+/// Make the reports folder this run's, before anything can fail: take its lock (held
+/// until the returned guard drops), then remove an earlier run's JUnit, record and
+/// envelope, and its evidence (only if ft made that folder). A run that stops before any
+/// scenario then leaves no record at all, never an older one that looks like its own.
+pub fn prepare(paths: &ReportPaths) -> Result<RunLock, ReportError> {
+    let lock = RunLock::acquire(&paths.dir)?;
+    for file in [&paths.junit, &paths.record, &paths.envelope()] {
+        match std::fs::remove_file(file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(ReportError::Clear { path: file.clone(), source }),
+        }
+    }
+    artifacts::clear(&paths.artifacts())?;
+    Ok(lock)
 }
 
 /// Write `bytes` to `path` through a temporary file in the same folder and a rename,
@@ -116,17 +151,17 @@ pub struct Reports {
     pub console: Console,
     info: RunInfo,
     artifacts: Artifacts,
+    /// Each scenario's evidence folder and file stem, by index.
+    places: Vec<artifacts::Place>,
     scenarios: Vec<Scenario>,
     sign_key: Option<crate::sign::SignKey>,
 }
 
 impl Reports {
+    /// The folder was made this run's by `prepare`: nothing earlier is left to pass for ours.
     pub fn new(paths: ReportPaths, console: Console, info: RunInfo, scenarios: Vec<Scenario>) -> Reports {
-        // Evidence from an earlier run must not pass for this run's.
-        let _ = std::fs::remove_dir_all(paths.artifacts());
-        // Nor may an earlier run's signed record pass for this run's.
-        let _ = std::fs::remove_file(paths.envelope());
-        Reports { paths, console, info, artifacts: HashMap::new(), scenarios, sign_key: None }
+        let places = artifacts::places(&scenarios);
+        Reports { paths, console, info, artifacts: HashMap::new(), places, scenarios, sign_key: None }
     }
 
     /// Also write the record signed with `key`, in a DSSE envelope (`ReportPaths::envelope`).
@@ -146,8 +181,9 @@ impl Reports {
             _ => None,
         };
         if let Some((index, number, outcome)) = attempt {
-            if let Some(scenario) = self.scenarios.get(index) {
-                match artifacts::write(&self.paths.artifacts(), scenario, number, outcome) {
+            if let Some(place) = self.places.get(index) {
+                // A failed evidence write is a warning: it never changes the verdict or the exit code.
+                match artifacts::write(&self.paths.artifacts(), place, number, outcome) {
                     Ok(files) if !files.is_empty() => {
                         self.artifacts.insert((index, number), files);
                     }

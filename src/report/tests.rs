@@ -180,3 +180,25 @@ fn the_record_states_the_verdict_and_its_counts_agree_with_it() {
     let back: RunRecord = serde_json::from_str(&json).expect("reads back");
     assert_eq!(back, rec);
 }
+
+#[test]
+fn prepare_takes_the_folder_and_leaves_no_earlier_record_and_a_held_folder_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let paths = ReportPaths::in_dir(dir.path().join("reports"));
+    std::fs::create_dir_all(paths.artifacts()).expect("mkdir");
+    std::fs::write(paths.artifacts().join(super::artifacts::MARKER), "").expect("marker");
+    for old in [&paths.junit, &paths.record, &paths.envelope()] {
+        std::fs::write(old, "an earlier run's").expect("write");
+    }
+    let lock = super::prepare(&paths).expect("a free folder");
+    for old in [&paths.junit, &paths.record, &paths.envelope()] {
+        assert!(!old.exists(), "{} outlived the start of a run", old.display());
+    }
+    assert!(!paths.artifacts().exists());
+
+    std::fs::write(&paths.record, "the holder's own").expect("write");
+    let err = super::prepare(&paths).expect_err("the folder is held");
+    assert!(matches!(err, super::ReportError::Locked { .. }), "{err:?}");
+    assert_eq!(std::fs::read_to_string(&paths.record).expect("kept"), "the holder's own");
+    drop(lock);
+}

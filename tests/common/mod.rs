@@ -268,10 +268,11 @@ pub fn assert_fails_exactly(out: &Output, dir: &Path, failing: &[&str], last_see
         assert!(case.message.contains("superlists.toml:"), "the failing step's file:line: {}", case.message);
         assert!(case.system_out.contains("[[ATTACHMENT|"), "evidence linked: {}", case.system_out);
         let slug = name.replace(' ', "-");
-        let evidence = dir.join("reports/artifacts/superlists").join(slug);
-        let png = std::fs::read(evidence.join("screenshot.png")).expect("a screenshot of the failure");
+        let evidence = dir.join("reports/artifacts/superlists").join(&slug);
+        let png = std::fs::read(evidence.join(format!("{slug}.png"))).expect("a screenshot of the failure");
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a real PNG");
-        let html = std::fs::read_to_string(evidence.join("page.html")).expect("the page HTML of the failure");
+        let html =
+            std::fs::read_to_string(evidence.join(format!("{slug}.html"))).expect("the page HTML of the failure");
         assert!(html.contains("id_text"), "the page as the browser had it");
         assert!(out.stdout.lines().any(|l| l.contains("FAIL [") && l.ends_with(name)), "{name}: {}", out.stdout);
         assert!(out.stdout.contains(last_seen), "{}", out.stdout);
