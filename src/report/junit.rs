@@ -24,7 +24,7 @@ use crate::spec::Scenario;
 use crate::verdict::{FlakyPolicy, Verdict};
 
 /// The `type` of the error a scenario cut short by an interrupt reads as.
-pub const INTERRUPTED: &str = "interrupted";
+const INTERRUPTED: &str = "interrupted";
 
 /// A JUnit document, ready to write.
 #[derive(Clone, Debug)]
@@ -292,27 +292,6 @@ fn seconds(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64())
 }
 
-impl Case {
-    fn is_interrupted(&self) -> bool {
-        matches!(&self.status, Status::Error(d) if d.kind == INTERRUPTED)
-    }
-}
-
-impl Suite {
-    fn count(&self, f: impl Fn(&Status) -> bool) -> usize {
-        self.cases.iter().filter(|c| f(&c.status)).count()
-    }
-    fn failures(&self) -> usize {
-        self.count(|s| matches!(s, Status::Failure(_)))
-    }
-    fn errors(&self) -> usize {
-        self.count(|s| matches!(s, Status::Error(_)))
-    }
-    fn skipped(&self) -> usize {
-        self.count(|s| matches!(s, Status::Skipped { .. }))
-    }
-}
-
 impl JunitReport {
     /// The document as XML text.
     pub fn to_xml(&self) -> String {
@@ -352,6 +331,19 @@ impl JunitReport {
 }
 
 impl Suite {
+    fn count(&self, f: impl Fn(&Status) -> bool) -> usize {
+        self.cases.iter().filter(|c| f(&c.status)).count()
+    }
+    fn failures(&self) -> usize {
+        self.count(|s| matches!(s, Status::Failure(_)))
+    }
+    fn errors(&self) -> usize {
+        self.count(|s| matches!(s, Status::Error(_)))
+    }
+    fn skipped(&self) -> usize {
+        self.count(|s| matches!(s, Status::Skipped { .. }))
+    }
+
     fn write(&self, x: &mut String) {
         x.push_str("  <testsuite");
         attr(x, "name", &self.name);
@@ -376,6 +368,10 @@ impl Suite {
 }
 
 impl Case {
+    fn is_interrupted(&self) -> bool {
+        matches!(&self.status, Status::Error(d) if d.kind == INTERRUPTED)
+    }
+
     /// Children in the order Surefire's schema requires: failure, rerunFailure,
     /// flakyFailure, skipped, error, rerunError, flakyError, system-out.
     fn write(&self, x: &mut String) {
