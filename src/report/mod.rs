@@ -60,8 +60,6 @@ pub struct RunInfo {
 pub enum ReportError {
     #[error("failed to write {}", path.display())]
     Write { path: PathBuf, source: std::io::Error },
-    #[error("failed to render JUnit XML")]
-    Junit(#[source] quick_junit::SerializeError),
     #[error(
         "failed to lock {}: another ft run{} is using this reports folder\n  hint: wait for it to finish, or give this run its own folder with --reports",
         path.display(),
@@ -199,7 +197,7 @@ impl Reports {
     pub fn finish(&mut self, summary: &RunSummary, verdict: Verdict, flaky: FlakyPolicy) -> Result<(), ReportError> {
         let finished_at = Utc::now();
         let report = junit_report(&self.info, &self.scenarios, summary, verdict, flaky, &self.artifacts);
-        let xml = report.to_string().map_err(ReportError::Junit)?;
+        let xml = report.to_xml();
         write_atomic(&self.paths.junit, xml.as_bytes())?;
         let rec = record::RunRecord::new(&self.info, &self.scenarios, summary, verdict, flaky, finished_at);
         let json = serde_json::to_vec_pretty(&rec).unwrap_or_default();

@@ -127,10 +127,7 @@ fn the_console_headline_is_the_verdict_under_the_runs_flaky_policy() {
 
 fn junit_text(summary: &RunSummary, flaky: FlakyPolicy) -> String {
     let scenarios = scenarios();
-    let report = junit_report(&info(), &scenarios, summary, Verdict::of(summary), flaky, &Artifacts::new());
-    let mut out = Vec::new();
-    report.serialize(&mut out).expect("JUnit serialises");
-    String::from_utf8(out).expect("utf-8")
+    junit_report(&info(), &scenarios, summary, Verdict::of(summary), flaky, &Artifacts::new()).to_xml()
 }
 
 #[test]
@@ -201,4 +198,197 @@ fn prepare_takes_the_folder_and_leaves_no_earlier_record_and_a_held_folder_untou
     assert!(matches!(err, super::ReportError::Locked { .. }), "{err:?}");
     assert_eq!(std::fs::read_to_string(&paths.record).expect("kept"), "the holder's own");
     drop(lock);
+}
+
+// Issue 10: JUnit that every consumer accepts. Each kind of run is checked with xmllint:
+// the whole file against the Jenkins xUnit plugin's junit-10.xsd, and each testsuite on
+// its own against Maven Surefire's surefire-test-report-3.0.xsd (tests/schemas/).
+
+/// A JUnit document for `summary`, with evidence for every attempt that failed, links
+/// made relative to `/work/project`.
+fn junit_for(summary: &RunSummary) -> super::junit::JunitReport {
+    let scenarios = scenarios();
+    let mut artifacts = Artifacts::new();
+    for r in &summary.results {
+        let attempts = r.earlier.iter().map(|a| &a.outcome).chain([&r.outcome]);
+        for (number, outcome) in attempts.enumerate() {
+            if matches!(outcome, Outcome::Failed(_) | Outcome::Error(_)) {
+                let file = format!("/work/project/reports/artifacts/s{}/a{}/screenshot.png", r.index, number + 1);
+                artifacts.insert((r.index, number + 1), vec![file.into(), "/elsewhere/page.html".into()]);
+            }
+        }
+    }
+    let verdict = Verdict::of(summary);
+    super::junit::build(
+        &info(),
+        &scenarios,
+        summary,
+        verdict,
+        FlakyPolicy::Accept,
+        &artifacts,
+        Some(std::path::Path::new("/work/project")),
+    )
+}
+
+/// Validate with `xmllint --noout --schema`; xmllint comes with Debian's libxml2-utils
+/// (scripts/install-deps.sh installs it): without it the test fails rather than pass
+/// unchecked.
+fn assert_valid(xml: &str, schema: &str) {
+    let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas").join(schema);
+    let mut file = tempfile::Builder::new().suffix(".xml").tempfile().expect("a temp file");
+    file.write_all(xml.as_bytes()).expect("written");
+    let out = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&schema)
+        .arg(file.path())
+        .output()
+        .expect("xmllint runs (apt-get install libxml2-utils, or scripts/install-deps.sh)");
+    assert!(
+        out.status.success(),
+        "invalid against {}:\n{}\n{xml}",
+        schema.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Valid for both schemas; returns the parsed-back text of the whole file.
+fn assert_accepted(summary: &RunSummary) -> String {
+    let report = junit_for(summary);
+    let xml = report.to_xml();
+    assert_valid(&xml, "junit-10.xsd");
+    let suites = report.suites_as_documents();
+    assert!(!suites.is_empty());
+    for suite in suites {
+        assert_valid(&suite, "surefire-test-report-3.0.xsd");
+    }
+    xml
+}
+
+fn all(outcome: impl Fn(&Scenario) -> Outcome) -> RunSummary {
+    let scenarios = scenarios();
+    let results = scenarios.iter().enumerate().map(|(i, s)| result(i, outcome(s), Vec::new())).collect();
+    RunSummary { results, browser: None, interrupted: false, wall: Duration::from_millis(1234) }
+}
+
+fn count(doc: &roxmltree::Document, tag: &str, attr: &str) -> usize {
+    doc.descendants()
+        .filter(|n| n.has_tag_name(tag))
+        .map(|n| n.attribute(attr).and_then(|v| v.parse::<usize>().ok()).expect("a count"))
+        .sum()
+}
+
+fn case<'a>(doc: &'a roxmltree::Document<'a>, name: &str) -> roxmltree::Node<'a, 'a> {
+    doc.descendants()
+        .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(name))
+        .unwrap_or_else(|| panic!("a testcase {name}"))
+}
+
+#[test]
+fn junit_of_a_green_run_is_valid_for_jenkins_xunit_and_surefire() {
+    let xml = assert_accepted(&all(|_| Outcome::Passed));
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed");
+    assert_eq!(count(&doc, "testsuite", "errors") + count(&doc, "testsuite", "failures"), 0);
+    assert!(xml.contains(r#"<property name="verdict" value="green"/>"#), "{xml}");
+}
+
+#[test]
+fn junit_of_a_failing_run_is_valid_and_links_evidence_relative_to_the_project() {
+    let failing = all(|s| match s.name.as_str() {
+        "layout and styling" => Outcome::Error(failure(s)),
+        n if n.contains("duplicate") => Outcome::Failed(failure(s)),
+        _ => Outcome::Passed,
+    });
+    let xml = assert_accepted(&failing);
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed");
+    assert_eq!((count(&doc, "testsuite", "failures"), count(&doc, "testsuite", "errors")), (1, 1));
+    let out =
+        doc.descendants().find(|n| n.has_tag_name("system-out") && n.text().is_some_and(|t| t.contains("ATTACHMENT")));
+    let out = out.and_then(|n| n.text()).expect("attachment lines");
+    assert!(out.contains("[[ATTACHMENT|reports/artifacts/s"), "under the project: relative: {out}");
+    assert!(out.contains("[[ATTACHMENT|/elsewhere/page.html]]"), "outside it: absolute: {out}");
+}
+
+#[test]
+fn junit_of_a_flaky_run_gives_each_retry_its_message_type_stack_trace_and_output() {
+    let scenarios = scenarios();
+    let flaky = summary(&scenarios, |_| Outcome::Passed);
+    let xml = assert_accepted(&flaky);
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed");
+    let retry = doc.descendants().find(|n| n.has_tag_name("flakyFailure")).expect("a <flakyFailure>");
+    assert!(retry.attribute("message").is_some_and(|m| m.contains("still not true after 10.0s")), "{xml}");
+    assert_eq!(retry.attribute("type"), Some("expectation"));
+    let child = |tag| retry.children().find(|n| n.has_tag_name(tag)).and_then(|n| n.text()).unwrap_or("");
+    assert!(child("stackTrace").contains("last seen: the title was \"Superlists\""), "{xml}");
+    assert!(child("system-out").contains("[[ATTACHMENT|reports/artifacts/s1/a1/screenshot.png]]"), "{xml}");
+    assert_eq!(count(&doc, "testsuite", "failures"), 0, "a pass on retry is a pass");
+}
+
+#[test]
+fn junit_of_a_scenario_that_failed_every_retry_is_valid() {
+    let scenarios = scenarios();
+    let mut never = all(|_| Outcome::Passed);
+    let f = failure(&scenarios[2]);
+    never.results[2] = result(2, Outcome::Failed(f.clone()), vec![Outcome::Error(f.clone()), Outcome::Failed(f)]);
+    let xml = assert_accepted(&never);
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed");
+    let tc = case(&doc, &scenarios[2].name);
+    let kids: Vec<&str> = tc.children().filter(|n| n.is_element()).map(|n| n.tag_name().name()).collect();
+    assert_eq!(kids, ["failure", "rerunFailure", "rerunError", "system-out"]);
+}
+
+#[test]
+fn junit_of_a_run_interrupted_mid_scenario_has_that_scenario_as_an_interrupted_error() {
+    let scenarios = scenarios();
+    let mut run = all(|_| Outcome::NotRun("interrupted before it started".into()));
+    run.results[0] = result(0, Outcome::Passed, Vec::new());
+    run.results[1] = result(1, Outcome::NotRun("interrupted while running".into()), Vec::new());
+    run.interrupted = true;
+    let xml = assert_accepted(&run);
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed");
+    let error = case(&doc, &scenarios[1].name).children().find(|n| n.has_tag_name("error")).expect("an <error>");
+    assert_eq!(error.attribute("type"), Some("interrupted"));
+    let never = case(&doc, &scenarios[2].name).children().find(|n| n.has_tag_name("skipped")).expect("<skipped>");
+    assert_eq!(never.attribute("message"), Some("not run: interrupted before it started"));
+    assert_eq!(count(&doc, "testsuite", "errors"), 1, "no synthetic testcase beside a real one");
+    assert_eq!(count(&doc, "testsuite", "tests"), scenarios.len());
+}
+
+#[test]
+fn junit_of_a_run_interrupted_between_scenarios_still_counts_an_error() {
+    let mut run = all(|_| Outcome::NotRun("interrupted before it started".into()));
+    run.results[0] = result(0, Outcome::Passed, Vec::new());
+    run.interrupted = true;
+    let xml = assert_accepted(&run);
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed");
+    assert_eq!(count(&doc, "testsuites", "errors"), 1, "skipped must not read as success: {xml}");
+    let error = case(&doc, "run interrupted").children().find(|n| n.has_tag_name("error")).expect("an <error>");
+    assert_eq!(error.attribute("type"), Some("interrupted"));
+}
+
+#[test]
+fn junit_of_a_run_with_unsafe_scenarios_skipped_is_valid() {
+    let xml = assert_accepted(&all(|s| {
+        if s.has_tag("smoke") {
+            Outcome::Passed
+        } else {
+            Outcome::Skipped("not safe on a sensitive target".into())
+        }
+    }));
+    assert!(xml.contains(r#"<skipped message="skipped: not safe on a sensitive target"/>"#), "{xml}");
+}
+
+#[test]
+fn junit_escapes_markup_and_drops_characters_xml_cannot_hold() {
+    let scenarios = scenarios();
+    let mut f = failure(&scenarios[0]);
+    f.message = "a \"quoted\" <b>&amp; ]]> line\nbreak \u{1b}[31m".into();
+    f.last_seen = Some("tab\there \u{0}".into());
+    let xml = assert_accepted(&all(|_| Outcome::Failed(f.clone())));
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed");
+    let failure = case(&doc, &scenarios[0].name).children().find(|n| n.has_tag_name("failure")).expect("<failure>");
+    assert!(failure
+        .attribute("message")
+        .is_some_and(|m| m.ends_with("a \"quoted\" <b>&amp; ]]> line\nbreak \u{FFFD}[31m")));
+    assert!(failure.text().is_some_and(|t| t.contains("tab\there \u{FFFD}")), "{xml}");
 }

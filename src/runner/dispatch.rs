@@ -10,7 +10,9 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::worker::{work, WorkerMsg};
-use super::{Attempt, Failure, Outcome, RunConfig, RunError, RunEvent, RunSummary, ScenarioResult};
+use super::{
+    Attempt, Failure, Outcome, RunConfig, RunError, RunEvent, RunSummary, ScenarioResult, INTERRUPTED_WHILE_RUNNING,
+};
 use crate::browser::{Driver, Evidence};
 use crate::spec::Scenario;
 
@@ -114,7 +116,7 @@ pub async fn run(
                 last_seen: None,
                 evidence: Evidence::default(),
             }),
-            None => Outcome::NotRun("interrupted while running".into()),
+            None => Outcome::NotRun(INTERRUPTED_WHILE_RUNNING.into()),
         };
         let attempt = Attempt::new(outcome, started_at, t0.elapsed(), Vec::new());
         let r = ScenarioResult::new(index, worker, attempt, Vec::new());

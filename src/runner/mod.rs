@@ -20,7 +20,10 @@ mod steps;
 mod worker;
 
 pub use dispatch::run;
-pub use result::{Attempt, Failure, Outcome, RunConfig, RunError, RunEvent, RunSummary, ScenarioResult, StepLog};
+pub use result::{
+    Attempt, Failure, Outcome, RunConfig, RunError, RunEvent, RunSummary, ScenarioResult, StepLog,
+    INTERRUPTED_WHILE_RUNNING,
+};
 
 /// Per-scenario state that steps share.
 #[derive(Default)]

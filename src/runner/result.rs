@@ -125,6 +125,10 @@ pub enum Outcome {
     Skipped(String),
 }
 
+/// The reason a scenario cut short by a second interrupt is not run: reporters tell it
+/// apart from one that never started (JUnit makes it an error, not a skip).
+pub const INTERRUPTED_WHILE_RUNNING: &str = "interrupted while running";
+
 impl Outcome {
     pub fn label(&self) -> &'static str {
         match self {

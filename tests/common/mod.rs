@@ -106,6 +106,8 @@ pub struct Case {
     /// passed, failure, error or skipped
     pub status: String,
     pub message: String,
+    /// The `type` of the failure, error or skipped element (`interrupted`, `expectation`…).
+    pub kind: String,
     pub body: String,
     pub system_out: String,
     pub time: f64,
@@ -142,6 +144,12 @@ pub fn read_junit(path: &Path) -> Junit {
     let doc = roxmltree::Document::parse(&text).expect("JUnit is well-formed XML");
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "testsuites");
+    // Every report a test reads must be one Jenkins' xUnit plugin and Surefire accept.
+    assert_schema_valid(&text, "junit-10.xsd");
+    for suite in root.children().filter(|n| n.has_tag_name("testsuite")) {
+        let alone = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n", &text[suite.range()]);
+        assert_schema_valid(&alone, "surefire-test-report-3.0.xsd");
+    }
     let attr = |n: roxmltree::Node, a: &str| n.attribute(a).unwrap_or("").to_string();
     let num = |n: roxmltree::Node, a: &str| n.attribute(a).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
     let mut cases = Vec::new();
@@ -153,6 +161,7 @@ pub fn read_junit(path: &Path) -> Junit {
         for tc in suite.children().filter(|n| n.has_tag_name("testcase")) {
             let mut status = "passed".to_string();
             let mut message = String::new();
+            let mut kind = String::new();
             let mut body = String::new();
             let mut system_out = String::new();
             let mut flaky = Vec::new();
@@ -164,6 +173,7 @@ pub fn read_junit(path: &Path) -> Junit {
                     s @ ("failure" | "error" | "skipped") => {
                         status = s.to_string();
                         message = attr(child, "message");
+                        kind = attr(child, "type");
                         body = child.text().unwrap_or("").to_string();
                     }
                     "system-out" => system_out = child.text().unwrap_or("").to_string(),
@@ -176,6 +186,7 @@ pub fn read_junit(path: &Path) -> Junit {
                 classname: attr(tc, "classname"),
                 status,
                 message,
+                kind,
                 body,
                 system_out,
                 time: attr(tc, "time").parse().unwrap_or(-1.0),
@@ -188,10 +199,32 @@ pub fn read_junit(path: &Path) -> Junit {
         tests: num(root, "tests"),
         failures: num(root, "failures"),
         errors: num(root, "errors"),
-        skipped: num(root, "skipped"),
+        // The root has no `skipped` in junit-10.xsd: the suites count them.
+        skipped: root.children().filter(|n| n.has_tag_name("testsuite")).map(|s| num(s, "skipped")).sum(),
         cases,
         properties,
     }
+}
+
+/// `xmllint --noout --schema tests/schemas/SCHEMA` on `xml` (xmllint is Debian's
+/// libxml2-utils, installed by scripts/install-deps.sh).
+pub fn assert_schema_valid(xml: &str, schema: &str) {
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas").join(schema);
+    let mut file = tempfile::Builder::new().suffix(".xml").tempfile().expect("a temp file");
+    std::io::Write::write_all(&mut file, xml.as_bytes()).expect("written");
+    let out = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&schema)
+        .arg(file.path())
+        .output()
+        .expect("xmllint runs (apt-get install libxml2-utils, or scripts/install-deps.sh)");
+    assert!(
+        out.status.success(),
+        "invalid against {}:\n{}\n{xml}",
+        schema.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 pub fn read_json(path: &Path) -> serde_json::Value {
