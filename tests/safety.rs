@@ -177,7 +177,7 @@ fn scenarios_whose_names_differ_in_punctuation_case_or_script_keep_their_own_evi
 }
 
 #[test]
-fn a_deploy_on_a_folder_another_run_holds_is_refused_with_exit_2_and_adds_no_history_line() {
+fn a_deploy_on_a_folder_another_run_holds_is_refused_with_exit_2_and_says_so_in_the_history() {
     use std::io::Write;
     use std::os::unix::io::AsRawFd;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -192,6 +192,43 @@ fn a_deploy_on_a_folder_another_run_holds_is_refused_with_exit_2_and_adds_no_his
         ft_in(dir.path(), &["deploy", "--staging", &unreachable(), "--live", &unreachable(), "--deploy-cmd", "true"]);
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.all().contains("another ft run (pid 4242)"), "{}", out.all());
-    assert!(!reports.join("deploys.jsonl").exists(), "a refused pipeline did nothing to record");
+    let history = std::fs::read_to_string(reports.join("deploys.jsonl")).expect("the attempt is recorded");
+    let line: serde_json::Value = serde_json::from_str(history.trim()).expect("one JSON line");
+    assert_eq!(line["outcome"], "refused");
+    assert!(line["reason"].as_str().unwrap_or("").contains("another ft run (pid 4242)"), "{line}");
     assert_eq!(std::fs::read_to_string(reports.join(".ft.lock")).expect("read"), "4242\n", "the holder's pid stays");
+}
+
+/// Issue 10: 30 concurrent `ft deploy` runs on one folder once left 16 history lines.
+/// Now one holds the folder, the others are refused, and every one leaves its line.
+#[test]
+fn thirty_concurrent_deploys_leave_thirty_history_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git").args(args).current_dir(dir.path()).output().expect("git");
+        assert!(ok.status.success(), "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["-c", "user.email=ft@example.com", "-c", "user.name=ft", "commit", "-q", "--allow-empty", "-m", "first"]);
+    let (staging, live) = (unreachable(), unreachable());
+    let children: Vec<KillOnDrop> = (0..30)
+        .map(|_| {
+            let child = ft_command(dir.path())
+                .args(["deploy", "--staging", &staging, "--live", &live, "--deploy-cmd", "true"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("ft starts");
+            KillOnDrop::new(child)
+        })
+        .collect();
+    for mut child in children {
+        let status = child.wait().expect("ft ends");
+        assert!(matches!(status.code(), Some(2 | 3)), "refused (2) or staging unreachable (3): {status}");
+    }
+    let history = std::fs::read_to_string(dir.path().join("reports/deploys.jsonl")).expect("history");
+    let lines: Vec<serde_json::Value> =
+        history.lines().map(|l| serde_json::from_str(l).expect("every line is whole JSON")).collect();
+    assert_eq!(lines.len(), 30, "{history}");
+    assert!(lines.iter().any(|l| l["outcome"] == "staging_broken"), "one of them ran");
 }

@@ -183,26 +183,35 @@ pub async fn deploy(opts: &DeployOptions, out: &mut dyn Write, interrupts: watch
     if let Err(reason) = check_targets(opts, &staging_url, &live_url) {
         return DeployReport { outcome: DeployOutcome::Refused, reason, record: None };
     }
+    record.staging = redact(&staging_url);
+    record.live = redact(&live_url);
+    let history_path = opts.job.settings.paths.dir.join("deploys.jsonl");
     // One pipeline at a time per reports folder, for its whole length (a dry run writes nothing).
     let _lock = match opts.dry_run {
         true => None,
         false => match crate::report::RunLock::acquire(&opts.job.settings.paths.dir) {
             Ok(lock) => Some(lock),
-            Err(e) => return DeployReport { outcome: DeployOutcome::Refused, reason: e.to_string(), record: None },
+            Err(e) => {
+                // The attempt is history too: appends are safe without the folder's lock,
+                // so N concurrent deploys always leave N lines.
+                let reason = e.to_string();
+                record.finish(DeployOutcome::Refused, &reason);
+                if let Err(e) = history::append(&history_path, &record) {
+                    let _ = writeln!(out, "warning: {e}: this attempt is missing from the history");
+                }
+                return DeployReport { outcome: DeployOutcome::Refused, reason, record: Some(record) };
+            }
         },
     };
-    record.staging = redact(&staging_url);
-    record.live = redact(&live_url);
     let mut p = Pipeline { opts, out, interrupts, record, staging_url, live_url };
     let (outcome, reason) = p.run().await;
     p.record.finish(outcome, &reason);
     if outcome == DeployOutcome::Planned {
         return DeployReport { outcome, reason, record: None };
     }
-    let path = opts.job.settings.paths.dir.join("deploys.jsonl");
-    match history::append(&path, &p.record) {
+    match history::append(&history_path, &p.record) {
         Err(e) => p.say(&format!("warning: {e}: this pipeline is missing from the history")),
-        Ok(()) => p.say(&format!("history: {}", path.display())),
+        Ok(()) => p.say(&format!("history: {}", history_path.display())),
     }
     DeployReport { outcome, reason, record: Some(p.record) }
 }
