@@ -284,3 +284,34 @@ fn a_flaky_run_with_fail_on_flaky_is_not_green_in_console_junit_record_or_exit_c
     assert_eq!(read_junit(&dir.path().join("reports/junit.xml")).property("green"), Some("true"));
     assert_eq!(read_json(&dir.path().join("reports/run.json"))["predicate"]["ft.run/v1"]["green"], true);
 }
+
+/// Issue 10: in GitHub Actions a failure is an annotation on its spec line, and the run
+/// is summarised in markdown for the job's page.
+#[test]
+fn in_github_actions_failures_are_annotated_and_the_run_summarised() {
+    let served = Served::start(&["wrong-title"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let summary = dir.path().join("step-summary.md");
+    std::fs::write(&summary, "earlier step\n").expect("write");
+    let out = output(
+        ft_command(dir.path())
+            .args(["--liveserver", &served.url, "--filter", "can start", "--max-wait", "1"])
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_STEP_SUMMARY", &summary),
+    );
+    assert_eq!(out.code, 1, "{}", out.all());
+    let annotation = out.stdout.lines().find(|l| l.starts_with("::error ")).unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(
+        annotation.starts_with("::error file=<built-in>/superlists.toml,line=")
+            && annotation.contains(",title=FAIL can start a to-do list::")
+            && annotation.contains("the title was \"Superlists\""),
+        "{annotation}"
+    );
+    let md = std::fs::read_to_string(&summary).expect("summary");
+    assert!(md.starts_with("earlier step\n### ft: ❌ NOT OK (failed)"), "appended, not replaced: {md}");
+    assert!(md.contains("- **FAIL** can start a to-do list"), "{md}");
+
+    // Outside GitHub Actions: no workflow commands.
+    let plain = ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "can start", "--max-wait", "1"]);
+    assert!(!plain.stdout.contains("::error"), "{}", plain.stdout);
+}

@@ -72,7 +72,7 @@ pub fn write(root: &Path, place: &Place, attempt: usize, outcome: &Outcome) -> R
     }
     if let Some(html) = &evidence.html {
         let path = dir.join(format!("{stem}.html"));
-        write_atomic(&path, html.as_bytes())?;
+        write_atomic(&path, for_offline(html, evidence.url.as_deref()).as_bytes())?;
         files.push(path);
     }
     Ok(files)
@@ -135,8 +135,60 @@ fn short_hash(name: &str) -> String {
     Sha256::digest(name.as_bytes()).iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
+/// The page HTML as saved: a `<base href>` to the page's own URL, so opened from disk it
+/// still finds its styles and images on the target; and the values of hidden form fields
+/// that carry a CSRF or other token blanked, so evidence handed around holds no secret.
+pub fn for_offline(html: &str, url: Option<&str>) -> String {
+    let hidden = regex::Regex::new(r#"(?is)<input\b[^>]*>"#).ok();
+    let value = regex::Regex::new(r#"(?is)(\bvalue\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)"#).ok();
+    let mut out = match (hidden, value) {
+        (Some(hidden), Some(value)) => hidden
+            .replace_all(html, |c: &regex::Captures| {
+                let tag = &c[0];
+                let lower = tag.to_ascii_lowercase();
+                let secret = lower.contains("type=\"hidden\"")
+                    || lower.contains("type='hidden'")
+                    || lower.contains("type=hidden");
+                let named = ["csrf", "token", "xsrf", "nonce"].iter().any(|n| lower.contains(n));
+                if secret && named {
+                    value.replace_all(tag, "${1}\"\"").into_owned()
+                } else {
+                    tag.to_string()
+                }
+            })
+            .into_owned(),
+        _ => html.to_string(),
+    };
+    if let Some(url) = url.filter(|u| u.starts_with("http://") || u.starts_with("https://")) {
+        let base = format!("<base href=\"{}\">", crate::shared::redact::without_userinfo(url).replace('"', "%22"));
+        let lower = out.to_ascii_lowercase();
+        match lower.find("<head>").or_else(|| lower.find("<head ")) {
+            Some(at) => {
+                let close = out[at..].find('>').map_or(out.len(), |e| at + e + 1);
+                out.insert_str(close, &base);
+            }
+            None => out.insert_str(0, &base),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn saved_pages_point_at_their_site_and_hold_no_csrf_token() {
+        let page = r#"<html><head><title>To-Do</title></head><body><header>x</header><form>
+<input type="hidden" name="csrfmiddlewaretoken" value="s3cr3tT0ken">
+<input name="text" value="Buy milk"></form></body></html>"#;
+        let saved = for_offline(page, Some("http://user:pw@127.0.0.1:8000/lists/1/"));
+        assert!(saved.contains(r#"<head><base href="http://127.0.0.1:8000/lists/1/"><title>"#), "{saved}");
+        assert!(!saved.contains("s3cr3tT0ken") && saved.contains(r#"name="csrfmiddlewaretoken" value="""#), "{saved}");
+        assert!(saved.contains(r#"value="Buy milk""#), "visible fields are kept: {saved}");
+        assert!(!saved.contains("pw@"));
+        assert_eq!(for_offline("<p>x</p>", Some("about:blank")), "<p>x</p>");
+    }
+
     use super::*;
 
     fn scenario(group: &str, name: &str) -> Scenario {

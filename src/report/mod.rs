@@ -4,6 +4,7 @@
 mod artifacts;
 mod console;
 mod failure;
+mod github;
 mod junit;
 mod lock;
 pub mod record;
@@ -193,6 +194,25 @@ impl Reports {
         self.console.event(event, &self.scenarios, &self.artifacts);
     }
 
+    /// GitHub Actions: annotations through the console, the markdown summary appended to
+    /// `$GITHUB_STEP_SUMMARY`. Best effort: a CI nicety must not fail the run.
+    fn github(&mut self, summary: &RunSummary, verdict: Verdict, flaky: FlakyPolicy) {
+        let mut lines = Vec::new();
+        let _ = github::annotations(&mut lines, &self.scenarios, summary);
+        for line in String::from_utf8_lossy(&lines).lines() {
+            self.console.line(line);
+        }
+        let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else { return };
+        let mut text = Vec::new();
+        let _ = github::step_summary(&mut text, &self.info, &self.scenarios, summary, verdict, flaky);
+        let appended =
+            std::fs::OpenOptions::new().create(true).append(true).open(&path).and_then(|mut f| f.write_all(&text));
+        if let Err(e) = appended {
+            self.console
+                .warn(&format!("failed to write the GitHub step summary {}: {e}", PathBuf::from(&path).display()));
+        }
+    }
+
     /// Write JUnit and the run record, then print the summary.
     pub fn finish(&mut self, summary: &RunSummary, verdict: Verdict, flaky: FlakyPolicy) -> Result<(), ReportError> {
         let finished_at = Utc::now();
@@ -207,6 +227,9 @@ impl Reports {
             write_atomic(&self.paths.envelope(), &crate::sign::seal(&json, key))?;
         }
         self.console.summary(summary, verdict, flaky, &self.paths);
+        if github::active(|name| std::env::var(name).ok()) {
+            self.github(summary, verdict, flaky);
+        }
         if let Some(key) = &self.sign_key {
             self.console.line(&format!("signed: {} (keyid {})", self.paths.envelope().display(), key.keyid()));
         }

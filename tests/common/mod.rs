@@ -31,7 +31,15 @@ impl Output {
 pub fn ft_command(cwd: &Path) -> Command {
     let mut cmd = Command::new(FT);
     cmd.current_dir(cwd).stdin(Stdio::null());
-    for var in ["FT_LIVESERVER", "STAGING_SERVER", "TEST_SERVER", "FT_SENSITIVE_URL", "FT_SIGN_KEY"] {
+    for var in [
+        "FT_LIVESERVER",
+        "STAGING_SERVER",
+        "TEST_SERVER",
+        "FT_SENSITIVE_URL",
+        "FT_SIGN_KEY",
+        "GITHUB_ACTIONS",
+        "GITHUB_STEP_SUMMARY",
+    ] {
         cmd.env_remove(var);
     }
     cmd
