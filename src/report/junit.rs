@@ -185,7 +185,17 @@ fn test_case(scenario: &Scenario, result: &ScenarioResult, artifacts: &Artifacts
             kind: INTERRUPTED.into(),
             body: "ft was stopped (Ctrl-C or SIGTERM) while this scenario ran: it neither passed nor failed".into(),
         }),
-        Outcome::NotRun(why) => Status::Skipped { message: format!("not run: {why}") },
+        // Never started because the run was interrupted: skipped (the run already carries
+        // an interrupted error). Never started for any other reason (no browser could be
+        // had): an error, or a parser that counts skipped as passed would call it green.
+        Outcome::NotRun(why) if why.starts_with("interrupted") => {
+            Status::Skipped { message: format!("not run: {why}") }
+        }
+        Outcome::NotRun(why) => Status::Error(Detail {
+            message: format!("not run: {why}"),
+            kind: "infrastructure".into(),
+            body: format!("{} did not run: {why}", scenario.location()),
+        }),
         Outcome::Skipped(why) => Status::Skipped { message: format!("skipped: {why}") },
     };
     let passed = matches!(status, Status::Passed);

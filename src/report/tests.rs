@@ -392,3 +392,15 @@ fn junit_escapes_markup_and_drops_characters_xml_cannot_hold() {
         .is_some_and(|m| m.ends_with("a \"quoted\" <b>&amp; ]]> line\nbreak \u{FFFD}[31m")));
     assert!(failure.text().is_some_and(|t| t.contains("tab\there \u{FFFD}")), "{xml}");
 }
+
+#[test]
+fn junit_of_scenarios_that_never_got_a_browser_counts_them_as_errors_not_skips() {
+    let scenarios = scenarios();
+    let mut run = all(|_| Outcome::NotRun("no browser session could be started".into()));
+    run.results[0] = result(0, Outcome::Passed, Vec::new());
+    let xml = assert_accepted(&run);
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed");
+    let error = case(&doc, &scenarios[1].name).children().find(|n| n.has_tag_name("error")).expect("an <error>");
+    assert_eq!(error.attribute("type"), Some("infrastructure"));
+    assert_eq!(count(&doc, "testsuites", "errors"), scenarios.len() - 1, "{xml}");
+}
