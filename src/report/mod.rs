@@ -214,17 +214,30 @@ impl Reports {
     }
 
     /// Write JUnit and the run record, then print the summary.
-    pub fn finish(&mut self, summary: &RunSummary, verdict: Verdict, flaky: FlakyPolicy) -> Result<(), ReportError> {
+    ///
+    /// A file that cannot be written (a full disk, a folder gone read-only) is a warning
+    /// with the OS error: the others are still tried, the summary still printed, and the
+    /// exit code still says what happened to the scenarios. Returns whether all were written.
+    pub fn finish(&mut self, summary: &RunSummary, verdict: Verdict, flaky: FlakyPolicy) -> bool {
         let finished_at = Utc::now();
-        let report = junit_report(&self.info, &self.scenarios, summary, verdict, flaky, &self.artifacts);
-        let xml = report.to_xml();
-        write_atomic(&self.paths.junit, xml.as_bytes())?;
+        let mut failed = Vec::new();
+        // The record first: it is small and it is what `ft gate` reads.
         let rec = record::RunRecord::new(&self.info, &self.scenarios, summary, verdict, flaky, finished_at);
         let json = serde_json::to_vec_pretty(&rec).unwrap_or_default();
-        write_atomic(&self.paths.record, &json)?;
+        let record_written = write_atomic(&self.paths.record, &json).map_err(|e| failed.push(e)).is_ok();
         // The envelope carries these very bytes: what is signed is what run.json says.
-        if let Some(key) = &self.sign_key {
-            write_atomic(&self.paths.envelope(), &crate::sign::seal(&json, key))?;
+        if let (Some(key), true) = (&self.sign_key, record_written) {
+            if let Err(e) = write_atomic(&self.paths.envelope(), &crate::sign::seal(&json, key)) {
+                failed.push(e);
+            }
+        }
+        let report = junit_report(&self.info, &self.scenarios, summary, verdict, flaky, &self.artifacts);
+        if let Err(e) = write_atomic(&self.paths.junit, report.to_xml().as_bytes()) {
+            failed.push(e);
+        }
+        for e in &failed {
+            let cause = std::error::Error::source(e).map(|c| format!(": {c}")).unwrap_or_default();
+            self.console.warn(&format!("{e}{cause}"));
         }
         self.console.summary(summary, verdict, flaky, &self.paths);
         if github::active(|name| std::env::var(name).ok()) {
@@ -233,7 +246,7 @@ impl Reports {
         if let Some(key) = &self.sign_key {
             self.console.line(&format!("signed: {} (keyid {})", self.paths.envelope().display(), key.keyid()));
         }
-        Ok(())
+        failed.is_empty()
     }
 }
 

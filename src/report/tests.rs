@@ -404,3 +404,24 @@ fn junit_of_scenarios_that_never_got_a_browser_counts_them_as_errors_not_skips()
     assert_eq!(error.attribute("type"), Some("infrastructure"));
     assert_eq!(count(&doc, "testsuites", "errors"), scenarios.len() - 1, "{xml}");
 }
+
+/// Issue 10: a report that cannot be written (here JUnit under a path whose parent is a
+/// file, as unwritable for root as a full disk) is a warning with the OS error; the record
+/// and the summary still come out.
+#[test]
+fn a_report_that_cannot_be_written_is_a_warning_and_the_others_still_come_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("not-a-folder"), "").expect("write");
+    let mut paths = ReportPaths::in_dir(dir.path().join("reports"));
+    paths.junit = dir.path().join("not-a-folder/junit.xml");
+    let out = Shared::default();
+    let scenarios = scenarios();
+    let mut reports =
+        super::Reports::new(paths.clone(), Console::new(Box::new(out.clone()), false), info(), scenarios.clone());
+    let run = summary(&scenarios, |s| Outcome::Failed(failure(s)));
+    assert!(!reports.finish(&run, Verdict::of(&run), FlakyPolicy::Accept), "one file failed");
+    let text = out.text();
+    assert!(text.contains("warning: failed to write") && text.contains("not-a-folder/junit.xml: "), "{text}");
+    assert!(text.contains("NOT OK (failed): 6 scenarios"), "the summary still comes: {text}");
+    assert!(paths.record.is_file(), "the record is still written");
+}
