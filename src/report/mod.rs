@@ -4,6 +4,7 @@
 mod artifacts;
 mod console;
 mod failure;
+mod html;
 mod junit;
 mod lock;
 pub mod record;
@@ -205,6 +206,12 @@ impl Reports {
         // The envelope carries these very bytes: what is signed is what run.json says.
         if let Some(key) = &self.sign_key {
             write_atomic(&self.paths.envelope(), &crate::sign::seal(&json, key))?;
+        }
+        // The page is for people: failing to write it is a warning, never a verdict or an exit code.
+        let page =
+            html::html_report(&self.info, &self.scenarios, summary, verdict, flaky, &self.artifacts, &self.paths.dir);
+        if let Err(err) = write_atomic(&self.paths.html(), page.as_bytes()) {
+            self.console.warn(&format!("{err}; no HTML report this run"));
         }
         self.console.summary(summary, verdict, flaky, &self.paths);
         if let Some(key) = &self.sign_key {
