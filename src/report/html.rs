@@ -209,15 +209,15 @@ fn attempt(
     match outcome {
         Outcome::Failed(f) | Outcome::Error(f) => {
             let _ = writeln!(page, "<div class=\"failure\">");
-            // The console's and JUnit's lines (redacted there), without the evidence
-            // line: the page shows the evidence itself.
+            // The console's and JUnit's lines, without the evidence line: the page shows
+            // the evidence itself. Redacted whole, as the console does, as the last guard.
             for (i, line) in failure_lines(scenario, f, None).iter().enumerate() {
                 let class = match i {
                     0 => "step",
                     1 => "message",
                     _ => "seen",
                 };
-                let _ = writeln!(page, "<p class=\"{class}\">{}</p>", esc(line));
+                let _ = writeln!(page, "<p class=\"{class}\">{}</p>", esc(&redact_text(line)));
             }
             evidence(page, files, dir);
             let _ = writeln!(page, "</div>");
