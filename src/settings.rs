@@ -89,4 +89,10 @@ impl ReportPaths {
     pub fn in_dir(dir: PathBuf) -> ReportPaths {
         ReportPaths { junit: dir.join("junit.xml"), record: dir.join("run.json"), dir }
     }
+
+    /// The HTML report for people, `DIR/index.html`: in the folder, since it links the
+    /// evidence relative to itself.
+    pub fn html(&self) -> PathBuf {
+        self.dir.join("index.html")
+    }
 }

@@ -74,6 +74,17 @@ impl Verdict {
         }
     }
 
+    /// The words a person reads first, in the console and the HTML report: `OK`,
+    /// `OK (flaky)`, `NOT OK (failed)`... Green under the run's flaky policy, and why not.
+    pub fn headline(self, flaky: FlakyPolicy) -> String {
+        match (self.is_green(flaky), self) {
+            (true, Verdict::Green) => "OK".to_string(),
+            (true, _) => format!("OK ({self})"),
+            (false, Verdict::Flaky) => format!("NOT OK ({self}, and --fail-on-flaky is set)"),
+            (false, _) => format!("NOT OK ({self})"),
+        }
+    }
+
     /// In-toto's test-result `result`: PASSED, WARNED (green only thanks to retries) or
     /// FAILED. Attestation tools read this; ft itself reads the verdict.
     pub fn test_result(self) -> &'static str {

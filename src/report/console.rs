@@ -132,12 +132,12 @@ impl Console {
     /// The closing lines: the verdict first (as the exit code will have it), then counts.
     pub fn summary(&mut self, summary: &RunSummary, verdict: Verdict, flaky_policy: FlakyPolicy, paths: &ReportPaths) {
         let Counts { passed, flaky, failed, errors, not_run, skipped, .. } = Counts::of(summary);
-        let headline = match (verdict.is_green(flaky_policy), verdict) {
-            (true, Verdict::Green) => self.paint("32;1", "OK"),
-            (true, _) => self.paint("33;1", &format!("OK ({verdict})")),
-            (false, Verdict::Flaky) => self.paint("31;1", &format!("NOT OK ({verdict}, and --fail-on-flaky is set)")),
-            (false, _) => self.paint("31;1", &format!("NOT OK ({verdict})")),
+        let colour = match (verdict.is_green(flaky_policy), verdict) {
+            (true, Verdict::Green) => "32;1",
+            (true, _) => "33;1",
+            (false, _) => "31;1",
         };
+        let headline = self.paint(colour, &verdict.headline(flaky_policy));
         self.line(&format!(
             "{headline}: {} scenario{}: {passed} passed{}, {failed} failed, {errors} errors, {not_run} not run in {}",
             summary.results.len(),
@@ -151,6 +151,11 @@ impl Console {
                 if skipped == 1 { "" } else { "s" }
             ));
         }
-        self.line(&format!("reports: {}, {}", paths.junit.display(), paths.record.display()));
+        self.line(&format!(
+            "reports: {}, {}, {}",
+            paths.junit.display(),
+            paths.record.display(),
+            paths.html().display()
+        ));
     }
 }

@@ -5,6 +5,7 @@ mod artifacts;
 mod console;
 mod failure;
 mod github;
+mod html;
 mod junit;
 mod lock;
 pub mod record;
@@ -111,7 +112,7 @@ impl ReportPaths {
 /// scenario then leaves no record at all, never an older one that looks like its own.
 pub fn prepare(paths: &ReportPaths) -> Result<RunLock, ReportError> {
     let lock = RunLock::acquire(&paths.dir)?;
-    for file in [&paths.junit, &paths.record, &paths.envelope()] {
+    for file in [&paths.junit, &paths.record, &paths.envelope(), &paths.html()] {
         match std::fs::remove_file(file) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -238,6 +239,12 @@ impl Reports {
         for e in &failed {
             let cause = std::error::Error::source(e).map(|c| format!(": {c}")).unwrap_or_default();
             self.console.warn(&format!("{e}{cause}"));
+        }
+        // The page is for people: failing to write it is a warning, never a verdict or an exit code.
+        let page =
+            html::html_report(&self.info, &self.scenarios, summary, verdict, flaky, &self.artifacts, &self.paths.dir);
+        if let Err(err) = write_atomic(&self.paths.html(), page.as_bytes()) {
+            self.console.warn(&format!("{err}; no HTML report this run"));
         }
         self.console.summary(summary, verdict, flaky, &self.paths);
         if github::active(|name| std::env::var(name).ok()) {

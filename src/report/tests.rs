@@ -113,7 +113,7 @@ fn the_console_headline_is_the_verdict_under_the_runs_flaky_policy() {
     let flaky = summary(&scenarios, |_| Outcome::Passed);
     assert_eq!(
         console_summary(&flaky, FlakyPolicy::Accept),
-        "OK (flaky): 6 scenarios: 6 passed (1 flaky), 0 failed, 0 errors, 0 not run in 3.21s\nreports: reports/junit.xml, reports/run.json\n"
+        "OK (flaky): 6 scenarios: 6 passed (1 flaky), 0 failed, 0 errors, 0 not run in 3.21s\nreports: reports/junit.xml, reports/run.json, reports/index.html\n"
     );
     assert!(console_summary(&flaky, FlakyPolicy::Reject)
         .starts_with("NOT OK (flaky, and --fail-on-flaky is set): 6 scenarios: 6 passed (1 flaky)"),);
@@ -424,4 +424,77 @@ fn a_report_that_cannot_be_written_is_a_warning_and_the_others_still_come_out() 
     assert!(text.contains("warning: failed to write") && text.contains("not-a-folder/junit.xml: "), "{text}");
     assert!(text.contains("NOT OK (failed): 6 scenarios"), "the summary still comes: {text}");
     assert!(paths.record.is_file(), "the record is still written");
+}
+
+// Issue 10: the HTML report, read back as text (the browser's view is tests/html_report.rs).
+
+fn html_text(summary: &RunSummary, artifacts: &Artifacts) -> String {
+    let scenarios = scenarios();
+    let verdict = Verdict::of(summary);
+    super::html::html_report(&info(), &scenarios, summary, verdict, FlakyPolicy::Accept, artifacts, "reports".as_ref())
+}
+
+#[test]
+fn the_html_report_of_a_failing_and_flaky_run_shows_each_failure_its_screenshot_and_the_retry() {
+    let scenarios = scenarios();
+    let failing =
+        summary(
+            &scenarios,
+            |s| if s.name.contains("duplicate") { Outcome::Failed(failure(s)) } else { Outcome::Passed },
+        );
+    let dup = scenarios.iter().position(|s| s.name.contains("duplicate")).expect("the duplicate scenario");
+    let mut artifacts = Artifacts::new();
+    artifacts.insert(
+        (1, 1),
+        vec!["reports/artifacts/superlists/m/m.png".into(), "reports/artifacts/superlists/m/m.html".into()],
+    );
+    artifacts.insert((dup, 1), vec!["reports/artifacts/superlists/d/d.png".into()]);
+    let page = html_text(&failing, &artifacts);
+
+    assert!(page.contains(r#"<h1 id="verdict" class="red">NOT OK (failed)</h1>"#), "{page}");
+    assert!(page.contains("6 scenarios: 5 passed (1 flaky), 1 failed, 0 errors, 0 not run"), "{page}");
+    assert!(page.contains("https://***@staging.example") && page.contains(&"1".repeat(40)), "{page}");
+    assert!(page.contains(r#"data-status="FAIL""#) && page.contains(r#"data-status="FLAKY""#), "{page}");
+    assert!(page.contains("still not true after 10.0s (400 checks)"), "the failure's message: {page}");
+    assert!(page.contains("last seen: the title was &quot;Superlists&quot;"), "{page}");
+    assert!(page.contains(r#"<img src="artifacts/superlists/d/d.png""#), "the failure's screenshot: {page}");
+    assert!(page.contains(r#"<img src="artifacts/superlists/m/m.png""#), "the retry's screenshot: {page}");
+    assert!(page.contains(r#"href="artifacts/superlists/m/m.html">page HTML"#), "{page}");
+    assert!(page.contains("attempt 1 of 2: FAIL") && page.contains("attempt 2 of 2: PASS"), "the retry: {page}");
+    assert!(!page.contains("base64") && !page.contains("http-equiv=\"refresh\""));
+    assert!(page.contains(
+        "content=\"default-src &#39;none&#39;; img-src &#39;self&#39; data:; style-src &#39;unsafe-inline&#39;; script-src &#39;unsafe-inline&#39;\""
+    ));
+    // Spec order: the first scenario's row comes before the last one's.
+    let at = |name: &str| page.find(&format!(">{name}<")).unwrap_or_else(|| panic!("{name} in {page}"));
+    assert!(at(&scenarios[0].name) < at(&scenarios[5].name));
+}
+
+#[test]
+fn the_html_report_escapes_names_messages_and_what_the_page_showed() {
+    let mut scenarios = scenarios();
+    scenarios[0].name = "<script>alert('name')</script> & co".into();
+    let mut summary = all(|_| Outcome::Passed);
+    summary.results[0].outcome = Outcome::Failed(Failure {
+        step: Some((3, 5, "expect_text \"<b>\"".into())),
+        message: "saw <img src=x onerror=alert(1)> at https://user:pw@host/?token=abc".into(),
+        last_seen: Some("the text was \"</p><script>\"".into()),
+        evidence: Default::default(),
+    });
+    let page = super::html::html_report(
+        &info(),
+        &scenarios,
+        &summary,
+        Verdict::of(&summary),
+        FlakyPolicy::Accept,
+        &Artifacts::new(),
+        "reports".as_ref(),
+    );
+    assert!(page.contains("&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt; &amp; co"), "{page}");
+    assert!(page.contains("saw &lt;img src=x onerror=alert(1)&gt;"), "{page}");
+    assert!(page.contains("the text was &quot;&lt;/p&gt;&lt;script&gt;&quot;"), "{page}");
+    assert!(!page.contains("pw@") && !page.contains("token=abc"), "messages are redacted: {page}");
+    // The only tags of these kinds are the page's own.
+    assert_eq!(page.matches("<script>").count(), 1, "{page}");
+    assert_eq!(page.matches("<img").count(), 0, "{page}");
 }
