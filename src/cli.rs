@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::gate::{record_check::GateOptions, DeployOptions};
 use crate::job::JobOptions;
 use crate::settings::{FlakyPolicy, ReportPaths, Settings};
-use crate::shared::durations::{parse_millis, parse_secs, parse_secs_long};
+use crate::shared::durations::{parse_millis, parse_positive_secs, parse_secs, parse_secs_long};
 use crate::spec::{self, config::Config, Selection, SpecSource};
 use crate::superlists;
 use crate::target::version::{self, ExpectedVersion};
@@ -107,7 +107,7 @@ pub struct RunSettings {
     pub fail_on_flaky: bool,
     /// The most one attempt at a scenario may take, in seconds; a stuck browser becomes a
     /// failed scenario with evidence, and the worker gets a new browser.
-    #[arg(long, value_name = "SECS", default_value = "300", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = "300", value_parser = parse_positive_secs)]
     pub scenario_timeout: Duration,
     /// Start a new browser for every scenario instead of reusing one per worker.
     #[arg(long)]
@@ -123,7 +123,7 @@ pub struct RunSettings {
     pub browser: BrowserKind,
     /// How long creating a browser session may take, in seconds. A Selenium Grid queues
     /// requests while its slots are busy (300 s by default): keep this above its queue timeout.
-    #[arg(long, value_name = "SECS", default_value = "310", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = "310", value_parser = parse_positive_secs)]
     pub session_timeout: Duration,
     /// Show the browser window instead of running headless.
     #[arg(long)]
@@ -193,7 +193,7 @@ pub struct DeployArgs {
     #[arg(long)]
     pub allow_partial: bool,
     /// How long a server may take to answer after its deploy, in seconds.
-    #[arg(long, value_name = "SECS", default_value = "120", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = "120", value_parser = parse_positive_secs)]
     pub up_timeout: Duration,
     /// Upper bound for each deploy, restart or rollback command, in seconds.
     #[arg(long, value_name = "SECS", default_value = "1800", value_parser = parse_secs_long)]

@@ -227,10 +227,16 @@ fn a_config_file_can_override_selectors_too() {
 #[test]
 fn bad_flag_values_are_usage_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for args in [&["--workers", "0"][..], &["--max-wait", "soon"], &["--poll", "0"], &["--selector", "nonsense"]] {
+    let zero_timeouts = [&["--scenario-timeout", "0"][..], &["--session-timeout", "0"]];
+    let others = [&["--workers", "0"][..], &["--max-wait", "soon"], &["--poll", "0"], &["--selector", "nonsense"]];
+    for args in others.into_iter().chain(zero_timeouts) {
         let out = ft_in(dir.path(), args);
         assert_eq!(out.code, 2, "{args:?}: {}", out.all());
     }
+    // A --max-age so long it once wrapped around to a small one.
+    let out = ft_in(dir.path(), &["gate", "--record", "run.json", "--max-age", "18446744073709551615d"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("is too long"), "{}", out.stderr);
 }
 
 #[test]

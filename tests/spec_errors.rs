@@ -173,3 +173,16 @@ fn an_override_for_a_selector_no_spec_names_is_refused() {
     assert!(out.stderr.contains("--selector: error: no spec file defines a selector named `eror`"), "{}", out.stderr);
     assert!(out.stderr.contains("did you mean `error`?"), "{}", out.stderr);
 }
+
+/// Issue 13: `at = inf` always failed and `nan` never held: neither is a check.
+#[test]
+fn a_centre_that_is_not_a_finite_number_is_refused() {
+    for (value, col) in [("inf", 39), ("nan", 39), ("-inf", 39)] {
+        let out = refused(&with_steps(&format!("  {{ expect_centred = \"#id_text\", at = {value} }},")));
+        assert_says(
+            &out,
+            &format!("7:{col}: error: `at` must be a finite number, found {}", value.replace("nan", "NaN")),
+            "e.g. { expect_centred",
+        );
+    }
+}

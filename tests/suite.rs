@@ -48,7 +48,7 @@ fn a_green_run_writes_a_run_record_that_says_so() {
 fn a_running_remote_end_can_be_used_instead_of_starting_a_driver() {
     use std::io::BufRead;
     let mut driver = std::process::Command::new("chromedriver")
-        .arg("--port=0")
+        .args(["--port=0", "--url-base=/wd/hub"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -61,8 +61,9 @@ fn a_running_remote_end_can_be_used_instead_of_starting_a_driver() {
         .filter(|l| l.contains("started successfully"))
         .find_map(|l| l.split("on port ").nth(1).map(|p| p.trim_end_matches('.').to_string()))
         .expect("chromedriver reports its port");
-    // A bogus --driver proves ft starts no driver of its own with --webdriver.
-    let url = format!("http://127.0.0.1:{port}");
+    // A bogus --driver proves ft starts no driver of its own with --webdriver. The path
+    // (as Selenium 3 hubs and cloud grids have) must be kept, not replaced by `session`.
+    let url = format!("http://127.0.0.1:{port}/wd/hub");
     let (out, dir) =
         ft_in_empty_dir(&["--webdriver", &url, "--driver", "/nonexistent/chromedriver", "--filter", "layout"]);
     assert_eq!(out.code, 0, "{}", out.all());

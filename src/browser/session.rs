@@ -244,7 +244,10 @@ async fn connect(
     // every later command is bounded more tightly by `Session::bounded`.
     let waited = config.session_timeout;
     let limit = waited.max(config.command_timeout);
-    let builder = WebDriver::builder(url.to_string(), caps).request_timeout(limit);
+    // thirtyfour joins `session` onto the URL: without a trailing slash a path such as
+    // Selenium 3's `/wd/hub` would lose its last segment (`/wd/session`).
+    let base = format!("{}/", url.trim_end_matches('/'));
+    let builder = WebDriver::builder(base, caps).request_timeout(limit);
     let wd = match tokio::time::timeout(waited, builder).await {
         Ok(Ok(wd)) => wd,
         Ok(Err(e)) => return Err(session_start_error(url, &e, config.webdriver.is_some())),

@@ -11,6 +11,14 @@ pub fn parse_secs(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// Seconds above 0 and at most 3600: a time-out of zero would fail everything at once.
+pub fn parse_positive_secs(s: &str) -> Result<Duration, String> {
+    match parse_secs(s) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err("expected seconds above 0 and at most 3600, e.g. 300 or 2.5".into()),
+    }
+}
+
 /// Whole seconds between 1 and 86400.
 pub fn parse_secs_long(s: &str) -> Result<Duration, String> {
     match s.trim().parse::<u64>() {
@@ -32,14 +40,18 @@ pub fn parse_age(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: u64 = num.parse().map_err(|_| format!("expected a duration like 90s, 15m, 24h or 2d, got {s:?}"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86400,
+    let per = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
         _ => return Err(format!("unknown unit {unit:?}: use s, m, h or d")),
     };
-    Ok(Duration::from_secs(secs))
+    // Beyond ~100 years the age no longer means anything (and would overflow a date).
+    match n.checked_mul(per) {
+        Some(secs) if secs <= 100 * 365 * 86400 => Ok(Duration::from_secs(secs)),
+        _ => Err(format!("{s} is too long: at most 36500d")),
+    }
 }
 
 /// An age for people: `45s`, `12m`, `3h05m`.
@@ -69,6 +81,8 @@ mod tests {
         assert_eq!(parse_age("2d"), Ok(Duration::from_secs(172800)));
         assert!(parse_age("soon").is_err());
         assert!(parse_age("5y").is_err());
+        assert!(parse_age("18446744073709551615d").is_err(), "no wrap-around");
+        assert!(parse_age("36501d").is_err());
     }
 
     #[test]
@@ -85,6 +99,7 @@ mod tests {
             assert!(parse_secs(bad).is_err(), "{bad}");
         }
         assert!(parse_millis("0").is_err());
+        assert!(parse_positive_secs("0").is_err() && parse_positive_secs("0.5").is_ok());
         assert!(parse_secs_long("0").is_err());
     }
 }

@@ -381,7 +381,16 @@ impl FileCtx<'_> {
         let number = |val: &Spanned<toml::Value>, what: &str| -> Option<f64> {
             match val.get_ref() {
                 toml::Value::Integer(i) => Some(*i as f64),
-                toml::Value::Float(f) => Some(*f),
+                toml::Value::Float(f) if f.is_finite() => Some(*f),
+                // `inf` or `nan`: a check that always (or never) holds is no check.
+                toml::Value::Float(f) => {
+                    self.err(
+                        val.span(),
+                        format!("{what} must be a finite number, found {f}"),
+                        Some(example(v).to_string()),
+                    );
+                    None
+                }
                 other => {
                     self.err(
                         val.span(),
