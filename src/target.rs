@@ -10,8 +10,9 @@ use crate::superlists;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
-    #[error("invalid --liveserver {given:?}: {why}\n  hint: give a host (superlists-staging.ottg.eu), host:port (localhost:8000) or a URL (https://example.com)")]
-    Invalid { given: String, why: String },
+    #[error("invalid {flag} {given:?}: {why}\n  hint: give a host (superlists-staging.ottg.eu), host:port (localhost:8000) or a URL (https://example.com)")]
+    /// `flag` names where the value came from (`--liveserver`, `--staging`, `--target`...).
+    Invalid { flag: &'static str, given: String, why: String },
     #[error("failed to start the embedded superlists app")]
     Embedded(#[source] superlists::ServeError),
     #[error("target {url} is unreachable: {cause}\n  hint: is the server up, and is the address spelt right? ft checked before starting any browser")]
@@ -63,8 +64,13 @@ impl Target {
 /// Turn what the user gave (`host`, `host:port` or a URL) into a base URL, the way the
 /// book's `--liveserver` does: a bare host means `http://host`.
 pub fn resolve(given: &str) -> Result<String, TargetError> {
+    resolve_as(given, "--liveserver")
+}
+
+/// `resolve`, for a value given as `flag` (named in the error).
+pub fn resolve_as(given: &str, flag: &'static str) -> Result<String, TargetError> {
     let trimmed = given.trim();
-    let invalid = |why: &str| TargetError::Invalid { given: given.to_string(), why: why.to_string() };
+    let invalid = |why: &str| TargetError::Invalid { flag, given: given.to_string(), why: why.to_string() };
     if trimmed.is_empty() {
         return Err(invalid("it is empty"));
     }

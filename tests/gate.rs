@@ -580,7 +580,7 @@ fn a_host_that_would_inject_shell_code_is_refused() {
         w.ft(&["deploy", "--staging", "bad;host", "--live", &live, "--deploy-cmd", "echo {host}", "--dry-run"], &[]);
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
-        out.stdout.contains("not a plain host[:port]") || out.stdout.contains("invalid --liveserver"),
+        out.stdout.contains("not a plain host[:port]") || out.stdout.contains("invalid --staging"),
         "{}",
         out.stdout
     );
@@ -829,4 +829,13 @@ fn a_live_serving_another_commit_is_rolled_back_and_must_then_serve_the_previous
         .map(|s| s["ok"].as_bool().expect("ok"))
         .collect();
     assert_eq!(versions, [false, true], "the new commit was not served; the rolled-back one was");
+}
+
+/// Issue 13: a bad `--staging` is named as `--staging`, not as `--liveserver`.
+#[test]
+fn a_bad_deploy_target_is_named_by_its_own_flag() {
+    let w = World::new();
+    let out = w.ft(&["deploy", "--staging", "http://h:99999", "--live", "127.0.0.1:9", "--deploy-cmd", "true"], &[]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stdout.contains("invalid --staging \"http://h:99999\""), "{}", out.stdout);
 }

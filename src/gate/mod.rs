@@ -175,7 +175,8 @@ struct Pipeline<'a> {
 pub async fn deploy(opts: &DeployOptions, out: &mut dyn Write, interrupts: watch::Receiver<u32>) -> DeployReport {
     let started = Utc::now();
     let mut record = DeployRecord::new(started);
-    let urls = target::resolve(&opts.staging).and_then(|s| Ok((s, target::resolve(&opts.live)?)));
+    let urls =
+        target::resolve_as(&opts.staging, "--staging").and_then(|s| Ok((s, target::resolve_as(&opts.live, "--live")?)));
     let (staging_url, live_url) = match urls {
         Ok(u) => u,
         Err(e) => return DeployReport { outcome: DeployOutcome::Refused, reason: e.to_string(), record: None },

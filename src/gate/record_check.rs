@@ -91,7 +91,7 @@ pub async fn check(opts: &GateOptions) -> Result<Decision, GateError> {
         ));
     }
     if let Some(want) = &opts.target {
-        match crate::target::resolve(want) {
+        match crate::target::resolve_as(want, "--target") {
             Ok(url) if without_userinfo(&url) == ft.target_url => {}
             Ok(url) => shut.push(format!(
                 "the record is of {}, not of --target {}",
