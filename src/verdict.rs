@@ -94,21 +94,6 @@ impl Verdict {
             _ => "FAILED",
         }
     }
-
-    /// One sentence on why a run that is not green is not, for gates and summaries.
-    pub fn why_not_green(self, flaky: FlakyPolicy) -> Option<&'static str> {
-        if self.is_green(flaky) {
-            return None;
-        }
-        Some(match self {
-            Verdict::Flaky => "scenarios passed only on a retry (flaky)",
-            Verdict::Failed => "scenarios failed",
-            Verdict::Broken => "scenarios could not be run or judged (infrastructure errors or not run)",
-            Verdict::Interrupted => "the run was interrupted",
-            Verdict::NothingRan => "no scenario ran",
-            Verdict::Green => "green",
-        })
-    }
 }
 
 /// How many scenarios ended which way: what the verdict is computed from, and what the

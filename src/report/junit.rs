@@ -322,6 +322,7 @@ impl JunitReport {
     }
 
     /// Each `<testsuite>` as a document of its own, as Surefire writes them (one per file).
+    #[cfg(test)]
     pub fn suites_as_documents(&self) -> Vec<String> {
         self.suites
             .iter()
