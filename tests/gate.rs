@@ -454,6 +454,15 @@ fn the_gate_shuts_for_failed_incomplete_or_empty_records_and_refuses_garbage() {
     assert_eq!(out.code, 1);
     assert!(out.stdout.contains("its counts say nothing ran"), "{}", out.stdout);
 
+    // A commit, but nothing said about the tree: clean is not assumed.
+    let mut rec = read_json(&good);
+    rec["predicate"]["ft.run/v1"]["dirty_paths"] = serde_json::Value::Null;
+    let unknown = w.work().join("unknown-tree.json");
+    std::fs::write(&unknown, rec.to_string()).expect("write");
+    let out = gate(&w, &unknown, &["--allow-partial"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stdout.contains("does not say whether the work tree was clean"), "{}", out.stdout);
+
     let garbage = w.work().join("garbage.json");
     std::fs::write(&garbage, "{\"hello\": 1}").expect("write");
     let out = gate(&w, &garbage, &[]);

@@ -109,6 +109,10 @@ pub async fn check(opts: &GateOptions) -> Result<Decision, GateError> {
                 shown.join(", ")
             ));
         }
+        // A commit but no word on the tree (git status failed): clean cannot be assumed.
+        None if ft.commit.is_some() && !opts.allow_dirty => shut.push(
+            "the record does not say whether the work tree was clean (git status failed during the run); pass --allow-dirty to accept that".into(),
+        ),
         _ => {}
     }
     shut.extend(verdict_reasons(&record, opts.allow_flaky));
