@@ -315,3 +315,58 @@ fn in_github_actions_failures_are_annotated_and_the_run_summarised() {
     let plain = ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "can start", "--max-wait", "1"]);
     assert!(!plain.stdout.contains("::error"), "{}", plain.stdout);
 }
+
+/// Issue 10: a disk that fills up during the run. The reports folder is a 512 KiB tmpfs
+/// (mounted in a user namespace of its own: no trace outside the test), and 40 failing
+/// scenarios bring about 30 KiB of evidence each: the evidence fills the disk, and still
+/// JUnit and run.json come out whole (ft holds space for them from the start), the summary
+/// is printed, the exit code says scenarios failed (1, never 2), and the evidence that
+/// did not fit is a warning carrying the OS error.
+#[test]
+fn a_disk_filled_by_evidence_still_gets_the_junit_the_record_and_the_right_exit_code() {
+    let probe = std::process::Command::new("unshare").args(["-rm", "true"]).status();
+    assert!(
+        probe.map(|s| s.success()).unwrap_or(false),
+        "this test mounts a small tmpfs in a user namespace: `unshare -rm` must work here"
+    );
+    let served = Served::start(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    for sub in ["reports", "kept", "specs"] {
+        std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+    }
+    let mut spec = String::new();
+    for n in 1..=40 {
+        spec.push_str(&format!(
+            "[[scenario]]\nname = \"wrong title {n}\"\nsteps = [{{ visit = \"/\" }}, {{ expect_title = \"Not to-do {n}\" }}]\n\n"
+        ));
+    }
+    std::fs::write(dir.path().join("specs/titles.toml"), spec).expect("spec");
+    // Inside the namespace: mount, run ft, copy what it wrote out before the mount goes.
+    let script = r#"mount -t tmpfs -o size=512k tmpfs reports || exit 90
+"$0" "$@"; code=$?
+cp -a reports/. kept/; exit $code"#;
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.current_dir(dir.path()).stdin(Stdio::null()).args(["-rm", "sh", "-c", script, FT]);
+    cmd.args(["--liveserver", &served.url, "--specs", "specs", "--max-wait", "0.2", "--workers", "2"]);
+    for var in ["FT_LIVESERVER", "STAGING_SERVER", "TEST_SERVER", "FT_SENSITIVE_URL", "FT_SIGN_KEY", "GITHUB_ACTIONS"] {
+        cmd.env_remove(var);
+    }
+    let out = output(&mut cmd);
+    assert_ne!(out.code, 90, "the tmpfs could not be mounted\n{}", out.all());
+    assert_eq!(out.code, 1, "scenarios failed: exit 1, whatever the disk did\n{}", out.all());
+    assert!(
+        out.stdout.contains("the failure's evidence is incomplete") && out.stdout.contains("No space left on device"),
+        "the evidence filled the disk, and the warning carries the OS error\n{}",
+        out.all()
+    );
+    assert!(out.stdout.contains("NOT OK (failed): 40 scenarios"), "the summary is printed\n{}", out.all());
+    let kept = dir.path().join("kept");
+    let junit = read_junit(&kept.join("junit.xml"));
+    assert_eq!((junit.tests, junit.failures), (40, 40), "JUnit has every scenario\n{}", out.all());
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(kept.join("run.json")).expect("run.json written")).expect("json");
+    assert_eq!(record["predicate"]["ft.run/v1"]["verdict"], "failed", "{record:#}");
+    assert!(!kept.join(".ft-reserve").exists(), "the space held for the reports was given back");
+    let reports_line = out.stdout.lines().find(|l| l.starts_with("reports: ")).expect("reports line");
+    assert!(reports_line.contains("junit.xml") && reports_line.contains("run.json"), "{reports_line}");
+}

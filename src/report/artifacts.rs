@@ -102,14 +102,57 @@ pub fn clear(root: &Path) -> Result<(), ReportError> {
     if meta.is_dir() && std::fs::remove_dir(root).is_ok() {
         return Ok(());
     }
+    // An ft from before the marker wrote `<spec>/<scenario>/{screenshot.png,page.html}`
+    // (a retry's in `attempt-N/` below): a folder holding exactly that and nothing else
+    // is an earlier run's evidence, so an upgrade does not stop on it.
+    if meta.is_dir() && holds_only_old_evidence(root, 0) == Some(true) {
+        return std::fs::remove_dir_all(root).map_err(|source| ReportError::Clear { path: root.to_path_buf(), source });
+    }
     Err(ReportError::Foreign { path: root.to_path_buf() })
+}
+
+/// Whether `dir` (at `depth` below the evidence folder) holds only the unmarked layout
+/// of an ft from before the marker, with at least one evidence file; `None` when it
+/// cannot be read. Anything else — another file name, a symbolic link, a deeper folder —
+/// makes it someone else's.
+fn holds_only_old_evidence(dir: &Path, depth: usize) -> Option<bool> {
+    let mut found = false;
+    for entry in std::fs::read_dir(dir).ok()? {
+        let entry = entry.ok()?;
+        let kind = entry.file_type().ok()?;
+        let name = entry.file_name();
+        let name = name.to_str().unwrap_or("");
+        let ok = if kind.is_dir() {
+            let attempt = name.strip_prefix("attempt-").is_some_and(|n| n.parse::<u32>().is_ok());
+            let fits = depth < 2 || (depth == 2 && attempt);
+            fits && match holds_only_old_evidence(&entry.path(), depth + 1)? {
+                true => {
+                    found = true;
+                    true
+                }
+                // An empty scenario folder is harmless; an empty spec folder too.
+                false => std::fs::read_dir(entry.path()).ok()?.next().is_none(),
+            }
+        } else {
+            let evidence = kind.is_file() && matches!(name, "screenshot.png" | "page.html") && depth >= 2;
+            found |= evidence;
+            evidence
+        };
+        if !ok {
+            return Some(false);
+        }
+    }
+    Some(found)
 }
 
 /// A file-name-safe, readable form of a name: lower-case letters (any script), digits
 /// and dashes. A name cut short, or with nothing readable, gets a hash of its exact text.
 pub fn slug(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
     let mut out = String::new();
-    for c in name.chars() {
+    // NFC first: "é" typed as e + a combining accent (as macOS file names and some
+    // editors write it) stays "é", not "e-".
+    for c in name.nfc() {
         if c.is_alphanumeric() {
             out.extend(c.to_lowercase());
         } else if !out.ends_with('-') {
@@ -218,6 +261,13 @@ mod tests {
     }
 
     #[test]
+    fn a_name_in_decomposed_form_keeps_its_accents() {
+        let decomposed = "Cafe\u{301} cre\u{300}me";
+        assert_eq!(slug(decomposed), "café-crème");
+        assert_eq!(slug(decomposed), slug("Café crème"), "one folder name for one visible name");
+    }
+
+    #[test]
     fn a_very_long_name_is_cut_and_told_apart_by_a_hash() {
         let long = "a".repeat(300);
         let s = slug(&long);
@@ -262,4 +312,31 @@ mod tests {
         std::fs::write(&root, "a file").expect("file");
         assert!(clear(&root).is_err(), "a file named artifacts is not ft's either");
     }
+    #[test]
+    fn an_older_fts_unmarked_evidence_is_cleared_and_nothing_else() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let root = tmp.path().join("artifacts");
+        let old = |rel: &str| {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, b"x").expect("write");
+        };
+        old("superlists/cannot-add-empty-items/screenshot.png");
+        old("superlists/cannot-add-empty-items/page.html");
+        old("superlists/cannot-add-empty-items/attempt-2/screenshot.png");
+        clear(&root).expect("an older ft's layout is ft's own");
+        assert!(!root.exists());
+
+        for foreign in ["notes.txt", "superlists/readme.md", "a/b/screenshot.png/x", "a/b/c/d/page.html", "a/b/attempt-x/page.html"] {
+            old("superlists/s/page.html");
+            old(foreign);
+            assert!(clear(&root).is_err(), "{foreign} makes the folder someone else's");
+            assert!(root.join(foreign).exists(), "{foreign} is kept");
+            std::fs::remove_dir_all(&root).expect("reset");
+        }
+        // Only empty folders, no evidence: not recognisably ft's.
+        std::fs::create_dir_all(root.join("a/b")).expect("mkdir");
+        assert!(clear(&root).is_err());
+    }
+
 }

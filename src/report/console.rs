@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::failure::failure_lines;
-use super::{Artifacts, ReportPaths, RunInfo};
+use super::{Artifacts, RunInfo};
 use crate::runner::{Outcome, RunEvent, RunSummary};
 use crate::shared::durations::secs;
 use crate::shared::redact::redact_text;
@@ -130,7 +130,7 @@ impl Console {
     }
 
     /// The closing lines: the verdict first (as the exit code will have it), then counts.
-    pub fn summary(&mut self, summary: &RunSummary, verdict: Verdict, flaky_policy: FlakyPolicy, paths: &ReportPaths) {
+    pub fn summary(&mut self, summary: &RunSummary, verdict: Verdict, flaky_policy: FlakyPolicy, written: &[PathBuf]) {
         let Counts { passed, flaky, failed, errors, not_run, skipped, .. } = Counts::of(summary);
         let colour = match (verdict.is_green(flaky_policy), verdict) {
             (true, Verdict::Green) => "32;1",
@@ -151,11 +151,12 @@ impl Console {
                 if skipped == 1 { "" } else { "s" }
             ));
         }
-        self.line(&format!(
-            "reports: {}, {}, {}",
-            paths.junit.display(),
-            paths.record.display(),
-            paths.html().display()
-        ));
+        // Only the files this run wrote: one a full disk refused has its warning above.
+        if written.is_empty() {
+            self.line("reports: none written (see the warnings above)");
+        } else {
+            let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+            self.line(&format!("reports: {}", names.join(", ")));
+        }
     }
 }

@@ -8,6 +8,7 @@ mod github;
 mod html;
 mod junit;
 mod lock;
+mod reserve;
 pub mod record;
 
 use std::collections::HashMap;
@@ -155,13 +156,17 @@ pub struct Reports {
     places: Vec<artifacts::Place>,
     scenarios: Vec<Scenario>,
     sign_key: Option<crate::sign::SignKey>,
+    /// Disk space held for the files `finish` writes (evidence may fill the disk first).
+    reserve: reserve::Reserve,
 }
 
 impl Reports {
     /// The folder was made this run's by `prepare`: nothing earlier is left to pass for ours.
     pub fn new(paths: ReportPaths, console: Console, info: RunInfo, scenarios: Vec<Scenario>) -> Reports {
         let places = artifacts::places(&scenarios);
-        Reports { paths, console, info, artifacts: HashMap::new(), places, scenarios, sign_key: None }
+        let html = paths.html();
+        let reserve = reserve::Reserve::hold(&[&paths.record, &paths.junit, &html], reserve::size_for(scenarios.len()));
+        Reports { paths, console, info, artifacts: HashMap::new(), places, scenarios, sign_key: None, reserve }
     }
 
     /// Also write the record signed with `key`, in a DSSE envelope (`ReportPaths::envelope`).
@@ -188,7 +193,10 @@ impl Reports {
                         self.artifacts.insert((index, number), files);
                     }
                     Ok(_) => {}
-                    Err(err) => self.console.warn(&format!("{err}; the failure's evidence is incomplete")),
+                    Err(err) => {
+                        let cause = std::error::Error::source(&err).map(|c| format!(": {c}")).unwrap_or_default();
+                        self.console.warn(&format!("{err}{cause}; the failure's evidence is incomplete"))
+                    }
                 }
             }
         }
@@ -221,11 +229,16 @@ impl Reports {
     /// exit code still says what happened to the scenarios. Returns whether all were written.
     pub fn finish(&mut self, summary: &RunSummary, verdict: Verdict, flaky: FlakyPolicy) -> bool {
         let finished_at = Utc::now();
+        self.reserve.release();
         let mut failed = Vec::new();
+        let mut written = Vec::new();
         // The record first: it is small and it is what `ft gate` reads.
         let rec = record::RunRecord::new(&self.info, &self.scenarios, summary, verdict, flaky, finished_at);
         let json = serde_json::to_vec_pretty(&rec).unwrap_or_default();
         let record_written = write_atomic(&self.paths.record, &json).map_err(|e| failed.push(e)).is_ok();
+        if record_written {
+            written.push(self.paths.record.clone());
+        }
         // The envelope carries these very bytes: what is signed is what run.json says.
         if let (Some(key), true) = (&self.sign_key, record_written) {
             if let Err(e) = write_atomic(&self.paths.envelope(), &crate::sign::seal(&json, key)) {
@@ -233,8 +246,9 @@ impl Reports {
             }
         }
         let report = junit_report(&self.info, &self.scenarios, summary, verdict, flaky, &self.artifacts);
-        if let Err(e) = write_atomic(&self.paths.junit, report.to_xml().as_bytes()) {
-            failed.push(e);
+        match write_atomic(&self.paths.junit, report.to_xml().as_bytes()) {
+            Ok(()) => written.insert(0, self.paths.junit.clone()),
+            Err(e) => failed.push(e),
         }
         for e in &failed {
             let cause = std::error::Error::source(e).map(|c| format!(": {c}")).unwrap_or_default();
@@ -243,10 +257,11 @@ impl Reports {
         // The page is for people: failing to write it is a warning, never a verdict or an exit code.
         let page =
             html::html_report(&self.info, &self.scenarios, summary, verdict, flaky, &self.artifacts, &self.paths.dir);
-        if let Err(err) = write_atomic(&self.paths.html(), page.as_bytes()) {
-            self.console.warn(&format!("{err}; no HTML report this run"));
+        match write_atomic(&self.paths.html(), page.as_bytes()) {
+            Ok(()) => written.push(self.paths.html()),
+            Err(err) => self.console.warn(&format!("{err}; no HTML report this run")),
         }
-        self.console.summary(summary, verdict, flaky, &self.paths);
+        self.console.summary(summary, verdict, flaky, &written);
         if github::active(|name| std::env::var(name).ok()) {
             self.github(summary, verdict, flaky);
         }

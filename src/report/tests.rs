@@ -103,7 +103,7 @@ fn console_summary(summary: &RunSummary, flaky: FlakyPolicy) -> String {
     let out = Shared::default();
     let mut console = Console::new(Box::new(out.clone()), false);
     let paths = ReportPaths::in_dir("reports".into());
-    console.summary(summary, Verdict::of(summary), flaky, &paths);
+    console.summary(summary, Verdict::of(summary), flaky, &[paths.junit.clone(), paths.record.clone(), paths.html()]);
     out.text()
 }
 
@@ -423,6 +423,8 @@ fn a_report_that_cannot_be_written_is_a_warning_and_the_others_still_come_out() 
     let text = out.text();
     assert!(text.contains("warning: failed to write") && text.contains("not-a-folder/junit.xml: "), "{text}");
     assert!(text.contains("NOT OK (failed): 6 scenarios"), "the summary still comes: {text}");
+    let listed = text.lines().find(|l| l.starts_with("reports: ")).expect("the reports line");
+    assert!(!listed.contains("junit.xml") && listed.contains("run.json"), "only what was written is listed: {listed}");
     assert!(paths.record.is_file(), "the record is still written");
 }
 
