@@ -46,6 +46,25 @@ pub enum Command {
     Gate(GateArgs),
     /// Make an Ed25519 key pair for signing run records (--sign-key, gate --verify-key).
     Keygen(KeygenArgs),
+    /// Merge the reports of the shards of one run (--shard I/N) into one JUnit file and
+    /// one run record, which `ft gate` takes like any other.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The reports folder of every shard (each with run.json and junit.xml).
+    #[arg(value_name = "DIR", required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Folder for the merged junit.xml and run.json.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub reports: PathBuf,
+    /// Demand that every shard is signed (run.intoto.json) by the private half of this key.
+    #[arg(long, value_name = "FILE")]
+    pub verify_key: Option<PathBuf>,
+    /// Sign the merged record (run.intoto.json beside it).
+    #[arg(long, value_name = "FILE", env = "FT_SIGN_KEY")]
+    pub sign_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -71,6 +90,10 @@ pub struct SpecArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
+    /// Run only part I of N of the selection (e.g. 2/4), for N machines that run the
+    /// whole of it between them; `ft merge` makes one record of their reports.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::runner::shard::Shard>,
     /// The server to test: HOST, HOST:PORT or a URL (a bare host means http://HOST).
     /// Also read from FT_LIVESERVER, then STAGING_SERVER or TEST_SERVER; one that is set
     /// but blank is an error. With none of them: the embedded superlists app on 127.0.0.1
@@ -319,6 +342,11 @@ async fn dispatch(cli: Cli) -> Result<u8, Error> {
         Some(Command::Deploy(args)) => commands::deploy(deploy_options(args)?).await,
         Some(Command::Gate(args)) => commands::gate(gate_options(args)?).await,
         Some(Command::Keygen(args)) => commands::keygen(&args.out),
+        Some(Command::Merge(args)) => {
+            let verify = args.verify_key.as_deref().map(crate::sign::VerifyKey::load).transpose()?;
+            let sign = args.sign_key.as_deref().map(crate::sign::SignKey::load).transpose()?;
+            commands::merge(&args.dirs, &args.reports, verify.as_ref(), sign.as_ref())
+        }
     }
 }
 
@@ -372,6 +400,7 @@ pub fn job_options(args: &RunArgs) -> Result<JobOptions, Error> {
     if let Some(junit) = &args.junit {
         options.settings.paths.junit = junit.clone();
     }
+    options.shard = args.shard;
     if let (Some(text), Some(path)) = (&args.expect_version, &args.version_path) {
         options.settings.expect_version = Some(ExpectedVersion { path: path.clone(), text: text.clone() });
     }
@@ -414,7 +443,15 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Er
         sign_key: s.sign_key.as_deref().map(crate::sign::SignKey::load).transpose()?,
         ..Settings::default()
     };
-    Ok(JobOptions { specs, selectors, selection: selection(spec_args), liveserver: None, stage: None, settings })
+    Ok(JobOptions {
+        specs,
+        selectors,
+        selection: selection(spec_args),
+        liveserver: None,
+        stage: None,
+        shard: None,
+        settings,
+    })
 }
 
 fn deploy_options(args: DeployArgs) -> Result<DeployOptions, Error> {

@@ -37,8 +37,8 @@ pub async fn run(options: JobOptions) -> Result<u8, Error> {
 /// `ft list`: the selected scenarios with their tags and where they are defined.
 pub fn list(specs: SpecSource, selectors: SelectorOverrides, selection: Selection) -> Result<u8, Error> {
     let options =
-        JobOptions { specs, selectors, selection, liveserver: None, stage: None, settings: Default::default() };
-    let (_, selected) = job::plan(&options)?;
+        JobOptions { specs, selectors, selection, liveserver: None, stage: None, shard: None, settings: Default::default() };
+    let (_, selected, _) = job::plan(&options)?;
     let mut out = std::io::stdout().lock();
     // `ft list | head -1` closes the pipe early: that is not an error worth a panic.
     let _ = write_list(&mut out, &selected, &options.specs);
@@ -144,6 +144,50 @@ pub fn keygen(dir: &Path) -> Result<u8, Error> {
     announce(&format!("ft keygen: wrote {} (public: for `ft gate --verify-key`)", pair.public.display()));
     announce(&format!("ft keygen: keyid {}", pair.keyid));
     Ok(exit::PASSED)
+}
+
+/// `ft merge`: one record and one JUnit file from the shards' reports. Exits like the run
+/// they make up would have (0 green, 1 failed, ...); a set that is not one whole run is 2.
+pub fn merge(
+    dirs: &[PathBuf],
+    reports: &Path,
+    verify: Option<&crate::sign::VerifyKey>,
+    sign: Option<&crate::sign::SignKey>,
+) -> Result<u8, Error> {
+    let out = crate::report::ReportPaths::in_dir(reports.to_path_buf());
+    let target = std::path::absolute(reports).unwrap_or_else(|_| reports.to_path_buf());
+    for dir in dirs {
+        let dir_abs = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
+        let same = dir_abs == target || dir.canonicalize().ok().zip(reports.canonicalize().ok()).is_some_and(|(a, b)| a == b);
+        if same {
+            return Err(Error::Usage {
+                what: format!("ft merge: {} is both a shard to merge and the folder to write", dir.display()),
+                hint: "write the merged reports elsewhere with --reports DIR".into(),
+            });
+        }
+    }
+    // The folder is this merge's: no earlier record may outlive a refused merge.
+    let _lock = crate::report::prepare(&out).map_err(crate::report::MergeError::from)?;
+    let merged = crate::report::merge(dirs, &out, verify, sign)?;
+    let ft = &merged.record.predicate.ft;
+    let policy = crate::verdict::FlakyPolicy::accept_if(ft.flaky_accepted);
+    let names: Vec<String> = merged.written.iter().map(|p| p.display().to_string()).collect();
+    announce(&format!(
+        "ft merge: {} shards: {}: {} scenarios: {} passed{}, {} failed, {} errors, {} not run",
+        dirs.len(),
+        ft.verdict.headline(policy),
+        ft.total,
+        ft.passed,
+        if ft.flaky > 0 { format!(" ({} flaky)", ft.flaky) } else { String::new() },
+        ft.failed,
+        ft.errors,
+        ft.not_run
+    ));
+    if verify.is_some() {
+        announce("ft merge: every shard's signature verified");
+    }
+    announce(&format!("reports: {}", names.join(", ")));
+    Ok(exit::for_verdict(ft.verdict, policy))
 }
 
 /// The folder ft runs in: the git work tree a deploy or gate is about.

@@ -23,6 +23,8 @@ pub enum Error {
     /// A signing or verification key that cannot be read or made.
     #[error(transparent)]
     Sign(#[from] crate::sign::KeyError),
+    #[error(transparent)]
+    Merge(#[from] crate::report::MergeError),
     #[error("failed to start the async runtime")]
     Runtime(#[source] std::io::Error),
     #[error("failed to listen for SIGINT and SIGTERM")]

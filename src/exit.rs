@@ -49,10 +49,11 @@ pub fn for_deploy(outcome: DeployOutcome) -> u8 {
 /// A command that could not do its job: usage and spec problems are 2, infrastructure 3.
 pub fn for_error(err: &Error) -> u8 {
     match err {
-        Error::Spec(_) | Error::Gate(_) | Error::Usage { .. } | Error::Sign(_) => USAGE,
+        Error::Spec(_) | Error::Gate(_) | Error::Usage { .. } | Error::Sign(_) | Error::Merge(_) => USAGE,
         Error::Job(job) => match job {
             JobError::Spec(_)
             | JobError::NothingSelected { .. }
+            | JobError::EmptyShard { .. }
             | JobError::NothingSafe { .. }
             | JobError::Reports(_)
             | JobError::Folder(_)

@@ -8,6 +8,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::git;
 use crate::report::{self, record, Console, ReportError, Reports, RunInfo};
+use crate::runner::shard::Shard;
 use crate::runner::{self, RunConfig, RunError, RunSummary};
 use crate::settings::Settings;
 use crate::shared::redact::without_userinfo;
@@ -25,6 +26,8 @@ pub struct JobOptions {
     pub liveserver: Option<String>,
     /// The pipeline stage (`staging`, `live`) when run by `ft deploy`.
     pub stage: Option<String>,
+    /// `--shard I/N`: run only this part of the selection.
+    pub shard: Option<Shard>,
     pub settings: Settings,
 }
 
@@ -36,6 +39,11 @@ pub enum JobError {
         "no scenario matches {selection} (of {total} in {specs})\n  hint: `ft list` shows the scenarios and their tags"
     )]
     NothingSelected { selection: String, total: usize, specs: String },
+    #[error(
+        "--shard {shard}: the selection has only {selected} scenario{s}, so this shard would run none\n  hint: use at most {selected} shards",
+        s = if *selected == 1 { "" } else { "s" }
+    )]
+    EmptyShard { shard: Shard, selected: usize },
     #[error("the reports folder is not writable")]
     Reports(#[source] ReportError),
     /// The reports folder is another run's (locked), or holds a folder ft did not make.
@@ -61,8 +69,10 @@ pub struct JobResult {
     pub names: Vec<String>,
 }
 
-/// Load and select: everything that can be checked without a browser.
-pub fn plan(options: &JobOptions) -> Result<(spec::Suite, Vec<spec::Scenario>), JobError> {
+/// Load and select (and take this shard's part): everything that can be checked without
+/// a browser. Returns the suite, the scenarios to run, and the selected scenarios another
+/// shard runs.
+pub fn plan(options: &JobOptions) -> Result<(spec::Suite, Vec<spec::Scenario>, Vec<spec::Scenario>), JobError> {
     let suite = spec::load(&options.specs, &options.selectors).map_err(JobError::Spec)?;
     let selected = suite.select(&options.selection);
     if selected.is_empty() {
@@ -72,7 +82,20 @@ pub fn plan(options: &JobOptions) -> Result<(spec::Suite, Vec<spec::Scenario>), 
             specs: options.specs.to_string(),
         });
     }
-    Ok((suite, selected))
+    let Some(shard) = options.shard else { return Ok((suite, selected, Vec::new())) };
+    let mine = shard.pick(selected.len());
+    if mine.is_empty() {
+        return Err(JobError::EmptyShard { shard, selected: selected.len() });
+    }
+    let (mut run, mut others) = (Vec::new(), Vec::new());
+    for (i, scenario) in selected.into_iter().enumerate() {
+        if mine.contains(&i) {
+            run.push(scenario);
+        } else {
+            others.push(scenario);
+        }
+    }
+    Ok((suite, run, others))
 }
 
 fn describe(sel: &Selection) -> String {
@@ -104,7 +127,7 @@ pub async fn run(
         // what this run reports.
         let _ = report::prepare(&settings.paths);
     }
-    let (suite, scenarios) = planned?;
+    let (suite, scenarios, other_shards) = planned?;
     settings.paths.check_writable().map_err(JobError::Reports)?;
     // Held until this function returns: the whole run, reports included.
     let _lock = report::prepare(&settings.paths).map_err(JobError::Folder)?;
@@ -146,9 +169,11 @@ pub async fn run(
         not_selected: suite
             .scenarios
             .iter()
-            .filter(|s| !scenarios.iter().any(|sel| sel.file == s.file && sel.line == s.line))
+            .filter(|s| !scenarios.iter().chain(&other_shards).any(|sel| sel.file == s.file && sel.line == s.line))
             .map(|s| (s.name.clone(), s.location()))
             .collect(),
+        shard: options.shard,
+        other_shards: other_shards.iter().map(|s| (s.name.clone(), s.location())).collect(),
         dirty_paths: match &commit {
             Some(_) => git::dirty_files(here).await.ok(),
             None => None,

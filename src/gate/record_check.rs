@@ -115,6 +115,7 @@ pub async fn check(opts: &GateOptions) -> Result<Decision, GateError> {
         ),
         _ => {}
     }
+    shut.extend(shard_reasons(&record));
     shut.extend(verdict_reasons(&record, opts.allow_flaky));
     shut.extend(partial_reasons(&record, opts.allow_partial));
     if ft.spec_digest != opts.spec_digest {
@@ -175,6 +176,35 @@ fn verdict_reasons(record: &RunRecord, allow_flaky: bool) -> Vec<String> {
             Verdict::Green => String::new(),
         };
         shut.push(format!("the run was not green ({verdict}): {why}"));
+    }
+    shut
+}
+
+/// A shard's record is a part of a run, never a run: only the merge of all N opens the
+/// gate, and a merged record must name every shard once (with nothing run elsewhere).
+fn shard_reasons(record: &RunRecord) -> Vec<String> {
+    let ft = &record.predicate.ft;
+    let mut shut = Vec::new();
+    if let Some(shard) = ft.shard {
+        shut.push(format!(
+            "the record is shard {shard} of a run, not the whole run: merge the records of all {} shards with `ft merge` and gate the merged record",
+            shard.total
+        ));
+    } else if !ft.named(ScenarioStatus::OtherShard).is_empty() {
+        shut.push("the record contradicts itself: it is not a shard's, yet says other shards ran some scenarios".into());
+    }
+    if let Some(merged) = &ft.merged {
+        let total = merged.shards.first().map(|s| s.shard.total).unwrap_or(0);
+        let mut indices: Vec<usize> = merged.shards.iter().map(|s| s.shard.index).collect();
+        indices.sort_unstable();
+        let whole = total > 0
+            && merged.shards.iter().all(|s| s.shard.total == total)
+            && indices == (1..=total).collect::<Vec<_>>();
+        if !whole {
+            shut.push(format!(
+                "the merged record does not hold every shard exactly once (shards {indices:?} of {total})"
+            ));
+        }
     }
     shut
 }

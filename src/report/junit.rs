@@ -464,3 +464,126 @@ fn escape(text: &str, in_attribute: bool) -> String {
     }
     out
 }
+
+/// One JUnit document from the shards' documents (`ft merge`): testsuites of the same
+/// name become one, their testcases copied as written (each is whole, escaped XML) and
+/// ordered by `position` (the scenario's place in the merged run); counts are recounted
+/// from the testcases, and `properties` replace the run-wide properties of each suite.
+pub fn merge_documents(
+    docs: &[(String, String)],
+    properties: &[(String, String)],
+    position: impl Fn(&str, &str) -> usize,
+) -> Result<String, String> {
+    struct Merged<'a> {
+        name: String,
+        time: f64,
+        props: Vec<(String, String)>,
+        cases: Vec<(usize, &'a str, Status3)>,
+    }
+    #[derive(Clone, Copy)]
+    enum Status3 {
+        Pass,
+        Failure,
+        Error,
+        Skipped,
+    }
+    let parsed: Vec<(&str, roxmltree::Document)> = docs
+        .iter()
+        .map(|(what, text)| {
+            roxmltree::Document::parse(text).map(|d| (what.as_str(), d)).map_err(|e| format!("{what}: not XML: {e}"))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut suites: Vec<Merged> = Vec::new();
+    let (mut root_name, mut root_time) = (String::from("ft"), 0f64);
+    for (i, (what, doc)) in parsed.iter().enumerate() {
+        let root = doc.root_element();
+        if root.tag_name().name() != "testsuites" {
+            return Err(format!("{what}: not an ft JUnit file (its root is <{}>)", root.tag_name().name()));
+        }
+        if i == 0 {
+            root_name = root.attribute("name").unwrap_or("ft").to_string();
+        }
+        let time = |n: roxmltree::Node| n.attribute("time").and_then(|t| t.parse::<f64>().ok()).unwrap_or(0.0);
+        // The shards ran side by side: the merged run took as long as the longest.
+        root_time = root_time.max(time(root));
+        let text = docs[i].1.as_str();
+        for suite in root.children().filter(|n| n.has_tag_name("testsuite")) {
+            let name = suite.attribute("name").unwrap_or("").to_string();
+            let at = match suites.iter().position(|s| s.name == name) {
+                Some(at) => at,
+                None => {
+                    let props = suite
+                        .children()
+                        .filter(|n| n.has_tag_name("properties"))
+                        .flat_map(|p| p.children().filter(|n| n.has_tag_name("property")))
+                        .map(|p| (p.attribute("name").unwrap_or("").into(), p.attribute("value").unwrap_or("").into()))
+                        .collect();
+                    suites.push(Merged { name: name.clone(), time: 0.0, props, cases: Vec::new() });
+                    suites.len() - 1
+                }
+            };
+            suites[at].time += time(suite);
+            for case in suite.children().filter(|n| n.has_tag_name("testcase")) {
+                let child = |tag: &str| case.children().any(|c| c.has_tag_name(tag));
+                let status = if child("failure") {
+                    Status3::Failure
+                } else if child("error") {
+                    Status3::Error
+                } else if child("skipped") {
+                    Status3::Skipped
+                } else {
+                    Status3::Pass
+                };
+                let pos = position(case.attribute("classname").unwrap_or(""), case.attribute("name").unwrap_or(""));
+                suites[at].cases.push((pos, &text[case.range()], status));
+            }
+        }
+    }
+    for suite in &mut suites {
+        suite.cases.sort_by_key(|c| c.0);
+    }
+    suites.sort_by_key(|s| s.cases.first().map(|c| c.0).unwrap_or(usize::MAX));
+    let count = |s: &Merged, f: fn(Status3) -> bool| s.cases.iter().filter(|c| f(c.2)).count();
+    let failures = |s: &Merged| count(s, |st| matches!(st, Status3::Failure));
+    let errors = |s: &Merged| count(s, |st| matches!(st, Status3::Error));
+    let skipped = |s: &Merged| count(s, |st| matches!(st, Status3::Skipped));
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites");
+    attr(&mut x, "name", &root_name);
+    attr(&mut x, "tests", &suites.iter().map(|s| s.cases.len()).sum::<usize>().to_string());
+    attr(&mut x, "failures", &suites.iter().map(failures).sum::<usize>().to_string());
+    attr(&mut x, "errors", &suites.iter().map(errors).sum::<usize>().to_string());
+    attr(&mut x, "time", &format!("{root_time:.3}"));
+    x.push_str(">\n");
+    for suite in &suites {
+        x.push_str("  <testsuite");
+        attr(&mut x, "name", &suite.name);
+        attr(&mut x, "tests", &suite.cases.len().to_string());
+        attr(&mut x, "failures", &failures(suite).to_string());
+        attr(&mut x, "errors", &errors(suite).to_string());
+        attr(&mut x, "skipped", &skipped(suite).to_string());
+        attr(&mut x, "time", &format!("{:.3}", suite.time));
+        x.push_str(">\n    <properties>\n");
+        let mut props = suite.props.clone();
+        for (name, value) in properties {
+            match props.iter_mut().find(|(n, _)| n == name) {
+                Some(slot) => slot.1 = value.clone(),
+                None => props.push((name.clone(), value.clone())),
+            }
+        }
+        for (name, value) in &props {
+            x.push_str("      <property");
+            attr(&mut x, "name", name);
+            attr(&mut x, "value", value);
+            x.push_str("/>\n");
+        }
+        x.push_str("    </properties>\n");
+        for (_, case, _) in &suite.cases {
+            x.push_str("    ");
+            x.push_str(case);
+            x.push('\n');
+        }
+        x.push_str("  </testsuite>\n");
+    }
+    x.push_str("</testsuites>\n");
+    Ok(x)
+}

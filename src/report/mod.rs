@@ -8,6 +8,7 @@ mod github;
 mod html;
 mod junit;
 mod lock;
+mod merge;
 mod reserve;
 pub mod record;
 
@@ -53,6 +54,10 @@ pub struct RunInfo {
     pub overrides: crate::spec::SelectorOverrides,
     /// Scenarios of the spec set left out by --filter / --tag: (name, file:line).
     pub not_selected: Vec<(String, String)>,
+    /// `--shard I/N`: this run is one part of the selection.
+    pub shard: Option<crate::runner::shard::Shard>,
+    /// Selected scenarios another shard runs: (name, file:line).
+    pub other_shards: Vec<(String, String)>,
     /// Tracked files with uncommitted changes (None outside a git work tree).
     pub dirty_paths: Option<Vec<String>>,
     /// The CI job running ft, when known.
@@ -82,6 +87,7 @@ pub enum ReportError {
 }
 
 pub use crate::settings::ReportPaths;
+pub use merge::{merge, MergeError, MergeOutcome};
 
 impl ReportPaths {
     pub fn artifacts(&self) -> PathBuf {

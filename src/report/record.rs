@@ -85,6 +85,8 @@ pub enum ScenarioStatus {
     SkippedUnsafe,
     /// Selected but never ran (interrupted, no browser).
     NotRun,
+    /// Selected, and run by another shard of the same selection (`--shard`).
+    OtherShard,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -138,6 +140,30 @@ pub struct FtDetails {
     pub finished_at: DateTime<Utc>,
     /// Every scenario of the spec set, selected or not, with what became of it.
     pub scenarios: Vec<ScenarioRecord>,
+    /// `--shard I/N`: this record is one part of a run; `ft gate` takes only their merge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::runner::shard::Shard>,
+    /// `ft merge`: the shards' records this one was made of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<Merged>,
+}
+
+/// What `ft merge` made a record of: N shard records, each named by its bytes' sha256.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Merged {
+    pub shards: Vec<MergedShard>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MergedShard {
+    pub shard: crate::runner::shard::Shard,
+    /// sha256 of the shard's `run.json` as read.
+    pub record_sha256: String,
+    pub verdict: Verdict,
+    /// Whether the shard's record came with a signature `ft merge` verified.
+    pub signature_verified: bool,
 }
 
 impl RunRecord {
@@ -169,6 +195,13 @@ impl RunRecord {
                 _ => {}
             }
             records.push(ScenarioRecord { name, location: scenario.location(), status });
+        }
+        for (name, location) in &info.other_shards {
+            records.push(ScenarioRecord {
+                name: name.clone(),
+                location: location.clone(),
+                status: ScenarioStatus::OtherShard,
+            });
         }
         for (name, location) in &info.not_selected {
             records.push(ScenarioRecord {
@@ -231,6 +264,8 @@ impl RunRecord {
                     started_at: info.started_at,
                     finished_at,
                     scenarios: records,
+                    shard: info.shard,
+                    merged: None,
                 },
             },
         }

@@ -54,6 +54,8 @@ fn info() -> RunInfo {
         spec_files: vec![("specs/superlists.toml".into(), "cd".repeat(32))],
         overrides: [("error".to_string(), ".has-error".to_string())].into_iter().collect(),
         not_selected: Vec::new(),
+        shard: None,
+        other_shards: Vec::new(),
         dirty_paths: Some(Vec::new()),
         ci_url: None,
     }

@@ -16,6 +16,7 @@ mod dispatch;
 mod expect;
 mod guard;
 mod result;
+pub mod shard;
 mod steps;
 mod worker;
 

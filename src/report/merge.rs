@@ -1,0 +1,300 @@
+//! `ft merge`: the reports of the N shards of one run (`--shard I/N`) become one run's
+//! record and JUnit file, which `ft gate` takes like any other. Only a whole set is
+//! merged: every shard once, all from one commit, one spec set, one target, one policy;
+//! signed shards re-checked against their signer's key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::record::{Merged, MergedShard, RunRecord, ScenarioRecord, ScenarioStatus};
+use super::{junit, write_atomic, ReportError, ReportPaths};
+use crate::sign::{SignKey, VerifyKey};
+use crate::verdict::{FlakyPolicy, Verdict};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("failed to read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{} is not an ft run record: {why}", path.display())]
+    Parse { path: PathBuf, why: String },
+    #[error("{}: {why}\n  hint: {hint}", path.display())]
+    Signature { path: PathBuf, why: String, hint: String },
+    #[error("the shards do not make one whole run: {why}\n  hint: {hint}")]
+    NotWhole { why: String, hint: String },
+    #[error(transparent)]
+    Junit(JunitMergeError),
+    #[error(transparent)]
+    Write(#[from] ReportError),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("failed to merge the JUnit files: {0}")]
+pub struct JunitMergeError(String);
+
+/// One shard's reports folder, read.
+struct Part {
+    dir: PathBuf,
+    record: RunRecord,
+    bytes: Vec<u8>,
+    junit: String,
+    signed: bool,
+}
+
+/// What `merge` wrote, for the console.
+pub struct MergeOutcome {
+    pub record: RunRecord,
+    pub written: Vec<PathBuf>,
+}
+
+/// Merge the shard reports in `dirs` into `out` (its JUnit, record and, with `sign`, the
+/// signed envelope). With `verify`, every shard must be signed by that key; without it,
+/// a signed shard is refused (its signature could not be re-checked).
+pub fn merge(
+    dirs: &[PathBuf],
+    out: &ReportPaths,
+    verify: Option<&VerifyKey>,
+    sign: Option<&SignKey>,
+) -> Result<MergeOutcome, MergeError> {
+    let parts = dirs.iter().map(|d| read_part(d, verify)).collect::<Result<Vec<_>, _>>()?;
+    let record = merge_records(&parts)?;
+    let verdict = record.predicate.ft.verdict;
+    let ft = &record.predicate.ft;
+    let order: BTreeMap<&str, usize> = ft.scenarios.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+    let docs: Vec<(String, String)> =
+        parts.iter().map(|p| (p.dir.join("junit.xml").display().to_string(), p.junit.clone())).collect();
+    let properties = vec![
+        ("verdict".to_string(), verdict.label().to_string()),
+        ("green".to_string(), ft.green.to_string()),
+        ("interrupted".to_string(), ft.interrupted.to_string()),
+        ("workers".to_string(), ft.workers.to_string()),
+        ("timestamp".to_string(), ft.started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        ("shards".to_string(), parts.len().to_string()),
+    ];
+    let xml = junit::merge_documents(&docs, &properties, |_, name| order.get(name).copied().unwrap_or(usize::MAX))
+        .map_err(|e| MergeError::Junit(JunitMergeError(e)))?;
+    let json = serde_json::to_vec_pretty(&record).unwrap_or_default();
+    let mut written = Vec::new();
+    write_atomic(&out.record, &json)?;
+    written.push(out.record.clone());
+    if let Some(key) = sign {
+        write_atomic(&out.envelope(), &crate::sign::seal(&json, key))?;
+        written.push(out.envelope());
+    }
+    write_atomic(&out.junit, xml.as_bytes())?;
+    written.insert(0, out.junit.clone());
+    Ok(MergeOutcome { record, written })
+}
+
+fn read_part(dir: &Path, verify: Option<&VerifyKey>) -> Result<Part, MergeError> {
+    let read = |path: PathBuf| std::fs::read(&path).map_err(|source| MergeError::Read { path, source });
+    let record_path = dir.join("run.json");
+    let bytes = read(record_path.clone())?;
+    let envelope = crate::sign::envelope_path(&record_path);
+    let signed = envelope.is_file();
+    match (verify, signed) {
+        (Some(key), true) => {
+            let payload = crate::sign::open(&envelope, key).map_err(|e| MergeError::Signature {
+                path: envelope.clone(),
+                why: e.to_string(),
+                hint: "merge only shards signed by the key you pass with --verify-key".into(),
+            })?;
+            if payload != bytes {
+                return Err(MergeError::Signature {
+                    path: record_path,
+                    why: "differs from the record its envelope signs".into(),
+                    hint: "the shard's run.json was changed after the run; take the shard's reports as it wrote them"
+                        .into(),
+                });
+            }
+        }
+        (Some(_), false) => {
+            return Err(MergeError::Signature {
+                path: record_path,
+                why: "is not signed (no run.intoto.json beside it), and --verify-key demands it".into(),
+                hint: "run every shard with --sign-key".into(),
+            })
+        }
+        (None, true) => {
+            return Err(MergeError::Signature {
+                path: envelope,
+                why: "this shard's record is signed, and a signature that is not checked is worth nothing".into(),
+                hint: "pass --verify-key with the signer's public key (and --sign-key to sign the merged record)"
+                    .into(),
+            })
+        }
+        (None, false) => {}
+    }
+    let record: RunRecord = serde_json::from_slice(&bytes)
+        .map_err(|e| MergeError::Parse { path: record_path.clone(), why: e.to_string() })?;
+    if record.statement_type != super::record::STATEMENT_TYPE || record.predicate_type != super::record::PREDICATE_TYPE {
+        return Err(MergeError::Parse { path: record_path, why: "another kind of statement".into() });
+    }
+    let junit_path = dir.join("junit.xml");
+    let junit = String::from_utf8(read(junit_path.clone())?)
+        .map_err(|_| MergeError::Parse { path: junit_path, why: "not UTF-8".into() })?;
+    Ok(Part { dir: dir.to_path_buf(), record, bytes, junit, signed })
+}
+
+/// `file:line` as (file, line), so that line 10 comes after line 9.
+fn spec_position(location: &str) -> (String, u64) {
+    match location.rsplit_once(':') {
+        Some((file, line)) => (file.to_string(), line.parse().unwrap_or(u64::MAX)),
+        None => (location.to_string(), u64::MAX),
+    }
+}
+
+fn not_whole(why: String) -> MergeError {
+    MergeError::NotWhole {
+        why,
+        hint: "pass the reports folder of every shard of one run (--shard 1/N … N/N, same commit, specs and flags)"
+            .into(),
+    }
+}
+
+/// The one record of the whole run, after checking the parts make exactly one run.
+fn merge_records(parts: &[Part]) -> Result<RunRecord, MergeError> {
+    let Some(first) = parts.first() else { return Err(not_whole("no shard given".into())) };
+    let mut seen: BTreeMap<usize, &Path> = BTreeMap::new();
+    let mut total = None;
+    for p in parts {
+        let ft = &p.record.predicate.ft;
+        let Some(shard) = ft.shard else {
+            return Err(not_whole(format!("{} is not a shard's record (made without --shard)", p.dir.display())));
+        };
+        if *total.get_or_insert(shard.total) != shard.total {
+            return Err(not_whole(format!(
+                "{} is shard {shard}, but another is of {} shards",
+                p.dir.display(),
+                total.unwrap_or(0)
+            )));
+        }
+        if let Some(other) = seen.insert(shard.index, &p.dir) {
+            return Err(not_whole(format!(
+                "shard {shard} is given twice ({} and {})",
+                other.display(),
+                p.dir.display()
+            )));
+        }
+    }
+    let total = total.unwrap_or(0);
+    let missing: Vec<String> = (1..=total).filter(|i| !seen.contains_key(i)).map(|i| format!("{i}/{total}")).collect();
+    if !missing.is_empty() {
+        return Err(not_whole(format!("shard {} missing", missing.join(", "))));
+    }
+    let base = &first.record.predicate.ft;
+    // What must be the same in every part for them to be one run.
+    for p in &parts[1..] {
+        let ft = &p.record.predicate.ft;
+        let differs = |what: &str, a: String, b: String| {
+            not_whole(format!("{what} differs: {a} in {}, {b} in {}", first.dir.display(), p.dir.display()))
+        };
+        let show = |o: &Option<String>| o.clone().unwrap_or_else(|| "none".into());
+        if ft.commit != base.commit {
+            return Err(differs("the commit", show(&base.commit), show(&ft.commit)));
+        }
+        if ft.dirty_paths != base.dirty_paths {
+            return Err(differs("the work tree", format!("{:?}", base.dirty_paths), format!("{:?}", ft.dirty_paths)));
+        }
+        if ft.spec_digest != base.spec_digest || p.record.predicate.configuration != first.record.predicate.configuration
+        {
+            return Err(differs("the spec set", base.spec_digest.clone(), ft.spec_digest.clone()));
+        }
+        if ft.target_url != base.target_url || ft.embedded_target != base.embedded_target {
+            return Err(differs("the target", base.target.clone(), ft.target.clone()));
+        }
+        if ft.stage != base.stage {
+            return Err(differs("the stage", show(&base.stage), show(&ft.stage)));
+        }
+        if ft.flaky_accepted != base.flaky_accepted {
+            return Err(differs("--fail-on-flaky", (!base.flaky_accepted).to_string(), (!ft.flaky_accepted).to_string()));
+        }
+        if ft.browser != base.browser {
+            return Err(differs("the browser", show(&base.browser), show(&ft.browser)));
+        }
+        if ft.ft_version != base.ft_version {
+            return Err(differs("ft's version", base.ft_version.clone(), ft.ft_version.clone()));
+        }
+        let names = |r: &RunRecord| -> Vec<(String, String)> {
+            let mut v: Vec<(String, String)> =
+                r.predicate.ft.scenarios.iter().map(|s| (s.name.clone(), s.location.clone())).collect();
+            v.sort();
+            v
+        };
+        if names(&p.record) != names(&first.record) {
+            return Err(not_whole(format!(
+                "{} and {} list different scenarios",
+                first.dir.display(),
+                p.dir.display()
+            )));
+        }
+    }
+    // Each scenario: run by exactly one shard, or left out by all alike; in spec order.
+    let mut order: Vec<&ScenarioRecord> = base.scenarios.iter().collect();
+    order.sort_by(|a, b| spec_position(&a.location).cmp(&spec_position(&b.location)));
+    let mut scenarios = Vec::new();
+    for s in order {
+        let statuses: Vec<ScenarioStatus> = parts
+            .iter()
+            .filter_map(|p| {
+                let ft = &p.record.predicate.ft;
+                ft.scenarios.iter().find(|o| o.name == s.name && o.location == s.location).map(|o| o.status)
+            })
+            .collect();
+        let ran: Vec<ScenarioStatus> = statuses
+            .iter()
+            .copied()
+            .filter(|st| !matches!(st, ScenarioStatus::OtherShard | ScenarioStatus::NotSelected))
+            .collect();
+        let not_selected = statuses.iter().filter(|st| **st == ScenarioStatus::NotSelected).count();
+        let status = match (ran.as_slice(), not_selected) {
+            ([one], 0) => *one,
+            ([], n) if n == parts.len() => ScenarioStatus::NotSelected,
+            ([], _) => return Err(not_whole(format!("no shard ran \"{}\" ({})", s.name, s.location))),
+            (_, 0) => return Err(not_whole(format!("\"{}\" ({}) ran in more than one shard", s.name, s.location))),
+            _ => return Err(not_whole(format!("the shards selected differently (\"{}\")", s.name))),
+        };
+        scenarios.push(ScenarioRecord { name: s.name.clone(), location: s.location.clone(), status });
+    }
+    let mut record = first.record.clone();
+    let sum = |f: fn(&super::record::FtDetails) -> usize| parts.iter().map(|p| f(&p.record.predicate.ft)).sum::<usize>();
+    {
+        let ft = &mut record.predicate.ft;
+        ft.total = sum(|f| f.total);
+        ft.passed = sum(|f| f.passed);
+        ft.flaky = sum(|f| f.flaky);
+        ft.failed = sum(|f| f.failed);
+        ft.errors = sum(|f| f.errors);
+        ft.not_run = sum(|f| f.not_run);
+        ft.workers = sum(|f| f.workers);
+        ft.complete = parts.iter().all(|p| p.record.predicate.ft.complete);
+        ft.interrupted = parts.iter().any(|p| p.record.predicate.ft.interrupted);
+        ft.started_at = parts.iter().map(|p| p.record.predicate.ft.started_at).min().unwrap_or(ft.started_at);
+        ft.finished_at = parts.iter().map(|p| p.record.predicate.ft.finished_at).max().unwrap_or(ft.finished_at);
+        ft.scenarios = scenarios;
+        ft.shard = None;
+        let mut shards: Vec<MergedShard> = parts
+            .iter()
+            .map(|p| MergedShard {
+                shard: p.record.predicate.ft.shard.expect("checked above"),
+                record_sha256: crate::spec::sha256_hex(&p.bytes),
+                verdict: p.record.predicate.ft.verdict,
+                signature_verified: p.signed,
+            })
+            .collect();
+        shards.sort_by_key(|s| s.shard.index);
+        ft.merged = Some(Merged { shards });
+        let policy = if ft.flaky_accepted { FlakyPolicy::Accept } else { FlakyPolicy::Reject };
+        ft.verdict = Verdict::from_counts(&ft.counts());
+        ft.green = ft.verdict.is_green(policy);
+    }
+    let ft = &record.predicate.ft;
+    let named = |st: &[ScenarioStatus]| -> Vec<String> {
+        ft.scenarios.iter().filter(|s| st.contains(&s.status)).map(|s| s.name.clone()).collect()
+    };
+    record.predicate.passed_tests = named(&[ScenarioStatus::Passed]);
+    record.predicate.warned_tests = named(&[ScenarioStatus::Flaky]);
+    record.predicate.failed_tests = named(&[ScenarioStatus::Failed, ScenarioStatus::Error]);
+    record.predicate.result = ft.verdict.test_result().into();
+    record.predicate.url = super::record::ci_job_url(|name| std::env::var(name).ok());
+    Ok(record)
+}
