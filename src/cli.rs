@@ -94,6 +94,13 @@ pub struct RunArgs {
     /// whole of it between them; `ft merge` makes one record of their reports.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<crate::runner::shard::Shard>,
+    /// Run only the scenarios that failed or errored in the previous run record (the
+    /// --reports folder's run.json); nothing to rerun is exit 2.
+    #[arg(long)]
+    pub last_failed: bool,
+    /// Run every selected scenario N times (hunting a flake); every run is reported.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat_each: u32,
     /// The server to test: HOST, HOST:PORT or a URL (a bare host means http://HOST).
     /// Also read from FT_LIVESERVER, then STAGING_SERVER or TEST_SERVER; one that is set
     /// but blank is an error. With none of them: the embedded superlists app on 127.0.0.1
@@ -121,6 +128,12 @@ pub struct RunSettings {
     /// Browser sessions in parallel.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub workers: u16,
+    /// Stop starting scenarios after the first failed one (--max-failures 1).
+    #[arg(short = 'x', long = "exitfirst", conflicts_with = "max_failures")]
+    pub exit_first: bool,
+    /// Stop starting scenarios once N have failed or errored; the rest are reported as not run.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_failures: Option<u32>,
     /// Run a failed scenario again, as a whole new attempt, up to N more times. One that
     /// passes on a retry is reported as flaky.
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10))]
@@ -401,6 +414,8 @@ pub fn job_options(args: &RunArgs) -> Result<JobOptions, Error> {
         options.settings.paths.junit = junit.clone();
     }
     options.shard = args.shard;
+    options.last_failed = args.last_failed;
+    options.repeat_each = args.repeat_each as usize;
     if let (Some(text), Some(path)) = (&args.expect_version, &args.version_path) {
         options.settings.expect_version = Some(ExpectedVersion { path: path.clone(), text: text.clone() });
     }
@@ -434,6 +449,7 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Er
             ..BrowserConfig::default()
         },
         retries: s.retries,
+        max_failures: if s.exit_first { Some(1) } else { s.max_failures.map(|n| n as usize) },
         scenario_timeout: s.scenario_timeout,
         flaky: FlakyPolicy::accept_if(!s.fail_on_flaky),
         sensitive,
@@ -450,6 +466,8 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Er
         liveserver: None,
         stage: None,
         shard: None,
+        last_failed: false,
+        repeat_each: 1,
         settings,
     })
 }

@@ -36,8 +36,17 @@ pub async fn run(options: JobOptions) -> Result<u8, Error> {
 
 /// `ft list`: the selected scenarios with their tags and where they are defined.
 pub fn list(specs: SpecSource, selectors: SelectorOverrides, selection: Selection) -> Result<u8, Error> {
-    let options =
-        JobOptions { specs, selectors, selection, liveserver: None, stage: None, shard: None, settings: Default::default() };
+    let options = JobOptions {
+        specs,
+        selectors,
+        selection,
+        liveserver: None,
+        stage: None,
+        shard: None,
+        last_failed: false,
+        repeat_each: 1,
+        settings: Default::default(),
+    };
     let (_, selected, _) = job::plan(&options)?;
     let mut out = std::io::stdout().lock();
     // `ft list | head -1` closes the pipe early: that is not an error worth a panic.
@@ -158,7 +167,8 @@ pub fn merge(
     let target = std::path::absolute(reports).unwrap_or_else(|_| reports.to_path_buf());
     for dir in dirs {
         let dir_abs = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
-        let same = dir_abs == target || dir.canonicalize().ok().zip(reports.canonicalize().ok()).is_some_and(|(a, b)| a == b);
+        let same =
+            dir_abs == target || dir.canonicalize().ok().zip(reports.canonicalize().ok()).is_some_and(|(a, b)| a == b);
         if same {
             return Err(Error::Usage {
                 what: format!("ft merge: {} is both a shard to merge and the folder to write", dir.display()),

@@ -54,6 +54,7 @@ pub fn for_error(err: &Error) -> u8 {
             JobError::Spec(_)
             | JobError::NothingSelected { .. }
             | JobError::EmptyShard { .. }
+            | JobError::NothingToRerun { .. }
             | JobError::NothingSafe { .. }
             | JobError::Reports(_)
             | JobError::Folder(_)

@@ -28,6 +28,10 @@ pub struct JobOptions {
     pub stage: Option<String>,
     /// `--shard I/N`: run only this part of the selection.
     pub shard: Option<Shard>,
+    /// `--last-failed`: only the scenarios that failed or errored in the previous record.
+    pub last_failed: bool,
+    /// `--repeat-each N`: every selected scenario N times (1: once).
+    pub repeat_each: usize,
     pub settings: Settings,
 }
 
@@ -44,6 +48,8 @@ pub enum JobError {
         s = if *selected == 1 { "" } else { "s" }
     )]
     EmptyShard { shard: Shard, selected: usize },
+    #[error("--last-failed: {why}\n  hint: {hint}")]
+    NothingToRerun { why: String, hint: String },
     #[error("the reports folder is not writable")]
     Reports(#[source] ReportError),
     /// The reports folder is another run's (locked), or holds a folder ft did not make.
@@ -74,7 +80,21 @@ pub struct JobResult {
 /// shard runs.
 pub fn plan(options: &JobOptions) -> Result<(spec::Suite, Vec<spec::Scenario>, Vec<spec::Scenario>), JobError> {
     let suite = spec::load(&options.specs, &options.selectors).map_err(JobError::Spec)?;
-    let selected = suite.select(&options.selection);
+    let mut selected = suite.select(&options.selection);
+    if options.last_failed {
+        let failed = last_failed(&options.settings.paths.record)?;
+        selected.retain(|s| failed.iter().any(|(name, file)| *name == s.name && *file == s.file));
+        if selected.is_empty() {
+            return Err(JobError::NothingToRerun {
+                why: format!(
+                    "none of the {} scenarios that failed in {} is in this selection",
+                    failed.len(),
+                    options.settings.paths.record.display()
+                ),
+                hint: "drop --filter/--tag, or check the scenarios were not renamed".into(),
+            });
+        }
+    }
     if selected.is_empty() {
         return Err(JobError::NothingSelected {
             selection: describe(&options.selection),
@@ -82,6 +102,7 @@ pub fn plan(options: &JobOptions) -> Result<(spec::Suite, Vec<spec::Scenario>, V
             specs: options.specs.to_string(),
         });
     }
+    let selected = repeat_each(selected, options.repeat_each);
     let Some(shard) = options.shard else { return Ok((suite, selected, Vec::new())) };
     let mine = shard.pick(selected.len());
     if mine.is_empty() {
@@ -96,6 +117,55 @@ pub fn plan(options: &JobOptions) -> Result<(spec::Suite, Vec<spec::Scenario>, V
         }
     }
     Ok((suite, run, others))
+}
+
+/// Each scenario `n` times in a row, every run its own scenario in the reports:
+/// "NAME (run 2 of 3)".
+fn repeat_each(scenarios: Vec<spec::Scenario>, n: usize) -> Vec<spec::Scenario> {
+    if n <= 1 {
+        return scenarios;
+    }
+    let mut out = Vec::with_capacity(scenarios.len() * n);
+    for scenario in scenarios {
+        for i in 1..=n {
+            let mut copy = scenario.clone();
+            copy.name = format!("{} (run {i} of {n})", scenario.name);
+            out.push(copy);
+        }
+    }
+    out
+}
+
+/// The scenarios (name, spec file) that failed or errored in the record at `path`.
+fn last_failed(path: &std::path::Path) -> Result<Vec<(String, String)>, JobError> {
+    let nothing = |why: String, hint: &str| JobError::NothingToRerun { why, hint: hint.into() };
+    let bytes = std::fs::read(path).map_err(|e| {
+        nothing(
+            format!("no previous run record to go by ({}: {e})", path.display()),
+            "run the suite once first (or give the --reports folder it wrote to)",
+        )
+    })?;
+    let record: record::RunRecord = serde_json::from_slice(&bytes).map_err(|e| {
+        nothing(format!("{} is not a run record ft can read: {e}", path.display()), "run the suite once first")
+    })?;
+    let failed: Vec<(String, String)> = record
+        .predicate
+        .ft
+        .scenarios
+        .iter()
+        .filter(|s| matches!(s.status, record::ScenarioStatus::Failed | record::ScenarioStatus::Error))
+        .map(|s| {
+            let file = s.location.rsplit_once(':').map(|(f, _)| f).unwrap_or(&s.location).to_string();
+            (s.name.clone(), file)
+        })
+        .collect();
+    if failed.is_empty() {
+        return Err(nothing(
+            format!("nothing to rerun: no scenario failed in the previous run ({})", path.display()),
+            "run without --last-failed",
+        ));
+    }
+    Ok(failed)
 }
 
 fn describe(sel: &Selection) -> String {

@@ -35,6 +35,8 @@ pub struct Settings {
     pub expect_version: Option<ExpectedVersion>,
     /// Sign the run record with this key (`--sign-key`): `run.intoto.json` beside `run.json`.
     pub sign_key: Option<crate::sign::SignKey>,
+    /// Stop starting scenarios once this many have failed or errored (`-x`, `--max-failures`).
+    pub max_failures: Option<usize>,
 }
 
 impl Default for Settings {
@@ -54,6 +56,7 @@ impl Default for Settings {
             paths: ReportPaths::in_dir(PathBuf::from("reports")),
             expect_version: None,
             sign_key: None,
+            max_failures: None,
         }
     }
 }

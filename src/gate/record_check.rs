@@ -191,7 +191,9 @@ fn shard_reasons(record: &RunRecord) -> Vec<String> {
             shard.total
         ));
     } else if !ft.named(ScenarioStatus::OtherShard).is_empty() {
-        shut.push("the record contradicts itself: it is not a shard's, yet says other shards ran some scenarios".into());
+        shut.push(
+            "the record contradicts itself: it is not a shard's, yet says other shards ran some scenarios".into(),
+        );
     }
     if let Some(merged) = &ft.merged {
         let total = merged.shards.first().map(|s| s.shard.total).unwrap_or(0);

@@ -327,7 +327,13 @@ mod tests {
         clear(&root).expect("an older ft's layout is ft's own");
         assert!(!root.exists());
 
-        for foreign in ["notes.txt", "superlists/readme.md", "a/b/screenshot.png/x", "a/b/c/d/page.html", "a/b/attempt-x/page.html"] {
+        for foreign in [
+            "notes.txt",
+            "superlists/readme.md",
+            "a/b/screenshot.png/x",
+            "a/b/c/d/page.html",
+            "a/b/attempt-x/page.html",
+        ] {
             old("superlists/s/page.html");
             old(foreign);
             assert!(clear(&root).is_err(), "{foreign} makes the folder someone else's");
@@ -338,5 +344,4 @@ mod tests {
         std::fs::create_dir_all(root.join("a/b")).expect("mkdir");
         assert!(clear(&root).is_err());
     }
-
 }

@@ -191,6 +191,10 @@ fn test_case(scenario: &Scenario, result: &ScenarioResult, artifacts: &Artifacts
         Outcome::NotRun(why) if why.starts_with("interrupted") => {
             Status::Skipped { message: format!("not run: {why}") }
         }
+        // `--max-failures`: the run has its failures; these were left out on purpose.
+        Outcome::NotRun(why) if why.starts_with(crate::runner::STOPPED_EARLY) => {
+            Status::Skipped { message: format!("not run: {why}") }
+        }
         Outcome::NotRun(why) => Status::Error(Detail {
             message: format!("not run: {why}"),
             kind: "infrastructure".into(),

@@ -126,7 +126,8 @@ fn read_part(dir: &Path, verify: Option<&VerifyKey>) -> Result<Part, MergeError>
     }
     let record: RunRecord = serde_json::from_slice(&bytes)
         .map_err(|e| MergeError::Parse { path: record_path.clone(), why: e.to_string() })?;
-    if record.statement_type != super::record::STATEMENT_TYPE || record.predicate_type != super::record::PREDICATE_TYPE {
+    if record.statement_type != super::record::STATEMENT_TYPE || record.predicate_type != super::record::PREDICATE_TYPE
+    {
         return Err(MergeError::Parse { path: record_path, why: "another kind of statement".into() });
     }
     let junit_path = dir.join("junit.xml");
@@ -195,7 +196,8 @@ fn merge_records(parts: &[Part]) -> Result<RunRecord, MergeError> {
         if ft.dirty_paths != base.dirty_paths {
             return Err(differs("the work tree", format!("{:?}", base.dirty_paths), format!("{:?}", ft.dirty_paths)));
         }
-        if ft.spec_digest != base.spec_digest || p.record.predicate.configuration != first.record.predicate.configuration
+        if ft.spec_digest != base.spec_digest
+            || p.record.predicate.configuration != first.record.predicate.configuration
         {
             return Err(differs("the spec set", base.spec_digest.clone(), ft.spec_digest.clone()));
         }
@@ -206,7 +208,11 @@ fn merge_records(parts: &[Part]) -> Result<RunRecord, MergeError> {
             return Err(differs("the stage", show(&base.stage), show(&ft.stage)));
         }
         if ft.flaky_accepted != base.flaky_accepted {
-            return Err(differs("--fail-on-flaky", (!base.flaky_accepted).to_string(), (!ft.flaky_accepted).to_string()));
+            return Err(differs(
+                "--fail-on-flaky",
+                (!base.flaky_accepted).to_string(),
+                (!ft.flaky_accepted).to_string(),
+            ));
         }
         if ft.browser != base.browser {
             return Err(differs("the browser", show(&base.browser), show(&ft.browser)));
@@ -221,11 +227,7 @@ fn merge_records(parts: &[Part]) -> Result<RunRecord, MergeError> {
             v
         };
         if names(&p.record) != names(&first.record) {
-            return Err(not_whole(format!(
-                "{} and {} list different scenarios",
-                first.dir.display(),
-                p.dir.display()
-            )));
+            return Err(not_whole(format!("{} and {} list different scenarios", first.dir.display(), p.dir.display())));
         }
     }
     // Each scenario: run by exactly one shard, or left out by all alike; in spec order.
@@ -256,7 +258,8 @@ fn merge_records(parts: &[Part]) -> Result<RunRecord, MergeError> {
         scenarios.push(ScenarioRecord { name: s.name.clone(), location: s.location.clone(), status });
     }
     let mut record = first.record.clone();
-    let sum = |f: fn(&super::record::FtDetails) -> usize| parts.iter().map(|p| f(&p.record.predicate.ft)).sum::<usize>();
+    let sum =
+        |f: fn(&super::record::FtDetails) -> usize| parts.iter().map(|p| f(&p.record.predicate.ft)).sum::<usize>();
     {
         let ft = &mut record.predicate.ft;
         ft.total = sum(|f| f.total);

@@ -9,8 +9,8 @@ mod html;
 mod junit;
 mod lock;
 mod merge;
-mod reserve;
 pub mod record;
+mod reserve;
 
 use std::collections::HashMap;
 use std::io::Write;

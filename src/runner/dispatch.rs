@@ -16,6 +16,40 @@ use super::{
 use crate::browser::{Driver, Evidence};
 use crate::spec::Scenario;
 
+/// The scenarios not started yet, shared by the workers, and how many have failed: a
+/// worker whose scenario fails at `--max-failures` empties it before it (or any other
+/// worker) takes the next one.
+#[derive(Debug, Default)]
+pub(super) struct Queue {
+    waiting: VecDeque<usize>,
+    failures: usize,
+}
+
+impl Queue {
+    pub(super) fn pop_front(&mut self) -> Option<usize> {
+        self.waiting.pop_front()
+    }
+
+    pub(super) fn push_front(&mut self, index: usize) {
+        self.waiting.push_front(index);
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.waiting.clear();
+    }
+
+    /// Count a failed or errored scenario; at `max` nothing more starts.
+    pub(super) fn failed(&mut self, max: Option<usize>) {
+        self.failures += 1;
+        if max.is_some_and(|max| self.failures >= max) {
+            self.waiting.clear();
+        }
+    }
+}
+
+/// How the reason of a scenario never started because `--max-failures` was reached begins.
+pub const STOPPED_EARLY: &str = "stopped early";
+
 /// Run `scenarios` and send every event to `events`. `interrupts` counts Ctrl-C /
 /// SIGTERM: at 1 nothing new starts and running scenarios get `config.settings.grace` to
 /// finish; at 2 everything still running stops at once and is reported as not run.
@@ -32,7 +66,7 @@ pub async fn run(
     let mut order: Vec<usize> = (0..scenarios.len()).filter(|i| !config.skip.contains_key(i)).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(scenarios[i].steps.len()));
     let runnable = order.len();
-    let queue = Arc::new(Mutex::new(VecDeque::from(order)));
+    let queue = Arc::new(Mutex::new(Queue { waiting: VecDeque::from(order), failures: 0 }));
     let config = Arc::new(config);
     let workers = config.settings.workers.clamp(1, runnable.max(1));
     let (tx, mut rx) = mpsc::unbounded_channel::<WorkerMsg>();
@@ -56,6 +90,9 @@ pub async fn run(
     let mut browser = None;
     let mut session_error = None;
     let mut interrupted = false;
+    // `--max-failures`: once reached, nothing new starts; running scenarios finish.
+    let mut failures = 0usize;
+    let mut stopped_early: Option<String> = None;
     let mut grace_deadline: Option<tokio::time::Instant> = None;
     loop {
         let grace = async {
@@ -70,7 +107,20 @@ pub async fn run(
                     match &ev {
                         RunEvent::SessionStarted { browser: b, .. } => { browser.get_or_insert_with(|| b.clone()); }
                         RunEvent::ScenarioStarted { index, worker } => { running.insert(*index, (*worker, Utc::now(), Instant::now())); }
-                        RunEvent::ScenarioFinished(r) => { running.remove(&r.index); results.insert(r.index, r.clone()); }
+                        RunEvent::ScenarioFinished(r) => {
+                            running.remove(&r.index);
+                            results.insert(r.index, r.clone());
+                            if matches!(r.outcome, Outcome::Failed(_) | Outcome::Error(_)) {
+                                failures += 1;
+                            }
+                            // The worker already emptied the queue; this names why.
+                            if let Some(max) = config.settings.max_failures.filter(|&max| failures >= max && stopped_early.is_none()) {
+                                stopped_early = Some(format!(
+                                    "{STOPPED_EARLY} after {max} failed scenario{} (--max-failures {max})",
+                                    if max == 1 { "" } else { "s" }
+                                ));
+                            }
+                        }
                         RunEvent::Interrupted { .. } | RunEvent::AttemptFailed { .. } | RunEvent::WorkerStopped { .. } => {}
                     }
                     let _ = events.send(ev);
@@ -130,8 +180,11 @@ pub async fn run(
     }
     for index in 0..scenarios.len() {
         if let std::collections::hash_map::Entry::Vacant(slot) = results.entry(index) {
-            let reason =
-                if interrupted { "interrupted before it started" } else { "no browser session could be started" };
+            let reason = match &stopped_early {
+                _ if interrupted => "interrupted before it started",
+                Some(why) => why.as_str(),
+                None => "no browser session could be started",
+            };
             let r = ScenarioResult::not_run(index, 0, reason, Utc::now(), Duration::ZERO);
             let _ = events.send(RunEvent::ScenarioFinished(r.clone()));
             slot.insert(r);

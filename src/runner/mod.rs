@@ -20,7 +20,7 @@ pub mod shard;
 mod steps;
 mod worker;
 
-pub use dispatch::run;
+pub use dispatch::{run, STOPPED_EARLY};
 pub use result::{
     Attempt, Failure, Outcome, RunConfig, RunError, RunEvent, RunSummary, ScenarioResult, StepLog,
     INTERRUPTED_WHILE_RUNNING,

@@ -2,7 +2,7 @@
 //! session, attempt by attempt (retries, the scenario deadline, evidence, and a reset or
 //! a new session between attempts).
 
-use std::collections::VecDeque;
+use super::dispatch::Queue;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,7 +26,7 @@ pub(super) async fn work(
     worker: usize,
     driver: Arc<Driver>,
     scenarios: Arc<Vec<Scenario>>,
-    queue: Arc<Mutex<VecDeque<usize>>>,
+    queue: Arc<Mutex<Queue>>,
     config: Arc<RunConfig>,
     tx: mpsc::UnboundedSender<WorkerMsg>,
 ) {
@@ -90,6 +90,11 @@ pub(super) async fn work(
             }
             break ScenarioResult::new(index, worker, attempt, earlier);
         };
+        if matches!(result.outcome, Outcome::Failed(_) | Outcome::Error(_)) {
+            if let Ok(mut q) = queue.lock() {
+                q.failed(config.settings.max_failures);
+            }
+        }
         let _ = tx.send(WorkerMsg::Event(RunEvent::ScenarioFinished(result)));
     }
     if let Some(s) = session.take() {

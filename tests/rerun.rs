@@ -1,0 +1,71 @@
+//! Issue 12: stop early (`-x`, `--max-failures`), rerun what failed (`--last-failed`) and
+//! hunt flakes (`--repeat-each`), through the real binary against real targets.
+
+mod common;
+
+use common::*;
+
+fn record(dir: &std::path::Path) -> serde_json::Value {
+    read_json(&dir.join("reports/run.json"))
+}
+
+fn ft_count(record: &serde_json::Value, key: &str) -> u64 {
+    record["predicate"]["ft.run/v1"][key].as_u64().unwrap_or_else(|| panic!("{key} in {record:#}"))
+}
+
+#[test]
+fn x_stops_after_the_first_failure_and_last_failed_reruns_exactly_the_failures() {
+    let broken = Served::start(&["accept-duplicates"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    // Two scenarios break on this target; with -x the run stops at the first.
+    let out = ft_in(dir.path(), &["--liveserver", &broken.url, "--max-wait", "2", "-x"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let rec = record(dir.path());
+    assert_eq!(ft_count(&rec, "failed"), 1, "{rec:#}");
+    assert!(ft_count(&rec, "not_run") >= 1, "the rest were not started: {rec:#}");
+    assert_eq!(rec["predicate"]["ft.run/v1"]["verdict"], "failed");
+    assert!(out.stdout.contains("stopped early after 1 failed scenario (--max-failures 1)"), "{}", out.all());
+    let junit = read_junit(&dir.path().join("reports/junit.xml"));
+    assert_eq!(junit.tests, 6, "every scenario is still in the report");
+    assert_eq!(junit.errors, 0, "stopping early is not an infrastructure error");
+    let failed_first: Vec<String> = junit.failed_names();
+
+    // --last-failed runs that one scenario again, and nothing else.
+    let again = ft_in(dir.path(), &["--liveserver", &broken.url, "--max-wait", "2", "--last-failed"]);
+    assert_eq!(again.code, 1, "{}", again.all());
+    let rerun = read_junit(&dir.path().join("reports/junit.xml"));
+    assert_eq!(rerun.tests, 1, "exactly the failure reran\n{}", again.all());
+    assert_eq!(rerun.failed_names(), failed_first);
+
+    // Fixed: the rerun passes; then there is nothing left to rerun.
+    let fixed = Served::start(&[]);
+    let green = ft_in(dir.path(), &["--liveserver", &fixed.url, "--max-wait", "2", "--last-failed"]);
+    assert_eq!(green.code, 0, "{}", green.all());
+    assert_eq!(read_junit(&dir.path().join("reports/junit.xml")).tests, 1);
+    let nothing = ft_in(dir.path(), &["--liveserver", &fixed.url, "--last-failed"]);
+    assert_eq!(nothing.code, 2, "{}", nothing.all());
+    assert!(nothing.stderr.contains("nothing to rerun: no scenario failed"), "{}", nothing.all());
+}
+
+#[test]
+fn last_failed_without_a_previous_record_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = ft_in(dir.path(), &["--liveserver", "http://127.0.0.1:9", "--last-failed"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("--last-failed: no previous run record to go by"), "{}", out.all());
+}
+
+#[test]
+fn repeat_each_runs_and_reports_every_repetition() {
+    let served = Served::start(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "can start a to-do", "--repeat-each", "3"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let junit = read_junit(&dir.path().join("reports/junit.xml"));
+    assert_eq!(junit.tests, 3, "{}", out.all());
+    for i in 1..=3 {
+        junit.case(&format!("can start a to-do list (run {i} of 3)"));
+    }
+    assert_eq!(ft_count(&record(dir.path()), "passed"), 3);
+}
