@@ -49,6 +49,19 @@ pub enum Command {
     /// Merge the reports of the shards of one run (--shard I/N) into one JUnit file and
     /// one run record, which `ft gate` takes like any other.
     Merge(MergeArgs),
+    /// Per scenario, how often it ran, failed and passed only on a retry, from the runs'
+    /// history (reports/history.jsonl).
+    Flakes(FlakesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FlakesArgs {
+    /// The history file every run appends to.
+    #[arg(long, value_name = "PATH", default_value = "reports/history.jsonl")]
+    pub history: PathBuf,
+    /// Only runs that started within this window: 90s, 15m, 24h, 30d.
+    #[arg(long, value_name = "AGE", default_value = "30d", value_parser = crate::shared::durations::parse_age)]
+    pub since: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -355,6 +368,7 @@ async fn dispatch(cli: Cli) -> Result<u8, Error> {
         Some(Command::Deploy(args)) => commands::deploy(deploy_options(args)?).await,
         Some(Command::Gate(args)) => commands::gate(gate_options(args)?).await,
         Some(Command::Keygen(args)) => commands::keygen(&args.out),
+        Some(Command::Flakes(args)) => commands::flakes(&args.history, args.since),
         Some(Command::Merge(args)) => {
             let verify = args.verify_key.as_deref().map(crate::sign::VerifyKey::load).transpose()?;
             let sign = args.sign_key.as_deref().map(crate::sign::SignKey::load).transpose()?;

@@ -200,6 +200,59 @@ pub fn merge(
     Ok(exit::for_verdict(ft.verdict, policy))
 }
 
+/// `ft flakes`: the history's scenarios, worst first. No history is exit 2.
+pub fn flakes(path: &Path, since: std::time::Duration) -> Result<u8, Error> {
+    let from = chrono::Utc::now() - chrono::Duration::from_std(since).unwrap_or(chrono::Duration::MAX);
+    let history = crate::report::read_history(path, from).map_err(|e| Error::Usage {
+        what: format!("ft flakes: cannot read {}: {e}", path.display()),
+        hint: "every `ft run` appends to history.jsonl in its --reports folder; pass --history PATH".into(),
+    })?;
+    let mut out = std::io::stdout().lock();
+    let _ = write_flakes(&mut out, path, from, &history);
+    Ok(exit::PASSED)
+}
+
+fn write_flakes(
+    out: &mut impl Write,
+    path: &Path,
+    from: chrono::DateTime<chrono::Utc>,
+    history: &crate::report::History,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "ft flakes: {} run{} since {} ({})",
+        history.runs,
+        if history.runs == 1 { "" } else { "s" },
+        from.format("%Y-%m-%d %H:%M UTC"),
+        path.display()
+    )?;
+    if history.unreadable > 0 {
+        writeln!(
+            out,
+            "  ({} unreadable line{} skipped)",
+            history.unreadable,
+            if history.unreadable == 1 { "" } else { "s" }
+        )?;
+    }
+    let width = history.scenarios.iter().map(|f| f.scenario.chars().count()).max().unwrap_or(8).max(8);
+    writeln!(out, "{:<width$}  RUNS  FAILED  FLAKY  FAIL%  FLAKY%  MEDIAN  LAST FAILURE", "SCENARIO")?;
+    for f in &history.scenarios {
+        writeln!(
+            out,
+            "{:<width$}  {:>4}  {:>6}  {:>5}  {:>4.0}%  {:>5.0}%  {:>5.1}s  {}",
+            crate::shared::redact::redact_text(&f.scenario),
+            f.runs,
+            f.failed,
+            f.flaky,
+            f.fail_rate() * 100.0,
+            f.flaky_rate() * 100.0,
+            f.median_seconds,
+            f.last_failure.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "-".into())
+        )?;
+    }
+    Ok(())
+}
+
 /// The folder ft runs in: the git work tree a deploy or gate is about.
 pub fn here() -> PathBuf {
     std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))

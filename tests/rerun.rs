@@ -69,3 +69,49 @@ fn repeat_each_runs_and_reports_every_repetition() {
     }
     assert_eq!(ft_count(&record(dir.path()), "passed"), 3);
 }
+
+#[test]
+fn history_keeps_every_run_and_ft_flakes_reports_the_rate_the_records_show() {
+    // Every other home page this target serves is broken: with a retry, scenarios flake.
+    let served = Served::start(&["flaky-home"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let name = "can start a to-do list";
+    let (mut flaky, mut failed) = (0, 0);
+    for _ in 0..3 {
+        let out =
+            ft_in(dir.path(), &["--liveserver", &served.url, "--filter", name, "--retries", "1", "--max-wait", "2"]);
+        assert!(out.code == 0 || out.code == 1, "{}", out.all());
+        let rec = record(dir.path());
+        let status = rec["predicate"]["ft.run/v1"]["scenarios"]
+            .as_array()
+            .expect("scenarios")
+            .iter()
+            .find(|s| s["name"] == name)
+            .map(|s| s["status"].as_str().unwrap_or("").to_string())
+            .expect("the scenario is in the record");
+        match status.as_str() {
+            "flaky" => flaky += 1,
+            "failed" | "error" => failed += 1,
+            _ => {}
+        }
+    }
+    assert!(flaky > 0, "the target made the scenario flaky at least once");
+    let history = std::fs::read_to_string(dir.path().join("reports/history.jsonl")).expect("history");
+    let lines: Vec<serde_json::Value> =
+        history.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    assert_eq!(lines.len(), 3, "one line per scenario per run, none rewritten\n{history}");
+    assert!(lines.iter().all(|l| l["scenario"] == name && l["attempts"].as_u64().is_some()));
+
+    let out = ft_in(dir.path(), &["flakes"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let row = out.stdout.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{}", out.all()));
+    let cols: Vec<&str> = row[name.len()..].split_whitespace().collect();
+    assert_eq!(cols[0], "3", "runs: {row}");
+    assert_eq!(cols[1], failed.to_string(), "failed: {row}");
+    assert_eq!(cols[2], flaky.to_string(), "flaky: {row}");
+    assert_eq!(cols[4], format!("{:.0}%", flaky as f64 * 100.0 / 3.0), "flaky rate: {row}");
+    assert!(out.stdout.starts_with("ft flakes: 3 runs since"), "{}", out.all());
+
+    let none = ft_in(dir.path(), &["flakes", "--history", "nowhere.jsonl"]);
+    assert_eq!(none.code, 2, "{}", none.all());
+}

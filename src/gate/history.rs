@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::DeployOutcome;
-use crate::report::{flock, ReportError};
+use crate::report::ReportError;
 use crate::shared::redact::redact_text;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -91,37 +91,9 @@ impl DeployRecord {
     }
 }
 
-/// Append one line: one `write` on a file opened for appending, under an exclusive
-/// `flock` on it, then fsync. Concurrent pipelines each add their line; none is lost or
-/// rewritten. A torn last line (a crash mid-write) is ended first so it cannot swallow
-/// this one, and a write that fails midway is cut back off.
+/// Append one line (see `report::jsonl::append`): concurrent pipelines each keep theirs.
 pub fn append(path: &Path, record: &DeployRecord) -> Result<(), ReportError> {
-    use std::io::Write;
-    use std::os::unix::fs::{FileExt, OpenOptionsExt};
-    let err = |source| ReportError::Write { path: path.to_path_buf(), source };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(err)?;
-    }
-    let mut file =
-        std::fs::OpenOptions::new().read(true).append(true).create(true).mode(0o644).open(path).map_err(err)?;
-    flock(&file, libc::LOCK_EX).map_err(err)?;
-    let len = file.metadata().map_err(err)?.len();
-    let mut line = String::new();
-    if len > 0 {
-        let mut last = [0u8; 1];
-        file.read_exact_at(&mut last, len - 1).map_err(err)?;
-        if last[0] != b'\n' {
-            line.push('\n');
-        }
-    }
-    line.push_str(&serde_json::to_string(record).unwrap_or_default());
-    line.push('\n');
-    if let Err(e) = file.write_all(line.as_bytes()).and_then(|()| file.sync_data()) {
-        let _ = file.set_len(len);
-        return Err(err(e));
-    }
-    // The lock goes with the descriptor when `file` drops.
-    Ok(())
+    crate::report::jsonl::append(path, &[serde_json::to_string(record).unwrap_or_default()])
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@ mod artifacts;
 mod console;
 mod failure;
 mod github;
+mod history;
 mod html;
+pub mod jsonl;
 mod junit;
 mod lock;
 mod merge;
@@ -87,6 +89,7 @@ pub enum ReportError {
 }
 
 pub use crate::settings::ReportPaths;
+pub use history::{read as read_history, Flakiness, History, HISTORY_FILE};
 pub use merge::{merge, MergeError, MergeOutcome};
 
 impl ReportPaths {
@@ -255,6 +258,11 @@ impl Reports {
         match write_atomic(&self.paths.junit, report.to_xml().as_bytes()) {
             Ok(()) => written.insert(0, self.paths.junit.clone()),
             Err(e) => failed.push(e),
+        }
+        // The scenarios' history across runs (`ft flakes`): appended, never rewritten.
+        let history_path = self.paths.dir.join(history::HISTORY_FILE);
+        if let Err(e) = history::append(&history_path, &history::lines(&self.info, &self.scenarios, summary)) {
+            failed.push(e);
         }
         for e in &failed {
             let cause = std::error::Error::source(e).map(|c| format!(": {c}")).unwrap_or_default();
