@@ -21,10 +21,31 @@ use crate::superlists;
 use crate::target::version::{self, ExpectedVersion};
 use crate::wait::Patience;
 
+/// Examples and exit codes, after the flags of `ft --help`.
+const AFTER_HELP: &str = "\
+Examples:
+  ft                                        the built-in suite against the embedded superlists app
+  ft --liveserver superlists-staging        the same against a deployed server (http:// implied)
+  ft --liveserver https://staging.example --tag smoke --workers 2
+  ft -x --retries 1                         stop at the first failure; one retry per scenario
+  ft --last-failed                          only what failed in reports/run.json
+  ft --shard 2/4 --reports shard-2          one of four CI machines' part; then `ft merge`
+  ft gate --record reports/run.json --target superlists-staging
+  ft deploy --staging HOST --live HOST --deploy-cmd 'fab deploy:host=$FT_HOST'
+
+Exit codes:
+  0    every selected scenario passed (at least one ran)
+  1    a scenario failed (also: flaky with --fail-on-flaky; ft gate shut)
+  2    bad usage, config or spec; nothing selected; nothing to rerun
+  3    infrastructure: target unreachable, no browser or driver
+  130  interrupted (SIGINT); 143 terminated (SIGTERM)
+
+README: usage, spec format, files written, `ft deploy` and `ft gate`.";
+
 /// ft runs browser functional tests against a web app and decides whether a release
 /// may go live. With no command it runs the suite (`ft run`).
 #[derive(Debug, Parser)]
-#[command(name = "ft", version, about, long_about = None, args_conflicts_with_subcommands = true)]
+#[command(name = "ft", version, about, long_about = None, args_conflicts_with_subcommands = true, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -52,6 +73,8 @@ pub enum Command {
     /// Per scenario, how often it ran, failed and passed only on a retry, from the runs'
     /// history (reports/history.jsonl).
     Flakes(FlakesArgs),
+    /// Print a completion script: `ft completions bash > /etc/bash_completion.d/ft`.
+    Completions(CompletionsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -141,6 +164,13 @@ pub struct RunSettings {
     /// Browser sessions in parallel.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub workers: u16,
+    /// Colour the console: auto (a terminal, unless NO_COLOR is set or CLICOLOR_FORCE forces it), always, never.
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_enum)]
+    pub color: crate::settings::ColorChoice,
+    /// `human`, or `json`: one JSON object per event on stdout (run and scenario start and
+    /// finish, failed attempts, run end), people's output on stderr.
+    #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = ["human", "json"])]
+    pub message_format: String,
     /// Stop starting scenarios after the first failed one (--max-failures 1).
     #[arg(short = 'x', long = "exitfirst", conflicts_with = "max_failures")]
     pub exit_first: bool,
@@ -300,6 +330,19 @@ pub struct KeygenArgs {
 pub struct ListArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
+    /// Only the part a shard runs (as `ft run --shard I/N` would).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::runner::shard::Shard>,
+    /// `text` for people, `json` for tools (an array of {name, tags, file, line}).
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -355,7 +398,7 @@ async fn dispatch(cli: Cli) -> Result<u8, Error> {
         None => commands::run(job_options(&cli.run)?).await,
         Some(Command::List(args)) => {
             let (specs, selectors, _) = spec_source_and_config(&args.spec)?;
-            commands::list(specs, selectors, selection(&args.spec))
+            commands::list(specs, selectors, selection(&args.spec), args.shard, args.format == "json")
         }
         Some(Command::Serve(args)) => {
             let config = superlists::Config {
@@ -368,6 +411,12 @@ async fn dispatch(cli: Cli) -> Result<u8, Error> {
         Some(Command::Deploy(args)) => commands::deploy(deploy_options(args)?).await,
         Some(Command::Gate(args)) => commands::gate(gate_options(args)?).await,
         Some(Command::Keygen(args)) => commands::keygen(&args.out),
+        Some(Command::Completions(args)) => {
+            use clap::CommandFactory;
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(args.shell, &mut Cli::command(), "ft", &mut out);
+            Ok(crate::exit::PASSED)
+        }
         Some(Command::Flakes(args)) => commands::flakes(&args.history, args.since),
         Some(Command::Merge(args)) => {
             let verify = args.verify_key.as_deref().map(crate::sign::VerifyKey::load).transpose()?;
@@ -463,6 +512,8 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Er
             ..BrowserConfig::default()
         },
         retries: s.retries,
+        color: s.color,
+        json_events: s.message_format == "json",
         max_failures: if s.exit_first { Some(1) } else { s.max_failures.map(|n| n as usize) },
         scenario_timeout: s.scenario_timeout,
         flaky: FlakyPolicy::accept_if(!s.fail_on_flaky),
@@ -488,6 +539,12 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Er
 
 fn deploy_options(args: DeployArgs) -> Result<DeployOptions, Error> {
     let job = stage_options(&args.spec, &args.settings)?;
+    if job.settings.json_events || job.settings.max_failures.is_some() {
+        return Err(Error::Usage {
+            what: "ft deploy: --message-format json, -x and --max-failures are for `ft run`".into(),
+            hint: "a deploy's stages run whole suites and print their own progress; drop the flag".into(),
+        });
+    }
     Ok(DeployOptions {
         repo: commands::here(),
         staging: args.staging,

@@ -19,7 +19,7 @@ use crate::superlists;
 /// signal that stopped it.
 pub async fn run(options: JobOptions) -> Result<u8, Error> {
     let signals = Signals::new().map_err(Error::Signals)?;
-    let (result, signal) = signals::counting(signals, |rx| job::run(&options, Console::stdout(), rx)).await;
+    let (result, signal) = signals::counting(signals, |rx| job::run(&options, Console::for_run(&options.settings), rx)).await;
     let by_signal = signal.map(exit::for_signal);
     match result {
         Ok(done) => Ok(by_signal.unwrap_or_else(|| exit::for_verdict(done.verdict, options.settings.flaky))),
@@ -35,14 +35,20 @@ pub async fn run(options: JobOptions) -> Result<u8, Error> {
 }
 
 /// `ft list`: the selected scenarios with their tags and where they are defined.
-pub fn list(specs: SpecSource, selectors: SelectorOverrides, selection: Selection) -> Result<u8, Error> {
+pub fn list(
+    specs: SpecSource,
+    selectors: SelectorOverrides,
+    selection: Selection,
+    shard: Option<crate::runner::shard::Shard>,
+    json: bool,
+) -> Result<u8, Error> {
     let options = JobOptions {
         specs,
         selectors,
         selection,
         liveserver: None,
         stage: None,
-        shard: None,
+        shard,
         last_failed: false,
         repeat_each: 1,
         settings: Default::default(),
@@ -50,8 +56,17 @@ pub fn list(specs: SpecSource, selectors: SelectorOverrides, selection: Selectio
     let (_, selected, _) = job::plan(&options)?;
     let mut out = std::io::stdout().lock();
     // `ft list | head -1` closes the pipe early: that is not an error worth a panic.
-    let _ = write_list(&mut out, &selected, &options.specs);
+    let _ = if json { write_list_json(&mut out, &selected) } else { write_list(&mut out, &selected, &options.specs) };
     Ok(exit::PASSED)
+}
+
+fn write_list_json(out: &mut impl Write, selected: &[spec::Scenario]) -> std::io::Result<()> {
+    let list: Vec<serde_json::Value> = selected
+        .iter()
+        .map(|s| serde_json::json!({"name": s.name, "tags": s.tags, "file": s.file, "line": s.line}))
+        .collect();
+    let text = serde_json::to_string_pretty(&list).unwrap_or_default();
+    writeln!(out, "{text}")
 }
 
 fn write_list(out: &mut impl Write, selected: &[spec::Scenario], source: &SpecSource) -> std::io::Result<()> {

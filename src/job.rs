@@ -252,6 +252,9 @@ pub async fn run(
     };
     let mut reports = Reports::new(settings.paths.clone(), console, info.clone(), scenarios.clone());
     reports.sign_with(settings.sign_key.clone());
+    if settings.json_events {
+        reports.stream_to(report::EventStream::new(Box::new(std::io::stdout())));
+    }
     reports.start();
     let config = RunConfig { base_url: target.url(), skip, settings: settings.clone() };
     let names = scenarios.iter().map(|s| s.name.clone()).collect();

@@ -37,6 +37,34 @@ pub struct Settings {
     pub sign_key: Option<crate::sign::SignKey>,
     /// Stop starting scenarios once this many have failed or errored (`-x`, `--max-failures`).
     pub max_failures: Option<usize>,
+    /// Colour on the console (`--color`).
+    pub color: ColorChoice,
+    /// `--message-format json`: events as JSON lines on stdout, people's output on stderr.
+    pub json_events: bool,
+}
+
+/// `--color`: `auto` colours a terminal unless NO_COLOR is set (or CLICOLOR_FORCE forces
+/// it); `always` and `never` decide alone.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour a stream, given whether it is a terminal and the environment.
+    pub fn enabled(self, is_terminal: bool, var: impl Fn(&str) -> Option<String>) -> bool {
+        let set = |name: &str| var(name).is_some_and(|v| !v.is_empty());
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto if set("NO_COLOR") => false,
+            ColorChoice::Auto if set("CLICOLOR_FORCE") && var("CLICOLOR_FORCE").as_deref() != Some("0") => true,
+            ColorChoice::Auto => is_terminal,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -57,6 +85,8 @@ impl Default for Settings {
             expect_version: None,
             sign_key: None,
             max_failures: None,
+            color: ColorChoice::Auto,
+            json_events: false,
         }
     }
 }
@@ -97,5 +127,26 @@ impl ReportPaths {
     /// evidence relative to itself.
     pub fn html(&self) -> PathBuf {
         self.dir.join("index.html")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ColorChoice;
+
+    #[test]
+    fn colour_follows_the_flag_then_no_color_then_clicolor_force_then_the_terminal() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+        };
+        assert!(ColorChoice::Auto.enabled(true, env(&[])));
+        assert!(!ColorChoice::Auto.enabled(false, env(&[])));
+        assert!(!ColorChoice::Auto.enabled(true, env(&[("NO_COLOR", "1")])));
+        assert!(ColorChoice::Auto.enabled(true, env(&[("NO_COLOR", "")])), "an empty NO_COLOR is unset");
+        assert!(ColorChoice::Auto.enabled(false, env(&[("CLICOLOR_FORCE", "1")])));
+        assert!(!ColorChoice::Auto.enabled(false, env(&[("CLICOLOR_FORCE", "0")])));
+        assert!(!ColorChoice::Auto.enabled(false, env(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")])));
+        assert!(ColorChoice::Always.enabled(false, env(&[("NO_COLOR", "1")])), "the flag wins");
+        assert!(!ColorChoice::Never.enabled(true, env(&[("CLICOLOR_FORCE", "1")])));
     }
 }

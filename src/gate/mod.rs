@@ -472,7 +472,7 @@ impl Pipeline<'_> {
         job.settings.paths = ReportPaths::in_dir(dir.clone());
         let report = dir.join("junit.xml");
         let timer = self.start(&format!("{stage} tests"), &redact(url), Some(&report));
-        let result = job::run(&job, Console::stdout(), self.interrupts.clone()).await;
+        let result = job::run(&job, Console::for_run(&job.settings), self.interrupts.clone()).await;
         let (mut stage_result, mut ok, mut detail) = judge(&result, job.settings.flaky);
         // The staging run opens the gate for the whole spec set, as `ft gate` demands.
         if let (true, "staging", Ok(done)) = (ok, stage, &result) {

@@ -23,11 +23,18 @@ impl Console {
         Console { out, color, shown_browser: false }
     }
 
-    /// Standard output, coloured when it is a terminal and NO_COLOR is unset.
-    pub fn stdout() -> Console {
+    /// People's output of a run: standard output (standard error when standard output
+    /// carries `--message-format json`), coloured as `--color` and the environment say.
+    pub fn for_run(settings: &crate::settings::Settings) -> Console {
         use std::io::IsTerminal;
-        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        Console::new(Box::new(std::io::stdout()), color)
+        let env = |name: &str| std::env::var(name).ok();
+        if settings.json_events {
+            let color = settings.color.enabled(std::io::stderr().is_terminal(), env);
+            Console::new(Box::new(std::io::stderr()), color)
+        } else {
+            let color = settings.color.enabled(std::io::stdout().is_terminal(), env);
+            Console::new(Box::new(std::io::stdout()), color)
+        }
     }
 
     fn paint(&self, code: &str, text: &str) -> String {

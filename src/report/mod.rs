@@ -13,6 +13,7 @@ mod lock;
 mod merge;
 pub mod record;
 mod reserve;
+mod stream;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -89,6 +90,7 @@ pub enum ReportError {
 }
 
 pub use crate::settings::ReportPaths;
+pub use stream::EventStream;
 pub use history::{read as read_history, Flakiness, History, HISTORY_FILE};
 pub use merge::{merge, MergeError, MergeOutcome};
 
@@ -167,6 +169,8 @@ pub struct Reports {
     sign_key: Option<crate::sign::SignKey>,
     /// Disk space held for the files `finish` writes (evidence may fill the disk first).
     reserve: reserve::Reserve,
+    /// `--message-format json`: every event as a JSON line.
+    stream: Option<EventStream>,
 }
 
 impl Reports {
@@ -175,7 +179,17 @@ impl Reports {
         let places = artifacts::places(&scenarios);
         let html = paths.html();
         let reserve = reserve::Reserve::hold(&[&paths.record, &paths.junit, &html], reserve::size_for(scenarios.len()));
-        Reports { paths, console, info, artifacts: HashMap::new(), places, scenarios, sign_key: None, reserve }
+        Reports {
+            paths,
+            console,
+            info,
+            artifacts: HashMap::new(),
+            places,
+            scenarios,
+            sign_key: None,
+            reserve,
+            stream: None,
+        }
     }
 
     /// Also write the record signed with `key`, in a DSSE envelope (`ReportPaths::envelope`).
@@ -183,7 +197,15 @@ impl Reports {
         self.sign_key = key;
     }
 
+    /// Also write every event as a JSON line to `stream` (`--message-format json`).
+    pub fn stream_to(&mut self, stream: EventStream) {
+        self.stream = Some(stream);
+    }
+
     pub fn start(&mut self) {
+        if let Some(stream) = &mut self.stream {
+            stream.run_started(&self.info, &self.scenarios);
+        }
         self.console.header(&self.info, self.scenarios.len());
     }
 
@@ -208,6 +230,9 @@ impl Reports {
                     }
                 }
             }
+        }
+        if let Some(stream) = &mut self.stream {
+            stream.event(event, &self.scenarios, &self.artifacts);
         }
         self.console.event(event, &self.scenarios, &self.artifacts);
     }
@@ -276,6 +301,9 @@ impl Reports {
             Err(err) => self.console.warn(&format!("{err}; no HTML report this run")),
         }
         self.console.summary(summary, verdict, flaky, &written);
+        if let Some(stream) = &mut self.stream {
+            stream.run_finished(summary, verdict, flaky, &written);
+        }
         if github::active(|name| std::env::var(name).ok()) {
             self.github(summary, verdict, flaky);
         }
