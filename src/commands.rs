@@ -19,7 +19,8 @@ use crate::superlists;
 /// signal that stopped it.
 pub async fn run(options: JobOptions) -> Result<u8, Error> {
     let signals = Signals::new().map_err(Error::Signals)?;
-    let (result, signal) = signals::counting(signals, |rx| job::run(&options, Console::for_run(&options.settings), rx)).await;
+    let (result, signal) =
+        signals::counting(signals, |rx| job::run(&options, Console::for_run(&options.settings), rx)).await;
     let by_signal = signal.map(exit::for_signal);
     match result {
         Ok(done) => Ok(by_signal.unwrap_or_else(|| exit::for_verdict(done.verdict, options.settings.flaky))),
@@ -53,7 +54,7 @@ pub fn list(
         repeat_each: 1,
         settings: Default::default(),
     };
-    let (_, selected, _) = job::plan(&options)?;
+    let selected = job::plan(&options)?.scenarios;
     let mut out = std::io::stdout().lock();
     // `ft list | head -1` closes the pipe early: that is not an error worth a panic.
     let _ = if json { write_list_json(&mut out, &selected) } else { write_list(&mut out, &selected, &options.specs) };

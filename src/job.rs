@@ -75,10 +75,22 @@ pub struct JobResult {
     pub names: Vec<String>,
 }
 
+/// What a run will do, known before any browser starts.
+pub struct Plan {
+    pub suite: spec::Suite,
+    /// The scenarios this run runs.
+    pub scenarios: Vec<spec::Scenario>,
+    /// Selected scenarios another shard runs (`--shard`).
+    pub other_shards: Vec<spec::Scenario>,
+    /// `--shard`: how the selection was split, as a sha256 every shard of one run shares.
+    pub split: Option<String>,
+    /// `--shard`: "durations" when balanced by the history's times, else "spec order".
+    pub split_by: Option<&'static str>,
+}
+
 /// Load and select (and take this shard's part): everything that can be checked without
-/// a browser. Returns the suite, the scenarios to run, and the selected scenarios another
-/// shard runs.
-pub fn plan(options: &JobOptions) -> Result<(spec::Suite, Vec<spec::Scenario>, Vec<spec::Scenario>), JobError> {
+/// a browser.
+pub fn plan(options: &JobOptions) -> Result<Plan, JobError> {
     let suite = spec::load(&options.specs, &options.selectors).map_err(JobError::Spec)?;
     let mut selected = suite.select(&options.selection);
     if options.last_failed {
@@ -103,20 +115,45 @@ pub fn plan(options: &JobOptions) -> Result<(spec::Suite, Vec<spec::Scenario>, V
         });
     }
     let selected = repeat_each(selected, options.repeat_each);
-    let Some(shard) = options.shard else { return Ok((suite, selected, Vec::new())) };
-    let mine = shard.pick(selected.len());
-    if mine.is_empty() {
+    let Some(shard) = options.shard else {
+        return Ok(Plan { suite, scenarios: selected, other_shards: Vec::new(), split: None, split_by: None });
+    };
+    if selected.len() < shard.total {
         return Err(JobError::EmptyShard { shard, selected: selected.len() });
     }
+    // Balanced by the last known times when the reports folder has a history: every shard
+    // of a run must then see the same history (the record's split digest tells).
+    let known = crate::report::last_durations(&options.settings.paths.dir.join(crate::report::HISTORY_FILE));
+    let times: Vec<Option<f64>> =
+        selected.iter().map(|s| known.get(&(s.name.clone(), s.file.clone())).copied()).collect();
+    let weights = if times.iter().any(Option::is_some) {
+        let mut seen: Vec<f64> = times.iter().flatten().copied().collect();
+        seen.sort_by(f64::total_cmp);
+        let typical = seen[seen.len() / 2];
+        Some(times.iter().map(|t| t.unwrap_or(typical)).collect::<Vec<f64>>())
+    } else {
+        None
+    };
+    let owner = Shard::split(shard.total, selected.len(), weights.as_deref());
+    let mut digest = String::new();
+    for (s, owner) in selected.iter().zip(&owner) {
+        digest.push_str(&format!("{}\t{}\t{}\t{owner}\n", s.name, s.file, s.line));
+    }
     let (mut run, mut others) = (Vec::new(), Vec::new());
-    for (i, scenario) in selected.into_iter().enumerate() {
-        if mine.contains(&i) {
+    for (scenario, owner) in selected.into_iter().zip(owner) {
+        if owner == shard.index {
             run.push(scenario);
         } else {
             others.push(scenario);
         }
     }
-    Ok((suite, run, others))
+    Ok(Plan {
+        suite,
+        scenarios: run,
+        other_shards: others,
+        split: Some(spec::sha256_hex(digest.as_bytes())),
+        split_by: Some(if weights.is_some() { "durations" } else { "spec order" }),
+    })
 }
 
 /// Each scenario `n` times in a row, every run its own scenario in the reports:
@@ -197,7 +234,7 @@ pub async fn run(
         // what this run reports.
         let _ = report::prepare(&settings.paths);
     }
-    let (suite, scenarios, other_shards) = planned?;
+    let Plan { suite, scenarios, other_shards, split, split_by } = planned?;
     settings.paths.check_writable().map_err(JobError::Reports)?;
     // Held until this function returns: the whole run, reports included.
     let _lock = report::prepare(&settings.paths).map_err(JobError::Folder)?;
@@ -243,6 +280,7 @@ pub async fn run(
             .map(|s| (s.name.clone(), s.location()))
             .collect(),
         shard: options.shard,
+        shard_split: split.zip(split_by),
         other_shards: other_shards.iter().map(|s| (s.name.clone(), s.location())).collect(),
         dirty_paths: match &commit {
             Some(_) => git::dirty_files(here).await.ok(),

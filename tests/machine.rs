@@ -33,7 +33,10 @@ fn message_format_json_streams_every_event_as_a_json_line_and_people_read_stderr
         }
     }
     let end = events.last().expect("run_finished");
-    assert_eq!((end["verdict"].as_str(), end["failed"].as_u64(), end["green"].as_bool()), (Some("failed"), Some(1), Some(false)));
+    assert_eq!(
+        (end["verdict"].as_str(), end["failed"].as_u64(), end["green"].as_bool()),
+        (Some("failed"), Some(1), Some(false))
+    );
     assert!(out.stderr.contains("NOT OK (failed): 6 scenarios"), "people's summary is on stderr\n{}", out.all());
 }
 
@@ -86,7 +89,10 @@ fn colour_follows_the_flag_then_no_color_then_clicolor_force() {
     };
     assert!(!summary(&[], &[]).stdout.contains('\x1b'), "not a terminal: no colour");
     assert!(summary(&[], &[("CLICOLOR_FORCE", "1")]).stdout.contains("\x1b[32;1mOK"), "CLICOLOR_FORCE forces it");
-    assert!(!summary(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).stdout.contains('\x1b'), "NO_COLOR wins over it");
+    assert!(
+        !summary(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).stdout.contains('\x1b'),
+        "NO_COLOR wins over it"
+    );
     assert!(summary(&["--color", "always"], &[("NO_COLOR", "1")]).stdout.contains("\x1b[32;1mOK"), "the flag wins");
     assert!(!summary(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]).stdout.contains('\x1b'));
 }

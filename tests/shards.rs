@@ -191,3 +191,48 @@ fn a_shard_beyond_the_selection_or_written_wrong_is_a_usage_error() {
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.stderr.contains("I/N"), "{}", out.all());
 }
+
+/// With a history in the reports folder, shards balance by the scenarios' last known
+/// times; shards that saw different histories split differently, and `ft merge` says so.
+#[test]
+fn shards_balance_by_the_history_and_a_split_that_differs_is_not_merged() {
+    let served = Served::start(&[]);
+    let repo = Repo::new();
+    let mut history = String::new();
+    for name in SCENARIOS {
+        let seconds = if name == "layout and styling" { 100.0 } else { 1.0 };
+        history.push_str(
+            &serde_json::json!({
+                "run_started_at": "2026-01-01T00:00:00Z", "scenario": name, "file": "<built-in>/superlists.toml",
+                "line": 1, "outcome": "passed", "seconds": seconds, "attempts": 1, "commit": null, "target": "x"
+            })
+            .to_string(),
+        );
+        history.push('\n');
+    }
+    for i in 1..=2 {
+        std::fs::create_dir_all(repo.path().join(format!("shards/{i}"))).expect("mkdir");
+        std::fs::write(repo.path().join(format!("shards/{i}/history.jsonl")), &history).expect("seed");
+    }
+    let (out, one) = repo.shard(&served.url, 1, 2, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let first = read_json(&one.join("run.json"));
+    assert_eq!(names(&first, "passedTests"), ["layout and styling"], "the long scenario has a shard to itself");
+    assert_eq!(ft_field(&first, "shard_split")["by"], "durations");
+    let (out, two) = repo.shard(&served.url, 2, 2, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(ft_field(&read_json(&two.join("run.json")), "total"), 5);
+    let (one, two) = (one.display().to_string(), two.display().to_string());
+    let merged = repo.ft(&["merge", "--reports", "merged", &one, &two]);
+    assert_eq!(merged.code, 0, "{}", merged.all());
+    let lines = std::fs::read_to_string(repo.path().join("merged/history.jsonl")).expect("merged history");
+    assert_eq!(lines.lines().count(), 6, "the whole run's history, for the next run's shards");
+
+    // Shard 2 again, without the history: it splits by spec order and no longer fits.
+    std::fs::remove_file(repo.path().join("shards/2/history.jsonl")).expect("rm");
+    let (out, _) = repo.shard(&served.url, 2, 2, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let refused = repo.ft(&["merge", "--reports", "merged", &one, &two]);
+    assert_eq!(refused.code, 2, "{}", refused.all());
+    assert!(refused.stderr.contains("split the selection differently"), "{}", refused.all());
+}

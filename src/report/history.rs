@@ -75,6 +75,26 @@ pub fn append(path: &Path, runs: &[ScenarioRun]) -> Result<(), ReportError> {
     jsonl::append(path, &lines)
 }
 
+/// Each scenario's last known time, keyed by (name, spec file): the median of its last
+/// five judged runs in the history at `path` (empty when there is none).
+pub fn last_durations(path: &Path) -> BTreeMap<(String, String), f64> {
+    let Ok(text) = std::fs::read_to_string(path) else { return BTreeMap::new() };
+    let mut times: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+    for run in text.lines().filter_map(|l| serde_json::from_str::<ScenarioRun>(l).ok()) {
+        if matches!(run.outcome.as_str(), "passed" | "flaky" | "failed" | "error") {
+            times.entry((run.scenario, run.file)).or_default().push(run.seconds);
+        }
+    }
+    times
+        .into_iter()
+        .map(|(key, all)| {
+            let mut last: Vec<f64> = all.iter().rev().take(5).copied().collect();
+            last.sort_by(f64::total_cmp);
+            (key, last[last.len() / 2])
+        })
+        .collect()
+}
+
 /// One scenario's record over the window `ft flakes` looks at.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Flakiness {

@@ -82,6 +82,25 @@ pub fn merge(
     }
     write_atomic(&out.junit, xml.as_bytes())?;
     written.insert(0, out.junit.clone());
+    // The whole run's history, so the next run's shards can balance by it (`--reports`
+    // folders seeded with this file split alike).
+    let mut lines = Vec::new();
+    for p in &parts {
+        let started = p.record.predicate.ft.started_at;
+        let text = std::fs::read_to_string(p.dir.join(super::HISTORY_FILE)).unwrap_or_default();
+        for line in text.lines() {
+            let ours =
+                serde_json::from_str::<super::history::ScenarioRun>(line).is_ok_and(|r| r.run_started_at == started);
+            if ours {
+                lines.push(line.to_string());
+            }
+        }
+    }
+    let history = out.dir.join(super::HISTORY_FILE);
+    super::jsonl::append(&history, &lines)?;
+    if !lines.is_empty() {
+        written.push(history);
+    }
     Ok(MergeOutcome { record, written })
 }
 
@@ -217,6 +236,22 @@ fn merge_records(parts: &[Part]) -> Result<RunRecord, MergeError> {
         if ft.browser != base.browser {
             return Err(differs("the browser", show(&base.browser), show(&ft.browser)));
         }
+        if ft.shard_split.as_ref().map(|s| &s.sha256) != base.shard_split.as_ref().map(|s| &s.sha256) {
+            let how = |s: &Option<super::record::ShardSplit>| match s {
+                Some(s) => format!("by {} ({})", s.by, &s.sha256[..s.sha256.len().min(12)]),
+                None => "unknown".into(),
+            };
+            return Err(MergeError::NotWhole {
+                why: format!(
+                    "the shards split the selection differently: {} in {}, {} in {}",
+                    how(&base.shard_split),
+                    first.dir.display(),
+                    how(&ft.shard_split),
+                    p.dir.display()
+                ),
+                hint: "shards balance by the history.jsonl in their --reports folder: give every shard the same one (e.g. the merged run's) or none".into(),
+            });
+        }
         if ft.ft_version != base.ft_version {
             return Err(differs("ft's version", base.ft_version.clone(), ft.ft_version.clone()));
         }
@@ -275,6 +310,7 @@ fn merge_records(parts: &[Part]) -> Result<RunRecord, MergeError> {
         ft.finished_at = parts.iter().map(|p| p.record.predicate.ft.finished_at).max().unwrap_or(ft.finished_at);
         ft.scenarios = scenarios;
         ft.shard = None;
+        ft.shard_split = None;
         let mut shards: Vec<MergedShard> = parts
             .iter()
             .map(|p| MergedShard {

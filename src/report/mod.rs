@@ -59,6 +59,8 @@ pub struct RunInfo {
     pub not_selected: Vec<(String, String)>,
     /// `--shard I/N`: this run is one part of the selection.
     pub shard: Option<crate::runner::shard::Shard>,
+    /// `--shard`: the split's sha256 and how it was made ("durations", "spec order").
+    pub shard_split: Option<(String, &'static str)>,
     /// Selected scenarios another shard runs: (name, file:line).
     pub other_shards: Vec<(String, String)>,
     /// Tracked files with uncommitted changes (None outside a git work tree).
@@ -90,9 +92,9 @@ pub enum ReportError {
 }
 
 pub use crate::settings::ReportPaths;
-pub use stream::EventStream;
-pub use history::{read as read_history, Flakiness, History, HISTORY_FILE};
+pub use history::{last_durations, read as read_history, Flakiness, History, HISTORY_FILE};
 pub use merge::{merge, MergeError, MergeOutcome};
+pub use stream::EventStream;
 
 impl ReportPaths {
     pub fn artifacts(&self) -> PathBuf {

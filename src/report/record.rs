@@ -143,9 +143,21 @@ pub struct FtDetails {
     /// `--shard I/N`: this record is one part of a run; `ft gate` takes only their merge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<crate::runner::shard::Shard>,
+    /// `--shard`: the sha256 of the split (which shard runs which scenario) and how it was
+    /// made; every shard of one run has the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard_split: Option<ShardSplit>,
     /// `ft merge`: the shards' records this one was made of.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged: Option<Merged>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ShardSplit {
+    pub sha256: String,
+    /// "durations" (balanced by the history's times) or "spec order".
+    pub by: String,
 }
 
 /// What `ft merge` made a record of: N shard records, each named by its bytes' sha256.
@@ -265,6 +277,10 @@ impl RunRecord {
                     finished_at,
                     scenarios: records,
                     shard: info.shard,
+                    shard_split: info
+                        .shard_split
+                        .as_ref()
+                        .map(|(sha256, by)| ShardSplit { sha256: sha256.clone(), by: by.to_string() }),
                     merged: None,
                 },
             },

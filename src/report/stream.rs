@@ -132,5 +132,8 @@ impl EventStream {
 }
 
 fn evidence(artifacts: &Artifacts, index: usize, attempt: usize) -> Vec<String> {
-    artifacts.get(&(index, attempt)).map(|files| files.iter().map(|f| f.display().to_string()).collect()).unwrap_or_default()
+    artifacts
+        .get(&(index, attempt))
+        .map(|files| files.iter().map(|f| f.display().to_string()).collect())
+        .unwrap_or_default()
 }

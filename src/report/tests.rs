@@ -55,6 +55,7 @@ fn info() -> RunInfo {
         overrides: [("error".to_string(), ".has-error".to_string())].into_iter().collect(),
         not_selected: Vec::new(),
         shard: None,
+        shard_split: None,
         other_shards: Vec::new(),
         dirty_paths: Some(Vec::new()),
         ci_url: None,

@@ -43,6 +43,33 @@ impl Shard {
     pub fn pick(&self, selected: usize) -> Vec<usize> {
         (self.index - 1..selected).step_by(self.total).collect()
     }
+
+    /// Which shard (1-based) runs each position of the selection. With each scenario's
+    /// last known time, longest first onto the least loaded shard (ties: fewer scenarios,
+    /// then the lower index), so the shards end together; without, `pick`'s round robin.
+    /// The same inputs give the same split on every machine.
+    pub fn split(total: usize, selected: usize, weights: Option<&[f64]>) -> Vec<usize> {
+        let Some(weights) = weights.filter(|w| w.len() == selected) else {
+            return (0..selected).map(|i| i % total + 1).collect();
+        };
+        let mut order: Vec<usize> = (0..selected).collect();
+        // A zero or unknown weight still costs something, so every shard gets a scenario.
+        let weight = |i: usize| if weights[i].is_finite() && weights[i] > 0.001 { weights[i] } else { 0.001 };
+        order.sort_by(|&a, &b| weight(b).total_cmp(&weight(a)).then(a.cmp(&b)));
+        let mut load = vec![(0.0f64, 0usize); total];
+        let mut owner = vec![0; selected];
+        for i in order {
+            let (best, _) = load
+                .iter()
+                .enumerate()
+                .min_by(|(ia, a), (ib, b)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(ia.cmp(ib)))
+                .expect("at least one shard");
+            load[best].0 += weight(i);
+            load[best].1 += 1;
+            owner[i] = best + 1;
+        }
+        owner
+    }
 }
 
 #[cfg(test)]
@@ -70,6 +97,25 @@ mod tests {
     fn shards_differ_in_size_by_at_most_one() {
         let sizes: Vec<usize> = (1..=4).map(|index| Shard { index, total: 4 }.pick(7).len()).collect();
         assert_eq!(sizes, [2, 2, 2, 1]);
+    }
+
+    #[test]
+    fn with_durations_the_shards_are_balanced_and_still_whole() {
+        let weights = [10.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0];
+        let owner = Shard::split(2, weights.len(), Some(&weights));
+        assert_eq!(owner[0], 1, "the long one alone on a shard");
+        assert!(owner[1..].iter().all(|&s| s == 2), "{owner:?}");
+        for total in 1..=4 {
+            for n in [total, 5, 7, 11] {
+                let w: Vec<f64> = (0..n).map(|i| ((i * 7919) % 13) as f64).collect();
+                let owner = Shard::split(total, n, Some(&w));
+                for shard in 1..=total {
+                    assert!(owner.contains(&shard), "shard {shard}/{total} of {n} got nothing: {owner:?}");
+                }
+                assert!(owner.iter().all(|&s| (1..=total).contains(&s)));
+            }
+        }
+        assert_eq!(Shard::split(3, 7, None), [1, 2, 3, 1, 2, 3, 1], "without durations: round robin");
     }
 
     #[test]
