@@ -108,6 +108,19 @@ fn three_shards_merge_into_what_one_unsharded_run_reports_and_the_junit_validate
     assert_eq!(merged_junit.failed_names(), whole_junit.failed_names());
     assert_eq!(merged_junit.property("shards"), Some("3"));
     assert_eq!(merged_junit.property("verdict"), Some("failed"));
+    // The merged page links every scenario to the section of its shard's page.
+    let page = std::fs::read_to_string(repo.path().join("merged/index.html")).expect("merged index.html");
+    assert!(page.contains("NOT OK (failed)"), "{page}");
+    let links = regex::Regex::new(r##"href="([^"#]+)#(scenario-\d+)">shard (\d)/3 report"##).expect("re");
+    let mut linked = 0;
+    for c in links.captures_iter(&page) {
+        let shard_page = std::fs::read_to_string(repo.path().join("merged").join(&c[1])).expect("the shard's page");
+        let section = &shard_page[shard_page.find(&format!("id=\"{}\"", &c[2])).expect("the section")..];
+        let section = &section[..section.find("</section>").unwrap_or(section.len())];
+        assert!(SCENARIOS.iter().any(|n| section.contains(n)), "{section}");
+        linked += 1;
+    }
+    assert_eq!(linked, 6, "{page}");
     let xml = std::fs::read_to_string(repo.path().join("merged/junit.xml")).expect("junit");
     assert_schema_valid(&xml, "junit-10.xsd");
     let doc = roxmltree::Document::parse(&xml).expect("xml");

@@ -304,6 +304,102 @@ fn segments(path: &Path) -> String {
     out
 }
 
+/// One row of the merged page: a scenario, its status word, and where its shard's page
+/// shows it (None: no shard ran it).
+pub struct MergedRow {
+    pub name: String,
+    pub location: String,
+    pub status: &'static str,
+    pub shard: Option<(String, PathBuf, usize)>,
+}
+
+/// The page of a merged run (`ft merge`): the verdict and facts of the whole, and a row
+/// per scenario linking to the section of the shard's own page (steps, evidence) that
+/// shows it. `dir` is where the page is written; the shards' pages are linked relative
+/// to it.
+pub fn merged_report(record: &super::record::RunRecord, rows: &[MergedRow], dir: &Path) -> String {
+    let ft = &record.predicate.ft;
+    let flaky = FlakyPolicy::accept_if(ft.flaky_accepted);
+    let headline = ft.verdict.headline(flaky);
+    let tone = match (ft.verdict.is_green(flaky), ft.verdict) {
+        (true, Verdict::Green) => "green",
+        (true, _) => "warn",
+        (false, _) => "red",
+    };
+    let mut page = String::new();
+    let _ = write!(
+        page,
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{} – ft {} (merged)</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        esc(CSP),
+        esc(&headline),
+        esc(&ft.target),
+    );
+    let _ = writeln!(page, "<h1 id=\"verdict\" class=\"{tone}\">{}</h1>", esc(&headline));
+    let shards = ft.merged.as_ref().map(|m| m.shards.len()).unwrap_or(0);
+    let counts = format!(
+        "{} scenario{}: {} passed{}, {} failed, {} errors, {} not run",
+        ft.total,
+        if ft.total == 1 { "" } else { "s" },
+        ft.passed,
+        if ft.flaky > 0 { format!(" ({} flaky)", ft.flaky) } else { String::new() },
+        ft.failed,
+        ft.errors,
+        ft.not_run
+    );
+    let rows_facts = [
+        ("counts", counts),
+        ("shards", shards.to_string()),
+        ("target", ft.target.clone()),
+        ("specs", ft.specs.clone()),
+        ("commit", ft.commit.clone().unwrap_or_else(|| "not in a git work tree".into())),
+        ("browser", ft.browser.clone().unwrap_or_else(|| "none started".into())),
+        ("started", ft.started_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+        ("finished", ft.finished_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+        ("ft", ft.ft_version.clone()),
+    ];
+    let _ = writeln!(page, "<dl class=\"facts\">");
+    for (name, value) in rows_facts {
+        let _ = writeln!(page, "<dt>{}</dt><dd id=\"fact-{name}\">{}</dd>", esc(name), esc(&redact_text(&value)));
+    }
+    let _ = writeln!(page, "</dl>\n<main id=\"scenarios\">");
+    for (i, row) in rows.iter().enumerate() {
+        let _ = write!(
+            page,
+            "<section class=\"scenario {}\" id=\"scenario-{i}\" data-status=\"{}\"><h2><span class=\"status\">{}</span> {}<span class=\"where\">{}</span>",
+            row.status.replace(' ', "-"),
+            row.status,
+            row.status,
+            esc(&redact_text(&row.name)),
+            esc(&row.location)
+        );
+        if let Some((shard, shard_dir, local)) = &row.shard {
+            let href = format!("{}#scenario-{local}", relative_link(&shard_dir.join("index.html"), dir));
+            let _ = write!(page, " <a class=\"time\" href=\"{}\">shard {} report</a>", esc(&href), esc(shard));
+        }
+        let _ = writeln!(page, "</h2></section>");
+    }
+    let _ = write!(page, "</main>\n</body>\n</html>\n");
+    page
+}
+
+/// `file` as a link from a page in `dir`, with `..` where it is not below it.
+fn relative_link(file: &Path, dir: &Path) -> String {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (file, dir) = (absolute(file), absolute(dir));
+    let common = file.components().zip(dir.components()).take_while(|(a, b)| a == b).count();
+    let mut rel = PathBuf::new();
+    for _ in dir.components().skip(common) {
+        rel.push("..");
+    }
+    for part in file.components().skip(common) {
+        rel.push(part);
+    }
+    segments(&rel)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -96,6 +96,38 @@ pub fn merge(
             }
         }
     }
+    // The page: a row per scenario, linked to its shard's own page (steps, evidence).
+    let mut rows = Vec::new();
+    for s in &record.predicate.ft.scenarios {
+        let shown = |p: &Part| -> Option<usize> {
+            // A shard's record lists the scenarios it ran first, in its own order: that
+            // position is the section of its page.
+            let ran = p
+                .record
+                .predicate
+                .ft
+                .scenarios
+                .iter()
+                .take_while(|o| !matches!(o.status, ScenarioStatus::OtherShard | ScenarioStatus::NotSelected));
+            ran.enumerate().find(|(_, o)| o.name == s.name && o.location == s.location).map(|(i, _)| i)
+        };
+        let shard = parts.iter().find_map(|p| {
+            let local = shown(p)?;
+            let label = p.record.predicate.ft.shard.map(|sh| sh.to_string()).unwrap_or_default();
+            Some((label, p.dir.clone(), local))
+        });
+        rows.push(super::html::MergedRow {
+            name: s.name.clone(),
+            location: s.location.clone(),
+            status: status_word(s.status),
+            shard,
+        });
+    }
+    let page = super::html::merged_report(&record, &rows, &out.dir);
+    match write_atomic(&out.html(), page.as_bytes()) {
+        Ok(()) => written.push(out.html()),
+        Err(e) => eprintln!("warning: {e}; no HTML report of the merged run"),
+    }
     let history = out.dir.join(super::HISTORY_FILE);
     super::jsonl::append(&history, &lines)?;
     if !lines.is_empty() {
@@ -153,6 +185,19 @@ fn read_part(dir: &Path, verify: Option<&VerifyKey>) -> Result<Part, MergeError>
     let junit = String::from_utf8(read(junit_path.clone())?)
         .map_err(|_| MergeError::Parse { path: junit_path, why: "not UTF-8".into() })?;
     Ok(Part { dir: dir.to_path_buf(), record, bytes, junit, signed })
+}
+
+fn status_word(s: ScenarioStatus) -> &'static str {
+    match s {
+        ScenarioStatus::Passed => "PASS",
+        ScenarioStatus::Flaky => "FLAKY",
+        ScenarioStatus::Failed => "FAIL",
+        ScenarioStatus::Error => "ERROR",
+        ScenarioStatus::NotRun => "NOT RUN",
+        ScenarioStatus::SkippedUnsafe => "SKIP",
+        ScenarioStatus::NotSelected => "NOT SELECTED",
+        ScenarioStatus::OtherShard => "OTHER SHARD",
+    }
 }
 
 /// `file:line` as (file, line), so that line 10 comes after line 9.
