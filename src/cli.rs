@@ -171,6 +171,9 @@ pub struct RunSettings {
     /// finish, failed attempts, run end), people's output on stderr.
     #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = ["human", "json"])]
     pub message_format: String,
+    /// Quarantined scenarios (`quarantine = "reason"` in the spec) fail the run like any other.
+    #[arg(long)]
+    pub no_quarantine: bool,
     /// Stop starting scenarios after the first failed one (--max-failures 1).
     #[arg(short = 'x', long = "exitfirst", conflicts_with = "max_failures")]
     pub exit_first: bool,
@@ -310,6 +313,9 @@ pub struct GateArgs {
     /// user info), e.g. the staging server about to be promoted.
     #[arg(long, value_name = "HOST|URL")]
     pub target: Option<String>,
+    /// Count quarantined scenarios' failures like any other.
+    #[arg(long)]
+    pub no_quarantine: bool,
     /// Demand a signed record: --record must then be the envelope `ft run --sign-key`
     /// wrote (run.intoto.json), signed by the private half of this public key.
     #[arg(long, value_name = "FILE")]
@@ -513,6 +519,7 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Er
         },
         retries: s.retries,
         color: s.color,
+        honour_quarantine: !s.no_quarantine,
         json_events: s.message_format == "json",
         max_failures: if s.exit_first { Some(1) } else { s.max_failures.map(|n| n as usize) },
         scenario_timeout: s.scenario_timeout,
@@ -578,5 +585,6 @@ fn gate_options(args: GateArgs) -> Result<GateOptions, Error> {
         allow_dirty: args.allow_dirty,
         target: args.target,
         verify_key: args.verify_key.as_deref().map(crate::sign::VerifyKey::load).transpose()?,
+        no_quarantine: args.no_quarantine,
     })
 }

@@ -127,8 +127,8 @@ pub async fn gate(options: GateOptions) -> Result<u8, Error> {
         Err(GateError::Envelope(e)) if e.shuts_gate() => return Ok(gate_shut(&options.record, &[e.to_string()])),
         result => result?,
     };
-    let mut out = std::io::stdout().lock();
-    if decision.shut_because.is_empty() {
+    let code = if decision.shut_because.is_empty() {
+        let mut out = std::io::stdout().lock();
         let ft = &decision.record.predicate.ft;
         let _ = writeln!(
             out,
@@ -143,11 +143,17 @@ pub async fn gate(options: GateOptions) -> Result<u8, Error> {
         if let Some(key) = &options.verify_key {
             let _ = writeln!(out, "  signature verified: keyid {} ({})", key.keyid(), key.path().display());
         }
-        Ok(exit::PASSED)
+        exit::PASSED
     } else {
-        drop(out);
-        Ok(gate_shut(&options.record, &decision.shut_because))
+        gate_shut(&options.record, &decision.shut_because)
+    };
+    // Never silently: every quarantined scenario is named, whatever the gate decided.
+    let mut out = std::io::stdout().lock();
+    let said = if code == exit::PASSED { "quarantined, let through" } else { "quarantined" };
+    for q in &decision.quarantined {
+        let _ = writeln!(out, "  {said}: {}", crate::shared::redact::redact_text(q));
     }
+    Ok(code)
 }
 
 fn gate_shut(record: &Path, reasons: &[String]) -> u8 {

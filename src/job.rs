@@ -368,6 +368,7 @@ mod tests {
             file: "g.toml".into(),
             line: 1,
             steps: Vec::new(),
+            quarantine: None,
         };
         vec![scenario("home", "smoke"), scenario("writes", "validation")]
     }

@@ -37,6 +37,8 @@ pub struct Settings {
     pub sign_key: Option<crate::sign::SignKey>,
     /// Stop starting scenarios once this many have failed or errored (`-x`, `--max-failures`).
     pub max_failures: Option<usize>,
+    /// Quarantined scenarios' failures do not fail the run (off with --no-quarantine).
+    pub honour_quarantine: bool,
     /// Colour on the console (`--color`).
     pub color: ColorChoice,
     /// `--message-format json`: events as JSON lines on stdout, people's output on stderr.
@@ -85,6 +87,7 @@ impl Default for Settings {
             expect_version: None,
             sign_key: None,
             max_failures: None,
+            honour_quarantine: true,
             color: ColorChoice::Auto,
             json_events: false,
         }

@@ -110,6 +110,9 @@ pub struct Counts {
     pub not_run: usize,
     /// Deliberately not run (e.g. unsafe on a sensitive target); the run is still whole.
     pub skipped: usize,
+    /// Failed or errored, but quarantined (`quarantine = "reason"`): reported, and not
+    /// counted in `failed` or `errors`, so they do not decide the verdict.
+    pub quarantined_failed: usize,
     pub interrupted: bool,
 }
 
@@ -117,6 +120,10 @@ impl Counts {
     pub fn of(summary: &RunSummary) -> Counts {
         let mut c = Counts { total: summary.results.len(), interrupted: summary.interrupted, ..Counts::default() };
         for r in &summary.results {
+            if summary.quarantined.contains(&r.index) && matches!(r.outcome, Outcome::Failed(_) | Outcome::Error(_)) {
+                c.quarantined_failed += 1;
+                continue;
+            }
             match r.outcome {
                 Outcome::Passed => c.passed += 1,
                 Outcome::Failed(_) => c.failed += 1,
@@ -171,7 +178,7 @@ mod tests {
     }
 
     fn summary(results: Vec<ScenarioResult>, interrupted: bool) -> RunSummary {
-        RunSummary { results, browser: None, interrupted, wall: Duration::ZERO }
+        RunSummary { results, browser: None, interrupted, wall: Duration::ZERO, quarantined: Vec::new() }
     }
 
     #[test]

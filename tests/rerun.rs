@@ -115,3 +115,79 @@ fn history_keeps_every_run_and_ft_flakes_reports_the_rate_the_records_show() {
     let none = ft_in(dir.path(), &["flakes", "--history", "nowhere.jsonl"]);
     assert_eq!(none.code, 2, "{}", none.all());
 }
+
+const QUARANTINE_SPEC: &str = r#"
+[[scenario]]
+name = "home page has a title"
+steps = [{ visit = "/" }, { expect_title = "To-Do" }]
+
+[[scenario]]
+name = "home page shouts"
+quarantine = "the banner is being redesigned, issue 42"
+steps = [{ visit = "/" }, { expect_title = "TO-DO!!!" }]
+"#;
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("git").args(args).current_dir(dir).output().expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_quarantined_failure_is_reported_does_not_fail_the_run_and_the_gate_names_it() {
+    let served = Served::start(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["config", "user.email", "ft@example.com"]);
+    git(dir.path(), &["config", "user.name", "ft tests"]);
+    std::fs::create_dir(dir.path().join("specs")).expect("mkdir");
+    std::fs::write(dir.path().join("specs/home.toml"), QUARANTINE_SPEC).expect("spec");
+    std::fs::write(dir.path().join(".gitignore"), "reports/\n").expect("ignore");
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "specs"]);
+
+    let out = ft_in(dir.path(), &["--liveserver", &served.url, "--specs", "specs", "--max-wait", "1"]);
+    assert_eq!(out.code, 0, "the quarantined failure does not fail the run\n{}", out.all());
+    assert!(
+        out.stdout.contains("FAIL") && out.stdout.contains("quarantined: the banner is being redesigned"),
+        "{}",
+        out.all()
+    );
+    assert!(out.stdout.contains("1 quarantined scenario failed and did not count"), "{}", out.all());
+    let junit = read_junit(&dir.path().join("reports/junit.xml"));
+    assert_eq!((junit.failures, junit.errors, junit.skipped), (0, 0, 1), "not a failure to CI either");
+    let rec = record(dir.path());
+    assert_eq!(rec["predicate"]["result"], "WARNED", "in-toto's word: passed, with a warning");
+    assert_eq!(ft_count(&rec, "quarantined_failed"), 1);
+    assert_eq!(rec["predicate"]["warnedTests"], serde_json::json!(["home page shouts"]));
+
+    let record_path = dir.path().join("reports/run.json").display().to_string();
+    let gate = ft_in(dir.path(), &["gate", "--record", &record_path, "--specs", "specs"]);
+    assert_eq!(gate.code, 0, "{}", gate.all());
+    assert!(
+        gate.stdout.contains("quarantined, let through: home page shouts")
+            && gate.stdout.contains("failed; quarantined: the banner"),
+        "the gate never lets one through silently\n{}",
+        gate.all()
+    );
+    let strict = ft_in(dir.path(), &["gate", "--record", &record_path, "--specs", "specs", "--no-quarantine"]);
+    assert_eq!(strict.code, 1, "{}", strict.all());
+    assert!(strict.stdout.contains("--no-quarantine counts them: home page shouts"), "{}", strict.all());
+
+    let counted =
+        ft_in(dir.path(), &["--liveserver", &served.url, "--specs", "specs", "--max-wait", "1", "--no-quarantine"]);
+    assert_eq!(counted.code, 1, "{}", counted.all());
+    assert_eq!(read_junit(&dir.path().join("reports/junit.xml")).failures, 1);
+}
+
+#[test]
+fn a_quarantine_without_a_reason_is_a_spec_error_with_its_position() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        QUARANTINE_SPEC.replace("the banner is being redesigned, issue 42", " "),
+    )
+    .expect("spec");
+    let out = ft_in(dir.path(), &["list", "--specs", "bad.toml"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("bad.toml:8:14") && out.stderr.contains("quarantine needs a reason"), "{}", out.all());
+}

@@ -33,6 +33,8 @@ pub struct GateOptions {
     pub target: Option<String>,
     /// Demand a signed record (a DSSE envelope) whose signature this key verifies.
     pub verify_key: Option<crate::sign::VerifyKey>,
+    /// Count quarantined scenarios' failures like any other (`--no-quarantine`).
+    pub no_quarantine: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +52,9 @@ pub enum GateError {
 pub struct Decision {
     pub record: RunRecord,
     pub shut_because: Vec<String>,
+    /// Every quarantined scenario of the record, with how it ended: the gate names them
+    /// whatever it decides, never letting one through silently.
+    pub quarantined: Vec<String>,
 }
 
 pub async fn check(opts: &GateOptions) -> Result<Decision, GateError> {
@@ -132,7 +137,28 @@ pub async fn check(opts: &GateOptions) -> Result<Decision, GateError> {
     } else if age < -chrono::Duration::minutes(5) {
         shut.push(format!("the run finished {} in the future: check the clocks", human(-age)));
     }
-    Ok(Decision { record, shut_because: shut })
+    let quarantined: Vec<String> = ft
+        .scenarios
+        .iter()
+        .filter_map(|s| {
+            let why = s.quarantine.as_ref()?;
+            let status = serde_json::to_value(s.status).ok()?.as_str().unwrap_or("").replace('_', " ");
+            Some(format!("{} ({}): {status}; quarantined: {why}", s.name, s.location))
+        })
+        .collect();
+    if opts.no_quarantine && ft.quarantined_failed > 0 {
+        let failed: Vec<&str> = ft
+            .scenarios
+            .iter()
+            .filter(|s| s.quarantine.is_some() && matches!(s.status, ScenarioStatus::Failed | ScenarioStatus::Error))
+            .map(|s| s.name.as_str())
+            .collect();
+        shut.push(format!(
+            "quarantined scenarios failed, and --no-quarantine counts them: {}",
+            none_if_empty(&failed.join(", "))
+        ));
+    }
+    Ok(Decision { record, shut_because: shut, quarantined })
 }
 
 /// Why the record's verdict does not open the gate, if it does not. The verdict is the

@@ -242,6 +242,7 @@ mod tests {
             file: format!("{group}.toml"),
             line: 1,
             steps: Vec::new(),
+            quarantine: None,
         }
     }
 

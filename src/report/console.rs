@@ -109,7 +109,13 @@ impl Console {
                     0 => String::new(),
                     n => format!(" (attempt {} of {})", n + 1, n + 1),
                 };
-                self.line(&format!("{label} [{:>7}] {}{attempts}", secs(result.duration), scenario.name));
+                let quarantine = match (&scenario.quarantine, &result.outcome) {
+                    (Some(why), Outcome::Failed(_) | Outcome::Error(_)) => {
+                        format!(" (quarantined: {why}; does not fail the run unless --no-quarantine)")
+                    }
+                    _ => String::new(),
+                };
+                self.line(&format!("{label} [{:>7}] {}{attempts}{quarantine}", secs(result.duration), scenario.name));
                 let number = result.earlier.len() + 1;
                 self.outcome_lines(scenario, &result.outcome, artifacts.get(&(result.index, number)));
             }
@@ -138,7 +144,8 @@ impl Console {
 
     /// The closing lines: the verdict first (as the exit code will have it), then counts.
     pub fn summary(&mut self, summary: &RunSummary, verdict: Verdict, flaky_policy: FlakyPolicy, written: &[PathBuf]) {
-        let Counts { passed, flaky, failed, errors, not_run, skipped, .. } = Counts::of(summary);
+        let Counts { passed, flaky, failed, errors, not_run, skipped, quarantined_failed: c_quarantined, .. } =
+            Counts::of(summary);
         let colour = match (verdict.is_green(flaky_policy), verdict) {
             (true, Verdict::Green) => "32;1",
             (true, _) => "33;1",
@@ -152,6 +159,12 @@ impl Console {
             if flaky > 0 { format!(" ({flaky} flaky)") } else { String::new() },
             secs(summary.wall),
         ));
+        if c_quarantined > 0 {
+            self.line(&format!(
+                "{c_quarantined} quarantined scenario{} failed and did not count (see above)",
+                if c_quarantined == 1 { "" } else { "s" }
+            ));
+        }
         if skipped > 0 {
             self.line(&format!(
                 "{skipped} scenario{} skipped on purpose (see above)",

@@ -19,7 +19,10 @@ pub fn active(var: impl Fn(&str) -> Option<String>) -> bool {
 pub fn annotations(out: &mut impl Write, scenarios: &[Scenario], summary: &RunSummary) -> std::io::Result<()> {
     for r in &summary.results {
         let Some(scenario) = scenarios.get(r.index) else { continue };
+        let quarantined = summary.quarantined.contains(&r.index);
         let (level, failure) = match &r.outcome {
+            // Quarantined: a warning, as it does not fail the run.
+            Outcome::Failed(f) | Outcome::Error(f) if quarantined => ("warning", Some(f)),
             Outcome::Failed(f) | Outcome::Error(f) => ("error", Some(f)),
             Outcome::Passed if r.is_flaky() => ("warning", None),
             _ => continue,

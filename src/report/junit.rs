@@ -115,7 +115,14 @@ pub(super) fn build(
         for result in summary.results.iter() {
             let Some(scenario) = scenarios.get(result.index).filter(|s| s.group == group) else { continue };
             time += result.duration;
-            cases.push(test_case(scenario, result, artifacts, cwd));
+            let mut case = test_case(scenario, result, artifacts, cwd);
+            // Quarantined: its failure is reported, but as what it is to the run, not a failure.
+            if summary.quarantined.contains(&result.index) {
+                if let (Some(why), Outcome::Failed(f) | Outcome::Error(f)) = (&scenario.quarantine, &result.outcome) {
+                    case.status = Status::Skipped { message: format!("quarantined ({why}); it failed: {}", f.message) };
+                }
+            }
+            cases.push(case);
         }
         suites.push(Suite { name: group.to_string(), time, properties: properties.clone(), cases });
     }

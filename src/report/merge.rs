@@ -335,7 +335,12 @@ fn merge_records(parts: &[Part]) -> Result<RunRecord, MergeError> {
             (_, 0) => return Err(not_whole(format!("\"{}\" ({}) ran in more than one shard", s.name, s.location))),
             _ => return Err(not_whole(format!("the shards selected differently (\"{}\")", s.name))),
         };
-        scenarios.push(ScenarioRecord { name: s.name.clone(), location: s.location.clone(), status });
+        scenarios.push(ScenarioRecord {
+            name: s.name.clone(),
+            location: s.location.clone(),
+            status,
+            quarantine: s.quarantine.clone(),
+        });
     }
     let mut record = first.record.clone();
     let sum =
@@ -348,6 +353,7 @@ fn merge_records(parts: &[Part]) -> Result<RunRecord, MergeError> {
         ft.failed = sum(|f| f.failed);
         ft.errors = sum(|f| f.errors);
         ft.not_run = sum(|f| f.not_run);
+        ft.quarantined_failed = sum(|f| f.quarantined_failed);
         ft.workers = sum(|f| f.workers);
         ft.complete = parts.iter().all(|p| p.record.predicate.ft.complete);
         ft.interrupted = parts.iter().any(|p| p.record.predicate.ft.interrupted);
@@ -372,13 +378,20 @@ fn merge_records(parts: &[Part]) -> Result<RunRecord, MergeError> {
         ft.green = ft.verdict.is_green(policy);
     }
     let ft = &record.predicate.ft;
-    let named = |st: &[ScenarioStatus]| -> Vec<String> {
-        ft.scenarios.iter().filter(|s| st.contains(&s.status)).map(|s| s.name.clone()).collect()
+    // Each shard's own lists (a quarantined failure is a warning there), in spec order.
+    let position: BTreeMap<&str, usize> = ft.scenarios.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+    let union = |list: fn(&RunRecord) -> &Vec<String>| -> Vec<String> {
+        let mut all: Vec<String> = parts.iter().flat_map(|p| list(&p.record).iter().cloned()).collect();
+        all.sort_by_key(|n| position.get(n.as_str()).copied().unwrap_or(usize::MAX));
+        all
     };
-    record.predicate.passed_tests = named(&[ScenarioStatus::Passed]);
-    record.predicate.warned_tests = named(&[ScenarioStatus::Flaky]);
-    record.predicate.failed_tests = named(&[ScenarioStatus::Failed, ScenarioStatus::Error]);
-    record.predicate.result = ft.verdict.test_result().into();
+    record.predicate.passed_tests = union(|r| &r.predicate.passed_tests);
+    record.predicate.warned_tests = union(|r| &r.predicate.warned_tests);
+    record.predicate.failed_tests = union(|r| &r.predicate.failed_tests);
+    record.predicate.result = match ft.verdict.test_result() {
+        "PASSED" if ft.quarantined_failed > 0 => "WARNED".into(),
+        word => word.into(),
+    };
     record.predicate.url = super::record::ci_job_url(|name| std::env::var(name).ok());
     Ok(record)
 }

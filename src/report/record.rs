@@ -96,6 +96,9 @@ pub struct ScenarioRecord {
     /// `file:line`.
     pub location: String,
     pub status: ScenarioStatus,
+    /// The spec's `quarantine` reason, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -132,6 +135,9 @@ pub struct FtDetails {
     pub failed: usize,
     pub errors: usize,
     pub not_run: usize,
+    /// Quarantined scenarios that failed or errored: in neither `failed` nor `errors`.
+    #[serde(default)]
+    pub quarantined_failed: usize,
     /// False when the run was interrupted or some scenario did not run.
     pub complete: bool,
     /// Ctrl-C or SIGTERM stopped the run.
@@ -200,19 +206,28 @@ impl RunRecord {
                 Outcome::NotRun(_) => ScenarioStatus::NotRun,
                 Outcome::Skipped(_) => ScenarioStatus::SkippedUnsafe,
             };
+            let quarantined = summary.quarantined.contains(&r.index);
             match status {
                 ScenarioStatus::Passed => passed.push(name.clone()),
                 ScenarioStatus::Flaky => warned.push(name.clone()),
+                // A quarantined failure does not fail the run: in-toto's word for it is a warning.
+                ScenarioStatus::Failed | ScenarioStatus::Error if quarantined => warned.push(name.clone()),
                 ScenarioStatus::Failed | ScenarioStatus::Error => failed.push(name.clone()),
                 _ => {}
             }
-            records.push(ScenarioRecord { name, location: scenario.location(), status });
+            records.push(ScenarioRecord {
+                name,
+                location: scenario.location(),
+                status,
+                quarantine: scenario.quarantine.clone(),
+            });
         }
         for (name, location) in &info.other_shards {
             records.push(ScenarioRecord {
                 name: name.clone(),
                 location: location.clone(),
                 status: ScenarioStatus::OtherShard,
+                quarantine: None,
             });
         }
         for (name, location) in &info.not_selected {
@@ -220,6 +235,7 @@ impl RunRecord {
                 name: name.clone(),
                 location: location.clone(),
                 status: ScenarioStatus::NotSelected,
+                quarantine: None,
             });
         }
         let counts = Counts::of(summary);
@@ -243,7 +259,10 @@ impl RunRecord {
             subject,
             predicate_type: PREDICATE_TYPE.into(),
             predicate: TestResult {
-                result: verdict.test_result().into(),
+                result: match verdict.test_result() {
+                    "PASSED" if counts.quarantined_failed > 0 => "WARNED".into(),
+                    word => word.into(),
+                },
                 configuration,
                 url: info.ci_url.clone(),
                 passed_tests: passed,
@@ -271,6 +290,7 @@ impl RunRecord {
                     failed: counts.failed,
                     errors: counts.errors,
                     not_run: counts.not_run,
+                    quarantined_failed: counts.quarantined_failed,
                     complete: counts.complete(),
                     interrupted: counts.interrupted,
                     started_at: info.started_at,
@@ -300,6 +320,7 @@ impl FtDetails {
             errors: self.errors,
             not_run: self.not_run,
             skipped: status(ScenarioStatus::SkippedUnsafe),
+            quarantined_failed: self.quarantined_failed,
             // An incomplete run with every scenario run can only have been interrupted.
             interrupted: self.interrupted || (!self.complete && self.not_run == 0),
         }

@@ -99,7 +99,13 @@ fn summary(scenarios: &[Scenario], rest: impl Fn(&Scenario) -> Outcome) -> RunSu
     for (i, s) in scenarios.iter().enumerate().skip(2) {
         results.push(result(i, rest(s), Vec::new()));
     }
-    RunSummary { results, browser: None, interrupted: false, wall: Duration::from_millis(3210) }
+    RunSummary {
+        results,
+        browser: None,
+        interrupted: false,
+        wall: Duration::from_millis(3210),
+        quarantined: Vec::new(),
+    }
 }
 
 fn console_summary(summary: &RunSummary, flaky: FlakyPolicy) -> String {
@@ -271,7 +277,13 @@ fn assert_accepted(summary: &RunSummary) -> String {
 fn all(outcome: impl Fn(&Scenario) -> Outcome) -> RunSummary {
     let scenarios = scenarios();
     let results = scenarios.iter().enumerate().map(|(i, s)| result(i, outcome(s), Vec::new())).collect();
-    RunSummary { results, browser: None, interrupted: false, wall: Duration::from_millis(1234) }
+    RunSummary {
+        results,
+        browser: None,
+        interrupted: false,
+        wall: Duration::from_millis(1234),
+        quarantined: Vec::new(),
+    }
 }
 
 fn count(doc: &roxmltree::Document, tag: &str, attr: &str) -> usize {

@@ -192,7 +192,12 @@ pub async fn run(
     }
     let mut results: Vec<ScenarioResult> = results.into_values().collect();
     results.sort_by_key(|r| r.index);
-    Ok(RunSummary { results, browser, interrupted, wall: start.elapsed() })
+    let quarantined = if config.settings.honour_quarantine {
+        scenarios.iter().enumerate().filter(|(_, s)| s.quarantine.is_some()).map(|(i, _)| i).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(RunSummary { results, browser, interrupted, wall: start.elapsed(), quarantined })
 }
 
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {

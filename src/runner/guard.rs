@@ -69,6 +69,7 @@ mod tests {
             file: "g.toml".into(),
             line: 1,
             steps: Vec::new(),
+            quarantine: None,
         }
     }
 

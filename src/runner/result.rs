@@ -161,12 +161,15 @@ pub struct StepLog {
 }
 
 /// The run as a whole; `verdict::Counts` counts it, `verdict::Verdict` judges it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct RunSummary {
     pub results: Vec<ScenarioResult>,
     pub browser: Option<BrowserInfo>,
     pub interrupted: bool,
     pub wall: Duration,
+    /// Scenarios (by index) whose failure does not fail the run (`quarantine`, honoured
+    /// unless --no-quarantine).
+    pub quarantined: Vec<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -57,6 +57,9 @@ pub struct Scenario {
     pub file: String,
     pub line: usize,
     pub steps: Vec<Step>,
+    /// `quarantine = "reason"`: it runs and is reported, but its failure does not fail
+    /// the run (unless --no-quarantine).
+    pub quarantine: Option<String>,
 }
 
 impl Scenario {

@@ -42,6 +42,7 @@ struct RawScenario {
     tags: Vec<Spanned<String>>,
     #[allow(dead_code)] // shown in the file only
     description: Option<String>,
+    quarantine: Option<Spanned<String>>,
     steps: Spanned<Vec<Spanned<RawStep>>>,
 }
 
@@ -212,7 +213,7 @@ fn check_file(file: &SourceFile, overrides: &SelectorOverrides, errors: &mut Vec
 
 fn toml_hint(message: &str) -> Option<String> {
     if message.contains("unknown field") {
-        Some("a spec file holds [suite], [selectors] and [[scenario]] tables; a scenario holds name, tags, description and steps".into())
+        Some("a spec file holds [suite], [selectors] and [[scenario]] tables; a scenario holds name, tags, description, quarantine and steps".into())
     } else if message.contains("missing field") {
         Some("every [[scenario]] needs `name = \"...\"` and `steps = [ ... ]`".into())
     } else if message.contains("invalid type") {
@@ -284,7 +285,27 @@ impl FileCtx<'_> {
             return None;
         }
         let (line, _) = super::diag::line_col(&self.file.text, raw.span().start);
-        Some(Scenario { name, tags, group: self.file.stem.clone(), file: self.file.display.clone(), line, steps })
+        let quarantine = match &s.quarantine {
+            Some(reason) if reason.get_ref().trim().is_empty() => {
+                self.err(
+                    reason.span(),
+                    "quarantine needs a reason".into(),
+                    Some("say why and until when, e.g. quarantine = \"flaky since the CDN change, issue 42\"".into()),
+                );
+                return None;
+            }
+            Some(reason) => Some(reason.get_ref().trim().to_string()),
+            None => None,
+        };
+        Some(Scenario {
+            name,
+            tags,
+            group: self.file.stem.clone(),
+            file: self.file.display.clone(),
+            line,
+            steps,
+            quarantine,
+        })
     }
 
     fn step(
