@@ -169,6 +169,14 @@ fn a_quarantined_failure_is_reported_does_not_fail_the_run_and_the_gate_names_it
         "the gate never lets one through silently\n{}",
         gate.all()
     );
+    // A record that hides a failure from its counts contradicts its own list.
+    let mut hidden = rec.clone();
+    hidden["predicate"]["ft.run/v1"]["quarantined_failed"] = serde_json::json!(0);
+    let hidden_path = dir.path().join("hidden.json");
+    std::fs::write(&hidden_path, serde_json::to_vec_pretty(&hidden).expect("json")).expect("write");
+    let shut = ft_in(dir.path(), &["gate", "--record", &hidden_path.display().to_string(), "--specs", "specs"]);
+    assert_eq!(shut.code, 1, "{}", shut.all());
+    assert!(shut.stdout.contains("contradicts itself"), "{}", shut.all());
     let strict = ft_in(dir.path(), &["gate", "--record", &record_path, "--specs", "specs", "--no-quarantine"]);
     assert_eq!(strict.code, 1, "{}", strict.all());
     assert!(strict.stdout.contains("--no-quarantine counts them: home page shouts"), "{}", strict.all());

@@ -174,6 +174,18 @@ fn verdict_reasons(record: &RunRecord, allow_flaky: bool) -> Vec<String> {
             ft.verdict, ft.passed, ft.total, ft.failed, ft.errors, ft.not_run, ft.total
         ));
     }
+    // Failures the counts leave out must be quarantined ones the scenarios list as failed.
+    let bad = |s: &&super::super::report::record::ScenarioRecord| {
+        matches!(s.status, ScenarioStatus::Failed | ScenarioStatus::Error)
+    };
+    let listed_failed = ft.scenarios.iter().filter(bad).count();
+    let listed_quarantined = ft.scenarios.iter().filter(bad).filter(|s| s.quarantine.is_some()).count();
+    if ft.failed + ft.errors + ft.quarantined_failed != listed_failed || ft.quarantined_failed > listed_quarantined {
+        shut.push(format!(
+            "the record contradicts itself: it counts {} failed, {} errors and {} quarantined failures, but lists {listed_failed} scenarios that failed or errored ({listed_quarantined} of them quarantined)",
+            ft.failed, ft.errors, ft.quarantined_failed
+        ));
+    }
     // A run made with --fail-on-flaky refused its flaky scenarios: --allow-flaky here
     // cannot make that run green after the fact.
     let policy = FlakyPolicy::accept_if(allow_flaky && ft.flaky_accepted);
