@@ -132,7 +132,7 @@ fn a_scenario_that_checks_nothing_is_refused() {
 #[test]
 fn a_misspelt_table_is_an_unknown_field() {
     let out = refused("[[senario]]\nname = \"x\"\n");
-    assert_says(&out, "1:3: error: unknown field `senario`", "a spec file holds [suite], [selectors] and [[scenario]]");
+    assert_says(&out, "1:3: error: unknown field `senario`, expected one of `suite`, `selectors`, `scenario`", "did you mean `scenario`?");
 }
 
 #[test]
@@ -170,7 +170,7 @@ fn list_reports_the_same_errors() {
 fn an_override_for_a_selector_no_spec_names_is_refused() {
     let out = ft_in(&root(), &["list", "--selector", "eror=.has-error"]);
     assert_eq!(out.code, 2, "{}", out.all());
-    assert!(out.stderr.contains("--selector: error: no spec file defines a selector named `eror`"), "{}", out.stderr);
+    assert!(out.stderr.contains("--selector eror=.has-error: error: no spec file defines a selector named `eror`"), "{}", out.stderr);
     assert!(out.stderr.contains("did you mean `error`?"), "{}", out.stderr);
 }
 
