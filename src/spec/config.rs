@@ -92,7 +92,11 @@ impl Config {
             }
             let value = at(css.span(), String::new(), None);
             let name = name.into_inner().trim().trim_start_matches('@').to_string();
-            selectors.insert_located(name, css.into_inner().trim().to_string(), OverrideOrigin { name: name_at, value });
+            selectors.insert_located(
+                name,
+                css.into_inner().trim().to_string(),
+                OverrideOrigin { name: name_at, value },
+            );
         }
         if !errors.is_empty() {
             return Err(SpecErrors(errors));

@@ -95,33 +95,111 @@ fn describe(kind: SelectorParseErrorKind) -> String {
 /// (`:root`, `:empty`, `:scope`, `:first-child` and the other structural ones,
 /// `:nth-*`, `:is`, `:where`, `:has`, `:not`, `:host`).
 const PSEUDO_CLASSES: &[&str] = &[
-    "active", "active-view-transition", "any-link", "autofill", "blank", "checked", "closed", "current",
-    "default", "defined", "disabled", "enabled", "focus", "focus-visible", "focus-within", "fullscreen",
-    "future", "has-slotted", "hover", "in-range", "indeterminate", "invalid", "link", "modal", "muted",
-    "open", "optional", "out-of-range", "past", "paused", "picture-in-picture", "placeholder-shown",
-    "playing", "popover-open", "read-only", "read-write", "required", "seeking", "stalled", "target",
-    "target-current", "target-within", "user-invalid", "user-valid", "valid", "visited", "volume-locked",
-    "xr-overlay", "buffering", "local-link", "interest-source", "interest-target", "horizontal", "vertical",
-    "decrement", "increment", "start", "end", "double-button", "single-button", "no-button",
-    "corner-present", "window-inactive",
+    "active",
+    "active-view-transition",
+    "any-link",
+    "autofill",
+    "blank",
+    "checked",
+    "closed",
+    "current",
+    "default",
+    "defined",
+    "disabled",
+    "enabled",
+    "focus",
+    "focus-visible",
+    "focus-within",
+    "fullscreen",
+    "future",
+    "has-slotted",
+    "hover",
+    "in-range",
+    "indeterminate",
+    "invalid",
+    "link",
+    "modal",
+    "muted",
+    "open",
+    "optional",
+    "out-of-range",
+    "past",
+    "paused",
+    "picture-in-picture",
+    "placeholder-shown",
+    "playing",
+    "popover-open",
+    "read-only",
+    "read-write",
+    "required",
+    "seeking",
+    "stalled",
+    "target",
+    "target-current",
+    "target-within",
+    "user-invalid",
+    "user-valid",
+    "valid",
+    "visited",
+    "volume-locked",
+    "xr-overlay",
+    "buffering",
+    "local-link",
+    "interest-source",
+    "interest-target",
+    "horizontal",
+    "vertical",
+    "decrement",
+    "increment",
+    "start",
+    "end",
+    "double-button",
+    "single-button",
+    "no-button",
+    "corner-present",
+    "window-inactive",
 ];
 
 /// Functional pseudo-classes Chromium knows (their arguments are not checked further).
-const FUNCTIONAL_PSEUDO_CLASSES: &[&str] = &[
-    "lang", "dir", "state", "host-context", "active-view-transition-type", "current", "heading",
-];
+const FUNCTIONAL_PSEUDO_CLASSES: &[&str] =
+    &["lang", "dir", "state", "host-context", "active-view-transition-type", "current", "heading"];
 
 /// Pseudo-elements Chromium knows (`::part()` and `::slotted()` are parsed by the crate).
 const PSEUDO_ELEMENTS: &[&str] = &[
-    "after", "backdrop", "before", "checkmark", "column", "cue", "details-content", "file-selector-button",
-    "first-letter", "first-line", "grammar-error", "marker", "picker-icon", "placeholder", "scroll-marker",
-    "scroll-marker-group", "search-text", "selection", "spelling-error", "target-text", "view-transition",
+    "after",
+    "backdrop",
+    "before",
+    "checkmark",
+    "column",
+    "cue",
+    "details-content",
+    "file-selector-button",
+    "first-letter",
+    "first-line",
+    "grammar-error",
+    "marker",
+    "picker-icon",
+    "placeholder",
+    "scroll-marker",
+    "scroll-marker-group",
+    "search-text",
+    "selection",
+    "spelling-error",
+    "target-text",
+    "view-transition",
     "interest-hint",
 ];
 
 const FUNCTIONAL_PSEUDO_ELEMENTS: &[&str] = &[
-    "cue", "highlight", "picker", "scroll-button", "view-transition-group", "view-transition-image-pair",
-    "view-transition-old", "view-transition-new", "column",
+    "cue",
+    "highlight",
+    "picker",
+    "scroll-button",
+    "view-transition-group",
+    "view-transition-image-pair",
+    "view-transition-old",
+    "view-transition-new",
+    "column",
 ];
 
 fn known(list: &[&str], name: &str) -> bool {
@@ -387,7 +465,10 @@ mod tests {
         let e = check("div.list [[[").map_err(|e| e.what);
         assert_eq!(
             e,
-            Err("a malformed attribute selector (write e.g. [name=\"value\" i]), after \"div.list [[[\" (character 12)".into())
+            Err(
+                "a malformed attribute selector (write e.g. [name=\"value\" i]), after \"div.list [[[\" (character 12)"
+                    .into()
+            )
         );
     }
 }

@@ -415,7 +415,7 @@ pub(crate) fn not_utf8(display: &str, e: std::string::FromUtf8Error) -> Diagnost
         before,
         valid..valid,
         format!("this file is not UTF-8 text: invalid byte {} here", shown.join(" ")),
-        Some("spec files are TOML, which is UTF-8: re-save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)".into()),
+        Some("re-save the file as UTF-8 (TOML files are UTF-8), e.g. with `iconv -f latin1 -t utf-8`".into()),
     )
 }
 

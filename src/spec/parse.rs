@@ -197,7 +197,8 @@ fn check_file(
                 let _: Option<RawMeta> = ctx.de(value, "[suite] holds only `description = \"...\"`");
             }
             "selectors" => {
-                if let Some(map) = ctx.de(value, "[selectors] holds names for CSS selectors: item_input = \"#id_text\"") {
+                if let Some(map) = ctx.de(value, "[selectors] holds names for CSS selectors: item_input = \"#id_text\"")
+                {
                     raw_selectors = map;
                 }
             }
@@ -307,11 +308,7 @@ impl FileCtx<'_> {
             Some(k) => format!("did you mean `{k}`?"),
             None => hint.to_string(),
         };
-        self.err(
-            span,
-            format!("unknown field `{}`, expected one of {expected}", super::diag::cut(key)),
-            Some(hint),
-        );
+        self.err(span, format!("unknown field `{}`, expected one of {expected}", super::diag::cut(key)), Some(hint));
     }
 
     /// A `[[scenario]]` table's fields, each deserialized on its own; steps one by one.
@@ -323,7 +320,9 @@ impl FileCtx<'_> {
         };
         let mut raw = RawScenario { span: span.clone(), name: None, tags: Vec::new(), steps: None };
         let mut ok = true;
+        let mut given: Vec<String> = Vec::new();
         for (key, value) in table {
+            given.push(key.get_ref().to_string());
             match key.get_ref().as_ref() {
                 "name" => raw.name = self.de(value, "a scenario's name is text: name = \"can start a list\""),
                 "tags" => match self.de(value, "tags are a list of words: tags = [\"smoke\"]") {
@@ -359,8 +358,9 @@ impl FileCtx<'_> {
                 }
             }
         }
-        for (field, missing) in [("name", raw.name.is_none()), ("steps", raw.steps.is_none())] {
-            if missing && ok {
+        for field in ["name", "steps"] {
+            // A field given with a wrong type was reported as such: it is not missing.
+            if !given.iter().any(|g| g == field) && ok {
                 self.err(span.clone(), format!("missing field `{field}`"), Some(SCENARIO_HINT.into()));
             }
         }
