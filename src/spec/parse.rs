@@ -26,7 +26,7 @@ const FILE_KEYS: &[&str] = &["suite", "selectors", "scenario"];
 const SCENARIO_KEYS: &[&str] = &["name", "tags", "description", "steps"];
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a [suite] table")]
 struct RawMeta {
     #[allow(dead_code)] // shown in the file only
     description: Option<String>,
@@ -191,6 +191,7 @@ fn check_file(
     let ctx = FileCtx { file, index, errors: RefCell::new(Vec::new()) };
     let mut raw_selectors: BTreeMap<Spanned<String>, Spanned<String>> = BTreeMap::new();
     let mut raw_scenarios: Vec<RawScenario> = Vec::new();
+    let mut scenario_given = false;
     for (key, value) in root.into_inner() {
         match key.get_ref().as_ref() {
             "suite" => {
@@ -202,14 +203,19 @@ fn check_file(
                     raw_selectors = map;
                 }
             }
-            "scenario" => match value.into_inner() {
-                DeValue::Array(items) => raw_scenarios.extend(items.into_iter().filter_map(|s| ctx.raw_scenario(s))),
-                other => ctx.err(
-                    key.span(),
-                    format!("invalid type: {}, expected an array of [[scenario]] tables", other.type_str()),
-                    Some(SCENARIO_HINT.into()),
-                ),
-            },
+            "scenario" => {
+                scenario_given = true;
+                match value.into_inner() {
+                    DeValue::Array(items) => {
+                        raw_scenarios.extend(items.into_iter().filter_map(|s| ctx.raw_scenario(s)))
+                    }
+                    other => ctx.err(
+                        key.span(),
+                        format!("invalid type: {}, expected an array of [[scenario]] tables", other.type_str()),
+                        Some("each scenario starts with a `[[scenario]]` line (two brackets)".into()),
+                    ),
+                }
+            }
             other => ctx.unknown_key(key.span(), other, FILE_KEYS, FILE_HINT),
         }
     }
@@ -238,7 +244,7 @@ fn check_file(
         selectors.insert(name.get_ref().clone(), css_text);
         out.selector_names.push(name.get_ref().clone());
     }
-    if raw_scenarios.is_empty() && ctx.errors.borrow().is_empty() {
+    if !scenario_given {
         errors.push(Diagnostic::file_level(
             file.display.clone(),
             "this spec file has no scenarios".into(),
@@ -302,9 +308,9 @@ impl FileCtx<'_> {
         }
     }
 
-    fn unknown_key(&self, span: Range<usize>, key: &str, expected: &[&str], hint: &str) {
-        let expected = expected.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
-        let hint = match did_you_mean(key, FILE_KEYS.iter().chain(SCENARIO_KEYS).copied()) {
+    fn unknown_key(&self, span: Range<usize>, key: &str, expected_keys: &[&str], hint: &str) {
+        let expected = expected_keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+        let hint = match did_you_mean(key, expected_keys.iter().copied()) {
             Some(k) => format!("did you mean `{k}`?"),
             None => hint.to_string(),
         };
