@@ -443,3 +443,11 @@ fn mistakes_in_flags_name_the_flag() {
     );
     assert!(!out.stderr.contains("ft.toml:"), "the flag won over ft.toml, so the flag is named:\n{}", out.stderr);
 }
+
+#[test]
+fn a_named_selector_of_the_wrong_type_is_reported_once_not_at_every_use() {
+    let text = "[selectors]\nitem_input = 3\n\n[[scenario]]\nname = \"one\"\nsteps = [\n  { click = \"@item_input\" },\n  { clear = \"@item_input\" },\n  { expect_title = \"To-Do\" },\n]\n";
+    let out = refused(text);
+    assert_says(&out, "2:14: error: invalid type: integer `3`, expected a string", "a selector is CSS text");
+    assert!(out.stderr.contains("1 spec error;"), "{}", out.stderr);
+}

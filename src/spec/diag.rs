@@ -26,8 +26,8 @@ pub struct Snippet {
 }
 
 /// How many characters of the source line are shown before and after the column.
-const WINDOW_BEFORE: usize = 60;
-const WINDOW_AFTER: usize = 80;
+const WINDOW_BEFORE: usize = 100;
+const WINDOW_AFTER: usize = 100;
 /// The longest message, hint or location printed.
 const MAX_MESSAGE: usize = 400;
 

@@ -2,7 +2,7 @@
 //! is checked by hand so every problem gets its own position and hint.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 
 use serde::de::DeserializeOwned;
@@ -188,8 +188,9 @@ fn check_file(
             return out;
         }
     };
-    let ctx = FileCtx { file, index, errors: RefCell::new(Vec::new()) };
-    let mut raw_selectors: BTreeMap<Spanned<String>, Spanned<String>> = BTreeMap::new();
+    let ctx = FileCtx { file, index, errors: RefCell::new(Vec::new()), broken: RefCell::new(HashSet::new()) };
+    // A name whose value has the wrong type is known (so `@name` is not "unknown") but unusable.
+    let mut raw_selectors: BTreeMap<Spanned<String>, Option<Spanned<String>>> = BTreeMap::new();
     let mut raw_scenarios: Vec<RawScenario> = Vec::new();
     let mut scenario_given = false;
     for (key, value) in root.into_inner() {
@@ -198,9 +199,21 @@ fn check_file(
                 let _: Option<RawMeta> = ctx.de(value, "[suite] holds only `description = \"...\"`");
             }
             "selectors" => {
-                if let Some(map) = ctx.de(value, "[selectors] holds names for CSS selectors: item_input = \"#id_text\"")
-                {
-                    raw_selectors = map;
+                // Each entry on its own: one wrong value must not make every `@name` unknown.
+                let span = value.span();
+                match value.into_inner() {
+                    DeValue::Table(table) => {
+                        for (name, css) in table {
+                            let name = Spanned::new(name.span(), name.into_inner().into_owned());
+                            let css = ctx.de(css, "a selector is CSS text: item_input = \"#id_text\"");
+                            raw_selectors.insert(name, css);
+                        }
+                    }
+                    other => ctx.err(
+                        span,
+                        format!("invalid type: {}, expected a [selectors] table", other.type_str()),
+                        Some("[selectors] holds names for CSS selectors: item_input = \"#id_text\"".into()),
+                    ),
                 }
             }
             "scenario" => {
@@ -221,6 +234,11 @@ fn check_file(
     }
     let mut selectors = BTreeMap::new();
     for (name, css) in &raw_selectors {
+        let Some(css) = css else {
+            ctx.broken.borrow_mut().insert(name.get_ref().clone());
+            out.selector_names.push(name.get_ref().clone());
+            continue;
+        };
         if !is_identifier(name.get_ref()) {
             ctx.err(
                 name.span(),
@@ -288,6 +306,8 @@ struct FileCtx<'a> {
     file: &'a SourceFile,
     index: &'a LineIndex<'a>,
     errors: RefCell<Vec<Diagnostic>>,
+    /// `[selectors]` names whose value was reported as wrong: using them is no new error.
+    broken: RefCell<HashSet<String>>,
 }
 
 impl FileCtx<'_> {
@@ -703,6 +723,7 @@ impl FileCtx<'_> {
         if let Some(name) = text.strip_prefix('@') {
             match selectors.get(name) {
                 Some(css) => Some(Selector { css: css.clone(), name: Some(name.to_string()) }),
+                None if self.broken.borrow().contains(name) => None,
                 None => {
                     let names: Vec<String> = selectors.keys().cloned().collect();
                     let hint = match did_you_mean(name, names.iter().map(String::as_str)) {
