@@ -63,7 +63,6 @@ impl Diagnostic {
         let before = &text[line_range.start..start];
         // Underline to the end of the span, or of the line, whichever comes first.
         let end = floor_char_boundary(text, span.end.clamp(start, line_range.end));
-        let width = text[start..end].chars().count().max(1);
         let rest = &text[start..line_range.end];
 
         // Walk back from the column, not forward from the line start: O(window), not O(line).
@@ -75,6 +74,8 @@ impl Diagnostic {
         if cut_after {
             shown_after = shown_after.chars().take(WINDOW_AFTER).collect();
         }
+        // Never wider than what is shown after the caret (at least one `^`, even at a line end).
+        let width = text[start..end].chars().take(WINDOW_AFTER).count().clamp(1, shown_after.chars().count().max(1));
         let lead = if skip { "…" } else { "" };
         let tail = if cut_after { "…" } else { "" };
         let caret = lead.chars().count() + shown_before.chars().count();
@@ -85,7 +86,7 @@ impl Diagnostic {
             col,
             message,
             hint,
-            snippet: Some(Snippet { text: shown, caret, width: width.min(WINDOW_AFTER).max(1) }),
+            snippet: Some(Snippet { text: shown, caret, width }),
         }
     }
 
