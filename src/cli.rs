@@ -438,10 +438,10 @@ fn spec_source_and_config(
     args: &SpecArgs,
 ) -> Result<(SpecSource, spec::SelectorOverrides, Option<String>), spec::SpecErrors> {
     let config = Config::load(args.config.as_deref())?;
-    let source = match (&args.specs, &config.specs) {
-        (Some(p), _) => SpecSource::Path(p.clone()),
-        (None, Some(p)) => SpecSource::Path(p.clone()),
-        (None, None) => SpecSource::BuiltIn,
+    let source = match &args.specs {
+        Some(p) => SpecSource::Path(p.clone()),
+        // ft.toml's `specs` is checked only when used; a wrong one is reported in ft.toml.
+        None => config.specs()?.map_or(SpecSource::BuiltIn, SpecSource::Path),
     };
     let mut selectors = config.selectors;
     selectors.extend(args.selector.iter().cloned());

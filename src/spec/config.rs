@@ -1,12 +1,15 @@
 //! `ft.toml`: where the specs are and which named selectors to override, so a team's
 //! checkout runs its own specs and nothing unrelated is ever loaded by accident.
+//! A mistake in it is reported as `ft.toml:line:col` with its key, never as a flag.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use toml::Spanned;
 
-use super::diag::{Diagnostic, SpecErrors};
+use super::diag::{Diagnostic, LineIndex, SpecErrors};
+use super::{OverrideOrigin, SelectorOverrides};
 
 pub const FILE_NAME: &str = "ft.toml";
 
@@ -16,19 +19,24 @@ pub struct Config {
     pub path: Option<PathBuf>,
     /// Spec folder or file, resolved against the config file's folder.
     pub specs: Option<PathBuf>,
-    pub selectors: BTreeMap<String, String>,
-    /// Regex of target URLs where only safe (tagged) scenarios may run.
+    /// Where `specs` was written, for a diagnostic about it.
+    specs_at: Option<Diagnostic>,
+    /// `[selectors]`, each remembering its position in the file.
+    pub selectors: SelectorOverrides,
+    /// Regex of target URLs where only safe (tagged) scenarios may run (checked here).
     pub sensitive_url: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
-    specs: Option<String>,
+    specs: Option<Spanned<String>>,
     #[serde(default)]
-    selectors: BTreeMap<String, String>,
-    sensitive_url: Option<String>,
+    selectors: BTreeMap<Spanned<String>, Spanned<String>>,
+    sensitive_url: Option<Spanned<String>>,
 }
+
+const HINT: &str = "ft.toml may hold: specs = \"DIR\", sensitive_url = \"REGEX\" and a [selectors] table";
 
 impl Config {
     /// Read `path`, or `./ft.toml` when it exists; no file means the defaults.
@@ -44,30 +52,79 @@ impl Config {
             }
         };
         let display = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let bytes = std::fs::read(&path).map_err(|e| {
             SpecErrors::one(Diagnostic::file_level(
                 display.clone(),
                 format!("failed to read the config file: {e}"),
                 Some("pass an existing file with --config".into()),
             ))
         })?;
+        let text = String::from_utf8(bytes).map_err(|e| SpecErrors::one(super::not_utf8(&display, e)))?;
+        let index = LineIndex::new(&text);
+        let at = |span: std::ops::Range<usize>, message: String, hint: Option<String>| {
+            Diagnostic::indexed(&display, &index, span, message, hint)
+        };
         let raw: RawConfig = toml::from_str(&text).map_err(|e| {
-            let hint =
-                "ft.toml may hold: specs = \"DIR\", sensitive_url = \"REGEX\" and a [selectors] table".to_string();
-            SpecErrors::one(Diagnostic::at(
-                &display,
-                &text,
-                e.span().unwrap_or(0..0),
-                e.message().trim().to_string(),
-                Some(hint),
-            ))
+            SpecErrors::one(at(e.span().unwrap_or(0..0), e.message().trim().to_string(), Some(HINT.into())))
         })?;
+        let mut errors = Vec::new();
+        if let Some(pattern) = &raw.sensitive_url {
+            if let Err(e) = regex::Regex::new(pattern.get_ref()) {
+                errors.push(at(
+                    pattern.span(),
+                    format!(
+                        "`sensitive_url` is not a valid regular expression: {}",
+                        e.to_string().lines().last().unwrap_or("").trim()
+                    ),
+                    Some("for example sensitive_url = '^https://superlists\\.ottg\\.eu'".into()),
+                ));
+            }
+        }
+        let mut selectors = SelectorOverrides::new();
+        for (name, css) in raw.selectors {
+            let name_at = at(name.span(), String::new(), None);
+            if css.get_ref().trim().is_empty() {
+                errors.push(at(
+                    css.span(),
+                    format!("[selectors] `{}` is empty", super::diag::cut(name.get_ref())),
+                    Some("give a CSS selector such as \"#id_text\", or remove the line".into()),
+                ));
+            }
+            let value = at(css.span(), String::new(), None);
+            let name = name.into_inner().trim().trim_start_matches('@').to_string();
+            selectors.insert_located(
+                name,
+                css.into_inner().trim().to_string(),
+                OverrideOrigin { name: name_at, value },
+            );
+        }
+        if !errors.is_empty() {
+            return Err(SpecErrors(errors));
+        }
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(Config {
-            specs: raw.specs.map(|s| base.join(s)),
-            selectors: raw.selectors,
-            sensitive_url: raw.sensitive_url,
+            specs_at: raw.specs.as_ref().map(|s| at(s.span(), String::new(), None)),
+            specs: raw.specs.map(|s| base.join(s.into_inner())),
+            selectors,
+            sensitive_url: raw.sensitive_url.map(Spanned::into_inner),
             path: Some(path),
         })
+    }
+
+    /// `specs` from this file, after checking it names something readable: a wrong one is
+    /// reported at its line in ft.toml, not as if `--specs` had been given.
+    pub fn specs(&self) -> Result<Option<PathBuf>, SpecErrors> {
+        let (Some(specs), Some(at)) = (&self.specs, &self.specs_at) else { return Ok(self.specs.clone()) };
+        match std::fs::metadata(specs) {
+            Ok(_) => Ok(Some(specs.clone())),
+            Err(e) => Err(SpecErrors::one(Diagnostic {
+                message: format!("`specs` names {}, which cannot be read: {e}", specs.display()),
+                hint: Some(format!(
+                    "`specs` is relative to the folder of {}; fix it there, or pass --specs",
+                    self.path.as_deref().unwrap_or(Path::new(FILE_NAME)).display()
+                )),
+                ..at.clone()
+            })),
+        }
     }
 }

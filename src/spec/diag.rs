@@ -10,9 +10,26 @@ pub struct Diagnostic {
     pub col: usize,
     pub message: String,
     pub hint: Option<String>,
-    /// The source line and how many characters to underline.
-    pub snippet: Option<(String, usize)>,
+    /// The source around the problem, cut to a window so a one-line 5 MB file does not
+    /// make a 5 MB message.
+    pub snippet: Option<Snippet>,
 }
+
+/// A window of one source line and the part of it to underline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snippet {
+    /// The text shown, with `…` where the line was cut.
+    pub text: String,
+    /// 0-based character position of the caret within `text`, and its width.
+    pub caret: usize,
+    pub width: usize,
+}
+
+/// How many characters of the source line are shown before and after the column.
+const WINDOW_BEFORE: usize = 100;
+const WINDOW_AFTER: usize = 100;
+/// The longest message, hint or location printed.
+const MAX_MESSAGE: usize = 400;
 
 impl Diagnostic {
     pub fn file_level(file: String, message: String, hint: Option<String>) -> Diagnostic {
@@ -27,20 +44,49 @@ impl Diagnostic {
         message: String,
         hint: Option<String>,
     ) -> Diagnostic {
-        let start = span.start.min(text.len());
-        let (line, col) = line_col(text, start);
-        let line_text = text[..].lines().nth(line - 1).unwrap_or("").to_string();
-        let rest_of_line = line_text.chars().count().saturating_sub(col - 1).max(1);
-        let width = text
-            .get(start..span.end.min(text.len()))
-            .map_or(1, |s| s.lines().next().map_or(1, |l| l.chars().count().max(1)));
+        Diagnostic::indexed(file, &LineIndex::new(text), span, message, hint)
+    }
+
+    /// As `at`, with the file's line index built once (a file may have thousands of
+    /// positions: finding each from the start would make loading quadratic).
+    pub fn indexed(
+        file: &str,
+        index: &LineIndex<'_>,
+        span: std::ops::Range<usize>,
+        message: String,
+        hint: Option<String>,
+    ) -> Diagnostic {
+        let text = index.text;
+        let start = floor_char_boundary(text, span.start);
+        let (line, col) = index.line_col(start);
+        let line_range = index.line_range(line);
+        let before = &text[line_range.start..start];
+        // Underline to the end of the span, or of the line, whichever comes first.
+        let end = floor_char_boundary(text, span.end.clamp(start, line_range.end));
+        let rest = &text[start..line_range.end];
+
+        // Walk back from the column, not forward from the line start: O(window), not O(line).
+        let from = before.char_indices().rev().nth(WINDOW_BEFORE - 1).map_or(0, |(i, _)| i);
+        let skip = from > 0;
+        let shown_before = &before[from..];
+        let mut shown_after: String = rest.chars().take(WINDOW_AFTER + 1).collect();
+        let cut_after = shown_after.chars().count() > WINDOW_AFTER;
+        if cut_after {
+            shown_after = shown_after.chars().take(WINDOW_AFTER).collect();
+        }
+        // Never wider than what is shown after the caret (at least one `^`, even at a line end).
+        let width = text[start..end].chars().take(WINDOW_AFTER).count().clamp(1, shown_after.chars().count().max(1));
+        let lead = if skip { "…" } else { "" };
+        let tail = if cut_after { "…" } else { "" };
+        let caret = lead.chars().count() + shown_before.chars().count();
+        let shown = format!("{lead}{shown_before}{shown_after}{tail}");
         Diagnostic {
             file: file.to_string(),
             line,
             col,
             message,
             hint,
-            snippet: Some((line_text, width.min(rest_of_line))),
+            snippet: Some(Snippet { text: shown, caret, width }),
         }
     }
 
@@ -54,30 +100,89 @@ impl Diagnostic {
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;
     }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = text[line_start..offset].chars().count() + 1;
-    (line, col)
+    offset
+}
+
+/// Where each line of a text starts, so a byte offset becomes line:col in
+/// O(log lines) (plus the line's length when it is not ASCII).
+pub struct LineIndex<'a> {
+    text: &'a str,
+    /// Byte offset of each line's start.
+    starts: Vec<usize>,
+    /// Whether each line is ASCII (then column = byte offset + 1).
+    ascii: Vec<bool>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str) -> LineIndex<'a> {
+        let mut starts = vec![0];
+        let mut ascii = Vec::new();
+        let mut line_ascii = true;
+        for (i, b) in text.bytes().enumerate() {
+            line_ascii &= b.is_ascii();
+            if b == b'\n' {
+                starts.push(i + 1);
+                ascii.push(line_ascii);
+                line_ascii = true;
+            }
+        }
+        ascii.push(line_ascii);
+        LineIndex { text, starts, ascii }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(self.text, offset);
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        let col = if self.ascii[line - 1] { offset - start } else { self.text[start..offset].chars().count() };
+        (line, col + 1)
+    }
+
+    /// The bytes of a 1-based line, without its line break.
+    fn line_range(&self, line: usize) -> std::ops::Range<usize> {
+        let start = self.starts[line - 1];
+        let end = self.starts.get(line).map_or(self.text.len(), |next| next - 1);
+        let end = if end > start && self.text.as_bytes()[end - 1] == b'\r' { end - 1 } else { end };
+        start..end.max(start)
+    }
+}
+
+/// `s` cut to a few dozen characters, with `…` where it was cut.
+pub fn cut(s: &str) -> String {
+    cut_to(s, 40)
+}
+
+/// `s` in double quotes, escaped and cut (as in `duplicate scenario name "…"`).
+pub fn quote(s: &str) -> String {
+    format!("{:?}", cut(s))
+}
+
+fn cut_to(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((i, _)) => format!("{}…", &s[..i]),
+    }
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{}: error: {}", self.location(), self.message)?;
-        if let Some((line_text, width)) = &self.snippet {
+        // Messages may quote what was written (serde quotes a wrong value whole): cap them
+        // like the snippet, so one huge value cannot make a huge message.
+        writeln!(f, "{}: error: {}", cut_to(&self.location(), MAX_MESSAGE), cut_to(&self.message, MAX_MESSAGE))?;
+        if let Some(snippet) = &self.snippet {
             let gutter = self.line.to_string().len();
             writeln!(f, "{:gutter$} |", "")?;
-            writeln!(f, "{} | {}", self.line, line_text)?;
-            writeln!(f, "{:gutter$} | {}{}", "", " ".repeat(self.col - 1), "^".repeat(*width))?;
+            writeln!(f, "{} | {}", self.line, snippet.text)?;
+            writeln!(f, "{:gutter$} | {}{}", "", " ".repeat(snippet.caret), "^".repeat(snippet.width))?;
         }
         if let Some(hint) = &self.hint {
-            writeln!(f, "  = hint: {hint}")?;
+            writeln!(f, "  = hint: {}", cut_to(hint, MAX_MESSAGE))?;
         }
         Ok(())
     }
@@ -136,9 +241,11 @@ mod tests {
     #[test]
     fn line_and_column_count_characters_from_one() {
         let text = "a = 1\nbé = 2\n";
-        assert_eq!(line_col(text, 0), (1, 1));
-        assert_eq!(line_col(text, 6), (2, 1));
-        assert_eq!(line_col(text, 9), (2, 3));
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_col(0), (1, 1));
+        assert_eq!(index.line_col(6), (2, 1));
+        assert_eq!(index.line_col(9), (2, 3));
+        assert_eq!(index.line_col(text.len()), (3, 1));
     }
 
     #[test]
@@ -157,5 +264,20 @@ mod tests {
             d.to_string(),
             "s.toml:2:5: error: unknown step `vist`\n  |\n2 |   { vist = \"/\" },\n  |     ^^^^\n  = hint: did you mean `visit`?\n"
         );
+    }
+
+    #[test]
+    fn a_huge_line_is_shown_as_a_window_around_the_column() {
+        let text = format!("x = \"{}\" + {}", "a".repeat(5_000_000), "b".repeat(1000));
+        let at = text.find('+').unwrap_or(0);
+        let d = Diagnostic::at("big.toml", &text, at..at + 1, format!("bad {}", "c".repeat(10_000)), None);
+        let shown = d.to_string();
+        assert!(shown.len() < 2_000, "{} bytes", shown.len());
+        assert!(shown.starts_with(&format!("big.toml:1:{}: error: bad ccc", at + 1)), "{shown}");
+        let lines: Vec<&str> = shown.lines().collect();
+        assert!(lines[2].starts_with("1 | …aaa") && lines[2].ends_with("bbb…"), "{}", lines[2]);
+        // The caret is under the `+`, whatever was cut before it.
+        let caret = lines[3].find('^').unwrap_or(0);
+        assert_eq!(lines[2].chars().nth(caret), Some('+'), "{shown}");
     }
 }

@@ -2,6 +2,7 @@
 //! browser starts. Synchronous and browser-free.
 
 pub mod config;
+pub mod css;
 mod diag;
 mod parse;
 
@@ -9,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use diag::{Diagnostic, SpecErrors};
+pub use diag::{Diagnostic, Snippet, SpecErrors};
 pub use parse::sha256_hex;
 
 /// The built-in superlists suite, embedded so `ft` works from any folder.
@@ -241,8 +242,93 @@ impl fmt::Display for Expectation {
     }
 }
 
-/// Named selectors given on the command line or in `ft.toml`, replacing the specs' own.
-pub type SelectorOverrides = BTreeMap<String, String>;
+/// Named selectors given on the command line or in `ft.toml`, replacing the specs' own,
+/// each remembering where it was given so a mistake in it is reported there.
+///
+/// It reads as the plain `name → css` map it replaces (`Deref`), so the reporters and the
+/// record keep treating it as one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SelectorOverrides {
+    css: BTreeMap<String, String>,
+    /// Positions in ft.toml; an override without one came from `--selector`.
+    origins: BTreeMap<String, OverrideOrigin>,
+}
+
+/// Where an override from a file was written: its name and its value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OverrideOrigin {
+    pub name: Diagnostic,
+    pub value: Diagnostic,
+}
+
+impl SelectorOverrides {
+    pub fn new() -> SelectorOverrides {
+        SelectorOverrides::default()
+    }
+
+    /// An override read from a file, with where its name and value are.
+    pub fn insert_located(&mut self, name: String, css: String, origin: OverrideOrigin) {
+        self.origins.insert(name.clone(), origin);
+        self.css.insert(name, css);
+    }
+
+    /// A problem with the override's name (`value == false`) or CSS, reported where it
+    /// was given: ft.toml:line:col, or the `--selector` flag.
+    pub(crate) fn diagnostic(&self, name: &str, value: bool, message: String, hint: Option<String>) -> Diagnostic {
+        match self.origins.get(name) {
+            Some(origin) => {
+                let at = if value { &origin.value } else { &origin.name };
+                Diagnostic { message, hint, ..at.clone() }
+            }
+            None => Diagnostic::file_level(
+                format!("--selector {name}={}", diag::cut(self.css.get(name).map_or("", String::as_str))),
+                message,
+                hint,
+            ),
+        }
+    }
+}
+
+impl std::ops::Deref for SelectorOverrides {
+    type Target = BTreeMap<String, String>;
+    fn deref(&self) -> &Self::Target {
+        &self.css
+    }
+}
+
+/// Overrides from flags: they win over ft.toml's, and are reported as the flag.
+impl Extend<(String, String)> for SelectorOverrides {
+    fn extend<I: IntoIterator<Item = (String, String)>>(&mut self, iter: I) {
+        for (name, css) in iter {
+            self.origins.remove(&name);
+            self.css.insert(name, css);
+        }
+    }
+}
+
+impl FromIterator<(String, String)> for SelectorOverrides {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        let mut overrides = SelectorOverrides::new();
+        overrides.extend(iter);
+        overrides
+    }
+}
+
+impl<'a> IntoIterator for &'a SelectorOverrides {
+    type Item = (&'a String, &'a String);
+    type IntoIter = std::collections::btree_map::Iter<'a, String, String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.css.iter()
+    }
+}
+
+impl IntoIterator for SelectorOverrides {
+    type Item = (String, String);
+    type IntoIter = std::collections::btree_map::IntoIter<String, String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.css.into_iter()
+    }
+}
 
 /// Load and check every spec file of `source`; all problems are reported at once.
 pub fn load(source: &SpecSource, overrides: &SelectorOverrides) -> Result<Suite, SpecErrors> {
@@ -301,14 +387,39 @@ fn read_sources(source: &SpecSource) -> Result<Vec<SourceFile>, SpecErrors> {
             };
             paths.sort();
             let mut files = Vec::new();
+            let mut errors = Vec::new();
             for p in paths {
-                let text =
-                    std::fs::read_to_string(&p).map_err(|e| io_err(&p, e, "spec files must be readable UTF-8 text"))?;
-                files.push(SourceFile { display: p.display().to_string(), stem: stem_of(&p), text });
+                let bytes = std::fs::read(&p).map_err(|e| io_err(&p, e, "check the file's permissions"))?;
+                let display = p.display().to_string();
+                match String::from_utf8(bytes) {
+                    Ok(text) => files.push(SourceFile { display, stem: stem_of(&p), text }),
+                    Err(e) => errors.push(not_utf8(&display, e)),
+                }
+            }
+            if !errors.is_empty() {
+                return Err(SpecErrors(errors));
             }
             Ok(files)
         }
     }
+}
+
+/// A file that is not UTF-8, located at its first invalid byte.
+pub(crate) fn not_utf8(display: &str, e: std::string::FromUtf8Error) -> Diagnostic {
+    let bytes = e.as_bytes();
+    let utf8 = e.utf8_error();
+    let valid = utf8.valid_up_to();
+    let bad = &bytes[valid..valid + utf8.error_len().unwrap_or(bytes.len() - valid).min(4)];
+    let shown: Vec<String> = bad.iter().map(|b| format!("0x{b:02X}")).collect();
+    // The text before the bad byte is valid: its lines and characters give the position.
+    let before = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+    Diagnostic::at(
+        display,
+        before,
+        valid..valid,
+        format!("this file is not UTF-8 text: invalid byte {} here", shown.join(" ")),
+        Some("re-save the file as UTF-8 (TOML files are UTF-8), e.g. with `iconv -f latin1 -t utf-8`".into()),
+    )
 }
 
 fn stem_of(path: &Path) -> String {

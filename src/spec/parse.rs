@@ -1,14 +1,17 @@
 //! From TOML text to the checked model: raw serde structs keep spans, then each step
 //! is checked by hand so every problem gets its own position and hint.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 
-use super::diag::{did_you_mean, Diagnostic, SpecErrors};
+use super::diag::{did_you_mean, Diagnostic, LineIndex, SpecErrors};
 use super::{
     Action, Expectation, Key, Scenario, Selector, SelectorOverrides, SourceFile, SpecSource, Step, StepKind, Suite,
 };
@@ -16,34 +19,26 @@ use super::{
 /// One step as written: `{ verb = value, arg = value, ... }`, every key and value spanned.
 type RawStep = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    #[allow(dead_code)] // documentation for people; parsed so typos in it are caught
-    suite: Option<RawMeta>,
-    #[serde(default)]
-    selectors: BTreeMap<Spanned<String>, Spanned<String>>,
-    #[serde(default)]
-    scenario: Vec<Spanned<RawScenario>>,
-}
+/// A file's parts are deserialized one by one from the spanned document (the file's
+/// `[suite]`, `[selectors]`, each scenario's fields, each step), so one wrong type does
+/// not hide the next: every problem of a file is reported at once.
+const FILE_KEYS: &[&str] = &["suite", "selectors", "scenario"];
+const SCENARIO_KEYS: &[&str] = &["name", "tags", "description", "quarantine", "steps"];
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a [suite] table")]
 struct RawMeta {
     #[allow(dead_code)] // shown in the file only
     description: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A scenario's fields, each checked on its own.
 struct RawScenario {
-    name: Spanned<String>,
-    #[serde(default)]
+    span: Range<usize>,
+    name: Option<Spanned<String>>,
     tags: Vec<Spanned<String>>,
-    #[allow(dead_code)] // shown in the file only
-    description: Option<String>,
     quarantine: Option<Spanned<String>>,
-    steps: Spanned<Vec<Spanned<RawStep>>>,
+    steps: Option<Spanned<Vec<Option<Spanned<RawStep>>>>>,
 }
 
 /// A verb, what its value is, and its argument keys (`true` = required).
@@ -88,35 +83,51 @@ pub(super) fn check_files(
     let mut first_seen: HashMap<String, String> = HashMap::new();
     let mut names_defined: Vec<String> = Vec::new();
     for file in files {
-        let checked = check_file(file, overrides, &mut errors);
+        let index = LineIndex::new(&file.text);
+        let mut file_errors = Vec::new();
+        let checked = check_file(file, &index, overrides, &mut file_errors);
         names_defined.extend(checked.selector_names);
         // Names are checked even for scenarios with other errors, so every problem shows at once.
         for (name, span) in checked.names {
-            let (line, _) = super::diag::line_col(&file.text, span.start);
             if let Some(first) = first_seen.get(&name) {
-                errors.push(Diagnostic::at(
+                file_errors.push(Diagnostic::indexed(
                     &file.display,
-                    &file.text,
+                    &index,
                     span,
-                    format!("duplicate scenario name {name:?}"),
+                    format!("duplicate scenario name {}", super::diag::quote(&name)),
                     Some(format!("it is first defined at {first}; scenario names must be unique")),
                 ));
             } else {
+                let (line, _) = index.line_col(span.start);
                 first_seen.insert(name, format!("{}:{line}", file.display));
             }
         }
+        // In the order of the file, whichever check found them.
+        file_errors.sort_by_key(|d| (d.line, d.col));
+        errors.extend(file_errors);
         scenarios.extend(checked.scenarios);
     }
-    for name in overrides.keys() {
-        if !names_defined.contains(name) {
+    names_defined.sort();
+    names_defined.dedup();
+    for (name, css) in overrides.iter() {
+        if names_defined.binary_search(name).is_err() {
             let hint = match did_you_mean(name, names_defined.iter().map(String::as_str)) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("the specs name: {}", list_or_none(&names_defined)),
             };
-            errors.push(Diagnostic::file_level(
-                "--selector".into(),
+            errors.push(overrides.diagnostic(
+                name,
+                false,
                 format!("no spec file defines a selector named `{name}`"),
                 Some(hint),
+            ));
+        }
+        if let Err(e) = super::css::check(css) {
+            errors.push(overrides.diagnostic(
+                name,
+                true,
+                format!("invalid CSS selector for `{name}`: {e}"),
+                Some(CSS_HINT.into()),
             ));
         }
     }
@@ -160,49 +171,108 @@ struct CheckedFile {
     selector_names: Vec<String>,
 }
 
-fn check_file(file: &SourceFile, overrides: &SelectorOverrides, errors: &mut Vec<Diagnostic>) -> CheckedFile {
+fn check_file(
+    file: &SourceFile,
+    index: &LineIndex<'_>,
+    overrides: &SelectorOverrides,
+    errors: &mut Vec<Diagnostic>,
+) -> CheckedFile {
     let mut out = CheckedFile { scenarios: Vec::new(), names: Vec::new(), selector_names: Vec::new() };
-    let raw: RawFile = match toml::from_str(&file.text) {
-        Ok(raw) => raw,
+    let root = match DeTable::parse(&file.text) {
+        Ok(root) => root,
         Err(err) => {
+            // Only the first syntax error: what follows a broken line is guesswork.
             let span = err.span().unwrap_or(0..0);
             let message = err.message().trim().to_string();
-            let hint = toml_hint(&message);
-            errors.push(Diagnostic::at(&file.display, &file.text, span, message, hint));
+            errors.push(Diagnostic::indexed(&file.display, index, span, message, Some(SYNTAX_HINT.into())));
             return out;
         }
     };
-    let ctx = FileCtx { file, errors: std::cell::RefCell::new(Vec::new()) };
+    let ctx = FileCtx { file, index, errors: RefCell::new(Vec::new()), broken: RefCell::new(HashSet::new()) };
+    // A name whose value has the wrong type is known (so `@name` is not "unknown") but unusable.
+    let mut raw_selectors: BTreeMap<Spanned<String>, Option<Spanned<String>>> = BTreeMap::new();
+    let mut raw_scenarios: Vec<RawScenario> = Vec::new();
+    let mut scenario_given = false;
+    for (key, value) in root.into_inner() {
+        match key.get_ref().as_ref() {
+            "suite" => {
+                let _: Option<RawMeta> = ctx.de(value, "[suite] holds only `description = \"...\"`");
+            }
+            "selectors" => {
+                // Each entry on its own: one wrong value must not make every `@name` unknown.
+                let span = value.span();
+                match value.into_inner() {
+                    DeValue::Table(table) => {
+                        for (name, css) in table {
+                            let name = Spanned::new(name.span(), name.into_inner().into_owned());
+                            let css = ctx.de(css, "a selector is CSS text: item_input = \"#id_text\"");
+                            raw_selectors.insert(name, css);
+                        }
+                    }
+                    other => ctx.err(
+                        span,
+                        format!("invalid type: {}, expected a [selectors] table", other.type_str()),
+                        Some("[selectors] holds names for CSS selectors: item_input = \"#id_text\"".into()),
+                    ),
+                }
+            }
+            "scenario" => {
+                scenario_given = true;
+                match value.into_inner() {
+                    DeValue::Array(items) => {
+                        raw_scenarios.extend(items.into_iter().filter_map(|s| ctx.raw_scenario(s)))
+                    }
+                    other => ctx.err(
+                        key.span(),
+                        format!("invalid type: {}, expected an array of [[scenario]] tables", other.type_str()),
+                        Some("each scenario starts with a `[[scenario]]` line (two brackets)".into()),
+                    ),
+                }
+            }
+            other => ctx.unknown_key(key.span(), other, FILE_KEYS, FILE_HINT),
+        }
+    }
     let mut selectors = BTreeMap::new();
-    for (name, css) in &raw.selectors {
+    for (name, css) in &raw_selectors {
+        let Some(css) = css else {
+            ctx.broken.borrow_mut().insert(name.get_ref().clone());
+            out.selector_names.push(name.get_ref().clone());
+            continue;
+        };
         if !is_identifier(name.get_ref()) {
             ctx.err(
                 name.span(),
-                format!("selector name `{}` is not a plain name", name.get_ref()),
+                format!("selector name `{}` is not a plain name", super::diag::cut(name.get_ref())),
                 Some("use letters, digits and `_`, e.g. `item_input`".into()),
             );
         }
-        if css.get_ref().trim().is_empty() {
-            ctx.err(
-                css.span(),
-                format!("selector `{}` is empty", name.get_ref()),
-                Some("give a CSS selector such as \"#id_text\"".into()),
-            );
+        // An overridden selector is checked where the override was given.
+        if !overrides.contains_key(name.get_ref()) {
+            if css.get_ref().trim().is_empty() {
+                ctx.err(
+                    css.span(),
+                    format!("selector `{}` is empty", name.get_ref()),
+                    Some("give a CSS selector such as \"#id_text\"".into()),
+                );
+            } else {
+                ctx.css(css.get_ref(), css.span());
+            }
         }
         let css_text = overrides.get(name.get_ref()).cloned().unwrap_or_else(|| css.get_ref().clone());
         selectors.insert(name.get_ref().clone(), css_text);
         out.selector_names.push(name.get_ref().clone());
     }
-    if raw.scenario.is_empty() {
+    if !scenario_given {
         errors.push(Diagnostic::file_level(
             file.display.clone(),
             "this spec file has no scenarios".into(),
             Some("add one: [[scenario]] name = \"...\" steps = [ { visit = \"/\" }, ... ]".into()),
         ));
     }
-    for raw_scenario in &raw.scenario {
-        let name = raw_scenario.get_ref().name.clone();
-        out.names.push((name.get_ref().trim().to_string(), name.span()));
+    for raw_scenario in &raw_scenarios {
+        if let Some(name) = &raw_scenario.name {
+            out.names.push((name.get_ref().trim().to_string(), name.span()));
+        }
         if let Some(s) = ctx.scenario(raw_scenario, &selectors) {
             out.scenarios.push(s);
         }
@@ -211,17 +281,13 @@ fn check_file(file: &SourceFile, overrides: &SelectorOverrides, errors: &mut Vec
     out
 }
 
-fn toml_hint(message: &str) -> Option<String> {
-    if message.contains("unknown field") {
-        Some("a spec file holds [suite], [selectors] and [[scenario]] tables; a scenario holds name, tags, description, quarantine and steps".into())
-    } else if message.contains("missing field") {
-        Some("every [[scenario]] needs `name = \"...\"` and `steps = [ ... ]`".into())
-    } else if message.contains("invalid type") {
-        Some("check the value's type against the spec format in the README".into())
-    } else {
-        Some("this is not valid TOML here; see https://toml.io for the syntax".into())
-    }
-}
+const FILE_HINT: &str =
+    "a spec file holds [suite], [selectors] and [[scenario]] tables; a scenario holds name, tags, description, quarantine and steps";
+const SCENARIO_HINT: &str = "every [[scenario]] needs `name = \"...\"` and `steps = [ ... ]`";
+const CSS_HINT: &str = "browsers would refuse it, so every step using it would fail; check it in the browser's console with document.querySelectorAll(...)";
+
+/// The hint for a TOML syntax error (types and fields are checked, and hinted, later).
+const SYNTAX_HINT: &str = "this is not valid TOML here; see https://toml.io for the syntax";
 
 fn is_identifier(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -229,21 +295,106 @@ fn is_identifier(s: &str) -> bool {
 
 struct FileCtx<'a> {
     file: &'a SourceFile,
-    errors: std::cell::RefCell<Vec<Diagnostic>>,
+    index: &'a LineIndex<'a>,
+    errors: RefCell<Vec<Diagnostic>>,
+    /// `[selectors]` names whose value was reported as wrong: using them is no new error.
+    broken: RefCell<HashSet<String>>,
 }
 
 impl FileCtx<'_> {
     fn err(&self, span: Range<usize>, message: String, hint: Option<String>) {
-        self.errors.borrow_mut().push(Diagnostic::at(&self.file.display, &self.file.text, span, message, hint));
+        self.errors.borrow_mut().push(Diagnostic::indexed(&self.file.display, self.index, span, message, hint));
     }
 
-    fn scenario(&self, raw: &Spanned<RawScenario>, selectors: &BTreeMap<String, String>) -> Option<Scenario> {
-        let s = raw.get_ref();
+    /// Deserialize one part of the file; a wrong type is reported and the part skipped.
+    fn de<T: DeserializeOwned>(&self, value: Spanned<DeValue<'_>>, hint: &str) -> Option<T> {
+        let span = value.span();
+        match T::deserialize(ValueDeserializer::from(value)) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let message = e.message().trim().to_string();
+                self.err(e.span().unwrap_or(span), message, Some(hint.to_string()));
+                None
+            }
+        }
+    }
+
+    fn unknown_key(&self, span: Range<usize>, key: &str, expected_keys: &[&str], hint: &str) {
+        let expected = expected_keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+        let hint = match did_you_mean(key, expected_keys.iter().copied()) {
+            Some(k) => format!("did you mean `{k}`?"),
+            None => hint.to_string(),
+        };
+        self.err(span, format!("unknown field `{}`, expected one of {expected}", super::diag::cut(key)), Some(hint));
+    }
+
+    /// A `[[scenario]]` table's fields, each deserialized on its own; steps one by one.
+    fn raw_scenario(&self, value: Spanned<DeValue<'_>>) -> Option<RawScenario> {
+        let span = value.span();
+        let DeValue::Table(table) = value.into_inner() else {
+            self.err(span, "invalid type: expected a [[scenario]] table".into(), Some(SCENARIO_HINT.into()));
+            return None;
+        };
+        let mut raw = RawScenario { span: span.clone(), name: None, tags: Vec::new(), quarantine: None, steps: None };
+        let mut ok = true;
+        let mut given: Vec<String> = Vec::new();
+        for (key, value) in table {
+            given.push(key.get_ref().to_string());
+            match key.get_ref().as_ref() {
+                "name" => raw.name = self.de(value, "a scenario's name is text: name = \"can start a list\""),
+                "tags" => match self.de(value, "tags are a list of words: tags = [\"smoke\"]") {
+                    Some(tags) => raw.tags = tags,
+                    None => ok = false,
+                },
+                "description" => {
+                    if self.de::<String>(value, "a description is text").is_none() {
+                        ok = false;
+                    }
+                }
+                "quarantine" => match self.de(value, "a quarantine is the reason, as text: quarantine = \"flaky, issue 42\"") {
+                    Some(reason) => raw.quarantine = Some(reason),
+                    None => ok = false,
+                },
+                "steps" => {
+                    let steps_span = value.span();
+                    match value.into_inner() {
+                        DeValue::Array(items) => {
+                            let hint = "a step is an inline table with one verb, e.g. { visit = \"/\" }";
+                            let steps = items.into_iter().map(|step| self.de(step, hint)).collect();
+                            raw.steps = Some(Spanned::new(steps_span, steps));
+                        }
+                        other => {
+                            self.err(
+                                steps_span,
+                                format!("invalid type: {}, expected a list of steps", other.type_str()),
+                                Some("steps = [ { visit = \"/\" }, { expect_title = \"To-Do\" } ]".into()),
+                            );
+                            ok = false;
+                        }
+                    }
+                }
+                other => {
+                    self.unknown_key(key.span(), other, SCENARIO_KEYS, FILE_HINT);
+                    ok = false;
+                }
+            }
+        }
+        for field in ["name", "steps"] {
+            // A field given with a wrong type was reported as such: it is not missing.
+            if !given.iter().any(|g| g == field) && ok {
+                self.err(span.clone(), format!("missing field `{field}`"), Some(SCENARIO_HINT.into()));
+            }
+        }
+        Some(raw)
+    }
+
+    fn scenario(&self, s: &RawScenario, selectors: &BTreeMap<String, String>) -> Option<Scenario> {
         let errors_before = self.errors.borrow().len();
-        let name = s.name.get_ref().trim().to_string();
+        let (Some(raw_name), Some(raw_steps)) = (&s.name, &s.steps) else { return None };
+        let name = raw_name.get_ref().trim().to_string();
         if name.is_empty() {
             self.err(
-                s.name.span(),
+                raw_name.span(),
                 "scenario name is empty".into(),
                 Some("name it after what a user can do, e.g. \"can start a to-do list\"".into()),
             );
@@ -254,7 +405,7 @@ impl FileCtx<'_> {
             if t.is_empty() || t.chars().any(char::is_whitespace) {
                 self.err(
                     tag.span(),
-                    format!("tag {t:?} must be one word"),
+                    format!("tag {} must be one word", super::diag::quote(t)),
                     Some("for example \"smoke\" or \"validation\"".into()),
                 );
             }
@@ -262,29 +413,38 @@ impl FileCtx<'_> {
         }
         let mut remembered: Vec<String> = Vec::new();
         let mut steps = Vec::new();
-        for raw_step in s.steps.get_ref() {
+        let mut all_read = true;
+        for raw_step in raw_steps.get_ref() {
+            let Some(raw_step) = raw_step else {
+                all_read = false;
+                continue;
+            };
             if let Some(kind) = self.step(raw_step, selectors, &mut remembered) {
-                let (line, col) = super::diag::line_col(&self.file.text, raw_step.span().start);
+                let (line, col) = self.index.line_col(raw_step.span().start);
                 steps.push(Step { line, col, kind });
             }
         }
-        if s.steps.get_ref().is_empty() {
+        let shown = super::diag::quote(&name);
+        if raw_steps.get_ref().is_empty() {
             self.err(
-                s.steps.span(),
-                format!("scenario {name:?} has no steps"),
+                raw_steps.span(),
+                format!("scenario {shown} has no steps"),
                 Some("add steps such as { visit = \"/\" } and { expect_title = \"To-Do\" }".into()),
             );
-        } else if self.errors.borrow().len() == errors_before && !steps.iter().any(|st| st.kind.is_expectation()) {
+        } else if self.errors.borrow().len() == errors_before
+            && all_read
+            && !steps.iter().any(|st| st.kind.is_expectation())
+        {
             self.err(
-                s.steps.span(),
-                format!("scenario {name:?} has no expect_* step, so it can never fail on what the app shows"),
+                raw_steps.span(),
+                format!("scenario {shown} has no expect_* step, so it can never fail on what the app shows"),
                 Some("add at least one expectation, e.g. { expect_title = \"To-Do\" }".into()),
             );
         }
-        if self.errors.borrow().len() > errors_before {
+        if self.errors.borrow().len() > errors_before || !all_read {
             return None;
         }
-        let (line, _) = super::diag::line_col(&self.file.text, raw.span().start);
+        let (line, _) = self.index.line_col(s.span.start);
         let quarantine = match &s.quarantine {
             Some(reason) if reason.get_ref().trim().is_empty() => {
                 self.err(
@@ -578,6 +738,7 @@ impl FileCtx<'_> {
         if let Some(name) = text.strip_prefix('@') {
             match selectors.get(name) {
                 Some(css) => Some(Selector { css: css.clone(), name: Some(name.to_string()) }),
+                None if self.broken.borrow().contains(name) => None,
                 None => {
                     let names: Vec<String> = selectors.keys().cloned().collect();
                     let hint = match did_you_mean(name, names.iter().map(String::as_str)) {
@@ -597,8 +758,21 @@ impl FileCtx<'_> {
                 Some("give a CSS selector such as \"#id_text\" or a name such as \"@item_input\"".into()),
             );
             None
-        } else {
+        } else if self.css(text, span) {
             Some(Selector { css: text.to_string(), name: None })
+        } else {
+            None
+        }
+    }
+
+    /// Check a CSS selector written at `span` (a TOML string); false when refused.
+    fn css(&self, css: &str, span: Range<usize>) -> bool {
+        match super::css::check(css) {
+            Ok(()) => true,
+            Err(e) => {
+                self.err(span, format!("invalid CSS selector {}: {e}", super::diag::quote(css)), Some(CSS_HINT.into()));
+                false
+            }
         }
     }
 }
