@@ -29,7 +29,7 @@ pub enum TargetError {
     Client {
         url: String,
         #[source]
-        source: reqwest::Error,
+        source: tls::ClientError,
     },
     #[error("target {url} answered HTTP {status}: the server is up but failing\n  hint: check the app's logs (a 502/503 usually means the app behind the web server is down)")]
     ServerError { url: String, status: u16 },

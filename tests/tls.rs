@@ -203,15 +203,24 @@ fn an_untrusted_certificate_is_named_plainly_with_the_flags_that_fix_it_and_exit
         assert!(!out.stderr.contains("is the server up"), "{}", out.all());
         assert!(!dir.path().join("reports/junit.xml").exists(), "no scenario ran");
     }
-    // The self-signed certificate is its own CA: --ca-cert takes it as well.
+    // A self-signed certificate is its own CA: --ca-cert takes it as well, also one made
+    // with CA:TRUE, which webpki refuses as a server's own unless given as it is.
+    for (front, own) in [(&selfsigned, "self.pem"), (&selfca, "selfca.pem")] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let own = pki.path(own);
+        let out = ft(
+            dir.path(),
+            &["--liveserver", &front.url, "--ca-cert", own.to_str().expect("utf-8"), "--filter", "layout"],
+            &[],
+        );
+        assert_passed(&out, dir.path(), &front.url, 1);
+    }
+    // A CA that did not sign the server's certificate does not help.
     let dir = tempfile::tempdir().expect("tempdir");
-    let own = pki.path("self.pem");
-    let out = ft(
-        dir.path(),
-        &["--liveserver", &selfsigned.url, "--ca-cert", own.to_str().expect("utf-8"), "--filter", "layout"],
-        &[],
-    );
-    assert_passed(&out, dir.path(), &selfsigned.url, 1);
+    let other = pki.path("self.pem");
+    let out = ft(dir.path(), &["--liveserver", &signed.url, "--ca-cert", other.to_str().expect("utf-8")], &[]);
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(out.stderr.contains("which is not a trusted CA"), "{}", out.all());
 }
 
 #[test]

@@ -4,7 +4,12 @@
 //! the plain words for a certificate it refused.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::DigitallySignedStruct;
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
@@ -71,24 +76,131 @@ impl CaCert {
     }
 }
 
+/// An HTTP client for a target could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("failed to load the system's trusted roots: {0}\n  hint: check SSL_CERT_FILE / SSL_CERT_DIR, or the ca-certificates package")]
+    Roots(String),
+    #[error("failed to set up TLS: {0}")]
+    Tls(String),
+    #[error("failed to make an HTTP client")]
+    Http(#[from] reqwest::Error),
+}
+
 impl Trust {
     /// The client for requests to a target: each bounded by `timeout`, up to 5 redirects,
     /// the server's certificate kept (`Reached::pin`), trusting as this `Trust` says.
-    pub fn client(&self, timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
-        let mut builder = reqwest::Client::builder()
+    pub fn client(&self, timeout: Duration) -> Result<reqwest::Client, ClientError> {
+        Ok(reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::limited(5))
-            .tls_info(true);
-        if let Some(ca) = &self.ca {
-            for der in &ca.ders {
-                builder = builder.add_root_certificate(reqwest::Certificate::from_der(der)?);
-            }
+            .tls_info(true)
+            .use_preconfigured_tls(self.tls_config()?)
+            .build()?)
+    }
+
+    /// The system's roots (`SSL_CERT_FILE` / `SSL_CERT_DIR` instead, when set) and
+    /// `--ca-cert`'s, checked by webpki as browsers do, with one exception (`Verifier`).
+    fn tls_config(&self) -> Result<rustls::ClientConfig, ClientError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        let native = rustls_native_certs::load_native_certs();
+        // Stores often hold a few certificates webpki cannot read: skip those, as curl does.
+        let (added, _ignored) = roots.add_parsable_certificates(native.certs);
+        if added == 0 && !native.errors.is_empty() && self.ca.is_none() && !self.insecure {
+            let errors: Vec<String> = native.errors.iter().map(ToString::to_string).collect();
+            return Err(ClientError::Roots(errors.join("; ")));
         }
+        let exact: Vec<Vec<u8>> = self.ca.as_ref().map(|ca| ca.ders.clone()).unwrap_or_default();
+        for der in &exact {
+            // A certificate webpki cannot take as a root still counts as itself (`Verifier`).
+            let _ = roots.add(CertificateDer::from(der.clone()));
+        }
+        let inner = if roots.is_empty() {
+            None
+        } else {
+            let built = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .map_err(|e| ClientError::Tls(e.to_string()))?;
+            Some(built)
+        };
+        let verifier = Verifier { inner, exact, insecure: self.insecure, provider: provider.clone() };
+        Ok(rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ClientError::Tls(e.to_string()))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth())
+    }
+}
+
+/// webpki's verdict, with two departures the user asked for: `--insecure-certs` accepts
+/// every certificate, and a certificate given in `--ca-cert` that the server presents as
+/// is, valid for the host, is trusted even when webpki refuses a CA certificate as a
+/// server's own (`openssl req -x509` makes self-signed certificates with CA:TRUE).
+#[derive(Debug)]
+struct Verifier {
+    /// None: no roots at all (only possible with `--insecure-certs` or exact certificates).
+    inner: Option<Arc<rustls::client::WebPkiServerVerifier>>,
+    exact: Vec<Vec<u8>>,
+    insecure: bool,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for Verifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
         if self.insecure {
-            builder = builder.danger_accept_invalid_certs(true);
+            return Ok(ServerCertVerified::assertion());
         }
-        builder.build()
+        let verdict = match &self.inner {
+            Some(inner) => inner.verify_server_cert(end_entity, intermediates, server_name, ocsp, now),
+            None => Err(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)),
+        };
+        match verdict {
+            Err(rustls::Error::InvalidCertificate(problem))
+                if self.exact.iter().any(|der| der.as_slice() == end_entity.as_ref())
+                    && format!("{problem:?}").contains("CaUsedAsEndEntity") =>
+            {
+                let cert = webpki::EndEntityCert::try_from(end_entity)
+                    .map_err(|_| rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding))?;
+                cert.verify_is_valid_for_subject_name(server_name)
+                    .map_err(|_| rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName))?;
+                Ok(ServerCertVerified::assertion())
+            }
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
@@ -152,7 +264,7 @@ pub fn describe(problem: &rustls::CertificateError, presented: Option<&[u8]>) ->
         // rustls (webpki) names this one only in its own error type.
         other if format!("{other:?}").contains("CaUsedAsEndEntity") => {
             "it is a CA certificate (basicConstraints CA:TRUE, as `openssl req -x509` makes by default) serving as \
-             the server's own, which is refused even when trusted: reissue it with `-addext basicConstraints=critical,CA:FALSE`"
+             the server's own; give that very certificate to --ca-cert to trust it as it is"
                 .into()
         }
         other => format!("it was refused ({other:?})"),

@@ -50,7 +50,7 @@ pub enum VersionError {
     Client {
         url: String,
         #[source]
-        source: reqwest::Error,
+        source: super::tls::ClientError,
     },
 }
 
