@@ -105,11 +105,10 @@ impl Trust {
     fn tls_config(&self) -> Result<rustls::ClientConfig, ClientError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut roots = rustls::RootCertStore::empty();
-        let native = rustls_native_certs::load_native_certs();
+        let (native, errors) = native_roots();
         // Stores often hold a few certificates webpki cannot read: skip those, as curl does.
-        let (added, _ignored) = roots.add_parsable_certificates(native.certs);
-        if added == 0 && !native.errors.is_empty() && self.ca.is_none() && !self.insecure {
-            let errors: Vec<String> = native.errors.iter().map(ToString::to_string).collect();
+        let (added, _ignored) = roots.add_parsable_certificates(native.iter().cloned());
+        if added == 0 && !errors.is_empty() && self.ca.is_none() && !self.insecure {
             return Err(ClientError::Roots(errors.join("; ")));
         }
         let exact: Vec<Vec<u8>> = self.ca.as_ref().map(|ca| ca.ders.clone()).unwrap_or_default();
@@ -133,6 +132,16 @@ impl Trust {
             .with_custom_certificate_verifier(Arc::new(verifier))
             .with_no_client_auth())
     }
+}
+
+/// The system's roots and what went wrong loading them, read once per process: `ft
+/// deploy`'s up-wait makes a client every 250 ms, and parsing the store costs ~15 ms.
+fn native_roots() -> &'static (Vec<CertificateDer<'static>>, Vec<String>) {
+    static ROOTS: std::sync::OnceLock<(Vec<CertificateDer<'static>>, Vec<String>)> = std::sync::OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let loaded = rustls_native_certs::load_native_certs();
+        (loaded.certs, loaded.errors.iter().map(ToString::to_string).collect())
+    })
 }
 
 /// webpki's verdict, with two departures the user asked for: `--insecure-certs` accepts
