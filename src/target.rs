@@ -181,6 +181,12 @@ fn down_cause(err: &reqwest::Error, timeout: Duration, https: bool) -> (String, 
             "the host is down, or a firewall drops the packets: check that it is up and reachable from here",
         );
     }
+    if let Some(rustls::Error::InvalidMessage(_)) = tls::tls_error(err) {
+        return (
+            "it does not speak TLS on that port".into(),
+            "use http:// for this server, or the port where it serves HTTPS",
+        );
+    }
     let last = innermost(err);
     let lower = last.to_lowercase();
     if lower.contains("dns")
@@ -196,6 +202,11 @@ fn down_cause(err: &reqwest::Error, timeout: Duration, https: bool) -> (String, 
         (
             "connection refused: nothing listens on that port (the server is down)".to_string(),
             "start the server, or check the port (and http vs https)",
+        )
+    } else if lower.contains("connection closed before message completed") {
+        (
+            "it closed the connection without answering".into(),
+            "the server may have crashed on the request, or it speaks HTTPS on that port (then use https://)",
         )
     } else {
         (last, "is the server up, and is the address spelt right?")

@@ -89,6 +89,46 @@ fn a_refused_port_is_down_at_once_whatever_the_wait() {
 }
 
 #[test]
+fn https_to_a_plain_http_server_says_it_does_not_speak_tls_there() {
+    let served = Served::start(&[]);
+    let url = served.url.replace("http://", "https://");
+    let (out, _, _dir) = ft_timed(&["--liveserver", &url]);
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(
+        out.stderr.contains(&format!("target {url} is unreachable: it does not speak TLS on that port")),
+        "{}",
+        out.all()
+    );
+    assert!(out.stderr.contains("hint: use http:// for this server"), "{}", out.all());
+}
+
+/// A listener that reads the request and hangs up without a word, as a crashing server
+/// (or one speaking TLS) does.
+fn hanging_up_listener() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for mut client in listener.incoming().flatten() {
+            let _ = client.read(&mut [0u8; 4096]);
+        }
+    });
+    url
+}
+
+#[test]
+fn a_server_that_hangs_up_is_named_with_both_likely_causes() {
+    let url = hanging_up_listener();
+    let (out, _, _dir) = ft_timed(&["--liveserver", &url]);
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(
+        out.stderr.contains(&format!("target {url} is unreachable: it closed the connection without answering")),
+        "{}",
+        out.all()
+    );
+    assert!(out.stderr.contains("or it speaks HTTPS on that port (then use https://)"), "{}", out.all());
+}
+
+#[test]
 fn a_server_that_accepts_but_never_answers_is_slow_not_down() {
     let url = silent_listener();
     let (out, took, _dir) = ft_timed(&["--liveserver", &url, "--preflight-timeout", "1"]);

@@ -228,14 +228,22 @@ pub fn peer_certificate(response: &reqwest::Response) -> Option<Vec<u8>> {
 
 /// The certificate problem behind a failed request, if that is what failed it.
 pub fn certificate_problem(err: &reqwest::Error) -> Option<rustls::CertificateError> {
+    match tls_error(err)? {
+        rustls::Error::InvalidCertificate(problem) => Some(problem.clone()),
+        _ => None,
+    }
+}
+
+/// The TLS error behind a failed request, if any.
+pub fn tls_error(err: &reqwest::Error) -> Option<&rustls::Error> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = source {
         // rustls's error travels inside io::Errors (two, through hyper), whose `source`
         // skips what they wrap: unwrap those by hand.
         let mut inner = Some(e);
         while let Some(candidate) = inner {
-            if let Some(rustls::Error::InvalidCertificate(problem)) = candidate.downcast_ref::<rustls::Error>() {
-                return Some(problem.clone());
+            if let Some(tls) = candidate.downcast_ref::<rustls::Error>() {
+                return Some(tls);
             }
             inner = candidate
                 .downcast_ref::<std::io::Error>()
