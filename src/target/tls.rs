@@ -63,9 +63,10 @@ impl CaCert {
         let certs = Certificate::load_pem_chain(&bytes).map_err(|e| not_pem(e.to_string()))?;
         let ders =
             certs.iter().map(|c| c.to_der().map_err(|e| not_pem(e.to_string()))).collect::<Result<Vec<_>, _>>()?;
-        // Each must also be one rustls accepts, or the preflight would fail later and less plainly.
+        // Each must also be one webpki can trust, or the preflight would fail later and less plainly.
         for der in &ders {
-            reqwest::Certificate::from_der(der).map_err(|e| not_pem(e.to_string()))?;
+            webpki::anchor_from_trusted_cert(&CertificateDer::from(der.as_slice()))
+                .map_err(|e| not_pem(format!("a certificate in it cannot be a trust anchor ({e})")))?;
         }
         Ok(CaCert { path: path.to_path_buf(), ders })
     }
@@ -291,6 +292,14 @@ pub fn describe(problem: &rustls::CertificateError, presented: Option<&[u8]>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certificate_problems_read_as_what_is_wrong() {
+        use rustls::CertificateError as E;
+        assert_eq!(describe(&E::Expired, None), "it has expired");
+        assert!(describe(&E::NotValidForName, None).starts_with("it does not name this host"));
+        assert!(describe(&E::UnknownIssuer, None).contains("self-signed, or signed by a private CA"));
+    }
 
     #[test]
     fn a_missing_ca_cert_file_is_named_with_the_flag() {
