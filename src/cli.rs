@@ -18,6 +18,7 @@ use crate::settings::{FlakyPolicy, ReportPaths, Settings};
 use crate::shared::durations::{parse_millis, parse_positive_secs, parse_secs, parse_secs_long};
 use crate::spec::{self, config::Config, Selection, SpecSource};
 use crate::superlists;
+use crate::target::tls::{CaCert, Trust};
 use crate::target::version::{self, ExpectedVersion};
 use crate::wait::Patience;
 
@@ -197,6 +198,21 @@ pub struct RunSettings {
     /// How long an expectation may take to come true, in seconds.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
     pub max_wait: Duration,
+    /// How long the target may take to answer the preflight (before any browser starts),
+    /// in seconds. Default: --max-wait (at least 1 s). A target that refuses the connection
+    /// or whose name does not resolve fails at once, as down; one that connects but does
+    /// not answer in time fails as slow.
+    #[arg(long, value_name = "SECS", value_parser = parse_positive_secs)]
+    pub preflight_timeout: Option<Duration>,
+    /// Also trust the CA (or self-signed) certificates of this PEM file for HTTPS targets,
+    /// besides the system's roots (SSL_CERT_FILE / SSL_CERT_DIR when set): the preflight
+    /// verifies with it, and Chromium trusts it too. Not yet with --browser firefox. Also FT_CA_CERT.
+    #[arg(long, value_name = "FILE", env = "FT_CA_CERT", conflicts_with = "insecure_certs")]
+    pub ca_cert: Option<PathBuf>,
+    /// Check no HTTPS certificate: the preflight accepts any, and the browser is asked for
+    /// WebDriver's acceptInsecureCerts. For throwaway test servers only.
+    #[arg(long)]
+    pub insecure_certs: bool,
     /// How often an expectation is re-checked, in milliseconds.
     #[arg(long, value_name = "MS", default_value = "25", value_parser = parse_millis)]
     pub poll: Duration,
@@ -504,6 +520,7 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Er
         })?),
         None => None,
     };
+    let trust = trust(s)?;
     let settings = Settings {
         workers: usize::from(s.workers),
         fresh_session: s.fresh_session,
@@ -515,8 +532,12 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Er
             binary: s.browser_binary.clone(),
             headed: s.headed,
             webdriver: s.webdriver.clone(),
+            accept_insecure_certs: trust.insecure,
+            trusted_keys: trust.ca.as_ref().map(CaCert::pins).unwrap_or_default(),
             ..BrowserConfig::default()
         },
+        preflight_timeout: s.preflight_timeout.unwrap_or(s.max_wait.max(Duration::from_secs(1))),
+        trust,
         retries: s.retries,
         color: s.color,
         honour_quarantine: !s.no_quarantine,
@@ -542,6 +563,28 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Er
         repeat_each: 1,
         settings,
     })
+}
+
+/// `--ca-cert` (read now: a bad file is a usage error before any target or browser) and
+/// `--insecure-certs`.
+fn trust(s: &RunSettings) -> Result<Trust, Error> {
+    let ca = match &s.ca_cert {
+        Some(path) => {
+            Some(CaCert::load(path).map_err(|e| Error::Usage { what: e.to_string(), hint: e.hint().into() })?)
+        }
+        None => None,
+    };
+    if ca.is_some() && s.browser == BrowserKind::Firefox {
+        // Firefox keeps its CAs in the profile's NSS database, which geckodriver makes
+        // fresh for each session; ft cannot add one there yet. Saying so beats a run whose
+        // every scenario fails on a certificate warning page.
+        return Err(Error::Usage {
+            what: "--ca-cert does not work with --browser firefox yet: Firefox trusts only the CAs of its own profile"
+                .into(),
+            hint: "use --browser chrome with --ca-cert, or --insecure-certs with Firefox".into(),
+        });
+    }
+    Ok(Trust { ca, insecure: s.insecure_certs })
 }
 
 fn deploy_options(args: DeployArgs) -> Result<DeployOptions, Error> {

@@ -239,14 +239,14 @@ pub async fn run(
     // Held until this function returns: the whole run, reports included.
     let _lock = report::prepare(&settings.paths).map_err(JobError::Folder)?;
     let target = target::start(options.liveserver.as_deref()).await.map_err(JobError::Target)?;
-    let landed = match target::preflight(&target.url(), settings.preflight_timeout).await {
-        Ok(landed) => landed,
+    let reached = match target::preflight(&target.url(), settings.preflight_timeout, &settings.trust).await {
+        Ok(reached) => reached,
         Err(err) => {
             target.stop().await;
             return Err(JobError::Target(err));
         }
     };
-    let skip = match sensitive_skips(settings, &target.url(), &landed, &scenarios) {
+    let skip = match sensitive_skips(settings, &target.url(), &reached.landed, &scenarios) {
         Ok(skip) => skip,
         Err(e) => {
             target.stop().await;
@@ -294,7 +294,10 @@ pub async fn run(
         reports.stream_to(report::EventStream::new(Box::new(std::io::stdout())));
     }
     reports.start();
-    let config = RunConfig { base_url: target.url(), skip, settings: settings.clone() };
+    let mut run_settings = settings.clone();
+    // The browser trusts the certificate the preflight verified (see `target::Reached::pin`).
+    run_settings.browser.trusted_keys.extend(reached.pin);
+    let config = RunConfig { base_url: target.url(), skip, settings: run_settings };
     let names = scenarios.iter().map(|s| s.name.clone()).collect();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let running = runner::run(scenarios, config, tx, interrupts);
@@ -317,7 +320,7 @@ pub async fn run(
 async fn check_version(url: &str, settings: &Settings) -> Result<(), TargetError> {
     let Some(expected) = &settings.expect_version else { return Ok(()) };
     let once = crate::wait::Patience { max_wait: std::time::Duration::ZERO, ..settings.patience };
-    Ok(target::version::wait_for(url, expected, once, settings.preflight_timeout).await?)
+    Ok(target::version::wait_for(url, expected, once, settings.preflight_timeout, &settings.trust).await?)
 }
 
 /// On a sensitive target, the scenarios without the safe tag, with the reason they are

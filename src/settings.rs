@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::browser::BrowserConfig;
+use crate::target::tls::Trust;
 use crate::target::version::ExpectedVersion;
 use crate::wait::Patience;
 
@@ -23,8 +24,10 @@ pub struct Settings {
     pub scenario_timeout: Duration,
     /// After the first interrupt, how long running scenarios may take to finish.
     pub grace: Duration,
-    /// How long the target may take to answer the preflight.
+    /// How long the target may take to answer the preflight (`--preflight-timeout`, else `--max-wait`).
     pub preflight_timeout: Duration,
+    /// Whose certificates HTTPS targets may present (`--ca-cert`, `--insecure-certs`).
+    pub trust: Trust,
     /// Whether a scenario that passed only on a retry counts as green.
     pub flaky: FlakyPolicy,
     /// Targets whose URL matches are precious (live): only scenarios tagged `safe_tag` run there.
@@ -80,6 +83,7 @@ impl Default for Settings {
             scenario_timeout: Duration::from_secs(300),
             grace: Duration::from_secs(10),
             preflight_timeout: Duration::from_secs(10),
+            trust: Trust::default(),
             flaky: FlakyPolicy::Accept,
             sensitive: None,
             safe_tag: "smoke".into(),

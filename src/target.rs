@@ -2,6 +2,7 @@
 //! started on 127.0.0.1; and the preflight that proves the target answers HTTP before
 //! any browser starts.
 
+pub mod tls;
 pub mod version;
 
 use std::time::Duration;
@@ -15,8 +16,21 @@ pub enum TargetError {
     Invalid { flag: &'static str, given: String, why: String },
     #[error("failed to start the embedded superlists app")]
     Embedded(#[source] superlists::ServeError),
-    #[error("target {url} is unreachable: {cause}\n  hint: is the server up, and is the address spelt right? ft checked before starting any browser")]
-    Unreachable { url: String, cause: String },
+    /// Down: nothing answered the connection (refused, no such host, no route).
+    #[error("target {url} is unreachable: {cause}\n  hint: {hint}; ft checked before starting any browser")]
+    Down { url: String, cause: String, hint: &'static str },
+    /// Slow: connected, but no answer within the preflight's wait.
+    #[error("target {url} accepted the connection but did not answer within {waited:?}\n  hint: the server is up but slow (still starting, or overloaded): wait for it, or give it longer with --preflight-timeout SECS (default: --max-wait)")]
+    Slow { url: String, waited: Duration },
+    /// It answers HTTPS with a certificate ft does not trust.
+    #[error("the certificate of {url} is not trusted: {why}\n  hint: pass --ca-cert FILE to trust your CA (or the self-signed certificate), or --insecure-certs to check no certificate")]
+    Untrusted { url: String, why: String },
+    #[error("failed to make an HTTP client for the preflight of {url}")]
+    Client {
+        url: String,
+        #[source]
+        source: tls::ClientError,
+    },
     #[error("target {url} answered HTTP {status}: the server is up but failing\n  hint: check the app's logs (a 502/503 usually means the app behind the web server is down)")]
     ServerError { url: String, status: u16 },
     /// It answers, but not as the release we mean (`--expect-version`).
@@ -103,51 +117,121 @@ pub async fn start(liveserver: Option<&str>) -> Result<Target, TargetError> {
     }
 }
 
-/// The target must answer HTTP (any status below 500) within `timeout`. Returns the URL
-/// it ended up at after redirects: a sensitive server may hide behind a harmless name.
-pub async fn preflight(url: &str, timeout: Duration) -> Result<String, TargetError> {
+/// What the preflight found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reached {
+    /// The URL it ended up at after redirects: a sensitive server may hide behind a harmless name.
+    pub landed: String,
+    /// The browser's pin (`tls::spki_pin`) of the certificate the preflight verified, so the
+    /// browser trusts what ft checked (a private CA's leaf, SSL_CERT_FILE's); none over HTTP
+    /// or with `--insecure-certs`.
+    pub pin: Option<String>,
+}
+
+/// The target must answer HTTP (any status below 500) within `timeout`, over a
+/// certificate `trust` accepts. A target that is down fails at once (waiting would not
+/// bring it up: that is `ft deploy`'s up-wait); a slow one has the whole `timeout`.
+pub async fn preflight(url: &str, timeout: Duration, trust: &tls::Trust) -> Result<Reached, TargetError> {
     let shown = redact(url);
-    let client = reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .redirect(reqwest::redirect::Policy::limited(5))
-        .build()
-        .map_err(|e| TargetError::Unreachable { url: shown.clone(), cause: e.to_string() })?;
-    let response = client
-        .get(format!("{url}/"))
-        .send()
-        .await
-        .map_err(|e| TargetError::Unreachable { url: shown.clone(), cause: cause_of(&e, timeout) })?;
+    let client = trust.client(timeout).map_err(|source| TargetError::Client { url: shown.clone(), source })?;
+    let response = match client.get(format!("{url}/")).send().await {
+        Ok(response) => response,
+        Err(err) => return Err(failure(url, &err, timeout).await),
+    };
     let status = response.status();
     if status.is_server_error() {
         return Err(TargetError::ServerError { url: shown, status: status.as_u16() });
     }
-    Ok(response.url().to_string())
+    let pin = if trust.insecure { None } else { tls::peer_certificate(&response).and_then(|der| tls::spki_pin(&der)) };
+    Ok(Reached { landed: response.url().to_string(), pin })
 }
 
-/// The innermost cause of a request error, in plain words.
-fn cause_of(err: &reqwest::Error, timeout: Duration) -> String {
+/// Why a request to the target failed: a certificate it refused, down, or slow.
+async fn failure(url: &str, err: &reqwest::Error, timeout: Duration) -> TargetError {
+    // The URL whose certificate failed may be a redirect's.
+    let at = err.url().map_or_else(|| url.to_string(), |u| u.as_str().trim_end_matches('/').to_string());
+    if let Some(problem) = tls::certificate_problem(err) {
+        let presented = presented_certificate(&at, timeout).await;
+        return TargetError::Untrusted { url: redact(&at), why: tls::describe(&problem, presented.as_deref()) };
+    }
+    let shown = redact(url);
+    if err.is_timeout() && !err.is_connect() {
+        return TargetError::Slow { url: shown, waited: timeout };
+    }
+    let https = at.starts_with("https:");
+    let (cause, hint) = down_cause(err, timeout, https);
+    TargetError::Down { url: shown, cause, hint }
+}
+
+/// The certificate a server presents, fetched without checking it, only to name it in
+/// the error: who issued it says what to do.
+async fn presented_certificate(url: &str, timeout: Duration) -> Option<Vec<u8>> {
+    let insecure = tls::Trust { ca: None, insecure: true };
+    let client = insecure.client(timeout.min(Duration::from_secs(5))).ok()?;
+    let response = client.get(url).send().await.ok()?;
+    tls::peer_certificate(&response)
+}
+
+/// Why nothing answered the connection, in plain words, and how to fix it.
+fn down_cause(err: &reqwest::Error, timeout: Duration, https: bool) -> (String, &'static str) {
     if err.is_timeout() {
-        return format!("no answer within {timeout:?}");
+        let what = if https { "no connection (or TLS handshake)" } else { "no connection" };
+        return (
+            format!("{what} within {timeout:?}"),
+            "the host is down, or a firewall drops the packets: check that it is up and reachable from here",
+        );
     }
-    let mut source: Option<&dyn std::error::Error> = Some(err);
-    let mut last = err.to_string();
-    while let Some(e) = source {
-        last = e.to_string();
-        source = e.source();
+    if let Some(rustls::Error::InvalidMessage(_)) = tls::tls_error(err) {
+        return (
+            "it does not speak TLS on that port".into(),
+            "use http:// for this server, or the port where it serves HTTPS",
+        );
     }
+    let last = innermost(err);
     let lower = last.to_lowercase();
     if lower.contains("dns")
         || lower.contains("failed to lookup")
         || lower.contains("name or service not known")
         || lower.contains("no address")
     {
-        format!("the host name does not resolve ({last})")
+        (
+            format!("the host name does not resolve ({last}): no such server"),
+            "check the host name's spelling and your DNS",
+        )
     } else if lower.contains("connection refused") {
-        "connection refused (nothing listens on that port)".to_string()
+        (
+            "connection refused: nothing listens on that port (the server is down)".to_string(),
+            "start the server, or check the port (and http vs https)",
+        )
+    } else if lower.contains("connection closed before message completed") {
+        (
+            "it closed the connection without answering".into(),
+            "the server may have crashed on the request, or it speaks HTTPS on that port (then use https://)",
+        )
     } else {
-        last
+        (last, "is the server up, and is the address spelt right?")
     }
+}
+
+/// The innermost cause of a request error, in plain words (for `version`'s messages too).
+fn cause_of(err: &reqwest::Error, timeout: Duration) -> String {
+    if let Some(problem) = tls::certificate_problem(err) {
+        return format!("its certificate is not trusted: {}", tls::describe(&problem, None));
+    }
+    if err.is_timeout() {
+        return format!("no answer within {timeout:?}");
+    }
+    down_cause(err, timeout, false).0
+}
+
+fn innermost(err: &reqwest::Error) -> String {
+    let mut source: Option<&dyn std::error::Error> = Some(err);
+    let mut last = err.to_string();
+    while let Some(e) = source {
+        last = e.to_string();
+        source = e.source();
+    }
+    last
 }
 
 #[cfg(test)]

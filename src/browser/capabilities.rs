@@ -1,5 +1,5 @@
 //! The W3C capabilities a new session asks for: Chromium's and Firefox's arguments,
-//! headless or headed, at the configured window size.
+//! headless or headed, at the configured window size, trusting the certificates ft trusts.
 
 use std::path::Path;
 
@@ -10,10 +10,14 @@ use super::{BrowserConfig, BrowserKind};
 
 /// The capabilities for `config.kind`, with `binary` as the browser when known.
 pub(super) fn for_kind(config: &BrowserConfig, binary: Option<&Path>) -> Capabilities {
-    match config.kind {
+    let mut caps = match config.kind {
         BrowserKind::Chrome => chrome_capabilities(config, binary),
         BrowserKind::Firefox => firefox_capabilities(config, binary),
+    };
+    if config.accept_insecure_certs {
+        let _ = caps.set("acceptInsecureCerts", true);
     }
+    caps
 }
 
 fn chrome_capabilities(config: &BrowserConfig, binary: Option<&Path>) -> Capabilities {
@@ -36,6 +40,14 @@ fn chrome_capabilities(config: &BrowserConfig, binary: Option<&Path>) -> Capabil
         "--disable-site-isolation-trials".into(),
         format!("--window-size={},{}", config.window.0, config.window.1),
     ];
+    // Chromium on Linux trusts its own NSS database, not the system's roots nor
+    // SSL_CERT_FILE, and has no flag to add a CA. It does take public keys to trust: a
+    // certificate in the chain the server sends whose key is listed passes (a CA's only
+    // if the server sends it, hence the verified leaf's pin too). chromedriver always
+    // gives a --user-data-dir, without which Chromium ignores this flag.
+    if !config.trusted_keys.is_empty() {
+        args.push(format!("--ignore-certificate-errors-spki-list={}", config.trusted_keys.join(",")));
+    }
     if !config.headed {
         args.push("--headless=new".into());
     }
@@ -75,6 +87,28 @@ fn capabilities(browser: &str, options_key: &str, args: Vec<String>, binary: Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chromium_trusts_the_given_keys_and_insecure_certs_are_asked_of_any_browser() {
+        let config = BrowserConfig {
+            trusted_keys: vec!["a2V5MQ==".into(), "a2V5Mg==".into()],
+            accept_insecure_certs: true,
+            ..BrowserConfig::default()
+        };
+        let caps = for_kind(&config, None);
+        let args = caps.get("goog:chromeOptions").map(|o| o["args"].clone()).unwrap_or_default();
+        assert!(
+            args.as_array()
+                .is_some_and(|a| a.contains(&json!("--ignore-certificate-errors-spki-list=a2V5MQ==,a2V5Mg=="))),
+            "{args}"
+        );
+        assert_eq!(caps.get("acceptInsecureCerts"), Some(&json!(true)));
+        let firefox = for_kind(&BrowserConfig { kind: BrowserKind::Firefox, ..config }, None);
+        assert_eq!(firefox.get("acceptInsecureCerts"), Some(&json!(true)));
+        let plain = for_kind(&BrowserConfig::default(), None);
+        assert_eq!(plain.get("acceptInsecureCerts"), None);
+        assert!(!plain.get("goog:chromeOptions").map(|o| o.to_string()).unwrap_or_default().contains("spki"));
+    }
 
     #[test]
     fn firefox_runs_headless_at_the_configured_size() {

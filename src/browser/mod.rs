@@ -45,6 +45,11 @@ pub struct BrowserConfig {
     /// the request (its default session-request timeout is 300 s), so this must not be
     /// shorter than the Grid's queue timeout.
     pub session_timeout: Duration,
+    /// Accept any certificate (WebDriver `acceptInsecureCerts`, `--insecure-certs`).
+    pub accept_insecure_certs: bool,
+    /// Public keys whose certificates Chromium trusts (base64 SHA-256 of the DER
+    /// SubjectPublicKeyInfo): `--ca-cert`'s and the leaf the preflight verified.
+    pub trusted_keys: Vec<String>,
 }
 
 /// The browsers ft can drive. Named on the command line by `name` (`chrome`,
@@ -112,6 +117,8 @@ impl Default for BrowserConfig {
             window: (1280, 800),
             command_timeout: Duration::from_secs(60),
             session_timeout: Duration::from_secs(310),
+            accept_insecure_certs: false,
+            trusted_keys: Vec::new(),
         }
     }
 }

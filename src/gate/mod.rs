@@ -431,8 +431,9 @@ impl Pipeline<'_> {
         let what = format!("waiting for {shown} to answer (up to {:?})", self.opts.up_timeout);
         let timer = self.start(&format!("{stage} up"), &what, None);
         let patience = Patience { max_wait: self.opts.up_timeout, poll: Duration::from_millis(250) };
+        let trust = &self.opts.job.settings.trust;
         let answered = wait::until(patience, || async {
-            match target::preflight(url, Duration::from_secs(5)).await {
+            match target::preflight(url, Duration::from_secs(5), trust).await {
                 Ok(_landed) => Ok::<_, std::convert::Infallible>(Check::Done(())),
                 Err(e) => Ok(Check::NotYet(e.to_string().lines().next().unwrap_or("").to_string())),
             }

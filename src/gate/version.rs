@@ -28,7 +28,7 @@ impl Pipeline<'_> {
         let what = format!("waiting for {page} to show commit {} (up to {:?})", short(commit), self.opts.up_timeout);
         let timer = self.start(&format!("{stage} version"), &what, None);
         let patience = Patience { max_wait: self.opts.up_timeout, poll: Duration::from_millis(250) };
-        match version::wait_for(url, &expected, patience, REQUEST_TIMEOUT).await {
+        match version::wait_for(url, &expected, patience, REQUEST_TIMEOUT, &self.opts.job.settings.trust).await {
             Ok(()) => {
                 let detail = format!("shows commit {} after {:.1}s", short(commit), timer.elapsed().as_secs_f64());
                 self.finish(timer, true, &detail);

@@ -50,7 +50,7 @@ pub enum VersionError {
     Client {
         url: String,
         #[source]
-        source: reqwest::Error,
+        source: super::tls::ClientError,
     },
 }
 
@@ -123,7 +123,7 @@ fn has_word(haystack: &str, needle: &str) -> bool {
 }
 
 /// Fetch `expected.path` on the target at `base` (redirects followed, each request bounded
-/// by `request_timeout`) until it shows `expected.text`, re-checking every `patience.poll`
+/// by `request_timeout`, certificates checked as `trust` says) until it shows `expected.text`, re-checking every `patience.poll`
 /// up to `patience.max_wait` (a rolling restart may serve the old release for a while); a
 /// zero `max_wait` checks once.
 pub async fn wait_for(
@@ -131,15 +131,11 @@ pub async fn wait_for(
     expected: &ExpectedVersion,
     patience: Patience,
     request_timeout: Duration,
+    trust: &super::tls::Trust,
 ) -> Result<(), VersionError> {
     let url = expected.url_on(base);
     let shown = redact(&url);
-    let client = reqwest::Client::builder()
-        .timeout(request_timeout)
-        .connect_timeout(request_timeout)
-        .redirect(reqwest::redirect::Policy::limited(5))
-        .build()
-        .map_err(|source| VersionError::Client { url: shown.clone(), source })?;
+    let client = trust.client(request_timeout).map_err(|source| VersionError::Client { url: shown.clone(), source })?;
     let looked = wait::until(patience, || look(&client, &url, &expected.text, request_timeout)).await;
     match looked {
         Ok(()) => Ok(()),

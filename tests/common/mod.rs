@@ -37,6 +37,7 @@ pub fn ft_command(cwd: &Path) -> Command {
         "TEST_SERVER",
         "FT_SENSITIVE_URL",
         "FT_SIGN_KEY",
+        "FT_CA_CERT",
         "GITHUB_ACTIONS",
         "GITHUB_STEP_SUMMARY",
     ] {
