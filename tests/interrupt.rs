@@ -105,18 +105,22 @@ fn a_panicking_worker_is_an_error_for_its_scenario_and_leaves_no_browser() {
     eventually("driver and browsers to be gone", Duration::from_secs(10), || procs.iter().all(|p| !alive(*p)));
 }
 
-/// The chromedriver ft started (its child named chromedriver).
-fn chromedriver_of(ft: u32) -> Option<u32> {
-    children_of(ft)
-        .into_iter()
-        .find(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "chromedriver"))
+/// The chromedriver ft started, with its guard (ft's child, the driver's parent, the
+/// leader of the process group the driver and its browsers run in).
+fn chromedriver_of(ft: u32) -> Option<(u32, u32)> {
+    children_of(ft).into_iter().find_map(|guard| {
+        children_of(guard)
+            .into_iter()
+            .find(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "chromedriver"))
+            .map(|driver| (driver, guard))
+    })
 }
 
 #[test]
 fn a_driver_killed_mid_run_is_replaced_and_the_run_goes_on_with_a_complete_report() {
     let mut ft = Running::start(&["--workers", "1"]);
     ft.wait_for_line("browser:");
-    let first = chromedriver_of(ft.child.id()).expect("ft started chromedriver");
+    let (first, _) = chromedriver_of(ft.child.id()).expect("ft started chromedriver");
     let mut procs = ft.drivers_and_browsers();
     ft.wait_for_line("PASS [");
     // The driver alone, not its group: the browser is orphaned the way a crashing driver
@@ -124,12 +128,11 @@ fn a_driver_killed_mid_run_is_replaced_and_the_run_goes_on_with_a_complete_repor
     signal(first, libc::SIGKILL).expect("the driver can be killed");
     let mut second = None;
     eventually("a new chromedriver", Duration::from_secs(30), || {
-        second = chromedriver_of(ft.child.id()).filter(|p| *p != first);
+        second = chromedriver_of(ft.child.id()).filter(|(p, _)| *p != first);
         second.is_some() || ft.child.try_wait().ok().flatten().is_some()
     });
-    if let Some(p) = second {
-        procs.push(p);
-        procs.extend(group_members(p));
+    if let Some((_, guard)) = second {
+        procs.extend(group_members(guard));
     }
     let code = ft.wait();
     let junit = read_junit(&ft.dir.path().join("reports/junit.xml"));
