@@ -411,7 +411,7 @@ impl Pipeline<'_> {
         let name = format!("{stage} {kind}");
         let log = self.stage_dir(stage).join(format!("{kind}.log"));
         let timer = self.start(&name, command, Some(&log));
-        let run = shell::run(command, env, &log, self.opts.command_timeout, self.out).await;
+        let run = shell::run(command, env, &log, self.opts.command_timeout, self.out, self.interrupts.clone()).await;
         let (ok, detail) = match &run {
             Ok(r) if r.ok() => (true, format!("succeeded in {:.1}s", r.took.as_secs_f64())),
             Ok(r) => (false, format!("`{command}` failed: {} (log: {})", r.ended, r.log.display())),
