@@ -299,3 +299,41 @@ fn wait_for(lines: &std::sync::mpsc::Receiver<String>, text: &str) -> Vec<String
         }
     }
 }
+
+/// Issue 13: a second Ctrl-C while a browser session is starting (here a "browser" that
+/// never comes up) stops at once, and takes the half-started browser with it.
+#[test]
+fn a_second_ctrl_c_during_a_session_start_stops_at_once_and_leaves_no_browser() {
+    let served = Served::start(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let browser = dir.path().join("never-starts.sh");
+    let started = dir.path().join("never-starts.started");
+    std::fs::write(&browser, format!("#!/bin/sh\ntouch '{}'\nexec sleep 300\n", started.display())).expect("write");
+    std::fs::set_permissions(&browser, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    let mut ft = KillOnDrop::new(
+        ft_command(dir.path())
+            .args(["--liveserver", &served.url, "--browser-binary"])
+            .arg(&browser)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ft starts"),
+    );
+    let mut procs = Vec::new();
+    eventually("the browser to be starting", Duration::from_secs(30), || {
+        procs = descendants_of(ft.id());
+        started.exists() && procs.iter().any(|p| comm(*p) == "sleep")
+    });
+    let _cleanup = KillPids(procs.clone());
+    let second = std::time::Instant::now();
+    signal(ft.id(), libc::SIGINT).expect("signal");
+    signal(ft.id(), libc::SIGINT).expect("signal");
+    let mut code = None;
+    eventually("ft to exit", Duration::from_secs(60), || {
+        code = ft.try_wait().expect("try_wait").map(|s| s.code());
+        code.is_some()
+    });
+    assert!(second.elapsed() < Duration::from_secs(10), "stopped at once: {:?}", second.elapsed());
+    assert_eq!(code, Some(Some(130)));
+    eventually("the driver and the browser to be gone", Duration::from_secs(10), || procs.iter().all(|p| !alive(*p)));
+}
