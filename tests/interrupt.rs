@@ -225,6 +225,9 @@ fn a_second_ctrl_c_during_a_deploy_command_ends_its_process_group_at_once() {
     assert!(said.iter().any(|l| l.contains("stopped by a second interrupt")), "{said:?}");
     let log = std::fs::read_to_string(dir.path().join("reports/staging/deploy.log")).expect("the command's log");
     assert!(log.contains("stopped by a second interrupt"), "{log}");
+    let history = std::fs::read_to_string(dir.path().join("reports/deploys.jsonl")).expect("the history");
+    let line: serde_json::Value = serde_json::from_str(history.trim()).expect("one JSON line");
+    assert_eq!(line["outcome"], "interrupted", "{line}");
 }
 
 /// Issue 13: Ctrl-Cs during a preflight against a server that accepts and never answers

@@ -205,7 +205,12 @@ pub async fn deploy(opts: &DeployOptions, out: &mut dyn Write, interrupts: watch
         },
     };
     let mut p = Pipeline { opts, out, interrupts, record, staging_url, live_url };
-    let (outcome, reason) = p.run().await;
+    let (mut outcome, reason) = p.run().await;
+    // A second signal stops whatever was running (a command, a preflight): what failed
+    // then failed because of it.
+    if *p.interrupts.borrow() >= 2 && !matches!(outcome, DeployOutcome::Released | DeployOutcome::Planned) {
+        outcome = DeployOutcome::Interrupted;
+    }
     p.record.finish(outcome, &reason);
     if outcome == DeployOutcome::Planned {
         return DeployReport { outcome, reason, record: None };
