@@ -108,21 +108,21 @@ impl Drop for Leftovers {
 /// `ft` with two workers against a target where one scenario waits (up to 120 s) for an
 /// error that never clears, killed with SIGKILL once both browsers run (ten or more
 /// processes: each browser is a tree of them): nothing of the run may be alive 5 s later.
-fn sigkill_mid_run_leaves_nothing(browser: &str, driver: &str) {
+fn sigkill_mid_run_leaves_nothing(browser: &str, driver: &str, whole_group: bool) {
     let served = Served::start(&["error-not-cleared"]);
     let dir = tempfile::tempdir().expect("tempdir");
     let name = dir.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mark = format!("FT_ORPHANS_TEST_MARK={}-{name}", std::process::id());
     let (key, value) = mark.split_once('=').expect("NAME=VALUE");
-    let mut ft = KillOnDrop::new(
-        ft_command(dir.path())
-            .args(["--browser", browser, "--workers", "2", "--liveserver", &served.url, "--max-wait", "120"])
-            .env(key, value)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("ft starts"),
-    );
+    let mut cmd = ft_command(dir.path());
+    cmd.args(["--browser", browser, "--workers", "2", "--liveserver", &served.url, "--max-wait", "120"])
+        .env(key, value)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if whole_group {
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    }
+    let mut ft = KillOnDrop::new(cmd.spawn().expect("ft starts"));
     let mut leftovers = Leftovers { procs: Vec::new(), mark: mark.clone() };
     // A first scenario passed: both workers have their browser by now, and the other one
     // is mid-wait.
@@ -142,7 +142,13 @@ fn sigkill_mid_run_leaves_nothing(browser: &str, driver: &str) {
         let drivers = leftovers.procs.iter().filter(|p| p.comm == driver).count();
         drivers >= 1 && leftovers.procs.len() >= 10
     });
-    signal(ft.id(), libc::SIGKILL).expect("ft can be killed");
+    if whole_group {
+        // As a CI runner ending a job on time-out does: ft's whole process group at once.
+        // SAFETY: killpg(2) on the group this test just made for ft.
+        assert_eq!(unsafe { libc::killpg(ft.id() as i32, libc::SIGKILL) }, 0, "ft's group can be killed");
+    } else {
+        signal(ft.id(), libc::SIGKILL).expect("ft can be killed");
+    }
     let _ = ft.wait();
     let before = leftovers.procs.len();
     let mut left = Vec::new();
@@ -157,10 +163,15 @@ fn sigkill_mid_run_leaves_nothing(browser: &str, driver: &str) {
 
 #[test]
 fn kill_9_of_ft_mid_run_with_two_chromium_workers_leaves_no_driver_or_browser() {
-    sigkill_mid_run_leaves_nothing("chrome", "chromedriver");
+    sigkill_mid_run_leaves_nothing("chrome", "chromedriver", false);
+}
+
+#[test]
+fn kill_9_of_fts_whole_process_group_mid_run_leaves_no_driver_or_browser() {
+    sigkill_mid_run_leaves_nothing("chrome", "chromedriver", true);
 }
 
 #[test]
 fn kill_9_of_ft_mid_run_with_two_firefox_workers_leaves_no_driver_or_browser() {
-    sigkill_mid_run_leaves_nothing("firefox", "geckodriver");
+    sigkill_mid_run_leaves_nothing("firefox", "geckodriver", false);
 }
