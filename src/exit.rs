@@ -60,6 +60,8 @@ pub fn for_error(err: &Error) -> u8 {
             | JobError::Folder(_)
             | JobError::Target(TargetError::Invalid { .. }) => USAGE,
             JobError::Target(_) | JobError::Run(_) => INFRA,
+            // Only a signal makes it: the signal's own code is used (`commands::run`).
+            JobError::Interrupted { .. } => SIGINT,
         },
         Error::Serve(_) | Error::Runtime(_) | Error::Signals(_) => INFRA,
     }

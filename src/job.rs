@@ -12,6 +12,7 @@ use crate::runner::shard::Shard;
 use crate::runner::{self, RunConfig, RunError, RunSummary};
 use crate::settings::Settings;
 use crate::shared::redact::without_userinfo;
+use crate::signals;
 use crate::spec::{self, Selection, SelectorOverrides, SpecErrors, SpecSource};
 use crate::target::{self, TargetError};
 use crate::verdict::Verdict;
@@ -63,6 +64,9 @@ pub enum JobError {
     Target(TargetError),
     #[error("failed to run the scenarios")]
     Run(#[source] RunError),
+    /// A second Ctrl-C / SIGTERM before any browser started: nothing ran.
+    #[error("stopped by a second interrupt during {during}; no scenario ran")]
+    Interrupted { during: String },
 }
 
 /// A finished run: what happened to each scenario, and the verdict computed once from it.
@@ -239,11 +243,20 @@ pub async fn run(
     // Held until this function returns: the whole run, reports included.
     let _lock = report::prepare(&settings.paths).map_err(JobError::Folder)?;
     let target = target::start(options.liveserver.as_deref()).await.map_err(JobError::Target)?;
-    let reached = match target::preflight(&target.url(), settings.preflight_timeout, &settings.trust).await {
-        Ok(reached) => reached,
-        Err(err) => {
+    // A first signal lets the preflight finish (the runner then starts nothing); a second
+    // stops it at once, however long it would have waited.
+    let url = target.url();
+    let shown = without_userinfo(&url);
+    let preflight = target::preflight(&url, settings.preflight_timeout, &settings.trust);
+    let reached = match signals::unless_stopped(&interrupts, preflight).await {
+        Some(Ok(reached)) => reached,
+        Some(Err(err)) => {
             target.stop().await;
             return Err(JobError::Target(err));
+        }
+        None => {
+            target.stop().await;
+            return Err(JobError::Interrupted { during: format!("the preflight of {shown}") });
         }
     };
     let skip = match sensitive_skips(settings, &target.url(), &reached.landed, &scenarios) {
@@ -253,9 +266,16 @@ pub async fn run(
             return Err(e);
         }
     };
-    if let Err(err) = check_version(&target.url(), settings).await {
-        target.stop().await;
-        return Err(JobError::Target(err));
+    match signals::unless_stopped(&interrupts, check_version(&url, settings)).await {
+        Some(Ok(())) => {}
+        Some(Err(err)) => {
+            target.stop().await;
+            return Err(JobError::Target(err));
+        }
+        None => {
+            target.stop().await;
+            return Err(JobError::Interrupted { during: format!("the version check of {shown}") });
+        }
     }
     let here = std::path::Path::new(".");
     let commit = git::head(here).await.ok();

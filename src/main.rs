@@ -1,5 +1,9 @@
 //! The `ft` binary: parse the command line, run it, turn the result into an exit code.
 
 fn main() -> std::process::ExitCode {
+    // ft re-executes itself as the guard of each driver it starts (see `browser::guard`).
+    if let Some(code) = ft::browser::main_if_guard() {
+        return code;
+    }
     ft::cli::main()
 }

@@ -56,3 +56,38 @@ where
     let first = first.lock().ok().and_then(|f| *f);
     (output, first)
 }
+
+/// Run `work` unless a second signal is counted first (`None`): for a step that has no
+/// grace to give, such as a preflight, which a second Ctrl-C must not wait for.
+pub async fn unless_stopped<Fut: std::future::Future>(
+    interrupts: &watch::Receiver<u32>,
+    work: Fut,
+) -> Option<Fut::Output> {
+    let mut interrupts = interrupts.clone();
+    let stopped = async move {
+        // No sender left: no signal can come any more.
+        if interrupts.wait_for(|count| *count >= 2).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        out = work => Some(out),
+        () = stopped => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_second_signal_stops_the_work_and_a_first_does_not() {
+        let (tx, rx) = watch::channel(0u32);
+        tx.send_replace(1);
+        let done = unless_stopped(&rx, async { 7 }).await;
+        assert_eq!(done, Some(7), "one signal lets the work finish");
+        let waiting = unless_stopped(&rx, std::future::pending::<()>());
+        tx.send_replace(2);
+        assert_eq!(waiting.await, None, "the second stops it");
+    }
+}

@@ -19,7 +19,7 @@ pub struct Driver {
     config: BrowserConfig,
     /// The browser binary found (local drivers) or given (`--browser-binary`).
     binary: Option<PathBuf>,
-    /// Every driver process group and orphaned session of this run, ended at `stop`.
+    /// Every orphaned session and profile of this run, ended at `stop`.
     reaper: Reaper,
 }
 
@@ -44,14 +44,14 @@ struct LocalDriver {
 }
 
 impl LocalDriver {
-    async fn start(path: PathBuf, reaper: &Reaper) -> Result<LocalDriver, BrowserError> {
-        let (process, port) = DriverProcess::spawn(&CHROMEDRIVER, &path, reaper).await?;
+    async fn start(path: PathBuf) -> Result<LocalDriver, BrowserError> {
+        let (process, port) = DriverProcess::spawn(&CHROMEDRIVER, &path).await?;
         Ok(LocalDriver { path, process: Some(process), url: format!("http://127.0.0.1:{port}"), restarts: 0 })
     }
 
     /// The driver's URL, after starting a new driver if the last one has died (its
     /// browsers are killed with its process group).
-    async fn running(&mut self, reaper: &Reaper) -> Result<String, BrowserError> {
+    async fn running(&mut self) -> Result<String, BrowserError> {
         let dead = self.process.as_mut().is_none_or(|p| !p.is_running());
         if dead {
             if self.restarts >= MAX_DRIVER_RESTARTS {
@@ -63,7 +63,7 @@ impl LocalDriver {
             if let Some(p) = self.process.take() {
                 p.kill().await;
             }
-            let (process, port) = DriverProcess::spawn(&CHROMEDRIVER, &self.path, reaper).await?;
+            let (process, port) = DriverProcess::spawn(&CHROMEDRIVER, &self.path).await?;
             self.process = Some(process);
             self.url = format!("http://127.0.0.1:{port}");
             self.restarts += 1;
@@ -84,7 +84,7 @@ impl Driver {
                 BrowserKind::Chrome => {
                     let binary = find_chromium(config.binary.as_deref())?;
                     let path = find_chromedriver(config.driver.as_deref())?;
-                    let local = LocalDriver::start(path, &reaper).await?;
+                    let local = LocalDriver::start(path).await?;
                     (RemoteEnd::Chromedriver(Box::new(tokio::sync::Mutex::new(local))), Some(binary))
                 }
                 BrowserKind::Firefox => {
@@ -100,9 +100,9 @@ impl Driver {
     /// A new browser with a fresh profile.
     pub async fn session(&self) -> Result<Session, BrowserError> {
         let (url, own_driver) = match &self.end {
-            RemoteEnd::Chromedriver(local) => (local.lock().await.running(&self.reaper).await?, None),
+            RemoteEnd::Chromedriver(local) => (local.lock().await.running().await?, None),
             RemoteEnd::GeckodriverPerSession(path) => {
-                let (process, port) = DriverProcess::spawn(&GECKODRIVER, path, &self.reaper).await?;
+                let (process, port) = DriverProcess::spawn(&GECKODRIVER, path).await?;
                 (format!("http://127.0.0.1:{port}"), Some(process))
             }
             RemoteEnd::Remote(url) => (url.clone(), None),
@@ -113,8 +113,9 @@ impl Driver {
     /// Stop the driver and every browser it started, and end the sessions dropped
     /// without `quit` (a panicking or aborted worker).
     pub async fn stop(mut self) {
+        // Sessions are ended at chromedriver while it still answers, then chromedriver
+        // with its browsers (waiting until its guard has reaped them all).
         self.reaper.end_all().await;
-        // Its group is dead by now; wait for chromedriver itself to exit.
         if let Some(p) = self.local_process() {
             p.kill().await;
         }

@@ -2,13 +2,15 @@
 //! driver processes, sessions and their page operations, and one-round-trip inspections
 //! that the runner turns into steps and waits. It knows nothing of scenarios.
 //!
-//! A room by job: `find` (binaries), `process` (driver processes), `reaper` (the one
+//! A room by job: `find` (binaries), `process` (driver processes), `guard` (the process
+//! between ft and each driver that ends it with its browsers whatever ends ft), `reaper` (the one
 //! registry of what must be ended), `driver` (the remote end sessions are made at),
 //! `capabilities`, `session` (lifecycle and page operations) and `inspect`.
 
 mod capabilities;
 mod driver;
 mod find;
+mod guard;
 mod inspect;
 mod process;
 mod reaper;
@@ -21,6 +23,7 @@ use thirtyfour::error::{WebDriverError, WebDriverErrorInner};
 
 pub use driver::Driver;
 pub use find::{FIREFOX_HINT, GECKODRIVER_HINT, INSTALL_HINT};
+pub use guard::main_if_guard;
 pub use inspect::{Evidence, Inspection};
 pub use session::Session;
 

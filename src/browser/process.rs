@@ -1,5 +1,5 @@
 //! Driver processes: chromedriver and geckodriver started on a free loopback port, each
-//! in its own process group (registered with the reaper) so its browsers die with it.
+//! under a guard (`guard`) that ends it with its browsers when ft lets go of it or dies.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -8,7 +8,8 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::task::JoinHandle;
 
-use super::reaper::{kill_group, Leftover, Reaper};
+use super::guard::{members, parse_stat, DRIVER_PID, GUARD_ARG, SPAWN_ERROR};
+use super::reaper::kill_group;
 use super::BrowserError;
 
 /// What a driver is and how it says which port it listens on.
@@ -40,87 +41,143 @@ fn geckodriver_port(line: &str) -> Option<u16> {
     addr.rsplit_once(':')?.1.parse::<u16>().ok()
 }
 
-/// A driver ft started; its process group stays registered with the reaper until it is killed.
+/// A driver ft started, under its guard (see `guard`): the guard is ft's child, the driver's
+/// parent and the leader of the process group the driver and its browsers run in.
 pub(super) struct DriverProcess {
-    child: tokio::process::Child,
-    /// The driver's pid, which is also its process group's id.
+    guard: tokio::process::Child,
+    /// The guard's pid, which is also the id of the process group it leads.
     pid: i32,
+    /// The driver's pid (the guard's child).
+    driver: i32,
+    /// The write end of the guard's lifeline: closing it (or ft dying) ends the driver
+    /// with everything it started.
+    lifeline: Option<tokio::process::ChildStdin>,
     /// Keeps reading the driver's output so a full pipe never blocks it.
     drain: JoinHandle<()>,
-    reaper: Reaper,
 }
 
 impl DriverProcess {
-    /// Start a driver on a free loopback port, in its own process group, and wait
-    /// (bounded) until it says where it listens.
-    pub(super) async fn spawn(kind: &DriverKind, path: &Path, reaper: &Reaper) -> Result<(Self, u16), BrowserError> {
-        let mut cmd = tokio::process::Command::new(path);
-        cmd.args(kind.args)
-            .stdin(Stdio::null())
+    /// Start a driver under a guard on a free loopback port, and wait (bounded) until it
+    /// says where it listens.
+    pub(super) async fn spawn(kind: &DriverKind, path: &Path) -> Result<(Self, u16), BrowserError> {
+        // ft itself, as the guard: `/proc/self/exe` is this very binary even if the file
+        // was replaced since (a rebuild during a run).
+        let mut cmd = tokio::process::Command::new("/proc/self/exe");
+        cmd.arg0("ft")
+            .arg(GUARD_ARG)
+            .arg(std::process::id().to_string())
+            .arg(path)
+            .args(kind.args)
+            // The lifeline: a pipe whose write end only ft holds (close-on-exec, so no
+            // other child inherits it).
+            .stdin(Stdio::piped())
+            // The driver's own stdout: the guard passes it on untouched.
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
-            .kill_on_drop(true)
-            // Its own process group, so the browsers it starts can be killed with it.
+            // Never SIGKILL the guard: it is what cleans up (see `kill`).
+            .kill_on_drop(false)
+            // Its own process group, led by the guard: a terminal's Ctrl-C (for ft to
+            // handle) or a kill of ft's group does not reach it.
             .process_group(0);
-        // SAFETY: prctl is async-signal-safe; it only asks the kernel to kill the driver
-        // if ft dies without cleaning up (e.g. SIGKILL), so no driver outlives ft.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
         let driver = kind.name;
-        let mut child =
-            cmd.spawn().map_err(|source| BrowserError::DriverSpawn { driver, path: path.to_path_buf(), source })?;
-        let pid = child.id().map_or(0, |p| p as i32);
-        let Some(stdout) = child.stdout.take() else {
-            kill_group(pid);
-            let _ = child.kill().await;
+        let spawn_err = |source| BrowserError::DriverSpawn { driver, path: path.to_path_buf(), source };
+        let mut guard = cmd.spawn().map_err(spawn_err)?;
+        let pid = guard.id().map_or(0, |p| p as i32);
+        let lifeline = guard.stdin.take();
+        let stdout = guard.stdout.take();
+        let mut process = DriverProcess { guard, pid, driver: 0, lifeline, drain: tokio::spawn(async {}) };
+        let Some(stdout) = stdout else {
+            process.kill().await;
             let (path, output) = (path.to_path_buf(), "no stdout".into());
             return Err(BrowserError::DriverNoPort { driver, path, timeout: Duration::ZERO, output });
         };
         let mut lines = BufReader::new(stdout).lines();
         let timeout = Duration::from_secs(20);
         let mut seen = String::new();
+        // The guard's line with the driver's pid and the driver's with its port, in either order.
+        let (mut driver_pid, mut port) = (None, None);
         let port = tokio::time::timeout(timeout, async {
             while let Ok(Some(line)) = lines.next_line().await {
-                seen.push_str(&line);
-                seen.push('\n');
-                if let Some(port) = (kind.port)(&line) {
-                    return Some(port);
+                if let Some(errno) = line.strip_prefix(SPAWN_ERROR).and_then(|n| n.trim().parse::<i32>().ok()) {
+                    return Err(std::io::Error::from_raw_os_error(errno));
+                }
+                if let Some(pid) = line.strip_prefix(DRIVER_PID).and_then(|n| n.trim().parse::<i32>().ok()) {
+                    driver_pid = Some(pid);
+                } else {
+                    seen.push_str(&line);
+                    seen.push('\n');
+                    port = port.or((kind.port)(&line));
+                }
+                if let (Some(pid), Some(port)) = (driver_pid, port) {
+                    return Ok(Some((pid, port)));
                 }
             }
-            None
+            Ok(None)
         })
         .await;
-        let Ok(Some(port)) = port else {
-            kill_group(pid);
-            let _ = child.kill().await;
-            let (path, output) = (path.to_path_buf(), seen.trim().to_string());
-            return Err(BrowserError::DriverNoPort { driver, path, timeout, output });
+        let port = match port {
+            Ok(Ok(Some((driver, port)))) => {
+                process.driver = driver;
+                port
+            }
+            Ok(Err(source)) => {
+                process.kill().await;
+                return Err(spawn_err(source));
+            }
+            Ok(Ok(None)) | Err(_) => {
+                process.kill().await;
+                let (path, output) = (path.to_path_buf(), seen.trim().to_string());
+                return Err(BrowserError::DriverNoPort { driver, path, timeout, output });
+            }
         };
-        let drain = tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        reaper.track(Leftover::Group(pid));
-        Ok((DriverProcess { child, pid, drain, reaper: reaper.clone() }, port))
+        process.drain = tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok((process, port))
     }
 
-    /// True while the driver runs.
+    /// True while the driver runs. Its guard exits soon after it, but first sweeps up
+    /// the driver's browsers: the driver itself is looked at, so a dead one is replaced at once.
     pub(super) fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        matches!(self.guard.try_wait(), Ok(None)) && is_child_alive(self.driver, self.pid)
     }
 
-    /// Kill the driver and everything in its process group (the browsers it started),
-    /// without waiting; the child's exit is collected by tokio (`kill_on_drop`).
+    /// End the driver and everything it started, without waiting: its process group is
+    /// killed at once (so a profile can be removed right after), and the closed lifeline
+    /// tells the guard to kill whatever left the group and reap it all, then exit.
     pub(super) fn kill_now(&mut self) {
         self.drain.abort();
-        self.reaper.end_now(vec![Leftover::Group(self.pid)]);
+        kill_group_but_leader(self.pid);
+        self.lifeline = None;
     }
 
-    /// Kill the driver and its process group, and wait until the driver has exited.
+    /// End the driver and everything it started, and wait (bounded) until its guard has
+    /// reaped them all and exited.
     pub(super) async fn kill(mut self) {
         self.kill_now();
-        let _ = self.child.kill().await;
+        if tokio::time::timeout(Duration::from_secs(15), self.guard.wait()).await.is_err() {
+            // A guard that does not exit is stuck itself: the group goes with it.
+            kill_group(self.pid);
+            let _ = self.guard.wait().await;
+        }
+    }
+}
+
+/// True when `pid` is alive (not a zombie) and still `parent`'s child (not a reused pid).
+fn is_child_alive(pid: i32, parent: i32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+    parse_stat(&stat).is_some_and(|(state, ppid, _)| state != 'Z' && ppid == parent)
+}
+
+/// SIGKILL every live process in the group `leader` leads, but not the leader itself
+/// (a guard, which still has to reap them and sweep up what left the group).
+fn kill_group_but_leader(leader: i32) {
+    if leader <= 0 {
+        return;
+    }
+    for pid in members(leader, Some(leader)) {
+        // SAFETY: kill(2); a pid that just exited only yields ESRCH.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
     }
 }
 

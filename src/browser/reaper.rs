@@ -1,10 +1,13 @@
-//! The one registry of what ft started and has not ended yet (driver process groups,
-//! remote sessions dropped without `quit`, throwaway profiles), and the one way each is ended.
+//! The one registry of what ft started and has not ended yet (remote sessions dropped
+//! without `quit`, throwaway profiles), and the one way each is ended.
 //!
-//! A driver registers its process group when it is spawned and strikes it when it is
-//! killed; a session's teardown hands over what it leaves. `Driver::stop` ends whatever
-//! is still registered, so a worker that panicked or was aborted mid-session leaves
-//! nothing behind; `Drop for Driver` kills the rest without waiting.
+//! A session's teardown hands over what it leaves. `Driver::stop` ends whatever is still
+//! registered, so a worker that panicked or was aborted mid-session leaves nothing behind;
+//! `Drop for Driver` ends the rest that needs no waiting.
+//!
+//! Driver processes are not in it: each runs under a guard (`guard`) that ends it with its
+//! browsers when its `DriverProcess` is killed or dropped, and also when ft dies, which
+//! no registry inside ft could survive.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -18,8 +21,6 @@ pub(super) enum Leftover {
     /// (cancelling it drops the handle, whose `Drop` then blocks the executor to quit
     /// synchronously), so every session is leaked from thirtyfour and ended here instead.
     Session { url: String, id: String },
-    /// A driver's process group: the driver and the browsers it started, ended by SIGKILL.
-    Group(i32),
     /// A profile folder made for one session and thrown away with it.
     Profile(PathBuf),
 }
@@ -52,8 +53,7 @@ impl Reaper {
         }
     }
 
-    /// End `items` now, waiting (bounded) for each: sessions first, while their driver
-    /// still answers; then process groups; then profiles, once their browser is dead.
+    /// End `items` now, waiting (bounded) for each: sessions first, then profiles.
     pub(super) async fn end(&self, items: Vec<Leftover>) {
         for item in in_order(items) {
             self.forget(&item);
@@ -62,7 +62,6 @@ impl Reaper {
                     // Best effort: a browser that is already gone has nothing left to end.
                     let _ = self.http.delete(format!("{url}/session/{id}")).send().await;
                 }
-                Leftover::Group(pgid) => kill_group(pgid),
                 Leftover::Profile(path) => {
                     let _ = tokio::fs::remove_dir_all(path).await;
                 }
@@ -71,16 +70,12 @@ impl Reaper {
     }
 
     /// End `items` without waiting on anything (for `Drop`, which must not block the
-    /// executor): process groups are killed and profiles removed at once; a session
-    /// needs a round trip, so it stays registered for `Driver::stop`.
+    /// executor): profiles are removed at once; a session needs a round trip, so it
+    /// stays registered for `Driver::stop`.
     pub(super) fn end_now(&self, items: Vec<Leftover>) {
         for item in in_order(items) {
             match item {
                 Leftover::Session { .. } => self.track(item),
-                Leftover::Group(pgid) => {
-                    kill_group(pgid);
-                    self.forget(&item);
-                }
                 Leftover::Profile(path) => {
                     let _ = std::fs::remove_dir_all(&path);
                     self.forget(&Leftover::Profile(path));
@@ -106,17 +101,16 @@ impl Reaper {
     }
 }
 
-/// Sessions, then process groups, then profiles (see `Reaper::end`).
+/// Sessions (while their driver still answers), then profiles (see `Reaper::end`).
 fn in_order(mut items: Vec<Leftover>) -> Vec<Leftover> {
     items.sort_by_key(|item| match item {
         Leftover::Session { .. } => 0,
-        Leftover::Group(_) => 1,
-        Leftover::Profile(_) => 2,
+        Leftover::Profile(_) => 1,
     });
     items
 }
 
-/// SIGKILL a whole process group (the driver and the browsers it started).
+/// SIGKILL a whole process group.
 pub(super) fn kill_group(pgid: i32) {
     if pgid > 0 {
         // SAFETY: plain syscall; a stale pgid only yields ESRCH.
@@ -131,14 +125,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sessions_are_ended_before_their_driver_and_profiles_after_their_browser() {
+    fn sessions_are_ended_before_profiles() {
         let items = vec![
             Leftover::Profile(PathBuf::from("/tmp/p")),
-            Leftover::Group(7),
             Leftover::Session { url: "http://u".into(), id: "s".into() },
         ];
         let order: Vec<_> = in_order(items).into_iter().map(|i| format!("{i:?}")).collect();
-        assert!(order[0].starts_with("Session") && order[1].starts_with("Group") && order[2].starts_with("Profile"));
+        assert!(order[0].starts_with("Session") && order[1].starts_with("Profile"));
     }
 
     #[test]

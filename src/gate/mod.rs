@@ -205,7 +205,12 @@ pub async fn deploy(opts: &DeployOptions, out: &mut dyn Write, interrupts: watch
         },
     };
     let mut p = Pipeline { opts, out, interrupts, record, staging_url, live_url };
-    let (outcome, reason) = p.run().await;
+    let (mut outcome, reason) = p.run().await;
+    // A second signal stops whatever was running (a command, a preflight): what failed
+    // then failed because of it.
+    if *p.interrupts.borrow() >= 2 && !matches!(outcome, DeployOutcome::Released | DeployOutcome::Planned) {
+        outcome = DeployOutcome::Interrupted;
+    }
     p.record.finish(outcome, &reason);
     if outcome == DeployOutcome::Planned {
         return DeployReport { outcome, reason, record: None };
@@ -411,7 +416,7 @@ impl Pipeline<'_> {
         let name = format!("{stage} {kind}");
         let log = self.stage_dir(stage).join(format!("{kind}.log"));
         let timer = self.start(&name, command, Some(&log));
-        let run = shell::run(command, env, &log, self.opts.command_timeout, self.out).await;
+        let run = shell::run(command, env, &log, self.opts.command_timeout, self.out, self.interrupts.clone()).await;
         let (ok, detail) = match &run {
             Ok(r) if r.ok() => (true, format!("succeeded in {:.1}s", r.took.as_secs_f64())),
             Ok(r) => (false, format!("`{command}` failed: {} (log: {})", r.ended, r.log.display())),

@@ -1,5 +1,6 @@
 //! Deploy, restart and rollback commands: run through `sh -c` with a deadline, their
-//! output streamed to the console and kept in a log file under the reports folder.
+//! output streamed to the console and kept in a log file under the reports folder; a
+//! second Ctrl-C / SIGTERM to ft stops one at once.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -7,6 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::watch;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShellError {
@@ -22,6 +24,8 @@ pub enum Ended {
     Exited(i32),
     Signalled,
     TimedOut(Duration),
+    /// Stopped by a second Ctrl-C / SIGTERM to ft.
+    Interrupted,
 }
 
 impl std::fmt::Display for Ended {
@@ -30,6 +34,7 @@ impl std::fmt::Display for Ended {
             Ended::Exited(code) => write!(f, "exit code {code}"),
             Ended::Signalled => f.write_str("killed by a signal"),
             Ended::TimedOut(t) => write!(f, "no end within {t:?} (killed)"),
+            Ended::Interrupted => f.write_str("stopped by a second interrupt"),
         }
     }
 }
@@ -47,14 +52,23 @@ impl CommandRun {
     }
 }
 
+/// How long a command stopped by a second signal gets between SIGTERM and SIGKILL.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
+
 /// Run `command` with `env` added; echo each output line to `console` and append it
 /// to `log` (replaced). The command runs in its own process group, killed whole on time-out.
+///
+/// `interrupts` counts Ctrl-C / SIGTERM, as for a run: at the first the command is left
+/// to finish (a deploy cut off half-way leaves a server in a state nobody tested; the
+/// pipeline stops after it), and the console says so; at the second its process group
+/// gets SIGTERM, then SIGKILL after `STOP_GRACE`.
 pub async fn run(
     command: &str,
     env: &[(&str, String)],
     log: &Path,
     timeout: Duration,
     console: &mut dyn Write,
+    mut interrupts: watch::Receiver<u32>,
 ) -> Result<CommandRun, ShellError> {
     let log_err = |source| ShellError::Log { path: log.to_path_buf(), source };
     if let Some(dir) = log.parent() {
@@ -78,17 +92,42 @@ pub async fn run(
     // Once the command has exited, what is left in the pipes is read for a moment more;
     // a daemon it started may hold them open for ever.
     let mut drain_until: Option<tokio::time::Instant> = None;
-    while out.is_some() || err.is_some() {
+    let (mut listening, mut noted, mut stopping) = (true, false, false);
+    // Set by a second signal: when the group gets SIGKILL if it is still there.
+    let mut kill_at: Option<tokio::time::Instant> = None;
+    // Until the command has exited and its output is read (or the drain time is up).
+    while ended.is_none() || out.is_some() || err.is_some() {
         let until = drain_until.unwrap_or(deadline);
         let line = tokio::select! {
             l = async { out.as_mut()?.next_line().await.ok().flatten() }, if out.is_some() => match l { Some(l) => l, None => { out = None; continue } },
             l = async { err.as_mut()?.next_line().await.ok().flatten() }, if err.is_some() => match l { Some(l) => l, None => { err = None; continue } },
             status = child.wait(), if ended.is_none() => {
                 ended = Some(match status {
+                    _ if stopping => Ended::Interrupted,
                     Ok(s) => s.code().map_or(Ended::Signalled, Ended::Exited),
                     Err(_) => Ended::Signalled,
                 });
                 drain_until = Some(tokio::time::Instant::now() + Duration::from_secs(1));
+                continue;
+            }
+            changed = interrupts.changed(), if listening && !stopping && ended.is_none() => {
+                let count = if changed.is_ok() { *interrupts.borrow_and_update() } else { 0 };
+                listening = changed.is_ok();
+                if count >= 2 {
+                    signal_group(pgid, libc::SIGTERM);
+                    stopping = true;
+                    kill_at = Some(tokio::time::Instant::now() + STOP_GRACE);
+                    format!("ft: stopping `{command}` (second interrupt): SIGTERM now, SIGKILL in {}s", STOP_GRACE.as_secs())
+                } else if count == 1 && !noted {
+                    noted = true;
+                    "ft: interrupted: letting this command finish, then stopping; interrupt again to stop it now".to_string()
+                } else {
+                    continue;
+                }
+            }
+            () = async { tokio::time::sleep_until(kill_at.unwrap_or(deadline)).await }, if kill_at.is_some() && ended.is_none() => {
+                signal_group(pgid, libc::SIGKILL);
+                kill_at = None;
                 continue;
             }
             () = tokio::time::sleep_until(until) => break,
@@ -98,26 +137,23 @@ pub async fn run(
     }
     let ended = match ended {
         Some(e) => e,
-        None => match tokio::time::timeout_at(deadline, child.wait()).await {
-            Ok(Ok(status)) => status.code().map_or(Ended::Signalled, Ended::Exited),
-            Ok(Err(_)) => Ended::Signalled,
-            Err(_) => {
-                kill_group(pgid);
-                let _ = child.wait().await;
-                Ended::TimedOut(timeout)
-            }
-        },
+        None => {
+            signal_group(pgid, libc::SIGKILL);
+            let _ = child.wait().await;
+            Ended::TimedOut(timeout)
+        }
     };
     writeln!(file, "# {ended} after {:.1}s", start.elapsed().as_secs_f64()).map_err(log_err)?;
     let _ = console.flush();
     Ok(CommandRun { ended, took: start.elapsed(), log: log.to_path_buf() })
 }
 
-fn kill_group(pgid: i32) {
+/// Send `sig` to a command's whole process group.
+fn signal_group(pgid: i32, sig: i32) {
     if pgid > 0 {
         // SAFETY: plain syscall; a stale group only yields ESRCH.
         unsafe {
-            libc::killpg(pgid, libc::SIGKILL);
+            libc::killpg(pgid, sig);
         }
     }
 }

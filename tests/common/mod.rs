@@ -536,3 +536,25 @@ impl Drop for KillOnDrop {
         self.kill_now();
     }
 }
+
+/// Ctrl-C, then Ctrl-C again every 100 ms until `child` exits (at most `limit`), as a
+/// user who wants it stopped presses it. Two signals sent back to back can reach a process
+/// as one (the kernel keeps one pending signal per kind), so every later one stands for
+/// "the second". Returns the exit code (None if still running at `limit`) and how long
+/// it took from the first signal.
+pub fn interrupt_until_exit(child: &mut std::process::Child, limit: Duration) -> (Option<i32>, Duration) {
+    let start = Instant::now();
+    loop {
+        let _ = signal(child.id(), libc::SIGINT);
+        let until = Instant::now() + Duration::from_millis(100);
+        while Instant::now() < until {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                return (Some(status.code().unwrap_or(-1)), start.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if start.elapsed() > limit {
+            return (None, start.elapsed());
+        }
+    }
+}
