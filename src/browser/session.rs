@@ -191,6 +191,28 @@ impl Session {
         self.bounded(el.clear()).await
     }
 
+    /// Submit the form of the first element matching `css` (or that form itself) with
+    /// `novalidate` set, as a client without HTML5 validation would: `required` and the
+    /// like no longer stop it, so the server's own checks are what answers. One round trip.
+    pub async fn submit_novalidate(&self, css: &str) -> Result<(), BrowserError> {
+        const SUBMIT_JS: &str = r#"
+const el = arguments[0];
+const form = el instanceof HTMLFormElement ? el : (el.form || el.closest("form"));
+if (!form) { return "it is not a form and is in no form"; }
+form.noValidate = true;
+if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+return null;
+"#;
+        let wd = self.wd()?;
+        let el = self.element(css).await?;
+        let arg = el.to_json().map_err(BrowserError::from_wd)?;
+        let ret = self.bounded(wd.execute(SUBMIT_JS, vec![arg])).await?;
+        match ret.json().as_str() {
+            Some(why) => Err(BrowserError::WebDriver(format!("cannot submit the form of {css}: {why}"))),
+            None => Ok(()),
+        }
+    }
+
     pub async fn set_window_size(&self, width: u32, height: u32) -> Result<(), BrowserError> {
         let wd = self.wd()?;
         self.bounded(wd.set_window_rect(0, 0, width, height)).await

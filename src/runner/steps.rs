@@ -1,9 +1,9 @@
 //! Runs one step: actions here, expectations through `expect`. An action waits for its
 //! element to be actionable, then acts once it can.
 
-use super::expect::{clip, expect, look, no_match, Inspect};
+use super::expect::{clip, expect, look, no_match, Inspect, LastPage};
 use super::guard::Guard;
-use super::{RunConfig, ScenarioState, StepError};
+use super::{Request, RunConfig, ScenarioState, StepError};
 use crate::browser::{BrowserError, Session};
 use crate::spec::{Action, Selector, Step, StepKind};
 use crate::wait::{self, Check, Patience};
@@ -34,22 +34,39 @@ async fn perform(
 ) -> Result<(), StepError> {
     let p = config.settings.patience;
     let g = &state.guard;
+    let r = state.request.as_ref();
+    // A step that may send a form records where to: a later timeout on an HTTP error
+    // page at that URL can then name the request (`POST /lists/new`).
     match action {
-        Action::Visit(path) => visit(session, g, &format!("{}{}", config.base_url, path)).await,
-        Action::Type { into, text } => act(session, p, g, into, |s| s.type_text(&into.css, text)).await,
-        Action::Press { key, on } => act(session, p, g, on, |s| s.press(&on.css, *key)).await,
-        Action::Click(sel) => act(session, p, g, sel, |s| s.click(&sel.css)).await,
-        Action::Clear(sel) => act(session, p, g, sel, |s| s.clear(&sel.css)).await,
-        Action::NewVisitor(_) => session.reset().await.map_err(StepError::Browser),
+        Action::Visit(path) => {
+            let url = format!("{}{}", config.base_url, path);
+            visit(session, g, &url).await?;
+            state.request = Some(Request { method: "GET".into(), url });
+        }
+        Action::Type { into, text } => {
+            act(session, p, g, r, into, |s| s.type_text(&into.css, text)).await?;
+        }
+        Action::Clear(sel) => {
+            act(session, p, g, r, sel, |s| s.clear(&sel.css)).await?;
+        }
+        Action::Press { key, on } => state.request = act(session, p, g, r, on, |s| s.press(&on.css, *key)).await?,
+        Action::Click(sel) => state.request = act(session, p, g, r, sel, |s| s.click(&sel.css)).await?,
+        Action::SubmitNovalidate(sel) => {
+            state.request = act(session, p, g, r, sel, |s| s.submit_novalidate(&sel.css)).await?;
+        }
+        Action::NewVisitor(_) => {
+            session.reset().await.map_err(StepError::Browser)?;
+            state.request = None;
+        }
         Action::WindowSize { width, height } => {
-            session.set_window_size(*width, *height).await.map_err(StepError::Browser)
+            session.set_window_size(*width, *height).await.map_err(StepError::Browser)?;
         }
         Action::RememberUrl(name) => {
             let url = session.current_url().await.map_err(StepError::Browser)?;
             state.urls.insert(name.clone(), crate::shared::redact::without_userinfo(&url));
-            Ok(())
         }
     }
+    Ok(())
 }
 
 async fn visit(session: &Session, guard: &Guard, url: &str) -> Result<(), StepError> {
@@ -88,24 +105,28 @@ async fn visit(session: &Session, guard: &Guard, url: &str) -> Result<(), StepEr
 /// Wait for an element that can be acted on, then act. An action is retried only
 /// when the browser says it did not happen (element gone or not interactable yet). The
 /// page the element is on is judged by `guard` first: a link or form may have led away.
+/// Answers the request the element's form would send, if it is in one.
 async fn act<'a, F, Fut>(
     session: &'a Session,
     patience: Patience,
     guard: &Guard,
+    request: Option<&Request>,
     sel: &Selector,
     action: F,
-) -> Result<(), StepError>
+) -> Result<Option<Request>, StepError>
 where
     F: Fn(&'a Session) -> Fut,
     Fut: std::future::Future<Output = Result<(), BrowserError>>,
 {
     let target = Inspect::element(&sel.css);
+    let page = LastPage::default();
     // `Done(Err(_))`: the guard stopped the scenario; there is nothing to wait for.
     let acted = wait::until(patience, || async {
         let seen = match look(session, &target).await? {
             Ok(seen) => seen,
             Err(why) => return Ok(Check::NotYet(why)),
         };
+        page.note(&seen);
         if let Err(refused) = guard.check(&seen.url) {
             return Ok(Check::Done(Err(refused)));
         }
@@ -115,13 +136,17 @@ where
         if seen.visible != Some(true) {
             return Ok(Check::NotYet(format!("{sel} is on the page but not visible")));
         }
+        let form = match (seen.form_method, seen.form_action) {
+            (Some(method), Some(url)) => Some(Request { method, url }),
+            _ => None,
+        };
         match action(session).await {
-            Ok(()) => Ok(Check::Done(Ok(()))),
+            Ok(()) => Ok(Check::Done(Ok(form))),
             Err(e) if e.is_session_lost() => Err(e),
             Err(e) => Ok(Check::NotYet(format!("the browser said: {e}"))),
         }
     })
     .await
-    .map_err(StepError::from)?;
+    .map_err(|e| page.explain(e, request))?;
     acted
 }

@@ -112,6 +112,10 @@ pub enum Action {
     NewVisitor(Option<String>),
     WindowSize { width: u32, height: u32 },
     RememberUrl(String),
+    /// Submit the form of the element (or the form itself) with the browser's own
+    /// validation off (`novalidate`), as a client without HTML5 validation would: what
+    /// the server does with input the page's `required` would have stopped.
+    SubmitNovalidate(Selector),
 }
 
 /// A step that says what the page must show (every `expect_*` verb).
@@ -159,6 +163,7 @@ impl Action {
             Action::NewVisitor(_) => "new_visitor",
             Action::WindowSize { .. } => "window_size",
             Action::RememberUrl(_) => "remember_url",
+            Action::SubmitNovalidate(_) => "submit_novalidate",
         }
     }
 }
@@ -207,6 +212,7 @@ impl fmt::Display for Action {
             Action::NewVisitor(None) => write!(f, "new visitor"),
             Action::WindowSize { width, height } => write!(f, "window size {width}x{height}"),
             Action::RememberUrl(name) => write!(f, "remember the URL as {name:?}"),
+            Action::SubmitNovalidate(s) => write!(f, "submit the form of {s} without the browser's validation"),
         }
     }
 }
