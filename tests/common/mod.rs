@@ -2,6 +2,8 @@
 //! (optionally with a deliberate defect) as a real process, read reports back.
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
 
+pub mod loopback;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
