@@ -218,6 +218,14 @@ return null;
         self.bounded(wd.set_window_rect(0, 0, width, height)).await
     }
 
+    /// How long the browser may take to load a page (a `visit`, a form's answer) before
+    /// the command fails. Without it a page whose connection hangs mid-response would hold
+    /// every command until its own 60 s bound (WebDriver's default is 300 s).
+    pub async fn set_page_load_timeout(&self, limit: Duration) -> Result<(), BrowserError> {
+        let wd = self.wd()?;
+        self.bounded(wd.set_page_load_timeout(limit)).await
+    }
+
     /// Become a new visitor: no cookies or storage of the last one, a blank page and
     /// the default window size. Cookies are per site in WebDriver, so this clears the
     /// current site's, which is the target's after any scenario step.

@@ -7,6 +7,7 @@ use super::{Request, RunConfig, ScenarioState, StepError};
 use crate::browser::{BrowserError, Session};
 use crate::spec::{Action, Selector, Step, StepKind};
 use crate::wait::{self, Check, Patience};
+use std::time::Duration;
 
 pub(super) async fn run_step(
     step: &Step,
@@ -40,7 +41,7 @@ async fn perform(
     match action {
         Action::Visit(path) => {
             let url = format!("{}{}", config.base_url, path);
-            visit(session, g, &url).await?;
+            visit(session, g, &url, p.max_wait).await?;
             state.request = Some(Request { method: "GET".into(), url });
         }
         Action::Type { into, text } => {
@@ -69,11 +70,20 @@ async fn perform(
     Ok(())
 }
 
-async fn visit(session: &Session, guard: &Guard, url: &str) -> Result<(), StepError> {
+async fn visit(session: &Session, guard: &Guard, url: &str, max_wait: Duration) -> Result<(), StepError> {
     // Credentials in the target URL must never reach a report.
     let shown = crate::shared::redact::redact(url);
     session.goto(url).await.map_err(|e| match e {
         e if e.is_session_lost() => StepError::Browser(e),
+        // The session's page-load timeout is --max-wait: a server that sent part of the
+        // page and then stalled (or a page that never finishes) fails here, named.
+        e if e.to_string().starts_with("timeout") => StepError::Failed {
+            message: format!(
+                "failed to load {shown}: the page did not finish loading within {max_wait:?} (--max-wait); \
+                 the browser said: {e}"
+            ),
+            last_seen: None,
+        },
         e => StepError::Failed { message: format!("failed to load {shown}: {e}"), last_seen: None },
     })?;
     // A page the browser could not load is its own error page: fail now with the

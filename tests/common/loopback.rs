@@ -10,6 +10,15 @@ use std::sync::Arc;
 pub struct Request {
     /// e.g. "GET /lists/new HTTP/1.1"
     pub line: String,
+    /// The header lines, as sent.
+    pub head: String,
+}
+
+impl Request {
+    /// A browser's request (not ft's preflight, which sends no browser User-Agent).
+    pub fn from_browser(&self) -> bool {
+        self.head.lines().any(|l| l.to_ascii_lowercase().starts_with("user-agent:") && l.contains("Mozilla"))
+    }
 }
 
 /// Serve every connection with `handler`, which writes whatever it likes (or nothing) to
@@ -48,11 +57,13 @@ fn read_request(stream: &mut TcpStream) -> Option<Request> {
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
     let mut length = 0usize;
+    let mut head = String::new();
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header).ok()? == 0 || header == "\r\n" || header == "\n" {
             break;
         }
+        head.push_str(&header);
         if let Some((name, value)) = header.split_once(':') {
             if name.eq_ignore_ascii_case("content-length") {
                 length = value.trim().parse().unwrap_or(0);
@@ -61,5 +72,5 @@ fn read_request(stream: &mut TcpStream) -> Option<Request> {
     }
     let mut body = vec![0; length];
     std::io::Read::read_exact(&mut reader, &mut body).ok()?;
-    Some(Request { line: line.trim_end().to_string() })
+    Some(Request { line: line.trim_end().to_string(), head })
 }
