@@ -49,7 +49,8 @@ fn assert_http_errors_named(browser: &str) {
     let url = failing_server();
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("errors.toml"), HTTP_ERRORS).expect("write spec");
-    let out = ft_in(dir.path(), &["--specs", "errors.toml", "--liveserver", &url, "--max-wait", "2", "--browser", browser]);
+    let out =
+        ft_in(dir.path(), &["--specs", "errors.toml", "--liveserver", &url, "--max-wait", "2", "--browser", browser]);
     assert_eq!(out.code, 1, "{}", out.all());
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
     // The POST's answer: the expectation after it names the status and the request.
@@ -83,7 +84,7 @@ fn stalling_server() -> String {
     loopback::serve(|request, stream| {
         if request.line.starts_with("GET /ok ") {
             respond(stream, "200 OK", "<!doctype html><title>fine</title><p>fine</p>");
-        } else if request.from_browser() {
+        } else if request.is_from_browser() {
             let head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n";
             let _ = stream.write_all(format!("{head}<!doctype html><title>half</title><p>the first part").as_bytes());
             let _ = stream.flush();

@@ -483,7 +483,10 @@ async fn every_response_forbids_framing_and_type_sniffing() -> Result<()> {
         edith.client.get(format!("{base}{list}")),
         edith.client.get(format!("{base}/static/style.css")),
         edith.client.get(format!("{base}/nowhere")),
-        edith.client.post(format!("{base}/lists/new")).form(&[("csrfmiddlewaretoken", edith.token.as_str()), ("text", "x")]),
+        edith
+            .client
+            .post(format!("{base}/lists/new"))
+            .form(&[("csrfmiddlewaretoken", edith.token.as_str()), ("text", "x")]),
         edith.client.post(format!("{base}/lists/new")).form(&[("text", "no token")]),
         edith.client.delete(format!("{base}/")),
     ];

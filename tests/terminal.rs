@@ -32,7 +32,10 @@ steps = [
 /// output is a pipe, not a terminal).
 fn raw_controls(text: &str) -> Vec<char> {
     text.chars()
-        .filter(|c| (c.is_control() && *c != '\n' && *c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+        .filter(|c| {
+            (c.is_control() && *c != '\n' && *c != '\t')
+                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
         .collect()
 }
 

@@ -112,9 +112,6 @@ pub enum Action {
     NewVisitor(Option<String>),
     WindowSize { width: u32, height: u32 },
     RememberUrl(String),
-    /// Submit the form of the element (or the form itself) with the browser's own
-    /// validation off (`novalidate`), as a client without HTML5 validation would: what
-    /// the server does with input the page's `required` would have stopped.
     SubmitNovalidate(Selector),
 }
 

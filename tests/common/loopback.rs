@@ -16,7 +16,7 @@ pub struct Request {
 
 impl Request {
     /// A browser's request (not ft's preflight, which sends no browser User-Agent).
-    pub fn from_browser(&self) -> bool {
+    pub fn is_from_browser(&self) -> bool {
         self.head.lines().any(|l| l.to_ascii_lowercase().starts_with("user-agent:") && l.contains("Mozilla"))
     }
 }

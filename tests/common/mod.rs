@@ -287,7 +287,12 @@ pub fn assert_suite_passed(out: &Output, dir: &Path, browser: &str) -> Junit {
     for name in SCENARIOS {
         assert!(out.stdout.lines().any(|l| l.contains("PASS [") && l.ends_with(name)), "{name}: {}", out.all());
     }
-    assert!(out.stdout.contains(&format!("OK: {n} scenarios: {n} passed, 0 failed, 0 errors, 0 not run", n = SCENARIOS.len())), "{}", out.all());
+    assert!(
+        out.stdout
+            .contains(&format!("OK: {n} scenarios: {n} passed, 0 failed, 0 errors, 0 not run", n = SCENARIOS.len())),
+        "{}",
+        out.all()
+    );
     let record = read_json(&dir.join("reports/run.json"));
     assert_eq!(record["predicate"]["result"], "PASSED");
     assert!(record.to_string().contains(browser), "the run record names the browser: {record}");
