@@ -199,8 +199,11 @@ impl Session {
 const el = arguments[0];
 const form = el instanceof HTMLFormElement ? el : (el.form || el.closest("form"));
 if (!form) { return "it is not a form and is in no form"; }
+// The form is built and validation skipped (or not) within the call: the page's own
+// form keeps its setting for any later, ordinary submit.
+const was = form.noValidate;
 form.noValidate = true;
-if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+try { if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); } } finally { form.noValidate = was; }
 return null;
 "#;
         let wd = self.wd()?;

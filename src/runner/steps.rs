@@ -77,7 +77,7 @@ async fn visit(session: &Session, guard: &Guard, url: &str, max_wait: Duration) 
         e if e.is_session_lost() => StepError::Browser(e),
         // The session's page-load timeout is --max-wait: a server that sent part of the
         // page and then stalled (or a page that never finishes) fails here, named.
-        e if e.to_string().starts_with("timeout") => StepError::Failed {
+        e if is_page_load_timeout(&e) => StepError::Failed {
             message: format!(
                 "failed to load {shown}: the page did not finish loading within {max_wait:?} (--max-wait); \
                  the browser said: {e}"
@@ -153,10 +153,26 @@ where
         match action(session).await {
             Ok(()) => Ok(Check::Done(Ok(form))),
             Err(e) if e.is_session_lost() => Err(e),
+            // The action happened and the page it led to did not finish loading: doing
+            // it again could send a form twice.
+            Err(e) if is_page_load_timeout(&e) => Ok(Check::Done(Err(StepError::Failed {
+                message: format!(
+                    "the page did not finish loading within {:?} (--max-wait) after this step; the browser said: {e}",
+                    patience.max_wait
+                ),
+                last_seen: None,
+            }))),
             Err(e) => Ok(Check::NotYet(format!("the browser said: {e}"))),
         }
     })
     .await
     .map_err(|e| page.explain(e, request))?;
     acted
+}
+
+/// The browser gave up waiting for a page to load (the session's page-load timeout, which
+/// is --max-wait): W3C's `timeout` error, as chromedriver ("timeout: Timed out receiving
+/// message from renderer") and geckodriver ("Navigation timed out after 3000 ms") word it.
+fn is_page_load_timeout(e: &BrowserError) -> bool {
+    matches!(e, BrowserError::WebDriver(m) if m.starts_with("timeout") || m.contains("Navigation timed out"))
 }
