@@ -41,7 +41,7 @@ async fn perform(
     match action {
         Action::Visit(path) => {
             let url = format!("{}{}", config.base_url, path);
-            visit(session, g, &url, p.max_wait).await?;
+            visit(session, g, &url, page_load_limit(p)).await?;
             state.request = Some(Request { method: "GET".into(), url });
         }
         Action::Type { into, text } => {
@@ -70,16 +70,16 @@ async fn perform(
     Ok(())
 }
 
-async fn visit(session: &Session, guard: &Guard, url: &str, max_wait: Duration) -> Result<(), StepError> {
+async fn visit(session: &Session, guard: &Guard, url: &str, limit: Duration) -> Result<(), StepError> {
     // Credentials in the target URL must never reach a report.
     let shown = crate::shared::redact::redact(url);
     session.goto(url).await.map_err(|e| match e {
         e if e.is_session_lost() => StepError::Browser(e),
-        // The session's page-load timeout is --max-wait: a server that sent part of the
-        // page and then stalled (or a page that never finishes) fails here, named.
+        // The session's page-load timeout (`page_load_limit`): a server that sent part of
+        // the page and then stalled (or a page that never finishes) fails here, named.
         e if is_page_load_timeout(&e) => StepError::Failed {
             message: format!(
-                "failed to load {shown}: the page did not finish loading within {max_wait:?} (--max-wait); \
+                "failed to load {shown}: the page did not finish loading within {limit:?} (--max-wait, at least 10s); \
                  the browser said: {e}"
             ),
             last_seen: None,
@@ -157,8 +157,9 @@ where
             // it again could send a form twice.
             Err(e) if is_page_load_timeout(&e) => Ok(Check::Done(Err(StepError::Failed {
                 message: format!(
-                    "the page did not finish loading within {:?} (--max-wait) after this step; the browser said: {e}",
-                    patience.max_wait
+                    "the page did not finish loading within {:?} (--max-wait, at least 10s) after this step; \
+                     the browser said: {e}",
+                    page_load_limit(patience)
                 ),
                 last_seen: None,
             }))),
@@ -169,6 +170,16 @@ where
     .map_err(|e| page.explain(e, request))?;
     acted
 }
+
+/// How long a page may take to load (the session's page-load timeout): `--max-wait`, as
+/// for everything else a step waits for, but never under 10 s (the default), so a small
+/// `--max-wait` that makes failing expectations quick does not make a busy machine's
+/// ordinary page loads fail. A page that stalls costs this, not the 60 s command bound.
+pub(super) fn page_load_limit(patience: Patience) -> Duration {
+    patience.max_wait.max(MIN_PAGE_LOAD)
+}
+
+const MIN_PAGE_LOAD: Duration = Duration::from_secs(10);
 
 /// The browser gave up waiting for a page to load (the session's page-load timeout, which
 /// is --max-wait): W3C's `timeout` error, as chromedriver ("timeout: Timed out receiving
