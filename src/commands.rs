@@ -71,10 +71,11 @@ fn write_list_json(out: &mut impl Write, selected: &[spec::Scenario]) -> std::io
 }
 
 fn write_list(out: &mut impl Write, selected: &[spec::Scenario], source: &SpecSource) -> std::io::Result<()> {
-    let width = selected.iter().map(|s| s.name.chars().count()).max().unwrap_or(0);
+    use crate::shared::terminal::escape_line;
+    let width = selected.iter().map(|s| escape_line(&s.name).chars().count()).max().unwrap_or(0);
     for s in selected {
         let tags = if s.tags.is_empty() { String::new() } else { format!("[{}]", s.tags.join(", ")) };
-        writeln!(out, "{:width$}  {:24}  {}", s.name, tags, s.location())?;
+        writeln!(out, "{:width$}  {:24}  {}", escape_line(&s.name), escape_line(&tags), s.location())?;
     }
     writeln!(out, "{} scenario{} from {source}", selected.len(), if selected.len() == 1 { "" } else { "s" })
 }
@@ -116,7 +117,8 @@ pub async fn deploy(options: DeployOptions) -> Result<u8, Error> {
         DeployOutcome::RolledBack => "ROLLED BACK",
         _ => "NOT RELEASED",
     };
-    println!("{headline}: {}", crate::shared::redact::redact_text(&report.reason));
+    let reason = crate::shared::redact::redact_text(&report.reason);
+    println!("{headline}: {}", crate::shared::terminal::escape_controls(&reason));
     Ok(signal.map(exit::for_signal).unwrap_or_else(|| exit::for_deploy(report.outcome)))
 }
 

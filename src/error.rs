@@ -40,8 +40,10 @@ impl Error {
     /// The text for stderr: diagnostics as they are (they carry their own positions),
     /// anything else as `error: …` with its "caused by:" chain.
     pub fn render(&self) -> String {
-        // Messages quote URLs (targets, remote ends, remotes): never their secrets.
-        crate::shared::redact::redact_text(&self.render_raw())
+        // Messages quote URLs (targets, remote ends, remotes): never their secrets; and
+        // what drivers, browsers and servers said: never their control characters.
+        let text = crate::shared::redact::redact_text(&self.render_raw());
+        crate::shared::terminal::escape_controls(&text).into_owned()
     }
 
     fn render_raw(&self) -> String {
@@ -57,5 +59,17 @@ impl Error {
                 text
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rendered_error_shows_control_characters_escaped() {
+        let err = Error::Usage { what: "bad \x1b[2J\u{9b}value".into(), hint: "try\tagain".into() };
+        let text = err.render();
+        assert_eq!(text, "error: bad \\u{1b}[2J\\u{9b}value\n  hint: try\tagain");
     }
 }

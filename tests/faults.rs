@@ -204,7 +204,7 @@ fn a_target_that_dies_mid_run_fails_the_rest_with_the_cause_and_the_report_is_co
     assert_eq!(code, Some(1), "{console}\n{stderr}");
     assert!(console.contains("ERR_CONNECTION_REFUSED"), "the cause is named: {console}");
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
-    assert_eq!(junit.tests, 6, "every scenario is in the report");
+    assert_eq!(junit.tests, 7, "every scenario is in the report");
     assert!(junit.failures >= 1);
     // Credentials in the target URL appear nowhere.
     let mut everything = format!("{console}\n{stderr}");
@@ -237,7 +237,7 @@ fn on_a_sensitive_target_only_safe_scenarios_run_and_the_rest_are_skipped_with_t
     let out = ft_in(dir.path(), &["--liveserver", &served.url, "--sensitive-url", "127\\.0\\.0\\.1"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
-    assert_eq!((junit.tests, junit.skipped), (6, 4));
+    assert_eq!((junit.tests, junit.skipped), (7, 5));
     let skipped = junit.case("cannot add duplicate items");
     assert_eq!(skipped.status, "skipped");
     assert!(

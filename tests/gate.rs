@@ -182,7 +182,7 @@ fn a_green_release_deploys_once_verifies_live_and_tags_the_tested_commit() {
     let live_junit = read_junit(&w.app().join("reports/live/junit.xml"));
     assert_eq!(live_junit.tests, 2, "only the smoke scenarios ran against live");
     assert!(live_junit.cases.iter().all(|c| c.status == "passed"));
-    assert_eq!(read_junit(&w.app().join("reports/staging/junit.xml")).tests, 6, "the full suite ran against staging");
+    assert_eq!(read_junit(&w.app().join("reports/staging/junit.xml")).tests, 7, "the full suite ran against staging");
 }
 
 #[test]
@@ -195,7 +195,7 @@ fn a_defect_on_staging_keeps_the_gate_shut_and_live_untouched() {
     assert_eq!(w.read("deployed.log"), "", "the live deploy command never ran");
     assert!(w.tags().is_empty() && w.origin_tags().is_empty(), "no tag moved");
     assert!(
-        out.stdout.contains("the gate stayed shut: 1 of 6 scenarios failed: cannot add empty list items (FAIL)"),
+        out.stdout.contains("the gate stayed shut: 2 of 7 scenarios failed: cannot add empty list items (FAIL)"),
         "{}",
         out.stdout
     );
@@ -376,7 +376,7 @@ fn the_gate_opens_for_a_green_complete_recent_record_of_head_and_shuts_otherwise
     let path = full_record(&w, &served);
     let ok = gate(&w, &path, &[]);
     assert_eq!(ok.code, 0, "{}", ok.all());
-    assert!(ok.stdout.starts_with("gate open:") && ok.stdout.contains("passed 6 of 6 scenarios"), "{}", ok.stdout);
+    assert!(ok.stdout.starts_with("gate open:") && ok.stdout.contains("passed 7 of 7 scenarios"), "{}", ok.stdout);
 
     // --target: the record must be of the server about to be promoted.
     let host = served.url.trim_start_matches("http://");
@@ -516,7 +516,7 @@ fn partial_and_dirty_records_shut_the_gate_unless_allowed() {
     let shut = gate(&w, &filtered, &[]);
     assert_eq!(shut.code, 1, "{}", shut.all());
     assert!(
-        shut.stdout.contains("only 1 of the 6 scenarios of the specs ran (not selected: can start a to-do list,")
+        shut.stdout.contains("only 1 of the 7 scenarios of the specs ran (not selected: can start a to-do list,")
             && shut.stdout.contains("pass --allow-partial"),
         "{}",
         shut.stdout
@@ -529,8 +529,8 @@ fn partial_and_dirty_records_shut_the_gate_unless_allowed() {
         .iter()
         .map(|s| s["status"].as_str().unwrap_or(""))
         .collect();
-    assert_eq!(statuses.len(), 6);
-    assert_eq!(statuses.iter().filter(|s| **s == "not_selected").count(), 5, "{statuses:?}");
+    assert_eq!(statuses.len(), 7);
+    assert_eq!(statuses.iter().filter(|s| **s == "not_selected").count(), 6, "{statuses:?}");
 
     // Most scenarios skipped as unsafe on a sensitive target: partial too.
     let out = w.ft(&["run", "--liveserver", &served.url, "--sensitive-url", "127\\.0\\.0\\.1"], &[]);
@@ -657,7 +657,7 @@ fn a_filtered_staging_run_does_not_release_unless_partial_is_allowed() {
     let live = format!("127.0.0.1:{}", free_port());
     let out = w.deploy(&staging.url, &live, &["--filter", "layout"], &[]);
     assert_eq!(out.code, 1, "{}", out.all());
-    assert!(out.stdout.contains("partial, not green: 5 scenarios of the specs not selected"), "{}", out.stdout);
+    assert!(out.stdout.contains("partial, not green: 6 scenarios of the specs not selected"), "{}", out.stdout);
     assert_eq!(w.read("deployed.log"), "", "live was not deployed");
 }
 

@@ -44,7 +44,7 @@ fn sigterm_lets_the_running_scenario_finish_and_marks_the_rest_not_run() {
     assert_eq!(ft.wait(), 143);
     let junit = read_junit(&ft.dir.path().join("reports/junit.xml"));
     let scenarios: Vec<&Case> = junit.cases.iter().filter(|c| c.classname != "ft").collect();
-    assert_eq!(scenarios.len(), 6, "every selected scenario is in the report");
+    assert_eq!(scenarios.len(), SCENARIOS.len(), "every selected scenario is in the report");
     assert_eq!(junit.failures, 0, "an interrupted run fails nothing: {:?}", junit.cases);
     // Issue 10: but it is not a success either. Nothing was cut short (SIGTERM lets the
     // running scenario finish), so one testcase stands for the interrupt.
@@ -96,7 +96,7 @@ fn a_panicking_worker_is_an_error_for_its_scenario_and_leaves_no_browser() {
     let code = child.wait().expect("wait").code();
     assert_eq!(code, Some(3), "only an infrastructure error: {lines:?}");
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
-    assert_eq!((junit.tests, junit.errors, junit.failures), (6, 1, 0));
+    assert_eq!((junit.tests, junit.errors, junit.failures), (7, 1, 0));
     let case = junit.case("layout and styling");
     assert_eq!(case.status, "error");
     assert!(case.message.contains("ft's worker panicked"), "{case:?}");
@@ -135,10 +135,10 @@ fn a_driver_killed_mid_run_is_replaced_and_the_run_goes_on_with_a_complete_repor
     }
     let code = ft.wait();
     let junit = read_junit(&ft.dir.path().join("reports/junit.xml"));
-    assert_eq!(junit.tests, 6, "every scenario is in the report: {:?}", ft.seen);
+    assert_eq!(junit.tests, 7, "every scenario is in the report: {:?}", ft.seen);
     assert_eq!(junit.failures, 0, "a dead driver is not the app's fault: {:?}", junit.cases);
     assert!(junit.errors <= 1, "at most the scenario running at the kill is an error: {:?}", junit.cases);
-    assert_eq!(junit.cases.iter().filter(|c| c.status == "passed").count(), 6 - junit.errors);
+    assert_eq!(junit.cases.iter().filter(|c| c.status == "passed").count(), 7 - junit.errors);
     assert_eq!(code, if junit.errors == 0 { 0 } else { 3 });
     assert!(second.is_some(), "ft started a second chromedriver");
     eventually("old and new drivers and browsers to be gone", Duration::from_secs(15), || {

@@ -29,12 +29,37 @@ fn assert_catches(defect: &str, failing: &[&str], last_seen: &str) {
 }
 
 #[test]
-fn accepting_empty_items_fails_only_the_empty_item_scenario() {
-    assert_catches(
-        "accept-empty",
-        &["cannot add empty list items"],
-        "no element matches @item_input_invalid (#id_text:invalid)",
-    );
+fn accepting_empty_items_fails_only_the_empty_item_scenarios() {
+    // Neither the browser (no `required`) nor the server stops a blank item.
+    let served = Served::start(&["accept-empty"]);
+    let v = run_against(&served, &[]);
+    let browser = "cannot add empty list items";
+    let server = "the server itself refuses empty list items";
+    assert_fails_exactly(&v.out, v.dir.path(), &[browser, server], "no element matches @");
+    let case = v.junit.case(browser);
+    assert!(case.body.contains("no element matches @item_input_invalid (#id_text:invalid)"), "{}", case.body);
+    let case = v.junit.case(server);
+    assert!(case.body.contains("no element matches @error (.invalid-feedback)"), "{}", case.body);
+}
+
+/// Beyond the book: a page that keeps `required` while its server saves blank items
+/// passes the book's own empty-item test (the browser refuses the item); only asking
+/// the server itself (`submit_novalidate`) catches it.
+#[test]
+fn a_server_that_saves_blank_items_behind_required_fails_only_the_server_validation_scenario() {
+    let served = Served::start(&["server-saves-empty"]);
+    let v = run_against(&served, &[]);
+    let name = "the server itself refuses empty list items";
+    assert_fails_exactly(&v.out, v.dir.path(), &[name], "no element matches @error (.invalid-feedback)");
+    let case = v.junit.case(name);
+    // The failing step is the server's answer to the blank home-page item: a new list.
+    assert!(case.message.contains("expect the text of @error (.invalid-feedback) to equal"), "{}", case.message);
+    assert!(case.body.contains("/lists/"), "the blank item started a list: {}", case.body);
+    // The faithful app passes the same scenario.
+    let faithful = Served::start(&[]);
+    let v = run_against(&faithful, &["--filter", "server itself"]);
+    assert_eq!(v.out.code, 0, "{}", v.out.all());
+    assert_eq!(v.junit.tests, 1);
 }
 
 #[test]

@@ -72,7 +72,7 @@ fn a_target_redirecting_to_a_sensitive_server_runs_only_safe_scenarios_there() {
     let out = ft_in(dir.path(), &["--liveserver", &staging, "--sensitive-url", &only(&live)]);
     assert_eq!(out.code, 0, "{}", out.all());
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
-    assert_eq!((junit.tests, junit.skipped), (6, 4), "{}", out.all());
+    assert_eq!((junit.tests, junit.skipped), (7, 5), "{}", out.all());
     let skipped = junit.case("cannot add duplicate items");
     assert_eq!(skipped.status, "skipped");
     assert!(

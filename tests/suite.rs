@@ -25,7 +25,7 @@ fn the_built_in_suite_passes_with_a_fresh_browser_per_scenario() {
     let (out, dir) = ft_in_empty_dir(&["--fresh-session", "--tag", "validation"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
-    assert_eq!(junit.tests, 3, "only the validation scenarios were selected");
+    assert_eq!(junit.tests, 4, "only the validation scenarios were selected");
     assert_eq!(junit.property("sessions"), Some("fresh"));
 }
 

@@ -445,6 +445,62 @@ async fn post_to_a_list_without_csrf_token_is_refused_403_and_nothing_written() 
     Ok(())
 }
 
+/// Issue 13: a form over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MiB) is "too large",
+/// not a CSRF failure of a form read as empty; one just under it is read as usual.
+#[tokio::test]
+async fn a_form_over_the_body_limit_is_413_not_a_csrf_refusal() -> Result<()> {
+    let (_dir, db) = temp_db()?;
+    let server = serve_db(&db, Defects::default()).await?;
+    let edith = Visitor::arrive(&server).await?;
+    let big = "x".repeat(3 * 1024 * 1024);
+    for path in ["/lists/new".to_string(), edith.start_list("mine").await?] {
+        let page = edith.submit(&path, &big).await?;
+        assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE, "{path}: {}", page.body);
+        assert!(page.content_type.starts_with("text/html"), "{path}");
+        assert!(page.body.contains("larger than this site accepts (2560 KiB at most)"), "{}", page.body);
+        assert!(!page.body.contains("CSRF"), "{}", page.body);
+    }
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM items")?, 1, "nothing of the big forms was saved");
+    // Just under the limit, with its token: an item like any other.
+    let under = "y".repeat(2_621_440 - 200);
+    let list = edith.start_list(&under).await?;
+    assert!(list.starts_with("/lists/"), "{list}");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM items")?, 2);
+    server.shutdown().await?;
+    Ok(())
+}
+
+/// Issue 13: every response carries the two headers Django sends by default (pages,
+/// redirects, assets, errors), so no other site can frame it and no browser sniffs a type.
+#[tokio::test]
+async fn every_response_forbids_framing_and_type_sniffing() -> Result<()> {
+    let server = serve(Defects::default()).await?;
+    let edith = Visitor::arrive(&server).await?;
+    let list = edith.start_list("mine").await?;
+    let base = server.url();
+    let requests = [
+        edith.client.get(format!("{base}/")),
+        edith.client.get(format!("{base}{list}")),
+        edith.client.get(format!("{base}/static/style.css")),
+        edith.client.get(format!("{base}/nowhere")),
+        edith
+            .client
+            .post(format!("{base}/lists/new"))
+            .form(&[("csrfmiddlewaretoken", edith.token.as_str()), ("text", "x")]),
+        edith.client.post(format!("{base}/lists/new")).form(&[("text", "no token")]),
+        edith.client.delete(format!("{base}/")),
+    ];
+    for request in requests {
+        let response = request.send().await?;
+        let what = format!("{} {}", response.status(), response.url());
+        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_eq!(header("x-frame-options").as_deref(), Some("DENY"), "{what}");
+        assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"), "{what}");
+    }
+    server.shutdown().await?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn static_assets_are_served() -> Result<()> {
     let server = serve(Defects::default()).await?;

@@ -18,6 +18,10 @@ pub struct Inspection {
     pub visible: Option<bool>,
     pub attr: Option<String>,
     pub centre_x: Option<f64>,
+    /// The method (`GET`, `POST`) and action URL of the form the first match belongs to
+    /// (or is): where pressing Enter in it or clicking it may send the browser.
+    pub form_method: Option<String>,
+    pub form_action: Option<String>,
     /// Texts of all matches (with `all`), or of the page body (with no selector).
     #[serde(default)]
     pub texts: Vec<String>,
@@ -55,6 +59,8 @@ if (el) {
   out.text = (el.innerText || "").trim();
   out.attr = attr === null ? null : el.getAttribute(attr);
   out.centre_x = r.left + r.width / 2;
+  const form = el instanceof HTMLFormElement ? el : (el.form || (el.closest && el.closest("form")));
+  if (form) { out.form_method = (form.method || "get").toUpperCase(); out.form_action = form.action; }
   out.el = el;
 }
 if (all) {

@@ -191,9 +191,42 @@ impl Session {
         self.bounded(el.clear()).await
     }
 
+    /// Submit the form of the first element matching `css` (or that form itself) with
+    /// `novalidate` set, as a client without HTML5 validation would: `required` and the
+    /// like no longer stop it, so the server's own checks are what answers. One round trip.
+    pub async fn submit_novalidate(&self, css: &str) -> Result<(), BrowserError> {
+        const SUBMIT_JS: &str = r#"
+const el = arguments[0];
+const form = el instanceof HTMLFormElement ? el : (el.form || el.closest("form"));
+if (!form) { return "it is not a form and is in no form"; }
+// The form is built and validation skipped (or not) within the call: the page's own
+// form keeps its setting for any later, ordinary submit.
+const was = form.noValidate;
+form.noValidate = true;
+try { if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); } } finally { form.noValidate = was; }
+return null;
+"#;
+        let wd = self.wd()?;
+        let el = self.element(css).await?;
+        let arg = el.to_json().map_err(BrowserError::from_wd)?;
+        let ret = self.bounded(wd.execute(SUBMIT_JS, vec![arg])).await?;
+        match ret.json().as_str() {
+            Some(why) => Err(BrowserError::WebDriver(format!("cannot submit the form of {css}: {why}"))),
+            None => Ok(()),
+        }
+    }
+
     pub async fn set_window_size(&self, width: u32, height: u32) -> Result<(), BrowserError> {
         let wd = self.wd()?;
         self.bounded(wd.set_window_rect(0, 0, width, height)).await
+    }
+
+    /// How long the browser may take to load a page (a `visit`, a form's answer) before
+    /// the command fails. Without it a page whose connection hangs mid-response would hold
+    /// every command until its own 60 s bound (WebDriver's default is 300 s).
+    pub async fn set_page_load_timeout(&self, limit: Duration) -> Result<(), BrowserError> {
+        let wd = self.wd()?;
+        self.bounded(wd.set_page_load_timeout(limit)).await
     }
 
     /// Become a new visitor: no cookies or storage of the last one, a blank page and

@@ -39,7 +39,7 @@ impl DeploySink for ConsoleSink<'_> {
             DeployEvent::StageStarted { name, what } => format!("== {name}: {what}"),
             DeployEvent::StageFinished(stage) => format!("   {}: {}", stage.name, stage.detail),
         };
-        let _ = writeln!(self.out, "{}", redact_text(&line));
+        let _ = writeln!(self.out, "{}", crate::shared::terminal::escape_controls(&redact_text(&line)));
         let _ = self.out.flush();
     }
 }

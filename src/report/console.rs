@@ -9,6 +9,7 @@ use super::{Artifacts, RunInfo};
 use crate::runner::{Outcome, RunEvent, RunSummary};
 use crate::shared::durations::secs;
 use crate::shared::redact::redact_text;
+use crate::shared::terminal::{escape_controls, escape_line};
 use crate::spec::Scenario;
 use crate::verdict::{Counts, FlakyPolicy, Verdict};
 
@@ -45,18 +46,25 @@ impl Console {
         }
     }
 
-    // Console output is best effort: a closed stdout must not stop a run.
+    /// One line of text, made safe for a terminal.
     pub(super) fn line(&mut self, text: &str) {
-        // The last guard for secrets: whatever a message quotes (a URL with user info, a
-        // token parameter) is hidden before it reaches the terminal or a CI log.
+        self.labelled("", "", text);
+    }
+
+    /// ft's own `label`, coloured with `code` (the only escape sequences ft writes),
+    /// then `text`, made safe: the last guard for secrets (whatever a message quotes, a
+    /// URL with user info, a token parameter, is hidden) and for the terminal (control
+    /// characters from names, pages, drivers and browsers are shown escaped).
+    fn labelled(&mut self, code: &str, label: &str, text: &str) {
+        let label = if label.is_empty() { String::new() } else { self.paint(code, label) };
         let text = redact_text(text);
-        let _ = writeln!(self.out, "{text}");
+        // Console output is best effort: a closed stdout must not stop a run.
+        let _ = writeln!(self.out, "{label}{}", escape_controls(&text));
         let _ = self.out.flush();
     }
 
     pub fn warn(&mut self, text: &str) {
-        let w = self.paint("33", "warning:");
-        self.line(&format!("{w} {text}"));
+        self.labelled("33", "warning:", &format!(" {text}"));
     }
 
     pub fn header(&mut self, info: &RunInfo, count: usize) {
@@ -86,12 +94,12 @@ impl Console {
             }
             RunEvent::AttemptFailed { index, number, attempt, .. } => {
                 let Some(scenario) = scenarios.get(*index) else { return };
-                let label = self.paint("33", &format!("{:>7}", "RETRY"));
-                self.line(&format!(
-                    "{label} [{:>7}] {} (attempt {number} failed)",
+                let rest = format!(
+                    " [{:>7}] {} (attempt {number} failed)",
                     secs(attempt.duration),
-                    scenario.name
-                ));
+                    escape_line(&scenario.name)
+                );
+                self.labelled("33", &format!("{:>7}", "RETRY"), &rest);
                 self.outcome_lines(scenario, &attempt.outcome, artifacts.get(&(*index, *number)));
             }
             RunEvent::ScenarioFinished(result) => {
@@ -104,18 +112,19 @@ impl Console {
                     Outcome::NotRun(_) => ("33", "NOT RUN"),
                     Outcome::Skipped(_) => ("2", "SKIP"),
                 };
-                let label = self.paint(code, &format!("{label:>7}"));
                 let attempts = match result.earlier.len() {
                     0 => String::new(),
                     n => format!(" (attempt {} of {})", n + 1, n + 1),
                 };
                 let quarantine = match (&scenario.quarantine, &result.outcome) {
                     (Some(why), Outcome::Failed(_) | Outcome::Error(_)) => {
-                        format!(" (quarantined: {why}; does not fail the run unless --no-quarantine)")
+                        format!(" (quarantined: {}; does not fail the run unless --no-quarantine)", escape_line(why))
                     }
                     _ => String::new(),
                 };
-                self.line(&format!("{label} [{:>7}] {}{attempts}{quarantine}", secs(result.duration), scenario.name));
+                let rest =
+                    format!(" [{:>7}] {}{attempts}{quarantine}", secs(result.duration), escape_line(&scenario.name));
+                self.labelled(code, &format!("{label:>7}"), &rest);
                 let number = result.earlier.len() + 1;
                 self.outcome_lines(scenario, &result.outcome, artifacts.get(&(result.index, number)));
             }
@@ -151,14 +160,14 @@ impl Console {
             (true, _) => "33;1",
             (false, _) => "31;1",
         };
-        let headline = self.paint(colour, &verdict.headline(flaky_policy));
-        self.line(&format!(
-            "{headline}: {} scenario{}: {passed} passed{}, {failed} failed, {errors} errors, {not_run} not run in {}",
+        let counts = format!(
+            ": {} scenario{}: {passed} passed{}, {failed} failed, {errors} errors, {not_run} not run in {}",
             summary.results.len(),
             if summary.results.len() == 1 { "" } else { "s" },
             if flaky > 0 { format!(" ({flaky} flaky)") } else { String::new() },
             secs(summary.wall),
-        ));
+        );
+        self.labelled(colour, &verdict.headline(flaky_policy), &counts);
         if c_quarantined > 0 {
             self.line(&format!(
                 "{c_quarantined} quarantined scenario{} failed and did not count (see above)",

@@ -7,6 +7,7 @@ use std::io::Write;
 use super::RunInfo;
 use crate::runner::{Outcome, RunSummary};
 use crate::shared::redact::redact_text;
+use crate::shared::terminal::{escape_controls, escape_line};
 use crate::spec::Scenario;
 use crate::verdict::{Counts, FlakyPolicy, Verdict};
 
@@ -36,13 +37,13 @@ pub fn annotations(out: &mut impl Write, scenarios: &[Scenario], summary: &RunSu
             }
             None => format!("passed only on attempt {} (flaky)", r.earlier.len() + 1),
         };
-        let title = format!("{} {}", r.outcome.label(), scenario.name);
+        let title = format!("{} {}", r.outcome.label(), escape_line(&scenario.name));
         writeln!(
             out,
             "::{level} file={},line={line},title={}::{}",
             property(&scenario.file),
             property(&title),
-            data(&redact_text(&message))
+            data(&escape_controls(&redact_text(&message)))
         )?;
     }
     Ok(())
@@ -103,10 +104,11 @@ fn property(text: &str) -> String {
     data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// Text in markdown: no line breaks, and the characters that would start markup escaped.
+/// Text in markdown: no line breaks, no control characters, and the characters that would
+/// start markup escaped.
 fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    for c in escape_controls(text).chars() {
         match c {
             '\n' | '\r' => out.push(' '),
             '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' => {

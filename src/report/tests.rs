@@ -122,16 +122,16 @@ fn the_console_headline_is_the_verdict_under_the_runs_flaky_policy() {
     let flaky = summary(&scenarios, |_| Outcome::Passed);
     assert_eq!(
         console_summary(&flaky, FlakyPolicy::Accept),
-        "OK (flaky): 6 scenarios: 6 passed (1 flaky), 0 failed, 0 errors, 0 not run in 3.21s\nreports: reports/junit.xml, reports/run.json, reports/index.html\n"
+        "OK (flaky): 7 scenarios: 7 passed (1 flaky), 0 failed, 0 errors, 0 not run in 3.21s\nreports: reports/junit.xml, reports/run.json, reports/index.html\n"
     );
     assert!(console_summary(&flaky, FlakyPolicy::Reject)
-        .starts_with("NOT OK (flaky, and --fail-on-flaky is set): 6 scenarios: 6 passed (1 flaky)"),);
+        .starts_with("NOT OK (flaky, and --fail-on-flaky is set): 7 scenarios: 7 passed (1 flaky)"),);
     let failed = summary(&scenarios, |s| Outcome::Failed(failure(s)));
     assert!(console_summary(&failed, FlakyPolicy::Accept)
-        .starts_with("NOT OK (failed): 6 scenarios: 2 passed (1 flaky), 4 failed, 0 errors, 0 not run"));
+        .starts_with("NOT OK (failed): 7 scenarios: 2 passed (1 flaky), 5 failed, 0 errors, 0 not run"));
     let mut interrupted = summary(&scenarios, |_| Outcome::NotRun("interrupted before it started".into()));
     interrupted.interrupted = true;
-    assert!(console_summary(&interrupted, FlakyPolicy::Accept).starts_with("NOT OK (interrupted): 6 scenarios"));
+    assert!(console_summary(&interrupted, FlakyPolicy::Accept).starts_with("NOT OK (interrupted): 7 scenarios"));
 }
 
 fn junit_text(summary: &RunSummary, flaky: FlakyPolicy) -> String {
@@ -405,7 +405,8 @@ fn junit_escapes_markup_and_drops_characters_xml_cannot_hold() {
     assert!(failure
         .attribute("message")
         .is_some_and(|m| m.ends_with("a \"quoted\" <b>&amp; ]]> line\nbreak \u{FFFD}[31m")));
-    assert!(failure.text().is_some_and(|t| t.contains("tab\there \u{FFFD}")), "{xml}");
+    // The body is the failure's lines as people read them: control characters escaped.
+    assert!(failure.text().is_some_and(|t| t.contains("tab\there \\u{0}")), "{xml}");
 }
 
 #[test]
@@ -437,7 +438,7 @@ fn a_report_that_cannot_be_written_is_a_warning_and_the_others_still_come_out() 
     assert!(!reports.finish(&run, Verdict::of(&run), FlakyPolicy::Accept), "one file failed");
     let text = out.text();
     assert!(text.contains("warning: failed to write") && text.contains("not-a-folder/junit.xml: "), "{text}");
-    assert!(text.contains("NOT OK (failed): 6 scenarios"), "the summary still comes: {text}");
+    assert!(text.contains("NOT OK (failed): 7 scenarios"), "the summary still comes: {text}");
     let listed = text.lines().find(|l| l.starts_with("reports: ")).expect("the reports line");
     assert!(!listed.contains("junit.xml") && listed.contains("run.json"), "only what was written is listed: {listed}");
     assert!(paths.record.is_file(), "the record is still written");
@@ -469,7 +470,7 @@ fn the_html_report_of_a_failing_and_flaky_run_shows_each_failure_its_screenshot_
     let page = html_text(&failing, &artifacts);
 
     assert!(page.contains(r#"<h1 id="verdict" class="red">NOT OK (failed)</h1>"#), "{page}");
-    assert!(page.contains("6 scenarios: 5 passed (1 flaky), 1 failed, 0 errors, 0 not run"), "{page}");
+    assert!(page.contains("7 scenarios: 6 passed (1 flaky), 1 failed, 0 errors, 0 not run"), "{page}");
     assert!(page.contains("https://***@staging.example") && page.contains(&"1".repeat(40)), "{page}");
     assert!(page.contains(r#"data-status="FAIL""#) && page.contains(r#"data-status="FLAKY""#), "{page}");
     assert!(page.contains("still not true after 10.0s (400 checks)"), "the failure's message: {page}");

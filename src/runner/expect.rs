@@ -2,11 +2,13 @@
 //! `expect` re-inspects through `wait::until` until the judge accepts or patience runs
 //! out, so every expectation is an explicit wait that fails with what it last saw.
 
-use super::{ScenarioState, StepError};
+use std::sync::Mutex;
+
+use super::{Request, ScenarioState, StepError};
 use crate::browser::{BrowserError, Inspection, Session};
 use crate::shared::redact::without_userinfo;
 use crate::spec::{Expectation, Selector};
-use crate::wait::{self, Check, Patience};
+use crate::wait::{self, Check, Patience, WaitError};
 
 /// What one check looks at: one `Session::inspect` round trip.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,17 +86,66 @@ pub(super) async fn expect(
     state: &ScenarioState,
 ) -> Result<(), StepError> {
     let Predicate { inspect, judge } = predicate(expectation, state);
-    wait::until(patience, || async {
+    let page = LastPage::default();
+    let waited = wait::until(patience, || async {
         Ok(match look(session, &inspect).await? {
-            Ok(seen) => match judge(&seen) {
-                Ok(()) => Check::Done(()),
-                Err(why) => Check::NotYet(why),
-            },
+            Ok(seen) => {
+                page.note(&seen);
+                match judge(&seen) {
+                    Ok(()) => Check::Done(()),
+                    Err(why) => Check::NotYet(why),
+                }
+            }
             Err(why) => Check::NotYet(why),
         })
     })
-    .await
-    .map_err(StepError::from)
+    .await;
+    waited.map_err(|e| page.explain(e, state.request.as_ref()))
+}
+
+/// The HTTP status and URL of the page the last inspection saw: a step that times out on
+/// an HTTP error page says so, rather than only what it did not find there.
+#[derive(Debug, Default)]
+pub(super) struct LastPage(Mutex<Option<(u16, String)>>);
+
+impl LastPage {
+    pub(super) fn note(&self, seen: &Inspection) {
+        if let Ok(mut last) = self.0.lock() {
+            *last = seen.status.map(|status| (status, seen.url.clone()));
+        }
+    }
+
+    /// A failed wait as a step error; a timeout on a page that was an HTTP error (4xx,
+    /// 5xx) says which, with the request it answered when a step of this scenario sent it.
+    pub(super) fn explain(&self, e: WaitError<BrowserError>, request: Option<&Request>) -> StepError {
+        let timed_out = matches!(e, WaitError::TimedOut(_));
+        let last = self.0.lock().ok().and_then(|last| last.clone());
+        match (StepError::from(e), last) {
+            (StepError::Failed { message, last_seen }, Some((status, url))) if timed_out && status >= 400 => {
+                StepError::Failed { message: format!("{message}; {}", http_error(status, &url, request)), last_seen }
+            }
+            (err, _) => err,
+        }
+    }
+}
+
+/// "the page is an HTTP 500 response (POST /lists/new)": the method only when a step
+/// of the scenario is known to have sent that very URL.
+fn http_error(status: u16, url: &str, request: Option<&Request>) -> String {
+    let page = url.split('#').next().unwrap_or(url);
+    let path = path_of(page);
+    match request.filter(|r| r.url.split('#').next() == Some(page)) {
+        Some(r) => format!("the page is an HTTP {status} response ({} {path})", r.method),
+        None => format!("the page is an HTTP {status} response ({path})"),
+    }
+}
+
+/// The path and query of an absolute URL (`http://host:1/lists/new` → `/lists/new`).
+fn path_of(url: &str) -> &str {
+    match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => url,
+    }
 }
 
 fn predicate<'a>(expectation: &'a Expectation, state: &ScenarioState) -> Predicate<'a> {
@@ -341,6 +392,36 @@ mod tests {
             Err("no element matches @item_input (#id_text) on http://127.0.0.1:1/lists/1/ (HTTP 404, title \"Not Found\")"
                 .into())
         );
+    }
+
+    #[test]
+    fn a_timeout_on_an_http_error_page_names_the_status_and_the_request() {
+        let timed_out = || {
+            WaitError::TimedOut(crate::wait::TimedOut {
+                waited: std::time::Duration::from_secs(4),
+                checks: 3,
+                last_seen: "no element matches @error".into(),
+            })
+        };
+        let page = LastPage::default();
+        let mut seen = Inspection::default();
+        seen.url = "http://127.0.0.1:9/lists/new".into();
+        seen.status = Some(500);
+        page.note(&seen);
+        let post = Request { method: "POST".into(), url: "http://127.0.0.1:9/lists/new".into() };
+        let message = |err: StepError| match err {
+            StepError::Failed { message, .. } => message,
+            _ => panic!("a failure"),
+        };
+        assert_eq!(
+            message(page.explain(timed_out(), Some(&post))),
+            "still not true after 4.0s (3 checks); the page is an HTTP 500 response (POST /lists/new)"
+        );
+        let elsewhere = Request { method: "GET".into(), url: "http://127.0.0.1:9/".into() };
+        assert!(message(page.explain(timed_out(), Some(&elsewhere))).ends_with("HTTP 500 response (/lists/new)"));
+        seen.status = Some(200);
+        page.note(&seen);
+        assert_eq!(message(page.explain(timed_out(), Some(&post))), "still not true after 4.0s (3 checks)");
     }
 
     #[test]

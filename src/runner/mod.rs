@@ -33,11 +33,21 @@ struct ScenarioState {
     urls: HashMap<String, String>,
     /// Stops the scenario where it must not act (`--sensitive-url`).
     guard: guard::Guard,
+    /// The last request a step sent or may have sent (a visit, a form pressed or clicked
+    /// in), so a timeout on an HTTP error page can say which request it answered.
+    request: Option<Request>,
+}
+
+/// A request as a step made it: the method and the URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Request {
+    method: String,
+    url: String,
 }
 
 impl ScenarioState {
     fn new(scenario: &crate::spec::Scenario, config: &RunConfig) -> ScenarioState {
-        ScenarioState { urls: HashMap::new(), guard: guard::Guard::for_scenario(scenario, config) }
+        ScenarioState { urls: HashMap::new(), guard: guard::Guard::for_scenario(scenario, config), request: None }
     }
 }
 

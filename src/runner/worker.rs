@@ -39,6 +39,8 @@ pub(super) async fn work(
                 let t0 = Instant::now();
                 match driver.session().await {
                     Ok(s) => {
+                        let limit = super::steps::page_load_limit(config.settings.patience);
+                        let _ = s.set_page_load_timeout(limit).await;
                         let ev = RunEvent::SessionStarted { worker, browser: s.browser.clone(), took: t0.elapsed() };
                         let _ = tx.send(WorkerMsg::Event(ev));
                         session = Some(s);

@@ -116,6 +116,7 @@ pub enum Action {
     NewVisitor(Option<String>),
     WindowSize { width: u32, height: u32 },
     RememberUrl(String),
+    SubmitNovalidate(Selector),
 }
 
 /// A step that says what the page must show (every `expect_*` verb).
@@ -163,6 +164,7 @@ impl Action {
             Action::NewVisitor(_) => "new_visitor",
             Action::WindowSize { .. } => "window_size",
             Action::RememberUrl(_) => "remember_url",
+            Action::SubmitNovalidate(_) => "submit_novalidate",
         }
     }
 }
@@ -211,6 +213,7 @@ impl fmt::Display for Action {
             Action::NewVisitor(None) => write!(f, "new visitor"),
             Action::WindowSize { width, height } => write!(f, "window size {width}x{height}"),
             Action::RememberUrl(name) => write!(f, "remember the URL as {name:?}"),
+            Action::SubmitNovalidate(s) => write!(f, "submit the form of {s} without the browser's validation"),
         }
     }
 }

@@ -54,6 +54,7 @@ const VERBS: &[Verb] = &[
     ("new_visitor", "true, or the visitor's name", &[]),
     ("window_size", "[width, height]", &[]),
     ("remember_url", "a name to remember the current URL under", &[]),
+    ("submit_novalidate", "a selector: a form, or an element in one", &[]),
     ("expect_title", "text the title must contain", &[]),
     ("expect_present", "a selector", &[]),
     ("expect_absent", "a selector", &[]),
@@ -657,6 +658,7 @@ impl FileCtx<'_> {
                 remembered.push(name.clone());
                 Act(Action::RememberUrl(name))
             }
+            "submit_novalidate" => Act(Action::SubmitNovalidate(selector(value)?)),
             "expect_title" => Expect(Expectation::Title(string(value, shape)?)),
             "expect_present" => Expect(Expectation::Present(selector(value)?)),
             "expect_absent" => Expect(Expectation::Absent(selector(value)?)),
@@ -788,6 +790,7 @@ fn example(verb: &str) -> &'static str {
         "new_visitor" => "e.g. { new_visitor = \"Francis\" } or { new_visitor = true }",
         "window_size" => "e.g. { window_size = [1024, 768] }",
         "remember_url" => "e.g. { remember_url = \"edith\" }",
+        "submit_novalidate" => "e.g. { submit_novalidate = \"@item_input\" }",
         "expect_title" => "e.g. { expect_title = \"To-Do\" }",
         "expect_present" => "e.g. { expect_present = \"#id_text:invalid\" }",
         "expect_absent" => "e.g. { expect_absent = \".invalid-feedback\" }",

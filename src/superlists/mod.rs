@@ -45,6 +45,9 @@ pub struct Config {
 pub struct Defects {
     /// No `required` attribute and no server-side empty check: an empty item becomes a row.
     pub accept_empty: bool,
+    /// The page keeps `required` (a browser still refuses an empty item), but the server
+    /// has no empty check: any client that skips HTML5 validation saves a blank item.
+    pub server_saves_empty: bool,
     /// The build from before the duplicate check: no check in the app and no unique index
     /// (the schema stops at migration 1), so a repeated item becomes a second row.
     pub accept_duplicates: bool,
@@ -65,6 +68,7 @@ pub struct Defects {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Defect {
     AcceptEmpty,
+    ServerSavesEmpty,
     AcceptDuplicates,
     ErrorNotCleared,
     SharedList,
@@ -78,6 +82,7 @@ impl Defect {
     pub fn name(self) -> &'static str {
         match self {
             Defect::AcceptEmpty => "accept-empty",
+            Defect::ServerSavesEmpty => "server-saves-empty",
             Defect::AcceptDuplicates => "accept-duplicates",
             Defect::ErrorNotCleared => "error-not-cleared",
             Defect::SharedList => "shared-list",
@@ -94,6 +99,7 @@ impl Defects {
         for defect in list {
             match defect {
                 Defect::AcceptEmpty => defects.accept_empty = true,
+                Defect::ServerSavesEmpty => defects.server_saves_empty = true,
                 Defect::AcceptDuplicates => defects.accept_duplicates = true,
                 Defect::ErrorNotCleared => defects.error_not_cleared = true,
                 Defect::SharedList => defects.shared_list = true,
@@ -109,6 +115,7 @@ impl Defects {
     pub fn list(&self) -> Vec<Defect> {
         [
             (self.accept_empty, Defect::AcceptEmpty),
+            (self.server_saves_empty, Defect::ServerSavesEmpty),
             (self.accept_duplicates, Defect::AcceptDuplicates),
             (self.error_not_cleared, Defect::ErrorNotCleared),
             (self.shared_list, Defect::SharedList),

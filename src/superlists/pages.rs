@@ -109,6 +109,13 @@ pub(crate) fn method_not_allowed() -> String {
     message_page("Method not allowed", "This page does not take that kind of request.")
 }
 
+pub(crate) fn too_large(limit: usize) -> String {
+    message_page(
+        "Request too large",
+        &format!("The form sent was larger than this site accepts ({} KiB at most).", limit / 1024),
+    )
+}
+
 pub(crate) fn csrf_failed(failure: csrf::Failure) -> String {
     message_page(
         "Forbidden",

@@ -1,8 +1,8 @@
 //! HTTP: the routes, their handlers, and the one error type that knows its status code.
 
 use axum::extract::rejection::{FormRejection, PathRejection};
-use axum::extract::{Path, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -15,6 +15,10 @@ use super::{AppState, Defects};
 
 const STYLE_CSS: &str = include_str!("assets/style.css");
 const APP_JS: &str = include_str!("assets/app.js");
+
+/// The largest request body read, as Django's default `DATA_UPLOAD_MAX_MEMORY_SIZE`
+/// (2.5 MiB); a bigger one is answered 413 rather than read as an empty, token-less form.
+pub(super) const MAX_BODY: usize = 2_621_440;
 
 /// The app's routes over `state`; serve it with `axum::serve`, or call it without a socket.
 pub fn app(state: AppState) -> Router {
@@ -30,7 +34,21 @@ pub fn app(state: AppState) -> Router {
     if state.version.is_some() {
         router = router.route("/version", get(version));
     }
-    router.fallback(not_found).method_not_allowed_fallback(method_not_allowed).with_state(state)
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+/// On every response, as Django's defaults send them: the page may not be framed by
+/// another site (clickjacking), and no browser may guess a type other than the one given.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
 }
 
 /// The item form as posted; both fields are optional so a missing one gets the app's own
@@ -42,9 +60,14 @@ struct ItemForm {
 }
 
 impl ItemForm {
-    /// Like Django, read an unreadable body as an empty form: its token is then missing.
-    fn or_empty(form: Result<Form<ItemForm>, FormRejection>) -> ItemForm {
-        form.map(|Form(form)| form).unwrap_or_default()
+    /// Like Django, read an unreadable body as an empty form (its token is then missing),
+    /// but one over `MAX_BODY` is refused as too large before anything else.
+    fn or_empty(form: Result<Form<ItemForm>, FormRejection>) -> Result<ItemForm, AppError> {
+        match form {
+            Ok(Form(form)) => Ok(form),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::TooLarge),
+            Err(_) => Ok(ItemForm::default()),
+        }
     }
 }
 
@@ -53,6 +76,8 @@ impl ItemForm {
 enum AppError {
     #[error("not found")]
     NotFound,
+    #[error("request body larger than {MAX_BODY} bytes")]
+    TooLarge,
     #[error("failed CSRF verification: {}", .0.reason())]
     Csrf(csrf::Failure),
     #[error(transparent)]
@@ -67,6 +92,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self {
             AppError::NotFound => html(StatusCode::NOT_FOUND, pages::not_found(), None),
+            AppError::TooLarge => html(StatusCode::PAYLOAD_TOO_LARGE, pages::too_large(MAX_BODY), None),
             AppError::Csrf(failure) => html(StatusCode::FORBIDDEN, pages::csrf_failed(failure), None),
             internal => {
                 // The visitor gets a generic page; the operator gets the cause.
@@ -134,7 +160,8 @@ fn list_id(path: Result<Path<String>, PathRejection>) -> Result<i64, AppError> {
 
 /// The book's item validation; the defects switch its checks off.
 fn validate(text: &str, existing: &[String], defects: Defects) -> Result<(), ItemError> {
-    if !defects.accept_empty && text.trim().is_empty() {
+    let checks_empty = !defects.accept_empty && !defects.server_saves_empty;
+    if checks_empty && text.trim().is_empty() {
         return Err(ItemError::Empty);
     }
     if !defects.accept_duplicates && existing.iter().any(|item| item == text) {
@@ -164,7 +191,7 @@ async fn new_list(
     headers: HeaderMap,
     form: Result<Form<ItemForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let form = ItemForm::or_empty(form);
+    let form = ItemForm::or_empty(form)?;
     let token = csrf::verify(&headers, form.csrfmiddlewaretoken.as_deref()).map_err(AppError::Csrf)?;
     let text = form.text.unwrap_or_default();
     let invalid = |text: &str, error| {
@@ -210,7 +237,7 @@ async fn add_item(
     path: Result<Path<String>, PathRejection>,
     form: Result<Form<ItemForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let form = ItemForm::or_empty(form);
+    let form = ItemForm::or_empty(form)?;
     // Before anything else, as Django's middleware runs before the view.
     let token = csrf::verify(&headers, form.csrfmiddlewaretoken.as_deref()).map_err(AppError::Csrf)?;
     let list_id = list_id(path)?;
@@ -313,6 +340,8 @@ mod tests {
         let defects = Defects { accept_empty: true, accept_duplicates: true, ..Defects::default() };
         assert_eq!(validate("", &[], defects), Ok(()));
         assert_eq!(validate("milk", &existing(&["milk"]), defects), Ok(()));
+        let server_only = Defects { server_saves_empty: true, ..Defects::default() };
+        assert_eq!(validate(" ", &[], server_only), Ok(()));
     }
 
     #[test]

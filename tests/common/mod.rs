@@ -2,6 +2,8 @@
 //! (optionally with a deliberate defect) as a real process, read reports back.
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
 
+pub mod loopback;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -242,11 +244,12 @@ pub fn read_json(path: &Path) -> serde_json::Value {
 }
 
 /// The built-in suite's scenarios.
-pub const SCENARIOS: [&str; 6] = [
+pub const SCENARIOS: [&str; 7] = [
     "can start a to-do list",
     "multiple users can start lists at different urls",
     "layout and styling",
     "cannot add empty list items",
+    "the server itself refuses empty list items",
     "cannot add duplicate items",
     "error messages are cleared on input",
 ];
@@ -263,7 +266,7 @@ pub fn ft_in_empty_dir(args: &[&str]) -> (Output, tempfile::TempDir) {
 pub fn assert_suite_passed(out: &Output, dir: &Path, browser: &str) -> Junit {
     assert_eq!(out.code, 0, "{}", out.all());
     let junit = read_junit(&dir.join("reports/junit.xml"));
-    assert_eq!((junit.tests, junit.failures, junit.errors, junit.skipped), (6, 0, 0, 0), "{}", out.all());
+    assert_eq!((junit.tests, junit.failures, junit.errors, junit.skipped), (SCENARIOS.len(), 0, 0, 0), "{}", out.all());
     let mut names: Vec<&str> = junit.cases.iter().map(|c| c.name.as_str()).collect();
     names.sort();
     let mut want = SCENARIOS.to_vec();
@@ -285,7 +288,12 @@ pub fn assert_suite_passed(out: &Output, dir: &Path, browser: &str) -> Junit {
     for name in SCENARIOS {
         assert!(out.stdout.lines().any(|l| l.contains("PASS [") && l.ends_with(name)), "{name}: {}", out.all());
     }
-    assert!(out.stdout.contains("OK: 6 scenarios: 6 passed, 0 failed, 0 errors, 0 not run"), "{}", out.all());
+    assert!(
+        out.stdout
+            .contains(&format!("OK: {n} scenarios: {n} passed, 0 failed, 0 errors, 0 not run", n = SCENARIOS.len())),
+        "{}",
+        out.all()
+    );
     let record = read_json(&dir.join("reports/run.json"));
     assert_eq!(record["predicate"]["result"], "PASSED");
     assert!(record.to_string().contains(browser), "the run record names the browser: {record}");
