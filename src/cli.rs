@@ -359,6 +359,9 @@ pub struct ServeArgs {
     /// Answer GET /version with TEXT (what a deploy knows it released, e.g. its commit).
     #[arg(long = "version", value_name = "TEXT")]
     pub app_version: Option<String>,
+    /// Append one line per request (time, method, path, status, user agent) to this file.
+    #[arg(long, value_name = "PATH")]
+    pub access_log: Option<PathBuf>,
 }
 
 /// `--browser`'s values with their help, parsed by `BrowserKind`'s own `FromStr`.
@@ -405,6 +408,7 @@ async fn dispatch(cli: Cli) -> Result<u8, Error> {
                 db: args.db,
                 defects: superlists::Defects::from_list(&args.defects),
                 version: args.app_version,
+                access_log: args.access_log,
             };
             commands::serve(args.addr, config).await
         }
