@@ -45,6 +45,8 @@ pub struct BrowserConfig {
     /// the request (its default session-request timeout is 300 s), so this must not be
     /// shorter than the Grid's queue timeout.
     pub session_timeout: Duration,
+    /// Appended to the browser's own user agent (Chromium only), to mark synthetic traffic.
+    pub user_agent_suffix: Option<String>,
 }
 
 /// The browsers ft can drive. Named on the command line by `name` (`chrome`,
@@ -112,8 +114,15 @@ impl Default for BrowserConfig {
             window: (1280, 800),
             command_timeout: Duration::from_secs(60),
             session_timeout: Duration::from_secs(310),
+            user_agent_suffix: None,
         }
     }
+}
+
+/// What marks ft's synthetic traffic (`ft watch`, and every run against live in `ft
+/// deploy`) in the target's access log and analytics: appended to the browser's own UA.
+pub fn synthetic_marker() -> String {
+    format!("ft-synthetic/{}", env!("CARGO_PKG_VERSION"))
 }
 
 #[derive(Debug, thiserror::Error)]
