@@ -350,3 +350,30 @@ fn parse_prometheus(text: &str) -> Vec<Sample> {
     }
     samples
 }
+
+#[test]
+fn the_watchers_own_trouble_is_reported_as_such_and_never_as_an_outage() {
+    let served = Served::start(&[]);
+    let (hook, bodies) = webhook();
+    let mut ft = Running::start(&[
+        "watch",
+        "--liveserver",
+        &served.url,
+        "--every",
+        "1s",
+        "--alert-after",
+        "2",
+        "--webhook",
+        &hook,
+        "--driver",
+        "/nonexistent/chromedriver",
+    ]);
+    ft.wait_for_line("WATCHER PROBLEM (not an outage of the app)");
+    ft.wait_for_line("ft watch: run 3: watcher problem");
+    ft.signal(libc::SIGINT);
+    assert_eq!(ft.wait(), 130);
+    assert_eq!(kinds(&bodies), ["watcher_trouble"], "no outage alert: {:?}", ft.seen);
+    let message = bodies.lock().expect("lock")[0].clone();
+    assert!(message["message"].as_str().unwrap_or("").contains("/nonexistent/chromedriver"), "{message}");
+    assert_eq!(message["target"], served.url.as_str());
+}

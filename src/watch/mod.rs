@@ -192,7 +192,7 @@ pub fn classify(result: &Result<JobResult, JobError>, dir: &Path, flaky: FlakyPo
                 evidence: Vec::new(),
             }]);
         }
-        Err(e) => return RunOutcome::WatcherTrouble(redact_text(&e.to_string().replace('\n', " "))),
+        Err(e) => return RunOutcome::WatcherTrouble(redact_text(&chain(e))),
     };
     if r.verdict.is_green(flaky) {
         return RunOutcome::Passed;
@@ -237,6 +237,17 @@ pub fn classify(result: &Result<JobResult, JobError>, dir: &Path, flaky: FlakyPo
             RunOutcome::WatcherTrouble(format!("verdict {other}: {}", errors.join("; ")))
         }
     }
+}
+
+/// An error and its causes on one line: "failed to run the scenarios: failed to find …".
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text.replace('\n', " ")
 }
 
 /// The failing step and what went wrong, as a person reading the alert needs it.
