@@ -31,14 +31,15 @@ Examples:
   ft --last-failed                          only what failed in reports/run.json
   ft --shard 2/4 --reports shard-2          one of four CI machines' part; then `ft merge`
   ft gate --record reports/run.json --target superlists-staging
-  ft deploy --staging HOST --live HOST --deploy-cmd 'fab deploy:host=$FT_HOST'
+  ft deploy --staging HOST --live HOST --deploy-cmd 'fab deploy:host=$FT_HOST' --bake 10m
+  ft watch --liveserver HOST --every 5m --webhook URL --metrics 127.0.0.1:9464
 
 Exit codes:
   0    every selected scenario passed (at least one ran)
   1    a scenario failed (also: flaky with --fail-on-flaky; ft gate shut)
   2    bad usage, config or spec; nothing selected; nothing to rerun
   3    infrastructure: target unreachable, no browser or driver
-  130  interrupted (SIGINT); 143 terminated (SIGTERM)
+  130  interrupted (SIGINT); 143 terminated (SIGTERM); the only way `ft watch` ends
 
 README: usage, spec format, files written, `ft deploy` and `ft gate`.";
 

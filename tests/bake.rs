@@ -292,3 +292,29 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn bake_flags_that_make_no_sense_are_usage_errors_and_a_dry_run_shows_the_bake() {
+    let w = World::new();
+    let deploy = format!("sh {}/deploy.sh", w.work().display());
+    let base = ["deploy", "--staging", "127.0.0.1:9", "--live", w.live.as_str(), "--deploy-cmd", deploy.as_str()];
+    let run = |extra: &[&str]| {
+        let mut cmd = ft_command(&w.app());
+        output(cmd.args(base).args(extra))
+    };
+    let out = run(&["--bake-every", "5s"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("--bake"), "{}", out.stderr);
+    let out = run(&["--bake", "5s", "--bake-every", "10s"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("leaves no run in a --bake window"), "{}", out.stderr);
+    let out = run(&["--bake", "10m", "--bake-failures", "0"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    let out = run(&["--bake", "10m", "--bake-every", "1m", "--bake-failures", "3", "--dry-run"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let bake = out.stdout.lines().position(|l| l.contains("bake: the `smoke` scenarios against")).expect(&out.stdout);
+    let tag = out.stdout.lines().position(|l| l.contains("on success: git tag -f LIVE")).expect(&out.stdout);
+    assert!(bake < tag, "the plan tags after the bake:\n{}", out.stdout);
+    assert!(out.stdout.contains("every 60s for 600s; 3 failed runs in a row"), "{}", out.stdout);
+    assert!(!w.work().join("deployed.log").exists(), "a dry run runs nothing");
+}
