@@ -91,7 +91,11 @@ fn a_target_that_goes_down_and_comes_back_gets_exactly_one_alert_and_one_recover
         &hook,
         "--max-wait",
         "3",
+        "--metrics",
+        "127.0.0.1:0",
     ]);
+    ft.wait_for_line("metrics on http://");
+    let addr = metrics_addr(&ft.seen);
     ft.wait_for_line("ft watch: run 1: passed");
     server.kill_now();
     // Several failed runs in a row, and still one alert.
@@ -99,6 +103,18 @@ fn a_target_that_goes_down_and_comes_back_gets_exactly_one_alert_and_one_recover
         ft.wait_for_line(&format!("ft watch: run {n}: FAILED"));
     }
     assert_eq!(kinds(&bodies), ["alert"], "one alert for four failed runs");
+    let down = parse_prometheus(&scrape(&addr));
+    let get = |name: &str, label: Option<(&str, &str)>| -> Vec<f64> {
+        down.iter()
+            .filter(|s| s.name == name && label.is_none_or(|(k, v)| s.labels.iter().any(|(a, b)| a == k && b == v)))
+            .map(|s| s.value)
+            .collect()
+    };
+    assert_eq!(get("ft_watch_alerts_sent_total", Some(("kind", "alert"))), [1.0]);
+    assert_eq!(get("ft_watch_alerts_sent_total", Some(("kind", "recovered"))), [0.0]);
+    assert!(get("ft_watch_consecutive_failures", None)[0] >= 4.0);
+    let up = get("ft_watch_scenario_up", None);
+    assert_eq!(up, [0.0, 0.0], "a dead target's scenarios are down");
     let _server = serve(port, log.path());
     ft.wait_for_line("RECOVERED:");
     let recovered_at = ft.seen.iter().filter(|l| l.contains(": passed (")).count();
@@ -184,8 +200,7 @@ fn metrics_parse_as_prometheus_text_and_the_synthetic_user_agent_reaches_the_acc
         "127.0.0.1:0",
     ]);
     ft.wait_for_line("metrics on http://");
-    let addr =
-        ft.seen.last().expect("a line").split("http://").nth(1).expect("addr").trim_end_matches("/metrics").to_string();
+    let addr = metrics_addr(&ft.seen);
     ft.wait_for_line("ft watch: run 2: passed");
     let text = scrape(&addr);
     let samples = parse_prometheus(&text);
@@ -249,6 +264,12 @@ fn bad_watch_input_is_a_usage_error_naming_the_flag() {
     let (out, _dir) = ft_in_empty_dir(&["watch", "--liveserver", "127.0.0.1:9", "--every", "1s", "--metrics", &addr]);
     assert_eq!(out.code, 3, "a metrics address in use is the machine's problem\n{}", out.all());
     assert!(out.stderr.contains(&format!("failed to listen for metrics on {addr}")), "{}", out.stderr);
+}
+
+/// The address from `ft watch: metrics on http://ADDR/metrics`.
+fn metrics_addr(seen: &[String]) -> String {
+    let line = seen.iter().find(|l| l.contains("metrics on http://")).expect("the metrics line");
+    line.split("http://").nth(1).expect("addr").trim_end_matches("/metrics").to_string()
 }
 
 fn scrape(addr: &str) -> String {

@@ -56,6 +56,14 @@ impl Metrics {
         self.scenarios.insert(name.to_string(), ScenarioState { passed, at, seconds });
     }
 
+    /// The target did not answer: every scenario seen so far is down as of `at`.
+    pub fn target_down(&mut self, at: f64) {
+        for s in self.scenarios.values_mut() {
+            s.passed = false;
+            s.at = at;
+        }
+    }
+
     pub fn alert_sent(&mut self, kind: &'static str) {
         *self.alerts.entry(kind).or_default() += 1;
     }

@@ -157,6 +157,10 @@ async fn schedule(
                     }
                 }
             }
+            if let Err(JobError::Target(_)) = &result {
+                // A target that does not answer fails every scenario on it.
+                m.target_down(unix);
+            }
         }
         say(out, &format!("ft watch: run {seq}: {} ({})", describe(&outcome), dir.display()));
         for message in messages {
