@@ -30,13 +30,15 @@ fn serve(port: u16, log: &Path) -> KillOnDrop {
     guard
 }
 
-/// A webhook: records the JSON body of every POST and answers 200.
-fn webhook() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
+/// A webhook: records the JSON body of every POST and answers 200, except the first
+/// `fail_first` POSTs, which it answers 503 without recording (a webhook having a bad minute).
+fn webhook(fail_first: usize) -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
     let bodies = Arc::new(Mutex::new(Vec::new()));
     let seen = bodies.clone();
     std::thread::spawn(move || {
+        let mut failed = 0;
         for conn in listener.incoming() {
             let Ok(mut conn) = conn else { continue };
             let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
@@ -57,6 +59,12 @@ fn webhook() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
             }
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
+            if failed < fail_first {
+                failed += 1;
+                let _ = conn
+                    .write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                continue;
+            }
             if request_line.starts_with("POST /hook ") {
                 if let Ok(json) = serde_json::from_slice(&body) {
                     seen.lock().expect("lock").push(json);
@@ -77,7 +85,7 @@ fn a_target_that_goes_down_and_comes_back_gets_exactly_one_alert_and_one_recover
     let port = free_port();
     let log = tempfile::NamedTempFile::new().expect("log file");
     let mut server = serve(port, log.path());
-    let (hook, bodies) = webhook();
+    let (hook, bodies) = webhook(0);
     let target = format!("http://127.0.0.1:{port}");
     let mut ft = Running::start(&[
         "watch",
@@ -141,7 +149,7 @@ fn a_target_that_goes_down_and_comes_back_gets_exactly_one_alert_and_one_recover
 #[test]
 fn a_failing_scenario_is_alerted_with_its_messages_and_evidence_and_old_runs_rotate() {
     let served = Served::start(&["wrong-title"]);
-    let (hook, bodies) = webhook();
+    let (hook, bodies) = webhook(1);
     let mut ft = Running::start(&[
         "watch",
         "--liveserver",
@@ -163,7 +171,13 @@ fn a_failing_scenario_is_alerted_with_its_messages_and_evidence_and_old_runs_rot
     }
     ft.signal(libc::SIGINT);
     assert_eq!(ft.wait(), 130);
-    assert_eq!(kinds(&bodies), ["alert"]);
+    assert_eq!(kinds(&bodies), ["alert"], "the alert the webhook refused once came again, once");
+    assert!(
+        ft.seen.iter().any(|l| l.contains("answered 503 Service Unavailable to the alert message")),
+        "{:?}",
+        ft.seen
+    );
+    assert!(ft.seen.iter().any(|l| l.contains("1 message(s) to send after the next run")), "{:?}", ft.seen);
     let alert = bodies.lock().expect("lock")[0].clone();
     let failing = alert["failing"].as_array().expect("failing");
     let f = failing.iter().find(|f| f["scenario"] == "can start a to-do list").unwrap_or_else(|| panic!("{alert}"));
@@ -375,7 +389,7 @@ fn parse_prometheus(text: &str) -> Vec<Sample> {
 #[test]
 fn the_watchers_own_trouble_is_reported_as_such_and_never_as_an_outage() {
     let served = Served::start(&[]);
-    let (hook, bodies) = webhook();
+    let (hook, bodies) = webhook(0);
     let mut ft = Running::start(&[
         "watch",
         "--liveserver",

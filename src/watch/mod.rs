@@ -56,6 +56,9 @@ pub enum WatchError {
     Job(JobError),
 }
 
+/// Messages kept for a webhook that does not take them.
+const MAX_UNSENT: usize = 20;
+
 /// Watch until interrupted. Returns when a signal came; the caller picks the exit code.
 pub async fn watch(
     opts: &WatchOptions,
@@ -117,6 +120,7 @@ async fn schedule(
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().ok();
     let mut alerts = Alerts::new(target, opts.alert_after);
     let mut seq = rotate::next_seq(root);
+    let mut unsent: Vec<Message> = Vec::new();
     say(
         out,
         &format!(
@@ -163,12 +167,24 @@ async fn schedule(
             }
         }
         say(out, &format!("ft watch: run {seq}: {} ({})", describe(&outcome), dir.display()));
-        for message in messages {
+        for message in &messages {
             say(out, &message.line());
-            if send(client.as_ref(), opts.webhook.as_deref(), &message, out).await {
+        }
+        // A message the webhook did not take is tried again after the next run, in order;
+        // the oldest go first when too many wait (a webhook down for days).
+        if opts.webhook.is_some() {
+            unsent.extend(messages);
+            let over = unsent.len().saturating_sub(MAX_UNSENT);
+            unsent.drain(..over);
+            while let Some(message) = unsent.first() {
+                if !send(client.as_ref(), opts.webhook.as_deref(), message, out).await {
+                    say(out, &format!("ft watch: {} message(s) to send after the next run", unsent.len()));
+                    break;
+                }
                 if let Ok(mut m) = metrics.lock() {
                     m.alert_sent(message.kind());
                 }
+                unsent.remove(0);
             }
         }
         seq += 1;
