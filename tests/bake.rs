@@ -202,7 +202,7 @@ fn stage<'a>(history: &'a serde_json::Value, name: &str) -> &'a serde_json::Valu
 fn a_live_that_breaks_one_interval_after_release_is_rolled_back_during_the_bake() {
     let w = World::new();
     let staging = Served::start(&[]);
-    let mut deploying = w.deploy(&staging.url, &["--bake", "20s", "--bake-every", "2s"]);
+    let mut deploying = w.deploy(&staging.url, &["--bake", "30s", "--bake-every", "3s"]);
     deploying.wait_for("   live tests: green");
     // Released and verified; now live starts failing, as a bad cache or worker would.
     w.redeploy_live("wrong-title");
@@ -238,7 +238,7 @@ fn a_live_that_breaks_one_interval_after_release_is_rolled_back_during_the_bake(
 fn a_live_that_blips_once_during_the_bake_is_released() {
     let w = World::new();
     let staging = Served::start(&[]);
-    let mut deploying = w.deploy(&staging.url, &["--bake", "6s", "--bake-every", "2s"]);
+    let mut deploying = w.deploy(&staging.url, &["--bake", "9s", "--bake-every", "3s"]);
     deploying.wait_for("   live tests: green");
     w.kill_live();
     deploying.wait_for("   bake 1 tests:");
@@ -254,7 +254,7 @@ fn a_live_that_blips_once_during_the_bake_is_released() {
     assert_eq!(stage(h, "bake 3 tests")["ok"], true, "{h}");
     let baked = stage(h, "live bake");
     assert_eq!(baked["ok"], true);
-    assert!(baked["detail"].as_str().unwrap_or("").contains("3 runs in 6s, 1 failed"), "{baked}");
+    assert!(baked["detail"].as_str().unwrap_or("").contains("3 runs in 9s, 1 failed"), "{baked}");
     // The tag comes after the bake, never before.
     let names: Vec<&str> = h["stages"].as_array().expect("stages").iter().filter_map(|s| s["name"].as_str()).collect();
     assert_eq!(names.last(), Some(&"live bake"), "{names:?}");
