@@ -650,12 +650,6 @@ fn watch_options(args: WatchArgs) -> Result<crate::watch::WatchOptions, Error> {
             hint: "drop the flag".into(),
         });
     }
-    if args.liveserver.trim().is_empty() {
-        return Err(Error::Usage {
-            what: "ft watch: --liveserver is given but blank".into(),
-            hint: "name the live server (HOST, HOST:PORT or URL)".into(),
-        });
-    }
     // Live holds real users' data, whatever the flags say: safe scenarios only.
     job.settings.sensitive = regex::Regex::new("").ok();
     if job.selection.tags.is_empty() {
@@ -666,7 +660,10 @@ fn watch_options(args: WatchArgs) -> Result<crate::watch::WatchOptions, Error> {
     // Up is up: a pass on a retry is not an outage.
     job.settings.flaky = FlakyPolicy::Accept;
     job.settings.browser.user_agent_suffix = Some(crate::browser::synthetic_marker());
-    job.liveserver = Some(args.liveserver);
+    // A malformed target is the user's mistake, not an outage to alert on.
+    let url = crate::target::resolve_as(&args.liveserver, "--liveserver")
+        .map_err(|e| Error::Job(crate::job::JobError::Target(e)))?;
+    job.liveserver = Some(url);
     Ok(crate::watch::WatchOptions {
         job,
         every: args.every,

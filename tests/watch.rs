@@ -273,6 +273,9 @@ fn bad_watch_input_is_a_usage_error_naming_the_flag() {
         ft_in_empty_dir(&["watch", "--liveserver", "127.0.0.1:9", "--every", "1s", "--tag", "validation"]);
     assert_eq!(out.code, 2, "nothing safe is selected\n{}", out.all());
     assert!(out.stderr.contains("only scenarios tagged `smoke`"), "{}", out.stderr);
+    let (out, _dir) = ft_in_empty_dir(&["watch", "--liveserver", "ftp://example.com/", "--every", "1s"]);
+    assert_eq!(out.code, 2, "a malformed target is not an outage\n{}", out.all());
+    assert!(out.stderr.contains("--liveserver"), "{}", out.stderr);
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = taken.local_addr().expect("addr").to_string();
     let (out, _dir) = ft_in_empty_dir(&["watch", "--liveserver", "127.0.0.1:9", "--every", "1s", "--metrics", &addr]);
