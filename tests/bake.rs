@@ -238,7 +238,7 @@ fn a_live_that_breaks_one_interval_after_release_is_rolled_back_during_the_bake(
 fn a_live_that_blips_once_during_the_bake_is_released() {
     let w = World::new();
     let staging = Served::start(&[]);
-    let mut deploying = w.deploy(&staging.url, &["--bake", "9s", "--bake-every", "3s"]);
+    let mut deploying = w.deploy(&staging.url, &["--bake", "12s", "--bake-every", "3s"]);
     deploying.wait_for("   live tests: green");
     w.kill_live();
     deploying.wait_for("   bake 1 tests:");
@@ -249,12 +249,19 @@ fn a_live_that_blips_once_during_the_bake_is_released() {
     assert_eq!(w.tag("LIVE"), Some(w.head.clone()), "LIVE moved after the bake held\n{out}");
     let h = &w.history()[0];
     assert_eq!(h["outcome"], "released");
-    assert_eq!(stage(h, "bake 1 tests")["ok"], false, "{h}");
-    assert_eq!(stage(h, "bake 2 tests")["ok"], true, "{h}");
-    assert_eq!(stage(h, "bake 3 tests")["ok"], true, "{h}");
+    let runs: Vec<bool> = h["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .filter(|s| s["name"].as_str().is_some_and(|n| n.starts_with("bake ")))
+        .map(|s| s["ok"] == true)
+        .collect();
+    assert!(runs.len() >= 2, "{h}");
+    assert!(!runs[0] && runs[1..].iter().all(|ok| *ok), "the blip, then passes: {runs:?}");
     let baked = stage(h, "live bake");
     assert_eq!(baked["ok"], true);
-    assert!(baked["detail"].as_str().unwrap_or("").contains("3 runs in 9s, 1 failed"), "{baked}");
+    let detail = baked["detail"].as_str().unwrap_or("");
+    assert!(detail.contains(&format!("held: {} runs in 12s, 1 failed", runs.len())), "{baked}");
     // The tag comes after the bake, never before.
     let names: Vec<&str> = h["stages"].as_array().expect("stages").iter().filter_map(|s| s["name"].as_str()).collect();
     assert_eq!(names.last(), Some(&"live bake"), "{names:?}");

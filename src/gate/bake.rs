@@ -33,12 +33,12 @@ pub enum Baked {
 }
 
 impl Bake {
-    /// When run `n` (1-based) starts, counted from the end of live verification: one
-    /// interval after the last start, and never after the window. `None`: the window is
-    /// over. A run that took longer than the interval is followed at once.
-    pub fn next(&self, n: u32, verified_at: Instant, now: Instant) -> Option<Instant> {
-        let planned = verified_at + self.every.saturating_mul(n);
-        (planned <= verified_at + self.window).then(|| planned.max(now))
+    /// When the next run starts: one interval after the last one started (the end of live
+    /// verification, for the first), at once if that is past, and never after the window.
+    /// `None`: the window is over.
+    pub fn next(&self, last_start: Instant, verified_at: Instant, now: Instant) -> Option<Instant> {
+        let at = (last_start + self.every).max(now);
+        (at <= verified_at + self.window).then_some(at)
     }
 }
 
@@ -73,8 +73,9 @@ impl Pipeline<'_> {
         let mut streak = Streak::default();
         let (mut runs, mut failed) = (0u32, 0u32);
         let mut interrupts = self.interrupts.clone();
+        let mut last_start = verified_at;
         let ended = loop {
-            let Some(at) = bake.next(runs + 1, verified_at, Instant::now()) else {
+            let Some(at) = bake.next(last_start, verified_at, Instant::now()) else {
                 break Baked::Held { runs, failed };
             };
             // A timer, not a wait for a condition: the schedule is the point.
@@ -86,6 +87,7 @@ impl Pipeline<'_> {
                 break Baked::CutShort { runs, failed };
             }
             runs += 1;
+            last_start = Instant::now();
             let mut smoke = self.opts.job.selection.clone();
             smoke.tags = vec![self.opts.smoke_tag.clone()];
             let result = self.suite(&format!("bake {runs}"), &format!("bake/run-{runs}"), &live, smoke).await;
@@ -151,17 +153,21 @@ mod tests {
     fn runs_start_one_interval_apart_and_none_after_the_window() {
         let t0 = Instant::now();
         let b = bake(6, 2);
-        assert_eq!(b.next(1, t0, t0), Some(t0 + Duration::from_secs(2)));
-        assert_eq!(b.next(3, t0, t0), Some(t0 + Duration::from_secs(6)), "a run at the window's end still runs");
-        assert_eq!(b.next(4, t0, t0), None);
-        assert_eq!(bake(1, 2).next(1, t0, t0), None, "an interval longer than the window runs nothing");
+        let s = Duration::from_secs;
+        assert_eq!(b.next(t0, t0, t0), Some(t0 + s(2)));
+        assert_eq!(b.next(t0 + s(4), t0, t0 + s(5)), Some(t0 + s(6)), "a run at the window's end still runs");
+        assert_eq!(b.next(t0 + s(6), t0, t0 + s(7)), None);
+        assert_eq!(bake(1, 2).next(t0, t0, t0), None, "an interval longer than the window runs nothing");
     }
 
     #[test]
-    fn a_run_that_overran_its_interval_is_followed_at_once() {
+    fn a_run_that_overran_its_interval_is_followed_at_once_and_then_the_interval_resumes() {
         let t0 = Instant::now();
-        let late = t0 + Duration::from_secs(5);
-        assert_eq!(bake(60, 2).next(2, t0, late), Some(late));
+        let s = Duration::from_secs;
+        let b = bake(60, 2);
+        // Run 1 started at 2 s and ended at 9 s: run 2 at once, not a burst of catch-ups.
+        assert_eq!(b.next(t0 + s(2), t0, t0 + s(9)), Some(t0 + s(9)));
+        assert_eq!(b.next(t0 + s(9), t0, t0 + s(9)), Some(t0 + s(11)));
     }
 
     #[test]
