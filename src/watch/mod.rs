@@ -347,3 +347,45 @@ fn say(out: &mut dyn Write, line: &str) {
     let _ = writeln!(out, "{}", redact_text(line));
     let _ = out.flush();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::browser::BrowserError;
+    use crate::runner::RunError;
+    use crate::target::TargetError;
+
+    fn judged(result: Result<JobResult, JobError>) -> RunOutcome {
+        classify(&result, Path::new("/nonexistent"), FlakyPolicy::Accept)
+    }
+
+    #[test]
+    fn a_target_that_does_not_answer_or_answers_5xx_is_an_outage() {
+        let down = TargetError::Unreachable { url: "http://live".into(), cause: "connection refused".into() };
+        match judged(Err(JobError::Target(down))) {
+            RunOutcome::Outage(f) => {
+                assert_eq!(f[0].scenario, "(the target)");
+                assert!(f[0].message.contains("http://live is unreachable: connection refused"), "{f:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let failing = TargetError::ServerError { url: "http://live".into(), status: 502 };
+        assert!(matches!(judged(Err(JobError::Target(failing))), RunOutcome::Outage(_)));
+    }
+
+    #[test]
+    fn no_driver_is_the_watchers_trouble_with_its_cause() {
+        let missing = BrowserError::DriverMissing {
+            driver: "chromedriver",
+            looked: "/x/chromedriver".into(),
+            hint: "install it",
+        };
+        match judged(Err(JobError::Run(RunError::Driver(missing)))) {
+            RunOutcome::WatcherTrouble(m) => {
+                assert!(m.starts_with("failed to run the scenarios: failed to start the browser driver: failed to find chromedriver (looked for /x/chromedriver)"), "{m}");
+                assert!(!m.contains('\n'), "one line: {m}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
