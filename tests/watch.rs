@@ -197,6 +197,14 @@ fn a_failing_scenario_is_alerted_with_its_messages_and_evidence_and_old_runs_rot
     assert!(!runs.contains(&"000001".to_string()), "{runs:?}");
     assert!(runs.len() <= 3, "{runs:?}");
     assert!(runs.contains(&"000004".to_string()), "{runs:?}");
+    // The rotated runs' history stays, for `ft flakes`.
+    let history = root.join("history.jsonl");
+    let flakes = ft_in(ft.dir.path(), &["flakes", "--history", history.to_str().expect("utf-8")]);
+    assert_eq!(flakes.code, 0, "{}", flakes.all());
+    let row = flakes.stdout.lines().find(|l| l.starts_with("can start a to-do list")).expect(&flakes.stdout);
+    let numbers: Vec<&str> = row.split_whitespace().collect();
+    let (ran, failed): (usize, usize) = (numbers[5].parse().expect("runs"), numbers[6].parse().expect("failed"));
+    assert!(ran >= 4 && failed >= 4, "every watched run is in the history: {row}");
 }
 
 #[test]

@@ -144,6 +144,12 @@ async fn schedule(
         let outcome = classify(&result, &dir, job.settings.flaky);
         let at = Utc::now();
         let _ = std::fs::write(dir.join(rotate::OUTCOME_FILE), format!("{}\n", outcome.word()));
+        // The runs' folders rotate away; their history lines stay, in one file for `ft flakes`.
+        let run_history = std::fs::read_to_string(dir.join(crate::report::HISTORY_FILE)).unwrap_or_default();
+        let lines: Vec<String> = run_history.lines().map(str::to_string).collect();
+        if let Err(e) = crate::report::jsonl::append(&root.join(crate::report::HISTORY_FILE), &lines) {
+            say(out, &format!("warning: {e}: run {seq} is missing from the watch's history"));
+        }
         for w in rotate::prune(root, opts.keep) {
             say(out, &format!("warning: {w}"));
         }
