@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::browser::{BrowserConfig, BrowserKind};
 use crate::commands;
 use crate::error::Error;
-use crate::gate::{record_check::GateOptions, DeployOptions};
+use crate::gate::{self, record_check::GateOptions, DeployOptions};
 use crate::job::JobOptions;
 use crate::settings::{FlakyPolicy, ReportPaths, Settings};
 use crate::shared::durations::{parse_millis, parse_positive_secs, parse_secs, parse_secs_long};
@@ -32,14 +32,15 @@ Examples:
   ft --last-failed                          only what failed in reports/run.json
   ft --shard 2/4 --reports shard-2          one of four CI machines' part; then `ft merge`
   ft gate --record reports/run.json --target superlists-staging
-  ft deploy --staging HOST --live HOST --deploy-cmd 'fab deploy:host=$FT_HOST'
+  ft deploy --staging HOST --live HOST --deploy-cmd 'fab deploy:host=$FT_HOST' --bake 10m
+  ft watch --liveserver HOST --every 5m --webhook URL --metrics 127.0.0.1:9464
 
 Exit codes:
   0    every selected scenario passed (at least one ran)
   1    a scenario failed (also: flaky with --fail-on-flaky; ft gate shut)
   2    bad usage, config or spec; nothing selected; nothing to rerun
   3    infrastructure: target unreachable, no browser or driver
-  130  interrupted (SIGINT); 143 terminated (SIGTERM)
+  130  interrupted (SIGINT); 143 terminated (SIGTERM); the only way `ft watch` ends
 
 README: usage, spec format, files written, `ft deploy` and `ft gate`.";
 
@@ -74,6 +75,9 @@ pub enum Command {
     /// Per scenario, how often it ran, failed and passed only on a retry, from the runs'
     /// history (reports/history.jsonl).
     Flakes(FlakesArgs),
+    /// Watch live: the safe (smoke) scenarios on a schedule; one alert after N failed runs
+    /// in a row, one "recovered" when it passes again; Prometheus metrics. Runs until Ctrl-C.
+    Watch(WatchArgs),
     /// Print a completion script: `ft completions bash > /etc/bash_completion.d/ft`.
     Completions(CompletionsArgs),
 }
@@ -301,10 +305,63 @@ pub struct DeployArgs {
     /// first 12+ hex digits) within --up-timeout, or the release stops.
     #[arg(long, value_name = "PATH", value_parser = version::parse_path)]
     pub version_path: Option<String>,
+    /// After live verification passed, keep running the smoke scenarios against live for
+    /// this long (90s, 15m, 1h) before the release is done and tagged; failures in a row
+    /// (--bake-failures) roll back as a failed verification does.
+    #[arg(long, value_name = "DURATION", value_parser = crate::shared::durations::parse_age)]
+    pub bake: Option<Duration>,
+    /// How often the smoke scenarios run during --bake (from one run's start to the next).
+    #[arg(long, value_name = "DURATION", default_value = "60s", requires = "bake", value_parser = crate::shared::durations::parse_age)]
+    pub bake_every: Duration,
+    /// This many failed bake runs in a row fail the release (1: any failure does).
+    #[arg(long, value_name = "N", default_value_t = 2, requires = "bake", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub bake_failures: u32,
     #[command(flatten)]
     pub spec: SpecArgs,
     #[command(flatten)]
     pub settings: RunSettings,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The live server to watch: HOST, HOST:PORT or a URL. Always treated as sensitive:
+    /// only scenarios tagged --safe-tag (smoke) run there.
+    #[arg(long, value_name = "HOST|URL")]
+    pub liveserver: String,
+    /// How often the scenarios run, from one run's start to the next: 30s, 5m, 1h.
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
+    pub every: Duration,
+    /// Failed runs in a row before the one alert.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub alert_after: u32,
+    /// POST alerts and recoveries here as JSON (http or https).
+    #[arg(long, value_name = "URL", value_parser = parse_webhook)]
+    pub webhook: Option<String>,
+    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9464; port 0 picks one).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
+    /// Runs whose reports are kept under DIR/watch (a failed run's until this many newer ones failed).
+    #[arg(long, value_name = "K", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100000))]
+    pub keep: u32,
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    #[command(flatten)]
+    pub settings: RunSettings,
+}
+
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    match crate::shared::durations::parse_age(s)? {
+        d if d.is_zero() => Err("the interval must be above zero".into()),
+        d => Ok(d),
+    }
+}
+
+fn parse_webhook(s: &str) -> Result<String, String> {
+    match reqwest::Url::parse(s) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(s.to_string()),
+        Ok(u) => Err(format!("a webhook is an http:// or https:// URL, not {}:", u.scheme())),
+        Err(e) => Err(format!("not a URL: {e}")),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -381,6 +438,9 @@ pub struct ServeArgs {
     /// Answer GET /version with TEXT (what a deploy knows it released, e.g. its commit).
     #[arg(long = "version", value_name = "TEXT")]
     pub app_version: Option<String>,
+    /// Append one line per request (time, method, path, status, user agent) to this file.
+    #[arg(long, value_name = "PATH")]
+    pub access_log: Option<PathBuf>,
 }
 
 /// `--browser`'s values with their help, parsed by `BrowserKind`'s own `FromStr`.
@@ -427,11 +487,13 @@ async fn dispatch(cli: Cli) -> Result<u8, Error> {
                 db: args.db,
                 defects: superlists::Defects::from_list(&args.defects),
                 version: args.app_version,
+                access_log: args.access_log,
             };
             commands::serve(args.addr, config).await
         }
         Some(Command::Deploy(args)) => commands::deploy(deploy_options(args)?).await,
         Some(Command::Gate(args)) => commands::gate(gate_options(args)?).await,
+        Some(Command::Watch(args)) => commands::watch(watch_options(args)?).await,
         Some(Command::Keygen(args)) => commands::keygen(&args.out),
         Some(Command::Completions(args)) => {
             use clap::CommandFactory;
@@ -595,7 +657,22 @@ fn deploy_options(args: DeployArgs) -> Result<DeployOptions, Error> {
             hint: "a deploy's stages run whole suites and print their own progress; drop the flag".into(),
         });
     }
+    let bake = match args.bake {
+        None => None,
+        Some(window) if args.bake_every.is_zero() || args.bake_every > window => {
+            return Err(Error::Usage {
+                what: format!(
+                    "ft deploy: --bake-every {:?} leaves no run in a --bake window of {:?}",
+                    args.bake_every, window
+                ),
+                hint: "give an interval above zero and no longer than the window, e.g. --bake 10m --bake-every 60s"
+                    .into(),
+            })
+        }
+        Some(window) => Some(gate::Bake { window, every: args.bake_every, failures: args.bake_failures }),
+    };
     Ok(DeployOptions {
+        bake,
         repo: commands::here(),
         staging: args.staging,
         live: args.live,
@@ -612,6 +689,38 @@ fn deploy_options(args: DeployArgs) -> Result<DeployOptions, Error> {
         allow_flaky: args.allow_flaky,
         allow_partial: args.allow_partial,
         job,
+    })
+}
+
+fn watch_options(args: WatchArgs) -> Result<crate::watch::WatchOptions, Error> {
+    let mut job = stage_options(&args.spec, &args.settings)?;
+    if job.settings.json_events || job.settings.max_failures.is_some() {
+        return Err(Error::Usage {
+            what: "ft watch: --message-format json, -x and --max-failures are for `ft run`".into(),
+            hint: "drop the flag".into(),
+        });
+    }
+    // Live holds real users' data, whatever the flags say: safe scenarios only.
+    job.settings.sensitive = regex::Regex::new("").ok();
+    if job.selection.tags.is_empty() {
+        job.selection.tags = vec![job.settings.safe_tag.clone()];
+    }
+    // A watcher has no run worth finishing: Ctrl-C stops the browser at once.
+    job.settings.grace = Duration::ZERO;
+    // Up is up: a pass on a retry is not an outage.
+    job.settings.flaky = FlakyPolicy::Accept;
+    job.settings.browser.user_agent_suffix = Some(crate::browser::synthetic_marker());
+    // A malformed target is the user's mistake, not an outage to alert on.
+    let url = crate::target::resolve_as(&args.liveserver, "--liveserver")
+        .map_err(|e| Error::Job(crate::job::JobError::Target(e)))?;
+    job.liveserver = Some(url);
+    Ok(crate::watch::WatchOptions {
+        job,
+        every: args.every,
+        alert_after: args.alert_after,
+        webhook: args.webhook,
+        metrics: args.metrics,
+        keep: args.keep as usize,
     })
 }
 

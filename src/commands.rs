@@ -122,6 +122,15 @@ pub async fn deploy(options: DeployOptions) -> Result<u8, Error> {
     Ok(signal.map(exit::for_signal).unwrap_or_else(|| exit::for_deploy(report.outcome)))
 }
 
+/// `ft watch`: scheduled runs until a signal, whose code it exits with.
+pub async fn watch(options: crate::watch::WatchOptions) -> Result<u8, Error> {
+    let signals = Signals::new().map_err(Error::Signals)?;
+    let mut out = std::io::stdout();
+    let (result, signal) = signals::counting(signals, |rx| crate::watch::watch(&options, &mut out, rx)).await;
+    result?;
+    Ok(signal.map(exit::for_signal).unwrap_or(exit::SIGINT))
+}
+
 /// `ft gate`: may this commit go live, by the record a staging run left?
 pub async fn gate(options: GateOptions) -> Result<u8, Error> {
     let decision = match gate::record_check::check(&options).await {

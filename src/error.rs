@@ -25,6 +25,8 @@ pub enum Error {
     Sign(#[from] crate::sign::KeyError),
     #[error(transparent)]
     Merge(#[from] crate::report::MergeError),
+    #[error(transparent)]
+    Watch(#[from] crate::watch::WatchError),
     #[error("failed to start the async runtime")]
     Runtime(#[source] std::io::Error),
     #[error("failed to listen for SIGINT and SIGTERM")]

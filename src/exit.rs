@@ -64,6 +64,10 @@ pub fn for_error(err: &Error) -> u8 {
             JobError::Interrupted { .. } => SIGINT,
         },
         Error::Serve(_) | Error::Runtime(_) | Error::Signals(_) => INFRA,
+        // `ft watch`: a metrics address that cannot be bound is the machine's problem;
+        // specs, selection and a folder another watcher holds are the user's.
+        Error::Watch(crate::watch::WatchError::Metrics { .. }) => INFRA,
+        Error::Watch(_) => USAGE,
     }
 }
 

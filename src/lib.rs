@@ -21,3 +21,4 @@ pub mod superlists;
 pub mod target;
 pub mod verdict;
 pub mod wait;
+pub mod watch;

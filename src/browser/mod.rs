@@ -53,6 +53,8 @@ pub struct BrowserConfig {
     /// Public keys whose certificates Chromium trusts (base64 SHA-256 of the DER
     /// SubjectPublicKeyInfo): `--ca-cert`'s and the leaf the preflight verified.
     pub trusted_keys: Vec<String>,
+    /// Appended to the browser's own user agent (Chromium only), to mark synthetic traffic.
+    pub user_agent_suffix: Option<String>,
 }
 
 /// The browsers ft can drive. Named on the command line by `name` (`chrome`,
@@ -122,8 +124,15 @@ impl Default for BrowserConfig {
             session_timeout: Duration::from_secs(310),
             accept_insecure_certs: false,
             trusted_keys: Vec::new(),
+            user_agent_suffix: None,
         }
     }
+}
+
+/// What marks ft's synthetic traffic (`ft watch`, and every run against live in `ft
+/// deploy`) in the target's access log and analytics: appended to the browser's own UA.
+pub fn synthetic_marker() -> String {
+    format!("ft-synthetic/{}", env!("CARGO_PKG_VERSION"))
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -297,10 +297,55 @@ async fn connect(
             return Err(BrowserError::SessionTimeout { url: url.to_string(), waited, why });
         }
     };
+    if let Some(suffix) = config.user_agent_suffix.as_deref().filter(|_| config.kind == super::BrowserKind::Chrome) {
+        if let Err(e) = mark_user_agent(&wd, suffix, config.command_timeout).await {
+            // Unmarked synthetic traffic would count as real users': no session rather than that.
+            let _ = wd.quit().await;
+            return Err(BrowserError::SessionStart {
+                url: url.to_string(),
+                message: format!("failed to mark the user agent: {e}"),
+            });
+        }
+    }
     let caps = wd.capabilities();
     let name = caps.get("browserName").and_then(|v| v.as_str()).unwrap_or("browser").to_string();
     let version = caps.get("browserVersion").and_then(|v| v.as_str()).unwrap_or("").to_string();
     Ok((wd, BrowserInfo { name, version }))
+}
+
+/// The browser's own user agent plus `suffix`, for every request of this session. Chromium's
+/// `--user-agent` flag wants the whole string, which is only known once the browser runs:
+/// DevTools reads it and overrides it (`Network.setUserAgentOverride`, kept by the tab).
+async fn mark_user_agent(wd: &WebDriver, suffix: &str, limit: Duration) -> Result<(), String> {
+    let marked = async {
+        let version = devtools(wd, "Browser.getVersion", json!({})).await?;
+        let own = version["userAgent"].as_str().ok_or("Browser.getVersion named no userAgent")?;
+        devtools(wd, "Network.setUserAgentOverride", json!({ "userAgent": format!("{own} {suffix}") })).await?;
+        Ok::<(), String>(())
+    };
+    tokio::time::timeout(limit, marked).await.map_err(|_| format!("no answer within {limit:?}"))?
+}
+
+/// One DevTools command through chromedriver's `goog/cdp/execute`; its result.
+async fn devtools(wd: &WebDriver, cmd: &str, params: serde_json::Value) -> Result<serde_json::Value, String> {
+    let command = DevTools(json!({ "cmd": cmd, "params": params }));
+    let answer = wd.handle().cmd(thirtyfour::common::command::Command::ExtensionCommand(Box::new(command))).await;
+    answer.and_then(|r| r.value_json()).map_err(|e| format!("{cmd}: {}", short_message(&e)))
+}
+
+#[derive(Debug)]
+struct DevTools(serde_json::Value);
+
+impl thirtyfour::common::command::ExtensionCommand for DevTools {
+    fn parameters_json(&self) -> Option<serde_json::Value> {
+        Some(self.0.clone())
+    }
+    fn method(&self) -> reqwest::Method {
+        reqwest::Method::POST
+    }
+    fn endpoint(&self) -> std::sync::Arc<str> {
+        "/goog/cdp/execute".into()
+    }
 }
 
 /// A failed New Session, in words that say whose fault it is. A Grid whose queue

@@ -2,6 +2,7 @@
 //! live is verified, and the release is tagged (or rolled back). It composes runner
 //! runs (through `job`), shell commands and git; it never drives a browser itself.
 
+mod bake;
 mod events;
 mod history;
 pub mod record_check;
@@ -25,6 +26,7 @@ use crate::target;
 use crate::verdict::{Counts, FlakyPolicy, Verdict};
 use crate::wait::{self, Check, Patience};
 
+pub use bake::Bake;
 use events::Stage;
 pub use events::{ConsoleSink, DeployEvent, DeploySink};
 pub use history::{DeployRecord, StageRecord};
@@ -57,6 +59,8 @@ pub struct DeployOptions {
     pub allow_flaky: bool,
     /// Let a staging run that left scenarios of the specs out (--filter, --tag) open the gate.
     pub allow_partial: bool,
+    /// `--bake`: keep running the smoke scenarios against live after its verification.
+    pub bake: Option<Bake>,
 }
 
 /// How a pipeline ended; each has one exit code (README, "ft deploy").
@@ -332,8 +336,9 @@ impl Pipeline<'_> {
             Err((kind, why)) => return self.after_failed_live(kind, why, previous_live).await,
         }
 
-        // 6. Tags on the tested commit.
-        self.tag(&commit).await
+        // 6. The bake window, when asked; then tags on the tested commit (after the bake:
+        // LIVE names a release that held, README "The bake window").
+        self.bake_then_tag(&commit, previous_live).await
     }
 
     fn print_plan(&mut self, commit: &str, previous_live: Option<&str>) {
@@ -364,6 +369,16 @@ impl Pipeline<'_> {
         steps.push(format!("wait until {} answers (up to {:?})", redact(&live), self.opts.up_timeout));
         steps.extend(self.plan_version(&live, commit));
         steps.push(format!("run the scenarios tagged `{}` against {}", self.opts.smoke_tag, redact(&live)));
+        if let Some(b) = &self.opts.bake {
+            steps.push(format!(
+                "bake: the `{}` scenarios against {} every {:?} for {:?}; {} failed runs in a row take the failure path below",
+                self.opts.smoke_tag,
+                redact(&live),
+                b.every,
+                b.window,
+                b.failures
+            ));
+        }
         steps.push(format!(
             "on success: git tag -f LIVE {commit}; git tag {} {commit}{}",
             deployed_tag(Utc::now()),
@@ -466,11 +481,13 @@ impl Pipeline<'_> {
         job.liveserver = Some(url.to_string());
         job.selection = selection;
         job.stage = Some(stage.to_string());
-        if stage == "live" {
+        if url == self.live_url {
             // Live is precious whatever the flags say: only smoke scenarios run there.
             let exact = format!("^{}", regex::escape(url));
             job.settings.sensitive = job.settings.sensitive.or_else(|| regex::Regex::new(&exact).ok());
             job.settings.safe_tag = self.opts.smoke_tag.clone();
+            // Whatever ft does on live is synthetic traffic, and says so to the app.
+            job.settings.browser.user_agent_suffix = Some(crate::browser::synthetic_marker());
         }
         // A stage opens the gate only when green under the pipeline's flaky policy; its
         // reports say so too.

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
+pub use artifacts::slug;
 pub use console::Console;
 pub use lock::{flock, RunLock};
 

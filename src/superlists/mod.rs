@@ -5,6 +5,7 @@
 //! (schema versions), `routes` (HTTP), `pages` (HTML), `csrf` (tokens), `assets` (CSS, JS);
 //! this file holds the configuration and the server's lifecycle.
 
+mod access_log;
 mod csrf;
 mod migrate;
 mod pages;
@@ -38,6 +39,8 @@ pub struct Config {
     /// What `GET /version` answers (the deployed release, as a deploy script knows it);
     /// `None`: there is no `/version` page.
     pub version: Option<String>,
+    /// Append a line per request here (`ft serve --access-log`).
+    pub access_log: Option<PathBuf>,
 }
 
 /// Which deliberate defects are switched on; all off is the faithful app.
@@ -183,6 +186,12 @@ pub enum ServeError {
         #[source]
         source: io::Error,
     },
+    #[error("failed to open the access log {}", path.display())]
+    AccessLog {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
     #[error("failed to read the address the server is bound to")]
     LocalAddr(#[source] io::Error),
     #[error("failed to serve HTTP")]
@@ -220,7 +229,12 @@ pub async fn start(addr: SocketAddr, config: Config) -> Result<Server, ServeErro
     let listener = TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
     let addr = listener.local_addr().map_err(ServeError::LocalAddr)?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let serve = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+    let router = match &config.access_log {
+        Some(path) => access_log::layer(app(state), path)
+            .map_err(|source| ServeError::AccessLog { path: path.clone(), source })?,
+        None => app(state),
+    };
+    let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
         // A dropped sender means the same as a sent stop: shut down.
         let _ = stopped.await;
     });
