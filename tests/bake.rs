@@ -12,29 +12,6 @@ use std::time::Duration;
 
 use common::*;
 
-const DEPLOY_SH: &str = r#"#!/bin/sh
-# Test deploy: record the run, then (re)start the stage's server on FT_HOST's port.
-set -e
-echo "$FT_STAGE $FT_HOST $FT_COMMIT" >> "$WORK/deployed.log"
-port=${FT_HOST##*:}
-pidfile="$WORK/$FT_STAGE.pid"
-if [ -f "$pidfile" ]; then
-  old=$(cat "$pidfile"); rm -f "$pidfile"
-  kill "$old" 2>/dev/null || true
-  n=0
-  while [ -e "/proc/$old" ] && ! grep -q ') Z' "/proc/$old/stat" 2>/dev/null && [ $n -lt 200 ]; do sleep 0.05; n=$((n+1)); done
-fi
-eval "defect=\${DEFECT_$FT_STAGE:-}"
-if [ -n "$defect" ]; then set -- --defect "$defect"; else set --; fi
-nohup "$FT_BIN" serve --addr "127.0.0.1:$port" --db "$WORK/$FT_STAGE.sqlite3" "$@" > "$WORK/$FT_STAGE.log" 2>&1 &
-echo $! > "$pidfile"
-"#;
-
-const ROLLBACK_SH: &str = r#"#!/bin/sh
-echo "rollback to $FT_ROLLBACK_TO" >> "$WORK/rollback.log"
-DEFECT_live= exec sh "$WORK/deploy.sh"
-"#;
-
 /// A work tree whose LIVE tag names the first commit, with a second commit to release.
 struct World {
     dir: tempfile::TempDir,

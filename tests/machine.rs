@@ -37,7 +37,11 @@ fn message_format_json_streams_every_event_as_a_json_line_and_people_read_stderr
         (end["verdict"].as_str(), end["failed"].as_u64(), end["green"].as_bool()),
         (Some("failed"), Some(1), Some(false))
     );
-    assert!(out.stderr.contains(&format!("NOT OK (failed): {} scenarios", SCENARIOS.len())), "people's summary is on stderr\n{}", out.all());
+    assert!(
+        out.stderr.contains(&format!("NOT OK (failed): {} scenarios", SCENARIOS.len())),
+        "people's summary is on stderr\n{}",
+        out.all()
+    );
 }
 
 #[test]

@@ -312,7 +312,7 @@ fn merge_records(parts: &[Part]) -> Result<RunRecord, MergeError> {
     }
     // Each scenario: run by exactly one shard, or left out by all alike; in spec order.
     let mut order: Vec<&ScenarioRecord> = base.scenarios.iter().collect();
-    order.sort_by(|a, b| spec_position(&a.location).cmp(&spec_position(&b.location)));
+    order.sort_by_key(|s| spec_position(&s.location));
     let mut scenarios = Vec::new();
     for s in order {
         let statuses: Vec<ScenarioStatus> = parts

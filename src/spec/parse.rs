@@ -352,10 +352,12 @@ impl FileCtx<'_> {
                         ok = false;
                     }
                 }
-                "quarantine" => match self.de(value, "a quarantine is the reason, as text: quarantine = \"flaky, issue 42\"") {
-                    Some(reason) => raw.quarantine = Some(reason),
-                    None => ok = false,
-                },
+                "quarantine" => {
+                    match self.de(value, "a quarantine is the reason, as text: quarantine = \"flaky, issue 42\"") {
+                        Some(reason) => raw.quarantine = Some(reason),
+                        None => ok = false,
+                    }
+                }
                 "steps" => {
                     let steps_span = value.span();
                     match value.into_inner() {

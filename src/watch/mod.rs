@@ -210,6 +210,10 @@ async fn schedule(
 pub fn classify(result: &Result<JobResult, JobError>, dir: &Path, flaky: FlakyPolicy) -> RunOutcome {
     let r = match result {
         Ok(r) => r,
+        // ft's own HTTP client could not be made: the watcher's trouble, not the app's.
+        Err(e @ JobError::Target(crate::target::TargetError::Client { .. })) => {
+            return RunOutcome::WatcherTrouble(redact_text(&chain(e)))
+        }
         Err(JobError::Target(e)) => {
             let message = e.to_string().lines().next().unwrap_or("").to_string();
             return RunOutcome::Outage(vec![Failing {
@@ -367,7 +371,11 @@ mod tests {
 
     #[test]
     fn a_target_that_does_not_answer_or_answers_5xx_is_an_outage() {
-        let down = TargetError::Unreachable { url: "http://live".into(), cause: "connection refused".into() };
+        let down = TargetError::Down {
+            url: "http://live".into(),
+            cause: "connection refused".into(),
+            hint: "is the server up?",
+        };
         match judged(Err(JobError::Target(down))) {
             RunOutcome::Outage(f) => {
                 assert_eq!(f[0].scenario, "(the target)");
