@@ -459,7 +459,17 @@ fn parse_selector(s: &str) -> Result<(String, String), String> {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::CommandFactory;
+    // ft.toml's [run] settings become flags where no flag or variable set them.
+    let args = match crate::config_flags::with_run_table(Cli::command(), std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(errors) => {
+            let err = Error::Spec(errors);
+            eprintln!("{}", err.render());
+            return ExitCode::from(err.code());
+        }
+    };
+    let cli = Cli::parse_from(args);
     let result =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(Error::Runtime).and_then(|runtime| {
             let result = runtime.block_on(dispatch(cli));

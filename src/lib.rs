@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod cli;
 pub mod commands;
+pub mod config_flags;
 pub mod error;
 pub mod exit;
 pub mod gate;

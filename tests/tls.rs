@@ -160,11 +160,11 @@ fn the_built_in_suite_passes_over_https_trusting_the_ca_cert_or_insecure_certs_i
 
     let dir = tempfile::tempdir().expect("tempdir");
     let out = ft(dir.path(), &["--liveserver", &front.url, "--ca-cert", ca], &[]);
-    assert_passed(&out, dir.path(), &front.url, 6);
+    assert_passed(&out, dir.path(), &front.url, common::SCENARIOS.len());
 
     let dir = tempfile::tempdir().expect("tempdir");
     let out = ft(dir.path(), &["--liveserver", &front.url, "--insecure-certs"], &[]);
-    assert_passed(&out, dir.path(), &front.url, 6);
+    assert_passed(&out, dir.path(), &front.url, common::SCENARIOS.len());
 }
 
 #[test]

@@ -25,6 +25,19 @@ pub struct Config {
     pub selectors: SelectorOverrides,
     /// Regex of target URLs where only safe (tagged) scenarios may run (checked here).
     pub sensitive_url: Option<String>,
+    /// `[run]`: run settings by flag name (`max_wait = 30`), each with where it is
+    /// written; `cli` turns them into flags where no flag or variable gave one.
+    pub run: Vec<RunSetting>,
+}
+
+/// One key of `[run]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSetting {
+    pub key: String,
+    pub value: toml::Value,
+    /// Where the key and the value are written (message still to fill in).
+    pub key_at: Diagnostic,
+    pub value_at: Diagnostic,
 }
 
 #[derive(Deserialize)]
@@ -34,9 +47,12 @@ struct RawConfig {
     #[serde(default)]
     selectors: BTreeMap<Spanned<String>, Spanned<String>>,
     sensitive_url: Option<Spanned<String>>,
+    #[serde(default)]
+    run: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
 
-const HINT: &str = "ft.toml may hold: specs = \"DIR\", sensitive_url = \"REGEX\" and a [selectors] table";
+const HINT: &str =
+    "ft.toml may hold: specs = \"DIR\", sensitive_url = \"REGEX\", a [selectors] table and a [run] table of run settings";
 
 impl Config {
     /// Read `path`, or `./ft.toml` when it exists; no file means the defaults.
@@ -102,7 +118,19 @@ impl Config {
             return Err(SpecErrors(errors));
         }
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut run: Vec<RunSetting> = raw
+            .run
+            .into_iter()
+            .map(|(key, value)| RunSetting {
+                key_at: at(key.span(), String::new(), None),
+                value_at: at(value.span(), String::new(), None),
+                key: key.into_inner(),
+                value: value.into_inner(),
+            })
+            .collect();
+        run.sort_by_key(|s| (s.key_at.line, s.key_at.col));
         Ok(Config {
+            run,
             specs_at: raw.specs.as_ref().map(|s| at(s.span(), String::new(), None)),
             specs: raw.specs.map(|s| base.join(s.into_inner())),
             selectors,
