@@ -204,7 +204,7 @@ fn the_built_in_suite_passes_through_a_hub_and_a_node_in_two_processes() {
 
 #[test]
 fn a_grid_with_every_slot_busy_is_an_infrastructure_error_naming_the_grid() {
-    let grid = Grid::standalone(GridConfig { max_sessions: 1, request_timeout_secs: 4 });
+    let grid = Grid::standalone(GridConfig { max_sessions: 1, request_timeout_secs: 10 });
     // Take the Grid's only Chromium slot.
     let taken = runtime().block_on(async {
         let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
@@ -231,7 +231,8 @@ fn a_grid_with_every_slot_busy_is_an_infrastructure_error_naming_the_grid() {
     assert!(out.stderr.contains(&want), "{}", out.stderr);
     assert!(out.stderr.contains("--session-timeout"), "{}", out.stderr);
 
-    // The Grid gives up first (its session-request-timeout is 4 s).
+    // The Grid gives up first (its session-request-timeout is 10 s: long enough for
+    // taking the slot above on a loaded machine, where Chromium may start slowly).
     let (out, _dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--filter", "layout"]);
     assert_eq!(out.code, 3, "an infrastructure error\n{}", out.all());
     let want = format!("failed to start a browser session at {}: the Selenium Grid's queue timed out", grid.url);
