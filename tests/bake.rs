@@ -261,6 +261,7 @@ fn ctrl_c_during_the_bake_ends_it_the_release_stays_and_the_history_says_so() {
     let h = &w.history()[0];
     assert!(h["reason"].as_str().unwrap_or("").contains("bake cut short by an interrupt after 0 runs"), "{h}");
     assert!(stage(h, "live bake")["detail"].as_str().unwrap_or("").contains("bake cut short"), "{h}");
+    assert_eq!(h["interrupted"], true, "the history says a signal reached the pipeline: {h}");
     assert_eq!(w.read("rollback.log"), "");
 }
 

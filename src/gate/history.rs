@@ -26,7 +26,12 @@ pub struct DeployRecord {
     pub pushed_to: Option<String>,
     pub rolled_back_to: Option<String>,
     pub outcome: String,
+    /// The outcome's exit code; a pipeline a signal reached exits 130/143 instead.
     pub exit_code: u8,
+    /// A Ctrl-C or SIGTERM reached the pipeline (a bake cut short, a command left to
+    /// finish): ft exited 130/143 whatever the outcome.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
     pub reason: String,
     pub ft_version: String,
 }
@@ -77,6 +82,7 @@ impl DeployRecord {
             rolled_back_to: None,
             outcome: String::new(),
             exit_code: 0,
+            interrupted: false,
             reason: String::new(),
             ft_version: env!("CARGO_PKG_VERSION").to_string(),
         }

@@ -216,6 +216,7 @@ pub async fn deploy(opts: &DeployOptions, out: &mut dyn Write, interrupts: watch
         outcome = DeployOutcome::Interrupted;
     }
     p.record.finish(outcome, &reason);
+    p.record.interrupted = *p.interrupts.borrow() > 0;
     if outcome == DeployOutcome::Planned {
         return DeployReport { outcome, reason, record: None };
     }
