@@ -97,22 +97,17 @@ pub fn merge(
         }
     }
     // The page: a row per scenario, linked to its shard's own page (steps, evidence).
+    let indexes: Vec<_> = parts.iter().map(by_scenario).collect();
     let mut rows = Vec::new();
     for s in &record.predicate.ft.scenarios {
-        let shown = |p: &Part| -> Option<usize> {
-            // A shard's record lists the scenarios it ran first, in its own order: that
-            // position is the section of its page.
-            let ran = p
-                .record
-                .predicate
-                .ft
-                .scenarios
-                .iter()
-                .take_while(|o| !matches!(o.status, ScenarioStatus::OtherShard | ScenarioStatus::NotSelected));
-            ran.enumerate().find(|(_, o)| o.name == s.name && o.location == s.location).map(|(i, _)| i)
+        // A shard's record lists the scenarios it ran first, in its own order: that
+        // position is the section of its page.
+        let shown = |i: usize| -> Option<usize> {
+            let (position, status) = *indexes[i].get(&(s.name.as_str(), s.location.as_str()))?;
+            (!matches!(status, ScenarioStatus::OtherShard | ScenarioStatus::NotSelected)).then_some(position)
         };
-        let shard = parts.iter().find_map(|p| {
-            let local = shown(p)?;
+        let shard = parts.iter().enumerate().find_map(|(i, p)| {
+            let local = shown(i)?;
             let label = p.record.predicate.ft.shard.map(|sh| sh.to_string()).unwrap_or_default();
             Some((label, p.dir.clone(), local))
         });
@@ -198,6 +193,13 @@ fn status_word(s: ScenarioStatus) -> &'static str {
         ScenarioStatus::NotSelected => "NOT SELECTED",
         ScenarioStatus::OtherShard => "OTHER SHARD",
     }
+}
+
+/// A shard's scenarios by (name, location): their position in its record and status,
+/// so that looking one up is not a scan (a merge of big suites stays linear).
+fn by_scenario(p: &Part) -> std::collections::HashMap<(&str, &str), (usize, ScenarioStatus)> {
+    let scenarios = &p.record.predicate.ft.scenarios;
+    scenarios.iter().enumerate().map(|(i, o)| ((o.name.as_str(), o.location.as_str()), (i, o.status))).collect()
 }
 
 /// `file:line` as (file, line), so that line 10 comes after line 9.
@@ -311,16 +313,14 @@ fn merge_records(parts: &[Part]) -> Result<RunRecord, MergeError> {
         }
     }
     // Each scenario: run by exactly one shard, or left out by all alike; in spec order.
+    let indexes: Vec<_> = parts.iter().map(by_scenario).collect();
     let mut order: Vec<&ScenarioRecord> = base.scenarios.iter().collect();
     order.sort_by_key(|s| spec_position(&s.location));
     let mut scenarios = Vec::new();
     for s in order {
-        let statuses: Vec<ScenarioStatus> = parts
+        let statuses: Vec<ScenarioStatus> = indexes
             .iter()
-            .filter_map(|p| {
-                let ft = &p.record.predicate.ft;
-                ft.scenarios.iter().find(|o| o.name == s.name && o.location == s.location).map(|o| o.status)
-            })
+            .filter_map(|ix| ix.get(&(s.name.as_str(), s.location.as_str())).map(|(_, st)| *st))
             .collect();
         let ran: Vec<ScenarioStatus> = statuses
             .iter()
