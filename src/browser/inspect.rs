@@ -36,6 +36,19 @@ pub struct Evidence {
     pub screenshot: Option<Vec<u8>>,
     pub html: Option<String>,
     pub url: Option<String>,
+    /// What the browser reported during the attempt (console, exceptions, failed requests).
+    pub signals: super::signals::Signals,
+    /// Screenshots after each of the attempt's last steps, oldest first (`--filmstrip`).
+    pub filmstrip: Vec<Frame>,
+}
+
+/// One filmstrip picture: the screen after a step.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    /// The step's line in its spec file and its description (`type "Buy milk" into #id_new_item`).
+    pub line: usize,
+    pub step: String,
+    pub png: Vec<u8>,
 }
 
 /// Called with `[css or null, attribute or null, all]`; answers an `Inspection`.

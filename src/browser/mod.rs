@@ -15,6 +15,7 @@ mod inspect;
 mod process;
 mod reaper;
 mod session;
+mod signals;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -24,8 +25,9 @@ use thirtyfour::error::{WebDriverError, WebDriverErrorInner};
 pub use driver::Driver;
 pub use find::{FIREFOX_HINT, GECKODRIVER_HINT, INSTALL_HINT};
 pub use guard::main_if_guard;
-pub use inspect::{Evidence, Inspection};
+pub use inspect::{Evidence, Frame, Inspection};
 pub use session::Session;
+pub use signals::{Signal, SignalKind, Signals};
 
 /// How to get a browser.
 #[derive(Clone, Debug)]

@@ -252,6 +252,7 @@ return null;
             screenshot: self.bounded(wd.screenshot_as_png()).await.ok(),
             html: self.bounded(wd.source()).await.ok(),
             url: self.current_url().await.ok(),
+            ..Evidence::default()
         }
     }
 }
