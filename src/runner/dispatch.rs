@@ -104,6 +104,7 @@ pub async fn run(
         tokio::select! {
             msg = rx.recv() => match msg {
                 Some(WorkerMsg::Event(ev)) => {
+                    let ev = *ev;
                     match &ev {
                         RunEvent::SessionStarted { browser: b, .. } => { browser.get_or_insert_with(|| b.clone()); }
                         RunEvent::ScenarioStarted { index, worker } => { running.insert(*index, (*worker, Utc::now(), Instant::now())); }

@@ -16,7 +16,8 @@ use crate::spec::{Scenario, Step};
 
 /// What a worker tells the dispatcher.
 pub(super) enum WorkerMsg {
-    Event(RunEvent),
+    /// Boxed: a finished scenario carries its evidence, far larger than the other message.
+    Event(Box<RunEvent>),
     SessionFailed(usize, BrowserError),
 }
 
@@ -42,7 +43,7 @@ pub(super) async fn work(
                         let limit = super::steps::page_load_limit(config.settings.patience);
                         let _ = s.set_page_load_timeout(limit).await;
                         let ev = RunEvent::SessionStarted { worker, browser: s.browser.clone(), took: t0.elapsed() };
-                        let _ = tx.send(WorkerMsg::Event(ev));
+                        let _ = tx.send(WorkerMsg::Event(Box::new(ev)));
                         session = Some(s);
                     }
                     Err(err) if earlier.is_empty() => {
@@ -67,7 +68,7 @@ pub(super) async fn work(
             }
             let Some(s) = session.as_ref() else { return };
             if earlier.is_empty() {
-                let _ = tx.send(WorkerMsg::Event(RunEvent::ScenarioStarted { index, worker }));
+                let _ = tx.send(WorkerMsg::Event(Box::new(RunEvent::ScenarioStarted { index, worker })));
             }
             let (attempt, healthy) = run_attempt(&scenarios[index], s, &config).await;
             // Isolation: the next attempt or scenario starts as a new visitor on a blank
@@ -81,12 +82,12 @@ pub(super) async fn work(
             let failed = !matches!(attempt.outcome, Outcome::Passed);
             if failed && earlier.len() < config.settings.retries as usize {
                 let number = earlier.len() + 1;
-                let _ = tx.send(WorkerMsg::Event(RunEvent::AttemptFailed {
+                let _ = tx.send(WorkerMsg::Event(Box::new(RunEvent::AttemptFailed {
                     index,
                     worker,
                     number,
                     attempt: attempt.clone(),
-                }));
+                })));
                 earlier.push(attempt);
                 continue;
             }
@@ -97,7 +98,7 @@ pub(super) async fn work(
                 q.failed(config.settings.max_failures);
             }
         }
-        let _ = tx.send(WorkerMsg::Event(RunEvent::ScenarioFinished(result)));
+        let _ = tx.send(WorkerMsg::Event(Box::new(RunEvent::ScenarioFinished(result))));
     }
     if let Some(s) = session.take() {
         s.quit().await;
