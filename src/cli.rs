@@ -656,7 +656,7 @@ fn trust(s: &RunSettings) -> Result<Trust, Error> {
             hint: "use --browser chrome with --ca-cert, or --insecure-certs with Firefox".into(),
         });
     }
-    Ok(Trust { ca, insecure: s.insecure_certs })
+    Ok(Trust { ca, insecure: s.insecure_certs, user_agent_suffix: None })
 }
 
 fn deploy_options(args: DeployArgs) -> Result<DeployOptions, Error> {
@@ -719,7 +719,7 @@ fn watch_options(args: WatchArgs) -> Result<crate::watch::WatchOptions, Error> {
     job.settings.grace = Duration::ZERO;
     // Up is up: a pass on a retry is not an outage.
     job.settings.flaky = FlakyPolicy::Accept;
-    job.settings.browser.user_agent_suffix = Some(crate::browser::synthetic_marker());
+    job.settings.mark_synthetic();
     // A malformed target is the user's mistake, not an outage to alert on.
     let url = crate::target::resolve_as(&args.liveserver, "--liveserver")
         .map_err(|e| Error::Job(crate::job::JobError::Target(e)))?;

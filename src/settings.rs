@@ -98,6 +98,17 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// Everything this run sends is synthetic traffic (`ft watch`, live in `ft deploy`):
+    /// the browser's user agent and ft's own requests (preflight, version check) both
+    /// end in `ft-synthetic/VERSION`, so the app's analytics can drop them.
+    pub fn mark_synthetic(&mut self) {
+        let marker = crate::browser::synthetic_marker();
+        self.browser.user_agent_suffix = Some(marker.clone());
+        self.trust.user_agent_suffix = Some(marker);
+    }
+}
+
 /// Whether a scenario that passed only on a retry may count as green. `ft run` accepts it
 /// unless `--fail-on-flaky`; `ft deploy` and `ft gate` refuse it unless `--allow-flaky`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -136,7 +136,7 @@ pub async fn preflight(url: &str, timeout: Duration, trust: &tls::Trust) -> Resu
     let client = trust.client(timeout).map_err(|source| TargetError::Client { url: shown.clone(), source })?;
     let response = match client.get(format!("{url}/")).send().await {
         Ok(response) => response,
-        Err(err) => return Err(failure(url, &err, timeout).await),
+        Err(err) => return Err(failure(url, &err, timeout, trust).await),
     };
     let status = response.status();
     if status.is_server_error() {
@@ -147,11 +147,11 @@ pub async fn preflight(url: &str, timeout: Duration, trust: &tls::Trust) -> Resu
 }
 
 /// Why a request to the target failed: a certificate it refused, down, or slow.
-async fn failure(url: &str, err: &reqwest::Error, timeout: Duration) -> TargetError {
+async fn failure(url: &str, err: &reqwest::Error, timeout: Duration, trust: &tls::Trust) -> TargetError {
     // The URL whose certificate failed may be a redirect's.
     let at = err.url().map_or_else(|| url.to_string(), |u| u.as_str().trim_end_matches('/').to_string());
     if let Some(problem) = tls::certificate_problem(err) {
-        let presented = presented_certificate(&at, timeout).await;
+        let presented = presented_certificate(&at, timeout, trust).await;
         return TargetError::Untrusted { url: redact(&at), why: tls::describe(&problem, presented.as_deref()) };
     }
     let shown = redact(url);
@@ -165,8 +165,8 @@ async fn failure(url: &str, err: &reqwest::Error, timeout: Duration) -> TargetEr
 
 /// The certificate a server presents, fetched without checking it, only to name it in
 /// the error: who issued it says what to do.
-async fn presented_certificate(url: &str, timeout: Duration) -> Option<Vec<u8>> {
-    let insecure = tls::Trust { ca: None, insecure: true };
+async fn presented_certificate(url: &str, timeout: Duration, trust: &tls::Trust) -> Option<Vec<u8>> {
+    let insecure = tls::Trust { ca: None, insecure: true, ..trust.clone() };
     let client = insecure.client(timeout.min(Duration::from_secs(5))).ok()?;
     let response = client.get(url).send().await.ok()?;
     tls::peer_certificate(&response)

@@ -250,9 +250,10 @@ fn metrics_parse_as_prometheus_text_and_the_synthetic_user_agent_reaches_the_acc
     let browser_lines: Vec<&str> = access.lines().filter(|l| l.contains("Mozilla/5.0")).collect();
     assert!(!browser_lines.is_empty(), "{access}");
     assert!(
-        browser_lines.iter().all(|l| l.ends_with(&format!(" {marker}\""))),
-        "every browser request is marked:\n{access}"
+        access.lines().all(|l| l.ends_with(&format!(" {marker}\""))),
+        "every request is marked, the browser's and ft's own (the preflight's):\n{access}"
     );
+    assert!(access.lines().any(|l| l.contains("\"ft/")), "the preflight's own request is logged too:\n{access}");
     // Only the safe (smoke) scenarios ran against live.
     let mut ran: Vec<&str> =
         smoke.iter().filter_map(|s| s.labels.iter().find(|(k, _)| k == "scenario")).map(|(_, v)| v.as_str()).collect();

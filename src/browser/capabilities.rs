@@ -66,7 +66,13 @@ fn firefox_capabilities(config: &BrowserConfig, binary: Option<&Path>) -> Capabi
     if !config.headed {
         args.push("-headless".into());
     }
-    capabilities("firefox", "moz:firefoxOptions", args, binary)
+    let mut caps = capabilities("firefox", "moz:firefoxOptions", args, binary);
+    if let Some(ua) = &config.firefox_user_agent {
+        if let Some(options) = caps.get_mut("moz:firefoxOptions") {
+            options["prefs"] = json!({ "general.useragent.override": ua });
+        }
+    }
+    caps
 }
 
 /// W3C capabilities: the browser, a normal page-load strategy, and the vendor options

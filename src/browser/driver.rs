@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::find::{find_chromedriver, find_chromium, find_firefox, find_geckodriver};
+use super::find::{find_chromedriver, find_chromium, find_firefox, find_geckodriver, firefox_user_agent};
 use super::process::{DriverProcess, CHROMEDRIVER, GECKODRIVER};
 use super::reaper::Reaper;
 use super::session::Session;
@@ -94,7 +94,13 @@ impl Driver {
                 }
             }
         };
-        Ok(Driver { end, config: config.clone(), binary, reaper })
+        let mut config = config.clone();
+        if let (BrowserKind::Firefox, Some(suffix), Some(binary), RemoteEnd::GeckodriverPerSession(_)) =
+            (config.kind, &config.user_agent_suffix, &binary, &end)
+        {
+            config.firefox_user_agent = Some(firefox_user_agent(binary, suffix).await?);
+        }
+        Ok(Driver { end, config, binary, reaper })
     }
 
     /// A new browser with a fresh profile.

@@ -64,6 +64,36 @@ pub(super) fn find_firefox(given: Option<&Path>) -> Result<PathBuf, BrowserError
     })
 }
 
+/// The user agent the Firefox at `binary` sends (`Mozilla/5.0 (X11; Linux x86_64; rv:153.0)
+/// Gecko/20100101 Firefox/153.0`: the major version is all that varies), plus `suffix`.
+/// Read from `firefox --version`, bounded: a local Firefox must say it before it starts.
+pub(super) async fn firefox_user_agent(binary: &Path, suffix: &str) -> Result<String, BrowserError> {
+    let failed = |why: String| BrowserError::SessionStart {
+        url: binary.display().to_string(),
+        message: format!("failed to mark the user agent: `{} --version` {why}", binary.display()),
+    };
+    let mut command = tokio::process::Command::new(binary);
+    command.arg("--version").kill_on_drop(true).stdin(std::process::Stdio::null());
+    let out = match tokio::time::timeout(std::time::Duration::from_secs(20), command.output()).await {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => return Err(failed(format!("could not run: {e}"))),
+        Err(_) => return Err(failed("did not answer within 20s".into())),
+    };
+    let said = String::from_utf8_lossy(&out.stdout);
+    let major = firefox_major(&said).ok_or_else(|| failed(format!("printed no version ({:?})", said.trim())))?;
+    Ok(firefox_ua(major, std::env::consts::ARCH, suffix))
+}
+
+/// `Mozilla Firefox 153.8.0esr` -> 153.
+fn firefox_major(version_line: &str) -> Option<u32> {
+    let version = version_line.split_whitespace().find(|w| w.starts_with(|c: char| c.is_ascii_digit()))?;
+    version.split('.').next()?.parse().ok()
+}
+
+fn firefox_ua(major: u32, arch: &str, suffix: &str) -> String {
+    format!("Mozilla/5.0 (X11; Linux {arch}; rv:{major}.0) Gecko/20100101 Firefox/{major}.0 {suffix}")
+}
+
 /// `--driver` / `--browser-binary` when given (it must exist), else the first candidate
 /// that exists; `looked` says where we looked, for the error.
 fn find(
@@ -98,6 +128,17 @@ fn is_executable(p: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn firefox_s_user_agent_follows_its_major_version() {
+        assert_eq!(firefox_major("Mozilla Firefox 153.8.0esr\n"), Some(153));
+        assert_eq!(firefox_major("Mozilla Firefox 128.0"), Some(128));
+        assert_eq!(firefox_major("no version here"), None);
+        assert_eq!(
+            firefox_ua(153, "x86_64", "ft-synthetic/1.0"),
+            "Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0 ft-synthetic/1.0"
+        );
+    }
 
     #[test]
     fn a_missing_geckodriver_names_the_install_command() {

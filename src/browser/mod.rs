@@ -55,8 +55,13 @@ pub struct BrowserConfig {
     /// Public keys whose certificates Chromium trusts (base64 SHA-256 of the DER
     /// SubjectPublicKeyInfo): `--ca-cert`'s and the leaf the preflight verified.
     pub trusted_keys: Vec<String>,
-    /// Appended to the browser's own user agent (Chromium only), to mark synthetic traffic.
+    /// Appended to the browser's own user agent, to mark synthetic traffic.
     pub user_agent_suffix: Option<String>,
+    /// The whole user agent a local Firefox starts with (its own plus the suffix), set by
+    /// `Driver::start` from the binary's version: Firefox takes it as a preference before it
+    /// starts, and WebDriver has no command to change it later. (Chromium's is changed
+    /// over DevTools once it runs, which also works through a Grid.)
+    pub firefox_user_agent: Option<String>,
 }
 
 /// The browsers ft can drive. Named on the command line by `name` (`chrome`,
@@ -127,6 +132,7 @@ impl Default for BrowserConfig {
             accept_insecure_certs: false,
             trusted_keys: Vec::new(),
             user_agent_suffix: None,
+            firefox_user_agent: None,
         }
     }
 }

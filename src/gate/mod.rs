@@ -488,7 +488,7 @@ impl Pipeline<'_> {
             job.settings.sensitive = job.settings.sensitive.or_else(|| regex::Regex::new(&exact).ok());
             job.settings.safe_tag = self.opts.smoke_tag.clone();
             // Whatever ft does on live is synthetic traffic, and says so to the app.
-            job.settings.browser.user_agent_suffix = Some(crate::browser::synthetic_marker());
+            job.settings.mark_synthetic();
         }
         // A stage opens the gate only when green under the pipeline's flaky policy; its
         // reports say so too.

@@ -25,6 +25,9 @@ pub struct Trust {
     pub ca: Option<CaCert>,
     /// `--insecure-certs`: no certificate is checked.
     pub insecure: bool,
+    /// Appended to ft's own user agent (`ft/VERSION`) on every request to a target, to mark
+    /// synthetic traffic (`Settings::mark_synthetic`), as the browser's is.
+    pub user_agent_suffix: Option<String>,
 }
 
 /// The certificates of a `--ca-cert` file, read and checked once, before anything runs.
@@ -93,12 +96,22 @@ impl Trust {
     /// the server's certificate kept (`Reached::pin`), trusting as this `Trust` says.
     pub fn client(&self, timeout: Duration) -> Result<reqwest::Client, ClientError> {
         Ok(reqwest::Client::builder()
+            .user_agent(self.user_agent())
             .timeout(timeout)
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::limited(5))
             .tls_info(true)
             .use_preconfigured_tls(self.tls_config()?)
             .build()?)
+    }
+
+    /// What requests to a target say they are: `ft/VERSION`, plus the synthetic marker.
+    pub fn user_agent(&self) -> String {
+        let own = concat!("ft/", env!("CARGO_PKG_VERSION"));
+        match &self.user_agent_suffix {
+            Some(suffix) => format!("{own} {suffix}"),
+            None => own.to_string(),
+        }
     }
 
     /// The system's roots (`SSL_CERT_FILE` / `SSL_CERT_DIR` instead, when set) and
