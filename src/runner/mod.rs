@@ -14,6 +14,7 @@ use crate::wait::WaitError;
 
 mod dispatch;
 mod expect;
+mod filmstrip;
 mod guard;
 mod result;
 pub mod shard;
