@@ -20,6 +20,8 @@ pub(super) struct Filmstrip {
     budget: usize,
     frames: VecDeque<Frame>,
     bytes: usize,
+    /// The last page-changing step whose screen is not yet taken: (line, description).
+    pending: Option<(usize, String)>,
 }
 
 impl Filmstrip {
@@ -29,30 +31,38 @@ impl Filmstrip {
     }
 
     fn with_budget(keep: usize, budget: usize) -> Filmstrip {
-        Filmstrip { keep, budget, frames: VecDeque::new(), bytes: 0 }
+        Filmstrip { keep, budget, frames: VecDeque::new(), bytes: 0, pending: None }
     }
 
-    /// Whether the page after `step` is worth a frame (a screenshot is a WebDriver round
-    /// trip): only after a step that can change what the page shows. An expectation only
-    /// looks; `remember_url` only reads; a new visitor starts on a blank page.
-    pub(super) fn wants(&self, step: &Step) -> bool {
-        self.keep > 0
-            && match &step.kind {
-                StepKind::Expect(_) => false,
-                StepKind::Act(Action::RememberUrl(_) | Action::NewVisitor(_)) => false,
-                StepKind::Act(_) => true,
-            }
+    /// `step` has passed: if it can change what the page shows, its screen is due. An
+    /// expectation only looks, `remember_url` only reads, a new visitor starts blank.
+    pub(super) fn passed(&mut self, step: &Step) {
+        if self.keep > 0 && changes_page(step) {
+            self.pending = Some((step.line, step.kind.to_string()));
+        }
     }
 
-    /// Add the screen after `step`. A screen identical to the last frame's adds nothing
-    /// (the last frame already shows it); the oldest frames go once there are more than
-    /// `keep` or they hold more than the budget.
-    pub(super) fn push(&mut self, step: &Step, png: Vec<u8>) {
+    /// Whether to take the due screen now, before `next` runs. Only before the next step
+    /// that acts: by then the expectations after the last action have seen the page
+    /// settle. Taken right after an action, a screenshot can land mid-navigation (a form
+    /// pressed): measured on the built-in suite, chromedriver then held it and the next
+    /// command ~10 s; and a screen still due when the attempt ends is never taken, since a
+    /// failure's own screenshot shows it and a pass needs none.
+    pub(super) fn due_before(&self, next: &Step) -> bool {
+        self.pending.is_some() && changes_page(next)
+    }
+
+    /// The due screen, as taken (`None`: the browser could not give it, a gap in the strip).
+    /// A screen identical to the last frame's adds nothing (the last frame already shows
+    /// it); the oldest frames go once there are more than `keep` or they hold more than
+    /// the budget.
+    pub(super) fn take(&mut self, png: Option<Vec<u8>>) {
+        let (Some((line, step)), Some(png)) = (self.pending.take(), png) else { return };
         if self.frames.back().is_some_and(|last| last.png == png) {
             return;
         }
         self.bytes += png.len();
-        self.frames.push_back(Frame { line: step.line, step: step.kind.to_string(), png });
+        self.frames.push_back(Frame { line, step, png });
         while self.frames.len() > self.keep || self.bytes > self.budget {
             let Some(old) = self.frames.pop_front() else { break };
             self.bytes -= old.png.len();
@@ -62,6 +72,14 @@ impl Filmstrip {
     /// The frames, oldest first.
     pub(super) fn into_frames(self) -> Vec<Frame> {
         self.frames.into()
+    }
+}
+
+fn changes_page(step: &Step) -> bool {
+    match &step.kind {
+        StepKind::Expect(_) => false,
+        StepKind::Act(Action::RememberUrl(_) | Action::NewVisitor(_)) => false,
+        StepKind::Act(_) => true,
     }
 }
 
@@ -77,42 +95,61 @@ mod tests {
         step(line, StepKind::Act(Action::Click(crate::spec::Selector { css: "#go".into(), name: None })))
     }
 
+    /// Runs `steps` through the strip as the worker does, each screen a byte of its line.
+    fn run(strip: &mut Filmstrip, steps: &[Step]) {
+        for step in steps {
+            if strip.due_before(step) {
+                let line = strip.pending.as_ref().map(|p| p.0).unwrap_or(0);
+                strip.take(Some(vec![line as u8; 10]));
+            }
+            strip.passed(step);
+        }
+    }
+
+    fn lines(strip: Filmstrip) -> Vec<usize> {
+        strip.into_frames().iter().map(|f| f.line).collect()
+    }
+
     #[test]
     fn the_last_n_frames_are_kept_oldest_first() {
         let mut strip = Filmstrip::new(3);
-        for line in 1..=5 {
-            strip.push(&click(line), vec![line as u8; 10]);
-        }
-        let lines: Vec<usize> = strip.into_frames().iter().map(|f| f.line).collect();
-        assert_eq!(lines, [3, 4, 5]);
+        run(&mut strip, &(1..=6).map(click).collect::<Vec<_>>());
+        assert_eq!(lines(strip), [3, 4, 5], "the last step's screen is the failure's own screenshot");
     }
 
     #[test]
     fn frames_beyond_the_byte_budget_are_dropped_oldest_first() {
         let mut strip = Filmstrip::with_budget(5, 25);
-        for line in 1..=4 {
-            strip.push(&click(line), vec![line as u8; 10]);
-        }
-        let lines: Vec<usize> = strip.into_frames().iter().map(|f| f.line).collect();
-        assert_eq!(lines, [3, 4], "two frames of 10 bytes fit 25 bytes, three do not");
+        run(&mut strip, &(1..=5).map(click).collect::<Vec<_>>());
+        assert_eq!(lines(strip), [3, 4], "two frames of 10 bytes fit 25 bytes, three do not");
     }
 
     #[test]
     fn a_screen_identical_to_the_last_frame_is_not_kept_twice() {
         let mut strip = Filmstrip::new(3);
-        strip.push(&click(1), vec![1; 10]);
-        strip.push(&click(2), vec![1; 10]);
-        strip.push(&click(3), vec![2; 10]);
-        let lines: Vec<usize> = strip.into_frames().iter().map(|f| f.line).collect();
-        assert_eq!(lines, [1, 3]);
+        for (line, byte) in [(1, 1), (2, 1), (3, 2)] {
+            strip.passed(&click(line));
+            strip.take(Some(vec![byte; 10]));
+        }
+        assert_eq!(lines(strip), [1, 3]);
     }
 
     #[test]
-    fn only_steps_that_change_the_page_are_worth_a_frame() {
-        let strip = Filmstrip::new(3);
-        assert!(strip.wants(&click(1)));
-        assert!(!strip.wants(&step(2, StepKind::Act(Action::RememberUrl("home".into())))));
-        assert!(!strip.wants(&step(3, StepKind::Act(Action::NewVisitor(None)))));
-        assert!(!Filmstrip::new(0).wants(&click(4)), "--filmstrip 0 takes no screenshot");
+    fn a_screen_is_taken_before_the_next_action_after_the_expectations() {
+        let expect = |line| step(line, StepKind::Act(Action::RememberUrl("here".into())));
+        let mut strip = Filmstrip::new(3);
+        strip.passed(&click(1));
+        assert!(!strip.due_before(&expect(2)), "a step that does not change the page waits for the next action");
+        strip.passed(&expect(2));
+        assert!(strip.due_before(&click(3)));
+        strip.take(None);
+        assert!(!strip.due_before(&click(3)), "a screen the browser could not give is a gap, not retried");
+        assert!(lines(strip).is_empty());
+        let mut off = Filmstrip::new(0);
+        off.passed(&click(1));
+        assert!(!off.due_before(&click(2)), "--filmstrip 0 takes no screenshot");
+        let mut visitor = Filmstrip::new(3);
+        visitor.passed(&step(1, StepKind::Act(Action::NewVisitor(None))));
+        assert!(!visitor.due_before(&click(2)), "a new visitor's blank page is not worth a frame");
     }
 }

@@ -166,6 +166,12 @@ async fn run_steps<'s>(
 ) -> Result<(), (&'s Step, StepError)> {
     let mut state = ScenarioState::new(scenario, config);
     for step in &scenario.steps {
+        // Outside the steps' times: a frame is the filmstrip's cost, not a step's. A
+        // frame the browser cannot give is only a gap in the strip, never a failure.
+        if strip.due_before(step) {
+            let png = tokio::time::timeout(FRAME_TIMEOUT, session.screenshot()).await;
+            strip.take(png.ok().and_then(Result::ok));
+        }
         let ts = Instant::now();
         let result = run_step(step, session, config, &mut state).await;
         log.push(StepLog {
@@ -175,13 +181,7 @@ async fn run_steps<'s>(
             ok: result.is_ok(),
         });
         result.map_err(|e| (step, e))?;
-        // After the step's time is taken: a frame is the filmstrip's cost, not the step's.
-        // A frame the browser cannot give is only a gap in the strip, never a failure.
-        if strip.wants(step) {
-            if let Ok(Ok(png)) = tokio::time::timeout(FRAME_TIMEOUT, session.screenshot()).await {
-                strip.push(step, png);
-            }
-        }
+        strip.passed(step);
     }
     Ok(())
 }
