@@ -7,10 +7,12 @@ use std::collections::VecDeque;
 use crate::browser::Frame;
 use crate::spec::{Action, Step, StepKind};
 
-/// The most one attempt's frames may hold, in bytes. A 1280×800 screenshot of a plain
-/// page is 20–80 KiB as PNG and of a busy one (photos, gradients) up to ~1.5 MiB, so
-/// 8 MiB keeps five busy frames; with one attempt running per worker, a run holds at
-/// most workers × 8 MiB for frames that may never be written.
+/// The most one attempt's frames may hold, in bytes. A screenshot of the superlists
+/// pages in the default 1280×800 window is 14–16 KiB as PNG (measured); one of a busy
+/// page (photos, gradients) is far larger, up to about 1.5 MiB at that size (a PNG of
+/// 1280×657 noisy RGB pixels), so 8 MiB keeps five such frames. One attempt runs per
+/// worker: a run holds at most workers × 8 MiB for frames that may never be written
+/// (a failed attempt's frames then stay with its result until the run ends).
 pub(super) const BUDGET: usize = 8 * 1024 * 1024;
 
 /// A ring of the last frames of the attempt running.
@@ -35,10 +37,12 @@ impl Filmstrip {
     }
 
     /// `step` has passed: if it can change what the page shows, its screen is due. An
-    /// expectation only looks, `remember_url` only reads, a new visitor starts blank.
+    /// expectation only looks and `remember_url` only reads; a new visitor's blank page
+    /// is worth no frame (the screen before it was taken as it came).
     pub(super) fn passed(&mut self, step: &Step) {
         if self.keep > 0 && changes_page(step) {
-            self.pending = Some((step.line, step.kind.to_string()));
+            let blank = matches!(step.kind, StepKind::Act(Action::NewVisitor(_)));
+            self.pending = (!blank).then(|| (step.line, step.kind.to_string()));
         }
     }
 
@@ -75,10 +79,10 @@ impl Filmstrip {
     }
 }
 
+/// Whether `step` may change what the page shows (a new visitor: to a blank page).
 fn changes_page(step: &Step) -> bool {
     match &step.kind {
-        StepKind::Expect(_) => false,
-        StepKind::Act(Action::RememberUrl(_) | Action::NewVisitor(_)) => false,
+        StepKind::Expect(_) | StepKind::Act(Action::RememberUrl(_)) => false,
         StepKind::Act(_) => true,
     }
 }
@@ -148,8 +152,13 @@ mod tests {
         let mut off = Filmstrip::new(0);
         off.passed(&click(1));
         assert!(!off.due_before(&click(2)), "--filmstrip 0 takes no screenshot");
-        let mut visitor = Filmstrip::new(3);
-        visitor.passed(&step(1, StepKind::Act(Action::NewVisitor(None))));
-        assert!(!visitor.due_before(&click(2)), "a new visitor's blank page is not worth a frame");
+        let visitor = step(2, StepKind::Act(Action::NewVisitor(None)));
+        let mut strip = Filmstrip::new(3);
+        strip.passed(&click(1));
+        assert!(strip.due_before(&visitor), "the screen before a new visitor is taken before it goes");
+        strip.take(Some(vec![1; 10]));
+        strip.passed(&visitor);
+        assert!(!strip.due_before(&click(3)), "a new visitor's blank page is not worth a frame");
+        assert_eq!(lines(strip), [1]);
     }
 }
