@@ -8,11 +8,12 @@ use crate::browser::Frame;
 use crate::spec::{Action, Step, StepKind};
 
 /// The most one attempt's frames may hold, in bytes. A screenshot of the superlists
-/// pages in the default 1280×800 window is 14–16 KiB as PNG (measured); one of a busy
-/// page (photos, gradients) is far larger, up to about 1.5 MiB at that size (a PNG of
-/// 1280×657 noisy RGB pixels), so 8 MiB keeps five such frames. One attempt runs per
-/// worker: a run holds at most workers × 8 MiB for frames that may never be written
-/// (a failed attempt's frames then stay with its result until the run ends).
+/// pages in the default 1280×800 window is 14–16 KiB as PNG (measured); a page full of
+/// photos is far larger, and the worst case (incompressible pixels in a 1280×657
+/// viewport) is about 2.5 MiB. So 8 MiB keeps all 50 frames `--filmstrip` allows of a
+/// plain app and at least three of any page. One attempt runs per worker: a run holds
+/// at most workers × 8 MiB for frames that may never be written (a failed attempt's
+/// frames then stay with its result until the run ends).
 pub(super) const BUDGET: usize = 8 * 1024 * 1024;
 
 /// A ring of the last frames of the attempt running.
