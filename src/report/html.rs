@@ -279,8 +279,9 @@ fn evidence(page: &mut String, files: Option<&Vec<PathBuf>>, dir: &Path) {
 }
 
 /// The most signal entries the page lists (the rest are in the signals files): the page
-/// must stay readable, and within the disk reserve held for it.
-const MAX_SIGNALS_SHOWN: usize = 50;
+/// must stay readable, and within the disk reserve held for it (`reserve::size_for`: 32
+/// KiB a scenario; 25 entries are ~5 KiB, a frame's figure ~0.3 KiB).
+const MAX_SIGNALS_SHOWN: usize = 25;
 
 /// What the browser reported, an entry a line, folded under its summary.
 fn signals(page: &mut String, signals: &crate::browser::Signals) {

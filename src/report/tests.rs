@@ -574,7 +574,7 @@ fn failed_with_signals() -> (RunSummary, usize) {
 }
 
 #[test]
-fn the_browsers_summary_is_in_the_console_and_the_json_events() {
+fn the_browsers_summary_is_in_the_console_the_json_events_and_github_annotations() {
     let (summary, dup) = failed_with_signals();
     let scenarios = scenarios();
     let finished = crate::runner::RunEvent::ScenarioFinished(summary.results[dup].clone());
@@ -589,6 +589,11 @@ fn the_browsers_summary_is_in_the_console_and_the_json_events() {
     stream.event(&finished, &scenarios, &Artifacts::new());
     let line: serde_json::Value = serde_json::from_str(events.text().trim()).expect("one JSON line");
     assert_eq!(line["browser"], "1 console error; 1 uncaught exception; POST /lists/new?token=*** → 500");
+
+    let mut annotations = Vec::new();
+    super::github::annotations(&mut annotations, &scenarios, &summary).expect("written");
+    let annotations = String::from_utf8(annotations).expect("utf-8");
+    assert!(annotations.contains(&format!("%0A{BROWSER_SAID}")), "GitHub's annotation: {annotations}");
 }
 
 #[test]
