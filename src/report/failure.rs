@@ -8,7 +8,8 @@ use crate::shared::redact::redact_text;
 use crate::shared::terminal::{escape_controls, escape_line};
 use crate::spec::Scenario;
 
-/// The lines under a failed scenario: where, what was expected, what was seen, evidence.
+/// The lines under a failed scenario: where, what was expected, what was seen, what the
+/// browser reported (its one-line summary), the evidence files and the filmstrip.
 /// What a page, driver or browser said has its control characters shown escaped.
 pub fn failure_lines(scenario: &Scenario, f: &Failure, files: Option<&Vec<PathBuf>>) -> Vec<String> {
     let mut lines = Vec::new();
