@@ -46,6 +46,8 @@ pub struct Settings {
     pub color: ColorChoice,
     /// `--message-format json`: events as JSON lines on stdout, people's output on stderr.
     pub json_events: bool,
+    /// Screenshots kept after each of a failed attempt's last N page-changing steps (`--filmstrip`).
+    pub filmstrip: usize,
 }
 
 /// `--color`: `auto` colours a terminal unless NO_COLOR is set (or CLICOLOR_FORCE forces
@@ -94,6 +96,7 @@ impl Default for Settings {
             honour_quarantine: true,
             color: ColorChoice::Auto,
             json_events: false,
+            filmstrip: 0,
         }
     }
 }

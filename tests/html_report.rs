@@ -178,3 +178,55 @@ fn the_html_report_of_a_failing_and_flaky_run_shows_in_a_browser_the_failure_its
     assert_eq!(out.code, 0, "the page as a browser shows it:\n{}\n{page}", out.all());
     assert_eq!(read_json(&check.path().join("reports/run.json"))["predicate"]["result"], "PASSED");
 }
+
+/// A failure after five page-changing steps (frames after lines 4, 5, 6, 8 and 9; the
+/// last three are kept with --filmstrip 3). No leading blank line: line 1 is `[[scenario]]`.
+const FAILS_AFTER_FIVE_STEPS: &str = r##"[[scenario]]
+name = "a list that never gets its title"
+steps = [
+  { visit = "/" },
+  { type = "Buy milk", into = "#id_text" },
+  { press = "Enter", on = "#id_text" },
+  { expect_text_contains = "Buy milk", in = "#id_list_table" },
+  { type = "Buy eggs", into = "#id_text" },
+  { press = "Enter", on = "#id_text" },
+  { expect_text_contains = "Buy eggs", in = "#id_list_table" },
+  { type = "Buy bread", into = "#id_text" },
+  { expect_title = "Never" },
+]
+"##;
+
+/// The filmstrip as a person sees it: three frames that load, in step order, captioned.
+const CHECK_THE_FILMSTRIP: &str = r##"
+[[scenario]]
+name = "the report shows the filmstrip in step order"
+steps = [
+  { visit = "/index.html" },
+  { expect_present = 'section[data-status="FAIL"] ol.filmstrip li:nth-child(3) img[data-loaded="yes"]' },
+  { expect_present = 'section[data-status="FAIL"] ol.filmstrip li:nth-child(1) img[data-loaded="yes"]' },
+  { expect_present = 'section[data-status="FAIL"] ol.filmstrip li:nth-child(2) img[data-loaded="yes"]' },
+  { expect_absent = 'section[data-status="FAIL"] ol.filmstrip li:nth-child(4)' },
+  { expect_absent = 'img[data-loaded="no"]' },
+  { expect_visible = 'section[data-status="FAIL"] ol.filmstrip li:nth-child(1) img' },
+  { expect_text = 'after line 6: press Enter on #id_text', in = 'ol.filmstrip li:nth-child(1) figcaption' },
+  { expect_text = 'after line 8: type "Buy eggs" into #id_text', in = 'ol.filmstrip li:nth-child(2) figcaption' },
+  { expect_text = 'after line 9: press Enter on #id_text', in = 'ol.filmstrip li:nth-child(3) figcaption' },
+  { expect_present = 'section[data-status="FAIL"] .evidence img[alt^="screenshot"][data-loaded="yes"]' },
+]
+"##;
+
+#[test]
+fn the_html_report_shows_a_failed_scenarios_filmstrip_in_step_order_and_every_frame_loads() {
+    let run = tempfile::tempdir().expect("tempdir");
+    std::fs::write(run.path().join("list.toml"), FAILS_AFTER_FIVE_STEPS).expect("spec written");
+    let out = ft_in(run.path(), &["--specs", "list.toml", "--filmstrip", "3", "--max-wait", "1"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let reports = run.path().join("reports");
+    let page = std::fs::read_to_string(reports.join("index.html")).expect("index.html is written");
+
+    let server = FileServer::start(&reports);
+    let check = tempfile::tempdir().expect("tempdir");
+    std::fs::write(check.path().join("report.toml"), CHECK_THE_FILMSTRIP).expect("spec written");
+    let out = ft_in(check.path(), &["--specs", "report.toml", "--liveserver", &server.url, "--max-wait", "10"]);
+    assert_eq!(out.code, 0, "the page as a browser shows it:\n{}\n{page}", out.all());
+}

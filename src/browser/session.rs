@@ -255,6 +255,12 @@ return null;
             ..Evidence::default()
         }
     }
+
+    /// The viewport as PNG (a filmstrip frame): one round trip.
+    pub async fn screenshot(&self) -> Result<Vec<u8>, BrowserError> {
+        let wd = self.wd()?;
+        self.bounded(wd.screenshot_as_png()).await
+    }
 }
 
 impl Drop for Session {

@@ -1,6 +1,6 @@
-//! Evidence files of a failure: a screenshot and the page HTML, under
-//! `artifacts/<spec file>/<scenario>/<scenario>[.attempt-N].{png,html}`, in a folder ft
-//! marks as its own so it never deletes one it did not make.
+//! Evidence files of a failure: a screenshot, the page HTML, the browser's signals and
+//! the filmstrip, under `artifacts/<spec file>/<scenario>/<scenario>[.attempt-N].*`, in a
+//! folder ft marks as its own so it never deletes one it did not make.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -48,34 +48,60 @@ pub fn places(scenarios: &[Scenario]) -> Vec<Place> {
         .collect()
 }
 
-/// Write the evidence a failed or errored attempt carries; returns the files written.
-/// Every file name carries the scenario and the attempt (`<stem>.png`,
-/// `<stem>.attempt-2.png`): Jenkins' attachments plugin before 293 keeps one file per
-/// name within a class.
+/// Write the evidence a failed or errored attempt carries; returns the files written, the
+/// filmstrip's frames last. Every file name carries the scenario and the attempt
+/// (`<stem>.png`, `<stem>.attempt-2.png`): Jenkins' attachments plugin before 293 keeps
+/// one file per name within a class. Beside the screenshot and the page:
+/// `<stem>.signals.json` (what the browser reported, whenever it was collected),
+/// `<stem>.signals.txt` (the same, readable, when there is something to read) and the
+/// frames `<stem>.filmstrip-01-line-12.png`, ... (names sort in step order).
 pub fn write(root: &Path, place: &Place, attempt: usize, outcome: &Outcome) -> Result<Vec<PathBuf>, ReportError> {
     let failure = match outcome {
         Outcome::Failed(f) | Outcome::Error(f) => f,
         _ => return Ok(Vec::new()),
     };
     let evidence = &failure.evidence;
-    if evidence.screenshot.is_none() && evidence.html.is_none() {
+    let signals = &evidence.signals;
+    let collected = signals.source.is_some() || !signals.is_empty();
+    if evidence.screenshot.is_none() && evidence.html.is_none() && !collected && evidence.filmstrip.is_empty() {
         return Ok(Vec::new());
     }
     mark(root)?;
     let dir = root.join(&place.dir);
     let stem = if attempt > 1 { format!("{}.attempt-{attempt}", place.stem) } else { place.stem.clone() };
     let mut files = Vec::new();
-    if let Some(png) = &evidence.screenshot {
-        let path = dir.join(format!("{stem}.png"));
-        write_atomic(&path, png)?;
+    let mut put = |name: String, bytes: &[u8]| -> Result<(), ReportError> {
+        let path = dir.join(name);
+        write_atomic(&path, bytes)?;
         files.push(path);
+        Ok(())
+    };
+    if let Some(png) = &evidence.screenshot {
+        put(format!("{stem}.png"), png)?;
     }
     if let Some(html) = &evidence.html {
-        let path = dir.join(format!("{stem}.html"));
-        write_atomic(&path, for_offline(html, evidence.url.as_deref()).as_bytes())?;
-        files.push(path);
+        put(format!("{stem}.html"), for_offline(html, evidence.url.as_deref()).as_bytes())?;
+    }
+    if collected {
+        let json = serde_json::to_vec_pretty(signals).unwrap_or_default();
+        put(format!("{stem}.signals.json"), &json)?;
+    }
+    if !signals.is_empty() {
+        put(format!("{stem}.signals.txt"), super::signals::text(signals).as_bytes())?;
+    }
+    for (i, frame) in evidence.filmstrip.iter().enumerate() {
+        put(format!("{stem}.{FRAME}{:02}-line-{}.png", i + 1, frame.line), &frame.png)?;
     }
     Ok(files)
+}
+
+/// What every filmstrip frame's file name holds after the scenario's stem (which has no dot).
+const FRAME: &str = "filmstrip-";
+
+/// Whether an evidence file is a filmstrip frame (the others are the screenshot, the
+/// page and the signals): the one rule the reports ask.
+pub fn is_frame(path: &Path) -> bool {
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.contains(&format!(".{FRAME}")))
 }
 
 /// Create the evidence folder with its marker (once per run; the run holds the lock).

@@ -33,7 +33,9 @@ pub fn annotations(out: &mut impl Write, scenarios: &[Scenario], summary: &RunSu
             Some(f) => {
                 let step = f.step.as_ref().map(|(_, _, what)| format!("{what}: ")).unwrap_or_default();
                 let seen = f.last_seen.as_ref().map(|s| format!("\nlast seen: {s}")).unwrap_or_default();
-                format!("{step}{}{seen}", f.message)
+                let browser = super::signals::summary_line(&f.evidence.signals);
+                let browser = browser.map(|b| format!("\n{b}")).unwrap_or_default();
+                format!("{step}{}{seen}{browser}", f.message)
             }
             None => format!("passed only on attempt {} (flaky)", r.earlier.len() + 1),
         };
@@ -77,7 +79,10 @@ pub fn step_summary(
     for r in &summary.results {
         let Some(scenario) = scenarios.get(r.index) else { continue };
         let detail = match &r.outcome {
-            Outcome::Failed(f) | Outcome::Error(f) => redact_text(&f.message),
+            Outcome::Failed(f) | Outcome::Error(f) => match super::signals::summary_line(&f.evidence.signals) {
+                Some(browser) => format!("{} ({browser})", redact_text(&f.message)),
+                None => redact_text(&f.message),
+            },
             Outcome::NotRun(why) => why.clone(),
             Outcome::Passed if r.is_flaky() => format!("passed on attempt {}", r.earlier.len() + 1),
             _ => continue,

@@ -1,5 +1,6 @@
 //! The HTML report (`reports/index.html`): one self-contained page for people, with the
-//! verdict, a row per scenario, its steps, and each failed attempt's message and evidence.
+//! verdict, a row per scenario, its steps, and each failed attempt's message and evidence
+//! (screenshot, page, what the browser reported, and the filmstrip in step order).
 //!
 //! Self-contained so it works as a CI artifact and from `file://`: inline CSS and script,
 //! a Content-Security-Policy that lets nothing load from elsewhere, and evidence linked by
@@ -9,6 +10,7 @@
 use std::fmt::Write;
 use std::path::{Component, Path, PathBuf};
 
+use super::artifacts::is_frame;
 use super::failure::failure_lines;
 use super::{Artifacts, RunInfo};
 use crate::runner::{Outcome, RunSummary, ScenarioResult, StepLog};
@@ -38,6 +40,12 @@ section.scenario h2 { font-size: 1em; margin: 0; font-weight: normal; }
 .attempt.retry .failure { background: #fffbea; border-color: #d4a72c; }
 .failure p { margin: .15em 0; white-space: pre-wrap; font-family: ui-monospace, monospace; }
 .evidence img { max-width: 480px; border: 1px solid #ccc; display: block; margin: .3em 0; }
+ol.filmstrip { display: flex; flex-wrap: wrap; gap: .6em; list-style: none; padding: 0; margin: .3em 0; }
+ol.filmstrip img { max-width: 240px; } ol.filmstrip figure { margin: 0; }
+ol.filmstrip figcaption { font: 12px ui-monospace, monospace; max-width: 240px; }
+ol.signals { font-family: ui-monospace, monospace; margin: .2em 0; white-space: pre-wrap; }
+ol.signals .console_error, ol.signals .exception, ol.signals .failed_request { color: #cf222e; }
+.failure p.browser { color: #9a3412; }
 ol.steps { font-family: ui-monospace, monospace; margin: .2em 0; }
 ol.steps li.failed { color: #cf222e; }
 "#;
@@ -215,11 +223,14 @@ fn attempt(
                 let class = match i {
                     0 => "step",
                     1 => "message",
+                    _ if line.starts_with("browser: ") => "browser",
                     _ => "seen",
                 };
                 let _ = writeln!(page, "<p class=\"{class}\">{}</p>", esc(&redact_text(line)));
             }
             evidence(page, files, dir);
+            signals(page, &f.evidence.signals);
+            filmstrip(page, &f.evidence.filmstrip, files, dir);
             let _ = writeln!(page, "</div>");
         }
         Outcome::NotRun(why) | Outcome::Skipped(why) => {
@@ -244,21 +255,83 @@ fn attempt(
     let _ = writeln!(page, "</div>");
 }
 
-/// Screenshots shown inline, other files (the page's HTML) linked.
+/// Screenshots shown inline, other files (the page's HTML, the signals) linked; the
+/// filmstrip's frames are shown by `filmstrip`.
 fn evidence(page: &mut String, files: Option<&Vec<PathBuf>>, dir: &Path) {
-    let Some(files) = files.filter(|f| !f.is_empty()) else { return };
+    let Some(files) = files.filter(|f| f.iter().any(|p| !is_frame(p))) else { return };
     let _ = writeln!(page, "<div class=\"evidence\">");
-    for file in files {
+    for file in files.iter().filter(|p| !is_frame(p)) {
         let href = esc(&link(file, dir));
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if file.extension().is_some_and(|e| e == "png") {
             let _ = writeln!(page, "<a href=\"{href}\"><img src=\"{href}\" alt=\"screenshot {}\"></a>", esc(&name));
         } else {
-            let what = if file.extension().is_some_and(|e| e == "html") { "page HTML" } else { "file" };
+            let what = match file.extension().and_then(|e| e.to_str()) {
+                Some("html") => "page HTML",
+                Some("json") => "browser signals (JSON)",
+                Some("txt") => "browser signals",
+                _ => "file",
+            };
             let _ = writeln!(page, "<a class=\"page\" href=\"{href}\">{what}: {}</a>", esc(&name));
         }
     }
     let _ = writeln!(page, "</div>");
+}
+
+/// The most signal entries the page lists (the rest are in the signals files): the page
+/// must stay readable, and within the disk reserve held for it (`reserve::size_for`: 32
+/// KiB a scenario; 25 entries are ~5 KiB, a frame's figure ~0.3 KiB).
+const MAX_SIGNALS_SHOWN: usize = 25;
+
+/// What the browser reported, an entry a line, folded under its summary.
+fn signals(page: &mut String, signals: &crate::browser::Signals) {
+    let Some(summary) = signals.summary() else { return };
+    let _ = writeln!(
+        page,
+        "<details class=\"signals\"><summary>browser: {}</summary>\n<ol class=\"signals\">",
+        esc(&redact_text(&summary))
+    );
+    for entry in signals.entries.iter().take(MAX_SIGNALS_SHOWN) {
+        let kind = serde_json::to_value(entry.kind).ok().and_then(|v| v.as_str().map(str::to_string));
+        let _ = writeln!(
+            page,
+            "<li class=\"{}\">{}</li>",
+            esc(&kind.unwrap_or_default()),
+            esc(&super::signals::entry_line(entry))
+        );
+    }
+    let more = signals.entries.len().saturating_sub(MAX_SIGNALS_SHOWN) + signals.dropped;
+    if more > 0 {
+        let _ = writeln!(page, "<li class=\"more\">... and {more} more (see the signals files)</li>");
+    }
+    let _ = writeln!(page, "</ol>\n</details>");
+}
+
+/// The filmstrip, oldest frame first, each captioned with the step it followed. Frames
+/// are matched to their files in order (`artifacts::write` writes them so); one whose
+/// file was not written is left out.
+fn filmstrip(page: &mut String, frames: &[crate::browser::Frame], files: Option<&Vec<PathBuf>>, dir: &Path) {
+    let written: Vec<&PathBuf> = files.into_iter().flatten().filter(|p| is_frame(p)).collect();
+    if written.is_empty() {
+        return;
+    }
+    let _ = writeln!(page, "<div class=\"evidence filmstrip\">\n<ol class=\"filmstrip\">");
+    for (i, file) in written.iter().enumerate() {
+        let href = esc(&link(file, dir));
+        let caption = match frames.get(i) {
+            Some(frame) => format!("after line {}: {}", frame.line, redact_text(&frame.step)),
+            None => file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        };
+        let _ = writeln!(
+            page,
+            "<li><figure><a href=\"{href}\"><img src=\"{href}\" alt=\"frame {} {}\"></a>\
+             <figcaption>{}</figcaption></figure></li>",
+            i + 1,
+            esc(&caption),
+            esc(&caption)
+        );
+    }
+    let _ = writeln!(page, "</ol>\n</div>");
 }
 
 /// A link to `file` from a page in `dir`: relative when the file is under it (as the

@@ -267,10 +267,13 @@ fn detail(scenario: &Scenario, outcome: &Outcome, f: &Failure) -> Detail {
     Detail { message: message(scenario, f), kind: kind.into(), body: failure_lines(scenario, f, None).join("\n") }
 }
 
-/// `file:line: step: what went wrong`, the line CI servers show first.
+/// `file:line: step: what went wrong`, the line CI servers show first, with what the
+/// browser reported when it did (`[browser: 2 console errors; POST /lists/new → 500]`):
+/// often the cause, and CI servers show nothing else without a click.
 fn message(scenario: &Scenario, f: &Failure) -> String {
     let what = f.step.as_ref().map(|(line, _, what)| format!("{}:{line}: {what}: ", scenario.file)).unwrap_or_default();
-    format!("{what}{}", crate::shared::redact::redact_text(&f.message))
+    let browser = super::signals::summary_line(&f.evidence.signals).map(|b| format!(" [{b}]")).unwrap_or_default();
+    format!("{what}{}{browser}", crate::shared::redact::redact_text(&f.message))
 }
 
 fn step_log(scenario: &Scenario, log: &[StepLog], files: Option<&Vec<PathBuf>>, cwd: Option<&Path>) -> String {

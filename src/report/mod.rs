@@ -13,6 +13,7 @@ mod lock;
 mod merge;
 pub mod record;
 mod reserve;
+mod signals;
 mod stream;
 
 use std::collections::HashMap;

@@ -29,6 +29,14 @@ fn outcome(o: &Outcome) -> (&'static str, Option<String>) {
     }
 }
 
+/// A failed attempt's signals summary (`2 console errors; POST /lists/new → 500`), or null.
+fn browser(o: &Outcome) -> Option<String> {
+    match o {
+        Outcome::Failed(f) | Outcome::Error(f) => f.evidence.signals.summary(),
+        _ => None,
+    }
+}
+
 fn scenario_fields(scenario: Option<&Scenario>) -> Value {
     match scenario {
         Some(s) => json!({"scenario": s.name, "file": s.file, "line": s.line}),
@@ -89,6 +97,7 @@ impl EventStream {
                 v["message"] = json!(message);
                 v["seconds"] = json!(attempt.duration.as_secs_f64());
                 v["evidence"] = json!(evidence(artifacts, *index, *number));
+                v["browser"] = json!(browser(&attempt.outcome));
                 self.emit("attempt_failed", v);
             }
             RunEvent::ScenarioFinished(r) => {
@@ -100,6 +109,7 @@ impl EventStream {
                 v["attempts"] = json!(attempts);
                 v["seconds"] = json!(r.duration.as_secs_f64());
                 v["evidence"] = json!(evidence(artifacts, r.index, attempts));
+                v["browser"] = json!(browser(&r.outcome));
                 self.emit("scenario_finished", v);
             }
             RunEvent::Interrupted { signal_count } => self.emit("interrupted", json!({"signals": signal_count})),

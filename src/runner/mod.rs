@@ -4,8 +4,8 @@
 //!
 //! One room per job: `result` (what a run reports), `dispatch` (the run as a whole:
 //! workers, interrupts, grace), `worker` (one browser's sessions and attempts),
-//! `steps` (one step; the actions), `expect` (the expectations) and `guard` (where an
-//! unsafe scenario may not go).
+//! `steps` (one step; the actions), `expect` (the expectations), `guard` (where an
+//! unsafe scenario may not go) and `filmstrip` (an attempt's last screens, `--filmstrip`).
 
 use std::collections::HashMap;
 
@@ -14,6 +14,7 @@ use crate::wait::WaitError;
 
 mod dispatch;
 mod expect;
+mod filmstrip;
 mod guard;
 mod result;
 pub mod shard;

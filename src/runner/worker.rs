@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use tokio::sync::mpsc;
 
+use super::filmstrip::Filmstrip;
 use super::steps::run_step;
 use super::{Attempt, Failure, Outcome, RunConfig, RunEvent, ScenarioResult, ScenarioState, StepError, StepLog};
 use crate::browser::{BrowserError, Driver, Evidence, Session};
@@ -111,8 +112,9 @@ async fn run_attempt(scenario: &Scenario, session: &Session, config: &RunConfig)
     let started_at = Utc::now();
     let t0 = Instant::now();
     let mut log = Vec::new();
-    let steps = run_steps(scenario, session, config, &mut log);
-    let outcome = match tokio::time::timeout(config.settings.scenario_timeout, steps).await {
+    let mut strip = Filmstrip::new(config.settings.filmstrip);
+    let steps = run_steps(scenario, session, config, &mut log, &mut strip);
+    let mut outcome = match tokio::time::timeout(config.settings.scenario_timeout, steps).await {
         Ok(Ok(())) => Outcome::Passed,
         Ok(Err((step, err))) => {
             let evidence = evidence(session).await;
@@ -139,6 +141,10 @@ async fn run_attempt(scenario: &Scenario, session: &Session, config: &RunConfig)
             Outcome::Failed(Failure { step: at, message, last_seen: None, evidence: evidence(session).await })
         }
     };
+    // Only a failed attempt's frames are handed over; a passing one's go with `strip`.
+    if let Outcome::Failed(f) | Outcome::Error(f) = &mut outcome {
+        f.evidence.filmstrip = strip.into_frames();
+    }
     let timed_out = t0.elapsed() >= config.settings.scenario_timeout;
     let healthy = !matches!(outcome, Outcome::Error(_)) && !timed_out;
     (Attempt::new(outcome, started_at, t0.elapsed(), log), healthy)
@@ -156,9 +162,16 @@ async fn run_steps<'s>(
     session: &Session,
     config: &RunConfig,
     log: &mut Vec<StepLog>,
+    strip: &mut Filmstrip,
 ) -> Result<(), (&'s Step, StepError)> {
     let mut state = ScenarioState::new(scenario, config);
     for step in &scenario.steps {
+        // Outside the steps' times: a frame is the filmstrip's cost, not a step's. A
+        // frame the browser cannot give is only a gap in the strip, never a failure.
+        if strip.due_before(step) {
+            let png = tokio::time::timeout(FRAME_TIMEOUT, session.screenshot()).await;
+            strip.take(png.ok().and_then(Result::ok));
+        }
         let ts = Instant::now();
         let result = run_step(step, session, config, &mut state).await;
         log.push(StepLog {
@@ -168,6 +181,10 @@ async fn run_steps<'s>(
             ok: result.is_ok(),
         });
         result.map_err(|e| (step, e))?;
+        strip.passed(step);
     }
     Ok(())
 }
+
+/// How long one filmstrip frame may take: a slow screenshot must not hold a scenario up.
+const FRAME_TIMEOUT: Duration = Duration::from_secs(5);
