@@ -17,6 +17,10 @@ pub(super) fn for_kind(config: &BrowserConfig, binary: Option<&Path>) -> Capabil
     if config.accept_insecure_certs {
         let _ = caps.set("acceptInsecureCerts", true);
     }
+    // WebDriver BiDi, for the browser's signals (console, exceptions, failed requests).
+    if config.signals {
+        let _ = caps.set("webSocketUrl", true);
+    }
     caps
 }
 

@@ -7,6 +7,7 @@
 //! registry of what must be ended), `driver` (the remote end sessions are made at),
 //! `capabilities`, `session` (lifecycle and page operations) and `inspect`.
 
+mod bidi;
 mod capabilities;
 mod driver;
 mod find;
@@ -57,6 +58,9 @@ pub struct BrowserConfig {
     pub trusted_keys: Vec<String>,
     /// Appended to the browser's own user agent (Chromium only), to mark synthetic traffic.
     pub user_agent_suffix: Option<String>,
+    /// Collect console errors, exceptions and failed requests over WebDriver BiDi (off
+    /// with `--no-signals`).
+    pub signals: bool,
 }
 
 /// The browsers ft can drive. Named on the command line by `name` (`chrome`,
@@ -127,6 +131,7 @@ impl Default for BrowserConfig {
             accept_insecure_certs: false,
             trusted_keys: Vec::new(),
             user_agent_suffix: None,
+            signals: true,
         }
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! One room per job: `result` (what a run reports), `dispatch` (the run as a whole:
 //! workers, interrupts, grace), `worker` (one browser's sessions and attempts),
-//! `steps` (one step; the actions), `expect` (the expectations) and `guard` (where an
+//! `steps` (one step; the actions), `expect` (the expectations), `signals` (the
+//! expectations on what the browser reported) and `guard` (where an
 //! unsafe scenario may not go).
 
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ mod expect;
 mod guard;
 mod result;
 pub mod shard;
+mod signals;
 mod steps;
 mod worker;
 
