@@ -107,13 +107,25 @@ fn specs() -> tempfile::TempDir {
 /// Run the fixture specs against the fixture target with `extra` flags and check each
 /// scenario's verdict and message.
 fn assert_signals_judged(extra: &[&str]) {
+    assert_judged(extra, false);
+}
+
+/// As `assert_signals_judged`; `without_bidi` runs ft as with a remote end that offers
+/// no BiDi (Chromium's log is the fallback: it does not tell what kind of resource failed).
+fn assert_judged(extra: &[&str], without_bidi: bool) {
     let url = target();
     let specs = specs();
     let dir = tempfile::tempdir().expect("tempdir");
     let specs_path = specs.path().display().to_string();
     let mut args = vec!["--specs", specs_path.as_str(), "--liveserver", url.as_str(), "--max-wait", "5"];
     args.extend_from_slice(extra);
-    let out = ft_in(dir.path(), &args);
+    let mut cmd = ft_command(dir.path());
+    cmd.args(&args);
+    if without_bidi {
+        cmd.env("FT_TEST_NO_BIDI", "1");
+    }
+    let out = output(&mut cmd);
+    let image = if without_bidi { "" } else { " (image)" };
     assert_eq!(out.code, 1, "{}", out.all());
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
     assert_eq!(
@@ -130,7 +142,7 @@ fn assert_signals_judged(extra: &[&str]) {
         format!("1 console error: \"{LOGGED}\""),
         "1 uncaught exception:".to_string(),
         THROWN.to_string(),
-        "GET /missing.png → 404 (image)".to_string(),
+        format!("GET /missing.png → 404{image}"),
         "GET /api/broken → 500".to_string(),
     ] {
         assert!(all.contains(&want), "the failure names {want:?}:\n{all}");
@@ -144,13 +156,21 @@ fn assert_signals_judged(extra: &[&str]) {
 
     let requests = junit.case("the noisy page's failed requests");
     let text = format!("{}\n{}", requests.message, requests.body);
-    assert!(text.contains("GET /missing.png → 404 (image)") && text.contains("GET /api/broken → 500"), "{text}");
+    assert!(
+        text.contains(&format!("GET /missing.png → 404{image}")) && text.contains("GET /api/broken → 500"),
+        "{text}"
+    );
     assert!(!text.contains(LOGGED), "console errors are not this step's business: {text}");
 }
 
 #[test]
 fn a_noisy_page_fails_naming_each_signal_and_a_clean_page_passes_on_chromium() {
     assert_signals_judged(&[]);
+}
+
+#[test]
+fn without_bidi_chromium_s_own_log_is_the_fallback() {
+    assert_judged(&[], true);
 }
 
 #[test]
@@ -237,4 +257,24 @@ fn signals_are_collected_through_a_selenium_grid_on_chromium_and_firefox() {
     let grid = Grid::standalone();
     assert_signals_judged(&["--webdriver", &grid.url, "--driver", "/nonexistent"]);
     assert_signals_judged(&["--webdriver", &grid.url, "--browser", "firefox"]);
+}
+
+/// Firefox has no log to fall back on: a remote end without BiDi leaves the signals
+/// uncollected, and even the suite's check fails saying so rather than passing.
+#[test]
+fn without_bidi_firefox_s_checks_fail_saying_the_signals_were_not_collected() {
+    let url = target();
+    let specs = specs();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let specs_path = specs.path().display().to_string();
+    let args = ["--specs", &specs_path, "--liveserver", &url, "--browser", "firefox", "--filter", "a clean page"];
+    let out = output(ft_command(dir.path()).args(args).env("FT_TEST_NO_BIDI", "1"));
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains(
+            "cannot tell: the browser's signals were not collected (the remote end offered no WebDriver BiDi"
+        ),
+        "{}",
+        out.all()
+    );
 }

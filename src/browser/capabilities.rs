@@ -8,6 +8,10 @@ use thirtyfour::Capabilities;
 
 use super::{BrowserConfig, BrowserKind};
 
+/// Set (to anything) by ft's own tests: ask for no BiDi, as a remote end without it
+/// would answer, so the fallback is exercised on a real browser.
+const NO_BIDI_FOR_TESTS: &str = "FT_TEST_NO_BIDI";
+
 /// The capabilities for `config.kind`, with `binary` as the browser when known.
 pub(super) fn for_kind(config: &BrowserConfig, binary: Option<&Path>) -> Capabilities {
     let mut caps = match config.kind {
@@ -17,9 +21,15 @@ pub(super) fn for_kind(config: &BrowserConfig, binary: Option<&Path>) -> Capabil
     if config.accept_insecure_certs {
         let _ = caps.set("acceptInsecureCerts", true);
     }
-    // WebDriver BiDi, for the browser's signals (console, exceptions, failed requests).
+    // WebDriver BiDi, for the browser's signals (console, exceptions, failed requests);
+    // Chromium's log as the fallback where the remote end offers no BiDi.
     if config.signals {
-        let _ = caps.set("webSocketUrl", true);
+        if std::env::var_os(NO_BIDI_FOR_TESTS).is_none() {
+            let _ = caps.set("webSocketUrl", true);
+        }
+        if config.kind == BrowserKind::Chrome {
+            let _ = caps.set("goog:loggingPrefs", super::browser_log::capability());
+        }
     }
     caps
 }

@@ -8,7 +8,9 @@
 //! `capabilities`, `session` (lifecycle and page operations) and `inspect`.
 
 mod bidi;
+mod browser_log;
 mod capabilities;
+mod collect;
 mod driver;
 mod find;
 mod guard;

@@ -8,7 +8,7 @@ use serde_json::json;
 use thirtyfour::error::WebDriverError;
 use thirtyfour::{By, Key as WdKey, WebDriver, WebElement};
 
-use super::bidi::Collector;
+use super::collect::{Collection, TURNED_OFF};
 use super::inspect::{Evidence, Inspection, INSPECT_JS};
 use super::process::DriverProcess;
 use super::reaper::{Leftover, Reaper};
@@ -30,7 +30,7 @@ pub struct Session {
     inspected: std::sync::Mutex<Option<(String, serde_json::Value)>>,
     /// What the browser reports (console, exceptions, failed requests), or why it is not
     /// collected (`--no-signals`, a remote end without BiDi).
-    signals: Result<Collector, String>,
+    signals: Collection,
 }
 
 struct OwnDriver {
@@ -50,11 +50,7 @@ impl Session {
     ) -> Result<Session, BrowserError> {
         match connect(config, binary, &url).await {
             Ok((wd, browser)) => {
-                let signals = if config.signals {
-                    Collector::start(&wd, config.command_timeout).await
-                } else {
-                    Err(SIGNALS_OFF.to_string())
-                };
+                let signals = Collection::start(&wd, config).await;
                 let profile = wd.capabilities().get("moz:profile").and_then(|v| v.as_str()).and_then(driver_profile);
                 Ok(Session {
                     wd: Some(wd),
@@ -272,35 +268,28 @@ return null;
 impl Session {
     /// A new attempt starts: what the browser reported before is forgotten.
     pub fn mark_signals(&self) {
-        if let Ok(collector) = &self.signals {
-            collector.mark();
-        }
+        self.signals.mark();
     }
 
-    /// What the browser reported since `mark_signals`, up to this moment (see
-    /// `Collector::signals` for the barrier); `source` is `None` when nothing is collected.
+    /// What the browser reported since `mark_signals`, up to this moment (with a barrier:
+    /// see `Collector::signals`); `source` is `None` when nothing is collected.
     pub async fn signals(&self) -> Signals {
-        match &self.signals {
-            Ok(collector) => collector.signals(SIGNALS_BARRIER_TIMEOUT).await,
+        match self.wd() {
+            Ok(wd) => self.signals.signals(wd).await,
             Err(_) => Signals::default(),
         }
     }
 
     /// Why this session collects no signals, if it does not.
-    pub fn signals_missing(&self) -> Option<&str> {
-        self.signals.as_ref().err().map(String::as_str)
+    pub fn signals_missing(&self) -> Option<String> {
+        self.signals.missing()
     }
 
     /// True when the user turned signals off (rather than the browser lacking them).
     pub fn signals_turned_off(&self) -> bool {
-        self.signals_missing() == Some(SIGNALS_OFF)
+        self.signals_missing().as_deref() == Some(TURNED_OFF)
     }
 }
-
-const SIGNALS_OFF: &str = "signals are turned off (--no-signals)";
-
-/// How long reading the signals waits for the page to answer the barrier.
-const SIGNALS_BARRIER_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Drop for Session {
     /// Backstop only (a panicking or aborted worker): never blocks the executor; a

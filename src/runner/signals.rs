@@ -9,7 +9,7 @@ use crate::spec::SignalCheck;
 /// Judge what the browser reported so far in this attempt.
 pub(super) async fn expect(check: &SignalCheck, session: &Session) -> Result<(), StepError> {
     let signals = session.signals().await;
-    judge(check, &signals, session.signals_missing(), session.signals_turned_off())
+    judge(check, &signals, session.signals_missing().as_deref(), session.signals_turned_off())
         .map_err(|message| StepError::Failed { message, last_seen: None })
 }
 
