@@ -125,6 +125,17 @@ mod tests {
     }
 
     #[test]
+    fn signals_ask_for_bidi_and_chromium_s_log_unless_turned_off() {
+        let chrome = for_kind(&BrowserConfig::default(), None);
+        assert_eq!(chrome.get("webSocketUrl"), Some(&json!(true)));
+        assert_eq!(chrome.get("goog:loggingPrefs"), Some(&json!({ "browser": "ALL" })));
+        let firefox = for_kind(&BrowserConfig { kind: BrowserKind::Firefox, ..BrowserConfig::default() }, None);
+        assert_eq!((firefox.get("webSocketUrl"), firefox.get("goog:loggingPrefs")), (Some(&json!(true)), None));
+        let off = for_kind(&BrowserConfig { signals: false, ..BrowserConfig::default() }, None);
+        assert_eq!((off.get("webSocketUrl"), off.get("goog:loggingPrefs")), (None, None));
+    }
+
+    #[test]
     fn firefox_runs_headless_at_the_configured_size() {
         let caps = firefox_capabilities(&BrowserConfig::default(), Some(Path::new("/usr/bin/firefox-esr")));
         let options = caps.get("moz:firefoxOptions").cloned().unwrap_or_default();

@@ -5,7 +5,9 @@
 //! A room by job: `find` (binaries), `process` (driver processes), `guard` (the process
 //! between ft and each driver that ends it with its browsers whatever ends ft), `reaper` (the one
 //! registry of what must be ended), `driver` (the remote end sessions are made at),
-//! `capabilities`, `session` (lifecycle and page operations) and `inspect`.
+//! `capabilities`, `session` (lifecycle and page operations), `inspect`, and the
+//! browser's signals: `signals` (the types), `collect` (which way a session collects
+//! them), `bidi` (over WebDriver BiDi) and `browser_log` (Chromium's log, the fallback).
 
 mod bidi;
 mod browser_log;
