@@ -58,6 +58,8 @@ struct Buffer {
     since_ms: u64,
     /// The ids of requests sent and not yet answered or failed.
     in_flight: HashSet<String>,
+    /// The WebSocket closed: what the browser reports from then on is lost.
+    closed: bool,
 }
 
 impl Collector {
@@ -101,7 +103,7 @@ impl Collector {
     pub(super) fn mark(&self) {
         if let Ok(mut b) = self.buffer.lock() {
             let in_flight = std::mem::take(&mut b.in_flight);
-            *b = Buffer { since_ms: now_ms(), in_flight, ..Buffer::default() };
+            *b = Buffer { since_ms: now_ms(), in_flight, closed: b.closed, ..Buffer::default() };
         }
     }
 
@@ -134,7 +136,14 @@ impl Collector {
         };
         let _ = tokio::time::timeout(limit, barrier).await;
         let Ok(b) = self.buffer.lock() else { return Signals::default() };
-        Signals { entries: b.entries.clone(), dropped: b.dropped, source: Some(SOURCE.into()) }
+        // After the WebSocket closed, "nothing more" proves nothing: no source then.
+        let source = (!b.closed).then(|| SOURCE.to_string());
+        Signals { entries: b.entries.clone(), dropped: b.dropped, source }
+    }
+
+    /// True once the BiDi WebSocket closed (the session ended, or a proxy cut it).
+    pub(super) fn closed(&self) -> bool {
+        self.buffer.lock().map_or(true, |b| b.closed)
     }
 }
 
@@ -171,6 +180,7 @@ async fn file_events(
     // The WebSocket closed: nothing is in flight any more; answer flushes at once.
     if let Ok(mut b) = buffer.lock() {
         b.in_flight.clear();
+        b.closed = true;
     }
     ended.notify_waiters();
     while let Some(done) = flushes.recv().await {

@@ -72,6 +72,7 @@ impl Collection {
         match self {
             Collection::Missing(why) => Some(why.clone()),
             Collection::BrowserLog(_, failed) => failed.lock().ok().and_then(|f| f.clone()),
+            Collection::Bidi(c) if c.closed() => Some("the BiDi WebSocket closed during the session".into()),
             Collection::Bidi(_) => None,
         }
     }
