@@ -236,6 +236,11 @@ pub struct RunSettings {
     /// Show the browser window instead of running headless.
     #[arg(long)]
     pub headed: bool,
+    /// Do not collect the browser's signals (console errors, uncaught exceptions, failed
+    /// requests) over WebDriver BiDi: the `[suite] signals` check is skipped, and an
+    /// `expect_no_console_errors` or `expect_no_failed_requests` step fails.
+    #[arg(long)]
+    pub no_signals: bool,
     /// The driver to start: chromedriver (default: on PATH, then /usr/bin/chromedriver), or
     /// with --browser firefox geckodriver (default: on PATH, then ~/.cargo/bin/geckodriver).
     #[arg(long, value_name = "PATH")]
@@ -609,6 +614,7 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Er
             driver: s.driver.clone(),
             binary: s.browser_binary.clone(),
             headed: s.headed,
+            signals: !s.no_signals,
             webdriver: s.webdriver.clone(),
             accept_insecure_certs: trust.insecure,
             trusted_keys: trust.ca.as_ref().map(CaCert::pins).unwrap_or_default(),

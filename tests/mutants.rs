@@ -106,3 +106,21 @@ fn one_list_for_everybody_fails_the_multiple_users_scenario() {
     let v = run_against(&served, &["--filter", "can start a to-do list"]);
     assert_eq!(v.out.code, 0, "one visitor alone cannot see the defect\n{}", v.out.all());
 }
+
+/// A page script that throws changes nothing a visitor sees: every expectation holds, and
+/// only the browser's signals (the built-in suite's `[suite] signals` check) catch it, on
+/// Chromium and on Firefox. With signals off the same suite passes, which shows that
+/// nothing else would have.
+#[test]
+fn a_page_script_that_throws_fails_every_scenario_through_the_signals_alone() {
+    let served = Served::start(&["script-error"]);
+    for browser in ["chrome", "firefox"] {
+        let v = run_against(&served, &["--browser", browser]);
+        assert_fails_exactly(&v.out, v.dir.path(), &SCENARIOS, " uncaught exception");
+        let case = v.junit.case(SCENARIOS[0]);
+        assert!(case.message.contains("[suite] signals"), "{browser}: {}", case.message);
+        assert!(case.body.contains("TypeError"), "{browser}: the exception's text: {}", case.body);
+    }
+    let v = run_against(&served, &["--no-signals"]);
+    assert_eq!(v.out.code, 0, "nothing but the signals catches it\n{}", v.out.all());
+}

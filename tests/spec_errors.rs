@@ -451,3 +451,42 @@ fn a_named_selector_of_the_wrong_type_is_reported_once_not_at_every_use() {
     assert_says(&out, "2:14: error: invalid type: integer `3`, expected a string", "a selector is CSS text");
     assert!(out.stderr.contains("1 spec error;"), "{}", out.stderr);
 }
+
+#[test]
+fn a_bad_allow_pattern_of_a_step_is_reported_where_it_is_written() {
+    // The second pattern of the list is the bad one: the caret is under it, not the list.
+    let out = refused(&with_steps("  { expect_no_console_errors = true, allow = [\"fine\", \"boom(\"] },"));
+    assert_says(
+        &out,
+        "7:56: error: bad allow pattern \"boom(\": unclosed group",
+        "an allow pattern is a regular expression",
+    );
+    let out = refused(&with_steps("  { expect_no_failed_requests = true, allow = 404 },"));
+    assert_says(&out, "7:47: error: `allow` expects a pattern or a list of patterns", "an allow pattern");
+    let out = refused(&with_steps("  { expect_no_failed_requests = \"yes\" },"));
+    assert_says(
+        &out,
+        "7:33: error: `expect_no_failed_requests` expects true",
+        "e.g. { expect_no_failed_requests = true",
+    );
+}
+
+#[test]
+fn the_suite_signals_setting_is_checked_where_it_is_written() {
+    let text = format!(
+        "[suite]\nsignals = {{ console_errors = \"fial\", allow = [\"[a-\"] }}\n\n{}",
+        with_steps("  { visit = \"/\" },")
+    );
+    let out = refused(&text);
+    assert_says(
+        &out,
+        "2:30: error: unknown signals setting \"fial\", expected \"fail\" or \"ignore\"",
+        "each of console_errors",
+    );
+    assert_says(&out, "2:47: error: bad allow pattern \"[a-\"", "an allow pattern is a regular expression");
+    let out = refused(&format!(
+        "[suite]\nsignals = {{ console_error = \"fail\" }}\n\n{}",
+        with_steps("  { visit = \"/\" },")
+    ));
+    assert!(out.stderr.contains("spec.toml:2:13: error: unknown field `console_error`"), "{}", out.stderr);
+}

@@ -8,6 +8,10 @@ use thirtyfour::Capabilities;
 
 use super::{BrowserConfig, BrowserKind};
 
+/// Set (to anything) by ft's own tests: ask for no BiDi, as a remote end without it
+/// would answer, so the fallback is exercised on a real browser.
+const NO_BIDI_FOR_TESTS: &str = "FT_TEST_NO_BIDI";
+
 /// The capabilities for `config.kind`, with `binary` as the browser when known.
 pub(super) fn for_kind(config: &BrowserConfig, binary: Option<&Path>) -> Capabilities {
     let mut caps = match config.kind {
@@ -16,6 +20,16 @@ pub(super) fn for_kind(config: &BrowserConfig, binary: Option<&Path>) -> Capabil
     };
     if config.accept_insecure_certs {
         let _ = caps.set("acceptInsecureCerts", true);
+    }
+    // WebDriver BiDi, for the browser's signals (console, exceptions, failed requests);
+    // Chromium's log as the fallback where the remote end offers no BiDi.
+    if config.signals {
+        if std::env::var_os(NO_BIDI_FOR_TESTS).is_none() {
+            let _ = caps.set("webSocketUrl", true);
+        }
+        if config.kind == BrowserKind::Chrome {
+            let _ = caps.set("goog:loggingPrefs", super::browser_log::capability());
+        }
     }
     caps
 }
@@ -114,6 +128,17 @@ mod tests {
         let plain = for_kind(&BrowserConfig::default(), None);
         assert_eq!(plain.get("acceptInsecureCerts"), None);
         assert!(!plain.get("goog:chromeOptions").map(|o| o.to_string()).unwrap_or_default().contains("spki"));
+    }
+
+    #[test]
+    fn signals_ask_for_bidi_and_chromium_s_log_unless_turned_off() {
+        let chrome = for_kind(&BrowserConfig::default(), None);
+        assert_eq!(chrome.get("webSocketUrl"), Some(&json!(true)));
+        assert_eq!(chrome.get("goog:loggingPrefs"), Some(&json!({ "browser": "ALL" })));
+        let firefox = for_kind(&BrowserConfig { kind: BrowserKind::Firefox, ..BrowserConfig::default() }, None);
+        assert_eq!((firefox.get("webSocketUrl"), firefox.get("goog:loggingPrefs")), (Some(&json!(true)), None));
+        let off = for_kind(&BrowserConfig { signals: false, ..BrowserConfig::default() }, None);
+        assert_eq!((off.get("webSocketUrl"), off.get("goog:loggingPrefs")), (None, None));
     }
 
     #[test]

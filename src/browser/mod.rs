@@ -5,9 +5,14 @@
 //! A room by job: `find` (binaries), `process` (driver processes), `guard` (the process
 //! between ft and each driver that ends it with its browsers whatever ends ft), `reaper` (the one
 //! registry of what must be ended), `driver` (the remote end sessions are made at),
-//! `capabilities`, `session` (lifecycle and page operations) and `inspect`.
+//! `capabilities`, `session` (lifecycle and page operations), `inspect`, and the
+//! browser's signals: `signals` (the types), `collect` (which way a session collects
+//! them), `bidi` (over WebDriver BiDi) and `browser_log` (Chromium's log, the fallback).
 
+mod bidi;
+mod browser_log;
 mod capabilities;
+mod collect;
 mod driver;
 mod find;
 mod guard;
@@ -62,6 +67,9 @@ pub struct BrowserConfig {
     /// starts, and WebDriver has no command to change it later. (Chromium's is changed
     /// over DevTools once it runs, which also works through a Grid.)
     pub firefox_user_agent: Option<String>,
+    /// Collect console errors, exceptions and failed requests over WebDriver BiDi (off
+    /// with `--no-signals`).
+    pub signals: bool,
 }
 
 /// The browsers ft can drive. Named on the command line by `name` (`chrome`,
@@ -133,6 +141,7 @@ impl Default for BrowserConfig {
             trusted_keys: Vec::new(),
             user_agent_suffix: None,
             firefox_user_agent: None,
+            signals: true,
         }
     }
 }

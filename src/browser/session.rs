@@ -8,10 +8,11 @@ use serde_json::json;
 use thirtyfour::error::WebDriverError;
 use thirtyfour::{By, Key as WdKey, WebDriver, WebElement};
 
+use super::collect::{Collection, TURNED_OFF};
 use super::inspect::{Evidence, Inspection, INSPECT_JS};
 use super::process::DriverProcess;
 use super::reaper::{Leftover, Reaper};
-use super::{capabilities, short_message, BrowserConfig, BrowserError, BrowserInfo};
+use super::{capabilities, short_message, BrowserConfig, BrowserError, BrowserInfo, Signals};
 use crate::shared::keys::Key;
 
 /// One browser. Never shared between workers.
@@ -27,6 +28,9 @@ pub struct Session {
     own_driver: Option<OwnDriver>,
     /// The selector of the last inspection and its first match (see `element`).
     inspected: std::sync::Mutex<Option<(String, serde_json::Value)>>,
+    /// What the browser reports (console, exceptions, failed requests), or why it is not
+    /// collected (`--no-signals`, a remote end without BiDi).
+    signals: Collection,
 }
 
 struct OwnDriver {
@@ -46,6 +50,7 @@ impl Session {
     ) -> Result<Session, BrowserError> {
         match connect(config, binary, &url).await {
             Ok((wd, browser)) => {
+                let signals = Collection::start(&wd, config).await;
                 let profile = wd.capabilities().get("moz:profile").and_then(|v| v.as_str()).and_then(driver_profile);
                 Ok(Session {
                     wd: Some(wd),
@@ -56,6 +61,7 @@ impl Session {
                     reaper: reaper.clone(),
                     own_driver: own_driver.map(|process| OwnDriver { process, profile }),
                     inspected: std::sync::Mutex::default(),
+                    signals,
                 })
             }
             Err(err) => {
@@ -260,6 +266,34 @@ return null;
     pub async fn screenshot(&self) -> Result<Vec<u8>, BrowserError> {
         let wd = self.wd()?;
         self.bounded(wd.screenshot_as_png()).await
+    }
+}
+
+/// Signals: what the browser reported during an attempt. None of these sends a
+/// WebDriver HTTP command; collection costs one BiDi subscription per session.
+impl Session {
+    /// A new attempt starts: what the browser reported before is forgotten.
+    pub fn mark_signals(&self) {
+        self.signals.mark();
+    }
+
+    /// What the browser reported since `mark_signals`, up to this moment (with a barrier:
+    /// see `Collector::signals`); `source` is `None` when nothing is collected.
+    pub async fn signals(&self) -> Signals {
+        match self.wd() {
+            Ok(wd) => self.signals.signals(wd).await,
+            Err(_) => Signals::default(),
+        }
+    }
+
+    /// Why this session collects no signals, if it does not.
+    pub fn signals_missing(&self) -> Option<String> {
+        self.signals.missing()
+    }
+
+    /// True when the user turned signals off (rather than the browser lacking them).
+    pub fn signals_turned_off(&self) -> bool {
+        self.signals_missing().as_deref() == Some(TURNED_OFF)
     }
 }
 

@@ -85,7 +85,13 @@ pub(super) async fn expect(
     patience: Patience,
     state: &ScenarioState,
 ) -> Result<(), StepError> {
-    let Predicate { inspect, judge } = predicate(expectation, state);
+    let Some(Predicate { inspect, judge }) = predicate(expectation, state) else {
+        return match expectation {
+            // Judged on what the browser reported, not on an inspection of the page.
+            Expectation::NoSignals(check) => super::signals::expect(check, session).await,
+            _ => Ok(()),
+        };
+    };
     let page = LastPage::default();
     let waited = wait::until(patience, || async {
         Ok(match look(session, &inspect).await? {
@@ -148,8 +154,8 @@ fn path_of(url: &str) -> &str {
     }
 }
 
-fn predicate<'a>(expectation: &'a Expectation, state: &ScenarioState) -> Predicate<'a> {
-    match expectation {
+fn predicate<'a>(expectation: &'a Expectation, state: &ScenarioState) -> Option<Predicate<'a>> {
+    Some(match expectation {
         Expectation::Title(want) => title(want),
         Expectation::Present(sel) => present(sel),
         Expectation::Absent(sel) => absent(sel),
@@ -165,7 +171,8 @@ fn predicate<'a>(expectation: &'a Expectation, state: &ScenarioState) -> Predica
         // The URL remembered earlier is read now: the step compares against it as it was.
         Expectation::UrlDiffers(name) => url_differs(name, state.urls.get(name).cloned().unwrap_or_default()),
         Expectation::Centred { of, at, tolerance } => centred(of, *at, *tolerance),
-    }
+        Expectation::NoSignals(_) => return None,
+    })
 }
 
 /// `expect_title`: the title contains `want`.
@@ -356,7 +363,7 @@ mod tests {
     }
 
     fn judge(expectation: &Expectation, seen: &Inspection) -> Result<(), String> {
-        (predicate(expectation, &ScenarioState::default()).judge)(seen)
+        (predicate(expectation, &ScenarioState::default()).expect("a page expectation").judge)(seen)
     }
 
     #[test]
@@ -428,7 +435,7 @@ mod tests {
     fn a_row_is_looked_for_among_every_row_of_the_table() {
         let table = Selector { css: "#id_list_table".into(), name: None };
         let want = Expectation::Row { table, text: "1: Buy milk".into() };
-        let p = predicate(&want, &ScenarioState::default());
+        let p = predicate(&want, &ScenarioState::default()).expect("a page expectation");
         assert_eq!(p.inspect, Inspect::elements(":is(#id_list_table) tr".into()));
         let mut seen = Inspection::default();
         seen.count = 1;
@@ -441,7 +448,7 @@ mod tests {
         let mut state = ScenarioState::default();
         state.urls.insert("edith".into(), "http://t/lists/1/".into());
         let want = Expectation::UrlDiffers("edith".into());
-        let p = predicate(&want, &state);
+        let p = predicate(&want, &state).expect("a page expectation");
         let mut seen = Inspection::default();
         seen.url = "http://t/lists/1/".into();
         assert_eq!((p.judge)(&seen), Err("the URL is still http://t/lists/1/, the one remembered as \"edith\"".into()));
@@ -456,7 +463,7 @@ mod tests {
         let differs = Expectation::UrlDiffers("edith".into());
         let mut seen = Inspection::default();
         seen.url = "http://t/lists/1/".into();
-        let p = predicate(&differs, &state);
+        let p = predicate(&differs, &state).expect("a page expectation");
         assert_eq!((p.judge)(&seen), Err("the URL is still http://t/lists/1/, the one remembered as \"edith\"".into()));
         seen.url = "http://user:pw@t/lists/2/".into();
         assert_eq!((p.judge)(&seen), Ok(()));

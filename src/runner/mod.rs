@@ -4,8 +4,9 @@
 //!
 //! One room per job: `result` (what a run reports), `dispatch` (the run as a whole:
 //! workers, interrupts, grace), `worker` (one browser's sessions and attempts),
-//! `steps` (one step; the actions), `expect` (the expectations), `guard` (where an
-//! unsafe scenario may not go) and `filmstrip` (an attempt's last screens, `--filmstrip`).
+//! `steps` (one step; the actions), `expect` (the expectations), `signals` (the
+//! expectations on what the browser reported), `guard` (where an unsafe scenario may
+//! not go) and `filmstrip` (an attempt's last screens, `--filmstrip`).
 
 use std::collections::HashMap;
 
@@ -18,6 +19,7 @@ mod filmstrip;
 mod guard;
 mod result;
 pub mod shard;
+mod signals;
 mod steps;
 mod worker;
 

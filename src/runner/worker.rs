@@ -111,6 +111,7 @@ pub(super) async fn work(
 async fn run_attempt(scenario: &Scenario, session: &Session, config: &RunConfig) -> (Attempt, bool) {
     let started_at = Utc::now();
     let t0 = Instant::now();
+    session.mark_signals();
     let mut log = Vec::new();
     let mut strip = Filmstrip::new(config.settings.filmstrip);
     let steps = run_steps(scenario, session, config, &mut log, &mut strip);
@@ -151,8 +152,13 @@ async fn run_attempt(scenario: &Scenario, session: &Session, config: &RunConfig)
 }
 
 /// A failure's evidence, bounded: a wedged browser must not hold the run up for long.
+/// The signals come first: what the attempt reported up to the failure.
 async fn evidence(session: &Session) -> Evidence {
-    tokio::time::timeout(EVIDENCE_TIMEOUT, session.evidence()).await.unwrap_or_default()
+    let gathered = async {
+        let signals = session.signals().await;
+        Evidence { signals, ..session.evidence().await }
+    };
+    tokio::time::timeout(EVIDENCE_TIMEOUT, gathered).await.unwrap_or_default()
 }
 
 const EVIDENCE_TIMEOUT: Duration = Duration::from_secs(5);

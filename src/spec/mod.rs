@@ -125,17 +125,71 @@ pub enum Expectation {
     Title(String),
     Present(Selector),
     Absent(Selector),
-    Text { of: Selector, equals: String },
-    TextContains { of: Selector, contains: String },
+    Text {
+        of: Selector,
+        equals: String,
+    },
+    TextContains {
+        of: Selector,
+        contains: String,
+    },
     Visible(Selector),
     Hidden(Selector),
-    Row { table: Selector, text: String },
+    Row {
+        table: Selector,
+        text: String,
+    },
     PageText(String),
     NoText(String),
-    Attribute { of: Selector, name: String, equals: String },
+    Attribute {
+        of: Selector,
+        name: String,
+        equals: String,
+    },
     Url(regex::Regex),
     UrlDiffers(String),
-    Centred { of: Selector, at: f64, tolerance: f64 },
+    Centred {
+        of: Selector,
+        at: f64,
+        tolerance: f64,
+    },
+    /// `expect_no_console_errors`, `expect_no_failed_requests`, and the check the
+    /// `[suite] signals` setting adds after a scenario's last step.
+    NoSignals(SignalCheck),
+}
+
+/// Which of the browser's signals fail a scenario, and which are allowed.
+#[derive(Clone, Debug)]
+pub struct SignalCheck {
+    /// Console errors and uncaught exceptions fail it.
+    pub console_errors: bool,
+    /// Requests answered with a status of 400 or more, or not answered, fail it.
+    pub failed_requests: bool,
+    /// A signal whose text or URL one of these matches is allowed.
+    pub allow: Vec<regex::Regex>,
+    /// Added by the `[suite] signals` setting, not written as a step: skipped when
+    /// signals are turned off (`--no-signals`), where a written step fails.
+    pub from_suite: bool,
+}
+
+impl fmt::Display for SignalCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match (self.console_errors, self.failed_requests) {
+            (true, true) => "console errors or failed requests",
+            (true, false) => "console errors",
+            (false, true) => "failed requests",
+            (false, false) => "signals checked",
+        };
+        write!(f, "expect no {what}")?;
+        if !self.allow.is_empty() {
+            let allowed: Vec<String> = self.allow.iter().map(|re| format!("/{}/", re.as_str())).collect();
+            write!(f, " (allowing {})", allowed.join(", "))?;
+        }
+        if self.from_suite {
+            f.write_str(" at the end of the scenario ([suite] signals)")?;
+        }
+        Ok(())
+    }
 }
 
 impl StepKind {
@@ -187,6 +241,9 @@ impl Expectation {
             Expectation::Url(_) => "expect_url",
             Expectation::UrlDiffers(_) => "expect_url_differs",
             Expectation::Centred { .. } => "expect_centred",
+            Expectation::NoSignals(c) if c.from_suite => "signals",
+            Expectation::NoSignals(c) if c.failed_requests && !c.console_errors => "expect_no_failed_requests",
+            Expectation::NoSignals(_) => "expect_no_console_errors",
         }
     }
 }
@@ -241,6 +298,7 @@ impl fmt::Display for Expectation {
             Expectation::Centred { of, at, tolerance } => {
                 write!(f, "expect {of} to be centred at x={at}±{tolerance}")
             }
+            Expectation::NoSignals(check) => fmt::Display::fmt(check, f),
         }
     }
 }

@@ -13,7 +13,8 @@ use toml::Spanned;
 
 use super::diag::{did_you_mean, Diagnostic, LineIndex, SpecErrors};
 use super::{
-    Action, Expectation, Key, Scenario, Selector, SelectorOverrides, SourceFile, SpecSource, Step, StepKind, Suite,
+    Action, Expectation, Key, Scenario, Selector, SelectorOverrides, SignalCheck, SourceFile, SpecSource, Step,
+    StepKind, Suite,
 };
 
 /// One step as written: `{ verb = value, arg = value, ... }`, every key and value spanned.
@@ -30,7 +31,22 @@ const SCENARIO_KEYS: &[&str] = &["name", "tags", "description", "quarantine", "s
 struct RawMeta {
     #[allow(dead_code)] // shown in the file only
     description: Option<String>,
+    signals: Option<Spanned<RawSignals>>,
 }
+
+/// `[suite] signals = { console_errors = "fail", failed_requests = "fail", allow = [...] }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table such as { console_errors = \"fail\", failed_requests = \"fail\" }")]
+struct RawSignals {
+    console_errors: Option<Spanned<String>>,
+    failed_requests: Option<Spanned<String>>,
+    #[serde(default)]
+    allow: Vec<Spanned<String>>,
+}
+
+const SUITE_HINT: &str = "[suite] holds `description = \"...\"` and `signals = { console_errors = \"fail\", failed_requests = \"fail\", allow = [\"pattern\"] }`";
+const SIGNALS_HINT: &str = "each of console_errors and failed_requests is \"fail\" or \"ignore\" (the default)";
+const ALLOW_HINT: &str = "an allow pattern is a regular expression matched against a signal's text and URL; escape a literal `(`, `.` or `?` with a backslash (`\\\\(` in \"...\", `\\(` in '...'); the syntax is Rust's regex crate";
 
 /// A scenario's fields, each checked on its own.
 struct RawScenario {
@@ -69,6 +85,8 @@ const VERBS: &[Verb] = &[
     ("expect_url", "a regular expression", &[]),
     ("expect_url_differs", "a name given to remember_url earlier", &[]),
     ("expect_centred", "a selector", &[("at", true), ("tolerance", false)]),
+    ("expect_no_console_errors", "true", &[("allow", false)]),
+    ("expect_no_failed_requests", "true", &[("allow", false)]),
 ];
 
 const DEFAULT_TABLE: &str = "list_table";
@@ -194,10 +212,12 @@ fn check_file(
     let mut raw_selectors: BTreeMap<Spanned<String>, Option<Spanned<String>>> = BTreeMap::new();
     let mut raw_scenarios: Vec<RawScenario> = Vec::new();
     let mut scenario_given = false;
+    let mut suite_signals: Option<Step> = None;
     for (key, value) in root.into_inner() {
         match key.get_ref().as_ref() {
             "suite" => {
-                let _: Option<RawMeta> = ctx.de(value, "[suite] holds only `description = \"...\"`");
+                let meta: Option<RawMeta> = ctx.de(value, SUITE_HINT);
+                suite_signals = meta.and_then(|m| m.signals).and_then(|raw| ctx.signals(&raw));
             }
             "selectors" => {
                 // Each entry on its own: one wrong value must not make every `@name` unknown.
@@ -274,7 +294,9 @@ fn check_file(
         if let Some(name) = &raw_scenario.name {
             out.names.push((name.get_ref().trim().to_string(), name.span()));
         }
-        if let Some(s) = ctx.scenario(raw_scenario, &selectors) {
+        if let Some(mut s) = ctx.scenario(raw_scenario, &selectors) {
+            // The suite's signals check runs after every scenario's last step.
+            s.steps.extend(suite_signals.clone());
             out.scenarios.push(s);
         }
     }
@@ -696,13 +718,22 @@ impl FileCtx<'_> {
                 let equals = string(arg("equals")?, "the attribute's expected value")?;
                 Expect(Expectation::Attribute { of, name, equals })
             }
+            "expect_no_console_errors" | "expect_no_failed_requests" => {
+                if value.get_ref().as_bool() != Some(true) {
+                    self.err(value.span(), format!("`{v}` expects true"), Some(example(v).to_string()));
+                    return None;
+                }
+                let allow = self.allow_list(arg("allow"))?;
+                let console_errors = v == "expect_no_console_errors";
+                let check = SignalCheck { console_errors, failed_requests: !console_errors, allow, from_suite: false };
+                Expect(Expectation::NoSignals(check))
+            }
             "expect_url" => {
                 let pattern = string(value, shape)?;
                 match regex::Regex::new(&pattern) {
                     Ok(re) => Expect(Expectation::Url(re)),
                     Err(e) => {
-                        let detail =
-                            e.to_string().lines().last().unwrap_or("").trim().trim_start_matches("error: ").to_string();
+                        let detail = regex_detail(&e);
                         self.err(value.span(), format!("bad regular expression: {detail}"), Some("escape a literal `(`, `.` or `?` with a backslash (`\\\\(` in \"...\", `\\(` in '...'); the syntax is Rust's regex crate".into()));
                         return None;
                     }
@@ -736,6 +767,90 @@ impl FileCtx<'_> {
             _ => return None,
         };
         Some(kind)
+    }
+
+    /// The `[suite] signals` setting as the step it adds to every scenario; `None` when
+    /// it checks nothing or is wrong (reported).
+    fn signals(&self, raw: &Spanned<RawSignals>) -> Option<Step> {
+        let errors_before = self.errors.borrow().len();
+        let fail = |setting: &Option<Spanned<String>>| match setting.as_ref().map(|v| (v.get_ref().as_str(), v.span()))
+        {
+            None | Some(("ignore", _)) => false,
+            Some(("fail", _)) => true,
+            Some((other, span)) => {
+                self.err(
+                    span,
+                    format!("unknown signals setting {other:?}, expected \"fail\" or \"ignore\""),
+                    Some(SIGNALS_HINT.into()),
+                );
+                false
+            }
+        };
+        let signals = raw.get_ref();
+        let console_errors = fail(&signals.console_errors);
+        let failed_requests = fail(&signals.failed_requests);
+        let allow: Vec<regex::Regex> =
+            signals.allow.iter().filter_map(|p| self.pattern(p.get_ref(), p.span())).collect();
+        if self.errors.borrow().len() > errors_before || !(console_errors || failed_requests) {
+            return None;
+        }
+        let (line, col) = self.index.line_col(raw.span().start);
+        let check = SignalCheck { console_errors, failed_requests, allow, from_suite: true };
+        Some(Step { line, col, kind: StepKind::Expect(Expectation::NoSignals(check)) })
+    }
+
+    /// An allow pattern written at `span`; a bad one is reported there.
+    fn pattern(&self, pattern: &str, span: Range<usize>) -> Option<regex::Regex> {
+        match regex::Regex::new(pattern) {
+            Ok(re) => Some(re),
+            Err(e) => {
+                self.err(
+                    span,
+                    format!("bad allow pattern {}: {}", super::diag::quote(pattern), regex_detail(&e)),
+                    Some(ALLOW_HINT.into()),
+                );
+                None
+            }
+        }
+    }
+
+    /// A step's `allow`: one pattern or a list; each string's position is found in the
+    /// list's text so that a bad pattern is reported where it is written.
+    fn allow_list(&self, value: Option<&Spanned<toml::Value>>) -> Option<Vec<regex::Regex>> {
+        let Some(value) = value else { return Some(Vec::new()) };
+        let strings: Vec<&str> = match value.get_ref() {
+            toml::Value::String(one) => vec![one.as_str()],
+            toml::Value::Array(items) if items.iter().all(|i| i.is_str()) => {
+                items.iter().filter_map(|i| i.as_str()).collect()
+            }
+            _ => {
+                self.err(
+                    value.span(),
+                    "`allow` expects a pattern or a list of patterns (text)".into(),
+                    Some(ALLOW_HINT.into()),
+                );
+                return None;
+            }
+        };
+        let text = &self.file.text[value.span()];
+        let mut from = 0;
+        let mut patterns = Vec::new();
+        let mut ok = true;
+        for pattern in strings {
+            let found = text[from..].find(pattern).map(|i| from + i);
+            let span = match found {
+                Some(i) if !pattern.is_empty() => {
+                    from = i + pattern.len();
+                    value.span().start + i..value.span().start + i + pattern.len()
+                }
+                _ => value.span(),
+            };
+            match self.pattern(pattern, span) {
+                Some(re) => patterns.push(re),
+                None => ok = false,
+            }
+        }
+        ok.then_some(patterns)
     }
 
     fn selector(&self, text: &str, span: Range<usize>, selectors: &BTreeMap<String, String>) -> Option<Selector> {
@@ -781,6 +896,11 @@ impl FileCtx<'_> {
     }
 }
 
+/// The last line of the regex crate's error: what is wrong, without its drawing.
+fn regex_detail(e: &regex::Error) -> String {
+    e.to_string().lines().last().unwrap_or("").trim().trim_start_matches("error: ").to_string()
+}
+
 /// A correct example of each verb, shown in hints.
 fn example(verb: &str) -> &'static str {
     match verb {
@@ -809,6 +929,8 @@ fn example(verb: &str) -> &'static str {
         "expect_url" => "e.g. { expect_url = \"/lists/.+\" }",
         "expect_url_differs" => "e.g. { expect_url_differs = \"edith\" }",
         "expect_centred" => "e.g. { expect_centred = \"@item_input\", at = 512, tolerance = 10 }",
+        "expect_no_console_errors" => "e.g. { expect_no_console_errors = true, allow = [\"ResizeObserver loop\"] }",
+        "expect_no_failed_requests" => "e.g. { expect_no_failed_requests = true, allow = [\"/favicon\\\\.ico$\"] }",
         _ => "see the README's step vocabulary",
     }
 }

@@ -65,6 +65,10 @@ pub struct Defects {
     /// Every other `GET /` from a browser (the first, third, ...) answers 503: a flaky
     /// server, for retries.
     pub flaky_home: bool,
+    /// Every page runs a tracking snippet that calls an object the page never loads, so
+    /// the browser reports an uncaught TypeError; what a visitor sees is unchanged, so only
+    /// the browser's signals catch it.
+    pub script_error: bool,
 }
 
 /// One deliberate defect, as named on the command line (`--defect accept-empty`).
@@ -78,6 +82,7 @@ pub enum Defect {
     OffCentre,
     WrongTitle,
     FlakyHome,
+    ScriptError,
 }
 
 impl Defect {
@@ -92,6 +97,7 @@ impl Defect {
             Defect::OffCentre => "off-centre",
             Defect::WrongTitle => "wrong-title",
             Defect::FlakyHome => "flaky-home",
+            Defect::ScriptError => "script-error",
         }
     }
 }
@@ -109,6 +115,7 @@ impl Defects {
                 Defect::OffCentre => defects.off_centre = true,
                 Defect::WrongTitle => defects.wrong_title = true,
                 Defect::FlakyHome => defects.flaky_home = true,
+                Defect::ScriptError => defects.script_error = true,
             }
         }
         defects
@@ -125,6 +132,7 @@ impl Defects {
             (self.off_centre, Defect::OffCentre),
             (self.wrong_title, Defect::WrongTitle),
             (self.flaky_home, Defect::FlakyHome),
+            (self.script_error, Defect::ScriptError),
         ]
         .into_iter()
         .filter_map(|(on, defect)| on.then_some(defect))

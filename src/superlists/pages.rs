@@ -12,6 +12,8 @@ pub(crate) struct Chrome {
     container: &'static str,
     script: bool,
     required: bool,
+    /// The `script-error` defect's tracking snippet.
+    broken_tracker: bool,
 }
 
 impl From<Defects> for Chrome {
@@ -21,6 +23,7 @@ impl From<Defects> for Chrome {
             container: if defects.off_centre { "container off-centre" } else { "container" },
             script: !defects.error_not_cleared,
             required: !defects.accept_empty,
+            broken_tracker: defects.script_error,
         }
     }
 }
@@ -141,12 +144,17 @@ fn message_page(heading: &str, text: &str) -> String {
 }
 
 fn layout(chrome: Chrome, content: &str) -> String {
-    let script = if chrome.script { "<script src=\"/static/app.js\" defer></script>\n" } else { "" };
+    let mut script = String::from(if chrome.script { "<script src=\"/static/app.js\" defer></script>\n" } else { "" });
+    if chrome.broken_tracker {
+        script.push_str("<script>window.tracker.pageView(location.pathname);</script>\n");
+    }
+    // The icon is named, or Firefox asks for /favicon.ico on every page.
     format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n\
          <meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title}</title>\n\
+         <link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\n\
          <link rel=\"stylesheet\" href=\"/static/style.css\">\n\
          {script}</head>\n<body>\n<main class=\"{container}\">\n{content}</main>\n</body>\n</html>\n",
         title = escape(chrome.title),

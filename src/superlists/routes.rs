@@ -15,6 +15,7 @@ use super::{AppState, Defects};
 
 const STYLE_CSS: &str = include_str!("assets/style.css");
 const APP_JS: &str = include_str!("assets/app.js");
+const FAVICON_SVG: &str = include_str!("assets/favicon.svg");
 
 /// The largest request body read, as Django's default `DATA_UPLOAD_MAX_MEMORY_SIZE`
 /// (2.5 MiB); a bigger one is answered 413 rather than read as an empty, token-less form.
@@ -27,7 +28,8 @@ pub fn app(state: AppState) -> Router {
         .route("/lists/new", post(new_list))
         .route("/lists/{id}/", get(view_list).post(add_item))
         .route("/lists/{id}", any(append_slash))
-        .route("/static/style.css", get(style_css));
+        .route("/static/style.css", get(style_css))
+        .route("/static/favicon.svg", get(favicon));
     if !state.defects.error_not_cleared {
         router = router.route("/static/app.js", get(app_js));
     }
@@ -277,6 +279,10 @@ async fn append_slash(uri: Uri) -> Response {
 
 async fn style_css() -> Response {
     asset("text/css; charset=utf-8", STYLE_CSS)
+}
+
+async fn favicon() -> Response {
+    asset("image/svg+xml", FAVICON_SVG)
 }
 
 async fn app_js() -> Response {

@@ -1,0 +1,79 @@
+//! How a session collects the browser's signals: over WebDriver BiDi where the remote end
+//! offers it (`bidi`), else for Chromium from the browser's log (`browser_log`), else not
+//! at all, saying why.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use thirtyfour::WebDriver;
+
+use super::bidi::Collector;
+use super::browser_log::BrowserLog;
+use super::signals::Signals;
+use super::{BrowserConfig, BrowserKind};
+
+/// Why signals are missing when the user turned them off.
+pub(super) const TURNED_OFF: &str = "signals are turned off (--no-signals)";
+
+/// How long reading the signals waits for the page to answer the barrier.
+const BARRIER_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub(super) enum Collection {
+    Bidi(Collector),
+    /// With why its last read failed, if it did.
+    BrowserLog(BrowserLog, Mutex<Option<String>>),
+    Missing(String),
+}
+
+impl Collection {
+    /// Start collecting on a new session (no HTTP WebDriver command: BiDi is a WebSocket).
+    pub(super) async fn start(wd: &WebDriver, config: &BrowserConfig) -> Collection {
+        if !config.signals {
+            return Collection::Missing(TURNED_OFF.into());
+        }
+        match Collector::start(wd, config.command_timeout).await {
+            Ok(collector) => Collection::Bidi(collector),
+            Err(_) if config.kind == BrowserKind::Chrome => Collection::BrowserLog(BrowserLog::new(), Mutex::new(None)),
+            Err(why) => Collection::Missing(why),
+        }
+    }
+
+    pub(super) fn mark(&self) {
+        match self {
+            Collection::Bidi(c) => c.mark(),
+            Collection::BrowserLog(l, _) => l.mark(),
+            Collection::Missing(_) => {}
+        }
+    }
+
+    pub(super) async fn signals(&self, wd: &WebDriver) -> Signals {
+        match self {
+            Collection::Bidi(c) => c.signals(BARRIER_TIMEOUT).await,
+            Collection::BrowserLog(l, failed) => {
+                let read = tokio::time::timeout(BARRIER_TIMEOUT, l.signals(wd)).await;
+                let read = read.unwrap_or_else(|_| Err(format!("no answer within {BARRIER_TIMEOUT:?}")));
+                let (signals, why) = match read {
+                    Ok(signals) => (signals, None),
+                    Err(e) => {
+                        (Signals::default(), Some(format!("no BiDi, and the browser log could not be read: {e}")))
+                    }
+                };
+                if let Ok(mut f) = failed.lock() {
+                    *f = why;
+                }
+                signals
+            }
+            Collection::Missing(_) => Signals::default(),
+        }
+    }
+
+    /// Why signals are not collected (for the browser log: why its last read failed).
+    pub(super) fn missing(&self) -> Option<String> {
+        match self {
+            Collection::Missing(why) => Some(why.clone()),
+            Collection::BrowserLog(_, failed) => failed.lock().ok().and_then(|f| f.clone()),
+            Collection::Bidi(c) if c.closed() => Some("the BiDi WebSocket closed during the session".into()),
+            Collection::Bidi(_) => None,
+        }
+    }
+}
