@@ -148,19 +148,61 @@ fn assert_judged(extra: &[&str], without_bidi: bool) {
         assert!(all.contains(&want), "the failure names {want:?}:\n{all}");
     }
     assert!(all.contains("[suite] signals"), "the failing check is the suite's: {all}");
+    // The evidence beside the screenshot names each of the four too, as data.
+    let noisy_signals = signals_files(&dir.path().join("reports/artifacts"))
+        .into_iter()
+        .map(|p| serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&p).expect("read")).expect("json"))
+        .find(|v| v.to_string().contains(LOGGED))
+        .unwrap_or_else(|| panic!("a signals.json names the logged error: {}", out.all()));
+    let entries = noisy_signals["entries"].as_array().expect("entries");
+    let has =
+        |kind: &str, what: &dyn Fn(&serde_json::Value) -> bool| entries.iter().any(|e| e["kind"] == kind && what(e));
+    assert!(has("console_error", &|e| e["text"] == LOGGED), "{noisy_signals:#}");
+    assert!(has("exception", &|e| e["text"].as_str().is_some_and(|t| t.contains(THROWN))), "{noisy_signals:#}");
+    let request = |path: &'static str, status: u64| {
+        move |e: &serde_json::Value| {
+            e["status"] == status && e["url"].as_str().is_some_and(|u| u.ends_with(path)) && e["method"] != "POST"
+        }
+    };
+    assert!(has("failed_request", &request("/missing.png", 404)), "{noisy_signals:#}");
+    assert!(has("failed_request", &request("/api/broken", 500)), "{noisy_signals:#}");
+    let source = if without_bidi { "chromium-log" } else { "bidi" };
+    assert_eq!(noisy_signals["source"], source, "{noisy_signals:#}");
 
     let partly = junit.case("the noisy page with only the logged error allowed");
-    let text = format!("{}\n{}", partly.message, partly.body);
+    let text = step_words(&partly.message, &partly.body);
     assert!(text.contains(THROWN) && !text.contains(LOGGED), "only the exception is left: {text}");
     assert!(!text.contains("missing.png"), "requests are not this step's business: {text}");
 
     let requests = junit.case("the noisy page's failed requests");
-    let text = format!("{}\n{}", requests.message, requests.body);
+    let text = step_words(&requests.message, &requests.body);
     assert!(
         text.contains(&format!("GET /missing.png → 404{image}")) && text.contains("GET /api/broken → 500"),
         "{text}"
     );
     assert!(!text.contains(LOGGED), "console errors are not this step's business: {text}");
+}
+
+/// A failure's own words, without the browser's summary every failure carries (`[browser:
+/// ...]` at the end of the message, a `browser:` line in the body): what the step judged.
+fn step_words(message: &str, body: &str) -> String {
+    let message = message.split(" [browser: ").next().unwrap_or(message);
+    let body: Vec<&str> = body.lines().filter(|l| !l.starts_with("browser: ")).collect();
+    format!("{message}\n{}", body.join("\n"))
+}
+
+/// Every `*.signals.json` evidence file under `dir`.
+fn signals_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(signals_files(&path));
+        } else if path.to_string_lossy().ends_with(".signals.json") {
+            found.push(path);
+        }
+    }
+    found
 }
 
 #[test]
