@@ -180,6 +180,31 @@ fn the_built_in_suite_passes_through_a_standalone_grid_with_two_workers() {
     let (out, dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--workers", "2", "--browser", "firefox"]);
     assert_suite_passed(&out, dir.path(), "firefox");
 
+    // Issue 14: a watcher's traffic is marked synthetic through the Grid too, Firefox
+    // (marked over BiDi once it runs: ft cannot know its version before) as Chromium.
+    for (browser, says) in [("firefox", "Firefox/"), ("chrome", "Chrome/")] {
+        let log = tempfile::NamedTempFile::new().expect("log file");
+        let served = Served::start_with(&["--access-log", &log.path().display().to_string()]);
+        let mut ft = Running::start(&[
+            "watch",
+            "--webdriver",
+            &grid.url,
+            "--browser",
+            browser,
+            "--liveserver",
+            &served.url,
+            "--every",
+            "1h",
+        ]);
+        ft.wait_for_line("ft watch: run 1: passed");
+        let (code, _) = interrupt_until_exit(&mut ft.child, Duration::from_secs(60));
+        assert_eq!(code, Some(130), "{:?}", ft.seen);
+        let access = std::fs::read_to_string(log.path()).expect("access log");
+        let marker = format!(" ft-synthetic/{}\"", env!("CARGO_PKG_VERSION"));
+        assert!(access.lines().any(|l| l.contains(says)), "{browser}'s requests reached the app:\n{access}");
+        assert!(access.lines().all(|l| l.ends_with(&marker)), "every request is marked:\n{access}");
+    }
+
     // ft ended its sessions: every slot is free again (the node tells the Grid by event).
     eventually("every slot to be free again", Duration::from_secs(20), || {
         status(&grid.url).is_some_and(|s| {

@@ -141,6 +141,22 @@ impl Collector {
         Signals { entries: b.entries.clone(), dropped: b.dropped, source }
     }
 
+    /// Mark every request of the session as synthetic: the browser's own user agent plus
+    /// `suffix`, for the whole session (`emulation.setUserAgentOverride` with no context is
+    /// global). For a Firefox ft did not start itself (a Grid's), whose version, and so
+    /// user agent, is known only once it runs.
+    pub(super) async fn mark_user_agent(&self, suffix: &str) -> Result<(), String> {
+        let asked = json!({ "expression": "navigator.userAgent", "target": { "context": self.context }, "awaitPromise": false });
+        let answer = self.bidi.send_raw("script.evaluate", asked).await.map_err(|e| format!("script.evaluate: {e}"))?;
+        let own = answer["result"]["value"].as_str().ok_or_else(|| format!("no user agent in {answer}"))?;
+        let marked = json!({ "userAgent": format!("{own} {suffix}") });
+        self.bidi
+            .send_raw("emulation.setUserAgentOverride", marked)
+            .await
+            .map_err(|e| format!("emulation.setUserAgentOverride: {e}"))?;
+        Ok(())
+    }
+
     /// True once the BiDi WebSocket closed (the session ended, or a proxy cut it).
     pub(super) fn closed(&self) -> bool {
         self.buffer.lock().map_or(true, |b| b.closed)

@@ -67,6 +67,16 @@ impl Collection {
         }
     }
 
+    /// Mark the session's traffic as synthetic over BiDi (see `Collector::mark_user_agent`):
+    /// only a session that collects over BiDi can.
+    pub(super) async fn mark_user_agent(&self, suffix: &str) -> Result<(), String> {
+        match self {
+            Collection::Bidi(c) => c.mark_user_agent(suffix).await,
+            Collection::BrowserLog(..) => Err("it needs WebDriver BiDi, which the remote end does not offer".into()),
+            Collection::Missing(why) => Err(format!("it needs WebDriver BiDi, which this session lacks: {why}")),
+        }
+    }
+
     /// Why signals are not collected (for the browser log: why its last read failed).
     pub(super) fn missing(&self) -> Option<String> {
         match self {

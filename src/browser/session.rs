@@ -51,6 +51,26 @@ impl Session {
         match connect(config, binary, &url).await {
             Ok((wd, browser)) => {
                 let signals = Collection::start(&wd, config).await;
+                // A Firefox ft did not start (a Grid's) is marked once it runs, over BiDi;
+                // unmarked synthetic traffic would count as real users': no session then.
+                let remote_firefox = config.kind == super::BrowserKind::Firefox && config.firefox_user_agent.is_none();
+                if let (true, Some(suffix)) = (remote_firefox, config.user_agent_suffix.as_deref()) {
+                    let marked = tokio::time::timeout(config.command_timeout, signals.mark_user_agent(suffix)).await;
+                    if let Some(why) = match marked {
+                        Ok(Ok(())) => None,
+                        Ok(Err(why)) => Some(why),
+                        Err(_) => Some(format!("no answer within {:?}", config.command_timeout)),
+                    } {
+                        let _ = wd.quit().await;
+                        if let Some(p) = own_driver {
+                            p.kill().await;
+                        }
+                        return Err(BrowserError::SessionStart {
+                            url,
+                            message: format!("failed to mark the user agent as synthetic: {why}"),
+                        });
+                    }
+                }
                 let profile = wd.capabilities().get("moz:profile").and_then(|v| v.as_str()).and_then(driver_profile);
                 Ok(Session {
                     wd: Some(wd),
