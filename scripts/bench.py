@@ -21,6 +21,19 @@ To judge a change, keep the old binary and compare, interleaved, in the same min
 
     cp target/release/ft /tmp/ft-before   # then make the change
     scripts/bench.py --ab /tmp/ft-before --only "chrome  local 1w" --rounds 10
+
+WebDriver commands per suite (`--count`): the built-in suite once with 1 worker, through a
+chromedriver started with `--verbose --log-path` (by a wrapper given as ft's `--driver`),
+counted by command type from that log; with `--ab OLD_FT`, for both binaries:
+
+    scripts/bench.py --no-build --count --ab /tmp/ft-before
+
+Wait overshoot (`--overshoot`): a fixture page (served here) that shows an element at a
+time the page records (performance.now); ft's step that waits for it returns, and the page
+records when the next command reached it. Overshoot = that moment minus the change, the
+median over ROUNDS runs of several waits each:
+
+    scripts/bench.py --no-build --overshoot --rounds 5 [--ab /tmp/ft-before]
 """
 import argparse
 import http.client
@@ -254,6 +267,43 @@ def probe(kind, target, n=20):
         drv.wait()
 
 
+# ---------------------------------------------------------------- WebDriver commands per suite
+
+
+COMMAND = re.compile(r"\] COMMAND (\w+)")
+
+
+def count_commands(ft=FT):
+    """The built-in suite once (1 worker, embedded target) through a logging chromedriver:
+    its WebDriver commands by type, from chromedriver's own log."""
+    with tempfile.TemporaryDirectory() as d:
+        log = os.path.join(d, "chromedriver.log")
+        wrapper = os.path.join(d, "chromedriver")
+        with open(wrapper, "w") as f:
+            f.write(f"#!/bin/sh\nexec /usr/bin/chromedriver --verbose --log-path={log} \"$@\"\n")
+        os.chmod(wrapper, 0o755)
+        out = subprocess.run([ft, "--workers", "1", "--driver", wrapper], cwd=d, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        if out.returncode != 0:
+            sys.exit(f"{ft} exited {out.returncode}:\n{out.stdout}")
+        counts = {}
+        with open(log, errors="replace") as f:
+            for m in COMMAND.finditer(f.read()):
+                counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+        return counts
+
+
+def commands(opts):
+    binaries = [("before", opts.ab), ("after", FT)] if opts.ab else [("ft", FT)]
+    counts = {label: count_commands(ft) for label, ft in binaries}
+    kinds = sorted({k for c in counts.values() for k in c}, key=lambda k: -max(c.get(k, 0) for c in counts.values()))
+    print("WebDriver commands for the built-in suite (1 worker, Chromium, embedded target), from chromedriver's log:")
+    print(f"  {'command':20} " + " ".join(f"{label:>7}" for label, _ in binaries))
+    for k in kinds:
+        print(f"  {k:20} " + " ".join(f"{counts[label].get(k, 0):7d}" for label, _ in binaries))
+    print(f"  {'total':20} " + " ".join(f"{sum(counts[label].values()):7d}" for label, _ in binaries))
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -270,9 +320,15 @@ def main():
     ap.add_argument("--no-poll", action="store_true", help="skip the poll-interval sweep")
     ap.add_argument("--only", action="append", default=[], help="only configurations whose name contains TEXT")
     ap.add_argument("--ab", metavar="OLD_FT", help="compare this ft binary (before) with the fresh build (after)")
+    ap.add_argument("--count", action="store_true", help="only count the WebDriver commands of one suite run")
+    ap.add_argument("--overshoot", action="store_true", help="only measure how late waits return")
     opts = ap.parse_args()
     if not opts.no_build:
         subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=ROOT, check=True)
+    if opts.count:
+        return commands(opts)
+    if opts.overshoot:
+        return overshoot(opts)
     if opts.ab:
         return ab(opts)
     grid = None if opts.no_grid else Grid()

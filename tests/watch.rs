@@ -423,3 +423,24 @@ fn the_watchers_own_trouble_is_reported_as_such_and_never_as_an_outage() {
     assert!(message["message"].as_str().unwrap_or("").contains("/nonexistent/chromedriver"), "{message}");
     assert_eq!(message["target"], served.url.as_str());
 }
+
+/// Issue 14: `ft watch` keeps one driver and one browser between its runs (reset between
+/// runs as between scenarios) instead of starting a browser for every run. A run that
+/// started a new browser says nothing of reuse, and the browser's processes would change.
+#[test]
+fn one_browser_serves_every_run_of_the_watch_and_none_is_left_after_ctrl_c() {
+    let served = Served::start(&[]);
+    let mut ft = Running::start(&["watch", "--liveserver", &served.url, "--every", "1s", "--workers", "1"]);
+    ft.wait_for_line("ft watch: run 1: passed");
+    let first = children_of(ft.child.id());
+    assert!(!first.is_empty(), "the driver stays up between runs");
+    ft.wait_for_line("ft watch: run 2: passed");
+    ft.wait_for_line("ft watch: run 2 reused the browser of the run before");
+    ft.wait_for_line("ft watch: run 3: passed");
+    ft.wait_for_line("ft watch: run 3 reused the browser of the run before");
+    assert_eq!(children_of(ft.child.id()), first, "the same driver serves run 3");
+    let third = ft.drivers_and_browsers();
+    ft.signal(libc::SIGINT);
+    assert_eq!(ft.wait(), 130);
+    eventually("no browser left", Duration::from_secs(10), || third.iter().all(|p| !alive(*p)));
+}

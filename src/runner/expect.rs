@@ -23,7 +23,7 @@ pub(super) struct Inspect {
 
 impl Inspect {
     /// The page's title and URL.
-    fn page() -> Inspect {
+    pub(super) fn page() -> Inspect {
         Inspect { css: None, attr: None, all: false }
     }
 
@@ -63,6 +63,63 @@ pub(super) async fn look(session: &Session, what: &Inspect) -> Result<Result<Ins
     }
 }
 
+/// What this scenario's inspections saw that a later step may use instead of another
+/// round trip: the inspection a visit made for the step after it (that step's first
+/// look), and the URL of the latest inspection, until a step acts.
+#[derive(Debug, Default)]
+pub(super) struct Seen(Mutex<SeenNow>);
+
+#[derive(Debug, Default)]
+struct SeenNow {
+    ahead: Option<(Inspect, Inspection)>,
+    url: Option<String>,
+}
+
+impl Seen {
+    /// One inspection of `what`: the one made ahead for it if there is one (used once),
+    /// else a new look. Either way its URL is noted.
+    pub(super) async fn look(
+        &self,
+        session: &Session,
+        what: &Inspect,
+    ) -> Result<Result<Inspection, String>, BrowserError> {
+        let ahead = self.0.lock().ok().and_then(|mut now| now.ahead.take_if(|(made, _)| made == what));
+        let seen = match ahead {
+            Some((_, seen)) => Ok(seen),
+            None => look(session, what).await?,
+        };
+        if let (Ok(seen), Ok(mut now)) = (&seen, self.0.lock()) {
+            now.url = Some(seen.url.clone());
+        }
+        Ok(seen)
+    }
+
+    /// Keep `seen`, an inspection of `what`, for the next step that inspects `what`.
+    pub(super) fn ahead(&self, what: Inspect, seen: Inspection) {
+        if let Ok(mut now) = self.0.lock() {
+            now.url = Some(seen.url.clone());
+            now.ahead = Some((what, seen));
+        }
+    }
+
+    /// The URL the latest inspection saw, if nothing acted since.
+    pub(super) fn url(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|now| now.url.clone())
+    }
+
+    /// A step acts: the page may change, so nothing seen so far is used again.
+    pub(super) fn forget(&self) {
+        if let Ok(mut now) = self.0.lock() {
+            *now = SeenNow::default();
+        }
+    }
+}
+
+/// What the first check of `expectation` inspects.
+pub(super) fn inspects(expectation: &Expectation, state: &ScenarioState) -> Inspect {
+    predicate(expectation, state).inspect
+}
+
 /// Judges one inspection: `Ok` when the expectation holds, else what was seen instead.
 type Judge<'a> = Box<dyn Fn(&Inspection) -> Result<(), String> + Send + Sync + 'a>;
 
@@ -88,7 +145,7 @@ pub(super) async fn expect(
     let Predicate { inspect, judge } = predicate(expectation, state);
     let page = LastPage::default();
     let waited = wait::until(patience, || async {
-        Ok(match look(session, &inspect).await? {
+        Ok(match state.seen.look(session, &inspect).await? {
             Ok(seen) => {
                 page.note(&seen);
                 match judge(&seen) {

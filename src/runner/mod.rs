@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use crate::browser::BrowserError;
 use crate::wait::WaitError;
 
+mod browsers;
 mod dispatch;
 mod expect;
 mod guard;
@@ -20,7 +21,9 @@ pub mod shard;
 mod steps;
 mod worker;
 
-pub use dispatch::{run, STOPPED_EARLY};
+pub use browsers::Browsers;
+pub use dispatch::{run, run_in, STOPPED_EARLY};
+pub use steps::page_load_limit;
 pub use result::{
     Attempt, Failure, Outcome, RunConfig, RunError, RunEvent, RunSummary, ScenarioResult, StepLog,
     INTERRUPTED_WHILE_RUNNING,
@@ -29,6 +32,13 @@ pub use result::{
 /// Per-scenario state that steps share.
 #[derive(Default)]
 struct ScenarioState {
+    /// The scenario's steps, so a step can tell which one follows it (see `following`).
+    steps: Vec<crate::spec::Step>,
+    /// What inspections already saw that a later step may use instead of asking again.
+    seen: expect::Seen,
+    /// The element the last step typed into or cleared (its selector and the request its
+    /// form would send): a step acting on it next acts on the same element at once.
+    acted: Option<(String, Option<Request>)>,
     /// URLs by the name `remember_url` gave them, for `expect_url_differs`.
     urls: HashMap<String, String>,
     /// Stops the scenario where it must not act (`--sensitive-url`).
@@ -47,7 +57,19 @@ struct Request {
 
 impl ScenarioState {
     fn new(scenario: &crate::spec::Scenario, config: &RunConfig) -> ScenarioState {
-        ScenarioState { urls: HashMap::new(), guard: guard::Guard::for_scenario(scenario, config), request: None }
+        ScenarioState {
+            steps: scenario.steps.clone(),
+            urls: HashMap::new(),
+            guard: guard::Guard::for_scenario(scenario, config),
+            request: None,
+            ..ScenarioState::default()
+        }
+    }
+
+    /// The step after `step`, if any.
+    fn following(&self, step: &crate::spec::Step) -> Option<&crate::spec::Step> {
+        let at = self.steps.iter().position(|s| (s.line, s.col) == (step.line, step.col))?;
+        self.steps.get(at + 1)
     }
 }
 
