@@ -304,6 +304,91 @@ def commands(opts):
     print(f"  {'total':20} " + " ".join(f"{sum(counts[label].values()):7d}" for label, _ in binaries))
 
 
+# ---------------------------------------------------------------- wait overshoot
+
+
+LATE_PAGE = """<!doctype html><title>late</title><p id="early">waiting</p><script>
+// The element appears AFTER ms after load; the first inspection that finds it (through
+// querySelectorAll, which ft's one inspection script uses) is when ft's check saw it.
+const after = Number(new URLSearchParams(location.search).get("after"));
+let shownAt = null, sent = false;
+const qsa = Document.prototype.querySelectorAll;
+document.querySelectorAll = function (css) {
+  const found = qsa.call(this, css);
+  if (shownAt !== null && !sent && found.length && css === "#late") {
+    sent = true;
+    navigator.sendBeacon("/over?ms=" + (performance.now() - shownAt).toFixed(2));
+  }
+  return found;
+};
+setTimeout(() => { const p = document.createElement("p"); p.id = "late"; p.textContent = "here";
+  document.body.append(p); shownAt = performance.now(); }, after);
+</script>"""
+
+
+def overshoot_once(ft, waits=8):
+    """ms from the element appearing to ft's check seeing it, for `waits` waits of one run."""
+    import http.server
+    seen = []
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = LATE_PAGE.encode() if self.path.startswith("/late") else b"ok"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):
+            m = re.search(r"ms=([\d.]+)", self.path)
+            if m:
+                seen.append(float(m.group(1)))
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            steps = []
+            for i in range(waits):
+                # Delays that do not line up with the poll interval.
+                steps += [f'{{ visit = "/late?after={150 + 37 * i}" }}', '{ expect_present = "#late" }']
+            spec = os.path.join(d, "late.toml")
+            with open(spec, "w") as f:
+                f.write('[suite]\ndescription = "wait overshoot"\n\n[[scenario]]\nname = "late element"\n'
+                        'tags = ["bench"]\nsteps = [\n  ' + ",\n  ".join(steps) + ",\n]\n")
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            out = subprocess.run([ft, "--liveserver", url, "--specs", spec, "--workers", "1"], cwd=d,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            if out.returncode != 0:
+                sys.exit(f"{ft} exited {out.returncode}:\n{out.stdout}")
+        deadline = time.monotonic() + 5
+        while len(seen) < waits and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return seen
+    finally:
+        server.shutdown()
+
+
+def overshoot(opts):
+    binaries = [("before", opts.ab), ("after", FT)] if opts.ab else [("ft", FT)]
+    got = {label: [] for label, _ in binaries}
+    for i in range(opts.rounds):
+        for label, ft in binaries if i % 2 == 0 else list(reversed(binaries)):
+            got[label] += overshoot_once(ft)
+    print(f"wait overshoot (element shown -> ft's check saw it), {opts.rounds} rounds x 8 waits, interleaved:")
+    for label, _ in binaries:
+        xs = sorted(got[label])
+        p90 = xs[int(len(xs) * 0.9) - 1] if xs else 0
+        print(f"  {label:8} median {med(xs):6.1f} ms   p90 {p90:6.1f} ms   max {max(xs or [0]):6.1f} ms   n={len(xs)}")
+
+
 # ---------------------------------------------------------------- main
 
 

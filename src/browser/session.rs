@@ -257,7 +257,8 @@ return null;
     /// scenario step. Two round trips: the storage is cleared by the same script that
     /// tells which site the browser is on, and a window of the default size is left alone.
     pub async fn reset(&self, blank: bool) -> Result<(), BrowserError> {
-        const CLEAR_JS: &str = "try { localStorage.clear(); sessionStorage.clear(); } catch (e) {} return location.href;";
+        const CLEAR_JS: &str =
+            "try { localStorage.clear(); sessionStorage.clear(); } catch (e) {} return location.href;";
         let wd = self.wd()?;
         let ret = self.bounded(wd.execute(CLEAR_JS, Vec::new())).await?;
         if ret.json().as_str().is_some_and(|url| url.starts_with("http")) {

@@ -23,11 +23,11 @@ mod worker;
 
 pub use browsers::Browsers;
 pub use dispatch::{run, run_in, STOPPED_EARLY};
-pub use steps::page_load_limit;
 pub use result::{
     Attempt, Failure, Outcome, RunConfig, RunError, RunEvent, RunSummary, ScenarioResult, StepLog,
     INTERRUPTED_WHILE_RUNNING,
 };
+pub use steps::page_load_limit;
 
 /// Per-scenario state that steps share.
 #[derive(Default)]

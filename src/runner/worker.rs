@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use tokio::sync::mpsc;
 
+use super::browsers::{Browsers, Ready};
 use super::steps::run_step;
 use super::{Attempt, Failure, Outcome, RunConfig, RunEvent, ScenarioResult, ScenarioState, StepError, StepLog};
-use super::browsers::{Browsers, Ready};
 use crate::browser::{BrowserError, Evidence, Session};
 use crate::spec::{Action, Scenario, Step, StepKind};
 

@@ -17,8 +17,8 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::job::{self, JobError, JobOptions, JobResult};
-use crate::runner::Browsers;
 use crate::report::{Console, ReportPaths, RunLock};
+use crate::runner::Browsers;
 use crate::runner::Outcome;
 use crate::shared::redact::{redact, redact_text};
 use crate::verdict::{FlakyPolicy, Verdict};
