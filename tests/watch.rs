@@ -258,8 +258,9 @@ fn metrics_parse_as_prometheus_text_and_the_synthetic_user_agent_reaches_the_acc
         smoke.iter().filter_map(|s| s.labels.iter().find(|(k, _)| k == "scenario")).map(|(_, v)| v.as_str()).collect();
     ran.sort();
     assert_eq!(ran, ["can start a to-do list", "layout and styling"], "{text}");
-    // Ctrl-C mid-run: at once, and no browser left.
-    ft.wait_for_line("browser:");
+    // Ctrl-C mid-run (a run's header: its scenarios are next; the browser of the runs
+    // before serves it): at once, and no browser left.
+    ft.wait_for_line("sessions, max wait");
     let procs = ft.drivers_and_browsers();
     let t0 = std::time::Instant::now();
     ft.signal(libc::SIGINT);
