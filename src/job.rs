@@ -267,34 +267,42 @@ pub async fn run_keeping(
     // The browser starts while the target starts and the preflight runs: its sessions are
     // made without the preflight's pin, and replaced if one comes (`Browsers::trust`).
     let workers = settings.workers.clamp(1, scenarios.len().max(1));
+    let failed = tokio::sync::Notify::new();
     let starting = async {
         let browsers = match reuse {
             Some(b) => b,
             None => Arc::new(Browsers::start(&settings.browser, runner::page_load_limit(settings.patience)).await?),
         };
-        browsers.warm(workers.saturating_sub(browsers.idle())).await;
+        // A failed preflight or a second signal stops the sessions' start at once; what it
+        // started ends with the driver (`stop` below), before ft exits.
+        let warm = browsers.warm(workers.saturating_sub(browsers.idle()));
+        tokio::select! {
+            _ = signals::unless_stopped(&interrupts, warm) => {}
+            () = failed.notified() => {}
+        }
         Ok::<_, crate::browser::BrowserError>(browsers)
     };
-    // A second signal stops the start at once: the driver's guard ends what it started.
-    let (prepared, browsers) =
-        tokio::join!(prepare(options, &scenarios, &interrupts), signals::unless_stopped(&interrupts, starting));
+    let preparing = async {
+        let prepared = prepare(options, &scenarios, &interrupts).await;
+        if prepared.is_err() {
+            failed.notify_one();
+        }
+        prepared
+    };
+    let (prepared, browsers) = tokio::join!(preparing, starting);
     let ((target, reached, skip), browsers) = match (prepared, browsers) {
-        (Ok(prepared), Some(Ok(browsers))) => {
+        (Ok(prepared), Ok(browsers)) => {
             if let Some(kept) = kept.as_deref_mut() {
                 *kept = Some(browsers.clone());
             }
             (prepared, browsers)
         }
-        (Ok((target, _, _)), Some(Err(err))) => {
+        (Ok((target, _, _)), Err(err)) => {
             target.stop().await;
             return Err(JobError::Run(RunError::Driver(err)));
         }
-        (Ok((target, _, _)), None) => {
-            target.stop().await;
-            return Err(JobError::Interrupted { during: "the browser's start".into() });
-        }
         (Err(err), browsers) => {
-            let browsers = browsers.and_then(Result::ok);
+            let browsers = browsers.ok();
             match kept {
                 // The watcher keeps its browser through the target's outage.
                 Some(kept) => *kept = browsers,
