@@ -4,7 +4,10 @@
 //! run to the next.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use crate::browser::{BrowserConfig, BrowserError, BrowserInfo, Driver, Session};
@@ -44,18 +47,29 @@ impl Browsers {
     }
 
     /// Start `n` sessions at once and keep those that start; one that does not is left
-    /// for a worker to try again and report.
-    pub async fn warm(self: &Arc<Self>, n: usize) {
-        let mut set = tokio::task::JoinSet::new();
-        for _ in 0..n {
-            let browsers = self.clone();
-            set.spawn(async move {
-                if let Ok(ready) = browsers.new_session().await {
-                    browsers.give_back(ready);
+    /// for a worker to try again and report. Nothing is spawned: dropping this future
+    /// (a signal, a failed preflight) drops the starts in flight at once, and what they
+    /// started ends with the driver.
+    pub async fn warm(&self, n: usize) {
+        type Start<'a> = Pin<Box<dyn Future<Output = Result<Ready, BrowserError>> + Send + 'a>>;
+        let mut starting: Vec<Start<'_>> = (0..n).map(|_| Box::pin(self.new_session()) as Start<'_>).collect();
+        std::future::poll_fn(|cx| {
+            starting.retain_mut(|start| match start.as_mut().poll(cx) {
+                Poll::Ready(made) => {
+                    if let Ok(ready) = made {
+                        self.give_back(ready);
+                    }
+                    false
                 }
+                Poll::Pending => true,
             });
-        }
-        while set.join_next().await.is_some() {}
+            if starting.is_empty() {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await;
     }
 
     /// Whether sessions made now would be made as `config` says.
