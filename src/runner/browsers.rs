@@ -3,9 +3,9 @@
 //! while the target started and the preflight ran), and `ft watch` keeps them from one
 //! run to the next.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::task::Poll;
 use std::time::{Duration, Instant};
