@@ -363,8 +363,15 @@ pub async fn run_keeping(
     };
     let (outcome, ()) = tokio::join!(running, consuming);
     target.stop().await;
-    if kept.is_none() {
-        stop(Some(browsers)).await;
+    match kept {
+        // Browsers that could not give this run a session are not kept: the next run
+        // starts its own (a driver that keeps dying is restarted only so often).
+        Some(kept) if outcome.is_err() => {
+            kept.take();
+            stop(Some(browsers)).await;
+        }
+        Some(_) => {}
+        None => stop(Some(browsers)).await,
     }
     let summary = outcome.map_err(JobError::Run)?;
     let verdict = Verdict::of(&summary);

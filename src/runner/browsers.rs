@@ -15,7 +15,9 @@ use crate::browser::{BrowserConfig, BrowserError, BrowserInfo, Driver, Session};
 /// One driver and its idle sessions. Shared by a run's workers (behind an `Arc`).
 pub struct Browsers {
     driver: Driver,
-    /// What new sessions are made with; `trust` may change it before a run starts.
+    /// The settings these browsers were started with (see `fits`).
+    base: BrowserConfig,
+    /// What new sessions are made with: `base`, and what `trust` added.
     config: Mutex<BrowserConfig>,
     page_load: Duration,
     idle: Mutex<Vec<Ready>>,
@@ -38,6 +40,7 @@ impl Browsers {
     pub async fn start(config: &BrowserConfig, page_load: Duration) -> Result<Browsers, BrowserError> {
         Ok(Browsers {
             driver: Driver::start(config).await?,
+            base: config.clone(),
             config: Mutex::new(config.clone()),
             page_load,
             idle: Mutex::default(),
@@ -72,15 +75,16 @@ impl Browsers {
         .await;
     }
 
-    /// Whether sessions made now would be made as `config` says.
+    /// Whether these browsers were started with `config` (a run's settings, before the
+    /// preflight's pin is added: `trust` then decides whether the sessions still fit).
     pub fn fits(&self, config: &BrowserConfig) -> bool {
-        self.config.lock().is_ok_and(|c| *c == *config)
+        self.base == *config
     }
 
     /// Make sessions as `config` says from now on (the preflight verified a certificate the
     /// browser must trust): the idle sessions, made without it, are ended.
     pub async fn trust(&self, config: &BrowserConfig) {
-        if self.fits(config) {
+        if self.config.lock().is_ok_and(|c| *c == *config) {
             return;
         }
         if let Ok(mut c) = self.config.lock() {

@@ -270,3 +270,30 @@ const MIN_PAGE_LOAD: Duration = Duration::from_secs(10);
 fn is_page_load_timeout(e: &BrowserError) -> bool {
     matches!(e, BrowserError::WebDriver(m) if m.starts_with("timeout") || m.contains("Navigation timed out"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(line: usize, kind: StepKind) -> Step {
+        Step { line, col: 3, kind }
+    }
+
+    /// A visit is judged with the next step's own first look, so that look must be the
+    /// one the next step makes; a step that inspects nothing gets the page looked at.
+    #[test]
+    fn a_visit_looks_ahead_with_what_the_next_step_inspects() {
+        let input = Selector { css: "#id_text".into(), name: None };
+        let steps = vec![
+            step(1, StepKind::Act(Action::Visit("/".into()))),
+            step(2, StepKind::Act(Action::Type { into: input.clone(), text: "Buy milk".into() })),
+            step(3, StepKind::Act(Action::WindowSize { width: 400, height: 600 })),
+        ];
+        let state = ScenarioState { steps: steps.clone(), ..ScenarioState::default() };
+        let next = state.following(&steps[0]).expect("a step follows the visit");
+        assert_eq!(next.line, 2);
+        assert_eq!(first_look(next, &state), Some(Inspect::element("#id_text")));
+        assert_eq!(first_look(&steps[2], &state), None);
+        assert!(state.following(&steps[2]).is_none(), "the last step has none after it");
+    }
+}
