@@ -3,7 +3,8 @@
 //! scenario is data (`Outcome::Failed`), not an `Err`.
 //!
 //! One room per job: `result` (what a run reports), `dispatch` (the run as a whole:
-//! workers, interrupts, grace), `worker` (one browser's sessions and attempts),
+//! workers, interrupts, grace), `browsers` (the driver and the idle sessions, kept
+//! between runs by `ft watch`), `worker` (one browser's sessions and attempts),
 //! `steps` (one step; the actions), `expect` (the expectations) and `guard` (where an
 //! unsafe scenario may not go).
 
