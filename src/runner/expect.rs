@@ -63,51 +63,65 @@ pub(super) async fn look(session: &Session, what: &Inspect) -> Result<Result<Ins
     }
 }
 
-/// What this scenario's inspections saw that a later step may use instead of another
-/// round trip: the inspection a visit made for the step after it (that step's first
-/// look), and the URL of the latest inspection, until a step acts.
+/// What this scenario's inspections saw that the next step may use instead of another
+/// round trip: the latest inspection (a visit's is made with the next step's own first
+/// look), until a step acts. A step's first look takes it when it inspects the same
+/// thing: a look made a moment earlier with nothing acting since, as valid as any poll;
+/// should it not hold yet, the step looks again. Within a step every look is new.
 #[derive(Debug, Default)]
 pub(super) struct Seen(Mutex<SeenNow>);
 
 #[derive(Debug, Default)]
 struct SeenNow {
-    ahead: Option<(Inspect, Inspection)>,
-    url: Option<String>,
+    /// The latest inspection of the step running now.
+    last: Option<(Inspect, Inspection)>,
+    /// The latest inspection of the step before, for this step's first look.
+    before: Option<(Inspect, Inspection)>,
 }
 
 impl Seen {
-    /// One inspection of `what`: the one made ahead for it if there is one (used once),
-    /// else a new look. Either way its URL is noted.
+    /// One inspection of `what`: the step before's latest if it inspected the same (used
+    /// once), else a new look.
     pub(super) async fn look(
         &self,
         session: &Session,
         what: &Inspect,
     ) -> Result<Result<Inspection, String>, BrowserError> {
-        let ahead = self.0.lock().ok().and_then(|mut now| now.ahead.take_if(|(made, _)| made == what));
-        let seen = match ahead {
+        let before = self.0.lock().ok().and_then(|mut now| now.before.take().filter(|(made, _)| made == what));
+        let seen = match before {
             Some((_, seen)) => Ok(seen),
             None => look(session, what).await?,
         };
         if let (Ok(seen), Ok(mut now)) = (&seen, self.0.lock()) {
-            now.url = Some(seen.url.clone());
+            now.last = Some((what.clone(), seen.clone()));
         }
         Ok(seen)
     }
 
-    /// Keep `seen`, an inspection of `what`, for the next step that inspects `what`.
-    pub(super) fn ahead(&self, what: Inspect, seen: Inspection) {
+    /// Keep `seen`, an inspection of `what`, as the latest.
+    pub(super) fn keep(&self, what: Inspect, seen: Inspection) {
         if let Ok(mut now) = self.0.lock() {
-            now.url = Some(seen.url.clone());
-            now.ahead = Some((what, seen));
+            now.last = Some((what, seen));
+        }
+    }
+
+    /// A new step begins: the latest inspection is the step before's (or, after a step
+    /// that looked at nothing and changed nothing, such as `remember_url`, the one before).
+    pub(super) fn next_step(&self) {
+        if let Ok(mut now) = self.0.lock() {
+            if let Some(last) = now.last.take() {
+                now.before = Some(last);
+            }
         }
     }
 
     /// The URL the latest inspection saw, if nothing acted since.
     pub(super) fn url(&self) -> Option<String> {
-        self.0.lock().ok().and_then(|now| now.url.clone())
+        let now = self.0.lock().ok()?;
+        now.last.as_ref().or(now.before.as_ref()).map(|(_, seen)| seen.url.clone())
     }
 
-    /// A step acts: the page may change, so nothing seen so far is used again.
+    /// A step acted: the page may have changed, so nothing seen so far is used again.
     pub(super) fn forget(&self) {
         if let Ok(mut now) = self.0.lock() {
             *now = SeenNow::default();

@@ -21,6 +21,7 @@ pub(super) async fn run_step(
     if std::env::var("FT_TEST_PANIC_AT_VERB").is_ok_and(|v| v == step.kind.verb()) {
         panic!("FT_TEST_PANIC_AT_VERB={}", step.kind.verb());
     }
+    state.seen.next_step();
     match &step.kind {
         StepKind::Act(action) => perform(step, action, session, config, state).await,
         StepKind::Expect(expectation) => expect(expectation, session, config.settings.patience, state).await,
@@ -172,7 +173,7 @@ async fn visit(at: &Ctx<'_>, url: &str, limit: Duration, next: Option<Inspect>) 
         });
     }
     if let (Some(what), true) = (next, for_next) {
-        at.seen.ahead(what, seen);
+        at.seen.keep(what, seen);
     }
     Ok(())
 }
