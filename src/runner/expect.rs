@@ -430,6 +430,30 @@ mod tests {
         (predicate(expectation, &ScenarioState::default()).judge)(seen)
     }
 
+    fn seen_at(url: &str) -> Inspection {
+        let mut seen = Inspection::default();
+        seen.url = url.into();
+        seen
+    }
+
+    /// What one step saw serves the next step (once, and only for the same inspection),
+    /// and nothing survives an action.
+    #[test]
+    fn an_inspection_serves_the_next_step_until_something_acts() {
+        let seen = Seen::default();
+        seen.keep(Inspect::element("#a"), seen_at("http://t/1"));
+        seen.next_step();
+        assert_eq!(seen.url().as_deref(), Some("http://t/1"));
+        let before = |seen: &Seen| seen.0.lock().expect("lock").before.clone();
+        assert_eq!(before(&seen).map(|(what, _)| what), Some(Inspect::element("#a")));
+        // A step that looks at nothing (remember_url) leaves it for the step after.
+        seen.next_step();
+        assert!(before(&seen).is_some());
+        seen.forget();
+        assert_eq!(seen.url(), None);
+        assert!(before(&seen).is_none());
+    }
+
     #[test]
     fn a_wrong_title_is_quoted() {
         let mut seen = Inspection::default();
