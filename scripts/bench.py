@@ -21,6 +21,19 @@ To judge a change, keep the old binary and compare, interleaved, in the same min
 
     cp target/release/ft /tmp/ft-before   # then make the change
     scripts/bench.py --ab /tmp/ft-before --only "chrome  local 1w" --rounds 10
+
+WebDriver commands per suite (`--count`): the built-in suite once with 1 worker, through a
+chromedriver started with `--verbose --log-path` (by a wrapper given as ft's `--driver`),
+counted by command type from that log; with `--ab OLD_FT`, for both binaries:
+
+    scripts/bench.py --no-build --count --ab /tmp/ft-before
+
+Wait overshoot (`--overshoot`): a fixture page (served here) that shows an element at a
+time the page records (performance.now); ft's step that waits for it returns, and the page
+records when the next command reached it. Overshoot = that moment minus the change, the
+median over ROUNDS runs of several waits each:
+
+    scripts/bench.py --no-build --overshoot --rounds 5 [--ab /tmp/ft-before]
 """
 import argparse
 import http.client
@@ -254,6 +267,128 @@ def probe(kind, target, n=20):
         drv.wait()
 
 
+# ---------------------------------------------------------------- WebDriver commands per suite
+
+
+COMMAND = re.compile(r"\] COMMAND (\w+)")
+
+
+def count_commands(ft=FT):
+    """The built-in suite once (1 worker, embedded target) through a logging chromedriver:
+    its WebDriver commands by type, from chromedriver's own log."""
+    with tempfile.TemporaryDirectory() as d:
+        log = os.path.join(d, "chromedriver.log")
+        wrapper = os.path.join(d, "chromedriver")
+        with open(wrapper, "w") as f:
+            f.write(f"#!/bin/sh\nexec /usr/bin/chromedriver --verbose --log-path={log} \"$@\"\n")
+        os.chmod(wrapper, 0o755)
+        out = subprocess.run([ft, "--workers", "1", "--driver", wrapper], cwd=d, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        if out.returncode != 0:
+            sys.exit(f"{ft} exited {out.returncode}:\n{out.stdout}")
+        counts = {}
+        with open(log, errors="replace") as f:
+            for m in COMMAND.finditer(f.read()):
+                counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+        return counts
+
+
+def commands(opts):
+    binaries = [("before", opts.ab), ("after", FT)] if opts.ab else [("ft", FT)]
+    counts = {label: count_commands(ft) for label, ft in binaries}
+    kinds = sorted({k for c in counts.values() for k in c}, key=lambda k: -max(c.get(k, 0) for c in counts.values()))
+    print("WebDriver commands for the built-in suite (1 worker, Chromium, embedded target), from chromedriver's log:")
+    print(f"  {'command':20} " + " ".join(f"{label:>7}" for label, _ in binaries))
+    for k in kinds:
+        print(f"  {k:20} " + " ".join(f"{counts[label].get(k, 0):7d}" for label, _ in binaries))
+    print(f"  {'total':20} " + " ".join(f"{sum(counts[label].values()):7d}" for label, _ in binaries))
+
+
+# ---------------------------------------------------------------- wait overshoot
+
+
+LATE_PAGE = """<!doctype html><title>late</title><p id="early">waiting</p><script>
+// The element appears AFTER ms after load; the first inspection that finds it (through
+// querySelectorAll, which ft's one inspection script uses) is when ft's check saw it.
+const after = Number(new URLSearchParams(location.search).get("after"));
+let shownAt = null, sent = false;
+const qsa = Document.prototype.querySelectorAll;
+document.querySelectorAll = function (css) {
+  const found = qsa.call(this, css);
+  if (shownAt !== null && !sent && found.length && css === "#late") {
+    sent = true;
+    navigator.sendBeacon("/over?ms=" + (performance.now() - shownAt).toFixed(2));
+  }
+  return found;
+};
+setTimeout(() => { const p = document.createElement("p"); p.id = "late"; p.textContent = "here";
+  document.body.append(p); shownAt = performance.now(); }, after);
+</script>"""
+
+
+def overshoot_once(ft, waits=8):
+    """ms from the element appearing to ft's check seeing it, for `waits` waits of one run."""
+    import http.server
+    seen = []
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = LATE_PAGE.encode() if self.path.startswith("/late") else b"ok"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):
+            m = re.search(r"ms=([\d.]+)", self.path)
+            if m:
+                seen.append(float(m.group(1)))
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            steps = []
+            for i in range(waits):
+                # Delays that do not line up with the poll interval.
+                steps += [f'{{ visit = "/late?after={150 + 37 * i}" }}', '{ expect_present = "#late" }']
+            spec = os.path.join(d, "late.toml")
+            with open(spec, "w") as f:
+                f.write('[suite]\ndescription = "wait overshoot"\n\n[[scenario]]\nname = "late element"\n'
+                        'tags = ["bench"]\nsteps = [\n  ' + ",\n  ".join(steps) + ",\n]\n")
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            out = subprocess.run([ft, "--liveserver", url, "--specs", spec, "--workers", "1"], cwd=d,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            if out.returncode != 0:
+                sys.exit(f"{ft} exited {out.returncode}:\n{out.stdout}")
+        deadline = time.monotonic() + 5
+        while len(seen) < waits and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return seen
+    finally:
+        server.shutdown()
+
+
+def overshoot(opts):
+    binaries = [("before", opts.ab), ("after", FT)] if opts.ab else [("ft", FT)]
+    got = {label: [] for label, _ in binaries}
+    for i in range(opts.rounds):
+        for label, ft in binaries if i % 2 == 0 else list(reversed(binaries)):
+            got[label] += overshoot_once(ft)
+    print(f"wait overshoot (element shown -> ft's check saw it), {opts.rounds} rounds x 8 waits, interleaved:")
+    for label, _ in binaries:
+        xs = sorted(got[label])
+        p90 = xs[int(len(xs) * 0.9) - 1] if xs else 0
+        print(f"  {label:8} median {med(xs):6.1f} ms   p90 {p90:6.1f} ms   max {max(xs or [0]):6.1f} ms   n={len(xs)}")
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -270,9 +405,15 @@ def main():
     ap.add_argument("--no-poll", action="store_true", help="skip the poll-interval sweep")
     ap.add_argument("--only", action="append", default=[], help="only configurations whose name contains TEXT")
     ap.add_argument("--ab", metavar="OLD_FT", help="compare this ft binary (before) with the fresh build (after)")
+    ap.add_argument("--count", action="store_true", help="only count the WebDriver commands of one suite run")
+    ap.add_argument("--overshoot", action="store_true", help="only measure how late waits return")
     opts = ap.parse_args()
     if not opts.no_build:
         subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=ROOT, check=True)
+    if opts.count:
+        return commands(opts)
+    if opts.overshoot:
+        return overshoot(opts)
     if opts.ab:
         return ab(opts)
     grid = None if opts.no_grid else Grid()

@@ -2,6 +2,7 @@
 //! specs → selection → reports folder check → target → preflight → runner → reports.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::Utc;
 use tokio::sync::{mpsc, watch};
@@ -9,7 +10,7 @@ use tokio::sync::{mpsc, watch};
 use crate::git;
 use crate::report::{self, record, Console, ReportError, Reports, RunInfo};
 use crate::runner::shard::Shard;
-use crate::runner::{self, RunConfig, RunError, RunSummary};
+use crate::runner::{self, Browsers, RunConfig, RunError, RunSummary};
 use crate::settings::Settings;
 use crate::shared::redact::without_userinfo;
 use crate::signals;
@@ -229,6 +230,18 @@ pub async fn run(
     console: Console,
     interrupts: watch::Receiver<u32>,
 ) -> Result<JobResult, JobError> {
+    run_keeping(options, console, interrupts, None).await
+}
+
+/// `run`, with `kept` holding the browsers from one run to the next (`ft watch`): taken
+/// when they fit this run's settings, and put back afterwards, the sessions in them to be
+/// reset when next used. Without `kept` the browsers are stopped at the end of the run.
+pub async fn run_keeping(
+    options: &JobOptions,
+    console: Console,
+    interrupts: watch::Receiver<u32>,
+    kept: Option<&mut Option<Arc<Browsers>>>,
+) -> Result<JobResult, JobError> {
     let settings = &options.settings;
     // Spec problems are found without touching the disk; but wherever a reports folder
     // is already there, no earlier run's record may outlive this refused run as its own.
@@ -242,41 +255,62 @@ pub async fn run(
     settings.paths.check_writable().map_err(JobError::Reports)?;
     // Held until this function returns: the whole run, reports included.
     let _lock = report::prepare(&settings.paths).map_err(JobError::Folder)?;
-    let target = target::start(options.liveserver.as_deref()).await.map_err(JobError::Target)?;
-    // A first signal lets the preflight finish (the runner then starts nothing); a second
-    // stops it at once, however long it would have waited.
-    let url = target.url();
-    let shown = without_userinfo(&url);
-    let preflight = target::preflight(&url, settings.preflight_timeout, &settings.trust);
-    let reached = match signals::unless_stopped(&interrupts, preflight).await {
-        Some(Ok(reached)) => reached,
-        Some(Err(err)) => {
-            target.stop().await;
-            return Err(JobError::Target(err));
-        }
-        None => {
-            target.stop().await;
-            return Err(JobError::Interrupted { during: format!("the preflight of {shown}") });
-        }
+    let mut kept = kept;
+    let reuse = kept.as_deref_mut().and_then(Option::take);
+    let (reuse, stale) = match reuse {
+        Some(b) if b.fits(&settings.browser) => (Some(b), None),
+        other => (None, other),
     };
-    let skip = match sensitive_skips(settings, &target.url(), &reached.landed, &scenarios) {
-        Ok(skip) => skip,
-        Err(e) => {
-            target.stop().await;
-            return Err(e);
-        }
-    };
-    match signals::unless_stopped(&interrupts, check_version(&url, settings)).await {
-        Some(Ok(())) => {}
-        Some(Err(err)) => {
-            target.stop().await;
-            return Err(JobError::Target(err));
-        }
-        None => {
-            target.stop().await;
-            return Err(JobError::Interrupted { during: format!("the version check of {shown}") });
-        }
+    if let Some(stale) = stale.and_then(|b| Arc::try_unwrap(b).ok()) {
+        stale.stop().await;
     }
+    // The browser starts while the target starts and the preflight runs: its sessions are
+    // made without the preflight's pin, and replaced if one comes (`Browsers::trust`).
+    let workers = settings.workers.clamp(1, scenarios.len().max(1));
+    let failed = tokio::sync::Notify::new();
+    let starting = async {
+        let browsers = match reuse {
+            Some(b) => b,
+            None => Arc::new(Browsers::start(&settings.browser, runner::page_load_limit(settings.patience)).await?),
+        };
+        // A failed preflight or a second signal stops the sessions' start at once; what it
+        // started ends with the driver (`stop` below), before ft exits.
+        let warm = browsers.warm(workers.saturating_sub(browsers.idle()));
+        tokio::select! {
+            _ = signals::unless_stopped(&interrupts, warm) => {}
+            () = failed.notified() => {}
+        }
+        Ok::<_, crate::browser::BrowserError>(browsers)
+    };
+    let preparing = async {
+        let prepared = prepare(options, &scenarios, &interrupts).await;
+        if prepared.is_err() {
+            failed.notify_one();
+        }
+        prepared
+    };
+    let (prepared, browsers) = tokio::join!(preparing, starting);
+    let ((target, reached, skip), browsers) = match (prepared, browsers) {
+        (Ok(prepared), Ok(browsers)) => {
+            if let Some(kept) = kept.as_deref_mut() {
+                *kept = Some(browsers.clone());
+            }
+            (prepared, browsers)
+        }
+        (Ok((target, _, _)), Err(err)) => {
+            target.stop().await;
+            return Err(JobError::Run(RunError::Driver(err)));
+        }
+        (Err(err), browsers) => {
+            let browsers = browsers.ok();
+            match kept {
+                // The watcher keeps its browser through the target's outage.
+                Some(kept) => *kept = browsers,
+                None => stop(browsers).await,
+            }
+            return Err(err);
+        }
+    };
     let here = std::path::Path::new(".");
     let commit = git::head(here).await.ok();
     let info = RunInfo {
@@ -317,10 +351,11 @@ pub async fn run(
     let mut run_settings = settings.clone();
     // The browser trusts the certificate the preflight verified (see `target::Reached::pin`).
     run_settings.browser.trusted_keys.extend(reached.pin);
+    browsers.trust(&run_settings.browser).await;
     let config = RunConfig { base_url: target.url(), skip, settings: run_settings };
     let names = scenarios.iter().map(|s| s.name.clone()).collect();
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let running = runner::run(scenarios, config, tx, interrupts);
+    let running = runner::run_in(browsers.clone(), scenarios, config, tx, interrupts);
     let consuming = async {
         while let Some(event) = rx.recv().await {
             reports.event(&event);
@@ -328,11 +363,74 @@ pub async fn run(
     };
     let (outcome, ()) = tokio::join!(running, consuming);
     target.stop().await;
+    match kept {
+        // Browsers that could not give this run a session are not kept: the next run
+        // starts its own (a driver that keeps dying is restarted only so often).
+        Some(kept) if outcome.is_err() => {
+            kept.take();
+            stop(Some(browsers)).await;
+        }
+        Some(_) => {}
+        None => stop(Some(browsers)).await,
+    }
     let summary = outcome.map_err(JobError::Run)?;
     let verdict = Verdict::of(&summary);
     // A report that could not be written was a warning; the verdict still decides.
     reports.finish(&summary, verdict, settings.flaky);
     Ok(JobResult { summary, verdict, info, names })
+}
+
+/// Start the target, run the preflight, decide what a sensitive target skips and check
+/// the version: everything before the first scenario, stopping the target on failure.
+async fn prepare(
+    options: &JobOptions,
+    scenarios: &[spec::Scenario],
+    interrupts: &watch::Receiver<u32>,
+) -> Result<(target::Target, target::Reached, HashMap<usize, String>), JobError> {
+    let settings = &options.settings;
+    let target = target::start(options.liveserver.as_deref()).await.map_err(JobError::Target)?;
+    // A first signal lets the preflight finish (the runner then starts nothing); a second
+    // stops it at once, however long it would have waited.
+    let url = target.url();
+    let shown = without_userinfo(&url);
+    let preflight = target::preflight(&url, settings.preflight_timeout, &settings.trust);
+    let reached = match signals::unless_stopped(interrupts, preflight).await {
+        Some(Ok(reached)) => reached,
+        Some(Err(err)) => {
+            target.stop().await;
+            return Err(JobError::Target(err));
+        }
+        None => {
+            target.stop().await;
+            return Err(JobError::Interrupted { during: format!("the preflight of {shown}") });
+        }
+    };
+    let skip = match sensitive_skips(settings, &target.url(), &reached.landed, scenarios) {
+        Ok(skip) => skip,
+        Err(e) => {
+            target.stop().await;
+            return Err(e);
+        }
+    };
+    match signals::unless_stopped(interrupts, check_version(&url, settings)).await {
+        Some(Ok(())) => {}
+        Some(Err(err)) => {
+            target.stop().await;
+            return Err(JobError::Target(err));
+        }
+        None => {
+            target.stop().await;
+            return Err(JobError::Interrupted { during: format!("the version check of {shown}") });
+        }
+    }
+    Ok((target, reached, skip))
+}
+
+/// Stop browsers no run keeps.
+async fn stop(browsers: Option<Arc<Browsers>>) {
+    if let Some(browsers) = browsers.and_then(|b| Arc::try_unwrap(b).ok()) {
+        browsers.stop().await;
+    }
 }
 
 /// `--expect-version`: the target must be running the release we mean, before any browser

@@ -259,8 +259,9 @@ fn metrics_parse_as_prometheus_text_and_the_synthetic_user_agent_reaches_the_acc
         smoke.iter().filter_map(|s| s.labels.iter().find(|(k, _)| k == "scenario")).map(|(_, v)| v.as_str()).collect();
     ran.sort();
     assert_eq!(ran, ["can start a to-do list", "layout and styling"], "{text}");
-    // Ctrl-C mid-run: at once, and no browser left.
-    ft.wait_for_line("browser:");
+    // Ctrl-C mid-run (a run's header: its scenarios are next; the browser of the runs
+    // before serves it): at once, and no browser left.
+    ft.wait_for_line("sessions, max wait");
     let procs = ft.drivers_and_browsers();
     let t0 = std::time::Instant::now();
     ft.signal(libc::SIGINT);
@@ -423,4 +424,25 @@ fn the_watchers_own_trouble_is_reported_as_such_and_never_as_an_outage() {
     let message = bodies.lock().expect("lock")[0].clone();
     assert!(message["message"].as_str().unwrap_or("").contains("/nonexistent/chromedriver"), "{message}");
     assert_eq!(message["target"], served.url.as_str());
+}
+
+/// Issue 14: `ft watch` keeps one driver and one browser between its runs (reset between
+/// runs as between scenarios) instead of starting a browser for every run. A run that
+/// started a new browser says nothing of reuse, and the browser's processes would change.
+#[test]
+fn one_browser_serves_every_run_of_the_watch_and_none_is_left_after_ctrl_c() {
+    let served = Served::start(&[]);
+    let mut ft = Running::start(&["watch", "--liveserver", &served.url, "--every", "1s", "--workers", "1"]);
+    ft.wait_for_line("ft watch: run 1: passed");
+    let first = children_of(ft.child.id());
+    assert!(!first.is_empty(), "the driver stays up between runs");
+    ft.wait_for_line("ft watch: run 2: passed");
+    ft.wait_for_line("ft watch: run 2 reused the browser of the run before");
+    ft.wait_for_line("ft watch: run 3: passed");
+    ft.wait_for_line("ft watch: run 3 reused the browser of the run before");
+    assert_eq!(children_of(ft.child.id()), first, "the same driver serves run 3");
+    let third = ft.drivers_and_browsers();
+    ft.signal(libc::SIGINT);
+    assert_eq!(ft.wait(), 130);
+    eventually("no browser left", Duration::from_secs(10), || third.iter().all(|p| !alive(*p)));
 }

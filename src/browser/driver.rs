@@ -105,6 +105,12 @@ impl Driver {
 
     /// A new browser with a fresh profile.
     pub async fn session(&self) -> Result<Session, BrowserError> {
+        self.session_as(&self.config).await
+    }
+
+    /// A new browser with a fresh profile, made as `config` says (the driver's own
+    /// settings, such as which driver and where, stay the driver's).
+    pub async fn session_as(&self, config: &BrowserConfig) -> Result<Session, BrowserError> {
         let (url, own_driver) = match &self.end {
             RemoteEnd::Chromedriver(local) => (local.lock().await.running().await?, None),
             RemoteEnd::GeckodriverPerSession(path) => {
@@ -113,7 +119,7 @@ impl Driver {
             }
             RemoteEnd::Remote(url) => (url.clone(), None),
         };
-        Session::start(&self.config, self.binary.as_deref(), url, own_driver, &self.reaper).await
+        Session::start(config, self.binary.as_deref(), url, own_driver, &self.reaper).await
     }
 
     /// Stop the driver and every browser it started, and end the sessions dropped

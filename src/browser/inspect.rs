@@ -25,6 +25,10 @@ pub struct Inspection {
     /// Texts of all matches (with `all`), or of the page body (with no selector).
     #[serde(default)]
     pub texts: Vec<String>,
+    /// The page body's text when the page is an HTTP 5xx answer or the browser's own
+    /// error page, whatever the selector: what a visit's failure shows.
+    #[serde(default)]
+    pub body: Option<String>,
     /// The first match as a W3C element reference, for an action that follows.
     #[serde(default, rename = "el")]
     pub(super) element: Option<serde_json::Value>,
@@ -56,6 +60,9 @@ pub(super) const INSPECT_JS: &str = r#"
 const [css, attr, all] = arguments;
 const nav = (performance.getEntriesByType && performance.getEntriesByType("navigation")[0]) || {};
 const out = { url: location.href, title: document.title, status: nav.responseStatus || null, count: 0, texts: [] };
+if (out.status >= 500 || /^(chrome-error|about:neterror)/.test(out.url)) {
+  out.body = document.body ? document.body.innerText : "";
+}
 if (css === null) {
   out.texts = [document.body ? document.body.innerText : ""];
   return out;

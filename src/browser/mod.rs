@@ -35,7 +35,7 @@ pub use session::Session;
 pub use signals::{Signal, SignalKind, Signals};
 
 /// How to get a browser.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BrowserConfig {
     /// Which browser to drive.
     pub kind: BrowserKind,

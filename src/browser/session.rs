@@ -20,7 +20,10 @@ pub struct Session {
     wd: Option<WebDriver>,
     pub browser: BrowserInfo,
     timeout: Duration,
+    /// The window size every scenario starts with, and the size the window has now (a
+    /// `window_size` step changes it): a reset re-sizes only a window that was re-sized.
     window: (u32, u32),
+    size: std::sync::Mutex<(u32, u32)>,
     /// The remote end the session lives at, for ending it.
     url: String,
     reaper: Reaper,
@@ -77,6 +80,7 @@ impl Session {
                     browser,
                     timeout: config.command_timeout,
                     window: config.window,
+                    size: std::sync::Mutex::new(config.window),
                     url,
                     reaper: reaper.clone(),
                     own_driver: own_driver.map(|process| OwnDriver { process, profile }),
@@ -163,12 +167,13 @@ impl Session {
     }
 
     /// The first element matching `css`. An action comes right after the inspection
-    /// that found its element visible, so that inspection's reference is used (once)
-    /// instead of a second round trip to find the same element; should the page have
-    /// changed in between, the action fails as stale and is retried with a new look.
+    /// that found its element visible, so that inspection's reference is used instead of
+    /// a second round trip to find the same element; should the page have changed in
+    /// between, the action fails as stale and is retried with a new look. The reference
+    /// is kept until the next inspection (see `knows`).
     async fn element(&self, css: &str) -> Result<WebElement, BrowserError> {
         let wd = self.wd()?;
-        let last = self.inspected.lock().ok().and_then(|mut last| last.take());
+        let last = self.inspected.lock().ok().and_then(|last| last.clone());
         if let Some((seen_css, el)) = last {
             if seen_css == css {
                 if let Ok(el) = WebElement::from_json(el, wd.handle().clone()) {
@@ -177,6 +182,12 @@ impl Session {
             }
         }
         self.bounded(wd.find(By::Css(css))).await
+    }
+
+    /// Whether the last inspection was of `css` and found an element: an action on `css`
+    /// then acts on that very element (in that very document) without finding it again.
+    pub fn knows(&self, css: &str) -> bool {
+        self.inspected.lock().is_ok_and(|last| last.as_ref().is_some_and(|(seen, _)| seen == css))
     }
 
     pub async fn current_url(&self) -> Result<String, BrowserError> {
@@ -244,7 +255,17 @@ return null;
 
     pub async fn set_window_size(&self, width: u32, height: u32) -> Result<(), BrowserError> {
         let wd = self.wd()?;
-        self.bounded(wd.set_window_rect(0, 0, width, height)).await
+        // Until the browser has answered, the size is unknown: a reset then re-sizes.
+        self.note_size((0, 0));
+        self.bounded(wd.set_window_rect(0, 0, width, height)).await?;
+        self.note_size((width, height));
+        Ok(())
+    }
+
+    fn note_size(&self, size: (u32, u32)) {
+        if let Ok(mut now) = self.size.lock() {
+            *now = size;
+        }
     }
 
     /// How long the browser may take to load a page (a `visit`, a form's answer) before
@@ -255,20 +276,28 @@ return null;
         self.bounded(wd.set_page_load_timeout(limit)).await
     }
 
-    /// Become a new visitor: no cookies or storage of the last one, a blank page and
-    /// the default window size. Cookies are per site in WebDriver, so this clears the
-    /// current site's, which is the target's after any scenario step.
-    pub async fn reset(&self) -> Result<(), BrowserError> {
+    /// Become a new visitor: no cookies or storage of the last one, the default window
+    /// size and, with `blank`, a blank page (without it the caller's next command is a
+    /// navigation, so the blank page would never be seen). Cookies are per site in
+    /// WebDriver, so this clears the current site's, which is the target's after any
+    /// scenario step. Two round trips: the storage is cleared by the same script that
+    /// tells which site the browser is on, and a window of the default size is left alone.
+    pub async fn reset(&self, blank: bool) -> Result<(), BrowserError> {
+        const CLEAR_JS: &str =
+            "try { localStorage.clear(); sessionStorage.clear(); } catch (e) {} return location.href;";
         let wd = self.wd()?;
-        let url = self.current_url().await?;
-        if url.starts_with("http") {
+        let ret = self.bounded(wd.execute(CLEAR_JS, Vec::new())).await?;
+        if ret.json().as_str().is_some_and(|url| url.starts_with("http")) {
             self.bounded(wd.delete_all_cookies()).await?;
-            self.bounded(wd.execute("try { localStorage.clear(); sessionStorage.clear(); } catch (e) {}", Vec::new()))
-                .await?;
         }
-        self.bounded(wd.goto("about:blank")).await?;
+        if blank {
+            self.bounded(wd.goto("about:blank")).await?;
+        }
         let (w, h) = self.window;
-        self.set_window_size(w, h).await
+        if !self.size.lock().is_ok_and(|now| *now == (w, h)) {
+            self.set_window_size(w, h).await?;
+        }
+        Ok(())
     }
 
     /// A screenshot and the page HTML, as far as the browser can still give them.

@@ -9,11 +9,13 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
+use super::browsers::Browsers;
+use super::page_load_limit;
 use super::worker::{work, WorkerMsg};
 use super::{
     Attempt, Failure, Outcome, RunConfig, RunError, RunEvent, RunSummary, ScenarioResult, INTERRUPTED_WHILE_RUNNING,
 };
-use crate::browser::{Driver, Evidence};
+use crate::browser::Evidence;
 use crate::spec::Scenario;
 
 /// The scenarios not started yet, shared by the workers, and how many have failed: a
@@ -57,10 +59,33 @@ pub async fn run(
     scenarios: Vec<Scenario>,
     config: RunConfig,
     events: mpsc::UnboundedSender<RunEvent>,
+    interrupts: watch::Receiver<u32>,
+) -> Result<RunSummary, RunError> {
+    let started = Instant::now();
+    let limit = page_load_limit(config.settings.patience);
+    let browsers = Browsers::start(&config.settings.browser, limit).await.map_err(RunError::Driver)?;
+    let browsers = Arc::new(browsers);
+    let mut summary = run_in(browsers.clone(), scenarios, config, events, interrupts).await;
+    if let Ok(browsers) = Arc::try_unwrap(browsers) {
+        browsers.stop().await;
+    }
+    if let Ok(s) = summary.as_mut() {
+        s.wall = started.elapsed();
+    }
+    summary
+}
+
+/// `run` with browsers already started (and perhaps sessions in them, from an earlier run
+/// or made while the target started). The sessions the workers end with are given back
+/// to `browsers`, to be reset when next used; the caller stops the browsers.
+pub async fn run_in(
+    browsers: Arc<Browsers>,
+    scenarios: Vec<Scenario>,
+    config: RunConfig,
+    events: mpsc::UnboundedSender<RunEvent>,
     mut interrupts: watch::Receiver<u32>,
 ) -> Result<RunSummary, RunError> {
     let start = Instant::now();
-    let driver = Arc::new(Driver::start(&config.settings.browser).await.map_err(RunError::Driver)?);
     let scenarios = Arc::new(scenarios);
     // Longest first (by step count): the last scenario to start is a short one.
     let mut order: Vec<usize> = (0..scenarios.len()).filter(|i| !config.skip.contains_key(i)).collect();
@@ -74,7 +99,7 @@ pub async fn run(
     let mut task_worker = HashMap::new();
     for worker in 0..workers {
         let handle =
-            set.spawn(work(worker, driver.clone(), scenarios.clone(), queue.clone(), config.clone(), tx.clone()));
+            set.spawn(work(worker, browsers.clone(), scenarios.clone(), queue.clone(), config.clone(), tx.clone()));
         task_worker.insert(handle.id(), worker);
     }
     drop(tx);
@@ -146,8 +171,8 @@ pub async fn run(
             _ = grace => { set.abort_all(); break; }
         }
     }
-    // Workers quit their sessions on the normal path; after an abort, stopping the
-    // driver's process group takes the browsers with it.
+    // Workers give their sessions back on the normal path; after an abort, stopping the
+    // driver's process group (`Browsers::stop`) takes the browsers with it.
     let mut panicked: HashMap<usize, String> = HashMap::new();
     while let Some(joined) = set.join_next().await {
         if let Err(err) = joined {
@@ -155,9 +180,6 @@ pub async fn run(
                 panicked.insert(worker, panic_message(err.into_panic()));
             }
         }
-    }
-    if let Ok(driver) = Arc::try_unwrap(driver) {
-        driver.stop().await;
     }
     for (index, (worker, started_at, t0)) in running {
         let outcome = match panicked.get(&worker) {
@@ -198,6 +220,7 @@ pub async fn run(
     } else {
         Vec::new()
     };
+    let browser = browser.or_else(|| browsers.browser());
     Ok(RunSummary { results, browser, interrupted, wall: start.elapsed(), quarantined })
 }
 

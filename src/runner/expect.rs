@@ -23,7 +23,7 @@ pub(super) struct Inspect {
 
 impl Inspect {
     /// The page's title and URL.
-    fn page() -> Inspect {
+    pub(super) fn page() -> Inspect {
         Inspect { css: None, attr: None, all: false }
     }
 
@@ -63,6 +63,77 @@ pub(super) async fn look(session: &Session, what: &Inspect) -> Result<Result<Ins
     }
 }
 
+/// What this scenario's inspections saw that the next step may use instead of another
+/// round trip: the latest inspection (a visit's is made with the next step's own first
+/// look), until a step acts. A step's first look takes it when it inspects the same
+/// thing: a look made a moment earlier with nothing acting since, as valid as any poll;
+/// should it not hold yet, the step looks again. Within a step every look is new.
+#[derive(Debug, Default)]
+pub(super) struct Seen(Mutex<SeenNow>);
+
+#[derive(Debug, Default)]
+struct SeenNow {
+    /// The latest inspection of the step running now.
+    last: Option<(Inspect, Inspection)>,
+    /// The latest inspection of the step before, for this step's first look.
+    before: Option<(Inspect, Inspection)>,
+}
+
+impl Seen {
+    /// One inspection of `what`: the step before's latest if it inspected the same (used
+    /// once), else a new look.
+    pub(super) async fn look(
+        &self,
+        session: &Session,
+        what: &Inspect,
+    ) -> Result<Result<Inspection, String>, BrowserError> {
+        let before = self.0.lock().ok().and_then(|mut now| now.before.take().filter(|(made, _)| made == what));
+        let seen = match before {
+            Some((_, seen)) => Ok(seen),
+            None => look(session, what).await?,
+        };
+        if let (Ok(seen), Ok(mut now)) = (&seen, self.0.lock()) {
+            now.last = Some((what.clone(), seen.clone()));
+        }
+        Ok(seen)
+    }
+
+    /// Keep `seen`, an inspection of `what`, as the latest.
+    pub(super) fn keep(&self, what: Inspect, seen: Inspection) {
+        if let Ok(mut now) = self.0.lock() {
+            now.last = Some((what, seen));
+        }
+    }
+
+    /// A new step begins: the latest inspection is the step before's (or, after a step
+    /// that looked at nothing and changed nothing, such as `remember_url`, the one before).
+    pub(super) fn next_step(&self) {
+        if let Ok(mut now) = self.0.lock() {
+            if let Some(last) = now.last.take() {
+                now.before = Some(last);
+            }
+        }
+    }
+
+    /// The URL the latest inspection saw, if nothing acted since.
+    pub(super) fn url(&self) -> Option<String> {
+        let now = self.0.lock().ok()?;
+        now.last.as_ref().or(now.before.as_ref()).map(|(_, seen)| seen.url.clone())
+    }
+
+    /// A step acted: the page may have changed, so nothing seen so far is used again.
+    pub(super) fn forget(&self) {
+        if let Ok(mut now) = self.0.lock() {
+            *now = SeenNow::default();
+        }
+    }
+}
+
+/// What the first check of `expectation` inspects.
+pub(super) fn inspects(expectation: &Expectation, state: &ScenarioState) -> Option<Inspect> {
+    predicate(expectation, state).map(|p| p.inspect)
+}
+
 /// Judges one inspection: `Ok` when the expectation holds, else what was seen instead.
 type Judge<'a> = Box<dyn Fn(&Inspection) -> Result<(), String> + Send + Sync + 'a>;
 
@@ -94,7 +165,7 @@ pub(super) async fn expect(
     };
     let page = LastPage::default();
     let waited = wait::until(patience, || async {
-        Ok(match look(session, &inspect).await? {
+        Ok(match state.seen.look(session, &inspect).await? {
             Ok(seen) => {
                 page.note(&seen);
                 match judge(&seen) {
@@ -364,6 +435,30 @@ mod tests {
 
     fn judge(expectation: &Expectation, seen: &Inspection) -> Result<(), String> {
         (predicate(expectation, &ScenarioState::default()).expect("a page expectation").judge)(seen)
+    }
+
+    fn seen_at(url: &str) -> Inspection {
+        let mut seen = Inspection::default();
+        seen.url = url.into();
+        seen
+    }
+
+    /// What one step saw serves the next step (once, and only for the same inspection),
+    /// and nothing survives an action.
+    #[test]
+    fn an_inspection_serves_the_next_step_until_something_acts() {
+        let seen = Seen::default();
+        seen.keep(Inspect::element("#a"), seen_at("http://t/1"));
+        seen.next_step();
+        assert_eq!(seen.url().as_deref(), Some("http://t/1"));
+        let before = |seen: &Seen| seen.0.lock().expect("lock").before.clone();
+        assert_eq!(before(&seen).map(|(what, _)| what), Some(Inspect::element("#a")));
+        // A step that looks at nothing (remember_url) leaves it for the step after.
+        seen.next_step();
+        assert!(before(&seen).is_some());
+        seen.forget();
+        assert_eq!(seen.url(), None);
+        assert!(before(&seen).is_none());
     }
 
     #[test]

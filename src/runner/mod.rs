@@ -3,7 +3,8 @@
 //! scenario is data (`Outcome::Failed`), not an `Err`.
 //!
 //! One room per job: `result` (what a run reports), `dispatch` (the run as a whole:
-//! workers, interrupts, grace), `worker` (one browser's sessions and attempts),
+//! workers, interrupts, grace), `browsers` (the driver and the idle sessions, kept
+//! between runs by `ft watch`), `worker` (one browser's sessions and attempts),
 //! `steps` (one step; the actions), `expect` (the expectations), `signals` (the
 //! expectations on what the browser reported), `guard` (where an unsafe scenario may
 //! not go) and `filmstrip` (an attempt's last screens, `--filmstrip`).
@@ -13,6 +14,7 @@ use std::collections::HashMap;
 use crate::browser::BrowserError;
 use crate::wait::WaitError;
 
+mod browsers;
 mod dispatch;
 mod expect;
 mod filmstrip;
@@ -23,15 +25,24 @@ mod signals;
 mod steps;
 mod worker;
 
-pub use dispatch::{run, STOPPED_EARLY};
+pub use browsers::Browsers;
+pub use dispatch::{run, run_in, STOPPED_EARLY};
 pub use result::{
     Attempt, Failure, Outcome, RunConfig, RunError, RunEvent, RunSummary, ScenarioResult, StepLog,
     INTERRUPTED_WHILE_RUNNING,
 };
+pub use steps::page_load_limit;
 
 /// Per-scenario state that steps share.
 #[derive(Default)]
 struct ScenarioState {
+    /// The scenario's steps, so a step can tell which one follows it (see `following`).
+    steps: Vec<crate::spec::Step>,
+    /// What inspections already saw that a later step may use instead of asking again.
+    seen: expect::Seen,
+    /// The element the last step typed into or cleared (its selector and the request its
+    /// form would send): a step acting on it next acts on the same element at once.
+    acted: Option<(String, Option<Request>)>,
     /// URLs by the name `remember_url` gave them, for `expect_url_differs`.
     urls: HashMap<String, String>,
     /// Stops the scenario where it must not act (`--sensitive-url`).
@@ -50,7 +61,19 @@ struct Request {
 
 impl ScenarioState {
     fn new(scenario: &crate::spec::Scenario, config: &RunConfig) -> ScenarioState {
-        ScenarioState { urls: HashMap::new(), guard: guard::Guard::for_scenario(scenario, config), request: None }
+        ScenarioState {
+            steps: scenario.steps.clone(),
+            urls: HashMap::new(),
+            guard: guard::Guard::for_scenario(scenario, config),
+            request: None,
+            ..ScenarioState::default()
+        }
+    }
+
+    /// The step after `step`, if any.
+    fn following(&self, step: &crate::spec::Step) -> Option<&crate::spec::Step> {
+        let at = self.steps.iter().position(|s| (s.line, s.col) == (step.line, step.col))?;
+        self.steps.get(at + 1)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Runs one step: actions here, expectations through `expect`. An action waits for its
 //! element to be actionable, then acts once it can.
 
-use super::expect::{clip, expect, look, no_match, Inspect, LastPage};
+use super::expect::{clip, expect, inspects, look, no_match, Inspect, LastPage, Seen};
 use super::guard::Guard;
 use super::{Request, RunConfig, ScenarioState, StepError};
 use crate::browser::{BrowserError, Session};
@@ -21,56 +21,110 @@ pub(super) async fn run_step(
     if std::env::var("FT_TEST_PANIC_AT_VERB").is_ok_and(|v| v == step.kind.verb()) {
         panic!("FT_TEST_PANIC_AT_VERB={}", step.kind.verb());
     }
+    state.seen.next_step();
     match &step.kind {
-        StepKind::Act(action) => perform(action, session, config, state).await,
+        StepKind::Act(action) => perform(step, action, session, config, state).await,
         StepKind::Expect(expectation) => expect(expectation, session, config.settings.patience, state).await,
     }
 }
 
 async fn perform(
+    step: &Step,
     action: &Action,
     session: &Session,
     config: &RunConfig,
     state: &mut ScenarioState,
 ) -> Result<(), StepError> {
     let p = config.settings.patience;
-    let g = &state.guard;
-    let r = state.request.as_ref();
+    let typed_into = state.acted.take();
+    // The element the previous step typed into, when this step acts on it too.
+    let same = |sel: &Selector| typed_into.clone().filter(|(css, _)| *css == sel.css && session.knows(css));
+    let known = |sel: &Selector| same(sel).map(|(_, form)| form);
+    let at = Ctx { session, patience: p, guard: &state.guard, request: state.request.as_ref(), seen: &state.seen };
     // A step that may send a form records where to: a later timeout on an HTTP error
     // page at that URL can then name the request (`POST /lists/new`).
     match action {
         Action::Visit(path) => {
+            state.seen.forget();
             let url = format!("{}{}", config.base_url, path);
-            visit(session, g, &url, page_load_limit(p)).await?;
+            // The page the visit lands on is judged with the next step's own first look.
+            let next = state.following(step).and_then(|next| first_look(next, state));
+            visit(&at, &url, page_load_limit(p), next).await?;
             state.request = Some(Request { method: "GET".into(), url });
         }
         Action::Type { into, text } => {
-            act(session, p, g, r, into, |s| s.type_text(&into.css, text)).await?;
+            let form = act(&at, into, known(into), |s| s.type_text(&into.css, text)).await?;
+            // A key that may send the form ends what the next step may take for granted.
+            if !text.contains(['\n', '\r', '\u{e007}', '\u{e006}']) {
+                state.acted = Some((into.css.clone(), form));
+            }
         }
         Action::Clear(sel) => {
-            act(session, p, g, r, sel, |s| s.clear(&sel.css)).await?;
+            let form = act(&at, sel, known(sel), |s| s.clear(&sel.css)).await?;
+            state.acted = Some((sel.css.clone(), form));
         }
-        Action::Press { key, on } => state.request = act(session, p, g, r, on, |s| s.press(&on.css, *key)).await?,
-        Action::Click(sel) => state.request = act(session, p, g, r, sel, |s| s.click(&sel.css)).await?,
+        Action::Press { key, on } => state.request = act(&at, on, known(on), |s| s.press(&on.css, *key)).await?,
+        Action::Click(sel) => state.request = act(&at, sel, known(sel), |s| s.click(&sel.css)).await?,
         Action::SubmitNovalidate(sel) => {
-            state.request = act(session, p, g, r, sel, |s| s.submit_novalidate(&sel.css)).await?;
+            state.request = act(&at, sel, known(sel), |s| s.submit_novalidate(&sel.css)).await?;
         }
         Action::NewVisitor(_) => {
-            session.reset().await.map_err(StepError::Browser)?;
+            // A visit next navigates anyway: no blank page in between.
+            let visits_next = state.following(step).is_some_and(|n| matches!(n.kind, StepKind::Act(Action::Visit(_))));
+            session.reset(!visits_next).await.map_err(StepError::Browser)?;
             state.request = None;
         }
         Action::WindowSize { width, height } => {
             session.set_window_size(*width, *height).await.map_err(StepError::Browser)?;
         }
         Action::RememberUrl(name) => {
-            let url = session.current_url().await.map_err(StepError::Browser)?;
+            // The URL the visit or expectation just before saw, when nothing acted since.
+            let url = match state.seen.url() {
+                Some(url) => url,
+                None => session.current_url().await.map_err(StepError::Browser)?,
+            };
             state.urls.insert(name.clone(), crate::shared::redact::without_userinfo(&url));
         }
+    }
+    // What was seen before an action is not used after it (it may have changed the page),
+    // but for what a visit saw for the step after it.
+    if !matches!(action, Action::Visit(_) | Action::RememberUrl(_)) {
+        state.seen.forget();
     }
     Ok(())
 }
 
-async fn visit(session: &Session, guard: &Guard, url: &str, limit: Duration) -> Result<(), StepError> {
+/// What an action works with.
+struct Ctx<'a> {
+    session: &'a Session,
+    patience: Patience,
+    guard: &'a Guard,
+    request: Option<&'a Request>,
+    seen: &'a Seen,
+}
+
+/// What `step` inspects first, if it inspects anything.
+fn first_look(step: &Step, state: &ScenarioState) -> Option<Inspect> {
+    match &step.kind {
+        StepKind::Expect(expectation) => inspects(expectation, state),
+        StepKind::Act(
+            Action::Type { into: sel, .. }
+            | Action::Press { on: sel, .. }
+            | Action::Click(sel)
+            | Action::Clear(sel)
+            | Action::SubmitNovalidate(sel),
+        ) => Some(Inspect::element(&sel.css)),
+        StepKind::Act(
+            Action::Visit(_) | Action::NewVisitor(_) | Action::WindowSize { .. } | Action::RememberUrl(_),
+        ) => None,
+    }
+}
+
+/// Load `url`, then judge the page it landed on before anything acts on it: the
+/// sensitive-URL guard, an HTTP 5xx answer, the browser's own error page. The one
+/// inspection that judges it is the next step's first look (`next`), kept for that step.
+async fn visit(at: &Ctx<'_>, url: &str, limit: Duration, next: Option<Inspect>) -> Result<(), StepError> {
+    let session = at.session;
     // Credentials in the target URL must never reach a report.
     let shown = crate::shared::redact::redact(url);
     session.goto(url).await.map_err(|e| match e {
@@ -86,20 +140,29 @@ async fn visit(session: &Session, guard: &Guard, url: &str, limit: Duration) -> 
         },
         e => StepError::Failed { message: format!("failed to load {shown}: {e}"), last_seen: None },
     })?;
-    // A page the browser could not load is its own error page: fail now with the
-    // browser's reason (e.g. ERR_CONNECTION_REFUSED) instead of waiting on it.
-    let seen = session.inspect(None, None, true).await.map_err(StepError::Browser)?;
+    // The next step's look can fail where a look at the page would not (a selector the
+    // browser rejects is that step's failure, not the visit's): then the page is looked at.
+    let ahead = match &next {
+        Some(what) => look(session, what).await.ok().and_then(Result::ok),
+        None => None,
+    };
+    let for_next = ahead.is_some();
+    let seen = match ahead {
+        Some(seen) => seen,
+        None => session.inspect(None, None, false).await.map_err(StepError::Browser)?,
+    };
     // Where the browser landed (after any redirect) is judged before the next step acts.
-    guard.check(&seen.url)?;
+    at.guard.check(&seen.url)?;
+    let body = seen.body.as_deref().unwrap_or("");
     if let Some(status) = seen.status.filter(|s| *s >= 500) {
-        let body = seen.texts.first().map(String::as_str).unwrap_or("");
         return Err(StepError::Failed {
             message: format!("{shown} answered HTTP {status}: the server is failing"),
             last_seen: Some(format!("title {:?}, text {:?}", seen.title, clip(body))),
         });
     }
+    // A page the browser could not load is its own error page: fail now with the
+    // browser's reason (e.g. ERR_CONNECTION_REFUSED) instead of waiting on it.
     if seen.url.starts_with("chrome-error:") || seen.url.starts_with("about:neterror") {
-        let body = seen.texts.first().map(String::as_str).unwrap_or("");
         let reason = body
             .split_whitespace()
             .find(|w| w.starts_with("ERR_") || w.starts_with("NS_ERROR"))
@@ -109,30 +172,46 @@ async fn visit(session: &Session, guard: &Guard, url: &str, limit: Duration) -> 
             last_seen: Some(clip(body)),
         });
     }
+    if let (Some(what), true) = (next, for_next) {
+        at.seen.keep(what, seen);
+    }
     Ok(())
 }
 
 /// Wait for an element that can be acted on, then act. An action is retried only
 /// when the browser says it did not happen (element gone or not interactable yet). The
-/// page the element is on is judged by `guard` first: a link or form may have led away.
+/// page the element is on is judged by the guard first: a link or form may have led away.
 /// Answers the request the element's form would send, if it is in one.
+///
+/// `known`: the previous step typed into this very element (and answers its form's
+/// request): the action is tried on it at once. That element reference is only valid in
+/// the document the guard judged for the previous step, and the browser checks it is
+/// still attached and interactable; if not, the action waits for it as any other.
 async fn act<'a, F, Fut>(
-    session: &'a Session,
-    patience: Patience,
-    guard: &Guard,
-    request: Option<&Request>,
+    at: &Ctx<'a>,
     sel: &Selector,
+    known: Option<Option<Request>>,
     action: F,
 ) -> Result<Option<Request>, StepError>
 where
     F: Fn(&'a Session) -> Fut,
     Fut: std::future::Future<Output = Result<(), BrowserError>>,
 {
+    let (session, patience, guard) = (at.session, at.patience, at.guard);
+    if let Some(form) = known {
+        match action(session).await {
+            Ok(()) => return Ok(form),
+            Err(e) if e.is_session_lost() => return Err(StepError::Browser(e)),
+            Err(e) if is_page_load_timeout(&e) => return Err(load_timed_out(&e, patience)),
+            // Gone, replaced or hidden: look for it again.
+            Err(_) => {}
+        }
+    }
     let target = Inspect::element(&sel.css);
     let page = LastPage::default();
     // `Done(Err(_))`: the guard stopped the scenario; there is nothing to wait for.
     let acted = wait::until(patience, || async {
-        let seen = match look(session, &target).await? {
+        let seen = match at.seen.look(session, &target).await? {
             Ok(seen) => seen,
             Err(why) => return Ok(Check::NotYet(why)),
         };
@@ -155,27 +234,32 @@ where
             Err(e) if e.is_session_lost() => Err(e),
             // The action happened and the page it led to did not finish loading: doing
             // it again could send a form twice.
-            Err(e) if is_page_load_timeout(&e) => Ok(Check::Done(Err(StepError::Failed {
-                message: format!(
-                    "the page did not finish loading within {:?} (--max-wait, at least 10s) after this step; \
-                     the browser said: {e}",
-                    page_load_limit(patience)
-                ),
-                last_seen: None,
-            }))),
+            Err(e) if is_page_load_timeout(&e) => Ok(Check::Done(Err(load_timed_out(&e, patience)))),
             Err(e) => Ok(Check::NotYet(format!("the browser said: {e}"))),
         }
     })
     .await
-    .map_err(|e| page.explain(e, request))?;
+    .map_err(|e| page.explain(e, at.request))?;
     acted
+}
+
+/// An action happened and the page it led to did not finish loading in time.
+fn load_timed_out(e: &BrowserError, patience: Patience) -> StepError {
+    StepError::Failed {
+        message: format!(
+            "the page did not finish loading within {:?} (--max-wait, at least 10s) after this step; \
+             the browser said: {e}",
+            page_load_limit(patience)
+        ),
+        last_seen: None,
+    }
 }
 
 /// How long a page may take to load (the session's page-load timeout): `--max-wait`, as
 /// for everything else a step waits for, but never under 10 s (the default), so a small
 /// `--max-wait` that makes failing expectations quick does not make a busy machine's
 /// ordinary page loads fail. A page that stalls costs this, not the 60 s command bound.
-pub(super) fn page_load_limit(patience: Patience) -> Duration {
+pub fn page_load_limit(patience: Patience) -> Duration {
     patience.max_wait.max(MIN_PAGE_LOAD)
 }
 
@@ -186,4 +270,31 @@ const MIN_PAGE_LOAD: Duration = Duration::from_secs(10);
 /// message from renderer") and geckodriver ("Navigation timed out after 3000 ms") word it.
 fn is_page_load_timeout(e: &BrowserError) -> bool {
     matches!(e, BrowserError::WebDriver(m) if m.starts_with("timeout") || m.contains("Navigation timed out"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(line: usize, kind: StepKind) -> Step {
+        Step { line, col: 3, kind }
+    }
+
+    /// A visit is judged with the next step's own first look, so that look must be the
+    /// one the next step makes; a step that inspects nothing gets the page looked at.
+    #[test]
+    fn a_visit_looks_ahead_with_what_the_next_step_inspects() {
+        let input = Selector { css: "#id_text".into(), name: None };
+        let steps = vec![
+            step(1, StepKind::Act(Action::Visit("/".into()))),
+            step(2, StepKind::Act(Action::Type { into: input.clone(), text: "Buy milk".into() })),
+            step(3, StepKind::Act(Action::WindowSize { width: 400, height: 600 })),
+        ];
+        let state = ScenarioState { steps: steps.clone(), ..ScenarioState::default() };
+        let next = state.following(&steps[0]).expect("a step follows the visit");
+        assert_eq!(next.line, 2);
+        assert_eq!(first_look(next, &state), Some(Inspect::element("#id_text")));
+        assert_eq!(first_look(&steps[2], &state), None);
+        assert!(state.following(&steps[2]).is_none(), "the last step has none after it");
+    }
 }

@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use tokio::sync::mpsc;
 
+use super::browsers::{Browsers, Ready};
 use super::filmstrip::Filmstrip;
 use super::steps::run_step;
 use super::{Attempt, Failure, Outcome, RunConfig, RunEvent, ScenarioResult, ScenarioState, StepError, StepLog};
-use crate::browser::{BrowserError, Driver, Evidence, Session};
-use crate::spec::{Scenario, Step};
+use crate::browser::{BrowserError, Evidence, Session};
+use crate::spec::{Action, Scenario, Step, StepKind};
 
 /// What a worker tells the dispatcher.
 pub(super) enum WorkerMsg {
@@ -22,63 +23,63 @@ pub(super) enum WorkerMsg {
     SessionFailed(usize, BrowserError),
 }
 
-/// Run scenarios from `queue` until it is empty, then quit the session. Without a
-/// browser the worker gives its scenario back and stops; the others go on.
+/// Run scenarios from `queue` until it is empty, then give the session back to
+/// `browsers` for the next run, if there is one (`ft watch`). Without a browser the worker
+/// gives its scenario back and stops; the others go on.
 pub(super) async fn work(
     worker: usize,
-    driver: Arc<Driver>,
+    browsers: Arc<Browsers>,
     scenarios: Arc<Vec<Scenario>>,
     queue: Arc<Mutex<Queue>>,
     config: Arc<RunConfig>,
     tx: mpsc::UnboundedSender<WorkerMsg>,
 ) {
     let next = || queue.lock().ok().and_then(|mut q| q.pop_front());
-    let mut session: Option<Session> = None;
+    let mut held: Option<Ready> = None;
     while let Some(index) = next() {
         let mut earlier: Vec<Attempt> = Vec::new();
+        let scenario = &scenarios[index];
+        // A scenario that starts with a visit navigates anyway: no blank page before it.
+        let blank = !matches!(scenario.steps.first().map(|s| &s.kind), Some(StepKind::Act(Action::Visit(_))));
         let result = loop {
-            if session.is_none() {
-                let t0 = Instant::now();
-                match driver.session().await {
-                    Ok(s) => {
-                        let limit = super::steps::page_load_limit(config.settings.patience);
-                        let _ = s.set_page_load_timeout(limit).await;
-                        let ev = RunEvent::SessionStarted { worker, browser: s.browser.clone(), took: t0.elapsed() };
-                        let _ = tx.send(WorkerMsg::Event(Box::new(ev)));
-                        session = Some(s);
+            let ready = match ready(&browsers, held.take(), blank).await {
+                Ok(ready) => ready,
+                Err(err) if earlier.is_empty() => {
+                    // Give the scenario back for a worker that has a browser.
+                    if let Ok(mut q) = queue.lock() {
+                        q.push_front(index);
                     }
-                    Err(err) if earlier.is_empty() => {
-                        // Give the scenario back for a worker that has a browser.
-                        if let Ok(mut q) = queue.lock() {
-                            q.push_front(index);
-                        }
-                        let _ = tx.send(WorkerMsg::SessionFailed(worker, err));
-                        return;
-                    }
-                    Err(err) => {
-                        let failure = Failure {
-                            step: None,
-                            message: format!("no browser for the retry: {err}"),
-                            last_seen: None,
-                            evidence: Evidence::default(),
-                        };
-                        let attempt = Attempt::new(Outcome::Error(failure), Utc::now(), Duration::ZERO, Vec::new());
-                        break ScenarioResult::new(index, worker, attempt, earlier);
-                    }
+                    let _ = tx.send(WorkerMsg::SessionFailed(worker, err));
+                    return;
                 }
+                Err(err) => {
+                    let failure = Failure {
+                        step: None,
+                        message: format!("no browser for the retry: {err}"),
+                        last_seen: None,
+                        evidence: Evidence::default(),
+                    };
+                    let attempt = Attempt::new(Outcome::Error(failure), Utc::now(), Duration::ZERO, Vec::new());
+                    break ScenarioResult::new(index, worker, attempt, earlier);
+                }
+            };
+            let mut ready = ready;
+            if let Some(took) = ready.took.take() {
+                let ev = RunEvent::SessionStarted { worker, browser: ready.session.browser.clone(), took };
+                let _ = tx.send(WorkerMsg::Event(Box::new(ev)));
             }
-            let Some(s) = session.as_ref() else { return };
             if earlier.is_empty() {
                 let _ = tx.send(WorkerMsg::Event(Box::new(RunEvent::ScenarioStarted { index, worker })));
             }
-            let (attempt, healthy) = run_attempt(&scenarios[index], s, &config).await;
-            // Isolation: the next attempt or scenario starts as a new visitor on a blank
-            // page; a lost, wedged or un-resettable browser is replaced.
-            let keep = healthy && !config.settings.fresh_session && s.reset().await.is_ok();
-            if !keep {
-                if let Some(s) = session.take() {
-                    s.quit().await;
-                }
+            let (attempt, healthy) = run_attempt(scenario, &ready.session, &config).await;
+            // Isolation: the next attempt or scenario starts as a new visitor (reset when
+            // it starts, so nothing runs after the last one); a lost or wedged browser,
+            // or any with --fresh-session, is replaced.
+            if healthy && !config.settings.fresh_session {
+                ready.used = true;
+                held = Some(ready);
+            } else {
+                ready.session.quit().await;
             }
             let failed = !matches!(attempt.outcome, Outcome::Passed);
             if failed && earlier.len() < config.settings.retries as usize {
@@ -101,9 +102,26 @@ pub(super) async fn work(
         }
         let _ = tx.send(WorkerMsg::Event(Box::new(RunEvent::ScenarioFinished(result))));
     }
-    if let Some(s) = session.take() {
-        s.quit().await;
+    // Kept for the next run (reset when it starts), or ended with the browsers.
+    if let Some(ready) = held.take() {
+        browsers.give_back(ready);
     }
+}
+
+/// A session ready for a scenario as a new visitor: the worker's own, else an idle one,
+/// else a new one. A used session is reset first (with `blank`, onto a blank page); one
+/// that cannot be reset is ended and replaced.
+async fn ready(browsers: &Browsers, held: Option<Ready>, blank: bool) -> Result<Ready, BrowserError> {
+    let mut candidate = held.or_else(|| browsers.take());
+    while let Some(mut ready) = candidate {
+        if !ready.used || ready.session.reset(blank).await.is_ok() {
+            ready.used = false;
+            return Ok(ready);
+        }
+        ready.session.quit().await;
+        candidate = browsers.take();
+    }
+    browsers.new_session().await
 }
 
 /// One attempt at a scenario, bounded by the scenario deadline. Also says whether the

@@ -18,6 +18,7 @@ use tokio::time::Instant;
 
 use crate::job::{self, JobError, JobOptions, JobResult};
 use crate::report::{Console, ReportPaths, RunLock};
+use crate::runner::Browsers;
 use crate::runner::Outcome;
 use crate::shared::redact::{redact, redact_text};
 use crate::verdict::{FlakyPolicy, Verdict};
@@ -108,14 +109,32 @@ pub async fn watch(
     Ok(())
 }
 
-/// The runs, one every `every` (from one start to the next), until a signal.
+/// The runs, one every `every` (from one start to the next), until a signal. One
+/// driver and browser serve every run while they work (see `job::run_keeping`); they are
+/// stopped when the watch stops.
 async fn schedule(
     opts: &WatchOptions,
     root: &Path,
     target: &str,
     metrics: &metrics::Shared,
     out: &mut dyn Write,
+    interrupts: watch::Receiver<u32>,
+) {
+    let mut kept: Option<Arc<Browsers>> = None;
+    runs(opts, root, target, metrics, out, interrupts, &mut kept).await;
+    if let Some(browsers) = kept.and_then(|b| Arc::try_unwrap(b).ok()) {
+        browsers.stop().await;
+    }
+}
+
+async fn runs(
+    opts: &WatchOptions,
+    root: &Path,
+    target: &str,
+    metrics: &metrics::Shared,
+    out: &mut dyn Write,
     mut interrupts: watch::Receiver<u32>,
+    kept: &mut Option<Arc<Browsers>>,
 ) {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().ok();
     let mut alerts = Alerts::new(target, opts.alert_after);
@@ -136,7 +155,14 @@ async fn schedule(
         let dir = rotate::run_dir(root, seq);
         let mut job = opts.job.clone();
         job.settings.paths = ReportPaths::in_dir(dir.clone());
-        let result = job::run(&job, Console::for_run(&job.settings), interrupts.clone()).await;
+        let before = kept.as_ref().map(|b| (Arc::as_ptr(b), b.sessions_started()));
+        let result = job::run_keeping(&job, Console::for_run(&job.settings), interrupts.clone(), Some(kept)).await;
+        // Whether this run had the browser of the run before: a user can see the watcher
+        // is not starting a browser for every run.
+        let reused = match (before, kept.as_ref()) {
+            (Some((was, started)), Some(now)) => Arc::as_ptr(now) == was && now.sessions_started() == started,
+            _ => false,
+        };
         if *interrupts.borrow() > 0 {
             say(out, "ft watch: interrupted; stopped");
             return;
@@ -173,6 +199,9 @@ async fn schedule(
             }
         }
         say(out, &format!("ft watch: run {seq}: {} ({})", describe(&outcome), dir.display()));
+        if reused {
+            say(out, &format!("ft watch: run {seq} reused the browser of the run before"));
+        }
         for message in &messages {
             say(out, &message.line());
         }
