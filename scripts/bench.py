@@ -57,6 +57,9 @@ GRID = "$GRID"  # replaced by the Grid's URL
 def configs(grid):
     local = [
         ("chrome  local 1w reused", ["--workers", "1"]),
+        # The cost of the browser's signals (BiDi) and of the filmstrip, A/B on one binary.
+        ("chrome  local 1w reused signals off", ["--workers", "1", "--no-signals"]),
+        ("chrome  local 1w reused filmstrip 5", ["--workers", "1", "--filmstrip", "5"]),
         ("chrome  local 2w reused", ["--workers", "2"]),
         ("chrome  local 1w fresh", ["--workers", "1", "--fresh-session"]),
         ("chrome  local 2w fresh", ["--workers", "2", "--fresh-session"]),

@@ -201,21 +201,17 @@ impl Session {
         self.bounded(el.send_keys(text)).await
     }
 
+    /// Type `text` into the first element matching `css`, then press `key` in it: the same
+    /// keystrokes as `type_text` and `press` one after the other, in one command.
+    pub async fn type_then_press(&self, css: &str, text: &str, key: Key) -> Result<(), BrowserError> {
+        let el = self.element(css).await?;
+        let keys = format!("{text}{}", wd_key(key).value());
+        self.bounded(el.send_keys(keys)).await
+    }
+
     pub async fn press(&self, css: &str, key: Key) -> Result<(), BrowserError> {
         let el = self.element(css).await?;
-        let wd_key = match key {
-            Key::Enter => WdKey::Enter,
-            Key::Tab => WdKey::Tab,
-            Key::Escape => WdKey::Escape,
-            Key::Backspace => WdKey::Backspace,
-            Key::Delete => WdKey::Delete,
-            Key::Space => WdKey::Space,
-            Key::ArrowUp => WdKey::Up,
-            Key::ArrowDown => WdKey::Down,
-            Key::ArrowLeft => WdKey::Left,
-            Key::ArrowRight => WdKey::Right,
-        };
-        self.bounded(el.send_keys(wd_key)).await
+        self.bounded(el.send_keys(wd_key(key))).await
     }
 
     pub async fn click(&self, css: &str) -> Result<(), BrowserError> {
@@ -352,6 +348,22 @@ impl Drop for Session {
     fn drop(&mut self) {
         let left = self.teardown();
         self.reaper.end_now(left);
+    }
+}
+
+/// The WebDriver key for a spec's key.
+fn wd_key(key: Key) -> WdKey {
+    match key {
+        Key::Enter => WdKey::Enter,
+        Key::Tab => WdKey::Tab,
+        Key::Escape => WdKey::Escape,
+        Key::Backspace => WdKey::Backspace,
+        Key::Delete => WdKey::Delete,
+        Key::Space => WdKey::Space,
+        Key::ArrowUp => WdKey::Up,
+        Key::ArrowDown => WdKey::Down,
+        Key::ArrowLeft => WdKey::Left,
+        Key::ArrowRight => WdKey::Right,
     }
 }
 

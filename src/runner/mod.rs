@@ -43,6 +43,9 @@ struct ScenarioState {
     /// The element the last step typed into or cleared (its selector and the request its
     /// form would send): a step acting on it next acts on the same element at once.
     acted: Option<(String, Option<Request>)>,
+    /// A `press` already sent with the typing of the step before it (its line and column),
+    /// and the request its form would send.
+    pressed_ahead: Option<((usize, usize), Option<Request>)>,
     /// URLs by the name `remember_url` gave them, for `expect_url_differs`.
     urls: HashMap<String, String>,
     /// Stops the scenario where it must not act (`--sensitive-url`).

@@ -53,6 +53,13 @@ async fn perform(
             state.request = Some(Request { method: "GET".into(), url });
         }
         Action::Type { into, text } => {
+            if let Some((next, key)) = press_next(step, into, config, state) {
+                // The same keystrokes in one command: nothing is looked at between a
+                // `type` and a `press` on the element it typed into anyway.
+                let form = act(&at, into, known(into), |s| s.type_then_press(&into.css, text, key)).await?;
+                state.pressed_ahead = Some((next, form));
+                return Ok(());
+            }
             let form = act(&at, into, known(into), |s| s.type_text(&into.css, text)).await?;
             // A key that may send the form ends what the next step may take for granted.
             if !text.contains(['\n', '\r', '\u{e007}', '\u{e006}']) {
@@ -63,7 +70,12 @@ async fn perform(
             let form = act(&at, sel, known(sel), |s| s.clear(&sel.css)).await?;
             state.acted = Some((sel.css.clone(), form));
         }
-        Action::Press { key, on } => state.request = act(&at, on, known(on), |s| s.press(&on.css, *key)).await?,
+        Action::Press { key, on } => {
+            state.request = match state.pressed_ahead.take().filter(|(at, _)| *at == (step.line, step.col)) {
+                Some((_, form)) => form,
+                None => act(&at, on, known(on), |s| s.press(&on.css, *key)).await?,
+            }
+        }
         Action::Click(sel) => state.request = act(&at, sel, known(sel), |s| s.click(&sel.css)).await?,
         Action::SubmitNovalidate(sel) => {
             state.request = act(&at, sel, known(sel), |s| s.submit_novalidate(&sel.css)).await?;
@@ -92,6 +104,25 @@ async fn perform(
         state.seen.forget();
     }
     Ok(())
+}
+
+/// The `press` right after a `type` into the same element, sent with the typing (its
+/// position and key); not with `--filmstrip`, whose frame between the two would then show
+/// the key's effect already.
+fn press_next(
+    step: &Step,
+    into: &Selector,
+    config: &RunConfig,
+    state: &ScenarioState,
+) -> Option<((usize, usize), crate::shared::keys::Key)> {
+    if config.settings.filmstrip > 0 {
+        return None;
+    }
+    let next = state.following(step)?;
+    match &next.kind {
+        StepKind::Act(Action::Press { key, on }) if on.css == into.css => Some(((next.line, next.col), *key)),
+        _ => None,
+    }
 }
 
 /// What an action works with.
@@ -296,5 +327,24 @@ mod tests {
         assert_eq!(first_look(next, &state), Some(Inspect::element("#id_text")));
         assert_eq!(first_look(&steps[2], &state), None);
         assert!(state.following(&steps[2]).is_none(), "the last step has none after it");
+    }
+
+    /// A `press` right after a `type` into the same element goes with the typing, one
+    /// command; not on another element, not after another step, not with a filmstrip.
+    #[test]
+    fn a_press_right_after_typing_into_the_same_element_goes_with_the_typing() {
+        use crate::shared::keys::Key;
+        let input = Selector { css: "#id_text".into(), name: None };
+        let other = Selector { css: "#other".into(), name: None };
+        let typing = |line| step(line, StepKind::Act(Action::Type { into: input.clone(), text: "Buy milk".into() }));
+        let press = |line, on: &Selector| step(line, StepKind::Act(Action::Press { key: Key::Enter, on: on.clone() }));
+        let steps = vec![typing(1), press(2, &input), typing(3), press(4, &other), typing(5)];
+        let state = ScenarioState { steps: steps.clone(), ..ScenarioState::default() };
+        let mut config = RunConfig { base_url: String::new(), skip: Default::default(), settings: Default::default() };
+        assert_eq!(press_next(&steps[0], &input, &config, &state), Some(((2, 3), Key::Enter)));
+        assert_eq!(press_next(&steps[2], &input, &config, &state), None, "a press on another element");
+        assert_eq!(press_next(&steps[4], &input, &config, &state), None, "no step after it");
+        config.settings.filmstrip = 3;
+        assert_eq!(press_next(&steps[0], &input, &config, &state), None, "a frame goes between the two");
     }
 }
