@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
@@ -83,26 +82,8 @@ impl Grid {
     }
 
     fn java(&mut self, role: &str, args: &[String]) {
-        let log = std::fs::File::create(self.dir.path().join(format!("{role}.log"))).expect("log file");
-        let mut cmd = Command::new("java");
-        cmd.args(["-Xms64m", "-Xmx512m", "-jar", &self.jar, role])
-            .args(args)
-            .arg("--config")
-            .arg(self.dir.path().join("config.toml"))
-            .args(["--host", "127.0.0.1", "--log-level", "WARNING"])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log file"))
-            .stderr(log)
-            .process_group(0);
-        // SAFETY: prctl is async-signal-safe; if this test's thread dies without its
-        // drop running, the kernel kills java (its drivers go with the group at drop).
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
-        self.procs.push(KillOnDrop::group(cmd.spawn().expect("java starts")));
+        let (config, log) = (self.dir.path().join("config.toml"), self.dir.path().join(format!("{role}.log")));
+        self.procs.push(grid_java(&self.jar, role, args, &config, &log));
     }
 
     fn log(&self) -> String {

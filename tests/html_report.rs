@@ -179,23 +179,6 @@ fn the_html_report_of_a_failing_and_flaky_run_shows_in_a_browser_the_failure_its
     assert_eq!(read_json(&check.path().join("reports/run.json"))["predicate"]["result"], "PASSED");
 }
 
-/// A failure after five page-changing steps (frames after lines 4, 5, 6, 8 and 9; the
-/// last three are kept with --filmstrip 3). No leading blank line: line 1 is `[[scenario]]`.
-const FAILS_AFTER_FIVE_STEPS: &str = r##"[[scenario]]
-name = "a list that never gets its title"
-steps = [
-  { visit = "/" },
-  { type = "Buy milk", into = "#id_text" },
-  { press = "Enter", on = "#id_text" },
-  { expect_text_contains = "Buy milk", in = "#id_list_table" },
-  { type = "Buy eggs", into = "#id_text" },
-  { press = "Enter", on = "#id_text" },
-  { expect_text_contains = "Buy eggs", in = "#id_list_table" },
-  { type = "Buy bread", into = "#id_text" },
-  { expect_title = "Never" },
-]
-"##;
-
 /// The filmstrip as a person sees it: three frames that load, in step order, captioned.
 const CHECK_THE_FILMSTRIP: &str = r##"
 [[scenario]]

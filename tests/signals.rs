@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -258,24 +257,8 @@ impl Grid {
         let config = dir.path().join("config.toml");
         script(&["config", &config.display().to_string()]);
         let port = free_port();
-        let log = std::fs::File::create(dir.path().join("grid.log")).expect("log");
-        let mut cmd = Command::new("java");
-        cmd.args(["-Xms64m", "-Xmx512m", "-jar", &jar, "standalone", "--port", &port.to_string()])
-            .arg("--config")
-            .arg(&config)
-            .args(["--host", "127.0.0.1", "--log-level", "WARNING"])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .process_group(0);
-        // SAFETY: prctl is async-signal-safe; java dies with this test process.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
-        let java = KillOnDrop::group(cmd.spawn().expect("java starts"));
+        let args = ["--port".to_string(), port.to_string()];
+        let java = grid_java(&jar, "standalone", &args, &config, &dir.path().join("grid.log"));
         let url = format!("http://127.0.0.1:{port}");
         let grid = Grid { url, _java: java, _dir: dir };
         eventually("the Grid to say ready", Duration::from_secs(90), || grid.ready());

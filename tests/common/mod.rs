@@ -595,3 +595,48 @@ pub const ROLLBACK_SH: &str = r#"#!/bin/sh
 echo "rollback to $FT_ROLLBACK_TO" >> "$WORK/rollback.log"
 DEFECT_live= VERSION_live="$FT_ROLLBACK_TO" exec sh "$WORK/deploy.sh"
 "#;
+
+/// A Selenium Grid role (`standalone`, `hub`, `node`) in Java, from scripts/grid.sh's jar
+/// and `config`, on 127.0.0.1, logging to `log`: in a process group of its own with every
+/// driver and browser it starts (all killed when the guard goes), and killed by the
+/// kernel should the test process die without its drop running.
+pub fn grid_java(jar: &str, role: &str, args: &[String], config: &Path, log: &Path) -> KillOnDrop {
+    use std::os::unix::process::CommandExt;
+    let log = std::fs::File::create(log).expect("log file");
+    let mut cmd = Command::new("java");
+    cmd.args(["-Xms64m", "-Xmx512m", "-jar", jar, role])
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .args(["--host", "127.0.0.1", "--log-level", "WARNING"])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log file"))
+        .stderr(log)
+        .process_group(0);
+    // SAFETY: prctl is async-signal-safe and touches no memory of this process.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    KillOnDrop::group(cmd.spawn().expect("java starts"))
+}
+
+/// A scenario failing after five page-changing steps, for the filmstrip (frames after
+/// lines 4, 5, 6, 8 and 9; line 11's screen is the failure's own screenshot). No
+/// leading blank line: line 1 is `[[scenario]]`.
+pub const FAILS_AFTER_FIVE_STEPS: &str = r##"[[scenario]]
+name = "a list that never gets its title"
+steps = [
+  { visit = "/" },
+  { type = "Buy milk", into = "#id_text" },
+  { press = "Enter", on = "#id_text" },
+  { expect_text_contains = "Buy milk", in = "#id_list_table" },
+  { type = "Buy eggs", into = "#id_text" },
+  { press = "Enter", on = "#id_text" },
+  { expect_text_contains = "Buy eggs", in = "#id_list_table" },
+  { type = "Buy bread", into = "#id_text" },
+  { expect_title = "Never" },
+]
+"##;
