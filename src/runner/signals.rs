@@ -33,10 +33,10 @@ fn judge(check: &SignalCheck, signals: &Signals, missing: Option<&str>, turned_o
         (SignalKind::ConsoleError, "console error", "console errors"),
         (SignalKind::Exception, "uncaught exception", "uncaught exceptions"),
     ] {
-        let of_kind: Vec<String> = offending.iter().filter(|s| s.kind == kind).map(|s| console_line(s)).collect();
+        let of_kind: Vec<&Signal> = offending.iter().copied().filter(|s| s.kind == kind).collect();
         if !of_kind.is_empty() {
             let noun = if of_kind.len() == 1 { one } else { many };
-            parts.push(format!("{} {noun}: {}", of_kind.len(), of_kind.join(", ")));
+            parts.push(format!("{} {noun}: {}", of_kind.len(), console_lines(&of_kind)));
         }
     }
     for request in offending.iter().filter(|s| s.kind == SignalKind::FailedRequest) {
@@ -67,13 +67,34 @@ fn fails_on(check: &SignalCheck, signal: &Signal) -> bool {
     checked && !allowed()
 }
 
-/// `"boom" (http://h/app.js:12:5)`: the message, and where it came from when known.
-fn console_line(signal: &Signal) -> String {
-    let text = super::expect::clip(&signal.text);
-    match &signal.url {
-        Some(url) => format!("{text:?} ({url})"),
-        None => format!("{text:?}"),
+/// The messages of `signals` (one kind), the same message once: `"boom" (http://h/a.js:1:5),
+/// "bang" ×3 (http://h/:10:2, http://h/lists/1/:10:2)` — a script that throws on every
+/// page is one line, not one per page. At most three places per message are named.
+fn console_lines(signals: &[&Signal]) -> String {
+    let mut groups: Vec<(&str, usize, Vec<&str>)> = Vec::new();
+    for signal in signals {
+        let at = signal.url.as_deref();
+        match groups.iter_mut().find(|(text, _, _)| *text == signal.text) {
+            Some((_, n, places)) => {
+                *n += 1;
+                places.extend(at.filter(|u| !places.contains(u)));
+            }
+            None => groups.push((&signal.text, 1, at.into_iter().collect())),
+        }
     }
+    let line = |(text, n, places): &(&str, usize, Vec<&str>)| {
+        let times = if *n > 1 { format!(" ×{n}") } else { String::new() };
+        let mut shown: Vec<String> = places.iter().take(3).map(|p| p.to_string()).collect();
+        if places.len() > 3 {
+            shown.push(format!("and {} more places", places.len() - 3));
+        }
+        let text = super::expect::clip(text);
+        match shown.is_empty() {
+            true => format!("{text:?}{times}"),
+            false => format!("{text:?}{times} ({})", shown.join(", ")),
+        }
+    };
+    groups.iter().map(line).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]
@@ -121,6 +142,23 @@ mod tests {
         assert_eq!(
             judge(&only_requests, &signals, None, false),
             Err("GET /missing.png → 404 (image); GET /api → 500 (fetch)".into())
+        );
+    }
+
+    #[test]
+    fn the_same_message_from_many_pages_is_told_once_with_its_count_and_places() {
+        let bang = |url: &str| signal(SignalKind::Exception, "TypeError: x is undefined", url);
+        let signals = collected(vec![
+            bang("http://h/:10:2"),
+            bang("http://h/lists/1/:10:2"),
+            bang("http://h/lists/1/:10:2"),
+            signal(SignalKind::Exception, "other", "http://h/a.js:1:1"),
+        ]);
+        assert_eq!(
+            judge(&both(&[]), &signals, None, false),
+            Err("4 uncaught exceptions: \"TypeError: x is undefined\" ×3 (http://h/:10:2, http://h/lists/1/:10:2), \
+                 \"other\" (http://h/a.js:1:1)"
+                .into())
         );
     }
 
