@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::{json, Value};
@@ -15,15 +15,11 @@ use thirtyfour::WebDriver;
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 
-use super::signals::{Signal, SignalKind, Signals};
+use super::signals::{Kept, Signal, SignalKind, Signals};
 use crate::shared::redact::{redact, redact_text};
 
 /// What `Signals.source` says for signals collected here.
 pub(super) const SOURCE: &str = "bidi";
-
-/// The most signals one attempt keeps; more are counted in `Signals.dropped`. A page
-/// that logs an error per animation frame must not grow ft's memory without bound.
-pub(super) const CAP: usize = 200;
 
 /// Longest kept text of one signal (a console message can be a whole JSON dump).
 const TEXT_MAX: usize = 1000;
@@ -52,10 +48,8 @@ pub(super) struct Collector {
 
 #[derive(Default)]
 struct Buffer {
-    entries: Vec<Signal>,
-    dropped: usize,
-    /// When the attempt started, in ms since the epoch (BiDi timestamps are).
-    since_ms: u64,
+    /// What the current attempt reported.
+    kept: Kept,
     /// The ids of requests sent and not yet answered or failed.
     in_flight: HashSet<String>,
     /// The WebSocket closed: what the browser reports from then on is lost.
@@ -92,7 +86,7 @@ impl Collector {
             .as_str()
             .ok_or_else(|| format!("browsingContext.getTree named no window: {tree}"))?
             .to_string();
-        let buffer = Arc::new(Mutex::new(Buffer { since_ms: now_ms(), ..Buffer::default() }));
+        let buffer = Arc::new(Mutex::new(Buffer { kept: Kept::starting_now(), ..Buffer::default() }));
         let ended = Arc::new(Notify::new());
         let (flush, flushes) = mpsc::unbounded_channel();
         let task = tokio::spawn(file_events(events, flushes, Arc::clone(&buffer), Arc::clone(&ended)));
@@ -103,7 +97,7 @@ impl Collector {
     pub(super) fn mark(&self) {
         if let Ok(mut b) = self.buffer.lock() {
             let in_flight = std::mem::take(&mut b.in_flight);
-            *b = Buffer { since_ms: now_ms(), in_flight, closed: b.closed, ..Buffer::default() };
+            *b = Buffer { kept: Kept::starting_now(), in_flight, closed: b.closed };
         }
     }
 
@@ -138,7 +132,7 @@ impl Collector {
         let Ok(b) = self.buffer.lock() else { return Signals::default() };
         // After the WebSocket closed, "nothing more" proves nothing: no source then.
         let source = (!b.closed).then(|| SOURCE.to_string());
-        Signals { entries: b.entries.clone(), dropped: b.dropped, source }
+        b.kept.signals(source)
     }
 
     /// Mark every request of the session as synthetic: the browser's own user agent plus
@@ -216,12 +210,8 @@ fn file(buffer: &Mutex<Buffer>, event: &RawEvent) {
             b.in_flight.remove(id);
         }
     }
-    let since = b.since_ms;
-    let Some(signal) = signal_of(&event.method, &event.params, since) else { return };
-    if b.entries.len() < CAP {
-        b.entries.push(signal);
-    } else {
-        b.dropped += 1;
+    if let Some(signal) = signal_of(&event.method, &event.params, b.kept.since_ms) {
+        b.kept.push(signal);
     }
 }
 
@@ -306,13 +296,10 @@ fn clip(text: &str) -> String {
     }
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::browser::signals::CAP;
 
     #[test]
     fn console_errors_and_exceptions_keep_their_text_and_where_they_came_from() {
@@ -356,8 +343,8 @@ mod tests {
         for _ in 0..CAP + 3 {
             file(&buffer, &event);
         }
-        let b = buffer.lock().expect("lock");
-        assert_eq!((b.entries.len(), b.dropped), (CAP, 3));
+        let signals = buffer.lock().expect("lock").kept.signals(None);
+        assert_eq!((signals.entries.len(), signals.dropped), (CAP, 3));
     }
 
     #[test]

@@ -5,13 +5,11 @@
 //! only where signals are read (a failure's evidence, a signal check), never per step.
 
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 use thirtyfour::WebDriver;
 
-use super::bidi::CAP;
-use super::signals::{Signal, SignalKind, Signals};
+use super::signals::{Kept, Signal, SignalKind, Signals};
 use crate::shared::redact::{redact, redact_text};
 
 /// What `Signals.source` says for signals collected here.
@@ -19,17 +17,17 @@ pub(super) const SOURCE: &str = "chromium-log";
 
 /// The browser log's entries of the current attempt, gathered over the reads.
 pub(super) struct BrowserLog {
-    buffer: Mutex<(Vec<Signal>, usize, u64)>,
+    kept: Mutex<Kept>,
 }
 
 impl BrowserLog {
     pub(super) fn new() -> BrowserLog {
-        BrowserLog { buffer: Mutex::new((Vec::new(), 0, now_ms())) }
+        BrowserLog { kept: Mutex::new(Kept::starting_now()) }
     }
 
     pub(super) fn mark(&self) {
-        if let Ok(mut b) = self.buffer.lock() {
-            *b = (Vec::new(), 0, now_ms());
+        if let Ok(mut kept) = self.kept.lock() {
+            *kept = Kept::starting_now();
         }
     }
 
@@ -37,18 +35,14 @@ impl BrowserLog {
     /// the new ones join those read before. An error when the remote end keeps no log.
     pub(super) async fn signals(&self, wd: &WebDriver) -> Result<Signals, String> {
         let read = read(wd).await?;
-        let Ok(mut b) = self.buffer.lock() else { return Ok(Signals::default()) };
-        let since = b.2;
+        let Ok(mut kept) = self.kept.lock() else { return Ok(Signals::default()) };
+        let since = kept.since_ms;
         for entry in read.iter().filter(|e| e["timestamp"].as_u64().unwrap_or(u64::MAX) >= since) {
             if let Some(signal) = signal_of(entry, since) {
-                if b.0.len() < CAP {
-                    b.0.push(signal);
-                } else {
-                    b.1 += 1;
-                }
+                kept.push(signal);
             }
         }
-        Ok(Signals { entries: b.0.clone(), dropped: b.1, source: Some(SOURCE.into()) })
+        Ok(kept.signals(Some(SOURCE.into())))
     }
 }
 
@@ -124,10 +118,6 @@ fn signal_of(entry: &Value, since_ms: u64) -> Option<Signal> {
             Some(Signal { text: redact_text(text), url, ..blank(kind) })
         }
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 #[cfg(test)]

@@ -109,6 +109,44 @@ impl Signal {
     }
 }
 
+/// The most signals one attempt keeps; more are counted in `Signals.dropped`. A page
+/// that logs an error per animation frame must not grow ft's memory without bound.
+pub(super) const CAP: usize = 200;
+
+/// What one attempt reported so far, as either way of collecting (BiDi, the browser's
+/// log) keeps it: at most `CAP` entries, the rest counted, and when the attempt started.
+#[derive(Debug, Default)]
+pub(super) struct Kept {
+    entries: Vec<Signal>,
+    dropped: usize,
+    /// When the attempt started, in ms since the epoch (as the browsers' timestamps are).
+    pub(super) since_ms: u64,
+}
+
+impl Kept {
+    /// Nothing yet: an attempt starts now.
+    pub(super) fn starting_now() -> Kept {
+        Kept { since_ms: now_ms(), ..Kept::default() }
+    }
+
+    pub(super) fn push(&mut self, signal: Signal) {
+        if self.entries.len() < CAP {
+            self.entries.push(signal);
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    pub(super) fn signals(&self, source: Option<String>) -> Signals {
+        Signals { entries: self.entries.clone(), dropped: self.dropped, source }
+    }
+}
+
+fn now_ms() -> u64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
 /// The path and query of an http(s) URL (what a reader of a summary needs); other
 /// strings whole.
 fn path_of(url: &str) -> &str {
