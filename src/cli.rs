@@ -208,7 +208,7 @@ pub struct RunSettings {
     /// How long an expectation may take to come true, in seconds.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
     pub max_wait: Duration,
-    /// How long the target may take to answer the preflight (before any browser starts),
+    /// How long the target may take to answer the preflight (before any scenario runs),
     /// in seconds. Default: --max-wait (at least 1 s). A target that refuses the connection
     /// or whose name does not resolve fails at once, as down; one that connects but does
     /// not answer in time fails as slow.

@@ -65,7 +65,7 @@ pub enum JobError {
     Target(TargetError),
     #[error("failed to run the scenarios")]
     Run(#[source] RunError),
-    /// A second Ctrl-C / SIGTERM before any browser started: nothing ran.
+    /// A second Ctrl-C / SIGTERM before any scenario started: nothing ran.
     #[error("stopped by a second interrupt during {during}; no scenario ran")]
     Interrupted { during: String },
 }
@@ -387,43 +387,40 @@ async fn prepare(
     scenarios: &[spec::Scenario],
     interrupts: &watch::Receiver<u32>,
 ) -> Result<(target::Target, target::Reached, HashMap<usize, String>), JobError> {
-    let settings = &options.settings;
     let target = target::start(options.liveserver.as_deref()).await.map_err(JobError::Target)?;
+    match checks(&target, options, scenarios, interrupts).await {
+        Ok((reached, skip)) => Ok((target, reached, skip)),
+        Err(e) => {
+            target.stop().await;
+            Err(e)
+        }
+    }
+}
+
+/// The preflight, the sensitive target's skips and the version check of a started target.
+async fn checks(
+    target: &target::Target,
+    options: &JobOptions,
+    scenarios: &[spec::Scenario],
+    interrupts: &watch::Receiver<u32>,
+) -> Result<(target::Reached, HashMap<usize, String>), JobError> {
+    let settings = &options.settings;
     // A first signal lets the preflight finish (the runner then starts nothing); a second
     // stops it at once, however long it would have waited.
     let url = target.url();
     let shown = without_userinfo(&url);
+    let interrupted = |during: &str| JobError::Interrupted { during: format!("{during} of {shown}") };
     let preflight = target::preflight(&url, settings.preflight_timeout, &settings.trust);
-    let reached = match signals::unless_stopped(interrupts, preflight).await {
-        Some(Ok(reached)) => reached,
-        Some(Err(err)) => {
-            target.stop().await;
-            return Err(JobError::Target(err));
-        }
-        None => {
-            target.stop().await;
-            return Err(JobError::Interrupted { during: format!("the preflight of {shown}") });
-        }
-    };
-    let skip = match sensitive_skips(settings, &target.url(), &reached.landed, scenarios) {
-        Ok(skip) => skip,
-        Err(e) => {
-            target.stop().await;
-            return Err(e);
-        }
-    };
-    match signals::unless_stopped(interrupts, check_version(&url, settings)).await {
-        Some(Ok(())) => {}
-        Some(Err(err)) => {
-            target.stop().await;
-            return Err(JobError::Target(err));
-        }
-        None => {
-            target.stop().await;
-            return Err(JobError::Interrupted { during: format!("the version check of {shown}") });
-        }
-    }
-    Ok((target, reached, skip))
+    let reached = signals::unless_stopped(interrupts, preflight)
+        .await
+        .ok_or_else(|| interrupted("the preflight"))?
+        .map_err(JobError::Target)?;
+    let skip = sensitive_skips(settings, &url, &reached.landed, scenarios)?;
+    signals::unless_stopped(interrupts, check_version(&url, settings))
+        .await
+        .ok_or_else(|| interrupted("the version check"))?
+        .map_err(JobError::Target)?;
+    Ok((reached, skip))
 }
 
 /// Stop browsers no run keeps.
@@ -433,8 +430,8 @@ async fn stop(browsers: Option<Arc<Browsers>>) {
     }
 }
 
-/// `--expect-version`: the target must be running the release we mean, before any browser
-/// starts. One look, no waiting: nothing was just deployed.
+/// `--expect-version`: the target must be running the release we mean, before any scenario
+/// runs. One look, no waiting: nothing was just deployed.
 async fn check_version(url: &str, settings: &Settings) -> Result<(), TargetError> {
     let Some(expected) = &settings.expect_version else { return Ok(()) };
     let once = crate::wait::Patience { max_wait: std::time::Duration::ZERO, ..settings.patience };

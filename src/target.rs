@@ -1,6 +1,6 @@
 //! Where the tests run: a `--liveserver` host or URL, or the embedded superlists app
 //! started on 127.0.0.1; and the preflight that proves the target answers HTTP before
-//! any browser starts.
+//! any scenario runs (the browser starts meanwhile: `job::run`).
 
 pub mod tls;
 pub mod version;
