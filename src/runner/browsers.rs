@@ -3,12 +3,11 @@
 //! while the target started and the preflight ran), and `ft watch` keeps them from one
 //! run to the next.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::task::Poll;
 use std::time::{Duration, Instant};
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use crate::browser::{BrowserConfig, BrowserError, BrowserInfo, Driver, Session};
 
@@ -54,25 +53,12 @@ impl Browsers {
     /// (a signal, a failed preflight) drops the starts in flight at once, and what they
     /// started ends with the driver.
     pub async fn warm(&self, n: usize) {
-        type Start<'a> = Pin<Box<dyn Future<Output = Result<Ready, BrowserError>> + Send + 'a>>;
-        let mut starting: Vec<Start<'_>> = (0..n).map(|_| Box::pin(self.new_session()) as Start<'_>).collect();
-        std::future::poll_fn(|cx| {
-            starting.retain_mut(|start| match start.as_mut().poll(cx) {
-                Poll::Ready(made) => {
-                    if let Ok(ready) = made {
-                        self.give_back(ready);
-                    }
-                    false
-                }
-                Poll::Pending => true,
-            });
-            if starting.is_empty() {
-                Poll::Ready(())
-            } else {
-                Poll::Pending
+        let mut starting: FuturesUnordered<_> = (0..n).map(|_| self.new_session()).collect();
+        while let Some(made) = starting.next().await {
+            if let Ok(ready) = made {
+                self.give_back(ready);
             }
-        })
-        .await;
+        }
     }
 
     /// Whether these browsers were started with `config` (a run's settings, before the
