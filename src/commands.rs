@@ -11,7 +11,7 @@ use crate::gate::record_check::{GateError, GateOptions};
 use crate::gate::{self, DeployOptions, DeployOutcome};
 use crate::job::{self, JobOptions};
 use crate::report::Console;
-use crate::signals::{self, Signals};
+use crate::signals::{self, Signal, Signals};
 use crate::spec::{self, Selection, SelectorOverrides, SpecSource};
 use crate::superlists;
 
@@ -21,9 +21,9 @@ pub async fn run(options: JobOptions) -> Result<u8, Error> {
     let signals = Signals::new().map_err(Error::Signals)?;
     let (result, signal) =
         signals::counting(signals, |rx| job::run(&options, Console::for_run(&options.settings), rx)).await;
-    let by_signal = signal.map(exit::for_signal);
+    let by_signal = signal.map(Signal::exit_code);
     match result {
-        Ok(done) => Ok(by_signal.unwrap_or_else(|| exit::for_verdict(done.verdict, options.settings.flaky))),
+        Ok(done) => Ok(by_signal.unwrap_or_else(|| done.verdict.exit_code(options.settings.flaky))),
         // An interrupted run that could not finish still ends with the signal's code.
         Err(err) => match by_signal {
             Some(code) => {
@@ -119,7 +119,7 @@ pub async fn deploy(options: DeployOptions) -> Result<u8, Error> {
     };
     let reason = crate::shared::redact::redact_text(&report.reason);
     println!("{headline}: {}", crate::shared::terminal::escape_controls(&reason));
-    Ok(signal.map(exit::for_signal).unwrap_or_else(|| exit::for_deploy(report.outcome)))
+    Ok(signal.map(Signal::exit_code).unwrap_or_else(|| report.outcome.exit_code()))
 }
 
 /// `ft watch`: scheduled runs until a signal, whose code it exits with.
@@ -128,7 +128,7 @@ pub async fn watch(options: crate::watch::WatchOptions) -> Result<u8, Error> {
     let mut out = std::io::stdout();
     let (result, signal) = signals::counting(signals, |rx| crate::watch::watch(&options, &mut out, rx)).await;
     result?;
-    Ok(signal.map(exit::for_signal).unwrap_or(exit::SIGINT))
+    Ok(signal.map(Signal::exit_code).unwrap_or(exit::SIGINT))
 }
 
 /// `ft gate`: may this commit go live, by the record a staging run left?
@@ -230,7 +230,7 @@ pub fn merge(
         announce("ft merge: every shard's signature verified");
     }
     announce(&format!("reports: {}", names.join(", ")));
-    Ok(exit::for_verdict(ft.verdict, policy))
+    Ok(ft.verdict.exit_code(policy))
 }
 
 /// `ft flakes`: the history's scenarios, worst first. No history is exit 2.

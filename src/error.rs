@@ -1,5 +1,5 @@
 //! The one error type of ft's commands. Each command returns it; `cli::main` prints it in
-//! one place (`render`) and takes its exit code from `exit::for_error`.
+//! one place (`render`) and takes its exit code from `Error::code`.
 
 use crate::gate::record_check::GateError;
 use crate::job::JobError;
@@ -34,9 +34,19 @@ pub enum Error {
 }
 
 impl Error {
-    /// The exit code (README, "Exit codes").
+    /// The exit code (README, "Exit codes"): usage and spec problems are 2,
+    /// infrastructure 3.
     pub fn code(&self) -> u8 {
-        crate::exit::for_error(self)
+        use crate::exit::{INFRA, USAGE};
+        match self {
+            Error::Spec(_) | Error::Gate(_) | Error::Usage { .. } | Error::Sign(_) | Error::Merge(_) => USAGE,
+            Error::Job(job) => job.code(),
+            Error::Serve(_) | Error::Runtime(_) | Error::Signals(_) => INFRA,
+            // `ft watch`: a metrics address that cannot be bound is the machine's problem;
+            // specs, selection and a folder another watcher holds are the user's.
+            Error::Watch(crate::watch::WatchError::Metrics { .. }) => INFRA,
+            Error::Watch(_) => USAGE,
+        }
     }
 
     /// The text for stderr: diagnostics as they are (they carry their own positions),

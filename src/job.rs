@@ -70,6 +70,26 @@ pub enum JobError {
     Interrupted { during: String },
 }
 
+impl JobError {
+    /// The exit code: the user's mistakes are 2, the machine's and the target's 3.
+    pub fn code(&self) -> u8 {
+        use crate::exit::{INFRA, SIGINT, USAGE};
+        match self {
+            JobError::Spec(_)
+            | JobError::NothingSelected { .. }
+            | JobError::EmptyShard { .. }
+            | JobError::NothingToRerun { .. }
+            | JobError::NothingSafe { .. }
+            | JobError::Reports(_)
+            | JobError::Folder(_)
+            | JobError::Target(TargetError::Invalid { .. }) => USAGE,
+            JobError::Target(_) | JobError::Run(_) => INFRA,
+            // Only a signal makes it: the signal's own code is used (`commands::run`).
+            JobError::Interrupted { .. } => SIGINT,
+        }
+    }
+}
+
 /// A finished run: what happened to each scenario, and the verdict computed once from it.
 #[derive(Debug)]
 pub struct JobResult {

@@ -4,11 +4,21 @@
 use tokio::signal::unix::{signal, Signal as UnixSignal, SignalKind};
 use tokio::sync::watch;
 
-/// Which signal came; its exit code is `exit::for_signal`.
+/// Which signal came.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Signal {
     Interrupt,
     Terminate,
+}
+
+impl Signal {
+    /// The conventional 128 + signal number, which a process stopped by it exits with.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Signal::Interrupt => crate::exit::SIGINT,
+            Signal::Terminate => crate::exit::SIGTERM,
+        }
+    }
 }
 
 /// SIGINT and SIGTERM, listened to from `new` on (a signal sent right after is not lost).

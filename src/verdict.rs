@@ -62,6 +62,19 @@ impl Verdict {
         }
     }
 
+    /// How a finished run exits: 0 green, 1 failed (or flaky where flakes are refused), 3
+    /// nothing could be judged, 130 interrupted (the signal's own code wins when ft saw
+    /// one: `commands::run`).
+    pub fn exit_code(self, flaky: FlakyPolicy) -> u8 {
+        use crate::exit::{FAILED, INFRA, PASSED, SIGINT};
+        match self {
+            v if v.is_green(flaky) => PASSED,
+            Verdict::Green | Verdict::Flaky | Verdict::Failed => FAILED,
+            Verdict::Broken | Verdict::NothingRan => INFRA,
+            Verdict::Interrupted => SIGINT,
+        }
+    }
+
     /// The word used in the console, JUnit and the record.
     pub fn label(self) -> &'static str {
         match self {

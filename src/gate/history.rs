@@ -92,7 +92,7 @@ impl DeployRecord {
         self.finished_at = Utc::now();
         self.outcome =
             serde_json::to_value(outcome).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-        self.exit_code = crate::exit::for_deploy(outcome);
+        self.exit_code = outcome.exit_code();
         self.reason = redact_text(reason);
     }
 }

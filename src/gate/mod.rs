@@ -92,6 +92,24 @@ pub enum DeployOutcome {
     Interrupted,
 }
 
+impl DeployOutcome {
+    /// How `ft deploy` exits for this outcome (README, "ft deploy").
+    pub fn exit_code(self) -> u8 {
+        use crate::exit::{FAILED, INFRA, PASSED, SIGINT, USAGE};
+        match self {
+            DeployOutcome::Released | DeployOutcome::Planned => PASSED,
+            DeployOutcome::StagingFailed | DeployOutcome::RolledBack | DeployOutcome::LiveBroken => FAILED,
+            DeployOutcome::Refused => USAGE,
+            DeployOutcome::StagingBroken
+            | DeployOutcome::DeployFailed
+            | DeployOutcome::LiveDown
+            | DeployOutcome::WrongVersion
+            | DeployOutcome::PushFailed => INFRA,
+            DeployOutcome::Interrupted => SIGINT,
+        }
+    }
+}
+
 /// The result of `deploy`: the outcome, why, and what the history line says.
 #[derive(Debug)]
 pub struct DeployReport {
