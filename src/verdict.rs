@@ -133,7 +133,9 @@ impl Counts {
     pub fn of(summary: &RunSummary) -> Counts {
         let mut c = Counts { total: summary.results.len(), interrupted: summary.interrupted, ..Counts::default() };
         for r in &summary.results {
-            if summary.quarantined.contains(&r.index) && matches!(r.outcome, Outcome::Failed(_) | Outcome::Error(_)) {
+            // A failure that does not count against the run is a quarantined one.
+            let failed = r.outcome.counts_against_run(false);
+            if failed && !r.outcome.counts_against_run(summary.quarantined.contains(&r.index)) {
                 c.quarantined_failed += 1;
                 continue;
             }

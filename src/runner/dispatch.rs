@@ -1,7 +1,7 @@
 //! The dispatcher: starts the driver and the workers, owns the run's state, and selects
 //! over worker messages, interrupts and the grace deadline until the run is over.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,43 +11,13 @@ use tokio::task::JoinSet;
 
 use super::browsers::Browsers;
 use super::page_load_limit;
+use super::queue::Queue;
 use super::worker::{work, WorkerMsg};
 use super::{
     Attempt, Failure, Outcome, RunConfig, RunError, RunEvent, RunSummary, ScenarioResult, INTERRUPTED_WHILE_RUNNING,
 };
 use crate::browser::Evidence;
 use crate::spec::Scenario;
-
-/// The scenarios not started yet, shared by the workers, and how many have failed: a
-/// worker whose scenario fails at `--max-failures` empties it before it (or any other
-/// worker) takes the next one.
-#[derive(Debug, Default)]
-pub(super) struct Queue {
-    waiting: VecDeque<usize>,
-    failures: usize,
-}
-
-impl Queue {
-    pub(super) fn pop_front(&mut self) -> Option<usize> {
-        self.waiting.pop_front()
-    }
-
-    pub(super) fn push_front(&mut self, index: usize) {
-        self.waiting.push_front(index);
-    }
-
-    pub(super) fn clear(&mut self) {
-        self.waiting.clear();
-    }
-
-    /// Count a failed or errored scenario; at `max` nothing more starts.
-    pub(super) fn failed(&mut self, max: Option<usize>) {
-        self.failures += 1;
-        if max.is_some_and(|max| self.failures >= max) {
-            self.waiting.clear();
-        }
-    }
-}
 
 /// How the reason of a scenario never started because `--max-failures` was reached begins.
 pub const STOPPED_EARLY: &str = "stopped early";
@@ -91,7 +61,7 @@ pub async fn run_in(
     let mut order: Vec<usize> = (0..scenarios.len()).filter(|i| !config.skip.contains_key(i)).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(scenarios[i].steps.len()));
     let runnable = order.len();
-    let queue = Arc::new(Mutex::new(Queue { waiting: VecDeque::from(order), failures: 0 }));
+    let queue = Arc::new(Mutex::new(Queue::new(order, config.settings.max_failures)));
     let config = Arc::new(config);
     let workers = config.settings.workers.clamp(1, runnable.max(1));
     let (tx, mut rx) = mpsc::unbounded_channel::<WorkerMsg>();
@@ -115,8 +85,6 @@ pub async fn run_in(
     let mut browser = None;
     let mut session_error = None;
     let mut interrupted = false;
-    // `--max-failures`: once reached, nothing new starts; running scenarios finish.
-    let mut failures = 0usize;
     let mut stopped_early: Option<String> = None;
     let mut grace_deadline: Option<tokio::time::Instant> = None;
     loop {
@@ -136,11 +104,9 @@ pub async fn run_in(
                         RunEvent::ScenarioFinished(r) => {
                             running.remove(&r.index);
                             results.insert(r.index, r.clone());
-                            if matches!(r.outcome, Outcome::Failed(_) | Outcome::Error(_)) {
-                                failures += 1;
-                            }
-                            // The worker already emptied the queue; this names why.
-                            if let Some(max) = config.settings.max_failures.filter(|&max| failures >= max && stopped_early.is_none()) {
+                            // The worker counted it and emptied the queue; this names why.
+                            let stopped_at = queue.lock().ok().and_then(|q| q.stopped_at());
+                            if let Some(max) = stopped_at.filter(|_| stopped_early.is_none()) {
                                 stopped_early = Some(format!(
                                     "{STOPPED_EARLY} after {max} failed scenario{} (--max-failures {max})",
                                     if max == 1 { "" } else { "s" }
@@ -215,11 +181,7 @@ pub async fn run_in(
     }
     let mut results: Vec<ScenarioResult> = results.into_values().collect();
     results.sort_by_key(|r| r.index);
-    let quarantined = if config.settings.honour_quarantine {
-        scenarios.iter().enumerate().filter(|(_, s)| s.quarantine.is_some()).map(|(i, _)| i).collect()
-    } else {
-        Vec::new()
-    };
+    let quarantined = scenarios.iter().enumerate().filter(|(_, s)| config.quarantines(s)).map(|(i, _)| i).collect();
     let browser = browser.or_else(|| browsers.browser());
     Ok(RunSummary { results, browser, interrupted, wall: start.elapsed(), quarantined })
 }

@@ -3,7 +3,8 @@
 //! scenario is data (`Outcome::Failed`), not an `Err`.
 //!
 //! One room per job: `result` (what a run reports), `dispatch` (the run as a whole:
-//! workers, interrupts, grace), `browsers` (the driver and the idle sessions, kept
+//! workers, interrupts, grace), `queue` (the scenarios not started yet and the
+//! `--max-failures` count, shared by the workers), `browsers` (the driver and the idle sessions, kept
 //! between runs by `ft watch`), `worker` (one browser's sessions and attempts),
 //! `steps` (one step; the actions), `expect` (the expectations), `signals` (the
 //! expectations on what the browser reported), `guard` (where an unsafe scenario may
@@ -19,6 +20,7 @@ mod dispatch;
 mod expect;
 mod filmstrip;
 mod guard;
+mod queue;
 mod result;
 pub mod shard;
 mod signals;

@@ -20,6 +20,14 @@ pub struct RunConfig {
     pub settings: Settings,
 }
 
+impl RunConfig {
+    /// Is `scenario`'s failure kept from failing the run (`quarantine = "reason"`,
+    /// honoured unless --no-quarantine)?
+    pub fn quarantines(&self, scenario: &crate::spec::Scenario) -> bool {
+        self.settings.honour_quarantine && scenario.quarantine.is_some()
+    }
+}
+
 /// Everything the reporters hear about a run, in order.
 #[derive(Clone, Debug)]
 pub enum RunEvent {
@@ -130,6 +138,14 @@ pub enum Outcome {
 pub const INTERRUPTED_WHILE_RUNNING: &str = "interrupted while running";
 
 impl Outcome {
+    /// Does this outcome count against the run? A failure or an error, unless the
+    /// scenario is quarantined. The one rule: the verdict counts these, and
+    /// `--max-failures` stops at them (a quarantined failure stops nothing, as it fails
+    /// nothing).
+    pub fn counts_against_run(&self, quarantined: bool) -> bool {
+        matches!(self, Outcome::Failed(_) | Outcome::Error(_)) && !quarantined
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             Outcome::Passed => "PASS",

@@ -2,7 +2,6 @@
 //! session, attempt by attempt (retries, the scenario deadline, evidence, and a reset or
 //! a new session between attempts).
 
-use super::dispatch::Queue;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,6 +10,7 @@ use tokio::sync::mpsc;
 
 use super::browsers::{Browsers, Ready};
 use super::filmstrip::Filmstrip;
+use super::queue::Queue;
 use super::steps::run_step;
 use super::{Attempt, Failure, Outcome, RunConfig, RunEvent, ScenarioResult, ScenarioState, StepError, StepLog};
 use crate::browser::{BrowserError, Evidence, Session};
@@ -95,9 +95,9 @@ pub(super) async fn work(
             }
             break ScenarioResult::new(index, worker, attempt, earlier);
         };
-        if matches!(result.outcome, Outcome::Failed(_) | Outcome::Error(_)) {
+        if result.outcome.counts_against_run(config.quarantines(scenario)) {
             if let Ok(mut q) = queue.lock() {
-                q.failed(config.settings.max_failures);
+                q.failed();
             }
         }
         let _ = tx.send(WorkerMsg::Event(Box::new(RunEvent::ScenarioFinished(result))));

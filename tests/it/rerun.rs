@@ -199,3 +199,38 @@ fn a_quarantine_without_a_reason_is_a_spec_error_with_its_position() {
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.stderr.contains("bad.toml:8:14") && out.stderr.contains("quarantine needs a reason"), "{}", out.all());
 }
+
+/// The quarantined scenario has more steps, so it starts first (longest first) and its
+/// failure comes before the other scenario is taken.
+const QUARANTINED_FIRST: &str = r#"
+[[scenario]]
+name = "home page has a title"
+steps = [{ visit = "/" }, { expect_title = "To-Do" }]
+
+[[scenario]]
+name = "home page shouts"
+quarantine = "the banner is being redesigned, issue 42"
+steps = [{ visit = "/" }, { expect_text_contains = "To-Do", in = "h1" }, { expect_title = "TO-DO!!!" }]
+"#;
+
+/// One rule for what counts as a failure: `-x` stops at what fails the run, and a
+/// quarantined failure fails nothing (it used to stop the run that it did not fail).
+#[test]
+fn exitfirst_is_not_stopped_by_a_quarantined_failure_unless_quarantine_is_off() {
+    let served = Served::start(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("home.toml"), QUARANTINED_FIRST).expect("spec");
+    let args = ["--liveserver", &served.url, "--specs", "home.toml", "--max-wait", "1", "-x"];
+
+    let out = ft_in(dir.path(), &args);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let rec = record(dir.path());
+    assert_eq!((ft_count(&rec, "passed"), ft_count(&rec, "not_run")), (1, 0), "both ran: {rec:#}");
+    assert!(!out.stdout.contains("stopped early"), "{}", out.all());
+
+    let counted = ft_in(dir.path(), &[&args[..], &["--no-quarantine"]].concat());
+    assert_eq!(counted.code, 1, "{}", counted.all());
+    let rec = record(dir.path());
+    assert_eq!((ft_count(&rec, "failed"), ft_count(&rec, "not_run")), (1, 1), "stopped at it: {rec:#}");
+    assert!(counted.stdout.contains("stopped early after 1 failed scenario"), "{}", counted.all());
+}
