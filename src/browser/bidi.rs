@@ -21,9 +21,6 @@ use crate::shared::redact::{redact, redact_text};
 /// What `Signals.source` says for signals collected here.
 pub(super) const SOURCE: &str = "bidi";
 
-/// Longest kept text of one signal (a console message can be a whole JSON dump).
-const TEXT_MAX: usize = 1000;
-
 /// The events subscribed to, once per session. `beforeRequestSent` tells which requests
 /// are in flight, so that reading the signals can wait for their outcome.
 const EVENTS: [&str; 4] =
@@ -230,7 +227,7 @@ pub(super) fn signal_of(method: &str, params: &Value, since_ms: u64) -> Option<S
                 (_, Some("warn")) => SignalKind::ConsoleWarning,
                 _ => return None,
             };
-            let text = clip(&redact_text(params["text"].as_str().unwrap_or("")));
+            let text = redact_text(params["text"].as_str().unwrap_or(""));
             Some(Signal { text, url: origin(params), ..blank(kind) })
         }
         "network.responseCompleted" => {
@@ -243,7 +240,7 @@ pub(super) fn signal_of(method: &str, params: &Value, since_ms: u64) -> Option<S
             if is_abandoned(&text) {
                 return None;
             }
-            Some(Signal { text: clip(&text), ..request(params, blank(SignalKind::FailedRequest)) })
+            Some(Signal { text, ..request(params, blank(SignalKind::FailedRequest)) })
         }
         _ => None,
     }
@@ -286,14 +283,6 @@ fn origin(params: &Value) -> Option<String> {
     let line = frame["lineNumber"].as_u64().unwrap_or(0) + 1;
     let col = frame["columnNumber"].as_u64().unwrap_or(0) + 1;
     Some(format!("{}:{line}:{col}", redact(url)))
-}
-
-fn clip(text: &str) -> String {
-    if text.chars().count() <= TEXT_MAX {
-        text.to_string()
-    } else {
-        format!("{}…", text.chars().take(TEXT_MAX).collect::<String>())
-    }
 }
 
 #[cfg(test)]

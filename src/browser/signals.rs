@@ -113,6 +113,9 @@ impl Signal {
 /// that logs an error per animation frame must not grow ft's memory without bound.
 pub(super) const CAP: usize = 200;
 
+/// The most characters of one signal's text kept (a page can log megabytes in one call).
+const TEXT_MAX: usize = 1000;
+
 /// What one attempt reported so far, as either way of collecting (BiDi, the browser's
 /// log) keeps it: at most `CAP` entries, the rest counted, and when the attempt started.
 #[derive(Debug, Default)]
@@ -129,7 +132,10 @@ impl Kept {
         Kept { since_ms: now_ms(), ..Kept::default() }
     }
 
-    pub(super) fn push(&mut self, signal: Signal) {
+    /// Keep `signal`, its text cut at `TEXT_MAX` characters, up to `CAP` of them; both
+    /// ways of collecting (BiDi and Chromium's log) keep through here.
+    pub(super) fn push(&mut self, mut signal: Signal) {
+        signal.text = crate::shared::text::clip(&signal.text, TEXT_MAX);
         if self.entries.len() < CAP {
             self.entries.push(signal);
         } else {
@@ -160,6 +166,17 @@ fn path_of(url: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Both collectors keep through `Kept::push`: the Chromium-log fallback used to keep
+    /// a console message whole where BiDi cut it at 1,000 characters.
+    #[test]
+    fn a_kept_signal_is_cut_to_the_one_limit_whichever_collector_kept_it() {
+        let mut kept = Kept::starting_now();
+        kept.push(Signal { text: "x".repeat(5 * TEXT_MAX), ..request("GET", "/", None, "") });
+        let text = &kept.signals(None).entries[0].text;
+        assert_eq!(text.chars().count(), TEXT_MAX + 1, "cut, with its ellipsis");
+        assert!(text.ends_with('…'));
+    }
 
     fn request(method: &str, url: &str, status: Option<u16>, text: &str) -> Signal {
         Signal {

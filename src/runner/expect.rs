@@ -4,6 +4,7 @@
 
 use std::sync::Mutex;
 
+use super::clip;
 use super::{Request, ScenarioState, StepError};
 use crate::browser::{BrowserError, Inspection, Session};
 use crate::shared::redact::without_userinfo;
@@ -412,17 +413,6 @@ fn quote_list(texts: &[String]) -> String {
     let shown: Vec<String> = texts.iter().take(20).map(|t| format!("{t:?}")).collect();
     let more = if texts.len() > 20 { format!(" and {} more", texts.len() - 20) } else { String::new() };
     format!("[{}]{more}", shown.join(", "))
-}
-
-/// Long page texts are cut for messages; the page HTML is in the evidence.
-pub(super) fn clip(text: &str) -> String {
-    const MAX: usize = 300;
-    let flat = text.replace('\n', " ⏎ ");
-    if flat.chars().count() <= MAX {
-        flat
-    } else {
-        format!("{}…", flat.chars().take(MAX).collect::<String>())
-    }
 }
 
 #[cfg(test)]

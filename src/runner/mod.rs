@@ -82,6 +82,12 @@ impl ScenarioState {
     }
 }
 
+/// A page's text as a message shows it: on one line, cut at 300 characters (the page HTML
+/// is in the evidence).
+fn clip(text: &str) -> String {
+    crate::shared::text::clip(&text.replace('\n', " ⏎ "), 300)
+}
+
 /// Why a step failed; the worker turns it into the scenario's outcome.
 enum StepError {
     /// The app did not do what the step expects.

@@ -88,7 +88,7 @@ fn console_lines(signals: &[&Signal]) -> String {
         if places.len() > 3 {
             shown.push(format!("and {} more places", places.len() - 3));
         }
-        let text = super::expect::clip(text);
+        let text = super::clip(text);
         match shown.is_empty() {
             true => format!("{text:?}{times}"),
             false => format!("{text:?}{times} ({})", shown.join(", ")),

@@ -1,7 +1,8 @@
 //! Runs one step: actions here, expectations through `expect`. An action waits for its
 //! element to be actionable, then acts once it can.
 
-use super::expect::{clip, expect, inspects, look, no_match, Inspect, LastPage, Seen};
+use super::clip;
+use super::expect::{expect, inspects, look, no_match, Inspect, LastPage, Seen};
 use super::guard::Guard;
 use super::{Request, RunConfig, ScenarioState, StepError};
 use crate::browser::{BrowserError, Session};

@@ -1,8 +1,9 @@
 //! Small helpers that several modules need sideways: URL redaction, durations as people
 //! write and read them, the keys a `press` step can send, and control characters escaped
-//! for a terminal. Each rule lives here once.
+//! for a terminal, text cut for messages. Each rule lives here once.
 
 pub mod durations;
 pub mod keys;
 pub mod redact;
 pub mod terminal;
+pub mod text;

@@ -155,7 +155,7 @@ impl<'a> LineIndex<'a> {
 
 /// `s` cut to a few dozen characters, with `…` where it was cut.
 pub fn cut(s: &str) -> String {
-    cut_to(s, 40)
+    crate::shared::text::clip(s, 40)
 }
 
 /// `s` in double quotes, escaped and cut (as in `duplicate scenario name "…"`).
@@ -163,18 +163,16 @@ pub fn quote(s: &str) -> String {
     format!("{:?}", cut(s))
 }
 
-fn cut_to(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        None => s.to_string(),
-        Some((i, _)) => format!("{}…", &s[..i]),
-    }
-}
-
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Messages may quote what was written (serde quotes a wrong value whole): cap them
         // like the snippet, so one huge value cannot make a huge message.
-        writeln!(f, "{}: error: {}", cut_to(&self.location(), MAX_MESSAGE), cut_to(&self.message, MAX_MESSAGE))?;
+        writeln!(
+            f,
+            "{}: error: {}",
+            crate::shared::text::clip(&self.location(), MAX_MESSAGE),
+            crate::shared::text::clip(&self.message, MAX_MESSAGE)
+        )?;
         if let Some(snippet) = &self.snippet {
             let gutter = self.line.to_string().len();
             writeln!(f, "{:gutter$} |", "")?;
@@ -182,7 +180,7 @@ impl fmt::Display for Diagnostic {
             writeln!(f, "{:gutter$} | {}{}", "", " ".repeat(snippet.caret), "^".repeat(snippet.width))?;
         }
         if let Some(hint) = &self.hint {
-            writeln!(f, "  = hint: {}", cut_to(hint, MAX_MESSAGE))?;
+            writeln!(f, "  = hint: {}", crate::shared::text::clip(hint, MAX_MESSAGE))?;
         }
         Ok(())
     }
