@@ -1,25 +1,30 @@
 //! ft: a functional-test runner that decides whether a web release may go live.
 //!
-//! The module map (arrows point down only) is in the README's "Contributing" section.
+//! The module map (arrows point down only) is in docs/architecture.md. Everything inside
+//! is `pub(crate)` but what the binary needs (`main`, `main_if_guard`) and what the tests
+//! drive in-process (`superlists`, the embedded app), so rustc reports dead code.
 
-pub mod browser;
-pub mod cli;
-pub mod commands;
-pub mod config_flags;
-pub mod error;
-pub mod exit;
-pub mod gate;
-pub mod git;
-pub mod job;
-pub mod report;
-pub mod runner;
-pub mod settings;
-pub mod shared;
-pub mod sign;
-pub mod signals;
-pub mod spec;
+pub(crate) mod browser;
+pub(crate) mod cli;
+pub(crate) mod commands;
+pub(crate) mod config_flags;
+pub(crate) mod error;
+pub(crate) mod exit;
+pub(crate) mod gate;
+pub(crate) mod git;
+pub(crate) mod job;
+pub(crate) mod report;
+pub(crate) mod runner;
+pub(crate) mod settings;
+pub(crate) mod shared;
+pub(crate) mod sign;
+pub(crate) mod signals;
+pub(crate) mod spec;
 pub mod superlists;
-pub mod target;
-pub mod verdict;
-pub mod wait;
-pub mod watch;
+pub(crate) mod target;
+pub(crate) mod verdict;
+pub(crate) mod wait;
+pub(crate) mod watch;
+
+pub use browser::main_if_guard;
+pub use cli::main;

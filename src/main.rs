@@ -2,8 +2,8 @@
 
 fn main() -> std::process::ExitCode {
     // ft re-executes itself as the guard of each driver it starts (see `browser::guard`).
-    if let Some(code) = ft::browser::main_if_guard() {
+    if let Some(code) = ft::main_if_guard() {
         return code;
     }
-    ft::cli::main()
+    ft::main()
 }

@@ -16,7 +16,9 @@ const MAX_DRIVER_RESTARTS: u32 = 3;
 /// A running driver (or a remote end we only connect to).
 pub struct Driver {
     end: RemoteEnd,
-    config: BrowserConfig,
+    /// The user agent a local Firefox starts with (its own, plus the synthetic marker),
+    /// read off `firefox --version` once; given to every session made here.
+    firefox_user_agent: Option<String>,
     /// The browser binary found (local drivers) or given (`--browser-binary`).
     binary: Option<PathBuf>,
     /// Every orphaned session and profile of this run, ended at `stop`.
@@ -94,23 +96,29 @@ impl Driver {
                 }
             }
         };
-        let mut config = config.clone();
+        let mut user_agent = None;
         if let (BrowserKind::Firefox, Some(suffix), Some(binary), RemoteEnd::GeckodriverPerSession(_)) =
             (config.kind, &config.user_agent_suffix, &binary, &end)
         {
-            config.firefox_user_agent = Some(firefox_user_agent(binary, suffix).await?);
+            user_agent = Some(firefox_user_agent(binary, suffix).await?);
         }
-        Ok(Driver { end, config, binary, reaper })
-    }
-
-    /// A new browser with a fresh profile.
-    pub async fn session(&self) -> Result<Session, BrowserError> {
-        self.session_as(&self.config).await
+        Ok(Driver { end, firefox_user_agent: user_agent, binary, reaper })
     }
 
     /// A new browser with a fresh profile, made as `config` says (the driver's own
     /// settings, such as which driver and where, stay the driver's).
     pub async fn session_as(&self, config: &BrowserConfig) -> Result<Session, BrowserError> {
+        // The user agent was read when the driver started; the sessions' configs come from
+        // the settings and never had it (it was kept and never read, so a local Firefox was
+        // marked over BiDi or, without BiDi, refused).
+        let with_agent;
+        let config = match (&config.firefox_user_agent, &self.firefox_user_agent) {
+            (None, Some(agent)) => {
+                with_agent = BrowserConfig { firefox_user_agent: Some(agent.clone()), ..config.clone() };
+                &with_agent
+            }
+            _ => config,
+        };
         let (url, own_driver) = match &self.end {
             RemoteEnd::Chromedriver(local) => (local.lock().await.running().await?, None),
             RemoteEnd::GeckodriverPerSession(path) => {

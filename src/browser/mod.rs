@@ -28,7 +28,6 @@ use std::time::Duration;
 use thirtyfour::error::{WebDriverError, WebDriverErrorInner};
 
 pub use driver::Driver;
-pub use find::{FIREFOX_HINT, GECKODRIVER_HINT, INSTALL_HINT};
 pub use guard::main_if_guard;
 pub use inspect::{Evidence, Frame, Inspection};
 pub use session::Session;

@@ -94,8 +94,8 @@ pub enum ReportError {
 }
 
 pub use crate::settings::ReportPaths;
-pub use history::{last_durations, read as read_history, Flakiness, History, HISTORY_FILE};
-pub use merge::{merge, MergeError, MergeOutcome};
+pub use history::{last_durations, read as read_history, History, HISTORY_FILE};
+pub use merge::{merge, MergeError};
 pub use stream::EventStream;
 
 impl ReportPaths {

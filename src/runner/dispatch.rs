@@ -10,7 +10,6 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::browsers::Browsers;
-use super::page_load_limit;
 use super::queue::Queue;
 use super::worker::{work, WorkerMsg};
 use super::{
@@ -22,31 +21,11 @@ use crate::spec::Scenario;
 /// How the reason of a scenario never started because `--max-failures` was reached begins.
 pub const STOPPED_EARLY: &str = "stopped early";
 
-/// Run `scenarios` and send every event to `events`. `interrupts` counts Ctrl-C /
-/// SIGTERM: at 1 nothing new starts and running scenarios get `config.settings.grace` to
-/// finish; at 2 everything still running stops at once and is reported as not run.
-pub async fn run(
-    scenarios: Vec<Scenario>,
-    config: RunConfig,
-    events: mpsc::UnboundedSender<RunEvent>,
-    interrupts: watch::Receiver<u32>,
-) -> Result<RunSummary, RunError> {
-    let started = Instant::now();
-    let limit = page_load_limit(config.settings.patience);
-    let browsers = Browsers::start(&config.settings.browser, limit).await.map_err(RunError::Driver)?;
-    let browsers = Arc::new(browsers);
-    let mut summary = run_in(browsers.clone(), scenarios, config, events, interrupts).await;
-    if let Ok(browsers) = Arc::try_unwrap(browsers) {
-        browsers.stop().await;
-    }
-    if let Ok(s) = summary.as_mut() {
-        s.wall = started.elapsed();
-    }
-    summary
-}
-
-/// `run` with browsers already started (and perhaps sessions in them, from an earlier run
-/// or made while the target started). The sessions the workers end with are given back
+/// Run `scenarios` in `browsers` (already started, perhaps with sessions in them from an
+/// earlier run or made while the target started) and send every event to `events`.
+/// `interrupts` counts Ctrl-C / SIGTERM: at 1 nothing new starts and running scenarios
+/// get `config.settings.grace` to finish; at 2 everything still running stops at once
+/// and is reported as not run. The sessions the workers end with are given back
 /// to `browsers`, to be reset when next used; the caller stops the browsers.
 pub async fn run_in(
     browsers: Arc<Browsers>,

@@ -28,7 +28,7 @@ mod steps;
 mod worker;
 
 pub use browsers::Browsers;
-pub use dispatch::{run, run_in, STOPPED_EARLY};
+pub use dispatch::{run_in, STOPPED_EARLY};
 pub use result::{
     Attempt, Failure, Outcome, RunConfig, RunError, RunEvent, RunSummary, ScenarioResult, StepLog,
     INTERRUPTED_WHILE_RUNNING,

@@ -81,10 +81,6 @@ impl SignKey {
         &self.keyid
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     pub(super) fn sign(&self, message: &[u8]) -> Signature {
         self.key.sign(message)
     }

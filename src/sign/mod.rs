@@ -5,5 +5,5 @@
 mod dsse;
 mod keys;
 
-pub use dsse::{envelope_path, open, pae, seal, EnvelopeError, PAYLOAD_TYPE};
-pub use keys::{keygen, KeyError, KeyPair, SignKey, VerifyKey, PRIVATE_FILE, PUBLIC_FILE};
+pub use dsse::{envelope_path, open, seal, EnvelopeError};
+pub use keys::{keygen, KeyError, SignKey, VerifyKey};

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use diag::{did_you_mean, Diagnostic, Snippet, SpecErrors};
+pub use diag::{did_you_mean, Diagnostic, SpecErrors};
 pub use parse::sha256_hex;
 
 /// The built-in superlists suite, embedded so `ft` works from any folder.

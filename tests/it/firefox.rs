@@ -104,15 +104,20 @@ fn a_second_ctrl_c_leaves_no_geckodriver_or_firefox_behind() {
 /// so ft starts it with its own user agent plus the marker (from `firefox --version`).
 #[test]
 fn a_watched_firefox_marks_every_request_as_synthetic() {
-    let log = tempfile::NamedTempFile::new().expect("log file");
-    let served = Served::start_with(&["--access-log", &log.path().display().to_string()]);
-    let mut ft = Running::start(&["watch", "--browser", "firefox", "--liveserver", &served.url, "--every", "1h"]);
-    ft.wait_for_line("ft watch: run 1: passed");
-    let (code, _) = interrupt_until_exit(&mut ft.child, Duration::from_secs(60));
-    assert_eq!(code, Some(130), "{:?}", ft.seen);
-    let access = std::fs::read_to_string(log.path()).expect("access log");
-    let marker = format!(" ft-synthetic/{}\"", env!("CARGO_PKG_VERSION"));
-    let firefox: Vec<&str> = access.lines().filter(|l| l.contains("Firefox/")).collect();
-    assert!(!firefox.is_empty(), "Firefox's requests reached the app:\n{access}");
-    assert!(access.lines().all(|l| l.ends_with(&marker)), "every request is marked:\n{access}");
+    // With signals (BiDi) and without: a local Firefox starts with the marked user agent,
+    // so it needs no BiDi to be marked.
+    for extra in [&[][..], &["--no-signals"][..]] {
+        let log = tempfile::NamedTempFile::new().expect("log file");
+        let served = Served::start_with(&["--access-log", &log.path().display().to_string()]);
+        let args = ["watch", "--browser", "firefox", "--liveserver", &served.url, "--every", "1h"];
+        let mut ft = Running::start(&[&args[..], extra].concat());
+        ft.wait_for_line("ft watch: run 1: passed");
+        let (code, _) = interrupt_until_exit(&mut ft.child, Duration::from_secs(60));
+        assert_eq!(code, Some(130), "{extra:?}: {:?}", ft.seen);
+        let access = std::fs::read_to_string(log.path()).expect("access log");
+        let marker = format!(" ft-synthetic/{}\"", env!("CARGO_PKG_VERSION"));
+        let firefox: Vec<&str> = access.lines().filter(|l| l.contains("Firefox/")).collect();
+        assert!(!firefox.is_empty(), "{extra:?}: Firefox's requests reached the app:\n{access}");
+        assert!(access.lines().all(|l| l.ends_with(&marker)), "{extra:?}: every request is marked:\n{access}");
+    }
 }
