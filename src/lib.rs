@@ -1,6 +1,6 @@
 //! ft: a functional-test runner that decides whether a web release may go live.
 //!
-//! The module map (arrows point down only) is in the README's "Contributing" section.
+//! The module map (arrows point down only) is in docs/architecture.md.
 
 pub mod browser;
 pub mod cli;
@@ -11,6 +11,7 @@ pub mod exit;
 pub mod gate;
 pub mod git;
 pub mod job;
+pub mod man;
 pub mod report;
 pub mod runner;
 pub mod settings;
