@@ -31,7 +31,7 @@ pub fn for_verdict(verdict: Verdict, flaky: FlakyPolicy) -> u8 {
     }
 }
 
-/// How `ft deploy` ended (README, "ft deploy").
+/// How `ft deploy` ended (docs/releasing.md, "Exit codes and outcomes").
 pub fn for_deploy(outcome: DeployOutcome) -> u8 {
     match outcome {
         DeployOutcome::Released | DeployOutcome::Planned => PASSED,
