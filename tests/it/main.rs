@@ -7,6 +7,7 @@ mod bake;
 mod cli;
 mod config_run;
 mod diagnostics;
+mod docs;
 mod faults;
 mod filmstrip;
 mod firefox;
