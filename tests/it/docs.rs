@@ -213,3 +213,59 @@ fn flags_named_finds_flags_and_skips_table_rules_and_dashes_in_words() {
     let found: Vec<&str> = found.iter().map(String::as_str).collect();
     assert_eq!(found, ["--bake-every", "--liveserver=", "--max-wait"]);
 }
+
+/// A heading's anchor as GitHub makes it: lower case, spaces to `-`, punctuation dropped.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' '))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+fn anchors(text: &str) -> BTreeSet<String> {
+    let mut in_code = false;
+    let mut found = BTreeSet::new();
+    for line in text.lines() {
+        if line.starts_with("```") {
+            in_code = !in_code;
+        } else if !in_code && line.starts_with('#') {
+            found.insert(anchor(line.trim_start_matches('#')));
+        }
+    }
+    found
+}
+
+#[test]
+fn every_link_between_the_pages_reaches_a_file_and_its_heading() {
+    let pages = doc_pages();
+    let by_file: BTreeMap<PathBuf, &String> =
+        pages.iter().filter_map(|(path, text)| Some((path.canonicalize().ok()?, text))).collect();
+    let mut broken = Vec::new();
+    for (page, text) in &pages {
+        for link in text.split("](").skip(1).filter_map(|rest| rest.split(')').next()) {
+            if link.starts_with("http") {
+                continue;
+            }
+            let (file, heading) = link.split_once('#').unwrap_or((link, ""));
+            let target = if file.is_empty() { page.clone() } else { page.parent().expect("a folder").join(file) };
+            let reached = match target.canonicalize() {
+                Err(_) => false,
+                Ok(_) if heading.is_empty() => true,
+                Ok(target) => by_file.get(&target).is_some_and(|t| anchors(t).contains(heading)),
+            };
+            if !reached {
+                broken.push(format!("{}: {link}", page.strip_prefix(root()).unwrap_or(page).display()));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "links to no file or no heading: {broken:?}");
+}
+
+#[test]
+fn anchors_are_made_as_github_makes_them() {
+    assert_eq!(anchor(" Shards: `--shard I/N` and `ft merge`"), "shards---shard-in-and-ft-merge");
+    assert_eq!(anchor("Flags of `ft` / `ft run`"), "flags-of-ft--ft-run");
+}
