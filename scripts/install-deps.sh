@@ -16,7 +16,7 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 # xmllint: the JUnit tests validate against the Jenkins xUnit and Surefire schemas.
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
-# openssl: tests/tls.rs makes its CA and certificates with the CLI; ca-certificates: the
+# openssl: tests/it/tls.rs makes its CA and certificates with the CLI; ca-certificates: the
 # system's roots that ft's HTTPS preflight trusts.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -e /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)

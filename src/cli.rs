@@ -42,7 +42,7 @@ Exit codes:
   3    infrastructure: target unreachable, no browser or driver
   130  interrupted (SIGINT); 143 terminated (SIGTERM); the only way `ft watch` ends
 
-README: usage, spec format, files written, `ft deploy` and `ft gate`.";
+Docs: README.md and docs/ (running, writing specs, CI, releasing, watching, browsers); `ft man`.";
 
 /// ft runs browser functional tests against a web app and decides whether a release
 /// may go live. With no command it runs the suite (`ft run`).
@@ -80,6 +80,8 @@ pub enum Command {
     Watch(WatchArgs),
     /// Print a completion script: `ft completions bash > /etc/bash_completion.d/ft`.
     Completions(CompletionsArgs),
+    /// Print the manual page (`ft man | man -l -`), or write every page with --out.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -436,6 +438,16 @@ pub struct CompletionsArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write ft.1 and a page per subcommand (ft-run.1, ...) into this folder instead.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print every long flag of every command (`ft run<TAB>--workers<TAB>shown`), for the docs test.
+    #[arg(long, hide = true, conflicts_with = "out")]
+    pub flags: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8000")]
@@ -521,6 +533,9 @@ async fn dispatch(cli: Cli) -> Result<u8, Error> {
             let mut out = std::io::stdout().lock();
             clap_complete::generate(args.shell, &mut Cli::command(), "ft", &mut out);
             Ok(crate::exit::PASSED)
+        }
+        Some(Command::Man(args)) => {
+            commands::man(<Cli as clap::CommandFactory>::command(), args.out.as_deref(), args.flags)
         }
         Some(Command::Flakes(args)) => commands::flakes(&args.history, args.since),
         Some(Command::Merge(args)) => {

@@ -188,6 +188,30 @@ pub fn keygen(dir: &Path) -> Result<u8, Error> {
     Ok(exit::PASSED)
 }
 
+/// `ft man`: the manual page of `ft` on stdout; with `out`, every page written there;
+/// with `flags`, every long flag (what the docs test checks the docs against).
+pub fn man(cmd: clap::Command, out: Option<&Path>, flags: bool) -> Result<u8, Error> {
+    let failed = |e: std::io::Error, what: String| Error::Usage {
+        what: format!("failed to write {what}: {e}"),
+        hint: "give --out a folder you can write to".into(),
+    };
+    if flags {
+        let mut stdout = std::io::stdout().lock();
+        let _ = crate::man::long_flags(cmd).iter().try_for_each(|f| writeln!(stdout, "{f}"));
+    } else if let Some(dir) = out {
+        for path in crate::man::write_pages(cmd, dir).map_err(|e| failed(e, dir.display().to_string()))? {
+            announce(&format!("ft man: wrote {}", path.display()));
+        }
+    } else {
+        let pages = crate::man::pages(cmd).map_err(|e| failed(e, "the manual page".into()))?;
+        if let Some((_, roff)) = pages.first() {
+            // `ft man | head` closes the pipe early: not an error.
+            let _ = std::io::stdout().lock().write_all(roff);
+        }
+    }
+    Ok(exit::PASSED)
+}
+
 /// `ft merge`: one record and one JUnit file from the shards' reports. Exits like the run
 /// they make up would have (0 green, 1 failed, ...); a set that is not one whole run is 2.
 pub fn merge(

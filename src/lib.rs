@@ -13,6 +13,7 @@ pub(crate) mod exit;
 pub(crate) mod gate;
 pub(crate) mod git;
 pub(crate) mod job;
+pub(crate) mod man;
 pub(crate) mod report;
 pub(crate) mod runner;
 pub(crate) mod settings;

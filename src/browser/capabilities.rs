@@ -9,8 +9,19 @@ use thirtyfour::Capabilities;
 use super::{BrowserConfig, BrowserKind};
 
 /// Set (to anything) by ft's own tests: ask for no BiDi, as a remote end without it
-/// would answer, so the fallback is exercised on a real browser.
+/// would answer, so the fallback is exercised on a real browser. Debug builds only (the
+/// tests' binary): a release build has no such hook.
+#[cfg(debug_assertions)]
 const NO_BIDI_FOR_TESTS: &str = "FT_TEST_NO_BIDI";
+
+/// Whether to ask for WebDriver BiDi (always, but in ft's own tests of the fallback).
+fn want_bidi() -> bool {
+    #[cfg(debug_assertions)]
+    if std::env::var_os(NO_BIDI_FOR_TESTS).is_some() {
+        return false;
+    }
+    true
+}
 
 /// The capabilities for `config.kind`, with `binary` as the browser when known.
 pub(super) fn for_kind(config: &BrowserConfig, binary: Option<&Path>) -> Capabilities {
@@ -24,7 +35,7 @@ pub(super) fn for_kind(config: &BrowserConfig, binary: Option<&Path>) -> Capabil
     // WebDriver BiDi, for the browser's signals (console, exceptions, failed requests);
     // Chromium's log as the fallback where the remote end offers no BiDi.
     if config.signals {
-        if std::env::var_os(NO_BIDI_FOR_TESTS).is_none() {
+        if want_bidi() {
             let _ = caps.set("webSocketUrl", true);
         }
         if config.kind == BrowserKind::Chrome {

@@ -93,7 +93,7 @@ pub enum DeployOutcome {
 }
 
 impl DeployOutcome {
-    /// How `ft deploy` exits for this outcome (README, "ft deploy").
+    /// How `ft deploy` exits for this outcome (docs/releasing.md, "Exit codes and outcomes").
     pub fn exit_code(self) -> u8 {
         use crate::exit::{FAILED, INFRA, PASSED, SIGINT, USAGE};
         match self {

@@ -510,7 +510,7 @@ impl FileCtx<'_> {
                     Some(unknown) => {
                         let hint = match did_you_mean(unknown.get_ref(), VERBS.iter().map(|(v, _, _)| *v)) {
                             Some(v) => format!("did you mean `{v}`?"),
-                            None => "see the README's step vocabulary".to_string(),
+                            None => "see the steps in docs/writing-specs.md".to_string(),
                         };
                         self.err(unknown.span(), format!("unknown step `{}`", unknown.get_ref()), Some(hint));
                     }
@@ -931,7 +931,7 @@ fn example(verb: &str) -> &'static str {
         "expect_centred" => "e.g. { expect_centred = \"@item_input\", at = 512, tolerance = 10 }",
         "expect_no_console_errors" => "e.g. { expect_no_console_errors = true, allow = [\"ResizeObserver loop\"] }",
         "expect_no_failed_requests" => "e.g. { expect_no_failed_requests = true, allow = [\"/favicon\\\\.ico$\"] }",
-        _ => "see the README's step vocabulary",
+        _ => "see the steps in docs/writing-specs.md",
     }
 }
 

@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod config_run;
 mod diagnostics;
+mod docs;
 mod faults;
 mod filmstrip;
 mod firefox;
