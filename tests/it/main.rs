@@ -2,9 +2,9 @@
 //! Each module drives the real `ft` binary (or its embedded app) against real browsers,
 //! servers and git; `common` holds what they share.
 
-mod common;
 mod bake;
 mod cli;
+mod common;
 mod config_run;
 mod diagnostics;
 mod faults;
@@ -15,6 +15,7 @@ mod grid;
 mod html_report;
 mod interrupt;
 mod intoto;
+mod junit_consumers;
 mod machine;
 mod mutants;
 mod orphans;
