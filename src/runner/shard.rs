@@ -214,6 +214,9 @@ mod tests {
         assert_eq!(Shard::split(3, 7, None), [1, 2, 3, 1, 2, 3, 1], "without durations: round robin");
     }
 
+    /// The CI variables set for one case.
+    type Vars = &'static [(&'static str, &'static str)];
+
     /// `Shard::from_ci` with these variables set (and no others).
     fn auto(given: Option<usize>, vars: &[(&str, &str)]) -> Result<Shard, String> {
         Shard::from_ci(given, |name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string()))
@@ -255,7 +258,7 @@ mod tests {
         ] {
             assert!(none.contains(name), "{name}: {none}");
         }
-        let cases: [(Option<usize>, &[(&str, &str)], &str); 9] = [
+        let cases: [(Option<usize>, Vars, &str); 9] = [
             (None, &[("CI_NODE_INDEX", "0"), ("CI_NODE_TOTAL", "3")], "CI_NODE_INDEX=0 is out of range for CI_NODE_TOTAL=3 (GitLab counts from 1: 1 to 3)"),
             (None, &[("CI_NODE_INDEX", "4"), ("CI_NODE_TOTAL", "3")], "CI_NODE_INDEX=4 is out of range"),
             (None, &[("CIRCLE_NODE_INDEX", "3"), ("CIRCLE_NODE_TOTAL", "3")], "CIRCLE_NODE_INDEX=3 is out of range for CIRCLE_NODE_TOTAL=3 (CircleCI counts from 0: 0 to 2)"),
