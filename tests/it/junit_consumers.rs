@@ -66,9 +66,10 @@ fn read_by_consumers(junit: &Path) -> (BTreeMap<String, BTreeMap<String, String>
     (read, seen)
 }
 
-/// Every consumer reads the file and gives each testcase the outcome `want` says, as ft's
-/// own reading (which also validates both schemas) does.
-fn assert_every_consumer_reads(junit: &Path, want: &[(&str, &str)]) -> serde_json::Value {
+/// Every consumer reads the file and gives each testcase ("classname/name") the outcome
+/// `want` says (passed, failure, error or skipped), as ft's own reading (which also
+/// validates both schemas) does. For any module that writes JUnit (`ft merge` too).
+pub fn assert_every_consumer_reads(junit: &Path, want: &[(&str, &str)]) -> serde_json::Value {
     let want: BTreeMap<String, String> = want.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let ours: BTreeMap<String, String> =
         read_junit(junit).cases.iter().map(|c| (format!("{}/{}", c.classname, c.name), c.status.clone())).collect();
