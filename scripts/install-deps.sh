@@ -60,6 +60,22 @@ if ! "$venv/bin/python" -c "import in_toto_attestation" >/dev/null 2>&1; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check in-toto-attestation
 fi
 
+# Three JUnit consumers that validate nothing and have rules of their own, pinned (the
+# tests pin what these versions do), in a venv of their own, for tests/it/junit_consumers.rs
+# (scripts/junit-consumers.py): junitparser, xunitparser and Codecov's test-results-parser
+# (a Rust extension: a manylinux wheel, no compiler needed).
+junit_venv="${XDG_CACHE_HOME:-$HOME/.cache}/ft/junit-venv"
+junit_parsers=(junitparser==5.0.3 xunitparser==1.3.4 test-results-parser==0.6.1)
+pinned='import sys, importlib.metadata as m; sys.exit(any(m.version(n) != v for n, v in (a.split("==") for a in sys.argv[1:])))'
+if ! "$junit_venv/bin/python" -c "$pinned" "${junit_parsers[@]}" >/dev/null 2>&1; then
+  echo "install-deps: installing ${junit_parsers[*]} into $junit_venv"
+  python3 -m venv "$junit_venv" 2>/dev/null || {
+    ${sudo:-} apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv "$junit_venv"
+  }
+  "$junit_venv/bin/python" -m pip install --quiet --disable-pip-version-check "${junit_parsers[@]}"
+fi
+
 chromium --version
 chromedriver --version
 "$(command -v firefox-esr || command -v firefox)" --version
@@ -67,3 +83,4 @@ chromedriver --version
 "$(command -v geckodriver || echo "$gecko")" --version | sed -n 1p
 java -version 2>&1 | sed -n 1p
 "$venv/bin/python" -c "import importlib.metadata as m; print('in-toto-attestation', m.version('in-toto-attestation'))"
+"$junit_venv/bin/python" -c "import importlib.metadata as m; print(*(p + ' ' + m.version(p) for p in ('junitparser', 'xunitparser', 'test_results_parser')))"

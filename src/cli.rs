@@ -31,6 +31,7 @@ Examples:
   ft -x --retries 1                         stop at the first failure; one retry per scenario
   ft --last-failed                          only what failed in reports/run.json
   ft --shard 2/4 --reports shard-2          one of four CI machines' part; then `ft merge`
+  ft --shard auto                           this CI job's part, from the CI's own variables
   ft gate --record reports/run.json --target superlists-staging
   ft deploy --staging HOST --live HOST --deploy-cmd 'fab deploy:host=$FT_HOST' --bake 10m
   ft watch --liveserver HOST --every 5m --webhook URL --metrics 127.0.0.1:9464
@@ -134,8 +135,11 @@ pub struct RunArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
     /// Run only part I of N of the selection (e.g. 2/4), for N machines that run the
-    /// whole of it between them; `ft merge` makes one record of their reports.
-    #[arg(long, value_name = "I/N")]
+    /// whole of it between them; `ft merge` makes one record of their reports. `auto`
+    /// reads the CI's own variables (GitLab CI_NODE_INDEX/CI_NODE_TOTAL, CircleCI
+    /// CIRCLE_NODE_*, Buildkite BUILDKITE_PARALLEL_JOB*); `auto/N` for a Kubernetes
+    /// Indexed Job (JOB_COMPLETION_INDEX) of N completions.
+    #[arg(long, value_name = "I/N|auto")]
     pub shard: Option<crate::runner::shard::Shard>,
     /// Run only the scenarios that failed or errored in the previous run record (the
     /// --reports folder's run.json); nothing to rerun is exit 2.
@@ -422,8 +426,8 @@ pub struct KeygenArgs {
 pub struct ListArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
-    /// Only the part a shard runs (as `ft run --shard I/N` would).
-    #[arg(long, value_name = "I/N")]
+    /// Only the part a shard runs (as `ft run --shard I/N` or `--shard auto` would).
+    #[arg(long, value_name = "I/N|auto")]
     pub shard: Option<crate::runner::shard::Shard>,
     /// `text` for people, `json` for tools (an array of {name, tags, file, line}).
     #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]

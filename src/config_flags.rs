@@ -142,6 +142,12 @@ fn unknown_key(setting: &RunSetting, run: &Command) -> Diagnostic {
     };
     let near = crate::spec::did_you_mean(&setting.key.replace('-', "_"), keys.iter().map(String::as_str));
     let hint = match near {
+        // Even `auto`: a checked-in file is read on every machine, where `--shard auto`
+        // without a CI's variables is an error, so `ft` on a laptop would stop.
+        _ if setting.key == "shard" => {
+            "a shard is one machine's part: give --shard I/N, or --shard auto in the CI job (it reads the CI's own variables)"
+                .to_string()
+        }
         Some(k) => format!("did you mean `{k}`?"),
         None if setting.key == "liveserver" => {
             "the target is never read from a file: give --liveserver or FT_LIVESERVER".to_string()

@@ -10,6 +10,12 @@
 //! root, no `file` on testcases, child elements in Surefire's order, and every retry with
 //! `message`, `type`, a `<stackTrace>` and its `<system-out>`. quick-junit writes some of
 //! these (and writes a retry's detail as text), so this module writes the XML itself.
+//!
+//! Parsers that validate nothing have rules of their own, and the file keeps to them too
+//! (`tests/it/junit_consumers.rs` reads real runs with each): xunitparser stops at a
+//! property name it has seen in any earlier suite, so the run's properties are written
+//! once; Codecov's test-results-parser reads a self-closing `<skipped/>` as a pass, so
+//! skipped is written with an end tag.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -31,6 +37,9 @@ const INTERRUPTED: &str = "interrupted";
 pub struct JunitReport {
     name: String,
     time: Duration,
+    /// About the run, not any one spec file: written once, in the first `<testsuite>`.
+    /// `<testsuites>` would be their place, but junit-10.xsd allows only testsuites there.
+    properties: Vec<(String, String)>,
     suites: Vec<Suite>,
 }
 
@@ -38,7 +47,6 @@ pub struct JunitReport {
 struct Suite {
     name: String,
     time: Duration,
-    properties: Vec<(String, String)>,
     cases: Vec<Case>,
 }
 
@@ -124,7 +132,7 @@ pub(super) fn build(
             }
             cases.push(case);
         }
-        suites.push(Suite { name: group.to_string(), time, properties: properties.clone(), cases });
+        suites.push(Suite { name: group.to_string(), time, cases });
     }
     // An interrupted run must not read as a success to a parser for which skipped means
     // passed (xunitparser's rule). The scenario cut short is already an error; when none
@@ -145,10 +153,10 @@ pub(super) fn build(
             retries: Vec::new(),
             system_out: String::new(),
         };
-        suites.push(Suite { name: "ft".into(), time: Duration::ZERO, properties, cases: vec![case] });
+        suites.push(Suite { name: "ft".into(), time: Duration::ZERO, cases: vec![case] });
     }
     let name = info.stage.as_ref().map_or_else(|| "ft".to_string(), |s| format!("ft {s}"));
-    JunitReport { name, time: summary.wall, suites }
+    JunitReport { name, time: summary.wall, properties, suites }
 }
 
 fn properties(info: &RunInfo, summary: &RunSummary, verdict: Verdict, flaky: FlakyPolicy) -> Vec<(String, String)> {
@@ -328,21 +336,23 @@ impl JunitReport {
         attr(&mut x, "errors", &total(Suite::errors));
         attr(&mut x, "time", &seconds(self.time));
         x.push_str(">\n");
-        for suite in &self.suites {
-            suite.write(&mut x);
+        for (i, suite) in self.suites.iter().enumerate() {
+            suite.write(&mut x, if i == 0 { &self.properties } else { &[] });
         }
         x.push_str("</testsuites>\n");
         x
     }
 
-    /// Each `<testsuite>` as a document of its own, as Surefire writes them (one per file).
+    /// Each `<testsuite>` as a document of its own, as Surefire writes them (one per file),
+    /// as `to_xml` writes it (the run's properties in the first).
     #[cfg(test)]
     pub fn suites_as_documents(&self) -> Vec<String> {
         self.suites
             .iter()
-            .map(|s| {
+            .enumerate()
+            .map(|(i, s)| {
                 let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-                s.write(&mut x);
+                s.write(&mut x, if i == 0 { &self.properties } else { &[] });
                 x
             })
             .collect()
@@ -363,7 +373,8 @@ impl Suite {
         self.count(|s| matches!(s, Status::Skipped { .. }))
     }
 
-    fn write(&self, x: &mut String) {
+    /// With `properties` (none: no `<properties>` at all, which both schemas allow).
+    fn write(&self, x: &mut String, properties: &[(String, String)]) {
         x.push_str("  <testsuite");
         attr(x, "name", &self.name);
         attr(x, "tests", &self.cases.len().to_string());
@@ -371,14 +382,17 @@ impl Suite {
         attr(x, "errors", &self.errors().to_string());
         attr(x, "skipped", &self.skipped().to_string());
         attr(x, "time", &seconds(self.time));
-        x.push_str(">\n    <properties>\n");
-        for (name, value) in &self.properties {
-            x.push_str("      <property");
-            attr(x, "name", name);
-            attr(x, "value", value);
-            x.push_str("/>\n");
+        x.push_str(">\n");
+        if !properties.is_empty() {
+            x.push_str("    <properties>\n");
+            for (name, value) in properties {
+                x.push_str("      <property");
+                attr(x, "name", name);
+                attr(x, "value", value);
+                x.push_str("/>\n");
+            }
+            x.push_str("    </properties>\n");
         }
-        x.push_str("    </properties>\n");
         for case in &self.cases {
             case.write(x);
         }
@@ -410,9 +424,10 @@ impl Case {
         retries(x, "rerunFailure");
         retries(x, "flakyFailure");
         if let Status::Skipped { message } = &self.status {
+            // An end tag, not `<skipped/>`: test-results-parser reads only this as skipped.
             x.push_str("      <skipped");
             attr(x, "message", message);
-            x.push_str("/>\n");
+            x.push_str("></skipped>\n");
         }
         if let Status::Error(d) = &self.status {
             d.write(x, "error");

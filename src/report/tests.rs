@@ -390,7 +390,50 @@ fn junit_of_a_run_with_unsafe_scenarios_skipped_is_valid() {
             Outcome::Skipped("not safe on a sensitive target".into())
         }
     }));
-    assert!(xml.contains(r#"<skipped message="skipped: not safe on a sensitive target"/>"#), "{xml}");
+    // Issue 23: with an end tag; test-results-parser reads `<skipped …/>` as a pass.
+    assert!(xml.contains(r#"<skipped message="skipped: not safe on a sensitive target"></skipped>"#), "{xml}");
+    assert!(!xml.contains("<skipped message=\"skipped: not safe on a sensitive target\"/>"), "{xml}");
+}
+
+/// Issue 23: xunitparser stopped with an AssertionError on any file of two or more suites
+/// (two spec files, or an interrupted run's `ft` suite), each repeating the run's
+/// properties. They are written once, in the first suite, and both schemas still accept it.
+#[test]
+fn junit_of_a_run_of_two_spec_files_states_the_run_properties_once() {
+    let mut scenarios = scenarios();
+    for s in scenarios.iter_mut().skip(4) {
+        s.group = "validation".into();
+    }
+    let mut run = all(|_| Outcome::NotRun("interrupted before it started".into()));
+    run.results[0] = result(0, Outcome::Passed, Vec::new());
+    run.interrupted = true;
+    let report =
+        super::junit::build(&info(), &scenarios, &run, Verdict::of(&run), FlakyPolicy::Accept, &Artifacts::new(), None);
+    let xml = report.to_xml();
+    assert_valid(&xml, "junit-10.xsd");
+    for suite in report.suites_as_documents() {
+        assert_valid(&suite, "surefire-test-report-3.0.xsd");
+    }
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed");
+    let suites: Vec<_> = doc.root_element().children().filter(|n| n.has_tag_name("testsuite")).collect();
+    let names: Vec<&str> = suites.iter().filter_map(|s| s.attribute("name")).collect();
+    assert_eq!(names, ["superlists", "validation", "ft"], "{xml}");
+    let properties = |suite: &roxmltree::Node| -> Vec<String> {
+        suite
+            .descendants()
+            .filter(|n| n.has_tag_name("property"))
+            .filter_map(|p| p.attribute("name"))
+            .map(String::from)
+            .collect()
+    };
+    let first = properties(&suites[0]);
+    assert!(first.iter().any(|n| n == "verdict") && first.iter().any(|n| n == "interrupted"), "{xml}");
+    let mut unique = first.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), first.len(), "{xml}");
+    for later in &suites[1..] {
+        assert_eq!(properties(later), Vec::<String>::new(), "{xml}");
+    }
 }
 
 #[test]
