@@ -449,6 +449,9 @@ pub struct ManArgs {
     /// Print every long flag of every command (`ft run<TAB>--workers<TAB>shown`), for the docs test.
     #[arg(long, hide = true, conflicts_with = "out")]
     pub flags: bool,
+    /// Print every step verb of the spec language with an example (`visit<TAB>{ visit = "/" }`), for the docs test.
+    #[arg(long, hide = true, conflicts_with_all = ["out", "flags"])]
+    pub verbs: bool,
 }
 
 #[derive(Debug, Args)]
@@ -538,6 +541,7 @@ async fn dispatch(cli: Cli) -> Result<u8, Error> {
             clap_complete::generate(args.shell, &mut Cli::command(), "ft", &mut out);
             Ok(crate::exit::PASSED)
         }
+        Some(Command::Man(args)) if args.verbs => commands::verbs(),
         Some(Command::Man(args)) => {
             commands::man(<Cli as clap::CommandFactory>::command(), args.out.as_deref(), args.flags)
         }

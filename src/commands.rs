@@ -190,6 +190,13 @@ pub fn keygen(dir: &Path) -> Result<u8, Error> {
 
 /// `ft man`: the manual page of `ft` on stdout; with `out`, every page written there;
 /// with `flags`, every long flag (what the docs test checks the docs against).
+/// `ft man --verbs`: every step verb and its example, one a line, from the one verb table.
+pub fn verbs() -> Result<u8, Error> {
+    let mut stdout = std::io::stdout().lock();
+    let _ = crate::spec::verbs::VERBS.iter().try_for_each(|v| writeln!(stdout, "{}\t{}", v.name, v.example));
+    Ok(exit::PASSED)
+}
+
 pub fn man(cmd: clap::Command, out: Option<&Path>, flags: bool) -> Result<u8, Error> {
     let failed = |e: std::io::Error, what: String| Error::Usage {
         what: format!("failed to write {what}: {e}"),

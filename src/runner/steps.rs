@@ -19,8 +19,8 @@ pub(super) async fn run_step(
     // Test seam (debug builds only): lets tests prove that a panicking worker leaves no
     // browser behind and that its scenario is still reported.
     #[cfg(debug_assertions)]
-    if std::env::var("FT_TEST_PANIC_AT_VERB").is_ok_and(|v| v == step.kind.verb()) {
-        panic!("FT_TEST_PANIC_AT_VERB={}", step.kind.verb());
+    if std::env::var("FT_TEST_PANIC_AT_VERB").is_ok_and(|v| v == step.verb) {
+        panic!("FT_TEST_PANIC_AT_VERB={}", step.verb);
     }
     state.seen.next_step();
     match &step.kind {
@@ -309,7 +309,7 @@ mod tests {
     use super::*;
 
     fn step(line: usize, kind: StepKind) -> Step {
-        Step { line, col: 3, kind }
+        Step { line, col: 3, verb: "test", kind }
     }
 
     /// A visit is judged with the next step's own first look, so that look must be the
