@@ -140,7 +140,7 @@ pub struct RunArgs {
     /// CIRCLE_NODE_*, Buildkite BUILDKITE_PARALLEL_JOB*); `auto/N` for a Kubernetes
     /// Indexed Job (JOB_COMPLETION_INDEX) of N completions.
     #[arg(long, value_name = "I/N|auto")]
-    pub shard: Option<crate::runner::shard::Shard>,
+    pub shard: Option<crate::shard::Shard>,
     /// Run only the scenarios that failed or errored in the previous run record (the
     /// --reports folder's run.json); nothing to rerun is exit 2.
     #[arg(long)]
@@ -428,7 +428,7 @@ pub struct ListArgs {
     pub spec: SpecArgs,
     /// Only the part a shard runs (as `ft run --shard I/N` or `--shard auto` would).
     #[arg(long, value_name = "I/N|auto")]
-    pub shard: Option<crate::runner::shard::Shard>,
+    pub shard: Option<crate::shard::Shard>,
     /// `text` for people, `json` for tools (an array of {name, tags, file, line}).
     #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub format: String,

@@ -40,7 +40,7 @@ pub fn list(
     specs: SpecSource,
     selectors: SelectorOverrides,
     selection: Selection,
-    shard: Option<crate::runner::shard::Shard>,
+    shard: Option<crate::shard::Shard>,
     json: bool,
 ) -> Result<u8, Error> {
     let options = JobOptions {

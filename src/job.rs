@@ -9,9 +9,9 @@ use tokio::sync::{mpsc, watch};
 
 use crate::git;
 use crate::report::{self, record, Console, ReportError, Reports, RunInfo};
-use crate::runner::shard::Shard;
 use crate::runner::{self, Browsers, RunConfig, RunError, RunSummary};
 use crate::settings::Settings;
+use crate::shard::Shard;
 use crate::shared::redact::without_userinfo;
 use crate::signals;
 use crate::spec::{self, Selection, SelectorOverrides, SpecErrors, SpecSource};

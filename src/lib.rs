@@ -17,6 +17,7 @@ pub(crate) mod man;
 pub(crate) mod report;
 pub(crate) mod runner;
 pub(crate) mod settings;
+pub(crate) mod shard;
 pub(crate) mod shared;
 pub(crate) mod sign;
 pub(crate) mod signals;

@@ -60,7 +60,7 @@ pub struct RunInfo {
     /// Scenarios of the spec set left out by --filter / --tag: (name, file:line).
     pub not_selected: Vec<(String, String)>,
     /// `--shard I/N`: this run is one part of the selection.
-    pub shard: Option<crate::runner::shard::Shard>,
+    pub shard: Option<crate::shard::Shard>,
     /// `--shard`: the split's sha256 and how it was made ("durations", "spec order").
     pub shard_split: Option<(String, &'static str)>,
     /// Selected scenarios another shard runs: (name, file:line).

@@ -148,7 +148,7 @@ pub struct FtDetails {
     pub scenarios: Vec<ScenarioRecord>,
     /// `--shard I/N`: this record is one part of a run; `ft gate` takes only their merge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<crate::runner::shard::Shard>,
+    pub shard: Option<crate::shard::Shard>,
     /// `--shard`: the sha256 of the split (which shard runs which scenario) and how it was
     /// made; every shard of one run has the same.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -176,7 +176,7 @@ pub struct Merged {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct MergedShard {
-    pub shard: crate::runner::shard::Shard,
+    pub shard: crate::shard::Shard,
     /// sha256 of the shard's `run.json` as read.
     pub record_sha256: String,
     pub verdict: Verdict,

@@ -22,7 +22,6 @@ mod filmstrip;
 mod guard;
 mod queue;
 mod result;
-pub mod shard;
 mod signals;
 mod steps;
 mod worker;

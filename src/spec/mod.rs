@@ -1,6 +1,7 @@
 //! The spec data model: scenarios as data, loaded from TOML and checked before any
 //! browser starts. Synchronous and browser-free.
 
+mod check;
 pub mod config;
 pub mod css;
 mod diag;

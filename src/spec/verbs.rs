@@ -8,8 +8,8 @@ use std::ops::Range;
 
 use toml::Spanned;
 
+use super::check::{regex_detail, FileCtx, RawStep};
 use super::diag::did_you_mean;
-use super::parse::{regex_detail, FileCtx, RawStep};
 use super::{Action, Expectation, Key, Selector, SignalCheck, StepKind};
 
 /// One verb of the language.

@@ -2,6 +2,7 @@
 //! Each module drives the real `ft` binary (or its embedded app) against real browsers,
 //! servers and git; `common` holds what they share.
 
+mod architecture;
 mod bake;
 mod cli;
 mod common;
