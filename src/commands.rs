@@ -9,19 +9,19 @@ use crate::error::Error;
 use crate::exit;
 use crate::gate::record_check::{GateError, GateOptions};
 use crate::gate::{self, DeployOptions, DeployOutcome};
+use crate::interrupts::{self, Listener, StopSignal};
 use crate::job::{self, JobOptions};
 use crate::report::Console;
-use crate::signals::{self, Signal, Signals};
 use crate::spec::{self, Selection, SelectorOverrides, SpecSource};
 use crate::superlists;
 
 /// `ft run`: the suite against the target; the code from its verdict, or from the
 /// signal that stopped it.
 pub async fn run(options: JobOptions) -> Result<u8, Error> {
-    let signals = Signals::new().map_err(Error::Signals)?;
+    let signals = Listener::new().map_err(Error::Signals)?;
     let (result, signal) =
-        signals::counting(signals, |rx| job::run(&options, Console::for_run(&options.settings), rx)).await;
-    let by_signal = signal.map(Signal::exit_code);
+        interrupts::counting(signals, |rx| job::run(&options, Console::for_run(&options.settings), rx)).await;
+    let by_signal = signal.map(StopSignal::exit_code);
     match result {
         Ok(done) => Ok(by_signal.unwrap_or_else(|| done.verdict.exit_code(options.settings.flaky))),
         // An interrupted run that could not finish still ends with the signal's code.
@@ -83,7 +83,7 @@ fn write_list(out: &mut impl Write, selected: &[spec::Scenario], source: &SpecSo
 /// `ft serve`: the reference app until SIGINT or SIGTERM.
 pub async fn serve(addr: SocketAddr, config: superlists::Config) -> Result<u8, Error> {
     // Listen before announcing, so a signal sent as soon as the line is read is not lost.
-    let mut signals = Signals::new().map_err(Error::Signals)?;
+    let mut signals = Listener::new().map_err(Error::Signals)?;
     let defects = config.defects;
     let server = superlists::start(addr, config).await?;
     if defects.any() {
@@ -109,9 +109,9 @@ fn announce(line: &str) {
 
 /// `ft deploy`: the gated release; the code from how it ended.
 pub async fn deploy(options: DeployOptions) -> Result<u8, Error> {
-    let signals = Signals::new().map_err(Error::Signals)?;
+    let signals = Listener::new().map_err(Error::Signals)?;
     let mut out = std::io::stdout();
-    let (report, signal) = signals::counting(signals, |rx| gate::deploy(&options, &mut out, rx)).await;
+    let (report, signal) = interrupts::counting(signals, |rx| gate::deploy(&options, &mut out, rx)).await;
     let headline = match report.outcome {
         DeployOutcome::Released | DeployOutcome::Planned => "OK",
         DeployOutcome::RolledBack => "ROLLED BACK",
@@ -119,16 +119,16 @@ pub async fn deploy(options: DeployOptions) -> Result<u8, Error> {
     };
     let reason = crate::shared::redact::redact_text(&report.reason);
     println!("{headline}: {}", crate::shared::terminal::escape_controls(&reason));
-    Ok(signal.map(Signal::exit_code).unwrap_or_else(|| report.outcome.exit_code()))
+    Ok(signal.map(StopSignal::exit_code).unwrap_or_else(|| report.outcome.exit_code()))
 }
 
 /// `ft watch`: scheduled runs until a signal, whose code it exits with.
 pub async fn watch(options: crate::watch::WatchOptions) -> Result<u8, Error> {
-    let signals = Signals::new().map_err(Error::Signals)?;
+    let signals = Listener::new().map_err(Error::Signals)?;
     let mut out = std::io::stdout();
-    let (result, signal) = signals::counting(signals, |rx| crate::watch::watch(&options, &mut out, rx)).await;
+    let (result, signal) = interrupts::counting(signals, |rx| crate::watch::watch(&options, &mut out, rx)).await;
     result?;
-    Ok(signal.map(Signal::exit_code).unwrap_or(exit::SIGINT))
+    Ok(signal.map(StopSignal::exit_code).unwrap_or(exit::SIGINT))
 }
 
 /// `ft gate`: may this commit go live, by the record a staging run left?

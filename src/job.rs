@@ -8,12 +8,12 @@ use chrono::Utc;
 use tokio::sync::{mpsc, watch};
 
 use crate::git;
+use crate::interrupts;
 use crate::report::{self, record, Console, ReportError, Reports, RunInfo};
 use crate::runner::{self, Browsers, RunConfig, RunError, RunSummary};
 use crate::settings::Settings;
 use crate::shard::Shard;
 use crate::shared::redact::without_userinfo;
-use crate::signals;
 use crate::spec::{self, Selection, SelectorOverrides, SpecErrors, SpecSource};
 use crate::target::{self, TargetError};
 use crate::verdict::Verdict;
@@ -297,7 +297,7 @@ pub async fn run_keeping(
         // started ends with the driver (`stop` below), before ft exits.
         let warm = browsers.warm(workers.saturating_sub(browsers.idle()));
         tokio::select! {
-            _ = signals::unless_stopped(&interrupts, warm) => {}
+            _ = interrupts::unless_stopped(&interrupts, warm) => {}
             () = failed.notified() => {}
         }
         Ok::<_, crate::browser::BrowserError>(browsers)
@@ -431,12 +431,12 @@ async fn checks(
     let shown = without_userinfo(&url);
     let interrupted = |during: &str| JobError::Interrupted { during: format!("{during} of {shown}") };
     let preflight = target::preflight(&url, settings.preflight_timeout, &settings.trust);
-    let reached = signals::unless_stopped(interrupts, preflight)
+    let reached = interrupts::unless_stopped(interrupts, preflight)
         .await
         .ok_or_else(|| interrupted("the preflight"))?
         .map_err(JobError::Target)?;
     let skip = sensitive_skips(settings, &url, &reached.landed, scenarios)?;
-    signals::unless_stopped(interrupts, check_version(&url, settings))
+    interrupts::unless_stopped(interrupts, check_version(&url, settings))
         .await
         .ok_or_else(|| interrupted("the version check"))?
         .map_err(JobError::Target)?;

@@ -6,43 +6,43 @@ use tokio::sync::watch;
 
 /// Which signal came.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Signal {
+pub enum StopSignal {
     Interrupt,
     Terminate,
 }
 
-impl Signal {
+impl StopSignal {
     /// The conventional 128 + signal number, which a process stopped by it exits with.
     pub fn exit_code(self) -> u8 {
         match self {
-            Signal::Interrupt => crate::exit::SIGINT,
-            Signal::Terminate => crate::exit::SIGTERM,
+            StopSignal::Interrupt => crate::exit::SIGINT,
+            StopSignal::Terminate => crate::exit::SIGTERM,
         }
     }
 }
 
 /// SIGINT and SIGTERM, listened to from `new` on (a signal sent right after is not lost).
-pub struct Signals {
+pub struct Listener {
     int: UnixSignal,
     term: UnixSignal,
 }
 
-impl Signals {
-    pub fn new() -> std::io::Result<Signals> {
-        Ok(Signals { int: signal(SignalKind::interrupt())?, term: signal(SignalKind::terminate())? })
+impl Listener {
+    pub fn new() -> std::io::Result<Listener> {
+        Ok(Listener { int: signal(SignalKind::interrupt())?, term: signal(SignalKind::terminate())? })
     }
 
-    pub async fn next(&mut self) -> Signal {
+    pub async fn next(&mut self) -> StopSignal {
         tokio::select! {
-            _ = self.int.recv() => Signal::Interrupt,
-            _ = self.term.recv() => Signal::Terminate,
+            _ = self.int.recv() => StopSignal::Interrupt,
+            _ = self.term.recv() => StopSignal::Terminate,
         }
     }
 }
 
 /// Run `work` while signals are counted into the channel it is given; its output, and the
 /// first signal if one came.
-pub async fn counting<F, Fut, T>(signals: Signals, work: F) -> (T, Option<Signal>)
+pub async fn counting<F, Fut, T>(signals: Listener, work: F) -> (T, Option<StopSignal>)
 where
     F: FnOnce(watch::Receiver<u32>) -> Fut,
     Fut: std::future::Future<Output = T>,
