@@ -3,7 +3,7 @@
 
 use super::clip;
 use super::expect::{expect, inspects, look, no_match, Inspect, LastPage, Seen};
-use super::guard::Guard;
+use super::sensitive::Guard;
 use super::{Request, RunConfig, ScenarioState, StepError};
 use crate::browser::{BrowserError, Session};
 use crate::spec::{Action, Selector, Step, StepKind};
