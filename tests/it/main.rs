@@ -2,9 +2,9 @@
 //! Each module drives the real `ft` binary (or its embedded app) against real browsers,
 //! servers and git; `common` holds what they share.
 
-mod common;
 mod bake;
 mod cli;
+mod common;
 mod config_run;
 mod diagnostics;
 mod faults;
@@ -16,6 +16,7 @@ mod html_report;
 mod interrupt;
 mod intoto;
 mod machine;
+mod merge_attacks;
 mod mutants;
 mod orphans;
 mod preflight;
