@@ -647,6 +647,7 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Er
         last_failed: false,
         repeat_each: 1,
         settings,
+        folder_lock: None,
     })
 }
 

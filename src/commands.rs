@@ -53,6 +53,7 @@ pub fn list(
         last_failed: false,
         repeat_each: 1,
         settings: Default::default(),
+        folder_lock: None,
     };
     let selected = job::plan(&options)?.scenarios;
     let mut out = std::io::stdout().lock();
@@ -111,7 +112,8 @@ fn announce(line: &str) {
 pub async fn deploy(options: DeployOptions) -> Result<u8, Error> {
     let signals = Signals::new().map_err(Error::Signals)?;
     let mut out = std::io::stdout();
-    let (report, signal) = signals::counting(signals, |rx| gate::deploy(&options, &mut out, rx)).await;
+    let (report, signal) =
+        signals::counting_first(signals, |rx, first| gate::deploy(&options, &mut out, rx, first)).await;
     let headline = match report.outcome {
         DeployOutcome::Released | DeployOutcome::Planned => "OK",
         DeployOutcome::RolledBack => "ROLLED BACK",
@@ -119,7 +121,7 @@ pub async fn deploy(options: DeployOptions) -> Result<u8, Error> {
     };
     let reason = crate::shared::redact::redact_text(&report.reason);
     println!("{headline}: {}", crate::shared::terminal::escape_controls(&reason));
-    Ok(signal.map(exit::for_signal).unwrap_or_else(|| exit::for_deploy(report.outcome)))
+    Ok(exit::for_deploy_ended(report.outcome, signal))
 }
 
 /// `ft watch`: scheduled runs until a signal, whose code it exits with.

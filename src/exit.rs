@@ -46,6 +46,12 @@ pub fn for_deploy(outcome: DeployOutcome) -> u8 {
     }
 }
 
+/// What `ft deploy` exits with: the signal's code when one reached it (the pipeline
+/// stopped for it, whatever the outcome says), else the outcome's. Its history line says the same.
+pub fn for_deploy_ended(outcome: DeployOutcome, signal: Option<Signal>) -> u8 {
+    signal.map(for_signal).unwrap_or_else(|| for_deploy(outcome))
+}
+
 /// A command that could not do its job: usage and spec problems are 2, infrastructure 3.
 pub fn for_error(err: &Error) -> u8 {
     match err {

@@ -11,6 +11,7 @@ mod version;
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -18,7 +19,7 @@ use tokio::sync::watch;
 
 use crate::git;
 use crate::job::{self, JobError, JobOptions, JobResult};
-use crate::report::{Console, ReportPaths};
+use crate::report::{Console, ReportPaths, RunLock};
 use crate::runner::Outcome;
 use crate::shared::redact::redact;
 use crate::spec::Selection;
@@ -171,12 +172,27 @@ struct Pipeline<'a> {
     record: DeployRecord,
     staging_url: String,
     live_url: String,
+    /// The stages' reports folders' locks, held until the pipeline ends.
+    folders: Vec<Arc<RunLock>>,
+}
+
+/// The reports folder's lock and its `staging` and `live` folders' locks.
+fn lock_folders(dir: &std::path::Path) -> Result<(RunLock, Vec<Arc<RunLock>>), crate::report::ReportError> {
+    let main = RunLock::acquire(dir)?;
+    let stages =
+        ["staging", "live"].iter().map(|s| RunLock::acquire(&dir.join(s)).map(Arc::new)).collect::<Result<_, _>>()?;
+    Ok((main, stages))
 }
 
 /// Run the whole release: preconditions, (staging deploy), staging suite, live deploy,
 /// live up, live smoke, tags (or rollback). One history line is appended whatever happens
 /// (except for a dry run).
-pub async fn deploy(opts: &DeployOptions, out: &mut dyn Write, interrupts: watch::Receiver<u32>) -> DeployReport {
+pub async fn deploy(
+    opts: &DeployOptions,
+    out: &mut dyn Write,
+    interrupts: watch::Receiver<u32>,
+    signal: crate::signals::FirstSignal,
+) -> DeployReport {
     let started = Utc::now();
     let mut record = DeployRecord::new(started);
     let urls =
@@ -191,16 +207,18 @@ pub async fn deploy(opts: &DeployOptions, out: &mut dyn Write, interrupts: watch
     record.staging = redact(&staging_url);
     record.live = redact(&live_url);
     let history_path = opts.job.settings.paths.dir.join("deploys.jsonl");
-    // One pipeline at a time per reports folder, for its whole length (a dry run writes nothing).
-    let _lock = match opts.dry_run {
+    // One pipeline at a time per reports folder, for its whole length (a dry run writes
+    // nothing); and its stages' folders with it, so that no `ft run --reports R/staging`
+    // can clear staging's record and evidence between the staging run and the live deploy.
+    let locks = match opts.dry_run {
         true => None,
-        false => match crate::report::RunLock::acquire(&opts.job.settings.paths.dir) {
-            Ok(lock) => Some(lock),
+        false => match lock_folders(&opts.job.settings.paths.dir) {
+            Ok(locks) => Some(locks),
             Err(e) => {
                 // The attempt is history too: appends are safe without the folder's lock,
                 // so N concurrent deploys always leave N lines.
                 let reason = e.to_string();
-                record.finish(DeployOutcome::Refused, &reason);
+                record.finish(DeployOutcome::Refused, &reason, signal.get());
                 if let Err(e) = history::append(&history_path, &record) {
                     let _ = writeln!(out, "warning: {e}: this attempt is missing from the history");
                 }
@@ -208,15 +226,16 @@ pub async fn deploy(opts: &DeployOptions, out: &mut dyn Write, interrupts: watch
             }
         },
     };
-    let mut p = Pipeline { opts, out, interrupts, record, staging_url, live_url };
+    let (_lock, folders) = locks.unzip();
+    let folders = folders.unwrap_or_default();
+    let mut p = Pipeline { opts, out, interrupts, record, staging_url, live_url, folders };
     let (mut outcome, reason) = p.run().await;
     // A second signal stops whatever was running (a command, a preflight): what failed
     // then failed because of it.
     if *p.interrupts.borrow() >= 2 && !matches!(outcome, DeployOutcome::Released | DeployOutcome::Planned) {
         outcome = DeployOutcome::Interrupted;
     }
-    p.record.finish(outcome, &reason);
-    p.record.interrupted = *p.interrupts.borrow() > 0;
+    p.record.finish(outcome, &reason, signal.get());
     if outcome == DeployOutcome::Planned {
         return DeployReport { outcome, reason, record: None };
     }
@@ -293,8 +312,8 @@ impl Pipeline<'_> {
         // 2. Staging deploy, when asked.
         if self.opts.staging_deploy {
             let staging = self.staging_url.clone();
-            if let Err(reason) = self.deploy_to("staging", &staging, &commit).await {
-                return (DeployOutcome::DeployFailed, reason);
+            if let Err(stopped) = self.deploy_to("staging", &staging, &commit).await {
+                return stopped;
             }
             if let Err(reason) = self.wait_up("staging", &staging).await {
                 return (DeployOutcome::DeployFailed, reason);
@@ -326,8 +345,8 @@ impl Pipeline<'_> {
 
         // 4. Live deploy.
         let live = self.live_url.clone();
-        if let Err(reason) = self.deploy_to("live", &live, &commit).await {
-            return (DeployOutcome::DeployFailed, format!("{reason}; no tag was written"));
+        if let Err((outcome, reason)) = self.deploy_to("live", &live, &commit).await {
+            return (outcome, format!("{reason}; no tag was written"));
         }
 
         // 5. Live up, then the smoke scenarios only (live holds real users' data).
@@ -407,8 +426,10 @@ impl Pipeline<'_> {
         self.opts.job.settings.paths.dir.join(stage)
     }
 
-    /// Run the deploy (and restart) command for one target.
-    async fn deploy_to(&mut self, stage: &str, url: &str, commit: &str) -> Result<(), String> {
+    /// Run the deploy (and restart) command for one target. A signal lets the command
+    /// under way finish, then stops the pipeline at once: nothing more runs, and nothing
+    /// waits (a target's --up-timeout is no reason to keep ft alive).
+    async fn deploy_to(&mut self, stage: &str, url: &str, commit: &str) -> Result<(), (DeployOutcome, String)> {
         let mut commands = vec![("deploy", self.opts.deploy_cmd.clone())];
         if let Some(r) = &self.opts.restart_cmd {
             commands.push(("restart", r.clone()));
@@ -417,7 +438,15 @@ impl Pipeline<'_> {
             let resolved = self.resolve(&command, url);
             let env =
                 vec![("FT_COMMIT", commit.to_string()), ("FT_HOST", host_of(url)), ("FT_STAGE", stage.to_string())];
-            self.run_command(stage, kind, &resolved, &env).await?;
+            let ran = self.run_command(stage, kind, &resolved, &env).await;
+            if self.interrupted() {
+                let how = if ran.is_ok() { "finished" } else { "failed" };
+                return Err((
+                    DeployOutcome::Interrupted,
+                    format!("interrupted during the {stage} {kind}: the command {how}, and nothing ran after it; {stage} runs what the command left, untested"),
+                ));
+            }
+            ran.map_err(|reason| (DeployOutcome::DeployFailed, reason))?;
         }
         Ok(())
     }
@@ -494,6 +523,23 @@ impl Pipeline<'_> {
         // reports say so too.
         job.settings.flaky = FlakyPolicy::accept_if(self.opts.allow_flaky);
         job.settings.paths = ReportPaths::in_dir(dir.clone());
+        // Held from the first stage that uses the folder to the pipeline's end.
+        job.folder_lock = match self.folders.iter().find(|l| l.holds(&dir)) {
+            Some(held) => Some(held.clone()),
+            None => match RunLock::acquire(&dir) {
+                Ok(lock) => {
+                    let lock = Arc::new(lock);
+                    self.folders.push(lock.clone());
+                    Some(lock)
+                }
+                Err(e) => {
+                    let why = with_causes(&e);
+                    let timer = self.start(&format!("{stage} tests"), &redact(url), None);
+                    self.finish(timer, false, &why);
+                    return StageResult::Broken(why);
+                }
+            },
+        };
         let report = dir.join("junit.xml");
         let timer = self.start(&format!("{stage} tests"), &redact(url), Some(&report));
         let result = job::run(&job, Console::for_run(&job.settings), self.interrupts.clone()).await;
@@ -568,6 +614,12 @@ impl Pipeline<'_> {
             );
         }
         self.record.rolled_back_to = previous_live;
+        if self.interrupted() {
+            return (
+                DeployOutcome::Interrupted,
+                format!("live verification failed ({why}); rolled back to {}, then interrupted: live was not verified again; LIVE was not moved", short(&to)),
+            );
+        }
         // After a rollback live must serve the commit it was rolled back to, when known.
         let back_to = Some(to.as_str()).filter(|c| !c.is_empty());
         match self.verify_live("live-after-rollback", back_to).await {
@@ -641,7 +693,7 @@ fn judge(result: &Result<JobResult, JobError>, flaky: FlakyPolicy) -> (StageResu
     let r = match result {
         Ok(r) => r,
         Err(e) => {
-            let why = e.to_string().lines().next().unwrap_or("").to_string();
+            let why = with_causes(e);
             return (StageResult::Broken(why.clone()), false, why);
         }
     };
@@ -676,6 +728,19 @@ fn judge(result: &Result<JobResult, JobError>, flaky: FlakyPolicy) -> (StageResu
             (StageResult::Broken(why.clone()), false, why)
         }
     }
+}
+
+/// An error and every cause under it, as one line: "failed to run the scenarios" alone
+/// says nothing of which driver or browser failed how, on the console or in the history.
+fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(&format!("; caused by: {cause}"));
+        source = cause.source();
+    }
+    // Each message may add a hint on lines of its own: one line for the stage.
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 /// Why a run did not cover the whole spec set, if it did not.

@@ -6,6 +6,7 @@ mod bake;
 mod cli;
 mod common;
 mod config_run;
+mod deploy_holes;
 mod diagnostics;
 mod faults;
 mod filmstrip;
