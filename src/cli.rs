@@ -161,6 +161,12 @@ pub struct RunArgs {
     /// The target's version page for --expect-version, e.g. /version.
     #[arg(long, value_name = "PATH", requires = "expect_version", value_parser = version::parse_path)]
     pub version_path: Option<String>,
+    /// How the version page must show the version: `states` (its whole text or first
+    /// word, a JSON key commit/version/sha/revision, or a line `commit: …`) or `mentions`
+    /// (anywhere on the page, as a word of its own: a page that also names the previous
+    /// release shows that one too).
+    #[arg(long, value_name = "RULE", default_value = "states", requires = "version_path")]
+    pub version_match: version::VersionMatch,
 }
 
 /// How scenarios run: shared by `ft run` and every stage of `ft deploy`.
@@ -316,6 +322,11 @@ pub struct DeployArgs {
     /// first 12+ hex digits) within --up-timeout, or the release stops.
     #[arg(long, value_name = "PATH", value_parser = version::parse_path)]
     pub version_path: Option<String>,
+    /// How the version page must show the commit: `states` (its whole text or first word,
+    /// a JSON key commit/version/sha/revision, or a line `commit: …`) or `mentions`
+    /// (anywhere on the page, as a word of its own).
+    #[arg(long, value_name = "RULE", default_value = "states", requires = "version_path")]
+    pub version_match: version::VersionMatch,
     /// After live verification passed, keep running the smoke scenarios against live for
     /// this long (90s, 15m, 1h) before the release is done and tagged; failures in a row
     /// (--bake-failures) roll back as a failed verification does.
@@ -585,7 +596,8 @@ pub fn job_options(args: &RunArgs) -> Result<JobOptions, Error> {
     options.last_failed = args.last_failed;
     options.repeat_each = args.repeat_each as usize;
     if let (Some(text), Some(path)) = (&args.expect_version, &args.version_path) {
-        options.settings.expect_version = Some(ExpectedVersion { path: path.clone(), text: text.clone() });
+        options.settings.expect_version =
+            Some(ExpectedVersion { path: path.clone(), text: text.clone(), rule: args.version_match });
     }
     Ok(options)
 }
@@ -710,6 +722,7 @@ fn deploy_options(args: DeployArgs) -> Result<DeployOptions, Error> {
         up_timeout: args.up_timeout,
         command_timeout: args.command_timeout,
         version_path: args.version_path,
+        version_match: args.version_match,
         allow_flaky: args.allow_flaky,
         allow_partial: args.allow_partial,
         job,

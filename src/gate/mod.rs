@@ -54,6 +54,8 @@ pub struct DeployOptions {
     /// The targets' version page: staging before its tests and live after its deploy must
     /// show the released commit there (`--version-path`).
     pub version_path: Option<String>,
+    /// How the version page must show the commit (`--version-match`).
+    pub version_match: crate::target::version::VersionMatch,
     /// The run settings shared by every stage (specs, browser, waits, reports folder).
     pub job: JobOptions,
     /// Let a stage whose scenarios passed only on a retry count as green.

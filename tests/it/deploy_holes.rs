@@ -218,3 +218,70 @@ fn the_stages_folders_are_locked_for_the_whole_deploy() {
     }
     std::fs::write(w.file("go"), "").expect("let the command end");
 }
+
+fn head(w: &Work) -> String {
+    let out = Command::new("git").args(["rev-parse", "HEAD"]).current_dir(w.path()).output().expect("git");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+// Issue 24, finding 12: a `/version` page reading `current: <other> previous: <H> see
+// …/commit/<H>` satisfied `--expect-version <H>`, and so did a 42-digit word beginning
+// with <H>. By default the page must state the commit; `--version-match mentions` keeps
+// the lenient rule for pages that only mention it.
+#[test]
+fn a_version_page_that_only_mentions_the_commit_does_not_show_it_unless_asked() {
+    let w = Work::new();
+    let h = head(&w);
+    let other = "aaaaaaaaaaaabbbbbbbbbbbbccccccccccccdddd";
+    let mention = Served::start_with(&[
+        "--version",
+        &format!("current: {other} previous: {h} see https://git.example/commit/{h}"),
+    ]);
+    let longer = Served::start_with(&["--version", &format!("{h}42")]);
+    let run = |served: &Served, extra: &[&str]| {
+        let mut args = vec!["run", "--liveserver", &served.url, "--expect-version", &h, "--version-path", "/version"];
+        // A driver that cannot start: a run that got past the version check says so.
+        args.extend_from_slice(&["--driver", "/nonexistent/chromedriver"]);
+        args.extend_from_slice(extra);
+        w.ft(&args)
+    };
+    for served in [&mention, &longer] {
+        let out = run(served, &[]);
+        assert_eq!(out.code, 3, "{}", out.all());
+        assert!(out.stderr.contains(&format!("does not show commit {h}")), "{}", out.all());
+        assert!(out.stderr.contains("--version-match mentions"), "the hint names the lenient rule\n{}", out.all());
+    }
+    let lenient = run(&mention, &["--version-match", "mentions"]);
+    assert!(
+        !lenient.stderr.contains("does not show") && lenient.stderr.contains("/nonexistent/chromedriver"),
+        "past the version check\n{}",
+        lenient.all()
+    );
+
+    // ft deploy: the same rule, the same flag.
+    let deploy = |extra: &[&str]| {
+        let mut args = vec![
+            "deploy",
+            "--staging",
+            &mention.url,
+            "--live",
+            "127.0.0.1:9",
+            "--deploy-cmd",
+            "true",
+            "--version-path",
+            "/version",
+            "--up-timeout",
+            "1",
+            "--driver",
+            "/nonexistent/chromedriver",
+        ];
+        args.extend_from_slice(extra);
+        w.ft(&args)
+    };
+    let strict = deploy(&[]);
+    assert_eq!(strict.code, 3, "{}", strict.all());
+    assert_eq!(w.last_deploy()["outcome"], "wrong_version", "{}", strict.all());
+    let lenient = deploy(&["--version-match", "mentions"]);
+    assert!(lenient.stdout.contains(&format!("staging version: shows commit {}", &h[..12])), "{}", lenient.all());
+    assert_eq!(w.last_deploy()["outcome"], "staging_broken", "{}", lenient.all());
+}
