@@ -311,6 +311,9 @@ pub struct DeployArgs {
     /// Let a staging run that left scenarios of the specs out (--filter, --tag) open the gate.
     #[arg(long)]
     pub allow_partial: bool,
+    /// Let a staging run made with --insecure-certs (no HTTPS certificate checked) open the gate.
+    #[arg(long)]
+    pub allow_insecure: bool,
     /// How long a server may take to answer after its deploy, in seconds.
     #[arg(long, value_name = "SECS", default_value = "120", value_parser = parse_positive_secs)]
     pub up_timeout: Duration,
@@ -411,6 +414,9 @@ pub struct GateArgs {
     /// Count quarantined scenarios' failures like any other.
     #[arg(long)]
     pub no_quarantine: bool,
+    /// Accept a record of a run made with --insecure-certs (no HTTPS certificate checked).
+    #[arg(long)]
+    pub allow_insecure: bool,
     /// Demand a signed record: --record must then be the envelope `ft run --sign-key`
     /// wrote (run.intoto.json), signed by the private half of this public key.
     #[arg(long, value_name = "FILE")]
@@ -725,6 +731,7 @@ fn deploy_options(args: DeployArgs) -> Result<DeployOptions, Error> {
         version_match: args.version_match,
         allow_flaky: args.allow_flaky,
         allow_partial: args.allow_partial,
+        allow_insecure: args.allow_insecure,
         job,
     })
 }
@@ -775,5 +782,6 @@ fn gate_options(args: GateArgs) -> Result<GateOptions, Error> {
         target: args.target,
         verify_key: args.verify_key.as_deref().map(crate::sign::VerifyKey::load).transpose()?,
         no_quarantine: args.no_quarantine,
+        allow_insecure: args.allow_insecure,
     })
 }

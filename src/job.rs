@@ -322,6 +322,10 @@ pub async fn run_keeping(
     let here = std::path::Path::new(".");
     let commit = git::head(here).await.ok();
     let info = RunInfo {
+        trust: record::TrustRecord {
+            insecure_certs: settings.trust.insecure,
+            ca_certs: settings.trust.ca.as_ref().map(|ca| ca.pins()).unwrap_or_default(),
+        },
         target: target.display(),
         specs: options.specs.to_string(),
         spec_digest: suite.digest.clone(),

@@ -62,6 +62,8 @@ pub struct DeployOptions {
     pub allow_flaky: bool,
     /// Let a staging run that left scenarios of the specs out (--filter, --tag) open the gate.
     pub allow_partial: bool,
+    /// Let a staging run made with --insecure-certs open the gate (as `ft gate --allow-insecure`).
+    pub allow_insecure: bool,
     /// `--bake`: keep running the smoke scenarios against live after its verification.
     pub bake: Option<Bake>,
 }
@@ -548,7 +550,8 @@ impl Pipeline<'_> {
         let (mut stage_result, mut ok, mut detail) = judge(&result, job.settings.flaky);
         // The staging run opens the gate for the whole spec set, as `ft gate` demands.
         if let (true, "staging", Ok(done)) = (ok, stage, &result) {
-            if let Some(why) = partial(done).filter(|_| !self.opts.allow_partial) {
+            let insecure = record_check::insecure_reason(&done.info.trust, self.opts.allow_insecure);
+            if let Some(why) = partial(done).filter(|_| !self.opts.allow_partial).or(insecure) {
                 (stage_result, ok, detail) = (StageResult::Red(why.clone()), false, why);
             }
         }

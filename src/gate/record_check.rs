@@ -35,6 +35,8 @@ pub struct GateOptions {
     pub verify_key: Option<crate::sign::VerifyKey>,
     /// Count quarantined scenarios' failures like any other (`--no-quarantine`).
     pub no_quarantine: bool,
+    /// Accept a record of a run that checked no HTTPS certificate (`--insecure-certs`).
+    pub allow_insecure: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +120,7 @@ pub async fn check(opts: &GateOptions) -> Result<Decision, GateError> {
     shut.extend(shard_reasons(&record, opts.verify_key.is_some()));
     shut.extend(verdict_reasons(&record, opts.allow_flaky));
     shut.extend(partial_reasons(&record, opts.allow_partial));
+    shut.extend(insecure_reason(&ft.trust, opts.allow_insecure));
     if ft.spec_digest != opts.spec_digest {
         shut.push(format!(
             "the specs changed since the run (sha256 {} then, {} now)",
@@ -253,6 +256,15 @@ fn shard_reasons(record: &RunRecord, signed: bool) -> Vec<String> {
         }
     }
     shut
+}
+
+/// A run that accepted any certificate may have tested whatever answered at the target's
+/// address: the gate refuses it unless told (`--allow-insecure`); `ft deploy` asks the
+/// same of its staging run.
+pub fn insecure_reason(trust: &crate::report::record::TrustRecord, allow_insecure: bool) -> Option<String> {
+    (trust.insecure_certs && !allow_insecure).then(|| {
+        "the run accepted any HTTPS certificate (--insecure-certs): what answered may not have been the server named; pass --allow-insecure to accept that".to_string()
+    })
 }
 
 /// The gate vouches for the whole spec set: every scenario of it must have run and passed,

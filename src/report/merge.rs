@@ -330,6 +330,9 @@ fn merge_records(parts: &[Part]) -> Result<RunRecord, MergeError> {
                 (!ft.flaky_accepted).to_string(),
             ));
         }
+        if ft.trust != base.trust {
+            return Err(differs("the certificates trusted", format!("{:?}", base.trust), format!("{:?}", ft.trust)));
+        }
         if ft.browser != base.browser {
             return Err(differs("the browser", show(&base.browser), show(&ft.browser)));
         }

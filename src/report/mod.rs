@@ -38,6 +38,8 @@ use crate::wait::Patience;
 /// Facts about a run that every report shows.
 #[derive(Clone, Debug)]
 pub struct RunInfo {
+    /// How the target's certificates were trusted (`--insecure-certs`, `--ca-cert`).
+    pub trust: record::TrustRecord,
     /// The target as shown to people (credentials redacted).
     pub target: String,
     pub specs: String,

@@ -156,6 +156,22 @@ pub struct FtDetails {
     /// `ft merge`: the shards' records this one was made of.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged: Option<Merged>,
+    /// How the run trusted the target's HTTPS certificates. Required: a record that does
+    /// not say is not read as one that checked them.
+    pub trust: TrustRecord,
+}
+
+/// How a run trusted HTTPS certificates: facts a gate may refuse a run for.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TrustRecord {
+    /// `--insecure-certs`: no certificate was checked, so the run may not have been of the
+    /// server it names.
+    pub insecure_certs: bool,
+    /// `--ca-cert`: the certificates trusted besides the system's roots, as the sha256
+    /// pins of their public keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ca_certs: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -302,6 +318,7 @@ impl RunRecord {
                         .as_ref()
                         .map(|(sha256, by)| ShardSplit { sha256: sha256.clone(), by: by.to_string() }),
                     merged: None,
+                    trust: info.trust.clone(),
                 },
             },
         }

@@ -40,6 +40,7 @@ fn scenarios() -> Vec<Scenario> {
 
 fn info() -> RunInfo {
     RunInfo {
+        trust: Default::default(),
         target: "https://***@staging.example".into(),
         specs: "built-in".into(),
         spec_digest: "ab".repeat(32),

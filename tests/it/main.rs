@@ -12,6 +12,7 @@ mod faults;
 mod filmstrip;
 mod firefox;
 mod gate;
+mod gate_holes;
 mod grid;
 mod html_report;
 mod interrupt;
