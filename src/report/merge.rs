@@ -198,7 +198,7 @@ fn read_part(dir: &Path, verify: Option<&VerifyKey>) -> Result<Part, MergeError>
 /// verdict. Each scenario the shard ran must have one testcase of its name whose status
 /// the record's allows (`junit::CaseStatus::fits`), and no testcase may be left over
 /// (but the one an interrupted run adds).
-fn agree(record: &RunRecord, junit: &str) -> Result<(), String> {
+pub(super) fn agree(record: &RunRecord, junit: &str) -> Result<(), String> {
     let mut cases = junit::case_statuses(junit)?;
     let ft = &record.predicate.ft;
     for s in &ft.scenarios {
