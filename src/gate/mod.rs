@@ -320,7 +320,8 @@ impl Pipeline<'_> {
                 return stopped;
             }
             if let Err(reason) = self.wait_up("staging", &staging).await {
-                return (DeployOutcome::DeployFailed, reason);
+                let outcome = if self.interrupted() { DeployOutcome::Interrupted } else { DeployOutcome::DeployFailed };
+                return (outcome, reason);
             }
         }
         if self.interrupted() {
@@ -486,13 +487,23 @@ impl Pipeline<'_> {
         let timer = self.start(&format!("{stage} up"), &what, None);
         let patience = Patience { max_wait: self.opts.up_timeout, poll: Duration::from_millis(250) };
         let trust = &self.opts.job.settings.trust;
-        let answered = wait::until(patience, || async {
+        let waiting = wait::until(patience, || async {
             match target::preflight(url, Duration::from_secs(5), trust).await {
                 Ok(_landed) => Ok::<_, std::convert::Infallible>(Check::Done(())),
                 Err(e) => Ok(Check::NotYet(e.to_string().lines().next().unwrap_or("").to_string())),
             }
-        })
-        .await;
+        });
+        // A signal ends the wait: the pipeline stops anyway, and nothing is worth waiting
+        // out --up-timeout for (120 s by default) once it has been asked to stop.
+        let mut interrupts = self.interrupts.clone();
+        let answered = tokio::select! {
+            answered = waiting => answered,
+            Ok(_) = interrupts.wait_for(|n| *n > 0) => {
+                let detail = format!("interrupted while waiting for {shown} to answer");
+                self.finish(timer, false, &detail);
+                return Err(detail);
+            }
+        };
         match answered {
             Ok(()) => {
                 let detail = format!("answered after {:.1}s", timer.elapsed().as_secs_f64());
@@ -564,7 +575,8 @@ impl Pipeline<'_> {
     async fn verify_live(&mut self, folder: &str, commit: Option<&str>) -> Result<(), (DeployOutcome, String)> {
         let live = self.live_url.clone();
         if let Err(why) = self.wait_up("live", &live).await {
-            return Err((DeployOutcome::LiveDown, why));
+            let outcome = if self.interrupted() { DeployOutcome::Interrupted } else { DeployOutcome::LiveDown };
+            return Err((outcome, why));
         }
         if let Some(commit) = commit {
             if let Err(why) = self.check_version("live", &live, commit).await {

@@ -285,3 +285,26 @@ fn a_version_page_that_only_mentions_the_commit_does_not_show_it_unless_asked() 
     assert!(lenient.stdout.contains(&format!("staging version: shows commit {}", &h[..12])), "{}", lenient.all());
     assert_eq!(w.last_deploy()["outcome"], "staging_broken", "{}", lenient.all());
 }
+
+// Finding 14, the wait after the command: a signal while ft waits for a target to answer
+// ends the wait, instead of the whole --up-timeout.
+#[test]
+fn sigterm_while_waiting_for_staging_to_answer_stops_at_once() {
+    let w = Work::new();
+    let mut ft = deploy_waiting_for_go(&w, &["--up-timeout", "120"]);
+    std::fs::write(w.file("go"), "").expect("let the command end");
+    let log = w.file("reports/staging/deploy.log");
+    eventually("the command to end", Duration::from_secs(30), || {
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("# exit code 0"))
+    });
+    // SAFETY: plain syscall on the group of the child we started.
+    assert_eq!(unsafe { libc::killpg(ft.id() as i32, libc::SIGTERM) }, 0);
+    let mut code = None;
+    eventually("ft to exit well before --up-timeout", Duration::from_secs(20), || {
+        code = ft.try_wait().expect("try_wait").map(|s| s.code().unwrap_or(-1));
+        code.is_some()
+    });
+    assert_eq!(code, Some(143));
+    let last = w.last_deploy();
+    assert_eq!((&last["outcome"], &last["exit_code"]), (&"interrupted".into(), &143.into()), "{last:#}");
+}
