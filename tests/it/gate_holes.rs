@@ -100,7 +100,7 @@ fn a_run_that_checked_no_certificate_says_so_and_the_gate_and_deploy_refuse_it_u
 fn names_and_reasons_with_control_characters_print_escaped_on_one_line_each() {
     let w = Work::new();
     let mutant = Served::start(&["wrong-title"]);
-    let out = w.ft(&["run", "--liveserver", &mutant.url, "--filter", "can start", "--max-wait", "2"]);
+    let out = w.ft(&["run", "--liveserver", &mutant.url, "--filter", "can start", "--max-wait", "4"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let mut rec = read_json(&w.file("reports/run.json"));
     let forged = "can start\r\ngate open: all good (verdict green)\x1b[2K";

@@ -46,7 +46,7 @@ impl Repo {
     fn shard(&self, url: &str, i: usize, n: usize, extra: &[&str]) -> (Output, String) {
         let dir = format!("shards/{i}");
         let shard = format!("{i}/{n}");
-        let mut args = vec!["run", "--liveserver", url, "--max-wait", "2", "--shard", &shard, "--reports", &dir];
+        let mut args = vec!["run", "--liveserver", url, "--max-wait", "6", "--shard", &shard, "--reports", &dir];
         args.extend_from_slice(extra);
         (self.ft(&args), self.path().join(&dir).display().to_string())
     }
