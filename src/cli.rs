@@ -167,6 +167,12 @@ pub struct RunArgs {
     /// The target's version page for --expect-version, e.g. /version.
     #[arg(long, value_name = "PATH", requires = "expect_version", value_parser = version::parse_path)]
     pub version_path: Option<String>,
+    /// How the version page must show the version: `states` (its whole text or first
+    /// word, a JSON key commit/version/sha/revision, or a line `commit: …`) or `mentions`
+    /// (anywhere on the page, as a word of its own: a page that also names the previous
+    /// release shows that one too).
+    #[arg(long, value_name = "RULE", default_value = "states", requires = "version_path")]
+    pub version_match: version::VersionMatch,
 }
 
 /// How scenarios run: shared by `ft run` and every stage of `ft deploy`.
@@ -311,6 +317,9 @@ pub struct DeployArgs {
     /// Let a staging run that left scenarios of the specs out (--filter, --tag) open the gate.
     #[arg(long)]
     pub allow_partial: bool,
+    /// Let a staging run made with --insecure-certs (no HTTPS certificate checked) open the gate.
+    #[arg(long)]
+    pub allow_insecure: bool,
     /// How long a server may take to answer after its deploy, in seconds.
     #[arg(long, value_name = "SECS", default_value = "120", value_parser = parse_positive_secs)]
     pub up_timeout: Duration,
@@ -322,6 +331,11 @@ pub struct DeployArgs {
     /// first 12+ hex digits) within --up-timeout, or the release stops.
     #[arg(long, value_name = "PATH", value_parser = version::parse_path)]
     pub version_path: Option<String>,
+    /// How the version page must show the commit: `states` (its whole text or first word,
+    /// a JSON key commit/version/sha/revision, or a line `commit: …`) or `mentions`
+    /// (anywhere on the page, as a word of its own).
+    #[arg(long, value_name = "RULE", default_value = "states", requires = "version_path")]
+    pub version_match: version::VersionMatch,
     /// After live verification passed, keep running the smoke scenarios against live for
     /// this long (90s, 15m, 1h) before the release is done and tagged; failures in a row
     /// (--bake-failures) roll back as a failed verification does.
@@ -406,6 +420,9 @@ pub struct GateArgs {
     /// Count quarantined scenarios' failures like any other.
     #[arg(long)]
     pub no_quarantine: bool,
+    /// Accept a record of a run made with --insecure-certs (no HTTPS certificate checked).
+    #[arg(long)]
+    pub allow_insecure: bool,
     /// Demand a signed record: --record must then be the envelope `ft run --sign-key`
     /// wrote (run.intoto.json), signed by the private half of this public key.
     #[arg(long, value_name = "FILE")]
@@ -608,7 +625,8 @@ pub fn job_options(args: &RunArgs) -> Result<JobOptions, Error> {
     options.last_failed = args.last_failed;
     options.repeat_each = args.repeat_each as usize;
     if let (Some(text), Some(path)) = (&args.expect_version, &args.version_path) {
-        options.settings.expect_version = Some(ExpectedVersion { path: path.clone(), text: text.clone() });
+        options.settings.expect_version =
+            Some(ExpectedVersion { path: path.clone(), text: text.clone(), rule: args.version_match });
     }
     Ok(options)
 }
@@ -670,6 +688,7 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Er
         last_failed: false,
         repeat_each: 1,
         settings,
+        folder_lock: None,
     })
 }
 
@@ -732,8 +751,10 @@ fn deploy_options(args: DeployArgs) -> Result<DeployOptions, Error> {
         up_timeout: args.up_timeout,
         command_timeout: args.command_timeout,
         version_path: args.version_path,
+        version_match: args.version_match,
         allow_flaky: args.allow_flaky,
         allow_partial: args.allow_partial,
+        allow_insecure: args.allow_insecure,
         job,
     })
 }
@@ -784,5 +805,6 @@ fn gate_options(args: GateArgs) -> Result<GateOptions, Error> {
         target: args.target,
         verify_key: args.verify_key.as_deref().map(crate::sign::VerifyKey::load).transpose()?,
         no_quarantine: args.no_quarantine,
+        allow_insecure: args.allow_insecure,
     })
 }

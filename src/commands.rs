@@ -12,6 +12,7 @@ use crate::gate::{self, DeployOptions, DeployOutcome};
 use crate::interrupts::{self, Listener, StopSignal};
 use crate::job::{self, JobOptions};
 use crate::report::Console;
+use crate::shared::terminal::escape_line;
 use crate::spec::{self, Selection, SelectorOverrides, SpecSource};
 use crate::superlists;
 
@@ -53,6 +54,7 @@ pub fn list(
         last_failed: false,
         repeat_each: 1,
         settings: Default::default(),
+        folder_lock: None,
     };
     let selected = job::plan(&options)?.scenarios;
     let mut out = std::io::stdout().lock();
@@ -111,15 +113,16 @@ fn announce(line: &str) {
 pub async fn deploy(options: DeployOptions) -> Result<u8, Error> {
     let signals = Listener::new().map_err(Error::Signals)?;
     let mut out = std::io::stdout();
-    let (report, signal) = interrupts::counting(signals, |rx| gate::deploy(&options, &mut out, rx)).await;
+    let (report, signal) =
+        interrupts::counting_first(signals, |rx, first| gate::deploy(&options, &mut out, rx, first)).await;
     let headline = match report.outcome {
         DeployOutcome::Released | DeployOutcome::Planned => "OK",
         DeployOutcome::RolledBack => "ROLLED BACK",
         _ => "NOT RELEASED",
     };
     let reason = crate::shared::redact::redact_text(&report.reason);
-    println!("{headline}: {}", crate::shared::terminal::escape_controls(&reason));
-    Ok(signal.map(StopSignal::exit_code).unwrap_or_else(|| report.outcome.exit_code()))
+    println!("{headline}: {}", escape_line(&reason));
+    Ok(report.outcome.exit_code_after(signal))
 }
 
 /// `ft watch`: scheduled runs until a signal, whose code it exits with.
@@ -144,10 +147,10 @@ pub async fn gate(options: GateOptions) -> Result<u8, Error> {
         let _ = writeln!(
             out,
             "gate open: {} passed {} of {} scenarios against {} at {} (verdict {})",
-            options.record.display(),
+            escape_line(&options.record.display().to_string()),
             ft.passed,
             ft.total,
-            ft.target,
+            escape_line(&ft.target),
             ft.finished_at.format("%Y-%m-%d %H:%M:%S UTC"),
             ft.verdict
         );
@@ -162,16 +165,18 @@ pub async fn gate(options: GateOptions) -> Result<u8, Error> {
     let mut out = std::io::stdout().lock();
     let said = if code == exit::PASSED { "quarantined, let through" } else { "quarantined" };
     for q in &decision.quarantined {
-        let _ = writeln!(out, "  {said}: {}", crate::shared::redact::redact_text(q));
+        let _ = writeln!(out, "  {said}: {}", escape_line(&crate::shared::redact::redact_text(q)));
     }
     Ok(code)
 }
 
+/// Every reason on a line of its own, whatever the record's names hold: a scenario named
+/// `x\r\ngate open: …` must not print a line of its own into a CI log.
 fn gate_shut(record: &Path, reasons: &[String]) -> u8 {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "gate shut: {} does not allow a live deploy:", record.display());
+    let _ = writeln!(out, "gate shut: {} does not allow a live deploy:", escape_line(&record.display().to_string()));
     for why in reasons {
-        let _ = writeln!(out, "  - {why}");
+        let _ = writeln!(out, "  - {}", escape_line(&crate::shared::redact::redact_text(why)));
     }
     exit::FAILED
 }

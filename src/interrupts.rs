@@ -47,24 +47,41 @@ where
     F: FnOnce(watch::Receiver<u32>) -> Fut,
     Fut: std::future::Future<Output = T>,
 {
+    counting_first(signals, |rx, _| work(rx)).await
+}
+
+/// The first signal counted, readable while the work runs: a pipeline that records how
+/// ft will exit (130 or 143) must know which signal it was before it returns.
+#[derive(Clone, Debug, Default)]
+pub struct FirstSignal(std::sync::Arc<std::sync::OnceLock<StopSignal>>);
+
+impl FirstSignal {
+    pub fn get(&self) -> Option<StopSignal> {
+        self.0.get().copied()
+    }
+}
+
+/// `counting`, with the first signal also given to `work` (set before it is counted).
+pub async fn counting_first<F, Fut, T>(signals: Listener, work: F) -> (T, Option<StopSignal>)
+where
+    F: FnOnce(watch::Receiver<u32>, FirstSignal) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
     let (tx, rx) = watch::channel(0u32);
-    let first = std::sync::Mutex::new(None);
+    let first = FirstSignal::default();
     let listen = async {
         let mut signals = signals;
         loop {
             let sig = signals.next().await;
-            if let Ok(mut first) = first.lock() {
-                first.get_or_insert(sig);
-            }
+            let _ = first.0.set(sig);
             tx.send_modify(|n| *n += 1);
         }
     };
     let output = tokio::select! {
-        out = work(rx) => out,
+        out = work(rx, first.clone()) => out,
         never = listen => never,
     };
-    let first = first.lock().ok().and_then(|f| *f);
-    (output, first)
+    (output, first.get())
 }
 
 /// Run `work` unless a second signal is counted first (`None`): for a step that has no

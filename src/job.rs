@@ -35,6 +35,9 @@ pub struct JobOptions {
     /// `--repeat-each N`: every selected scenario N times (1: once).
     pub repeat_each: usize,
     pub settings: Settings,
+    /// The reports folder's lock, when the caller holds it already (`ft deploy` holds its
+    /// stages' folders for the whole pipeline); else the run takes it.
+    pub folder_lock: Option<Arc<report::RunLock>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -266,15 +269,20 @@ pub async fn run_keeping(
     // Spec problems are found without touching the disk; but wherever a reports folder
     // is already there, no earlier run's record may outlive this refused run as its own.
     let planned = plan(options);
+    // The folder made this run's: its lock taken (held until this function returns: the
+    // whole run, reports included), or the one the caller holds used.
+    let take_folder = || match options.folder_lock.as_deref() {
+        Some(held) => report::prepare_held(&settings.paths, held).map(|()| None),
+        None => report::prepare(&settings.paths).map(Some),
+    };
     if planned.is_err() && settings.paths.dir.is_dir() {
         // Best effort: a folder another run holds is left alone, and the spec error is
         // what this run reports.
-        let _ = report::prepare(&settings.paths);
+        let _ = take_folder();
     }
     let Plan { suite, scenarios, other_shards, split, split_by } = planned?;
     settings.paths.check_writable().map_err(JobError::Reports)?;
-    // Held until this function returns: the whole run, reports included.
-    let _lock = report::prepare(&settings.paths).map_err(JobError::Folder)?;
+    let _lock = take_folder().map_err(JobError::Folder)?;
     let mut kept = kept;
     let reuse = kept.as_deref_mut().and_then(Option::take);
     let (reuse, stale) = match reuse {
@@ -334,6 +342,10 @@ pub async fn run_keeping(
     let here = std::path::Path::new(".");
     let commit = git::head(here).await.ok();
     let info = RunInfo {
+        trust: record::TrustRecord {
+            insecure_certs: settings.trust.insecure,
+            ca_certs: settings.trust.ca.as_ref().map(|ca| ca.pins()).unwrap_or_default(),
+        },
         target: target.display(),
         specs: options.specs.to_string(),
         spec_digest: suite.digest.clone(),

@@ -38,6 +38,8 @@ use crate::wait::Patience;
 /// Facts about a run that every report shows.
 #[derive(Clone, Debug)]
 pub struct RunInfo {
+    /// How the target's certificates were trusted (`--insecure-certs`, `--ca-cert`).
+    pub trust: record::TrustRecord,
     /// The target as shown to people (credentials redacted).
     pub target: String,
     pub specs: String,
@@ -128,6 +130,27 @@ impl ReportPaths {
 /// scenario then leaves no record at all, never an older one that looks like its own.
 pub fn prepare(paths: &ReportPaths) -> Result<RunLock, ReportError> {
     let lock = RunLock::acquire(&paths.dir)?;
+    clear(paths)?;
+    Ok(lock)
+}
+
+/// `prepare` for a folder whose lock the caller already holds (`lock`, taken on
+/// `paths.dir`): `ft deploy` holds its stages' folders for the whole pipeline, so that no
+/// other run can take one between two of its stages.
+pub fn prepare_held(paths: &ReportPaths, lock: &RunLock) -> Result<(), ReportError> {
+    if !lock.holds(&paths.dir) {
+        // A lock of another folder protects nothing here: take this one's as usual.
+        return Err(ReportError::Lock {
+            path: paths.dir.join(lock::LOCK_FILE),
+            source: std::io::Error::other(format!("the lock held is {}", lock.path().display())),
+        });
+    }
+    clear(paths)
+}
+
+/// Remove an earlier run's JUnit, record, envelope, page and evidence from a folder
+/// whose lock is held.
+fn clear(paths: &ReportPaths) -> Result<(), ReportError> {
     for file in [&paths.junit, &paths.record, &paths.envelope(), &paths.html()] {
         match std::fs::remove_file(file) {
             Ok(()) => {}
@@ -136,7 +159,7 @@ pub fn prepare(paths: &ReportPaths) -> Result<RunLock, ReportError> {
         }
     }
     artifacts::clear(&paths.artifacts())?;
-    Ok(lock)
+    Ok(())
 }
 
 /// Write `bytes` to `path` through a temporary file in the same folder and a rename,
