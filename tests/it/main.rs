@@ -2,6 +2,7 @@
 //! Each module drives the real `ft` binary (or its embedded app) against real browsers,
 //! servers and git; `common` holds what they share.
 
+mod allure;
 mod bake;
 mod cli;
 mod common;
@@ -21,6 +22,7 @@ mod machine;
 mod mutants;
 mod orphans;
 mod preflight;
+mod progress;
 mod rerun;
 mod safety;
 mod sensitive;
