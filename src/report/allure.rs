@@ -205,7 +205,7 @@ fn one(
     if let Some(b) = &summary.browser {
         parameters.push(Parameter { name: "browser".into(), value: b.to_string() });
     }
-    let mut description = format!("{}", scenario.location());
+    let mut description = scenario.location();
     if let Some(why) = &scenario.quarantine {
         description.push_str(&format!("\n\nquarantined: {why}"));
     }
