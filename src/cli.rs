@@ -159,6 +159,11 @@ pub struct RunArgs {
     /// Where to write JUnit XML. Default: DIR/junit.xml.
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
+    /// Also write Allure 2 results into this folder (`allure generate DIR`): a result per
+    /// scenario attempt with its steps and evidence. An earlier run's results there are
+    /// removed first (its history/ folder is kept, for trends).
+    #[arg(long, value_name = "DIR")]
+    pub allure: Option<PathBuf>,
     /// Before any browser starts, require the target's page at --version-path to show TEXT
     /// (e.g. the commit you mean to test; a commit may be shown as its first 12+ hex digits).
     /// Otherwise exit 3: the target is not running what you think.
@@ -184,6 +189,10 @@ pub struct RunSettings {
     /// Colour the console: auto (a terminal, unless NO_COLOR is set or CLICOLOR_FORCE forces it), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_enum)]
     pub color: crate::settings::ColorChoice,
+    /// Draw no progress line. It is drawn (and redrawn in place) only when the console is
+    /// a terminal, TERM is not `dumb` and CI is not set: never in a log.
+    #[arg(long = "no-progress", action = clap::ArgAction::SetFalse)]
+    pub progress: bool,
     /// `human`, or `json`: one JSON object per event on stdout (run and scenario start and
     /// finish, failed attempts, run end), people's output on stderr.
     #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = ["human", "json"])]
@@ -621,6 +630,7 @@ pub fn job_options(args: &RunArgs) -> Result<JobOptions, Error> {
     if let Some(junit) = &args.junit {
         options.settings.paths.junit = junit.clone();
     }
+    options.settings.paths.allure = args.allure.clone();
     options.shard = args.shard;
     options.last_failed = args.last_failed;
     options.repeat_each = args.repeat_each as usize;
@@ -665,6 +675,7 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Er
         trust,
         retries: s.retries,
         filmstrip: usize::from(s.filmstrip),
+        progress: s.progress,
         color: s.color,
         honour_quarantine: !s.no_quarantine,
         json_events: s.message_format == "json",

@@ -18,6 +18,9 @@ use crate::spec::{self, Selection, SelectorOverrides, SpecErrors, SpecSource};
 use crate::target::{self, TargetError};
 use crate::verdict::Verdict;
 
+/// How often the progress line is redrawn for its clock.
+const PROGRESS_TICK: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// One `ft run`: which scenarios, against what, and how.
 #[derive(Clone, Debug)]
 pub struct JobOptions {
@@ -389,9 +392,20 @@ pub async fn run_keeping(
     let (tx, mut rx) = mpsc::unbounded_channel();
     let running = runner::run_in(browsers.clone(), scenarios, config, tx, interrupts);
     let consuming = async {
-        while let Some(event) = rx.recv().await {
-            reports.event(&event);
+        // The progress line's clock moves between events too.
+        let mut clock = tokio::time::interval(PROGRESS_TICK);
+        clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                event = rx.recv() => match event {
+                    Some(event) => reports.event(&event),
+                    None => break,
+                },
+                _ = clock.tick(), if reports.console.has_progress() => reports.console.tick(),
+            }
         }
+        // The runner is done: whatever comes next (the summary, an error) gets a clean line.
+        reports.console.end_progress();
     };
     let (outcome, ()) = tokio::join!(running, consuming);
     target.stop().await;

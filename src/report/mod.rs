@@ -1,6 +1,8 @@
 //! Reporters: they consume the runner's events and write the console, the evidence
-//! files, JUnit XML and the run record. They never run anything.
+//! files, JUnit XML, the run record, the HTML page and Allure results. They never run
+//! anything.
 
+mod allure;
 mod artifacts;
 mod console;
 mod failure;
@@ -113,7 +115,8 @@ impl ReportPaths {
     /// Make sure every file can be written before any browser starts: an unwritable
     /// folder is a usage problem found in milliseconds, not after the run.
     pub fn check_writable(&self) -> Result<(), ReportError> {
-        for dir in [Some(self.dir.as_path()), self.junit.parent(), self.record.parent()].into_iter().flatten() {
+        let folders = [Some(self.dir.as_path()), self.junit.parent(), self.record.parent(), self.allure.as_deref()];
+        for dir in folders.into_iter().flatten() {
             let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
             std::fs::create_dir_all(dir).map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })?;
             let probe = dir.join(format!(".ft-write-check-{}", std::process::id()));
@@ -159,6 +162,9 @@ fn clear(paths: &ReportPaths) -> Result<(), ReportError> {
         }
     }
     artifacts::clear(&paths.artifacts())?;
+    if let Some(dir) = &paths.allure {
+        allure::clear(dir)?;
+    }
     Ok(())
 }
 
@@ -326,6 +332,16 @@ impl Reports {
         match write_atomic(&self.paths.html(), page.as_bytes()) {
             Ok(()) => written.push(self.paths.html()),
             Err(err) => self.console.warn(&format!("{err}; no HTML report this run")),
+        }
+        // Allure is for people too: a warning, like the page.
+        if let Some(dir) = &self.paths.allure {
+            match allure::write(dir, &self.info, &self.scenarios, summary, &self.artifacts) {
+                Ok(_) => written.push(dir.clone()),
+                Err(err) => {
+                    let cause = std::error::Error::source(&err).map(|c| format!(": {c}")).unwrap_or_default();
+                    self.console.warn(&format!("{err}{cause}; the Allure results are incomplete"))
+                }
+            }
         }
         self.console.summary(summary, verdict, flaky, &written);
         if let Some(stream) = &mut self.stream {

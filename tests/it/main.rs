@@ -2,6 +2,7 @@
 //! Each module drives the real `ft` binary (or its embedded app) against real browsers,
 //! servers and git; `common` holds what they share.
 
+mod allure;
 mod architecture;
 mod bake;
 mod cli;
@@ -25,6 +26,7 @@ mod merge_attacks;
 mod mutants;
 mod orphans;
 mod preflight;
+mod progress;
 mod rerun;
 mod safety;
 mod sensitive;
