@@ -16,6 +16,46 @@ pub use parse::sha256_hex;
 /// The built-in superlists suite, embedded so `ft` works from any folder.
 pub const BUILT_IN: &[(&str, &str)] = &[("superlists.toml", include_str!("../../specs/superlists.toml"))];
 
+/// The longest scenario name, in characters. A name is one line in the terminal, a
+/// JUnit testcase name, a column in `ft list` and `ft flakes` and a folder for its
+/// evidence: 200 is far beyond any readable name (the built-in ones are under 60) and
+/// well inside what those places hold.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// The form two scenario names are compared in: as they look, not as they are encoded.
+/// Unicode NFC (so `é` as one character and as e + U+0301 are one name) without the
+/// default-ignorable characters (zero-width spaces and joiners, soft hyphens, bidi
+/// marks, variation selectors...), which show as nothing.
+pub fn name_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfc().filter(|c| !is_default_ignorable(*c)).collect()
+}
+
+/// Unicode's Default_Ignorable_Code_Point property (DerivedCoreProperties.txt, 16.0):
+/// characters a renderer shows as nothing when it does not support them.
+fn is_default_ignorable(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
 /// Where the scenarios come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SpecSource {

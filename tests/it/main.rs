@@ -2,9 +2,9 @@
 //! Each module drives the real `ft` binary (or its embedded app) against real browsers,
 //! servers and git; `common` holds what they share.
 
-mod common;
 mod bake;
 mod cli;
+mod common;
 mod config_run;
 mod diagnostics;
 mod faults;
@@ -12,6 +12,7 @@ mod filmstrip;
 mod firefox;
 mod gate;
 mod grid;
+mod hostile_input;
 mod html_report;
 mod interrupt;
 mod intoto;
