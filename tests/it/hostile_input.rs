@@ -129,3 +129,114 @@ fn names_that_look_the_same_are_one_name_twice() {
     }
     assert!(out.stderr.contains(&format!("it is first defined at {spec}:2:8")), "{}", out.stderr);
 }
+
+/// `ft ARGS` in `dir`, killed if it has not ended within 10 s (a hang is the bug).
+fn ft_within_10s(dir: &Path, args: &[&str]) -> Output {
+    let child = ft_command(dir)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("ft starts");
+    let mut child = KillOnDrop::new(child);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while child.try_wait().expect("try_wait").is_none() {
+        assert!(std::time::Instant::now() < deadline, "ft {args:?} still running after 10 s");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    use std::io::Read;
+    child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("read");
+    child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("read");
+    let code = child.wait().expect("wait").code().unwrap_or(-1);
+    Output { code, stdout, stderr }
+}
+
+fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo").arg(path).status().expect("mkfifo runs");
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+// Issue 24 finding 13: a FIFO among the specs hung `ft list` (and `ft gate`) forever.
+#[test]
+fn a_fifo_among_the_specs_is_refused_by_name_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let specs = dir.path().join("specs");
+    std::fs::create_dir(&specs).expect("mkdir");
+    std::fs::write(specs.join("a.toml"), spec_named("fine")).expect("write");
+    mkfifo(&specs.join("b.toml"));
+    let out = ft_within_10s(dir.path(), &["list", "--specs", "specs"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("specs/b.toml: error: failed to read specs: this is a FIFO (named pipe), not a regular file"),
+        "{}",
+        out.stderr
+    );
+}
+
+// ... and a link to /dev/zero (or --specs /dev/zero) grew ft by ~1 GB a second.
+#[test]
+fn dev_zero_as_a_spec_is_refused_by_name_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = ft_within_10s(dir.path(), &["list", "--specs", "/dev/zero"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("/dev/zero: error: failed to read specs: this is a device, not a regular file"),
+        "{}",
+        out.stderr
+    );
+
+    let specs = dir.path().join("specs");
+    std::fs::create_dir(&specs).expect("mkdir");
+    std::os::unix::fs::symlink("/dev/zero", specs.join("zero.toml")).expect("symlink");
+    let out = ft_within_10s(dir.path(), &["list", "--specs", "specs"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("specs/zero.toml: error: failed to read specs: this is a device"), "{}", out.stderr);
+}
+
+#[test]
+fn a_spec_file_over_the_size_cap_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let big = format!("{}# {}\n", spec_named("big"), "x".repeat(4 * 1024 * 1024));
+    let spec = write(dir.path(), "big.toml", &big);
+    let out = ft_within_10s(dir.path(), &["list", "--specs", &spec]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("big.toml: error: failed to read specs: the file is larger than 4 MiB"),
+        "{}",
+        out.stderr
+    );
+}
+
+// Issue 24 findings 13 and 17: a symlink loop got the hint "check the file's permissions".
+#[test]
+fn a_symlink_loop_among_the_specs_gets_a_hint_about_the_loop() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let specs = dir.path().join("specs");
+    std::fs::create_dir(&specs).expect("mkdir");
+    std::os::unix::fs::symlink("b.toml", specs.join("a.toml")).expect("symlink");
+    std::os::unix::fs::symlink("a.toml", specs.join("b.toml")).expect("symlink");
+    let out = ft_within_10s(dir.path(), &["list", "--specs", "specs"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("specs/a.toml: error: failed to read specs:"), "{}", out.stderr);
+    assert!(out.stderr.contains("hint: symbolic links here point at each other in a loop"), "{}", out.stderr);
+    assert!(!out.stderr.contains("permissions"), "{}", out.stderr);
+}
+
+// The same hole in ft.toml: a FIFO there hung every command.
+#[test]
+fn a_fifo_as_ft_toml_is_refused_by_name_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    mkfifo(&dir.path().join("ft.toml"));
+    let out = ft_within_10s(dir.path(), &["list"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains(
+            "ft.toml: error: failed to read the config file: this is a FIFO (named pipe), not a regular file"
+        ),
+        "{}",
+        out.stderr
+    );
+}
