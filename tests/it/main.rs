@@ -33,3 +33,4 @@ mod superlists_serve;
 mod terminal;
 mod tls;
 mod watch;
+mod watch_webhook;
