@@ -23,6 +23,7 @@ mod preflight;
 mod rerun;
 mod safety;
 mod sensitive;
+mod serve_limits;
 mod shards;
 mod signals;
 mod signing;
