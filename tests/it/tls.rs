@@ -311,3 +311,23 @@ fn ft_deploy_tests_https_staging_and_live_trusting_the_ca_cert() {
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(git(&["rev-parse", "LIVE^{commit}"]), git(&["rev-parse", "HEAD"]), "{}", out.all());
 }
+
+// Issue 24 finding 17: `--ca-cert leaf.pem` (the server's own certificate, not its CA)
+// got the hint "pass --ca-cert FILE", which it had just done.
+#[test]
+fn a_leaf_given_as_ca_cert_gets_a_hint_to_pass_the_ca_that_issued_it() {
+    let pki = Pki::new();
+    let served = Served::start(&[]);
+    let signed = TlsFront::start(&pki.path("leaf.pem"), &pki.path("leaf.key"), backend(&served));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let leaf = pki.path("leaf.pem");
+    let leaf = leaf.to_str().expect("utf-8");
+    let out = ft(dir.path(), &["--liveserver", &signed.url, "--ca-cert", leaf], &[]);
+    assert_eq!(out.code, 3, "{}", out.all());
+    let hint = format!(
+        "hint: --ca-cert {leaf} holds a server's own certificate (CN=127.0.0.1, a leaf, not a CA): pass the \
+         certificate of the CA that issued it (CN=ft test CA) instead"
+    );
+    assert!(out.stderr.contains(&hint), "{hint}\n{}", out.all());
+    assert!(!out.stderr.contains("pass --ca-cert FILE"), "{}", out.all());
+}
