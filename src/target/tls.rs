@@ -17,8 +17,8 @@ use x509_cert::der::{Decode, Encode};
 use x509_cert::Certificate;
 
 /// How targets' certificates are checked: by the preflight and version checks here, and
-/// by the browser through the pins (`--ignore-certificate-errors-spki-list` in Chromium)
-/// or `acceptInsecureCerts`.
+/// by the browser through the pin of the certificate the preflight verified
+/// (`--ignore-certificate-errors-spki-list` in Chromium) or `acceptInsecureCerts`.
 #[derive(Clone, Debug, Default)]
 pub struct Trust {
     /// `--ca-cert`: trusted besides the system's roots.
@@ -88,11 +88,6 @@ impl CaCert {
             })
             .map(|c| (c.tbs_certificate.subject.to_string(), c.tbs_certificate.issuer.to_string()))
             .collect()
-    }
-
-    /// The browser's pins for these certificates (see `spki_pin`).
-    pub fn pins(&self) -> Vec<String> {
-        self.ders.iter().filter_map(|der| spki_pin(der)).collect()
     }
 }
 
