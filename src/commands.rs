@@ -101,10 +101,11 @@ pub async fn serve(addr: SocketAddr, config: superlists::Config) -> Result<u8, E
     Ok(exit::PASSED)
 }
 
-/// One line to stdout, flushed: a parent process may be waiting for it on a pipe.
+/// One line to stdout, flushed: a parent process may be waiting for it on a pipe. Paths
+/// and names in it are the user's: shown escaped, never as raw control characters.
 fn announce(line: &str) {
     let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{line}");
+    let _ = writeln!(stdout, "{}", crate::shared::terminal::escape_controls(line));
     let _ = stdout.flush();
 }
 

@@ -33,5 +33,6 @@ mod superlists_http;
 mod superlists_serve;
 mod terminal;
 mod tls;
+mod verdict_words;
 mod watch;
 mod watch_webhook;
