@@ -70,8 +70,7 @@ impl Config {
             }
         };
         let display = path.display().to_string();
-        let bytes = super::read_file(&path, "the config file", "pass an existing file with --config")
-            .map_err(SpecErrors::one)?;
+        let bytes = super::read_file(&path, "the config file", "pass an existing file with --config")?;
         let text = String::from_utf8(bytes).map_err(|e| SpecErrors::one(super::not_utf8(&display, e)))?;
         let index = LineIndex::new(&text);
         let at = |span: std::ops::Range<usize>, message: String, hint: Option<String>| {

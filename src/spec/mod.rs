@@ -493,8 +493,8 @@ fn read_sources(source: &SpecSource) -> Result<Vec<SourceFile>, SpecErrors> {
                 let display = p.display().to_string();
                 let bytes = match read_file(&p, "specs", "check the file's permissions") {
                     Ok(bytes) => bytes,
-                    Err(d) => {
-                        errors.push(d);
+                    Err(refused) => {
+                        errors.extend(refused.0);
                         continue;
                     }
                 };
@@ -519,11 +519,12 @@ pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// The bytes of the spec or config file at `path` (`what`: "specs", "the config file"),
 /// read only if it is a regular file (after following symbolic links) of at most
 /// `MAX_FILE_BYTES`: a FIFO would block forever and `/dev/zero` never ends.
-pub(crate) fn read_file(path: &Path, what: &str, hint: &str) -> Result<Vec<u8>, Diagnostic> {
+pub(crate) fn read_file(path: &Path, what: &str, hint: &str) -> Result<Vec<u8>, SpecErrors> {
     use std::io::Read;
     use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-    let refused =
-        |message: String, hint: String| Diagnostic::file_level(path.display().to_string(), message, Some(hint));
+    let refused = |message: String, hint: String| {
+        SpecErrors::one(Diagnostic::file_level(path.display().to_string(), message, Some(hint)))
+    };
     let io_err = |e: std::io::Error| refused(format!("failed to read {what}: {e}"), io_hint(&e, hint));
     // Non-blocking: opening a FIFO would otherwise wait for a writer before any check.
     let file = std::fs::File::options().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(io_err)?;
