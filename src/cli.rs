@@ -668,7 +668,9 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Er
             signals: !s.no_signals,
             webdriver: s.webdriver.clone(),
             accept_insecure_certs: trust.insecure,
-            trusted_keys: trust.ca.as_ref().map(CaCert::pins).unwrap_or_default(),
+            // The CA is the preflight's to check with; the browser is given only what the
+            // preflight verified (job.rs adds the target's key).
+            trusted_keys: Vec::new(),
             ..BrowserConfig::default()
         },
         preflight_timeout: s.preflight_timeout.unwrap_or(s.max_wait.max(Duration::from_secs(1))),

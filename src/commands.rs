@@ -73,11 +73,12 @@ fn write_list_json(out: &mut impl Write, selected: &[spec::Scenario]) -> std::io
 }
 
 fn write_list(out: &mut impl Write, selected: &[spec::Scenario], source: &SpecSource) -> std::io::Result<()> {
-    use crate::shared::terminal::escape_line;
-    let width = selected.iter().map(|s| escape_line(&s.name).chars().count()).max().unwrap_or(0);
-    for s in selected {
+    use crate::shared::terminal::{escape_cell, escape_line};
+    let names: Vec<String> = selected.iter().map(|s| escape_cell(&s.name, spec::MAX_NAME_CHARS)).collect();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    for (s, name) in selected.iter().zip(&names) {
         let tags = if s.tags.is_empty() { String::new() } else { format!("[{}]", s.tags.join(", ")) };
-        writeln!(out, "{:width$}  {:24}  {}", escape_line(&s.name), escape_line(&tags), s.location())?;
+        writeln!(out, "{name:width$}  {:24}  {}", escape_line(&tags), escape_line(&s.location()))?;
     }
     writeln!(out, "{} scenario{} from {source}", selected.len(), if selected.len() == 1 { "" } else { "s" })
 }
@@ -102,10 +103,11 @@ pub async fn serve(addr: SocketAddr, config: superlists::Config) -> Result<u8, E
     Ok(exit::PASSED)
 }
 
-/// One line to stdout, flushed: a parent process may be waiting for it on a pipe.
+/// One line to stdout, flushed: a parent process may be waiting for it on a pipe. Paths
+/// and names in it are the user's: shown escaped, never as raw control characters.
 fn announce(line: &str) {
     let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{line}");
+    let _ = writeln!(stdout, "{}", crate::shared::terminal::escape_controls(line));
     let _ = stdout.flush();
 }
 
@@ -293,7 +295,7 @@ fn write_flakes(
         history.runs,
         if history.runs == 1 { "" } else { "s" },
         from.format("%Y-%m-%d %H:%M UTC"),
-        path.display()
+        crate::shared::terminal::escape_line(&path.display().to_string())
     )?;
     if history.unreadable > 0 {
         writeln!(
@@ -303,13 +305,22 @@ fn write_flakes(
             if history.unreadable == 1 { "" } else { "s" }
         )?;
     }
-    let width = history.scenarios.iter().map(|f| f.scenario.chars().count()).max().unwrap_or(8).max(8);
+    // The history is a file anyone could have written: its names are escaped and cut
+    // like any, never trusted to be short or printable.
+    let names: Vec<String> = history
+        .scenarios
+        .iter()
+        .map(|f| {
+            crate::shared::terminal::escape_cell(&crate::shared::redact::redact_text(&f.scenario), spec::MAX_NAME_CHARS)
+        })
+        .collect();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(8).max(8);
     writeln!(out, "{:<width$}  RUNS  FAILED  FLAKY  FAIL%  FLAKY%  MEDIAN  LAST FAILURE", "SCENARIO")?;
-    for f in &history.scenarios {
+    for (f, name) in history.scenarios.iter().zip(&names) {
         writeln!(
             out,
             "{:<width$}  {:>4}  {:>6}  {:>5}  {:>4.0}%  {:>5.0}%  {:>5.1}s  {}",
-            crate::shared::redact::redact_text(&f.scenario),
+            name,
             f.runs,
             f.failed,
             f.flaky,

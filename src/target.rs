@@ -23,8 +23,8 @@ pub enum TargetError {
     #[error("target {url} accepted the connection but did not answer within {waited:?}\n  hint: the server is up but slow (still starting, or overloaded): wait for it, or give it longer with --preflight-timeout SECS (default: --max-wait)")]
     Slow { url: String, waited: Duration },
     /// It answers HTTPS with a certificate ft does not trust.
-    #[error("the certificate of {url} is not trusted: {why}\n  hint: pass --ca-cert FILE to trust your CA (or the self-signed certificate), or --insecure-certs to check no certificate")]
-    Untrusted { url: String, why: String },
+    #[error("the certificate of {url} is not trusted: {why}\n  hint: {hint}")]
+    Untrusted { url: String, why: String, hint: String },
     #[error("failed to make an HTTP client for the preflight of {url}")]
     Client {
         url: String,
@@ -152,7 +152,11 @@ async fn failure(url: &str, err: &reqwest::Error, timeout: Duration, trust: &tls
     let at = err.url().map_or_else(|| url.to_string(), |u| u.as_str().trim_end_matches('/').to_string());
     if let Some(problem) = tls::certificate_problem(err) {
         let presented = presented_certificate(&at, timeout, trust).await;
-        return TargetError::Untrusted { url: redact(&at), why: tls::describe(&problem, presented.as_deref()) };
+        return TargetError::Untrusted {
+            url: redact(&at),
+            why: tls::describe(&problem, presented.as_deref()),
+            hint: tls::untrusted_hint(trust),
+        };
     }
     let shown = redact(url);
     if err.is_timeout() && !err.is_connect() {

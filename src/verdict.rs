@@ -44,6 +44,11 @@ impl Verdict {
             Verdict::Failed
         } else if c.errors + c.not_run > 0 {
             Verdict::Broken
+        } else if c.only_quarantined_failures() {
+            // Scenarios ran and failed; quarantine kept them from counting, which leaves
+            // nothing that vouches for the app. Not "nothing ran" (exit 3, infrastructure):
+            // the run did run, and what ran failed.
+            Verdict::Failed
         } else if c.passed == 0 {
             Verdict::NothingRan
         } else if c.flaky > 0 {
@@ -153,6 +158,12 @@ impl Counts {
         c
     }
 
+    /// Scenarios ran, but every one that would count was a quarantined failure: none
+    /// passed, none failed, none broke.
+    pub fn only_quarantined_failures(&self) -> bool {
+        self.quarantined_failed > 0 && self.passed + self.failed + self.errors + self.not_run == 0
+    }
+
     /// Every scenario meant to run did run, and nothing stopped the run.
     pub fn complete(&self) -> bool {
         !self.interrupted && self.not_run == 0
@@ -248,6 +259,19 @@ mod tests {
         let all_skipped = summary(vec![result(0, Outcome::Skipped("unsafe".into()), 0)], false);
         assert_eq!(Verdict::of(&all_skipped), Verdict::NothingRan);
         assert!(!Verdict::NothingRan.is_green(FlakyPolicy::Accept));
+    }
+
+    #[test]
+    fn a_run_of_only_quarantined_failures_failed_and_did_not_nothing_run() {
+        let mut only =
+            summary(vec![result(0, Outcome::Failed(failure()), 0), result(1, Outcome::Failed(failure()), 0)], false);
+        only.quarantined = vec![0, 1];
+        assert_eq!(Verdict::of(&only), Verdict::Failed);
+        assert_eq!(Verdict::of(&only).exit_code(FlakyPolicy::Accept), crate::exit::FAILED);
+        // Beside a scenario that passed, a quarantined failure still does not count.
+        let mut beside = summary(vec![result(0, Outcome::Failed(failure()), 0), result(1, Outcome::Passed, 0)], false);
+        beside.quarantined = vec![0];
+        assert_eq!(Verdict::of(&beside), Verdict::Green);
     }
 
     #[test]

@@ -67,9 +67,11 @@ fn chrome_capabilities(config: &BrowserConfig, binary: Option<&Path>) -> Capabil
     ];
     // Chromium on Linux trusts its own NSS database, not the system's roots nor
     // SSL_CERT_FILE, and has no flag to add a CA. It does take public keys to trust: a
-    // certificate in the chain the server sends whose key is listed passes (a CA's only
-    // if the server sends it, hence the verified leaf's pin too). chromedriver always
-    // gives a --user-data-dir, without which Chromium ignores this flag.
+    // chain the server sends with a listed key passes *whatever else is wrong with it*
+    // (expired, another host's name). So only the keys of certificates the preflight
+    // verified are listed (`target::Reached::pin`), never a CA's, which would waive every
+    // error of every certificate that CA signed. chromedriver always gives a
+    // --user-data-dir, without which Chromium ignores this flag.
     if !config.trusted_keys.is_empty() {
         args.push(format!("--ignore-certificate-errors-spki-list={}", config.trusted_keys.join(",")));
     }

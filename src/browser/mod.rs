@@ -57,7 +57,8 @@ pub struct BrowserConfig {
     /// Accept any certificate (WebDriver `acceptInsecureCerts`, `--insecure-certs`).
     pub accept_insecure_certs: bool,
     /// Public keys whose certificates Chromium trusts (base64 SHA-256 of the DER
-    /// SubjectPublicKeyInfo): `--ca-cert`'s and the leaf the preflight verified.
+    /// SubjectPublicKeyInfo): only the leaf the preflight verified, never a CA's (see
+    /// `capabilities`: a listed key waives every error of its chain).
     pub trusted_keys: Vec<String>,
     /// Appended to the browser's own user agent, to mark synthetic traffic.
     pub user_agent_suffix: Option<String>,

@@ -546,6 +546,7 @@ mod tests {
             other_shards: Vec::new(),
             dirty_paths: None,
             ci_url: None,
+            trust: Default::default(),
         }
     }
 

@@ -300,7 +300,12 @@ impl Console {
             secs(summary.wall),
         );
         self.labelled(colour, &verdict.headline(flaky_policy), &counts);
-        if c_quarantined > 0 {
+        if Counts::of(summary).only_quarantined_failures() {
+            self.line(&format!(
+                "{c_quarantined} quarantined scenario{} failed, and no other scenario ran: nothing vouches for the app, so the run fails",
+                if c_quarantined == 1 { "" } else { "s" }
+            ));
+        } else if c_quarantined > 0 {
             self.line(&format!(
                 "{c_quarantined} quarantined scenario{} failed and did not count (see above)",
                 if c_quarantined == 1 { "" } else { "s" }

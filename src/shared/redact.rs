@@ -61,6 +61,20 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// A webhook as people see it: scheme, host and port only. Slack, Discord, Teams and
+/// most chat webhooks carry their secret in the path (`/services/T…/B…/SECRET`), where
+/// no rule about user info or query names can tell it from a plain path, so the whole
+/// path, query and fragment go.
+pub fn webhook(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) if u.host_str().is_some() => {
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!("{}://{}{port}", u.scheme(), u.host_str().unwrap_or_default())
+        }
+        _ => "(a webhook URL that does not parse)".to_string(),
+    }
+}
+
 /// The URL without user name and password, for comparing where a browser is with where
 /// it was: browsers drop the user info from the page URL, so comparisons must too.
 pub fn without_userinfo(url: &str) -> String {
@@ -182,5 +196,13 @@ mod tests {
         assert_eq!(without_userinfo("http://u:p@127.0.0.1:8000/lists/1/"), "http://127.0.0.1:8000/lists/1/");
         assert_eq!(without_userinfo("http://u:p@127.0.0.1:8000"), "http://127.0.0.1:8000");
         assert_eq!(without_userinfo("http://127.0.0.1:8000/x?a=1"), "http://127.0.0.1:8000/x?a=1");
+    }
+
+    #[test]
+    fn a_webhook_is_shown_as_scheme_and_host_only() {
+        assert_eq!(webhook("https://hooks.slack.com/services/T0AAA/B0BBB/SECRETPATHTOKEN"), "https://hooks.slack.com");
+        assert_eq!(webhook("http://u:p@127.0.0.1:8080/hook?token=x#f"), "http://127.0.0.1:8080");
+        assert_eq!(webhook("https://[::1]:9/x"), "https://[::1]:9");
+        assert!(!webhook("not a url/SECRET").contains("SECRET"));
     }
 }

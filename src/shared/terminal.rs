@@ -18,6 +18,18 @@ pub fn escape_line(text: &str) -> Cow<'_, str> {
     escape(text, false)
 }
 
+/// A name for a column of a table: on one line (as `escape_line`) and cut to `max`
+/// characters, ending in "…" when cut. A name from a file ft did not check (an old or
+/// hostile history line) can be any length; a column as wide as that is unreadable, and
+/// `format!` refuses a width above 65535.
+pub fn escape_cell(text: &str, max: usize) -> String {
+    let line = escape_line(text);
+    match line.char_indices().nth(max) {
+        None => line.into_owned(),
+        Some((end, _)) => format!("{}…", &line[..end]),
+    }
+}
+
 fn escape(text: &str, keep_lines: bool) -> Cow<'_, str> {
     let unsafe_char = |c: char| is_dangerous(c) && !(keep_lines && (c == '\n' || c == '\t'));
     if !text.chars().any(unsafe_char) {
@@ -105,6 +117,13 @@ mod tests {
     fn line_breaks_are_kept_in_messages_but_not_in_one_line_names() {
         assert_eq!(escape_controls("one\n\ttwo"), "one\n\ttwo");
         assert_eq!(escape_line("one\n\ttwo"), "one\\n\\ttwo");
+    }
+
+    #[test]
+    fn cells_are_escaped_on_one_line_and_cut() {
+        assert_eq!(escape_cell("short", 10), "short");
+        assert_eq!(escape_cell(&"x".repeat(70_000), 5), "xxxxx…");
+        assert_eq!(escape_cell("a\nb\x1bc", 100), "a\\nb\\u{1b}c");
     }
 
     #[test]

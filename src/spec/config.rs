@@ -61,20 +61,16 @@ impl Config {
             Some(p) => p.to_path_buf(),
             None => {
                 let default = PathBuf::from(FILE_NAME);
-                if !default.is_file() {
+                // Anything there is read (and refused if it is no regular file): a FIFO
+                // or a loop named ft.toml is a mistake to report, not to skip silently.
+                if std::fs::symlink_metadata(&default).is_err() {
                     return Ok(Config::default());
                 }
                 default
             }
         };
         let display = path.display().to_string();
-        let bytes = std::fs::read(&path).map_err(|e| {
-            SpecErrors::one(Diagnostic::file_level(
-                display.clone(),
-                format!("failed to read the config file: {e}"),
-                Some("pass an existing file with --config".into()),
-            ))
-        })?;
+        let bytes = super::read_file(&path, "the config file", "pass an existing file with --config")?;
         let text = String::from_utf8(bytes).map_err(|e| SpecErrors::one(super::not_utf8(&display, e)))?;
         let index = LineIndex::new(&text);
         let at = |span: std::ops::Range<usize>, message: String, hint: Option<String>| {

@@ -18,6 +18,46 @@ pub use parse::sha256_hex;
 /// The built-in superlists suite, embedded so `ft` works from any folder.
 pub const BUILT_IN: &[(&str, &str)] = &[("superlists.toml", include_str!("../../specs/superlists.toml"))];
 
+/// The longest scenario name, in characters. A name is one line in the terminal, a
+/// JUnit testcase name, a column in `ft list` and `ft flakes` and a folder for its
+/// evidence: 200 is far beyond any readable name (the built-in ones are under 60) and
+/// well inside what those places hold.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// The form two scenario names are compared in: as they look, not as they are encoded.
+/// Unicode NFC (so `é` as one character and as e + U+0301 are one name) without the
+/// default-ignorable characters (zero-width spaces and joiners, soft hyphens, bidi
+/// marks, variation selectors...), which show as nothing.
+pub fn name_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfc().filter(|c| !is_default_ignorable(*c)).collect()
+}
+
+/// Unicode's Default_Ignorable_Code_Point property (DerivedCoreProperties.txt, 16.0):
+/// characters a renderer shows as nothing when it does not support them.
+fn is_default_ignorable(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
 /// Where the scenarios come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SpecSource {
@@ -374,7 +414,7 @@ fn read_sources(source: &SpecSource) -> Result<Vec<SourceFile>, SpecErrors> {
                 SpecErrors::one(Diagnostic::file_level(
                     p.display().to_string(),
                     format!("failed to read specs: {e}"),
-                    Some(hint.to_string()),
+                    Some(io_hint(&e, hint)),
                 ))
             };
             let meta =
@@ -404,8 +444,14 @@ fn read_sources(source: &SpecSource) -> Result<Vec<SourceFile>, SpecErrors> {
             let mut files = Vec::new();
             let mut errors = Vec::new();
             for p in paths {
-                let bytes = std::fs::read(&p).map_err(|e| io_err(&p, e, "check the file's permissions"))?;
                 let display = p.display().to_string();
+                let bytes = match read_file(&p, "specs", "check the file's permissions") {
+                    Ok(bytes) => bytes,
+                    Err(refused) => {
+                        errors.extend(refused.0);
+                        continue;
+                    }
+                };
                 match String::from_utf8(bytes) {
                     Ok(text) => files.push(SourceFile { display, stem: stem_of(&p), text }),
                     Err(e) => errors.push(not_utf8(&display, e)),
@@ -416,6 +462,72 @@ fn read_sources(source: &SpecSource) -> Result<Vec<SourceFile>, SpecErrors> {
             }
             Ok(files)
         }
+    }
+}
+
+/// The largest spec or config file ft reads. The built-in suite is about 10 KiB; 4 MiB
+/// holds thousands of scenarios, and a file beyond it is a mistake (a log, a dump, a
+/// device) to refuse at once rather than read into memory.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The bytes of the spec or config file at `path` (`what`: "specs", "the config file"),
+/// read only if it is a regular file (after following symbolic links) of at most
+/// `MAX_FILE_BYTES`: a FIFO would block forever and `/dev/zero` never ends.
+pub(crate) fn read_file(path: &Path, what: &str, hint: &str) -> Result<Vec<u8>, SpecErrors> {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let refused = |message: String, hint: String| {
+        SpecErrors::one(Diagnostic::file_level(path.display().to_string(), message, Some(hint)))
+    };
+    let io_err = |e: std::io::Error| refused(format!("failed to read {what}: {e}"), io_hint(&e, hint));
+    // Non-blocking: opening a FIFO would otherwise wait for a writer before any check.
+    let file = std::fs::File::options().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(io_err)?;
+    let meta = file.metadata().map_err(io_err)?;
+    let kind = meta.file_type();
+    let not_regular = if kind.is_fifo() {
+        Some("a FIFO (named pipe)")
+    } else if kind.is_char_device() || kind.is_block_device() {
+        Some("a device")
+    } else if kind.is_socket() {
+        Some("a socket")
+    } else if kind.is_dir() {
+        Some("a folder")
+    } else {
+        None
+    };
+    if let Some(kind) = not_regular {
+        return Err(refused(
+            format!("failed to read {what}: this is {kind}, not a regular file"),
+            "ft reads specs and ft.toml only from regular files (symbolic links to them are followed)".into(),
+        ));
+    }
+    let too_big = || {
+        refused(
+            format!("failed to read {what}: the file is larger than {} MiB", MAX_FILE_BYTES / 1024 / 1024),
+            "a spec or config file this large is not one: point at the right file".into(),
+        )
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    // The size can change after the check (or be wrong, as in /proc): read one byte more
+    // than allowed, never the whole of whatever it became.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(io_err)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
+/// The hint for a failure to open or read a file: `fallback`, unless the error says
+/// what is wrong more exactly than that.
+fn io_hint(e: &std::io::Error, fallback: &str) -> String {
+    match e.raw_os_error() {
+        Some(libc::ELOOP) => {
+            "symbolic links here point at each other in a loop and never reach a file: point one at a real file or remove it".into()
+        }
+        _ => fallback.into(),
     }
 }
 

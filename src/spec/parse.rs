@@ -59,7 +59,7 @@ pub(super) fn check_files(
 ) -> Result<Suite, SpecErrors> {
     let mut errors = Vec::new();
     let mut scenarios: Vec<Scenario> = Vec::new();
-    let mut first_seen: HashMap<String, String> = HashMap::new();
+    let mut first_seen: HashMap<String, (String, String)> = HashMap::new();
     let mut names_defined: Vec<String> = Vec::new();
     for file in files {
         let index = LineIndex::new(&file.text);
@@ -68,17 +68,29 @@ pub(super) fn check_files(
         names_defined.extend(checked.selector_names);
         // Names are checked even for scenarios with other errors, so every problem shows at once.
         for (name, span) in checked.names {
-            if let Some(first) = first_seen.get(&name) {
+            // Names that look the same are the same name: every report shows them alike.
+            let key = super::name_key(&name);
+            let (line, col) = index.line_col(span.start);
+            let here = format!("{}:{line}:{col}", file.display);
+            if let Some((first, first_name)) = first_seen.get(&key) {
+                let alike = if *first_name == name {
+                    String::new()
+                } else {
+                    format!(
+                        " (written differently: {} there, {} here, but they look the same)",
+                        super::diag::quote(first_name),
+                        super::diag::quote(&name)
+                    )
+                };
                 file_errors.push(Diagnostic::indexed(
                     &file.display,
                     &index,
                     span,
-                    format!("duplicate scenario name {}", super::diag::quote(&name)),
-                    Some(format!("it is first defined at {first}; scenario names must be unique")),
+                    format!("duplicate scenario name {}{alike}", super::diag::quote(&name)),
+                    Some(format!("it is first defined at {first}; scenario names must be unique, compared as they look (Unicode NFC, invisible characters ignored); rename one")),
                 ));
             } else {
-                let (line, _) = index.line_col(span.start);
-                first_seen.insert(name, format!("{}:{line}", file.display));
+                first_seen.insert(key, (here, name));
             }
         }
         // In the order of the file, whichever check found them.
@@ -361,6 +373,14 @@ impl FileCtx<'_> {
                 raw_name.span(),
                 "scenario name is empty".into(),
                 Some("name it after what a user can do, e.g. \"can start a to-do list\"".into()),
+            );
+        }
+        let length = name.chars().count();
+        if length > super::MAX_NAME_CHARS {
+            self.err(
+                raw_name.span(),
+                format!("scenario name is {length} characters long; the limit is {}", super::MAX_NAME_CHARS),
+                Some("name it after what a user can do in a few words; put the rest in `description`".into()),
             );
         }
         let mut tags = Vec::new();

@@ -242,11 +242,10 @@ pub async fn start(addr: SocketAddr, config: Config) -> Result<Server, ServeErro
             .map_err(|source| ServeError::AccessLog { path: path.clone(), source })?,
         None => app(state),
     };
-    let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+    let task = tokio::spawn(serve(listener, router, async move {
         // A dropped sender means the same as a sent stop: shut down.
         let _ = stopped.await;
-    });
-    let task = tokio::spawn(async move { serve.await });
+    }));
     Ok(Server {
         url: format!("http://{}", browsable(addr)),
         addr,
@@ -254,6 +253,55 @@ pub async fn start(addr: SocketAddr, config: Config) -> Result<Server, ServeErro
         task: Some(task),
         _tempdir: tempdir,
     })
+}
+
+/// How long a client may take to send a request's headers (from the connection's start,
+/// or from the end of the request before on a kept-alive one). A browser sends them at
+/// once; a client that dribbles them, or sends none, holds a connection and a task for
+/// nothing (3,000 such clients kept the app busy for over a minute).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Accept and serve connections until `stop` ends, then let the open ones finish their
+/// requests (`Server::shutdown` bounds how long). Each connection is HTTP/1.1 with a
+/// header read timeout, which `axum::serve` does not set.
+async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    stop: impl std::future::Future<Output = ()>,
+) -> io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let (closing, _) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let stream = tokio::select! {
+            () = &mut stop => break,
+            Some(_) = connections.join_next() => continue,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors or a connection reset before it was taken: the
+                // next accept may work; the listener itself is fine.
+                Err(_) => continue,
+            },
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let mut closing = closing.subscribe();
+        connections.spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => return,
+                _ = closing.wait_for(|c| *c) => conn.as_mut().graceful_shutdown(),
+            }
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    let _ = closing.send(true);
+    while connections.join_next().await.is_some() {}
+    Ok(())
 }
 
 /// An address a browser can reach: a wildcard bind is reached through loopback.

@@ -40,8 +40,25 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// A request that declares a body over `MAX_BODY` is answered 413 at once, before any of
+/// its body is read: waiting for 99999999999 declared bytes would hold the connection for
+/// as long as the client likes. (A body without a declared length is still cut off at
+/// `MAX_BODY` as it is read.)
+async fn refuse_declared_oversize(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return AppError::TooLarge.into_response();
+    }
+    next.run(request).await
 }
 
 /// On every response, as Django's defaults send them: the page may not be framed by

@@ -17,8 +17,8 @@ use x509_cert::der::{Decode, Encode};
 use x509_cert::Certificate;
 
 /// How targets' certificates are checked: by the preflight and version checks here, and
-/// by the browser through the pins (`--ignore-certificate-errors-spki-list` in Chromium)
-/// or `acceptInsecureCerts`.
+/// by the browser through the pin of the certificate the preflight verified
+/// (`--ignore-certificate-errors-spki-list` in Chromium) or `acceptInsecureCerts`.
 #[derive(Clone, Debug, Default)]
 pub struct Trust {
     /// `--ca-cert`: trusted besides the system's roots.
@@ -74,9 +74,26 @@ impl CaCert {
         Ok(CaCert { path: path.to_path_buf(), ders })
     }
 
-    /// The browser's pins for these certificates (see `spki_pin`).
+    /// The SPKI pins of the certificates in the file: what the run record says was
+    /// trusted besides the system's roots (`trust.ca_certs`).
     pub fn pins(&self) -> Vec<String> {
         self.ders.iter().filter_map(|der| spki_pin(der)).collect()
+    }
+
+    /// The certificates in the file that are a server's own (a leaf: not a CA, and issued
+    /// by another), as (subject, issuer): trusting one trusts no server, as it signs nothing.
+    pub fn leaves(&self) -> Vec<(String, String)> {
+        use x509_cert::ext::pkix::BasicConstraints;
+        self.ders
+            .iter()
+            .filter_map(|der| Certificate::from_der(der).ok())
+            .filter(|c| {
+                let tbs = &c.tbs_certificate;
+                let is_ca = matches!(tbs.get::<BasicConstraints>(), Ok(Some((_, bc))) if bc.ca);
+                !is_ca && tbs.subject != tbs.issuer
+            })
+            .map(|c| (c.tbs_certificate.subject.to_string(), c.tbs_certificate.issuer.to_string()))
+            .collect()
     }
 }
 
@@ -267,6 +284,21 @@ pub fn tls_error(err: &reqwest::Error) -> Option<&rustls::Error> {
         source = e.source();
     }
     None
+}
+
+/// How to make ft trust a certificate it refused: the usual flags, unless `--ca-cert`
+/// was given a server's own certificate, which can be nobody's CA.
+pub fn untrusted_hint(trust: &Trust) -> String {
+    match trust.ca.as_ref().and_then(|ca| Some((ca, ca.leaves().into_iter().next()?))) {
+        Some((ca, (subject, issuer))) => format!(
+            "--ca-cert {} holds a server's own certificate ({subject}, a leaf, not a CA): pass the certificate of \
+             the CA that issued it ({issuer}) instead, or --insecure-certs to check no certificate",
+            ca.path.display()
+        ),
+        None => "pass --ca-cert FILE to trust your CA (or the self-signed certificate), or --insecure-certs to check \
+                 no certificate"
+            .into(),
+    }
 }
 
 /// What is wrong with a certificate, in plain words; `presented` is the certificate the

@@ -147,7 +147,7 @@ async fn runs(
             opts.job.settings.safe_tag,
             opts.every,
             opts.alert_after,
-            opts.webhook.as_deref().map(|w| format!(" to {}", redact(w))).unwrap_or_default()
+            opts.webhook.as_deref().map(|w| format!(" to {}", crate::shared::redact::webhook(w))).unwrap_or_default()
         ),
     );
     loop {
@@ -212,7 +212,14 @@ async fn runs(
             let over = unsent.len().saturating_sub(MAX_UNSENT);
             unsent.drain(..over);
             while let Some(message) = unsent.first() {
-                if !send(client.as_ref(), opts.webhook.as_deref(), message, out).await {
+                // A first Ctrl-C lets a send finish (or time out); a second does not wait
+                // for a webhook that hangs.
+                let sending = send(client.as_ref(), opts.webhook.as_deref(), message, out);
+                let Some(sent) = crate::interrupts::unless_stopped(&interrupts, sending).await else {
+                    say(out, &format!("ft watch: interrupted; stopped ({} message(s) not sent)", unsent.len()));
+                    return;
+                };
+                if !sent {
                     say(out, &format!("ft watch: {} message(s) to send after the next run", unsent.len()));
                     break;
                 }
@@ -349,7 +356,7 @@ async fn send(client: Option<&reqwest::Client>, webhook: Option<&str>, message: 
                 out,
                 &format!(
                     "warning: the webhook {} answered {} to the {} message",
-                    redact(url),
+                    crate::shared::redact::webhook(url),
                     r.status(),
                     message.kind()
                 ),
@@ -362,8 +369,9 @@ async fn send(client: Option<&reqwest::Client>, webhook: Option<&str>, message: 
                 &format!(
                     "warning: failed to send the {} message to {}: {}",
                     message.kind(),
-                    redact(url),
-                    redact_text(&e.to_string())
+                    crate::shared::redact::webhook(url),
+                    // reqwest names the whole URL in its message: the webhook's secret.
+                    redact_text(&crate::shared::errors::one_line(&e.without_url()))
                 ),
             );
             false
@@ -372,7 +380,8 @@ async fn send(client: Option<&reqwest::Client>, webhook: Option<&str>, message: 
 }
 
 fn say(out: &mut dyn Write, line: &str) {
-    let _ = writeln!(out, "{}", redact_text(line));
+    // Lines quote scenario names, pages' messages and errors: never a raw control character.
+    let _ = writeln!(out, "{}", crate::shared::terminal::escape_controls(&redact_text(line)));
     let _ = out.flush();
 }
 

@@ -311,3 +311,114 @@ fn ft_deploy_tests_https_staging_and_live_trusting_the_ca_cert() {
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(git(&["rev-parse", "LIVE^{commit}"]), git(&["rev-parse", "HEAD"]), "{}", out.all());
 }
+
+// Issue 24 finding 17: `--ca-cert leaf.pem` (the server's own certificate, not its CA)
+// got the hint "pass --ca-cert FILE", which it had just done.
+#[test]
+fn a_leaf_given_as_ca_cert_gets_a_hint_to_pass_the_ca_that_issued_it() {
+    let pki = Pki::new();
+    let served = Served::start(&[]);
+    let signed = TlsFront::start(&pki.path("leaf.pem"), &pki.path("leaf.key"), backend(&served));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let leaf = pki.path("leaf.pem");
+    let leaf = leaf.to_str().expect("utf-8");
+    let out = ft(dir.path(), &["--liveserver", &signed.url, "--ca-cert", leaf], &[]);
+    assert_eq!(out.code, 3, "{}", out.all());
+    let hint = format!(
+        "hint: --ca-cert {leaf} holds a server's own certificate (CN=127.0.0.1, a leaf, not a CA): pass the \
+         certificate of the CA that issued it (CN=ft test CA) instead"
+    );
+    assert!(out.stderr.contains(&hint), "{hint}\n{}", out.all());
+    assert!(!out.stderr.contains("pass --ca-cert FILE"), "{}", out.all());
+}
+
+/// A leaf for 127.0.0.1 from the test CA with the extensions `ext`, valid for `days`:
+/// `name`.pem, `name`.key and `name`-chain.pem (the leaf and the CA).
+fn leaf_from_ca(pki: &Pki, name: &str, ext: &str, days: &str) {
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    std::fs::write(pki.path(&format!("{name}.ext")), ext).expect("write");
+    let (key, csr, pem, extfile) =
+        (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"), format!("{name}.ext"));
+    pki.openssl(&["req"], &ec, &["-keyout", &key, "-out", &csr], &["-subj", "/CN=127.0.0.1"]);
+    pki.openssl(
+        &["x509", "-req", "-in", &csr, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial"],
+        &[],
+        &["-out", &pem, "-days", days],
+        &["-extfile", &extfile],
+    );
+    // The server sends its chain whole (leaf, then CA), as most servers are set up to:
+    // a chain that holds the CA's key is what the CA's pin waived every error for.
+    let chain = [std::fs::read(pki.path(&pem)).expect("leaf"), std::fs::read(pki.path("ca.pem")).expect("ca")].concat();
+    std::fs::write(pki.path(&format!("{name}-chain.pem")), chain).expect("write chain");
+}
+
+// Issue 24 finding 11: with --ca-cert, Chromium was given the CA's key to trust, which
+// waives every error of every chain through that CA: a redirect to a host whose leaf had
+// expired, or named another host, passed in the browser though the preflight refuses both.
+#[test]
+fn under_ca_cert_the_browser_refuses_what_the_preflight_would_after_a_redirect() {
+    let pki = Pki::new();
+    // Expired: valid for 0 days, so past its notAfter a second after it is made.
+    leaf_from_ca(&pki, "expired", "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n", "0");
+    leaf_from_ca(&pki, "elsewhere", "subjectAltName=DNS:elsewhere.example\nbasicConstraints=CA:FALSE\n", "2");
+    // One plain-HTTP backend for all three fronts: "/" is a page, the others redirect.
+    let targets: Arc<std::sync::OnceLock<(String, String)>> = Arc::new(std::sync::OnceLock::new());
+    let to = targets.clone();
+    let backend_url = common::loopback::serve(move |request, stream| {
+        let (expired, elsewhere) = to.get().expect("fronts started").clone();
+        let location = match request.line.split_whitespace().nth(1).unwrap_or("/") {
+            "/to-expired" => expired,
+            "/to-elsewhere" => elsewhere,
+            _ => {
+                let page = "<!doctype html><html><head><title>Landed</title></head><body>landed</body></html>";
+                return common::loopback::respond(stream, "200 OK", page);
+            }
+        };
+        let head =
+            format!("HTTP/1.1 302 Found\r\nLocation: {location}/\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        let _ = std::io::Write::write_all(stream, head.as_bytes());
+    });
+    let backend: SocketAddr = backend_url.trim_start_matches("http://").parse().expect("addr");
+    leaf_from_ca(&pki, "good", "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n", "2");
+    let good = TlsFront::start(&pki.path("good-chain.pem"), &pki.path("good.key"), backend);
+    let expired = TlsFront::start(&pki.path("expired-chain.pem"), &pki.path("expired.key"), backend);
+    let elsewhere = TlsFront::start(&pki.path("elsewhere-chain.pem"), &pki.path("elsewhere.key"), backend);
+    targets.set((expired.url.clone(), elsewhere.url.clone())).expect("set once");
+    std::thread::sleep(std::time::Duration::from_millis(1100)); // past the expired leaf's notAfter
+    let spec = r#"
+[[scenario]]
+name = "the target itself"
+steps = [ { visit = "/" }, { expect_title = "Landed" } ]
+
+[[scenario]]
+name = "a redirect to an expired leaf"
+steps = [ { visit = "/to-expired" }, { expect_title = "Landed" } ]
+
+[[scenario]]
+name = "a redirect to a leaf for another host"
+steps = [ { visit = "/to-elsewhere" }, { expect_title = "Landed" } ]
+"#;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("redirects.toml"), spec).expect("write spec");
+    let ca = pki.path("ca.pem");
+    let out = ft(
+        dir.path(),
+        &[
+            "--specs",
+            "redirects.toml",
+            "--liveserver",
+            &good.url,
+            "--ca-cert",
+            ca.to_str().expect("utf-8"),
+            "--max-wait",
+            "2",
+            "--no-signals",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 1, "{}", out.all());
+    let junit = read_junit(&dir.path().join("reports/junit.xml"));
+    let mut failed = junit.failed_names();
+    failed.sort();
+    assert_eq!(failed, ["a redirect to a leaf for another host", "a redirect to an expired leaf"], "{}", out.all());
+}
