@@ -132,17 +132,10 @@ impl Shard {
         Err(format!("none of the CI variables it reads is set: {}", read.join("; ")))
     }
 
-    /// The positions (into the selection, in spec order) this shard runs: every N-th,
-    /// starting at I. Round robin keeps neighbouring scenarios (often alike in length)
-    /// apart, and depends on nothing but the selection, so every machine computes the
-    /// same split.
-    pub fn pick(&self, selected: usize) -> Vec<usize> {
-        (self.index - 1..selected).step_by(self.total).collect()
-    }
-
     /// Which shard (1-based) runs each position of the selection. With each scenario's
     /// last known time, longest first onto the least loaded shard (ties: fewer scenarios,
-    /// then the lower index), so the shards end together; without, `pick`'s round robin.
+    /// then the lower index), so the shards end together; without, round robin: every N-th
+    /// from the I-th, which keeps neighbouring scenarios (often alike in length) apart.
     /// The same inputs give the same split on every machine.
     pub fn split(total: usize, selected: usize, weights: Option<&[f64]>) -> Vec<usize> {
         let Some(weights) = weights.filter(|w| w.len() == selected) else {
@@ -178,7 +171,12 @@ mod tests {
             for selected in [total, 5, 6, 7, 11] {
                 let mut seen = vec![0; selected];
                 for index in 1..=total {
-                    let part = Shard { index, total }.pick(selected);
+                    let part = Shard::split(total, selected, None)
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, &s)| s == index)
+                        .map(|(i, _)| i)
+                        .collect::<Vec<usize>>();
                     assert!(!part.is_empty() || selected < total, "{index}/{total} of {selected}");
                     for i in part {
                         seen[i] += 1;
@@ -191,7 +189,8 @@ mod tests {
 
     #[test]
     fn shards_differ_in_size_by_at_most_one() {
-        let sizes: Vec<usize> = (1..=4).map(|index| Shard { index, total: 4 }.pick(7).len()).collect();
+        let sizes: Vec<usize> =
+            (1..=4).map(|index| Shard::split(4, 7, None).iter().filter(|&&s| s == index).count()).collect();
         assert_eq!(sizes, [2, 2, 2, 1]);
     }
 

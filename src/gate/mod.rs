@@ -30,7 +30,7 @@ use crate::wait::{self, Check, Patience};
 pub use bake::Bake;
 use events::Stage;
 pub use events::{ConsoleSink, DeployEvent, DeploySink};
-pub use history::{DeployRecord, StageRecord};
+pub use history::DeployRecord;
 
 #[derive(Clone, Debug)]
 pub struct DeployOptions {
@@ -122,12 +122,11 @@ impl DeployOutcome {
     }
 }
 
-/// The result of `deploy`: the outcome, why, and what the history line says.
+/// The result of `deploy`: the outcome and why (its history line is appended by then).
 #[derive(Debug)]
 pub struct DeployReport {
     pub outcome: DeployOutcome,
     pub reason: String,
-    pub record: Option<DeployRecord>,
 }
 
 /// `{host}` in commands: the host (and port) of a target as given, without scheme.
@@ -228,10 +227,10 @@ pub async fn deploy(
         target::resolve_as(&opts.staging, "--staging").and_then(|s| Ok((s, target::resolve_as(&opts.live, "--live")?)));
     let (staging_url, live_url) = match urls {
         Ok(u) => u,
-        Err(e) => return DeployReport { outcome: DeployOutcome::Refused, reason: e.to_string(), record: None },
+        Err(e) => return DeployReport { outcome: DeployOutcome::Refused, reason: e.to_string() },
     };
     if let Err(reason) = check_targets(opts, &staging_url, &live_url) {
-        return DeployReport { outcome: DeployOutcome::Refused, reason, record: None };
+        return DeployReport { outcome: DeployOutcome::Refused, reason };
     }
     record.staging = redact(&staging_url);
     record.live = redact(&live_url);
@@ -251,7 +250,7 @@ pub async fn deploy(
                 if let Err(e) = history::append(&history_path, &record) {
                     let _ = writeln!(out, "warning: {e}: this attempt is missing from the history");
                 }
-                return DeployReport { outcome: DeployOutcome::Refused, reason, record: Some(record) };
+                return DeployReport { outcome: DeployOutcome::Refused, reason };
             }
         },
     };
@@ -266,13 +265,13 @@ pub async fn deploy(
     }
     p.record.finish(outcome, &reason, signal.get());
     if outcome == DeployOutcome::Planned {
-        return DeployReport { outcome, reason, record: None };
+        return DeployReport { outcome, reason };
     }
     match history::append(&history_path, &p.record) {
         Err(e) => p.say(&format!("warning: {e}: this pipeline is missing from the history")),
         Ok(()) => p.say(&format!("history: {}", history_path.display())),
     }
-    DeployReport { outcome, reason, record: Some(p.record) }
+    DeployReport { outcome, reason }
 }
 
 impl Pipeline<'_> {

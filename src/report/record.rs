@@ -17,7 +17,6 @@ use crate::verdict::{Counts, FlakyPolicy, Verdict};
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 pub const PREDICATE_TYPE: &str = "https://in-toto.io/attestation/test-result/v0.1";
 /// Where ft's own fields live inside the predicate.
-pub const FT_KEY: &str = "ft.run/v1";
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]

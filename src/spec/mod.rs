@@ -79,7 +79,6 @@ impl fmt::Display for SpecSource {
 /// A loaded, checked suite: every scenario of every file.
 #[derive(Clone, Debug)]
 pub struct Suite {
-    pub source: SpecSource,
     pub scenarios: Vec<Scenario>,
     /// sha256 over the files' names and bytes, in name order: identifies the specs run.
     pub digest: String,
@@ -388,7 +387,7 @@ impl IntoIterator for SelectorOverrides {
 /// Load and check every spec file of `source`; all problems are reported at once.
 pub fn load(source: &SpecSource, overrides: &SelectorOverrides) -> Result<Suite, SpecErrors> {
     let files = read_sources(source)?;
-    parse::check_files(source.clone(), &files, overrides)
+    parse::check_files(&files, overrides)
 }
 
 /// One spec file's text and the name it is shown under.

@@ -14,7 +14,7 @@ use toml::Spanned;
 
 use super::check::{list_or_none, FileCtx, RawStep, CSS_HINT};
 use super::diag::{did_you_mean, Diagnostic, LineIndex, SpecErrors};
-use super::{Expectation, Scenario, SelectorOverrides, SignalCheck, SourceFile, SpecSource, Step, StepKind, Suite};
+use super::{Expectation, Scenario, SelectorOverrides, SignalCheck, SourceFile, Step, StepKind, Suite};
 
 /// A file's parts are deserialized one by one from the spanned document (the file's
 /// `[suite]`, `[selectors]`, each scenario's fields, each step), so one wrong type does
@@ -52,11 +52,7 @@ struct RawScenario {
     steps: Option<Spanned<Vec<Option<Spanned<RawStep>>>>>,
 }
 
-pub(super) fn check_files(
-    source: SpecSource,
-    files: &[SourceFile],
-    overrides: &SelectorOverrides,
-) -> Result<Suite, SpecErrors> {
+pub(super) fn check_files(files: &[SourceFile], overrides: &SelectorOverrides) -> Result<Suite, SpecErrors> {
     let mut errors = Vec::new();
     let mut scenarios: Vec<Scenario> = Vec::new();
     let mut first_seen: HashMap<String, (String, String)> = HashMap::new();
@@ -126,7 +122,7 @@ pub(super) fn check_files(
         return Err(SpecErrors(errors));
     }
     let file_digests = files.iter().map(|f| (f.display.clone(), sha256_hex(f.text.as_bytes()))).collect();
-    Ok(Suite { source, scenarios, digest: digest(files, overrides), files: file_digests, overrides: overrides.clone() })
+    Ok(Suite { scenarios, digest: digest(files, overrides), files: file_digests, overrides: overrides.clone() })
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

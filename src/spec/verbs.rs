@@ -429,7 +429,7 @@ fn expect_no_signals(c: &mut Call<'_, '_>) -> Option<StepKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{SelectorOverrides, SourceFile, SpecSource};
+    use crate::spec::{SelectorOverrides, SourceFile};
 
     /// Every verb's own example, parsed, is a step of that verb, and only `expect_*`
     /// verbs are expectations.
@@ -442,7 +442,7 @@ mod tests {
             steps.join(",\n")
         );
         let file = SourceFile { display: "verbs.toml".into(), stem: "verbs".into(), text };
-        let suite = super::super::parse::check_files(SpecSource::BuiltIn, &[file], &SelectorOverrides::new())
+        let suite = super::super::parse::check_files(&[file], &SelectorOverrides::new())
             .unwrap_or_else(|e| panic!("the examples should parse: {e}"));
         let parsed = &suite.scenarios[0].steps;
         assert_eq!(parsed.len(), VERBS.len());
