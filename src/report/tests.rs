@@ -38,7 +38,7 @@ fn scenarios() -> Vec<Scenario> {
     spec::load(&SpecSource::BuiltIn, &Default::default()).expect("the built-in suite loads").scenarios
 }
 
-fn info() -> RunInfo {
+pub(super) fn info() -> RunInfo {
     RunInfo {
         target: "https://***@staging.example".into(),
         specs: "built-in".into(),

@@ -69,23 +69,41 @@ fn when(at: DateTime<Utc>) -> String {
 
 /// A scenario's recent history in its row: a cell per run, oldest first (this run's
 /// outlined), and a sparkline of its times. Nothing when this run is all there is.
+/// Only the cells that did not pass say when and how (on hover): a thousand scenarios'
+/// twenty passes each would otherwise weigh a megabyte.
 pub fn scenario(out: &mut impl Write, runs: &[&ScenarioRun], now: &[DateTime<Utc>]) -> io::Result<()> {
     if runs.len() < 2 {
         return Ok(());
     }
-    write!(out, "<span class=\"history\"><ol class=\"strip\" title=\"the last {} runs, oldest first\">", runs.len())?;
+    let count = |word: &str| runs.iter().filter(|r| outcome(&r.outcome) == word).count();
+    let mut tally = format!("{} passed", count("passed"));
+    for word in ["flaky", "failed", "error", "not-run", "skipped", "unknown"] {
+        let n = count(word);
+        if n > 0 {
+            tally.push_str(&format!(", {n} {}", word.replace('-', " ")));
+        }
+    }
+    write!(
+        out,
+        "<span class=\"history\"><ol class=\"strip\" title=\"the last {} runs, oldest first: {tally}\">",
+        runs.len()
+    )?;
     for run in runs {
         let word = outcome(&run.outcome);
         let this = now.contains(&run.run_started_at);
-        let attempts = if run.attempts > 1 { format!(" ({} attempts)", run.attempts.min(999)) } else { String::new() };
-        write!(
-            out,
-            "<li class=\"{word}{}\" title=\"{}: {word}{attempts}, {}{}\"></li>",
-            if this { " now" } else { "" },
-            when(run.run_started_at),
-            seconds(run).map(secs_f).unwrap_or_else(|| "?".into()),
-            if this { " (this run)" } else { "" }
-        )?;
+        write!(out, "<li class=\"{word}{}\"", if this { " now" } else { "" })?;
+        if word != "passed" || this {
+            let attempts =
+                if run.attempts > 1 { format!(" ({} attempts)", run.attempts.min(999)) } else { String::new() };
+            write!(
+                out,
+                " title=\"{}: {word}{attempts}, {}{}\"",
+                when(run.run_started_at),
+                seconds(run).map(secs_f).unwrap_or_else(|| "?".into()),
+                if this { " (this run)" } else { "" }
+            )?;
+        }
+        write!(out, "></li>")?;
     }
     write!(out, "</ol>")?;
     // The times of the runs that ran it, each above its cell.
@@ -98,11 +116,11 @@ pub fn scenario(out: &mut impl Write, runs: &[&ScenarioRun], now: &[DateTime<Utc
     if times.len() >= 2 {
         let (lo, hi) = times.iter().fold((f64::MAX, 0.0_f64), |(lo, hi), (_, t)| (lo.min(*t), hi.max(*t)));
         let top = if hi > 0.0 { hi } else { 1.0 };
-        let points: Vec<String> = times.iter().map(|(i, t)| format!("{i},{:.1}", 10.0 - t / top * 9.0)).collect();
+        let points: Vec<String> = times.iter().map(|(i, t)| format!("{i},{:.0}", 20.0 - t / top * 18.0)).collect();
         let last = times.last().map(|(_, t)| secs_f(*t)).unwrap_or_default();
         write!(
             out,
-            "<svg class=\"spark\" viewBox=\"0 0 {} 10\" preserveAspectRatio=\"none\" role=\"img\"><title>times: {} to {}, the last {last}</title>\
+            "<svg class=\"spark\" viewBox=\"0 0 {} 20\" preserveAspectRatio=\"none\" role=\"img\"><title>times: {} to {}, the last {last}</title>\
              <polyline points=\"{}\"/></svg>",
             runs.len() - 1,
             secs_f(lo),
@@ -148,7 +166,7 @@ pub fn suite(out: &mut impl Write, history: &[ScenarioRun], now: &[DateTime<Utc>
         );
     }
     let n = runs.len() as f64;
-    let (left, plot, top, tall) = (44.0, 900.0, 8.0, 80.0);
+    let (left, plot, top, tall) = (44.0, 940.0, 16.0, 76.0);
     let slot = plot / n;
     let width = (slot * 0.7).min(30.0);
     let max_wall = runs.iter().filter_map(|(_, r)| r.wall).fold(0.0, f64::max);
@@ -191,10 +209,11 @@ pub fn suite(out: &mut impl Write, history: &[ScenarioRun], now: &[DateTime<Utc>
     if line.len() >= 2 {
         writeln!(
             out,
-            "<polyline class=\"wall\" points=\"{}\"/><text x=\"{}\" y=\"{}\" class=\"wall-label\">{} wall</text>",
+            "<polyline class=\"wall\" points=\"{}\"/><text x=\"{}\" y=\"{}\" text-anchor=\"end\" class=\"wall-label\">\
+             wall time (line), the top {}</text>",
             line.join(" "),
-            left + plot + 4.0,
-            top + 4.0,
+            left + plot,
+            top - 5.0,
             secs_f(max_wall)
         )?;
     }
