@@ -99,8 +99,10 @@ pub fn write_run(out: &mut impl Write, page: &RunPage) -> io::Result<()> {
     let now = [info.started_at];
     trend::suite(out, history, &now)?;
     timeline::run(out, info, scenarios, summary)?;
+    let results: std::collections::HashMap<usize, &ScenarioResult> =
+        summary.results.iter().map(|r| (r.index, r)).collect();
     let rows: Vec<(usize, &'static str)> =
-        (0..scenarios.len()).map(|index| (index, status(summary.results.iter().find(|r| r.index == index)))).collect();
+        (0..scenarios.len()).map(|index| (index, status(results.get(&index).copied()))).collect();
     let tags: std::collections::BTreeSet<&str> =
         scenarios.iter().flat_map(|s| s.tags.iter().map(String::as_str)).collect();
     filters(out, &rows, &tags.into_iter().collect::<Vec<_>>())?;
@@ -108,9 +110,9 @@ pub fn write_run(out: &mut impl Write, page: &RunPage) -> io::Result<()> {
     writeln!(out, "<main id=\"scenarios\">")?;
     for (index, status) in failures_first(&rows) {
         let scenario = &scenarios[index];
-        let result = summary.results.iter().find(|r| r.index == index);
+        let result = results.get(&index).copied();
         let runs = recent.of_scenario(&scenario.name, &scenario.file);
-        scenario_section(out, index, status, scenario, result, &runs, &now, artifacts, dir)?;
+        scenario_section(out, index, status, scenario, result, runs, &now, artifacts, dir)?;
     }
     writeln!(out, "</main>")?;
     tail(out)
@@ -572,7 +574,7 @@ pub fn write_merged(out: &mut impl Write, page: &MergedPage) -> io::Result<()> {
             write!(out, " <a class=\"time\" href=\"{}\">shard {} report</a>", esc(&href), esc(shard))?;
         }
         let file = row.location.rsplit_once(':').map_or(row.location.as_str(), |(file, _)| file);
-        trend::scenario(out, &recent.of_scenario(&row.name, file), &now)?;
+        trend::scenario(out, recent.of_scenario(&row.name, file), &now)?;
         writeln!(out, "</h2></section>")?;
     }
     writeln!(out, "</main>")?;
