@@ -170,8 +170,16 @@ mod run {
 
     #[test]
     fn the_page_shows_every_attempt_in_its_workers_lane_and_each_scenarios_history_escaped() {
-        let (scenarios, summary, artifacts, history) = big_run(40, 3);
+        let (scenarios, summary, artifacts, mut history) = big_run(40, 3);
+        // A hostile line: its outcome is never written out as read, its times not believed.
+        let mut hostile = history[0].clone();
+        hostile.outcome = "<img src=x onerror=alert(1)>".into();
+        hostile.seconds = -1e308;
+        hostile.run_seconds = Some(f64::MAX);
+        history.insert(1, hostile);
         let text = String::from_utf8(page(&scenarios, &summary, &artifacts, &history)).expect("utf-8");
+        assert!(!text.contains("<img src=x") && !text.contains("onerror"), "{text}");
+        assert!(text.contains("<li class=\"unknown\" title=\"2026-12-04 03:00: unknown, ?\">"), "{text}");
         let attempts: usize = summary.results.iter().map(|r| r.earlier.len() + 1).sum();
         assert_eq!(text.matches("<rect class=\"bar ").count(), attempts, "a bar per attempt");
         for lane in 1..=4 {
