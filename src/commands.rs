@@ -9,19 +9,20 @@ use crate::error::Error;
 use crate::exit;
 use crate::gate::record_check::{GateError, GateOptions};
 use crate::gate::{self, DeployOptions, DeployOutcome};
+use crate::interrupts::{self, Listener, StopSignal};
 use crate::job::{self, JobOptions};
 use crate::report::Console;
-use crate::signals::{self, Signal, Signals};
+use crate::shared::terminal::escape_line;
 use crate::spec::{self, Selection, SelectorOverrides, SpecSource};
 use crate::superlists;
 
 /// `ft run`: the suite against the target; the code from its verdict, or from the
 /// signal that stopped it.
 pub async fn run(options: JobOptions) -> Result<u8, Error> {
-    let signals = Signals::new().map_err(Error::Signals)?;
+    let signals = Listener::new().map_err(Error::Signals)?;
     let (result, signal) =
-        signals::counting(signals, |rx| job::run(&options, Console::for_run(&options.settings), rx)).await;
-    let by_signal = signal.map(Signal::exit_code);
+        interrupts::counting(signals, |rx| job::run(&options, Console::for_run(&options.settings), rx)).await;
+    let by_signal = signal.map(StopSignal::exit_code);
     match result {
         Ok(done) => Ok(by_signal.unwrap_or_else(|| done.verdict.exit_code(options.settings.flaky))),
         // An interrupted run that could not finish still ends with the signal's code.
@@ -40,7 +41,7 @@ pub fn list(
     specs: SpecSource,
     selectors: SelectorOverrides,
     selection: Selection,
-    shard: Option<crate::runner::shard::Shard>,
+    shard: Option<crate::shard::Shard>,
     json: bool,
 ) -> Result<u8, Error> {
     let options = JobOptions {
@@ -53,6 +54,7 @@ pub fn list(
         last_failed: false,
         repeat_each: 1,
         settings: Default::default(),
+        folder_lock: None,
     };
     let selected = job::plan(&options)?.scenarios;
     let mut out = std::io::stdout().lock();
@@ -83,7 +85,7 @@ fn write_list(out: &mut impl Write, selected: &[spec::Scenario], source: &SpecSo
 /// `ft serve`: the reference app until SIGINT or SIGTERM.
 pub async fn serve(addr: SocketAddr, config: superlists::Config) -> Result<u8, Error> {
     // Listen before announcing, so a signal sent as soon as the line is read is not lost.
-    let mut signals = Signals::new().map_err(Error::Signals)?;
+    let mut signals = Listener::new().map_err(Error::Signals)?;
     let defects = config.defects;
     let server = superlists::start(addr, config).await?;
     if defects.any() {
@@ -109,26 +111,27 @@ fn announce(line: &str) {
 
 /// `ft deploy`: the gated release; the code from how it ended.
 pub async fn deploy(options: DeployOptions) -> Result<u8, Error> {
-    let signals = Signals::new().map_err(Error::Signals)?;
+    let signals = Listener::new().map_err(Error::Signals)?;
     let mut out = std::io::stdout();
-    let (report, signal) = signals::counting(signals, |rx| gate::deploy(&options, &mut out, rx)).await;
+    let (report, signal) =
+        interrupts::counting_first(signals, |rx, first| gate::deploy(&options, &mut out, rx, first)).await;
     let headline = match report.outcome {
         DeployOutcome::Released | DeployOutcome::Planned => "OK",
         DeployOutcome::RolledBack => "ROLLED BACK",
         _ => "NOT RELEASED",
     };
     let reason = crate::shared::redact::redact_text(&report.reason);
-    println!("{headline}: {}", crate::shared::terminal::escape_controls(&reason));
-    Ok(signal.map(Signal::exit_code).unwrap_or_else(|| report.outcome.exit_code()))
+    println!("{headline}: {}", escape_line(&reason));
+    Ok(report.outcome.exit_code_after(signal))
 }
 
 /// `ft watch`: scheduled runs until a signal, whose code it exits with.
 pub async fn watch(options: crate::watch::WatchOptions) -> Result<u8, Error> {
-    let signals = Signals::new().map_err(Error::Signals)?;
+    let signals = Listener::new().map_err(Error::Signals)?;
     let mut out = std::io::stdout();
-    let (result, signal) = signals::counting(signals, |rx| crate::watch::watch(&options, &mut out, rx)).await;
+    let (result, signal) = interrupts::counting(signals, |rx| crate::watch::watch(&options, &mut out, rx)).await;
     result?;
-    Ok(signal.map(Signal::exit_code).unwrap_or(exit::SIGINT))
+    Ok(signal.map(StopSignal::exit_code).unwrap_or(exit::SIGINT))
 }
 
 /// `ft gate`: may this commit go live, by the record a staging run left?
@@ -144,10 +147,10 @@ pub async fn gate(options: GateOptions) -> Result<u8, Error> {
         let _ = writeln!(
             out,
             "gate open: {} passed {} of {} scenarios against {} at {} (verdict {})",
-            options.record.display(),
+            escape_line(&options.record.display().to_string()),
             ft.passed,
             ft.total,
-            ft.target,
+            escape_line(&ft.target),
             ft.finished_at.format("%Y-%m-%d %H:%M:%S UTC"),
             ft.verdict
         );
@@ -162,16 +165,18 @@ pub async fn gate(options: GateOptions) -> Result<u8, Error> {
     let mut out = std::io::stdout().lock();
     let said = if code == exit::PASSED { "quarantined, let through" } else { "quarantined" };
     for q in &decision.quarantined {
-        let _ = writeln!(out, "  {said}: {}", crate::shared::redact::redact_text(q));
+        let _ = writeln!(out, "  {said}: {}", escape_line(&crate::shared::redact::redact_text(q)));
     }
     Ok(code)
 }
 
+/// Every reason on a line of its own, whatever the record's names hold: a scenario named
+/// `x\r\ngate open: …` must not print a line of its own into a CI log.
 fn gate_shut(record: &Path, reasons: &[String]) -> u8 {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "gate shut: {} does not allow a live deploy:", record.display());
+    let _ = writeln!(out, "gate shut: {} does not allow a live deploy:", escape_line(&record.display().to_string()));
     for why in reasons {
-        let _ = writeln!(out, "  - {why}");
+        let _ = writeln!(out, "  - {}", escape_line(&crate::shared::redact::redact_text(why)));
     }
     exit::FAILED
 }
@@ -190,6 +195,13 @@ pub fn keygen(dir: &Path) -> Result<u8, Error> {
 
 /// `ft man`: the manual page of `ft` on stdout; with `out`, every page written there;
 /// with `flags`, every long flag (what the docs test checks the docs against).
+/// `ft man --verbs`: every step verb and its example, one a line, from the one verb table.
+pub fn verbs() -> Result<u8, Error> {
+    let mut stdout = std::io::stdout().lock();
+    let _ = crate::spec::verbs::VERBS.iter().try_for_each(|v| writeln!(stdout, "{}\t{}", v.name, v.example));
+    Ok(exit::PASSED)
+}
+
 pub fn man(cmd: clap::Command, out: Option<&Path>, flags: bool) -> Result<u8, Error> {
     let failed = |e: std::io::Error, what: String| Error::Usage {
         what: format!("failed to write {what}: {e}"),

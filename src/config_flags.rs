@@ -20,7 +20,7 @@ const NOT_IN_FILE: &[&str] =
     &["help", "version", "config", "specs", "liveserver", "shard", "last_failed", "repeat_each"];
 
 /// Keys whose relative paths are relative to ft.toml's folder, like `specs`.
-const PATH_KEYS: &[&str] = &["reports", "junit", "driver", "browser_binary", "sign_key", "ca_cert"];
+const PATH_KEYS: &[&str] = &["reports", "junit", "allure", "driver", "browser_binary", "sign_key", "ca_cert"];
 
 /// `args` with the `[run]` settings of the config file added as flags where the command
 /// line and the environment left them unset. Commands other than `ft`/`ft run`/`ft deploy`
@@ -108,6 +108,10 @@ fn tokens(setting: &RunSetting, long: &str, action: &ArgAction, base: &Path) -> 
         (ArgAction::SetTrue, toml::Value::Boolean(true)) => Ok(vec![long.into()]),
         (ArgAction::SetTrue, toml::Value::Boolean(false)) => Ok(Vec::new()),
         (ArgAction::SetTrue, other) => Err(format!("[run] {key}: expected true or false, found {}", other.type_str())),
+        // A switch that turns something off (`--no-progress` is `progress = false`).
+        (ArgAction::SetFalse, toml::Value::Boolean(false)) => Ok(vec![long.into()]),
+        (ArgAction::SetFalse, toml::Value::Boolean(true)) => Ok(Vec::new()),
+        (ArgAction::SetFalse, other) => Err(format!("[run] {key}: expected true or false, found {}", other.type_str())),
         (ArgAction::Append, toml::Value::Array(items)) => {
             let mut out = Vec::new();
             for item in items {

@@ -63,10 +63,8 @@ impl Error {
             Error::Spec(errors) | Error::Job(JobError::Spec(errors)) => errors.to_string(),
             other => {
                 let mut text = format!("error: {other}");
-                let mut source = std::error::Error::source(other);
-                while let Some(cause) = source {
+                for cause in crate::shared::errors::chain(other).skip(1) {
                     text.push_str(&format!("\n  caused by: {cause}"));
-                    source = cause.source();
                 }
                 text
             }

@@ -8,15 +8,18 @@ use chrono::Utc;
 use tokio::sync::{mpsc, watch};
 
 use crate::git;
+use crate::interrupts;
 use crate::report::{self, record, Console, ReportError, Reports, RunInfo};
-use crate::runner::shard::Shard;
 use crate::runner::{self, Browsers, RunConfig, RunError, RunSummary};
 use crate::settings::Settings;
+use crate::shard::Shard;
 use crate::shared::redact::without_userinfo;
-use crate::signals;
 use crate::spec::{self, Selection, SelectorOverrides, SpecErrors, SpecSource};
 use crate::target::{self, TargetError};
 use crate::verdict::Verdict;
+
+/// How often the progress line is redrawn for its clock.
+const PROGRESS_TICK: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// One `ft run`: which scenarios, against what, and how.
 #[derive(Clone, Debug)]
@@ -35,6 +38,9 @@ pub struct JobOptions {
     /// `--repeat-each N`: every selected scenario N times (1: once).
     pub repeat_each: usize,
     pub settings: Settings,
+    /// The reports folder's lock, when the caller holds it already (`ft deploy` holds its
+    /// stages' folders for the whole pipeline); else the run takes it.
+    pub folder_lock: Option<Arc<report::RunLock>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -266,15 +272,20 @@ pub async fn run_keeping(
     // Spec problems are found without touching the disk; but wherever a reports folder
     // is already there, no earlier run's record may outlive this refused run as its own.
     let planned = plan(options);
+    // The folder made this run's: its lock taken (held until this function returns: the
+    // whole run, reports included), or the one the caller holds used.
+    let take_folder = || match options.folder_lock.as_deref() {
+        Some(held) => report::prepare_held(&settings.paths, held).map(|()| None),
+        None => report::prepare(&settings.paths).map(Some),
+    };
     if planned.is_err() && settings.paths.dir.is_dir() {
         // Best effort: a folder another run holds is left alone, and the spec error is
         // what this run reports.
-        let _ = report::prepare(&settings.paths);
+        let _ = take_folder();
     }
     let Plan { suite, scenarios, other_shards, split, split_by } = planned?;
     settings.paths.check_writable().map_err(JobError::Reports)?;
-    // Held until this function returns: the whole run, reports included.
-    let _lock = report::prepare(&settings.paths).map_err(JobError::Folder)?;
+    let _lock = take_folder().map_err(JobError::Folder)?;
     let mut kept = kept;
     let reuse = kept.as_deref_mut().and_then(Option::take);
     let (reuse, stale) = match reuse {
@@ -297,7 +308,7 @@ pub async fn run_keeping(
         // started ends with the driver (`stop` below), before ft exits.
         let warm = browsers.warm(workers.saturating_sub(browsers.idle()));
         tokio::select! {
-            _ = signals::unless_stopped(&interrupts, warm) => {}
+            _ = interrupts::unless_stopped(&interrupts, warm) => {}
             () = failed.notified() => {}
         }
         Ok::<_, crate::browser::BrowserError>(browsers)
@@ -334,6 +345,10 @@ pub async fn run_keeping(
     let here = std::path::Path::new(".");
     let commit = git::head(here).await.ok();
     let info = RunInfo {
+        trust: record::TrustRecord {
+            insecure_certs: settings.trust.insecure,
+            ca_certs: settings.trust.ca.as_ref().map(|ca| ca.pins()).unwrap_or_default(),
+        },
         target: target.display(),
         specs: options.specs.to_string(),
         spec_digest: suite.digest.clone(),
@@ -377,9 +392,20 @@ pub async fn run_keeping(
     let (tx, mut rx) = mpsc::unbounded_channel();
     let running = runner::run_in(browsers.clone(), scenarios, config, tx, interrupts);
     let consuming = async {
-        while let Some(event) = rx.recv().await {
-            reports.event(&event);
+        // The progress line's clock moves between events too.
+        let mut clock = tokio::time::interval(PROGRESS_TICK);
+        clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                event = rx.recv() => match event {
+                    Some(event) => reports.event(&event),
+                    None => break,
+                },
+                _ = clock.tick(), if reports.console.has_progress() => reports.console.tick(),
+            }
         }
+        // The runner is done: whatever comes next (the summary, an error) gets a clean line.
+        reports.console.end_progress();
     };
     let (outcome, ()) = tokio::join!(running, consuming);
     target.stop().await;
@@ -431,12 +457,12 @@ async fn checks(
     let shown = without_userinfo(&url);
     let interrupted = |during: &str| JobError::Interrupted { during: format!("{during} of {shown}") };
     let preflight = target::preflight(&url, settings.preflight_timeout, &settings.trust);
-    let reached = signals::unless_stopped(interrupts, preflight)
+    let reached = interrupts::unless_stopped(interrupts, preflight)
         .await
         .ok_or_else(|| interrupted("the preflight"))?
         .map_err(JobError::Target)?;
     let skip = sensitive_skips(settings, &url, &reached.landed, scenarios)?;
-    signals::unless_stopped(interrupts, check_version(&url, settings))
+    interrupts::unless_stopped(interrupts, check_version(&url, settings))
         .await
         .ok_or_else(|| interrupted("the version check"))?
         .map_err(JobError::Target)?;

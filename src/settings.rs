@@ -48,6 +48,8 @@ pub struct Settings {
     pub json_events: bool,
     /// Screenshots kept after each of a failed attempt's last N page-changing steps (`--filmstrip`).
     pub filmstrip: usize,
+    /// The progress line on a terminal (off with `--no-progress`).
+    pub progress: bool,
 }
 
 /// `--color`: `auto` colours a terminal unless NO_COLOR is set (or CLICOLOR_FORCE forces
@@ -97,6 +99,7 @@ impl Default for Settings {
             color: ColorChoice::Auto,
             json_events: false,
             filmstrip: 0,
+            progress: true,
         }
     }
 }
@@ -136,12 +139,14 @@ pub struct ReportPaths {
     pub dir: PathBuf,
     pub junit: PathBuf,
     pub record: PathBuf,
+    /// `--allure DIR`: Allure 2 results are written there too.
+    pub allure: Option<PathBuf>,
 }
 
 impl ReportPaths {
     /// `DIR/junit.xml` and `DIR/run.json`.
     pub fn in_dir(dir: PathBuf) -> ReportPaths {
-        ReportPaths { junit: dir.join("junit.xml"), record: dir.join("run.json"), dir }
+        ReportPaths { junit: dir.join("junit.xml"), record: dir.join("run.json"), allure: None, dir }
     }
 
     /// The HTML report for people, `DIR/index.html`: in the folder, since it links the

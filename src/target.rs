@@ -225,13 +225,7 @@ fn cause_of(err: &reqwest::Error, timeout: Duration) -> String {
 }
 
 fn innermost(err: &reqwest::Error) -> String {
-    let mut source: Option<&dyn std::error::Error> = Some(err);
-    let mut last = err.to_string();
-    while let Some(e) = source {
-        last = e.to_string();
-        source = e.source();
-    }
-    last
+    crate::shared::errors::chain(err).last().map_or_else(|| err.to_string(), |e| e.to_string())
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! driver processes, sessions and their page operations, and one-round-trip inspections
 //! that the runner turns into steps and waits. It knows nothing of scenarios.
 //!
-//! A room by job: `find` (binaries), `process` (driver processes), `guard` (the process
+//! A room by job: `find` (binaries), `process` (driver processes), `driver_guard` (the process
 //! between ft and each driver that ends it with its browsers whatever ends ft), `reaper` (the one
 //! registry of what must be ended), `driver` (the remote end sessions are made at),
 //! `capabilities`, `session` (lifecycle and page operations), `inspect`, and the
@@ -14,8 +14,8 @@ mod browser_log;
 mod capabilities;
 mod collect;
 mod driver;
+mod driver_guard;
 mod find;
-mod guard;
 mod inspect;
 mod process;
 mod reaper;
@@ -28,7 +28,7 @@ use std::time::Duration;
 use thirtyfour::error::{WebDriverError, WebDriverErrorInner};
 
 pub use driver::Driver;
-pub use guard::main_if_guard;
+pub use driver_guard::main_if_guard;
 pub use inspect::{Evidence, Frame, Inspection};
 pub use session::Session;
 pub use signals::{Signal, SignalKind, Signals};

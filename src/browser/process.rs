@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::task::JoinHandle;
 
-use super::guard::{members, parse_stat, DRIVER_PID, GUARD_ARG, SPAWN_ERROR};
+use super::driver_guard::{members, parse_stat, DRIVER_PID, GUARD_ARG, SPAWN_ERROR};
 use super::reaper::kill_group;
 use super::BrowserError;
 

@@ -39,7 +39,9 @@ impl DeploySink for ConsoleSink<'_> {
             DeployEvent::StageStarted { name, what } => format!("== {name}: {what}"),
             DeployEvent::StageFinished(stage) => format!("   {}: {}", stage.name, stage.detail),
         };
-        let _ = writeln!(self.out, "{}", crate::shared::terminal::escape_controls(&redact_text(&line)));
+        // One event, one line: a scenario name or a command's words with a line break
+        // (or an ESC sequence) must not print a line ft did not write.
+        let _ = writeln!(self.out, "{}", crate::shared::terminal::escape_line(&redact_text(&line)));
         let _ = self.out.flush();
     }
 }
@@ -86,6 +88,21 @@ impl Stage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Issue 24, finding 4: a failed scenario named `x\r\ngate open: …` printed a forged line.
+    #[test]
+    fn a_name_with_line_breaks_or_escapes_prints_no_line_of_its_own() {
+        let mut out = Vec::new();
+        let (stage, _) = Stage::start("staging tests", "http://staging", None);
+        let forged = "1 of 1 scenarios failed: x\r\nOK: released abc to live\u{1b}[2K (failed)";
+        ConsoleSink { out: &mut out }.event(&stage.finish(false, forged));
+        ConsoleSink { out: &mut out }.event(&DeployEvent::Note("a\nb".into()));
+        let text = String::from_utf8(out).expect("utf-8");
+        assert_eq!(
+            text,
+            "   staging tests: 1 of 1 scenarios failed: x\\r\\nOK: released abc to live\\u{1b}[2K (failed)\na\\nb\n"
+        );
+    }
 
     #[test]
     fn a_stage_reads_the_same_in_the_console_and_the_history() {

@@ -26,7 +26,8 @@ pub struct DeployRecord {
     pub pushed_to: Option<String>,
     pub rolled_back_to: Option<String>,
     pub outcome: String,
-    /// The outcome's exit code; a pipeline a signal reached exits 130/143 instead.
+    /// What ft exited with (`exit::for_deploy_ended`): the outcome's code, or 130/143
+    /// when a signal reached the pipeline.
     pub exit_code: u8,
     /// A Ctrl-C or SIGTERM reached the pipeline (a bake cut short, a command left to
     /// finish): ft exited 130/143 whatever the outcome.
@@ -88,11 +89,12 @@ impl DeployRecord {
         }
     }
 
-    pub fn finish(&mut self, outcome: DeployOutcome, reason: &str) {
+    pub fn finish(&mut self, outcome: DeployOutcome, reason: &str, signal: Option<crate::interrupts::StopSignal>) {
         self.finished_at = Utc::now();
         self.outcome =
             serde_json::to_value(outcome).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-        self.exit_code = outcome.exit_code();
+        self.exit_code = outcome.exit_code_after(signal);
+        self.interrupted = signal.is_some();
         self.reason = redact_text(reason);
     }
 }

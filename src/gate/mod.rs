@@ -11,6 +11,7 @@ mod version;
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -18,7 +19,7 @@ use tokio::sync::watch;
 
 use crate::git;
 use crate::job::{self, JobError, JobOptions, JobResult};
-use crate::report::{Console, ReportPaths};
+use crate::report::{Console, ReportPaths, RunLock};
 use crate::runner::Outcome;
 use crate::shared::redact::redact;
 use crate::spec::Selection;
@@ -53,12 +54,16 @@ pub struct DeployOptions {
     /// The targets' version page: staging before its tests and live after its deploy must
     /// show the released commit there (`--version-path`).
     pub version_path: Option<String>,
+    /// How the version page must show the commit (`--version-match`).
+    pub version_match: crate::target::version::VersionMatch,
     /// The run settings shared by every stage (specs, browser, waits, reports folder).
     pub job: JobOptions,
     /// Let a stage whose scenarios passed only on a retry count as green.
     pub allow_flaky: bool,
     /// Let a staging run that left scenarios of the specs out (--filter, --tag) open the gate.
     pub allow_partial: bool,
+    /// Let a staging run made with --insecure-certs open the gate (as `ft gate --allow-insecure`).
+    pub allow_insecure: bool,
     /// `--bake`: keep running the smoke scenarios against live after its verification.
     pub bake: Option<Bake>,
 }
@@ -107,6 +112,13 @@ impl DeployOutcome {
             | DeployOutcome::PushFailed => INFRA,
             DeployOutcome::Interrupted => SIGINT,
         }
+    }
+
+    /// What `ft deploy` exits with: the signal's code when one reached it (the pipeline
+    /// stopped for it, whatever the outcome says), else the outcome's. Its history line
+    /// says the same.
+    pub fn exit_code_after(self, signal: Option<crate::interrupts::StopSignal>) -> u8 {
+        signal.map_or_else(|| self.exit_code(), crate::interrupts::StopSignal::exit_code)
     }
 }
 
@@ -189,12 +201,27 @@ struct Pipeline<'a> {
     record: DeployRecord,
     staging_url: String,
     live_url: String,
+    /// The stages' reports folders' locks, held until the pipeline ends.
+    folders: Vec<Arc<RunLock>>,
+}
+
+/// The reports folder's lock and its `staging` and `live` folders' locks.
+fn lock_folders(dir: &std::path::Path) -> Result<(RunLock, Vec<Arc<RunLock>>), crate::report::ReportError> {
+    let main = RunLock::acquire(dir)?;
+    let stages =
+        ["staging", "live"].iter().map(|s| RunLock::acquire(&dir.join(s)).map(Arc::new)).collect::<Result<_, _>>()?;
+    Ok((main, stages))
 }
 
 /// Run the whole release: preconditions, (staging deploy), staging suite, live deploy,
 /// live up, live smoke, tags (or rollback). One history line is appended whatever happens
 /// (except for a dry run).
-pub async fn deploy(opts: &DeployOptions, out: &mut dyn Write, interrupts: watch::Receiver<u32>) -> DeployReport {
+pub async fn deploy(
+    opts: &DeployOptions,
+    out: &mut dyn Write,
+    interrupts: watch::Receiver<u32>,
+    signal: crate::interrupts::FirstSignal,
+) -> DeployReport {
     let started = Utc::now();
     let mut record = DeployRecord::new(started);
     let urls =
@@ -209,16 +236,18 @@ pub async fn deploy(opts: &DeployOptions, out: &mut dyn Write, interrupts: watch
     record.staging = redact(&staging_url);
     record.live = redact(&live_url);
     let history_path = opts.job.settings.paths.dir.join("deploys.jsonl");
-    // One pipeline at a time per reports folder, for its whole length (a dry run writes nothing).
-    let _lock = match opts.dry_run {
+    // One pipeline at a time per reports folder, for its whole length (a dry run writes
+    // nothing); and its stages' folders with it, so that no `ft run --reports R/staging`
+    // can clear staging's record and evidence between the staging run and the live deploy.
+    let locks = match opts.dry_run {
         true => None,
-        false => match crate::report::RunLock::acquire(&opts.job.settings.paths.dir) {
-            Ok(lock) => Some(lock),
+        false => match lock_folders(&opts.job.settings.paths.dir) {
+            Ok(locks) => Some(locks),
             Err(e) => {
                 // The attempt is history too: appends are safe without the folder's lock,
                 // so N concurrent deploys always leave N lines.
                 let reason = e.to_string();
-                record.finish(DeployOutcome::Refused, &reason);
+                record.finish(DeployOutcome::Refused, &reason, signal.get());
                 if let Err(e) = history::append(&history_path, &record) {
                     let _ = writeln!(out, "warning: {e}: this attempt is missing from the history");
                 }
@@ -226,15 +255,16 @@ pub async fn deploy(opts: &DeployOptions, out: &mut dyn Write, interrupts: watch
             }
         },
     };
-    let mut p = Pipeline { opts, out, interrupts, record, staging_url, live_url };
+    let (_lock, folders) = locks.unzip();
+    let folders = folders.unwrap_or_default();
+    let mut p = Pipeline { opts, out, interrupts, record, staging_url, live_url, folders };
     let (mut outcome, reason) = p.run().await;
     // A second signal stops whatever was running (a command, a preflight): what failed
     // then failed because of it.
     if *p.interrupts.borrow() >= 2 && !matches!(outcome, DeployOutcome::Released | DeployOutcome::Planned) {
         outcome = DeployOutcome::Interrupted;
     }
-    p.record.finish(outcome, &reason);
-    p.record.interrupted = *p.interrupts.borrow() > 0;
+    p.record.finish(outcome, &reason, signal.get());
     if outcome == DeployOutcome::Planned {
         return DeployReport { outcome, reason, record: None };
     }
@@ -311,11 +341,12 @@ impl Pipeline<'_> {
         // 2. Staging deploy, when asked.
         if self.opts.staging_deploy {
             let staging = self.staging_url.clone();
-            if let Err(reason) = self.deploy_to("staging", &staging, &commit).await {
-                return (DeployOutcome::DeployFailed, reason);
+            if let Err(stopped) = self.deploy_to("staging", &staging, &commit).await {
+                return stopped;
             }
             if let Err(reason) = self.wait_up("staging", &staging).await {
-                return (DeployOutcome::DeployFailed, reason);
+                let outcome = if self.interrupted() { DeployOutcome::Interrupted } else { DeployOutcome::DeployFailed };
+                return (outcome, reason);
             }
         }
         if self.interrupted() {
@@ -344,8 +375,8 @@ impl Pipeline<'_> {
 
         // 4. Live deploy.
         let live = self.live_url.clone();
-        if let Err(reason) = self.deploy_to("live", &live, &commit).await {
-            return (DeployOutcome::DeployFailed, format!("{reason}; no tag was written"));
+        if let Err((outcome, reason)) = self.deploy_to("live", &live, &commit).await {
+            return (outcome, format!("{reason}; no tag was written"));
         }
 
         // 5. Live up, then the smoke scenarios only (live holds real users' data).
@@ -425,8 +456,10 @@ impl Pipeline<'_> {
         self.opts.job.settings.paths.dir.join(stage)
     }
 
-    /// Run the deploy (and restart) command for one target.
-    async fn deploy_to(&mut self, stage: &str, url: &str, commit: &str) -> Result<(), String> {
+    /// Run the deploy (and restart) command for one target. A signal lets the command
+    /// under way finish, then stops the pipeline at once: nothing more runs, and nothing
+    /// waits (a target's --up-timeout is no reason to keep ft alive).
+    async fn deploy_to(&mut self, stage: &str, url: &str, commit: &str) -> Result<(), (DeployOutcome, String)> {
         let mut commands = vec![("deploy", self.opts.deploy_cmd.clone())];
         if let Some(r) = &self.opts.restart_cmd {
             commands.push(("restart", r.clone()));
@@ -435,7 +468,15 @@ impl Pipeline<'_> {
             let resolved = self.resolve(&command, url);
             let env =
                 vec![("FT_COMMIT", commit.to_string()), ("FT_HOST", host_of(url)), ("FT_STAGE", stage.to_string())];
-            self.run_command(stage, kind, &resolved, &env).await?;
+            let ran = self.run_command(stage, kind, &resolved, &env).await;
+            if self.interrupted() {
+                let how = if ran.is_ok() { "finished" } else { "failed" };
+                return Err((
+                    DeployOutcome::Interrupted,
+                    format!("interrupted during the {stage} {kind}: the command {how}, and nothing ran after it; {stage} runs what the command left, untested"),
+                ));
+            }
+            ran.map_err(|reason| (DeployOutcome::DeployFailed, reason))?;
         }
         Ok(())
     }
@@ -471,13 +512,23 @@ impl Pipeline<'_> {
         let timer = self.start(&format!("{stage} up"), &what, None);
         let patience = Patience { max_wait: self.opts.up_timeout, poll: Duration::from_millis(250) };
         let trust = &self.opts.job.settings.trust;
-        let answered = wait::until(patience, || async {
+        let waiting = wait::until(patience, || async {
             match target::preflight(url, Duration::from_secs(5), trust).await {
                 Ok(_landed) => Ok::<_, std::convert::Infallible>(Check::Done(())),
                 Err(e) => Ok(Check::NotYet(e.to_string().lines().next().unwrap_or("").to_string())),
             }
-        })
-        .await;
+        });
+        // A signal ends the wait: the pipeline stops anyway, and nothing is worth waiting
+        // out --up-timeout for (120 s by default) once it has been asked to stop.
+        let mut interrupts = self.interrupts.clone();
+        let answered = tokio::select! {
+            answered = waiting => answered,
+            Ok(_) = interrupts.wait_for(|n| *n > 0) => {
+                let detail = format!("interrupted while waiting for {shown} to answer");
+                self.finish(timer, false, &detail);
+                return Err(detail);
+            }
+        };
         match answered {
             Ok(()) => {
                 let detail = format!("answered after {:.1}s", timer.elapsed().as_secs_f64());
@@ -512,13 +563,31 @@ impl Pipeline<'_> {
         // reports say so too.
         job.settings.flaky = FlakyPolicy::accept_if(self.opts.allow_flaky);
         job.settings.paths = ReportPaths::in_dir(dir.clone());
+        // Held from the first stage that uses the folder to the pipeline's end.
+        job.folder_lock = match self.folders.iter().find(|l| l.holds(&dir)) {
+            Some(held) => Some(held.clone()),
+            None => match RunLock::acquire(&dir) {
+                Ok(lock) => {
+                    let lock = Arc::new(lock);
+                    self.folders.push(lock.clone());
+                    Some(lock)
+                }
+                Err(e) => {
+                    let why = with_causes(&e);
+                    let timer = self.start(&format!("{stage} tests"), &redact(url), None);
+                    self.finish(timer, false, &why);
+                    return StageResult::Broken(why);
+                }
+            },
+        };
         let report = dir.join("junit.xml");
         let timer = self.start(&format!("{stage} tests"), &redact(url), Some(&report));
         let result = job::run(&job, Console::for_run(&job.settings), self.interrupts.clone()).await;
         let (mut stage_result, mut ok, mut detail) = judge(&result, job.settings.flaky);
         // The staging run opens the gate for the whole spec set, as `ft gate` demands.
         if let (true, "staging", Ok(done)) = (ok, stage, &result) {
-            if let Some(why) = partial(done).filter(|_| !self.opts.allow_partial) {
+            let insecure = record_check::insecure_reason(&done.info.trust, self.opts.allow_insecure);
+            if let Some(why) = partial(done).filter(|_| !self.opts.allow_partial).or(insecure) {
                 (stage_result, ok, detail) = (StageResult::Red(why.clone()), false, why);
             }
         }
@@ -531,7 +600,8 @@ impl Pipeline<'_> {
     async fn verify_live(&mut self, folder: &str, commit: Option<&str>) -> Result<(), (DeployOutcome, String)> {
         let live = self.live_url.clone();
         if let Err(why) = self.wait_up("live", &live).await {
-            return Err((DeployOutcome::LiveDown, why));
+            let outcome = if self.interrupted() { DeployOutcome::Interrupted } else { DeployOutcome::LiveDown };
+            return Err((outcome, why));
         }
         if let Some(commit) = commit {
             if let Err(why) = self.check_version("live", &live, commit).await {
@@ -586,6 +656,12 @@ impl Pipeline<'_> {
             );
         }
         self.record.rolled_back_to = previous_live;
+        if self.interrupted() {
+            return (
+                DeployOutcome::Interrupted,
+                format!("live verification failed ({why}); rolled back to {}, then interrupted: live was not verified again; LIVE was not moved", short(&to)),
+            );
+        }
         // After a rollback live must serve the commit it was rolled back to, when known.
         let back_to = Some(to.as_str()).filter(|c| !c.is_empty());
         match self.verify_live("live-after-rollback", back_to).await {
@@ -659,7 +735,7 @@ fn judge(result: &Result<JobResult, JobError>, flaky: FlakyPolicy) -> (StageResu
     let r = match result {
         Ok(r) => r,
         Err(e) => {
-            let why = e.to_string().lines().next().unwrap_or("").to_string();
+            let why = with_causes(e);
             return (StageResult::Broken(why.clone()), false, why);
         }
     };
@@ -694,6 +770,19 @@ fn judge(result: &Result<JobResult, JobError>, flaky: FlakyPolicy) -> (StageResu
             (StageResult::Broken(why.clone()), false, why)
         }
     }
+}
+
+/// An error and every cause under it, as one line: "failed to run the scenarios" alone
+/// says nothing of which driver or browser failed how, on the console or in the history.
+fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(&format!("; caused by: {cause}"));
+        source = cause.source();
+    }
+    // Each message may add a hint on lines of its own: one line for the stage.
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 /// Why a run did not cover the whole spec set, if it did not.

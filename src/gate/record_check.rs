@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 use crate::git;
-use crate::report::record::{RunRecord, ScenarioStatus, PREDICATE_TYPE, STATEMENT_TYPE};
+use crate::report::record::{RunRecord, ScenarioStatus};
 use crate::shared::durations::human;
 use crate::shared::redact::{redact, without_userinfo};
 use crate::verdict::{FlakyPolicy, Verdict};
@@ -35,6 +35,8 @@ pub struct GateOptions {
     pub verify_key: Option<crate::sign::VerifyKey>,
     /// Count quarantined scenarios' failures like any other (`--no-quarantine`).
     pub no_quarantine: bool,
+    /// Accept a record of a run that checked no HTTPS certificate (`--insecure-certs`).
+    pub allow_insecure: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,12 +74,7 @@ pub async fn check(opts: &GateOptions) -> Result<Decision, GateError> {
         };
         GateError::Parse { path: opts.record.clone(), why }
     })?;
-    if record.statement_type != STATEMENT_TYPE || record.predicate_type != PREDICATE_TYPE {
-        return Err(GateError::Parse {
-            path: opts.record.clone(),
-            why: format!("statement {} / predicate {}", record.statement_type, record.predicate_type),
-        });
-    }
+    record.check_claims().map_err(|why| GateError::Parse { path: opts.record.clone(), why })?;
     let mut shut = Vec::new();
     let ft = &record.predicate.ft;
     let recorded = record.subject.iter().find_map(|s| s.digest.get("gitCommit")).cloned();
@@ -120,9 +117,10 @@ pub async fn check(opts: &GateOptions) -> Result<Decision, GateError> {
         ),
         _ => {}
     }
-    shut.extend(shard_reasons(&record));
+    shut.extend(shard_reasons(&record, opts.verify_key.is_some()));
     shut.extend(verdict_reasons(&record, opts.allow_flaky));
     shut.extend(partial_reasons(&record, opts.allow_partial));
+    shut.extend(insecure_reason(&ft.trust, opts.allow_insecure));
     if ft.spec_digest != opts.spec_digest {
         shut.push(format!(
             "the specs changed since the run (sha256 {} then, {} now)",
@@ -220,7 +218,10 @@ fn verdict_reasons(record: &RunRecord, allow_flaky: bool) -> Vec<String> {
 
 /// A shard's record is a part of a run, never a run: only the merge of all N opens the
 /// gate, and a merged record must name every shard once (with nothing run elsewhere).
-fn shard_reasons(record: &RunRecord) -> Vec<String> {
+/// Under `--verify-key` (`signed`), the signature vouches for the merge only: every shard
+/// merged must have had its own signature verified too, or an edited, unsigned shard
+/// could ride in on it.
+fn shard_reasons(record: &RunRecord, signed: bool) -> Vec<String> {
     let ft = &record.predicate.ft;
     let mut shut = Vec::new();
     if let Some(shard) = ft.shard {
@@ -245,8 +246,25 @@ fn shard_reasons(record: &RunRecord) -> Vec<String> {
                 "the merged record does not hold every shard exactly once (shards {indices:?} of {total})"
             ));
         }
+        let unverified: Vec<String> =
+            merged.shards.iter().filter(|s| !s.signature_verified).map(|s| s.shard.to_string()).collect();
+        if signed && !unverified.is_empty() {
+            shut.push(format!(
+                "the merged record is signed, but shard {} of it was merged without a verified signature: the signature vouches for nothing those shards say; run every shard with --sign-key and merge with --verify-key",
+                unverified.join(", ")
+            ));
+        }
     }
     shut
+}
+
+/// A run that accepted any certificate may have tested whatever answered at the target's
+/// address: the gate refuses it unless told (`--allow-insecure`); `ft deploy` asks the
+/// same of its staging run.
+pub fn insecure_reason(trust: &crate::report::record::TrustRecord, allow_insecure: bool) -> Option<String> {
+    (trust.insecure_certs && !allow_insecure).then(|| {
+        "the run accepted any HTTPS certificate (--insecure-certs): what answered may not have been the server named; pass --allow-insecure to accept that".to_string()
+    })
 }
 
 /// The gate vouches for the whole spec set: every scenario of it must have run and passed,

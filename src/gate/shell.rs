@@ -1,13 +1,18 @@
 //! Deploy, restart and rollback commands: run through `sh -c` with a deadline, their
 //! output streamed to the console and kept in a log file under the reports folder; a
 //! second Ctrl-C / SIGTERM to ft stops one at once.
+//!
+//! Output is bytes, not text: a deploy tool may print anything (a Latin-1 name, a binary
+//! blob). Every line is read to the end of the pipe, shown lossily (`String::from_utf8_lossy`)
+//! and logged; a pipe is never closed while the command runs, or its next write would
+//! kill it with SIGPIPE half-way through a deploy.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::watch;
 
 #[derive(Debug, thiserror::Error)]
@@ -85,8 +90,8 @@ pub async fn run(
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|source| ShellError::Spawn { command: command.to_string(), source })?;
     let pgid = child.id().map_or(0, |p| p as i32);
-    let mut out = child.stdout.take().map(|s| BufReader::new(s).lines());
-    let mut err = child.stderr.take().map(|s| BufReader::new(s).lines());
+    let mut out = child.stdout.take().map(Lines::new);
+    let mut err = child.stderr.take().map(Lines::new);
     let deadline = tokio::time::Instant::now() + timeout;
     let mut ended: Option<Ended> = None;
     // Once the command has exited, what is left in the pipes is read for a moment more;
@@ -99,8 +104,8 @@ pub async fn run(
     while ended.is_none() || out.is_some() || err.is_some() {
         let until = drain_until.unwrap_or(deadline);
         let line = tokio::select! {
-            l = async { out.as_mut()?.next_line().await.ok().flatten() }, if out.is_some() => match l { Some(l) => l, None => { out = None; continue } },
-            l = async { err.as_mut()?.next_line().await.ok().flatten() }, if err.is_some() => match l { Some(l) => l, None => { err = None; continue } },
+            l = async { out.as_mut()?.next().await }, if out.is_some() => match l { Some(l) => l, None => { out = None; continue } },
+            l = async { err.as_mut()?.next().await }, if err.is_some() => match l { Some(l) => l, None => { err = None; continue } },
             status = child.wait(), if ended.is_none() => {
                 ended = Some(match status {
                     _ if stopping => Ended::Interrupted,
@@ -132,7 +137,9 @@ pub async fn run(
             }
             () = tokio::time::sleep_until(until) => break,
         };
-        let _ = writeln!(console, "    | {line}");
+        // The log keeps what was said; the console shows it with control characters
+        // escaped, so a command's output cannot forge or hide one of ft's own lines.
+        let _ = writeln!(console, "    | {}", crate::shared::terminal::escape_line(&line));
         writeln!(file, "{line}").map_err(log_err)?;
     }
     let ended = match ended {
@@ -146,6 +153,65 @@ pub async fn run(
     writeln!(file, "# {ended} after {:.1}s", start.elapsed().as_secs_f64()).map_err(log_err)?;
     let _ = console.flush();
     Ok(CommandRun { ended, took: start.elapsed(), log: log.to_path_buf() })
+}
+
+/// The longest line kept whole; a longer one is cut into lines of this length, so a
+/// command printing megabytes without a line break costs no more memory than this.
+const MAX_LINE: usize = 16 * 1024;
+
+/// A pipe's output as lines of text: split at `\n` (or every `MAX_LINE` bytes), invalid
+/// UTF-8 replaced, read to the end whatever the bytes.
+struct Lines<R> {
+    reader: BufReader<R>,
+    /// The line read so far: kept here, not in the future, so that `next` can be
+    /// cancelled (in a `select!`) at its await without losing what it read.
+    line: Vec<u8>,
+}
+
+impl<R: AsyncRead + Unpin> Lines<R> {
+    fn new(pipe: R) -> Self {
+        Lines { reader: BufReader::new(pipe), line: Vec::new() }
+    }
+
+    /// The next line; `None` at the end of the pipe (or if reading it fails, which
+    /// leaves nothing more to read).
+    async fn next(&mut self) -> Option<String> {
+        loop {
+            let available = match self.reader.fill_buf().await {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => &[],
+            };
+            if available.is_empty() {
+                return (!self.line.is_empty()).then(|| self.take());
+            }
+            let room = MAX_LINE - self.line.len();
+            let chunk = &available[..available.len().min(room)];
+            match chunk.iter().position(|&b| b == b'\n') {
+                Some(end) => {
+                    self.line.extend_from_slice(&chunk[..end]);
+                    self.reader.consume(end + 1);
+                    return Some(self.take());
+                }
+                None => {
+                    let n = chunk.len();
+                    self.line.extend_from_slice(chunk);
+                    self.reader.consume(n);
+                    if self.line.len() >= MAX_LINE {
+                        return Some(self.take());
+                    }
+                }
+            }
+        }
+    }
+
+    fn take(&mut self) -> String {
+        let mut line = std::mem::take(&mut self.line);
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        String::from_utf8_lossy(&line).into_owned()
+    }
 }
 
 /// Send `sig` to a command's whole process group.

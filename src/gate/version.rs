@@ -16,7 +16,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 impl Pipeline<'_> {
     fn expected(&self, commit: &str) -> Option<ExpectedVersion> {
         let path = self.opts.version_path.clone()?;
-        Some(ExpectedVersion { path, text: commit.to_string() })
+        Some(ExpectedVersion { path, text: commit.to_string(), rule: self.opts.version_match })
     }
 
     /// With `--version-path`: the `<stage> version` stage, waiting up to `--up-timeout`

@@ -1,8 +1,11 @@
 //! The console: a header, a line per scenario as it finishes, then a summary.
-//! Plain text without a TTY; colour only on a terminal and never with NO_COLOR.
+//! Plain text without a TTY; colour only on a terminal and never with NO_COLOR. On a
+//! terminal, a progress line under the others (done, failed, running and the clock),
+//! redrawn in place: cleared before each line printed and drawn again after it.
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Instant;
 
 use super::failure::failure_lines;
 use super::{Artifacts, RunInfo};
@@ -17,11 +20,47 @@ pub struct Console {
     out: Box<dyn Write + Send>,
     color: bool,
     shown_browser: bool,
+    /// The progress line, when the console is a terminal that can redraw it.
+    progress: Option<Progress>,
 }
+
+/// What the progress line shows, and whether it is on the screen now.
+struct Progress {
+    total: usize,
+    done: usize,
+    failed: usize,
+    /// Running scenarios by index, oldest first.
+    running: Vec<usize>,
+    /// Every scenario's name, escaped for one line (by index).
+    names: Vec<String>,
+    started: Instant,
+    /// How many columns the line may take (the terminal's width, asked at each redraw).
+    width: Box<dyn Fn() -> usize + Send>,
+    shown: bool,
+}
+
+/// Erase the line the cursor is on and go to its start.
+const ERASE_LINE: &str = "\r\x1b[2K";
 
 impl Console {
     pub fn new(out: Box<dyn Write + Send>, color: bool) -> Console {
-        Console { out, color, shown_browser: false }
+        Console { out, color, shown_browser: false, progress: None }
+    }
+
+    /// Also draw the progress line, at most `width()` columns wide (the stream must be a
+    /// terminal: it is redrawn in place).
+    pub fn with_progress(mut self, width: Box<dyn Fn() -> usize + Send>) -> Console {
+        self.progress = Some(Progress {
+            total: 0,
+            done: 0,
+            failed: 0,
+            running: Vec::new(),
+            names: Vec::new(),
+            started: Instant::now(),
+            width,
+            shown: false,
+        });
+        self
     }
 
     /// People's output of a run: standard output (standard error when standard output
@@ -29,12 +68,73 @@ impl Console {
     pub fn for_run(settings: &crate::settings::Settings) -> Console {
         use std::io::IsTerminal;
         let env = |name: &str| std::env::var(name).ok();
-        if settings.json_events {
-            let color = settings.color.enabled(std::io::stderr().is_terminal(), env);
-            Console::new(Box::new(std::io::stderr()), color)
+        let (console, fd, terminal) = if settings.json_events {
+            let terminal = std::io::stderr().is_terminal();
+            (Console::new(Box::new(std::io::stderr()), settings.color.enabled(terminal, env)), 2, terminal)
         } else {
-            let color = settings.color.enabled(std::io::stdout().is_terminal(), env);
-            Console::new(Box::new(std::io::stdout()), color)
+            let terminal = std::io::stdout().is_terminal();
+            (Console::new(Box::new(std::io::stdout()), settings.color.enabled(terminal, env)), 1, terminal)
+        };
+        if settings.progress && shows_progress(terminal, env) {
+            console.with_progress(Box::new(move || crate::shared::terminal::width(fd).unwrap_or(80)))
+        } else {
+            console
+        }
+    }
+
+    /// Is a progress line being drawn (so the caller's clock should tick)?
+    pub fn has_progress(&self) -> bool {
+        self.progress.is_some()
+    }
+
+    /// Redraw the progress line (its clock moved).
+    pub fn tick(&mut self) {
+        self.draw_progress();
+    }
+
+    /// The run's events are over: erase the progress line for good, so what follows (the
+    /// summary, or an error) starts on a clean line.
+    pub fn end_progress(&mut self) {
+        let _ = self.erase_progress();
+        self.progress = None;
+    }
+
+    /// Erase the progress line if it is shown; says whether it was.
+    fn erase_progress(&mut self) -> bool {
+        let Some(p) = self.progress.as_mut().filter(|p| p.shown) else { return false };
+        p.shown = false;
+        let _ = write!(self.out, "{ERASE_LINE}");
+        let _ = self.out.flush();
+        true
+    }
+
+    /// `[  12.3s] 3/7 done, 1 failed, 2 running: NAME, NAME`, cut to the terminal's width
+    /// (a line that wrapped could not be erased in place).
+    fn draw_progress(&mut self) {
+        let Some(p) = &self.progress else { return };
+        let clock = format!("[{:>7}]", format!("{:.1}s", p.started.elapsed().as_secs_f64()));
+        let done = format!("{}/{} done", p.done, p.total);
+        let failed = format!("{} failed", p.failed);
+        let names: Vec<&str> = p.running.iter().filter_map(|i| p.names.get(*i).map(String::as_str)).collect();
+        let running = match names.as_slice() {
+            [] => "0 running".to_string(),
+            _ => format!("{} running: {}", names.len(), names.join(", ")),
+        };
+        let plain = format!("{clock} {done}, {failed}, {running}");
+        let width = (p.width)().saturating_sub(1).max(20);
+        let cut = fit(&plain, width);
+        // Only ft's own words are coloured, after the cut (escape sequences take no columns).
+        let line = match cut.strip_prefix(&format!("{clock} {done}, {failed}")) {
+            Some(rest) if self.color && p.failed > 0 => {
+                format!("{} {done}, {}{rest}", self.paint("36", &clock), self.paint("31;1", &failed))
+            }
+            Some(rest) if self.color => format!("{} {done}, {failed}{rest}", self.paint("36", &clock)),
+            _ => cut,
+        };
+        let _ = write!(self.out, "{ERASE_LINE}{line}");
+        let _ = self.out.flush();
+        if let Some(p) = &mut self.progress {
+            p.shown = true;
         }
     }
 
@@ -58,9 +158,13 @@ impl Console {
     fn labelled(&mut self, code: &str, label: &str, text: &str) {
         let label = if label.is_empty() { String::new() } else { self.paint(code, label) };
         let text = redact_text(text);
+        let was_shown = self.erase_progress();
         // Console output is best effort: a closed stdout must not stop a run.
         let _ = writeln!(self.out, "{label}{}", escape_controls(&text));
         let _ = self.out.flush();
+        if was_shown {
+            self.draw_progress();
+        }
     }
 
     pub fn warn(&mut self, text: &str) {
@@ -68,6 +172,10 @@ impl Console {
     }
 
     pub fn header(&mut self, info: &RunInfo, count: usize) {
+        if let Some(p) = &mut self.progress {
+            p.total = count;
+            p.started = Instant::now();
+        }
         let stage = info.stage.as_ref().map(|s| format!("[{s}] ")).unwrap_or_default();
         self.line(&format!(
             "{stage}ft {}: {count} scenario{} from {} against {}",
@@ -87,6 +195,30 @@ impl Console {
     }
 
     pub fn event(&mut self, event: &RunEvent, scenarios: &[Scenario], artifacts: &Artifacts) {
+        if let Some(p) = &mut self.progress {
+            if p.names.len() != scenarios.len() {
+                p.names = scenarios.iter().map(|s| escape_line(&s.name).into_owned()).collect();
+            }
+            match event {
+                RunEvent::ScenarioStarted { index, .. } => p.running.push(*index),
+                RunEvent::ScenarioFinished(r) => {
+                    p.running.retain(|i| *i != r.index);
+                    p.done += 1;
+                    if matches!(r.outcome, Outcome::Failed(_) | Outcome::Error(_)) {
+                        p.failed += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.show(event, scenarios, artifacts);
+        // Drawn after the event's lines, which drew it already if they printed any.
+        if matches!(event, RunEvent::ScenarioStarted { .. }) {
+            self.draw_progress();
+        }
+    }
+
+    fn show(&mut self, event: &RunEvent, scenarios: &[Scenario], artifacts: &Artifacts) {
         match event {
             RunEvent::SessionStarted { browser, took, .. } if !self.shown_browser => {
                 self.shown_browser = true;
@@ -187,5 +319,145 @@ impl Console {
             let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
             self.line(&format!("reports: {}", names.join(", ")));
         }
+    }
+}
+
+/// Whether a console stream may carry a progress line: a terminal that can redraw it
+/// (TERM is not `dumb`), and not a CI job (whose "terminal" is a log).
+pub fn shows_progress(is_terminal: bool, var: impl Fn(&str) -> Option<String>) -> bool {
+    let set = |name: &str| var(name).is_some_and(|v| !v.is_empty());
+    is_terminal && var("TERM").as_deref() != Some("dumb") && !set("CI")
+}
+
+/// `text` in at most `width` columns, ending in `…` when cut.
+fn fit(text: &str, width: usize) -> String {
+    use crate::shared::terminal::columns;
+    if columns(text) <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = columns(c.encode_utf8(&mut [0; 4]));
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::runner::ScenarioResult;
+    use crate::spec::{self, SpecSource};
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().map_err(|_| std::io::ErrorKind::Other)?.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Shared {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().expect("not poisoned").clone()).expect("utf-8")
+        }
+    }
+
+    fn finished(index: usize, outcome: Outcome) -> RunEvent {
+        RunEvent::ScenarioFinished(ScenarioResult {
+            index,
+            worker: 0,
+            outcome,
+            started_at: chrono::Utc::now(),
+            duration: Duration::from_millis(5),
+            log: Vec::new(),
+            earlier: Vec::new(),
+        })
+    }
+
+    /// The console with a progress line `width` columns wide, and what it wrote.
+    fn console(width: usize, color: bool) -> (Console, Shared) {
+        let out = Shared::default();
+        let mut console = Console::new(Box::new(out.clone()), color).with_progress(Box::new(move || width));
+        if let Some(p) = &mut console.progress {
+            p.total = 3;
+        }
+        (console, out)
+    }
+
+    #[test]
+    fn the_progress_line_shows_done_failed_and_running_and_is_erased_around_each_printed_line() {
+        let mut scenarios =
+            spec::load(&SpecSource::BuiltIn, &Default::default()).expect("the built-in suite loads").scenarios;
+        scenarios[1].name = "evil \u{1b}[2J name".into();
+        let none = Artifacts::new();
+        let (mut c, out) = console(200, false);
+        c.event(&RunEvent::ScenarioStarted { index: 0, worker: 0 }, &scenarios, &none);
+        c.event(&RunEvent::ScenarioStarted { index: 1, worker: 1 }, &scenarios, &none);
+        let running = out.text();
+        let last = running.rsplit(ERASE_LINE).next().unwrap_or_default();
+        assert!(
+            last.ends_with(&format!("0/3 done, 0 failed, 2 running: {}, evil \\u{{1b}}[2J name", scenarios[0].name)),
+            "{last:?}"
+        );
+        c.event(&finished(0, Outcome::Passed), &scenarios, &none);
+        let failure =
+            crate::runner::Failure { step: None, message: "no".into(), last_seen: None, evidence: Default::default() };
+        c.event(&finished(1, Outcome::Failed(failure)), &scenarios, &none);
+        c.tick();
+        c.end_progress();
+        let text = out.text();
+        // Every printed line starts on an erased line: no progress text is left before it.
+        for line in text.split('\n').filter(|l| l.contains(" [")) {
+            let printed = line.rsplit(ERASE_LINE).next().unwrap_or_default();
+            assert!(!printed.contains("done,"), "{line:?}");
+        }
+        assert!(text.contains(&format!("\n{ERASE_LINE}[")), "redrawn after a printed line: {text:?}");
+        let shown: Vec<&str> = text.split(ERASE_LINE).filter(|s| s.starts_with('[')).collect();
+        assert!(shown.last().is_some_and(|l| l.contains("2/3 done, 1 failed, 0 running")), "{shown:?}");
+        assert!(text.ends_with(ERASE_LINE), "erased for good at the end: {text:?}");
+        c.line("summary");
+        assert!(out.text().ends_with(&format!("{ERASE_LINE}summary\n")), "not drawn again after the end");
+    }
+
+    #[test]
+    fn the_progress_line_never_wraps_and_is_coloured_only_with_colour() {
+        let scenarios = spec::load(&SpecSource::BuiltIn, &Default::default()).expect("loads").scenarios;
+        let none = Artifacts::new();
+        let (mut c, out) = console(40, false);
+        c.event(&RunEvent::ScenarioStarted { index: 0, worker: 0 }, &scenarios, &none);
+        let line = out.text().rsplit(ERASE_LINE).next().unwrap_or_default().to_string();
+        assert_eq!(line.chars().count(), 39, "{line:?}");
+        assert!(line.ends_with('…') && !line.contains('\x1b'), "{line:?}");
+        let (mut c, out) = console(200, true);
+        c.event(&RunEvent::ScenarioStarted { index: 0, worker: 0 }, &scenarios, &none);
+        assert!(out.text().contains("\x1b[36m["), "{:?}", out.text());
+    }
+
+    #[test]
+    fn progress_needs_a_terminal_that_can_redraw_and_no_ci() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+        };
+        assert!(shows_progress(true, env(&[("TERM", "xterm-256color")])));
+        assert!(shows_progress(true, env(&[])));
+        assert!(!shows_progress(false, env(&[("TERM", "xterm")])));
+        assert!(!shows_progress(true, env(&[("TERM", "dumb")])));
+        assert!(!shows_progress(true, env(&[("TERM", "xterm"), ("CI", "true")])));
+        assert!(shows_progress(true, env(&[("CI", "")])), "an empty CI is unset");
     }
 }

@@ -24,6 +24,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::failure::failure_lines;
+use super::record::ScenarioStatus;
 use super::{Artifacts, RunInfo};
 use crate::runner::{Attempt, Failure, Outcome, RunSummary, ScenarioResult, StepLog};
 use crate::spec::Scenario;
@@ -142,7 +143,7 @@ pub(super) fn build(
     if summary.interrupted && !cut_short {
         let not_run = summary.results.iter().filter(|r| matches!(r.outcome, Outcome::NotRun(_))).count();
         let case = Case {
-            name: "run interrupted".into(),
+            name: RUN_INTERRUPTED.into(),
             classname: "ft".into(),
             time: Duration::ZERO,
             status: Status::Error(Detail {
@@ -494,6 +495,69 @@ fn escape(text: &str, in_attribute: bool) -> String {
     out
 }
 
+/// The testcase an interrupted run adds when no scenario was cut short.
+pub const RUN_INTERRUPTED: &str = "run interrupted";
+
+/// What a testcase of an ft JUnit file says of its scenario, read back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaseStatus {
+    Passed,
+    Failure,
+    Error,
+    Skipped,
+}
+
+impl std::fmt::Display for CaseStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CaseStatus::Passed => "passed",
+            CaseStatus::Failure => "a <failure>",
+            CaseStatus::Error => "an <error>",
+            CaseStatus::Skipped => "<skipped>",
+        })
+    }
+}
+
+impl CaseStatus {
+    fn of(case: roxmltree::Node) -> CaseStatus {
+        let child = |tag: &str| case.children().any(|c| c.has_tag_name(tag));
+        if child("failure") {
+            CaseStatus::Failure
+        } else if child("error") {
+            CaseStatus::Error
+        } else if child("skipped") {
+            CaseStatus::Skipped
+        } else {
+            CaseStatus::Passed
+        }
+    }
+
+    /// Whether `build` writes this status for a scenario of record status `status`
+    /// (`quarantined`: its failure is written skipped).
+    pub fn fits(self, status: ScenarioStatus, quarantined: bool) -> bool {
+        use CaseStatus as C;
+        match status {
+            ScenarioStatus::Passed | ScenarioStatus::Flaky => self == C::Passed,
+            ScenarioStatus::Failed => self == C::Failure || (quarantined && self == C::Skipped),
+            ScenarioStatus::Error => self == C::Error || (quarantined && self == C::Skipped),
+            // Not run: an error, or skipped when an interrupt or --max-failures left it out.
+            ScenarioStatus::NotRun => matches!(self, C::Error | C::Skipped),
+            ScenarioStatus::SkippedUnsafe => self == C::Skipped,
+            ScenarioStatus::NotSelected | ScenarioStatus::OtherShard => false,
+        }
+    }
+}
+
+/// Every testcase of an ft JUnit file: (name, status).
+pub fn case_statuses(text: &str) -> Result<Vec<(String, CaseStatus)>, String> {
+    let doc = roxmltree::Document::parse(text).map_err(|e| format!("not XML: {e}"))?;
+    Ok(doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .map(|c| (c.attribute("name").unwrap_or("").to_string(), CaseStatus::of(c)))
+        .collect())
+}
+
 /// One JUnit document from the shards' documents (`ft merge`): testsuites of the same
 /// name become one, their testcases copied as written (each is whole, escaped XML) and
 /// ordered by `position` (the scenario's place in the merged run); counts are recounted
@@ -507,14 +571,7 @@ pub fn merge_documents(
         name: String,
         time: f64,
         props: Vec<(String, String)>,
-        cases: Vec<(usize, &'a str, Status3)>,
-    }
-    #[derive(Clone, Copy)]
-    enum Status3 {
-        Pass,
-        Failure,
-        Error,
-        Skipped,
+        cases: Vec<(usize, &'a str, CaseStatus)>,
     }
     let parsed: Vec<(&str, roxmltree::Document)> = docs
         .iter()
@@ -553,16 +610,7 @@ pub fn merge_documents(
             };
             suites[at].time += time(suite);
             for case in suite.children().filter(|n| n.has_tag_name("testcase")) {
-                let child = |tag: &str| case.children().any(|c| c.has_tag_name(tag));
-                let status = if child("failure") {
-                    Status3::Failure
-                } else if child("error") {
-                    Status3::Error
-                } else if child("skipped") {
-                    Status3::Skipped
-                } else {
-                    Status3::Pass
-                };
+                let status = CaseStatus::of(case);
                 let pos = position(case.attribute("classname").unwrap_or(""), case.attribute("name").unwrap_or(""));
                 suites[at].cases.push((pos, &text[case.range()], status));
             }
@@ -572,10 +620,10 @@ pub fn merge_documents(
         suite.cases.sort_by_key(|c| c.0);
     }
     suites.sort_by_key(|s| s.cases.first().map(|c| c.0).unwrap_or(usize::MAX));
-    let count = |s: &Merged, f: fn(Status3) -> bool| s.cases.iter().filter(|c| f(c.2)).count();
-    let failures = |s: &Merged| count(s, |st| matches!(st, Status3::Failure));
-    let errors = |s: &Merged| count(s, |st| matches!(st, Status3::Error));
-    let skipped = |s: &Merged| count(s, |st| matches!(st, Status3::Skipped));
+    let count = |s: &Merged, f: fn(CaseStatus) -> bool| s.cases.iter().filter(|c| f(c.2)).count();
+    let failures = |s: &Merged| count(s, |st| st == CaseStatus::Failure);
+    let errors = |s: &Merged| count(s, |st| st == CaseStatus::Error);
+    let skipped = |s: &Merged| count(s, |st| st == CaseStatus::Skipped);
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites");
     attr(&mut x, "name", &root_name);
     attr(&mut x, "tests", &suites.iter().map(|s| s.cases.len()).sum::<usize>().to_string());

@@ -46,6 +46,11 @@ impl RunLock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Whether this is the lock of the folder `dir`.
+    pub fn holds(&self, dir: &Path) -> bool {
+        self.path == dir.join(LOCK_FILE)
+    }
 }
 
 /// `flock(2)` on an open file: the lock belongs to this open file description, so two

@@ -21,6 +21,10 @@ pub enum MergeError {
     Signature { path: PathBuf, why: String, hint: String },
     #[error("the shards do not make one whole run: {why}\n  hint: {hint}")]
     NotWhole { why: String, hint: String },
+    #[error("failed to merge {}: it does not agree with {}: {why}\n  hint: a shard's reports are merged as its run wrote them; run the shard again", junit.display(), record.display())]
+    Disagree { junit: PathBuf, record: PathBuf, why: String },
+    #[error("failed to sign the merged record: {why}\n  hint: a signed merge vouches for every shard: run each shard with --sign-key and merge with --verify-key (or merge without --sign-key)")]
+    SignUnverified { why: String },
     #[error(transparent)]
     Junit(JunitMergeError),
     #[error(transparent)]
@@ -55,6 +59,14 @@ pub fn merge(
     verify: Option<&VerifyKey>,
     sign: Option<&SignKey>,
 ) -> Result<MergeOutcome, MergeError> {
+    // Signing says "every shard of this run was as recorded": only shards whose own
+    // signatures were verified can be vouched for (an unsigned shard is any file at all).
+    if sign.is_some() && verify.is_none() {
+        return Err(MergeError::SignUnverified {
+            why: "--sign-key without --verify-key: the shards' records would be signed unverified".into(),
+        });
+    }
+    // With `verify`, `read_part` refuses any shard whose signature it did not verify.
     let parts = dirs.iter().map(|d| read_part(d, verify)).collect::<Result<Vec<_>, _>>()?;
     let record = merge_records(&parts)?;
     let verdict = record.predicate.ft.verdict;
@@ -188,14 +200,52 @@ fn read_part(dir: &Path, verify: Option<&VerifyKey>) -> Result<Part, MergeError>
     }
     let record: RunRecord = serde_json::from_slice(&bytes)
         .map_err(|e| MergeError::Parse { path: record_path.clone(), why: e.to_string() })?;
-    if record.statement_type != super::record::STATEMENT_TYPE || record.predicate_type != super::record::PREDICATE_TYPE
-    {
-        return Err(MergeError::Parse { path: record_path, why: "another kind of statement".into() });
-    }
+    record.check_claims().map_err(|why| MergeError::Parse { path: record_path.clone(), why })?;
     let junit_path = dir.join("junit.xml");
     let junit = String::from_utf8(read(junit_path.clone())?)
-        .map_err(|_| MergeError::Parse { path: junit_path, why: "not UTF-8".into() })?;
+        .map_err(|_| MergeError::Parse { path: junit_path.clone(), why: "not UTF-8".into() })?;
+    agree(&record, &junit).map_err(|why| MergeError::Disagree { junit: junit_path, record: record_path, why })?;
     Ok(Part { dir: dir.to_path_buf(), record, bytes, junit, signed })
+}
+
+/// Whether a shard's JUnit file says what its record says, scenario by scenario: the
+/// merged JUnit is built from the one and its verdict from the other, so a shard whose
+/// run.json was edited to "passed" would otherwise leave a `<failure>` under a green
+/// verdict. Each scenario the shard ran must have one testcase of its name whose status
+/// the record's allows (`junit::CaseStatus::fits`), and no testcase may be left over
+/// (but the one an interrupted run adds).
+pub(super) fn agree(record: &RunRecord, junit: &str) -> Result<(), String> {
+    let mut cases = junit::case_statuses(junit)?;
+    let ft = &record.predicate.ft;
+    for s in &ft.scenarios {
+        if matches!(s.status, ScenarioStatus::OtherShard | ScenarioStatus::NotSelected) {
+            continue;
+        }
+        let named: Vec<usize> = (0..cases.len()).filter(|&i| cases[i].0 == s.name).collect();
+        match named.iter().find(|&&i| cases[i].1.fits(s.status, s.quarantine.is_some())) {
+            Some(&i) => {
+                cases.swap_remove(i);
+            }
+            None => {
+                let found = named.first().map_or("no testcase".to_string(), |&i| format!("{}", cases[i].1));
+                return Err(format!(
+                    "\"{}\" is {} in the record, {found} in the JUnit file",
+                    crate::shared::terminal::escape_line(&s.name),
+                    status_word(s.status)
+                ));
+            }
+        }
+    }
+    cases.retain(|(name, status)| {
+        !(ft.interrupted && name == junit::RUN_INTERRUPTED && *status == junit::CaseStatus::Error)
+    });
+    match cases.first() {
+        None => Ok(()),
+        Some((name, status)) => Err(format!(
+            "the JUnit file has a testcase \"{}\" ({status}) the record does not list as run",
+            crate::shared::terminal::escape_line(name)
+        )),
+    }
 }
 
 fn status_word(s: ScenarioStatus) -> &'static str {
@@ -295,6 +345,9 @@ fn merge_records(parts: &[Part]) -> Result<RunRecord, MergeError> {
                 (!base.flaky_accepted).to_string(),
                 (!ft.flaky_accepted).to_string(),
             ));
+        }
+        if ft.trust != base.trust {
+            return Err(differs("the certificates trusted", format!("{:?}", base.trust), format!("{:?}", ft.trust)));
         }
         if ft.browser != base.browser {
             return Err(differs("the browser", show(&base.browser), show(&ft.browser)));

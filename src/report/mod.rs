@@ -1,6 +1,8 @@
 //! Reporters: they consume the runner's events and write the console, the evidence
-//! files, JUnit XML and the run record. They never run anything.
+//! files, JUnit XML, the run record, the HTML page and Allure results. They never run
+//! anything.
 
+mod allure;
 mod artifacts;
 mod console;
 mod failure;
@@ -38,6 +40,8 @@ use crate::wait::Patience;
 /// Facts about a run that every report shows.
 #[derive(Clone, Debug)]
 pub struct RunInfo {
+    /// How the target's certificates were trusted (`--insecure-certs`, `--ca-cert`).
+    pub trust: record::TrustRecord,
     /// The target as shown to people (credentials redacted).
     pub target: String,
     pub specs: String,
@@ -60,7 +64,7 @@ pub struct RunInfo {
     /// Scenarios of the spec set left out by --filter / --tag: (name, file:line).
     pub not_selected: Vec<(String, String)>,
     /// `--shard I/N`: this run is one part of the selection.
-    pub shard: Option<crate::runner::shard::Shard>,
+    pub shard: Option<crate::shard::Shard>,
     /// `--shard`: the split's sha256 and how it was made ("durations", "spec order").
     pub shard_split: Option<(String, &'static str)>,
     /// Selected scenarios another shard runs: (name, file:line).
@@ -111,7 +115,8 @@ impl ReportPaths {
     /// Make sure every file can be written before any browser starts: an unwritable
     /// folder is a usage problem found in milliseconds, not after the run.
     pub fn check_writable(&self) -> Result<(), ReportError> {
-        for dir in [Some(self.dir.as_path()), self.junit.parent(), self.record.parent()].into_iter().flatten() {
+        let folders = [Some(self.dir.as_path()), self.junit.parent(), self.record.parent(), self.allure.as_deref()];
+        for dir in folders.into_iter().flatten() {
             let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
             std::fs::create_dir_all(dir).map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })?;
             let probe = dir.join(format!(".ft-write-check-{}", std::process::id()));
@@ -128,6 +133,27 @@ impl ReportPaths {
 /// scenario then leaves no record at all, never an older one that looks like its own.
 pub fn prepare(paths: &ReportPaths) -> Result<RunLock, ReportError> {
     let lock = RunLock::acquire(&paths.dir)?;
+    clear(paths)?;
+    Ok(lock)
+}
+
+/// `prepare` for a folder whose lock the caller already holds (`lock`, taken on
+/// `paths.dir`): `ft deploy` holds its stages' folders for the whole pipeline, so that no
+/// other run can take one between two of its stages.
+pub fn prepare_held(paths: &ReportPaths, lock: &RunLock) -> Result<(), ReportError> {
+    if !lock.holds(&paths.dir) {
+        // A lock of another folder protects nothing here: take this one's as usual.
+        return Err(ReportError::Lock {
+            path: paths.dir.join(lock::LOCK_FILE),
+            source: std::io::Error::other(format!("the lock held is {}", lock.path().display())),
+        });
+    }
+    clear(paths)
+}
+
+/// Remove an earlier run's JUnit, record, envelope, page and evidence from a folder
+/// whose lock is held.
+fn clear(paths: &ReportPaths) -> Result<(), ReportError> {
     for file in [&paths.junit, &paths.record, &paths.envelope(), &paths.html()] {
         match std::fs::remove_file(file) {
             Ok(()) => {}
@@ -136,7 +162,10 @@ pub fn prepare(paths: &ReportPaths) -> Result<RunLock, ReportError> {
         }
     }
     artifacts::clear(&paths.artifacts())?;
-    Ok(lock)
+    if let Some(dir) = &paths.allure {
+        allure::clear(dir)?;
+    }
+    Ok(())
 }
 
 /// Write `bytes` to `path` through a temporary file in the same folder and a rename,
@@ -321,6 +350,16 @@ impl Reports {
         match write_atomic(&self.paths.html(), &page) {
             Ok(()) => written.push(self.paths.html()),
             Err(err) => self.console.warn(&format!("{err}; no HTML report this run")),
+        }
+        // Allure is for people too: a warning, like the page.
+        if let Some(dir) = &self.paths.allure {
+            match allure::write(dir, &self.info, &self.scenarios, summary, &self.artifacts) {
+                Ok(_) => written.push(dir.clone()),
+                Err(err) => {
+                    let cause = std::error::Error::source(&err).map(|c| format!(": {c}")).unwrap_or_default();
+                    self.console.warn(&format!("{err}{cause}; the Allure results are incomplete"))
+                }
+            }
         }
         self.console.summary(summary, verdict, flaky, &written);
         if let Some(stream) = &mut self.stream {

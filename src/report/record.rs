@@ -148,7 +148,7 @@ pub struct FtDetails {
     pub scenarios: Vec<ScenarioRecord>,
     /// `--shard I/N`: this record is one part of a run; `ft gate` takes only their merge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<crate::runner::shard::Shard>,
+    pub shard: Option<crate::shard::Shard>,
     /// `--shard`: the sha256 of the split (which shard runs which scenario) and how it was
     /// made; every shard of one run has the same.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,6 +156,22 @@ pub struct FtDetails {
     /// `ft merge`: the shards' records this one was made of.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged: Option<Merged>,
+    /// How the run trusted the target's HTTPS certificates. Required: a record that does
+    /// not say is not read as one that checked them.
+    pub trust: TrustRecord,
+}
+
+/// How a run trusted HTTPS certificates: facts a gate may refuse a run for.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TrustRecord {
+    /// `--insecure-certs`: no certificate was checked, so the run may not have been of the
+    /// server it names.
+    pub insecure_certs: bool,
+    /// `--ca-cert`: the certificates trusted besides the system's roots, as the sha256
+    /// pins of their public keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ca_certs: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -176,7 +192,7 @@ pub struct Merged {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct MergedShard {
-    pub shard: crate::runner::shard::Shard,
+    pub shard: crate::shard::Shard,
     /// sha256 of the shard's `run.json` as read.
     pub record_sha256: String,
     pub verdict: Verdict,
@@ -302,10 +318,87 @@ impl RunRecord {
                         .as_ref()
                         .map(|(sha256, by)| ShardSplit { sha256: sha256.clone(), by: by.to_string() }),
                     merged: None,
+                    trust: info.trust.clone(),
                 },
             },
         }
     }
+}
+
+impl RunRecord {
+    /// What a record may claim at all, checked before anything trusts its numbers: a
+    /// record is read from a file anyone can write, and a shard total of 10^12 made
+    /// `ft merge` allocate for every shard it named, one of 2^62 made `ft gate` panic.
+    /// Bounds follow what ft itself writes: a shard total is at most the scenarios
+    /// listed (`--shard` refuses more shards than scenarios), so is every count, and the
+    /// digests are hex. `Err` says why it is not a run record. That the counts agree with
+    /// the list is the gate's to judge (a record that contradicts itself shuts it).
+    pub fn check_claims(&self) -> Result<(), String> {
+        if self.statement_type != STATEMENT_TYPE || self.predicate_type != PREDICATE_TYPE {
+            return Err(format!("statement {} / predicate {}", self.statement_type, self.predicate_type));
+        }
+        let ft = &self.predicate.ft;
+        let listed = ft.scenarios.len();
+        let fits = |what: &str, shard: &crate::shard::Shard| {
+            if shard.index == 0 || shard.index > shard.total || shard.total > listed.max(1) {
+                return Err(format!(
+                    "{what} claims shard {}/{}, but a shard is I/N with 1 <= I <= N <= the {listed} scenarios it lists",
+                    shard.index, shard.total
+                ));
+            }
+            Ok(())
+        };
+        if let Some(shard) = &ft.shard {
+            fits("it", shard)?;
+        }
+        if let Some(merged) = &ft.merged {
+            if merged.shards.len() > listed.max(1) {
+                return Err(format!(
+                    "it claims to merge {} shards, more than the {listed} scenarios it lists",
+                    merged.shards.len()
+                ));
+            }
+            for s in &merged.shards {
+                fits("a merged shard", &s.shard)?;
+                hex("a merged shard's record_sha256", &s.record_sha256)?;
+            }
+        }
+        let counts = [
+            ("total", ft.total),
+            ("passed", ft.passed),
+            ("flaky", ft.flaky),
+            ("failed", ft.failed),
+            ("errors", ft.errors),
+            ("not_run", ft.not_run),
+            ("quarantined_failed", ft.quarantined_failed),
+        ];
+        for (name, n) in counts {
+            if n > listed {
+                return Err(format!("it counts {n} {name}, more than the {listed} scenarios it lists"));
+            }
+        }
+        hex("its spec_digest", &ft.spec_digest)?;
+        if let Some(commit) = &ft.commit {
+            hex("its commit", commit)?;
+        }
+        for d in &self.subject {
+            if let Some(c) = d.digest.get("gitCommit") {
+                hex("its subject's gitCommit", c)?;
+            }
+        }
+        if let Some(split) = &ft.shard_split {
+            hex("its shard_split sha256", &split.sha256)?;
+        }
+        Ok(())
+    }
+}
+
+/// A digest as ft writes one: hex, of a length a digest has (a git commit is 40 or 64).
+fn hex(what: &str, s: &str) -> Result<(), String> {
+    if s.len() < 40 || s.len() > 128 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("{what} is not a hex digest ({:?})", s.chars().take(80).collect::<String>()));
+    }
+    Ok(())
 }
 
 impl FtDetails {

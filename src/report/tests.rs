@@ -40,6 +40,7 @@ fn scenarios() -> Vec<Scenario> {
 
 pub(super) fn info() -> RunInfo {
     RunInfo {
+        trust: Default::default(),
         target: "https://***@staging.example".into(),
         specs: "built-in".into(),
         spec_digest: "ab".repeat(32),
@@ -739,4 +740,51 @@ fn evidence_files_hold_the_signals_and_the_filmstrip_in_step_order() {
     let files = super::artifacts::write(&root, &place, 1, &quiet).expect("written");
     assert_eq!(files, [root.join("superlists/dup/dup.signals.json")]);
     assert!(super::artifacts::write(&root, &place, 1, &Outcome::Passed).expect("nothing").is_empty());
+}
+
+/// `ft merge` refuses a shard whose junit.xml and run.json disagree (issue 24, finding 1):
+/// for every kind of run, what ft itself writes must agree, and an edited record must not.
+#[test]
+fn the_junit_and_the_record_of_every_kind_of_run_agree_and_an_edited_record_does_not() {
+    let scenarios = scenarios();
+    let failed = |s: &Scenario| Outcome::Failed(failure(s));
+    let mut mid = all(|_| Outcome::NotRun("interrupted before it started".into()));
+    mid.results[1] = result(1, Outcome::NotRun("interrupted while running".into()), Vec::new());
+    mid.interrupted = true;
+    let mut between = all(|_| Outcome::NotRun("interrupted before it started".into()));
+    between.results[0] = result(0, Outcome::Passed, Vec::new());
+    between.interrupted = true;
+    let mut quarantined = all(|_| Outcome::Passed);
+    quarantined.results[2] = result(2, failed(&scenarios[2]), Vec::new());
+    quarantined.quarantined = vec![2];
+    let mut scenarios_q = scenarios.clone();
+    scenarios_q[2].quarantine = Some("the banner".into());
+    let runs = [
+        ("flaky and failed", summary(&scenarios, failed), &scenarios),
+        ("green", all(|_| Outcome::Passed), &scenarios),
+        ("interrupted mid-scenario", mid, &scenarios),
+        ("interrupted between scenarios", between, &scenarios),
+        (
+            "unsafe skipped",
+            all(|s| if s.has_tag("smoke") { Outcome::Passed } else { Outcome::Skipped("unsafe".into()) }),
+            &scenarios,
+        ),
+        ("no browser", all(|_| Outcome::NotRun("no browser session could be started".into())), &scenarios),
+        ("quarantined failure", quarantined, &scenarios_q),
+    ];
+    for (what, run, scenarios) in runs {
+        let verdict = Verdict::of(&run);
+        let rec = RunRecord::new(&info(), scenarios, &run, verdict, FlakyPolicy::Accept, Utc::now());
+        let xml = super::junit::build(&info(), scenarios, &run, verdict, FlakyPolicy::Accept, &Artifacts::new(), None)
+            .to_xml();
+        assert_eq!(super::merge::agree(&rec, &xml), Ok(()), "{what}");
+    }
+    let run = summary(&scenarios, failed);
+    let mut rec = RunRecord::new(&info(), &scenarios, &run, Verdict::of(&run), FlakyPolicy::Accept, Utc::now());
+    let xml =
+        super::junit::build(&info(), &scenarios, &run, Verdict::of(&run), FlakyPolicy::Accept, &Artifacts::new(), None)
+            .to_xml();
+    rec.predicate.ft.scenarios[2].status = super::record::ScenarioStatus::Passed;
+    let why = super::merge::agree(&rec, &xml).expect_err("an edited status");
+    assert!(why.contains("is PASS in the record, a <failure> in the JUnit file"), "{why}");
 }

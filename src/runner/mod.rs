@@ -7,7 +7,7 @@
 //! `--max-failures` count, shared by the workers), `browsers` (the driver and the idle sessions, kept
 //! between runs by `ft watch`), `worker` (one browser's sessions and attempts),
 //! `steps` (one step; the actions), `expect` (the expectations), `signals` (the
-//! expectations on what the browser reported), `guard` (where an unsafe scenario may
+//! expectations on what the browser reported), `sensitive` (where an unsafe scenario may
 //! not go) and `filmstrip` (an attempt's last screens, `--filmstrip`).
 
 use std::collections::HashMap;
@@ -19,10 +19,9 @@ mod browsers;
 mod dispatch;
 mod expect;
 mod filmstrip;
-mod guard;
 mod queue;
 mod result;
-pub mod shard;
+mod sensitive;
 mod signals;
 mod steps;
 mod worker;
@@ -51,7 +50,7 @@ struct ScenarioState {
     /// URLs by the name `remember_url` gave them, for `expect_url_differs`.
     urls: HashMap<String, String>,
     /// Stops the scenario where it must not act (`--sensitive-url`).
-    guard: guard::Guard,
+    guard: sensitive::Guard,
     /// The last request a step sent or may have sent (a visit, a form pressed or clicked
     /// in), so a timeout on an HTTP error page can say which request it answered.
     request: Option<Request>,
@@ -69,7 +68,7 @@ impl ScenarioState {
         ScenarioState {
             steps: scenario.steps.clone(),
             urls: HashMap::new(),
-            guard: guard::Guard::for_scenario(scenario, config),
+            guard: sensitive::Guard::for_scenario(scenario, config),
             request: None,
             ..ScenarioState::default()
         }

@@ -3,7 +3,7 @@
 
 use super::clip;
 use super::expect::{expect, inspects, look, no_match, Inspect, LastPage, Seen};
-use super::guard::Guard;
+use super::sensitive::Guard;
 use super::{Request, RunConfig, ScenarioState, StepError};
 use crate::browser::{BrowserError, Session};
 use crate::spec::{Action, Selector, Step, StepKind};
@@ -19,8 +19,8 @@ pub(super) async fn run_step(
     // Test seam (debug builds only): lets tests prove that a panicking worker leaves no
     // browser behind and that its scenario is still reported.
     #[cfg(debug_assertions)]
-    if std::env::var("FT_TEST_PANIC_AT_VERB").is_ok_and(|v| v == step.kind.verb()) {
-        panic!("FT_TEST_PANIC_AT_VERB={}", step.kind.verb());
+    if std::env::var("FT_TEST_PANIC_AT_VERB").is_ok_and(|v| v == step.verb) {
+        panic!("FT_TEST_PANIC_AT_VERB={}", step.verb);
     }
     state.seen.next_step();
     match &step.kind {
@@ -309,7 +309,7 @@ mod tests {
     use super::*;
 
     fn step(line: usize, kind: StepKind) -> Step {
-        Step { line, col: 3, kind }
+        Step { line, col: 3, verb: "test", kind }
     }
 
     /// A visit is judged with the next step's own first look, so that look must be the

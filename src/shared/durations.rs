@@ -3,55 +3,67 @@
 
 use std::time::Duration;
 
-/// Seconds between 0 and 3600, fractions allowed (`10`, `2.5`).
-pub fn parse_secs(s: &str) -> Result<Duration, String> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && (0.0..=3600.0).contains(&v) => Ok(Duration::from_secs_f64(v)),
-        _ => Err("expected seconds between 0 and 3600, e.g. 10 or 2.5".into()),
-    }
-}
-
-/// Seconds above 0 and at most 3600: a time-out of zero would fail everything at once.
-pub fn parse_positive_secs(s: &str) -> Result<Duration, String> {
-    match parse_secs(s) {
-        Ok(d) if !d.is_zero() => Ok(d),
-        _ => Err("expected seconds above 0 and at most 3600, e.g. 300 or 2.5".into()),
-    }
-}
-
-/// Whole seconds between 1 and 86400.
-pub fn parse_secs_long(s: &str) -> Result<Duration, String> {
-    match s.trim().parse::<u64>() {
-        Ok(v) if (1..=86_400).contains(&v) => Ok(Duration::from_secs(v)),
-        _ => Err("expected whole seconds between 1 and 86400".into()),
-    }
-}
-
-/// Milliseconds between 1 and 10000.
-pub fn parse_millis(s: &str) -> Result<Duration, String> {
-    match s.trim().parse::<u64>() {
-        Ok(v) if (1..=10_000).contains(&v) => Ok(Duration::from_millis(v)),
-        _ => Err("expected milliseconds between 1 and 10000, e.g. 25".into()),
-    }
-}
-
-/// `90s`, `15m`, `24h`, `2d` or plain seconds.
-pub fn parse_age(s: &str) -> Result<Duration, String> {
+/// The one grammar of every duration flag: a number, whole or with a fraction, and a unit
+/// (`ms`, `s`, `m`, `h`, `d`); a bare number is in the flag's own unit (`bare`), so
+/// `--max-wait 10`, `--max-wait 1.5m`, `--command-timeout 30m` and `--bake 90` all read as
+/// people write them. `what` says the flag's range for the message.
+fn parse_in(s: &str, bare: f64, min: Duration, max: Duration, what: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num.parse().map_err(|_| format!("expected a duration like 90s, 15m, 24h or 2d, got {s:?}"))?;
-    let per = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86400,
-        _ => return Err(format!("unknown unit {unit:?}: use s, m, h or d")),
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let example = "e.g. 10, 2.5, 250ms, 90s, 15m, 24h or 2d";
+    let n: f64 = match num.parse::<f64>() {
+        Ok(n) if n.is_finite() && !num.is_empty() => n,
+        _ => return Err(format!("expected {what}, {example}; got {s:?}")),
     };
-    // Beyond ~100 years the age no longer means anything (and would overflow a date).
-    match n.checked_mul(per) {
-        Some(secs) if secs <= 100 * 365 * 86400 => Ok(Duration::from_secs(secs)),
-        _ => Err(format!("{s} is too long: at most 36500d")),
+    let per = match unit {
+        "" => bare,
+        "ms" => 0.001,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86400.0,
+        _ => return Err(format!("unknown unit {unit:?}: use ms, s, m, h or d ({example})")),
+    };
+    let secs = n * per;
+    if secs > max.as_secs_f64() {
+        return Err(format!("{s} is too long: expected {what}"));
     }
+    if secs < min.as_secs_f64() {
+        return Err(format!("{s} is too short: expected {what}"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// Seconds between 0 and an hour (`10`, `2.5`, `90s`, `2m`).
+pub fn parse_secs(s: &str) -> Result<Duration, String> {
+    parse_in(s, 1.0, Duration::ZERO, HOUR, "seconds between 0 and 3600")
+}
+
+/// Above 0 and at most an hour: a time-out of zero would fail everything at once.
+pub fn parse_positive_secs(s: &str) -> Result<Duration, String> {
+    match parse_in(s, 1.0, Duration::ZERO, HOUR, "seconds above 0 and at most 3600")? {
+        d if d.is_zero() => Err(format!("{} is too short: expected seconds above 0 and at most 3600", s.trim())),
+        d => Ok(d),
+    }
+}
+
+/// Between a second and a day (`1800`, `30m`, `2h`).
+pub fn parse_secs_long(s: &str) -> Result<Duration, String> {
+    parse_in(s, 1.0, Duration::from_secs(1), Duration::from_secs(86_400), "seconds between 1 and 86400")
+}
+
+/// Milliseconds between 1 and 10000 (`25`, `25ms`, `0.1s`).
+pub fn parse_millis(s: &str) -> Result<Duration, String> {
+    parse_in(s, 0.001, Duration::from_millis(1), Duration::from_secs(10), "milliseconds between 1 and 10000")
+}
+
+/// An age or a window, up to 100 years (`90s`, `15m`, `24h`, `2d`, or seconds).
+pub fn parse_age(s: &str) -> Result<Duration, String> {
+    // Beyond ~100 years the age no longer means anything (and would overflow a date).
+    parse_in(s, 1.0, Duration::ZERO, Duration::from_secs(100 * 365 * 86400), "at most 36500d")
 }
 
 /// An age for people: `45s`, `12m`, `3h05m`.
@@ -101,5 +113,22 @@ mod tests {
         assert!(parse_millis("0").is_err());
         assert!(parse_positive_secs("0").is_err() && parse_positive_secs("0.5").is_ok());
         assert!(parse_secs_long("0").is_err());
+    }
+
+    /// One grammar for every duration flag (`--command-timeout` took only whole seconds
+    /// where `--bake` took `30m`).
+    #[test]
+    fn every_duration_flag_takes_the_same_units_in_its_own_range() {
+        assert_eq!(parse_secs_long("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_secs_long("1800"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_secs("1.5m"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_secs("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_millis("25"), Ok(Duration::from_millis(25)));
+        assert_eq!(parse_millis("0.1s"), Ok(Duration::from_millis(100)));
+        assert_eq!(parse_age("1.5h"), Ok(Duration::from_secs(5400)));
+        assert!(parse_secs("2h").unwrap_err().contains("too long"));
+        assert!(parse_millis("0.5ms").unwrap_err().contains("too short"));
+        assert!(parse_secs("5y").unwrap_err().contains("unknown unit"));
+        assert!(parse_secs(".").is_err() && parse_secs("").is_err() && parse_secs("s").is_err());
     }
 }

@@ -3,6 +3,7 @@
 //! for a terminal, text cut for messages. Each rule lives here once.
 
 pub mod durations;
+pub mod errors;
 pub mod keys;
 pub mod redact;
 pub mod terminal;

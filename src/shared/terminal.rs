@@ -40,6 +40,34 @@ fn escape(text: &str, keep_lines: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// How many columns a terminal gives `text` (escaped already: no control characters):
+/// two for the wide characters of East Asian scripts and emoji, one for the rest. An
+/// estimate on the safe side, for lines that must not wrap.
+pub fn columns(text: &str) -> usize {
+    text.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115f
+            | 0x2e80..=0xa4cf
+            | 0xac00..=0xd7a3
+            | 0xf900..=0xfaff
+            | 0xfe30..=0xfe4f
+            | 0xff00..=0xff60
+            | 0xffe0..=0xffe6
+            | 0x1f300..=0x1faff
+            | 0x20000..=0x3fffd => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// The width in columns of the terminal on file descriptor `fd`, if it is one.
+pub fn width(fd: i32) -> Option<usize> {
+    // SAFETY: TIOCGWINSZ only writes a `winsize` into the struct it is given.
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut size) } == 0;
+    (ok && size.ws_col > 0).then_some(usize::from(size.ws_col))
+}
+
 /// C0 (U+0000-U+001F), DEL, C1 (U+0080-U+009F; U+009B alone starts a CSI sequence on
 /// some terminals) and the bidi controls that Trojan Source (CVE-2021-42574) abuses.
 fn is_dangerous(c: char) -> bool {

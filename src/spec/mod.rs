@@ -1,10 +1,12 @@
 //! The spec data model: scenarios as data, loaded from TOML and checked before any
 //! browser starts. Synchronous and browser-free.
 
+mod check;
 pub mod config;
 pub mod css;
 mod diag;
 mod parse;
+pub(crate) mod verbs;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -76,6 +78,8 @@ impl Scenario {
 pub struct Step {
     pub line: usize,
     pub col: usize,
+    /// The verb as written (`verbs::VERBS`), or `signals` for the suite's own check.
+    pub verb: &'static str,
     pub kind: StepKind,
 }
 
@@ -195,56 +199,6 @@ impl fmt::Display for SignalCheck {
 impl StepKind {
     pub fn is_expectation(&self) -> bool {
         matches!(self, StepKind::Expect(_))
-    }
-
-    /// The step's verb as written in specs.
-    pub fn verb(&self) -> &'static str {
-        match self {
-            StepKind::Act(a) => a.verb(),
-            StepKind::Expect(e) => e.verb(),
-        }
-    }
-}
-
-impl Action {
-    /// The action's verb as written in specs.
-    pub fn verb(&self) -> &'static str {
-        match self {
-            Action::Visit(_) => "visit",
-            Action::Type { .. } => "type",
-            Action::Press { .. } => "press",
-            Action::Click(_) => "click",
-            Action::Clear(_) => "clear",
-            Action::NewVisitor(_) => "new_visitor",
-            Action::WindowSize { .. } => "window_size",
-            Action::RememberUrl(_) => "remember_url",
-            Action::SubmitNovalidate(_) => "submit_novalidate",
-        }
-    }
-}
-
-impl Expectation {
-    /// The expectation's verb as written in specs.
-    pub fn verb(&self) -> &'static str {
-        match self {
-            Expectation::Title(_) => "expect_title",
-            Expectation::Present(_) => "expect_present",
-            Expectation::Absent(_) => "expect_absent",
-            Expectation::Text { .. } => "expect_text",
-            Expectation::TextContains { .. } => "expect_text_contains",
-            Expectation::Visible(_) => "expect_visible",
-            Expectation::Hidden(_) => "expect_hidden",
-            Expectation::Row { .. } => "expect_row",
-            Expectation::PageText(_) => "expect_page_text",
-            Expectation::NoText(_) => "expect_no_text",
-            Expectation::Attribute { .. } => "expect_attribute",
-            Expectation::Url(_) => "expect_url",
-            Expectation::UrlDiffers(_) => "expect_url_differs",
-            Expectation::Centred { .. } => "expect_centred",
-            Expectation::NoSignals(c) if c.from_suite => "signals",
-            Expectation::NoSignals(c) if c.failed_requests && !c.console_errors => "expect_no_failed_requests",
-            Expectation::NoSignals(_) => "expect_no_console_errors",
-        }
     }
 }
 

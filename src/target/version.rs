@@ -24,7 +24,24 @@ pub struct ExpectedVersion {
     pub path: String,
     /// What the page must show (see `shows`): the commit being released, or any text.
     pub text: String,
+    /// How the page must show it (`--version-match`).
+    pub rule: VersionMatch,
 }
+
+/// `--version-match`: what counts as a version page showing the version.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum VersionMatch {
+    /// The page states it: its whole text or first word, a JSON key (`commit`, `version`,
+    /// `sha`, `revision`), or a line `commit: …` / `version=…`.
+    #[default]
+    States,
+    /// The page mentions it anywhere, as a word of its own: a page reading
+    /// `current: X previous: Y` shows both X and Y.
+    Mentions,
+}
+
+/// The keys under which a page (JSON, or `key: value` lines) states its version.
+const KEYS: [&str; 6] = ["commit", "version", "sha", "revision", "git_commit", "gitcommit"];
 
 impl ExpectedVersion {
     /// The page's full URL on a target with base URL `base` (no trailing slash).
@@ -44,7 +61,7 @@ impl ExpectedVersion {
 
 #[derive(Debug, thiserror::Error)]
 pub enum VersionError {
-    #[error("target {url} does not show {expected}{within}: {last_seen}\n  hint: the target runs another release (or has not restarted yet), or the version page is elsewhere: check --version-path; a commit counts in full or as its first {MIN_SHORT_COMMIT} or more hex digits")]
+    #[error("target {url} does not show {expected}{within}: {last_seen}\n  hint: the target runs another release (or has not restarted yet), or the version page is elsewhere: check --version-path; a commit counts in full or as its first {MIN_SHORT_COMMIT} or more hex digits, and the page must state it (its whole text or first word, a JSON key commit/version/sha/revision, or a line `commit: …`) unless --version-match mentions")]
     NotShown { url: String, expected: String, within: String, last_seen: String },
     #[error("failed to make an HTTP client to fetch {url}")]
     Client {
@@ -72,14 +89,65 @@ pub fn parse_text(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
-/// Whether a version page's `body` shows `expected`, the one rule:
+/// Whether a version page's `body` shows `expected` under `rule`: the one rule.
+pub fn shows_by(body: &str, expected: &str, rule: VersionMatch) -> bool {
+    match rule {
+        VersionMatch::States => states(body, expected),
+        VersionMatch::Mentions => shows(body, expected),
+    }
+}
+
+/// `VersionMatch::States`: the page's whole trimmed text or its first word is the version,
+/// or a JSON object's key or a `key: value` / `key=value` line of `KEYS` gives it (`same`).
+/// Anything else on the page (a previous release, a link to a commit) is not what it runs.
+fn states(body: &str, expected: &str) -> bool {
+    let expected = expected.trim();
+    let text = body.trim();
+    if expected.is_empty() || text.is_empty() {
+        return false;
+    }
+    if same(text, expected) || text.split_whitespace().next().is_some_and(|w| same(w, expected)) {
+        return true;
+    }
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text) {
+        return map.iter().any(|(k, v)| {
+            KEYS.contains(&k.to_ascii_lowercase().as_str()) && v.as_str().is_some_and(|v| same(v.trim(), expected))
+        });
+    }
+    text.lines().any(|line| {
+        let Some((key, value)) = line.split_once([':', '=']) else { return false };
+        let key = key.trim().to_ascii_lowercase();
+        KEYS.contains(&key.as_str()) && value.split_whitespace().next().is_some_and(|v| same(v, expected))
+    })
+}
+
+/// Whether one value a page states is `expected`: for a commit (hex, 12+ digits), the same
+/// commit in full or short (12+ digits, also after `git describe`'s `-g`), or the full
+/// commit (40 or 64 digits) when a short one is expected, never a longer word that merely
+/// begins with it; anything else, exactly.
+fn same(shown: &str, expected: &str) -> bool {
+    if !(is_hex(expected) && expected.len() >= MIN_SHORT_COMMIT) {
+        return shown == expected;
+    }
+    let shown = shown.to_ascii_lowercase();
+    let expected = expected.to_ascii_lowercase();
+    let digits = match shown.rsplit_once("-g") {
+        Some((_, d)) if is_hex(d) => d,
+        _ => shown.as_str(),
+    };
+    is_hex(digits)
+        && digits.len() >= MIN_SHORT_COMMIT
+        && (expected.starts_with(digits) || (matches!(digits.len(), 40 | 64) && digits.starts_with(&expected)))
+}
+
+/// `VersionMatch::Mentions`: whether a version page's `body` mentions `expected`:
 ///
 /// - `expected` appears as a word of its own (not inside a longer run of letters and
 ///   digits); case-insensitive when it is hex, as commits are, exact otherwise; or
 /// - `expected` is a commit (hex, 12+ digits) and the body has a hex word of 12+ digits
 ///   (also as `git describe` writes it, after a `g`) where one of the two begins the
 ///   other: a page may show a short commit, or a full one when the short one is expected.
-pub fn shows(body: &str, expected: &str) -> bool {
+fn shows(body: &str, expected: &str) -> bool {
     let expected = expected.trim();
     if expected.is_empty() {
         return false;
@@ -136,7 +204,7 @@ pub async fn wait_for(
     let url = expected.url_on(base);
     let shown = redact(&url);
     let client = trust.client(request_timeout).map_err(|source| VersionError::Client { url: shown.clone(), source })?;
-    let looked = wait::until(patience, || look(&client, &url, &expected.text, request_timeout)).await;
+    let looked = wait::until(patience, || look(&client, &url, expected, request_timeout)).await;
     match looked {
         Ok(()) => Ok(()),
         Err(wait::WaitError::TimedOut(t)) => Err(VersionError::NotShown {
@@ -157,7 +225,7 @@ pub async fn wait_for(
 async fn look(
     client: &reqwest::Client,
     url: &str,
-    expected: &str,
+    expected: &ExpectedVersion,
     timeout: Duration,
 ) -> Result<Check<()>, std::convert::Infallible> {
     let mut response = match client.get(url).send().await {
@@ -184,7 +252,11 @@ async fn look(
         }
     }
     let body = String::from_utf8_lossy(&body);
-    Ok(if shows(&body, expected) { Check::Done(()) } else { Check::NotYet(format!("it served {}", clip(&body))) })
+    Ok(if shows_by(&body, &expected.text, expected.rule) {
+        Check::Done(())
+    } else {
+        Check::NotYet(format!("it served {}", clip(&body)))
+    })
 }
 
 /// What a page served, for a message: one quoted line, clipped.
@@ -260,6 +332,44 @@ mod tests {
         assert!(!shows("anything", "  "));
     }
 
+    // Issue 24, finding 12: a page reading `current: <other> previous: <H> see …/commit/<H>`
+    // satisfied --expect-version <H>, and so did a 42-digit word beginning with <H>.
+    #[test]
+    fn by_default_the_page_must_state_the_commit_not_merely_mention_it() {
+        let other = "aaaaaaaaaaaabbbbbbbbbbbbccccccccccccdddd";
+        let mentions = format!("current: {other} previous: {SHA} see https://git.example/commit/{SHA}");
+        assert!(!shows_by(&mentions, SHA, VersionMatch::States));
+        assert!(shows_by(&mentions, SHA, VersionMatch::Mentions), "on request, a mention is enough");
+        let longer = format!("{SHA}ab");
+        assert!(!shows_by(&longer, SHA, VersionMatch::States), "a 42-digit word is no commit");
+        assert!(!shows_by(&format!("build {longer}"), SHA, VersionMatch::States));
+        for body in [
+            SHA.to_string(),
+            format!("  {}\n", SHA.to_uppercase()),
+            format!("{SHA} built 2026-01-01"),
+            SHA[..12].to_string(),
+            format!("v1.4.2-3-g{}", &SHA[..12]),
+            format!("{{\"commit\": \"{SHA}\", \"previous\": \"{other}\"}}"),
+            format!("{{\"Version\": \"{}\"}}", &SHA[..12]),
+            format!("app: superlists\ncommit: {SHA}\nprevious: {other}\n"),
+            format!("sha={SHA}"),
+        ] {
+            assert!(shows_by(&body, SHA, VersionMatch::States), "{body}");
+        }
+        for body in [
+            format!("{{\"commit\": \"{other}\", \"previous\": \"{SHA}\"}}"),
+            format!("commit: {other}\nprevious: {SHA}\n"),
+            format!("<html><body><p>deployed {SHA}</p></body></html>"),
+            SHA[..11].to_string(),
+        ] {
+            assert!(!shows_by(&body, SHA, VersionMatch::States), "{body}");
+        }
+        assert!(shows_by(&format!("{SHA}\n"), &SHA[..12], VersionMatch::States), "the full commit shows a short one");
+        assert!(shows_by("1.4.2\n", "1.4.2", VersionMatch::States));
+        assert!(!shows_by("release 1.4.2\n", "1.4.2", VersionMatch::States));
+        assert!(shows_by("version: 1.4.2\n", "1.4.2", VersionMatch::States));
+    }
+
     #[test]
     fn version_paths_start_with_a_slash() {
         assert_eq!(parse_path("/version").as_deref(), Ok("/version"));
@@ -282,7 +392,7 @@ mod tests {
 
     #[test]
     fn commits_and_other_versions_are_described_apart() {
-        let e = |text: &str| ExpectedVersion { path: "/version".into(), text: text.into() };
+        let e = |text: &str| ExpectedVersion { path: "/version".into(), text: text.into(), rule: VersionMatch::States };
         assert_eq!(e(SHA).describe(), format!("commit {SHA}"));
         assert_eq!(e("1.4.2").describe(), "version \"1.4.2\"");
         assert_eq!(e(SHA).url_on("http://h/app/"), "http://h/app/version");

@@ -241,7 +241,7 @@ pub fn classify(result: &Result<JobResult, JobError>, dir: &Path, flaky: FlakyPo
         Ok(r) => r,
         // ft's own HTTP client could not be made: the watcher's trouble, not the app's.
         Err(e @ JobError::Target(crate::target::TargetError::Client { .. })) => {
-            return RunOutcome::WatcherTrouble(redact_text(&chain(e)))
+            return RunOutcome::WatcherTrouble(redact_text(&crate::shared::errors::one_line(e)))
         }
         Err(JobError::Target(e)) => {
             let message = e.to_string().lines().next().unwrap_or("").to_string();
@@ -251,7 +251,7 @@ pub fn classify(result: &Result<JobResult, JobError>, dir: &Path, flaky: FlakyPo
                 evidence: Vec::new(),
             }]);
         }
-        Err(e) => return RunOutcome::WatcherTrouble(redact_text(&chain(e))),
+        Err(e) => return RunOutcome::WatcherTrouble(redact_text(&crate::shared::errors::one_line(e))),
     };
     if r.verdict.is_green(flaky) {
         return RunOutcome::Passed;
@@ -296,17 +296,6 @@ pub fn classify(result: &Result<JobResult, JobError>, dir: &Path, flaky: FlakyPo
             RunOutcome::WatcherTrouble(format!("verdict {other}: {}", errors.join("; ")))
         }
     }
-}
-
-/// An error and its causes on one line: "failed to run the scenarios: failed to find …".
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    text.replace('\n', " ")
 }
 
 /// The failing step and what went wrong, as a person reading the alert needs it.

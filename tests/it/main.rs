@@ -2,25 +2,31 @@
 //! Each module drives the real `ft` binary (or its embedded app) against real browsers,
 //! servers and git; `common` holds what they share.
 
+mod allure;
+mod architecture;
 mod bake;
 mod cli;
 mod common;
 mod config_run;
+mod deploy_holes;
 mod diagnostics;
 mod docs;
 mod faults;
 mod filmstrip;
 mod firefox;
 mod gate;
+mod gate_holes;
 mod grid;
 mod html_report;
 mod interrupt;
 mod intoto;
 mod junit_consumers;
 mod machine;
+mod merge_attacks;
 mod mutants;
 mod orphans;
 mod preflight;
+mod progress;
 mod rerun;
 mod safety;
 mod sensitive;

@@ -6,65 +6,82 @@ use tokio::sync::watch;
 
 /// Which signal came.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Signal {
+pub enum StopSignal {
     Interrupt,
     Terminate,
 }
 
-impl Signal {
+impl StopSignal {
     /// The conventional 128 + signal number, which a process stopped by it exits with.
     pub fn exit_code(self) -> u8 {
         match self {
-            Signal::Interrupt => crate::exit::SIGINT,
-            Signal::Terminate => crate::exit::SIGTERM,
+            StopSignal::Interrupt => crate::exit::SIGINT,
+            StopSignal::Terminate => crate::exit::SIGTERM,
         }
     }
 }
 
 /// SIGINT and SIGTERM, listened to from `new` on (a signal sent right after is not lost).
-pub struct Signals {
+pub struct Listener {
     int: UnixSignal,
     term: UnixSignal,
 }
 
-impl Signals {
-    pub fn new() -> std::io::Result<Signals> {
-        Ok(Signals { int: signal(SignalKind::interrupt())?, term: signal(SignalKind::terminate())? })
+impl Listener {
+    pub fn new() -> std::io::Result<Listener> {
+        Ok(Listener { int: signal(SignalKind::interrupt())?, term: signal(SignalKind::terminate())? })
     }
 
-    pub async fn next(&mut self) -> Signal {
+    pub async fn next(&mut self) -> StopSignal {
         tokio::select! {
-            _ = self.int.recv() => Signal::Interrupt,
-            _ = self.term.recv() => Signal::Terminate,
+            _ = self.int.recv() => StopSignal::Interrupt,
+            _ = self.term.recv() => StopSignal::Terminate,
         }
     }
 }
 
 /// Run `work` while signals are counted into the channel it is given; its output, and the
 /// first signal if one came.
-pub async fn counting<F, Fut, T>(signals: Signals, work: F) -> (T, Option<Signal>)
+pub async fn counting<F, Fut, T>(signals: Listener, work: F) -> (T, Option<StopSignal>)
 where
     F: FnOnce(watch::Receiver<u32>) -> Fut,
     Fut: std::future::Future<Output = T>,
 {
+    counting_first(signals, |rx, _| work(rx)).await
+}
+
+/// The first signal counted, readable while the work runs: a pipeline that records how
+/// ft will exit (130 or 143) must know which signal it was before it returns.
+#[derive(Clone, Debug, Default)]
+pub struct FirstSignal(std::sync::Arc<std::sync::OnceLock<StopSignal>>);
+
+impl FirstSignal {
+    pub fn get(&self) -> Option<StopSignal> {
+        self.0.get().copied()
+    }
+}
+
+/// `counting`, with the first signal also given to `work` (set before it is counted).
+pub async fn counting_first<F, Fut, T>(signals: Listener, work: F) -> (T, Option<StopSignal>)
+where
+    F: FnOnce(watch::Receiver<u32>, FirstSignal) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
     let (tx, rx) = watch::channel(0u32);
-    let first = std::sync::Mutex::new(None);
+    let first = FirstSignal::default();
     let listen = async {
         let mut signals = signals;
         loop {
             let sig = signals.next().await;
-            if let Ok(mut first) = first.lock() {
-                first.get_or_insert(sig);
-            }
+            let _ = first.0.set(sig);
             tx.send_modify(|n| *n += 1);
         }
     };
     let output = tokio::select! {
-        out = work(rx) => out,
+        out = work(rx, first.clone()) => out,
         never = listen => never,
     };
-    let first = first.lock().ok().and_then(|f| *f);
-    (output, first)
+    (output, first.get())
 }
 
 /// Run `work` unless a second signal is counted first (`None`): for a step that has no

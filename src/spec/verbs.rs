@@ -1,0 +1,467 @@
+//! The verbs of the spec language, in one table: each verb's name, what its value is, its
+//! argument keys, an example, and how its step is built. The parser (`step`), its hints,
+//! `ft man --verbs` (which the docs test reads) and the step's own `verb` all come from
+//! here: a new verb is one entry and its `build` function.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use toml::Spanned;
+
+use super::check::{regex_detail, FileCtx, RawStep};
+use super::diag::did_you_mean;
+use super::{Action, Expectation, Key, Selector, SignalCheck, StepKind};
+
+/// One verb of the language.
+pub(crate) struct Verb {
+    pub(crate) name: &'static str,
+    /// What its value is, for messages: "a selector", "the text to type"...
+    pub(crate) value: &'static str,
+    /// Its argument keys (`true` = required).
+    pub(crate) args: &'static [(&'static str, bool)],
+    /// A correct step of this verb, shown in hints and in `ft man --verbs`.
+    pub(crate) example: &'static str,
+    build: fn(&mut Call<'_, '_>) -> Option<StepKind>,
+}
+
+macro_rules! verb {
+    ($name:literal, $value:literal, [$($arg:literal: $req:literal),*], $example:literal, $build:expr) => {
+        Verb { name: $name, value: $value, args: &[$(($arg, $req)),*], example: $example, build: $build }
+    };
+}
+
+/// Every verb, in the order the docs list them.
+pub(crate) const VERBS: &[Verb] = &[
+    verb!("visit", "a path such as \"/\"", [], "{ visit = \"/\" }", visit),
+    verb!("type", "the text to type", ["into": true], "{ type = \"Buy milk\", into = \"@item_input\" }", |c| {
+        Some(StepKind::Act(Action::Type { text: c.text()?, into: c.selector_arg("into")? }))
+    }),
+    verb!("press", "a key name such as \"Enter\"", ["on": true], "{ press = \"Enter\", on = \"@item_input\" }", press),
+    verb!("click", "a selector", [], "{ click = \"#id_submit\" }", |c| Some(StepKind::Act(Action::Click(
+        c.selector()?
+    )))),
+    verb!("clear", "a selector", [], "{ clear = \"@item_input\" }", |c| Some(StepKind::Act(Action::Clear(
+        c.selector()?
+    )))),
+    verb!(
+        "new_visitor",
+        "true, or the visitor's name",
+        [],
+        "{ new_visitor = \"Francis\" } or { new_visitor = true }",
+        new_visitor
+    ),
+    verb!("window_size", "[width, height]", [], "{ window_size = [1024, 768] }", window_size),
+    verb!("remember_url", "a name to remember the current URL under", [], "{ remember_url = \"edith\" }", |c| {
+        let name = c.text()?;
+        c.remembered.push(name.clone());
+        Some(StepKind::Act(Action::RememberUrl(name)))
+    }),
+    verb!(
+        "submit_novalidate",
+        "a selector: a form, or an element in one",
+        [],
+        "{ submit_novalidate = \"@item_input\" }",
+        |c| { Some(StepKind::Act(Action::SubmitNovalidate(c.selector()?))) }
+    ),
+    verb!("expect_title", "text the title must contain", [], "{ expect_title = \"To-Do\" }", |c| {
+        Some(StepKind::Expect(Expectation::Title(c.text()?)))
+    }),
+    verb!("expect_present", "a selector", [], "{ expect_present = \"#id_text:invalid\" }", |c| {
+        Some(StepKind::Expect(Expectation::Present(c.selector()?)))
+    }),
+    verb!("expect_absent", "a selector", [], "{ expect_absent = \".invalid-feedback\" }", |c| {
+        Some(StepKind::Expect(Expectation::Absent(c.selector()?)))
+    }),
+    verb!("expect_text", "the exact text", ["in": true], "{ expect_text = \"Your To-Do list\", in = \"h1\" }", |c| {
+        Some(StepKind::Expect(Expectation::Text { equals: c.text()?, of: c.selector_arg("in")? }))
+    }),
+    verb!("expect_text_contains", "text to find", ["in": true], "{ expect_text_contains = \"To-Do\", in = \"h1\" }", |c| {
+        Some(StepKind::Expect(Expectation::TextContains { contains: c.text()?, of: c.selector_arg("in")? }))
+    }),
+    verb!("expect_visible", "a selector", [], "{ expect_visible = \"@error\" }", |c| {
+        Some(StepKind::Expect(Expectation::Visible(c.selector()?)))
+    }),
+    verb!("expect_hidden", "a selector", [], "{ expect_hidden = \"@error\" }", |c| {
+        Some(StepKind::Expect(Expectation::Hidden(c.selector()?)))
+    }),
+    verb!(
+        "expect_row",
+        "the row's exact text, e.g. \"1: Buy milk\"",
+        ["in": false],
+        "{ expect_row = \"1: Buy milk\", in = \"#id_list_table\" }",
+        expect_row
+    ),
+    verb!("expect_page_text", "text the page must show", [], "{ expect_page_text = \"Buy milk\" }", |c| {
+        Some(StepKind::Expect(Expectation::PageText(c.text()?)))
+    }),
+    verb!("expect_no_text", "text the page must not show", [], "{ expect_no_text = \"Buy peacock feathers\" }", |c| {
+        Some(StepKind::Expect(Expectation::NoText(c.text()?)))
+    }),
+    verb!(
+        "expect_attribute",
+        "the attribute's name",
+        ["of": true, "equals": true],
+        "{ expect_attribute = \"placeholder\", of = \"@item_input\", equals = \"Enter a to-do item\" }",
+        |c| {
+            let name = c.text()?;
+            let of = c.selector_arg("of")?;
+            let equals = c.string(c.arg("equals")?, "the attribute's expected value")?;
+            Some(StepKind::Expect(Expectation::Attribute { of, name, equals }))
+        }
+    ),
+    verb!("expect_url", "a regular expression", [], "{ expect_url = \"/lists/.+\" }", expect_url),
+    verb!(
+        "expect_url_differs",
+        "a name given to remember_url earlier",
+        [],
+        "{ expect_url_differs = \"edith\" }",
+        expect_url_differs
+    ),
+    verb!(
+        "expect_centred",
+        "a selector",
+        ["at": true, "tolerance": false],
+        "{ expect_centred = \"@item_input\", at = 512, tolerance = 10 }",
+        expect_centred
+    ),
+    verb!(
+        "expect_no_console_errors",
+        "true",
+        ["allow": false],
+        "{ expect_no_console_errors = true, allow = [\"ResizeObserver loop\"] }",
+        expect_no_signals
+    ),
+    verb!(
+        "expect_no_failed_requests",
+        "true",
+        ["allow": false],
+        "{ expect_no_failed_requests = true, allow = [\"/favicon\\\\.ico$\"] }",
+        expect_no_signals
+    ),
+];
+
+/// The verb of the suite's own signals check (`[suite] signals`), which no step names.
+pub(crate) const SUITE_SIGNALS: &str = "signals";
+
+/// The table used by `expect_row` without `in`.
+const DEFAULT_TABLE: &str = "list_table";
+const DEFAULT_TOLERANCE: f64 = 10.0;
+
+/// One step as written, being built: the verb's entry, its value and its arguments.
+pub(super) struct Call<'c, 'a> {
+    ctx: &'c FileCtx<'a>,
+    verb: &'static Verb,
+    /// Where the verb's key is written.
+    at: Range<usize>,
+    value: &'c Spanned<toml::Value>,
+    table: &'c RawStep,
+    selectors: &'c BTreeMap<String, String>,
+    /// URL names given by `remember_url` so far in this scenario.
+    remembered: &'c mut Vec<String>,
+}
+
+impl Call<'_, '_> {
+    fn hint(&self) -> Option<String> {
+        Some(format!("e.g. {}", self.verb.example))
+    }
+
+    fn err(&self, span: Range<usize>, message: String, hint: Option<String>) {
+        self.ctx.err(span, message, hint);
+    }
+
+    /// An argument; a required one was checked present before `build` runs.
+    fn arg(&self, name: &str) -> Option<&Spanned<toml::Value>> {
+        self.table.iter().find(|(k, _)| k.get_ref() == name).map(|(_, v)| v)
+    }
+
+    fn string(&self, val: &Spanned<toml::Value>, what: &str) -> Option<String> {
+        match val.get_ref() {
+            toml::Value::String(s) => Some(s.clone()),
+            other => {
+                let message = format!("`{}` expects {what}, found {}", self.verb.name, other.type_str());
+                self.err(val.span(), message, self.hint());
+                None
+            }
+        }
+    }
+
+    /// The verb's own value, as text.
+    fn text(&self) -> Option<String> {
+        self.string(self.value, self.verb.value)
+    }
+
+    fn number(&self, val: &Spanned<toml::Value>, what: &str) -> Option<f64> {
+        match val.get_ref() {
+            toml::Value::Integer(i) => Some(*i as f64),
+            toml::Value::Float(f) if f.is_finite() => Some(*f),
+            // `inf` or `nan`: a check that always (or never) holds is no check.
+            toml::Value::Float(f) => {
+                self.err(val.span(), format!("{what} must be a finite number, found {f}"), self.hint());
+                None
+            }
+            other => {
+                self.err(val.span(), format!("{what} must be a number, found {}", other.type_str()), self.hint());
+                None
+            }
+        }
+    }
+
+    fn selector_of(&self, val: &Spanned<toml::Value>) -> Option<Selector> {
+        let text = self.string(val, "a selector (CSS, or @name from [selectors])")?;
+        self.ctx.selector(&text, val.span(), self.selectors)
+    }
+
+    /// The verb's own value, as a selector.
+    fn selector(&self) -> Option<Selector> {
+        self.selector_of(self.value)
+    }
+
+    /// A required argument, as a selector.
+    fn selector_arg(&self, name: &str) -> Option<Selector> {
+        self.selector_of(self.arg(name)?)
+    }
+}
+
+/// The verb's entry by name.
+pub(crate) fn find(name: &str) -> Option<&'static Verb> {
+    VERBS.iter().find(|v| v.name == name)
+}
+
+/// Check one written step and build it: one verb, only its arguments, the required ones
+/// present, each value of the right kind. Every problem is reported at its position.
+pub(super) fn step(
+    ctx: &FileCtx<'_>,
+    raw: &Spanned<RawStep>,
+    selectors: &BTreeMap<String, String>,
+    remembered: &mut Vec<String>,
+) -> Option<(&'static str, StepKind)> {
+    let table = raw.get_ref();
+    let verbs: Vec<(&Spanned<String>, &'static Verb)> =
+        table.keys().filter_map(|k| find(k.get_ref()).map(|v| (k, v))).collect();
+    let (key, verb) = match verbs.as_slice() {
+        [one] => *one,
+        [] => {
+            let all_args: Vec<&str> = VERBS.iter().flat_map(|v| v.args.iter().map(|(a, _)| *a)).collect();
+            match table.keys().find(|k| !all_args.contains(&k.get_ref().as_str())) {
+                Some(unknown) => {
+                    let hint = match did_you_mean(unknown.get_ref(), VERBS.iter().map(|v| v.name)) {
+                        Some(v) => format!("did you mean `{v}`?"),
+                        None => "see the steps in docs/writing-specs.md".to_string(),
+                    };
+                    ctx.err(unknown.span(), format!("unknown step `{}`", unknown.get_ref()), Some(hint));
+                }
+                None => ctx.err(
+                    raw.span(),
+                    "this step has no action".into(),
+                    Some(
+                        "a step is a table with one verb, e.g. { type = \"Buy milk\", into = \"@item_input\" }".into(),
+                    ),
+                ),
+            }
+            return None;
+        }
+        [(first, _), (second, _), ..] => {
+            ctx.err(
+                second.span(),
+                format!(
+                    "a step does one thing, but this one has both `{}` and `{}`",
+                    first.get_ref(),
+                    second.get_ref()
+                ),
+                Some("split it into two steps".into()),
+            );
+            return None;
+        }
+    };
+    let mut ok = true;
+    for other in table.keys().filter(|k| *k != key) {
+        if !verb.args.iter().any(|(a, _)| a == other.get_ref()) {
+            let hint = match did_you_mean(other.get_ref(), verb.args.iter().map(|(a, _)| *a)) {
+                Some(a) => format!("did you mean `{a}`?"),
+                None if verb.args.is_empty() => format!("`{}` takes no other keys", verb.name),
+                None => format!(
+                    "`{}` takes {}",
+                    verb.name,
+                    verb.args.iter().map(|(a, _)| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+                ),
+            };
+            ctx.err(other.span(), format!("`{}` does not take `{}`", verb.name, other.get_ref()), Some(hint));
+            ok = false;
+        }
+    }
+    for (arg, required) in verb.args {
+        if *required && !table.keys().any(|k| k.get_ref() == arg) {
+            ctx.err(key.span(), format!("`{}` needs `{arg}`", verb.name), Some(format!("e.g. {}", verb.example)));
+            ok = false;
+        }
+    }
+    if !ok {
+        return None;
+    }
+    let mut call = Call { ctx, verb, at: key.span(), value: &table[key], table, selectors, remembered };
+    let kind = (verb.build)(&mut call)?;
+    Some((verb.name, kind))
+}
+
+fn visit(c: &mut Call<'_, '_>) -> Option<StepKind> {
+    let path = c.text()?;
+    if !path.starts_with('/') {
+        c.err(
+            c.value.span(),
+            format!("`visit` takes a path on the target, found {path:?}"),
+            Some("start it with `/`, e.g. { visit = \"/\" }; the target's address comes from --liveserver".into()),
+        );
+        return None;
+    }
+    Some(StepKind::Act(Action::Visit(path)))
+}
+
+fn press(c: &mut Call<'_, '_>) -> Option<StepKind> {
+    let name = c.text()?;
+    let Some((_, key)) = Key::ALL.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)) else {
+        let names: Vec<&str> = Key::ALL.iter().map(|(n, _)| *n).collect();
+        c.err(c.value.span(), format!("unknown key {name:?}"), Some(format!("keys: {}", names.join(", "))));
+        return None;
+    };
+    Some(StepKind::Act(Action::Press { key: *key, on: c.selector_arg("on")? }))
+}
+
+fn new_visitor(c: &mut Call<'_, '_>) -> Option<StepKind> {
+    match c.value.get_ref() {
+        toml::Value::Boolean(true) => Some(StepKind::Act(Action::NewVisitor(None))),
+        toml::Value::String(who) => Some(StepKind::Act(Action::NewVisitor(Some(who.clone())))),
+        _ => {
+            c.err(c.value.span(), "`new_visitor` expects true or the visitor's name".into(), c.hint());
+            None
+        }
+    }
+}
+
+fn window_size(c: &mut Call<'_, '_>) -> Option<StepKind> {
+    let dims = match c.value.get_ref() {
+        toml::Value::Array(a) if a.len() == 2 => a.iter().map(|x| x.as_integer()).collect::<Option<Vec<i64>>>(),
+        _ => None,
+    };
+    match dims.as_deref() {
+        Some([w, h]) if (100..=10_000).contains(w) && (100..=10_000).contains(h) => {
+            Some(StepKind::Act(Action::WindowSize { width: *w as u32, height: *h as u32 }))
+        }
+        _ => {
+            c.err(c.value.span(), "`window_size` expects [width, height] in pixels, each 100..10000".into(), c.hint());
+            None
+        }
+    }
+}
+
+fn expect_row(c: &mut Call<'_, '_>) -> Option<StepKind> {
+    let text = c.text()?;
+    let table = match c.arg("in") {
+        Some(t) => c.selector_of(t)?,
+        None => match c.selectors.get(DEFAULT_TABLE) {
+            Some(css) => Selector { css: css.clone(), name: Some(DEFAULT_TABLE.into()) },
+            None => {
+                c.err(
+                    c.at.clone(),
+                    "`expect_row` needs `in` (this file names no `list_table` selector)".into(),
+                    c.hint(),
+                );
+                return None;
+            }
+        },
+    };
+    Some(StepKind::Expect(Expectation::Row { table, text }))
+}
+
+fn expect_url(c: &mut Call<'_, '_>) -> Option<StepKind> {
+    let pattern = c.text()?;
+    match regex::Regex::new(&pattern) {
+        Ok(re) => Some(StepKind::Expect(Expectation::Url(re))),
+        Err(e) => {
+            c.err(
+                c.value.span(),
+                format!("bad regular expression: {}", regex_detail(&e)),
+                Some("escape a literal `(`, `.` or `?` with a backslash (`\\\\(` in \"...\", `\\(` in '...'); the syntax is Rust's regex crate".into()),
+            );
+            None
+        }
+    }
+}
+
+fn expect_url_differs(c: &mut Call<'_, '_>) -> Option<StepKind> {
+    let name = c.text()?;
+    if !c.remembered.contains(&name) {
+        let hint = match did_you_mean(&name, c.remembered.iter().map(String::as_str)) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("add {{ remember_url = {name:?} }} earlier in this scenario"),
+        };
+        c.err(c.value.span(), format!("no URL was remembered as {name:?} before this step"), Some(hint));
+        return None;
+    }
+    Some(StepKind::Expect(Expectation::UrlDiffers(name)))
+}
+
+fn expect_centred(c: &mut Call<'_, '_>) -> Option<StepKind> {
+    let of = c.selector()?;
+    let at = c.number(c.arg("at")?, "`at`")?;
+    let tolerance = match c.arg("tolerance") {
+        Some(t) => c.number(t, "`tolerance`")?,
+        None => DEFAULT_TOLERANCE,
+    };
+    if tolerance < 0.0 {
+        c.err(c.arg("tolerance")?.span(), "`tolerance` must not be negative".into(), None);
+        return None;
+    }
+    Some(StepKind::Expect(Expectation::Centred { of, at, tolerance }))
+}
+
+fn expect_no_signals(c: &mut Call<'_, '_>) -> Option<StepKind> {
+    let v = c.verb.name;
+    if c.value.get_ref().as_bool() != Some(true) {
+        c.err(c.value.span(), format!("`{v}` expects true"), c.hint());
+        return None;
+    }
+    let allow = c.ctx.allow_list(c.arg("allow"))?;
+    let console_errors = v == "expect_no_console_errors";
+    let check = SignalCheck { console_errors, failed_requests: !console_errors, allow, from_suite: false };
+    Some(StepKind::Expect(Expectation::NoSignals(check)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{SelectorOverrides, SourceFile, SpecSource};
+
+    /// Every verb's own example, parsed, is a step of that verb, and only `expect_*`
+    /// verbs are expectations.
+    #[test]
+    fn every_verb_example_parses_to_its_own_verb() {
+        let steps: Vec<&str> = VERBS.iter().map(|v| &v.example[..=v.example.find('}').unwrap_or(0)]).collect();
+        let text = format!(
+            "[selectors]\nitem_input = \"#id_text\"\nerror = \".invalid-feedback\"\n\n\
+             [[scenario]]\nname = \"every verb\"\nsteps = [\n{}\n]\n",
+            steps.join(",\n")
+        );
+        let file = SourceFile { display: "verbs.toml".into(), stem: "verbs".into(), text };
+        let suite = super::super::parse::check_files(SpecSource::BuiltIn, &[file], &SelectorOverrides::new())
+            .unwrap_or_else(|e| panic!("the examples should parse: {e}"));
+        let parsed = &suite.scenarios[0].steps;
+        assert_eq!(parsed.len(), VERBS.len());
+        for (verb, step) in VERBS.iter().zip(parsed) {
+            assert_eq!(step.verb, verb.name);
+            assert_eq!(step.kind.is_expectation(), verb.name.starts_with("expect_"), "{}", verb.name);
+        }
+    }
+
+    #[test]
+    fn verb_names_are_unique_and_no_argument_is_a_verb() {
+        let mut names: Vec<&str> = VERBS.iter().map(|v| v.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), VERBS.len());
+        for v in VERBS {
+            for (arg, _) in v.args {
+                assert!(find(arg).is_none(), "{}'s argument {arg} is also a verb", v.name);
+            }
+        }
+    }
+}
