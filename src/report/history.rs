@@ -34,6 +34,10 @@ pub struct ScenarioRun {
     pub stage: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// The whole run's wall time (the same on every line of a run), for the HTML
+    /// report's trend; absent in lines of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_seconds: Option<f64>,
 }
 
 /// The lines of this run, one per scenario it accounted for (in spec order).
@@ -64,6 +68,7 @@ pub fn lines(info: &RunInfo, scenarios: &[Scenario], summary: &RunSummary) -> Ve
                 target: info.target_url.clone(),
                 stage: info.stage.clone(),
                 shard: info.shard.map(|s| s.to_string()),
+                run_seconds: Some((summary.wall.as_secs_f64() * 1000.0).round() / 1000.0),
             })
         })
         .collect()
@@ -93,6 +98,39 @@ pub fn last_durations(path: &Path) -> BTreeMap<(String, String), f64> {
             (key, last[last.len() / 2])
         })
         .collect()
+}
+
+/// How much of the history's end `recent` reads: tens of runs of a suite of a thousand
+/// scenarios, whatever the file has grown to.
+const RECENT_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The lines at the end of the history at `path` (its last `RECENT_BYTES`), oldest first;
+/// lines that do not read (torn, hostile, an older format) are left out. Empty when there
+/// is no history.
+pub fn recent(path: &Path) -> Vec<ScenarioRun> {
+    tail(path, RECENT_BYTES)
+}
+
+fn tail(path: &Path, max_bytes: u64) -> Vec<ScenarioRun> {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut file) = std::fs::File::open(path) else { return Vec::new() };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = len.saturating_sub(max_bytes);
+    let mut bytes = Vec::new();
+    if file.seek(SeekFrom::Start(start)).is_err() || file.take(max_bytes).read_to_end(&mut bytes).is_err() {
+        return Vec::new();
+    }
+    // Started mid-line: that first part is not a line.
+    let whole = if start > 0 {
+        bytes.iter().position(|b| *b == b'\n').map_or(&[][..], |i| &bytes[i + 1..])
+    } else {
+        &bytes[..]
+    };
+    let mut runs: Vec<ScenarioRun> =
+        whole.split(|b| *b == b'\n').filter_map(|line| serde_json::from_slice::<ScenarioRun>(line).ok()).collect();
+    // Appended in order, but concurrent runs may interleave.
+    runs.sort_by_key(|r| r.run_started_at);
+    runs
 }
 
 /// One scenario's record over the window `ft flakes` looks at.
@@ -200,6 +238,7 @@ mod tests {
             target: "http://x".into(),
             stage: None,
             shard: None,
+            run_seconds: None,
         };
         serde_json::to_string(&run).expect("json")
     }
@@ -228,5 +267,26 @@ mod tests {
         assert_eq!((w.runs, w.passed, w.flaky, w.failed), (3, 1, 1, 1), "not run is not a judged run");
         assert!((w.flaky_rate() - 1.0 / 3.0).abs() < 1e-9);
         assert_eq!(w.last_failure, Some("2026-02-03T00:00:00Z".parse().expect("time")));
+    }
+
+    #[test]
+    fn recent_reads_the_end_of_the_history_oldest_first_and_skips_what_does_not_read() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join(HISTORY_FILE);
+        assert!(recent(&path).is_empty(), "no history, no lines");
+        let lines = vec![
+            line("2026-02-01T00:00:00Z", "first", "passed"),
+            line("2026-02-03T00:00:00Z", "third", "failed"),
+            "{\"torn".into(),
+            line("2026-02-02T00:00:00Z", "second", "flaky"),
+        ];
+        jsonl::append(&path, &lines).expect("append");
+        let names = |runs: Vec<ScenarioRun>| runs.into_iter().map(|r| r.scenario).collect::<Vec<_>>();
+        assert_eq!(names(recent(&path)), ["first", "second", "third"]);
+        // From the middle of a line on: that part is not taken for a line.
+        let size = std::fs::metadata(&path).expect("size").len();
+        let last_two = (lines[2].len() + lines[3].len() + 2) as u64;
+        assert_eq!(names(tail(&path, last_two + 5)), ["second"]);
+        assert!(size > last_two, "the tail starts mid-file");
     }
 }

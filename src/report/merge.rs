@@ -130,8 +130,24 @@ pub fn merge(
             shard,
         });
     }
-    let page = super::html::merged_report(&record, &rows, &out.dir);
-    match write_atomic(&out.html(), page.as_bytes()) {
+    // The page's history: the merged folder's earlier runs and this one's lines; its
+    // timeline: a lane per shard (the records hold no attempt times).
+    let mut history = super::history::recent(&out.dir.join(super::HISTORY_FILE));
+    history.extend(lines.iter().filter_map(|l| serde_json::from_str(l).ok()));
+    let shards: Vec<super::html::ShardSpan> = parts
+        .iter()
+        .map(|p| super::html::ShardSpan {
+            label: p.record.predicate.ft.shard.map(|s| s.to_string()).unwrap_or_default(),
+            started_at: p.record.predicate.ft.started_at,
+            finished_at: p.record.predicate.ft.finished_at,
+            green: p.record.predicate.ft.green,
+        })
+        .collect();
+    let view =
+        super::html::MergedPage { record: &record, rows: &rows, shards: &shards, history: &history, dir: &out.dir };
+    let mut page = Vec::new();
+    let _ = super::html::write_merged(&mut page, &view);
+    match write_atomic(&out.html(), &page) {
         Ok(()) => written.push(out.html()),
         Err(e) => eprintln!("warning: {e}; no HTML report of the merged run"),
     }

@@ -319,7 +319,8 @@ impl Reports {
         }
         // The scenarios' history across runs (`ft flakes`): appended, never rewritten.
         let history_path = self.paths.dir.join(history::HISTORY_FILE);
-        if let Err(e) = history::append(&history_path, &history::lines(&self.info, &self.scenarios, summary)) {
+        let this_run = history::lines(&self.info, &self.scenarios, summary);
+        if let Err(e) = history::append(&history_path, &this_run) {
             failed.push(e);
         }
         for e in &failed {
@@ -327,9 +328,26 @@ impl Reports {
             self.console.warn(&format!("{e}{cause}"));
         }
         // The page is for people: failing to write it is a warning, never a verdict or an exit code.
-        let page =
-            html::html_report(&self.info, &self.scenarios, summary, verdict, flaky, &self.artifacts, &self.paths.dir);
-        match write_atomic(&self.paths.html(), page.as_bytes()) {
+        // Its history: the earlier runs as the file has them, and this run as it was (even
+        // if appending it failed).
+        let mut recent = history::recent(&history_path);
+        recent.retain(|r| r.run_started_at != self.info.started_at);
+        recent.extend(this_run);
+        let mut page = Vec::new();
+        let _ = html::write_run(
+            &mut page,
+            &html::RunPage {
+                info: &self.info,
+                scenarios: &self.scenarios,
+                summary,
+                verdict,
+                flaky,
+                artifacts: &self.artifacts,
+                dir: &self.paths.dir,
+                history: &recent,
+            },
+        );
+        match write_atomic(&self.paths.html(), &page) {
             Ok(()) => written.push(self.paths.html()),
             Err(err) => self.console.warn(&format!("{err}; no HTML report this run")),
         }

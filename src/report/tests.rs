@@ -38,7 +38,7 @@ fn scenarios() -> Vec<Scenario> {
     spec::load(&SpecSource::BuiltIn, &Default::default()).expect("the built-in suite loads").scenarios
 }
 
-fn info() -> RunInfo {
+pub(super) fn info() -> RunInfo {
     RunInfo {
         trust: Default::default(),
         target: "https://***@staging.example".into(),
@@ -491,9 +491,29 @@ fn a_report_that_cannot_be_written_is_a_warning_and_the_others_still_come_out() 
 // Issue 10: the HTML report, read back as text (the browser's view is tests/html_report.rs).
 
 fn html_text(summary: &RunSummary, artifacts: &Artifacts) -> String {
-    let scenarios = scenarios();
-    let verdict = Verdict::of(summary);
-    super::html::html_report(&info(), &scenarios, summary, verdict, FlakyPolicy::Accept, artifacts, "reports".as_ref())
+    html_page(&scenarios(), summary, artifacts, &[])
+}
+
+fn html_page(
+    scenarios: &[Scenario],
+    summary: &RunSummary,
+    artifacts: &Artifacts,
+    history: &[super::history::ScenarioRun],
+) -> String {
+    let info = info();
+    let page = super::html::RunPage {
+        info: &info,
+        scenarios,
+        summary,
+        verdict: Verdict::of(summary),
+        flaky: FlakyPolicy::Accept,
+        artifacts,
+        dir: "reports".as_ref(),
+        history,
+    };
+    let mut out = Vec::new();
+    super::html::write_run(&mut out, &page).expect("written to a Vec");
+    String::from_utf8(out).expect("utf-8")
 }
 
 #[test]
@@ -524,12 +544,14 @@ fn the_html_report_of_a_failing_and_flaky_run_shows_each_failure_its_screenshot_
     assert!(page.contains(r#"href="artifacts/superlists/m/m.html">page HTML"#), "{page}");
     assert!(page.contains("attempt 1 of 2: FAIL") && page.contains("attempt 2 of 2: PASS"), "the retry: {page}");
     assert!(!page.contains("base64") && !page.contains("http-equiv=\"refresh\""));
-    assert!(page.contains(
-        "content=\"default-src &#39;none&#39;; img-src &#39;self&#39; data:; style-src &#39;unsafe-inline&#39;; script-src &#39;unsafe-inline&#39;\""
-    ));
-    // Spec order: the first scenario's row comes before the last one's.
+    assert!(page.contains("content=\"default-src &#39;none&#39;; img-src &#39;self&#39; data:; style-src &#39;sha256-"));
+    assert!(!page.contains("unsafe-inline"), "only the page's own style and script, by hash: {page}");
+    // The failure first, then the flake, then the rest in spec order.
     let at = |name: &str| page.find(&format!(">{name}<")).unwrap_or_else(|| panic!("{name} in {page}"));
-    assert!(at(&scenarios[0].name) < at(&scenarios[5].name));
+    assert!(at(&scenarios[dup].name) < at(&scenarios[1].name), "{page}");
+    assert!(at(&scenarios[1].name) < at(&scenarios[0].name), "{page}");
+    let last = (2..scenarios.len()).rev().find(|i| *i != dup).expect("a passing scenario after the first");
+    assert!(at(&scenarios[0].name) < at(&scenarios[last].name), "{page}");
 }
 
 #[test]
@@ -543,15 +565,7 @@ fn the_html_report_escapes_names_messages_and_what_the_page_showed() {
         last_seen: Some("the text was \"</p><script>\"".into()),
         evidence: Default::default(),
     });
-    let page = super::html::html_report(
-        &info(),
-        &scenarios,
-        &summary,
-        Verdict::of(&summary),
-        FlakyPolicy::Accept,
-        &Artifacts::new(),
-        "reports".as_ref(),
-    );
+    let page = html_page(&scenarios, &summary, &Artifacts::new(), &[]);
     assert!(page.contains("&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt; &amp; co"), "{page}");
     assert!(page.contains("saw &lt;img src=x onerror=alert(1)&gt;"), "{page}");
     assert!(page.contains("the text was &quot;&lt;/p&gt;&lt;script&gt;&quot;"), "{page}");

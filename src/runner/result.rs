@@ -65,7 +65,7 @@ pub enum RunEvent {
 pub struct ScenarioResult {
     /// Index into the scenarios given to `run`.
     pub index: usize,
-    #[allow(dead_code, reason = "kept for the HTML report's timeline, a lane per worker (issue 23)")]
+    /// The worker that ran it (0-based), every attempt on it.
     pub worker: usize,
     pub outcome: Outcome,
     pub started_at: DateTime<Utc>,

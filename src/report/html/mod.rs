@@ -1,0 +1,597 @@
+//! The HTML report (`reports/index.html`): one self-contained page for people. The
+//! verdict and facts; the suite's pass rate and wall time over the last runs; a timeline
+//! of the run (a lane per worker, a bar per attempt); then the scenarios, failures and
+//! flakes first, filtered by status, tag and name, each with its recent history (a strip
+//! of outcomes, a sparkline of times), its steps, and each failed attempt's message and
+//! evidence (screenshot, page, what the browser reported, the filmstrip in step order),
+//! every picture viewable at full size.
+//!
+//! Self-contained so it works as a CI artifact and from `file://`: one inline style and
+//! one inline script, allowed by their sha256 in a Content-Security-Policy that lets
+//! nothing else run or load from elsewhere (no `'unsafe-inline'`, so markup that slipped
+//! past escaping could not run), and evidence linked by paths relative to the page
+//! (never embedded: a page of base64 screenshots is unreadable and huge). Every text that
+//! came from a spec, the app, the browser or the history goes through `esc`.
+
+mod timeline;
+mod trend;
+
+#[cfg(test)]
+mod tests;
+
+use std::io::{self, Write};
+use std::path::{Component, Path, PathBuf};
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use super::artifacts::is_frame;
+use super::failure::failure_lines;
+use super::history::ScenarioRun;
+use super::{Artifacts, RunInfo};
+use crate::runner::{Outcome, RunSummary, ScenarioResult, StepLog};
+use crate::shared::durations::secs;
+use crate::shared::redact::redact_text;
+use crate::spec::Scenario;
+use crate::verdict::{Counts, FlakyPolicy, Verdict};
+
+pub use timeline::ShardSpan;
+
+/// The page's one stylesheet and one script, inlined whole.
+const STYLE: &str = include_str!("report.css");
+const SCRIPT: &str = include_str!("report.js");
+
+/// Nothing but the page itself and its own evidence may load or run: no fonts, scripts or
+/// trackers from elsewhere, no inline script or style but the page's own (by hash), no
+/// `<base>` to redirect its links, no form to send anything, even if a message quotes
+/// markup that slipped past escaping.
+fn csp() -> String {
+    format!(
+        "default-src 'none'; img-src 'self' data:; style-src '{}'; script-src '{}'; base-uri 'none'; form-action 'none'",
+        sha256_source(STYLE),
+        sha256_source(SCRIPT)
+    )
+}
+
+/// A CSP hash source for an inline element whose text is exactly `text`.
+fn sha256_source(text: &str) -> String {
+    format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes())))
+}
+
+/// Text made safe for HTML content and for quoted attribute values: the one escape
+/// every text in the page goes through.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A finished run, as the page shows it.
+pub struct RunPage<'a> {
+    pub info: &'a RunInfo,
+    pub scenarios: &'a [Scenario],
+    pub summary: &'a RunSummary,
+    pub verdict: Verdict,
+    pub flaky: FlakyPolicy,
+    pub artifacts: &'a Artifacts,
+    /// The folder the page is written to: evidence is linked relative to it.
+    pub dir: &'a Path,
+    /// The history's recent lines, oldest first, this run's included (`history::recent`).
+    pub history: &'a [ScenarioRun],
+}
+
+/// The page for a finished run.
+pub fn write_run(out: &mut impl Write, page: &RunPage) -> io::Result<()> {
+    let RunPage { info, scenarios, summary, verdict, flaky, artifacts, dir, history } = *page;
+    let headline = verdict.headline(flaky);
+    head(out, &format!("{headline} – ft {}", info.target))?;
+    writeln!(out, "<h1 id=\"verdict\" class=\"{}\">{}</h1>", tone(verdict, flaky), esc(&headline))?;
+    facts(out, info, summary)?;
+    let now = [info.started_at];
+    trend::suite(out, history, &now)?;
+    timeline::run(out, info, scenarios, summary)?;
+    let results: std::collections::HashMap<usize, &ScenarioResult> =
+        summary.results.iter().map(|r| (r.index, r)).collect();
+    let rows: Vec<(usize, &'static str)> =
+        (0..scenarios.len()).map(|index| (index, status(results.get(&index).copied()))).collect();
+    let tags: std::collections::BTreeSet<&str> =
+        scenarios.iter().flat_map(|s| s.tags.iter().map(String::as_str)).collect();
+    filters(out, &rows, &tags.into_iter().collect::<Vec<_>>())?;
+    let recent = trend::Recent::of(history);
+    writeln!(out, "<main id=\"scenarios\">")?;
+    for (index, status) in failures_first(&rows) {
+        let scenario = &scenarios[index];
+        let result = results.get(&index).copied();
+        let runs = recent.of_scenario(&scenario.name, &scenario.file);
+        scenario_section(out, index, status, scenario, result, runs, &now, artifacts, dir)?;
+    }
+    writeln!(out, "</main>")?;
+    tail(out)
+}
+
+/// The page's head, up to the opening of its body.
+fn head(out: &mut impl Write, title: &str) -> io::Result<()> {
+    write!(
+        out,
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        esc(&csp()),
+        esc(title),
+    )
+}
+
+/// The full-size picture viewer, the script, and the end of the page.
+fn tail(out: &mut impl Write) -> io::Result<()> {
+    write!(
+        out,
+        "<dialog id=\"viewer\" aria-label=\"picture at full size\">\n<div class=\"bar\">\
+         <button type=\"button\" id=\"viewer-prev\">&larr; previous</button>\
+         <button type=\"button\" id=\"viewer-next\">next &rarr;</button>\
+         <button type=\"button\" id=\"viewer-close\">close</button> <span id=\"viewer-size\"></span></div>\n\
+         <figure><figcaption></figcaption></figure>\n</dialog>\n\
+         <script>{SCRIPT}</script>\n</body>\n</html>\n"
+    )
+}
+
+fn tone(verdict: Verdict, flaky: FlakyPolicy) -> &'static str {
+    match (verdict.is_green(flaky), verdict) {
+        (true, Verdict::Green) => "green",
+        (true, _) => "warn",
+        (false, _) => "red",
+    }
+}
+
+/// The run at a glance: counts, target, commit, browser, when and how long.
+fn facts(out: &mut impl Write, info: &RunInfo, summary: &RunSummary) -> io::Result<()> {
+    let Counts { total, passed, flaky, failed, errors, not_run, skipped, .. } = Counts::of(summary);
+    let mut counts = format!("{total} scenario{}: {passed} passed", if total == 1 { "" } else { "s" });
+    if flaky > 0 {
+        counts.push_str(&format!(" ({flaky} flaky)"));
+    }
+    counts.push_str(&format!(", {failed} failed, {errors} errors, {not_run} not run"));
+    if skipped > 0 {
+        counts.push_str(&format!(", {skipped} skipped"));
+    }
+    let browser = summary.browser.as_ref().map(|b| b.to_string()).unwrap_or_else(|| "none started".into());
+    let mut rows = vec![
+        ("counts", counts),
+        ("target", info.target.clone()),
+        ("specs", info.specs.clone()),
+        ("commit", info.commit.clone().unwrap_or_else(|| "not in a git work tree".into())),
+        ("browser", browser),
+        ("started", info.started_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+        ("wall time", secs(summary.wall)),
+        ("ft", env!("CARGO_PKG_VERSION").to_string()),
+    ];
+    if let Some(stage) = &info.stage {
+        rows.push(("stage", stage.clone()));
+    }
+    fact_list(out, &rows)
+}
+
+fn fact_list(out: &mut impl Write, rows: &[(&str, String)]) -> io::Result<()> {
+    writeln!(out, "<dl class=\"facts\">")?;
+    for (name, value) in rows {
+        writeln!(out, "<dt>{}</dt><dd id=\"fact-{}\">{}</dd>", esc(name), name.replace(' ', "-"), esc(value))?;
+    }
+    writeln!(out, "</dl>")
+}
+
+/// The status word a scenario shows, as the console shows it.
+fn status(result: Option<&ScenarioResult>) -> &'static str {
+    match result {
+        Some(r) if r.is_flaky() => "FLAKY",
+        Some(r) => r.outcome.label(),
+        // The runner reports every scenario it was given; if one is missing, it did not run.
+        None => "NOT RUN",
+    }
+}
+
+/// Where a status comes in the page, and what its filter is called: what needs a look
+/// (failures, errors, flakes, what did not run) before what passed or was left out.
+fn rank(status: &str) -> (u8, &'static str) {
+    match status {
+        "FAIL" => (0, "failed"),
+        "ERROR" => (1, "errors"),
+        "FLAKY" => (2, "flaky"),
+        "NOT RUN" => (3, "not run"),
+        "PASS" => (4, "passed"),
+        "SKIP" => (5, "skipped"),
+        "OTHER SHARD" => (6, "other shard"),
+        _ => (7, "not selected"),
+    }
+}
+
+/// `rows` (index, status) failures and flakes first, then the rest; in spec order within each.
+fn failures_first(rows: &[(usize, &'static str)]) -> Vec<(usize, &'static str)> {
+    let mut sorted = rows.to_vec();
+    sorted.sort_by_key(|(index, status)| (rank(status).0, *index));
+    sorted
+}
+
+/// The filter bar: a status (with its count), a tag, words of the name. Hidden until the
+/// script shows it: without the script it could do nothing.
+fn filters(out: &mut impl Write, rows: &[(usize, &'static str)], tags: &[&str]) -> io::Result<()> {
+    let mut statuses: Vec<(&str, usize)> = Vec::new();
+    for (_, status) in failures_first(rows) {
+        match statuses.last_mut() {
+            Some((s, n)) if *s == status => *n += 1,
+            _ => statuses.push((status, 1)),
+        }
+    }
+    writeln!(out, "<div id=\"filters\" hidden>\n<fieldset><legend>show</legend>")?;
+    writeln!(
+        out,
+        "<input type=\"radio\" name=\"status\" id=\"status-all\" value=\"\" checked><label for=\"status-all\">all ({})</label>",
+        rows.len()
+    )?;
+    for (status, n) in statuses {
+        let id = status.replace(' ', "-");
+        writeln!(
+            out,
+            "<input type=\"radio\" name=\"status\" id=\"status-{id}\" value=\"{status}\"><label for=\"status-{id}\">{} ({n})</label>",
+            rank(status).1
+        )?;
+    }
+    writeln!(out, "</fieldset>")?;
+    if !tags.is_empty() {
+        write!(out, "<label>tag <select id=\"filter-tag\"><option value=\"\">any</option>")?;
+        for tag in tags {
+            write!(out, "<option>{}</option>", esc(tag))?;
+        }
+        writeln!(out, "</select></label>")?;
+    }
+    writeln!(
+        out,
+        "<label>name <input type=\"search\" id=\"filter-name\" placeholder=\"words of the name\" autocomplete=\"off\"></label>\n\
+         <span id=\"filter-shown\" aria-live=\"polite\"></span>\n</div>"
+    )
+}
+
+#[allow(clippy::too_many_arguments)] // each is a distinct part of the row; a struct would only rename them
+fn scenario_section(
+    out: &mut impl Write,
+    index: usize,
+    status: &str,
+    scenario: &Scenario,
+    result: Option<&ScenarioResult>,
+    runs: &[&ScenarioRun],
+    now: &[chrono::DateTime<chrono::Utc>],
+    artifacts: &Artifacts,
+    dir: &Path,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "<section class=\"scenario {}\" id=\"scenario-{index}\" data-status=\"{}\">",
+        status.replace(' ', "-"),
+        esc(status)
+    )?;
+    let time = result.map(|r| secs(r.duration)).unwrap_or_default();
+    write!(
+        out,
+        "<h2><span class=\"status\">{}</span> <span class=\"name\">{}</span>",
+        esc(status),
+        esc(&scenario.name)
+    )?;
+    for tag in &scenario.tags {
+        write!(out, "<span class=\"tag\">{}</span>", esc(tag))?;
+    }
+    write!(
+        out,
+        "<span class=\"time\">{}</span><span class=\"where\">{}</span>",
+        esc(&time),
+        esc(&scenario.location())
+    )?;
+    trend::scenario(out, runs, now)?;
+    writeln!(out, "</h2>")?;
+    if let Some(r) = result {
+        let total = r.earlier.len() + 1;
+        for (i, earlier) in r.earlier.iter().enumerate() {
+            let label = format!("attempt {} of {total}: {}", i + 1, earlier.outcome.label());
+            let files = artifacts.get(&(r.index, i + 1));
+            attempt(out, scenario, &label, true, &earlier.outcome, &earlier.log, files, dir)?;
+        }
+        let label =
+            if total > 1 { format!("attempt {total} of {total}: {}", r.outcome.label()) } else { String::new() };
+        attempt(out, scenario, &label, false, &r.outcome, &r.log, artifacts.get(&(r.index, total)), dir)?;
+    }
+    writeln!(out, "</section>")
+}
+
+/// One attempt: what went wrong (always shown), its evidence, and its steps (folded).
+#[allow(clippy::too_many_arguments)] // each is a distinct part of the attempt; a struct would only rename them
+fn attempt(
+    out: &mut impl Write,
+    scenario: &Scenario,
+    label: &str,
+    retry: bool,
+    outcome: &Outcome,
+    log: &[StepLog],
+    files: Option<&Vec<PathBuf>>,
+    dir: &Path,
+) -> io::Result<()> {
+    writeln!(out, "<div class=\"attempt{}\">", if retry { " retry" } else { "" })?;
+    if !label.is_empty() {
+        writeln!(out, "<div class=\"attempt-label{}\">{}</div>", if retry { " RETRY" } else { "" }, esc(label))?;
+    }
+    match outcome {
+        Outcome::Failed(f) | Outcome::Error(f) => {
+            writeln!(out, "<div class=\"failure\">")?;
+            // The console's and JUnit's lines, without the evidence line: the page shows
+            // the evidence itself. Redacted whole, as the console does, as the last guard.
+            for (i, line) in failure_lines(scenario, f, None).iter().enumerate() {
+                let class = match i {
+                    0 => "step",
+                    1 => "message",
+                    _ if line.starts_with("browser: ") => "browser",
+                    _ => "seen",
+                };
+                writeln!(out, "<p class=\"{class}\">{}</p>", esc(&redact_text(line)))?;
+            }
+            evidence(out, files, dir)?;
+            signals(out, &f.evidence.signals)?;
+            filmstrip(out, &f.evidence.filmstrip, files, dir)?;
+            writeln!(out, "</div>")?;
+        }
+        Outcome::NotRun(why) | Outcome::Skipped(why) => {
+            writeln!(out, "<p class=\"why\">{}</p>", esc(&redact_text(why)))?;
+        }
+        Outcome::Passed => {}
+    }
+    if !log.is_empty() {
+        writeln!(out, "<details><summary>steps ({})</summary>\n<ol class=\"steps\">", log.len())?;
+        for step in log {
+            writeln!(
+                out,
+                "<li class=\"{}\">line {}: {} <span class=\"time\">{}</span></li>",
+                if step.ok { "ok" } else { "failed" },
+                step.line,
+                esc(&redact_text(&step.description)),
+                esc(&secs(step.took))
+            )?;
+        }
+        writeln!(out, "</ol>\n</details>")?;
+    }
+    writeln!(out, "</div>")
+}
+
+/// Screenshots shown inline (a click opens them at full size), other files (the page's
+/// HTML, the signals) linked; the filmstrip's frames are shown by `filmstrip`.
+fn evidence(out: &mut impl Write, files: Option<&Vec<PathBuf>>, dir: &Path) -> io::Result<()> {
+    let Some(files) = files.filter(|f| f.iter().any(|p| !is_frame(p))) else { return Ok(()) };
+    writeln!(out, "<div class=\"evidence\">")?;
+    for file in files.iter().filter(|p| !is_frame(p)) {
+        let href = esc(&link(file, dir));
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if file.extension().is_some_and(|e| e == "png") {
+            writeln!(
+                out,
+                "<a class=\"shot\" href=\"{href}\"><img src=\"{href}\" alt=\"screenshot {}\"></a>",
+                esc(&name)
+            )?;
+        } else {
+            let what = match file.extension().and_then(|e| e.to_str()) {
+                Some("html") => "page HTML",
+                Some("json") => "browser signals (JSON)",
+                Some("txt") => "browser signals",
+                _ => "file",
+            };
+            writeln!(out, "<a class=\"page\" href=\"{href}\">{what}: {}</a>", esc(&name))?;
+        }
+    }
+    writeln!(out, "</div>")
+}
+
+/// The most signal entries the page lists (the rest are in the signals files): the page
+/// must stay readable, and within the disk reserve held for it (`reserve::size_for`: 32
+/// KiB a scenario; 25 entries are ~5 KiB, a frame's figure ~0.3 KiB).
+const MAX_SIGNALS_SHOWN: usize = 25;
+
+/// What the browser reported, an entry a line, folded under its summary.
+fn signals(out: &mut impl Write, signals: &crate::browser::Signals) -> io::Result<()> {
+    let Some(summary) = signals.summary() else { return Ok(()) };
+    writeln!(
+        out,
+        "<details class=\"signals\"><summary>browser: {}</summary>\n<ol class=\"signals\">",
+        esc(&redact_text(&summary))
+    )?;
+    for entry in signals.entries.iter().take(MAX_SIGNALS_SHOWN) {
+        let kind = serde_json::to_value(entry.kind).ok().and_then(|v| v.as_str().map(str::to_string));
+        writeln!(
+            out,
+            "<li class=\"{}\">{}</li>",
+            esc(&kind.unwrap_or_default()),
+            esc(&super::signals::entry_line(entry))
+        )?;
+    }
+    let more = signals.entries.len().saturating_sub(MAX_SIGNALS_SHOWN) + signals.dropped;
+    if more > 0 {
+        writeln!(out, "<li class=\"more\">... and {more} more (see the signals files)</li>")?;
+    }
+    writeln!(out, "</ol>\n</details>")
+}
+
+/// The filmstrip, oldest frame first, each captioned with the step it followed. Frames
+/// are matched to their files in order (`artifacts::write` writes them so); one whose
+/// file was not written is left out.
+fn filmstrip(
+    out: &mut impl Write,
+    frames: &[crate::browser::Frame],
+    files: Option<&Vec<PathBuf>>,
+    dir: &Path,
+) -> io::Result<()> {
+    let written: Vec<&PathBuf> = files.into_iter().flatten().filter(|p| is_frame(p)).collect();
+    if written.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "<div class=\"evidence filmstrip\">\n<ol class=\"filmstrip\">")?;
+    for (i, file) in written.iter().enumerate() {
+        let href = esc(&link(file, dir));
+        let caption = match frames.get(i) {
+            Some(frame) => format!("after line {}: {}", frame.line, redact_text(&frame.step)),
+            None => file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        };
+        writeln!(
+            out,
+            "<li><figure><a class=\"shot\" href=\"{href}\"><img src=\"{href}\" alt=\"frame {} {}\"></a>\
+             <figcaption>{}</figcaption></figure></li>",
+            i + 1,
+            esc(&caption),
+            esc(&caption)
+        )?;
+    }
+    writeln!(out, "</ol>\n</div>")
+}
+
+/// A link to `file` from a page in `dir`: relative when the file is under it (as the
+/// evidence always is), so the reports folder can be moved or served as a whole; an
+/// absolute `file://` URL otherwise. Each segment is percent-encoded, so a name with
+/// `#`, `?`, `%` or spaces still points at its file.
+fn link(file: &Path, dir: &Path) -> String {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    if let Ok(rel) = file.strip_prefix(dir) {
+        return segments(rel);
+    }
+    let (file, dir) = (absolute(file), absolute(dir));
+    match file.strip_prefix(&dir) {
+        Ok(rel) => segments(rel),
+        Err(_) => format!("file://{}", segments(&file)),
+    }
+}
+
+fn segments(path: &Path) -> String {
+    let mut out = String::new();
+    for part in path.components() {
+        match part {
+            Component::RootDir => out.push('/'),
+            Component::Normal(name) => {
+                if !out.is_empty() && !out.ends_with('/') {
+                    out.push('/');
+                }
+                for b in name.as_encoded_bytes() {
+                    match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(char::from(*b)),
+                        _ => {
+                            out.push_str(&format!("%{b:02X}"));
+                        }
+                    }
+                }
+            }
+            // `.`, `..` and prefixes do not occur in the evidence paths ft makes; a
+            // `..` kept as is still resolves the same way.
+            Component::ParentDir => out.push_str(if out.is_empty() || out.ends_with('/') { "../" } else { "/../" }),
+            Component::CurDir | Component::Prefix(_) => {}
+        }
+    }
+    out
+}
+
+/// One row of the merged page: a scenario, its status word, and where its shard's page
+/// shows it (None: no shard ran it).
+pub struct MergedRow {
+    pub name: String,
+    pub location: String,
+    pub status: &'static str,
+    pub shard: Option<(String, PathBuf, usize)>,
+}
+
+/// A merged run (`ft merge`), as its page shows it.
+pub struct MergedPage<'a> {
+    pub record: &'a super::record::RunRecord,
+    pub rows: &'a [MergedRow],
+    /// Each shard's run, for the timeline (the records hold no attempt times).
+    pub shards: &'a [ShardSpan],
+    /// The merged folder's history's recent lines, this run's included.
+    pub history: &'a [ScenarioRun],
+    /// Where the page is written; the shards' pages are linked relative to it.
+    pub dir: &'a Path,
+}
+
+/// The page of a merged run: the verdict and facts of the whole, the suite's trend, a
+/// lane per shard, and a row per scenario (failures first, filtered as on a run's page)
+/// linking to the section of the shard's own page (steps, evidence, the attempts'
+/// timeline) that shows it. The shards' records have no tags: there is no tag filter.
+pub fn write_merged(out: &mut impl Write, page: &MergedPage) -> io::Result<()> {
+    let MergedPage { record, rows, shards, history, dir } = *page;
+    let ft = &record.predicate.ft;
+    let flaky = FlakyPolicy::accept_if(ft.flaky_accepted);
+    let headline = ft.verdict.headline(flaky);
+    head(out, &format!("{headline} – ft {} (merged)", ft.target))?;
+    writeln!(out, "<h1 id=\"verdict\" class=\"{}\">{}</h1>", tone(ft.verdict, flaky), esc(&headline))?;
+    let counts = format!(
+        "{} scenario{}: {} passed{}, {} failed, {} errors, {} not run",
+        ft.total,
+        if ft.total == 1 { "" } else { "s" },
+        ft.passed,
+        if ft.flaky > 0 { format!(" ({} flaky)", ft.flaky) } else { String::new() },
+        ft.failed,
+        ft.errors,
+        ft.not_run
+    );
+    let facts = [
+        ("counts", counts),
+        ("shards", ft.merged.as_ref().map(|m| m.shards.len()).unwrap_or(0).to_string()),
+        ("target", ft.target.clone()),
+        ("specs", ft.specs.clone()),
+        ("commit", ft.commit.clone().unwrap_or_else(|| "not in a git work tree".into())),
+        ("browser", ft.browser.clone().unwrap_or_else(|| "none started".into())),
+        ("started", ft.started_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+        ("finished", ft.finished_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+        ("ft", ft.ft_version.clone()),
+    ];
+    let facts: Vec<(&str, String)> = facts.into_iter().map(|(n, v)| (n, redact_text(&v))).collect();
+    fact_list(out, &facts)?;
+    let now: Vec<_> = shards.iter().map(|s| s.started_at).collect();
+    trend::suite(out, history, &now)?;
+    timeline::shards(out, shards)?;
+    let statuses: Vec<(usize, &'static str)> = rows.iter().enumerate().map(|(i, r)| (i, r.status)).collect();
+    filters(out, &statuses, &[])?;
+    let recent = trend::Recent::of(history);
+    writeln!(out, "<main id=\"scenarios\">")?;
+    for (i, status) in failures_first(&statuses) {
+        let row = &rows[i];
+        write!(
+            out,
+            "<section class=\"scenario {}\" id=\"scenario-{i}\" data-status=\"{status}\"><h2><span class=\"status\">{status}</span> \
+             <span class=\"name\">{}</span><span class=\"where\">{}</span>",
+            status.replace(' ', "-"),
+            esc(&redact_text(&row.name)),
+            esc(&row.location)
+        )?;
+        if let Some((shard, shard_dir, local)) = &row.shard {
+            let href = format!("{}#scenario-{local}", relative_link(&shard_dir.join("index.html"), dir));
+            write!(out, " <a class=\"time\" href=\"{}\">shard {} report</a>", esc(&href), esc(shard))?;
+        }
+        let file = row.location.rsplit_once(':').map_or(row.location.as_str(), |(file, _)| file);
+        trend::scenario(out, recent.of_scenario(&row.name, file), &now)?;
+        writeln!(out, "</h2></section>")?;
+    }
+    writeln!(out, "</main>")?;
+    tail(out)
+}
+
+/// `file` as a link from a page in `dir`, with `..` where it is not below it.
+fn relative_link(file: &Path, dir: &Path) -> String {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (file, dir) = (absolute(file), absolute(dir));
+    let common = file.components().zip(dir.components()).take_while(|(a, b)| a == b).count();
+    let mut rel = PathBuf::new();
+    for _ in dir.components().skip(common) {
+        rel.push("..");
+    }
+    for part in file.components().skip(common) {
+        rel.push(part);
+    }
+    segments(&rel)
+}
