@@ -11,8 +11,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::browser::{BrowserConfig, BrowserKind};
 use crate::commands;
+use crate::deploy::{self, DeployOptions};
 use crate::error::Error;
-use crate::gate::{self, record_check::GateOptions, DeployOptions};
+use crate::gate::GateOptions;
 use crate::job::JobOptions;
 use crate::settings::{FlakyPolicy, ReportPaths, Settings};
 use crate::shared::durations::{parse_millis, parse_positive_secs, parse_secs, parse_secs_long};
@@ -747,7 +748,7 @@ fn deploy_options(args: DeployArgs) -> Result<DeployOptions, Error> {
                     .into(),
             })
         }
-        Some(window) => Some(gate::Bake { window, every: args.bake_every, failures: args.bake_failures }),
+        Some(window) => Some(deploy::Bake { window, every: args.bake_every, failures: args.bake_failures }),
     };
     Ok(DeployOptions {
         bake,

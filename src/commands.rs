@@ -5,10 +5,10 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use crate::deploy::{self, DeployOptions, DeployOutcome};
 use crate::error::Error;
 use crate::exit;
-use crate::gate::record_check::{GateError, GateOptions};
-use crate::gate::{self, DeployOptions, DeployOutcome};
+use crate::gate::{self, GateError, GateOptions};
 use crate::interrupts::{self, Listener, StopSignal};
 use crate::job::{self, JobOptions};
 use crate::report::Console;
@@ -116,7 +116,7 @@ pub async fn deploy(options: DeployOptions) -> Result<u8, Error> {
     let signals = Listener::new().map_err(Error::Signals)?;
     let mut out = std::io::stdout();
     let (report, signal) =
-        interrupts::counting_first(signals, |rx, first| gate::deploy(&options, &mut out, rx, first)).await;
+        interrupts::counting_first(signals, |rx, first| deploy::deploy(&options, &mut out, rx, first)).await;
     let headline = match report.outcome {
         DeployOutcome::Released | DeployOutcome::Planned => "OK",
         DeployOutcome::RolledBack => "ROLLED BACK",
@@ -138,7 +138,7 @@ pub async fn watch(options: crate::watch::WatchOptions) -> Result<u8, Error> {
 
 /// `ft gate`: may this commit go live, by the record a staging run left?
 pub async fn gate(options: GateOptions) -> Result<u8, Error> {
-    let decision = match gate::record_check::check(&options).await {
+    let decision = match gate::check(&options).await {
         // A signature that does not hold is a reason like a failed run: shut, exit 1.
         Err(GateError::Envelope(e)) if e.shuts_gate() => return Ok(gate_shut(&options.record, &[e.to_string()])),
         result => result?,

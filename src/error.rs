@@ -1,7 +1,7 @@
 //! The one error type of ft's commands. Each command returns it; `cli::main` prints it in
 //! one place (`render`) and takes its exit code from `Error::code`.
 
-use crate::gate::record_check::GateError;
+use crate::gate::GateError;
 use crate::job::JobError;
 use crate::spec::SpecErrors;
 use crate::superlists::ServeError;

@@ -1,808 +1,315 @@
-//! The release gate: a green staging run opens it, the live deploy goes through it,
-//! live is verified, and the release is tagged (or rolled back). It composes runner
-//! runs (through `job`), shell commands and git; it never drives a browser itself.
+//! `ft gate --record PATH`: the split form of the gate for CI pipelines. A staging job
+//! leaves a run record; the live job opens the gate only if that record is of a real
+//! target (the one named, with `--target`), for this very commit from a clean tree, the
+//! whole spec set green, recent, and made with the same specs. Every reason at once.
 
-mod bake;
-mod events;
-mod history;
-pub mod record_check;
-mod shell;
-mod version;
-
-use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use tokio::sync::watch;
+use chrono::Utc;
 
 use crate::git;
-use crate::job::{self, JobError, JobOptions, JobResult};
-use crate::report::{Console, ReportPaths, RunLock};
-use crate::runner::Outcome;
-use crate::shared::redact::redact;
-use crate::spec::Selection;
-use crate::target;
-use crate::verdict::{Counts, FlakyPolicy, Verdict};
-use crate::wait::{self, Check, Patience};
-
-pub use bake::Bake;
-use events::Stage;
-pub use events::{ConsoleSink, DeployEvent, DeploySink};
-pub use history::DeployRecord;
+use crate::report::record::{RunRecord, ScenarioStatus};
+use crate::shared::durations::human;
+use crate::shared::redact::{redact, without_userinfo};
+use crate::verdict::{FlakyPolicy, Verdict};
 
 #[derive(Clone, Debug)]
-pub struct DeployOptions {
-    /// The git work tree whose HEAD is released.
+pub struct GateOptions {
+    pub record: PathBuf,
+    pub max_age: Duration,
+    /// The git work tree whose HEAD is about to be deployed.
     pub repo: PathBuf,
-    pub staging: String,
-    pub live: String,
-    pub deploy_cmd: String,
-    pub restart_cmd: Option<String>,
-    pub rollback_cmd: Option<String>,
-    /// Deploy to staging too before testing it.
-    pub staging_deploy: bool,
-    pub smoke_tag: String,
-    /// Push the tags to this remote.
-    pub push: Option<String>,
-    pub dry_run: bool,
-    /// How long a target may take to answer after a deploy.
-    pub up_timeout: Duration,
-    /// Upper bound for each deploy, restart or rollback command.
-    pub command_timeout: Duration,
-    /// The targets' version page: staging before its tests and live after its deploy must
-    /// show the released commit there (`--version-path`).
-    pub version_path: Option<String>,
-    /// How the version page must show the commit (`--version-match`).
-    pub version_match: crate::target::version::VersionMatch,
-    /// The run settings shared by every stage (specs, browser, waits, reports folder).
-    pub job: JobOptions,
-    /// Let a stage whose scenarios passed only on a retry count as green.
+    /// The digest of the specs as they are now.
+    pub spec_digest: String,
+    /// Accept a record whose scenarios passed only on a retry.
     pub allow_flaky: bool,
-    /// Let a staging run that left scenarios of the specs out (--filter, --tag) open the gate.
+    /// Accept a record in which some scenarios of the specs were not selected or were
+    /// skipped as unsafe.
     pub allow_partial: bool,
-    /// Let a staging run made with --insecure-certs open the gate (as `ft gate --allow-insecure`).
+    /// Accept a record made in a work tree with uncommitted changes.
+    pub allow_dirty: bool,
+    /// The record must be of this target (resolved like --liveserver, without user info).
+    pub target: Option<String>,
+    /// Demand a signed record (a DSSE envelope) whose signature this key verifies.
+    pub verify_key: Option<crate::sign::VerifyKey>,
+    /// Count quarantined scenarios' failures like any other (`--no-quarantine`).
+    pub no_quarantine: bool,
+    /// Accept a record of a run that checked no HTTPS certificate (`--insecure-certs`).
     pub allow_insecure: bool,
-    /// `--bake`: keep running the smoke scenarios against live after its verification.
-    pub bake: Option<Bake>,
 }
 
-/// How a pipeline ended; each has one exit code (README, "ft deploy").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeployOutcome {
-    /// Live verified and tagged (and pushed when asked).
-    Released,
-    /// Dry run: the plan was printed.
-    Planned,
-    /// Preconditions failed (not a git work tree, uncommitted changes, bad target).
-    Refused,
-    /// A staging scenario failed: the gate stayed shut.
-    StagingFailed,
-    /// Staging could not be tested (unreachable, no browser...): the gate stayed shut.
-    StagingBroken,
-    /// A deploy or restart command failed.
-    DeployFailed,
-    /// Live did not answer after the deploy.
-    LiveDown,
-    /// A target's version page did not show the released commit (`--version-path`).
-    WrongVersion,
-    /// Live failed verification; rolled back and verified again.
-    RolledBack,
-    /// Live failed verification and is still failing (no rollback, or it did not help).
-    LiveBroken,
-    /// Released and tagged locally, but pushing the tags failed.
-    PushFailed,
-    Interrupted,
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    #[error("failed to read the run record {}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{} is not an ft run record: {why}\n  hint: pass the run.json an `ft run` wrote (reports/run.json by default)", path.display())]
+    Parse { path: PathBuf, why: String },
+    #[error(transparent)]
+    Envelope(#[from] crate::sign::EnvelopeError),
 }
 
-impl DeployOutcome {
-    /// How `ft deploy` exits for this outcome (docs/releasing.md, "Exit codes and outcomes").
-    pub fn exit_code(self) -> u8 {
-        use crate::exit::{FAILED, INFRA, PASSED, SIGINT, USAGE};
-        match self {
-            DeployOutcome::Released | DeployOutcome::Planned => PASSED,
-            DeployOutcome::StagingFailed | DeployOutcome::RolledBack | DeployOutcome::LiveBroken => FAILED,
-            DeployOutcome::Refused => USAGE,
-            DeployOutcome::StagingBroken
-            | DeployOutcome::DeployFailed
-            | DeployOutcome::LiveDown
-            | DeployOutcome::WrongVersion
-            | DeployOutcome::PushFailed => INFRA,
-            DeployOutcome::Interrupted => SIGINT,
-        }
-    }
-
-    /// What `ft deploy` exits with: the signal's code when one reached it (the pipeline
-    /// stopped for it, whatever the outcome says), else the outcome's. Its history line
-    /// says the same.
-    pub fn exit_code_after(self, signal: Option<crate::interrupts::StopSignal>) -> u8 {
-        signal.map_or_else(|| self.exit_code(), crate::interrupts::StopSignal::exit_code)
-    }
-}
-
-/// The result of `deploy`: the outcome and why (its history line is appended by then).
+/// The gate's decision: it opens when `shut_because` is empty.
 #[derive(Debug)]
-pub struct DeployReport {
-    pub outcome: DeployOutcome,
-    pub reason: String,
+pub struct Decision {
+    pub record: RunRecord,
+    pub shut_because: Vec<String>,
+    /// Every quarantined scenario of the record, with how it ended: the gate names them
+    /// whatever it decides, never letting one through silently.
+    pub quarantined: Vec<String>,
 }
 
-/// `{host}` in commands: the host (and port) of a target as given, without scheme.
-pub fn host_of(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(u) => match (u.host_str(), u.port()) {
-            (Some(h), Some(p)) => format!("{h}:{p}"),
-            (Some(h), None) => h.to_string(),
-            _ => url.to_string(),
-        },
-        Err(_) => url.to_string(),
-    }
-}
-
-/// Refuse what would make the release unsafe before anything runs: staging and live naming
-/// one server (the whole data-writing suite would run against live), and a `{host}` that
-/// is not a plain host[:port] (it is put into a shell command).
-fn check_targets(opts: &DeployOptions, staging: &str, live: &str) -> Result<(), String> {
-    if same_server(staging, live) {
-        return Err(format!(
-            "--staging and --live name the same server ({}): the whole suite would run against live; give the staging server",
-            redact(live)
-        ));
-    }
-    let commands = [Some(&opts.deploy_cmd), opts.restart_cmd.as_ref(), opts.rollback_cmd.as_ref()];
-    if commands.iter().flatten().any(|c| c.contains("{host}")) {
-        for url in [staging, live] {
-            let host = host_of(url);
-            if !is_plain_host(&host) {
-                return Err(format!(
-                    "{{host}} would put {host:?} into a shell command, and it is not a plain host[:port]; use \"$FT_HOST\" in the command instead"
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Host and effective port and path, without user info: what makes two URLs one server.
-fn same_server(a: &str, b: &str) -> bool {
-    let key = |u: &str| {
-        reqwest::Url::parse(u).ok().map(|u| {
-            (
-                u.host_str().map(str::to_ascii_lowercase),
-                u.port_or_known_default(),
-                u.path().trim_end_matches('/').to_string(),
-            )
-        })
+pub async fn check(opts: &GateOptions) -> Result<Decision, GateError> {
+    let text = match &opts.verify_key {
+        // Signed: only the payload whose signature verifies is read at all.
+        Some(key) => crate::sign::open(&opts.record, key)?,
+        None => std::fs::read(&opts.record).map_err(|source| GateError::Read { path: opts.record.clone(), source })?,
     };
-    match (key(a), key(b)) {
-        (Some(x), Some(y)) => x == y,
-        _ => a == b,
-    }
-}
-
-/// Letters, digits, `.`, `-`, `:`, `[`, `]`: safe to put into `sh -c` unquoted.
-fn is_plain_host(host: &str) -> bool {
-    !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-}
-
-/// The book's release tag: `DEPLOYED-YYYY-MM-DD/HHMM`, in UTC so every machine that
-/// runs the pipeline names the same minute the same way.
-pub fn deployed_tag(at: DateTime<Utc>) -> String {
-    format!("DEPLOYED-{}", at.format("%Y-%m-%d/%H%M"))
-}
-
-struct Pipeline<'a> {
-    opts: &'a DeployOptions,
-    out: &'a mut dyn Write,
-    interrupts: watch::Receiver<u32>,
-    record: DeployRecord,
-    staging_url: String,
-    live_url: String,
-    /// The stages' reports folders' locks, held until the pipeline ends.
-    folders: Vec<Arc<RunLock>>,
-}
-
-/// The reports folder's lock and its `staging` and `live` folders' locks.
-fn lock_folders(dir: &std::path::Path) -> Result<(RunLock, Vec<Arc<RunLock>>), crate::report::ReportError> {
-    let main = RunLock::acquire(dir)?;
-    let stages =
-        ["staging", "live"].iter().map(|s| RunLock::acquire(&dir.join(s)).map(Arc::new)).collect::<Result<_, _>>()?;
-    Ok((main, stages))
-}
-
-/// Run the whole release: preconditions, (staging deploy), staging suite, live deploy,
-/// live up, live smoke, tags (or rollback). One history line is appended whatever happens
-/// (except for a dry run).
-pub async fn deploy(
-    opts: &DeployOptions,
-    out: &mut dyn Write,
-    interrupts: watch::Receiver<u32>,
-    signal: crate::interrupts::FirstSignal,
-) -> DeployReport {
-    let started = Utc::now();
-    let mut record = DeployRecord::new(started);
-    let urls =
-        target::resolve_as(&opts.staging, "--staging").and_then(|s| Ok((s, target::resolve_as(&opts.live, "--live")?)));
-    let (staging_url, live_url) = match urls {
-        Ok(u) => u,
-        Err(e) => return DeployReport { outcome: DeployOutcome::Refused, reason: e.to_string() },
-    };
-    if let Err(reason) = check_targets(opts, &staging_url, &live_url) {
-        return DeployReport { outcome: DeployOutcome::Refused, reason };
-    }
-    record.staging = redact(&staging_url);
-    record.live = redact(&live_url);
-    let history_path = opts.job.settings.paths.dir.join("deploys.jsonl");
-    // One pipeline at a time per reports folder, for its whole length (a dry run writes
-    // nothing); and its stages' folders with it, so that no `ft run --reports R/staging`
-    // can clear staging's record and evidence between the staging run and the live deploy.
-    let locks = match opts.dry_run {
-        true => None,
-        false => match lock_folders(&opts.job.settings.paths.dir) {
-            Ok(locks) => Some(locks),
-            Err(e) => {
-                // The attempt is history too: appends are safe without the folder's lock,
-                // so N concurrent deploys always leave N lines.
-                let reason = e.to_string();
-                record.finish(DeployOutcome::Refused, &reason, signal.get());
-                if let Err(e) = history::append(&history_path, &record) {
-                    let _ = writeln!(out, "warning: {e}: this attempt is missing from the history");
-                }
-                return DeployReport { outcome: DeployOutcome::Refused, reason };
-            }
-        },
-    };
-    let (_lock, folders) = locks.unzip();
-    let folders = folders.unwrap_or_default();
-    let mut p = Pipeline { opts, out, interrupts, record, staging_url, live_url, folders };
-    let (mut outcome, reason) = p.run().await;
-    // A second signal stops whatever was running (a command, a preflight): what failed
-    // then failed because of it.
-    if *p.interrupts.borrow() >= 2 && !matches!(outcome, DeployOutcome::Released | DeployOutcome::Planned) {
-        outcome = DeployOutcome::Interrupted;
-    }
-    p.record.finish(outcome, &reason, signal.get());
-    if outcome == DeployOutcome::Planned {
-        return DeployReport { outcome, reason };
-    }
-    match history::append(&history_path, &p.record) {
-        Err(e) => p.say(&format!("warning: {e}: this pipeline is missing from the history")),
-        Ok(()) => p.say(&format!("history: {}", history_path.display())),
-    }
-    DeployReport { outcome, reason }
-}
-
-impl Pipeline<'_> {
-    /// Every event goes to both sinks: the console and the history line.
-    fn emit(&mut self, event: DeployEvent) {
-        ConsoleSink { out: &mut *self.out }.event(&event);
-        self.record.event(&event);
-    }
-
-    fn say(&mut self, line: &str) {
-        self.emit(DeployEvent::Note(line.to_string()));
-    }
-
-    fn start(&mut self, name: &str, what: &str, file: Option<&std::path::Path>) -> Stage {
-        let (stage, event) = Stage::start(name, what, file);
-        self.emit(event);
-        stage
-    }
-
-    fn finish(&mut self, stage: Stage, ok: bool, detail: &str) {
-        let event = stage.finish(ok, detail);
-        self.emit(event);
-    }
-
-    fn interrupted(&self) -> bool {
-        *self.interrupts.borrow() > 0
-    }
-
-    async fn run(&mut self) -> (DeployOutcome, String) {
-        let repo = self.opts.repo.clone();
-        // 1. The commit tested must be the commit deployed.
-        let commit = match git::head(&repo).await {
-            Ok(c) => c,
-            Err(e) => {
-                return (
-                    DeployOutcome::Refused,
-                    format!("not a git work tree with a commit ({e}); run ft deploy from your project's checkout"),
-                )
-            }
-        };
-        match git::dirty_files(&repo).await {
-            Ok(files) if !files.is_empty() => {
-                let shown: Vec<&str> = files.iter().take(10).map(String::as_str).collect();
-                return (
-                    DeployOutcome::Refused,
-                    format!(
-                        "uncommitted changes to tracked files ({}): the commit tested must be the commit deployed; commit or stash them first",
-                        shown.join(", ")
-                    ),
-                );
-            }
-            Ok(_) => {}
-            Err(e) => return (DeployOutcome::Refused, format!("failed to check the work tree: {e}")),
-        }
-        self.record.commit = commit.clone();
-        let previous_live = git::tag_commit(&repo, "LIVE").await.ok().flatten();
-        self.record.previous_live = previous_live.clone();
-        let short = &commit[..commit.len().min(12)];
-        let (staging_shown, live_shown) = (redact(&self.staging_url), redact(&self.live_url));
-        self.say(&format!("ft deploy: commit {short}, staging {staging_shown}, live {live_shown}"));
-        if self.opts.dry_run {
-            self.print_plan(&commit, previous_live.as_deref());
-            return (DeployOutcome::Planned, "dry run: nothing was run".into());
-        }
-
-        // 2. Staging deploy, when asked.
-        if self.opts.staging_deploy {
-            let staging = self.staging_url.clone();
-            if let Err(stopped) = self.deploy_to("staging", &staging, &commit).await {
-                return stopped;
-            }
-            if let Err(reason) = self.wait_up("staging", &staging).await {
-                let outcome = if self.interrupted() { DeployOutcome::Interrupted } else { DeployOutcome::DeployFailed };
-                return (outcome, reason);
-            }
-        }
-        if self.interrupted() {
-            return (DeployOutcome::Interrupted, "interrupted before the staging run".into());
-        }
-        // What staging runs, deployed by us or not, must be the commit about to be released.
-        let staging = self.staging_url.clone();
-        if let Err(reason) = self.check_version("staging", &staging, &commit).await {
-            return (DeployOutcome::WrongVersion, format!("the gate stayed shut: {reason}"));
-        }
-
-        // 3. The full suite against staging opens the gate, or not.
-        let staging = self.staging_url.clone();
-        let selection = self.opts.job.selection.clone();
-        match self.suite("staging", "staging", &staging, selection).await {
-            StageResult::Green => {}
-            StageResult::Red(r) => return (DeployOutcome::StagingFailed, format!("the gate stayed shut: {r}")),
-            StageResult::Broken(r) => return (DeployOutcome::StagingBroken, format!("the gate stayed shut: {r}")),
-            StageResult::Interrupted => {
-                return (DeployOutcome::Interrupted, "interrupted during the staging run".into())
-            }
-        }
-        if self.interrupted() {
-            return (DeployOutcome::Interrupted, "interrupted before the live deploy".into());
-        }
-
-        // 4. Live deploy.
-        let live = self.live_url.clone();
-        if let Err((outcome, reason)) = self.deploy_to("live", &live, &commit).await {
-            return (outcome, format!("{reason}; no tag was written"));
-        }
-
-        // 5. Live up, then the smoke scenarios only (live holds real users' data).
-        let verified = self.verify_live("live", Some(&commit)).await;
-        match verified {
-            Ok(()) => {}
-            Err((kind, why)) => return self.after_failed_live(kind, why, previous_live).await,
-        }
-
-        // 6. The bake window, when asked; then tags on the tested commit (after the bake:
-        // LIVE names a release that held, README "The bake window").
-        self.bake_then_tag(&commit, previous_live).await
-    }
-
-    fn print_plan(&mut self, commit: &str, previous_live: Option<&str>) {
-        let env = |stage: &str, url: &str| format!("FT_COMMIT={commit} FT_HOST={} FT_STAGE={stage}", host_of(url));
-        let (staging, live) = (self.staging_url.clone(), self.live_url.clone());
-        let mut steps = Vec::new();
-        if self.opts.staging_deploy {
-            steps.push(format!(
-                "staging deploy: {}  [{}]",
-                self.resolve(&self.opts.deploy_cmd, &staging),
-                env("staging", &staging)
-            ));
-            if let Some(r) = &self.opts.restart_cmd {
-                steps.push(format!("staging restart: {}", self.resolve(r, &staging)));
-            }
-            steps.push(format!("wait until {} answers (up to {:?})", redact(&staging), self.opts.up_timeout));
-        }
-        steps.extend(self.plan_version(&staging, commit));
-        steps.push(format!(
-            "run the suite against {} (reports in {})",
-            redact(&staging),
-            self.stage_dir("staging").display()
-        ));
-        steps.push(format!("live deploy: {}  [{}]", self.resolve(&self.opts.deploy_cmd, &live), env("live", &live)));
-        if let Some(r) = &self.opts.restart_cmd {
-            steps.push(format!("live restart: {}", self.resolve(r, &live)));
-        }
-        steps.push(format!("wait until {} answers (up to {:?})", redact(&live), self.opts.up_timeout));
-        steps.extend(self.plan_version(&live, commit));
-        steps.push(format!("run the scenarios tagged `{}` against {}", self.opts.smoke_tag, redact(&live)));
-        if let Some(b) = &self.opts.bake {
-            steps.push(format!(
-                "bake: the `{}` scenarios against {} every {:?} for {:?}; {} failed runs in a row take the failure path below",
-                self.opts.smoke_tag,
-                redact(&live),
-                b.every,
-                b.window,
-                b.failures
-            ));
-        }
-        steps.push(format!(
-            "on success: git tag -f LIVE {commit}; git tag {} {commit}{}",
-            deployed_tag(Utc::now()),
-            self.opts.push.as_ref().map(|r| format!("; git push {r} the tags (LIVE forced)")).unwrap_or_default()
-        ));
-        match &self.opts.rollback_cmd {
-            Some(r) => steps.push(format!(
-                "on live failure: {}  [FT_ROLLBACK_TO={}], then verify live again; LIVE stays where it is",
-                self.resolve(r, &live),
-                previous_live.unwrap_or("(no LIVE tag yet)")
-            )),
-            None => steps.push("on live failure: no rollback command; LIVE stays where it is".into()),
-        }
-        self.say("plan (dry run, nothing is run):");
-        for (i, s) in steps.iter().enumerate() {
-            self.say(&format!("  {}. {s}", i + 1));
-        }
-    }
-
-    fn resolve(&self, command: &str, url: &str) -> String {
-        command.replace("{host}", &host_of(url))
-    }
-
-    fn stage_dir(&self, stage: &str) -> PathBuf {
-        self.opts.job.settings.paths.dir.join(stage)
-    }
-
-    /// Run the deploy (and restart) command for one target. A signal lets the command
-    /// under way finish, then stops the pipeline at once: nothing more runs, and nothing
-    /// waits (a target's --up-timeout is no reason to keep ft alive).
-    async fn deploy_to(&mut self, stage: &str, url: &str, commit: &str) -> Result<(), (DeployOutcome, String)> {
-        let mut commands = vec![("deploy", self.opts.deploy_cmd.clone())];
-        if let Some(r) = &self.opts.restart_cmd {
-            commands.push(("restart", r.clone()));
-        }
-        for (kind, command) in commands {
-            let resolved = self.resolve(&command, url);
-            let env =
-                vec![("FT_COMMIT", commit.to_string()), ("FT_HOST", host_of(url)), ("FT_STAGE", stage.to_string())];
-            let ran = self.run_command(stage, kind, &resolved, &env).await;
-            if self.interrupted() {
-                let how = if ran.is_ok() { "finished" } else { "failed" };
-                return Err((
-                    DeployOutcome::Interrupted,
-                    format!("interrupted during the {stage} {kind}: the command {how}, and nothing ran after it; {stage} runs what the command left, untested"),
-                ));
-            }
-            ran.map_err(|reason| (DeployOutcome::DeployFailed, reason))?;
-        }
-        Ok(())
-    }
-
-    async fn run_command(
-        &mut self,
-        stage: &str,
-        kind: &str,
-        command: &str,
-        env: &[(&str, String)],
-    ) -> Result<(), String> {
-        let name = format!("{stage} {kind}");
-        let log = self.stage_dir(stage).join(format!("{kind}.log"));
-        let timer = self.start(&name, command, Some(&log));
-        let run = shell::run(command, env, &log, self.opts.command_timeout, self.out, self.interrupts.clone()).await;
-        let (ok, detail) = match &run {
-            Ok(r) if r.ok() => (true, format!("succeeded in {:.1}s", r.took.as_secs_f64())),
-            Ok(r) => (false, format!("`{command}` failed: {} (log: {})", r.ended, r.log.display())),
-            Err(e) => (false, format!("{e}")),
-        };
-        self.finish(timer, ok, &detail);
-        if ok {
-            Ok(())
+    let record: RunRecord = serde_json::from_slice(&text).map_err(|e| {
+        let envelope = serde_json::from_slice::<serde_json::Value>(&text).is_ok_and(|v| v.get("payloadType").is_some());
+        let why = if envelope {
+            "it is a signed envelope (run.intoto.json): pass --verify-key with the signer's public key".to_string()
         } else {
-            Err(format!("{name} failed: {detail}"))
-        }
-    }
-
-    /// Wait until `url` answers HTTP below 500, bounded by `up_timeout`.
-    async fn wait_up(&mut self, stage: &str, url: &str) -> Result<(), String> {
-        let shown = redact(url);
-        let what = format!("waiting for {shown} to answer (up to {:?})", self.opts.up_timeout);
-        let timer = self.start(&format!("{stage} up"), &what, None);
-        let patience = Patience { max_wait: self.opts.up_timeout, poll: Duration::from_millis(250) };
-        let trust = &self.opts.job.settings.trust;
-        let waiting = wait::until(patience, || async {
-            match target::preflight(url, Duration::from_secs(5), trust).await {
-                Ok(_landed) => Ok::<_, std::convert::Infallible>(Check::Done(())),
-                Err(e) => Ok(Check::NotYet(e.to_string().lines().next().unwrap_or("").to_string())),
-            }
-        });
-        // A signal ends the wait: the pipeline stops anyway, and nothing is worth waiting
-        // out --up-timeout for (120 s by default) once it has been asked to stop.
-        let mut interrupts = self.interrupts.clone();
-        let answered = tokio::select! {
-            answered = waiting => answered,
-            Ok(_) = interrupts.wait_for(|n| *n > 0) => {
-                let detail = format!("interrupted while waiting for {shown} to answer");
-                self.finish(timer, false, &detail);
-                return Err(detail);
-            }
+            e.to_string()
         };
-        match answered {
-            Ok(()) => {
-                let detail = format!("answered after {:.1}s", timer.elapsed().as_secs_f64());
-                self.finish(timer, true, &detail);
-                Ok(())
-            }
-            Err(wait::WaitError::TimedOut(t)) => {
-                let detail = format!("{shown} did not answer within {:?}: {}", self.opts.up_timeout, t.last_seen);
-                self.finish(timer, false, &detail);
-                Err(detail)
-            }
-            Err(wait::WaitError::Fatal(never)) => match never {},
+        GateError::Parse { path: opts.record.clone(), why }
+    })?;
+    record.check_claims().map_err(|why| GateError::Parse { path: opts.record.clone(), why })?;
+    let mut shut = Vec::new();
+    let ft = &record.predicate.ft;
+    let recorded = record.subject.iter().find_map(|s| s.digest.get("gitCommit")).cloned();
+    match (git::head(&opts.repo).await, recorded) {
+        (Ok(head), Some(c)) if head == c => {}
+        (Ok(head), Some(c)) => {
+            shut.push(format!("the record is for commit {}, but HEAD is {}", short(&c), short(&head)))
+        }
+        (Ok(_), None) => shut.push("the record names no commit (was it made outside a git work tree?)".into()),
+        (Err(e), _) => shut.push(format!("cannot tell which commit is to be deployed: {e}")),
+    }
+    if ft.embedded_target {
+        shut.push(format!(
+            "the run tested ft's built-in superlists app ({}), not your server: run with --liveserver (or FT_LIVESERVER) naming staging",
+            ft.target
+        ));
+    }
+    if let Some(want) = &opts.target {
+        match crate::target::resolve_as(want, "--target") {
+            Ok(url) if without_userinfo(&url) == ft.target_url => {}
+            Ok(url) => shut.push(format!(
+                "the record is of {}, not of --target {}",
+                redact(&ft.target_url),
+                redact(&without_userinfo(&url))
+            )),
+            Err(e) => shut.push(format!("--target: {e}")),
         }
     }
-
-    /// Run scenarios against a target as one stage, with its own reports folder.
-    async fn suite(&mut self, stage: &str, folder: &str, url: &str, selection: Selection) -> StageResult {
-        let dir = self.stage_dir(folder);
-        let mut job = self.opts.job.clone();
-        job.liveserver = Some(url.to_string());
-        job.selection = selection;
-        job.stage = Some(stage.to_string());
-        if url == self.live_url {
-            // Live is precious whatever the flags say: only smoke scenarios run there.
-            let exact = format!("^{}", regex::escape(url));
-            job.settings.sensitive = job.settings.sensitive.or_else(|| regex::Regex::new(&exact).ok());
-            job.settings.safe_tag = self.opts.smoke_tag.clone();
-            // Whatever ft does on live is synthetic traffic, and says so to the app.
-            job.settings.mark_synthetic();
+    match &ft.dirty_paths {
+        Some(paths) if !paths.is_empty() && !opts.allow_dirty => {
+            let shown: Vec<&str> = paths.iter().take(10).map(String::as_str).collect();
+            shut.push(format!(
+                "the run was made with uncommitted changes ({}): what was tested is not the commit; pass --allow-dirty to accept that",
+                shown.join(", ")
+            ));
         }
-        // A stage opens the gate only when green under the pipeline's flaky policy; its
-        // reports say so too.
-        job.settings.flaky = FlakyPolicy::accept_if(self.opts.allow_flaky);
-        job.settings.paths = ReportPaths::in_dir(dir.clone());
-        // Held from the first stage that uses the folder to the pipeline's end.
-        job.folder_lock = match self.folders.iter().find(|l| l.holds(&dir)) {
-            Some(held) => Some(held.clone()),
-            None => match RunLock::acquire(&dir) {
-                Ok(lock) => {
-                    let lock = Arc::new(lock);
-                    self.folders.push(lock.clone());
-                    Some(lock)
-                }
-                Err(e) => {
-                    let why = with_causes(&e);
-                    let timer = self.start(&format!("{stage} tests"), &redact(url), None);
-                    self.finish(timer, false, &why);
-                    return StageResult::Broken(why);
-                }
-            },
-        };
-        let report = dir.join("junit.xml");
-        let timer = self.start(&format!("{stage} tests"), &redact(url), Some(&report));
-        let result = job::run(&job, Console::for_run(&job.settings), self.interrupts.clone()).await;
-        let (mut stage_result, mut ok, mut detail) = judge(&result, job.settings.flaky);
-        // The staging run opens the gate for the whole spec set, as `ft gate` demands.
-        if let (true, "staging", Ok(done)) = (ok, stage, &result) {
-            let insecure = record_check::insecure_reason(&done.info.trust, self.opts.allow_insecure);
-            if let Some(why) = partial(done).filter(|_| !self.opts.allow_partial).or(insecure) {
-                (stage_result, ok, detail) = (StageResult::Red(why.clone()), false, why);
-            }
-        }
-        self.finish(timer, ok, &detail);
-        stage_result
+        // A commit but no word on the tree (git status failed): clean cannot be assumed.
+        None if ft.commit.is_some() && !opts.allow_dirty => shut.push(
+            "the record does not say whether the work tree was clean (git status failed during the run); pass --allow-dirty to accept that".into(),
+        ),
+        _ => {}
     }
-
-    /// Live up, serving `commit` (when known, with --version-path) and smoke-tested; on
-    /// failure, the kind of failure and why.
-    async fn verify_live(&mut self, folder: &str, commit: Option<&str>) -> Result<(), (DeployOutcome, String)> {
-        let live = self.live_url.clone();
-        if let Err(why) = self.wait_up("live", &live).await {
-            let outcome = if self.interrupted() { DeployOutcome::Interrupted } else { DeployOutcome::LiveDown };
-            return Err((outcome, why));
-        }
-        if let Some(commit) = commit {
-            if let Err(why) = self.check_version("live", &live, commit).await {
-                return Err((DeployOutcome::WrongVersion, why));
-            }
-        }
-        let mut smoke = self.opts.job.selection.clone();
-        smoke.tags = vec![self.opts.smoke_tag.clone()];
-        match self.suite("live", folder, &live, smoke).await {
-            StageResult::Green => Ok(()),
-            StageResult::Red(r) | StageResult::Broken(r) => Err((DeployOutcome::LiveBroken, r)),
-            StageResult::Interrupted => {
-                Err((DeployOutcome::Interrupted, "interrupted during live verification".into()))
-            }
-        }
+    shut.extend(shard_reasons(&record, opts.verify_key.is_some()));
+    shut.extend(verdict_reasons(&record, opts.allow_flaky));
+    shut.extend(partial_reasons(&record, opts.allow_partial));
+    shut.extend(insecure_reason(&ft.trust, opts.allow_insecure));
+    if ft.spec_digest != opts.spec_digest {
+        shut.push(format!(
+            "the specs changed since the run (sha256 {} then, {} now)",
+            &ft.spec_digest[..ft.spec_digest.len().min(12)],
+            &opts.spec_digest[..opts.spec_digest.len().min(12)]
+        ));
     }
+    let age = Utc::now().signed_duration_since(ft.finished_at);
+    let max_age = chrono::Duration::from_std(opts.max_age).unwrap_or(chrono::Duration::MAX);
+    if age > max_age {
+        shut.push(format!("the run is {} old, older than --max-age {}", human(age), human(max_age)));
+    } else if age < -chrono::Duration::minutes(5) {
+        shut.push(format!("the run finished {} in the future: check the clocks", human(-age)));
+    }
+    let quarantined: Vec<String> = ft
+        .scenarios
+        .iter()
+        .filter_map(|s| {
+            let why = s.quarantine.as_ref()?;
+            let status = serde_json::to_value(s.status).ok()?.as_str().unwrap_or("").replace('_', " ");
+            Some(format!("{} ({}): {status}; quarantined: {why}", s.name, s.location))
+        })
+        .collect();
+    if opts.no_quarantine && ft.quarantined_failed > 0 {
+        let failed: Vec<&str> = ft
+            .scenarios
+            .iter()
+            .filter(|s| s.quarantine.is_some() && matches!(s.status, ScenarioStatus::Failed | ScenarioStatus::Error))
+            .map(|s| s.name.as_str())
+            .collect();
+        shut.push(format!(
+            "quarantined scenarios failed, and --no-quarantine counts them: {}",
+            none_if_empty(&failed.join(", "))
+        ));
+    }
+    Ok(Decision { record, shut_because: shut, quarantined })
+}
 
-    /// Live failed verification: roll back when we can, verify again, never move LIVE.
-    async fn after_failed_live(
-        &mut self,
-        kind: DeployOutcome,
-        why: String,
-        previous_live: Option<String>,
-    ) -> (DeployOutcome, String) {
-        let Some(rollback) = self.opts.rollback_cmd.clone() else {
-            let state = match kind {
-                DeployOutcome::LiveDown => "live is not answering with the new release",
-                DeployOutcome::WrongVersion => "live is not serving the new release",
-                _ => "live is failing with the new release",
-            };
-            return (
-                kind,
-                format!("live verification failed ({why}); no --rollback-cmd was given: {state}; LIVE was not moved"),
-            );
-        };
-        let live = self.live_url.clone();
-        let to = previous_live.clone().unwrap_or_default();
-        if previous_live.is_none() {
-            self.say("warning: there is no LIVE tag, so FT_ROLLBACK_TO is empty");
-        }
-        let env = vec![
-            ("FT_COMMIT", self.record.commit.clone()),
-            ("FT_HOST", host_of(&live)),
-            ("FT_STAGE", "live".to_string()),
-            ("FT_ROLLBACK_TO", to.clone()),
-        ];
-        let resolved = self.resolve(&rollback, &live);
-        if let Err(e) = self.run_command("live", "rollback", &resolved, &env).await {
-            return (
-                DeployOutcome::LiveBroken,
-                format!("live verification failed ({why}) and the rollback failed ({e}): live is in an unknown, probably broken state; LIVE was not moved"),
-            );
-        }
-        self.record.rolled_back_to = previous_live;
-        if self.interrupted() {
-            return (
-                DeployOutcome::Interrupted,
-                format!("live verification failed ({why}); rolled back to {}, then interrupted: live was not verified again; LIVE was not moved", short(&to)),
-            );
-        }
-        // After a rollback live must serve the commit it was rolled back to, when known.
-        let back_to = Some(to.as_str()).filter(|c| !c.is_empty());
-        match self.verify_live("live-after-rollback", back_to).await {
-            Ok(()) => (
-                DeployOutcome::RolledBack,
-                format!("live verification failed ({why}); rolled back to {} and live passed verification again; LIVE was not moved", short(&to)),
+/// Why the record's verdict does not open the gate, if it does not. The verdict is the
+/// one the run computed (`Verdict::of`); the gate only applies its flaky policy to it, and
+/// refuses a record whose counts give another verdict than the one it states.
+fn verdict_reasons(record: &RunRecord, allow_flaky: bool) -> Vec<String> {
+    let ft = &record.predicate.ft;
+    let mut shut = Vec::new();
+    let from_counts = Verdict::from_counts(&ft.counts());
+    if from_counts != ft.verdict {
+        shut.push(format!(
+            "the record contradicts itself: it says {}, but its counts say {from_counts} ({} of {} passed, {} failed, {} errors, {} of {} scenarios did not run)",
+            ft.verdict, ft.passed, ft.total, ft.failed, ft.errors, ft.not_run, ft.total
+        ));
+    }
+    // Failures the counts leave out must be quarantined ones the scenarios list as failed.
+    let bad =
+        |s: &&crate::report::record::ScenarioRecord| matches!(s.status, ScenarioStatus::Failed | ScenarioStatus::Error);
+    let listed_failed = ft.scenarios.iter().filter(bad).count();
+    let listed_quarantined = ft.scenarios.iter().filter(bad).filter(|s| s.quarantine.is_some()).count();
+    if ft.failed + ft.errors + ft.quarantined_failed != listed_failed || ft.quarantined_failed > listed_quarantined {
+        shut.push(format!(
+            "the record contradicts itself: it counts {} failed, {} errors and {} quarantined failures, but lists {listed_failed} scenarios that failed or errored ({listed_quarantined} of them quarantined)",
+            ft.failed, ft.errors, ft.quarantined_failed
+        ));
+    }
+    // A run made with --fail-on-flaky refused its flaky scenarios: --allow-flaky here
+    // cannot make that run green after the fact.
+    let policy = FlakyPolicy::accept_if(allow_flaky && ft.flaky_accepted);
+    let verdict = ft.verdict;
+    if !verdict.is_green(policy) {
+        let why = match verdict {
+            Verdict::Flaky if allow_flaky => {
+                "the run itself did not accept flaky scenarios (--fail-on-flaky)".to_string()
+            }
+            Verdict::Flaky => format!(
+                "scenarios passed only on a retry (flaky: {}); pass --allow-flaky to accept that",
+                record.predicate.warned_tests.join(", ")
             ),
-            Err((_, again)) => (
-                DeployOutcome::LiveBroken,
-                format!("live verification failed ({why}); after the rollback to {} live still fails ({again}): live is BROKEN; LIVE was not moved", short(&to)),
+            Verdict::Failed => {
+                format!("scenarios failed: {}", none_if_empty(&record.predicate.failed_tests.join(", ")))
+            }
+            Verdict::Broken => format!(
+                "scenarios could not be run or judged (errors: {}; not run: {})",
+                none_if_empty(&ft.named(ScenarioStatus::Error).join(", ")),
+                none_if_empty(&ft.named(ScenarioStatus::NotRun).join(", "))
             ),
-        }
-    }
-
-    async fn tag(&mut self, commit: &str) -> (DeployOutcome, String) {
-        let repo = self.opts.repo.clone();
-        let deployed = deployed_tag(Utc::now());
-        match git::tag_commit(&repo, &deployed).await {
-            Ok(Some(existing)) if existing != commit => {
-                return (
-                    DeployOutcome::PushFailed,
-                    format!("live is released and verified, but tag {deployed} already names {} (two releases in one minute?); LIVE was not moved", short(&existing)),
-                )
+            Verdict::Interrupted => {
+                format!("the run was interrupted ({} of {} scenarios did not run)", ft.not_run, ft.total)
             }
-            _ => {}
-        }
-        for (name, force) in [("LIVE", true), (deployed.as_str(), false)] {
-            if let Err(e) = git::tag(&repo, name, commit, force).await {
-                return (DeployOutcome::PushFailed, format!("live is released and verified, but tagging failed: {e}"));
-            }
-            self.record.tags.push(name.to_string());
-        }
-        self.say(&format!("tags: LIVE and {deployed} (UTC) -> {}", short(commit)));
-        if let Some(remote) = self.opts.push.clone() {
-            for (name, force) in [("LIVE", true), (deployed.as_str(), false)] {
-                if let Err(e) = git::push_tag(&repo, &remote, name, force).await {
-                    return (
-                        DeployOutcome::PushFailed,
-                        format!("live is released and verified and tagged locally, but pushing {name} to {remote} failed: {e}; push the tags by hand"),
-                    );
-                }
-            }
-            self.record.pushed_to = Some(redact(&remote));
-            self.say(&format!("pushed LIVE and {deployed} to {remote}"));
-        }
-        (
-            DeployOutcome::Released,
-            format!("released {} to {}: verified and tagged {deployed}", short(commit), redact(&self.live_url)),
-        )
+            Verdict::NothingRan => "no scenario ran".to_string(),
+            Verdict::Green => String::new(),
+        };
+        shut.push(format!("the run was not green ({verdict}): {why}"));
     }
+    shut
 }
 
-fn short(commit: &str) -> &str {
-    if commit.is_empty() {
-        "(no LIVE tag)"
-    } else {
-        &commit[..commit.len().min(12)]
+/// A shard's record is a part of a run, never a run: only the merge of all N opens the
+/// gate, and a merged record must name every shard once (with nothing run elsewhere).
+/// Under `--verify-key` (`signed`), the signature vouches for the merge only: every shard
+/// merged must have had its own signature verified too, or an edited, unsigned shard
+/// could ride in on it.
+fn shard_reasons(record: &RunRecord, signed: bool) -> Vec<String> {
+    let ft = &record.predicate.ft;
+    let mut shut = Vec::new();
+    if let Some(shard) = ft.shard {
+        shut.push(format!(
+            "the record is shard {shard} of a run, not the whole run: merge the records of all {} shards with `ft merge` and gate the merged record",
+            shard.total
+        ));
+    } else if !ft.named(ScenarioStatus::OtherShard).is_empty() {
+        shut.push(
+            "the record contradicts itself: it is not a shard's, yet says other shards ran some scenarios".into(),
+        );
     }
-}
-
-enum StageResult {
-    Green,
-    Red(String),
-    Broken(String),
-    Interrupted,
-}
-
-/// Whether a stage's run opens the gate: its verdict, green under the pipeline's flaky
-/// policy (`Verdict::is_green`); this only words the answer.
-fn judge(result: &Result<JobResult, JobError>, flaky: FlakyPolicy) -> (StageResult, bool, String) {
-    let r = match result {
-        Ok(r) => r,
-        Err(e) => {
-            let why = with_causes(e);
-            return (StageResult::Broken(why.clone()), false, why);
+    if let Some(merged) = &ft.merged {
+        let total = merged.shards.first().map(|s| s.shard.total).unwrap_or(0);
+        let mut indices: Vec<usize> = merged.shards.iter().map(|s| s.shard.index).collect();
+        indices.sort_unstable();
+        let whole = total > 0
+            && merged.shards.iter().all(|s| s.shard.total == total)
+            && indices == (1..=total).collect::<Vec<_>>();
+        if !whole {
+            shut.push(format!(
+                "the merged record does not hold every shard exactly once (shards {indices:?} of {total})"
+            ));
         }
-    };
-    let counts = Counts::of(&r.summary);
-    if r.verdict.is_green(flaky) {
-        let flaky = if counts.flaky > 0 { format!(" ({} flaky, accepted)", counts.flaky) } else { String::new() };
-        return (StageResult::Green, true, format!("green: {} passed{flaky}", counts.passed));
-    }
-    match r.verdict {
-        Verdict::Interrupted => (StageResult::Interrupted, false, "interrupted".into()),
-        Verdict::Flaky => {
-            let flaky: Vec<String> = r
-                .summary
-                .results
-                .iter()
-                .filter(|x| x.is_flaky())
-                .map(|x| r.names.get(x.index).cloned().unwrap_or_default())
-                .collect();
-            let why =
-                format!("flaky, not green: passed only on a retry: {} (--allow-flaky accepts that)", flaky.join(", "));
-            (StageResult::Red(why.clone()), false, why)
-        }
-        Verdict::Failed => {
-            let names = failed_names(r);
-            let why = format!("{} of {} scenarios failed: {}", counts.failed, counts.total, names.join(", "));
-            (StageResult::Red(why.clone()), false, why)
-        }
-        Verdict::Broken | Verdict::NothingRan | Verdict::Green => {
-            let names = failed_names(r);
-            let why =
-                format!("not green ({}): {} scenarios did not pass: {}", r.verdict, names.len(), names.join(", "));
-            (StageResult::Broken(why.clone()), false, why)
+        let unverified: Vec<String> =
+            merged.shards.iter().filter(|s| !s.signature_verified).map(|s| s.shard.to_string()).collect();
+        if signed && !unverified.is_empty() {
+            shut.push(format!(
+                "the merged record is signed, but shard {} of it was merged without a verified signature: the signature vouches for nothing those shards say; run every shard with --sign-key and merge with --verify-key",
+                unverified.join(", ")
+            ));
         }
     }
+    shut
 }
 
-/// An error and every cause under it, as one line: "failed to run the scenarios" alone
-/// says nothing of which driver or browser failed how, on the console or in the history.
-fn with_causes(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(&format!("; caused by: {cause}"));
-        source = cause.source();
-    }
-    // Each message may add a hint on lines of its own: one line for the stage.
-    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
-}
-
-/// Why a run did not cover the whole spec set, if it did not.
-fn partial(r: &JobResult) -> Option<String> {
-    let skipped = Counts::of(&r.summary).skipped;
-    let not_selected = r.info.not_selected.len();
-    (skipped + not_selected > 0).then(|| {
-        format!(
-            "partial, not green: {not_selected} scenarios of the specs not selected and {skipped} skipped as unsafe (--allow-partial accepts that)"
-        )
+/// A run that accepted any certificate may have tested whatever answered at the target's
+/// address: the gate refuses it unless told (`--allow-insecure`); `ft deploy` asks the
+/// same of its staging run.
+pub fn insecure_reason(trust: &crate::report::record::TrustRecord, allow_insecure: bool) -> Option<String> {
+    (trust.insecure_certs && !allow_insecure).then(|| {
+        "the run accepted any HTTPS certificate (--insecure-certs): what answered may not have been the server named; pass --allow-insecure to accept that".to_string()
     })
 }
 
-fn failed_names(r: &JobResult) -> Vec<String> {
-    r.summary
-        .results
-        .iter()
-        .filter(|x| !matches!(x.outcome, Outcome::Passed))
-        .map(|x| {
-            let name = r.names.get(x.index).cloned().unwrap_or_else(|| format!("#{}", x.index));
-            format!("{name} ({})", x.outcome.label())
-        })
-        .collect()
+/// The gate vouches for the whole spec set: every scenario of it must have run and passed,
+/// unless a partial run is explicitly accepted.
+fn partial_reasons(record: &RunRecord, allow_partial: bool) -> Vec<String> {
+    let ft = &record.predicate.ft;
+    if allow_partial {
+        return Vec::new();
+    }
+    let not_selected = ft.named(ScenarioStatus::NotSelected);
+    let unsafe_skipped = ft.named(ScenarioStatus::SkippedUnsafe);
+    if not_selected.is_empty() && unsafe_skipped.is_empty() {
+        return Vec::new();
+    }
+    let ran = ft.scenarios.len() - not_selected.len() - unsafe_skipped.len();
+    let mut parts = Vec::new();
+    if !not_selected.is_empty() {
+        parts.push(format!("not selected: {}", list(&not_selected)));
+    }
+    if !unsafe_skipped.is_empty() {
+        parts.push(format!("skipped as unsafe: {}", list(&unsafe_skipped)));
+    }
+    vec![format!(
+        "only {ran} of the {} scenarios of the specs ran ({}); pass --allow-partial to accept a partial run",
+        ft.scenarios.len(),
+        parts.join("; ")
+    )]
+}
+
+/// Names for a reason line: the first few, then how many more.
+fn list(names: &[&str]) -> String {
+    let shown = names.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+    match names.len() {
+        n if n > 5 => format!("{shown} and {} more", n - 5),
+        _ => shown,
+    }
+}
+
+fn short(c: &str) -> &str {
+    &c[..c.len().min(12)]
+}
+
+fn none_if_empty(s: &str) -> &str {
+    if s.is_empty() {
+        "none"
+    } else {
+        s
+    }
 }
