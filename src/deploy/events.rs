@@ -21,18 +21,14 @@ pub enum DeployEvent {
     StageFinished(StageRecord),
 }
 
-/// A consumer of pipeline events.
-pub trait DeploySink {
-    fn event(&mut self, event: &DeployEvent);
-}
-
 /// The console: plain lines on any writer.
 pub struct ConsoleSink<'a> {
     pub out: &'a mut dyn Write,
 }
 
-impl DeploySink for ConsoleSink<'_> {
-    fn event(&mut self, event: &DeployEvent) {
+impl ConsoleSink<'_> {
+    /// Print `event` as one line.
+    pub fn event(&mut self, event: &DeployEvent) {
         // Console output is best effort: a closed stdout must not stop a release.
         let line = match event {
             DeployEvent::Note(line) => line.clone(),
@@ -47,8 +43,8 @@ impl DeploySink for ConsoleSink<'_> {
 }
 
 /// The history line collects the stages as they finish.
-impl DeploySink for DeployRecord {
-    fn event(&mut self, event: &DeployEvent) {
+impl DeployRecord {
+    pub fn event(&mut self, event: &DeployEvent) {
         if let DeployEvent::StageFinished(stage) = event {
             self.stages.push(stage.clone());
         }

@@ -29,7 +29,7 @@ use crate::wait::{self, Check, Patience};
 
 pub use bake::Bake;
 use events::Stage;
-pub use events::{ConsoleSink, DeployEvent, DeploySink};
+pub use events::{ConsoleSink, DeployEvent};
 pub use history::DeployRecord;
 
 #[derive(Clone, Debug)]
