@@ -232,9 +232,36 @@ fn innermost(err: &reqwest::Error) -> String {
     crate::shared::errors::chain(err).last().map_or_else(|| err.to_string(), |e| e.to_string())
 }
 
+/// The one rule for "the same server": host (case ignored), effective port and path,
+/// without user info. `ft deploy` refuses staging and live that are one server; `ft gate`
+/// opens only for a record of the server `--target` names.
+pub fn same_server(a: &str, b: &str) -> bool {
+    let key = |u: &str| {
+        reqwest::Url::parse(u).ok().map(|u| {
+            (
+                u.host_str().map(str::to_ascii_lowercase),
+                u.port_or_known_default(),
+                u.path().trim_end_matches('/').to_string(),
+            )
+        })
+    };
+    match (key(a), key(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_are_one_server_by_host_port_and_path_not_by_spelling() {
+        assert!(same_server("http://Staging.example:80/", "http://staging.example"));
+        assert!(same_server("https://u:pw@staging.example/app/", "https://staging.example:443/app"));
+        assert!(!same_server("http://staging.example:8000", "http://staging.example"));
+        assert!(!same_server("http://staging.example/app", "http://staging.example/other"));
+    }
 
     #[test]
     fn a_bare_host_means_http_like_the_book() {

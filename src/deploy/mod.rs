@@ -145,7 +145,7 @@ pub fn host_of(url: &str) -> String {
 /// one server (the whole data-writing suite would run against live), and a `{host}` that
 /// is not a plain host[:port] (it is put into a shell command).
 fn check_targets(opts: &DeployOptions, staging: &str, live: &str) -> Result<(), String> {
-    if same_server(staging, live) {
+    if crate::target::same_server(staging, live) {
         return Err(format!(
             "--staging and --live name the same server ({}): the whole suite would run against live; give the staging server",
             redact(live)
@@ -163,23 +163,6 @@ fn check_targets(opts: &DeployOptions, staging: &str, live: &str) -> Result<(), 
         }
     }
     Ok(())
-}
-
-/// Host and effective port and path, without user info: what makes two URLs one server.
-fn same_server(a: &str, b: &str) -> bool {
-    let key = |u: &str| {
-        reqwest::Url::parse(u).ok().map(|u| {
-            (
-                u.host_str().map(str::to_ascii_lowercase),
-                u.port_or_known_default(),
-                u.path().trim_end_matches('/').to_string(),
-            )
-        })
-    };
-    match (key(a), key(b)) {
-        (Some(x), Some(y)) => x == y,
-        _ => a == b,
-    }
 }
 
 /// Letters, digits, `.`, `-`, `:`, `[`, `]`: safe to put into `sh -c` unquoted.
@@ -329,7 +312,7 @@ impl Pipeline<'_> {
         self.record.commit = commit.clone();
         let previous_live = git::tag_commit(&repo, "LIVE").await.ok().flatten();
         self.record.previous_live = previous_live.clone();
-        let short = &commit[..commit.len().min(12)];
+        let short = crate::shared::text::short_hash(&commit);
         let (staging_shown, live_shown) = (redact(&self.staging_url), redact(&self.live_url));
         self.say(&format!("ft deploy: commit {short}, staging {staging_shown}, live {live_shown}"));
         if self.opts.dry_run {
@@ -717,7 +700,7 @@ fn short(commit: &str) -> &str {
     if commit.is_empty() {
         "(no LIVE tag)"
     } else {
-        &commit[..commit.len().min(12)]
+        crate::shared::text::short_hash(commit)
     }
 }
 

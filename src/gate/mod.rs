@@ -12,6 +12,7 @@ use crate::git;
 use crate::report::record::{RunRecord, ScenarioStatus};
 use crate::shared::durations::human;
 use crate::shared::redact::{redact, without_userinfo};
+use crate::shared::text::short_hash as short;
 use crate::verdict::{FlakyPolicy, Verdict};
 
 #[derive(Clone, Debug)]
@@ -94,7 +95,7 @@ pub async fn check(opts: &GateOptions) -> Result<Decision, GateError> {
     }
     if let Some(want) = &opts.target {
         match crate::target::resolve_as(want, "--target") {
-            Ok(url) if without_userinfo(&url) == ft.target_url => {}
+            Ok(url) if crate::target::same_server(&url, &ft.target_url) => {}
             Ok(url) => shut.push(format!(
                 "the record is of {}, not of --target {}",
                 redact(&ft.target_url),
@@ -124,8 +125,8 @@ pub async fn check(opts: &GateOptions) -> Result<Decision, GateError> {
     if ft.spec_digest != opts.spec_digest {
         shut.push(format!(
             "the specs changed since the run (sha256 {} then, {} now)",
-            &ft.spec_digest[..ft.spec_digest.len().min(12)],
-            &opts.spec_digest[..opts.spec_digest.len().min(12)]
+            short(&ft.spec_digest),
+            short(&opts.spec_digest)
         ));
     }
     let age = Utc::now().signed_duration_since(ft.finished_at);
@@ -300,10 +301,6 @@ fn list(names: &[&str]) -> String {
         n if n > 5 => format!("{shown} and {} more", n - 5),
         _ => shown,
     }
-}
-
-fn short(c: &str) -> &str {
-    &c[..c.len().min(12)]
 }
 
 fn none_if_empty(s: &str) -> &str {

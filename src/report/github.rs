@@ -67,7 +67,7 @@ pub fn step_summary(
         out,
         "Against `{}`{}\n",
         md(&info.target),
-        info.commit.as_ref().map(|c| format!(" at `{}`", &c[..c.len().min(12)])).unwrap_or_default()
+        info.commit.as_ref().map(|c| format!(" at `{}`", crate::shared::text::short_hash(c))).unwrap_or_default()
     )?;
     writeln!(out, "| scenarios | passed | flaky | failed | errors | not run | skipped |")?;
     writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |")?;

@@ -354,7 +354,7 @@ fn merge_records(parts: &[Part]) -> Result<RunRecord, MergeError> {
         }
         if ft.shard_split.as_ref().map(|s| &s.sha256) != base.shard_split.as_ref().map(|s| &s.sha256) {
             let how = |s: &Option<super::record::ShardSplit>| match s {
-                Some(s) => format!("by {} ({})", s.by, &s.sha256[..s.sha256.len().min(12)]),
+                Some(s) => format!("by {} ({})", s.by, crate::shared::text::short_hash(&s.sha256)),
                 None => "unknown".into(),
             };
             return Err(MergeError::NotWhole {

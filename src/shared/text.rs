@@ -9,6 +9,17 @@ pub fn clip(text: &str, max: usize) -> String {
     }
 }
 
+/// How many hex digits name a commit or a digest when shown short: the same number that
+/// `--expect-version` accepts as a short commit (`target::version::MIN_SHORT_COMMIT`), so
+/// a commit ft shows is one it would recognise.
+pub const SHORT_HASH: usize = 12;
+
+/// `hash` shown short (its first `SHORT_HASH` characters); never cut inside a character,
+/// whatever a hostile record holds.
+pub fn short_hash(hash: &str) -> &str {
+    hash.char_indices().nth(SHORT_HASH).map_or(hash, |(at, _)| &hash[..at])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -19,5 +30,12 @@ mod tests {
         assert_eq!(clip("cafés", 4), "café…");
         assert_eq!(clip("", 0), "");
         assert_eq!(clip("ab", 0), "…");
+    }
+
+    #[test]
+    fn a_short_hash_is_twelve_characters_and_never_cuts_one() {
+        assert_eq!(short_hash("0123456789abcdef"), "0123456789ab");
+        assert_eq!(short_hash("abc"), "abc");
+        assert_eq!(short_hash("ééééééééééééé"), "éééééééééééé");
     }
 }

@@ -9,7 +9,7 @@ use crate::wait::{self, Check, Patience};
 
 /// A commit shown short must keep at least this many hex digits (12, as `git log
 /// --abbrev=12` and many apps print it): fewer could name several commits in a big repository.
-pub const MIN_SHORT_COMMIT: usize = 12;
+pub const MIN_SHORT_COMMIT: usize = crate::shared::text::SHORT_HASH;
 
 /// The most of a version page ft reads: a version page is a line, not a download.
 const MAX_BODY: usize = 64 * 1024;
