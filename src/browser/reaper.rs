@@ -112,12 +112,7 @@ fn in_order(mut items: Vec<Leftover>) -> Vec<Leftover> {
 
 /// SIGKILL a whole process group.
 pub(super) fn kill_group(pgid: i32) {
-    if pgid > 0 {
-        // SAFETY: plain syscall; a stale pgid only yields ESRCH.
-        unsafe {
-            libc::killpg(pgid, libc::SIGKILL);
-        }
-    }
+    crate::shared::process::signal_group(pgid, libc::SIGKILL);
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! and logged; a pipe is never closed while the command runs, or its next write would
 //! kill it with SIGPIPE half-way through a deploy.
 
+use crate::shared::process::signal_group;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -211,15 +212,5 @@ impl<R: AsyncRead + Unpin> Lines<R> {
             line.pop();
         }
         String::from_utf8_lossy(&line).into_owned()
-    }
-}
-
-/// Send `sig` to a command's whole process group.
-fn signal_group(pgid: i32, sig: i32) {
-    if pgid > 0 {
-        // SAFETY: plain syscall; a stale group only yields ESRCH.
-        unsafe {
-            libc::killpg(pgid, sig);
-        }
     }
 }

@@ -5,6 +5,7 @@
 pub mod durations;
 pub mod errors;
 pub mod keys;
+pub mod process;
 pub mod redact;
 pub mod terminal;
 pub mod text;
