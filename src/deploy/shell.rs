@@ -7,7 +7,6 @@
 //! and logged; a pipe is never closed while the command runs, or its next write would
 //! kill it with SIGPIPE half-way through a deploy.
 
-use crate::shared::process::signal_group;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -15,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::watch;
+
+use crate::shared::process::signal_group;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShellError {
