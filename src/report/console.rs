@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use super::failure::failure_lines;
 use super::{Artifacts, RunInfo};
-use crate::runner::{Outcome, RunEvent, RunSummary};
+use crate::runner::{Outcome, RunEvent, RunSummary, ScenarioStatus};
 use crate::shared::durations::secs;
 use crate::shared::redact::redact_text;
 use crate::shared::terminal::{escape_controls, escape_line};
@@ -236,14 +236,16 @@ impl Console {
             }
             RunEvent::ScenarioFinished(result) => {
                 let Some(scenario) = scenarios.get(result.index) else { return };
-                let (code, label) = match &result.outcome {
-                    Outcome::Passed if result.is_flaky() => ("33;1", "FLAKY"),
-                    Outcome::Passed => ("32", "PASS"),
-                    Outcome::Failed(_) => ("31;1", "FAIL"),
-                    Outcome::Error(_) => ("35;1", "ERROR"),
-                    Outcome::NotRun(_) => ("33", "NOT RUN"),
-                    Outcome::Skipped(_) => ("2", "SKIP"),
+                let status = ScenarioStatus::of(result);
+                let code = match status {
+                    ScenarioStatus::Flaky => "33;1",
+                    ScenarioStatus::Passed => "32",
+                    ScenarioStatus::Failed => "31;1",
+                    ScenarioStatus::Error => "35;1",
+                    ScenarioStatus::NotRun => "33",
+                    ScenarioStatus::SkippedUnsafe | ScenarioStatus::NotSelected | ScenarioStatus::OtherShard => "2",
                 };
+                let label = status.label();
                 let attempts = match result.earlier.len() {
                     0 => String::new(),
                     n => format!(" (attempt {} of {})", n + 1, n + 1),

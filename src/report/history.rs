@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{jsonl, ReportError, RunInfo};
-use crate::runner::{Outcome, RunSummary};
+use crate::runner::{RunSummary, ScenarioStatus};
 use crate::spec::Scenario;
 
 /// The file's name inside the reports folder.
@@ -40,6 +40,13 @@ pub struct ScenarioRun {
     pub run_seconds: Option<f64>,
 }
 
+impl ScenarioRun {
+    /// Its outcome in the one vocabulary; `None` for a word ft never wrote.
+    pub fn status(&self) -> Option<ScenarioStatus> {
+        ScenarioStatus::from_word(&self.outcome)
+    }
+}
+
 /// The lines of this run, one per scenario it accounted for (in spec order).
 pub fn lines(info: &RunInfo, scenarios: &[Scenario], summary: &RunSummary) -> Vec<ScenarioRun> {
     summary
@@ -47,14 +54,7 @@ pub fn lines(info: &RunInfo, scenarios: &[Scenario], summary: &RunSummary) -> Ve
         .iter()
         .filter_map(|r| {
             let s = scenarios.get(r.index)?;
-            let outcome = match &r.outcome {
-                Outcome::Passed if r.is_flaky() => "flaky",
-                Outcome::Passed => "passed",
-                Outcome::Failed(_) => "failed",
-                Outcome::Error(_) => "error",
-                Outcome::NotRun(_) => "not_run",
-                Outcome::Skipped(_) => "skipped",
-            };
+            let outcome = ScenarioStatus::of(r).word();
             let seconds = r.duration.as_secs_f64() + r.earlier.iter().map(|a| a.duration.as_secs_f64()).sum::<f64>();
             Some(ScenarioRun {
                 run_started_at: info.started_at,
@@ -86,7 +86,7 @@ pub fn last_durations(path: &Path) -> BTreeMap<(String, String), f64> {
     let Ok(text) = std::fs::read_to_string(path) else { return BTreeMap::new() };
     let mut times: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
     for run in text.lines().filter_map(|l| serde_json::from_str::<ScenarioRun>(l).ok()) {
-        if matches!(run.outcome.as_str(), "passed" | "flaky" | "failed" | "error") {
+        if run.status().is_some_and(ScenarioStatus::judged) {
             times.entry((run.scenario, run.file)).or_default().push(run.seconds);
         }
     }
@@ -193,10 +193,10 @@ pub fn read(path: &Path, since: DateTime<Utc>) -> std::io::Result<History> {
         let (f, times) = by.entry((run.scenario.clone(), run.file.clone())).or_insert_with(|| {
             (Flakiness { scenario: run.scenario.clone(), file: run.file.clone(), ..Flakiness::default() }, Vec::new())
         });
-        match run.outcome.as_str() {
-            "passed" => f.passed += 1,
-            "flaky" => f.flaky += 1,
-            "failed" | "error" => {
+        match run.status() {
+            Some(ScenarioStatus::Passed) => f.passed += 1,
+            Some(ScenarioStatus::Flaky) => f.flaky += 1,
+            Some(ScenarioStatus::Failed | ScenarioStatus::Error) => {
                 f.failed += 1;
                 f.last_failure = f.last_failure.max(Some(run.run_started_at));
             }

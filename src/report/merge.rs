@@ -126,7 +126,7 @@ pub fn merge(
         rows.push(super::html::MergedRow {
             name: s.name.clone(),
             location: s.location.clone(),
-            status: status_word(s.status),
+            status: ScenarioStatus::label(s.status),
             shard,
         });
     }
@@ -231,7 +231,7 @@ pub(super) fn agree(record: &RunRecord, junit: &str) -> Result<(), String> {
                 return Err(format!(
                     "\"{}\" is {} in the record, {found} in the JUnit file",
                     crate::shared::terminal::escape_line(&s.name),
-                    status_word(s.status)
+                    ScenarioStatus::label(s.status)
                 ));
             }
         }
@@ -245,19 +245,6 @@ pub(super) fn agree(record: &RunRecord, junit: &str) -> Result<(), String> {
             "the JUnit file has a testcase \"{}\" ({status}) the record does not list as run",
             crate::shared::terminal::escape_line(name)
         )),
-    }
-}
-
-fn status_word(s: ScenarioStatus) -> &'static str {
-    match s {
-        ScenarioStatus::Passed => "PASS",
-        ScenarioStatus::Flaky => "FLAKY",
-        ScenarioStatus::Failed => "FAIL",
-        ScenarioStatus::Error => "ERROR",
-        ScenarioStatus::NotRun => "NOT RUN",
-        ScenarioStatus::SkippedUnsafe => "SKIP",
-        ScenarioStatus::NotSelected => "NOT SELECTED",
-        ScenarioStatus::OtherShard => "OTHER SHARD",
     }
 }
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::RunInfo;
-use crate::runner::{Outcome, RunSummary};
+use crate::runner::RunSummary;
 use crate::spec::Scenario;
 use crate::verdict::{Counts, FlakyPolicy, Verdict};
 
@@ -68,25 +68,7 @@ pub struct TestResult {
     pub ft: FtDetails,
 }
 
-/// What became of one scenario of the spec set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ScenarioStatus {
-    Passed,
-    /// Passed only on a retry.
-    Flaky,
-    Failed,
-    /// ft could not run or judge it (browser or driver trouble).
-    Error,
-    /// Left out by --filter / --tag.
-    NotSelected,
-    /// Not run because the target is sensitive and the scenario is not tagged safe.
-    SkippedUnsafe,
-    /// Selected but never ran (interrupted, no browser).
-    NotRun,
-    /// Selected, and run by another shard of the same selection (`--shard`).
-    OtherShard,
-}
+pub use crate::runner::ScenarioStatus;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -213,14 +195,7 @@ impl RunRecord {
         for r in &summary.results {
             let Some(scenario) = scenarios.get(r.index) else { continue };
             let name = scenario.name.clone();
-            let status = match r.outcome {
-                Outcome::Passed if r.is_flaky() => ScenarioStatus::Flaky,
-                Outcome::Passed => ScenarioStatus::Passed,
-                Outcome::Failed(_) => ScenarioStatus::Failed,
-                Outcome::Error(_) => ScenarioStatus::Error,
-                Outcome::NotRun(_) => ScenarioStatus::NotRun,
-                Outcome::Skipped(_) => ScenarioStatus::SkippedUnsafe,
-            };
+            let status = ScenarioStatus::of(r);
             let quarantined = summary.quarantined.contains(&r.index);
             match status {
                 ScenarioStatus::Passed => passed.push(name.clone()),

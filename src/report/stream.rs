@@ -10,7 +10,7 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use super::{Artifacts, RunInfo};
-use crate::runner::{Outcome, RunEvent, RunSummary};
+use crate::runner::{Outcome, RunEvent, RunSummary, ScenarioStatus};
 use crate::shared::redact::redact_text;
 use crate::spec::Scenario;
 use crate::verdict::{Counts, FlakyPolicy, Verdict};
@@ -20,13 +20,12 @@ pub struct EventStream {
 }
 
 fn outcome(o: &Outcome) -> (&'static str, Option<String>) {
-    match o {
-        Outcome::Passed => ("passed", None),
-        Outcome::Failed(f) => ("failed", Some(f.message.clone())),
-        Outcome::Error(f) => ("error", Some(f.message.clone())),
-        Outcome::NotRun(why) => ("not_run", Some(why.clone())),
-        Outcome::Skipped(why) => ("skipped", Some(why.clone())),
-    }
+    let message = match o {
+        Outcome::Passed => None,
+        Outcome::Failed(f) | Outcome::Error(f) => Some(f.message.clone()),
+        Outcome::NotRun(why) | Outcome::Skipped(why) => Some(why.clone()),
+    };
+    (ScenarioStatus::of_attempt(o).word(), message)
 }
 
 /// A failed attempt's signals summary (`2 console errors; POST /lists/new → 500`), or null.
@@ -101,10 +100,10 @@ impl EventStream {
                 self.emit("attempt_failed", v);
             }
             RunEvent::ScenarioFinished(r) => {
-                let (status, message) = outcome(&r.outcome);
+                let (_, message) = outcome(&r.outcome);
                 let attempts = r.earlier.len() + 1;
                 let mut v = scenario_fields(scenarios.get(r.index));
-                v["outcome"] = json!(if r.is_flaky() { "flaky" } else { status });
+                v["outcome"] = json!(ScenarioStatus::of(r).word());
                 v["message"] = json!(message);
                 v["attempts"] = json!(attempts);
                 v["seconds"] = json!(r.duration.as_secs_f64());

@@ -29,7 +29,7 @@ mod worker;
 pub use browsers::Browsers;
 pub use dispatch::{run_in, STOPPED_EARLY};
 pub use result::{
-    Attempt, Failure, Outcome, RunConfig, RunError, RunEvent, RunSummary, ScenarioResult, StepLog,
+    Attempt, Failure, Outcome, RunConfig, RunError, RunEvent, RunSummary, ScenarioResult, ScenarioStatus, StepLog,
     INTERRUPTED_WHILE_RUNNING,
 };
 pub use steps::page_load_limit;

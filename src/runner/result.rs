@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::browser::{BrowserError, BrowserInfo, Evidence};
 use crate::settings::Settings;
@@ -134,6 +135,105 @@ pub enum Outcome {
     Skipped(String),
 }
 
+/// What became of one scenario of the spec set: the one vocabulary of every report. The
+/// record and the history keep its `word`, the console, JUnit and the pages show its
+/// `label`; no other place spells them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScenarioStatus {
+    Passed,
+    /// Passed only on a retry.
+    Flaky,
+    Failed,
+    /// ft could not run or judge it (browser or driver trouble).
+    Error,
+    /// Left out by --filter / --tag.
+    NotSelected,
+    /// Not run because the target is sensitive and the scenario is not tagged safe.
+    SkippedUnsafe,
+    /// Selected but never ran (interrupted, no browser).
+    NotRun,
+    /// Selected, and run by another shard of the same selection (`--shard`).
+    OtherShard,
+}
+
+impl ScenarioStatus {
+    /// How one attempt ended (an attempt is never flaky: a scenario is).
+    pub fn of_attempt(outcome: &Outcome) -> ScenarioStatus {
+        match outcome {
+            Outcome::Passed => ScenarioStatus::Passed,
+            Outcome::Failed(_) => ScenarioStatus::Failed,
+            Outcome::Error(_) => ScenarioStatus::Error,
+            Outcome::NotRun(_) => ScenarioStatus::NotRun,
+            Outcome::Skipped(_) => ScenarioStatus::SkippedUnsafe,
+        }
+    }
+
+    /// How a scenario ended, over all its attempts.
+    pub fn of(result: &ScenarioResult) -> ScenarioStatus {
+        match ScenarioStatus::of_attempt(&result.outcome) {
+            ScenarioStatus::Passed if result.is_flaky() => ScenarioStatus::Flaky,
+            status => status,
+        }
+    }
+
+    /// The word a file keeps (`run.json`, `history.jsonl`, `--message-format json`).
+    pub fn word(self) -> &'static str {
+        match self {
+            ScenarioStatus::Passed => "passed",
+            ScenarioStatus::Flaky => "flaky",
+            ScenarioStatus::Failed => "failed",
+            ScenarioStatus::Error => "error",
+            ScenarioStatus::NotSelected => "not_selected",
+            ScenarioStatus::SkippedUnsafe => "skipped_unsafe",
+            ScenarioStatus::NotRun => "not_run",
+            ScenarioStatus::OtherShard => "other_shard",
+        }
+    }
+
+    /// The status a `word` names. History lines written before the words were one say
+    /// `skipped` for a scenario skipped as unsafe.
+    pub fn from_word(word: &str) -> Option<ScenarioStatus> {
+        ALL.iter().copied().find(|s| s.word() == word).or((word == "skipped").then_some(ScenarioStatus::SkippedUnsafe))
+    }
+
+    /// The status a `label` names.
+    pub fn from_label(label: &str) -> Option<ScenarioStatus> {
+        ALL.iter().copied().find(|s| s.label() == label)
+    }
+
+    /// The label a person reads (console, JUnit messages, the pages, annotations).
+    pub fn label(self) -> &'static str {
+        match self {
+            ScenarioStatus::Passed => "PASS",
+            ScenarioStatus::Flaky => "FLAKY",
+            ScenarioStatus::Failed => "FAIL",
+            ScenarioStatus::Error => "ERROR",
+            ScenarioStatus::NotSelected => "NOT SELECTED",
+            ScenarioStatus::SkippedUnsafe => "SKIP",
+            ScenarioStatus::NotRun => "NOT RUN",
+            ScenarioStatus::OtherShard => "OTHER SHARD",
+        }
+    }
+
+    /// Did it run and say something about the app (passed, flaky, failed or errored)?
+    /// Only these count in a scenario's times and flake rates.
+    pub fn judged(self) -> bool {
+        matches!(self, ScenarioStatus::Passed | ScenarioStatus::Flaky | ScenarioStatus::Failed | ScenarioStatus::Error)
+    }
+}
+
+const ALL: [ScenarioStatus; 8] = [
+    ScenarioStatus::Passed,
+    ScenarioStatus::Flaky,
+    ScenarioStatus::Failed,
+    ScenarioStatus::Error,
+    ScenarioStatus::NotSelected,
+    ScenarioStatus::SkippedUnsafe,
+    ScenarioStatus::NotRun,
+    ScenarioStatus::OtherShard,
+];
+
 /// The reason a scenario cut short by a second interrupt is not run: reporters tell it
 /// apart from one that never started (JUnit makes it an error, not a skip).
 pub const INTERRUPTED_WHILE_RUNNING: &str = "interrupted while running";
@@ -147,14 +247,9 @@ impl Outcome {
         matches!(self, Outcome::Failed(_) | Outcome::Error(_)) && !quarantined
     }
 
+    /// An attempt's label (`ScenarioStatus::label`).
     pub fn label(&self) -> &'static str {
-        match self {
-            Outcome::Passed => "PASS",
-            Outcome::Failed(_) => "FAIL",
-            Outcome::Error(_) => "ERROR",
-            Outcome::NotRun(_) => "NOT RUN",
-            Outcome::Skipped(_) => "SKIP",
-        }
+        ScenarioStatus::of_attempt(self).label()
     }
 }
 
@@ -195,4 +290,27 @@ pub enum RunError {
     Driver(#[source] BrowserError),
     #[error("failed to start any browser session")]
     NoSession(#[source] BrowserError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One vocabulary: the word a file keeps is serde's, reads back to the same status, and
+    /// every status has its own word and label.
+    #[test]
+    fn every_status_has_one_word_and_one_label_that_read_back() {
+        for status in ALL {
+            let json = serde_json::to_value(status).expect("serializes");
+            assert_eq!(json, status.word(), "the record's word is the history's");
+            assert_eq!(ScenarioStatus::from_word(status.word()), Some(status));
+            assert_eq!(ScenarioStatus::from_label(status.label()), Some(status));
+        }
+        let mut words: Vec<&str> = ALL.iter().map(|s| s.word()).collect();
+        words.sort();
+        words.dedup();
+        assert_eq!(words.len(), ALL.len());
+        assert_eq!(ScenarioStatus::from_word("skipped"), Some(ScenarioStatus::SkippedUnsafe), "older history lines");
+        assert_eq!(ScenarioStatus::from_word("PASS"), None);
+    }
 }

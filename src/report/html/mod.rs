@@ -29,7 +29,7 @@ use super::artifacts::is_frame;
 use super::failure::failure_lines;
 use super::history::ScenarioRun;
 use super::{Artifacts, RunInfo};
-use crate::runner::{Outcome, RunSummary, ScenarioResult, StepLog};
+use crate::runner::{Outcome, RunSummary, ScenarioResult, ScenarioStatus, StepLog};
 use crate::shared::durations::secs;
 use crate::shared::redact::redact_text;
 use crate::spec::Scenario;
@@ -190,26 +190,22 @@ fn fact_list(out: &mut impl Write, rows: &[(&str, String)]) -> io::Result<()> {
 
 /// The status word a scenario shows, as the console shows it.
 fn status(result: Option<&ScenarioResult>) -> &'static str {
-    match result {
-        Some(r) if r.is_flaky() => "FLAKY",
-        Some(r) => r.outcome.label(),
-        // The runner reports every scenario it was given; if one is missing, it did not run.
-        None => "NOT RUN",
-    }
+    // The runner reports every scenario it was given; if one is missing, it did not run.
+    result.map_or(ScenarioStatus::NotRun, ScenarioStatus::of).label()
 }
 
 /// Where a status comes in the page, and what its filter is called: what needs a look
 /// (failures, errors, flakes, what did not run) before what passed or was left out.
 fn rank(status: &str) -> (u8, &'static str) {
-    match status {
-        "FAIL" => (0, "failed"),
-        "ERROR" => (1, "errors"),
-        "FLAKY" => (2, "flaky"),
-        "NOT RUN" => (3, "not run"),
-        "PASS" => (4, "passed"),
-        "SKIP" => (5, "skipped"),
-        "OTHER SHARD" => (6, "other shard"),
-        _ => (7, "not selected"),
+    match ScenarioStatus::from_label(status) {
+        Some(ScenarioStatus::Failed) => (0, "failed"),
+        Some(ScenarioStatus::Error) => (1, "errors"),
+        Some(ScenarioStatus::Flaky) => (2, "flaky"),
+        Some(ScenarioStatus::NotRun) => (3, "not run"),
+        Some(ScenarioStatus::Passed) => (4, "passed"),
+        Some(ScenarioStatus::SkippedUnsafe) => (5, "skipped"),
+        Some(ScenarioStatus::OtherShard) => (6, "other shard"),
+        Some(ScenarioStatus::NotSelected) | None => (7, "not selected"),
     }
 }
 

@@ -9,6 +9,7 @@ use std::io::{self, Write};
 use chrono::{DateTime, Utc};
 
 use crate::report::history::ScenarioRun;
+use crate::runner::ScenarioStatus;
 use crate::shared::durations::secs;
 
 /// The most outcomes a scenario's strip shows.
@@ -43,14 +44,14 @@ impl<'a> Recent<'a> {
 
 /// An outcome word of the history as the page names it (and its CSS class).
 fn outcome(word: &str) -> &'static str {
-    match word {
-        "passed" => "passed",
-        "flaky" => "flaky",
-        "failed" => "failed",
-        "error" => "error",
-        "not_run" => "not-run",
-        "skipped" => "skipped",
-        _ => "unknown",
+    match ScenarioStatus::from_word(word) {
+        Some(ScenarioStatus::Passed) => "passed",
+        Some(ScenarioStatus::Flaky) => "flaky",
+        Some(ScenarioStatus::Failed) => "failed",
+        Some(ScenarioStatus::Error) => "error",
+        Some(ScenarioStatus::NotRun) => "not-run",
+        Some(ScenarioStatus::SkippedUnsafe) => "skipped",
+        Some(ScenarioStatus::NotSelected | ScenarioStatus::OtherShard) | None => "unknown",
     }
 }
 
