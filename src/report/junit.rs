@@ -24,7 +24,6 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::failure::failure_lines;
-use super::record::ScenarioStatus;
 use super::{Artifacts, RunInfo};
 use crate::runner::{Attempt, Failure, Outcome, RunSummary, ScenarioResult, StepLog};
 use crate::spec::Scenario;
@@ -468,7 +467,7 @@ fn element(x: &mut String, indent: &str, name: &str, text: &str) {
     let _ = writeln!(x, "{indent}<{name}>{}</{name}>", escape(text, false));
 }
 
-fn attr(x: &mut String, name: &str, value: &str) {
+pub(super) fn attr(x: &mut String, name: &str, value: &str) {
     let _ = write!(x, " {name}=\"{}\"", escape(value, true));
 }
 
@@ -497,170 +496,3 @@ fn escape(text: &str, in_attribute: bool) -> String {
 
 /// The testcase an interrupted run adds when no scenario was cut short.
 pub const RUN_INTERRUPTED: &str = "run interrupted";
-
-/// What a testcase of an ft JUnit file says of its scenario, read back.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CaseStatus {
-    Passed,
-    Failure,
-    Error,
-    Skipped,
-}
-
-impl std::fmt::Display for CaseStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            CaseStatus::Passed => "passed",
-            CaseStatus::Failure => "a <failure>",
-            CaseStatus::Error => "an <error>",
-            CaseStatus::Skipped => "<skipped>",
-        })
-    }
-}
-
-impl CaseStatus {
-    fn of(case: roxmltree::Node) -> CaseStatus {
-        let child = |tag: &str| case.children().any(|c| c.has_tag_name(tag));
-        if child("failure") {
-            CaseStatus::Failure
-        } else if child("error") {
-            CaseStatus::Error
-        } else if child("skipped") {
-            CaseStatus::Skipped
-        } else {
-            CaseStatus::Passed
-        }
-    }
-
-    /// Whether `build` writes this status for a scenario of record status `status`
-    /// (`quarantined`: its failure is written skipped).
-    pub fn fits(self, status: ScenarioStatus, quarantined: bool) -> bool {
-        use CaseStatus as C;
-        match status {
-            ScenarioStatus::Passed | ScenarioStatus::Flaky => self == C::Passed,
-            ScenarioStatus::Failed => self == C::Failure || (quarantined && self == C::Skipped),
-            ScenarioStatus::Error => self == C::Error || (quarantined && self == C::Skipped),
-            // Not run: an error, or skipped when an interrupt or --max-failures left it out.
-            ScenarioStatus::NotRun => matches!(self, C::Error | C::Skipped),
-            ScenarioStatus::SkippedUnsafe => self == C::Skipped,
-            ScenarioStatus::NotSelected | ScenarioStatus::OtherShard => false,
-        }
-    }
-}
-
-/// Every testcase of an ft JUnit file: (name, status).
-pub fn case_statuses(text: &str) -> Result<Vec<(String, CaseStatus)>, String> {
-    let doc = roxmltree::Document::parse(text).map_err(|e| format!("not XML: {e}"))?;
-    Ok(doc
-        .descendants()
-        .filter(|n| n.has_tag_name("testcase"))
-        .map(|c| (c.attribute("name").unwrap_or("").to_string(), CaseStatus::of(c)))
-        .collect())
-}
-
-/// One JUnit document from the shards' documents (`ft merge`): testsuites of the same
-/// name become one, their testcases copied as written (each is whole, escaped XML) and
-/// ordered by `position` (the scenario's place in the merged run); counts are recounted
-/// from the testcases, and `properties` replace the run-wide properties of each suite.
-pub fn merge_documents(
-    docs: &[(String, String)],
-    properties: &[(String, String)],
-    position: impl Fn(&str, &str) -> usize,
-) -> Result<String, String> {
-    struct Merged<'a> {
-        name: String,
-        time: f64,
-        props: Vec<(String, String)>,
-        cases: Vec<(usize, &'a str, CaseStatus)>,
-    }
-    let parsed: Vec<(&str, roxmltree::Document)> = docs
-        .iter()
-        .map(|(what, text)| {
-            roxmltree::Document::parse(text).map(|d| (what.as_str(), d)).map_err(|e| format!("{what}: not XML: {e}"))
-        })
-        .collect::<Result<_, _>>()?;
-    let mut suites: Vec<Merged> = Vec::new();
-    let (mut root_name, mut root_time) = (String::from("ft"), 0f64);
-    for (i, (what, doc)) in parsed.iter().enumerate() {
-        let root = doc.root_element();
-        if root.tag_name().name() != "testsuites" {
-            return Err(format!("{what}: not an ft JUnit file (its root is <{}>)", root.tag_name().name()));
-        }
-        if i == 0 {
-            root_name = root.attribute("name").unwrap_or("ft").to_string();
-        }
-        let time = |n: roxmltree::Node| n.attribute("time").and_then(|t| t.parse::<f64>().ok()).unwrap_or(0.0);
-        // The shards ran side by side: the merged run took as long as the longest.
-        root_time = root_time.max(time(root));
-        let text = docs[i].1.as_str();
-        for suite in root.children().filter(|n| n.has_tag_name("testsuite")) {
-            let name = suite.attribute("name").unwrap_or("").to_string();
-            let at = match suites.iter().position(|s| s.name == name) {
-                Some(at) => at,
-                None => {
-                    let props = suite
-                        .children()
-                        .filter(|n| n.has_tag_name("properties"))
-                        .flat_map(|p| p.children().filter(|n| n.has_tag_name("property")))
-                        .map(|p| (p.attribute("name").unwrap_or("").into(), p.attribute("value").unwrap_or("").into()))
-                        .collect();
-                    suites.push(Merged { name: name.clone(), time: 0.0, props, cases: Vec::new() });
-                    suites.len() - 1
-                }
-            };
-            suites[at].time += time(suite);
-            for case in suite.children().filter(|n| n.has_tag_name("testcase")) {
-                let status = CaseStatus::of(case);
-                let pos = position(case.attribute("classname").unwrap_or(""), case.attribute("name").unwrap_or(""));
-                suites[at].cases.push((pos, &text[case.range()], status));
-            }
-        }
-    }
-    for suite in &mut suites {
-        suite.cases.sort_by_key(|c| c.0);
-    }
-    suites.sort_by_key(|s| s.cases.first().map(|c| c.0).unwrap_or(usize::MAX));
-    let count = |s: &Merged, f: fn(CaseStatus) -> bool| s.cases.iter().filter(|c| f(c.2)).count();
-    let failures = |s: &Merged| count(s, |st| st == CaseStatus::Failure);
-    let errors = |s: &Merged| count(s, |st| st == CaseStatus::Error);
-    let skipped = |s: &Merged| count(s, |st| st == CaseStatus::Skipped);
-    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites");
-    attr(&mut x, "name", &root_name);
-    attr(&mut x, "tests", &suites.iter().map(|s| s.cases.len()).sum::<usize>().to_string());
-    attr(&mut x, "failures", &suites.iter().map(failures).sum::<usize>().to_string());
-    attr(&mut x, "errors", &suites.iter().map(errors).sum::<usize>().to_string());
-    attr(&mut x, "time", &format!("{root_time:.3}"));
-    x.push_str(">\n");
-    for suite in &suites {
-        x.push_str("  <testsuite");
-        attr(&mut x, "name", &suite.name);
-        attr(&mut x, "tests", &suite.cases.len().to_string());
-        attr(&mut x, "failures", &failures(suite).to_string());
-        attr(&mut x, "errors", &errors(suite).to_string());
-        attr(&mut x, "skipped", &skipped(suite).to_string());
-        attr(&mut x, "time", &format!("{:.3}", suite.time));
-        x.push_str(">\n    <properties>\n");
-        let mut props = suite.props.clone();
-        for (name, value) in properties {
-            match props.iter_mut().find(|(n, _)| n == name) {
-                Some(slot) => slot.1 = value.clone(),
-                None => props.push((name.clone(), value.clone())),
-            }
-        }
-        for (name, value) in &props {
-            x.push_str("      <property");
-            attr(&mut x, "name", name);
-            attr(&mut x, "value", value);
-            x.push_str("/>\n");
-        }
-        x.push_str("    </properties>\n");
-        for (_, case, _) in &suite.cases {
-            x.push_str("    ");
-            x.push_str(case);
-            x.push('\n');
-        }
-        x.push_str("  </testsuite>\n");
-    }
-    x.push_str("</testsuites>\n");
-    Ok(x)
-}

@@ -3,11 +3,13 @@
 //! merged: every shard once, all from one commit, one spec set, one target, one policy;
 //! signed shards re-checked against their signer's key.
 
+mod junit;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::record::{Merged, MergedShard, RunRecord, ScenarioRecord, ScenarioStatus};
-use super::{junit, write_atomic, ReportError, ReportPaths};
+use super::{write_atomic, ReportError, ReportPaths};
 use crate::sign::{SignKey, VerifyKey};
 use crate::verdict::{FlakyPolicy, Verdict};
 
@@ -237,7 +239,7 @@ pub(super) fn agree(record: &RunRecord, junit: &str) -> Result<(), String> {
         }
     }
     cases.retain(|(name, status)| {
-        !(ft.interrupted && name == junit::RUN_INTERRUPTED && *status == junit::CaseStatus::Error)
+        !(ft.interrupted && name == super::junit::RUN_INTERRUPTED && *status == junit::CaseStatus::Error)
     });
     match cases.first() {
         None => Ok(()),
