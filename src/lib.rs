@@ -7,7 +7,6 @@
 pub(crate) mod browser;
 pub(crate) mod cli;
 pub(crate) mod commands;
-pub(crate) mod config_flags;
 pub(crate) mod deploy;
 pub(crate) mod error;
 pub(crate) mod exit;
