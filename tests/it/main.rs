@@ -16,6 +16,7 @@ mod grid;
 mod html_report;
 mod interrupt;
 mod intoto;
+mod isolation;
 mod junit_consumers;
 mod machine;
 mod mutants;

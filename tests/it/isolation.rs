@@ -1,0 +1,133 @@
+//! Issue 22: a scenario starts as a new visitor, with nothing of the scenario before it
+//! on the same worker. A page plants a cookie, localStorage, an IndexedDB database, a
+//! Cache Storage entry and a service worker; the next scenario, on the same reused
+//! session (`--workers 1`), looks for each and must find none. Clearing cookies and
+//! storage between scenarios (ft's reset before issue 22) left the last three behind on
+//! Chromium and Firefox.
+
+use crate::common;
+
+use std::io::Write;
+use std::net::TcpStream;
+
+use common::loopback::serve;
+use common::*;
+
+/// The plant page says "planted" once every kind of state is in place (the service
+/// worker active); the check page lists what it found, or says "nothing found".
+fn target() -> String {
+    serve(|req, stream| {
+        let path = req.line.split(' ').nth(1).unwrap_or("/");
+        match path {
+            "/plant" => html(stream, PLANT),
+            "/check" => html(stream, CHECK),
+            "/sw.js" => reply(stream, "text/javascript", "self.addEventListener('fetch', () => {});"),
+            _ => reply(stream, "text/plain", "not here"),
+        }
+    })
+}
+
+const PLANT: &str = r#"<!doctype html><html><head><title>Plant</title><link rel="icon" href="data:,"></head>
+<body><p id="status">planting</p><script>
+document.cookie = "planted=1; max-age=3600; path=/";
+localStorage.setItem("planted", "1");
+const idb = new Promise((ok, no) => {
+  const open = indexedDB.open("planted", 1);
+  open.onupgradeneeded = () => open.result.createObjectStore("things");
+  open.onsuccess = () => { open.result.close(); ok(); };
+  open.onerror = () => no(open.error);
+});
+const cache = caches.open("planted").then(c => c.put("/planted", new Response("planted")));
+const worker = navigator.serviceWorker.register("/sw.js").then(() => navigator.serviceWorker.ready);
+Promise.all([idb, cache, worker]).then(
+  () => { document.getElementById("status").textContent = "planted"; },
+  e => { document.getElementById("status").textContent = "failed to plant: " + e; });
+</script></body></html>"#;
+
+const CHECK: &str = r#"<!doctype html><html><head><title>Check</title><link rel="icon" href="data:,"></head>
+<body><p id="status">checking</p><script>
+const found = [];
+if (document.cookie.includes("planted")) found.push("cookie");
+if (localStorage.getItem("planted")) found.push("localStorage");
+Promise.all([
+  indexedDB.databases().then(dbs => { if (dbs.some(d => d.name === "planted")) found.push("IndexedDB"); }),
+  caches.keys().then(keys => { if (keys.includes("planted")) found.push("Cache Storage"); }),
+  navigator.serviceWorker.getRegistrations().then(rs => { if (rs.length) found.push("service worker"); }),
+]).then(
+  () => { document.getElementById("status").textContent = found.length ? "found: " + found.join(", ") : "nothing found"; },
+  e => { document.getElementById("status").textContent = "failed to check: " + e; });
+</script></body></html>"#;
+
+fn html(stream: &mut TcpStream, body: &str) {
+    reply(stream, "text/html; charset=utf-8", body);
+}
+
+/// A whole 200 response of `content_type` (a service worker's script must be JavaScript).
+fn reply(stream: &mut TcpStream, content_type: &str, body: &str) {
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body.as_bytes());
+    let _ = stream.flush();
+}
+
+/// The planting scenario has more steps, so it runs first (longest first, one worker).
+const SPECS: &str = r##"
+[[scenario]]
+name = "a visitor leaves state behind"
+steps = [
+  { visit = "/plant" },
+  { expect_title = "Plant" },
+  { expect_text = "planted", in = "#status" },
+]
+
+[[scenario]]
+name = "the next visitor finds none of it"
+steps = [
+  { visit = "/check" },
+  { expect_text = "nothing found", in = "#status" },
+]
+"##;
+
+/// Run the two scenarios on one worker with `extra` flags (and `env`); the output, the
+/// run's JUnit and its run record.
+fn run(extra: &[&str], env: &[(&str, &str)]) -> (Output, Junit, serde_json::Value) {
+    let url = target();
+    let specs = tempfile::tempdir().expect("tempdir");
+    std::fs::write(specs.path().join("isolation.toml"), SPECS).expect("write");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let specs_path = specs.path().display().to_string();
+    let mut cmd = ft_command(dir.path());
+    cmd.args(["--specs", &specs_path, "--liveserver", &url, "--workers", "1", "--max-wait", "5"]).args(extra);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = output(&mut cmd);
+    let junit = read_junit(&dir.path().join("reports/junit.xml"));
+    let record = read_json(&dir.path().join("reports/run.json"));
+    (out, junit, record)
+}
+
+/// Both scenarios pass: the second found nothing the first planted.
+fn assert_isolated(extra: &[&str], env: &[(&str, &str)]) -> (Output, serde_json::Value) {
+    let (out, junit, record) = run(extra, env);
+    assert_eq!(junit.case("a visitor leaves state behind").status, "passed", "{}", out.all());
+    let check = junit.case("the next visitor finds none of it");
+    assert_eq!(check.status, "passed", "{}\n{}\n{}", check.message, check.body, out.all());
+    assert_eq!(out.code, 0, "{}", out.all());
+    (out, record)
+}
+
+#[test]
+#[ignore = "issue 22: today's reset leaves IndexedDB, Cache Storage and the service worker behind"]
+fn a_scenario_finds_nothing_the_one_before_planted_on_chromium() {
+    assert_isolated(&[], &[]);
+}
+
+#[test]
+#[ignore = "issue 22: today's reset leaves IndexedDB, Cache Storage and the service worker behind"]
+fn a_scenario_finds_nothing_the_one_before_planted_on_firefox() {
+    assert_isolated(&["--browser", "firefox"], &[]);
+}
