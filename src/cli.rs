@@ -634,6 +634,7 @@ fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Er
             binary: s.browser_binary.clone(),
             headed: s.headed,
             signals: !s.no_signals,
+            user_contexts: !s.fresh_session,
             webdriver: s.webdriver.clone(),
             accept_insecure_certs: trust.insecure,
             trusted_keys: trust.ca.as_ref().map(CaCert::pins).unwrap_or_default(),

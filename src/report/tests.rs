@@ -102,6 +102,7 @@ fn summary(scenarios: &[Scenario], rest: impl Fn(&Scenario) -> Outcome) -> RunSu
     RunSummary {
         results,
         browser: None,
+        isolation: None,
         interrupted: false,
         wall: Duration::from_millis(3210),
         quarantined: Vec::new(),
@@ -280,6 +281,7 @@ fn all(outcome: impl Fn(&Scenario) -> Outcome) -> RunSummary {
     RunSummary {
         results,
         browser: None,
+        isolation: None,
         interrupted: false,
         wall: Duration::from_millis(1234),
         quarantined: Vec::new(),

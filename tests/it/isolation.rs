@@ -3,7 +3,11 @@
 //! Cache Storage entry and a service worker; the next scenario, on the same reused
 //! session (`--workers 1`), looks for each and must find none. Clearing cookies and
 //! storage between scenarios (ft's reset before issue 22) left the last three behind on
-//! Chromium and Firefox.
+//! Chromium and Firefox ("found: service worker, IndexedDB, Cache Storage").
+//!
+//! Where the remote end makes WebDriver BiDi user contexts, each scenario has its own;
+//! where it does not (here: ft asks for no BiDi, as with a remote end without it), the
+//! reset clears all five on the page's origin. The console and run.json say which.
 
 use crate::common;
 
@@ -121,13 +125,44 @@ fn assert_isolated(extra: &[&str], env: &[(&str, &str)]) -> (Output, serde_json:
 }
 
 #[test]
-#[ignore = "issue 22: today's reset leaves IndexedDB, Cache Storage and the service worker behind"]
 fn a_scenario_finds_nothing_the_one_before_planted_on_chromium() {
-    assert_isolated(&[], &[]);
+    let (out, record) = assert_isolated(&[], &[]);
+    assert_isolation(&out, &record, "user-context", "a user context per scenario");
 }
 
 #[test]
-#[ignore = "issue 22: today's reset leaves IndexedDB, Cache Storage and the service worker behind"]
 fn a_scenario_finds_nothing_the_one_before_planted_on_firefox() {
-    assert_isolated(&["--browser", "firefox"], &[]);
+    let (out, record) = assert_isolated(&["--browser", "firefox"], &[]);
+    assert_isolation(&out, &record, "user-context", "a user context per scenario");
+}
+
+#[test]
+fn signals_off_still_isolate_by_user_context() {
+    let (out, record) = assert_isolated(&["--no-signals"], &[]);
+    assert_isolation(&out, &record, "user-context", "a user context per scenario");
+}
+
+#[test]
+fn without_bidi_the_reset_clears_all_of_it_and_says_it_reset() {
+    let (out, record) = assert_isolated(&[], &[("FT_TEST_NO_BIDI", "1")]);
+    assert_isolation(&out, &record, "reset", "reset between scenarios (no user contexts: the remote end offered no");
+}
+
+#[test]
+fn without_bidi_the_reset_clears_all_of_it_on_firefox() {
+    let (out, record) = assert_isolated(&["--browser", "firefox"], &[("FT_TEST_NO_BIDI", "1")]);
+    assert_isolation(&out, &record, "reset", "reset between scenarios");
+}
+
+#[test]
+fn a_fresh_session_is_a_new_browser_and_says_so() {
+    let (out, record) = assert_isolated(&["--fresh-session"], &[]);
+    assert_isolation(&out, &record, "fresh-session", "a new browser per scenario");
+}
+
+/// The console's `isolation:` line and run.json's `isolation` name how the run isolated.
+fn assert_isolation(out: &Output, record: &serde_json::Value, name: &str, said: &str) {
+    assert_eq!(record["predicate"]["ft.run/v1"]["isolation"], name, "{record:#}");
+    let line = out.stdout.lines().find(|l| l.trim_start().starts_with("isolation:")).unwrap_or_default();
+    assert!(line.contains(said), "{:?} in the console:\n{}", said, out.all());
 }
