@@ -28,6 +28,9 @@ pub(super) struct Contexts {
     /// The next visitor, made ahead. An async lock, held while one is being made: a visitor
     /// wanted meanwhile waits for that one rather than making a second.
     next: tokio::sync::Mutex<Option<Visitor>>,
+    /// Told when the next visitor is taken, so another is made (a `new_visitor` step takes
+    /// one mid-attempt).
+    taken: tokio::sync::Notify,
 }
 
 /// A user context and the one tab in it.
@@ -50,19 +53,36 @@ impl Contexts {
             Ok(Err(e)) => return Err(format!("failed to connect to the BiDi WebSocket: {e}")),
             Err(_) => return Err(format!("the BiDi WebSocket did not answer within {limit:?}")),
         };
-        let contexts =
-            Contexts { bidi, user_agent, limit, current: Mutex::new(None), next: tokio::sync::Mutex::new(None) };
+        let contexts = Contexts {
+            bidi,
+            user_agent,
+            limit,
+            current: Mutex::new(None),
+            next: tokio::sync::Mutex::new(None),
+            taken: tokio::sync::Notify::new(),
+        };
         let first = contexts.make().await?;
         *contexts.next.lock().await = Some(first);
         Ok(contexts)
     }
 
-    /// Make the next visitor now unless one is waiting (called while an attempt runs).
-    /// A failure is left for `switch` to meet again and report.
-    pub(super) async fn prepare(&self) {
-        let mut next = self.next.lock().await;
-        if next.is_none() {
-            *next = self.make().await.ok();
+    /// Keep a next visitor ready until `until` completes: make one now unless one is
+    /// waiting, and again whenever it is taken. A visitor being made is always finished
+    /// (never dropped half made, which would leak its user context). A failure is left
+    /// for `switch` to meet again and report.
+    pub(super) async fn prepare_until(&self, until: impl std::future::Future<Output = ()>) {
+        tokio::pin!(until);
+        loop {
+            {
+                let mut next = self.next.lock().await;
+                if next.is_none() {
+                    *next = self.make().await.ok();
+                }
+            }
+            tokio::select! {
+                () = &mut until => return,
+                () = self.taken.notified() => {}
+            }
         }
     }
 
@@ -77,7 +97,10 @@ impl Contexts {
         }
         let waiting = self.next.lock().await.take();
         let visitor = match waiting {
-            Some(v) => v,
+            Some(v) => {
+                self.taken.notify_one();
+                v
+            }
             None => self.make().await?,
         };
         // A tab made in the background is neither focused nor, in Firefox, shown: focus

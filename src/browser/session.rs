@@ -294,7 +294,7 @@ return null;
 
     /// Become a new visitor, with nothing of the last one, at the default window size
     /// and on a blank page. In a new user context where the remote end makes them (its
-    /// tab was made ahead, see `prepare_visitor`; the last visitor's user context is
+    /// tab was made ahead, see `prepare_visitors`; the last visitor's user context is
     /// removed with everything in it); else by `reset`, which with `blank` false leaves
     /// the last page shown (the caller's next command is a navigation).
     pub async fn new_visitor(&self, blank: bool) -> Result<(), BrowserError> {
@@ -315,11 +315,11 @@ return null;
         self.default_size().await
     }
 
-    /// Make the next visitor's user context and tab now, so that `new_visitor` finds it
-    /// ready: called while an attempt runs. Nothing without user contexts.
-    pub async fn prepare_visitor(&self) {
+    /// Keep the next visitor's user context and tab made, so that `new_visitor` finds it
+    /// ready, until `until` completes: run beside an attempt. Nothing without user contexts.
+    pub async fn prepare_visitors(&self, until: impl std::future::Future<Output = ()>) {
         if let Ok(contexts) = &self.contexts {
-            contexts.prepare().await;
+            contexts.prepare_until(until).await;
         }
     }
 

@@ -74,8 +74,13 @@ pub(super) async fn work(
                 let _ = tx.send(WorkerMsg::Event(Box::new(RunEvent::ScenarioStarted { index, worker })));
             }
             // The next visitor's tab is made while this attempt runs: off the critical path.
-            let ((attempt, healthy), ()) =
-                tokio::join!(run_attempt(scenario, &ready.session, &config), ready.session.prepare_visitor());
+            let finished = tokio::sync::Notify::new();
+            let attempt = async {
+                let ran = run_attempt(scenario, &ready.session, &config).await;
+                finished.notify_one();
+                ran
+            };
+            let ((attempt, healthy), ()) = tokio::join!(attempt, ready.session.prepare_visitors(finished.notified()));
             // Isolation: the next attempt or scenario starts as a new visitor (made when
             // it starts, so nothing runs after the last one); a lost or wedged browser,
             // or any with --fresh-session, is replaced.

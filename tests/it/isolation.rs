@@ -13,6 +13,9 @@ use crate::common;
 
 use std::io::Write;
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use common::loopback::serve;
 use common::*;
@@ -98,9 +101,13 @@ steps = [
 /// Run the two scenarios on one worker with `extra` flags (and `env`); the output, the
 /// run's JUnit and its run record.
 fn run(extra: &[&str], env: &[(&str, &str)]) -> (Output, Junit, serde_json::Value) {
+    run_specs(SPECS, extra, env)
+}
+
+fn run_specs(specs_text: &str, extra: &[&str], env: &[(&str, &str)]) -> (Output, Junit, serde_json::Value) {
     let url = target();
     let specs = tempfile::tempdir().expect("tempdir");
-    std::fs::write(specs.path().join("isolation.toml"), SPECS).expect("write");
+    std::fs::write(specs.path().join("isolation.toml"), specs_text).expect("write");
     let dir = tempfile::tempdir().expect("tempdir");
     let specs_path = specs.path().display().to_string();
     let mut cmd = ft_command(dir.path());
@@ -115,7 +122,7 @@ fn run(extra: &[&str], env: &[(&str, &str)]) -> (Output, Junit, serde_json::Valu
 }
 
 /// Both scenarios pass: the second found nothing the first planted.
-fn assert_isolated(extra: &[&str], env: &[(&str, &str)]) -> (Output, serde_json::Value) {
+pub fn assert_isolated(extra: &[&str], env: &[(&str, &str)]) -> (Output, serde_json::Value) {
     let (out, junit, record) = run(extra, env);
     assert_eq!(junit.case("a visitor leaves state behind").status, "passed", "{}", out.all());
     let check = junit.case("the next visitor finds none of it");
@@ -161,8 +168,67 @@ fn a_fresh_session_is_a_new_browser_and_says_so() {
 }
 
 /// The console's `isolation:` line and run.json's `isolation` name how the run isolated.
-fn assert_isolation(out: &Output, record: &serde_json::Value, name: &str, said: &str) {
+pub fn assert_isolation(out: &Output, record: &serde_json::Value, name: &str, said: &str) {
     assert_eq!(record["predicate"]["ft.run/v1"]["isolation"], name, "{record:#}");
     let line = out.stdout.lines().find(|l| l.trim_start().starts_with("isolation:")).unwrap_or_default();
     assert!(line.contains(said), "{:?} in the console:\n{}", said, out.all());
+}
+
+/// Four scenarios, one of them two visitors (`new_visitor`): five visitors in all.
+const FIVE_VISITORS: &str = r##"
+[[scenario]]
+name = "a visitor leaves state behind"
+steps = [
+  { visit = "/plant" },
+  { expect_title = "Plant" },
+  { expect_text = "planted", in = "#status" },
+  { new_visitor = true },
+  { visit = "/check" },
+  { expect_text = "nothing found", in = "#status" },
+]
+
+[[scenario]]
+name = "the next visitor finds none of it"
+steps = [
+  { visit = "/check" },
+  { expect_text = "nothing found", in = "#status" },
+]
+
+[[scenario]]
+name = "a third visitor plants again"
+steps = [
+  { visit = "/plant" },
+  { expect_text = "planted", in = "#status" },
+]
+
+[[scenario]]
+name = "a fourth visitor finds none of it"
+steps = [
+  { visit = "/check" },
+  { expect_text = "nothing found", in = "#status" },
+]
+"##;
+
+/// No user context outlives its visitor: through a chromedriver started here with its
+/// log on (every BiDi command ft sends is in it), five visitors on one session leave two
+/// user contexts when the run ends, the last visitor's and the next one made ahead;
+/// the browser ends with them.
+#[test]
+fn each_visitor_s_user_context_is_removed_after_it() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("chromedriver.log");
+    let mut driver = Command::new("/usr/bin/chromedriver");
+    driver.arg(format!("--port={port}")).arg("--verbose").arg(format!("--log-path={}", log.display()));
+    driver.stdout(Stdio::null()).stderr(Stdio::null()).process_group(0);
+    let _driver = KillOnDrop::group(driver.spawn().expect("chromedriver starts"));
+    eventually("chromedriver to listen", Duration::from_secs(30), || TcpStream::connect(("127.0.0.1", port)).is_ok());
+    let webdriver = format!("http://127.0.0.1:{port}");
+    let (out, junit, record) = run_specs(FIVE_VISITORS, &["--webdriver", &webdriver], &[]);
+    assert_eq!((out.code, junit.tests, junit.failures), (0, 4, 0), "{}", out.all());
+    assert_eq!(record["predicate"]["ft.run/v1"]["isolation"], "user-context", "{record:#}");
+    let log = std::fs::read_to_string(&log).expect("chromedriver's log");
+    let sent = |method: &str| log.matches(&format!("\"method\": \"{method}\"")).count();
+    let (created, removed) = (sent("browser.createUserContext"), sent("browser.removeUserContext"));
+    assert_eq!((created, removed), (6, 4), "five visitors and the next one made; all but the last two removed");
 }
