@@ -86,15 +86,18 @@ impl Contexts {
         }
     }
 
-    /// Become the next visitor: the current one's user context is removed with its tab
-    /// (before the next attempt starts, so nothing of it is reported in that attempt's
-    /// signals), and the next one's tab is brought to the front. Returns that tab, for the
-    /// session to switch its classic commands to.
-    pub(super) async fn switch(&self) -> Result<String, String> {
-        let current = self.current.lock().ok().and_then(|mut c| c.take());
-        if let Some(old) = current {
-            self.send("browser.removeUserContext", json!({ "userContext": old.user_context })).await?;
-        }
+    /// Become the next visitor: the next one's tab is brought to the front and `switched`
+    /// (the session's classic switch to that tab) runs, while the current visitor's user
+    /// context is removed with its tab; all three at once, and all done before this
+    /// returns, so nothing of the last visitor is reported in the next attempt's signals.
+    /// Returns the tab and what `switched` answered.
+    pub(super) async fn switch<F, E>(
+        &self,
+        switched: impl FnOnce(String) -> F,
+    ) -> Result<(String, Result<(), E>), String>
+    where
+        F: std::future::Future<Output = Result<(), E>>,
+    {
         let waiting = self.next.lock().await.take();
         let visitor = match waiting {
             Some(v) => {
@@ -103,14 +106,21 @@ impl Contexts {
             }
             None => self.make().await?,
         };
+        let tab = visitor.tab.clone();
+        let old = self.current.lock().ok().and_then(|mut c| c.replace(visitor));
+        let removed = async {
+            match old {
+                Some(old) => self.send("browser.removeUserContext", json!({ "userContext": old.user_context })).await,
+                None => Ok(Value::Null),
+            }
+        };
         // A tab made in the background is neither focused nor, in Firefox, shown: focus
         // and blur events, `:focus` and timers would differ from a visitor's own tab.
-        self.send("browsingContext.activate", json!({ "context": visitor.tab })).await?;
-        let tab = visitor.tab.clone();
-        if let Ok(mut c) = self.current.lock() {
-            *c = Some(visitor);
-        }
-        Ok(tab)
+        let activated = self.send("browsingContext.activate", json!({ "context": tab }));
+        let (removed, activated, switched) = tokio::join!(removed, activated, switched(tab.clone()));
+        removed?;
+        activated?;
+        Ok((tab, switched))
     }
 
     /// A new user context with one blank tab in it, made in the background (the attempt

@@ -303,11 +303,10 @@ return null;
             Err(_) => return self.reset(blank).await,
         };
         let wd = self.wd()?;
-        let tab = contexts
-            .switch()
-            .await
-            .map_err(|why| BrowserError::WebDriver(format!("failed to make a new visitor: {why}")))?;
-        self.bounded(wd.switch_to_window(tab.clone().into())).await?;
+        let made = contexts.switch(|tab| self.bounded(wd.switch_to_window(tab.into()))).await;
+        let (tab, switched) =
+            made.map_err(|why| BrowserError::WebDriver(format!("failed to make a new visitor: {why}")))?;
+        switched?;
         self.signals.follow(&tab);
         if let Ok(mut last) = self.inspected.lock() {
             *last = None;
