@@ -204,7 +204,14 @@ mod tests {
     }
 
     fn summary(results: Vec<ScenarioResult>, interrupted: bool) -> RunSummary {
-        RunSummary { results, browser: None, interrupted, wall: Duration::ZERO, quarantined: Vec::new() }
+        RunSummary {
+            results,
+            browser: None,
+            isolation: None,
+            interrupted,
+            wall: Duration::ZERO,
+            quarantined: Vec::new(),
+        }
     }
 
     #[test]

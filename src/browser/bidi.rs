@@ -34,8 +34,10 @@ const IN_FLIGHT_MAX: usize = 1000;
 /// and what the current attempt reported so far.
 pub(super) struct Collector {
     bidi: BiDi,
-    /// The top-level browsing context: where the barrier's script runs.
-    context: String,
+    /// The top-level browsing context the session drives now (its first window, or the
+    /// tab of the current user context): where the barrier's script runs. The
+    /// subscription is the session's, so it covers the user contexts made later.
+    context: Mutex<String>,
     buffer: Arc<Mutex<Buffer>>,
     /// Told whenever a request ends.
     ended: Arc<Notify>,
@@ -87,7 +89,19 @@ impl Collector {
         let ended = Arc::new(Notify::new());
         let (flush, flushes) = mpsc::unbounded_channel();
         let task = tokio::spawn(file_events(events, flushes, Arc::clone(&buffer), Arc::clone(&ended)));
-        Ok(Collector { bidi, context, buffer, ended, flush, task })
+        Ok(Collector { bidi, context: Mutex::new(context), buffer, ended, flush, task })
+    }
+
+    /// The session drives `context` from now on (a new visitor's tab).
+    pub(super) fn follow(&self, context: &str) {
+        if let Ok(mut c) = self.context.lock() {
+            *c = context.to_string();
+        }
+    }
+
+    /// The top-level browsing context the session drives now.
+    fn context(&self) -> String {
+        self.context.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
     /// Forget what was reported so far: a new attempt starts.
@@ -108,7 +122,7 @@ impl Collector {
     /// it, what had arrived is returned.
     pub(super) async fn signals(&self, limit: Duration) -> Signals {
         let barrier = async {
-            let script = json!({ "expression": "0", "target": { "context": self.context }, "awaitPromise": false });
+            let script = json!({ "expression": "0", "target": { "context": self.context() }, "awaitPromise": false });
             let _ = self.bidi.send_raw("script.evaluate", script).await;
             let (done, filed) = oneshot::channel();
             if self.flush.send(done).is_ok() {
@@ -136,16 +150,17 @@ impl Collector {
     /// `suffix`, for the whole session (`emulation.setUserAgentOverride` with no context is
     /// global). For a Firefox ft did not start itself (a Grid's), whose version, and so
     /// user agent, is known only once it runs.
-    pub(super) async fn mark_user_agent(&self, suffix: &str) -> Result<(), String> {
-        let asked = json!({ "expression": "navigator.userAgent", "target": { "context": self.context }, "awaitPromise": false });
+    /// Returns the whole user agent, for the user contexts made later.
+    pub(super) async fn mark_user_agent(&self, suffix: &str) -> Result<String, String> {
+        let asked = json!({ "expression": "navigator.userAgent", "target": { "context": self.context() }, "awaitPromise": false });
         let answer = self.bidi.send_raw("script.evaluate", asked).await.map_err(|e| format!("script.evaluate: {e}"))?;
         let own = answer["result"]["value"].as_str().ok_or_else(|| format!("no user agent in {answer}"))?;
         let marked = json!({ "userAgent": format!("{own} {suffix}") });
         self.bidi
-            .send_raw("emulation.setUserAgentOverride", marked)
+            .send_raw("emulation.setUserAgentOverride", marked.clone())
             .await
             .map_err(|e| format!("emulation.setUserAgentOverride: {e}"))?;
-        Ok(())
+        Ok(marked["userAgent"].as_str().unwrap_or_default().to_string())
     }
 
     /// True once the BiDi WebSocket closed (the session ended, or a proxy cut it).

@@ -32,15 +32,14 @@ pub(super) fn for_kind(config: &BrowserConfig, binary: Option<&Path>) -> Capabil
     if config.accept_insecure_certs {
         let _ = caps.set("acceptInsecureCerts", true);
     }
-    // WebDriver BiDi, for the browser's signals (console, exceptions, failed requests);
-    // Chromium's log as the fallback where the remote end offers no BiDi.
-    if config.signals {
-        if want_bidi() {
-            let _ = caps.set("webSocketUrl", true);
-        }
-        if config.kind == BrowserKind::Chrome {
-            let _ = caps.set("goog:loggingPrefs", super::browser_log::capability());
-        }
+    // WebDriver BiDi, for the browser's signals (console, exceptions, failed requests)
+    // and for a user context per visitor; Chromium's log as the signals' fallback where
+    // the remote end offers no BiDi.
+    if (config.signals || config.user_contexts) && want_bidi() {
+        let _ = caps.set("webSocketUrl", true);
+    }
+    if config.signals && config.kind == BrowserKind::Chrome {
+        let _ = caps.set("goog:loggingPrefs", super::browser_log::capability());
     }
     caps
 }
@@ -144,14 +143,17 @@ mod tests {
     }
 
     #[test]
-    fn signals_ask_for_bidi_and_chromium_s_log_unless_turned_off() {
+    fn signals_ask_for_bidi_and_chromium_s_log_and_user_contexts_for_bidi_alone() {
         let chrome = for_kind(&BrowserConfig::default(), None);
         assert_eq!(chrome.get("webSocketUrl"), Some(&json!(true)));
         assert_eq!(chrome.get("goog:loggingPrefs"), Some(&json!({ "browser": "ALL" })));
         let firefox = for_kind(&BrowserConfig { kind: BrowserKind::Firefox, ..BrowserConfig::default() }, None);
         assert_eq!((firefox.get("webSocketUrl"), firefox.get("goog:loggingPrefs")), (Some(&json!(true)), None));
         let off = for_kind(&BrowserConfig { signals: false, ..BrowserConfig::default() }, None);
-        assert_eq!((off.get("webSocketUrl"), off.get("goog:loggingPrefs")), (None, None));
+        assert_eq!((off.get("webSocketUrl"), off.get("goog:loggingPrefs")), (Some(&json!(true)), None));
+        let fresh = BrowserConfig { signals: false, user_contexts: false, ..BrowserConfig::default() };
+        let fresh = for_kind(&fresh, None);
+        assert_eq!((fresh.get("webSocketUrl"), fresh.get("goog:loggingPrefs")), (None, None));
     }
 
     #[test]

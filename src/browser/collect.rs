@@ -38,6 +38,14 @@ impl Collection {
         }
     }
 
+    /// The session drives `context` from now on (see `Collector::follow`); Chromium's log
+    /// is the browser's, whichever tab.
+    pub(super) fn follow(&self, context: &str) {
+        if let Collection::Bidi(c) = self {
+            c.follow(context);
+        }
+    }
+
     pub(super) fn mark(&self) {
         match self {
             Collection::Bidi(c) => c.mark(),
@@ -69,7 +77,7 @@ impl Collection {
 
     /// Mark the session's traffic as synthetic over BiDi (see `Collector::mark_user_agent`):
     /// only a session that collects over BiDi can.
-    pub(super) async fn mark_user_agent(&self, suffix: &str) -> Result<(), String> {
+    pub(super) async fn mark_user_agent(&self, suffix: &str) -> Result<String, String> {
         match self {
             Collection::Bidi(c) => c.mark_user_agent(suffix).await,
             Collection::BrowserLog(..) => Err("it needs WebDriver BiDi, which the remote end does not offer".into()),

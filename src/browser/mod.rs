@@ -7,12 +7,14 @@
 //! registry of what must be ended), `driver` (the remote end sessions are made at),
 //! `capabilities`, `session` (lifecycle and page operations), `inspect`, and the
 //! browser's signals: `signals` (the types), `collect` (which way a session collects
-//! them), `bidi` (over WebDriver BiDi) and `browser_log` (Chromium's log, the fallback).
+//! them), `bidi` (over WebDriver BiDi) and `browser_log` (Chromium's log, the fallback);
+//! `contexts` (a WebDriver BiDi user context per visitor).
 
 mod bidi;
 mod browser_log;
 mod capabilities;
 mod collect;
+mod contexts;
 mod driver;
 mod driver_guard;
 mod find;
@@ -70,6 +72,10 @@ pub struct BrowserConfig {
     /// Collect console errors, exceptions and failed requests over WebDriver BiDi (off
     /// with `--no-signals`).
     pub signals: bool,
+    /// Give each visitor a WebDriver BiDi user context of its own where the remote end
+    /// makes them (off with `--fresh-session`, whose sessions serve one visitor each).
+    /// Independent of `signals`: isolation is about the verdict, signals are an extra check.
+    pub user_contexts: bool,
 }
 
 /// The browsers ft can drive. Named on the command line by `name` (`chrome`,
@@ -142,6 +148,58 @@ impl Default for BrowserConfig {
             user_agent_suffix: None,
             firefox_user_agent: None,
             signals: true,
+            user_contexts: true,
+        }
+    }
+}
+
+/// How one scenario attempt is kept from the state of the attempts before it on the same
+/// worker. A run reports its weakest (`weakest`), in the console and the run record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Isolation {
+    /// A new browser per attempt (`--fresh-session`).
+    FreshSession,
+    /// A WebDriver BiDi user context per attempt, removed after it: nothing of the last
+    /// visitor survives, as in a new browser.
+    UserContext,
+    /// The remote end makes no user contexts (the reason): between attempts, cookies,
+    /// storage, IndexedDB, Cache Storage and service workers of the page's origin are
+    /// cleared by script. Other origins the last attempt visited, and the HTTP cache, are not.
+    Reset(String),
+}
+
+impl Isolation {
+    /// The name the run record uses.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Isolation::FreshSession => "fresh-session",
+            Isolation::UserContext => "user-context",
+            Isolation::Reset(_) => "reset",
+        }
+    }
+
+    /// The weaker of two (a run with one session that could not make user contexts was
+    /// not isolated by them).
+    pub fn weakest(self, other: Isolation) -> Isolation {
+        let rank = |i: &Isolation| match i {
+            Isolation::Reset(_) => 0,
+            Isolation::UserContext => 1,
+            Isolation::FreshSession => 2,
+        };
+        if rank(&other) < rank(&self) {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+impl std::fmt::Display for Isolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Isolation::FreshSession => f.write_str("a new browser per scenario (--fresh-session)"),
+            Isolation::UserContext => f.write_str("a user context per scenario (WebDriver BiDi)"),
+            Isolation::Reset(why) => write!(f, "reset between scenarios (no user contexts: {why})"),
         }
     }
 }

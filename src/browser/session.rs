@@ -9,10 +9,11 @@ use thirtyfour::error::WebDriverError;
 use thirtyfour::{By, Key as WdKey, WebDriver, WebElement};
 
 use super::collect::{Collection, TURNED_OFF};
+use super::contexts::Contexts;
 use super::inspect::{Evidence, Inspection, INSPECT_JS};
 use super::process::DriverProcess;
 use super::reaper::{Leftover, Reaper};
-use super::{capabilities, short_message, BrowserConfig, BrowserError, BrowserInfo, Signals};
+use super::{capabilities, short_message, BrowserConfig, BrowserError, BrowserInfo, Isolation, Signals};
 use crate::shared::keys::Key;
 
 /// One browser. Never shared between workers.
@@ -34,6 +35,8 @@ pub struct Session {
     /// What the browser reports (console, exceptions, failed requests), or why it is not
     /// collected (`--no-signals`, a remote end without BiDi).
     signals: Collection,
+    /// A user context per visitor, or why not (the session then resets between visitors).
+    contexts: Result<Contexts, String>,
 }
 
 struct OwnDriver {
@@ -52,7 +55,7 @@ impl Session {
         reaper: &Reaper,
     ) -> Result<Session, BrowserError> {
         match connect(config, binary, &url).await {
-            Ok((wd, browser)) => {
+            Ok((wd, browser, mut user_agent)) => {
                 let signals = Collection::start(&wd, config).await;
                 // A Firefox ft did not start (a Grid's) is marked once it runs, over BiDi;
                 // unmarked synthetic traffic would count as real users': no session then.
@@ -60,7 +63,10 @@ impl Session {
                 if let (true, Some(suffix)) = (remote_firefox, config.user_agent_suffix.as_deref()) {
                     let marked = tokio::time::timeout(config.command_timeout, signals.mark_user_agent(suffix)).await;
                     if let Some(why) = match marked {
-                        Ok(Ok(())) => None,
+                        Ok(Ok(agent)) => {
+                            user_agent = Some(agent);
+                            None
+                        }
                         Ok(Err(why)) => Some(why),
                         Err(_) => Some(format!("no answer within {:?}", config.command_timeout)),
                     } {
@@ -74,6 +80,11 @@ impl Session {
                         });
                     }
                 }
+                let contexts = if config.user_contexts {
+                    Contexts::start(&wd, user_agent, config.command_timeout).await
+                } else {
+                    Err("not asked for".into())
+                };
                 let profile = wd.capabilities().get("moz:profile").and_then(|v| v.as_str()).and_then(driver_profile);
                 Ok(Session {
                     wd: Some(wd),
@@ -86,6 +97,7 @@ impl Session {
                     own_driver: own_driver.map(|process| OwnDriver { process, profile }),
                     inspected: std::sync::Mutex::default(),
                     signals,
+                    contexts,
                 })
             }
             Err(err) => {
@@ -272,15 +284,51 @@ return null;
         self.bounded(wd.set_page_load_timeout(limit)).await
     }
 
-    /// Become a new visitor: no cookies or storage of the last one, the default window
-    /// size and, with `blank`, a blank page (without it the caller's next command is a
-    /// navigation, so the blank page would never be seen). Cookies are per site in
-    /// WebDriver, so this clears the current site's, which is the target's after any
-    /// scenario step. Two round trips: the storage is cleared by the same script that
-    /// tells which site the browser is on, and a window of the default size is left alone.
+    /// How this session keeps one visitor from the next (see `new_visitor`).
+    pub fn isolation(&self) -> Isolation {
+        match &self.contexts {
+            Ok(_) => Isolation::UserContext,
+            Err(why) => Isolation::Reset(why.clone()),
+        }
+    }
+
+    /// Become a new visitor, with nothing of the last one, at the default window size
+    /// and on a blank page. In a new user context where the remote end makes them (its
+    /// tab was made ahead, see `prepare_visitors`; the last visitor's user context is
+    /// removed with everything in it); else by `reset`, which with `blank` false leaves
+    /// the last page shown (the caller's next command is a navigation).
+    pub async fn new_visitor(&self, blank: bool) -> Result<(), BrowserError> {
+        let contexts = match &self.contexts {
+            Ok(contexts) => contexts,
+            Err(_) => return self.reset(blank).await,
+        };
+        let wd = self.wd()?;
+        let made = contexts.switch(|tab| self.bounded(wd.switch_to_window(tab.into()))).await;
+        let (tab, switched) =
+            made.map_err(|why| BrowserError::WebDriver(format!("failed to make a new visitor: {why}")))?;
+        switched?;
+        self.signals.follow(&tab);
+        if let Ok(mut last) = self.inspected.lock() {
+            *last = None;
+        }
+        self.default_size().await
+    }
+
+    /// Keep the next visitor's user context and tab made, so that `new_visitor` finds it
+    /// ready, until `until` completes: run beside an attempt. Nothing without user contexts.
+    pub async fn prepare_visitors(&self, until: impl std::future::Future<Output = ()>) {
+        if let Ok(contexts) = &self.contexts {
+            contexts.prepare_until(until).await;
+        }
+    }
+
+    /// Become a new visitor as far as scripts and classic WebDriver reach, where the remote
+    /// end makes no user contexts: cookies (WebDriver deletes the current site's, which
+    /// is the target's after any scenario step), local and session storage, IndexedDB
+    /// databases, Cache Storage and service workers of the page's origin, by one script
+    /// that also says which site the browser is on. Other origins the last visitor saw
+    /// keep theirs. Then, with `blank`, a blank page, and the default window size.
     pub async fn reset(&self, blank: bool) -> Result<(), BrowserError> {
-        const CLEAR_JS: &str =
-            "try { localStorage.clear(); sessionStorage.clear(); } catch (e) {} return location.href;";
         let wd = self.wd()?;
         let ret = self.bounded(wd.execute(CLEAR_JS, Vec::new())).await?;
         if ret.json().as_str().is_some_and(|url| url.starts_with("http")) {
@@ -289,6 +337,12 @@ return null;
         if blank {
             self.bounded(wd.goto("about:blank")).await?;
         }
+        self.default_size().await
+    }
+
+    /// Back to the default window size, if a `window_size` step changed it (a window of
+    /// the default size is left alone: no round trip).
+    async fn default_size(&self) -> Result<(), BrowserError> {
         let (w, h) = self.window;
         if !self.size.lock().is_ok_and(|now| *now == (w, h)) {
             self.set_window_size(w, h).await?;
@@ -351,6 +405,26 @@ impl Drop for Session {
     }
 }
 
+/// Clears what a page's origin keeps and answers `location.href`. WebDriver awaits the
+/// promise a script returns; each kind settles on its own (about:blank has no storage,
+/// a kind the browser lacks is skipped), and the whole is bounded, so a stuck one does not
+/// hold the next scenario. A database the page still holds open is deleted once the page
+/// goes (`onblocked` answers at once; the deletion stays queued ahead of any later open).
+const CLEAR_JS: &str = r#"
+const url = location.href;
+try { localStorage.clear(); sessionStorage.clear(); } catch (e) {}
+const settle = f => Promise.resolve().then(f).catch(() => null);
+const cleared = Promise.all([
+  settle(() => indexedDB.databases().then(dbs => Promise.all(dbs.map(db => new Promise(done => {
+    const req = indexedDB.deleteDatabase(db.name);
+    req.onsuccess = req.onerror = req.onblocked = done;
+  }))))),
+  settle(() => caches.keys().then(keys => Promise.all(keys.map(k => caches.delete(k))))),
+  settle(() => navigator.serviceWorker.getRegistrations().then(rs => Promise.all(rs.map(r => r.unregister())))),
+]);
+return Promise.race([cleared, new Promise(done => setTimeout(done, 2000))]).then(() => url);
+"#;
+
 /// The WebDriver key for a spec's key.
 fn wd_key(key: Key) -> WdKey {
     match key {
@@ -369,11 +443,13 @@ fn wd_key(key: Key) -> WdKey {
 
 /// Connect to the remote end at `url` with the capabilities for `config`, bounded by
 /// `--session-timeout`.
+/// Also returns the whole user agent when it marked Chromium's (for the user contexts
+/// made later: DevTools marked only the first tab).
 async fn connect(
     config: &BrowserConfig,
     binary: Option<&Path>,
     url: &str,
-) -> Result<(WebDriver, BrowserInfo), BrowserError> {
+) -> Result<(WebDriver, BrowserInfo, Option<String>), BrowserError> {
     let caps = capabilities::for_kind(config, binary);
     // The HTTP client's timeout bounds session creation (which a Grid may queue);
     // every later command is bounded more tightly by `Session::bounded`.
@@ -399,31 +475,36 @@ async fn connect(
             return Err(BrowserError::SessionTimeout { url: url.to_string(), waited, why });
         }
     };
+    let mut user_agent = None;
     if let Some(suffix) = config.user_agent_suffix.as_deref().filter(|_| config.kind == super::BrowserKind::Chrome) {
-        if let Err(e) = mark_user_agent(&wd, suffix, config.command_timeout).await {
-            // Unmarked synthetic traffic would count as real users': no session rather than that.
-            let _ = wd.quit().await;
-            return Err(BrowserError::SessionStart {
-                url: url.to_string(),
-                message: format!("failed to mark the user agent: {e}"),
-            });
+        match mark_user_agent(&wd, suffix, config.command_timeout).await {
+            Ok(agent) => user_agent = Some(agent),
+            Err(e) => {
+                // Unmarked synthetic traffic would count as real users': no session rather than that.
+                let _ = wd.quit().await;
+                return Err(BrowserError::SessionStart {
+                    url: url.to_string(),
+                    message: format!("failed to mark the user agent: {e}"),
+                });
+            }
         }
     }
     let caps = wd.capabilities();
     let name = caps.get("browserName").and_then(|v| v.as_str()).unwrap_or("browser").to_string();
     let version = caps.get("browserVersion").and_then(|v| v.as_str()).unwrap_or("").to_string();
-    Ok((wd, BrowserInfo { name, version }))
+    Ok((wd, BrowserInfo { name, version }, user_agent))
 }
 
 /// The browser's own user agent plus `suffix`, for every request of this session. Chromium's
 /// `--user-agent` flag wants the whole string, which is only known once the browser runs:
 /// DevTools reads it and overrides it (`Network.setUserAgentOverride`, kept by the tab).
-async fn mark_user_agent(wd: &WebDriver, suffix: &str, limit: Duration) -> Result<(), String> {
+async fn mark_user_agent(wd: &WebDriver, suffix: &str, limit: Duration) -> Result<String, String> {
     let marked = async {
         let version = devtools(wd, "Browser.getVersion", json!({})).await?;
         let own = version["userAgent"].as_str().ok_or("Browser.getVersion named no userAgent")?;
-        devtools(wd, "Network.setUserAgentOverride", json!({ "userAgent": format!("{own} {suffix}") })).await?;
-        Ok::<(), String>(())
+        let agent = format!("{own} {suffix}");
+        devtools(wd, "Network.setUserAgentOverride", json!({ "userAgent": agent })).await?;
+        Ok::<String, String>(agent)
     };
     tokio::time::timeout(limit, marked).await.map_err(|_| format!("no answer within {limit:?}"))?
 }

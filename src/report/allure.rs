@@ -588,7 +588,14 @@ mod tests {
     }
 
     fn summary(results: Vec<ScenarioResult>) -> RunSummary {
-        RunSummary { results, browser: None, interrupted: false, wall: Duration::from_secs(1), quarantined: Vec::new() }
+        RunSummary {
+            results,
+            browser: None,
+            interrupted: false,
+            wall: Duration::from_secs(1),
+            quarantined: Vec::new(),
+            isolation: None,
+        }
     }
 
     #[test]

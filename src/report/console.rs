@@ -220,9 +220,10 @@ impl Console {
 
     fn show(&mut self, event: &RunEvent, scenarios: &[Scenario], artifacts: &Artifacts) {
         match event {
-            RunEvent::SessionStarted { browser, took, .. } if !self.shown_browser => {
+            RunEvent::SessionStarted { browser, took, isolation, .. } if !self.shown_browser => {
                 self.shown_browser = true;
                 self.line(&format!("  browser: {browser} (session started in {})", secs(*took)));
+                self.line(&format!("  isolation: {isolation}"));
             }
             RunEvent::AttemptFailed { index, number, attempt, .. } => {
                 let Some(scenario) = scenarios.get(*index) else { return };

@@ -107,6 +107,10 @@ pub struct FtDetails {
     pub spec_digest: String,
     pub browser: Option<String>,
     pub browser_version: Option<String>,
+    /// How each scenario was kept from the state of the one before it on its worker
+    /// (the run's weakest): `user-context`, `fresh-session` or `reset`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<String>,
     pub workers: usize,
     pub total: usize,
     /// Passed, at the first attempt or on a retry.
@@ -273,6 +277,7 @@ impl RunRecord {
                     spec_digest: info.spec_digest.clone(),
                     browser: summary.browser.as_ref().map(|b| b.name.clone()),
                     browser_version: summary.browser.as_ref().map(|b| b.version.clone()),
+                    isolation: summary.isolation.as_ref().map(|i| i.name().to_string()),
                     workers: info.workers,
                     total: counts.total,
                     passed: counts.passed,

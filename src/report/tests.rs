@@ -103,6 +103,7 @@ fn summary(scenarios: &[Scenario], rest: impl Fn(&Scenario) -> Outcome) -> RunSu
     RunSummary {
         results,
         browser: None,
+        isolation: None,
         interrupted: false,
         wall: Duration::from_millis(3210),
         quarantined: Vec::new(),
@@ -281,6 +282,7 @@ fn all(outcome: impl Fn(&Scenario) -> Outcome) -> RunSummary {
     RunSummary {
         results,
         browser: None,
+        isolation: None,
         interrupted: false,
         wall: Duration::from_millis(1234),
         quarantined: Vec::new(),

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
-use crate::browser::{BrowserConfig, BrowserError, BrowserInfo, Driver, Session};
+use crate::browser::{BrowserConfig, BrowserError, BrowserInfo, Driver, Isolation, Session};
 
 /// One driver and its idle sessions. Shared by a run's workers (behind an `Arc`).
 pub struct Browsers {
@@ -23,6 +23,8 @@ pub struct Browsers {
     started: AtomicUsize,
     /// The browser of the sessions made so far, for a run whose sessions were all reused.
     browser: Mutex<Option<BrowserInfo>>,
+    /// The weakest isolation of the sessions made so far (see `Isolation::weakest`).
+    isolation: Mutex<Option<Isolation>>,
 }
 
 /// A session for a worker.
@@ -30,7 +32,7 @@ pub(super) struct Ready {
     pub(super) session: Session,
     /// How long it took to start, until a worker has reported it (`SessionStarted`).
     pub(super) took: Option<Duration>,
-    /// Used by an earlier scenario: it becomes a new visitor before the next (`Session::reset`).
+    /// Used by an earlier scenario: it becomes a new visitor before the next (`Session::new_visitor`).
     pub(super) used: bool,
 }
 
@@ -45,6 +47,7 @@ impl Browsers {
             idle: Mutex::default(),
             started: AtomicUsize::new(0),
             browser: Mutex::default(),
+            isolation: Mutex::default(),
         })
     }
 
@@ -96,6 +99,10 @@ impl Browsers {
         self.browser.lock().ok().and_then(|b| b.clone())
     }
 
+    pub(super) fn isolation(&self) -> Option<Isolation> {
+        self.isolation.lock().ok().and_then(|i| i.clone())
+    }
+
     /// An idle session, if there is one.
     pub(super) fn take(&self) -> Option<Ready> {
         self.idle.lock().ok().and_then(|mut idle| idle.pop())
@@ -116,6 +123,13 @@ impl Browsers {
         self.started.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut b) = self.browser.lock() {
             b.get_or_insert_with(|| session.browser.clone());
+        }
+        if let Ok(mut i) = self.isolation.lock() {
+            let made = session.isolation();
+            *i = Some(match i.take() {
+                Some(before) => before.weakest(made),
+                None => made,
+            });
         }
         Ok(Ready { session, took: Some(t0.elapsed()), used: false })
     }

@@ -15,7 +15,7 @@ use super::worker::{work, WorkerMsg};
 use super::{
     Attempt, Failure, Outcome, RunConfig, RunError, RunEvent, RunSummary, ScenarioResult, INTERRUPTED_WHILE_RUNNING,
 };
-use crate::browser::Evidence;
+use crate::browser::{Evidence, Isolation};
 use crate::spec::Scenario;
 
 /// How the reason of a scenario never started because `--max-failures` was reached begins.
@@ -162,7 +162,8 @@ pub async fn run_in(
     results.sort_by_key(|r| r.index);
     let quarantined = scenarios.iter().enumerate().filter(|(_, s)| config.quarantines(s)).map(|(i, _)| i).collect();
     let browser = browser.or_else(|| browsers.browser());
-    Ok(RunSummary { results, browser, interrupted, wall: start.elapsed(), quarantined })
+    let isolation = if config.settings.fresh_session { Some(Isolation::FreshSession) } else { browsers.isolation() };
+    Ok(RunSummary { results, browser, isolation, interrupted, wall: start.elapsed(), quarantined })
 }
 
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {

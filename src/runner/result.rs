@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::browser::{BrowserError, BrowserInfo, Evidence};
+use crate::browser::{BrowserError, BrowserInfo, Evidence, Isolation};
 use crate::settings::Settings;
 
 /// What the runner is given: the target, the scenarios not to run, and the run's settings
@@ -37,6 +37,8 @@ pub enum RunEvent {
         worker: usize,
         browser: BrowserInfo,
         took: Duration,
+        /// How this session keeps one scenario's visitor from the next.
+        isolation: Isolation,
     },
     ScenarioStarted {
         index: usize,
@@ -277,6 +279,8 @@ pub struct StepLog {
 pub struct RunSummary {
     pub results: Vec<ScenarioResult>,
     pub browser: Option<BrowserInfo>,
+    /// The weakest isolation of the run's sessions (None: no session started).
+    pub isolation: Option<Isolation>,
     pub interrupted: bool,
     pub wall: Duration,
     /// Scenarios (by index) whose failure does not fail the run (`quarantine`, honoured

@@ -84,7 +84,7 @@ async fn perform(
         Action::NewVisitor(_) => {
             // A visit next navigates anyway: no blank page in between.
             let visits_next = state.following(step).is_some_and(|n| matches!(n.kind, StepKind::Act(Action::Visit(_))));
-            session.reset(!visits_next).await.map_err(StepError::Browser)?;
+            session.new_visitor(!visits_next).await.map_err(StepError::Browser)?;
             state.request = None;
         }
         Action::WindowSize { width, height } => {

@@ -1,6 +1,6 @@
 //! A worker: takes scenarios off the shared queue and runs them in its own browser
-//! session, attempt by attempt (retries, the scenario deadline, evidence, and a reset or
-//! a new session between attempts).
+//! session, attempt by attempt (retries, the scenario deadline, evidence, and a new
+//! visitor or a new session between attempts).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,7 +13,7 @@ use super::filmstrip::Filmstrip;
 use super::queue::Queue;
 use super::steps::run_step;
 use super::{Attempt, Failure, Outcome, RunConfig, RunEvent, ScenarioResult, ScenarioState, StepError, StepLog};
-use crate::browser::{BrowserError, Evidence, Session};
+use crate::browser::{BrowserError, Evidence, Isolation, Session};
 use crate::spec::{Action, Scenario, Step, StepKind};
 
 /// What a worker tells the dispatcher.
@@ -65,14 +65,23 @@ pub(super) async fn work(
             };
             let mut ready = ready;
             if let Some(took) = ready.took.take() {
-                let ev = RunEvent::SessionStarted { worker, browser: ready.session.browser.clone(), took };
+                let isolation =
+                    if config.settings.fresh_session { Isolation::FreshSession } else { ready.session.isolation() };
+                let ev = RunEvent::SessionStarted { worker, browser: ready.session.browser.clone(), took, isolation };
                 let _ = tx.send(WorkerMsg::Event(Box::new(ev)));
             }
             if earlier.is_empty() {
                 let _ = tx.send(WorkerMsg::Event(Box::new(RunEvent::ScenarioStarted { index, worker })));
             }
-            let (attempt, healthy) = run_attempt(scenario, &ready.session, &config).await;
-            // Isolation: the next attempt or scenario starts as a new visitor (reset when
+            // The next visitor's tab is made while this attempt runs: off the critical path.
+            let finished = tokio::sync::Notify::new();
+            let attempt = async {
+                let ran = run_attempt(scenario, &ready.session, &config).await;
+                finished.notify_one();
+                ran
+            };
+            let ((attempt, healthy), ()) = tokio::join!(attempt, ready.session.prepare_visitors(finished.notified()));
+            // Isolation: the next attempt or scenario starts as a new visitor (made when
             // it starts, so nothing runs after the last one); a lost or wedged browser,
             // or any with --fresh-session, is replaced.
             if healthy && !config.settings.fresh_session {
@@ -102,26 +111,38 @@ pub(super) async fn work(
         }
         let _ = tx.send(WorkerMsg::Event(Box::new(RunEvent::ScenarioFinished(result))));
     }
-    // Kept for the next run (reset when it starts), or ended with the browsers.
+    // Kept for the next run (a new visitor when it starts), or ended with the browsers.
     if let Some(ready) = held.take() {
         browsers.give_back(ready);
     }
 }
 
 /// A session ready for a scenario as a new visitor: the worker's own, else an idle one,
-/// else a new one. A used session is reset first (with `blank`, onto a blank page); one
-/// that cannot be reset is ended and replaced.
+/// else a new one. A used session becomes a new visitor first (with `blank`, on a blank
+/// page), and so does a new one with user contexts (its first window is never a
+/// scenario's: see `Contexts`); one that cannot is ended and replaced.
 async fn ready(browsers: &Browsers, held: Option<Ready>, blank: bool) -> Result<Ready, BrowserError> {
     let mut candidate = held.or_else(|| browsers.take());
-    while let Some(mut ready) = candidate {
-        if !ready.used || ready.session.reset(blank).await.is_ok() {
-            ready.used = false;
+    while let Some(ready) = candidate {
+        if let Ok(ready) = as_new_visitor(ready, blank).await {
             return Ok(ready);
         }
-        ready.session.quit().await;
         candidate = browsers.take();
     }
-    browsers.new_session().await
+    as_new_visitor(browsers.new_session().await?, blank).await
+}
+
+/// `ready` as a new visitor, or ended.
+async fn as_new_visitor(mut ready: Ready, blank: bool) -> Result<Ready, BrowserError> {
+    let unused = !ready.used && ready.session.isolation() != Isolation::UserContext;
+    if !unused {
+        if let Err(err) = ready.session.new_visitor(blank).await {
+            ready.session.quit().await;
+            return Err(err);
+        }
+    }
+    ready.used = false;
+    Ok(ready)
 }
 
 /// One attempt at a scenario, bounded by the scenario deadline. Also says whether the

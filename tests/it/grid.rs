@@ -161,6 +161,12 @@ fn the_built_in_suite_passes_through_a_standalone_grid_with_two_workers() {
     let (out, dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--workers", "2", "--browser", "firefox"]);
     assert_suite_passed(&out, dir.path(), "firefox");
 
+    // Issue 22: a user context per scenario through the Grid's BiDi proxy too.
+    for browser in ["chrome", "firefox"] {
+        let (out, record) = crate::isolation::assert_isolated(&["--webdriver", &grid.url, "--browser", browser], &[]);
+        crate::isolation::assert_isolation(&out, &record, "user-context", "a user context per scenario");
+    }
+
     // Issue 14: a watcher's traffic is marked synthetic through the Grid too, Firefox
     // (marked over BiDi once it runs: ft cannot know its version before) as Chromium.
     for (browser, says) in [("firefox", "Firefox/"), ("chrome", "Chrome/")] {

@@ -21,6 +21,7 @@ mod hostile_input;
 mod html_report;
 mod interrupt;
 mod intoto;
+mod isolation;
 mod junit_consumers;
 mod machine;
 mod merge_attacks;

@@ -106,6 +106,7 @@ mod run {
             interrupted: false,
             wall: Duration::from_secs((n as u64 / 4) * 3 / 2),
             quarantined: Vec::new(),
+            isolation: None,
         };
         let mut lines = Vec::new();
         for run in 0..history {

@@ -1,0 +1,163 @@
+//! One visitor per WebDriver BiDi user context: a user context is a browser profile of its
+//! own inside the running browser (cookies, storage, IndexedDB, Cache Storage, service
+//! workers, HTTP cache), so a scenario attempt in a new one finds nothing of the last,
+//! as in a new browser, at the cost of a new tab. That tab is made ahead of time, while
+//! the current attempt runs, so the switch is all an attempt waits for.
+//!
+//! The BiDi id of a top-level browsing context is its WebDriver classic window handle:
+//! the session switches its classic commands to the new tab by that id.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use thirtyfour::bidi::BiDi;
+use thirtyfour::WebDriver;
+
+/// The user contexts of one session: the visitor it is now and the next one.
+pub(super) struct Contexts {
+    bidi: BiDi,
+    /// The whole user agent each new user context gets, when the session marks its traffic
+    /// as synthetic: Chromium's mark (over DevTools) stays with the tab it was made in.
+    user_agent: Option<String>,
+    /// Bounds each BiDi command (a wedged browser must not hang ft).
+    limit: Duration,
+    /// The visitor the session is now; `None` until the first switch (the session's own
+    /// first window, in the default user context, is never used for a scenario).
+    current: Mutex<Option<Visitor>>,
+    /// The next visitor, made ahead. An async lock, held while one is being made: a visitor
+    /// wanted meanwhile waits for that one rather than making a second.
+    next: tokio::sync::Mutex<Option<Visitor>>,
+    /// Told when the next visitor is taken, so another is made (a `new_visitor` step takes
+    /// one mid-attempt).
+    taken: tokio::sync::Notify,
+}
+
+/// A user context and the one tab in it.
+#[derive(Clone, Debug)]
+struct Visitor {
+    user_context: String,
+    tab: String,
+}
+
+impl Contexts {
+    /// User contexts for this session, if its remote end makes them: the first visitor is
+    /// made now (the one sure test of support). An error says why not; the session then
+    /// resets between scenarios instead.
+    pub(super) async fn start(wd: &WebDriver, user_agent: Option<String>, limit: Duration) -> Result<Contexts, String> {
+        if !wd.capabilities().get("webSocketUrl").is_some_and(Value::is_string) {
+            return Err("the remote end offered no WebDriver BiDi (no webSocketUrl in its capabilities)".into());
+        }
+        let bidi = match tokio::time::timeout(limit, wd.bidi()).await {
+            Ok(Ok(bidi)) => bidi,
+            Ok(Err(e)) => return Err(format!("failed to connect to the BiDi WebSocket: {e}")),
+            Err(_) => return Err(format!("the BiDi WebSocket did not answer within {limit:?}")),
+        };
+        let contexts = Contexts {
+            bidi,
+            user_agent,
+            limit,
+            current: Mutex::new(None),
+            next: tokio::sync::Mutex::new(None),
+            taken: tokio::sync::Notify::new(),
+        };
+        let first = contexts.make().await?;
+        *contexts.next.lock().await = Some(first);
+        Ok(contexts)
+    }
+
+    /// Keep a next visitor ready until `until` completes: make one now unless one is
+    /// waiting, and again whenever it is taken. A visitor being made is always finished
+    /// (never dropped half made, which would leak its user context). A failure is left
+    /// for `switch` to meet again and report.
+    pub(super) async fn prepare_until(&self, until: impl std::future::Future<Output = ()>) {
+        tokio::pin!(until);
+        loop {
+            {
+                let mut next = self.next.lock().await;
+                if next.is_none() {
+                    *next = self.make().await.ok();
+                }
+            }
+            tokio::select! {
+                () = &mut until => return,
+                () = self.taken.notified() => {}
+            }
+        }
+    }
+
+    /// Become the next visitor: the next one's tab is brought to the front and `switched`
+    /// (the session's classic switch to that tab) runs, while the current visitor's user
+    /// context is removed with its tab; all three at once, and all done before this
+    /// returns, so nothing of the last visitor is reported in the next attempt's signals.
+    /// Returns the tab and what `switched` answered.
+    pub(super) async fn switch<F, E>(
+        &self,
+        switched: impl FnOnce(String) -> F,
+    ) -> Result<(String, Result<(), E>), String>
+    where
+        F: std::future::Future<Output = Result<(), E>>,
+    {
+        let waiting = self.next.lock().await.take();
+        let visitor = match waiting {
+            Some(v) => {
+                self.taken.notify_one();
+                v
+            }
+            None => self.make().await?,
+        };
+        let tab = visitor.tab.clone();
+        let old = self.current.lock().ok().and_then(|mut c| c.replace(visitor));
+        let removed = async {
+            match old {
+                Some(old) => self.send("browser.removeUserContext", json!({ "userContext": old.user_context })).await,
+                None => Ok(Value::Null),
+            }
+        };
+        // A tab made in the background is neither focused nor, in Firefox, shown: focus
+        // and blur events, `:focus` and timers would differ from a visitor's own tab.
+        let activated = self.send("browsingContext.activate", json!({ "context": tab }));
+        let (removed, activated, switched) = tokio::join!(removed, activated, switched(tab.clone()));
+        removed?;
+        activated?;
+        Ok((tab, switched))
+    }
+
+    /// A new user context with one blank tab in it, made in the background (the attempt
+    /// running meanwhile keeps its focus).
+    async fn make(&self) -> Result<Visitor, String> {
+        let made = self.send("browser.createUserContext", json!({})).await?;
+        let user_context = made["userContext"]
+            .as_str()
+            .ok_or_else(|| format!("browser.createUserContext named no user context: {made}"))?
+            .to_string();
+        let tab = async {
+            if let Some(ua) = &self.user_agent {
+                let marked = json!({ "userAgent": ua, "userContexts": [user_context] });
+                self.send("emulation.setUserAgentOverride", marked).await?;
+            }
+            let created = json!({ "type": "tab", "userContext": user_context, "background": true });
+            let tab = self.send("browsingContext.create", created).await?;
+            tab["context"]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| format!("browsingContext.create named no tab: {tab}"))
+        };
+        match tab.await {
+            Ok(tab) => Ok(Visitor { user_context, tab }),
+            Err(why) => {
+                let _ = self.send("browser.removeUserContext", json!({ "userContext": user_context })).await;
+                Err(why)
+            }
+        }
+    }
+
+    /// One BiDi command, bounded; its result, or what went wrong in words.
+    async fn send(&self, method: &str, params: Value) -> Result<Value, String> {
+        match tokio::time::timeout(self.limit, self.bidi.send_raw(method, params)).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(format!("{method}: {e}")),
+            Err(_) => Err(format!("{method}: no answer within {:?}", self.limit)),
+        }
+    }
+}
