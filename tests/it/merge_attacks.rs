@@ -10,39 +10,15 @@ use std::process::Command;
 
 use common::*;
 
-struct Repo {
-    dir: tempfile::TempDir,
+use common::repo::Repo;
+
+/// What the attack tests add to a work tree: running a shard, copying one unsigned.
+trait Attacks {
+    fn shard(&self, url: &str, i: usize, n: usize, extra: &[&str]) -> (Output, String);
+    fn unsigned_copy(&self, from: &str, name: &str) -> String;
 }
 
-impl Repo {
-    fn new() -> Repo {
-        let repo = Repo { dir: tempfile::tempdir().expect("tempdir") };
-        for args in [
-            &["init", "-q", "-b", "main"][..],
-            &["config", "user.email", "ft@example.com"],
-            &["config", "user.name", "ft tests"],
-        ] {
-            repo.git(args);
-        }
-        std::fs::write(repo.path().join("README"), "superlists\n").expect("write");
-        repo.git(&["add", "README"]);
-        repo.git(&["commit", "-q", "-m", "first"]);
-        repo
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn git(&self, args: &[&str]) {
-        let out = Command::new("git").args(args).current_dir(self.path()).output().expect("git runs");
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    }
-
-    fn ft(&self, args: &[&str]) -> Output {
-        ft_in(self.path(), args)
-    }
-
+impl Attacks for Repo {
     fn shard(&self, url: &str, i: usize, n: usize, extra: &[&str]) -> (Output, String) {
         let dir = format!("shards/{i}");
         let shard = format!("{i}/{n}");

@@ -4,40 +4,18 @@
 
 use crate::common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use common::*;
 
-struct Repo {
-    dir: tempfile::TempDir,
+use common::repo::Repo;
+
+/// What the shard tests add to a work tree: running one shard.
+trait Shards {
+    fn shard(&self, url: &str, i: usize, n: usize, extra: &[&str]) -> (Output, PathBuf);
 }
 
-impl Repo {
-    fn new() -> Repo {
-        let repo = Repo { dir: tempfile::tempdir().expect("tempdir") };
-        repo.git(&["init", "-q", "-b", "main"]);
-        repo.git(&["config", "user.email", "ft@example.com"]);
-        repo.git(&["config", "user.name", "ft tests"]);
-        std::fs::write(repo.path().join("README"), "superlists\n").expect("write");
-        repo.git(&["add", "README"]);
-        repo.git(&["commit", "-q", "-m", "first"]);
-        repo
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn git(&self, args: &[&str]) {
-        let out = Command::new("git").args(args).current_dir(self.path()).output().expect("git runs");
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    }
-
-    fn ft(&self, args: &[&str]) -> Output {
-        ft_in(self.path(), args)
-    }
-
+impl Shards for Repo {
     /// Shard `i` of `n` against `url` into `shards/i`.
     fn shard(&self, url: &str, i: usize, n: usize, extra: &[&str]) -> (Output, PathBuf) {
         let dir = format!("shards/{i}");
