@@ -83,7 +83,7 @@ impl Session {
                 let contexts = if config.user_contexts {
                     Contexts::start(&wd, user_agent, config.command_timeout).await
                 } else {
-                    Err("not asked for".into())
+                    Err("--isolation reset, the default".into())
                 };
                 let profile = wd.capabilities().get("moz:profile").and_then(|v| v.as_str()).and_then(driver_profile);
                 Ok(Session {

@@ -163,7 +163,10 @@ fn the_built_in_suite_passes_through_a_standalone_grid_with_two_workers() {
 
     // Issue 22: a user context per scenario through the Grid's BiDi proxy too.
     for browser in ["chrome", "firefox"] {
-        let (out, record) = crate::isolation::assert_isolated(&["--webdriver", &grid.url, "--browser", browser], &[]);
+        let (out, record) = crate::isolation::assert_isolated(
+            &["--webdriver", &grid.url, "--browser", browser, "--isolation", "user-context"],
+            &[],
+        );
         crate::isolation::assert_isolation(&out, &record, "user-context", "a user context per scenario");
     }
 

@@ -133,31 +133,44 @@ pub fn assert_isolated(extra: &[&str], env: &[(&str, &str)]) -> (Output, serde_j
 
 #[test]
 fn a_scenario_finds_nothing_the_one_before_planted_on_chromium() {
-    let (out, record) = assert_isolated(&[], &[]);
+    let (out, record) = assert_isolated(&["--isolation", "user-context"], &[]);
     assert_isolation(&out, &record, "user-context", "a user context per scenario");
+}
+
+/// The default: the thorough reset, which clears everything the page's origin planted.
+#[test]
+fn by_default_the_reset_clears_all_the_origin_planted_and_says_it_reset() {
+    let (out, record) = assert_isolated(&[], &[]);
+    assert_isolation(
+        &out,
+        &record,
+        "reset",
+        "reset between scenarios (no user contexts: --isolation reset, the default)",
+    );
 }
 
 #[test]
 fn a_scenario_finds_nothing_the_one_before_planted_on_firefox() {
-    let (out, record) = assert_isolated(&["--browser", "firefox"], &[]);
+    let (out, record) = assert_isolated(&["--browser", "firefox", "--isolation", "user-context"], &[]);
     assert_isolation(&out, &record, "user-context", "a user context per scenario");
 }
 
 #[test]
 fn signals_off_still_isolate_by_user_context() {
-    let (out, record) = assert_isolated(&["--no-signals"], &[]);
+    let (out, record) = assert_isolated(&["--no-signals", "--isolation", "user-context"], &[]);
     assert_isolation(&out, &record, "user-context", "a user context per scenario");
 }
 
 #[test]
 fn without_bidi_the_reset_clears_all_of_it_and_says_it_reset() {
-    let (out, record) = assert_isolated(&[], &[("FT_TEST_NO_BIDI", "1")]);
+    let (out, record) = assert_isolated(&["--isolation", "user-context"], &[("FT_TEST_NO_BIDI", "1")]);
     assert_isolation(&out, &record, "reset", "reset between scenarios (no user contexts: the remote end offered no");
 }
 
 #[test]
 fn without_bidi_the_reset_clears_all_of_it_on_firefox() {
-    let (out, record) = assert_isolated(&["--browser", "firefox"], &[("FT_TEST_NO_BIDI", "1")]);
+    let (out, record) =
+        assert_isolated(&["--browser", "firefox", "--isolation", "user-context"], &[("FT_TEST_NO_BIDI", "1")]);
     assert_isolation(&out, &record, "reset", "reset between scenarios");
 }
 
@@ -224,7 +237,8 @@ fn each_visitor_s_user_context_is_removed_after_it() {
     let _driver = KillOnDrop::group(driver.spawn().expect("chromedriver starts"));
     eventually("chromedriver to listen", Duration::from_secs(30), || TcpStream::connect(("127.0.0.1", port)).is_ok());
     let webdriver = format!("http://127.0.0.1:{port}");
-    let (out, junit, record) = run_specs(FIVE_VISITORS, &["--webdriver", &webdriver], &[]);
+    let (out, junit, record) =
+        run_specs(FIVE_VISITORS, &["--webdriver", &webdriver, "--isolation", "user-context"], &[]);
     assert_eq!((out.code, junit.tests, junit.failures), (0, 4, 0), "{}", out.all());
     assert_eq!(record["predicate"]["ft.run/v1"]["isolation"], "user-context", "{record:#}");
     let log = std::fs::read_to_string(&log).expect("chromedriver's log");
