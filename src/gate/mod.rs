@@ -64,7 +64,8 @@ pub async fn check(opts: &GateOptions) -> Result<Decision, GateError> {
     let text = match &opts.verify_key {
         // Signed: only the payload whose signature verifies is read at all.
         Some(key) => crate::sign::open(&opts.record, key)?,
-        None => std::fs::read(&opts.record).map_err(|source| GateError::Read { path: opts.record.clone(), source })?,
+        None => crate::shared::files::read_regular(&opts.record, crate::shared::files::MAX_DATA_BYTES)
+            .map_err(|r| GateError::Read { path: opts.record.clone(), source: r.into() })?,
     };
     let record: RunRecord = serde_json::from_slice(&text).map_err(|e| {
         let envelope = serde_json::from_slice::<serde_json::Value>(&text).is_ok_and(|v| v.get("payloadType").is_some());

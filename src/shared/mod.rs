@@ -4,6 +4,7 @@
 
 pub mod durations;
 pub mod errors;
+pub mod files;
 pub mod keys;
 pub mod process;
 pub mod redact;

@@ -100,8 +100,8 @@ struct EnvelopeSignature {
 
 /// The statement bytes inside the envelope at `path`, if `key` signed them.
 pub fn open(path: &Path, key: &VerifyKey) -> Result<Vec<u8>, EnvelopeError> {
-    let bytes =
-        std::fs::read(path).map_err(|e| EnvelopeError::Read { path: path.to_path_buf(), why: e.to_string() })?;
+    let bytes = crate::shared::files::read_regular(path, crate::shared::files::MAX_DATA_BYTES)
+        .map_err(|e| EnvelopeError::Read { path: path.to_path_buf(), why: e.to_string() })?;
     open_bytes(path, &bytes, key)
 }
 

@@ -63,11 +63,18 @@ impl std::fmt::Debug for SignKey {
     }
 }
 
+/// A key file's text: a regular file of at most 64 KiB (a key is a few hundred bytes; a
+/// FIFO or a device given as `--sign-key` must not hang or exhaust ft).
+fn read_text(path: &Path) -> Result<String, String> {
+    let bytes = crate::shared::files::read_regular(path, 64 * 1024).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|_| "it is not text (PEM)".to_string())
+}
+
 impl SignKey {
     /// Read a PKCS#8 PEM Ed25519 private key (`-----BEGIN PRIVATE KEY-----`).
     pub fn load(path: &Path) -> Result<SignKey, KeyError> {
         let err = |why: String| KeyError::Private { path: path.to_path_buf(), why };
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?);
+        let text = Zeroizing::new(read_text(path).map_err(err)?);
         if text.contains("-----BEGIN PUBLIC KEY-----") {
             return Err(err(format!("it is a public key; signing needs the private one ({PRIVATE_FILE})")));
         }
@@ -98,7 +105,7 @@ impl VerifyKey {
     /// Read an SPKI PEM Ed25519 public key (`-----BEGIN PUBLIC KEY-----`).
     pub fn load(path: &Path) -> Result<VerifyKey, KeyError> {
         let err = |why: String| KeyError::Public { path: path.to_path_buf(), why };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let text = read_text(path).map_err(err)?;
         if text.contains("PRIVATE KEY-----") {
             // Said without echoing the file: it holds a secret that should not be here.
             return Err(err(format!(

@@ -473,50 +473,21 @@ pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// read only if it is a regular file (after following symbolic links) of at most
 /// `MAX_FILE_BYTES`: a FIFO would block forever and `/dev/zero` never ends.
 pub(crate) fn read_file(path: &Path, what: &str, hint: &str) -> Result<Vec<u8>, SpecErrors> {
-    use std::io::Read;
-    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    use crate::shared::files::{read_regular, Refused};
     let refused = |message: String, hint: String| {
         SpecErrors::one(Diagnostic::file_level(path.display().to_string(), message, Some(hint)))
     };
-    let io_err = |e: std::io::Error| refused(format!("failed to read {what}: {e}"), io_hint(&e, hint));
-    // Non-blocking: opening a FIFO would otherwise wait for a writer before any check.
-    let file = std::fs::File::options().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(io_err)?;
-    let meta = file.metadata().map_err(io_err)?;
-    let kind = meta.file_type();
-    let not_regular = if kind.is_fifo() {
-        Some("a FIFO (named pipe)")
-    } else if kind.is_char_device() || kind.is_block_device() {
-        Some("a device")
-    } else if kind.is_socket() {
-        Some("a socket")
-    } else if kind.is_dir() {
-        Some("a folder")
-    } else {
-        None
-    };
-    if let Some(kind) = not_regular {
-        return Err(refused(
-            format!("failed to read {what}: this is {kind}, not a regular file"),
+    read_regular(path, MAX_FILE_BYTES).map_err(|r| match r {
+        Refused::Io(e) => refused(format!("failed to read {what}: {e}"), io_hint(&e, hint)),
+        Refused::NotRegular(_) => refused(
+            format!("failed to read {what}: {r}"),
             "ft reads specs and ft.toml only from regular files (symbolic links to them are followed)".into(),
-        ));
-    }
-    let too_big = || {
-        refused(
-            format!("failed to read {what}: the file is larger than {} MiB", MAX_FILE_BYTES / 1024 / 1024),
+        ),
+        Refused::TooLarge(_) => refused(
+            format!("failed to read {what}: {r}"),
             "a spec or config file this large is not one: point at the right file".into(),
-        )
-    };
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(too_big());
-    }
-    // The size can change after the check (or be wrong, as in /proc): read one byte more
-    // than allowed, never the whole of whatever it became.
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(io_err)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_big());
-    }
-    Ok(bytes)
+        ),
+    })
 }
 
 /// The hint for a failure to open or read a file: `fallback`, unless the error says

@@ -58,7 +58,8 @@ impl CaCertError {
 impl CaCert {
     /// Read every certificate of a PEM file; one that is missing, empty or not PEM is refused.
     pub fn load(path: &Path) -> Result<CaCert, CaCertError> {
-        let bytes = std::fs::read(path).map_err(|source| CaCertError::Read { path: path.to_path_buf(), source })?;
+        let bytes = crate::shared::files::read_regular(path, crate::shared::files::MAX_DATA_BYTES)
+            .map_err(|r| CaCertError::Read { path: path.to_path_buf(), source: r.into() })?;
         let not_pem = |why: String| CaCertError::NotPem { path: path.to_path_buf(), why };
         if !String::from_utf8_lossy(&bytes).contains("-----BEGIN CERTIFICATE-----") {
             return Err(not_pem("no \"-----BEGIN CERTIFICATE-----\" line in it".into()));

@@ -240,3 +240,22 @@ fn a_fifo_as_ft_toml_is_refused_by_name_at_once() {
         out.stderr
     );
 }
+
+// The same hole one step on: a run record, envelope, key or certificate that is a FIFO or
+// a device (`ft gate --record`, `--verify-key`, `--sign-key`, `--ca-cert`) hung or grew ft.
+#[test]
+fn a_fifo_or_a_device_as_a_record_key_or_certificate_is_refused_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("run.json");
+    mkfifo(&fifo);
+    let fifo = fifo.display().to_string();
+    let gate = ft_within_10s(dir.path(), &["gate", "--record", &fifo]);
+    assert_eq!(gate.code, 2, "{}", gate.all());
+    assert!(gate.stderr.contains("this is a FIFO (named pipe), not a regular file"), "{}", gate.all());
+    let key = ft_within_10s(dir.path(), &["gate", "--record", &fifo, "--verify-key", "/dev/zero"]);
+    assert_eq!(key.code, 2, "{}", key.all());
+    assert!(key.stderr.contains("this is a device, not a regular file"), "{}", key.all());
+    let ca = ft_within_10s(dir.path(), &["--liveserver", "https://127.0.0.1:9", "--ca-cert", "/dev/zero"]);
+    assert_eq!(ca.code, 2, "{}", ca.all());
+    assert!(ca.stderr.contains("this is a device, not a regular file"), "{}", ca.all());
+}

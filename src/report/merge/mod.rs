@@ -162,7 +162,10 @@ pub fn merge(
 }
 
 fn read_part(dir: &Path, verify: Option<&VerifyKey>) -> Result<Part, MergeError> {
-    let read = |path: PathBuf| std::fs::read(&path).map_err(|source| MergeError::Read { path, source });
+    let read = |path: PathBuf| {
+        crate::shared::files::read_regular(&path, crate::shared::files::MAX_DATA_BYTES)
+            .map_err(|r| MergeError::Read { path, source: r.into() })
+    };
     let record_path = dir.join("run.json");
     let bytes = read(record_path.clone())?;
     let envelope = crate::sign::envelope_path(&record_path);
