@@ -118,6 +118,9 @@ pub struct Step {
     pub line: usize,
     pub col: usize,
     /// The verb as written (`verbs::VERBS`), or `signals` for the suite's own check.
+    /// Read by the debug-only test seam (`FT_TEST_PANIC_AT_VERB`) and the verb table's
+    /// test; a release build reads it nowhere yet.
+    #[cfg_attr(not(debug_assertions), allow(dead_code, reason = "read only by the debug-only test seam"))]
     pub verb: &'static str,
     pub kind: StepKind,
 }

@@ -58,16 +58,6 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     path.to_str().expect("utf-8 path").to_string()
 }
 
-/// Characters that must never reach a terminal raw.
-fn raw_controls(text: &str) -> Vec<char> {
-    text.chars()
-        .filter(|c| {
-            (c.is_control() && *c != '\n' && *c != '\t')
-                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        })
-        .collect()
-}
-
 // Issue 24 finding 3: a 70,000-character name ran, landed in history.jsonl, and then
 // `ft list` and `ft flakes` panicked ("Formatting argument out of range").
 #[test]

@@ -28,17 +28,6 @@ steps = [
 ]
 "##;
 
-/// Characters that must never reach the terminal raw (ft's own colours are off: the
-/// output is a pipe, not a terminal).
-fn raw_controls(text: &str) -> Vec<char> {
-    text.chars()
-        .filter(|c| {
-            (c.is_control() && *c != '\n' && *c != '\t')
-                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        })
-        .collect()
-}
-
 #[test]
 fn control_characters_from_a_name_and_a_page_are_printed_escaped() {
     let url = loopback::serve(|_, stream| loopback::respond(stream, "200 OK", COVERED));

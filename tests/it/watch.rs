@@ -42,31 +42,15 @@ fn webhook(fail_first: usize) -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
         for conn in listener.incoming() {
             let Ok(mut conn) = conn else { continue };
             let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
-            let mut reader = BufReader::new(conn.try_clone().expect("clone"));
-            let mut request_line = String::new();
-            let _ = reader.read_line(&mut request_line);
-            let mut length = 0;
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-                    break;
-                }
-                if let Some((name, value)) = header.split_once(':') {
-                    if name.eq_ignore_ascii_case("content-length") {
-                        length = value.trim().parse().unwrap_or(0);
-                    }
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
+            let Some(request) = common::loopback::read_request(&mut conn) else { continue };
             if failed < fail_first {
                 failed += 1;
                 let _ = conn
                     .write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
                 continue;
             }
-            if request_line.starts_with("POST /hook ") {
-                if let Ok(json) = serde_json::from_slice(&body) {
+            if request.line.starts_with("POST /hook ") {
+                if let Ok(json) = serde_json::from_slice(&request.body) {
                     seen.lock().expect("lock").push(json);
                 }
             }

@@ -4,7 +4,7 @@
 //! first run is an outage found before any browser starts (the driver given does not
 //! exist either) and the alert goes out at once.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::mpsc;
@@ -24,24 +24,8 @@ fn hook(answer: fn(&mut std::net::TcpStream)) -> (String, mpsc::Receiver<String>
         for conn in listener.incoming() {
             let Ok(mut conn) = conn else { continue };
             let _ = conn.set_read_timeout(Some(Duration::from_secs(30)));
-            let mut reader = BufReader::new(conn.try_clone().expect("clone"));
-            let mut request_line = String::new();
-            let _ = reader.read_line(&mut request_line);
-            let mut length = 0;
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-                    break;
-                }
-                if let Some((name, value)) = header.split_once(':') {
-                    if name.eq_ignore_ascii_case("content-length") {
-                        length = value.trim().parse().unwrap_or(0);
-                    }
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let _ = tx.send(request_line);
+            let Some(request) = crate::common::loopback::read_request(&mut conn) else { continue };
+            let _ = tx.send(request.line);
             answer(&mut conn);
         }
     });

@@ -12,6 +12,8 @@ pub struct Request {
     pub line: String,
     /// The header lines, as sent.
     pub head: String,
+    /// The body, as long as its Content-Length said.
+    pub body: Vec<u8>,
 }
 
 impl Request {
@@ -52,7 +54,7 @@ pub fn respond(stream: &mut TcpStream, status: &str, body: &str) {
 }
 
 /// The request line, after reading the head (and a form body, by its Content-Length).
-fn read_request(stream: &mut TcpStream) -> Option<Request> {
+pub fn read_request(stream: &mut TcpStream) -> Option<Request> {
     let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
@@ -72,5 +74,5 @@ fn read_request(stream: &mut TcpStream) -> Option<Request> {
     }
     let mut body = vec![0; length];
     std::io::Read::read_exact(&mut reader, &mut body).ok()?;
-    Some(Request { line: line.trim_end().to_string(), head })
+    Some(Request { line: line.trim_end().to_string(), head, body })
 }

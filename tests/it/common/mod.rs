@@ -644,3 +644,14 @@ steps = [
   { expect_title = "Never" },
 ]
 "##;
+
+/// Characters that must never reach a terminal raw: controls other than line breaks and
+/// tabs, and the bidi embeddings, overrides and isolates.
+pub fn raw_controls(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|c| {
+            (c.is_control() && *c != '\n' && *c != '\t')
+                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect()
+}
