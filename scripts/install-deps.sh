@@ -3,7 +3,7 @@
 # (firefox-esr) and geckodriver (no Debian package: built by cargo into ~/.cargo/bin);
 # Java, npm and curl for Selenium Grid 4, whose jar scripts/grid.sh fetches and caches;
 # in-toto's reference implementation (a Python venv) to validate run records; the Allure
-# command line (npm) to read Allure results.
+# command line (npm) to read Allure results; Django (a Python venv) for a real app to test.
 # Idempotent and quick: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,6 +77,20 @@ if ! "$junit_venv/bin/python" -c "$pinned" "${junit_parsers[@]}" >/dev/null 2>&1
   "$junit_venv/bin/python" -m pip install --quiet --disable-pip-version-check "${junit_parsers[@]}"
 fi
 
+# Django (PyPI, pinned: an LTS release that runs on Debian 12's Python 3.11) in a venv of
+# its own, for tests/it/django_admin.rs: a real app nobody here wrote (Django's admin site,
+# from the fixture project in tests/fixtures/django_admin/) that the spec suites there drive.
+django_venv="${XDG_CACHE_HOME:-$HOME/.cache}/ft/django-venv"
+django_pin=(Django==5.2.20)
+if ! "$django_venv/bin/python" -c "$pinned" "${django_pin[@]}" >/dev/null 2>&1; then
+  echo "install-deps: installing ${django_pin[*]} into $django_venv"
+  python3 -m venv "$django_venv" 2>/dev/null || {
+    ${sudo:-} apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv "$django_venv"
+  }
+  "$django_venv/bin/python" -m pip install --quiet --disable-pip-version-check "${django_pin[@]}"
+fi
+
 # The Allure 2 command line (npm allure-commandline, pinned; it runs on the Java above),
 # in a folder of its own, for tests/it/allure.rs, which reads real runs' --allure results
 # with `allure generate`.
@@ -96,4 +110,5 @@ chromedriver --version
 java -version 2>&1 | sed -n 1p
 "$venv/bin/python" -c "import importlib.metadata as m; print('in-toto-attestation', m.version('in-toto-attestation'))"
 "$junit_venv/bin/python" -c "import importlib.metadata as m; print(*(p + ' ' + m.version(p) for p in ('junitparser', 'xunitparser', 'test_results_parser')))"
+"$django_venv/bin/python" -c "import django; print('Django', django.get_version())"
 echo "allure $("$allure_dir/node_modules/.bin/allure" --version)"

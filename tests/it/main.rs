@@ -10,6 +10,7 @@ mod common;
 mod config_run;
 mod deploy_holes;
 mod diagnostics;
+mod django_admin;
 mod docs;
 mod faults;
 mod filmstrip;
