@@ -120,13 +120,19 @@ fn clean() -> Arc<Django> {
 /// `ft --specs tests/fixtures/django_admin/SPEC` against `django`, in a new folder
 /// (reports go there), with FT_DJANGO_PASSWORD set as CI would set a secret.
 fn run_spec(spec: &str, django: &Django, max_wait: &str) -> (Output, tempfile::TempDir) {
+    run_spec_with(spec, django, &["--max-wait", max_wait])
+}
+
+/// `run_spec` with ARGS for ft (`--max-wait` among them).
+fn run_spec_with(spec: &str, django: &Django, args: &[&str]) -> (Output, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let spec = fixtures().join(spec);
     let out = output(
         ft_command(dir.path())
             .arg("--specs")
             .arg(&spec)
-            .args(["--liveserver", &django.url, "--max-wait", max_wait])
+            .args(["--liveserver", &django.url])
+            .args(args)
             .env("FT_DJANGO_PASSWORD", PASSWORD),
     );
     (out, dir)
@@ -172,9 +178,19 @@ fn the_css_suite_adds_a_staff_user_finds_it_and_deletes_it_in_djangos_admin() {
 }
 
 #[test]
+fn the_css_suite_passes_on_djangos_admin_in_firefox_too() {
+    // A server of its own: admin-css.toml's user name is fixed (no `${unique}` yet), so it
+    // must not meet the Chromium run's user on the shared one.
+    let django = Django::start(None).unwrap_or_else(|e| panic!("{e}"));
+    let (out, dir) = run_spec_with("admin-css.toml", &django, &["--browser", "firefox", "--max-wait", "10"]);
+    assert_passed(&out, dir.path(), CSS_SCENARIO);
+    assert!(out.stdout.contains("browser: firefox"), "{}", out.stdout);
+}
+
+#[test]
 fn the_css_suite_fails_where_the_admin_ignores_staff_status_and_the_server_goes_with_the_test() {
     let django = Django::start(Some("staff-ignored")).unwrap_or_else(|e| panic!("{e}"));
-    let (out, dir) = run_spec("admin-css.toml", &django, "2");
+    let (out, dir) = run_spec("admin-css.toml", &django, "4");
     let line = line_of("admin-css.toml", r##"{ expect_present = "#id_is_staff:checked" }"##);
     assert_failed_at(&out, dir.path(), CSS_SCENARIO, "admin-css.toml", line, "no element matches #id_is_staff:checked");
 
@@ -189,7 +205,7 @@ fn the_css_suite_fails_where_the_admin_ignores_staff_status_and_the_server_goes_
 #[test]
 fn the_css_suite_fails_where_the_admin_deletes_nothing() {
     let django = Django::start(Some("delete-ignored")).unwrap_or_else(|e| panic!("{e}"));
-    let (out, dir) = run_spec("admin-css.toml", &django, "2");
+    let (out, dir) = run_spec("admin-css.toml", &django, "4");
     let line = line_of("admin-css.toml", r#"{ expect_text_contains = "0 results""#);
     let seen = r#"the text of #changelist-search was "1 result"#;
     assert_failed_at(&out, dir.path(), CSS_SCENARIO, "admin-css.toml", line, seen);
@@ -228,7 +244,7 @@ fn the_label_and_role_suite_fails_at_expect_checked_where_the_admin_ignores_staf
         return;
     }
     let django = Django::start(Some("staff-ignored")).unwrap_or_else(|e| panic!("{e}"));
-    let (out, dir) = run_spec("admin.toml", &django, "2");
+    let (out, dir) = run_spec("admin.toml", &django, "4");
     let line = line_of("admin.toml", r#"{ expect_checked = "label=Staff status" }"#);
     assert_failed_at(&out, dir.path(), LANGUAGE_SCENARIO, "admin.toml", line, "Staff status");
 }
