@@ -93,11 +93,11 @@ impl Django {
         });
         let line = rx.recv_timeout(Duration::from_secs(120)).unwrap_or_default();
         let log = || std::fs::read_to_string(data.path().join("serve.log")).unwrap_or_default();
-        let Some(url) = line.trim().strip_prefix("http://127.0.0.1:").map(|rest| format!("http://127.0.0.1:{rest}"))
-        else {
+        let url = line.trim().trim_end_matches('/').to_string();
+        if !url.starts_with("http://127.0.0.1:") {
             return Err(format!("serve.py printed no URL ({line:?}); it said:\n{}", log()));
-        };
-        Ok(Django { url: url.trim_end_matches('/').to_string(), process, _stdin: stdin, _data: data })
+        }
+        Ok(Django { url, process, _stdin: stdin, _data: data })
     }
 
     fn pid(&self) -> u32 {
