@@ -128,8 +128,10 @@ function byText(root, want, exact) {
     if (!found && hit(el)) { out.push(el); return true; }
     return found;
   };
-  const start = root === document ? docBody(document) : root;
-  if (start) { for (const c of kids(start)) { if (may(c)) walk(c); } }
+  // In a chain the element of the part before is a candidate too (`role=cell >> text=Buy
+  // milk`: the cell holds only text); on the page, the body's own text is no candidate.
+  const body = root === document ? docBody(document) : null;
+  if (body) { for (const c of kids(body)) { if (may(c)) walk(c); } } else if (root !== document && may(root)) walk(root);
   return out;
 }
 

@@ -23,6 +23,7 @@ mod interrupt;
 mod intoto;
 mod isolation;
 mod junit_consumers;
+mod locators;
 mod machine;
 mod merge_attacks;
 mod mutants;
