@@ -18,6 +18,7 @@ mod gate;
 mod gate_holes;
 mod grid;
 mod hostile_input;
+mod hostile_markup;
 mod html_report;
 mod interrupt;
 mod intoto;
