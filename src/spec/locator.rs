@@ -196,7 +196,15 @@ fn part(piece: &str) -> Result<Part, LocatorError> {
     };
     let star = if contains { "*" } else { "" };
     if !ENGINES.contains(&engine.as_str()) {
-        let hint = match did_you_mean(&engine, ENGINES.iter().copied()) {
+        // A swap of two letters (`lable=`) is the likeliest slip in a word this short.
+        let letters = |w: &str| {
+            let mut l: Vec<char> = w.chars().collect();
+            l.sort_unstable();
+            l
+        };
+        let near = did_you_mean(&engine, ENGINES.iter().copied())
+            .or_else(|| ENGINES.iter().copied().find(|e| letters(e) == letters(&engine)));
+        let hint = match near {
             Some(e) => format!("did you mean `{e}{star}=`? {FORMS}"),
             None => FORMS.to_string(),
         };
@@ -404,6 +412,7 @@ mod tests {
         );
         assert!(refused("lbel*=Email").starts_with("unknown locator `lbel*=`"), "{}", refused("lbel*=Email"));
         assert!(refused("lbel*=Email").contains("did you mean `label*=`?"));
+        assert!(refused("lable=Email").contains("did you mean `label=`?"));
         assert!(refused("role=buton").starts_with("unknown role `buton` | did you mean `button`?"));
         assert!(refused("role=button[name=Save]").starts_with("malformed name filter \"[name=Save]\""));
         assert!(refused("role=button[label=\"Save\"]").starts_with("malformed name filter"));

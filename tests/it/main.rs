@@ -24,6 +24,7 @@ mod interrupt;
 mod intoto;
 mod isolation;
 mod junit_consumers;
+mod locator_errors;
 mod locators;
 mod machine;
 mod merge_attacks;
