@@ -275,7 +275,7 @@ function one(root, part) {
     case "placeholder": return all_in(root, "[placeholder]").filter(el => norm(attrOf(el, "placeholder")) === a);
     case "testid": return all_in(root, "[data-testid]").filter(el => attrOf(el, "data-testid") === a);
   }
-  throw new Error("unknown locator engine " + engine);
+  throw new DOMException("unknown locator engine " + engine, "SyntaxError");
 }
 // A chain: each part inside every match of the part before, in document order, once.
 function find(parts) {
@@ -311,7 +311,9 @@ if (loc === null) {
   return out;
 }
 let list;
-try { list = find(loc); } catch (e) { out.error = String(e.message || e); return out; }
+// A selector the browser refuses is the step's mistake; any other exception is the
+// browser's answer, looked at again on the next check.
+try { list = find(loc); } catch (e) { if (!(e instanceof DOMException && e.name === "SyntaxError")) throw e; out.error = String(e.message || e); return out; }
 out.count = list.length;
 if (list.length > 1) out.several = list.slice(0, 3).map(snippet);
 const el = list[0];
