@@ -14,6 +14,8 @@ use common::*;
 /// image's alt inside a link, an input button's value, a hidden button, hidden text, and
 /// "Get help" twice (a link and a list item).
 pub const PAGE: &str = r##"<!doctype html><html><head><title>Locators</title></head><body>
+<header><div role="button tabpanel" tabindex="0" title="Opens the menu">Menu</div>
+<span role="img" aria-label="Logo"></span></header>
 <nav aria-label="Main"><a href="/lists">My lists</a> | <a href="/help">Get help</a></nav>
 <h1>Your To-Do list</h1>
 <main>
@@ -80,6 +82,10 @@ steps = [
   { expect_count = 2, of = "role=row >> role=cell >> text*=Buy" },
   { expect_count = 0, of = 'role=button[name="Hidden button"]' },
   { expect_count = 2, of = "role=listitem" },
+  # An explicit role (its first word), a landmark, a name from aria-label on an image.
+  { expect_present = 'role=button[name="Menu"]' },
+  { expect_count = 1, of = "role=banner >> role=img[name=\"Logo\"]" },
+  { expect_count = 0, of = "role=tabpanel" },
   # Labels, placeholders, test ids.
   { expect_checked = "label=Remember me" },
   { expect_unchecked = "label=Newsletter" },
