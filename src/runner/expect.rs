@@ -543,6 +543,47 @@ mod tests {
     }
 
     #[test]
+    fn a_count_that_differs_names_the_first_matches() {
+        let mut seen = Inspection::default();
+        seen.count = 4;
+        seen.several = vec!["<li>a</li>".into(), "<li>b</li>".into(), "<li>c</li>".into()];
+        let want = Expectation::Count { of: Selector::css("li"), count: 2 };
+        assert_eq!(judge(&want, &seen), Err("4 element(s) match li: <li>a</li>, <li>b</li>, <li>c</li>, …".into()));
+        seen.count = 2;
+        seen.several.truncate(2);
+        assert_eq!(judge(&want, &seen), Ok(()));
+        let none = Expectation::Count { of: Selector::css("li"), count: 0 };
+        assert_eq!(judge(&none, &seen), Err("2 element(s) match li: <li>a</li>, <li>b</li>".into()));
+    }
+
+    #[test]
+    fn state_expectations_say_what_the_element_is_instead() {
+        let mut seen = Inspection::default();
+        seen.count = 1;
+        seen.enabled = Some(true);
+        seen.focused = Some(false);
+        let sel = item_input();
+        let value = Expectation::Value { of: sel.clone(), equals: "Buy milk".into() };
+        assert_eq!(
+            judge(&value, &seen),
+            Err("@item_input (#id_text) has no value: it is not an input, select or textarea".into())
+        );
+        seen.value = Some("Buy eggs".into());
+        assert_eq!(judge(&value, &seen), Err("the value of @item_input (#id_text) was \"Buy eggs\"".into()));
+        let checked = Expectation::Checked(sel.clone());
+        assert!(judge(&checked, &seen).is_err_and(|e| e.contains("it is not a checkbox or radio")));
+        seen.checked = Some(false);
+        assert_eq!(judge(&checked, &seen), Err("@item_input (#id_text) is not checked".into()));
+        assert_eq!(judge(&Expectation::Unchecked(sel.clone()), &seen), Ok(()));
+        assert_eq!(judge(&Expectation::Disabled(sel.clone()), &seen), Err("@item_input (#id_text) is enabled".into()));
+        assert_eq!(judge(&Expectation::Enabled(sel.clone()), &seen), Ok(()));
+        assert_eq!(
+            judge(&Expectation::Focused(sel.clone()), &seen),
+            Err("@item_input (#id_text) does not have the focus".into())
+        );
+    }
+
+    #[test]
     fn a_missing_element_says_where_the_browser_was() {
         let mut seen = Inspection::default();
         seen.url = "http://127.0.0.1:1/lists/1/".into();
