@@ -1,5 +1,9 @@
-//! What ft looks at on a page: the one inspection script (a selector's matches, their
-//! text, visibility and attribute, in one round trip) and the evidence kept at a failure.
+//! What ft looks at on a page: the one inspection script (a locator's matches, their
+//! text, visibility, attribute and state, in one round trip) and the evidence kept at a
+//! failure. The script evaluates every locator engine itself (CSS, text, role and
+//! accessible name, label, placeholder, test id, chains), so finding by what a person
+//! sees costs no extra round trip, and it reads the page only through the prototypes'
+//! own getters and methods, so markup cannot shadow what it reads (DOM clobbering).
 
 use serde::Deserialize;
 
@@ -13,11 +17,22 @@ pub struct Inspection {
     /// A syntax error in the selector, as the browser reported it.
     pub error: Option<String>,
     pub count: usize,
+    /// With more than one match, the first three (tag, attributes, text; each clipped):
+    /// what an action, which needs exactly one, names when it refuses.
+    #[serde(default)]
+    pub several: Vec<String>,
     /// The first match's rendered text, visibility, attribute and horizontal centre.
     pub text: Option<String>,
     pub visible: Option<bool>,
     pub attr: Option<String>,
     pub centre_x: Option<f64>,
+    /// The first match's current value (input, select, textarea), whether it is checked
+    /// (checkbox, radio, or `aria-checked`), enabled (not `:disabled`, not
+    /// `aria-disabled`) and has the focus (through open shadow roots).
+    pub value: Option<String>,
+    pub checked: Option<bool>,
+    pub enabled: Option<bool>,
+    pub focused: Option<bool>,
     /// The method (`GET`, `POST`) and action URL of the form the first match belongs to
     /// (or is): where pressing Enter in it or clicking it may send the browser.
     pub form_method: Option<String>,
@@ -55,36 +70,275 @@ pub struct Frame {
     pub png: Vec<u8>,
 }
 
-/// Called with `[css or null, attribute or null, all]`; answers an `Inspection`.
+/// Called with `[locator or null, attribute or null, all]`; answers an `Inspection`. The
+/// locator is `shared::locator::Locator::to_json`: `[[engine, value, ...], ...]`.
 pub(super) const INSPECT_JS: &str = r#"
-const [css, attr, all] = arguments;
-const nav = (performance.getEntriesByType && performance.getEntriesByType("navigation")[0]) || {};
-const out = { url: location.href, title: document.title, status: nav.responseStatus || null, count: 0, texts: [] };
-if (out.status >= 500 || /^(chrome-error|about:neterror)/.test(out.url)) {
-  out.body = document.body ? document.body.innerText : "";
+const [loc, attr, all] = arguments;
+// Read through the prototypes, never through the page's objects: a form's controls and
+// the document's named elements shadow their properties (a control named `action` makes
+// `form.action` that control; `<img name="title">` makes `document.title` the image).
+const own = (proto, name) => { const d = Object.getOwnPropertyDescriptor(proto, name); return d && (d.get || d.value); };
+const bind = (proto, name) => { const f = own(proto, name); return f ? (self, ...args) => Reflect.apply(f, self, args) : null; };
+const D = Document.prototype, E = Element.prototype, N = Node.prototype, H = HTMLElement.prototype;
+const docTitle = bind(D, "title"), docBody = bind(D, "body"), docActive = bind(D, "activeElement");
+const byId = bind(D, "getElementById"), qsaDoc = bind(D, "querySelectorAll"), qsaEl = bind(E, "querySelectorAll");
+const closest = bind(E, "closest"), matches = bind(E, "matches"), getAttr = bind(E, "getAttribute");
+const hasAttr = bind(E, "hasAttribute"), rectOf = bind(E, "getBoundingClientRect"), kids = bind(E, "children");
+const localName = bind(E, "localName"), attributes = bind(E, "attributes"), shadowOf = bind(E, "shadowRoot");
+const checkVis = bind(E, "checkVisibility"), innerText = bind(H, "innerText");
+const textContent = bind(N, "textContent"), childNodes = bind(N, "childNodes"), nodeType = bind(N, "nodeType");
+const compare = bind(N, "compareDocumentPosition"), parentOf = bind(N, "parentElement");
+const formMethod = bind(HTMLFormElement.prototype, "method"), formAction = bind(HTMLFormElement.prototype, "action");
+const shadowActive = bind(ShadowRoot.prototype, "activeElement");
+const FORM_OWNERS = [HTMLInputElement, HTMLSelectElement, HTMLTextAreaElement, HTMLButtonElement, HTMLFieldSetElement, HTMLOutputElement, HTMLObjectElement];
+const VALUED = [HTMLInputElement, HTMLSelectElement, HTMLTextAreaElement];
+const norm = s => String(s == null ? "" : s).replace(/\s+/g, " ").trim();
+const tag = el => localName(el);
+const attrOf = (el, name) => getAttr(el, name);
+const textOf = el => norm(el instanceof HTMLElement ? innerText(el) : textContent(el));
+const NO_TEXT = new Set(["script", "style", "template", "noscript", "head", "title"]);
+const all_in = (root, css) => Array.from(root === document ? qsaDoc(document, css) : qsaEl(root, css));
+const shown = el => {
+  const cs = getComputedStyle(el);
+  const vis = checkVis ? checkVis(el, { checkOpacity: true, checkVisibilityCSS: true }) : true;
+  const r = rectOf(el);
+  return vis && cs.visibility !== "hidden" && cs.display !== "none" && r.width > 0 && r.height > 0;
+};
+// Hidden from the accessibility tree: aria-hidden up the tree, display:none on it or an
+// ancestor, visibility:hidden (an <option> of a closed <select> has no box, yet is there).
+const hiddenForAria = el => {
+  if (closest(el, "[aria-hidden=true]")) return true;
+  if (getComputedStyle(el).visibility === "hidden") return true;
+  if (checkVis && checkVis(el)) return false;
+  for (let e = el; e; e = parentOf(e)) { if (getComputedStyle(e).display === "none") return true; }
+  return false;
+};
+
+// text= and text*=: the innermost elements whose rendered text is (or contains) the text.
+// The walk descends only where the text may be (rendered, or hidden but in the source).
+const squash = s => String(s || "").replace(/\s+/g, "").toLowerCase();
+function byText(root, want, exact) {
+  const out = [], cache = new Map(), sq = squash(want);
+  const text = el => { let t = cache.get(el); if (t === undefined) { t = textOf(el); cache.set(el, t); } return t; };
+  const may = el => !NO_TEXT.has(tag(el)) && (text(el).includes(want) || squash(textContent(el)).includes(sq));
+  const hit = el => exact ? text(el) === want : text(el).includes(want);
+  const walk = el => {
+    let found = false;
+    for (const c of kids(el)) { if (may(c) && walk(c)) found = true; }
+    if (!found && hit(el)) { out.push(el); return true; }
+    return found;
+  };
+  // In a chain the element of the part before is a candidate too (`role=cell >> text=Buy
+  // milk`: the cell holds only text); on the page, the body's own text is no candidate.
+  const body = root === document ? docBody(document) : null;
+  if (body) { for (const c of kids(body)) { if (may(c)) walk(c); } } else if (root !== document && may(root)) walk(root);
+  return out;
 }
-if (css === null) {
-  out.texts = [document.body ? document.body.innerText : ""];
+
+// role=: explicit (the role attribute's first token) or implicit from the element.
+const LANDMARK_SCOPE = "article, aside, main, nav, section";
+const named = el => !!(norm(attrOf(el, "aria-label")) || norm(attrOf(el, "aria-labelledby")) || norm(attrOf(el, "title")));
+function implicitRole(el) {
+  const t = tag(el);
+  switch (t) {
+    case "a": case "area": return hasAttr(el, "href") ? "link" : null;
+    case "button": return "button";
+    case "input": {
+      const type = (attrOf(el, "type") || "text").toLowerCase();
+      if (["button", "submit", "reset", "image"].includes(type)) return "button";
+      if (type === "checkbox" || type === "radio") return type;
+      if (type === "range") return "slider";
+      if (type === "number") return "spinbutton";
+      if (["hidden", "file", "color", "date", "datetime-local", "month", "time", "week"].includes(type)) return null;
+      if (hasAttr(el, "list")) return "combobox";
+      return type === "search" ? "searchbox" : "textbox";
+    }
+    case "select": return hasAttr(el, "multiple") || Number(attrOf(el, "size")) > 1 ? "listbox" : "combobox";
+    case "textarea": return "textbox";
+    case "h1": case "h2": case "h3": case "h4": case "h5": case "h6": return "heading";
+    case "table": return "table";
+    case "tr": return "row";
+    case "td": return "cell";
+    case "th": return attrOf(el, "scope") === "row" ? "rowheader" : "columnheader";
+    case "thead": case "tbody": case "tfoot": return "rowgroup";
+    case "ul": case "ol": case "menu": return "list";
+    case "li": return "listitem";
+    case "nav": return "navigation";
+    case "main": return "main";
+    case "aside": return "complementary";
+    case "header": return parentOf(el) && closest(parentOf(el), LANDMARK_SCOPE) ? null : "banner";
+    case "footer": return parentOf(el) && closest(parentOf(el), LANDMARK_SCOPE) ? null : "contentinfo";
+    case "section": return named(el) ? "region" : null;
+    case "form": return named(el) ? "form" : null;
+    case "search": return "search";
+    case "article": return "article";
+    case "dialog": return "dialog";
+    case "img": return attrOf(el, "alt") === "" && !named(el) ? "presentation" : "img";
+    case "option": return "option";
+    case "optgroup": case "fieldset": case "details": case "address": return "group";
+    case "datalist": return "listbox";
+    case "progress": return "progressbar";
+    case "meter": return "meter";
+    case "output": return "status";
+    case "hr": return "separator";
+    case "p": return "paragraph";
+    case "figure": return "figure";
+    case "blockquote": return "blockquote";
+    case "caption": return "caption";
+    case "code": return "code";
+    case "em": return "emphasis";
+    case "strong": return "strong";
+    case "del": return "deletion";
+    case "ins": return "insertion";
+    case "mark": return "mark";
+    case "sub": return "subscript";
+    case "sup": return "superscript";
+    case "time": return "time";
+    case "dd": return "definition";
+    case "dfn": case "dt": return "term";
+    case "math": return "math";
+  }
+  return null;
+}
+const roleOf = el => norm(attrOf(el, "role")).split(" ")[0].toLowerCase() || implicitRole(el);
+const FROM_CONTENT = new Set(["button", "cell", "checkbox", "columnheader", "gridcell", "heading", "link", "menuitem", "menuitemcheckbox", "menuitemradio", "option", "radio", "row", "rowheader", "switch", "tab", "tooltip", "treeitem"]);
+const CONTROLS = new Set(["input", "select", "textarea", "button"]);
+const buttonValue = el => {
+  const type = (attrOf(el, "type") || "").toLowerCase();
+  if (type === "image") return attrOf(el, "alt") || "Submit";
+  if (!["button", "submit", "reset"].includes(type)) return null;
+  return attrOf(el, "value") || (type === "submit" ? "Submit" : type === "reset" ? "Reset" : "");
+};
+// The text a name is made of: text nodes, alt texts, nested names; blocks apart.
+function contentText(node, skip, hiddenToo) {
+  let s = "";
+  for (const c of childNodes(node)) {
+    const nt = nodeType(c);
+    if (nt === 3) { s += textContent(c); continue; }
+    if (nt !== 1 || NO_TEXT.has(tag(c)) || (skip && skip(c))) continue;
+    const cs = getComputedStyle(c);
+    if (!hiddenToo && (attrOf(c, "aria-hidden") === "true" || cs.display === "none" || cs.visibility === "hidden")) continue;
+    const t = tag(c);
+    let inner = norm(attrOf(c, "aria-label"));
+    if (!inner) {
+      if (t === "img" || t === "area") inner = attrOf(c, "alt") || "";
+      else if (t === "input") inner = buttonValue(c) || "";
+      else inner = contentText(c, skip, hiddenToo);
+    }
+    s += cs.display.startsWith("inline") ? inner : " " + inner + " ";
+  }
+  return s;
+}
+const labelledBy = el => norm(norm(attrOf(el, "aria-labelledby")).split(" ").map(id => id && byId(document, id)).filter(Boolean).map(e => contentText(e, null, true)).join(" "));
+const labelsOf = el => (VALUED.some(k => el instanceof k) || el instanceof HTMLButtonElement || el instanceof HTMLMeterElement || el instanceof HTMLOutputElement || el instanceof HTMLProgressElement) ? Array.from(el.labels || []) : [];
+const labelText = (label, el) => norm(contentText(label, c => c === el || CONTROLS.has(tag(c)), false));
+function nameOf(el, role) {
+  const by = labelledBy(el); if (by) return by;
+  const aria = norm(attrOf(el, "aria-label")); if (aria) return aria;
+  const t = tag(el);
+  if (t === "input") { const v = buttonValue(el); if (v) return norm(v); }
+  const labels = labelsOf(el).map(l => labelText(l, el)).filter(Boolean);
+  if (labels.length) return labels.join(" ");
+  if (t === "img" || t === "area") { const alt = norm(attrOf(el, "alt")); if (alt) return alt; }
+  const child = { fieldset: "legend", table: "caption", figure: "figcaption" }[t];
+  if (child) { const c = Array.from(kids(el)).find(k => tag(k) === child); if (c) { const s = norm(contentText(c)); if (s) return s; } }
+  if (FROM_CONTENT.has(role)) { const s = norm(contentText(el)); if (s) return s; }
+  const title = norm(attrOf(el, "title")); if (title) return title;
+  return norm(attrOf(el, "placeholder"));
+}
+function byRole(root, role, name, exact) {
+  return all_in(root, "*").filter(el => {
+    if (roleOf(el) !== role || hiddenForAria(el)) return false;
+    if (name === undefined) return true;
+    const n = nameOf(el, role);
+    return exact ? n === name : n.includes(name);
+  });
+}
+
+// label=: the control labelled so, by any of its labels.
+function byLabel(root, want, exact) {
+  const fits = s => exact ? s === want : s.includes(want);
+  return all_in(root, "input, select, textarea, button, meter, output, progress, [aria-label], [aria-labelledby]").filter(el => {
+    if (tag(el) === "input" && (attrOf(el, "type") || "").toLowerCase() === "hidden") return false;
+    if (fits(norm(attrOf(el, "aria-label"))) || fits(labelledBy(el))) return true;
+    return labelsOf(el).some(l => fits(labelText(l, el)));
+  });
+}
+
+function one(root, part) {
+  const [engine, a, b, c] = part;
+  switch (engine) {
+    case "css": return all_in(root, a);
+    case "text": return byText(root, a, b);
+    case "role": return byRole(root, a, b, c);
+    case "label": return byLabel(root, a, b);
+    case "placeholder": return all_in(root, "[placeholder]").filter(el => norm(attrOf(el, "placeholder")) === a);
+    case "testid": return all_in(root, "[data-testid]").filter(el => attrOf(el, "data-testid") === a);
+  }
+  throw new DOMException("unknown locator engine " + engine, "SyntaxError");
+}
+// A chain: each part inside every match of the part before, in document order, once.
+function find(parts) {
+  let found = [document];
+  for (const part of parts) {
+    const seen = new Set(), next = [];
+    for (const root of found) { for (const el of one(root, part)) { if (!seen.has(el)) { seen.add(el); next.push(el); } } }
+    if (found.length > 1) next.sort((x, y) => (compare(x, y) & Node.DOCUMENT_POSITION_FOLLOWING) ? -1 : 1);
+    found = next;
+    if (!found.length) break;
+  }
+  return found;
+}
+const clip = (s, n) => s.length > n ? s.slice(0, n) + "…" : s;
+const VOID = new Set(["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"]);
+const snippet = el => {
+  const t = tag(el);
+  let s = "<" + t;
+  for (const a of attributes(el)) s += " " + a.name + "=\"" + clip(a.value, 40) + "\"";
+  s += ">";
+  if (!VOID.has(t)) s += clip(norm(textContent(el)), 40) + "</" + t + ">";
+  return clip(s, 160);
+};
+
+const nav = (performance.getEntriesByType && performance.getEntriesByType("navigation")[0]) || {};
+const body = docBody(document);
+const out = { url: location.href, title: String(docTitle(document)), status: nav.responseStatus || null, count: 0, texts: [] };
+if (out.status >= 500 || /^(chrome-error|about:neterror)/.test(out.url)) {
+  out.body = body ? innerText(body) : "";
+}
+if (loc === null) {
+  out.texts = [body ? innerText(body) : ""];
   return out;
 }
 let list;
-try { list = document.querySelectorAll(css); } catch (e) { out.error = String(e.message || e); return out; }
+// A selector the browser refuses is the step's mistake; any other exception is the
+// browser's answer, looked at again on the next check.
+try { list = find(loc); } catch (e) { if (!(e instanceof DOMException && e.name === "SyntaxError")) throw e; out.error = String(e.message || e); return out; }
 out.count = list.length;
+if (list.length > 1) out.several = list.slice(0, 3).map(snippet);
 const el = list[0];
 if (el) {
-  const r = el.getBoundingClientRect();
-  const cs = getComputedStyle(el);
-  const shown = el.checkVisibility ? el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true }) : true;
-  out.visible = shown && cs.visibility !== "hidden" && cs.display !== "none" && r.width > 0 && r.height > 0;
-  out.text = (el.innerText || "").trim();
-  out.attr = attr === null ? null : el.getAttribute(attr);
+  const r = rectOf(el);
+  out.visible = shown(el);
+  out.text = (el instanceof HTMLElement ? innerText(el) : textContent(el) || "").trim();
+  out.attr = attr === null ? null : getAttr(el, attr);
   out.centre_x = r.left + r.width / 2;
-  const form = el instanceof HTMLFormElement ? el : (el.form || (el.closest && el.closest("form")));
-  if (form) { out.form_method = (form.method || "get").toUpperCase(); out.form_action = form.action; }
+  const owner = FORM_OWNERS.some(k => el instanceof k) ? el.form : null;
+  const form = el instanceof HTMLFormElement ? el : (owner || closest(el, "form"));
+  if (form) { out.form_method = String(formMethod(form) || "get").toUpperCase(); out.form_action = String(formAction(form)); }
+  const valued = VALUED.find(k => el instanceof k);
+  out.value = valued ? String(own(valued.prototype, "value").call(el)) : null;
+  const box = el instanceof HTMLInputElement && ["checkbox", "radio"].includes(String(el.type).toLowerCase());
+  const aria = attrOf(el, "aria-checked");
+  out.checked = box ? !!el.checked : (aria === "true" || aria === "false" ? aria === "true" : null);
+  out.enabled = !matches(el, ":disabled") && attrOf(el, "aria-disabled") !== "true";
+  let active = docActive(document);
+  for (let inner = active && shadowOf(active); inner && shadowActive(inner); inner = shadowOf(active)) active = shadowActive(inner);
+  out.focused = active === el;
   out.el = el;
 }
 if (all) {
-  out.texts = Array.from(list).slice(0, 200).map(e => (e.innerText || "").trim());
+  out.texts = list.slice(0, 200).map(e => (e instanceof HTMLElement ? innerText(e) : textContent(e) || "").trim());
 }
 return out;
 "#;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use thirtyfour::error::WebDriverError;
-use thirtyfour::{By, Key as WdKey, WebDriver, WebElement};
+use thirtyfour::{Key as WdKey, WebDriver, WebElement};
 
 use super::collect::{Collection, TURNED_OFF};
 use super::contexts::Contexts;
@@ -15,6 +15,7 @@ use super::process::DriverProcess;
 use super::reaper::{Leftover, Reaper};
 use super::{capabilities, short_message, BrowserConfig, BrowserError, BrowserInfo, Isolation, Signals};
 use crate::shared::keys::Key;
+use crate::shared::locator::Locator;
 
 /// One browser. Never shared between workers.
 pub struct Session {
@@ -30,8 +31,8 @@ pub struct Session {
     reaper: Reaper,
     /// This session's own driver (geckodriver), ended with the session.
     own_driver: Option<OwnDriver>,
-    /// The selector of the last inspection and its first match (see `element`).
-    inspected: std::sync::Mutex<Option<(String, serde_json::Value)>>,
+    /// The locator of the last inspection and its first match (see `element`).
+    inspected: std::sync::Mutex<Option<(Locator, serde_json::Value)>>,
     /// What the browser reports (console, exceptions, failed requests), or why it is not
     /// collected (`--no-signals`, a remote end without BiDi).
     signals: Collection,
@@ -166,40 +167,48 @@ impl Session {
         })
     }
 
-    /// Inspect the elements matching `css` (or, with `None`, the page's text).
-    pub async fn inspect(&self, css: Option<&str>, attr: Option<&str>, all: bool) -> Result<Inspection, BrowserError> {
+    /// Inspect the elements `locator` finds (or, with `None`, the page's text).
+    pub async fn inspect(
+        &self,
+        locator: Option<&Locator>,
+        attr: Option<&str>,
+        all: bool,
+    ) -> Result<Inspection, BrowserError> {
         let wd = self.wd()?;
-        let ret = self.bounded(wd.execute(INSPECT_JS, vec![json!(css), json!(attr), json!(all)])).await?;
+        let args = vec![locator.map_or(serde_json::Value::Null, Locator::to_json), json!(attr), json!(all)];
+        let ret = self.bounded(wd.execute(INSPECT_JS, args)).await?;
         let mut seen: Inspection = serde_json::from_value(ret.json().clone())
             .map_err(|e| BrowserError::WebDriver(format!("unexpected inspection result: {e}")))?;
-        if let (Some(css), Ok(mut last)) = (css, self.inspected.lock()) {
-            *last = seen.element.take().map(|el| (css.to_string(), el));
+        if let (Some(locator), Ok(mut last)) = (locator, self.inspected.lock()) {
+            *last = seen.element.take().map(|el| (locator.clone(), el));
         }
         Ok(seen)
     }
 
-    /// The first element matching `css`. An action comes right after the inspection
-    /// that found its element visible, so that inspection's reference is used instead of
-    /// a second round trip to find the same element; should the page have changed in
-    /// between, the action fails as stale and is retried with a new look. The reference
-    /// is kept until the next inspection (see `knows`).
-    async fn element(&self, css: &str) -> Result<WebElement, BrowserError> {
+    /// The first element `locator` finds. An action comes right after the inspection
+    /// that found its element visible (and alone), so that inspection's reference is used
+    /// instead of a second round trip to find the same element; should the page have
+    /// changed in between, the action fails as stale and is retried with a new look. The
+    /// reference is kept until the next inspection (see `knows`). Without one, the same
+    /// inspection script finds it (one round trip, every locator engine).
+    async fn element(&self, locator: &Locator) -> Result<WebElement, BrowserError> {
         let wd = self.wd()?;
-        let last = self.inspected.lock().ok().and_then(|last| last.clone());
-        if let Some((seen_css, el)) = last {
-            if seen_css == css {
-                if let Ok(el) = WebElement::from_json(el, wd.handle().clone()) {
-                    return Ok(el);
-                }
-            }
+        if !self.knows(locator) {
+            self.inspect(Some(locator), None, false).await?;
         }
-        self.bounded(wd.find(By::Css(css))).await
+        let last = self.inspected.lock().ok().and_then(|last| last.clone());
+        match last {
+            Some((seen, el)) if seen == *locator => {
+                WebElement::from_json(el, wd.handle().clone()).map_err(BrowserError::from_wd)
+            }
+            _ => Err(BrowserError::WebDriver(format!("no such element: nothing matches {locator}"))),
+        }
     }
 
-    /// Whether the last inspection was of `css` and found an element: an action on `css`
+    /// Whether the last inspection was of `locator` and found an element: an action on it
     /// then acts on that very element (in that very document) without finding it again.
-    pub fn knows(&self, css: &str) -> bool {
-        self.inspected.lock().is_ok_and(|last| last.as_ref().is_some_and(|(seen, _)| seen == css))
+    pub fn knows(&self, locator: &Locator) -> bool {
+        self.inspected.lock().is_ok_and(|last| last.as_ref().is_some_and(|(seen, _)| seen == locator))
     }
 
     pub async fn current_url(&self) -> Result<String, BrowserError> {
@@ -207,56 +216,66 @@ impl Session {
         Ok(self.bounded(wd.current_url()).await?.to_string())
     }
 
-    /// Type into the first element matching `css`.
-    pub async fn type_text(&self, css: &str, text: &str) -> Result<(), BrowserError> {
-        let el = self.element(css).await?;
+    /// Type into the first element `locator` finds.
+    pub async fn type_text(&self, locator: &Locator, text: &str) -> Result<(), BrowserError> {
+        let el = self.element(locator).await?;
         self.bounded(el.send_keys(text)).await
     }
 
-    /// Type `text` into the first element matching `css`, then press `key` in it: the same
+    /// Type `text` into the first element `locator` finds, then press `key` in it: the same
     /// keystrokes as `type_text` and `press` one after the other, in one command.
-    pub async fn type_then_press(&self, css: &str, text: &str, key: Key) -> Result<(), BrowserError> {
-        let el = self.element(css).await?;
+    pub async fn type_then_press(&self, locator: &Locator, text: &str, key: Key) -> Result<(), BrowserError> {
+        let el = self.element(locator).await?;
         let keys = format!("{text}{}", wd_key(key).value());
         self.bounded(el.send_keys(keys)).await
     }
 
-    pub async fn press(&self, css: &str, key: Key) -> Result<(), BrowserError> {
-        let el = self.element(css).await?;
+    pub async fn press(&self, locator: &Locator, key: Key) -> Result<(), BrowserError> {
+        let el = self.element(locator).await?;
         self.bounded(el.send_keys(wd_key(key))).await
     }
 
-    pub async fn click(&self, css: &str) -> Result<(), BrowserError> {
-        let el = self.element(css).await?;
+    pub async fn click(&self, locator: &Locator) -> Result<(), BrowserError> {
+        let el = self.element(locator).await?;
         self.bounded(el.click()).await
     }
 
-    pub async fn clear(&self, css: &str) -> Result<(), BrowserError> {
-        let el = self.element(css).await?;
+    pub async fn clear(&self, locator: &Locator) -> Result<(), BrowserError> {
+        let el = self.element(locator).await?;
         self.bounded(el.clear()).await
     }
 
-    /// Submit the form of the first element matching `css` (or that form itself) with
+    /// Submit the form of the first element `locator` finds (or that form itself) with
     /// `novalidate` set, as a client without HTML5 validation would: `required` and the
     /// like no longer stop it, so the server's own checks are what answers. One round trip.
-    pub async fn submit_novalidate(&self, css: &str) -> Result<(), BrowserError> {
+    pub async fn submit_novalidate(&self, locator: &Locator) -> Result<(), BrowserError> {
         const SUBMIT_JS: &str = r#"
 const el = arguments[0];
-const form = el instanceof HTMLFormElement ? el : (el.form || el.closest("form"));
+// Through the prototypes: a form's controls shadow its properties (one named `submit`,
+// `noValidate` or `requestSubmit` would otherwise be read instead).
+const F = HTMLFormElement.prototype;
+const own = (proto, name) => { const d = Object.getOwnPropertyDescriptor(proto, name); return d && (d.get || d.value); };
+const owners = [HTMLInputElement, HTMLSelectElement, HTMLTextAreaElement, HTMLButtonElement, HTMLFieldSetElement, HTMLOutputElement, HTMLObjectElement];
+const owner = owners.some(k => el instanceof k) ? el.form : null;
+const form = el instanceof HTMLFormElement ? el : (owner || Reflect.apply(own(Element.prototype, "closest"), el, ["form"]));
 if (!form) { return "it is not a form and is in no form"; }
 // The form is built and validation skipped (or not) within the call: the page's own
 // form keeps its setting for any later, ordinary submit.
-const was = form.noValidate;
-form.noValidate = true;
-try { if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); } } finally { form.noValidate = was; }
+const noValidate = Object.getOwnPropertyDescriptor(F, "noValidate");
+const was = Reflect.apply(noValidate.get, form, []);
+Reflect.apply(noValidate.set, form, [true]);
+try {
+  const send = own(F, "requestSubmit") || own(F, "submit");
+  Reflect.apply(send, form, []);
+} finally { Reflect.apply(noValidate.set, form, [was]); }
 return null;
 "#;
         let wd = self.wd()?;
-        let el = self.element(css).await?;
+        let el = self.element(locator).await?;
         let arg = el.to_json().map_err(BrowserError::from_wd)?;
         let ret = self.bounded(wd.execute(SUBMIT_JS, vec![arg])).await?;
         match ret.json().as_str() {
-            Some(why) => Err(BrowserError::WebDriver(format!("cannot submit the form of {css}: {why}"))),
+            Some(why) => Err(BrowserError::WebDriver(format!("cannot submit the form of {locator}: {why}"))),
             None => Ok(()),
         }
     }

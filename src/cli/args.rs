@@ -116,8 +116,8 @@ pub struct SpecArgs {
     /// Run only scenarios with this tag; repeatable (any of them).
     #[arg(long, value_name = "TAG")]
     pub tag: Vec<String>,
-    /// Override a named selector, e.g. `--selector error=.has-error`; repeatable.
-    #[arg(long, value_name = "NAME=CSS", value_parser = parse_selector)]
+    /// Override a named selector with a locator or CSS, e.g. `--selector error=.has-error`; repeatable.
+    #[arg(long, value_name = "NAME=SELECTOR", value_parser = parse_selector)]
     pub selector: Vec<(String, String)>,
 }
 
@@ -508,6 +508,6 @@ fn parse_selector(s: &str) -> Result<(String, String), String> {
         Some((name, css)) if !name.trim().is_empty() && !css.trim().is_empty() => {
             Ok((name.trim().trim_start_matches('@').to_string(), css.trim().to_string()))
         }
-        _ => Err("expected NAME=CSS, e.g. error=.has-error".into()),
+        _ => Err("expected NAME=SELECTOR, e.g. error=.has-error or save=role=button[name=\"Save\"]".into()),
     }
 }

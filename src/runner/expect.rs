@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use super::clip;
 use super::{Request, ScenarioState, StepError};
 use crate::browser::{BrowserError, Inspection, Session};
+use crate::shared::locator::{Locator, Part};
 use crate::shared::redact::without_userinfo;
 use crate::spec::{Expectation, Selector};
 use crate::wait::{self, Check, Patience, WaitError};
@@ -14,8 +15,8 @@ use crate::wait::{self, Check, Patience, WaitError};
 /// What one check looks at: one `Session::inspect` round trip.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Inspect {
-    /// A CSS selector; `None` inspects the page itself (title, URL and, with `all`, text).
-    css: Option<String>,
+    /// A locator; `None` inspects the page itself (title, URL and, with `all`, text).
+    locator: Option<Locator>,
     /// An attribute to read from the first match.
     attr: Option<String>,
     /// Every match's text (or, for the page, its body text), not only the first match's.
@@ -25,27 +26,27 @@ pub(super) struct Inspect {
 impl Inspect {
     /// The page's title and URL.
     pub(super) fn page() -> Inspect {
-        Inspect { css: None, attr: None, all: false }
+        Inspect { locator: None, attr: None, all: false }
     }
 
     /// The page's title, URL and body text.
     fn page_text() -> Inspect {
-        Inspect { css: None, attr: None, all: true }
+        Inspect { locator: None, attr: None, all: true }
     }
 
-    /// The first element matching `css` (and how many match).
-    pub(super) fn element(css: &str) -> Inspect {
-        Inspect { css: Some(css.to_string()), attr: None, all: false }
+    /// The first element `locator` finds (and how many it finds).
+    pub(super) fn element(locator: &Locator) -> Inspect {
+        Inspect { locator: Some(locator.clone()), attr: None, all: false }
     }
 
-    /// Every element matching `css`, with their texts.
-    fn elements(css: String) -> Inspect {
-        Inspect { css: Some(css), attr: None, all: true }
+    /// Every element `locator` finds, with their texts.
+    fn elements(locator: Locator) -> Inspect {
+        Inspect { locator: Some(locator), attr: None, all: true }
     }
 
-    /// The attribute `name` of the first element matching `css`.
-    fn attribute(css: &str, name: &str) -> Inspect {
-        Inspect { css: Some(css.to_string()), attr: Some(name.to_string()), all: false }
+    /// The attribute `name` of the first element `locator` finds.
+    fn attribute(locator: &Locator, name: &str) -> Inspect {
+        Inspect { locator: Some(locator.clone()), attr: Some(name.to_string()), all: false }
     }
 }
 
@@ -53,10 +54,12 @@ impl Inspect {
 /// changing). A lost session or an invalid selector is fatal: re-checking cannot mend
 /// either.
 pub(super) async fn look(session: &Session, what: &Inspect) -> Result<Result<Inspection, String>, BrowserError> {
-    let css = what.css.as_deref();
-    match session.inspect(css, what.attr.as_deref(), what.all).await {
-        Ok(seen) => match (&seen.error, css) {
-            (Some(err), Some(css)) => Err(BrowserError::WebDriver(format!("invalid selector {css:?}: {err}"))),
+    let locator = what.locator.as_ref();
+    match session.inspect(locator, what.attr.as_deref(), what.all).await {
+        Ok(seen) => match (&seen.error, locator) {
+            (Some(err), Some(locator)) => {
+                Err(BrowserError::WebDriver(format!("invalid selector {:?}: {err}", locator.to_string())))
+            }
             _ => Ok(Ok(seen)),
         },
         Err(e) if e.is_session_lost() => Err(e),
@@ -243,6 +246,13 @@ fn predicate<'a>(expectation: &'a Expectation, state: &ScenarioState) -> Option<
         // The URL remembered earlier is read now: the step compares against it as it was.
         Expectation::UrlDiffers(name) => url_differs(name, state.urls.get(name).cloned().unwrap_or_default()),
         Expectation::Centred { of, at, tolerance } => centred(of, *at, *tolerance),
+        Expectation::Count { of, count } => count_of(of, *count),
+        Expectation::Value { of, equals } => value(of, equals),
+        Expectation::Checked(sel) => checked(sel, true),
+        Expectation::Unchecked(sel) => checked(sel, false),
+        Expectation::Enabled(sel) => enabled(sel, true),
+        Expectation::Disabled(sel) => enabled(sel, false),
+        Expectation::Focused(sel) => focused(sel),
         Expectation::NoSignals(_) => return None,
     })
 }
@@ -261,7 +271,7 @@ fn title(want: &str) -> Predicate<'_> {
 /// `expect_present`: at least one element matches.
 fn present(sel: &Selector) -> Predicate<'_> {
     Predicate::new(
-        Inspect::element(&sel.css),
+        Inspect::element(&sel.locator),
         move |seen| {
             if seen.count > 0 {
                 Ok(())
@@ -274,7 +284,7 @@ fn present(sel: &Selector) -> Predicate<'_> {
 
 /// `expect_absent`: no element matches.
 fn absent(sel: &Selector) -> Predicate<'_> {
-    Predicate::new(Inspect::element(&sel.css), move |seen| {
+    Predicate::new(Inspect::element(&sel.locator), move |seen| {
         if seen.count == 0 {
             Ok(())
         } else {
@@ -285,7 +295,7 @@ fn absent(sel: &Selector) -> Predicate<'_> {
 
 /// `expect_text`: the first match's text is exactly `equals`.
 fn text<'a>(of: &'a Selector, equals: &'a str) -> Predicate<'a> {
-    Predicate::new(Inspect::element(&of.css), move |seen| match &seen.text {
+    Predicate::new(Inspect::element(&of.locator), move |seen| match &seen.text {
         Some(t) if t == equals => Ok(()),
         Some(t) => Err(format!("the text of {of} was {t:?}")),
         None => Err(no_match(of, seen)),
@@ -294,7 +304,7 @@ fn text<'a>(of: &'a Selector, equals: &'a str) -> Predicate<'a> {
 
 /// `expect_text_contains`: the first match's text contains `contains`.
 fn text_contains<'a>(of: &'a Selector, contains: &'a str) -> Predicate<'a> {
-    Predicate::new(Inspect::element(&of.css), move |seen| match &seen.text {
+    Predicate::new(Inspect::element(&of.locator), move |seen| match &seen.text {
         Some(t) if t.contains(contains) => Ok(()),
         Some(t) => Err(format!("the text of {of} was {t:?}")),
         None => Err(no_match(of, seen)),
@@ -303,7 +313,7 @@ fn text_contains<'a>(of: &'a Selector, contains: &'a str) -> Predicate<'a> {
 
 /// `expect_visible`: the first match is rendered.
 fn visible(sel: &Selector) -> Predicate<'_> {
-    Predicate::new(Inspect::element(&sel.css), move |seen| match seen.visible {
+    Predicate::new(Inspect::element(&sel.locator), move |seen| match seen.visible {
         Some(true) => Ok(()),
         Some(false) => {
             Err(format!("{sel} is on the page but hidden (text {:?})", seen.text.clone().unwrap_or_default()))
@@ -314,7 +324,7 @@ fn visible(sel: &Selector) -> Predicate<'_> {
 
 /// `expect_hidden`: the first match is on the page but not rendered.
 fn hidden(sel: &Selector) -> Predicate<'_> {
-    Predicate::new(Inspect::element(&sel.css), move |seen| match seen.visible {
+    Predicate::new(Inspect::element(&sel.locator), move |seen| match seen.visible {
         Some(false) => Ok(()),
         Some(true) => Err(format!("{sel} is still visible, showing {:?}", seen.text.clone().unwrap_or_default())),
         None => Err(no_match(sel, seen)),
@@ -323,7 +333,7 @@ fn hidden(sel: &Selector) -> Predicate<'_> {
 
 /// `expect_row`: some row of `table` reads exactly `text`.
 fn row<'a>(table: &'a Selector, text: &'a str) -> Predicate<'a> {
-    let rows = format!(":is({}) tr", table.css);
+    let rows = table.locator.then(Part::Css("tr".into()));
     Predicate::new(Inspect::elements(rows), move |seen| {
         if seen.texts.iter().any(|t| t == text) {
             Ok(())
@@ -361,7 +371,7 @@ fn no_text(unwanted: &str) -> Predicate<'_> {
 
 /// `expect_attribute`: the first match's attribute `name` is exactly `equals`.
 fn attribute<'a>(of: &'a Selector, name: &'a str, equals: &'a str) -> Predicate<'a> {
-    Predicate::new(Inspect::attribute(&of.css, name), move |seen| match (&seen.attr, seen.count) {
+    Predicate::new(Inspect::attribute(&of.locator, name), move |seen| match (&seen.attr, seen.count) {
         (Some(v), _) if v == equals => Ok(()),
         (Some(v), _) => Err(format!("{name} of {of} was {v:?}")),
         (None, 0) => Err(no_match(of, seen)),
@@ -396,11 +406,71 @@ fn url_differs(name: &str, earlier: String) -> Predicate<'_> {
 
 /// `expect_centred`: the first match's horizontal centre is within `tolerance` of `at`.
 fn centred(of: &Selector, at: f64, tolerance: f64) -> Predicate<'_> {
-    Predicate::new(Inspect::element(&of.css), move |seen| match seen.centre_x {
+    Predicate::new(Inspect::element(&of.locator), move |seen| match seen.centre_x {
         Some(x) if (x - at).abs() <= tolerance => Ok(()),
         Some(x) => Err(format!("the centre of {of} was at x={x:.1}, {:.1}px off", (x - at).abs())),
         None => Err(no_match(of, seen)),
     })
+}
+
+/// `expect_count`: exactly `want` elements match (0 included: it waits for them to go).
+fn count_of(of: &Selector, want: usize) -> Predicate<'_> {
+    Predicate::new(Inspect::element(&of.locator), move |seen| {
+        if seen.count == want {
+            Ok(())
+        } else {
+            Err(format!("{} element(s) match {of}{}", seen.count, first_few(seen)))
+        }
+    })
+}
+
+/// `expect_value`: the first match's current value is exactly `equals`.
+fn value<'a>(of: &'a Selector, equals: &'a str) -> Predicate<'a> {
+    Predicate::new(Inspect::element(&of.locator), move |seen| match (&seen.value, seen.count) {
+        (Some(v), _) if v == equals => Ok(()),
+        (Some(v), _) => Err(format!("the value of {of} was {v:?}")),
+        (None, 0) => Err(no_match(of, seen)),
+        (None, _) => Err(format!("{of} has no value: it is not an input, select or textarea")),
+    })
+}
+
+/// `expect_checked` (`want`) and `expect_unchecked`.
+fn checked(sel: &Selector, want: bool) -> Predicate<'_> {
+    Predicate::new(Inspect::element(&sel.locator), move |seen| match (seen.checked, seen.count) {
+        (Some(is), _) if is == want => Ok(()),
+        (Some(true), _) => Err(format!("{sel} is checked")),
+        (Some(false), _) => Err(format!("{sel} is not checked")),
+        (None, 0) => Err(no_match(sel, seen)),
+        (None, _) => Err(format!("{sel} cannot be checked: it is not a checkbox or radio (nor has aria-checked)")),
+    })
+}
+
+/// `expect_enabled` (`want`) and `expect_disabled`.
+fn enabled(sel: &Selector, want: bool) -> Predicate<'_> {
+    Predicate::new(Inspect::element(&sel.locator), move |seen| match seen.enabled {
+        Some(is) if is == want => Ok(()),
+        Some(true) => Err(format!("{sel} is enabled")),
+        Some(false) => Err(format!("{sel} is disabled")),
+        None => Err(no_match(sel, seen)),
+    })
+}
+
+/// `expect_focused`: the first match is the element with the focus.
+fn focused(sel: &Selector) -> Predicate<'_> {
+    Predicate::new(Inspect::element(&sel.locator), move |seen| match seen.focused {
+        Some(true) => Ok(()),
+        Some(false) => Err(format!("{sel} does not have the focus")),
+        None => Err(no_match(sel, seen)),
+    })
+}
+
+/// With several matches, the first ones: ": <a href=…>Get help</a>, <span>Get help</span>, …".
+pub(super) fn first_few(seen: &Inspection) -> String {
+    if seen.several.is_empty() {
+        return String::new();
+    }
+    let more = if seen.count > seen.several.len() { ", …" } else { "" };
+    format!(": {}{more}", seen.several.iter().map(|s| clip(s)).collect::<Vec<_>>().join(", "))
 }
 
 /// Why nothing matched, with where the browser was (an HTTP error page explains a lot).
@@ -420,7 +490,7 @@ mod tests {
     use super::*;
 
     fn item_input() -> Selector {
-        Selector { css: "#id_text".into(), name: Some("item_input".into()) }
+        Selector { locator: Locator::css("#id_text"), name: Some("item_input".into()) }
     }
 
     fn judge(expectation: &Expectation, seen: &Inspection) -> Result<(), String> {
@@ -438,11 +508,11 @@ mod tests {
     #[test]
     fn an_inspection_serves_the_next_step_until_something_acts() {
         let seen = Seen::default();
-        seen.keep(Inspect::element("#a"), seen_at("http://t/1"));
+        seen.keep(Inspect::element(&Locator::css("#a")), seen_at("http://t/1"));
         seen.next_step();
         assert_eq!(seen.url().as_deref(), Some("http://t/1"));
         let before = |seen: &Seen| seen.0.lock().expect("lock").before.clone();
-        assert_eq!(before(&seen).map(|(what, _)| what), Some(Inspect::element("#a")));
+        assert_eq!(before(&seen).map(|(what, _)| what), Some(Inspect::element(&Locator::css("#a"))));
         // A step that looks at nothing (remember_url) leaves it for the step after.
         seen.next_step();
         assert!(before(&seen).is_some());
@@ -470,6 +540,47 @@ mod tests {
         assert_eq!(judge(&want, &seen), Err("the centre of @item_input (#id_text) was at x=375.0, 137.0px off".into()));
         seen.centre_x = Some(505.0);
         assert_eq!(judge(&want, &seen), Ok(()));
+    }
+
+    #[test]
+    fn a_count_that_differs_names_the_first_matches() {
+        let mut seen = Inspection::default();
+        seen.count = 4;
+        seen.several = vec!["<li>a</li>".into(), "<li>b</li>".into(), "<li>c</li>".into()];
+        let want = Expectation::Count { of: Selector::css("li"), count: 2 };
+        assert_eq!(judge(&want, &seen), Err("4 element(s) match li: <li>a</li>, <li>b</li>, <li>c</li>, …".into()));
+        seen.count = 2;
+        seen.several.truncate(2);
+        assert_eq!(judge(&want, &seen), Ok(()));
+        let none = Expectation::Count { of: Selector::css("li"), count: 0 };
+        assert_eq!(judge(&none, &seen), Err("2 element(s) match li: <li>a</li>, <li>b</li>".into()));
+    }
+
+    #[test]
+    fn state_expectations_say_what_the_element_is_instead() {
+        let mut seen = Inspection::default();
+        seen.count = 1;
+        seen.enabled = Some(true);
+        seen.focused = Some(false);
+        let sel = item_input();
+        let value = Expectation::Value { of: sel.clone(), equals: "Buy milk".into() };
+        assert_eq!(
+            judge(&value, &seen),
+            Err("@item_input (#id_text) has no value: it is not an input, select or textarea".into())
+        );
+        seen.value = Some("Buy eggs".into());
+        assert_eq!(judge(&value, &seen), Err("the value of @item_input (#id_text) was \"Buy eggs\"".into()));
+        let checked = Expectation::Checked(sel.clone());
+        assert!(judge(&checked, &seen).is_err_and(|e| e.contains("it is not a checkbox or radio")));
+        seen.checked = Some(false);
+        assert_eq!(judge(&checked, &seen), Err("@item_input (#id_text) is not checked".into()));
+        assert_eq!(judge(&Expectation::Unchecked(sel.clone()), &seen), Ok(()));
+        assert_eq!(judge(&Expectation::Disabled(sel.clone()), &seen), Err("@item_input (#id_text) is enabled".into()));
+        assert_eq!(judge(&Expectation::Enabled(sel.clone()), &seen), Ok(()));
+        assert_eq!(
+            judge(&Expectation::Focused(sel.clone()), &seen),
+            Err("@item_input (#id_text) does not have the focus".into())
+        );
     }
 
     #[test]
@@ -518,10 +629,13 @@ mod tests {
 
     #[test]
     fn a_row_is_looked_for_among_every_row_of_the_table() {
-        let table = Selector { css: "#id_list_table".into(), name: None };
+        let table = Selector::css("#id_list_table");
         let want = Expectation::Row { table, text: "1: Buy milk".into() };
         let p = predicate(&want, &ScenarioState::default()).expect("a page expectation");
-        assert_eq!(p.inspect, Inspect::elements(":is(#id_list_table) tr".into()));
+        assert_eq!(
+            p.inspect,
+            Inspect::elements(Locator(vec![Part::Css("#id_list_table".into()), Part::Css("tr".into())]))
+        );
         let mut seen = Inspection::default();
         seen.count = 1;
         seen.texts = vec!["1: Buy peacock feathers".into()];

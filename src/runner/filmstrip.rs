@@ -97,7 +97,7 @@ mod tests {
     }
 
     fn click(line: usize) -> Step {
-        step(line, StepKind::Act(Action::Click(crate::spec::Selector { css: "#go".into(), name: None })))
+        step(line, StepKind::Act(Action::Click(crate::spec::Selector::css("#go"))))
     }
 
     /// Runs `steps` through the strip as the worker does, each screen a byte of its line.

@@ -43,7 +43,7 @@ struct ScenarioState {
     seen: expect::Seen,
     /// The element the last step typed into or cleared (its selector and the request its
     /// form would send): a step acting on it next acts on the same element at once.
-    acted: Option<(String, Option<Request>)>,
+    acted: Option<(crate::shared::locator::Locator, Option<Request>)>,
     /// A `press` already sent with the typing of the step before it (its line and column),
     /// and the request its form would send.
     pressed_ahead: Option<((usize, usize), Option<Request>)>,

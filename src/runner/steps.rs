@@ -2,7 +2,7 @@
 //! element to be actionable, then acts once it can.
 
 use super::clip;
-use super::expect::{expect, inspects, look, no_match, Inspect, LastPage, Seen};
+use super::expect::{expect, first_few, inspects, look, no_match, Inspect, LastPage, Seen};
 use super::sensitive::Guard;
 use super::{Request, RunConfig, ScenarioState, StepError};
 use crate::browser::{BrowserError, Session};
@@ -39,7 +39,8 @@ async fn perform(
     let p = config.settings.patience;
     let typed_into = state.acted.take();
     // The element the previous step typed into, when this step acts on it too.
-    let same = |sel: &Selector| typed_into.clone().filter(|(css, _)| *css == sel.css && session.knows(css));
+    let same =
+        |sel: &Selector| typed_into.clone().filter(|(locator, _)| *locator == sel.locator && session.knows(locator));
     let known = |sel: &Selector| same(sel).map(|(_, form)| form);
     let at = Ctx { session, patience: p, guard: &state.guard, request: state.request.as_ref(), seen: &state.seen };
     // A step that may send a form records where to: a later timeout on an HTTP error
@@ -57,29 +58,29 @@ async fn perform(
             if let Some((next, key)) = press_next(step, into, config, state) {
                 // The same keystrokes in one command: nothing is looked at between a
                 // `type` and a `press` on the element it typed into anyway.
-                let form = act(&at, into, known(into), |s| s.type_then_press(&into.css, text, key)).await?;
+                let form = act(&at, into, known(into), |s| s.type_then_press(&into.locator, text, key)).await?;
                 state.pressed_ahead = Some((next, form));
                 return Ok(());
             }
-            let form = act(&at, into, known(into), |s| s.type_text(&into.css, text)).await?;
+            let form = act(&at, into, known(into), |s| s.type_text(&into.locator, text)).await?;
             // A key that may send the form ends what the next step may take for granted.
             if !text.contains(['\n', '\r', '\u{e007}', '\u{e006}']) {
-                state.acted = Some((into.css.clone(), form));
+                state.acted = Some((into.locator.clone(), form));
             }
         }
         Action::Clear(sel) => {
-            let form = act(&at, sel, known(sel), |s| s.clear(&sel.css)).await?;
-            state.acted = Some((sel.css.clone(), form));
+            let form = act(&at, sel, known(sel), |s| s.clear(&sel.locator)).await?;
+            state.acted = Some((sel.locator.clone(), form));
         }
         Action::Press { key, on } => {
             state.request = match state.pressed_ahead.take().filter(|(at, _)| *at == (step.line, step.col)) {
                 Some((_, form)) => form,
-                None => act(&at, on, known(on), |s| s.press(&on.css, *key)).await?,
+                None => act(&at, on, known(on), |s| s.press(&on.locator, *key)).await?,
             }
         }
-        Action::Click(sel) => state.request = act(&at, sel, known(sel), |s| s.click(&sel.css)).await?,
+        Action::Click(sel) => state.request = act(&at, sel, known(sel), |s| s.click(&sel.locator)).await?,
         Action::SubmitNovalidate(sel) => {
-            state.request = act(&at, sel, known(sel), |s| s.submit_novalidate(&sel.css)).await?;
+            state.request = act(&at, sel, known(sel), |s| s.submit_novalidate(&sel.locator)).await?;
         }
         Action::NewVisitor(_) => {
             // A visit next navigates anyway: no blank page in between.
@@ -121,7 +122,7 @@ fn press_next(
     }
     let next = state.following(step)?;
     match &next.kind {
-        StepKind::Act(Action::Press { key, on }) if on.css == into.css => Some(((next.line, next.col), *key)),
+        StepKind::Act(Action::Press { key, on }) if on.locator == into.locator => Some(((next.line, next.col), *key)),
         _ => None,
     }
 }
@@ -145,7 +146,7 @@ fn first_look(step: &Step, state: &ScenarioState) -> Option<Inspect> {
             | Action::Click(sel)
             | Action::Clear(sel)
             | Action::SubmitNovalidate(sel),
-        ) => Some(Inspect::element(&sel.css)),
+        ) => Some(Inspect::element(&sel.locator)),
         StepKind::Act(
             Action::Visit(_) | Action::NewVisitor(_) | Action::WindowSize { .. } | Action::RememberUrl(_),
         ) => None,
@@ -239,7 +240,7 @@ where
             Err(_) => {}
         }
     }
-    let target = Inspect::element(&sel.css);
+    let target = Inspect::element(&sel.locator);
     let page = LastPage::default();
     // `Done(Err(_))`: the guard stopped the scenario; there is nothing to wait for.
     let acted = wait::until(patience, || async {
@@ -253,6 +254,15 @@ where
         }
         if seen.count == 0 {
             return Ok(Check::NotYet(no_match(sel, &seen)));
+        }
+        // An action needs exactly one element: which of several a person means is not
+        // for ft to guess (the page may still be settling, so it waits).
+        if seen.count > 1 {
+            return Ok(Check::NotYet(format!(
+                "{} elements match {sel} (an action needs exactly one){}",
+                seen.count,
+                first_few(&seen)
+            )));
         }
         if seen.visible != Some(true) {
             return Ok(Check::NotYet(format!("{sel} is on the page but not visible")));
@@ -316,7 +326,7 @@ mod tests {
     /// one the next step makes; a step that inspects nothing gets the page looked at.
     #[test]
     fn a_visit_looks_ahead_with_what_the_next_step_inspects() {
-        let input = Selector { css: "#id_text".into(), name: None };
+        let input = Selector::css("#id_text");
         let steps = vec![
             step(1, StepKind::Act(Action::Visit("/".into()))),
             step(2, StepKind::Act(Action::Type { into: input.clone(), text: "Buy milk".into() })),
@@ -325,7 +335,7 @@ mod tests {
         let state = ScenarioState { steps: steps.clone(), ..ScenarioState::default() };
         let next = state.following(&steps[0]).expect("a step follows the visit");
         assert_eq!(next.line, 2);
-        assert_eq!(first_look(next, &state), Some(Inspect::element("#id_text")));
+        assert_eq!(first_look(next, &state), Some(Inspect::element(&crate::shared::locator::Locator::css("#id_text"))));
         assert_eq!(first_look(&steps[2], &state), None);
         assert!(state.following(&steps[2]).is_none(), "the last step has none after it");
     }
@@ -335,8 +345,8 @@ mod tests {
     #[test]
     fn a_press_right_after_typing_into_the_same_element_goes_with_the_typing() {
         use crate::shared::keys::Key;
-        let input = Selector { css: "#id_text".into(), name: None };
-        let other = Selector { css: "#other".into(), name: None };
+        let input = Selector::css("#id_text");
+        let other = Selector::css("#other");
         let typing = |line| step(line, StepKind::Act(Action::Type { into: input.clone(), text: "Buy milk".into() }));
         let press = |line, on: &Selector| step(line, StepKind::Act(Action::Press { key: Key::Enter, on: on.clone() }));
         let steps = vec![typing(1), press(2, &input), typing(3), press(4, &other), typing(5)];

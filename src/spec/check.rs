@@ -1,6 +1,6 @@
 //! What the file checks and the verbs share: the checking context of one spec file
 //! (`FileCtx`: positions and errors) and the checks of the values steps and settings
-//! hold: selectors (`@name` or CSS), allow patterns, regular expressions.
+//! hold: selectors (`@name` or a locator), allow patterns, regular expressions.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
@@ -14,7 +14,6 @@ use super::{Selector, SourceFile};
 /// One step as written: `{ verb = value, arg = value, ... }`, every key and value spanned.
 pub(super) type RawStep = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 
-pub(super) const CSS_HINT: &str = "browsers would refuse it, so every step using it would fail; check it in the browser's console with document.querySelectorAll(...)";
 const ALLOW_HINT: &str = "an allow pattern is a regular expression matched against a signal's text and URL; escape a literal `(`, `.` or `?` with a backslash (`\\\\(` in \"...\", `\\(` in '...'); the syntax is Rust's regex crate";
 
 pub(super) fn list_or_none(names: &[String]) -> String {
@@ -102,7 +101,10 @@ impl FileCtx<'_> {
     ) -> Option<Selector> {
         if let Some(name) = text.strip_prefix('@') {
             match selectors.get(name) {
-                Some(css) => Some(Selector { css: css.clone(), name: Some(name.to_string()) }),
+                // Checked where it is defined (or overridden), and reported there.
+                Some(written) => super::locator::parse(written)
+                    .ok()
+                    .map(|locator| Selector { locator, name: Some(name.to_string()) }),
                 None if self.broken.borrow().contains(name) => None,
                 None => {
                     let names: Vec<String> = selectors.keys().cloned().collect();
@@ -120,23 +122,21 @@ impl FileCtx<'_> {
             self.err(
                 span,
                 "empty selector".into(),
-                Some("give a CSS selector such as \"#id_text\" or a name such as \"@item_input\"".into()),
+                Some("give a locator such as \"#id_text\", \"text=Get help\" or a name such as \"@item_input\"".into()),
             );
             None
-        } else if self.css(text, span) {
-            Some(Selector { css: text.to_string(), name: None })
         } else {
-            None
+            self.locator(text, span).map(|locator| Selector { locator, name: None })
         }
     }
 
-    /// Check a CSS selector written at `span` (a TOML string); false when refused.
-    pub(super) fn css(&self, css: &str, span: Range<usize>) -> bool {
-        match super::css::check(css) {
-            Ok(()) => true,
+    /// Check a locator written at `span` (a TOML string); `None` when refused.
+    pub(super) fn locator(&self, text: &str, span: Range<usize>) -> Option<super::locator::Locator> {
+        match super::locator::parse(text) {
+            Ok(locator) => Some(locator),
             Err(e) => {
-                self.err(span, format!("invalid CSS selector {}: {e}", super::diag::quote(css)), Some(CSS_HINT.into()));
-                false
+                self.err(span, e.message(None), Some(e.hint()));
+                None
             }
         }
     }

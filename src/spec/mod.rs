@@ -5,6 +5,7 @@ mod check;
 pub mod config;
 pub mod css;
 mod diag;
+pub mod locator;
 mod parse;
 pub(crate) mod verbs;
 
@@ -133,18 +134,27 @@ pub enum StepKind {
     Expect(Expectation),
 }
 
-/// A CSS selector, remembering the suite name it was written as (`@item_input`).
+/// A locator (CSS, or text, role, label... as a person finds things), remembering the
+/// suite name it was written as (`@item_input`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Selector {
-    pub css: String,
+    pub locator: locator::Locator,
     pub name: Option<String>,
+}
+
+impl Selector {
+    /// Plain CSS, written as it is (not named).
+    #[cfg(test)]
+    pub fn css(css: &str) -> Selector {
+        Selector { locator: locator::Locator::css(css), name: None }
+    }
 }
 
 impl fmt::Display for Selector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.name {
-            Some(name) => write!(f, "@{name} ({})", self.css),
-            None => f.write_str(&self.css),
+            Some(name) => write!(f, "@{name} ({})", self.locator),
+            None => write!(f, "{}", self.locator),
         }
     }
 }
@@ -199,6 +209,21 @@ pub enum Expectation {
         at: f64,
         tolerance: f64,
     },
+    /// `expect_count`: exactly this many elements match.
+    Count {
+        of: Selector,
+        count: usize,
+    },
+    /// `expect_value`: the first match's current value (input, select, textarea).
+    Value {
+        of: Selector,
+        equals: String,
+    },
+    Checked(Selector),
+    Unchecked(Selector),
+    Enabled(Selector),
+    Disabled(Selector),
+    Focused(Selector),
     /// `expect_no_console_errors`, `expect_no_failed_requests`, and the check the
     /// `[suite] signals` setting adds after a scenario's last step.
     NoSignals(SignalCheck),
@@ -294,6 +319,13 @@ impl fmt::Display for Expectation {
             Expectation::Centred { of, at, tolerance } => {
                 write!(f, "expect {of} to be centred at x={at}±{tolerance}")
             }
+            Expectation::Count { of, count } => write!(f, "expect {count} element(s) to match {of}"),
+            Expectation::Value { of, equals } => write!(f, "expect the value of {of} to equal {equals:?}"),
+            Expectation::Checked(s) => write!(f, "expect {s} to be checked"),
+            Expectation::Unchecked(s) => write!(f, "expect {s} to be unchecked"),
+            Expectation::Enabled(s) => write!(f, "expect {s} to be enabled"),
+            Expectation::Disabled(s) => write!(f, "expect {s} to be disabled"),
+            Expectation::Focused(s) => write!(f, "expect {s} to have the focus"),
             Expectation::NoSignals(check) => fmt::Display::fmt(check, f),
         }
     }

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 
-use super::check::{list_or_none, FileCtx, RawStep, CSS_HINT};
+use super::check::{list_or_none, FileCtx, RawStep};
 use super::diag::{did_you_mean, Diagnostic, LineIndex, SpecErrors};
 use super::{Expectation, Scenario, SelectorOverrides, SignalCheck, SourceFile, Step, StepKind, Suite};
 
@@ -109,13 +109,8 @@ pub(super) fn check_files(files: &[SourceFile], overrides: &SelectorOverrides) -
                 Some(hint),
             ));
         }
-        if let Err(e) = super::css::check(css) {
-            errors.push(overrides.diagnostic(
-                name,
-                true,
-                format!("invalid CSS selector for `{name}`: {e}"),
-                Some(CSS_HINT.into()),
-            ));
+        if let Err(e) = super::locator::parse(css) {
+            errors.push(overrides.diagnostic(name, true, e.message(Some(name)), Some(e.hint())));
         }
     }
     if !errors.is_empty() {
@@ -236,7 +231,7 @@ fn check_file(
                     Some("give a CSS selector such as \"#id_text\"".into()),
                 );
             } else {
-                ctx.css(css.get_ref(), css.span());
+                ctx.locator(css.get_ref(), css.span());
             }
         }
         let css_text = overrides.get(name.get_ref()).cloned().unwrap_or_else(|| css.get_ref().clone());

@@ -125,6 +125,35 @@ pub(crate) const VERBS: &[Verb] = &[
         expect_centred
     ),
     verb!(
+        "expect_count",
+        "how many elements must match (0 or more)",
+        ["of": true],
+        "{ expect_count = 2, of = \"#id_list_table tr\" }",
+        expect_count
+    ),
+    verb!(
+        "expect_value",
+        "the exact current value of an input, select or textarea",
+        ["of": true],
+        "{ expect_value = \"Buy milk\", of = \"@item_input\" }",
+        |c| Some(StepKind::Expect(Expectation::Value { equals: c.text()?, of: c.selector_arg("of")? }))
+    ),
+    verb!("expect_checked", "a selector: a checkbox or radio", [], "{ expect_checked = \"label=Remember me\" }", |c| {
+        Some(StepKind::Expect(Expectation::Checked(c.selector()?)))
+    }),
+    verb!("expect_unchecked", "a selector: a checkbox or radio", [], "{ expect_unchecked = \"#id_remember\" }", |c| {
+        Some(StepKind::Expect(Expectation::Unchecked(c.selector()?)))
+    }),
+    verb!("expect_enabled", "a selector", [], "{ expect_enabled = \"role=button[name='Save']\" }", |c| {
+        Some(StepKind::Expect(Expectation::Enabled(c.selector()?)))
+    }),
+    verb!("expect_disabled", "a selector", [], "{ expect_disabled = \"#id_submit\" }", |c| {
+        Some(StepKind::Expect(Expectation::Disabled(c.selector()?)))
+    }),
+    verb!("expect_focused", "a selector", [], "{ expect_focused = \"@item_input\" }", |c| {
+        Some(StepKind::Expect(Expectation::Focused(c.selector()?)))
+    }),
+    verb!(
         "expect_no_console_errors",
         "true",
         ["allow": false],
@@ -358,7 +387,7 @@ fn expect_row(c: &mut Call<'_, '_>) -> Option<StepKind> {
     let table = match c.arg("in") {
         Some(t) => c.selector_of(t)?,
         None => match c.selectors.get(DEFAULT_TABLE) {
-            Some(css) => Selector { css: css.clone(), name: Some(DEFAULT_TABLE.into()) },
+            Some(_) => c.ctx.selector(&format!("@{DEFAULT_TABLE}"), c.at.clone(), c.selectors)?,
             None => {
                 c.err(
                     c.at.clone(),
@@ -412,6 +441,18 @@ fn expect_centred(c: &mut Call<'_, '_>) -> Option<StepKind> {
         return None;
     }
     Some(StepKind::Expect(Expectation::Centred { of, at, tolerance }))
+}
+
+fn expect_count(c: &mut Call<'_, '_>) -> Option<StepKind> {
+    let count = match c.value.get_ref() {
+        toml::Value::Integer(n) if *n >= 0 => usize::try_from(*n).ok(),
+        _ => None,
+    };
+    let Some(count) = count else {
+        c.err(c.value.span(), "`expect_count` expects a whole number, 0 or more".into(), c.hint());
+        return None;
+    };
+    Some(StepKind::Expect(Expectation::Count { count, of: c.selector_arg("of")? }))
 }
 
 fn expect_no_signals(c: &mut Call<'_, '_>) -> Option<StepKind> {
