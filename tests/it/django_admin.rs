@@ -30,7 +30,7 @@ const ISSUE_21_SPEC_LANGUAGE_MERGED: bool = false;
 /// must not misread"; hloc's branch). Until then every expectation inside Django's change
 /// list form fails with "unexpected inspection result: invalid type: map, expected a
 /// string"; the merger sets it to true.
-const CHANGE_LIST_CLOBBERING_FIXED: bool = false;
+const CHANGE_LIST_CLOBBERING_FIXED: bool = true;
 
 /// The superusers' password (serve.py reads it from FT_DJANGO_PASSWORD); admin-css.toml and
 /// changelist.toml have it written in, admin.toml reads `${env.FT_DJANGO_PASSWORD}`.
