@@ -29,6 +29,10 @@ pub struct Inspection {
     /// error page, whatever the selector: what a visit's failure shows.
     #[serde(default)]
     pub body: Option<String>,
+    /// How many elements match the inspection's second selector (`also`), when it has one:
+    /// a capture's count read in the look the next step makes anyway.
+    #[serde(default)]
+    pub also_count: Option<usize>,
     /// The first match as a W3C element reference, for an action that follows.
     #[serde(default, rename = "el")]
     pub(super) element: Option<serde_json::Value>,
@@ -55,11 +59,14 @@ pub struct Frame {
     pub png: Vec<u8>,
 }
 
-/// Called with `[css or null, attribute or null, all]`; answers an `Inspection`.
+/// Called with `[css or null, attribute or null, all, also or null]`; answers an `Inspection`.
 pub(super) const INSPECT_JS: &str = r#"
-const [css, attr, all] = arguments;
+const [css, attr, all, also] = arguments;
 const nav = (performance.getEntriesByType && performance.getEntriesByType("navigation")[0]) || {};
 const out = { url: location.href, title: document.title, status: nav.responseStatus || null, count: 0, texts: [] };
+if (also !== null && also !== undefined) {
+  try { out.also_count = document.querySelectorAll(also).length; } catch (e) { out.error = String(e.message || e); return out; }
+}
 if (out.status >= 500 || /^(chrome-error|about:neterror)/.test(out.url)) {
   out.body = document.body ? document.body.innerText : "";
 }

@@ -168,8 +168,19 @@ impl Session {
 
     /// Inspect the elements matching `css` (or, with `None`, the page's text).
     pub async fn inspect(&self, css: Option<&str>, attr: Option<&str>, all: bool) -> Result<Inspection, BrowserError> {
+        self.inspect_counting(css, attr, all, None).await
+    }
+
+    /// `inspect`, also counting the elements matching `also` in the same round trip.
+    pub async fn inspect_counting(
+        &self,
+        css: Option<&str>,
+        attr: Option<&str>,
+        all: bool,
+        also: Option<&str>,
+    ) -> Result<Inspection, BrowserError> {
         let wd = self.wd()?;
-        let ret = self.bounded(wd.execute(INSPECT_JS, vec![json!(css), json!(attr), json!(all)])).await?;
+        let ret = self.bounded(wd.execute(INSPECT_JS, vec![json!(css), json!(attr), json!(all), json!(also)])).await?;
         let mut seen: Inspection = serde_json::from_value(ret.json().clone())
             .map_err(|e| BrowserError::WebDriver(format!("unexpected inspection result: {e}")))?;
         if let (Some(css), Ok(mut last)) = (css, self.inspected.lock()) {

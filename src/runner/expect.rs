@@ -20,32 +20,46 @@ pub(super) struct Inspect {
     attr: Option<String>,
     /// Every match's text (or, for the page, its body text), not only the first match's.
     all: bool,
+    /// A second selector whose matches are counted in the same look (a capture's count,
+    /// read in the look the next step makes anyway).
+    also: Option<String>,
 }
 
 impl Inspect {
     /// The page's title and URL.
     pub(super) fn page() -> Inspect {
-        Inspect { css: None, attr: None, all: false }
+        Inspect { css: None, attr: None, all: false, also: None }
     }
 
     /// The page's title, URL and body text.
     fn page_text() -> Inspect {
-        Inspect { css: None, attr: None, all: true }
+        Inspect { css: None, attr: None, all: true, also: None }
     }
 
     /// The first element matching `css` (and how many match).
     pub(super) fn element(css: &str) -> Inspect {
-        Inspect { css: Some(css.to_string()), attr: None, all: false }
+        Inspect { css: Some(css.to_string()), attr: None, all: false, also: None }
     }
 
     /// Every element matching `css`, with their texts.
-    fn elements(css: String) -> Inspect {
-        Inspect { css: Some(css), attr: None, all: true }
+    pub(super) fn elements(css: String) -> Inspect {
+        Inspect { css: Some(css), attr: None, all: true, also: None }
+    }
+
+    /// This look, also counting the elements matching `css`.
+    pub(super) fn counting(self, css: &str) -> Inspect {
+        Inspect { also: Some(css.to_string()), ..self }
+    }
+
+    /// Whether what this look saw serves a step that looks at `what`: the same look, or
+    /// this one with a count besides.
+    fn serves(&self, what: &Inspect) -> bool {
+        self == what || (self.also.is_some() && what.also.is_none() && Inspect { also: None, ..self.clone() } == *what)
     }
 
     /// The attribute `name` of the first element matching `css`.
-    fn attribute(css: &str, name: &str) -> Inspect {
-        Inspect { css: Some(css.to_string()), attr: Some(name.to_string()), all: false }
+    pub(super) fn attribute(css: &str, name: &str) -> Inspect {
+        Inspect { css: Some(css.to_string()), attr: Some(name.to_string()), all: false, also: None }
     }
 }
 
@@ -54,8 +68,8 @@ impl Inspect {
 /// either.
 pub(super) async fn look(session: &Session, what: &Inspect) -> Result<Result<Inspection, String>, BrowserError> {
     let css = what.css.as_deref();
-    match session.inspect(css, what.attr.as_deref(), what.all).await {
-        Ok(seen) => match (&seen.error, css) {
+    match session.inspect_counting(css, what.attr.as_deref(), what.all, what.also.as_deref()).await {
+        Ok(seen) => match (&seen.error, css.or(what.also.as_deref())) {
             (Some(err), Some(css)) => Err(BrowserError::WebDriver(format!("invalid selector {css:?}: {err}"))),
             _ => Ok(Ok(seen)),
         },
@@ -88,7 +102,7 @@ impl Seen {
         session: &Session,
         what: &Inspect,
     ) -> Result<Result<Inspection, String>, BrowserError> {
-        let before = self.0.lock().ok().and_then(|mut now| now.before.take().filter(|(made, _)| made == what));
+        let before = self.0.lock().ok().and_then(|mut now| now.before.take().filter(|(made, _)| made.serves(what)));
         let seen = match before {
             Some((_, seen)) => Ok(seen),
             None => look(session, what).await?,
