@@ -70,7 +70,9 @@ fn value_in(capture: &Capture, seen: &Inspection) -> Result<String, String> {
     match re.captures(&read) {
         Some(found) => Ok(found.get(1).or_else(|| found.get(0)).map_or("", |m| m.as_str()).to_string()),
         // A secret's source is not shown: it holds the secret once it matches.
-        None if capture.secret => Err(format!("the text read does not match /{}/ yet (not shown: secret)", re.as_str())),
+        None if capture.secret => {
+            Err(format!("the text read does not match /{}/ yet (not shown: secret)", re.as_str()))
+        }
         None => Err(format!("{:?} does not match /{}/", super::clip(&read), re.as_str())),
     }
 }

@@ -49,8 +49,7 @@ pub async fn run_in(
     let mut set = JoinSet::new();
     let mut task_worker = HashMap::new();
     for worker in 0..workers {
-        let handle =
-            set.spawn(work(
+        let handle = set.spawn(work(
             worker,
             browsers.clone(),
             scenarios.clone(),

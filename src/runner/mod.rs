@@ -70,11 +70,7 @@ struct Request {
 }
 
 impl ScenarioState {
-    fn new(
-        scenario: &crate::spec::Scenario,
-        config: &RunConfig,
-        values: crate::spec::values::Values,
-    ) -> ScenarioState {
+    fn new(scenario: &crate::spec::Scenario, config: &RunConfig, values: crate::spec::values::Values) -> ScenarioState {
         ScenarioState {
             steps: scenario.steps.clone(),
             values,

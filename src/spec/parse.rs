@@ -63,7 +63,12 @@ pub(super) fn check_files(files: &[SourceFile], overrides: &SelectorOverrides) -
     let ctxs: Vec<FileCtx<'_>> = files
         .iter()
         .zip(&indexes)
-        .map(|(file, index)| FileCtx { file, index, errors: RefCell::new(Vec::new()), broken: RefCell::new(HashSet::new()) })
+        .map(|(file, index)| FileCtx {
+            file,
+            index,
+            errors: RefCell::new(Vec::new()),
+            broken: RefCell::new(HashSet::new()),
+        })
         .collect();
     let mut defs = Defs::new();
     let mut read: Vec<ReadFile> = Vec::new();
@@ -74,7 +79,11 @@ pub(super) fn check_files(files: &[SourceFile], overrides: &SelectorOverrides) -
     let mut reported = HashSet::new();
     let mut checked: Vec<CheckedFile> = Vec::new();
     for (i, r) in read.iter_mut().enumerate() {
-        let mut out = CheckedFile { scenarios: Vec::new(), names: Vec::new(), selector_names: std::mem::take(&mut r.selector_names) };
+        let mut out = CheckedFile {
+            scenarios: Vec::new(),
+            names: Vec::new(),
+            selector_names: std::mem::take(&mut r.selector_names),
+        };
         for raw_scenario in &r.raw_scenarios {
             if let Some(name) = &raw_scenario.name {
                 out.names.push((name.get_ref().trim().to_string(), name.span()));
@@ -386,10 +395,13 @@ impl FileCtx<'_> {
         let mut steps_seen = false;
         for (key, value) in table {
             match key.get_ref().as_ref() {
-                "params" => match self.de::<Vec<Spanned<String>>>(value, "params are a list of names: params = [\"text\"]") {
+                "params" => match self
+                    .de::<Vec<Spanned<String>>>(value, "params are a list of names: params = [\"text\"]")
+                {
                     Some(list) => {
                         for p in &list {
-                            let plain = is_identifier(p.get_ref()) && !p.get_ref().starts_with(|c: char| c.is_ascii_digit());
+                            let plain =
+                                is_identifier(p.get_ref()) && !p.get_ref().starts_with(|c: char| c.is_ascii_digit());
                             if !plain || !matches!(super::values::kind(p.get_ref()), super::values::Kind::Set) {
                                 self.err(
                                     p.span(),
@@ -414,7 +426,11 @@ impl FileCtx<'_> {
                             let hint = "a step is an inline table with one verb, e.g. { visit = \"/\" }";
                             steps = items.into_iter().map(|step| self.de(step, hint)).collect();
                             if steps.is_empty() {
-                                self.err(steps_span, format!("reusable step `{}` has no steps", name.get_ref()), Some(STEPS_HINT.into()));
+                                self.err(
+                                    steps_span,
+                                    format!("reusable step `{}` has no steps", name.get_ref()),
+                                    Some(STEPS_HINT.into()),
+                                );
                                 ok = false;
                             }
                         }
@@ -440,7 +456,11 @@ impl FileCtx<'_> {
             }
         }
         if !steps_seen {
-            self.err(name.span(), format!("reusable step `{}` needs `steps = [ ... ]`", name.get_ref()), Some(STEPS_HINT.into()));
+            self.err(
+                name.span(),
+                format!("reusable step `{}` needs `steps = [ ... ]`", name.get_ref()),
+                Some(STEPS_HINT.into()),
+            );
             ok = false;
         }
         if ok {

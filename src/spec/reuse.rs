@@ -163,8 +163,11 @@ impl<'b, 'a> Builder<'b, 'a> {
             }
         }
         // The arguments' own values are checked here, at the call.
-        let args_table: RawStep =
-            table.iter().map(|(k, v)| (k.clone(), v.clone())).filter(|(k, _)| k != name_key || !params.is_empty()).collect();
+        let args_table: RawStep = table
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .filter(|(k, _)| k != name_key || !params.is_empty())
+            .collect();
         if verbs::check_templates(ctx, &args_table, &self.scope).is_none() {
             ok = false;
         }
@@ -228,7 +231,10 @@ impl<'b, 'a> Builder<'b, 'a> {
             if !self.reported.insert((file, d.line, d.col, d.message.clone())) {
                 continue;
             }
-            d.message = format!("{} (in reusable step `{}`, called at {}:{}:{})", d.message, call.name, call.file, call.line, call.col);
+            d.message = format!(
+                "{} (in reusable step `{}`, called at {}:{}:{})",
+                d.message, call.name, call.file, call.line, call.col
+            );
             kept.push(d);
         }
         errors.extend(kept);

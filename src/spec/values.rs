@@ -66,7 +66,11 @@ pub fn parse(s: &str) -> Result<Template, TemplateError> {
         } else if after.starts_with("${") {
             let at = offset + i;
             let Some(end) = after.find('}') else {
-                return Err(TemplateError { at, message: "`${` is not closed by `}`".into(), hint: SYNTAX_HINT.into() });
+                return Err(TemplateError {
+                    at,
+                    message: "`${` is not closed by `}`".into(),
+                    hint: SYNTAX_HINT.into(),
+                });
             };
             let inner = &after[2..end];
             let used = parse_use(inner, at)?;
@@ -272,7 +276,8 @@ impl Values {
         }
         let secret = u.name.starts_with("env.") || self.set.get(&u.name).is_some_and(|v| v.secret);
         let shown = if secret { SECRET.to_string() } else { format!("{text:?}") };
-        let n: i64 = text.trim().parse().map_err(|_| format!("{} needs a whole number, but it is {shown}", u.source()))?;
+        let n: i64 =
+            text.trim().parse().map_err(|_| format!("{} needs a whole number, but it is {shown}", u.source()))?;
         n.checked_add(u.add).map(|n| n.to_string()).ok_or_else(|| format!("{} is too large", u.source()))
     }
 
@@ -337,7 +342,8 @@ pub fn selector(sel: &Selector, values: &mut Values) -> Result<Selector, String>
     if css.trim().is_empty() {
         return Err(format!("the selector {:?} is empty once its values are filled in", sel.css));
     }
-    super::css::check(&css).map_err(|e| format!("invalid CSS selector {} (from {:?}): {e}", super::diag::quote(&css), sel.css))?;
+    super::css::check(&css)
+        .map_err(|e| format!("invalid CSS selector {} (from {:?}): {e}", super::diag::quote(&css), sel.css))?;
     Ok(Selector { css, name: None })
 }
 
