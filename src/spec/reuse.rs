@@ -45,6 +45,8 @@ pub(super) struct Builder<'b, 'a> {
     /// reported once, at its first call.
     pub(super) reported: &'b mut HashSet<(usize, usize, usize, String)>,
     expanded: usize,
+    /// The expansion passed `MAX_STEPS` (reported once, at the scenario's call).
+    runaway: bool,
 }
 
 impl<'b, 'a> Builder<'b, 'a> {
@@ -63,6 +65,7 @@ impl<'b, 'a> Builder<'b, 'a> {
             all_built: true,
             reported,
             expanded: 0,
+            runaway: false,
         }
     }
 
@@ -94,6 +97,13 @@ impl<'b, 'a> Builder<'b, 'a> {
         };
         let before = ctx.errors.borrow().len();
         self.call(file, raw, name_key, calls);
+        if self.runaway && calls.is_empty() {
+            let message =
+                format!("this scenario expands to more than {MAX_STEPS} steps through `{}`", name_key.get_ref());
+            let hint = "reusable steps calling each other several times each grow quickly: call fewer";
+            ctx.err(name_key.span(), message, Some(hint.into()));
+            self.all_built = false;
+        }
         self.note_calls(file, before, calls);
     }
 
@@ -185,16 +195,9 @@ impl<'b, 'a> Builder<'b, 'a> {
                 continue;
             };
             self.expanded += 1;
-            if self.expanded > MAX_STEPS {
-                let outer = chain.first().map_or(name.as_str(), |c| c.name.as_str());
-                let message = format!("this scenario expands to more than {MAX_STEPS} steps through `{outer}`");
-                let hint = "reusable steps calling each other several times each grow quickly: call fewer";
-                let span = name_key.span();
-                if calls.is_empty() {
-                    fail(self, span, message, Some(hint.into()));
-                } else {
-                    self.all_built = false;
-                }
+            if self.expanded > MAX_STEPS || self.runaway {
+                self.runaway = true;
+                self.all_built = false;
                 return;
             }
             let mut table = RawStep::new();
@@ -210,7 +213,7 @@ impl<'b, 'a> Builder<'b, 'a> {
             }
             let expanded = Spanned::new(body_step.span(), table);
             self.step(def_file, &expanded, &chain);
-            if self.expanded > MAX_STEPS {
+            if self.runaway {
                 return;
             }
         }

@@ -384,7 +384,7 @@ pub(super) fn check_templates(ctx: &FileCtx<'_>, table: &RawStep, scope: &Scope)
             };
             for used in template.uses() {
                 templated = true;
-                let span = at_dollar(ctx, value.span(), s, used.at);
+                let span = at_use(ctx, value.span(), s, used);
                 match values::kind(&used.name) {
                     Kind::BuiltIn => {}
                     Kind::Set if scope.values.contains(&used.name) => {}
@@ -416,6 +416,19 @@ fn collect_strings<'v>(value: &'v toml::Value, out: &mut Vec<&'v str>) {
         toml::Value::Array(items) => items.iter().for_each(|i| collect_strings(i, out)),
         toml::Value::Table(t) => t.values().for_each(|v| collect_strings(v, out)),
         _ => {}
+    }
+}
+
+/// Where the use `used` of the string `s` (written at `span`) is in the file: the same
+/// occurrence of its text in the written text (a reusable step's parameters, put in, move
+/// the others), else where its `${` is.
+fn at_use(ctx: &FileCtx<'_>, span: Range<usize>, s: &str, used: &values::Use) -> Range<usize> {
+    let source = used.source();
+    let nth = s[..used.at.min(s.len())].matches(source.as_str()).count();
+    let written = ctx.file.text.get(span.clone()).unwrap_or("");
+    match written.match_indices(source.as_str()).nth(nth) {
+        Some((i, _)) => span.start + i..span.start + i + 2,
+        None => at_dollar(ctx, span, s, used.at),
     }
 }
 

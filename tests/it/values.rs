@@ -13,7 +13,7 @@ use common::*;
 fn run(spec: &str, extra: &[&str]) -> (Output, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("spec.toml"), spec).expect("write spec");
-    let mut args = vec!["--specs", "spec.toml", "--max-wait", "2"];
+    let mut args = vec!["--specs", "spec.toml", "--max-wait", "5"];
     args.extend(extra);
     (ft_in(dir.path(), &args), dir)
 }
