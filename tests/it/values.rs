@@ -142,7 +142,7 @@ fn secrets_appear_in_no_output_and_no_report_file() {
     let out = output(
         ft_command(dir.path())
             .env("FT_TEST_SECRET", secret)
-            .args(["--specs", "spec.toml", "--max-wait", "1", "--retries", "1", "--allure", "allure-results"])
+            .args(["--specs", "spec.toml", "--max-wait", "3", "--retries", "1", "--allure", "allure-results"])
             .args(["--message-format", "json"]),
     );
     assert_eq!(out.code, 1, "{}", out.all());
