@@ -44,6 +44,10 @@ pub struct Inspection {
     /// error page, whatever the selector: what a visit's failure shows.
     #[serde(default)]
     pub body: Option<String>,
+    /// How many elements match the inspection's second locator (`also`), when it has one:
+    /// a capture's count read in the look the next step makes anyway.
+    #[serde(default)]
+    pub also_count: Option<usize>,
     /// The first match as a W3C element reference, for an action that follows.
     #[serde(default, rename = "el")]
     pub(super) element: Option<serde_json::Value>,
@@ -70,10 +74,11 @@ pub struct Frame {
     pub png: Vec<u8>,
 }
 
-/// Called with `[locator or null, attribute or null, all]`; answers an `Inspection`. The
-/// locator is `shared::locator::Locator::to_json`: `[[engine, value, ...], ...]`.
+/// Called with `[locator or null, attribute or null, all, also or null]`; answers an
+/// `Inspection`. A locator is `shared::locator::Locator::to_json`: `[[engine, value, ...],
+/// ...]`; `also` is a second one whose matches are only counted.
 pub(super) const INSPECT_JS: &str = r#"
-const [loc, attr, all] = arguments;
+const [loc, attr, all, also] = arguments;
 // Read through the prototypes, never through the page's objects: a form's controls and
 // the document's named elements shadow their properties (a control named `action` makes
 // `form.action` that control; `<img name="title">` makes `document.title` the image).
@@ -305,6 +310,9 @@ const body = docBody(document);
 const out = { url: location.href, title: String(docTitle(document)), status: nav.responseStatus || null, count: 0, texts: [] };
 if (out.status >= 500 || /^(chrome-error|about:neterror)/.test(out.url)) {
   out.body = body ? innerText(body) : "";
+}
+if (also !== null && also !== undefined) {
+  try { out.also_count = find(also).length; } catch (e) { if (!(e instanceof DOMException && e.name === "SyntaxError")) throw e; out.error = String(e.message || e); return out; }
 }
 if (loc === null) {
   out.texts = [body ? innerText(body) : ""];

@@ -174,8 +174,20 @@ impl Session {
         attr: Option<&str>,
         all: bool,
     ) -> Result<Inspection, BrowserError> {
+        self.inspect_counting(locator, attr, all, None).await
+    }
+
+    /// `inspect`, also counting the elements `also` finds, in the same round trip.
+    pub async fn inspect_counting(
+        &self,
+        locator: Option<&Locator>,
+        attr: Option<&str>,
+        all: bool,
+        also: Option<&Locator>,
+    ) -> Result<Inspection, BrowserError> {
         let wd = self.wd()?;
-        let args = vec![locator.map_or(serde_json::Value::Null, Locator::to_json), json!(attr), json!(all)];
+        let json = |l: Option<&Locator>| l.map_or(serde_json::Value::Null, Locator::to_json);
+        let args = vec![json(locator), json!(attr), json!(all), json(also)];
         let ret = self.bounded(wd.execute(INSPECT_JS, args)).await?;
         let mut seen: Inspection = serde_json::from_value(ret.json().clone())
             .map_err(|e| BrowserError::WebDriver(format!("unexpected inspection result: {e}")))?;

@@ -552,12 +552,19 @@ mod tests {
 
     fn log() -> Vec<StepLog> {
         vec![
-            StepLog { line: 3, description: "visit /".into(), took: Duration::from_millis(200), ok: true },
+            StepLog {
+                line: 3,
+                description: "visit /".into(),
+                took: Duration::from_millis(200),
+                ok: true,
+                calls: Vec::new(),
+            },
             StepLog {
                 line: 4,
                 description: "expect_title \"To-Do\"".into(),
                 took: Duration::from_millis(300),
                 ok: false,
+                calls: Vec::new(),
             },
         ]
     }

@@ -42,13 +42,22 @@ pub async fn run_in(
     let runnable = order.len();
     let queue = Arc::new(Mutex::new(Queue::new(order, config.settings.max_failures)));
     let config = Arc::new(config);
+    // `${run.id}`: one for every scenario of this run.
+    let run_id: Arc<str> = crate::spec::values::run_id().into();
     let workers = config.settings.workers.clamp(1, runnable.max(1));
     let (tx, mut rx) = mpsc::unbounded_channel::<WorkerMsg>();
     let mut set = JoinSet::new();
     let mut task_worker = HashMap::new();
     for worker in 0..workers {
-        let handle =
-            set.spawn(work(worker, browsers.clone(), scenarios.clone(), queue.clone(), config.clone(), tx.clone()));
+        let handle = set.spawn(work(
+            worker,
+            browsers.clone(),
+            scenarios.clone(),
+            queue.clone(),
+            config.clone(),
+            run_id.clone(),
+            tx.clone(),
+        ));
         task_worker.insert(handle.id(), worker);
     }
     drop(tx);

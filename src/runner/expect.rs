@@ -21,32 +21,46 @@ pub(super) struct Inspect {
     attr: Option<String>,
     /// Every match's text (or, for the page, its body text), not only the first match's.
     all: bool,
+    /// A second locator whose matches are counted in the same look (a capture's count,
+    /// read in the look the next step makes anyway).
+    also: Option<Locator>,
 }
 
 impl Inspect {
     /// The page's title and URL.
     pub(super) fn page() -> Inspect {
-        Inspect { locator: None, attr: None, all: false }
+        Inspect { locator: None, attr: None, all: false, also: None }
     }
 
     /// The page's title, URL and body text.
     fn page_text() -> Inspect {
-        Inspect { locator: None, attr: None, all: true }
+        Inspect { locator: None, attr: None, all: true, also: None }
     }
 
     /// The first element `locator` finds (and how many it finds).
     pub(super) fn element(locator: &Locator) -> Inspect {
-        Inspect { locator: Some(locator.clone()), attr: None, all: false }
+        Inspect { locator: Some(locator.clone()), attr: None, all: false, also: None }
     }
 
     /// Every element `locator` finds, with their texts.
-    fn elements(locator: Locator) -> Inspect {
-        Inspect { locator: Some(locator), attr: None, all: true }
+    pub(super) fn elements(locator: Locator) -> Inspect {
+        Inspect { locator: Some(locator), attr: None, all: true, also: None }
+    }
+
+    /// This look, also counting the elements `locator` finds.
+    pub(super) fn counting(self, locator: &Locator) -> Inspect {
+        Inspect { also: Some(locator.clone()), ..self }
+    }
+
+    /// Whether what this look saw serves a step that looks at `what`: the same look, or
+    /// this one with a count besides.
+    fn serves(&self, what: &Inspect) -> bool {
+        self == what || (self.also.is_some() && what.also.is_none() && Inspect { also: None, ..self.clone() } == *what)
     }
 
     /// The attribute `name` of the first element `locator` finds.
-    fn attribute(locator: &Locator, name: &str) -> Inspect {
-        Inspect { locator: Some(locator.clone()), attr: Some(name.to_string()), all: false }
+    pub(super) fn attribute(locator: &Locator, name: &str) -> Inspect {
+        Inspect { locator: Some(locator.clone()), attr: Some(name.to_string()), all: false, also: None }
     }
 }
 
@@ -55,8 +69,8 @@ impl Inspect {
 /// either.
 pub(super) async fn look(session: &Session, what: &Inspect) -> Result<Result<Inspection, String>, BrowserError> {
     let locator = what.locator.as_ref();
-    match session.inspect(locator, what.attr.as_deref(), what.all).await {
-        Ok(seen) => match (&seen.error, locator) {
+    match session.inspect_counting(locator, what.attr.as_deref(), what.all, what.also.as_ref()).await {
+        Ok(seen) => match (&seen.error, locator.or(what.also.as_ref())) {
             (Some(err), Some(locator)) => {
                 Err(BrowserError::WebDriver(format!("invalid selector {:?}: {err}", locator.to_string())))
             }
@@ -91,7 +105,7 @@ impl Seen {
         session: &Session,
         what: &Inspect,
     ) -> Result<Result<Inspection, String>, BrowserError> {
-        let before = self.0.lock().ok().and_then(|mut now| now.before.take().filter(|(made, _)| made == what));
+        let before = self.0.lock().ok().and_then(|mut now| now.before.take().filter(|(made, _)| made.serves(what)));
         let seen = match before {
             Some((_, seen)) => Ok(seen),
             None => look(session, what).await?,
@@ -490,7 +504,7 @@ mod tests {
     use super::*;
 
     fn item_input() -> Selector {
-        Selector { locator: Locator::css("#id_text"), name: Some("item_input".into()) }
+        Selector { locator: Locator::css("#id_text"), name: Some("item_input".into()), template: None }
     }
 
     fn judge(expectation: &Expectation, seen: &Inspection) -> Result<(), String> {

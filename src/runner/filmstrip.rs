@@ -93,7 +93,7 @@ mod tests {
     use super::*;
 
     fn step(line: usize, kind: StepKind) -> Step {
-        Step { line, col: 1, verb: "test", kind }
+        Step::new(line, 1, "test", kind)
     }
 
     fn click(line: usize) -> Step {

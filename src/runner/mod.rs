@@ -16,6 +16,7 @@ use crate::browser::BrowserError;
 use crate::wait::WaitError;
 
 mod browsers;
+mod capture;
 mod dispatch;
 mod expect;
 mod filmstrip;
@@ -34,19 +35,24 @@ pub use result::{
 };
 pub use steps::page_load_limit;
 
-/// Per-scenario state that steps share.
+/// Per-attempt state that steps share.
 #[derive(Default)]
 struct ScenarioState {
-    /// The scenario's steps, so a step can tell which one follows it (see `following`).
+    /// The scenario's steps, so a step can tell which one follows it (see `ahead`).
     steps: Vec<crate::spec::Step>,
+    /// The index of the step running now: steps expanded from reusable steps repeat
+    /// positions, so a step is known by its index.
+    at: usize,
+    /// The attempt's values: the built-ins and what its steps set.
+    values: crate::spec::values::Values,
     /// What inspections already saw that a later step may use instead of asking again.
     seen: expect::Seen,
     /// The element the last step typed into or cleared (its selector and the request its
     /// form would send): a step acting on it next acts on the same element at once.
     acted: Option<(crate::shared::locator::Locator, Option<Request>)>,
-    /// A `press` already sent with the typing of the step before it (its line and column),
-    /// and the request its form would send.
-    pressed_ahead: Option<((usize, usize), Option<Request>)>,
+    /// A `press` already sent with the typing of the step before it (its index), and the
+    /// request its form would send.
+    pressed_ahead: Option<(usize, Option<Request>)>,
     /// URLs by the name `remember_url` gave them, for `expect_url_differs`.
     urls: HashMap<String, String>,
     /// Stops the scenario where it must not act (`--sensitive-url`).
@@ -64,9 +70,10 @@ struct Request {
 }
 
 impl ScenarioState {
-    fn new(scenario: &crate::spec::Scenario, config: &RunConfig) -> ScenarioState {
+    fn new(scenario: &crate::spec::Scenario, config: &RunConfig, values: crate::spec::values::Values) -> ScenarioState {
         ScenarioState {
             steps: scenario.steps.clone(),
+            values,
             urls: HashMap::new(),
             guard: sensitive::Guard::for_scenario(scenario, config),
             request: None,
@@ -74,10 +81,25 @@ impl ScenarioState {
         }
     }
 
-    /// The step after `step`, if any.
-    fn following(&self, step: &crate::spec::Step) -> Option<&crate::spec::Step> {
-        let at = self.steps.iter().position(|s| (s.line, s.col) == (step.line, step.col))?;
-        self.steps.get(at + 1)
+    /// The step `n` after the one running now, with its values filled in as they are
+    /// now; `None` past the last step, or when its values are not all set yet.
+    fn ahead(&self, n: usize) -> Option<crate::spec::Step> {
+        let step = self.steps.get(self.at + n)?;
+        if !step.templated {
+            return Some(step.clone());
+        }
+        // A copy: looking ahead must not count as using a secret.
+        let kind = crate::spec::values::resolve(&step.kind, &mut self.values.clone()).ok()?;
+        Some(crate::spec::Step { kind, ..step.clone() })
+    }
+
+    /// `step`, the one running now, with its values filled in.
+    fn resolve(&mut self, step: &crate::spec::Step) -> Result<crate::spec::Step, String> {
+        if !step.templated {
+            return Ok(step.clone());
+        }
+        let kind = crate::spec::values::resolve(&step.kind, &mut self.values)?;
+        Ok(crate::spec::Step { kind, ..step.clone() })
     }
 }
 

@@ -268,10 +268,54 @@ pub struct Failure {
 
 #[derive(Clone, Debug)]
 pub struct StepLog {
+    /// Its line in the scenario's file (for a step expanded from a reusable step, the
+    /// line of the scenario's call).
     pub line: usize,
+    /// What it did (`Step::described`: under its calls, for an expanded step).
     pub description: String,
     pub took: Duration,
     pub ok: bool,
+    /// The reusable steps it was expanded from, the scenario's own call first.
+    pub calls: Vec<crate::spec::CallSite>,
+}
+
+impl StepLog {
+    /// Every string with each of `secrets` shown as `[secret]`.
+    fn redact(&mut self, secrets: &[String]) {
+        self.description = redact(secrets, &self.description);
+    }
+}
+
+use crate::spec::values::redact;
+
+impl Attempt {
+    /// Every text of this attempt with the secrets it used shown as `[secret]`: the one
+    /// place the runner's results pass through before any output (console, logs, JUnit,
+    /// HTML, run.json, Allure, JSON lines) sees them.
+    pub(super) fn redact(&mut self, secrets: &[String]) {
+        if secrets.is_empty() {
+            return;
+        }
+        for step in &mut self.log {
+            step.redact(secrets);
+        }
+        if let Outcome::Failed(f) | Outcome::Error(f) = &mut self.outcome {
+            if let Some((_, _, what)) = &mut f.step {
+                *what = redact(secrets, what);
+            }
+            f.message = redact(secrets, &f.message);
+            f.last_seen = f.last_seen.as_deref().map(|s| redact(secrets, s));
+            f.evidence.html = f.evidence.html.as_deref().map(|s| redact(secrets, s));
+            f.evidence.url = f.evidence.url.as_deref().map(|s| redact(secrets, s));
+            for signal in &mut f.evidence.signals.entries {
+                signal.text = redact(secrets, &signal.text);
+                signal.url = signal.url.as_deref().map(|s| redact(secrets, s));
+            }
+            for frame in &mut f.evidence.filmstrip {
+                frame.step = redact(secrets, &frame.step);
+            }
+        }
+    }
 }
 
 /// The run as a whole; `verdict::Counts` counts it, `verdict::Verdict` judges it.

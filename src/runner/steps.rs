@@ -24,13 +24,18 @@ pub(super) async fn run_step(
     }
     state.seen.next_step();
     match &step.kind {
-        StepKind::Act(action) => perform(step, action, session, config, state).await,
+        // It looks and changes nothing: what the step before typed into stays known.
+        StepKind::Act(Action::Capture(c)) => {
+            let next = state.ahead(1).and_then(|next| first_look(&next, state.ahead(2).as_ref(), state));
+            let what = super::capture::inspects(c, next);
+            super::capture::run(c, what, session, config.settings.patience, state).await
+        }
+        StepKind::Act(action) => perform(action, session, config, state).await,
         StepKind::Expect(expectation) => expect(expectation, session, config.settings.patience, state).await,
     }
 }
 
 async fn perform(
-    step: &Step,
     action: &Action,
     session: &Session,
     config: &RunConfig,
@@ -50,12 +55,12 @@ async fn perform(
             state.seen.forget();
             let url = format!("{}{}", config.base_url, path);
             // The page the visit lands on is judged with the next step's own first look.
-            let next = state.following(step).and_then(|next| first_look(next, state));
+            let next = state.ahead(1).and_then(|next| first_look(&next, state.ahead(2).as_ref(), state));
             visit(&at, &url, page_load_limit(p), next).await?;
             state.request = Some(Request { method: "GET".into(), url });
         }
         Action::Type { into, text } => {
-            if let Some((next, key)) = press_next(step, into, config, state) {
+            if let Some((next, key)) = press_next(into, config, state) {
                 // The same keystrokes in one command: nothing is looked at between a
                 // `type` and a `press` on the element it typed into anyway.
                 let form = act(&at, into, known(into), |s| s.type_then_press(&into.locator, text, key)).await?;
@@ -73,7 +78,7 @@ async fn perform(
             state.acted = Some((sel.locator.clone(), form));
         }
         Action::Press { key, on } => {
-            state.request = match state.pressed_ahead.take().filter(|(at, _)| *at == (step.line, step.col)) {
+            state.request = match state.pressed_ahead.take().filter(|(at, _)| *at == state.at) {
                 Some((_, form)) => form,
                 None => act(&at, on, known(on), |s| s.press(&on.locator, *key)).await?,
             }
@@ -84,7 +89,7 @@ async fn perform(
         }
         Action::NewVisitor(_) => {
             // A visit next navigates anyway: no blank page in between.
-            let visits_next = state.following(step).is_some_and(|n| matches!(n.kind, StepKind::Act(Action::Visit(_))));
+            let visits_next = state.ahead(1).is_some_and(|n| matches!(n.kind, StepKind::Act(Action::Visit(_))));
             session.new_visitor(!visits_next).await.map_err(StepError::Browser)?;
             state.request = None;
         }
@@ -99,10 +104,12 @@ async fn perform(
             };
             state.urls.insert(name.clone(), crate::shared::redact::without_userinfo(&url));
         }
+        // Run by `run_step`, which keeps what this function forgets.
+        Action::Capture(_) => {}
     }
     // What was seen before an action is not used after it (it may have changed the page),
     // but for what a visit saw for the step after it.
-    if !matches!(action, Action::Visit(_) | Action::RememberUrl(_)) {
+    if !matches!(action, Action::Visit(_) | Action::RememberUrl(_) | Action::Capture(_)) {
         state.seen.forget();
     }
     Ok(())
@@ -111,18 +118,13 @@ async fn perform(
 /// The `press` right after a `type` into the same element, sent with the typing (its
 /// position and key); not with `--filmstrip`, whose frame between the two would then show
 /// the key's effect already.
-fn press_next(
-    step: &Step,
-    into: &Selector,
-    config: &RunConfig,
-    state: &ScenarioState,
-) -> Option<((usize, usize), crate::shared::keys::Key)> {
+fn press_next(into: &Selector, config: &RunConfig, state: &ScenarioState) -> Option<(usize, crate::shared::keys::Key)> {
     if config.settings.filmstrip > 0 {
         return None;
     }
-    let next = state.following(step)?;
+    let next = state.ahead(1)?;
     match &next.kind {
-        StepKind::Act(Action::Press { key, on }) if on.locator == into.locator => Some(((next.line, next.col), *key)),
+        StepKind::Act(Action::Press { key, on }) if on.locator == into.locator => Some((state.at + 1, *key)),
         _ => None,
     }
 }
@@ -136,10 +138,13 @@ struct Ctx<'a> {
     seen: &'a Seen,
 }
 
-/// What `step` inspects first, if it inspects anything.
-fn first_look(step: &Step, state: &ScenarioState) -> Option<Inspect> {
+/// What `step` inspects first, if it inspects anything (`after`: the step after it).
+fn first_look(step: &Step, after: Option<&Step>, state: &ScenarioState) -> Option<Inspect> {
     match &step.kind {
         StepKind::Expect(expectation) => inspects(expectation, state),
+        StepKind::Act(Action::Capture(c)) => {
+            Some(super::capture::inspects(c, after.and_then(|after| first_look(after, None, state))))
+        }
         StepKind::Act(
             Action::Type { into: sel, .. }
             | Action::Press { on: sel, .. }
@@ -317,9 +322,10 @@ fn is_page_load_timeout(e: &BrowserError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shared::locator::Locator;
 
     fn step(line: usize, kind: StepKind) -> Step {
-        Step { line, col: 3, verb: "test", kind }
+        Step::new(line, 3, "test", kind)
     }
 
     /// A visit is judged with the next step's own first look, so that look must be the
@@ -332,12 +338,31 @@ mod tests {
             step(2, StepKind::Act(Action::Type { into: input.clone(), text: "Buy milk".into() })),
             step(3, StepKind::Act(Action::WindowSize { width: 400, height: 600 })),
         ];
-        let state = ScenarioState { steps: steps.clone(), ..ScenarioState::default() };
-        let next = state.following(&steps[0]).expect("a step follows the visit");
+        let mut state = ScenarioState { steps: steps.clone(), ..ScenarioState::default() };
+        let next = state.ahead(1).expect("a step follows the visit");
         assert_eq!(next.line, 2);
-        assert_eq!(first_look(next, &state), Some(Inspect::element(&crate::shared::locator::Locator::css("#id_text"))));
-        assert_eq!(first_look(&steps[2], &state), None);
-        assert!(state.following(&steps[2]).is_none(), "the last step has none after it");
+        assert_eq!(first_look(&next, state.ahead(2).as_ref(), &state), Some(Inspect::element(&Locator::css("#id_text"))));
+        assert_eq!(first_look(&steps[2], None, &state), None);
+        state.at = 2;
+        assert!(state.ahead(1).is_none(), "the last step has none after it");
+    }
+
+    /// A capture of a count is read in the look the step after it makes anyway, and that
+    /// look serves the step after it: adding a reusable `add_list_item` costs no round trip.
+    #[test]
+    fn a_count_is_captured_in_the_next_steps_look() {
+        use crate::spec::{Capture, CaptureFrom};
+        let input = Selector::css("#id_text");
+        let rows = Selector::css("#id_list_table tr");
+        let capture = Capture { name: "rows".into(), from: CaptureFrom::CountOf(rows), regex: None, secret: false };
+        let steps = vec![
+            step(1, StepKind::Act(Action::Visit("/".into()))),
+            step(2, StepKind::Act(Action::Capture(capture))),
+            step(3, StepKind::Act(Action::Type { into: input.clone(), text: "Buy milk".into() })),
+        ];
+        let state = ScenarioState { steps: steps.clone(), ..ScenarioState::default() };
+        let look = first_look(&steps[1], Some(&steps[2]), &state).expect("a capture looks");
+        assert_eq!(look, Inspect::element(&Locator::css("#id_text")).counting(&Locator::css("#id_list_table tr")));
     }
 
     /// A `press` right after a `type` into the same element goes with the typing, one
@@ -350,12 +375,15 @@ mod tests {
         let typing = |line| step(line, StepKind::Act(Action::Type { into: input.clone(), text: "Buy milk".into() }));
         let press = |line, on: &Selector| step(line, StepKind::Act(Action::Press { key: Key::Enter, on: on.clone() }));
         let steps = vec![typing(1), press(2, &input), typing(3), press(4, &other), typing(5)];
-        let state = ScenarioState { steps: steps.clone(), ..ScenarioState::default() };
+        let mut state = ScenarioState { steps: steps.clone(), ..ScenarioState::default() };
         let mut config = RunConfig { base_url: String::new(), skip: Default::default(), settings: Default::default() };
-        assert_eq!(press_next(&steps[0], &input, &config, &state), Some(((2, 3), Key::Enter)));
-        assert_eq!(press_next(&steps[2], &input, &config, &state), None, "a press on another element");
-        assert_eq!(press_next(&steps[4], &input, &config, &state), None, "no step after it");
+        assert_eq!(press_next(&input, &config, &state), Some((1, Key::Enter)));
+        state.at = 2;
+        assert_eq!(press_next(&input, &config, &state), None, "a press on another element");
+        state.at = 4;
+        assert_eq!(press_next(&input, &config, &state), None, "no step after it");
+        state.at = 0;
         config.settings.filmstrip = 3;
-        assert_eq!(press_next(&steps[0], &input, &config, &state), None, "a frame goes between the two");
+        assert_eq!(press_next(&input, &config, &state), None, "a frame goes between the two");
     }
 }

@@ -14,6 +14,7 @@ use super::queue::Queue;
 use super::steps::run_step;
 use super::{Attempt, Failure, Outcome, RunConfig, RunEvent, ScenarioResult, ScenarioState, StepError, StepLog};
 use crate::browser::{BrowserError, Evidence, Isolation, Session};
+use crate::spec::values::Values;
 use crate::spec::{Action, Scenario, Step, StepKind};
 
 /// What a worker tells the dispatcher.
@@ -32,6 +33,7 @@ pub(super) async fn work(
     scenarios: Arc<Vec<Scenario>>,
     queue: Arc<Mutex<Queue>>,
     config: Arc<RunConfig>,
+    run_id: Arc<str>,
     tx: mpsc::UnboundedSender<WorkerMsg>,
 ) {
     let next = || queue.lock().ok().and_then(|mut q| q.pop_front());
@@ -76,7 +78,7 @@ pub(super) async fn work(
             // The next visitor's tab is made while this attempt runs: off the critical path.
             let finished = tokio::sync::Notify::new();
             let attempt = async {
-                let ran = run_attempt(scenario, &ready.session, &config).await;
+                let ran = run_attempt(scenario, &ready.session, &config, &run_id, earlier.len() + 1).await;
                 finished.notify_one();
                 ran
             };
@@ -147,18 +149,28 @@ async fn as_new_visitor(mut ready: Ready, blank: bool) -> Result<Ready, BrowserE
 
 /// One attempt at a scenario, bounded by the scenario deadline. Also says whether the
 /// session is still fit for the next scenario.
-async fn run_attempt(scenario: &Scenario, session: &Session, config: &RunConfig) -> (Attempt, bool) {
+async fn run_attempt(
+    scenario: &Scenario,
+    session: &Session,
+    config: &RunConfig,
+    run_id: &str,
+    number: usize,
+) -> (Attempt, bool) {
     let started_at = Utc::now();
     let t0 = Instant::now();
     session.mark_signals();
     let mut log = Vec::new();
     let mut strip = Filmstrip::new(config.settings.filmstrip);
-    let steps = run_steps(scenario, session, config, &mut log, &mut strip);
+    let mut state = ScenarioState::new(scenario, config, Values::for_attempt(run_id, &scenario.name, number));
+    // Updated as the steps use them, so a scenario cut short by its deadline is redacted too.
+    let mut secrets = Vec::new();
+    let steps = run_steps(scenario, session, config, &mut state, &mut log, &mut strip, &mut secrets);
     let mut outcome = match tokio::time::timeout(config.settings.scenario_timeout, steps).await {
         Ok(Ok(())) => Outcome::Passed,
         Ok(Err((step, err))) => {
             let evidence = evidence(session).await;
-            let at = Some((step.line, step.col, step.kind.to_string()));
+            let (line, col) = step.site();
+            let at = Some((line, col, step.described()));
             match err {
                 StepError::Failed { message, last_seen } => {
                     Outcome::Failed(Failure { step: at, message, last_seen, evidence })
@@ -173,7 +185,10 @@ async fn run_attempt(scenario: &Scenario, session: &Session, config: &RunConfig)
         }
         Err(_) => {
             // The step that was running is the one after the last logged.
-            let at = scenario.steps.get(log.len()).map(|st| (st.line, st.col, st.kind.to_string()));
+            let at = scenario.steps.get(log.len()).map(|st| {
+                let (line, col) = st.site();
+                (line, col, st.described())
+            });
             let message = format!(
                 "the scenario did not finish within --scenario-timeout {:?}: the browser or the page is stuck",
                 config.settings.scenario_timeout
@@ -187,7 +202,9 @@ async fn run_attempt(scenario: &Scenario, session: &Session, config: &RunConfig)
     }
     let timed_out = t0.elapsed() >= config.settings.scenario_timeout;
     let healthy = !matches!(outcome, Outcome::Error(_)) && !timed_out;
-    (Attempt::new(outcome, started_at, t0.elapsed(), log), healthy)
+    let mut attempt = Attempt::new(outcome, started_at, t0.elapsed(), log);
+    attempt.redact(&secrets);
+    (attempt, healthy)
 }
 
 /// A failure's evidence, bounded: a wedged browser must not hold the run up for long.
@@ -202,33 +219,47 @@ async fn evidence(session: &Session) -> Evidence {
 
 const EVIDENCE_TIMEOUT: Duration = Duration::from_secs(5);
 
-async fn run_steps<'s>(
-    scenario: &'s Scenario,
+/// The attempt's steps in order, each with its values filled in just before it runs.
+async fn run_steps(
+    scenario: &Scenario,
     session: &Session,
     config: &RunConfig,
+    state: &mut ScenarioState,
     log: &mut Vec<StepLog>,
     strip: &mut Filmstrip,
-) -> Result<(), (&'s Step, StepError)> {
-    let mut state = ScenarioState::new(scenario, config);
-    for step in &scenario.steps {
+    secrets: &mut Vec<String>,
+) -> Result<(), (Step, StepError)> {
+    for (at, written) in scenario.steps.iter().enumerate() {
+        state.at = at;
+        let resolved = state.resolve(written);
+        secrets.clone_from(&state.values.secrets().to_vec());
+        let step = match resolved {
+            Ok(step) => step,
+            Err(message) => {
+                log.push(step_log(written, std::time::Duration::ZERO, false));
+                return Err((written.clone(), StepError::Failed { message, last_seen: None }));
+            }
+        };
         // Outside the steps' times: a frame is the filmstrip's cost, not a step's. A
         // frame the browser cannot give is only a gap in the strip, never a failure.
-        if strip.due_before(step) {
+        if strip.due_before(&step) {
             let png = tokio::time::timeout(FRAME_TIMEOUT, session.screenshot()).await;
             strip.take(png.ok().and_then(Result::ok));
         }
         let ts = Instant::now();
-        let result = run_step(step, session, config, &mut state).await;
-        log.push(StepLog {
-            line: step.line,
-            description: step.kind.to_string(),
-            took: ts.elapsed(),
-            ok: result.is_ok(),
-        });
-        result.map_err(|e| (step, e))?;
-        strip.passed(step);
+        let result = run_step(&step, session, config, state).await;
+        secrets.clone_from(&state.values.secrets().to_vec());
+        log.push(step_log(&step, ts.elapsed(), result.is_ok()));
+        if let Err(e) = result {
+            return Err((step, e));
+        }
+        strip.passed(&step);
     }
     Ok(())
+}
+
+fn step_log(step: &Step, took: Duration, ok: bool) -> StepLog {
+    StepLog { line: step.site().0, description: step.described(), took, ok, calls: step.calls.clone() }
 }
 
 /// How long one filmstrip frame may take: a slow screenshot must not hold a scenario up.

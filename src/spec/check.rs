@@ -104,7 +104,7 @@ impl FileCtx<'_> {
                 // Checked where it is defined (or overridden), and reported there.
                 Some(written) => super::locator::parse(written)
                     .ok()
-                    .map(|locator| Selector { locator, name: Some(name.to_string()) }),
+                    .map(|locator| Selector { locator, name: Some(name.to_string()), template: None }),
                 None if self.broken.borrow().contains(name) => None,
                 None => {
                     let names: Vec<String> = selectors.keys().cloned().collect();
@@ -126,7 +126,7 @@ impl FileCtx<'_> {
             );
             None
         } else {
-            self.locator(text, span).map(|locator| Selector { locator, name: None })
+            self.locator(text, span).map(|locator| Selector { locator, name: None, template: None })
         }
     }
 

@@ -7,6 +7,8 @@ pub mod css;
 mod diag;
 pub mod locator;
 mod parse;
+mod reuse;
+pub mod values;
 pub(crate) mod verbs;
 
 use std::collections::BTreeMap;
@@ -124,6 +126,56 @@ pub struct Step {
     #[cfg_attr(not(debug_assertions), allow(dead_code, reason = "read only by the debug-only test seam"))]
     pub verb: &'static str,
     pub kind: StepKind,
+    /// Its strings are templates using values (`${name}`): filled in (`values::resolve`)
+    /// just before it runs.
+    pub templated: bool,
+    /// The file it is written in, when it is not the scenario's (a reusable step's body).
+    pub file: Option<String>,
+    /// The reusable steps it was expanded from, the scenario's own call first.
+    pub calls: Vec<CallSite>,
+}
+
+/// Where a reusable step was called: its name and the calling step's position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallSite {
+    pub name: String,
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+}
+
+impl fmt::Display for CallSite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}:{}:{})", self.name, self.file, self.line, self.col)
+    }
+}
+
+impl Step {
+    /// A step written in a scenario (not expanded from a reusable step).
+    pub fn new(line: usize, col: usize, verb: &'static str, kind: StepKind) -> Step {
+        Step { line, col, verb, kind, templated: false, file: None, calls: Vec::new() }
+    }
+
+    /// Where it is in the scenario's file: its own position, or for a step expanded from a
+    /// reusable step, the scenario's call.
+    pub fn site(&self) -> (usize, usize) {
+        match self.calls.first() {
+            Some(call) => (call.line, call.col),
+            None => (self.line, self.col),
+        }
+    }
+
+    /// What it does, for failures and logs; a step expanded from a reusable step is shown
+    /// under its calls, with where it is written:
+    /// `add_list_item › type "Buy milk" into @item_input (specs/lib.toml:5:5)`.
+    pub fn described(&self) -> String {
+        if self.calls.is_empty() {
+            return self.kind.to_string();
+        }
+        let chain: Vec<&str> = self.calls.iter().map(|c| c.name.as_str()).collect();
+        let file = self.file.as_deref().unwrap_or("");
+        format!("{} › {} ({file}:{}:{})", chain.join(" › "), self.kind, self.line, self.col)
+    }
 }
 
 /// What a step does: change the page, or wait for it to show something.
@@ -140,21 +192,25 @@ pub enum StepKind {
 pub struct Selector {
     pub locator: locator::Locator,
     pub name: Option<String>,
+    /// As written, when it uses values (`text=${item}`): filled in and parsed when its step
+    /// runs (`values::selector`); `locator` means nothing until then.
+    pub template: Option<String>,
 }
 
 impl Selector {
     /// Plain CSS, written as it is (not named).
     #[cfg(test)]
     pub fn css(css: &str) -> Selector {
-        Selector { locator: locator::Locator::css(css), name: None }
+        Selector { locator: locator::Locator::css(css), name: None, template: None }
     }
 }
 
 impl fmt::Display for Selector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.name {
-            Some(name) => write!(f, "@{name} ({})", self.locator),
-            None => write!(f, "{}", self.locator),
+        match (&self.name, &self.template) {
+            (Some(name), _) => write!(f, "@{name} ({})", self.locator),
+            (None, Some(template)) => f.write_str(template),
+            (None, None) => write!(f, "{}", self.locator),
         }
     }
 }
@@ -172,7 +228,47 @@ pub enum Action {
     NewVisitor(Option<String>),
     WindowSize { width: u32, height: u32 },
     RememberUrl(String),
+    Capture(Capture),
     SubmitNovalidate(Selector),
+}
+
+/// `{ capture = NAME, ... }`: set a value for the rest of the scenario from the page.
+#[derive(Clone, Debug)]
+pub struct Capture {
+    pub name: String,
+    pub from: CaptureFrom,
+    /// The first group of the first match (else the whole match) is the value.
+    pub regex: Option<regex::Regex>,
+    /// Shown as `[secret]` in every output.
+    pub secret: bool,
+}
+
+/// What a capture reads.
+#[derive(Clone, Debug)]
+pub enum CaptureFrom {
+    Url,
+    TextOf(Selector),
+    Attribute { name: String, of: Selector },
+    CountOf(Selector),
+}
+
+impl fmt::Display for Capture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "capture {:?} from ", self.name)?;
+        match &self.from {
+            CaptureFrom::Url => f.write_str("the URL")?,
+            CaptureFrom::TextOf(s) => write!(f, "the text of {s}")?,
+            CaptureFrom::Attribute { name, of } => write!(f, "attribute {name:?} of {of}")?,
+            CaptureFrom::CountOf(s) => write!(f, "the number of elements matching {s}")?,
+        }
+        if let Some(re) = &self.regex {
+            write!(f, " by /{}/", re.as_str())?;
+        }
+        if self.secret {
+            f.write_str(" (secret)")?;
+        }
+        Ok(())
+    }
 }
 
 /// A step that says what the page must show (every `expect_*` verb).
@@ -291,6 +387,7 @@ impl fmt::Display for Action {
             Action::NewVisitor(None) => write!(f, "new visitor"),
             Action::WindowSize { width, height } => write!(f, "window size {width}x{height}"),
             Action::RememberUrl(name) => write!(f, "remember the URL as {name:?}"),
+            Action::Capture(c) => fmt::Display::fmt(c, f),
             Action::SubmitNovalidate(s) => write!(f, "submit the form of {s} without the browser's validation"),
         }
     }

@@ -14,12 +14,13 @@ use toml::Spanned;
 
 use super::check::{list_or_none, FileCtx, RawStep};
 use super::diag::{did_you_mean, Diagnostic, LineIndex, SpecErrors};
+use super::reuse::{Builder, Def, Defs};
 use super::{Expectation, Scenario, SelectorOverrides, SignalCheck, SourceFile, Step, StepKind, Suite};
 
 /// A file's parts are deserialized one by one from the spanned document (the file's
 /// `[suite]`, `[selectors]`, each scenario's fields, each step), so one wrong type does
 /// not hide the next: every problem of a file is reported at once.
-const FILE_KEYS: &[&str] = &["suite", "selectors", "scenario"];
+const FILE_KEYS: &[&str] = &["suite", "selectors", "steps", "scenario"];
 const SCENARIO_KEYS: &[&str] = &["name", "tags", "description", "quarantine", "steps"];
 
 #[derive(Deserialize)]
@@ -57,10 +58,49 @@ pub(super) fn check_files(files: &[SourceFile], overrides: &SelectorOverrides) -
     let mut scenarios: Vec<Scenario> = Vec::new();
     let mut first_seen: HashMap<String, (String, String)> = HashMap::new();
     let mut names_defined: Vec<String> = Vec::new();
-    for file in files {
-        let index = LineIndex::new(&file.text);
-        let mut file_errors = Vec::new();
-        let checked = check_file(file, &index, overrides, &mut file_errors);
+    // Every file is read first: a reusable step defined in any file is visible to all.
+    let indexes: Vec<LineIndex<'_>> = files.iter().map(|f| LineIndex::new(&f.text)).collect();
+    let ctxs: Vec<FileCtx<'_>> = files
+        .iter()
+        .zip(&indexes)
+        .map(|(file, index)| FileCtx {
+            file,
+            index,
+            errors: RefCell::new(Vec::new()),
+            broken: RefCell::new(HashSet::new()),
+        })
+        .collect();
+    let mut defs = Defs::new();
+    let mut read: Vec<ReadFile> = Vec::new();
+    for (i, ctx) in ctxs.iter().enumerate() {
+        read.push(read_file(ctx, i, overrides, &mut defs));
+    }
+    let selectors: Vec<BTreeMap<String, String>> = read.iter().map(|r| r.selectors.clone()).collect();
+    let mut reported = HashSet::new();
+    let mut checked: Vec<CheckedFile> = Vec::new();
+    for (i, r) in read.iter_mut().enumerate() {
+        let mut out = CheckedFile {
+            scenarios: Vec::new(),
+            names: Vec::new(),
+            selector_names: std::mem::take(&mut r.selector_names),
+        };
+        for raw_scenario in &r.raw_scenarios {
+            if let Some(name) = &raw_scenario.name {
+                out.names.push((name.get_ref().trim().to_string(), name.span()));
+            }
+            let mut builder = Builder::new(&ctxs, &selectors, &defs, &mut reported);
+            if let Some(mut s) = ctxs[i].scenario(raw_scenario, i, &mut builder) {
+                // The suite's signals check runs after every scenario's last step.
+                s.steps.extend(r.suite_signals.clone());
+                out.scenarios.push(s);
+            }
+        }
+        checked.push(out);
+    }
+    for ((file, ctx), (r, checked)) in files.iter().zip(ctxs).zip(read.into_iter().zip(checked)) {
+        let index = ctx.index;
+        let mut file_errors = r.early;
+        file_errors.extend(ctx.errors.into_inner());
         names_defined.extend(checked.selector_names);
         // Names are checked even for scenarios with other errors, so every problem shows at once.
         for (name, span) in checked.names {
@@ -145,34 +185,44 @@ struct CheckedFile {
     selector_names: Vec<String>,
 }
 
-fn check_file(
-    file: &SourceFile,
-    index: &LineIndex<'_>,
-    overrides: &SelectorOverrides,
-    errors: &mut Vec<Diagnostic>,
-) -> CheckedFile {
-    let mut out = CheckedFile { scenarios: Vec::new(), names: Vec::new(), selector_names: Vec::new() };
+/// One file read: its parts, before its scenarios are built.
+struct ReadFile {
+    /// A syntax error (reported before the file's checks).
+    early: Vec<Diagnostic>,
+    selectors: BTreeMap<String, String>,
+    selector_names: Vec<String>,
+    raw_scenarios: Vec<RawScenario>,
+    suite_signals: Option<Step>,
+}
+
+fn read_file(ctx: &FileCtx<'_>, file_no: usize, overrides: &SelectorOverrides, defs: &mut Defs) -> ReadFile {
+    let file = ctx.file;
+    let mut out = ReadFile {
+        early: Vec::new(),
+        selectors: BTreeMap::new(),
+        selector_names: Vec::new(),
+        raw_scenarios: Vec::new(),
+        suite_signals: None,
+    };
     let root = match DeTable::parse(&file.text) {
         Ok(root) => root,
         Err(err) => {
             // Only the first syntax error: what follows a broken line is guesswork.
             let span = err.span().unwrap_or(0..0);
             let message = err.message().trim().to_string();
-            errors.push(Diagnostic::indexed(&file.display, index, span, message, Some(SYNTAX_HINT.into())));
+            out.early.push(Diagnostic::indexed(&file.display, ctx.index, span, message, Some(SYNTAX_HINT.into())));
             return out;
         }
     };
-    let ctx = FileCtx { file, index, errors: RefCell::new(Vec::new()), broken: RefCell::new(HashSet::new()) };
     // A name whose value has the wrong type is known (so `@name` is not "unknown") but unusable.
     let mut raw_selectors: BTreeMap<Spanned<String>, Option<Spanned<String>>> = BTreeMap::new();
-    let mut raw_scenarios: Vec<RawScenario> = Vec::new();
     let mut scenario_given = false;
-    let mut suite_signals: Option<Step> = None;
+    let mut steps_given = false;
     for (key, value) in root.into_inner() {
         match key.get_ref().as_ref() {
             "suite" => {
                 let meta: Option<RawMeta> = ctx.de(value, SUITE_HINT);
-                suite_signals = meta.and_then(|m| m.signals).and_then(|raw| ctx.signals(&raw));
+                out.suite_signals = meta.and_then(|m| m.signals).and_then(|raw| ctx.signals(&raw));
             }
             "selectors" => {
                 // Each entry on its own: one wrong value must not make every `@name` unknown.
@@ -192,11 +242,28 @@ fn check_file(
                     ),
                 }
             }
+            "steps" => {
+                steps_given = true;
+                let span = value.span();
+                match value.into_inner() {
+                    DeValue::Table(table) => {
+                        for (name, def) in table {
+                            let name = Spanned::new(name.span(), name.into_inner().into_owned());
+                            ctx.reusable_step(name, def, file_no, defs);
+                        }
+                    }
+                    other => ctx.err(
+                        span,
+                        format!("invalid type: {}, expected [steps.NAME] tables", other.type_str()),
+                        Some(STEPS_HINT.into()),
+                    ),
+                }
+            }
             "scenario" => {
                 scenario_given = true;
                 match value.into_inner() {
                     DeValue::Array(items) => {
-                        raw_scenarios.extend(items.into_iter().filter_map(|s| ctx.raw_scenario(s)))
+                        out.raw_scenarios.extend(items.into_iter().filter_map(|s| ctx.raw_scenario(s)))
                     }
                     other => ctx.err(
                         key.span(),
@@ -208,7 +275,6 @@ fn check_file(
             other => ctx.unknown_key(key.span(), other, FILE_KEYS, FILE_HINT),
         }
     }
-    let mut selectors = BTreeMap::new();
     for (name, css) in &raw_selectors {
         let Some(css) = css else {
             ctx.broken.borrow_mut().insert(name.get_ref().clone());
@@ -235,32 +301,25 @@ fn check_file(
             }
         }
         let css_text = overrides.get(name.get_ref()).cloned().unwrap_or_else(|| css.get_ref().clone());
-        selectors.insert(name.get_ref().clone(), css_text);
+        out.selectors.insert(name.get_ref().clone(), css_text);
         out.selector_names.push(name.get_ref().clone());
     }
-    if !scenario_given {
-        errors.push(Diagnostic::file_level(
+    // A file of reusable steps only is a library: fine.
+    if !scenario_given && !steps_given {
+        out.early.push(Diagnostic::file_level(
             file.display.clone(),
             "this spec file has no scenarios".into(),
             Some("add one: [[scenario]] name = \"...\" steps = [ { visit = \"/\" }, ... ]".into()),
         ));
     }
-    for raw_scenario in &raw_scenarios {
-        if let Some(name) = &raw_scenario.name {
-            out.names.push((name.get_ref().trim().to_string(), name.span()));
-        }
-        if let Some(mut s) = ctx.scenario(raw_scenario, &selectors) {
-            // The suite's signals check runs after every scenario's last step.
-            s.steps.extend(suite_signals.clone());
-            out.scenarios.push(s);
-        }
-    }
-    errors.extend(ctx.errors.into_inner());
     out
 }
 
+const STEPS_HINT: &str = "a reusable step is a table: [steps.add_list_item] params = [\"text\"] steps = [ { type = \"${text}\", into = \"@item_input\" } ]";
+const DEF_KEYS: &[&str] = &["params", "steps", "description"];
+
 const FILE_HINT: &str =
-    "a spec file holds [suite], [selectors] and [[scenario]] tables; a scenario holds name, tags, description, quarantine and steps";
+    "a spec file holds [suite], [selectors], [steps.NAME] and [[scenario]] tables; a scenario holds name, tags, description, quarantine and steps";
 const SCENARIO_HINT: &str = "every [[scenario]] needs `name = \"...\"` and `steps = [ ... ]`";
 
 /// The hint for a TOML syntax error (types and fields are checked, and hinted, later).
@@ -291,6 +350,120 @@ impl FileCtx<'_> {
             None => hint.to_string(),
         };
         self.err(span, format!("unknown field `{}`, expected one of {expected}", super::diag::cut(key)), Some(hint));
+    }
+
+    /// A `[steps.NAME]` table: its parameters and steps, each read on its own.
+    fn reusable_step(&self, name: Spanned<String>, value: Spanned<DeValue<'_>>, file_no: usize, defs: &mut Defs) {
+        let span = value.span();
+        let DeValue::Table(table) = value.into_inner() else {
+            self.err(span, format!("`steps.{}` is not a table", name.get_ref()), Some(STEPS_HINT.into()));
+            return;
+        };
+        let mut ok = true;
+        if !is_identifier(name.get_ref()) || name.get_ref().starts_with(|c: char| c.is_ascii_digit()) {
+            self.err(
+                name.span(),
+                format!("reusable step name `{}` is not a plain name", super::diag::cut(name.get_ref())),
+                Some("use letters, digits and `_`, e.g. `add_list_item`".into()),
+            );
+            ok = false;
+        }
+        if super::verbs::find(name.get_ref()).is_some() {
+            self.err(
+                name.span(),
+                format!("reusable step `{}` has the name of a verb", name.get_ref()),
+                Some("call it something else, e.g. `my_{}`: a step is read as the verb".replace("{}", name.get_ref())),
+            );
+            ok = false;
+        }
+        if let Some(first) = defs.get(name.get_ref()) {
+            let _ = first;
+            self.err(
+                name.span(),
+                format!("reusable step `{}` is defined twice", name.get_ref()),
+                Some("names of reusable steps are shared by every file of the suite: rename one".into()),
+            );
+            ok = false;
+        }
+        let mut params: Vec<Spanned<String>> = Vec::new();
+        let mut steps = Vec::new();
+        let mut steps_seen = false;
+        for (key, value) in table {
+            match key.get_ref().as_ref() {
+                "params" => match self
+                    .de::<Vec<Spanned<String>>>(value, "params are a list of names: params = [\"text\"]")
+                {
+                    Some(list) => {
+                        for p in &list {
+                            let plain =
+                                is_identifier(p.get_ref()) && !p.get_ref().starts_with(|c: char| c.is_ascii_digit());
+                            if !plain || !matches!(super::values::kind(p.get_ref()), super::values::Kind::Set) {
+                                self.err(
+                                    p.span(),
+                                    format!("parameter {} is not a plain name", super::diag::quote(p.get_ref())),
+                                    Some("use letters, digits and `_`, not a built-in's name, e.g. \"text\"".into()),
+                                );
+                                ok = false;
+                            } else if params.iter().any(|q| q.get_ref() == p.get_ref()) {
+                                self.err(p.span(), format!("parameter `{}` is listed twice", p.get_ref()), None);
+                                ok = false;
+                            }
+                            params.push(p.clone());
+                        }
+                    }
+                    None => ok = false,
+                },
+                "steps" => {
+                    steps_seen = true;
+                    let steps_span = value.span();
+                    match value.into_inner() {
+                        DeValue::Array(items) => {
+                            let hint = "a step is an inline table with one verb, e.g. { visit = \"/\" }";
+                            steps = items.into_iter().map(|step| self.de(step, hint)).collect();
+                            if steps.is_empty() {
+                                self.err(
+                                    steps_span,
+                                    format!("reusable step `{}` has no steps", name.get_ref()),
+                                    Some(STEPS_HINT.into()),
+                                );
+                                ok = false;
+                            }
+                        }
+                        other => {
+                            self.err(
+                                steps_span,
+                                format!("invalid type: {}, expected a list of steps", other.type_str()),
+                                Some(STEPS_HINT.into()),
+                            );
+                            ok = false;
+                        }
+                    }
+                }
+                "description" => {
+                    if self.de::<String>(value, "a description is text").is_none() {
+                        ok = false;
+                    }
+                }
+                other => {
+                    self.unknown_key(key.span(), other, DEF_KEYS, STEPS_HINT);
+                    ok = false;
+                }
+            }
+        }
+        if !steps_seen {
+            self.err(
+                name.span(),
+                format!("reusable step `{}` needs `steps = [ ... ]`", name.get_ref()),
+                Some(STEPS_HINT.into()),
+            );
+            ok = false;
+        }
+        if ok {
+            defs.insert(name.get_ref().clone(), Def { file: file_no, params, steps });
+        } else if !defs.contains_key(name.get_ref()) && super::verbs::find(name.get_ref()).is_none() {
+            // Known, so calls to it are not "unknown steps", but never expanded.
+            defs.insert(name.get_ref().clone(), Def { file: file_no, params, steps: vec![None] });
+        }
     }
 
     /// A `[[scenario]]` table's fields, each deserialized on its own; steps one by one.
@@ -355,7 +528,7 @@ impl FileCtx<'_> {
         Some(raw)
     }
 
-    fn scenario(&self, s: &RawScenario, selectors: &BTreeMap<String, String>) -> Option<Scenario> {
+    fn scenario(&self, s: &RawScenario, file_no: usize, builder: &mut Builder<'_, '_>) -> Option<Scenario> {
         let errors_before = self.errors.borrow().len();
         let (Some(raw_name), Some(raw_steps)) = (&s.name, &s.steps) else { return None };
         let name = raw_name.get_ref().trim().to_string();
@@ -386,19 +559,17 @@ impl FileCtx<'_> {
             }
             tags.push(t.clone());
         }
-        let mut remembered: Vec<String> = Vec::new();
-        let mut steps = Vec::new();
         let mut all_read = true;
         for raw_step in raw_steps.get_ref() {
             let Some(raw_step) = raw_step else {
                 all_read = false;
                 continue;
             };
-            if let Some((verb, kind)) = super::verbs::step(self, raw_step, selectors, &mut remembered) {
-                let (line, col) = self.index.line_col(raw_step.span().start);
-                steps.push(Step { line, col, verb, kind });
-            }
+            builder.step(file_no, raw_step, &[]);
         }
+        // A problem inside a reusable step is reported in its own file.
+        all_read &= builder.all_built;
+        let steps = std::mem::take(&mut builder.steps);
         let shown = super::diag::quote(&name);
         if raw_steps.get_ref().is_empty() {
             self.err(
@@ -470,11 +641,6 @@ impl FileCtx<'_> {
         }
         let (line, col) = self.index.line_col(raw.span().start);
         let check = SignalCheck { console_errors, failed_requests, allow, from_suite: true };
-        Some(Step {
-            line,
-            col,
-            verb: super::verbs::SUITE_SIGNALS,
-            kind: StepKind::Expect(Expectation::NoSignals(check)),
-        })
+        Some(Step::new(line, col, super::verbs::SUITE_SIGNALS, StepKind::Expect(Expectation::NoSignals(check))))
     }
 }

@@ -10,7 +10,8 @@ use toml::Spanned;
 
 use super::check::{regex_detail, FileCtx, RawStep};
 use super::diag::did_you_mean;
-use super::{Action, Expectation, Key, Selector, SignalCheck, StepKind};
+use super::values::{self, Kind};
+use super::{Action, Capture, CaptureFrom, Expectation, Key, Selector, SignalCheck, StepKind};
 
 /// One verb of the language.
 pub(crate) struct Verb {
@@ -52,10 +53,25 @@ pub(crate) const VERBS: &[Verb] = &[
     ),
     verb!("window_size", "[width, height]", [], "{ window_size = [1024, 768] }", window_size),
     verb!("remember_url", "a name to remember the current URL under", [], "{ remember_url = \"edith\" }", |c| {
-        let name = c.text()?;
-        c.remembered.push(name.clone());
+        let name = c.fixed_text(c.value, c.verb.value)?;
+        c.scope.remembered.push(name.clone());
         Some(StepKind::Act(Action::RememberUrl(name)))
     }),
+    verb!(
+        "capture",
+        "the name of the value it sets",
+        [
+            "from": false,
+            "text_of": false,
+            "attribute": false,
+            "of": false,
+            "count_of": false,
+            "regex": false,
+            "secret": false
+        ],
+        "{ capture = \"rows\", count_of = \"#id_list_table tr\" }",
+        capture
+    ),
     verb!(
         "submit_novalidate",
         "a selector: a form, or an element in one",
@@ -185,8 +201,19 @@ pub(super) struct Call<'c, 'a> {
     value: &'c Spanned<toml::Value>,
     table: &'c RawStep,
     selectors: &'c BTreeMap<String, String>,
-    /// URL names given by `remember_url` so far in this scenario.
-    remembered: &'c mut Vec<String>,
+    /// What the scenario's steps before this one set.
+    scope: &'c mut Scope,
+    /// This step uses values: its strings are kept as templates (see `Call::string`).
+    templated: bool,
+}
+
+/// What a scenario's steps set, so far (in step order, through reusable steps).
+#[derive(Debug, Default)]
+pub(super) struct Scope {
+    /// URL names given by `remember_url`.
+    pub(super) remembered: Vec<String>,
+    /// Values set by captures (and, later, fixtures and emails).
+    pub(super) values: Vec<String>,
 }
 
 impl Call<'_, '_> {
@@ -203,15 +230,38 @@ impl Call<'_, '_> {
         self.table.iter().find(|(k, _)| k.get_ref() == name).map(|(_, v)| v)
     }
 
+    /// A string of the step: in a step that uses values, the template as written (filled
+    /// in at run time by `values::resolve`); else its text (`$${` read as `${`). Its
+    /// values were checked by `check_templates`.
     fn string(&self, val: &Spanned<toml::Value>, what: &str) -> Option<String> {
         match val.get_ref() {
-            toml::Value::String(s) => Some(s.clone()),
+            toml::Value::String(s) if self.templated => Some(s.clone()),
+            toml::Value::String(s) => Some(values::parse(s).map(|t| t.text()).unwrap_or_else(|_| s.clone())),
             other => {
                 let message = format!("`{}` expects {what}, found {}", self.verb.name, other.type_str());
                 self.err(val.span(), message, self.hint());
                 None
             }
         }
+    }
+
+    /// A string that is read at load (a key name, a pattern, a name given to a value):
+    /// it may not use values set while the scenario runs.
+    fn fixed_text(&self, val: &Spanned<toml::Value>, what: &str) -> Option<String> {
+        let written = match val.get_ref() {
+            toml::Value::String(s) => s.clone(),
+            _ => return self.string(val, what),
+        };
+        let Ok(template) = values::parse(&written) else { return Some(written) };
+        if template.is_plain() {
+            return Some(template.text());
+        }
+        self.err(
+            val.span(),
+            format!("`{}` cannot use a value here: {what} is read before the scenario runs", self.verb.name),
+            Some("write it out; values (${name}) go in texts and selectors".into()),
+        );
+        None
     }
 
     /// The verb's own value, as text.
@@ -235,8 +285,20 @@ impl Call<'_, '_> {
         }
     }
 
+    /// A selector; one using values is checked once they are filled in, at run time
+    /// (`values::selector`).
     fn selector_of(&self, val: &Spanned<toml::Value>) -> Option<Selector> {
         let text = self.string(val, "a selector (CSS, or @name from [selectors])")?;
+        if self.templated {
+            if let Ok(template) = values::parse(&text) {
+                if !template.is_plain() {
+                    let unset = crate::shared::locator::Locator(Vec::new());
+                    return Some(Selector { locator: unset, name: None, template: Some(text) });
+                }
+                // No values, only a `$${` written for `${`: checked as the text it stands for.
+                return self.ctx.selector(&template.text(), val.span(), self.selectors);
+            }
+        }
         self.ctx.selector(&text, val.span(), self.selectors)
     }
 
@@ -262,8 +324,8 @@ pub(super) fn step(
     ctx: &FileCtx<'_>,
     raw: &Spanned<RawStep>,
     selectors: &BTreeMap<String, String>,
-    remembered: &mut Vec<String>,
-) -> Option<(&'static str, StepKind)> {
+    scope: &mut Scope,
+) -> Option<(&'static str, StepKind, bool)> {
     let table = raw.get_ref();
     let verbs: Vec<(&Spanned<String>, &'static Verb)> =
         table.keys().filter_map(|k| find(k.get_ref()).map(|v| (k, v))).collect();
@@ -324,17 +386,96 @@ pub(super) fn step(
             ok = false;
         }
     }
-    if !ok {
-        return None;
-    }
-    let mut call = Call { ctx, verb, at: key.span(), value: &table[key], table, selectors, remembered };
+    let templated = check_templates(ctx, table, scope);
+    let (Some(templated), true) = (templated, ok) else { return None };
+    let mut call = Call { ctx, verb, at: key.span(), value: &table[key], table, selectors, scope, templated };
     let kind = (verb.build)(&mut call)?;
-    Some((verb.name, kind))
+    Some((verb.name, kind, templated))
+}
+
+/// Check the values every string of a step uses: the syntax, the built-ins, and that a
+/// value is set by an earlier step. Each problem is reported at its `${`. Answers whether
+/// the step uses any value (`None`: a problem was reported).
+pub(super) fn check_templates(ctx: &FileCtx<'_>, table: &RawStep, scope: &Scope) -> Option<bool> {
+    let mut ok = true;
+    let mut templated = false;
+    let mut strings = Vec::new();
+    for value in table.values() {
+        collect_strings(value.get_ref(), &mut strings);
+        for s in strings.drain(..) {
+            let template = match values::parse(s) {
+                Ok(t) => t,
+                Err(e) => {
+                    ctx.err(at_dollar(ctx, value.span(), s, e.at), e.message, Some(e.hint));
+                    ok = false;
+                    continue;
+                }
+            };
+            for used in template.uses() {
+                templated = true;
+                let span = at_use(ctx, value.span(), s, used);
+                match values::kind(&used.name) {
+                    Kind::BuiltIn => {}
+                    Kind::Set if scope.values.contains(&used.name) => {}
+                    Kind::Set => {
+                        let hint = match did_you_mean(&used.name, scope.values.iter().map(String::as_str)) {
+                            Some(n) => format!("did you mean `${{{n}}}`?"),
+                            None => format!(
+                                "set it earlier in the scenario, e.g. {{ capture = \"{}\", text_of = \"#id\" }}",
+                                used.name
+                            ),
+                        };
+                        ctx.err(span, format!("`{}` is used before any step sets it", used.source()), Some(hint));
+                        ok = false;
+                    }
+                    Kind::UnknownBuiltIn(hint) => {
+                        ctx.err(span, format!("unknown built-in value `{}`", used.source()), Some(hint));
+                        ok = false;
+                    }
+                }
+            }
+        }
+    }
+    ok.then_some(templated)
+}
+
+fn collect_strings<'v>(value: &'v toml::Value, out: &mut Vec<&'v str>) {
+    match value {
+        toml::Value::String(s) => out.push(s),
+        toml::Value::Array(items) => items.iter().for_each(|i| collect_strings(i, out)),
+        toml::Value::Table(t) => t.values().for_each(|v| collect_strings(v, out)),
+        _ => {}
+    }
+}
+
+/// Where the use `used` of the string `s` (written at `span`) is in the file: the same
+/// occurrence of its text in the written text (a reusable step's parameters, put in, move
+/// the others), else where its `${` is.
+fn at_use(ctx: &FileCtx<'_>, span: Range<usize>, s: &str, used: &values::Use) -> Range<usize> {
+    let source = used.source();
+    let nth = s[..used.at.min(s.len())].matches(source.as_str()).count();
+    let written = ctx.file.text.get(span.clone()).unwrap_or("");
+    match written.match_indices(source.as_str()).nth(nth) {
+        Some((i, _)) => span.start + i..span.start + i + 2,
+        None => at_dollar(ctx, span, s, used.at),
+    }
+}
+
+/// Where the `${` at byte `at` of the string `s` (written at `span`) is in the file: the
+/// same occurrence of `${` in the written text, else the string's start.
+fn at_dollar(ctx: &FileCtx<'_>, span: Range<usize>, s: &str, at: usize) -> Range<usize> {
+    let nth = s[..at.min(s.len())].matches("${").count();
+    let written = ctx.file.text.get(span.clone()).unwrap_or("");
+    match written.match_indices("${").nth(nth) {
+        Some((i, _)) => span.start + i..span.start + i + 2,
+        None => span,
+    }
 }
 
 fn visit(c: &mut Call<'_, '_>) -> Option<StepKind> {
     let path = c.text()?;
-    if !path.starts_with('/') {
+    // A path that starts with a value is checked once it is filled in.
+    if !path.starts_with('/') && !(c.templated && path.starts_with("${")) {
         c.err(
             c.value.span(),
             format!("`visit` takes a path on the target, found {path:?}"),
@@ -346,7 +487,7 @@ fn visit(c: &mut Call<'_, '_>) -> Option<StepKind> {
 }
 
 fn press(c: &mut Call<'_, '_>) -> Option<StepKind> {
-    let name = c.text()?;
+    let name = c.fixed_text(c.value, "the key")?;
     let Some((_, key)) = Key::ALL.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)) else {
         let names: Vec<&str> = Key::ALL.iter().map(|(n, _)| *n).collect();
         c.err(c.value.span(), format!("unknown key {name:?}"), Some(format!("keys: {}", names.join(", "))));
@@ -358,7 +499,7 @@ fn press(c: &mut Call<'_, '_>) -> Option<StepKind> {
 fn new_visitor(c: &mut Call<'_, '_>) -> Option<StepKind> {
     match c.value.get_ref() {
         toml::Value::Boolean(true) => Some(StepKind::Act(Action::NewVisitor(None))),
-        toml::Value::String(who) => Some(StepKind::Act(Action::NewVisitor(Some(who.clone())))),
+        toml::Value::String(_) => Some(StepKind::Act(Action::NewVisitor(Some(c.text()?)))),
         _ => {
             c.err(c.value.span(), "`new_visitor` expects true or the visitor's name".into(), c.hint());
             None
@@ -402,7 +543,7 @@ fn expect_row(c: &mut Call<'_, '_>) -> Option<StepKind> {
 }
 
 fn expect_url(c: &mut Call<'_, '_>) -> Option<StepKind> {
-    let pattern = c.text()?;
+    let pattern = c.fixed_text(c.value, "the pattern")?;
     match regex::Regex::new(&pattern) {
         Ok(re) => Some(StepKind::Expect(Expectation::Url(re))),
         Err(e) => {
@@ -417,9 +558,9 @@ fn expect_url(c: &mut Call<'_, '_>) -> Option<StepKind> {
 }
 
 fn expect_url_differs(c: &mut Call<'_, '_>) -> Option<StepKind> {
-    let name = c.text()?;
-    if !c.remembered.contains(&name) {
-        let hint = match did_you_mean(&name, c.remembered.iter().map(String::as_str)) {
+    let name = c.fixed_text(c.value, "the name")?;
+    if !c.scope.remembered.contains(&name) {
+        let hint = match did_you_mean(&name, c.scope.remembered.iter().map(String::as_str)) {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!("add {{ remember_url = {name:?} }} earlier in this scenario"),
         };
@@ -427,6 +568,93 @@ fn expect_url_differs(c: &mut Call<'_, '_>) -> Option<StepKind> {
         return None;
     }
     Some(StepKind::Expect(Expectation::UrlDiffers(name)))
+}
+
+/// `{ capture = NAME, from = "url" | text_of = SEL | attribute = A, of = SEL | count_of = SEL }`,
+/// optional `regex` and `secret`.
+fn capture(c: &mut Call<'_, '_>) -> Option<StepKind> {
+    let name = c.fixed_text(c.value, "the value's name")?;
+    let plain = name.chars().next().is_some_and(|ch| ch.is_ascii_alphabetic() || ch == '_')
+        && name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+    if !plain {
+        c.err(
+            c.value.span(),
+            format!("{} is not a value's name", super::diag::quote(&name)),
+            Some("use letters, digits and `_`, starting with a letter, e.g. \"list_url\"".into()),
+        );
+        return None;
+    }
+    if !matches!(values::kind(&name), Kind::Set) {
+        c.err(c.value.span(), format!("`{name}` is a built-in value; a capture cannot set it"), c.hint());
+        return None;
+    }
+    let given: Vec<&str> =
+        ["from", "text_of", "attribute", "count_of"].into_iter().filter(|k| c.arg(k).is_some()).collect();
+    let from = match given.as_slice() {
+        ["from"] => {
+            let from_value = c.arg("from")?;
+            match c.fixed_text(from_value, "where to capture from")?.as_str() {
+                "url" => CaptureFrom::Url,
+                other => {
+                    c.err(
+                        from_value.span(),
+                        format!("`capture` reads `from = \"url\"` only, found {other:?}"),
+                        Some("capture an element's text with text_of = SEL, an attribute with attribute = \"href\", of = SEL, a count with count_of = SEL".into()),
+                    );
+                    return None;
+                }
+            }
+        }
+        ["text_of"] => CaptureFrom::TextOf(c.selector_arg("text_of")?),
+        ["count_of"] => CaptureFrom::CountOf(c.selector_arg("count_of")?),
+        ["attribute"] => match c.arg("of") {
+            Some(of) => {
+                let of = c.selector_of(of)?;
+                CaptureFrom::Attribute { name: c.string(c.arg("attribute")?, "the attribute's name")?, of }
+            }
+            None => {
+                c.err(c.at.clone(), "`capture` with `attribute` needs `of`, the element".into(), c.hint());
+                return None;
+            }
+        },
+        _ => {
+            c.err(
+                c.at.clone(),
+                "`capture` needs one of `from = \"url\"`, `text_of`, `attribute` (with `of`) or `count_of`".into(),
+                Some("e.g. { capture = \"owner\", text_of = \"#id_list_owner\" }".into()),
+            );
+            return None;
+        }
+    };
+    if c.arg("of").is_some() && !matches!(from, CaptureFrom::Attribute { .. }) {
+        c.err(c.arg("of")?.span(), "`of` goes with `attribute`".into(), c.hint());
+        return None;
+    }
+    let regex = match c.arg("regex") {
+        Some(r) => {
+            let pattern = c.fixed_text(r, "the pattern")?;
+            match regex::Regex::new(&pattern) {
+                Ok(re) => Some(re),
+                Err(e) => {
+                    c.err(r.span(), format!("bad regular expression: {}", regex_detail(&e)), c.hint());
+                    return None;
+                }
+            }
+        }
+        None => None,
+    };
+    let secret = match c.arg("secret") {
+        None => false,
+        Some(v) => match v.get_ref() {
+            toml::Value::Boolean(b) => *b,
+            _ => {
+                c.err(v.span(), "`secret` is true or false".into(), c.hint());
+                return None;
+            }
+        },
+    };
+    c.scope.values.push(name.clone());
+    Some(StepKind::Act(Action::Capture(Capture { name, from, regex, secret })))
 }
 
 fn expect_centred(c: &mut Call<'_, '_>) -> Option<StepKind> {

@@ -347,7 +347,23 @@ fn attempt(
     }
     if !log.is_empty() {
         writeln!(out, "<details><summary>steps ({})</summary>\n<ol class=\"steps\">", log.len())?;
+        // A step expanded from a reusable step is shown under its call, one level per call.
+        let mut open: Vec<&crate::spec::CallSite> = Vec::new();
         for step in log {
+            let shared = open.iter().zip(&step.calls).take_while(|(a, b)| **a == *b).count();
+            while open.len() > shared {
+                open.pop();
+                writeln!(out, "</ol></li>")?;
+            }
+            for call in &step.calls[shared..] {
+                writeln!(
+                    out,
+                    "<li class=\"call\">line {}: {} <ol class=\"steps\">",
+                    call.line,
+                    esc(&redact_text(&call.to_string()))
+                )?;
+                open.push(call);
+            }
             writeln!(
                 out,
                 "<li class=\"{}\">line {}: {} <span class=\"time\">{}</span></li>",
@@ -356,6 +372,9 @@ fn attempt(
                 esc(&redact_text(&step.description)),
                 esc(&secs(step.took))
             )?;
+        }
+        for _ in open {
+            writeln!(out, "</ol></li>")?;
         }
         writeln!(out, "</ol>\n</details>")?;
     }

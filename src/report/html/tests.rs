@@ -68,6 +68,7 @@ mod run {
                 description: format!("type \"Buy milk {s}\" into #id_text"),
                 took: Duration::from_millis(120),
                 ok: true,
+                calls: Vec::new(),
             })
             .collect();
         let mut artifacts = Artifacts::new();
