@@ -73,7 +73,9 @@ pub(super) async fn work(
             if earlier.is_empty() {
                 let _ = tx.send(WorkerMsg::Event(Box::new(RunEvent::ScenarioStarted { index, worker })));
             }
-            // The next visitor's tab is made while this attempt runs: off the critical path.
+            // The next visitor's tab is made while this attempt runs: off the critical path
+            // (and the tabs of the visitors a scenario starts, before they are named).
+            ready.session.visitors_ahead(ahead(&scenarios));
             let finished = tokio::sync::Notify::new();
             let attempt = async {
                 let ran = run_attempt(scenario, &ready.session, &config).await;
@@ -81,6 +83,8 @@ pub(super) async fn work(
                 ran
             };
             let ((attempt, healthy), ()) = tokio::join!(attempt, ready.session.prepare_visitors(finished.notified()));
+            // The attempt's other visitors end with it, whatever its outcome.
+            ready.session.end_visitors().await;
             // Isolation: the next attempt or scenario starts as a new visitor (made when
             // it starts, so nothing runs after the last one); a lost or wedged browser,
             // or any with --fresh-session, is replaced.
@@ -145,6 +149,25 @@ async fn as_new_visitor(mut ready: Ready, blank: bool) -> Result<Ready, BrowserE
     Ok(ready)
 }
 
+/// How many visitors to keep made ahead for `scenarios`: the next attempt's, and one for
+/// each visitor a scenario starts beyond its first (at most four).
+fn ahead(scenarios: &[Scenario]) -> usize {
+    let started = |s: &Scenario| {
+        let mut names: Vec<&str> = Vec::new();
+        for step in &s.steps {
+            if let StepKind::Act(Action::Visitor(who)) = &step.kind {
+                if !names.contains(&who.as_str()) {
+                    names.push(who);
+                }
+            }
+        }
+        // A first step names the visitor the scenario starts as: that one is not started.
+        let named_first = matches!(s.steps.first().map(|st| &st.kind), Some(StepKind::Act(Action::Visitor(_))));
+        names.len() - usize::from(named_first && !names.is_empty())
+    };
+    1 + scenarios.iter().map(started).max().unwrap_or(0).min(3)
+}
+
 /// One attempt at a scenario, bounded by the scenario deadline. Also says whether the
 /// session is still fit for the next scenario.
 async fn run_attempt(scenario: &Scenario, session: &Session, config: &RunConfig) -> (Attempt, bool) {
@@ -197,7 +220,11 @@ async fn evidence(session: &Session) -> Evidence {
         let signals = session.signals().await;
         Evidence { signals, ..session.evidence().await }
     };
-    tokio::time::timeout(EVIDENCE_TIMEOUT, gathered).await.unwrap_or_default()
+    let mut evidence = tokio::time::timeout(EVIDENCE_TIMEOUT, gathered).await.unwrap_or_default();
+    // The other visitors' pages (a scenario with several), bounded on their own: the
+    // failing visitor's page comes first and is never lost to theirs.
+    evidence.visitors = tokio::time::timeout(EVIDENCE_TIMEOUT, session.other_visitors()).await.unwrap_or_default();
+    evidence
 }
 
 const EVIDENCE_TIMEOUT: Duration = Duration::from_secs(5);

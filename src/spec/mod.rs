@@ -155,12 +155,24 @@ pub use crate::shared::keys::Key;
 #[derive(Clone, Debug)]
 pub enum Action {
     Visit(String),
-    Type { into: Selector, text: String },
-    Press { key: Key, on: Selector },
+    Type {
+        into: Selector,
+        text: String,
+    },
+    Press {
+        key: Key,
+        on: Selector,
+    },
     Click(Selector),
     Clear(Selector),
     NewVisitor(Option<String>),
-    WindowSize { width: u32, height: u32 },
+    /// Become the named visitor: started the first time it is named (or, as the
+    /// scenario's first step, the name of the visitor it starts as), switched back to later.
+    Visitor(String),
+    WindowSize {
+        width: u32,
+        height: u32,
+    },
     RememberUrl(String),
     SubmitNovalidate(Selector),
 }
@@ -264,6 +276,7 @@ impl fmt::Display for Action {
             Action::Clear(s) => write!(f, "clear {s}"),
             Action::NewVisitor(Some(who)) => write!(f, "new visitor ({who})"),
             Action::NewVisitor(None) => write!(f, "new visitor"),
+            Action::Visitor(who) => write!(f, "visitor {who}"),
             Action::WindowSize { width, height } => write!(f, "window size {width}x{height}"),
             Action::RememberUrl(name) => write!(f, "remember the URL as {name:?}"),
             Action::SubmitNovalidate(s) => write!(f, "submit the form of {s} without the browser's validation"),

@@ -392,6 +392,7 @@ impl FileCtx<'_> {
             tags.push(t.clone());
         }
         let mut remembered: Vec<String> = Vec::new();
+        let mut visitors: Vec<String> = Vec::new();
         let mut steps = Vec::new();
         let mut all_read = true;
         for raw_step in raw_steps.get_ref() {
@@ -400,6 +401,7 @@ impl FileCtx<'_> {
                 continue;
             };
             if let Some((verb, kind)) = super::verbs::step(self, raw_step, selectors, &mut remembered) {
+                super::verbs::count_visitor(self, raw_step, &kind, &mut visitors);
                 let (line, col) = self.index.line_col(raw_step.span().start);
                 steps.push(Step { line, col, verb, kind });
             }

@@ -44,5 +44,6 @@ mod superlists_serve;
 mod terminal;
 mod tls;
 mod verdict_words;
+mod visitors;
 mod watch;
 mod watch_webhook;
