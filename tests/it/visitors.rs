@@ -69,6 +69,9 @@ fn target() -> String {
                     board.lock().map(|b| b.iter().map(|t| format!("<li>{t}</li>")).collect()).unwrap_or_default();
                 respond(stream, "200 OK", &page("board", &format!("<ul id=\"board\">{items}</ul>")));
             }
+            "/noisy" => {
+                respond(stream, "200 OK", &page("noisy", "<script>console.error('boom from onesiphorus')</script>"))
+            }
             _ => respond(stream, "404 Not Found", "not here"),
         }
     })
@@ -335,6 +338,41 @@ steps = [
     let quit = log.matches("COMMAND Quit").count();
     assert_eq!(started, 2, "the worker's session and Onesiphorus': {}", out.all());
     assert_eq!(quit, 2, "both ended although the worker panicked");
+}
+
+/// Another visitor's console error counts: Onesiphorus' page logs one, and Edith's
+/// check after switching back fails naming it.
+const NOISY: &str = r##"
+[[scenario]]
+name = "a console error as onesiphorus counts for the scenario"
+steps = [
+  { visitor = "Edith" },
+  { visit = "/set?who=edith" },
+  { visitor = "Onesiphorus" },
+  { visit = "/noisy" },
+  { expect_text = "noisy", in = "#status" },
+  { visitor = "Edith" },
+  { expect_text = "set edith", in = "#status" },
+  { expect_no_console_errors = true },
+]
+"##;
+
+fn assert_other_visitors_signals_count(isolation: &str) {
+    let run = run(NOISY, &["--isolation", isolation], false);
+    let case = run.junit.case("a console error as onesiphorus counts for the scenario");
+    assert_eq!(case.status, "failure", "{}", run.out.all());
+    let said = format!("{}\n{}", case.message, case.body);
+    assert!(said.contains("boom from onesiphorus"), "the other visitor's console error is named: {said}");
+}
+
+#[test]
+fn another_visitor_s_console_error_counts_in_user_contexts() {
+    assert_other_visitors_signals_count("user-context");
+}
+
+#[test]
+fn another_visitor_s_console_error_counts_with_separate_sessions() {
+    assert_other_visitors_signals_count("reset");
 }
 
 fn refused(steps: &str) -> Output {
