@@ -375,6 +375,57 @@ fn another_visitor_s_console_error_counts_with_separate_sessions() {
     assert_other_visitors_signals_count("reset");
 }
 
+/// Ctrl-C while the second visitor waits: ft stops, and chromedriver is told to quit both
+/// sessions, the worker's and Onesiphorus'.
+#[test]
+fn an_interrupt_as_the_second_visitor_leaves_no_session_behind() {
+    let url = target();
+    let spec_dir = tempfile::tempdir().expect("tempdir");
+    let spec = r##"
+[[scenario]]
+name = "waits as onesiphorus"
+steps = [
+  { visitor = "Edith" },
+  { visit = "/set?who=edith" },
+  { visitor = "Onesiphorus" },
+  { visit = "/whoami" },
+  { expect_text = "never shown", in = "#status" },
+]
+"##;
+    std::fs::write(spec_dir.path().join("visitors.toml"), spec).expect("write");
+    let logs = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let log_path = logs.path().join("chromedriver.log");
+    let mut driver = Command::new("/usr/bin/chromedriver");
+    driver.arg(format!("--port={port}")).arg("--verbose").arg(format!("--log-path={}", log_path.display()));
+    driver.stdout(Stdio::null()).stderr(Stdio::null()).process_group(0);
+    let _driver = KillOnDrop::group(driver.spawn().expect("chromedriver starts"));
+    eventually("chromedriver to listen", Duration::from_secs(30), || TcpStream::connect(("127.0.0.1", port)).is_ok());
+    let webdriver = format!("http://127.0.0.1:{port}");
+    let spec_path = spec_dir.path().display().to_string();
+    let mut ft = Running::start(&[
+        "--specs",
+        &spec_path,
+        "--liveserver",
+        &url,
+        "--workers",
+        "1",
+        "--max-wait",
+        "120",
+        "--webdriver",
+        &webdriver,
+        "--isolation",
+        "reset",
+    ]);
+    let count = |what: &str| std::fs::read_to_string(&log_path).unwrap_or_default().matches(what).count();
+    eventually("Onesiphorus' session to start", Duration::from_secs(60), || count("COMMAND InitSession") == 2);
+    // Onesiphorus is now looking for a text that never comes.
+    eventually("Onesiphorus to look", Duration::from_secs(30), || count("COMMAND ExecuteScript") >= 4);
+    let (code, _) = interrupt_until_exit(&mut ft.child, Duration::from_secs(60));
+    assert_eq!(code, Some(130));
+    assert_eq!(count("COMMAND Quit"), 2, "both sessions quit although the run was interrupted");
+}
+
 fn refused(steps: &str) -> Output {
     let dir = tempfile::tempdir().expect("tempdir");
     let text = format!("[[scenario]]\nname = \"one\"\nsteps = [\n{steps}\n  {{ expect_title = \"x\" }},\n]\n");
