@@ -272,6 +272,40 @@ pub fn for_offline(html: &str, url: Option<&str>) -> String {
 mod tests {
 
     #[test]
+    fn every_other_visitor_s_page_is_written_beside_the_failing_one_named_by_visitor() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let page = |name: &str| crate::browser::VisitorPage {
+            name: name.into(),
+            screenshot: Some(vec![1, 2, 3]),
+            html: Some(format!("<p>{name}</p>")),
+            url: None,
+        };
+        let evidence = crate::browser::Evidence {
+            screenshot: Some(vec![9]),
+            visitors: vec![page("Édith Ellis"), page("first visitor")],
+            ..Default::default()
+        };
+        let failure = crate::runner::Failure { step: None, message: "x".into(), last_seen: None, evidence };
+        let place = Place { dir: "s/two".into(), stem: "two".into() };
+        let files = write(dir.path(), &place, 2, &Outcome::Failed(failure)).expect("written");
+        let names: Vec<String> = files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(
+            names,
+            [
+                "two.attempt-2.png",
+                "two.attempt-2.visitor-édith-ellis.png",
+                "two.attempt-2.visitor-édith-ellis.html",
+                "two.attempt-2.visitor-first-visitor.png",
+                "two.attempt-2.visitor-first-visitor.html",
+            ]
+        );
+        let whose: Vec<Option<String>> = files.iter().map(|p| visitor_of(p)).collect();
+        assert_eq!(whose[0], None, "the failing visitor's own page is the scenario's");
+        assert_eq!(whose[1].as_deref(), Some("édith-ellis"));
+        assert!(!files.iter().any(|p| is_frame(p)), "no visitor's page passes for a filmstrip frame");
+    }
+
+    #[test]
     fn saved_pages_point_at_their_site_and_hold_no_csrf_token() {
         let page = r#"<html><head><title>To-Do</title></head><body><header>x</header><form>
 <input type="hidden" name="csrfmiddlewaretoken" value="s3cr3tT0ken">

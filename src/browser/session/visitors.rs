@@ -14,8 +14,8 @@ use std::time::Duration;
 use thirtyfour::WebDriver;
 
 use super::super::find::find_geckodriver;
-use super::super::inspect::VisitorPage;
 use super::super::process::{DriverProcess, GECKODRIVER};
+use super::super::VisitorPage;
 use super::super::{BrowserConfig, BrowserError, Signals};
 use super::Session;
 
