@@ -77,7 +77,8 @@ fn target() -> String {
     })
 }
 
-/// Two visitors with their own cookies; each found again with its page as it was left.
+/// Two visitors with their own cookies; each found again with its page as it was left. A
+/// `new_visitor` replaces only the current visitor (the fresh one keeps the name).
 const COOKIES: &str = r##"
 [[scenario]]
 name = "two visitors keep their own cookies and pages"
@@ -98,6 +99,14 @@ steps = [
   { expect_text = "set onesiphorus", in = "#status" },
   { visit = "/whoami" },
   { expect_text = "cookie: who=onesiphorus", in = "#status" },
+  { new_visitor = true },
+  { visit = "/whoami" },
+  { expect_text = "cookie: none", in = "#status" },
+  { visitor = "Edith" },
+  { visit = "/whoami" },
+  { expect_text = "cookie: who=edith", in = "#status" },
+  { visitor = "Onesiphorus" },
+  { expect_text = "cookie: none", in = "#status" },
 ]
 "##;
 
