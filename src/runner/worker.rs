@@ -36,6 +36,7 @@ pub(super) async fn work(
 ) {
     let next = || queue.lock().ok().and_then(|mut q| q.pop_front());
     let mut held: Option<Ready> = None;
+    let ahead = ahead(&scenarios);
     while let Some(index) = next() {
         let mut earlier: Vec<Attempt> = Vec::new();
         let scenario = &scenarios[index];
@@ -75,7 +76,7 @@ pub(super) async fn work(
             }
             // The next visitor's tab is made while this attempt runs: off the critical path
             // (and the tabs of the visitors a scenario starts, before they are named).
-            ready.session.visitors_ahead(ahead(&scenarios));
+            ready.session.visitors_ahead(ahead);
             let finished = tokio::sync::Notify::new();
             let attempt = async {
                 let ran = run_attempt(scenario, &ready.session, &config).await;
