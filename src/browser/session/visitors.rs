@@ -34,7 +34,7 @@ pub(in crate::browser) struct Cast {
     current: Mutex<Option<Arc<Session>>>,
     /// The other visitors by name, each with its own session (`None`: this session's own
     /// window), kept as they were left. With user contexts, `Contexts` keeps them instead.
-    kept: Mutex<Vec<(Option<String>, Option<Arc<Session>>)>>,
+    kept: Mutex<Vec<Kept>>,
     /// How a visitor's own session is made: as this one, but with no user contexts (it
     /// serves one visitor) and, for a local Firefox, a geckodriver of its own.
     config: BrowserConfig,
@@ -43,6 +43,10 @@ pub(in crate::browser) struct Cast {
     /// The page-load timeout the runner set on this session, set on each visitor's too.
     page_load: Mutex<Option<Duration>>,
 }
+
+/// A visitor set aside: its name (`None`: the one the scenario started as, unnamed) and
+/// its own session (`None`: this session's own window).
+type Kept = (Option<String>, Option<Arc<Session>>);
 
 impl Cast {
     pub(in crate::browser) fn new(config: &BrowserConfig, binary: Option<&Path>, own_driver: bool) -> Cast {
