@@ -155,24 +155,13 @@ pub use crate::shared::keys::Key;
 #[derive(Clone, Debug)]
 pub enum Action {
     Visit(String),
-    Type {
-        into: Selector,
-        text: String,
-    },
-    Press {
-        key: Key,
-        on: Selector,
-    },
+    Type { into: Selector, text: String },
+    Press { key: Key, on: Selector },
     Click(Selector),
     Clear(Selector),
     NewVisitor(Option<String>),
-    /// Become the named visitor: started the first time it is named (or, as the
-    /// scenario's first step, the name of the visitor it starts as), switched back to later.
     Visitor(String),
-    WindowSize {
-        width: u32,
-        height: u32,
-    },
+    WindowSize { width: u32, height: u32 },
     RememberUrl(String),
     SubmitNovalidate(Selector),
 }
