@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use thirtyfour::bidi::BiDi;
 use thirtyfour::WebDriver;
 
-/// The user contexts of one session: the visitor it is now and the next one.
+/// The user contexts of one session: the visitor it is now and the next ones.
 pub(super) struct Contexts {
     bidi: BiDi,
     /// The whole user agent each new user context gets, when the session marks its traffic
@@ -25,12 +25,20 @@ pub(super) struct Contexts {
     /// The visitor the session is now; `None` until the first switch (the session's own
     /// first window, in the default user context, is never used for a scenario).
     current: Mutex<Option<Visitor>>,
-    /// The next visitor, made ahead. An async lock, held while one is being made: a visitor
-    /// wanted meanwhile waits for that one rather than making a second.
-    next: tokio::sync::Mutex<Option<Visitor>>,
-    /// Told when the next visitor is taken, so another is made (a `new_visitor` step takes
-    /// one mid-attempt).
+    /// The next visitors, made ahead (`ahead` of them), oldest first.
+    next: Mutex<Vec<Visitor>>,
+    /// Held while a visitor is being made: a visitor wanted when none is ready waits for
+    /// that one rather than making a second.
+    making: tokio::sync::Mutex<()>,
+    /// How many visitors to keep made ahead: one (the next attempt's), and more for a
+    /// suite whose scenarios name several visitors (`set_ahead`).
+    ahead: std::sync::atomic::AtomicUsize,
+    /// Told when the next visitor is taken, so another is made (a `new_visitor` or a
+    /// `visitor` step takes one mid-attempt).
     taken: tokio::sync::Notify,
+    /// The scenario's other visitors, by name (`None`: the one it started as, unnamed),
+    /// each with its tab as it was left; removed when the scenario ends (`end_kept`).
+    kept: Mutex<Vec<(Option<String>, Visitor)>>,
 }
 
 /// A user context and the one tab in it.
@@ -58,11 +66,16 @@ impl Contexts {
             user_agent,
             limit,
             current: Mutex::new(None),
-            next: tokio::sync::Mutex::new(None),
+            next: Mutex::new(Vec::new()),
+            making: tokio::sync::Mutex::new(()),
+            ahead: std::sync::atomic::AtomicUsize::new(1),
             taken: tokio::sync::Notify::new(),
+            kept: Mutex::new(Vec::new()),
         };
         let first = contexts.make().await?;
-        *contexts.next.lock().await = Some(first);
+        if let Ok(mut next) = contexts.next.lock() {
+            next.push(first);
+        }
         Ok(contexts)
     }
 
@@ -73,10 +86,19 @@ impl Contexts {
     pub(super) async fn prepare_until(&self, until: impl std::future::Future<Output = ()>) {
         tokio::pin!(until);
         loop {
-            {
-                let mut next = self.next.lock().await;
-                if next.is_none() {
-                    *next = self.make().await.ok();
+            let ahead = self.ahead.load(std::sync::atomic::Ordering::Relaxed);
+            while self.ready() < ahead {
+                let _making = self.making.lock().await;
+                if self.ready() >= ahead {
+                    break;
+                }
+                match self.make().await {
+                    Ok(v) => {
+                        if let Ok(mut next) = self.next.lock() {
+                            next.push(v);
+                        }
+                    }
+                    Err(_) => break,
                 }
             }
             tokio::select! {
@@ -98,14 +120,7 @@ impl Contexts {
     where
         F: std::future::Future<Output = Result<(), E>>,
     {
-        let waiting = self.next.lock().await.take();
-        let visitor = match waiting {
-            Some(v) => {
-                self.taken.notify_one();
-                v
-            }
-            None => self.make().await?,
-        };
+        let visitor = self.take_next().await?;
         let tab = visitor.tab.clone();
         let old = self.current.lock().ok().and_then(|mut c| c.replace(visitor));
         let removed = async {
@@ -121,6 +136,88 @@ impl Contexts {
         removed?;
         activated?;
         Ok((tab, switched))
+    }
+
+    /// The next visitor: the one made ahead, else a new one now. Taking it tells
+    /// `prepare_until` to make another.
+    async fn take_next(&self) -> Result<Visitor, String> {
+        loop {
+            let waiting = self.next.lock().ok().and_then(|mut next| (!next.is_empty()).then(|| next.remove(0)));
+            if let Some(v) = waiting {
+                self.taken.notify_one();
+                return Ok(v);
+            }
+            // None ready: make one, unless one is being made (then wait for it and look again).
+            match self.making.try_lock() {
+                Ok(_making) => return self.make().await,
+                Err(_) => drop(self.making.lock().await),
+            }
+        }
+    }
+
+    /// How many visitors are made ahead now.
+    fn ready(&self) -> usize {
+        self.next.lock().map_or(0, |n| n.len())
+    }
+
+    /// Keep `n` visitors made ahead (at least one): a suite whose scenarios name more
+    /// visitors finds each ready when it is named.
+    pub(super) fn set_ahead(&self, n: usize) {
+        self.ahead.store(n.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Become the visitor named `to`, keeping the current one (named `from`) as it is, its
+    /// tab and page untouched: `to` is a visitor kept earlier, else the next one, made
+    /// ahead. The tab is brought to the front while `switched` (the session's classic
+    /// switch) runs. Returns the tab now driven and what `switched` answered.
+    pub(super) async fn turn<F, E>(
+        &self,
+        from: Option<String>,
+        to: &str,
+        switched: impl FnOnce(String) -> F,
+    ) -> Result<(String, Result<(), E>), String>
+    where
+        F: std::future::Future<Output = Result<(), E>>,
+    {
+        let kept = self.kept.lock().ok().and_then(|mut kept| {
+            let at = kept.iter().position(|(name, _)| name.as_deref() == Some(to))?;
+            Some(kept.remove(at).1)
+        });
+        let visitor = match kept {
+            Some(v) => v,
+            None => self.take_next().await?,
+        };
+        let tab = visitor.tab.clone();
+        let left = self.current.lock().ok().and_then(|mut c| c.replace(visitor));
+        if let (Some(left), Ok(mut kept)) = (left, self.kept.lock()) {
+            kept.push((from, left));
+        }
+        let activated = self.send("browsingContext.activate", json!({ "context": tab }));
+        let (activated, switched) = tokio::join!(activated, switched(tab.clone()));
+        activated?;
+        Ok((tab, switched))
+    }
+
+    /// How many visitors are kept beside the current one.
+    pub(super) fn kept(&self) -> usize {
+        self.kept.lock().map_or(0, |k| k.len())
+    }
+
+    /// The kept visitors' names and tabs, and the current visitor's tab (for evidence:
+    /// the session switches to each tab and back).
+    pub(super) fn tabs(&self) -> (Vec<(Option<String>, String)>, Option<String>) {
+        let kept = self.kept.lock().map(|k| k.iter().map(|(n, v)| (n.clone(), v.tab.clone())).collect());
+        let current = self.current.lock().ok().and_then(|c| c.as_ref().map(|v| v.tab.clone()));
+        (kept.unwrap_or_default(), current)
+    }
+
+    /// End the kept visitors (the scenario is over): their user contexts are removed with
+    /// their tabs, all at once. The current visitor stays, for the next `switch` to remove.
+    pub(super) async fn end_kept(&self) {
+        let kept: Vec<_> = self.kept.lock().map(|mut k| k.drain(..).collect()).unwrap_or_default();
+        let removals =
+            kept.iter().map(|(_, v)| self.send("browser.removeUserContext", json!({ "userContext": v.user_context })));
+        futures_util::future::join_all(removals).await;
     }
 
     /// A new user context with one blank tab in it, made in the background (the attempt

@@ -63,6 +63,24 @@ pub struct Evidence {
     pub signals: super::signals::Signals,
     /// Screenshots after each of the attempt's last steps, oldest first (`--filmstrip`).
     pub filmstrip: Vec<Frame>,
+    /// The scenario's other visitors' pages, each as it was at the failure (the screenshot
+    /// and HTML above are the page of the visitor the step failed as).
+    pub visitors: Vec<VisitorPage>,
+}
+
+/// Another visitor's page at a failure.
+#[derive(Clone, Debug, Default)]
+pub struct VisitorPage {
+    pub name: String,
+    pub screenshot: Option<Vec<u8>>,
+    pub html: Option<String>,
+    pub url: Option<String>,
+}
+
+impl VisitorPage {
+    pub(super) fn of(name: String, page: Evidence) -> VisitorPage {
+        VisitorPage { name, screenshot: page.screenshot, html: page.html, url: page.url }
+    }
 }
 
 /// One filmstrip picture: the screen after a step.

@@ -31,7 +31,7 @@ use thirtyfour::error::{WebDriverError, WebDriverErrorInner};
 
 pub use driver::Driver;
 pub use driver_guard::main_if_guard;
-pub use inspect::{Evidence, Frame, Inspection};
+pub use inspect::{Evidence, Frame, Inspection, VisitorPage};
 pub use session::Session;
 pub use signals::{Signal, SignalKind, Signals};
 

@@ -17,6 +17,8 @@ use super::{capabilities, short_message, BrowserConfig, BrowserError, BrowserInf
 use crate::shared::keys::Key;
 use crate::shared::locator::Locator;
 
+mod visitors;
+
 /// One browser. Never shared between workers.
 pub struct Session {
     wd: Option<WebDriver>,
@@ -38,6 +40,8 @@ pub struct Session {
     signals: Collection,
     /// A user context per visitor, or why not (the session then resets between visitors).
     contexts: Result<Contexts, String>,
+    /// The scenario's visitors beside the first, and how to start one (see `visitors`).
+    cast: visitors::Cast,
 }
 
 struct OwnDriver {
@@ -87,6 +91,7 @@ impl Session {
                     Err("--isolation reset, the default".into())
                 };
                 let profile = wd.capabilities().get("moz:profile").and_then(|v| v.as_str()).and_then(driver_profile);
+                let cast = visitors::Cast::new(config, binary, own_driver.is_some());
                 Ok(Session {
                     wd: Some(wd),
                     browser,
@@ -99,6 +104,7 @@ impl Session {
                     inspected: std::sync::Mutex::default(),
                     signals,
                     contexts,
+                    cast,
                 })
             }
             Err(err) => {
@@ -144,8 +150,18 @@ impl Session {
         left
     }
 
-    fn wd(&self) -> Result<&WebDriver, BrowserError> {
-        self.wd.as_ref().ok_or_else(|| BrowserError::SessionLost("the session was already closed".into()))
+    /// The current visitor's WebDriver session: this session's own, or the visitor's own
+    /// session (`visitors`) where the remote end makes no user contexts.
+    fn wd(&self) -> Result<WebDriver, BrowserError> {
+        if let Some(wd) = self.cast.current_wd() {
+            return Ok(wd);
+        }
+        self.own_wd()
+    }
+
+    /// This session's own WebDriver session, whichever visitor is current.
+    fn own_wd(&self) -> Result<WebDriver, BrowserError> {
+        self.wd.clone().ok_or_else(|| BrowserError::SessionLost("the session was already closed".into()))
     }
 
     /// Every command is bounded: a wedged browser becomes an error, not a hang.
@@ -312,6 +328,7 @@ return null;
     /// every command until its own 60 s bound (WebDriver's default is 300 s).
     pub async fn set_page_load_timeout(&self, limit: Duration) -> Result<(), BrowserError> {
         let wd = self.wd()?;
+        self.cast.note_page_load(limit);
         self.bounded(wd.set_page_load_timeout(limit)).await
     }
 
@@ -384,10 +401,15 @@ return null;
     /// A screenshot and the page HTML, as far as the browser can still give them.
     pub async fn evidence(&self) -> Evidence {
         let Ok(wd) = self.wd() else { return Evidence::default() };
+        self.evidence_of(&wd).await
+    }
+
+    /// A screenshot and the page HTML of the window `wd` drives now.
+    async fn evidence_of(&self, wd: &WebDriver) -> Evidence {
         Evidence {
             screenshot: self.bounded(wd.screenshot_as_png()).await.ok(),
             html: self.bounded(wd.source()).await.ok(),
-            url: self.current_url().await.ok(),
+            url: self.bounded(wd.current_url()).await.ok().map(|u| u.to_string()),
             ..Evidence::default()
         }
     }
@@ -405,15 +427,17 @@ impl Session {
     /// A new attempt starts: what the browser reported before is forgotten.
     pub fn mark_signals(&self) {
         self.signals.mark();
+        self.cast.mark_signals();
     }
 
     /// What the browser reported since `mark_signals`, up to this moment (with a barrier:
     /// see `Collector::signals`); `source` is `None` when nothing is collected.
     pub async fn signals(&self) -> Signals {
-        match self.wd() {
-            Ok(wd) => self.signals.signals(wd).await,
+        let own = match self.own_wd() {
+            Ok(wd) => self.signals.signals(&wd).await,
             Err(_) => Signals::default(),
-        }
+        };
+        self.cast.with_signals(own).await
     }
 
     /// Why this session collects no signals, if it does not.

@@ -63,7 +63,12 @@ pub fn write(root: &Path, place: &Place, attempt: usize, outcome: &Outcome) -> R
     let evidence = &failure.evidence;
     let signals = &evidence.signals;
     let collected = signals.source.is_some() || !signals.is_empty();
-    if evidence.screenshot.is_none() && evidence.html.is_none() && !collected && evidence.filmstrip.is_empty() {
+    if evidence.screenshot.is_none()
+        && evidence.html.is_none()
+        && !collected
+        && evidence.filmstrip.is_empty()
+        && evidence.visitors.is_empty()
+    {
         return Ok(Vec::new());
     }
     mark(root)?;
@@ -82,6 +87,16 @@ pub fn write(root: &Path, place: &Place, attempt: usize, outcome: &Outcome) -> R
     if let Some(html) = &evidence.html {
         put(format!("{stem}.html"), for_offline(html, evidence.url.as_deref()).as_bytes())?;
     }
+    // The scenario's other visitors, each beside the current one, named by visitor.
+    for other in &evidence.visitors {
+        let who = format!("{VISITOR}{}", slug(&other.name));
+        if let Some(png) = &other.screenshot {
+            put(format!("{stem}.{who}.png"), png)?;
+        }
+        if let Some(html) = &other.html {
+            put(format!("{stem}.{who}.html"), for_offline(html, other.url.as_deref()).as_bytes())?;
+        }
+    }
     if collected {
         let json = serde_json::to_vec_pretty(signals).unwrap_or_default();
         put(format!("{stem}.signals.json"), &json)?;
@@ -97,6 +112,17 @@ pub fn write(root: &Path, place: &Place, attempt: usize, outcome: &Outcome) -> R
 
 /// What every filmstrip frame's file name holds after the scenario's stem (which has no dot).
 const FRAME: &str = "filmstrip-";
+
+/// What another visitor's evidence file name holds after the scenario's stem and a dot.
+const VISITOR: &str = "visitor-";
+
+/// The visitor (as its slug) whose page an evidence file is, when it is another visitor's
+/// than the one the scenario failed as.
+pub fn visitor_of(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    let rest = &name[name.find(&format!(".{VISITOR}"))? + 1 + VISITOR.len()..];
+    Some(rest.split('.').next()?.to_string())
+}
 
 /// Whether an evidence file is a filmstrip frame (the others are the screenshot, the
 /// page and the signals): the one rule the reports ask.
@@ -244,6 +270,40 @@ pub fn for_offline(html: &str, url: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn every_other_visitor_s_page_is_written_beside_the_failing_one_named_by_visitor() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let page = |name: &str| crate::browser::VisitorPage {
+            name: name.into(),
+            screenshot: Some(vec![1, 2, 3]),
+            html: Some(format!("<p>{name}</p>")),
+            url: None,
+        };
+        let evidence = crate::browser::Evidence {
+            screenshot: Some(vec![9]),
+            visitors: vec![page("Édith Ellis"), page("first visitor")],
+            ..Default::default()
+        };
+        let failure = crate::runner::Failure { step: None, message: "x".into(), last_seen: None, evidence };
+        let place = Place { dir: "s/two".into(), stem: "two".into() };
+        let files = write(dir.path(), &place, 2, &Outcome::Failed(failure)).expect("written");
+        let names: Vec<String> = files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(
+            names,
+            [
+                "two.attempt-2.png",
+                "two.attempt-2.visitor-édith-ellis.png",
+                "two.attempt-2.visitor-édith-ellis.html",
+                "two.attempt-2.visitor-first-visitor.png",
+                "two.attempt-2.visitor-first-visitor.html",
+            ]
+        );
+        let whose: Vec<Option<String>> = files.iter().map(|p| visitor_of(p)).collect();
+        assert_eq!(whose[0], None, "the failing visitor's own page is the scenario's");
+        assert_eq!(whose[1].as_deref(), Some("édith-ellis"));
+        assert!(!files.iter().any(|p| is_frame(p)), "no visitor's page passes for a filmstrip frame");
+    }
 
     #[test]
     fn saved_pages_point_at_their_site_and_hold_no_csrf_token() {

@@ -93,6 +93,12 @@ async fn perform(
             session.new_visitor(!visits_next).await.map_err(StepError::Browser)?;
             state.request = None;
         }
+        Action::Visitor(who) => {
+            // As the scenario's first step it names the visitor the scenario starts as.
+            let first = state.at == 0;
+            session.visitor(who, first).await.map_err(StepError::Browser)?;
+            state.request = None;
+        }
         Action::WindowSize { width, height } => {
             session.set_window_size(*width, *height).await.map_err(StepError::Browser)?;
         }
@@ -153,7 +159,11 @@ fn first_look(step: &Step, after: Option<&Step>, state: &ScenarioState) -> Optio
             | Action::SubmitNovalidate(sel),
         ) => Some(Inspect::element(&sel.locator)),
         StepKind::Act(
-            Action::Visit(_) | Action::NewVisitor(_) | Action::WindowSize { .. } | Action::RememberUrl(_),
+            Action::Visit(_)
+            | Action::NewVisitor(_)
+            | Action::Visitor(_)
+            | Action::WindowSize { .. }
+            | Action::RememberUrl(_),
         ) => None,
     }
 }

@@ -38,6 +38,7 @@ pub(super) async fn work(
 ) {
     let next = || queue.lock().ok().and_then(|mut q| q.pop_front());
     let mut held: Option<Ready> = None;
+    let ahead = ahead(&scenarios);
     while let Some(index) = next() {
         let mut earlier: Vec<Attempt> = Vec::new();
         let scenario = &scenarios[index];
@@ -75,7 +76,9 @@ pub(super) async fn work(
             if earlier.is_empty() {
                 let _ = tx.send(WorkerMsg::Event(Box::new(RunEvent::ScenarioStarted { index, worker })));
             }
-            // The next visitor's tab is made while this attempt runs: off the critical path.
+            // The next visitor's tab is made while this attempt runs: off the critical path
+            // (and the tabs of the visitors a scenario starts, before they are named).
+            ready.session.visitors_ahead(ahead);
             let finished = tokio::sync::Notify::new();
             let attempt = async {
                 let ran = run_attempt(scenario, &ready.session, &config, &run_id, earlier.len() + 1).await;
@@ -83,6 +86,8 @@ pub(super) async fn work(
                 ran
             };
             let ((attempt, healthy), ()) = tokio::join!(attempt, ready.session.prepare_visitors(finished.notified()));
+            // The attempt's other visitors end with it, whatever its outcome.
+            ready.session.end_visitors().await;
             // Isolation: the next attempt or scenario starts as a new visitor (made when
             // it starts, so nothing runs after the last one); a lost or wedged browser,
             // or any with --fresh-session, is replaced.
@@ -145,6 +150,25 @@ async fn as_new_visitor(mut ready: Ready, blank: bool) -> Result<Ready, BrowserE
     }
     ready.used = false;
     Ok(ready)
+}
+
+/// How many visitors to keep made ahead for `scenarios`: the next attempt's, and one for
+/// each visitor a scenario starts beyond its first (at most four).
+fn ahead(scenarios: &[Scenario]) -> usize {
+    let started = |s: &Scenario| {
+        let mut names: Vec<&str> = Vec::new();
+        for step in &s.steps {
+            if let StepKind::Act(Action::Visitor(who)) = &step.kind {
+                if !names.contains(&who.as_str()) {
+                    names.push(who);
+                }
+            }
+        }
+        // A first step names the visitor the scenario starts as: that one is not started.
+        let named_first = matches!(s.steps.first().map(|st| &st.kind), Some(StepKind::Act(Action::Visitor(_))));
+        names.len() - usize::from(named_first && !names.is_empty())
+    };
+    1 + scenarios.iter().map(started).max().unwrap_or(0).min(3)
 }
 
 /// One attempt at a scenario, bounded by the scenario deadline. Also says whether the
@@ -214,7 +238,11 @@ async fn evidence(session: &Session) -> Evidence {
         let signals = session.signals().await;
         Evidence { signals, ..session.evidence().await }
     };
-    tokio::time::timeout(EVIDENCE_TIMEOUT, gathered).await.unwrap_or_default()
+    let mut evidence = tokio::time::timeout(EVIDENCE_TIMEOUT, gathered).await.unwrap_or_default();
+    // The other visitors' pages (a scenario with several), bounded on their own: the
+    // failing visitor's page comes first and is never lost to theirs.
+    evidence.visitors = tokio::time::timeout(EVIDENCE_TIMEOUT, session.other_visitors()).await.unwrap_or_default();
+    evidence
 }
 
 const EVIDENCE_TIMEOUT: Duration = Duration::from_secs(5);

@@ -39,6 +39,8 @@ pub(super) struct Builder<'b, 'a> {
     pub(super) defs: &'b Defs,
     pub(super) scope: Scope,
     pub(super) steps: Vec<Step>,
+    /// The visitors the scenario's steps name so far (at most `verbs::MAX_VISITORS`).
+    visitors: Vec<String>,
     /// False once a step could not be built (its problem is reported).
     pub(super) all_built: bool,
     /// Problems inside reusable steps already reported (by position and message): each is
@@ -62,6 +64,7 @@ impl<'b, 'a> Builder<'b, 'a> {
             defs,
             scope: Scope::default(),
             steps: Vec::new(),
+            visitors: Vec::new(),
             all_built: true,
             reported,
             expanded: 0,
@@ -78,6 +81,7 @@ impl<'b, 'a> Builder<'b, 'a> {
             let before = ctx.errors.borrow().len();
             match verbs::step(ctx, raw, &self.selectors[file], &mut self.scope) {
                 Some((verb, kind, templated)) => {
+                    verbs::count_visitor(ctx, raw, &kind, &mut self.visitors);
                     let (line, col) = ctx.index.line_col(raw.span().start);
                     let inside = !calls.is_empty();
                     self.steps.push(Step {

@@ -359,6 +359,7 @@ pub fn resolve(kind: &StepKind, values: &mut Values) -> Result<StepKind, String>
             Action::Click(s) => Action::Click(selector(s, values)?),
             Action::Clear(s) => Action::Clear(selector(s, values)?),
             Action::NewVisitor(who) => Action::NewVisitor(who.as_ref().map(t).transpose()?),
+            Action::Visitor(who) => Action::Visitor(t(who)?),
             Action::WindowSize { .. } | Action::RememberUrl(_) => a.clone(),
             Action::Capture(c) => Action::Capture(Capture {
                 from: match &c.from {

@@ -51,6 +51,7 @@ pub(crate) const VERBS: &[Verb] = &[
         "{ new_visitor = \"Francis\" } or { new_visitor = true }",
         new_visitor
     ),
+    verb!("visitor", "the visitor's name", [], "{ visitor = \"Onesiphorus\" }", visitor),
     verb!("window_size", "[width, height]", [], "{ window_size = [1024, 768] }", window_size),
     verb!("remember_url", "a name to remember the current URL under", [], "{ remember_url = \"edith\" }", |c| {
         let name = c.fixed_text(c.value, c.verb.value)?;
@@ -505,6 +506,53 @@ fn new_visitor(c: &mut Call<'_, '_>) -> Option<StepKind> {
             None
         }
     }
+}
+
+/// The most visitors one scenario may name: each is a browser profile (a user context and
+/// its tab, or a whole session), and a scenario is a few people, not a crowd.
+pub(crate) const MAX_VISITORS: usize = 8;
+
+/// The longest visitor name, in characters: it names evidence files and report captions.
+const MAX_VISITOR_NAME: usize = 40;
+
+fn visitor(c: &mut Call<'_, '_>) -> Option<StepKind> {
+    let name = c.text()?;
+    let trimmed = name.trim();
+    if trimmed.is_empty() {
+        c.err(c.value.span(), "`visitor` needs a name".into(), c.hint());
+        return None;
+    }
+    if trimmed.chars().count() > MAX_VISITOR_NAME {
+        c.err(
+            c.value.span(),
+            format!("a visitor's name is at most {MAX_VISITOR_NAME} characters"),
+            Some("a first name is enough, e.g. { visitor = \"Edith\" }".into()),
+        );
+        return None;
+    }
+    if trimmed.chars().any(char::is_control) {
+        c.err(c.value.span(), "a visitor's name is one line of text".into(), c.hint());
+        return None;
+    }
+    Some(StepKind::Act(Action::Visitor(trimmed.to_string())))
+}
+
+/// Count the visitors a scenario names (`met`, in order), refusing one more than
+/// `MAX_VISITORS`: called for each step as the scenario is read.
+pub(super) fn count_visitor(ctx: &FileCtx<'_>, raw: &Spanned<RawStep>, kind: &StepKind, met: &mut Vec<String>) {
+    let StepKind::Act(Action::Visitor(who)) = kind else { return };
+    if met.contains(who) {
+        return;
+    }
+    if met.len() >= MAX_VISITORS {
+        ctx.err(
+            raw.span(),
+            format!("a scenario may name at most {MAX_VISITORS} visitors; {who:?} would be one more"),
+            Some(format!("already named: {}", met.join(", "))),
+        );
+        return;
+    }
+    met.push(who.clone());
 }
 
 fn window_size(c: &mut Call<'_, '_>) -> Option<StepKind> {

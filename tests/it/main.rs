@@ -50,5 +50,6 @@ mod terminal;
 mod tls;
 mod values;
 mod verdict_words;
+mod visitors;
 mod watch;
 mod watch_webhook;

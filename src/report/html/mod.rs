@@ -25,7 +25,7 @@ use std::path::{Component, Path, PathBuf};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use super::artifacts::is_frame;
+use super::artifacts::{is_frame, visitor_of};
 use super::failure::failure_lines;
 use super::history::ScenarioRun;
 use super::{Artifacts, RunInfo};
@@ -389,7 +389,16 @@ fn evidence(out: &mut impl Write, files: Option<&Vec<PathBuf>>, dir: &Path) -> i
     for file in files.iter().filter(|p| !is_frame(p)) {
         let href = esc(&link(file, dir));
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        if file.extension().is_some_and(|e| e == "png") {
+        // Another visitor's page is captioned with whose it is.
+        let whose = visitor_of(file).map(|v| format!("visitor {v}: "));
+        if let (Some(whose), true) = (&whose, file.extension().is_some_and(|e| e == "png")) {
+            writeln!(
+                out,
+                "<figure class=\"visitor\"><a class=\"shot\" href=\"{href}\"><img src=\"{href}\" alt=\"screenshot {}\"></a><figcaption>{}</figcaption></figure>",
+                esc(&name),
+                esc(whose.trim_end_matches(": "))
+            )?;
+        } else if file.extension().is_some_and(|e| e == "png") {
             writeln!(
                 out,
                 "<a class=\"shot\" href=\"{href}\"><img src=\"{href}\" alt=\"screenshot {}\"></a>",
@@ -402,7 +411,8 @@ fn evidence(out: &mut impl Write, files: Option<&Vec<PathBuf>>, dir: &Path) -> i
                 Some("txt") => "browser signals",
                 _ => "file",
             };
-            writeln!(out, "<a class=\"page\" href=\"{href}\">{what}: {}</a>", esc(&name))?;
+            let whose = whose.unwrap_or_default();
+            writeln!(out, "<a class=\"page\" href=\"{href}\">{}{what}: {}</a>", esc(&whose), esc(&name))?;
         }
     }
     writeln!(out, "</div>")

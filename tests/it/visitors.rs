@@ -1,0 +1,528 @@
+//! Issue 21: several visitors in one scenario. `{ visitor = "Edith" }` becomes Edith:
+//! started (her own cookies and storage, nothing of anyone else's) the first time she is
+//! named, found again later with her page as she left it. Where the remote end makes
+//! WebDriver BiDi user contexts a visitor is one, with its own tab; else (`--isolation
+//! reset`) a WebDriver session of its own. Every visitor ends with the scenario, and a
+//! failure keeps every visitor's page as evidence.
+//!
+//! The target is a small loopback server: `/set?who=X` sets a cookie, `/whoami` shows the
+//! cookie the browser sent, `/post?text=T` writes on a board every visitor shares and
+//! `/board` shows it (the book's sharing flow: Edith writes, Onesiphorus sees it and
+//! answers, Edith looks again and sees his answer).
+
+use crate::common;
+
+use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::loopback::{respond, serve};
+use common::*;
+
+fn target() -> String {
+    let board: Arc<Mutex<Vec<String>>> = Arc::default();
+    serve(move |req, stream| {
+        let path = req.line.split(' ').nth(1).unwrap_or("/");
+        let (route, query) = path.split_once('?').unwrap_or((path, ""));
+        let arg =
+            |name: &str| query.split('&').find_map(|kv| kv.strip_prefix(&format!("{name}="))).unwrap_or("").to_string();
+        let page = |status: &str, extra: &str| {
+            format!(
+                "<!doctype html><html><head><title>Visitors</title><link rel=\"icon\" href=\"data:,\"></head>\
+                 <body><p id=\"status\">{status}</p>{extra}</body></html>"
+            )
+        };
+        match route {
+            "/set" => {
+                let who = arg("who");
+                let body = page(&format!("set {who}"), "");
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nSet-Cookie: who={who}; Path=/\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                use std::io::Write;
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(body.as_bytes());
+            }
+            "/whoami" => {
+                let cookie = req
+                    .head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Cookie: ").or_else(|| l.strip_prefix("cookie: ")))
+                    .map(str::trim)
+                    .unwrap_or("none")
+                    .to_string();
+                respond(stream, "200 OK", &page(&format!("cookie: {cookie}"), ""));
+            }
+            "/post" => {
+                let text = arg("text");
+                if let Ok(mut b) = board.lock() {
+                    b.push(text.clone());
+                }
+                respond(stream, "200 OK", &page(&format!("posted {text}"), ""));
+            }
+            "/board" => {
+                let items: String =
+                    board.lock().map(|b| b.iter().map(|t| format!("<li>{t}</li>")).collect()).unwrap_or_default();
+                respond(stream, "200 OK", &page("board", &format!("<ul id=\"board\">{items}</ul>")));
+            }
+            "/noisy" => {
+                respond(stream, "200 OK", &page("noisy", "<script>console.error('boom from onesiphorus')</script>"))
+            }
+            _ => respond(stream, "404 Not Found", "not here"),
+        }
+    })
+}
+
+/// Two visitors with their own cookies; each found again with its page as it was left. A
+/// `new_visitor` replaces only the current visitor (the fresh one keeps the name).
+const COOKIES: &str = r##"
+[[scenario]]
+name = "two visitors keep their own cookies and pages"
+steps = [
+  { visitor = "Edith" },
+  { visit = "/set?who=edith" },
+  { expect_text = "set edith", in = "#status" },
+  { visitor = "Onesiphorus" },
+  { visit = "/whoami" },
+  { expect_text = "cookie: none", in = "#status" },
+  { visit = "/set?who=onesiphorus" },
+  { expect_text = "set onesiphorus", in = "#status" },
+  { visitor = "Edith" },
+  { expect_text = "set edith", in = "#status" },
+  { visit = "/whoami" },
+  { expect_text = "cookie: who=edith", in = "#status" },
+  { visitor = "Onesiphorus" },
+  { expect_text = "set onesiphorus", in = "#status" },
+  { visit = "/whoami" },
+  { expect_text = "cookie: who=onesiphorus", in = "#status" },
+  { new_visitor = true },
+  { visit = "/whoami" },
+  { expect_text = "cookie: none", in = "#status" },
+  { visitor = "Edith" },
+  { visit = "/whoami" },
+  { expect_text = "cookie: who=edith", in = "#status" },
+  { visitor = "Onesiphorus" },
+  { expect_text = "cookie: none", in = "#status" },
+]
+"##;
+
+/// The book's sharing flow, in shape: one visitor writes, the other sees it and answers,
+/// the first looks again (a visit for the reload) and sees the answer.
+const SHARING: &str = r##"
+[[scenario]]
+name = "edith shares and onesiphorus answers"
+steps = [
+  { visitor = "Edith" },
+  { visit = "/post?text=fromedith" },
+  { expect_text = "posted fromedith", in = "#status" },
+  { visitor = "Onesiphorus" },
+  { visit = "/board" },
+  { expect_text_contains = "fromedith", in = "#board" },
+  { visit = "/post?text=fromonesiphorus" },
+  { expect_text = "posted fromonesiphorus", in = "#status" },
+  { visitor = "Edith" },
+  { visit = "/board" },
+  { expect_text_contains = "fromonesiphorus", in = "#board" },
+]
+"##;
+
+/// Fails as Onesiphorus, who does not have Edith's cookie.
+const FAILING: &str = r##"
+[[scenario]]
+name = "onesiphorus does not have edith s cookie"
+steps = [
+  { visitor = "Edith" },
+  { visit = "/set?who=edith" },
+  { expect_text = "set edith", in = "#status" },
+  { visitor = "Onesiphorus" },
+  { visit = "/whoami" },
+  { expect_text = "cookie: who=edith", in = "#status" },
+]
+"##;
+
+struct Run {
+    out: Output,
+    junit: Junit,
+    record: serde_json::Value,
+    dir: tempfile::TempDir,
+    /// chromedriver's verbose log, when the run used a chromedriver started here.
+    log: String,
+}
+
+/// Run `specs` on one worker with `extra` flags, through a chromedriver started here with
+/// its log on when `logged` (every command and BiDi message ft sends is in it).
+fn run(specs: &str, extra: &[&str], logged: bool) -> Run {
+    let url = target();
+    let spec_dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(spec_dir.path().join("visitors.toml"), specs).expect("write");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec_path = spec_dir.path().display().to_string();
+    let log_path = dir.path().join("chromedriver.log");
+    let mut _driver = None;
+    let mut args: Vec<String> = ["--specs", &spec_path, "--liveserver", &url, "--workers", "1", "--max-wait", "3"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(["--allure".to_string(), "allure-results".to_string()]);
+    if logged {
+        let port = free_port();
+        let mut driver = Command::new("/usr/bin/chromedriver");
+        driver.arg(format!("--port={port}")).arg("--verbose").arg(format!("--log-path={}", log_path.display()));
+        driver.stdout(Stdio::null()).stderr(Stdio::null()).process_group(0);
+        _driver = Some(KillOnDrop::group(driver.spawn().expect("chromedriver starts")));
+        eventually("chromedriver to listen", Duration::from_secs(30), || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        args.extend(["--webdriver".to_string(), format!("http://127.0.0.1:{port}")]);
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let out = output(ft_command(dir.path()).args(&args));
+    let junit = read_junit(&dir.path().join("reports/junit.xml"));
+    let record = read_json(&dir.path().join("reports/run.json"));
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    Run { out, junit, record, dir, log }
+}
+
+impl Run {
+    fn assert_passed(&self, name: &str) {
+        let case = self.junit.case(name);
+        assert_eq!(case.status, "passed", "{name}: {}\n{}\n{}", case.message, case.body, self.out.all());
+    }
+
+    /// How long each `visitor` step took, from the Allure steps (milliseconds).
+    fn visitor_steps(&self) -> Vec<(String, i64)> {
+        let mut took = Vec::new();
+        let results = self.dir.path().join("allure-results");
+        for entry in std::fs::read_dir(results).expect("allure results").flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.ends_with("-result.json") {
+                continue;
+            }
+            let case = read_json(&entry.path());
+            for step in case["steps"].as_array().cloned().unwrap_or_default() {
+                let label = step["name"].as_str().unwrap_or_default().to_string();
+                if label.starts_with("visitor ") {
+                    let ms = step["stop"].as_i64().unwrap_or(0) - step["start"].as_i64().unwrap_or(0);
+                    took.push((label, ms));
+                }
+            }
+        }
+        took
+    }
+
+    /// The evidence files of the failing scenario, by file name.
+    fn evidence(&self) -> Vec<String> {
+        let dir = self.dir.path().join("reports/artifacts/visitors/onesiphorus-does-not-have-edith-s-cookie");
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}\n{}", dir.display(), self.out.all()))
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// What every run below proves the same way: the two flows pass, the failing scenario
+/// fails as Onesiphorus and keeps both visitors' pages, and the HTML report shows Edith's.
+fn assert_visitors_work(run: &Run) {
+    run.assert_passed("two visitors keep their own cookies and pages");
+    run.assert_passed("edith shares and onesiphorus answers");
+    let failing = run.junit.case("onesiphorus does not have edith s cookie");
+    assert_eq!(failing.status, "failure", "{}", run.out.all());
+    let said = format!("{}\n{}", failing.message, failing.body);
+    assert!(said.contains("cookie: none"), "Onesiphorus saw no cookie: {said}");
+    let stem = "onesiphorus-does-not-have-edith-s-cookie";
+    let files = run.evidence();
+    for want in [
+        format!("{stem}.png"),
+        format!("{stem}.html"),
+        format!("{stem}.visitor-edith.png"),
+        format!("{stem}.visitor-edith.html"),
+    ] {
+        assert!(files.contains(&want), "{want} in {files:?}");
+    }
+    let dir = run.dir.path().join("reports/artifacts/visitors").join(stem);
+    let own = std::fs::read_to_string(dir.join(format!("{stem}.html"))).expect("page");
+    let edith = std::fs::read_to_string(dir.join(format!("{stem}.visitor-edith.html"))).expect("edith's page");
+    assert!(own.contains("cookie: none"), "the failing visitor's page is Onesiphorus': {own}");
+    assert!(edith.contains("set edith"), "Edith's page as she left it: {edith}");
+    let html = std::fs::read_to_string(run.dir.path().join("reports/index.html")).expect("html report");
+    assert!(html.contains("visitor edith"), "the HTML report names Edith's screenshot");
+    assert!(html.contains(&format!("{stem}.visitor-edith.png")), "and shows it");
+    println!("visitor steps (ms): {:?}", run.visitor_steps());
+}
+
+fn all_three() -> String {
+    format!("{COOKIES}{SHARING}{FAILING}")
+}
+
+/// No user context outlives its scenario: of those made, only the last scenario's current
+/// visitor and the next one made ahead are left when the run ends (the browser ends them).
+#[test]
+fn visitors_in_user_contexts_keep_their_own_cookies_and_pages_and_end_with_the_scenario() {
+    let run = run(&all_three(), &["--isolation", "user-context"], true);
+    assert_eq!(run.record["predicate"]["ft.run/v1"]["isolation"], "user-context", "{:#}", run.record);
+    assert_visitors_work(&run);
+    let sent = |method: &str| run.log.matches(&format!("\"method\": \"{method}\"")).count();
+    let (created, removed) = (sent("browser.createUserContext"), sent("browser.removeUserContext"));
+    assert!(created >= 7, "three scenarios of two visitors, made ahead: {created}");
+    let tabs = sent("browsingContext.create");
+    assert_eq!(
+        created - removed,
+        3,
+        "every visitor's user context removed but the last and the two made ahead: {created} made, {removed} \
+         removed, {tabs} tabs"
+    );
+    let sessions = run.log.matches("COMMAND InitSession").count();
+    assert_eq!(sessions, 1, "visitors are user contexts in the one session");
+}
+
+/// Without user contexts each visitor is a session of its own; each is quit when its
+/// scenario ends (before the next scenario starts its own), failing or not.
+#[test]
+fn visitors_as_separate_sessions_keep_their_own_cookies_and_pages_and_are_quit_with_the_scenario() {
+    let run = run(&all_three(), &["--isolation", "reset"], true);
+    assert_eq!(run.record["predicate"]["ft.run/v1"]["isolation"], "reset", "{:#}", run.record);
+    assert_visitors_work(&run);
+    let started: Vec<usize> = run.log.match_indices("COMMAND InitSession").map(|(i, _)| i).collect();
+    let quit: Vec<usize> = run.log.match_indices("COMMAND Quit").map(|(i, _)| i).collect();
+    assert_eq!(started.len(), 4, "the worker's session and one more visitor per scenario:\n{}", run.out.all());
+    assert_eq!(quit.len(), started.len(), "every session quit");
+    // The second visitor of the first scenario is quit before the next scenario's starts.
+    assert!(quit[0] < started[2], "a visitor's session is quit when its scenario ends");
+}
+
+#[test]
+fn visitors_work_in_firefox_user_contexts() {
+    let specs = format!("{COOKIES}{SHARING}");
+    let run = run(&specs, &["--browser", "firefox", "--isolation", "user-context"], false);
+    run.assert_passed("two visitors keep their own cookies and pages");
+    run.assert_passed("edith shares and onesiphorus answers");
+    assert_eq!(run.record["predicate"]["ft.run/v1"]["isolation"], "user-context", "{:#}", run.record);
+    println!("firefox visitor steps (ms): {:?}", run.visitor_steps());
+}
+
+/// A panicking worker drops its session: a second visitor's session goes with it, ended
+/// by the reaper before ft exits (chromedriver is told to quit each).
+#[test]
+fn a_panic_as_the_second_visitor_leaves_no_session_behind() {
+    let url = target();
+    let spec_dir = tempfile::tempdir().expect("tempdir");
+    let spec = r##"
+[[scenario]]
+name = "panics as onesiphorus"
+steps = [
+  { visitor = "Edith" },
+  { visit = "/set?who=edith" },
+  { visitor = "Onesiphorus" },
+  { visit = "/whoami" },
+  { expect_title = "Visitors" },
+]
+"##;
+    std::fs::write(spec_dir.path().join("visitors.toml"), spec).expect("write");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let log_path = dir.path().join("chromedriver.log");
+    let mut driver = Command::new("/usr/bin/chromedriver");
+    driver.arg(format!("--port={port}")).arg("--verbose").arg(format!("--log-path={}", log_path.display()));
+    driver.stdout(Stdio::null()).stderr(Stdio::null()).process_group(0);
+    let _driver = KillOnDrop::group(driver.spawn().expect("chromedriver starts"));
+    eventually("chromedriver to listen", Duration::from_secs(30), || TcpStream::connect(("127.0.0.1", port)).is_ok());
+    let webdriver = format!("http://127.0.0.1:{port}");
+    let spec_path = spec_dir.path().display().to_string();
+    let out = output(
+        ft_command(dir.path())
+            .args(["--specs", &spec_path, "--liveserver", &url, "--workers", "1", "--max-wait", "3"])
+            .args(["--webdriver", &webdriver, "--isolation", "reset"])
+            .env("FT_TEST_PANIC_AT_VERB", "expect_title"),
+    );
+    assert_ne!(out.code, 0, "{}", out.all());
+    let log = std::fs::read_to_string(&log_path).expect("log");
+    let started = log.matches("COMMAND InitSession").count();
+    let quit = log.matches("COMMAND Quit").count();
+    assert_eq!(started, 2, "the worker's session and Onesiphorus': {}", out.all());
+    assert_eq!(quit, 2, "both ended although the worker panicked");
+}
+
+/// Another visitor's console error counts: Onesiphorus' page logs one, and Edith's
+/// check after switching back fails naming it.
+const NOISY: &str = r##"
+[[scenario]]
+name = "a console error as onesiphorus counts for the scenario"
+steps = [
+  { visitor = "Edith" },
+  { visit = "/set?who=edith" },
+  { visitor = "Onesiphorus" },
+  { visit = "/noisy" },
+  { expect_text = "noisy", in = "#status" },
+  { visitor = "Edith" },
+  { expect_text = "set edith", in = "#status" },
+  { expect_no_console_errors = true },
+]
+"##;
+
+fn assert_other_visitors_signals_count(isolation: &str) {
+    let run = run(NOISY, &["--isolation", isolation], false);
+    let case = run.junit.case("a console error as onesiphorus counts for the scenario");
+    assert_eq!(case.status, "failure", "{}", run.out.all());
+    let said = format!("{}\n{}", case.message, case.body);
+    assert!(said.contains("boom from onesiphorus"), "the other visitor's console error is named: {said}");
+}
+
+#[test]
+fn another_visitor_s_console_error_counts_in_user_contexts() {
+    assert_other_visitors_signals_count("user-context");
+}
+
+#[test]
+fn another_visitor_s_console_error_counts_with_separate_sessions() {
+    assert_other_visitors_signals_count("reset");
+}
+
+/// Ctrl-C while the second visitor waits: ft stops, and chromedriver is told to quit both
+/// sessions, the worker's and Onesiphorus'.
+#[test]
+fn an_interrupt_as_the_second_visitor_leaves_no_session_behind() {
+    let url = target();
+    let spec_dir = tempfile::tempdir().expect("tempdir");
+    let spec = r##"
+[[scenario]]
+name = "waits as onesiphorus"
+steps = [
+  { visitor = "Edith" },
+  { visit = "/set?who=edith" },
+  { visitor = "Onesiphorus" },
+  { visit = "/whoami" },
+  { expect_text = "never shown", in = "#status" },
+]
+"##;
+    std::fs::write(spec_dir.path().join("visitors.toml"), spec).expect("write");
+    let logs = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let log_path = logs.path().join("chromedriver.log");
+    let mut driver = Command::new("/usr/bin/chromedriver");
+    driver.arg(format!("--port={port}")).arg("--verbose").arg(format!("--log-path={}", log_path.display()));
+    driver.stdout(Stdio::null()).stderr(Stdio::null()).process_group(0);
+    let _driver = KillOnDrop::group(driver.spawn().expect("chromedriver starts"));
+    eventually("chromedriver to listen", Duration::from_secs(30), || TcpStream::connect(("127.0.0.1", port)).is_ok());
+    let webdriver = format!("http://127.0.0.1:{port}");
+    let spec_path = spec_dir.path().display().to_string();
+    let mut ft = Running::start(&[
+        "--specs",
+        &spec_path,
+        "--liveserver",
+        &url,
+        "--workers",
+        "1",
+        "--max-wait",
+        "120",
+        "--webdriver",
+        &webdriver,
+        "--isolation",
+        "reset",
+    ]);
+    let count = |what: &str| std::fs::read_to_string(&log_path).unwrap_or_default().matches(what).count();
+    eventually("Onesiphorus' session to start", Duration::from_secs(60), || count("COMMAND InitSession") == 2);
+    // Onesiphorus is now looking for a text that never comes.
+    eventually("Onesiphorus to look", Duration::from_secs(30), || count("COMMAND ExecuteScript") >= 4);
+    let (code, _) = interrupt_until_exit(&mut ft.child, Duration::from_secs(60));
+    assert_eq!(code, Some(130));
+    assert_eq!(count("COMMAND Quit"), 2, "both sessions quit although the run was interrupted");
+}
+
+/// A Selenium Grid 4 standalone on a free loopback port (scripts/grid.sh's jar and config,
+/// two slots), killed with its browsers when dropped.
+struct Grid {
+    url: String,
+    _java: KillOnDrop,
+    _dir: tempfile::TempDir,
+}
+
+impl Grid {
+    fn standalone() -> Grid {
+        let script = |args: &[&str]| {
+            let out = Command::new(root().join("scripts/grid.sh")).args(args).stdin(Stdio::null()).output();
+            let out = out.expect("scripts/grid.sh runs");
+            assert!(out.status.success(), "grid.sh {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        };
+        let jar = script(&["jar"]);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = dir.path().join("config.toml");
+        script(&["config", &config.display().to_string()]);
+        let port = free_port();
+        let args = ["--port".to_string(), port.to_string()];
+        let java = grid_java(&jar, "standalone", &args, &config, &dir.path().join("grid.log"));
+        let url = format!("http://127.0.0.1:{port}");
+        let grid = Grid { url, _java: java, _dir: dir };
+        eventually("the Grid to say ready", Duration::from_secs(90), || {
+            TcpStream::connect(grid.url.trim_start_matches("http://")).is_ok()
+                && run_status(&grid.url).is_some_and(|ready| ready)
+        });
+        grid
+    }
+}
+
+/// The Grid's `/status` says it is ready (`None` while it does not answer).
+fn run_status(url: &str) -> Option<bool> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+    rt.block_on(async {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().ok()?;
+        let text = client.get(format!("{url}/status")).send().await.ok()?.text().await.ok()?;
+        let body: serde_json::Value = serde_json::from_str(&text).ok()?;
+        Some(body["value"]["ready"] == true)
+    })
+}
+
+/// Through a Grid: visitors are user contexts where asked for, and sessions of their own
+/// (a second slot) with the reset.
+#[test]
+fn visitors_work_through_a_selenium_grid_as_user_contexts_and_as_sessions() {
+    let grid = Grid::standalone();
+    let specs = format!("{COOKIES}{SHARING}");
+    for isolation in ["user-context", "reset"] {
+        let run = run(&specs, &["--webdriver", &grid.url, "--isolation", isolation], false);
+        run.assert_passed("two visitors keep their own cookies and pages");
+        run.assert_passed("edith shares and onesiphorus answers");
+        assert_eq!(run.record["predicate"]["ft.run/v1"]["isolation"], isolation, "{:#}", run.record);
+        println!("through the Grid, {isolation}: visitor steps (ms): {:?}", run.visitor_steps());
+    }
+}
+
+fn refused(steps: &str) -> Output {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = format!("[[scenario]]\nname = \"one\"\nsteps = [\n{steps}\n  {{ expect_title = \"x\" }},\n]\n");
+    std::fs::write(dir.path().join("spec.toml"), text).expect("write spec");
+    let out = ft_in(dir.path(), &["--specs", "spec.toml", "--driver", "/nonexistent/chromedriver"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    out
+}
+
+#[test]
+fn a_visitor_without_a_name_is_refused_at_load() {
+    let out = refused("  { visitor = \" \" },");
+    assert!(out.stderr.contains("spec.toml:4:15: error: `visitor` needs a name"), "{}", out.stderr);
+}
+
+#[test]
+fn a_visitor_name_too_long_is_refused_at_load() {
+    let long = "x".repeat(41);
+    let out = refused(&format!("  {{ visitor = \"{long}\" }},"));
+    assert!(out.stderr.contains("spec.toml:4:15: error: a visitor's name is at most 40 characters"), "{}", out.stderr);
+}
+
+#[test]
+fn a_ninth_visitor_in_one_scenario_is_refused_at_load() {
+    let steps: Vec<String> = (1..=9).map(|i| format!("  {{ visitor = \"v{i}\" }},")).collect();
+    let out = refused(&steps.join("\n"));
+    assert!(
+        out.stderr.contains("spec.toml:12:3: error: a scenario may name at most 8 visitors; \"v9\" would be one more"),
+        "{}",
+        out.stderr
+    );
+}
