@@ -54,7 +54,7 @@ impl Inspect {
 
     /// Whether what this look saw serves a step that looks at `what`: the same look, or
     /// this one with a count besides.
-    fn serves(&self, what: &Inspect) -> bool {
+    pub(super) fn serves(&self, what: &Inspect) -> bool {
         self == what || (self.also.is_some() && what.also.is_none() && Inspect { also: None, ..self.clone() } == *what)
     }
 
@@ -95,6 +95,9 @@ struct SeenNow {
     last: Option<(Inspect, Inspection)>,
     /// The latest inspection of the step before, for this step's first look.
     before: Option<(Inspect, Inspection)>,
+    /// A look of the step running now, and the same look counting what the capture after
+    /// it counts: that look is made instead, and serves the capture.
+    counting: Option<(Inspect, Inspect)>,
 }
 
 impl Seen {
@@ -105,13 +108,23 @@ impl Seen {
         session: &Session,
         what: &Inspect,
     ) -> Result<Result<Inspection, String>, BrowserError> {
-        let before = self.0.lock().ok().and_then(|mut now| now.before.take().filter(|(made, _)| made.serves(what)));
+        let (asked, before) = match self.0.lock() {
+            Ok(mut now) => {
+                let asked = match &now.counting {
+                    Some((plain, counted)) if plain == what => counted.clone(),
+                    _ => what.clone(),
+                };
+                let before = now.before.take().filter(|(made, _)| made.serves(&asked));
+                (asked, before)
+            }
+            Err(_) => (what.clone(), None),
+        };
         let seen = match before {
             Some((_, seen)) => Ok(seen),
-            None => look(session, what).await?,
+            None => look(session, &asked).await?,
         };
         if let (Ok(seen), Ok(mut now)) = (&seen, self.0.lock()) {
-            now.last = Some((what.clone(), seen.clone()));
+            now.last = Some((asked, seen.clone()));
         }
         Ok(seen)
     }
@@ -127,9 +140,17 @@ impl Seen {
     /// that looked at nothing and changed nothing, such as `remember_url`, the one before).
     pub(super) fn next_step(&self) {
         if let Ok(mut now) = self.0.lock() {
+            now.counting = None;
             if let Some(last) = now.last.take() {
                 now.before = Some(last);
             }
+        }
+    }
+
+    /// The step running now makes its looks of `plain` as `counted` (see `SeenNow::counting`).
+    pub(super) fn count_too(&self, plain: Inspect, counted: Inspect) {
+        if let Ok(mut now) = self.0.lock() {
+            now.counting = Some((plain, counted));
         }
     }
 

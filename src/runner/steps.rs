@@ -6,7 +6,7 @@ use super::expect::{expect, first_few, inspects, look, no_match, Inspect, LastPa
 use super::sensitive::Guard;
 use super::{Request, RunConfig, ScenarioState, StepError};
 use crate::browser::{BrowserError, Session};
-use crate::spec::{Action, Selector, Step, StepKind};
+use crate::spec::{Action, CaptureFrom, Selector, Step, StepKind};
 use crate::wait::{self, Check, Patience};
 use std::time::Duration;
 
@@ -23,6 +23,16 @@ pub(super) async fn run_step(
         panic!("FT_TEST_PANIC_AT_VERB={}", step.verb);
     }
     state.seen.next_step();
+    // An expectation changes nothing: a count the capture after it reads can be read in
+    // its looks, and that capture then makes none of its own.
+    if let Some(plain) = first_look(step, state.ahead(1).as_ref(), state) {
+        if step.kind.is_expectation() {
+            let counted = counting_ahead(plain.clone(), 0, state);
+            if counted != plain {
+                state.seen.count_too(plain, counted);
+            }
+        }
+    }
     match &step.kind {
         // It looks and changes nothing: what the step before typed into stays known.
         StepKind::Act(Action::Capture(c)) => {
@@ -55,7 +65,10 @@ async fn perform(
             state.seen.forget();
             let url = format!("{}{}", config.base_url, path);
             // The page the visit lands on is judged with the next step's own first look.
-            let next = state.ahead(1).and_then(|next| first_look(&next, state.ahead(2).as_ref(), state));
+            let next = state.ahead(1).and_then(|next| {
+                let look = first_look(&next, state.ahead(2).as_ref(), state)?;
+                Some(if next.kind.is_expectation() { counting_ahead(look, 1, state) } else { look })
+            });
             visit(&at, &url, page_load_limit(p), next).await?;
             state.request = Some(Request { method: "GET".into(), url });
         }
@@ -165,6 +178,24 @@ fn first_look(step: &Step, after: Option<&Step>, state: &ScenarioState) -> Optio
             | Action::WindowSize { .. }
             | Action::RememberUrl(_),
         ) => None,
+    }
+}
+
+/// `look`, the first look of the step `n` after the running one, counting what a count
+/// capture right after that step counts when the capture would look as that step does:
+/// the capture then makes no look of its own (`add_list_item` after an expectation on
+/// the item input costs no round trip).
+fn counting_ahead(look: Inspect, n: usize, state: &ScenarioState) -> Inspect {
+    let Some(next) = state.ahead(n + 1) else { return look };
+    let StepKind::Act(Action::Capture(capture)) = &next.kind else { return look };
+    let CaptureFrom::CountOf(sel) = &capture.from else { return look };
+    let after = state.ahead(n + 2).and_then(|s| first_look(&s, state.ahead(n + 3).as_ref(), state));
+    let wanted = super::capture::inspects(capture, after);
+    let counted = look.clone().counting(&sel.css);
+    if wanted == counted {
+        counted
+    } else {
+        look
     }
 }
 
