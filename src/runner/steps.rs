@@ -191,7 +191,7 @@ fn counting_ahead(look: Inspect, n: usize, state: &ScenarioState) -> Inspect {
     let CaptureFrom::CountOf(sel) = &capture.from else { return look };
     let after = state.ahead(n + 2).and_then(|s| first_look(&s, state.ahead(n + 3).as_ref(), state));
     let wanted = super::capture::inspects(capture, after);
-    let counted = look.clone().counting(&sel.css);
+    let counted = look.clone().counting(&sel.locator);
     if wanted == counted {
         counted
     } else {
