@@ -10,11 +10,12 @@ use thirtyfour::{By, Key as WdKey, WebDriver, WebElement};
 
 use super::collect::{Collection, TURNED_OFF};
 use super::contexts::Contexts;
+use super::controls::{chord_keys, is_dialog_open, Controls};
 use super::inspect::{Evidence, Inspection, INSPECT_JS};
 use super::process::DriverProcess;
 use super::reaper::{Leftover, Reaper};
 use super::{capabilities, short_message, BrowserConfig, BrowserError, BrowserInfo, Isolation, Signals};
-use crate::shared::keys::Key;
+use crate::shared::keys::{Chord, Key};
 
 /// One browser. Never shared between workers.
 pub struct Session {
@@ -34,9 +35,11 @@ pub struct Session {
     inspected: std::sync::Mutex<Option<(String, serde_json::Value)>>,
     /// What the browser reports (console, exceptions, failed requests), or why it is not
     /// collected (`--no-signals`, a remote end without BiDi).
-    signals: Collection,
+    pub(super) signals: Collection,
     /// A user context per visitor, or why not (the session then resets between visitors).
-    contexts: Result<Contexts, String>,
+    pub(super) contexts: Result<Contexts, String>,
+    /// What frame and tab steps left for the next visitor (browser/controls.rs).
+    pub(super) controls: Controls,
 }
 
 struct OwnDriver {
@@ -98,6 +101,7 @@ impl Session {
                     inspected: std::sync::Mutex::default(),
                     signals,
                     contexts,
+                    controls: Controls::new(config.webdriver.is_some()),
                 })
             }
             Err(err) => {
@@ -143,12 +147,12 @@ impl Session {
         left
     }
 
-    fn wd(&self) -> Result<&WebDriver, BrowserError> {
+    pub(super) fn wd(&self) -> Result<&WebDriver, BrowserError> {
         self.wd.as_ref().ok_or_else(|| BrowserError::SessionLost("the session was already closed".into()))
     }
 
     /// Every command is bounded: a wedged browser becomes an error, not a hang.
-    async fn bounded<T>(
+    pub(super) async fn bounded<T>(
         &self,
         fut: impl std::future::Future<Output = Result<T, WebDriverError>>,
     ) -> Result<T, BrowserError> {
@@ -183,7 +187,7 @@ impl Session {
     /// a second round trip to find the same element; should the page have changed in
     /// between, the action fails as stale and is retried with a new look. The reference
     /// is kept until the next inspection (see `knows`).
-    async fn element(&self, css: &str) -> Result<WebElement, BrowserError> {
+    pub(super) async fn element(&self, css: &str) -> Result<WebElement, BrowserError> {
         let wd = self.wd()?;
         let last = self.inspected.lock().ok().and_then(|last| last.clone());
         if let Some((seen_css, el)) = last {
@@ -194,6 +198,14 @@ impl Session {
             }
         }
         self.bounded(wd.find(By::Css(css))).await
+    }
+
+    /// The page's document or frame changed under the last inspection's element: it is
+    /// not acted on again.
+    pub(super) fn forget_inspected(&self) {
+        if let Ok(mut last) = self.inspected.lock() {
+            *last = None;
+        }
     }
 
     /// Whether the last inspection was of `css` and found an element: an action on `css`
@@ -215,15 +227,16 @@ impl Session {
 
     /// Type `text` into the first element matching `css`, then press `key` in it: the same
     /// keystrokes as `type_text` and `press` one after the other, in one command.
-    pub async fn type_then_press(&self, css: &str, text: &str, key: Key) -> Result<(), BrowserError> {
+    pub async fn type_then_press(&self, css: &str, text: &str, key: Chord) -> Result<(), BrowserError> {
         let el = self.element(css).await?;
-        let keys = format!("{text}{}", wd_key(key).value());
+        let keys = format!("{text}{}", chord_keys(&key, |k| wd_key(k).value()));
         self.bounded(el.send_keys(keys)).await
     }
 
-    pub async fn press(&self, css: &str, key: Key) -> Result<(), BrowserError> {
+    /// Press `key` (a chord: its modifiers held) in the first element matching `css`.
+    pub async fn press(&self, css: &str, key: Chord) -> Result<(), BrowserError> {
         let el = self.element(css).await?;
-        self.bounded(el.send_keys(wd_key(key))).await
+        self.bounded(el.send_keys(chord_keys(&key, |k| wd_key(k).value()))).await
     }
 
     pub async fn click(&self, css: &str) -> Result<(), BrowserError> {
@@ -308,9 +321,8 @@ return null;
             made.map_err(|why| BrowserError::WebDriver(format!("failed to make a new visitor: {why}")))?;
         switched?;
         self.signals.follow(&tab);
-        if let Ok(mut last) = self.inspected.lock() {
-            *last = None;
-        }
+        self.controls.forget();
+        self.forget_inspected();
         self.default_size().await
     }
 
@@ -330,7 +342,16 @@ return null;
     /// keep theirs. Then, with `blank`, a blank page, and the default window size.
     pub async fn reset(&self, blank: bool) -> Result<(), BrowserError> {
         let wd = self.wd()?;
-        let ret = self.bounded(wd.execute(CLEAR_JS, Vec::new())).await?;
+        // Tabs opened and frames entered are left first, so the site cleared is the
+        // visitor's page's; a dialog left open would refuse every command.
+        self.leave().await?;
+        let ret = match self.bounded(wd.execute(CLEAR_JS, Vec::new())).await {
+            Err(e) if is_dialog_open(&e) => {
+                self.dismiss_any_dialog().await;
+                self.bounded(wd.execute(CLEAR_JS, Vec::new())).await?
+            }
+            ret => ret?,
+        };
         if ret.json().as_str().is_some_and(|url| url.starts_with("http")) {
             self.bounded(wd.delete_all_cookies()).await?;
         }

@@ -161,6 +161,11 @@ pub(super) async fn expect(
         return match expectation {
             // Judged on what the browser reported, not on an inspection of the page.
             Expectation::NoSignals(check) => super::signals::expect(check, session).await,
+            // Judged on WebDriver's cookies of the page's site.
+            Expectation::Cookie { name, equals } => {
+                super::controls::expect_cookie(session, patience, name, equals.as_deref(), true).await
+            }
+            Expectation::NoCookie(name) => super::controls::expect_cookie(session, patience, name, None, false).await,
             _ => Ok(()),
         };
     };
@@ -243,7 +248,7 @@ fn predicate<'a>(expectation: &'a Expectation, state: &ScenarioState) -> Option<
         // The URL remembered earlier is read now: the step compares against it as it was.
         Expectation::UrlDiffers(name) => url_differs(name, state.urls.get(name).cloned().unwrap_or_default()),
         Expectation::Centred { of, at, tolerance } => centred(of, *at, *tolerance),
-        Expectation::NoSignals(_) => return None,
+        Expectation::NoSignals(_) | Expectation::Cookie { .. } | Expectation::NoCookie(_) => return None,
     })
 }
 

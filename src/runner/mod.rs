@@ -16,6 +16,7 @@ use crate::browser::BrowserError;
 use crate::wait::WaitError;
 
 mod browsers;
+mod controls;
 mod dispatch;
 mod expect;
 mod filmstrip;
