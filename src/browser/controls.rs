@@ -50,11 +50,6 @@ pub(super) fn is_dialog_open(e: &BrowserError) -> bool {
     matches!(e, BrowserError::WebDriver(m) if m.contains("unexpected alert open"))
 }
 
-/// WebDriver answered that no dialog is open.
-fn is_no_dialog(e: &BrowserError) -> bool {
-    matches!(e, BrowserError::WebDriver(m) if m.contains("no such alert"))
-}
-
 impl Session {
     /// Set `cookie` for the page's site (the browser takes it for the current document's
     /// host; on about:blank it refuses).
@@ -208,11 +203,13 @@ return aria === null ? "it is neither a checkbox nor a radio button (nor has ari
 
     /// The text of the open dialog (alert, confirm, prompt), or `None` when none is open.
     pub async fn dialog_text(&self) -> Result<Option<String>, BrowserError> {
+        use thirtyfour::error::WebDriverErrorInner;
         let wd = self.wd()?;
-        match self.bounded(wd.get_alert_text()).await {
-            Ok(text) => Ok(Some(text)),
-            Err(e) if is_no_dialog(&e) => Ok(None),
-            Err(e) => Err(e),
+        match tokio::time::timeout(self.timeout(), wd.get_alert_text()).await {
+            Ok(Ok(text)) => Ok(Some(text)),
+            Ok(Err(e)) if matches!(&*e, WebDriverErrorInner::NoSuchAlert(_)) => Ok(None),
+            Ok(Err(e)) => Err(BrowserError::from_wd(e)),
+            Err(_) => Err(BrowserError::Timeout(self.timeout())),
         }
     }
 
@@ -256,6 +253,7 @@ return aria === null ? "it is neither a checkbox nor a radio button (nor has ari
     /// made ahead): only those in the current tab's user context are this visitor's.
     pub async fn tabs(&self) -> Result<Vec<String>, BrowserError> {
         let wd = self.wd()?;
+        self.controls.moved();
         let current = self.bounded(wd.window()).await?.to_string();
         let open: Vec<String> = match &self.contexts {
             Ok(contexts) => contexts.tabs_beside(&current).await.map_err(BrowserError::WebDriver)?,
@@ -305,10 +303,17 @@ return aria === null ? "it is neither a checkbox nor a radio button (nor has ari
     /// dialog left open is dismissed, tabs opened since are closed, and the first tab is
     /// driven again, out of any frame. No round trip when no step moved anything.
     pub(super) async fn leave(&self) -> Result<(), BrowserError> {
-        if !self.controls.moved.swap(false, std::sync::atomic::Ordering::Relaxed) {
+        let moved = self.controls.moved.swap(false, std::sync::atomic::Ordering::Relaxed);
+        // A page may have opened a tab no step switched to: BiDi tells (no round trip);
+        // without it, the tabs are counted.
+        let opened = self.signals.take_tab_opened();
+        if !moved && opened == Some(false) {
             return Ok(());
         }
         let wd = self.wd()?;
+        if !moved && self.bounded(wd.windows()).await?.len() < 2 {
+            return Ok(());
+        }
         let tabs = self.tabs().await?;
         let home = tabs.first().cloned();
         for tab in tabs.iter().skip(1) {

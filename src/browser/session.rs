@@ -147,6 +147,11 @@ impl Session {
         left
     }
 
+    /// How long one command may take.
+    pub(super) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     pub(super) fn wd(&self) -> Result<&WebDriver, BrowserError> {
         self.wd.as_ref().ok_or_else(|| BrowserError::SessionLost("the session was already closed".into()))
     }

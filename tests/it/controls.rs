@@ -39,6 +39,7 @@ const CONTROLS: &str = r##"<!doctype html><html><head><title>Controls</title><li
 <input id="text" oninput="echo.textContent = this.value"><p id="echo"></p>
 <a id="new_tab" href="/other" target="_blank">Other, in a new tab</a>
 <a id="admin" href="/admin/">Admin</a>
+<button id="push" onclick="history.pushState({}, '', '/admin/'); history.pushState({}, '', '/controls?pushed')">Push</button>
 <iframe id="inner" src="/inner"></iframe>
 <script>let clicks = 0;</script>
 </body></html>"##;
@@ -48,10 +49,10 @@ const INNER: &str = r#"<!doctype html><html><head><title>Inner</title></head><bo
 </body></html>"#;
 
 /// A target serving the controls page and its neighbours. `/count` counts its loads;
-/// `/flaky` answers 200 once, then 500; `/cookies` shows the Cookie header it was sent.
+/// `/flaky/*` answer 200 once each, then 500; `/cookies` shows the Cookie header it was sent.
 fn target() -> String {
     let loads = Arc::new(AtomicUsize::new(0));
-    let flaky = Arc::new(AtomicUsize::new(0));
+    let flaky = Arc::new(std::sync::Mutex::new(std::collections::HashMap::<String, usize>::new()));
     serve(move |req, stream| {
         let path = req.line.split(' ').nth(1).unwrap_or("/");
         let page = |title: &str, body: &str| {
@@ -66,10 +67,12 @@ fn target() -> String {
                 let n = loads.fetch_add(1, Ordering::SeqCst) + 1;
                 respond(stream, "200 OK", &page("Count", &format!("<p id=\"count\">load {n}</p>")));
             }
-            "/flaky" => match flaky.fetch_add(1, Ordering::SeqCst) {
-                0 => respond(stream, "200 OK", &page("Flaky", "<p>fine the first time</p>")),
-                _ => respond(stream, "500 Internal Server Error", &page("Broken", "<p>broken now</p>")),
-            },
+            p if p.starts_with("/flaky") => {
+                match flaky.lock().map(|mut m| std::mem::replace(m.entry(p.into()).or_default(), 1)).unwrap_or(1) {
+                    0 => respond_no_store(stream, "200 OK", &page("Flaky", "<p>fine the first time</p>")),
+                    _ => respond_no_store(stream, "500 Internal Server Error", &page("Broken", "<p>broken now</p>")),
+                }
+            }
             "/cookies" => {
                 let cookies = req
                     .head
@@ -83,6 +86,18 @@ fn target() -> String {
             _ => respond(stream, "404 Not Found", "not here"),
         }
     })
+}
+
+/// A response the browser may not keep: going back to it loads it again.
+fn respond_no_store(stream: &mut std::net::TcpStream, status: &str, body: &str) {
+    use std::io::Write;
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body.as_bytes());
 }
 
 /// Write `specs` (and `files/hello.txt`, for uploads) into a folder.
@@ -249,11 +264,11 @@ fn every_control_works_on_real_pages_in_chromium() {
 const FAILING: &str = r##"
 [[scenario]]
 name = "set_cookie on a blank page"
-steps = [{ set_cookie = "flavour", value = "oat" }]
+steps = [{ set_cookie = "flavour", value = "oat" }, { expect_present = "body" }]
 
 [[scenario]]
 name = "delete_cookie on a blank page"
-steps = [{ delete_cookie = "flavour" }]
+steps = [{ delete_cookie = "flavour" }, { expect_present = "body" }]
 
 [[scenario]]
 name = "expect_cookie that was never set"
@@ -269,11 +284,7 @@ steps = [{ visit = "/controls" }, { set_cookie = "flavour", value = "oat" }, { e
 
 [[scenario]]
 name = "reload a page that now fails"
-steps = [{ visit = "/flaky" }, { reload = true }]
-
-[[scenario]]
-name = "back to a page that now fails"
-steps = [{ visit = "/flaky" }, { visit = "/other" }, { back = true }, { expect_title = "Flaky" }]
+steps = [{ visit = "/flaky/reload" }, { reload = true }, { expect_present = "body" }]
 
 [[scenario]]
 name = "forward to where there is nothing"
@@ -281,63 +292,63 @@ steps = [{ visit = "/other" }, { forward = true }, { expect_title = "Never" }]
 
 [[scenario]]
 name = "select an option there is not"
-steps = [{ visit = "/controls" }, { select = "Medium", in = "#mode" }]
+steps = [{ visit = "/controls" }, { select = "Medium", in = "#mode" }, { expect_present = "body" }]
 
 [[scenario]]
 name = "select in something that is not a select"
-steps = [{ visit = "/controls" }, { select = "Lax", in = "#text" }]
+steps = [{ visit = "/controls" }, { select = "Lax", in = "#text" }, { expect_present = "body" }]
 
 [[scenario]]
 name = "check a disabled box"
-steps = [{ visit = "/controls" }, { check = "#locked" }]
+steps = [{ visit = "/controls" }, { check = "#locked" }, { expect_present = "body" }]
 
 [[scenario]]
 name = "uncheck a radio button"
-steps = [{ visit = "/controls" }, { uncheck = "#small" }]
+steps = [{ visit = "/controls" }, { uncheck = "#small" }, { expect_present = "body" }]
 
 [[scenario]]
 name = "hover over nothing"
-steps = [{ visit = "/controls" }, { hover = "#no_menu" }]
+steps = [{ visit = "/controls" }, { hover = "#no_menu" }, { expect_present = "body" }]
 
 [[scenario]]
 name = "upload into nothing"
-steps = [{ visit = "/controls" }, { upload = "files/hello.txt", into = "#no_input" }]
+steps = [{ visit = "/controls" }, { upload = "files/hello.txt", into = "#no_input" }, { expect_present = "body" }]
 
 [[scenario]]
 name = "accept a dialog that never opens"
-steps = [{ visit = "/controls" }, { accept_dialog = true }]
+steps = [{ visit = "/controls" }, { accept_dialog = true }, { expect_present = "body" }]
 
 [[scenario]]
 name = "dismiss a dialog that says something else"
-steps = [{ visit = "/controls" }, { click = "#confirm" }, { dismiss_dialog = "Really?" }]
+steps = [{ visit = "/controls" }, { click = "#confirm" }, { dismiss_dialog = "Really?" }, { expect_present = "body" }]
 
 [[scenario]]
 name = "answer an alert as a prompt"
-steps = [{ visit = "/controls" }, { click = "#alert" }, { accept_dialog = true, prompt = "Edith" }]
+steps = [{ visit = "/controls" }, { click = "#alert" }, { accept_dialog = true, prompt = "Edith" }, { expect_present = "body" }]
 
 [[scenario]]
 name = "enter a frame there is not"
-steps = [{ visit = "/controls" }, { frame = "#no_frame" }]
+steps = [{ visit = "/controls" }, { frame = "#no_frame" }, { expect_present = "body" }]
 
 [[scenario]]
 name = "a frame's element is not on the page"
-steps = [{ visit = "/controls" }, { frame = "#inner" }, { main_frame = true }, { click = "#press" }]
+steps = [{ visit = "/controls" }, { frame = "#inner" }, { main_frame = true }, { click = "#press" }, { expect_present = "body" }]
 
 [[scenario]]
 name = "switch to a tab that never opens"
-steps = [{ visit = "/controls" }, { tab = "newest" }]
+steps = [{ visit = "/controls" }, { tab = "newest" }, { expect_present = "body" }]
 
 [[scenario]]
 name = "switch to a third tab of two"
-steps = [{ visit = "/controls" }, { click = "#new_tab" }, { tab = 3 }]
+steps = [{ visit = "/controls" }, { click = "#new_tab" }, { tab = 3 }, { expect_present = "body" }]
 
 [[scenario]]
 name = "close the only tab"
-steps = [{ visit = "/controls" }, { close_tab = true }]
+steps = [{ visit = "/controls" }, { close_tab = true }, { expect_present = "body" }]
 
 [[scenario]]
 name = "press a chord on nothing"
-steps = [{ visit = "/controls" }, { press = "Control+A", on = "#no_text" }]
+steps = [{ visit = "/controls" }, { press = "Control+A", on = "#no_text" }, { expect_present = "body" }]
 "##;
 
 #[test]
@@ -367,8 +378,7 @@ fn each_control_fails_saying_what_it_met() {
     expect("expect_cookie with another value", &["the cookie \"flavour\" has another value (3 characters"]);
     assert!(!said("expect_cookie with another value").contains("oat"), "a cookie's value is not shown");
     expect("expect_no_cookie that is set", &["the cookie \"flavour\" is still set"]);
-    expect("reload a page that now fails", &["/flaky answered HTTP 500: the server is failing"]);
-    expect("back to a page that now fails", &["the title was \"Other\""]);
+    expect("reload a page that now fails", &["/flaky/reload answered HTTP 500: the server is failing"]);
     expect("forward to where there is nothing", &["the title was \"Other\""]);
     expect(
         "select an option there is not",
@@ -440,13 +450,13 @@ fn a_dialog_tab_or_frame_left_behind_does_not_reach_the_next_visitor_in_user_con
     assert_nothing_left_behind(&["--isolation", "user-context"]);
 }
 
-/// `back` and `forward` land where the guard judges: an unsafe scenario walking forward
-/// onto a sensitive page is stopped there.
+/// `back` and `forward` land where the guard judges: an unsafe scenario going back or
+/// forward onto a sensitive page is stopped there.
 #[test]
-fn going_forward_onto_a_sensitive_page_is_refused() {
+fn going_back_or_forward_onto_a_sensitive_page_is_refused() {
     let specs = r##"
 [[scenario]]
-name = "walks onto the admin"
+name = "walks forward onto the admin"
 steps = [
   { visit = "/controls" },
   { click = "#admin" },
@@ -455,11 +465,23 @@ steps = [
   { forward = true },
   { expect_title = "Admin" },
 ]
+
+[[scenario]]
+name = "walks back onto the admin"
+steps = [
+  { visit = "/controls" },
+  { click = "#push" },
+  { expect_url = "pushed" },
+  { back = true },
+  { expect_title = "Controls" },
+]
 "##;
     let (out, junit, _dir) = run(specs, &["--sensitive-url", "/admin/"]);
-    let case = junit.case("walks onto the admin");
-    assert_eq!(case.status, "error", "{}", out.all());
-    assert!(case.message.contains("the browser landed on") && case.message.contains("/admin/"), "{}", out.all());
+    for name in ["walks forward onto the admin", "walks back onto the admin"] {
+        let case = junit.case(name);
+        assert_eq!(case.status, "error", "{name}: {}", out.all());
+        assert!(case.message.contains("the browser landed on") && case.message.contains("/admin/"), "{}", out.all());
+    }
 }
 
 /// One scenario of select, check, a dialog and a frame on Firefox.
