@@ -47,7 +47,8 @@ impl Controls {
 
 /// A dialog is open, as WebDriver words it when a command meets one.
 pub(super) fn is_dialog_open(e: &BrowserError) -> bool {
-    matches!(e, BrowserError::WebDriver(m) if m.contains("unexpected alert open"))
+    // W3C's error code, and thirtyfour's words for it.
+    matches!(e, BrowserError::WebDriver(m) if m.contains("unexpected alert open") || m.contains("unexpected alert is currently open"))
 }
 
 impl Session {
@@ -211,6 +212,18 @@ return aria === null ? "it is neither a checkbox nor a radio button (nor has ari
             Ok(Err(e)) => Err(BrowserError::from_wd(e)),
             Err(_) => Err(BrowserError::Timeout(self.timeout())),
         }
+    }
+
+    /// The error for a command a dialog stopped: the dialog's text and the steps that
+    /// answer it (one more round trip, only when a dialog is open).
+    pub(super) async fn dialog_in_the_way(&self) -> BrowserError {
+        let text = match self.dialog_text().await {
+            Ok(Some(text)) => format!(", saying {text:?}"),
+            _ => String::new(),
+        };
+        BrowserError::WebDriver(format!(
+            "a dialog is open{text}: answer it with {{ accept_dialog = true }} or {{ dismiss_dialog = true }}"
+        ))
     }
 
     /// Accept the open dialog (typing `prompt` first) or dismiss it.

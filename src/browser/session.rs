@@ -178,7 +178,12 @@ impl Session {
     /// Inspect the elements matching `css` (or, with `None`, the page's text).
     pub async fn inspect(&self, css: Option<&str>, attr: Option<&str>, all: bool) -> Result<Inspection, BrowserError> {
         let wd = self.wd()?;
-        let ret = self.bounded(wd.execute(INSPECT_JS, vec![json!(css), json!(attr), json!(all)])).await?;
+        let ret = match self.bounded(wd.execute(INSPECT_JS, vec![json!(css), json!(attr), json!(all)])).await {
+            Ok(ret) => ret,
+            // A dialog blocks the page: say so, with its text, and how to answer it.
+            Err(e) if is_dialog_open(&e) => return Err(self.dialog_in_the_way().await),
+            Err(e) => return Err(e),
+        };
         let mut seen: Inspection = serde_json::from_value(ret.json().clone())
             .map_err(|e| BrowserError::WebDriver(format!("unexpected inspection result: {e}")))?;
         if let (Some(css), Ok(mut last)) = (css, self.inspected.lock()) {
