@@ -54,7 +54,7 @@ pub(super) fn is_dialog_open(e: &BrowserError) -> bool {
 impl Session {
     /// Set `cookie` for the page's site (the browser takes it for the current document's
     /// host; on about:blank it refuses).
-    pub async fn set_cookie(&self, cookie: &crate::spec::Cookie) -> Result<(), BrowserError> {
+    pub async fn set_cookie(&self, cookie: &crate::shared::cookie::Cookie) -> Result<(), BrowserError> {
         let wd = self.wd()?;
         let mut c = Cookie::new(cookie.name.clone(), cookie.value.clone());
         c.path = cookie.path.clone();

@@ -1,7 +1,8 @@
 //! Small helpers that several modules need sideways: URL redaction, durations as people
-//! write and read them, the keys a `press` step can send, and control characters escaped
+//! write and read them, the keys a `press` step can send, the cookie a `set_cookie` sets, and control characters escaped
 //! for a terminal, text cut for messages. Each rule lives here once.
 
+pub mod cookie;
 pub mod durations;
 pub mod errors;
 pub mod files;

@@ -149,6 +149,7 @@ impl fmt::Display for Selector {
     }
 }
 
+pub use crate::shared::cookie::Cookie;
 pub use crate::shared::keys::Chord;
 
 /// A step that changes the page (or the browser); it waits only for its element.
@@ -204,18 +205,6 @@ pub enum Action {
     MainFrame,
     Tab(Tab),
     CloseTab,
-}
-
-/// A cookie to set on the page's site (`set_cookie`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cookie {
-    pub name: String,
-    pub value: String,
-    pub path: Option<String>,
-    pub secure: Option<bool>,
-    pub http_only: Option<bool>,
-    /// "Strict", "Lax" or "None".
-    pub same_site: Option<String>,
 }
 
 /// Which of the visitor's tabs a `tab` step switches to.
