@@ -62,6 +62,9 @@ struct Buffer {
     closed: bool,
     /// A tab (a top-level browsing context) was opened since `take_tab_opened`.
     tab_opened: bool,
+    /// The session's first window, which the browser may report as created once the
+    /// subscription starts: not a tab a page opened.
+    first_window: String,
 }
 
 impl Collector {
@@ -94,7 +97,11 @@ impl Collector {
             .as_str()
             .ok_or_else(|| format!("browsingContext.getTree named no window: {tree}"))?
             .to_string();
-        let buffer = Arc::new(Mutex::new(Buffer { kept: Kept::starting_now(), ..Buffer::default() }));
+        let buffer = Arc::new(Mutex::new(Buffer {
+            kept: Kept::starting_now(),
+            first_window: context.clone(),
+            ..Buffer::default()
+        }));
         let ended = Arc::new(Notify::new());
         let (flush, flushes) = mpsc::unbounded_channel();
         let task = tokio::spawn(file_events(events, flushes, Arc::clone(&buffer), Arc::clone(&ended)));
@@ -126,7 +133,14 @@ impl Collector {
     pub(super) fn mark(&self) {
         if let Ok(mut b) = self.buffer.lock() {
             let in_flight = std::mem::take(&mut b.in_flight);
-            *b = Buffer { kept: Kept::starting_now(), in_flight, closed: b.closed, tab_opened: b.tab_opened };
+            let first_window = std::mem::take(&mut b.first_window);
+            *b = Buffer {
+                kept: Kept::starting_now(),
+                in_flight,
+                closed: b.closed,
+                tab_opened: b.tab_opened,
+                first_window,
+            };
         }
     }
 
@@ -231,7 +245,7 @@ async fn file_events(
 fn file(buffer: &Mutex<Buffer>, event: &RawEvent) {
     let Ok(mut b) = buffer.lock() else { return };
     if event.method == "browsingContext.contextCreated" {
-        b.tab_opened |= event.params["parent"].is_null();
+        b.tab_opened |= event.params["parent"].is_null() && event.params["context"] != b.first_window.as_str();
         return;
     }
     if let Some(id) = event.params["request"]["request"].as_str() {

@@ -109,28 +109,15 @@ async fn perform(
         Action::WindowSize { width, height } => {
             session.set_window_size(*width, *height).await.map_err(StepError::Browser)?;
         }
-        Action::SetCookie(_) | Action::DeleteCookie(_) => {
-            let page = match state.seen.url() {
-                Some(url) => url,
-                None => session.current_url().await.map_err(StepError::Browser)?,
-            };
-            let doing = match action {
-                Action::SetCookie(c) => format!("set the cookie {:?}", c.name),
-                Action::DeleteCookie(name) => format!("delete the cookie {name:?}"),
-                _ => unreachable!("only cookie actions here"),
-            };
-            controls::cookie_site(&page, &config.base_url, &state.guard, &doing)?;
-            let done = match action {
-                Action::SetCookie(c) => session.set_cookie(c).await,
-                Action::DeleteCookie(name) => session.delete_cookie(name).await,
-                _ => unreachable!("only cookie actions here"),
-            };
-            done.map_err(|e| match e {
-                e if e.is_session_lost() => StepError::Browser(e),
-                e => {
-                    StepError::Failed { message: format!("failed to {doing}: the browser said: {e}"), last_seen: None }
-                }
-            })?;
+        Action::SetCookie(cookie) => {
+            let doing = format!("set the cookie {:?}", cookie.name);
+            on_the_site(&at, &config.base_url, &doing).await?;
+            session.set_cookie(cookie).await.map_err(|e| not_done(e, &doing))?;
+        }
+        Action::DeleteCookie(name) => {
+            let doing = format!("delete the cookie {name:?}");
+            on_the_site(&at, &config.base_url, &doing).await?;
+            session.delete_cookie(name).await.map_err(|e| not_done(e, &doing))?;
         }
         Action::Select { option, of } => {
             act(&at, of, known(of), |s| s.select(&of.css, option)).await?;
@@ -176,6 +163,24 @@ async fn perform(
         state.seen.forget();
     }
     Ok(())
+}
+
+/// The page shown is one of the target's, where a cookie step may act (see
+/// `controls::cookie_site`): the URL the last look saw, else the browser's.
+async fn on_the_site(at: &Ctx<'_>, base_url: &str, doing: &str) -> Result<(), StepError> {
+    let page = match at.seen.url() {
+        Some(url) => url,
+        None => at.session.current_url().await.map_err(StepError::Browser)?,
+    };
+    controls::cookie_site(&page, base_url, at.guard, doing)
+}
+
+/// The browser refused a step that is not retried (`doing`: what it was asked).
+fn not_done(e: BrowserError, doing: &str) -> StepError {
+    match e {
+        e if e.is_session_lost() => StepError::Browser(e),
+        e => StepError::Failed { message: format!("failed to {doing}: the browser said: {e}"), last_seen: None },
+    }
 }
 
 /// The `press` right after a `type` into the same element, sent with the typing (its
