@@ -111,7 +111,7 @@ fn spec_dir(specs: &str) -> tempfile::TempDir {
 
 /// Run `specs` against a fresh target with `extra` flags; the output, the JUnit report
 /// and the folder the reports are in.
-fn run(specs: &str, extra: &[&str]) -> (Output, Junit, tempfile::TempDir) {
+pub(crate) fn run(specs: &str, extra: &[&str]) -> (Output, Junit, tempfile::TempDir) {
     let url = target();
     let specs = spec_dir(specs);
     let dir = tempfile::tempdir().expect("tempdir");
@@ -509,6 +509,17 @@ steps = [
         assert!(case.message.contains("the browser landed on") && case.message.contains("/admin/"), "{}", out.all());
     }
 }
+
+/// A file uploaded through a Selenium Grid: sent to the Grid first (see grid.rs).
+pub(crate) const UPLOAD: &str = r##"
+[[scenario]]
+name = "a file is uploaded through the grid"
+steps = [
+  { visit = "/controls" },
+  { upload = "files/hello.txt", into = "#avatar" },
+  { expect_text = "hello.txt 13", in = "#picked" },
+]
+"##;
 
 /// One scenario of select, check, a dialog and a frame on Firefox.
 #[test]
