@@ -405,10 +405,12 @@ fn press(c: &mut Call<'_, '_>) -> Option<StepKind> {
         Err(why) => {
             let names: Vec<&str> = crate::shared::keys::Key::ALL.iter().map(|(n, _)| *n).collect();
             let hint = format!(
-                "a key ({}) or one character, after any of Control+, Shift+, Alt+, Meta+ (e.g. \"Control+A\")",
+                "keys: {}, or one character; a chord holds Control+, Shift+, Alt+ or Meta+ before it (e.g. \"Control+A\")",
                 names.join(", ")
             );
-            c.err(c.value.span(), format!("bad key {text:?}: {why}"), Some(hint));
+            // A lone key misspelt is named as such; a chord is quoted whole.
+            let message = if text.contains('+') { format!("bad key {text:?}: {why}") } else { why };
+            c.err(c.value.span(), message, Some(hint));
             return None;
         }
     };
