@@ -23,8 +23,15 @@ pub(super) const SOURCE: &str = "bidi";
 
 /// The events subscribed to, once per session. `beforeRequestSent` tells which requests
 /// are in flight, so that reading the signals can wait for their outcome.
-const EVENTS: [&str; 4] =
-    ["log.entryAdded", "network.beforeRequestSent", "network.responseCompleted", "network.fetchError"];
+/// `contextCreated` tells that a page opened a tab (a link with `target="_blank"`,
+/// `window.open`), which the next visitor must not find (`Session::leave`).
+const EVENTS: [&str; 5] = [
+    "log.entryAdded",
+    "network.beforeRequestSent",
+    "network.responseCompleted",
+    "network.fetchError",
+    "browsingContext.contextCreated",
+];
 
 /// The most requests tracked as in flight; beyond it (requests that never end, such as
 /// event streams) the oldest knowledge is dropped rather than memory grown.
@@ -53,6 +60,11 @@ struct Buffer {
     in_flight: HashSet<String>,
     /// The WebSocket closed: what the browser reports from then on is lost.
     closed: bool,
+    /// A tab (a top-level browsing context) was opened since `take_tab_opened`.
+    tab_opened: bool,
+    /// The session's first window, which the browser may report as created once the
+    /// subscription starts: not a tab a page opened.
+    first_window: String,
 }
 
 impl Collector {
@@ -85,7 +97,11 @@ impl Collector {
             .as_str()
             .ok_or_else(|| format!("browsingContext.getTree named no window: {tree}"))?
             .to_string();
-        let buffer = Arc::new(Mutex::new(Buffer { kept: Kept::starting_now(), ..Buffer::default() }));
+        let buffer = Arc::new(Mutex::new(Buffer {
+            kept: Kept::starting_now(),
+            first_window: context.clone(),
+            ..Buffer::default()
+        }));
         let ended = Arc::new(Notify::new());
         let (flush, flushes) = mpsc::unbounded_channel();
         let task = tokio::spawn(file_events(events, flushes, Arc::clone(&buffer), Arc::clone(&ended)));
@@ -104,11 +120,27 @@ impl Collector {
         self.context.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
+    /// Whether a tab was opened since the last call; a closed WebSocket cannot tell.
+    pub(super) fn take_tab_opened(&self) -> Option<bool> {
+        let mut b = self.buffer.lock().ok()?;
+        if b.closed {
+            return None;
+        }
+        Some(std::mem::take(&mut b.tab_opened))
+    }
+
     /// Forget what was reported so far: a new attempt starts.
     pub(super) fn mark(&self) {
         if let Ok(mut b) = self.buffer.lock() {
             let in_flight = std::mem::take(&mut b.in_flight);
-            *b = Buffer { kept: Kept::starting_now(), in_flight, closed: b.closed };
+            let first_window = std::mem::take(&mut b.first_window);
+            *b = Buffer {
+                kept: Kept::starting_now(),
+                in_flight,
+                closed: b.closed,
+                tab_opened: b.tab_opened,
+                first_window,
+            };
         }
     }
 
@@ -212,6 +244,10 @@ async fn file_events(
 
 fn file(buffer: &Mutex<Buffer>, event: &RawEvent) {
     let Ok(mut b) = buffer.lock() else { return };
+    if event.method == "browsingContext.contextCreated" {
+        b.tab_opened |= event.params["parent"].is_null() && event.params["context"] != b.first_window.as_str();
+        return;
+    }
     if let Some(id) = event.params["request"]["request"].as_str() {
         if event.method == "network.beforeRequestSent" {
             if b.in_flight.len() >= IN_FLIGHT_MAX {

@@ -112,6 +112,10 @@ fn capabilities(browser: &str, options_key: &str, args: Vec<String>, binary: Opt
     // Setting plain JSON values cannot fail; ignore the Result rather than unwrap.
     let _ = caps.set("browserName", browser);
     let _ = caps.set("pageLoadStrategy", "normal");
+    // A dialog the page opens stays open for a step to read and answer
+    // (`accept_dialog`, `dismiss_dialog`); WebDriver's default dismisses it at the next
+    // command, unseen. One left open is dismissed when the next visitor starts.
+    let _ = caps.set("unhandledPromptBehavior", "ignore");
     let _ = caps.set(options_key, options);
     caps
 }
@@ -163,5 +167,6 @@ mod tests {
         assert_eq!(options["binary"], "/usr/bin/firefox-esr");
         assert_eq!(options["args"], json!(["-width", "1280", "-height", "800", "-headless"]));
         assert_eq!(caps.get("browserName").and_then(|v| v.as_str()), Some("firefox"));
+        assert_eq!(caps.get("unhandledPromptBehavior"), Some(&json!("ignore")), "dialogs wait for a step");
     }
 }

@@ -46,6 +46,15 @@ impl Collection {
         }
     }
 
+    /// Whether a page opened a tab since the last call: `None` when only a look can tell
+    /// (no BiDi).
+    pub(super) fn take_tab_opened(&self) -> Option<bool> {
+        match self {
+            Collection::Bidi(c) => c.take_tab_opened(),
+            _ => None,
+        }
+    }
+
     pub(super) fn mark(&self) {
         match self {
             Collection::Bidi(c) => c.mark(),

@@ -220,6 +220,23 @@ impl Contexts {
         futures_util::future::join_all(removals).await;
     }
 
+    /// The tabs in the same user context as `tab` (the visitor's own, `tab` among them),
+    /// in the order the browser lists them: a page may have opened some.
+    pub(super) async fn tabs_beside(&self, tab: &str) -> Result<Vec<String>, String> {
+        let tree = self.send("browsingContext.getTree", json!({ "maxDepth": 0 })).await?;
+        let all = tree["contexts"].as_array().cloned().unwrap_or_default();
+        let user_context = all
+            .iter()
+            .find(|c| c["context"] == tab)
+            .and_then(|c| c["userContext"].as_str())
+            .ok_or_else(|| format!("browsingContext.getTree does not list the current tab {tab}"))?;
+        Ok(all
+            .iter()
+            .filter(|c| c["userContext"] == user_context)
+            .filter_map(|c| c["context"].as_str().map(str::to_string))
+            .collect())
+    }
+
     /// A new user context with one blank tab in it, made in the background (the attempt
     /// running meanwhile keeps its focus).
     async fn make(&self) -> Result<Visitor, String> {

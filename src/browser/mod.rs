@@ -15,6 +15,7 @@ mod browser_log;
 mod capabilities;
 mod collect;
 mod contexts;
+mod controls;
 mod driver;
 mod driver_guard;
 mod find;

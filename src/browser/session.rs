@@ -10,11 +10,12 @@ use thirtyfour::{Key as WdKey, WebDriver, WebElement};
 
 use super::collect::{Collection, TURNED_OFF};
 use super::contexts::Contexts;
+use super::controls::{chord_keys, is_dialog_open, Controls};
 use super::inspect::{Evidence, Inspection, INSPECT_JS};
 use super::process::DriverProcess;
 use super::reaper::{Leftover, Reaper};
 use super::{capabilities, short_message, BrowserConfig, BrowserError, BrowserInfo, Isolation, Signals};
-use crate::shared::keys::Key;
+use crate::shared::keys::{Chord, Key};
 use crate::shared::locator::Locator;
 
 mod visitors;
@@ -37,11 +38,13 @@ pub struct Session {
     inspected: std::sync::Mutex<Option<(Locator, serde_json::Value)>>,
     /// What the browser reports (console, exceptions, failed requests), or why it is not
     /// collected (`--no-signals`, a remote end without BiDi).
-    signals: Collection,
+    pub(super) signals: Collection,
     /// A user context per visitor, or why not (the session then resets between visitors).
-    contexts: Result<Contexts, String>,
+    pub(super) contexts: Result<Contexts, String>,
     /// The scenario's visitors beside the first, and how to start one (see `visitors`).
     cast: visitors::Cast,
+    /// What frame and tab steps left for the next visitor (browser/controls.rs).
+    pub(super) controls: Controls,
 }
 
 struct OwnDriver {
@@ -105,6 +108,7 @@ impl Session {
                     signals,
                     contexts,
                     cast,
+                    controls: Controls::new(config.webdriver.is_some()),
                 })
             }
             Err(err) => {
@@ -150,9 +154,14 @@ impl Session {
         left
     }
 
+    /// How long one command may take.
+    pub(super) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// The current visitor's WebDriver session: this session's own, or the visitor's own
     /// session (`visitors`) where the remote end makes no user contexts.
-    fn wd(&self) -> Result<WebDriver, BrowserError> {
+    pub(super) fn wd(&self) -> Result<WebDriver, BrowserError> {
         if let Some(wd) = self.cast.current_wd() {
             return Ok(wd);
         }
@@ -165,7 +174,7 @@ impl Session {
     }
 
     /// Every command is bounded: a wedged browser becomes an error, not a hang.
-    async fn bounded<T>(
+    pub(super) async fn bounded<T>(
         &self,
         fut: impl std::future::Future<Output = Result<T, WebDriverError>>,
     ) -> Result<T, BrowserError> {
@@ -204,7 +213,12 @@ impl Session {
         let wd = self.wd()?;
         let json = |l: Option<&Locator>| l.map_or(serde_json::Value::Null, Locator::to_json);
         let args = vec![json(locator), json!(attr), json!(all), json(also)];
-        let ret = self.bounded(wd.execute(INSPECT_JS, args)).await?;
+        let ret = match self.bounded(wd.execute(INSPECT_JS, args)).await {
+            Ok(ret) => ret,
+            // A dialog blocks the page: say so, with its text, and how to answer it.
+            Err(e) if is_dialog_open(&e) => return Err(self.dialog_in_the_way().await),
+            Err(e) => return Err(e),
+        };
         let mut seen: Inspection = serde_json::from_value(ret.json().clone())
             .map_err(|e| BrowserError::WebDriver(format!("unexpected inspection result: {e}")))?;
         if let (Some(locator), Ok(mut last)) = (locator, self.inspected.lock()) {
@@ -219,7 +233,7 @@ impl Session {
     /// changed in between, the action fails as stale and is retried with a new look. The
     /// reference is kept until the next inspection (see `knows`). Without one, the same
     /// inspection script finds it (one round trip, every locator engine).
-    async fn element(&self, locator: &Locator) -> Result<WebElement, BrowserError> {
+    pub(super) async fn element(&self, locator: &Locator) -> Result<WebElement, BrowserError> {
         let wd = self.wd()?;
         if !self.knows(locator) {
             self.inspect(Some(locator), None, false).await?;
@@ -230,6 +244,14 @@ impl Session {
                 WebElement::from_json(el, wd.handle().clone()).map_err(BrowserError::from_wd)
             }
             _ => Err(BrowserError::WebDriver(format!("no such element: nothing matches {locator}"))),
+        }
+    }
+
+    /// The page's document or frame changed under the last inspection's element: it is
+    /// not acted on again.
+    pub(super) fn forget_inspected(&self) {
+        if let Ok(mut last) = self.inspected.lock() {
+            *last = None;
         }
     }
 
@@ -252,15 +274,16 @@ impl Session {
 
     /// Type `text` into the first element `locator` finds, then press `key` in it: the same
     /// keystrokes as `type_text` and `press` one after the other, in one command.
-    pub async fn type_then_press(&self, locator: &Locator, text: &str, key: Key) -> Result<(), BrowserError> {
+    pub async fn type_then_press(&self, locator: &Locator, text: &str, key: Chord) -> Result<(), BrowserError> {
         let el = self.element(locator).await?;
-        let keys = format!("{text}{}", wd_key(key).value());
+        let keys = format!("{text}{}", chord_keys(&key, |k| wd_key(k).value()));
         self.bounded(el.send_keys(keys)).await
     }
 
-    pub async fn press(&self, locator: &Locator, key: Key) -> Result<(), BrowserError> {
+    /// Press `key` (a chord: its modifiers held) in the element `locator` finds.
+    pub async fn press(&self, locator: &Locator, key: Chord) -> Result<(), BrowserError> {
         let el = self.element(locator).await?;
-        self.bounded(el.send_keys(wd_key(key))).await
+        self.bounded(el.send_keys(chord_keys(&key, |k| wd_key(k).value()))).await
     }
 
     pub async fn click(&self, locator: &Locator) -> Result<(), BrowserError> {
@@ -356,9 +379,8 @@ return null;
             made.map_err(|why| BrowserError::WebDriver(format!("failed to make a new visitor: {why}")))?;
         switched?;
         self.signals.follow(&tab);
-        if let Ok(mut last) = self.inspected.lock() {
-            *last = None;
-        }
+        self.controls.forget();
+        self.forget_inspected();
         self.default_size().await
     }
 
@@ -378,7 +400,16 @@ return null;
     /// keep theirs. Then, with `blank`, a blank page, and the default window size.
     pub async fn reset(&self, blank: bool) -> Result<(), BrowserError> {
         let wd = self.wd()?;
-        let ret = self.bounded(wd.execute(CLEAR_JS, Vec::new())).await?;
+        // Tabs opened and frames entered are left first, so the site cleared is the
+        // visitor's page's; a dialog left open would refuse every command.
+        self.leave().await?;
+        let ret = match self.bounded(wd.execute(CLEAR_JS, Vec::new())).await {
+            Err(e) if is_dialog_open(&e) => {
+                self.dismiss_any_dialog().await;
+                self.bounded(wd.execute(CLEAR_JS, Vec::new())).await?
+            }
+            ret => ret?,
+        };
         if ret.json().as_str().is_some_and(|url| url.starts_with("http")) {
             self.bounded(wd.delete_all_cookies()).await?;
         }

@@ -199,6 +199,11 @@ pub(super) async fn expect(
         return match expectation {
             // Judged on what the browser reported, not on an inspection of the page.
             Expectation::NoSignals(check) => super::signals::expect(check, session).await,
+            // Judged on WebDriver's cookies of the page's site.
+            Expectation::Cookie { name, equals } => {
+                super::controls::expect_cookie(session, patience, name, equals.as_deref(), true).await
+            }
+            Expectation::NoCookie(name) => super::controls::expect_cookie(session, patience, name, None, false).await,
             _ => Ok(()),
         };
     };
@@ -288,7 +293,7 @@ fn predicate<'a>(expectation: &'a Expectation, state: &ScenarioState) -> Option<
         Expectation::Enabled(sel) => enabled(sel, true),
         Expectation::Disabled(sel) => enabled(sel, false),
         Expectation::Focused(sel) => focused(sel),
-        Expectation::NoSignals(_) => return None,
+        Expectation::NoSignals(_) | Expectation::Cookie { .. } | Expectation::NoCookie(_) => return None,
     })
 }
 

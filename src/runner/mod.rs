@@ -17,6 +17,7 @@ use crate::wait::WaitError;
 
 mod browsers;
 mod capture;
+mod controls;
 mod dispatch;
 mod expect;
 mod filmstrip;

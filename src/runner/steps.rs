@@ -2,6 +2,7 @@
 //! element to be actionable, then acts once it can.
 
 use super::clip;
+use super::controls::{self, failed};
 use super::expect::{expect, first_few, inspects, look, no_match, Inspect, LastPage, Seen};
 use super::sensitive::Guard;
 use super::{Request, RunConfig, ScenarioState, StepError};
@@ -57,7 +58,14 @@ async fn perform(
     let same =
         |sel: &Selector| typed_into.clone().filter(|(locator, _)| *locator == sel.locator && session.knows(locator));
     let known = |sel: &Selector| same(sel).map(|(_, form)| form);
-    let at = Ctx { session, patience: p, guard: &state.guard, request: state.request.as_ref(), seen: &state.seen };
+    let at = Ctx {
+        session,
+        patience: p,
+        guard: &state.guard,
+        request: state.request.as_ref(),
+        seen: &state.seen,
+        visible: true,
+    };
     // A step that may send a form records where to: a later timeout on an HTTP error
     // page at that URL can then name the request (`POST /lists/new`).
     match action {
@@ -69,8 +77,19 @@ async fn perform(
                 let look = first_look(&next, state.ahead(2).as_ref(), state)?;
                 Some(if next.kind.is_expectation() { counting_ahead(look, 1, state) } else { look })
             });
-            visit(&at, &url, page_load_limit(p), next).await?;
+            visit(&at, Go::To(&url), page_load_limit(p), next).await?;
             state.request = Some(Request { method: "GET".into(), url });
+        }
+        Action::Reload | Action::Back | Action::Forward => {
+            state.seen.forget();
+            let go = match action {
+                Action::Reload => Go::Reload,
+                Action::Back => Go::Back,
+                _ => Go::Forward,
+            };
+            let next = state.ahead(1).and_then(|next| first_look(&next, state.ahead(2).as_ref(), state));
+            visit(&at, go, page_load_limit(p), next).await?;
+            state.request = None;
         }
         Action::Type { into, text } => {
             if let Some((next, key)) = press_next(into, config, state) {
@@ -115,6 +134,45 @@ async fn perform(
         Action::WindowSize { width, height } => {
             session.set_window_size(*width, *height).await.map_err(StepError::Browser)?;
         }
+        Action::SetCookie(cookie) => {
+            let doing = format!("set the cookie {:?}", cookie.name);
+            on_the_site(&at, &config.base_url, &doing).await?;
+            session.set_cookie(cookie).await.map_err(|e| not_done(e, &doing))?;
+        }
+        Action::DeleteCookie(name) => {
+            let doing = format!("delete the cookie {name:?}");
+            on_the_site(&at, &config.base_url, &doing).await?;
+            session.delete_cookie(name).await.map_err(|e| not_done(e, &doing))?;
+        }
+        Action::Select { option, of } => {
+            act(&at, of, known(of), |s| s.select(&of.locator, option)).await?;
+        }
+        Action::Check(sel) => {
+            act(&at, sel, known(sel), |s| s.set_checked(&sel.locator, true)).await?;
+        }
+        Action::Uncheck(sel) => {
+            act(&at, sel, known(sel), |s| s.set_checked(&sel.locator, false)).await?;
+        }
+        Action::Hover(sel) => {
+            act(&at, sel, known(sel), |s| s.hover(&sel.locator)).await?;
+        }
+        Action::Upload { file, into, .. } => {
+            // A file input is often hidden behind a styled label: it need not be visible.
+            let hidden_ok = Ctx { visible: false, ..at };
+            act(&hidden_ok, into, known(into), |s| s.upload(&into.locator, file)).await?;
+        }
+        Action::AcceptDialog { text, prompt } => {
+            controls::answer_dialog(session, p, true, text.as_deref(), prompt.as_deref()).await?;
+        }
+        Action::DismissDialog { text } => {
+            controls::answer_dialog(session, p, false, text.as_deref(), None).await?;
+        }
+        Action::Frame(sel) => {
+            act(&at, sel, known(sel), |s| s.enter_frame(&sel.locator)).await?;
+        }
+        Action::MainFrame => session.main_frame().await.map_err(failed)?,
+        Action::Tab(tab) => controls::switch_tab(session, p, *tab).await?,
+        Action::CloseTab => session.close_tab().await.map_err(failed)?,
         Action::RememberUrl(name) => {
             // The URL the visit or expectation just before saw, when nothing acted since.
             let url = match state.seen.url() {
@@ -128,16 +186,37 @@ async fn perform(
     }
     // What was seen before an action is not used after it (it may have changed the page),
     // but for what a visit saw for the step after it.
-    if !matches!(action, Action::Visit(_) | Action::RememberUrl(_) | Action::Capture(_)) {
+    if !matches!(
+        action,
+        Action::Visit(_) | Action::RememberUrl(_) | Action::Capture(_) | Action::Reload | Action::Back | Action::Forward
+    ) {
         state.seen.forget();
     }
     Ok(())
 }
 
+/// The page shown is one of the target's, where a cookie step may act (see
+/// `controls::cookie_site`): the URL the last look saw, else the browser's.
+async fn on_the_site(at: &Ctx<'_>, base_url: &str, doing: &str) -> Result<(), StepError> {
+    let page = match at.seen.url() {
+        Some(url) => url,
+        None => at.session.current_url().await.map_err(StepError::Browser)?,
+    };
+    controls::cookie_site(&page, base_url, at.guard, doing)
+}
+
+/// The browser refused a step that is not retried (`doing`: what it was asked).
+fn not_done(e: BrowserError, doing: &str) -> StepError {
+    match e {
+        e if e.is_session_lost() => StepError::Browser(e),
+        e => StepError::Failed { message: format!("failed to {doing}: the browser said: {e}"), last_seen: None },
+    }
+}
+
 /// The `press` right after a `type` into the same element, sent with the typing (its
 /// position and key); not with `--filmstrip`, whose frame between the two would then show
 /// the key's effect already.
-fn press_next(into: &Selector, config: &RunConfig, state: &ScenarioState) -> Option<(usize, crate::shared::keys::Key)> {
+fn press_next(into: &Selector, config: &RunConfig, state: &ScenarioState) -> Option<(usize, crate::shared::keys::Chord)> {
     if config.settings.filmstrip > 0 {
         return None;
     }
@@ -149,12 +228,15 @@ fn press_next(into: &Selector, config: &RunConfig, state: &ScenarioState) -> Opt
 }
 
 /// What an action works with.
+#[derive(Clone, Copy)]
 struct Ctx<'a> {
     session: &'a Session,
     patience: Patience,
     guard: &'a Guard,
     request: Option<&'a Request>,
     seen: &'a Seen,
+    /// The element must be visible to be acted on (all but an upload's file input).
+    visible: bool,
 }
 
 /// What `step` inspects first, if it inspects anything (`after`: the step after it).
@@ -169,14 +251,30 @@ fn first_look(step: &Step, after: Option<&Step>, state: &ScenarioState) -> Optio
             | Action::Press { on: sel, .. }
             | Action::Click(sel)
             | Action::Clear(sel)
-            | Action::SubmitNovalidate(sel),
+            | Action::SubmitNovalidate(sel)
+            | Action::Select { of: sel, .. }
+            | Action::Check(sel)
+            | Action::Uncheck(sel)
+            | Action::Hover(sel)
+            | Action::Upload { into: sel, .. }
+            | Action::Frame(sel),
         ) => Some(Inspect::element(&sel.locator)),
         StepKind::Act(
             Action::Visit(_)
             | Action::NewVisitor(_)
             | Action::Visitor(_)
             | Action::WindowSize { .. }
-            | Action::RememberUrl(_),
+            | Action::RememberUrl(_)
+            | Action::SetCookie(_)
+            | Action::DeleteCookie(_)
+            | Action::Reload
+            | Action::Back
+            | Action::Forward
+            | Action::AcceptDialog { .. }
+            | Action::DismissDialog { .. }
+            | Action::MainFrame
+            | Action::Tab(_)
+            | Action::CloseTab,
         ) => None,
     }
 }
@@ -199,25 +297,39 @@ fn counting_ahead(look: Inspect, n: usize, state: &ScenarioState) -> Inspect {
     }
 }
 
-/// Load `url`, then judge the page it landed on before anything acts on it: the
+/// A navigation: a `visit`'s URL, or the browser's own reload, back and forward.
+#[derive(Clone, Copy)]
+enum Go<'a> {
+    To(&'a str),
+    Reload,
+    Back,
+    Forward,
+}
+
+/// Navigate (`go`), then judge the page it landed on before anything acts on it: the
 /// sensitive-URL guard, an HTTP 5xx answer, the browser's own error page. The one
 /// inspection that judges it is the next step's first look (`next`), kept for that step.
-async fn visit(at: &Ctx<'_>, url: &str, limit: Duration, next: Option<Inspect>) -> Result<(), StepError> {
+async fn visit(at: &Ctx<'_>, go: Go<'_>, limit: Duration, next: Option<Inspect>) -> Result<(), StepError> {
     let session = at.session;
     // Credentials in the target URL must never reach a report.
-    let shown = crate::shared::redact::redact(url);
-    session.goto(url).await.map_err(|e| match e {
+    let (doing, gone) = match go {
+        Go::To(url) => (format!("load {}", crate::shared::redact::redact(url)), session.goto(url).await),
+        Go::Reload => ("reload the page".to_string(), session.reload().await),
+        Go::Back => ("go back".to_string(), session.back().await),
+        Go::Forward => ("go forward".to_string(), session.forward().await),
+    };
+    gone.map_err(|e| match e {
         e if e.is_session_lost() => StepError::Browser(e),
         // The session's page-load timeout (`page_load_limit`): a server that sent part of
         // the page and then stalled (or a page that never finishes) fails here, named.
         e if is_page_load_timeout(&e) => StepError::Failed {
             message: format!(
-                "failed to load {shown}: the page did not finish loading within {limit:?} (--max-wait, at least 10s); \
+                "failed to {doing}: the page did not finish loading within {limit:?} (--max-wait, at least 10s); \
                  the browser said: {e}"
             ),
             last_seen: None,
         },
-        e => StepError::Failed { message: format!("failed to load {shown}: {e}"), last_seen: None },
+        e => StepError::Failed { message: format!("failed to {doing}: {e}"), last_seen: None },
     })?;
     // The next step's look can fail where a look at the page would not (a selector the
     // browser rejects is that step's failure, not the visit's): then the page is looked at.
@@ -232,6 +344,10 @@ async fn visit(at: &Ctx<'_>, url: &str, limit: Duration, next: Option<Inspect>) 
     };
     // Where the browser landed (after any redirect) is judged before the next step acts.
     at.guard.check(&seen.url)?;
+    let shown = match go {
+        Go::To(url) => crate::shared::redact::redact(url),
+        _ => crate::shared::redact::redact(&seen.url),
+    };
     let body = seen.body.as_deref().unwrap_or("");
     if let Some(status) = seen.status.filter(|s| *s >= 500) {
         return Err(StepError::Failed {
@@ -310,7 +426,7 @@ where
                 first_few(&seen)
             )));
         }
-        if seen.visible != Some(true) {
+        if at.visible && seen.visible != Some(true) {
             return Ok(Check::NotYet(format!("{sel} is on the page but not visible")));
         }
         let form = match (seen.form_method, seen.form_action) {
@@ -410,15 +526,17 @@ mod tests {
     /// command; not on another element, not after another step, not with a filmstrip.
     #[test]
     fn a_press_right_after_typing_into_the_same_element_goes_with_the_typing() {
-        use crate::shared::keys::Key;
+        use crate::shared::keys::{Chord, Key};
         let input = Selector::css("#id_text");
         let other = Selector::css("#other");
         let typing = |line| step(line, StepKind::Act(Action::Type { into: input.clone(), text: "Buy milk".into() }));
-        let press = |line, on: &Selector| step(line, StepKind::Act(Action::Press { key: Key::Enter, on: on.clone() }));
+        let press = |line, on: &Selector| {
+            step(line, StepKind::Act(Action::Press { key: Chord::key(Key::Enter), on: on.clone() }))
+        };
         let steps = vec![typing(1), press(2, &input), typing(3), press(4, &other), typing(5)];
         let mut state = ScenarioState { steps: steps.clone(), ..ScenarioState::default() };
         let mut config = RunConfig { base_url: String::new(), skip: Default::default(), settings: Default::default() };
-        assert_eq!(press_next(&input, &config, &state), Some((1, Key::Enter)));
+        assert_eq!(press_next(&input, &config, &state), Some((1, Chord::key(Key::Enter))));
         state.at = 2;
         assert_eq!(press_next(&input, &config, &state), None, "a press on another element");
         state.at = 4;

@@ -215,14 +215,21 @@ impl fmt::Display for Selector {
     }
 }
 
-pub use crate::shared::keys::Key;
+pub use crate::shared::cookie::Cookie;
+pub use crate::shared::keys::Chord;
 
 /// A step that changes the page (or the browser); it waits only for its element.
 #[derive(Clone, Debug)]
 pub enum Action {
     Visit(String),
-    Type { into: Selector, text: String },
-    Press { key: Key, on: Selector },
+    Type {
+        into: Selector,
+        text: String,
+    },
+    Press {
+        key: Chord,
+        on: Selector,
+    },
     Click(Selector),
     Clear(Selector),
     NewVisitor(Option<String>),
@@ -231,6 +238,58 @@ pub enum Action {
     RememberUrl(String),
     Capture(Capture),
     SubmitNovalidate(Selector),
+    SetCookie(Cookie),
+    DeleteCookie(String),
+    Reload,
+    Back,
+    Forward,
+    /// An option of a `<select>`, by its label, else its value (`option`).
+    Select {
+        option: String,
+        of: Selector,
+    },
+    Check(Selector),
+    Uncheck(Selector),
+    Hover(Selector),
+    /// A file into a file input: `file` as resolved at load (next to the spec),
+    /// `written` as the spec wrote it.
+    Upload {
+        file: PathBuf,
+        written: String,
+        into: Selector,
+    },
+    /// Accept the open dialog (`text`: what it must say), typing `prompt` into a prompt.
+    AcceptDialog {
+        text: Option<String>,
+        prompt: Option<String>,
+    },
+    DismissDialog {
+        text: Option<String>,
+    },
+    Frame(Selector),
+    MainFrame,
+    Tab(Tab),
+    CloseTab,
+}
+
+/// Which of the visitor's tabs a `tab` step switches to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    /// The one opened last (waits for a second tab).
+    Newest,
+    First,
+    /// The Nth (from 1) in the order the tabs were opened (waits for it).
+    Nth(usize),
+}
+
+impl fmt::Display for Tab {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Tab::Newest => f.write_str("the newest tab"),
+            Tab::First => f.write_str("the first tab"),
+            Tab::Nth(n) => write!(f, "tab {n}"),
+        }
+    }
 }
 
 /// `{ capture = NAME, ... }`: set a value for the rest of the scenario from the page.
@@ -324,6 +383,13 @@ pub enum Expectation {
     /// `expect_no_console_errors`, `expect_no_failed_requests`, and the check the
     /// `[suite] signals` setting adds after a scenario's last step.
     NoSignals(SignalCheck),
+    /// `expect_cookie` (with `equals`, its value) and `expect_no_cookie`, judged from
+    /// WebDriver's cookies of the page's site.
+    Cookie {
+        name: String,
+        equals: Option<String>,
+    },
+    NoCookie(String),
 }
 
 /// Which of the browser's signals fail a scenario, and which are allowed.
@@ -381,7 +447,7 @@ impl fmt::Display for Action {
         match self {
             Action::Visit(path) => write!(f, "visit {path}"),
             Action::Type { into, text } => write!(f, "type {text:?} into {into}"),
-            Action::Press { key, on } => write!(f, "press {} on {on}", key.name()),
+            Action::Press { key, on } => write!(f, "press {} on {on}", key),
             Action::Click(s) => write!(f, "click {s}"),
             Action::Clear(s) => write!(f, "clear {s}"),
             Action::NewVisitor(Some(who)) => write!(f, "new visitor ({who})"),
@@ -391,6 +457,32 @@ impl fmt::Display for Action {
             Action::RememberUrl(name) => write!(f, "remember the URL as {name:?}"),
             Action::Capture(c) => fmt::Display::fmt(c, f),
             Action::SubmitNovalidate(s) => write!(f, "submit the form of {s} without the browser's validation"),
+            Action::SetCookie(c) => write!(f, "set the cookie {:?}", c.name),
+            Action::DeleteCookie(name) => write!(f, "delete the cookie {name:?}"),
+            Action::Reload => f.write_str("reload the page"),
+            Action::Back => f.write_str("go back"),
+            Action::Forward => f.write_str("go forward"),
+            Action::Select { option, of } => write!(f, "select {option:?} in {of}"),
+            Action::Check(s) => write!(f, "check {s}"),
+            Action::Uncheck(s) => write!(f, "uncheck {s}"),
+            Action::Hover(s) => write!(f, "hover over {s}"),
+            Action::Upload { written, into, .. } => write!(f, "upload {written:?} into {into}"),
+            Action::AcceptDialog { text, prompt } => {
+                f.write_str("accept the dialog")?;
+                if let Some(t) = text {
+                    write!(f, " saying {t:?}")?;
+                }
+                match prompt {
+                    Some(p) => write!(f, ", answering {p:?}"),
+                    None => Ok(()),
+                }
+            }
+            Action::DismissDialog { text: Some(t) } => write!(f, "dismiss the dialog saying {t:?}"),
+            Action::DismissDialog { text: None } => f.write_str("dismiss the dialog"),
+            Action::Frame(s) => write!(f, "go into the frame {s}"),
+            Action::MainFrame => f.write_str("go back to the main frame"),
+            Action::Tab(tab) => write!(f, "switch to {tab}"),
+            Action::CloseTab => f.write_str("close the tab"),
         }
     }
 }
@@ -426,6 +518,9 @@ impl fmt::Display for Expectation {
             Expectation::Disabled(s) => write!(f, "expect {s} to be disabled"),
             Expectation::Focused(s) => write!(f, "expect {s} to have the focus"),
             Expectation::NoSignals(check) => fmt::Display::fmt(check, f),
+            Expectation::Cookie { name, equals: Some(v) } => write!(f, "expect the cookie {name:?} to equal {v:?}"),
+            Expectation::Cookie { name, equals: None } => write!(f, "expect the cookie {name:?}"),
+            Expectation::NoCookie(name) => write!(f, "expect no cookie {name:?}"),
         }
     }
 }

@@ -373,6 +373,30 @@ pub fn resolve(kind: &StepKind, values: &mut Values) -> Result<StepKind, String>
                 ..c.clone()
             }),
             Action::SubmitNovalidate(s) => Action::SubmitNovalidate(selector(s, values)?),
+            Action::SetCookie(c) => Action::SetCookie(crate::shared::cookie::Cookie {
+                name: t(&c.name)?,
+                value: t(&c.value)?,
+                path: c.path.as_ref().map(&mut t).transpose()?,
+                ..c.clone()
+            }),
+            Action::DeleteCookie(name) => Action::DeleteCookie(t(name)?),
+            Action::Select { option, of } => Action::Select { option: t(option)?, of: selector(of, values)? },
+            Action::Check(s) => Action::Check(selector(s, values)?),
+            Action::Uncheck(s) => Action::Uncheck(selector(s, values)?),
+            Action::Hover(s) => Action::Hover(selector(s, values)?),
+            // The file was found at load: its path is fixed.
+            Action::Upload { file, written, into } => {
+                Action::Upload { file: file.clone(), written: written.clone(), into: selector(into, values)? }
+            }
+            Action::AcceptDialog { text, prompt } => Action::AcceptDialog {
+                text: text.as_ref().map(&mut t).transpose()?,
+                prompt: prompt.as_ref().map(&mut t).transpose()?,
+            },
+            Action::DismissDialog { text } => Action::DismissDialog { text: text.as_ref().map(&mut t).transpose()? },
+            Action::Frame(s) => Action::Frame(selector(s, values)?),
+            Action::Reload | Action::Back | Action::Forward | Action::MainFrame | Action::Tab(_) | Action::CloseTab => {
+                a.clone()
+            }
         }),
         StepKind::Expect(e) => StepKind::Expect(match e {
             Expectation::Title(s) => Expectation::Title(t(s)?),
@@ -400,6 +424,10 @@ pub fn resolve(kind: &StepKind, values: &mut Values) -> Result<StepKind, String>
             Expectation::Enabled(s) => Expectation::Enabled(selector(s, values)?),
             Expectation::Disabled(s) => Expectation::Disabled(selector(s, values)?),
             Expectation::Focused(s) => Expectation::Focused(selector(s, values)?),
+            Expectation::Cookie { name, equals } => {
+                Expectation::Cookie { name: t(name)?, equals: equals.as_ref().map(&mut t).transpose()? }
+            }
+            Expectation::NoCookie(name) => Expectation::NoCookie(t(name)?),
             Expectation::Url(_) | Expectation::UrlDiffers(_) | Expectation::NoSignals(_) => e.clone(),
         }),
     })

@@ -11,7 +11,7 @@ use toml::Spanned;
 use super::check::{regex_detail, FileCtx, RawStep};
 use super::diag::did_you_mean;
 use super::values::{self, Kind};
-use super::{Action, Capture, CaptureFrom, Expectation, Key, Selector, SignalCheck, StepKind};
+use super::{Action, Capture, CaptureFrom, Chord, Cookie, Expectation, Selector, SignalCheck, StepKind, Tab};
 
 /// One verb of the language.
 pub(crate) struct Verb {
@@ -37,7 +37,7 @@ pub(crate) const VERBS: &[Verb] = &[
     verb!("type", "the text to type", ["into": true], "{ type = \"Buy milk\", into = \"@item_input\" }", |c| {
         Some(StepKind::Act(Action::Type { text: c.text()?, into: c.selector_arg("into")? }))
     }),
-    verb!("press", "a key name such as \"Enter\"", ["on": true], "{ press = \"Enter\", on = \"@item_input\" }", press),
+    verb!("press", "a key such as \"Enter\", or a chord such as \"Control+A\"", ["on": true], "{ press = \"Enter\", on = \"@item_input\" }", press),
     verb!("click", "a selector", [], "{ click = \"#id_submit\" }", |c| Some(StepKind::Act(Action::Click(
         c.selector()?
     )))),
@@ -80,6 +80,67 @@ pub(crate) const VERBS: &[Verb] = &[
         "{ submit_novalidate = \"@item_input\" }",
         |c| { Some(StepKind::Act(Action::SubmitNovalidate(c.selector()?))) }
     ),
+    verb!(
+        "set_cookie",
+        "the cookie's name",
+        ["value": true, "path": false, "secure": false, "http_only": false, "same_site": false],
+        "{ set_cookie = \"sessionid\", value = \"abc123\", path = \"/\" }",
+        set_cookie
+    ),
+    verb!("delete_cookie", "the cookie's name", [], "{ delete_cookie = \"sessionid\" }", |c| {
+        Some(StepKind::Act(Action::DeleteCookie(c.text()?)))
+    }),
+    verb!("reload", "true", [], "{ reload = true }", |c| c.flag().map(|()| StepKind::Act(Action::Reload))),
+    verb!("back", "true", [], "{ back = true }", |c| c.flag().map(|()| StepKind::Act(Action::Back))),
+    verb!("forward", "true", [], "{ forward = true }", |c| c.flag().map(|()| StepKind::Act(Action::Forward))),
+    verb!("select", "the option's label or value", ["in": true], "{ select = \"Lax\", in = \"#id_mode\" }", |c| {
+        Some(StepKind::Act(Action::Select { option: c.text()?, of: c.selector_arg("in")? }))
+    }),
+    verb!("check", "a selector: a checkbox or radio button", [], "{ check = \"#id_agree\" }", |c| {
+        Some(StepKind::Act(Action::Check(c.selector()?)))
+    }),
+    verb!("uncheck", "a selector: a checkbox", [], "{ uncheck = \"#id_agree\" }", |c| {
+        Some(StepKind::Act(Action::Uncheck(c.selector()?)))
+    }),
+    verb!("hover", "a selector", [], "{ hover = \"#menu\" }", |c| Some(StepKind::Act(Action::Hover(c.selector()?)))),
+    verb!(
+        "upload",
+        "a file's path, relative to the spec file",
+        ["into": true],
+        "{ upload = \"files/avatar.png\", into = \"#id_avatar\" }",
+        upload
+    ),
+    verb!(
+        "accept_dialog",
+        "true, or the text the dialog must show",
+        ["prompt": false],
+        "{ accept_dialog = \"Delete this list?\" }",
+        dialog
+    ),
+    verb!("dismiss_dialog", "true, or the text the dialog must show", [], "{ dismiss_dialog = true }", dialog),
+    verb!("frame", "a selector: an iframe", [], "{ frame = \"#payment\" }", |c| Some(StepKind::Act(Action::Frame(
+        c.selector()?
+    )))),
+    verb!("main_frame", "true", [], "{ main_frame = true }", |c| c.flag().map(|()| StepKind::Act(Action::MainFrame))),
+    verb!("tab", "\"newest\", \"first\" or a tab's number (from 1)", [], "{ tab = \"newest\" }", tab),
+    verb!("close_tab", "true", [], "{ close_tab = true }", |c| c.flag().map(|()| StepKind::Act(Action::CloseTab))),
+    verb!(
+        "expect_cookie",
+        "the cookie's name",
+        ["equals": false],
+        "{ expect_cookie = \"sessionid\", equals = \"abc123\" }",
+        |c| {
+            let name = c.text()?;
+            let equals = match c.arg("equals") {
+                Some(v) => Some(c.string(v, "the cookie's expected value")?),
+                None => None,
+            };
+            Some(StepKind::Expect(Expectation::Cookie { name, equals }))
+        }
+    ),
+    verb!("expect_no_cookie", "the cookie's name", [], "{ expect_no_cookie = \"sessionid\" }", |c| {
+        Some(StepKind::Expect(Expectation::NoCookie(c.text()?)))
+    }),
     verb!("expect_title", "text the title must contain", [], "{ expect_title = \"To-Do\" }", |c| {
         Some(StepKind::Expect(Expectation::Title(c.text()?)))
     }),
@@ -263,6 +324,27 @@ impl Call<'_, '_> {
             Some("write it out; values (${name}) go in texts and selectors".into()),
         );
         None
+    }
+
+    /// The verb's own value, which must be `true` (`{ reload = true }`).
+    fn flag(&self) -> Option<()> {
+        if self.value.get_ref().as_bool() == Some(true) {
+            return Some(());
+        }
+        self.err(self.value.span(), format!("`{}` expects true", self.verb.name), self.hint());
+        None
+    }
+
+    /// An optional argument that is true or false; `Some(None)` when it is not written.
+    fn bool_arg(&self, name: &str) -> Option<Option<bool>> {
+        match self.arg(name).map(|v| (v, v.get_ref())) {
+            None => Some(None),
+            Some((_, toml::Value::Boolean(b))) => Some(Some(*b)),
+            Some((v, other)) => {
+                self.err(v.span(), format!("`{name}` is true or false, found {}", other.type_str()), self.hint());
+                None
+            }
+        }
     }
 
     /// The verb's own value, as text.
@@ -488,13 +570,132 @@ fn visit(c: &mut Call<'_, '_>) -> Option<StepKind> {
 }
 
 fn press(c: &mut Call<'_, '_>) -> Option<StepKind> {
-    let name = c.fixed_text(c.value, "the key")?;
-    let Some((_, key)) = Key::ALL.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)) else {
-        let names: Vec<&str> = Key::ALL.iter().map(|(n, _)| *n).collect();
-        c.err(c.value.span(), format!("unknown key {name:?}"), Some(format!("keys: {}", names.join(", "))));
-        return None;
+    let text = c.fixed_text(c.value, "the key")?;
+    let key = match Chord::parse(&text) {
+        Ok(chord) => chord,
+        Err(why) => {
+            let names: Vec<&str> = crate::shared::keys::Key::ALL.iter().map(|(n, _)| *n).collect();
+            let hint = format!(
+                "keys: {}, or one character; a chord holds Control+, Shift+, Alt+ or Meta+ before it (e.g. \"Control+A\")",
+                names.join(", ")
+            );
+            // A lone key misspelt is named as such; a chord is quoted whole.
+            let message = if text.contains('+') { format!("bad key {text:?}: {why}") } else { why };
+            c.err(c.value.span(), message, Some(hint));
+            return None;
+        }
     };
-    Some(StepKind::Act(Action::Press { key: *key, on: c.selector_arg("on")? }))
+    Some(StepKind::Act(Action::Press { key, on: c.selector_arg("on")? }))
+}
+
+fn set_cookie(c: &mut Call<'_, '_>) -> Option<StepKind> {
+    let name = c.text()?;
+    // RFC 6265's token: what a browser takes as a cookie's name.
+    if name.is_empty() || !name.chars().all(|ch| ch.is_ascii_graphic() && !"()<>@,;:\\\"/[]?={}".contains(ch)) {
+        c.err(
+            c.value.span(),
+            format!("{name:?} is not a cookie name"),
+            Some("letters, digits and -_.!#$%&'*+^`|~".into()),
+        );
+        return None;
+    }
+    let value = c.string(c.arg("value")?, "the cookie's value")?;
+    if value.chars().any(|ch| ch.is_control() || ch == ';') {
+        c.err(c.arg("value")?.span(), "a cookie's value holds no `;` nor control characters".into(), c.hint());
+        return None;
+    }
+    let path = match c.arg("path") {
+        Some(p) => {
+            let path = c.string(p, "a path such as \"/\"")?;
+            if !path.starts_with('/') {
+                c.err(p.span(), format!("a cookie's path starts with `/`, found {path:?}"), c.hint());
+                return None;
+            }
+            Some(path)
+        }
+        None => None,
+    };
+    let secure = c.bool_arg("secure")?;
+    let http_only = c.bool_arg("http_only")?;
+    let same_site = match c.arg("same_site") {
+        Some(v) => {
+            let text = c.string(v, "\"Strict\", \"Lax\" or \"None\"")?;
+            match ["Strict", "Lax", "None"].iter().find(|s| s.eq_ignore_ascii_case(&text)) {
+                Some(s) => Some(s.to_string()),
+                None => {
+                    c.err(v.span(), format!("same_site is \"Strict\", \"Lax\" or \"None\", found {text:?}"), c.hint());
+                    return None;
+                }
+            }
+        }
+        None => None,
+    };
+    Some(StepKind::Act(Action::SetCookie(Cookie { name, value, path, secure, http_only, same_site })))
+}
+
+fn upload(c: &mut Call<'_, '_>) -> Option<StepKind> {
+    let written = c.string(c.value, c.verb.value)?;
+    let display = &c.ctx.file.display;
+    if display.starts_with("<built-in>") {
+        c.err(c.value.span(), "the built-in suite has no folder to upload files from".into(), None);
+        return None;
+    }
+    let dir = std::path::Path::new(display).parent().unwrap_or(std::path::Path::new(""));
+    let dir = if dir.as_os_str().is_empty() { std::path::Path::new(".") } else { dir };
+    let path = dir.join(&written);
+    let file = match std::fs::canonicalize(&path) {
+        Ok(file) if file.is_file() => file,
+        Ok(_) => {
+            c.err(
+                c.value.span(),
+                format!("{} is not a file", path.display()),
+                Some("name a file to upload, not a folder".into()),
+            );
+            return None;
+        }
+        Err(e) => {
+            c.err(
+                c.value.span(),
+                format!("failed to find the file to upload, {}: {e}", path.display()),
+                Some("the path is relative to this spec file's folder".into()),
+            );
+            return None;
+        }
+    };
+    let into = c.selector_arg("into")?;
+    Some(StepKind::Act(Action::Upload { file, written, into }))
+}
+
+fn dialog(c: &mut Call<'_, '_>) -> Option<StepKind> {
+    let text = match c.value.get_ref() {
+        toml::Value::Boolean(true) => None,
+        toml::Value::String(t) => Some(t.clone()),
+        _ => {
+            c.err(c.value.span(), format!("`{}` expects true or the text the dialog must show", c.verb.name), c.hint());
+            return None;
+        }
+    };
+    if c.verb.name == "dismiss_dialog" {
+        return Some(StepKind::Act(Action::DismissDialog { text }));
+    }
+    let prompt = match c.arg("prompt") {
+        Some(p) => Some(c.string(p, "the answer to type into the prompt")?),
+        None => None,
+    };
+    Some(StepKind::Act(Action::AcceptDialog { text, prompt }))
+}
+
+fn tab(c: &mut Call<'_, '_>) -> Option<StepKind> {
+    let tab = match c.value.get_ref() {
+        toml::Value::String(s) if s == "newest" => Tab::Newest,
+        toml::Value::String(s) if s == "first" => Tab::First,
+        toml::Value::Integer(n) if (1..=100).contains(n) => Tab::Nth(*n as usize),
+        _ => {
+            c.err(c.value.span(), "`tab` expects \"newest\", \"first\" or a tab's number, 1 to 100".into(), c.hint());
+            return None;
+        }
+    };
+    Some(StepKind::Act(Action::Tab(tab)))
 }
 
 fn new_visitor(c: &mut Call<'_, '_>) -> Option<StepKind> {
@@ -758,7 +959,12 @@ mod tests {
              [[scenario]]\nname = \"every verb\"\nsteps = [\n{}\n]\n",
             steps.join(",\n")
         );
-        let file = SourceFile { display: "verbs.toml".into(), stem: "verbs".into(), text };
+        // `upload`'s example names a file next to the spec: one is there.
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("files")).expect("mkdir");
+        std::fs::write(dir.path().join("files/avatar.png"), b"png").expect("write");
+        let display = dir.path().join("verbs.toml").display().to_string();
+        let file = SourceFile { display, stem: "verbs".into(), text };
         let suite = super::super::parse::check_files(&[file], &SelectorOverrides::new())
             .unwrap_or_else(|e| panic!("the examples should parse: {e}"));
         let parsed = &suite.scenarios[0].steps;

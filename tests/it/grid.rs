@@ -214,6 +214,11 @@ fn the_built_in_suite_passes_through_a_hub_and_a_node_in_two_processes() {
 
     let (out, dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--workers", "2"]);
     assert_suite_passed(&out, dir.path(), "chrome");
+
+    // Issue 21: a file to upload is sent to the Grid (its `se/file`), not named by a
+    // path on this machine.
+    let (out, junit, _dir) = crate::controls::run(crate::controls::UPLOAD, &["--webdriver", &grid.url]);
+    assert_eq!(junit.case("a file is uploaded through the grid").status, "passed", "{}", out.all());
     grid.stop();
 }
 

@@ -8,6 +8,7 @@ mod bake;
 mod cli;
 mod common;
 mod config_run;
+mod controls;
 mod deploy_holes;
 mod diagnostics;
 mod django_admin;
