@@ -7,24 +7,18 @@ use crate::common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::repo::Repo;
 use common::*;
 
-/// A git work tree with one commit, pushed to a bare origin, plus the deploy scripts.
+/// A git work tree (`app/`) with one commit, pushed to a bare origin beside it, plus the
+/// deploy scripts.
 struct World {
-    dir: tempfile::TempDir,
+    repo: Repo,
 }
 
 impl World {
     fn new() -> World {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let w = World { dir };
-        std::fs::create_dir(w.app()).expect("mkdir");
-        w.git(&["init", "-q", "-b", "main"]);
-        w.git(&["config", "user.email", "ft@example.com"]);
-        w.git(&["config", "user.name", "ft tests"]);
-        std::fs::write(w.app().join("README"), "superlists\n").expect("write");
-        w.git(&["add", "README"]);
-        w.git(&["commit", "-q", "-m", "first"]);
+        let w = World { repo: Repo::in_folder("app") };
         let origin = w.work().join("origin.git");
         let out = Command::new("git").args(["init", "-q", "--bare"]).arg(&origin).output().expect("git");
         assert!(out.status.success());
@@ -36,21 +30,19 @@ impl World {
     }
 
     fn work(&self) -> &Path {
-        self.dir.path()
+        self.repo.outside()
     }
 
     fn app(&self) -> PathBuf {
-        self.work().join("app")
+        self.repo.path().to_path_buf()
     }
 
     fn git(&self, args: &[&str]) -> String {
-        let out = Command::new("git").args(args).current_dir(self.app()).output().expect("git runs");
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        self.repo.git(args)
     }
 
     fn head(&self) -> String {
-        self.git(&["rev-parse", "HEAD"])
+        self.repo.head()
     }
 
     fn commit(&self, text: &str) -> String {
@@ -60,12 +52,7 @@ impl World {
     }
 
     fn tag(&self, name: &str) -> Option<String> {
-        let out = Command::new("git")
-            .args(["rev-parse", "--verify", "--quiet", &format!("refs/tags/{name}^{{commit}}")])
-            .current_dir(self.app())
-            .output()
-            .expect("git");
-        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        self.repo.tag(name)
     }
 
     fn tags(&self) -> Vec<String> {
