@@ -66,6 +66,9 @@ impl World {
         let mut cmd = ft_command(&self.app());
         cmd.args(["deploy", "--staging", staging, "--live", &self.live, "--deploy-cmd", &deploy])
             .args(["--rollback-cmd", &rollback, "--max-wait", "5", "--up-timeout", "30"])
+            // Staging runs the smoke scenarios only: the bake is under test here, and
+            // tests/it/gate.rs runs the whole suite on staging.
+            .args(["--tag", "smoke", "--allow-partial"])
             .args(bake)
             .env("WORK", self.work())
             .env("FT_BIN", FT)

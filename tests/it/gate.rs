@@ -234,7 +234,8 @@ fn a_live_smoke_failure_without_rollback_leaves_live_tag_and_says_live_is_failin
     assert_ne!(before, head);
     let staging = Served::start(&[]);
     let live = format!("127.0.0.1:{}", free_port());
-    let out = w.deploy(&staging.url, &live, &[], &[("DEFECT_live", "wrong-title")]);
+    // Staging runs the smoke scenarios only: live's verification is under test here.
+    let out = w.deploy(&staging.url, &live, &["--tag", "smoke", "--allow-partial"], &[("DEFECT_live", "wrong-title")]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert_eq!(w.tag("LIVE"), Some(before), "LIVE was not moved");
     assert!(!w.tags().iter().any(|t| t.starts_with("DEPLOYED-")));
@@ -251,7 +252,9 @@ fn a_live_smoke_failure_rolls_back_to_the_previous_live_commit_and_verifies_agai
     let staging = Served::start(&[]);
     let live = format!("127.0.0.1:{}", free_port());
     let rollback = format!("sh {}/rollback.sh", w.work().display());
-    let out = w.deploy(&staging.url, &live, &["--rollback-cmd", &rollback], &[("DEFECT_live", "wrong-title")]);
+    // Staging runs the smoke scenarios only: live's verification is under test here.
+    let smoke = ["--tag", "smoke", "--allow-partial", "--rollback-cmd", &rollback];
+    let out = w.deploy(&staging.url, &live, &smoke, &[("DEFECT_live", "wrong-title")]);
     assert_eq!(out.code, 1, "a rollback is not a release\n{}", out.all());
     assert_eq!(w.read("rollback.log"), format!("rollback to {before}\n"), "FT_ROLLBACK_TO named the previous LIVE");
     assert_eq!(w.tag("LIVE"), Some(before.clone()), "LIVE was not moved");
@@ -501,13 +504,14 @@ fn partial_and_dirty_records_shut_the_gate_unless_allowed() {
     assert_eq!(shut.code, 1, "{}", shut.all());
     assert!(shut.stdout.contains("skipped as unsafe: "), "{}", shut.stdout);
 
-    // Uncommitted changes to a tracked file: what ran is not the commit.
+    // Uncommitted changes to a tracked file: what ran is not the commit (a filtered run
+    // says so as a whole one would: the partial is allowed, the dirty tree is not).
     std::fs::write(w.app().join("README"), "edited, not committed\n").expect("write");
-    let full = full_record(&w, &served);
-    let shut = gate(&w, &full, &[]);
+    let dirty = record(&w, &served, "layout");
+    let shut = gate(&w, &dirty, &["--allow-partial"]);
     assert_eq!(shut.code, 1, "{}", shut.all());
     assert!(shut.stdout.contains("the run was made with uncommitted changes ( M README)"), "{}", shut.stdout);
-    assert_eq!(gate(&w, &full, &["--allow-dirty"]).code, 0);
+    assert_eq!(gate(&w, &dirty, &["--allow-partial", "--allow-dirty"]).code, 0);
 }
 
 /// Issue 9: one server as staging and live would run the whole data-writing suite on live.
