@@ -10,11 +10,13 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use common::repo::Repo;
 use common::*;
 
-/// A work tree whose LIVE tag names the first commit, with a second commit to release.
+/// A work tree (`app/`) whose LIVE tag names the first commit, with a second commit to
+/// release, and the deploy scripts beside it.
 struct World {
-    dir: tempfile::TempDir,
+    repo: Repo,
     before: String,
     head: String,
     live: String,
@@ -22,45 +24,27 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let app = dir.path().join("app");
-        std::fs::create_dir(&app).expect("mkdir");
-        let git = |args: &[&str]| {
-            let out = Command::new("git").args(args).current_dir(&app).output().expect("git runs");
-            assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-            String::from_utf8_lossy(&out.stdout).trim().to_string()
-        };
-        git(&["init", "-q", "-b", "main"]);
-        git(&["config", "user.email", "ft@example.com"]);
-        git(&["config", "user.name", "ft tests"]);
-        std::fs::write(app.join("README"), "superlists\n").expect("write");
-        git(&["add", "README"]);
-        git(&["commit", "-q", "-m", "first"]);
-        git(&["tag", "LIVE"]);
-        let before = git(&["rev-parse", "HEAD"]);
-        std::fs::write(app.join("README"), "second\n").expect("write");
-        git(&["commit", "-q", "-am", "second"]);
-        let head = git(&["rev-parse", "HEAD"]);
-        std::fs::write(dir.path().join("deploy.sh"), DEPLOY_SH).expect("write");
-        std::fs::write(dir.path().join("rollback.sh"), ROLLBACK_SH).expect("write");
-        World { dir, before, head, live: format!("127.0.0.1:{}", free_port()) }
+        let repo = Repo::in_folder("app");
+        repo.git(&["tag", "LIVE"]);
+        let before = repo.head();
+        std::fs::write(repo.path().join("README"), "second\n").expect("write");
+        repo.git(&["commit", "-q", "-am", "second"]);
+        let head = repo.head();
+        std::fs::write(repo.outside().join("deploy.sh"), DEPLOY_SH).expect("write");
+        std::fs::write(repo.outside().join("rollback.sh"), ROLLBACK_SH).expect("write");
+        World { repo, before, head, live: format!("127.0.0.1:{}", free_port()) }
     }
 
     fn work(&self) -> &Path {
-        self.dir.path()
+        self.repo.outside()
     }
 
     fn app(&self) -> PathBuf {
-        self.work().join("app")
+        self.repo.path().to_path_buf()
     }
 
     fn tag(&self, name: &str) -> Option<String> {
-        let out = Command::new("git")
-            .args(["rev-parse", "--verify", "--quiet", &format!("refs/tags/{name}^{{commit}}")])
-            .current_dir(self.app())
-            .output()
-            .expect("git");
-        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        self.repo.tag(name)
     }
 
     fn read(&self, name: &str) -> String {
@@ -82,6 +66,9 @@ impl World {
         let mut cmd = ft_command(&self.app());
         cmd.args(["deploy", "--staging", staging, "--live", &self.live, "--deploy-cmd", &deploy])
             .args(["--rollback-cmd", &rollback, "--max-wait", "5", "--up-timeout", "30"])
+            // Staging runs the smoke scenarios only: the bake is under test here, and
+            // tests/it/gate.rs runs the whole suite on staging.
+            .args(["--tag", "smoke", "--allow-partial"])
             .args(bake)
             .env("WORK", self.work())
             .env("FT_BIN", FT)

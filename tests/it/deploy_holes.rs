@@ -8,33 +8,24 @@ use crate::common;
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::repo::Repo;
 use common::*;
 
 /// A git work tree with one commit, where `ft deploy` runs.
 pub struct Work {
-    dir: tempfile::TempDir,
+    repo: Repo,
 }
 
 impl Work {
     pub fn new() -> Work {
-        let w = Work { dir: tempfile::tempdir().expect("tempdir") };
-        for args in [
-            &["init", "-q", "-b", "main"][..],
-            &["config", "user.email", "ft@example.com"],
-            &["config", "user.name", "ft tests"],
-            &["commit", "-q", "--allow-empty", "-m", "first"],
-        ] {
-            let out = Command::new("git").args(args).current_dir(w.path()).output().expect("git runs");
-            assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        w
+        Work { repo: Repo::new() }
     }
 
     pub fn path(&self) -> &Path {
-        self.dir.path()
+        self.repo.path()
     }
 
     pub fn file(&self, name: &str) -> PathBuf {
@@ -220,8 +211,7 @@ fn the_stages_folders_are_locked_for_the_whole_deploy() {
 }
 
 fn head(w: &Work) -> String {
-    let out = Command::new("git").args(["rev-parse", "HEAD"]).current_dir(w.path()).output().expect("git");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    w.repo.head()
 }
 
 // Issue 24, finding 12: a `/version` page reading `current: <other> previous: <H> see

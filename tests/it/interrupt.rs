@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 
+use common::repo::Repo;
 use common::*;
 
 #[test]
@@ -183,13 +184,7 @@ impl Drop for KillPids {
 /// lets it finish (a deploy cut off half-way is worse); the second ends its group.
 #[test]
 fn a_second_ctrl_c_during_a_deploy_command_ends_its_process_group_at_once() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git").args(args).current_dir(dir.path()).output().expect("git runs");
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    };
-    git(&["init", "-q", "-b", "main"]);
-    git(&["-c", "user.email=ft@example.com", "-c", "user.name=ft", "commit", "-q", "--allow-empty", "-m", "first"]);
+    let dir = Repo::new();
     let (staging, live) = (format!("127.0.0.1:{}", free_port()), format!("127.0.0.1:{}", free_port()));
     let mut ft = KillOnDrop::new(
         ft_command(dir.path())

@@ -8,6 +8,7 @@ use crate::common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::repo::Repo;
 use common::*;
 
 fn python() -> PathBuf {
@@ -25,30 +26,17 @@ fn validate(records: &[&Path]) -> Output {
     output(&mut cmd)
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git").args(args).current_dir(dir).output().expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 #[test]
 fn every_kind_of_run_record_validates_with_the_reference_implementation() {
     let served = Served::start(&[]);
     let flaky = Served::start(&["flaky-home"]);
-    let work = tempfile::tempdir().expect("tempdir");
-    let repo = work.path().join("app");
-    std::fs::create_dir(&repo).expect("mkdir");
-    for args in
-        [&["init", "-q", "-b", "main"][..], &["config", "user.email", "ft@example.com"], &["config", "user.name", "ft"]]
-    {
-        git(&repo, args);
-    }
-    std::fs::write(repo.join("README"), "app\n").expect("write");
-    git(&repo, &["add", "README"]);
-    git(&repo, &["commit", "-q", "-m", "first"]);
+    let tree = Repo::in_folder("app");
+    let (work, repo) = (tree.outside(), tree.path());
 
-    let green = ft_in(&repo, &["--liveserver", &served.url, "--reports", "green"]);
+    // Green of the smoke scenarios (a complete record of the whole suite is `mixed`'s).
+    let green = ft_in(&repo, &["--liveserver", &served.url, "--tag", "smoke", "--reports", "green"]);
     assert_eq!(green.code, 0, "{}", green.all());
-    let outside = ft_in(work.path(), &["--liveserver", &served.url, "--filter", "layout", "--reports", "outside"]);
+    let outside = ft_in(work, &["--liveserver", &served.url, "--filter", "layout", "--reports", "outside"]);
     assert_eq!(outside.code, 0, "{}", outside.all());
     let mixed = ft_in(
         &repo,
@@ -67,7 +55,7 @@ fn every_kind_of_run_record_validates_with_the_reference_implementation() {
     );
     assert_eq!(mixed.code, 1, "the override breaks the validation scenarios: {}", mixed.all());
 
-    let records = [repo.join("green/run.json"), work.path().join("outside/run.json"), repo.join("mixed/run.json")];
+    let records = [repo.join("green/run.json"), work.join("outside/run.json"), repo.join("mixed/run.json")];
     let paths: Vec<&Path> = records.iter().map(PathBuf::as_path).collect();
     let checked = validate(&paths);
     assert_eq!(checked.code, 0, "{}", checked.all());

@@ -13,9 +13,6 @@ use crate::common;
 
 use std::io::Write;
 use std::net::TcpStream;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use common::loopback::serve;
 use common::*;
@@ -228,15 +225,9 @@ steps = [
 /// the browser ends with them.
 #[test]
 fn each_visitor_s_user_context_is_removed_after_it() {
-    let port = free_port();
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("chromedriver.log");
-    let mut driver = Command::new("/usr/bin/chromedriver");
-    driver.arg(format!("--port={port}")).arg("--verbose").arg(format!("--log-path={}", log.display()));
-    driver.stdout(Stdio::null()).stderr(Stdio::null()).process_group(0);
-    let _driver = KillOnDrop::group(driver.spawn().expect("chromedriver starts"));
-    eventually("chromedriver to listen", Duration::from_secs(30), || TcpStream::connect(("127.0.0.1", port)).is_ok());
-    let webdriver = format!("http://127.0.0.1:{port}");
+    let (_driver, webdriver) = chromedriver(&["--verbose".to_string(), format!("--log-path={}", log.display())]);
     let (out, junit, record) =
         run_specs(FIVE_VISITORS, &["--webdriver", &webdriver, "--isolation", "user-context"], &[]);
     assert_eq!((out.code, junit.tests, junit.failures), (0, 4, 0), "{}", out.all());

@@ -3,6 +3,7 @@
 
 use crate::common;
 
+use common::repo::Repo;
 use common::*;
 
 fn record(dir: &std::path::Path) -> serde_json::Value {
@@ -127,23 +128,14 @@ quarantine = "the banner is being redesigned, issue 42"
 steps = [{ visit = "/" }, { expect_title = "TO-DO!!!" }]
 "#;
 
-fn git(dir: &std::path::Path, args: &[&str]) {
-    let out = std::process::Command::new("git").args(args).current_dir(dir).output().expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 #[test]
 fn a_quarantined_failure_is_reported_does_not_fail_the_run_and_the_gate_names_it() {
     let served = Served::start(&[]);
-    let dir = tempfile::tempdir().expect("tempdir");
-    git(dir.path(), &["init", "-q", "-b", "main"]);
-    git(dir.path(), &["config", "user.email", "ft@example.com"]);
-    git(dir.path(), &["config", "user.name", "ft tests"]);
+    let dir = Repo::new();
     std::fs::create_dir(dir.path().join("specs")).expect("mkdir");
     std::fs::write(dir.path().join("specs/home.toml"), QUARANTINE_SPEC).expect("spec");
     std::fs::write(dir.path().join(".gitignore"), "reports/\n").expect("ignore");
-    git(dir.path(), &["add", "."]);
-    git(dir.path(), &["commit", "-q", "-m", "specs"]);
+    dir.commit_all("specs");
 
     let out = ft_in(dir.path(), &["--liveserver", &served.url, "--specs", "specs", "--max-wait", "1"]);
     assert_eq!(out.code, 0, "the quarantined failure does not fail the run\n{}", out.all());

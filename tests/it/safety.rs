@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use common::repo::Repo;
 use common::*;
 
 /// A port nothing listens on.
@@ -203,13 +204,7 @@ fn a_deploy_on_a_folder_another_run_holds_is_refused_with_exit_2_and_says_so_in_
 /// Now one holds the folder, the others are refused, and every one leaves its line.
 #[test]
 fn thirty_concurrent_deploys_leave_thirty_history_lines() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let git = |args: &[&str]| {
-        let ok = std::process::Command::new("git").args(args).current_dir(dir.path()).output().expect("git");
-        assert!(ok.status.success(), "git {args:?}");
-    };
-    git(&["init", "-q", "-b", "main"]);
-    git(&["-c", "user.email=ft@example.com", "-c", "user.name=ft", "commit", "-q", "--allow-empty", "-m", "first"]);
+    let dir = Repo::new();
     let (staging, live) = (unreachable(), unreachable());
     let children: Vec<KillOnDrop> = (0..30)
         .map(|_| {

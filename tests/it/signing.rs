@@ -5,45 +5,28 @@
 use crate::common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use common::repo::Repo;
 use common::*;
 
 /// A git work tree (`app/`, one commit) with key folders beside it.
 struct World {
-    dir: tempfile::TempDir,
+    repo: Repo,
 }
 
 impl World {
     fn new() -> World {
-        let w = World { dir: tempfile::tempdir().expect("tempdir") };
-        std::fs::create_dir(w.app()).expect("mkdir");
-        for args in [
-            &["init", "-q", "-b", "main"][..],
-            &["config", "user.email", "ft@example.com"],
-            &["config", "user.name", "ft tests"],
-        ] {
-            w.git(args);
-        }
-        std::fs::write(w.app().join("README"), "superlists\n").expect("write");
-        w.git(&["add", "README"]);
-        w.git(&["commit", "-q", "-m", "first"]);
-        w
+        World { repo: Repo::in_folder("app") }
     }
 
     fn app(&self) -> PathBuf {
-        self.dir.path().join("app")
+        self.repo.path().to_path_buf()
     }
 
     fn path(&self, name: &str) -> String {
-        self.dir.path().join(name).to_str().expect("utf-8").to_string()
-    }
-
-    fn git(&self, args: &[&str]) {
-        let out = Command::new("git").args(args).current_dir(self.app()).output().expect("git runs");
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        self.repo.outside().join(name).to_str().expect("utf-8").to_string()
     }
 
     fn ft(&self, args: &[&str]) -> Output {
@@ -65,7 +48,7 @@ impl World {
     }
 
     fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.dir.path().join(name);
+        let path = self.repo.outside().join(name);
         std::fs::write(&path, bytes).expect("write");
         path
     }

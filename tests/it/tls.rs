@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+use common::repo::Repo;
 use common::{ft_command, output, read_junit, Output, Served};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -277,17 +278,10 @@ fn ft_deploy_tests_https_staging_and_live_trusting_the_ca_cert() {
     let served = Served::start(&[]);
     let staging = TlsFront::start(&pki.path("leaf.pem"), &pki.path("leaf.key"), backend(&served));
     let live = TlsFront::start(&pki.path("leaf.pem"), &pki.path("leaf.key"), backend(&served));
-    let repo = tempfile::tempdir().expect("tempdir");
-    let git = |args: &[&str]| {
-        let out = Command::new("git").args(args).current_dir(repo.path()).output().expect("git runs");
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
-    git(&["init", "-q", "-b", "main"]);
-    std::fs::write(repo.path().join("README"), "superlists\n").expect("write");
+    let repo = Repo::new();
     std::fs::write(repo.path().join(".gitignore"), "reports/\n").expect("write");
-    git(&["add", "."]);
-    git(&["-c", "user.email=ft@example.com", "-c", "user.name=ft", "commit", "-q", "-m", "first"]);
+    repo.commit_all("ignore the reports");
+    let git = |args: &[&str]| repo.git(args);
     let ca = pki.path("ca.pem");
     let deploy = [
         "deploy",

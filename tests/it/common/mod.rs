@@ -477,6 +477,25 @@ pub fn version_1_database(db: &Path, items: &[(i64, &str)]) {
     }
 }
 
+/// chromedriver on a port of its choosing (`--port=0`, read back from what it prints: no
+/// port picked ahead that another test could take first), with `args`, in a process group
+/// of its own (the browsers it starts go with it); the guard and its URL.
+pub fn chromedriver(args: &[String]) -> (KillOnDrop, String) {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new("chromedriver");
+    cmd.arg("--port=0").args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = cmd.process_group(0).spawn().expect("chromedriver starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let driver = KillOnDrop::group(child);
+    let port = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .filter(|l| l.contains("started successfully"))
+        .find_map(|l| l.split("on port ").nth(1).map(|p| p.trim_end_matches('.').to_string()))
+        .expect("chromedriver reports its port");
+    (driver, format!("http://127.0.0.1:{port}"))
+}
+
 /// A loopback port nothing listens on: free to bind, and a connection to it is refused.
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
