@@ -54,14 +54,23 @@ where
     let start = Instant::now();
     let deadline = start + patience.max_wait;
     let mut checks = 0u32;
+    // What the last check that answered saw: a check cut off by its bound (a busy machine,
+    // a page busy in a script) does not hide it.
+    let mut answered: Option<String> = None;
     loop {
         checks += 1;
         let bound = patience.max_wait.max(Duration::from_secs(1));
         let last_seen = match tokio::time::timeout(bound, check()).await {
             Ok(Ok(Check::Done(value))) => return Ok(value),
-            Ok(Ok(Check::NotYet(seen))) => seen,
+            Ok(Ok(Check::NotYet(seen))) => {
+                answered = Some(seen.clone());
+                seen
+            }
             Ok(Err(fatal)) => return Err(WaitError::Fatal(fatal)),
-            Err(_) => format!("a check did not answer within {bound:?}"),
+            Err(_) => match &answered {
+                Some(seen) => format!("{seen} (the check after it did not answer within {bound:?})"),
+                None => format!("a check did not answer within {bound:?}"),
+            },
         };
         let now = Instant::now();
         if now >= deadline {
@@ -78,6 +87,27 @@ mod tests {
 
     fn quick() -> Patience {
         Patience { max_wait: Duration::from_millis(300), poll: Duration::from_millis(5) }
+    }
+
+    /// A check cut off at its bound keeps what the check before it saw in the message.
+    #[tokio::test]
+    async fn a_check_that_does_not_answer_keeps_what_the_one_before_saw() {
+        let calls = AtomicU32::new(0);
+        let patience = Patience { max_wait: Duration::from_millis(50), poll: Duration::from_millis(5) };
+        let got = until(patience, || async {
+            if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                return Ok::<_, String>(Check::<()>::NotYet("no element matches #x".into()));
+            }
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Ok(Check::NotYet("never seen".into()))
+        })
+        .await;
+        match got {
+            Err(WaitError::TimedOut(t)) => {
+                assert_eq!(t.last_seen, "no element matches #x (the check after it did not answer within 1s)")
+            }
+            other => panic!("a timeout, got {other:?}"),
+        }
     }
 
     #[tokio::test]

@@ -188,7 +188,12 @@ async fn perform(
     // but for what a visit saw for the step after it.
     if !matches!(
         action,
-        Action::Visit(_) | Action::RememberUrl(_) | Action::Capture(_) | Action::Reload | Action::Back | Action::Forward
+        Action::Visit(_)
+            | Action::RememberUrl(_)
+            | Action::Capture(_)
+            | Action::Reload
+            | Action::Back
+            | Action::Forward
     ) {
         state.seen.forget();
     }
@@ -216,7 +221,11 @@ fn not_done(e: BrowserError, doing: &str) -> StepError {
 /// The `press` right after a `type` into the same element, sent with the typing (its
 /// position and key); not with `--filmstrip`, whose frame between the two would then show
 /// the key's effect already.
-fn press_next(into: &Selector, config: &RunConfig, state: &ScenarioState) -> Option<(usize, crate::shared::keys::Chord)> {
+fn press_next(
+    into: &Selector,
+    config: &RunConfig,
+    state: &ScenarioState,
+) -> Option<(usize, crate::shared::keys::Chord)> {
     if config.settings.filmstrip > 0 {
         return None;
     }
@@ -498,7 +507,10 @@ mod tests {
         let mut state = ScenarioState { steps: steps.clone(), ..ScenarioState::default() };
         let next = state.ahead(1).expect("a step follows the visit");
         assert_eq!(next.line, 2);
-        assert_eq!(first_look(&next, state.ahead(2).as_ref(), &state), Some(Inspect::element(&Locator::css("#id_text"))));
+        assert_eq!(
+            first_look(&next, state.ahead(2).as_ref(), &state),
+            Some(Inspect::element(&Locator::css("#id_text")))
+        );
         assert_eq!(first_look(&steps[2], None, &state), None);
         state.at = 2;
         assert!(state.ahead(1).is_none(), "the last step has none after it");

@@ -102,9 +102,11 @@ impl FileCtx<'_> {
         if let Some(name) = text.strip_prefix('@') {
             match selectors.get(name) {
                 // Checked where it is defined (or overridden), and reported there.
-                Some(written) => super::locator::parse(written)
-                    .ok()
-                    .map(|locator| Selector { locator, name: Some(name.to_string()), template: None }),
+                Some(written) => super::locator::parse(written).ok().map(|locator| Selector {
+                    locator,
+                    name: Some(name.to_string()),
+                    template: None,
+                }),
                 None if self.broken.borrow().contains(name) => None,
                 None => {
                     let names: Vec<String> = selectors.keys().cloned().collect();

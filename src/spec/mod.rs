@@ -234,7 +234,10 @@ pub enum Action {
     Clear(Selector),
     NewVisitor(Option<String>),
     Visitor(String),
-    WindowSize { width: u32, height: u32 },
+    WindowSize {
+        width: u32,
+        height: u32,
+    },
     RememberUrl(String),
     Capture(Capture),
     SubmitNovalidate(Selector),

@@ -19,19 +19,6 @@ use std::time::Duration;
 
 use common::*;
 
-/// Issue 21's spec language (`label=`, `role=`, `>>`, `select`, `check`, `expect_checked`,
-/// `expect_value`, reusable steps, `${unique}`, `${env.…}`) has merged, and with it the
-/// inspection that no longer reads `form.action` (admin.toml's change list and its
-/// delete confirmation page both have a control named `action`). The merger sets it to
-/// true; until then admin.toml does not load and its tests return at once.
-const ISSUE_21_SPEC_LANGUAGE_MERGED: bool = false;
-
-/// The inspection reads nothing through properties a page can shadow (issue 21, "pages ft
-/// must not misread"; hloc's branch). Until then every expectation inside Django's change
-/// list form fails with "unexpected inspection result: invalid type: map, expected a
-/// string"; the merger sets it to true.
-const CHANGE_LIST_CLOBBERING_FIXED: bool = true;
-
 /// The superusers' password (serve.py reads it from FT_DJANGO_PASSWORD); admin-css.toml and
 /// changelist.toml have it written in, admin.toml reads `${env.FT_DJANGO_PASSWORD}`.
 const PASSWORD: &str = "ft-django-admin-pw";
@@ -221,12 +208,8 @@ fn a_misspelt_defect_stops_the_django_fixture_before_it_serves() {
 
 const LANGUAGE_SCENARIO: &str = "an admin adds a staff user, finds it and deletes it with the actions dropdown";
 
-/// To enable after merge: ISSUE_21_SPEC_LANGUAGE_MERGED.
 #[test]
 fn the_label_and_role_suite_passes_on_djangos_admin_and_keeps_the_password_secret() {
-    if !ISSUE_21_SPEC_LANGUAGE_MERGED {
-        return;
-    }
     let django = clean();
     let (out, dir) = run_spec("admin.toml", &django, "10");
     assert_passed(&out, dir.path(), LANGUAGE_SCENARIO);
@@ -237,26 +220,19 @@ fn the_label_and_role_suite_passes_on_djangos_admin_and_keeps_the_password_secre
     assert!(!out.all().contains(PASSWORD), "the password leaked to the console:\n{}", out.all());
 }
 
-/// To enable after merge: ISSUE_21_SPEC_LANGUAGE_MERGED.
 #[test]
 fn the_label_and_role_suite_fails_at_expect_checked_where_the_admin_ignores_staff_status() {
-    if !ISSUE_21_SPEC_LANGUAGE_MERGED {
-        return;
-    }
     let django = Django::start(Some("staff-ignored")).unwrap_or_else(|e| panic!("{e}"));
     let (out, dir) = run_spec("admin.toml", &django, "4");
     let line = line_of("admin.toml", r#"{ expect_checked = "label=Staff status" }"#);
     assert_failed_at(&out, dir.path(), LANGUAGE_SCENARIO, "admin.toml", line, "Staff status");
 }
 
-/// To enable after merge: CHANGE_LIST_CLOBBERING_FIXED. Today it fails at changelist.toml's
-/// `expect_text_contains … #result_list` with "the browser said: unexpected inspection
-/// result: invalid type: map, expected a string".
+/// Django's change list form has a control named `action`: an inspection that read
+/// `form.action` failed every check there with "the browser said: unexpected inspection
+/// result: invalid type: map, expected a string" (issue 21, "pages ft must not misread").
 #[test]
 fn an_expectation_on_djangos_change_list_is_not_misread_after_saving_a_user() {
-    if !CHANGE_LIST_CLOBBERING_FIXED {
-        return;
-    }
     let django = clean();
     let (out, dir) = run_spec("changelist.toml", &django, "5");
     assert!(!out.stdout.contains("unexpected inspection result"), "{}", out.all());
