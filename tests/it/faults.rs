@@ -33,7 +33,8 @@ fn a_scenario_passing_on_a_retry_is_flaky_in_console_junit_and_record() {
     assert_eq!(case.status, "passed");
     assert_eq!(case.flaky.len(), 1, "{case:?}");
     assert!(
-        case.flaky[0].contains("superlists.toml:77: visit /") && case.flaky[0].contains("answered HTTP 503"),
+        case.flaky[0].contains(&format!("superlists.toml:{}: visit /", superlists_line("layout and styling", "visit")))
+            && case.flaky[0].contains("answered HTTP 503"),
         "{case:?}"
     );
     let first = dir.path().join("reports/artifacts/superlists/layout-and-styling/layout-and-styling.png");

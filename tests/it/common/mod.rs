@@ -674,3 +674,15 @@ pub fn raw_controls(text: &str) -> Vec<char> {
         })
         .collect()
 }
+
+/// The line (from 1) of the built-in suite's specs/superlists.toml where `text` is first
+/// written after the first line holding `after`: tests name a step's or scenario's line
+/// without copying a number an edit of the suite would make wrong.
+pub fn superlists_line(after: &str, text: &str) -> usize {
+    let spec = std::fs::read_to_string(root().join("specs/superlists.toml")).expect("specs/superlists.toml");
+    let lines: Vec<&str> = spec.lines().collect();
+    let from = lines.iter().position(|l| l.contains(after)).unwrap_or_else(|| panic!("{after:?} in the suite"));
+    let at = lines[..=from].iter().rposition(|l| l.contains(text)).filter(|_| text == "[[scenario]]");
+    let at = at.or_else(|| lines[from..].iter().position(|l| l.contains(text)).map(|i| from + i));
+    at.unwrap_or_else(|| panic!("{text:?} near {after:?} in the suite")) + 1
+}
