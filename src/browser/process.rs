@@ -12,6 +12,9 @@ use super::driver_guard::{members, parse_stat, DRIVER_PID, GUARD_ARG, SPAWN_ERRO
 use super::reaper::kill_group;
 use super::BrowserError;
 
+/// How many times a driver that lost the race for its port is started.
+const PORT_RACE_TRIES: u32 = 3;
+
 /// What a driver is and how it says which port it listens on.
 pub(super) struct DriverKind {
     name: &'static str,
@@ -58,8 +61,25 @@ pub(super) struct DriverProcess {
 
 impl DriverProcess {
     /// Start a driver under a guard on a free loopback port, and wait (bounded) until it
-    /// says where it listens.
+    /// says where it listens. chromedriver given port 0 picks a port and then binds it
+    /// (IPv4, then IPv6) itself: another process may take it in between, and chromedriver
+    /// exits with "port not available". That is a race lost, not a broken driver: it is
+    /// started again, a few times.
     pub(super) async fn spawn(kind: &DriverKind, path: &Path) -> Result<(Self, u16), BrowserError> {
+        let mut tries = 1;
+        loop {
+            match Self::spawn_once(kind, path).await {
+                Err(BrowserError::DriverNoPort { output, .. })
+                    if tries < PORT_RACE_TRIES && output.contains("port not available") =>
+                {
+                    tries += 1;
+                }
+                done => return done,
+            }
+        }
+    }
+
+    async fn spawn_once(kind: &DriverKind, path: &Path) -> Result<(Self, u16), BrowserError> {
         // ft itself, as the guard: `/proc/self/exe` is this very binary even if the file
         // was replaced since (a rebuild during a run).
         let mut cmd = tokio::process::Command::new("/proc/self/exe");

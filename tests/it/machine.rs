@@ -93,11 +93,13 @@ fn colour_follows_the_flag_then_no_color_then_clicolor_force() {
         output(&mut cmd)
     };
     assert!(!summary(&[], &[]).stdout.contains('\x1b'), "not a terminal: no colour");
-    assert!(summary(&[], &[("CLICOLOR_FORCE", "1")]).stdout.contains("\x1b[32;1mOK"), "CLICOLOR_FORCE forces it");
+    let forced = summary(&[], &[("CLICOLOR_FORCE", "1")]);
+    assert!(forced.stdout.contains("\x1b[32;1mOK"), "CLICOLOR_FORCE forces it:\n{}", forced.all());
     assert!(
         !summary(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).stdout.contains('\x1b'),
         "NO_COLOR wins over it"
     );
-    assert!(summary(&["--color", "always"], &[("NO_COLOR", "1")]).stdout.contains("\x1b[32;1mOK"), "the flag wins");
+    let flag = summary(&["--color", "always"], &[("NO_COLOR", "1")]);
+    assert!(flag.stdout.contains("\x1b[32;1mOK"), "the flag wins:\n{}", flag.all());
     assert!(!summary(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]).stdout.contains('\x1b'));
 }

@@ -13,6 +13,7 @@ mod deploy_holes;
 mod diagnostics;
 mod django_admin;
 mod docs;
+mod driver_start;
 mod faults;
 mod filmstrip;
 mod firefox;
