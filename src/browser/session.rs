@@ -88,13 +88,13 @@ impl Session {
                         });
                     }
                 }
+                let cast = visitors::Cast::new(config, binary, own_driver.is_some(), user_agent.clone());
                 let contexts = if config.user_contexts {
                     Contexts::start(&wd, user_agent, config.command_timeout).await
                 } else {
                     Err("--isolation reset, the default".into())
                 };
                 let profile = wd.capabilities().get("moz:profile").and_then(|v| v.as_str()).and_then(driver_profile);
-                let cast = visitors::Cast::new(config, binary, own_driver.is_some());
                 Ok(Session {
                     wd: Some(wd),
                     browser,
