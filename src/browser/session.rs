@@ -371,6 +371,7 @@ return null;
     pub async fn new_visitor(&self, blank: bool) -> Result<(), BrowserError> {
         let contexts = match &self.contexts {
             Ok(contexts) => contexts,
+            Err(_) if self.cast.has_contexts() => return self.renew_visitor(blank).await,
             Err(_) => return self.reset(blank).await,
         };
         let wd = self.wd()?;

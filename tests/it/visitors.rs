@@ -331,8 +331,14 @@ fn visitors_with_the_default_isolation_are_user_contexts_made_when_named_in_the_
     assert_visitors_work(&run);
     let sent = |method: &str| run.log.matches(&format!("\"method\": \"{method}\"")).count();
     assert_eq!(run.log.matches("COMMAND InitSession").count(), 1, "a visitor costs no session:\n{}", run.out.all());
-    assert_eq!(sent("browser.createUserContext"), 3, "one user context per scenario's second visitor, none ahead");
-    assert_eq!(sent("browser.removeUserContext"), 3, "each removed with its scenario");
+    // One per scenario's second visitor, none ahead, and one for the `new_visitor` step
+    // that replaces Onesiphorus (a new user context, not a reset).
+    assert_eq!(sent("browser.createUserContext"), 4, "user contexts made when named");
+    assert_eq!(
+        sent("browser.removeUserContext"),
+        4,
+        "each removed, the replaced one at once, the others with their scenario"
+    );
     let sessions = run_with(&all_three(), &[], false, NO_BIDI);
     assert_visitors_work(&sessions);
     println!(

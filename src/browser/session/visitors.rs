@@ -339,6 +339,36 @@ impl Session {
         }
     }
 
+    /// `new_visitor` where the current visitor is a user context made when named (or the
+    /// scenario has one): the current visitor, if a user context, is replaced by a new one
+    /// (removed with everything in it; a script could not clear every store, nor could
+    /// WebDriver's cookie commands in Firefox's user contexts); else reset (with `blank`,
+    /// on a blank page).
+    pub(in crate::browser) async fn renew_visitor(&self, blank: bool) -> Result<(), BrowserError> {
+        let current = self.cast.current.lock().ok().map(|c| c.clone());
+        let old = match current {
+            Some(Seat::Context(old)) => old,
+            _ => return self.reset(blank).await,
+        };
+        let Some(Ok(maker)) = self.cast.maker.get() else { return self.reset(blank).await };
+        let failed = |why: String| BrowserError::WebDriver(format!("failed to make a new visitor: {why}"));
+        let new = maker.make().await.map_err(failed)?;
+        let wd = self.own_wd()?;
+        let switched = self.bounded(wd.switch_to_window(WindowHandle::from(new.tab.clone())));
+        let (switched, activated, removed) = tokio::join!(switched, maker.activate(&new.tab), maker.remove(&old));
+        let tab = new.tab.clone();
+        if let Ok(mut c) = self.cast.current.lock() {
+            *c = Seat::Context(new);
+        }
+        switched?;
+        activated.map_err(failed)?;
+        removed.map_err(failed)?;
+        self.signals.follow(&tab);
+        self.controls.forget();
+        self.forget_inspected();
+        self.default_size().await
+    }
+
     /// What a visitor beyond the first is in this session, for the run's header.
     pub fn visitors_are(&self) -> &'static str {
         match &self.contexts {
