@@ -6,6 +6,10 @@
 //!
 //! The BiDi id of a top-level browsing context is its WebDriver classic window handle:
 //! the session switches its classic commands to the new tab by that id.
+//!
+//! `Maker` makes and removes user contexts; `Contexts` uses it for a user context per
+//! attempt, and a session that resets between attempts for the visitors a scenario names
+//! beyond its first (`session/visitors.rs`), made when named.
 
 use std::sync::Mutex;
 use std::time::Duration;
