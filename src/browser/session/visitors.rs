@@ -288,16 +288,7 @@ impl Session {
             (left, _) => left,
         };
         if let Some(tab) = tab {
-            let switched = self.bounded(own.switch_to_window(WindowHandle::from(tab.clone())));
-            match self.cast.maker.get().and_then(|m| m.as_ref().ok()) {
-                Some(maker) => {
-                    let (activated, switched) = tokio::join!(maker.activate(&tab), switched);
-                    switched?;
-                    activated.map_err(|why| BrowserError::WebDriver(format!("failed to become {name:?}: {why}")))?;
-                }
-                None => switched.await?,
-            }
-            self.signals.follow(&tab);
+            self.to_front(&own, &tab).await?;
         }
         let current = match to {
             Seat::Own(_) => Seat::Own(None),
@@ -354,19 +345,32 @@ impl Session {
         let failed = |why: String| BrowserError::WebDriver(format!("failed to make a new visitor: {why}"));
         let new = maker.make().await.map_err(failed)?;
         let wd = self.own_wd()?;
-        let switched = self.bounded(wd.switch_to_window(WindowHandle::from(new.tab.clone())));
-        let (switched, activated, removed) = tokio::join!(switched, maker.activate(&new.tab), maker.remove(&old));
         let tab = new.tab.clone();
         if let Ok(mut c) = self.cast.current.lock() {
             *c = Seat::Context(new);
         }
-        switched?;
-        activated.map_err(failed)?;
-        removed.map_err(failed)?;
-        self.signals.follow(&tab);
+        self.to_front(&wd, &tab).await?;
+        maker.remove(&old).await.map_err(failed)?;
         self.controls.forget();
         self.forget_inspected();
         self.default_size().await
+    }
+
+    /// Drive `tab` and bring it to the front (where user contexts are made: a tab made in
+    /// the background is neither focused nor, in Firefox, shown), its signals followed.
+    async fn to_front(&self, wd: &WebDriver, tab: &str) -> Result<(), BrowserError> {
+        self.bounded(wd.switch_to_window(WindowHandle::from(tab.to_string()))).await?;
+        if let Some(Ok(maker)) = self.cast.maker.get() {
+            // Firefox may answer that a tab just made "no longer exists" while it first
+            // shows it (under load): asked again, it is there.
+            if maker.activate(tab).await.is_err() {
+                let failed =
+                    |why| BrowserError::WebDriver(format!("failed to bring a visitor's tab to the front: {why}"));
+                maker.activate(tab).await.map_err(failed)?;
+            }
+        }
+        self.signals.follow(tab);
+        Ok(())
     }
 
     /// What a visitor beyond the first is in this session, for the run's header.
