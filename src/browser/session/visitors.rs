@@ -288,7 +288,13 @@ impl Session {
             (left, _) => left,
         };
         if let Some(tab) = tab {
-            self.to_front(&own, &tab).await?;
+            if let Err(e) = self.to_front(&own, &tab).await {
+                // Kept under its name, so that it ends with the scenario all the same.
+                if let Ok(mut kept) = self.cast.kept.lock() {
+                    kept.push((Some(name.to_string()), to));
+                }
+                return Err(e);
+            }
         }
         let current = match to {
             Seat::Own(_) => Seat::Own(None),
