@@ -6,6 +6,10 @@
 //!
 //! The BiDi id of a top-level browsing context is its WebDriver classic window handle:
 //! the session switches its classic commands to the new tab by that id.
+//!
+//! `Maker` makes and removes user contexts; `Contexts` uses it for a user context per
+//! attempt, and a session that resets between attempts for the visitors a scenario names
+//! beyond its first (`session/visitors.rs`), made when named.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -16,12 +20,7 @@ use thirtyfour::WebDriver;
 
 /// The user contexts of one session: the visitor it is now and the next ones.
 pub(super) struct Contexts {
-    bidi: BiDi,
-    /// The whole user agent each new user context gets, when the session marks its traffic
-    /// as synthetic: Chromium's mark (over DevTools) stays with the tab it was made in.
-    user_agent: Option<String>,
-    /// Bounds each BiDi command (a wedged browser must not hang ft).
-    limit: Duration,
+    maker: Maker,
     /// The visitor the session is now; `None` until the first switch (the session's own
     /// first window, in the default user context, is never used for a scenario).
     current: Mutex<Option<Visitor>>,
@@ -43,9 +42,21 @@ pub(super) struct Contexts {
 
 /// A user context and the one tab in it.
 #[derive(Clone, Debug)]
-struct Visitor {
-    user_context: String,
-    tab: String,
+pub(super) struct Visitor {
+    pub(super) user_context: String,
+    pub(super) tab: String,
+}
+
+/// What makes and removes user contexts over a session's BiDi connection: `Contexts`
+/// (one per attempt, made ahead) and a reset session's extra visitors (made when named,
+/// `session/visitors.rs`) both use it.
+pub(super) struct Maker {
+    bidi: BiDi,
+    /// The whole user agent each new user context gets, when the session marks its traffic
+    /// as synthetic: Chromium's mark (over DevTools) stays with the tab it was made in.
+    user_agent: Option<String>,
+    /// Bounds each BiDi command (a wedged browser must not hang ft).
+    limit: Duration,
 }
 
 impl Contexts {
@@ -53,18 +64,8 @@ impl Contexts {
     /// made now (the one sure test of support). An error says why not; the session then
     /// resets between scenarios instead.
     pub(super) async fn start(wd: &WebDriver, user_agent: Option<String>, limit: Duration) -> Result<Contexts, String> {
-        if !wd.capabilities().get("webSocketUrl").is_some_and(Value::is_string) {
-            return Err("the remote end offered no WebDriver BiDi (no webSocketUrl in its capabilities)".into());
-        }
-        let bidi = match tokio::time::timeout(limit, wd.bidi()).await {
-            Ok(Ok(bidi)) => bidi,
-            Ok(Err(e)) => return Err(format!("failed to connect to the BiDi WebSocket: {e}")),
-            Err(_) => return Err(format!("the BiDi WebSocket did not answer within {limit:?}")),
-        };
         let contexts = Contexts {
-            bidi,
-            user_agent,
-            limit,
+            maker: Maker::connect(wd, user_agent, limit).await?,
             current: Mutex::new(None),
             next: Mutex::new(Vec::new()),
             making: tokio::sync::Mutex::new(()),
@@ -72,7 +73,7 @@ impl Contexts {
             taken: tokio::sync::Notify::new(),
             kept: Mutex::new(Vec::new()),
         };
-        let first = contexts.make().await?;
+        let first = contexts.maker.make().await?;
         if let Ok(mut next) = contexts.next.lock() {
             next.push(first);
         }
@@ -92,7 +93,7 @@ impl Contexts {
                 if self.ready() >= ahead {
                     break;
                 }
-                match self.make().await {
+                match self.maker.make().await {
                     Ok(v) => {
                         if let Ok(mut next) = self.next.lock() {
                             next.push(v);
@@ -125,13 +126,13 @@ impl Contexts {
         let old = self.current.lock().ok().and_then(|mut c| c.replace(visitor));
         let removed = async {
             match old {
-                Some(old) => self.send("browser.removeUserContext", json!({ "userContext": old.user_context })).await,
+                Some(old) => self.maker.remove(&old).await,
                 None => Ok(Value::Null),
             }
         };
         // A tab made in the background is neither focused nor, in Firefox, shown: focus
         // and blur events, `:focus` and timers would differ from a visitor's own tab.
-        let activated = self.send("browsingContext.activate", json!({ "context": tab }));
+        let activated = self.maker.activate(&tab);
         let (removed, activated, switched) = tokio::join!(removed, activated, switched(tab.clone()));
         removed?;
         activated?;
@@ -149,7 +150,7 @@ impl Contexts {
             }
             // None ready: make one, unless one is being made (then wait for it and look again).
             match self.making.try_lock() {
-                Ok(_making) => return self.make().await,
+                Ok(_making) => return self.maker.make().await,
                 Err(_) => drop(self.making.lock().await),
             }
         }
@@ -192,7 +193,7 @@ impl Contexts {
         if let (Some(left), Ok(mut kept)) = (left, self.kept.lock()) {
             kept.push((from, left));
         }
-        let activated = self.send("browsingContext.activate", json!({ "context": tab }));
+        let activated = self.maker.activate(&tab);
         let (activated, switched) = tokio::join!(activated, switched(tab.clone()));
         activated?;
         Ok((tab, switched))
@@ -215,9 +216,38 @@ impl Contexts {
     /// their tabs, all at once. The current visitor stays, for the next `switch` to remove.
     pub(super) async fn end_kept(&self) {
         let kept: Vec<_> = self.kept.lock().map(|mut k| k.drain(..).collect()).unwrap_or_default();
-        let removals =
-            kept.iter().map(|(_, v)| self.send("browser.removeUserContext", json!({ "userContext": v.user_context })));
-        futures_util::future::join_all(removals).await;
+        futures_util::future::join_all(kept.iter().map(|(_, v)| self.maker.remove(v))).await;
+    }
+
+    /// The tabs in the same user context as `tab` (see `Maker::tabs_beside`).
+    pub(super) async fn tabs_beside(&self, tab: &str) -> Result<Vec<String>, String> {
+        self.maker.tabs_beside(tab).await
+    }
+}
+
+impl Maker {
+    /// The session's BiDi connection (the one its signals use, if they are collected: a
+    /// session has one WebSocket), or why there is none.
+    pub(super) async fn connect(wd: &WebDriver, user_agent: Option<String>, limit: Duration) -> Result<Maker, String> {
+        if !wd.capabilities().get("webSocketUrl").is_some_and(Value::is_string) {
+            return Err("the remote end offered no WebDriver BiDi (no webSocketUrl in its capabilities)".into());
+        }
+        match tokio::time::timeout(limit, wd.bidi()).await {
+            Ok(Ok(bidi)) => Ok(Maker { bidi, user_agent, limit }),
+            Ok(Err(e)) => Err(format!("failed to connect to the BiDi WebSocket: {e}")),
+            Err(_) => Err(format!("the BiDi WebSocket did not answer within {limit:?}")),
+        }
+    }
+
+    /// Remove `visitor`'s user context, with every tab in it.
+    pub(super) async fn remove(&self, visitor: &Visitor) -> Result<Value, String> {
+        self.send("browser.removeUserContext", json!({ "userContext": visitor.user_context })).await
+    }
+
+    /// Bring `tab` to the front: a tab made in the background is neither focused nor, in
+    /// Firefox, shown (focus and blur events, `:focus` and timers would differ).
+    pub(super) async fn activate(&self, tab: &str) -> Result<Value, String> {
+        self.send("browsingContext.activate", json!({ "context": tab })).await
     }
 
     /// The tabs in the same user context as `tab` (the visitor's own, `tab` among them),
@@ -239,7 +269,7 @@ impl Contexts {
 
     /// A new user context with one blank tab in it, made in the background (the attempt
     /// running meanwhile keeps its focus).
-    async fn make(&self) -> Result<Visitor, String> {
+    pub(super) async fn make(&self) -> Result<Visitor, String> {
         let made = self.send("browser.createUserContext", json!({})).await?;
         let user_context = made["userContext"]
             .as_str()

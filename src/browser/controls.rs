@@ -274,14 +274,15 @@ return aria === null ? "it is neither a checkbox nor a radio button (nor has ari
 
     /// The current visitor's tabs, in the order ft first saw them (see `Controls::tabs`).
     /// With user contexts the session also holds other visitors' tabs (and the next one,
-    /// made ahead): only those in the current tab's user context are this visitor's.
+    /// made ahead): only those in the current tab's user context are this visitor's
+    /// (`tabs_beside`).
     pub async fn tabs(&self) -> Result<Vec<String>, BrowserError> {
         let wd = self.wd()?;
         self.controls.moved();
         let current = self.bounded(wd.window()).await?.to_string();
-        let open: Vec<String> = match &self.contexts {
-            Ok(contexts) => contexts.tabs_beside(&current).await.map_err(BrowserError::WebDriver)?,
-            Err(_) => self.bounded(wd.windows()).await?.into_iter().map(|h| h.to_string()).collect(),
+        let open: Vec<String> = match self.tabs_beside(&current).await {
+            Some(beside) => beside.map_err(BrowserError::WebDriver)?,
+            None => self.bounded(wd.windows()).await?.into_iter().map(|h| h.to_string()).collect(),
         };
         let mut tabs = self.controls.tabs.lock().map_err(|_| BrowserError::WebDriver("poisoned".into()))?;
         // A visitor ft has not seen before starts the order with the tab it is in.

@@ -13,7 +13,7 @@ use crate::runner::{Outcome, RunEvent, RunSummary, ScenarioStatus};
 use crate::shared::durations::secs;
 use crate::shared::redact::redact_text;
 use crate::shared::terminal::{escape_controls, escape_line};
-use crate::spec::Scenario;
+use crate::spec::{Action, Scenario, StepKind};
 use crate::verdict::{Counts, FlakyPolicy, Verdict};
 
 pub struct Console {
@@ -220,10 +220,14 @@ impl Console {
 
     fn show(&mut self, event: &RunEvent, scenarios: &[Scenario], artifacts: &Artifacts) {
         match event {
-            RunEvent::SessionStarted { browser, took, isolation, .. } if !self.shown_browser => {
+            RunEvent::SessionStarted { browser, took, isolation, visitors, .. } if !self.shown_browser => {
                 self.shown_browser = true;
                 self.line(&format!("  browser: {browser} (session started in {})", secs(*took)));
                 self.line(&format!("  isolation: {isolation}"));
+                // Only where a scenario names several visitors does it matter what they are.
+                if scenarios.iter().any(names_visitors) {
+                    self.line(&format!("  visitors: {visitors}"));
+                }
             }
             RunEvent::AttemptFailed { index, number, attempt, .. } => {
                 let Some(scenario) = scenarios.get(*index) else { return };
@@ -355,6 +359,11 @@ fn fit(text: &str, width: usize) -> String {
     }
     out.push('…');
     out
+}
+
+/// Whether `scenario` names a visitor (`{ visitor = "Name" }`).
+fn names_visitors(scenario: &Scenario) -> bool {
+    scenario.steps.iter().any(|step| matches!(step.kind, StepKind::Act(Action::Visitor(_))))
 }
 
 #[cfg(test)]

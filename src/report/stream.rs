@@ -78,10 +78,10 @@ impl EventStream {
 
     pub fn event(&mut self, event: &RunEvent, scenarios: &[Scenario], artifacts: &Artifacts) {
         match event {
-            RunEvent::SessionStarted { worker, browser, took, isolation } => self.emit(
+            RunEvent::SessionStarted { worker, browser, took, isolation, visitors } => self.emit(
                 "session_started",
                 json!({"worker": worker, "browser": browser.name, "browser_version": browser.version,
-                       "seconds": took.as_secs_f64(), "isolation": isolation.name()}),
+                       "seconds": took.as_secs_f64(), "isolation": isolation.name(), "visitors": visitors}),
             ),
             RunEvent::ScenarioStarted { index, worker } => {
                 let mut v = scenario_fields(scenarios.get(*index));

@@ -39,6 +39,9 @@ pub enum RunEvent {
         took: Duration,
         /// How this session keeps one scenario's visitor from the next.
         isolation: Isolation,
+        /// What a scenario's visitor beyond its first is in this session (a user context or
+        /// a session of its own: `Session::visitors_are`).
+        visitors: &'static str,
     },
     ScenarioStarted {
         index: usize,

@@ -70,7 +70,9 @@ pub(super) async fn work(
             if let Some(took) = ready.took.take() {
                 let isolation =
                     if config.settings.fresh_session { Isolation::FreshSession } else { ready.session.isolation() };
-                let ev = RunEvent::SessionStarted { worker, browser: ready.session.browser.clone(), took, isolation };
+                let visitors = ready.session.visitors_are();
+                let browser = ready.session.browser.clone();
+                let ev = RunEvent::SessionStarted { worker, browser, took, isolation, visitors };
                 let _ = tx.send(WorkerMsg::Event(Box::new(ev)));
             }
             if earlier.is_empty() {

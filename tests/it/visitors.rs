@@ -156,6 +156,11 @@ struct Run {
 /// Run `specs` on one worker with `extra` flags, through a chromedriver started here with
 /// its log on when `logged` (every command and BiDi message ft sends is in it).
 fn run(specs: &str, extra: &[&str], logged: bool) -> Run {
+    run_with(specs, extra, logged, &[])
+}
+
+/// `run` with `env` set for ft.
+fn run_with(specs: &str, extra: &[&str], logged: bool, env: &[(&str, &str)]) -> Run {
     let url = target();
     let spec_dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(spec_dir.path().join("visitors.toml"), specs).expect("write");
@@ -180,7 +185,7 @@ fn run(specs: &str, extra: &[&str], logged: bool) -> Run {
         args.extend(["--webdriver".to_string(), format!("http://127.0.0.1:{port}")]);
     }
     args.extend(extra.iter().map(|s| s.to_string()));
-    let out = output(ft_command(dir.path()).args(&args));
+    let out = output(ft_command(dir.path()).args(&args).envs(env.iter().copied()));
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
     let record = read_json(&dir.path().join("reports/run.json"));
     let log = std::fs::read_to_string(&log_path).unwrap_or_default();
@@ -257,6 +262,9 @@ fn assert_visitors_work(run: &Run) {
     println!("visitor steps (ms): {:?}", run.visitor_steps());
 }
 
+/// ft as a remote end without WebDriver BiDi would have it: no user context can be made.
+const NO_BIDI: &[(&str, &str)] = &[("FT_TEST_NO_BIDI", "1")];
+
 fn all_three() -> String {
     format!("{COOKIES}{SHARING}{FAILING}")
 }
@@ -282,11 +290,12 @@ fn visitors_in_user_contexts_keep_their_own_cookies_and_pages_and_end_with_the_s
     assert_eq!(sessions, 1, "visitors are user contexts in the one session");
 }
 
-/// Without user contexts each visitor is a session of its own; each is quit when its
-/// scenario ends (before the next scenario starts its own), failing or not.
+/// Where no user context can be made (a remote end without BiDi) each visitor is a session
+/// of its own; each is quit when its scenario ends (before the next scenario starts its
+/// own), failing or not.
 #[test]
 fn visitors_as_separate_sessions_keep_their_own_cookies_and_pages_and_are_quit_with_the_scenario() {
-    let run = run(&all_three(), &["--isolation", "reset"], true);
+    let run = run_with(&all_three(), &["--isolation", "reset"], true, NO_BIDI);
     assert_eq!(run.record["predicate"]["ft.run/v1"]["isolation"], "reset", "{:#}", run.record);
     assert_visitors_work(&run);
     let started: Vec<usize> = run.log.match_indices("COMMAND InitSession").map(|(i, _)| i).collect();
@@ -305,6 +314,127 @@ fn visitors_work_in_firefox_user_contexts() {
     run.assert_passed("edith shares and onesiphorus answers");
     assert_eq!(run.record["predicate"]["ft.run/v1"]["isolation"], "user-context", "{:#}", run.record);
     println!("firefox visitor steps (ms): {:?}", run.visitor_steps());
+}
+
+/// The default isolation resets between scenarios, and a visitor beyond the first is a
+/// user context made when it is named, in the worker's one session: no second browser,
+/// none made ahead, and each removed when its scenario ends.
+#[test]
+fn visitors_with_the_default_isolation_are_user_contexts_made_when_named_in_the_one_session() {
+    let run = run(&all_three(), &[], true);
+    assert_eq!(run.record["predicate"]["ft.run/v1"]["isolation"], "reset", "{:#}", run.record);
+    assert!(
+        run.out.stdout.contains("visitors: a user context each, made when first named"),
+        "the header says what a visitor is: {}",
+        run.out.stdout
+    );
+    assert_visitors_work(&run);
+    let sent = |method: &str| run.log.matches(&format!("\"method\": \"{method}\"")).count();
+    assert_eq!(run.log.matches("COMMAND InitSession").count(), 1, "a visitor costs no session:\n{}", run.out.all());
+    // One per scenario's second visitor, none ahead, and one for the `new_visitor` step
+    // that replaces Onesiphorus (a new user context, not a reset).
+    assert_eq!(sent("browser.createUserContext"), 4, "user contexts made when named");
+    assert_eq!(
+        sent("browser.removeUserContext"),
+        4,
+        "each removed, the replaced one at once, the others with their scenario"
+    );
+    let sessions = run_with(&all_three(), &[], false, NO_BIDI);
+    assert_visitors_work(&sessions);
+    println!(
+        "visitor steps (ms), a user context made when named: {:?}; a session each (no BiDi): {:?}",
+        run.visitor_steps(),
+        sessions.visitor_steps()
+    );
+}
+
+/// The next scenario finds nothing of the last one's visitors: not their cookies (the
+/// visitor it starts as is the session's own tab, reset; a visitor it names is a new user
+/// context), nor their tabs (the first visitor's only tab is its own).
+const AFTERWARDS: &str = r##"
+[[scenario]]
+name = "two visitors leave cookies"
+steps = [
+  { visitor = "Edith" },
+  { visit = "/set?who=edith" },
+  { expect_text = "set edith", in = "#status" },
+  { visitor = "Onesiphorus" },
+  { visit = "/set?who=onesiphorus" },
+  { expect_text = "set onesiphorus", in = "#status" },
+]
+
+[[scenario]]
+name = "the next scenario finds none of their cookies"
+steps = [
+  { visitor = "Onesiphorus" },
+  { visit = "/whoami" },
+  { expect_text = "cookie: none", in = "#status" },
+  { visitor = "Edith" },
+  { visit = "/whoami" },
+  { expect_text = "cookie: none", in = "#status" },
+  { tab = 1 },
+  { expect_text = "cookie: none", in = "#status" },
+]
+
+[[scenario]]
+name = "the first visitor has only its own tab"
+steps = [
+  { visit = "/whoami" },
+  { expect_text = "cookie: none", in = "#status" },
+  { close_tab = true },
+]
+"##;
+
+fn assert_nothing_leaks(run: &Run) {
+    run.assert_passed("two visitors leave cookies");
+    run.assert_passed("the next scenario finds none of their cookies");
+    let alone = run.junit.case("the first visitor has only its own tab");
+    assert_eq!(alone.status, "failure", "{}", run.out.all());
+    let said = format!("{}\n{}", alone.message, alone.body);
+    assert!(said.contains("this is the visitor's only tab"), "no visitor's tab is left: {said}");
+}
+
+#[test]
+fn nothing_of_a_scenario_s_visitors_reaches_the_next_with_the_default_isolation() {
+    let run = run(AFTERWARDS, &[], true);
+    assert_nothing_leaks(&run);
+    let sent = |method: &str| run.log.matches(&format!("\"method\": \"{method}\"")).count();
+    assert_eq!(sent("browser.createUserContext"), 2, "one per scenario's second visitor");
+    assert_eq!(sent("browser.removeUserContext"), 2, "none outlives its scenario");
+}
+
+/// Firefox, through one geckodriver started here: geckodriver serves one session at a
+/// time, so a visitor that needed a second session could not start there.
+#[test]
+fn visitors_work_in_firefox_with_the_default_isolation_as_user_contexts_in_one_session() {
+    let port = free_port();
+    let logs = tempfile::tempdir().expect("tempdir");
+    let log = std::fs::File::create(logs.path().join("geckodriver.log")).expect("log");
+    let mut driver = Command::new(home_geckodriver());
+    driver.args(["--port", &port.to_string(), "--websocket-port", "0", "--log", "debug"]);
+    driver.stdout(Stdio::null()).stderr(log).process_group(0);
+    let _driver = KillOnDrop::group(driver.spawn().expect("geckodriver starts"));
+    eventually("geckodriver to listen", Duration::from_secs(30), || TcpStream::connect(("127.0.0.1", port)).is_ok());
+    let webdriver = format!("http://127.0.0.1:{port}");
+    let specs = format!("{COOKIES}{SHARING}{AFTERWARDS}");
+    let run = run(&specs, &["--browser", "firefox", "--webdriver", &webdriver], false);
+    run.assert_passed("two visitors keep their own cookies and pages");
+    run.assert_passed("edith shares and onesiphorus answers");
+    assert_nothing_leaks(&run);
+    assert_eq!(run.record["predicate"]["ft.run/v1"]["isolation"], "reset", "{:#}", run.record);
+    let log = std::fs::read_to_string(logs.path().join("geckodriver.log")).unwrap_or_default();
+    let sessions = log.matches("POST /session ").count();
+    assert!(sessions <= 1, "one session for every visitor ({sessions} started):\n{log}");
+    println!("firefox visitor steps (ms), user contexts made when named: {:?}", run.visitor_steps());
+}
+
+/// geckodriver on PATH, else where `cargo install` puts it.
+fn home_geckodriver() -> std::path::PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .and_then(|p| std::env::split_paths(&p).map(|d| d.join("geckodriver")).find(|f| f.is_file()));
+    on_path.unwrap_or_else(|| {
+        std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo/bin/geckodriver")
+    })
 }
 
 /// A panicking worker drops its session: a second visitor's session goes with it, ended
@@ -339,7 +469,8 @@ steps = [
         ft_command(dir.path())
             .args(["--specs", &spec_path, "--liveserver", &url, "--workers", "1", "--max-wait", "3"])
             .args(["--webdriver", &webdriver, "--isolation", "reset"])
-            .env("FT_TEST_PANIC_AT_VERB", "expect_title"),
+            .env("FT_TEST_PANIC_AT_VERB", "expect_title")
+            .envs(NO_BIDI.iter().copied()),
     );
     assert_ne!(out.code, 0, "{}", out.all());
     let log = std::fs::read_to_string(&log_path).expect("log");
@@ -366,8 +497,8 @@ steps = [
 ]
 "##;
 
-fn assert_other_visitors_signals_count(isolation: &str) {
-    let run = run(NOISY, &["--isolation", isolation], false);
+fn assert_other_visitors_signals_count(isolation: &str, env: &[(&str, &str)]) {
+    let run = run_with(NOISY, &["--isolation", isolation], false, env);
     let case = run.junit.case("a console error as onesiphorus counts for the scenario");
     assert_eq!(case.status, "failure", "{}", run.out.all());
     let said = format!("{}\n{}", case.message, case.body);
@@ -376,16 +507,23 @@ fn assert_other_visitors_signals_count(isolation: &str) {
 
 #[test]
 fn another_visitor_s_console_error_counts_in_user_contexts() {
-    assert_other_visitors_signals_count("user-context");
+    assert_other_visitors_signals_count("user-context", &[]);
 }
 
 #[test]
 fn another_visitor_s_console_error_counts_with_separate_sessions() {
-    assert_other_visitors_signals_count("reset");
+    assert_other_visitors_signals_count("reset", NO_BIDI);
+}
+
+/// With the default isolation and BiDi, the other visitor is a user context made when
+/// named: its console error is reported on the session's own subscription.
+#[test]
+fn another_visitor_s_console_error_counts_in_a_user_context_made_when_named() {
+    assert_other_visitors_signals_count("reset", &[]);
 }
 
 /// Ctrl-C while the second visitor waits: ft stops, and chromedriver is told to quit both
-/// sessions, the worker's and Onesiphorus'.
+/// sessions, the worker's and Onesiphorus' (a session of its own: no BiDi without signals).
 #[test]
 fn an_interrupt_as_the_second_visitor_leaves_no_session_behind() {
     let url = target();
@@ -425,6 +563,7 @@ steps = [
         &webdriver,
         "--isolation",
         "reset",
+        "--no-signals",
     ]);
     let count = |what: &str| std::fs::read_to_string(&log_path).unwrap_or_default().matches(what).count();
     eventually("Onesiphorus' session to start", Duration::from_secs(60), || count("COMMAND InitSession") == 2);
@@ -479,18 +618,20 @@ fn run_status(url: &str) -> Option<bool> {
     })
 }
 
-/// Through a Grid: visitors are user contexts where asked for, and sessions of their own
-/// (a second slot) with the reset.
+/// Through a Grid: visitors are user contexts (made ahead with a user context per
+/// attempt, made when named with the reset), and sessions of their own (a second slot)
+/// where ft asks for no BiDi.
 #[test]
 fn visitors_work_through_a_selenium_grid_as_user_contexts_and_as_sessions() {
     let grid = Grid::standalone();
     let specs = format!("{COOKIES}{SHARING}");
-    for isolation in ["user-context", "reset"] {
-        let run = run(&specs, &["--webdriver", &grid.url, "--isolation", isolation], false);
+    for (isolation, env) in [("user-context", &[][..]), ("reset", &[][..]), ("reset", NO_BIDI)] {
+        let run = run_with(&specs, &["--webdriver", &grid.url, "--isolation", isolation], false, env);
         run.assert_passed("two visitors keep their own cookies and pages");
         run.assert_passed("edith shares and onesiphorus answers");
         assert_eq!(run.record["predicate"]["ft.run/v1"]["isolation"], isolation, "{:#}", run.record);
-        println!("through the Grid, {isolation}: visitor steps (ms): {:?}", run.visitor_steps());
+        let bidi = if env.is_empty() { "" } else { ", no BiDi" };
+        println!("through the Grid, {isolation}{bidi}: visitor steps (ms): {:?}", run.visitor_steps());
     }
 }
 
