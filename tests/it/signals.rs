@@ -5,9 +5,6 @@
 
 use crate::common;
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
 use common::loopback::{respond, serve};
 use common::*;
 
@@ -236,50 +233,9 @@ fn without_signals_a_written_check_fails_saying_so_and_the_suite_check_is_skippe
     assert_eq!(out.code, 0, "the suite's check is skipped when signals are off\n{}", out.all());
 }
 
-/// A standalone Selenium Grid on free loopback ports (scripts/grid.sh's jar and config),
-/// killed with its drivers and browsers when dropped.
-struct Grid {
-    url: String,
-    _java: KillOnDrop,
-    _dir: tempfile::TempDir,
-}
-
-impl Grid {
-    fn standalone() -> Grid {
-        let script = |args: &[&str]| {
-            let out = Command::new(root().join("scripts/grid.sh")).args(args).stdin(Stdio::null()).output();
-            let out = out.expect("scripts/grid.sh runs");
-            assert!(out.status.success(), "grid.sh {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-            String::from_utf8_lossy(&out.stdout).trim().to_string()
-        };
-        let jar = script(&["jar"]);
-        let dir = tempfile::tempdir().expect("tempdir");
-        let config = dir.path().join("config.toml");
-        script(&["config", &config.display().to_string()]);
-        let port = free_port();
-        let args = ["--port".to_string(), port.to_string()];
-        let java = grid_java(&jar, "standalone", &args, &config, &dir.path().join("grid.log"));
-        let url = format!("http://127.0.0.1:{port}");
-        let grid = Grid { url, _java: java, _dir: dir };
-        eventually("the Grid to say ready", Duration::from_secs(90), || grid.ready());
-        grid
-    }
-
-    fn ready(&self) -> bool {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        rt.block_on(async {
-            let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().ok()?;
-            let text = client.get(format!("{}/status", self.url)).send().await.ok()?.text().await.ok()?;
-            let body: serde_json::Value = serde_json::from_str(&text).ok()?;
-            Some(body["value"]["ready"] == true)
-        })
-        .unwrap_or(false)
-    }
-}
-
 #[test]
 fn signals_are_collected_through_a_selenium_grid_on_chromium_and_firefox() {
-    let grid = Grid::standalone();
+    let grid = StandaloneGrid::start();
     assert_signals_judged(&["--webdriver", &grid.url, "--driver", "/nonexistent"]);
     assert_signals_judged(&["--webdriver", &grid.url, "--browser", "firefox"]);
 }

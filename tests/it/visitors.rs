@@ -574,56 +574,12 @@ steps = [
     assert_eq!(count("COMMAND Quit"), 2, "both sessions quit although the run was interrupted");
 }
 
-/// A Selenium Grid 4 standalone on a free loopback port (scripts/grid.sh's jar and config,
-/// two slots), killed with its browsers when dropped.
-struct Grid {
-    url: String,
-    _java: KillOnDrop,
-    _dir: tempfile::TempDir,
-}
-
-impl Grid {
-    fn standalone() -> Grid {
-        let script = |args: &[&str]| {
-            let out = Command::new(root().join("scripts/grid.sh")).args(args).stdin(Stdio::null()).output();
-            let out = out.expect("scripts/grid.sh runs");
-            assert!(out.status.success(), "grid.sh {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-            String::from_utf8_lossy(&out.stdout).trim().to_string()
-        };
-        let jar = script(&["jar"]);
-        let dir = tempfile::tempdir().expect("tempdir");
-        let config = dir.path().join("config.toml");
-        script(&["config", &config.display().to_string()]);
-        let port = free_port();
-        let args = ["--port".to_string(), port.to_string()];
-        let java = grid_java(&jar, "standalone", &args, &config, &dir.path().join("grid.log"));
-        let url = format!("http://127.0.0.1:{port}");
-        let grid = Grid { url, _java: java, _dir: dir };
-        eventually("the Grid to say ready", Duration::from_secs(90), || {
-            TcpStream::connect(grid.url.trim_start_matches("http://")).is_ok()
-                && run_status(&grid.url).is_some_and(|ready| ready)
-        });
-        grid
-    }
-}
-
-/// The Grid's `/status` says it is ready (`None` while it does not answer).
-fn run_status(url: &str) -> Option<bool> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-    rt.block_on(async {
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().ok()?;
-        let text = client.get(format!("{url}/status")).send().await.ok()?.text().await.ok()?;
-        let body: serde_json::Value = serde_json::from_str(&text).ok()?;
-        Some(body["value"]["ready"] == true)
-    })
-}
-
 /// Through a Grid: visitors are user contexts (made ahead with a user context per
 /// attempt, made when named with the reset), and sessions of their own (a second slot)
 /// where ft asks for no BiDi.
 #[test]
 fn visitors_work_through_a_selenium_grid_as_user_contexts_and_as_sessions() {
-    let grid = Grid::standalone();
+    let grid = StandaloneGrid::start();
     let specs = format!("{COOKIES}{SHARING}");
     for (isolation, env) in [("user-context", &[][..]), ("reset", &[][..]), ("reset", NO_BIDI)] {
         let run = run_with(&specs, &["--webdriver", &grid.url, "--isolation", isolation], false, env);

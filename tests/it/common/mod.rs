@@ -686,3 +686,48 @@ pub fn superlists_line(after: &str, text: &str) -> usize {
     let at = at.or_else(|| lines[from..].iter().position(|l| l.contains(text)).map(|i| from + i));
     at.unwrap_or_else(|| panic!("{text:?} near {after:?} in the suite")) + 1
 }
+
+/// A Selenium Grid 4 standalone on a free loopback port (scripts/grid.sh's jar and config,
+/// two slots), killed with its drivers and browsers when dropped.
+pub struct StandaloneGrid {
+    pub url: String,
+    _java: KillOnDrop,
+    _dir: tempfile::TempDir,
+}
+
+impl StandaloneGrid {
+    /// Start one and wait (up to 90 s) until its `/status` says it is ready.
+    pub fn start() -> StandaloneGrid {
+        let script = |args: &[&str]| {
+            let out = Command::new(root().join("scripts/grid.sh")).args(args).stdin(Stdio::null()).output();
+            let out = out.expect("scripts/grid.sh runs");
+            assert!(out.status.success(), "grid.sh {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        };
+        let jar = script(&["jar"]);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = dir.path().join("config.toml");
+        script(&["config", &config.display().to_string()]);
+        // Selenium cannot bind port 0 and say which port it got: a free one is picked.
+        let port = free_port();
+        let args = ["--port".to_string(), port.to_string()];
+        let java = grid_java(&jar, "standalone", &args, &config, &dir.path().join("grid.log"));
+        let url = format!("http://127.0.0.1:{port}");
+        let grid = StandaloneGrid { url, _java: java, _dir: dir };
+        eventually("the Grid to say ready", Duration::from_secs(90), || grid_ready(&grid.url));
+        grid
+    }
+}
+
+/// Whether the Grid at `url` says on `/status` that it is ready (false while it does not
+/// answer).
+pub fn grid_ready(url: &str) -> bool {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return false };
+    rt.block_on(async {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().ok()?;
+        let text = client.get(format!("{url}/status")).send().await.ok()?.text().await.ok()?;
+        let body: serde_json::Value = serde_json::from_str(&text).ok()?;
+        Some(body["value"]["ready"] == true)
+    })
+    .unwrap_or(false)
+}
