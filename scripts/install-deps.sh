@@ -65,31 +65,28 @@ fi
 # tests pin what these versions do), in a venv of their own, for tests/it/junit_consumers.rs
 # (scripts/junit-consumers.py): junitparser, xunitparser and Codecov's test-results-parser
 # (a Rust extension: a manylinux wheel, no compiler needed).
+# A venv of its own at $1 holding exactly the pinned packages after it (idempotent: made
+# or changed only when a pin is not what is installed).
+pinned_venv() {
+  local venv=$1; shift
+  local pinned='import sys, importlib.metadata as m; sys.exit(any(m.version(n) != v for n, v in (a.split("==") for a in sys.argv[1:])))'
+  if ! "$venv/bin/python" -c "$pinned" "$@" >/dev/null 2>&1; then
+    echo "install-deps: installing $* into $venv"
+    python3 -m venv "$venv" 2>/dev/null || {
+      ${sudo:-} apt-get install -y -qq python3-venv >/dev/null
+      python3 -m venv "$venv"
+    }
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+  fi
+}
 junit_venv="${XDG_CACHE_HOME:-$HOME/.cache}/ft/junit-venv"
-junit_parsers=(junitparser==5.0.3 xunitparser==1.3.4 test-results-parser==0.6.1)
-pinned='import sys, importlib.metadata as m; sys.exit(any(m.version(n) != v for n, v in (a.split("==") for a in sys.argv[1:])))'
-if ! "$junit_venv/bin/python" -c "$pinned" "${junit_parsers[@]}" >/dev/null 2>&1; then
-  echo "install-deps: installing ${junit_parsers[*]} into $junit_venv"
-  python3 -m venv "$junit_venv" 2>/dev/null || {
-    ${sudo:-} apt-get install -y -qq python3-venv >/dev/null
-    python3 -m venv "$junit_venv"
-  }
-  "$junit_venv/bin/python" -m pip install --quiet --disable-pip-version-check "${junit_parsers[@]}"
-fi
+pinned_venv "$junit_venv" junitparser==5.0.3 xunitparser==1.3.4 test-results-parser==0.6.1
 
 # Django (PyPI, pinned: an LTS release that runs on Debian 12's Python 3.11) in a venv of
 # its own, for tests/it/django_admin.rs: a real app nobody here wrote (Django's admin site,
 # from the fixture project in tests/fixtures/django_admin/) that the spec suites there drive.
 django_venv="${XDG_CACHE_HOME:-$HOME/.cache}/ft/django-venv"
-django_pin=(Django==5.2.20)
-if ! "$django_venv/bin/python" -c "$pinned" "${django_pin[@]}" >/dev/null 2>&1; then
-  echo "install-deps: installing ${django_pin[*]} into $django_venv"
-  python3 -m venv "$django_venv" 2>/dev/null || {
-    ${sudo:-} apt-get install -y -qq python3-venv >/dev/null
-    python3 -m venv "$django_venv"
-  }
-  "$django_venv/bin/python" -m pip install --quiet --disable-pip-version-check "${django_pin[@]}"
-fi
+pinned_venv "$django_venv" Django==5.2.20
 
 # The Allure 2 command line (npm allure-commandline, pinned; it runs on the Java above),
 # in a folder of its own, for tests/it/allure.rs, which reads real runs' --allure results
