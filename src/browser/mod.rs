@@ -219,8 +219,8 @@ pub enum BrowserError {
     BrowserMissing { browser: &'static str, looked: String, hint: &'static str },
     #[error("failed to start {driver} {}", path.display())]
     DriverSpawn { driver: &'static str, path: PathBuf, source: std::io::Error },
-    #[error("{driver} {} did not report a port within {timeout:?}; it printed: {output}", path.display())]
-    DriverNoPort { driver: &'static str, path: PathBuf, timeout: Duration, output: String },
+    #[error("{driver} {} {why}; it printed: {output}", path.display())]
+    DriverNoPort { driver: &'static str, path: PathBuf, why: String, output: String },
     #[error("failed to start a browser session at {url}: {message}")]
     SessionStart { url: String, message: String },
     /// Creating a session took longer than `--session-timeout`.

@@ -109,7 +109,8 @@ impl DriverProcess {
         let Some(stdout) = stdout else {
             process.kill().await;
             let (path, output) = (path.to_path_buf(), "no stdout".into());
-            return Err(BrowserError::DriverNoPort { driver, path, timeout: Duration::ZERO, output });
+            let why = "gave ft no output to read its port from".to_string();
+            return Err(BrowserError::DriverNoPort { driver, path, why, output });
         };
         let mut lines = BufReader::new(stdout).lines();
         let timeout = Duration::from_secs(20);
@@ -145,9 +146,14 @@ impl DriverProcess {
                 return Err(spawn_err(source));
             }
             Ok(Ok(None)) | Err(_) => {
+                // The output ended (the driver exited) or the time ran out first.
+                let why = match port {
+                    Ok(_) => "exited without reporting a port".to_string(),
+                    Err(_) => format!("did not report a port within {timeout:?}"),
+                };
                 process.kill().await;
                 let (path, output) = (path.to_path_buf(), seen.trim().to_string());
-                return Err(BrowserError::DriverNoPort { driver, path, timeout, output });
+                return Err(BrowserError::DriverNoPort { driver, path, why, output });
             }
         };
         process.drain = tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });

@@ -51,6 +51,7 @@ fn a_chromedriver_that_never_gets_a_port_fails_the_run_saying_what_it_printed() 
     let out = ft_in(dir.path(), &["--driver", driver.to_str().expect("utf-8"), "--tag", "smoke", "--no-progress"]);
     assert_ne!(out.code, 0, "{}", out.all());
     assert_ne!(out.code, 1, "not the app's failure: {}", out.all());
+    assert!(out.all().contains("exited without reporting a port"), "{}", out.all());
     assert!(out.all().contains("IPv4 port not available"), "{}", out.all());
     assert_eq!(starts(dir.path()), 3, "started three times, then given up");
 }
