@@ -262,5 +262,5 @@ fn on_a_terminal_the_console_is_coloured_unless_no_color_is_set() {
 
 /// Where the built-in suite's first scenario starts (its `[[scenario]]` line).
 fn first_scenario_line() -> usize {
-    superlists_line("name = \"can start a to-do list\"", "[[scenario]]")
+    superlists_scenario_line("name = \"can start a to-do list\"")
 }

@@ -675,16 +675,30 @@ pub fn raw_controls(text: &str) -> Vec<char> {
         .collect()
 }
 
-/// The line (from 1) of the built-in suite's specs/superlists.toml where `text` is first
-/// written after the first line holding `after`: tests name a step's or scenario's line
-/// without copying a number an edit of the suite would make wrong.
-pub fn superlists_line(after: &str, text: &str) -> usize {
+/// The built-in suite's lines (specs/superlists.toml), numbered from 1: tests name a
+/// scenario's or step's line without copying a number an edit of the suite would make wrong.
+fn superlists_lines() -> Vec<String> {
     let spec = std::fs::read_to_string(root().join("specs/superlists.toml")).expect("specs/superlists.toml");
-    let lines: Vec<&str> = spec.lines().collect();
-    let from = lines.iter().position(|l| l.contains(after)).unwrap_or_else(|| panic!("{after:?} in the suite"));
-    let at = lines[..=from].iter().rposition(|l| l.contains(text)).filter(|_| text == "[[scenario]]");
-    let at = at.or_else(|| lines[from..].iter().position(|l| l.contains(text)).map(|i| from + i));
-    at.unwrap_or_else(|| panic!("{text:?} near {after:?} in the suite")) + 1
+    spec.lines().map(str::to_string).collect()
+}
+
+/// The line of the first line holding `after` in the built-in suite.
+fn superlists_find(lines: &[String], after: &str) -> usize {
+    lines.iter().position(|l| l.contains(after)).unwrap_or_else(|| panic!("{after:?} in the suite"))
+}
+
+/// The `[[scenario]]` line of the scenario whose text holds `name`.
+pub fn superlists_scenario_line(name: &str) -> usize {
+    let lines = superlists_lines();
+    let at = superlists_find(&lines, name);
+    lines[..=at].iter().rposition(|l| l.contains("[[scenario]]")).expect("a [[scenario]] before it") + 1
+}
+
+/// The line of the first line holding `text` at or after the first holding `after`.
+pub fn superlists_line(after: &str, text: &str) -> usize {
+    let lines = superlists_lines();
+    let from = superlists_find(&lines, after);
+    from + superlists_find(&lines[from..], text) + 1
 }
 
 /// A Selenium Grid 4 standalone on a free loopback port (scripts/grid.sh's jar and config,
