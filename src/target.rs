@@ -53,6 +53,24 @@ impl Target {
         }
     }
 
+    /// The embedded app's database file (its server-side commands open it); none for a
+    /// remote target.
+    pub fn database(&self) -> Option<&std::path::Path> {
+        match self {
+            Target::Remote { .. } => None,
+            Target::Embedded(server) => Some(server.database()),
+        }
+    }
+
+    /// The embedded app's outbox (a Maildir folder of the emails it sent), read as the inbox
+    /// when no other is given; none for a remote target.
+    pub fn outbox(&self) -> Option<&std::path::Path> {
+        match self {
+            Target::Remote { .. } => None,
+            Target::Embedded(server) => server.outbox(),
+        }
+    }
+
     /// No target was given: this is ft's own embedded app.
     pub fn is_embedded(&self) -> bool {
         matches!(self, Target::Embedded(_))
@@ -111,7 +129,8 @@ pub async fn start(liveserver: Option<&str>) -> Result<Target, TargetError> {
         Some(given) => Ok(Target::Remote { url: resolve(given)? }),
         None => {
             let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-            let server = superlists::start(addr, superlists::Config::default()).await.map_err(TargetError::Embedded)?;
+            let config = superlists::Config { mail: superlists::Mail::Outbox(None), ..superlists::Config::default() };
+            let server = superlists::start(addr, config).await.map_err(TargetError::Embedded)?;
             Ok(Target::Embedded(server))
         }
     }

@@ -61,6 +61,7 @@ async fn dispatch(cli: Cli) -> Result<u8, Error> {
                 defects: superlists::Defects::from_list(&args.defects),
                 version: args.app_version,
                 access_log: args.access_log,
+                mail: superlists::Mail::Console,
             };
             commands::serve(args.addr, config).await
         }

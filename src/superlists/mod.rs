@@ -41,6 +41,23 @@ pub struct Config {
     pub version: Option<String>,
     /// Append a line per request here (`ft serve --access-log`).
     pub access_log: Option<PathBuf>,
+    /// Where the app's emails (login links) go.
+    pub mail: Mail,
+}
+
+/// Where the app's emails go.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Mail {
+    /// Printed to standard output, as Django's console email backend does (`ft serve`'s
+    /// default).
+    #[default]
+    Console,
+    /// Written one file per message (RFC 5322, as received) into this Maildir folder's
+    /// `new/`, created if missing; `None`: a temporary folder deleted with the server. The
+    /// embedded target's: ft reads it as the inbox (`Server::outbox`).
+    Outbox(Option<PathBuf>),
+    /// Sent over SMTP to this `HOST:PORT` (`ft serve --smtp`).
+    Smtp(String),
 }
 
 /// Which deliberate defects are switched on; all off is the faithful app.
@@ -214,6 +231,11 @@ pub struct Server {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<io::Result<()>>>,
+    /// The SQLite database file (a server-side command such as `ft serve create-session`
+    /// may open it while the app runs).
+    database: PathBuf,
+    /// The Maildir folder the app writes its emails into (`Mail::Outbox`).
+    outbox: Option<PathBuf>,
     // Declared last so the database directory outlives the task that uses it.
     _tempdir: Option<tempfile::TempDir>,
 }
@@ -221,13 +243,29 @@ pub struct Server {
 /// Bind `addr` (port 0 picks a free port), open and migrate the database, and serve in the
 /// background. Returns once the socket is listening.
 pub async fn start(addr: SocketAddr, config: Config) -> Result<Server, ServeError> {
-    let (path, tempdir) = match config.db {
-        Some(path) => (path, None),
-        None => {
+    let mut tempdir = None;
+    let mut temporary = || -> Result<PathBuf, ServeError> {
+        if tempdir.is_none() {
             let dir = tempfile::Builder::new().prefix("superlists-").tempdir().map_err(ServeError::TempDir)?;
-            (dir.path().join("db.sqlite3"), Some(dir))
+            tempdir = Some(dir);
         }
+        Ok(tempdir.as_ref().map(|d| d.path().to_owned()).unwrap_or_default())
     };
+    let path = match config.db {
+        Some(path) => path,
+        None => temporary()?.join("db.sqlite3"),
+    };
+    let outbox = match &config.mail {
+        Mail::Outbox(Some(dir)) => Some(dir.clone()),
+        Mail::Outbox(None) => Some(temporary()?.join("outbox")),
+        Mail::Console | Mail::Smtp(_) => None,
+    };
+    if let Some(dir) = &outbox {
+        for sub in ["tmp", "new", "cur"] {
+            std::fs::create_dir_all(dir.join(sub)).map_err(ServeError::TempDir)?;
+        }
+    }
+    let database = path.clone();
     let defects = config.defects;
     // Opening may migrate a large database: keep that off the async workers.
     let state =
@@ -251,6 +289,8 @@ pub async fn start(addr: SocketAddr, config: Config) -> Result<Server, ServeErro
         addr,
         stop: Some(stop),
         task: Some(task),
+        database,
+        outbox,
         _tempdir: tempdir,
     })
 }
@@ -322,6 +362,16 @@ impl Server {
     /// The address the socket is bound to.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The SQLite database file the app serves from.
+    pub fn database(&self) -> &Path {
+        &self.database
+    }
+
+    /// The Maildir folder the app writes its emails into, if it keeps an outbox.
+    pub fn outbox(&self) -> Option<&Path> {
+        self.outbox.as_deref()
     }
 
     /// Stop accepting connections, let in-flight requests finish (up to a grace period), and
