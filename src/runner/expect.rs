@@ -285,6 +285,7 @@ fn predicate<'a>(expectation: &'a Expectation, state: &ScenarioState) -> Option<
         Expectation::Url(re) => url(re),
         // The URL remembered earlier is read now: the step compares against it as it was.
         Expectation::UrlDiffers(name) => url_differs(name, state.urls.get(name).cloned().unwrap_or_default()),
+        Expectation::UrlSame(name) => url_same(name, state.urls.get(name).cloned().unwrap_or_default()),
         Expectation::Centred { of, at, tolerance } => centred(of, *at, *tolerance),
         Expectation::Count { of, count } => count_of(of, *count),
         Expectation::Value { of, equals } => value(of, equals),
@@ -440,6 +441,19 @@ fn url_differs(name: &str, earlier: String) -> Predicate<'_> {
             Ok(())
         } else {
             Err(format!("the URL is still {earlier}, the one remembered as {name:?}"))
+        }
+    })
+}
+
+/// `expect_url_same`: the URL is the one remembered as `name` (user info aside).
+fn url_same(name: &str, earlier: String) -> Predicate<'_> {
+    let earlier = without_userinfo(&earlier);
+    Predicate::new(Inspect::page(), move |seen| {
+        let now = without_userinfo(&seen.url);
+        if now == earlier {
+            Ok(())
+        } else {
+            Err(format!("the URL was {now}, not {earlier} (the one remembered as {name:?})"))
         }
     })
 }
@@ -692,6 +706,22 @@ mod tests {
         seen.url = "http://t/lists/1/".into();
         assert_eq!((p.judge)(&seen), Err("the URL is still http://t/lists/1/, the one remembered as \"edith\"".into()));
         seen.url = "http://t/lists/2/".into();
+        assert_eq!((p.judge)(&seen), Ok(()));
+    }
+
+    #[test]
+    fn url_same_holds_only_on_the_url_remembered() {
+        let mut state = ScenarioState::default();
+        state.urls.insert("first".into(), "http://user:pw@t/lists/1/".into());
+        let same = Expectation::UrlSame("first".into());
+        let p = predicate(&same, &state).expect("a page expectation");
+        let mut seen = Inspection::default();
+        seen.url = "http://t/lists/2/".into();
+        assert_eq!(
+            (p.judge)(&seen),
+            Err("the URL was http://t/lists/2/, not http://t/lists/1/ (the one remembered as \"first\")".into())
+        );
+        seen.url = "http://t/lists/1/".into();
         assert_eq!((p.judge)(&seen), Ok(()));
     }
 

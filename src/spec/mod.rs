@@ -363,6 +363,9 @@ pub enum Expectation {
     },
     Url(regex::Regex),
     UrlDiffers(String),
+    /// The URL is the one remembered under this name (the book's
+    /// `assertEqual(browser.current_url, first_list_url)`).
+    UrlSame(String),
     Centred {
         of: Selector,
         at: f64,
@@ -510,6 +513,7 @@ impl fmt::Display for Expectation {
             }
             Expectation::Url(re) => write!(f, "expect the URL to match /{}/", re.as_str()),
             Expectation::UrlDiffers(name) => write!(f, "expect the URL to differ from {name:?}"),
+            Expectation::UrlSame(name) => write!(f, "expect the URL to be the one remembered as {name:?}"),
             Expectation::Centred { of, at, tolerance } => {
                 write!(f, "expect {of} to be centred at x={at}±{tolerance}")
             }

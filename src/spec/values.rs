@@ -428,7 +428,9 @@ pub fn resolve(kind: &StepKind, values: &mut Values) -> Result<StepKind, String>
                 Expectation::Cookie { name: t(name)?, equals: equals.as_ref().map(&mut t).transpose()? }
             }
             Expectation::NoCookie(name) => Expectation::NoCookie(t(name)?),
-            Expectation::Url(_) | Expectation::UrlDiffers(_) | Expectation::NoSignals(_) => e.clone(),
+            Expectation::Url(_) | Expectation::UrlDiffers(_) | Expectation::UrlSame(_) | Expectation::NoSignals(_) => {
+                e.clone()
+            }
         }),
     })
 }

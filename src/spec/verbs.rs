@@ -196,6 +196,13 @@ pub(crate) const VERBS: &[Verb] = &[
         expect_url_differs
     ),
     verb!(
+        "expect_url_same",
+        "a name given to remember_url earlier",
+        [],
+        "{ expect_url_same = \"first_list\" }",
+        expect_url_same
+    ),
+    verb!(
         "expect_centred",
         "a selector",
         ["at": true, "tolerance": false],
@@ -807,6 +814,15 @@ fn expect_url(c: &mut Call<'_, '_>) -> Option<StepKind> {
 }
 
 fn expect_url_differs(c: &mut Call<'_, '_>) -> Option<StepKind> {
+    remembered_url(c).map(|name| StepKind::Expect(Expectation::UrlDiffers(name)))
+}
+
+fn expect_url_same(c: &mut Call<'_, '_>) -> Option<StepKind> {
+    remembered_url(c).map(|name| StepKind::Expect(Expectation::UrlSame(name)))
+}
+
+/// The name of a URL `remember_url` set earlier in the scenario.
+fn remembered_url(c: &mut Call<'_, '_>) -> Option<String> {
     let name = c.fixed_text(c.value, "the name")?;
     if !c.scope.remembered.contains(&name) {
         let hint = match did_you_mean(&name, c.scope.remembered.iter().map(String::as_str)) {
@@ -816,7 +832,7 @@ fn expect_url_differs(c: &mut Call<'_, '_>) -> Option<StepKind> {
         c.err(c.value.span(), format!("no URL was remembered as {name:?} before this step"), Some(hint));
         return None;
     }
-    Some(StepKind::Expect(Expectation::UrlDiffers(name)))
+    Some(name)
 }
 
 /// `{ capture = NAME, from = "url" | text_of = SEL | attribute = A, of = SEL | count_of = SEL }`,

@@ -145,3 +145,29 @@ fn expect_url_differs_fails_on_an_unchanged_url_when_the_target_has_credentials(
     assert!(case.body.contains(&still) || case.message.contains(&still), "{case:?}");
     assert!(!out.all().contains(":pw@"), "no credentials in the output\n{}", out.all());
 }
+
+/// `expect_url_same`, the book's `assertEqual(browser.current_url, first_list_url)`: it holds
+/// back on the remembered page though the target's URL has credentials and the page's not,
+/// and fails on another page, saying both.
+#[test]
+fn expect_url_same_holds_on_the_remembered_page_and_fails_on_another() {
+    let served = Served::start(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = "[[scenario]]\nname = \"comes back\"\n\
+                steps = [ { visit = \"/\" }, { remember_url = \"home\" }, { visit = \"/static/style.css\" },\n\
+                          { visit = \"/\" }, { expect_url_same = \"home\" } ]\n\
+                [[scenario]]\nname = \"goes elsewhere\"\n\
+                steps = [ { visit = \"/\" }, { remember_url = \"home\" }, { visit = \"/static/style.css\" },\n\
+                          { expect_url_same = \"home\" } ]\n";
+    std::fs::write(dir.path().join("url.toml"), spec).expect("write");
+    let target = served.url.replace("http://", "http://user:pw@");
+    let out = ft_in(dir.path(), &["--specs", "url.toml", "--liveserver", &target, "--max-wait", "1"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let junit = read_junit(&dir.path().join("reports/junit.xml"));
+    assert_eq!(junit.case("comes back").status, "passed", "{}", out.all());
+    let case = junit.case("goes elsewhere").clone();
+    assert_eq!(case.status, "failure", "{case:?}");
+    let said = format!("the URL was {0}/static/style.css, not {0}/ (the one remembered as \"home\")", served.url);
+    assert!(case.body.contains(&said) || case.message.contains(&said), "{case:?}");
+    assert!(!out.all().contains(":pw@"), "no credentials in the output\n{}", out.all());
+}

@@ -104,6 +104,16 @@ fn a_url_must_be_remembered_before_it_is_compared() {
 }
 
 #[test]
+fn a_url_must_be_remembered_before_it_is_said_to_be_the_same() {
+    let out = refused(&with_steps("  { expect_url_same = \"first_list\" },"));
+    assert_says(
+        &out,
+        "7:23: error: no URL was remembered as \"first_list\" before this step",
+        "add { remember_url = \"first_list\" } earlier",
+    );
+}
+
+#[test]
 fn visit_takes_a_path_not_a_host() {
     let out = refused(&with_steps("  { visit = \"superlists.example\" },"));
     assert_says(&out, "7:13: error: `visit` takes a path on the target", "start it with `/`");
