@@ -1,15 +1,17 @@
 //! The real mail servers the email tests read from (common::mail): a message sent over
 //! SMTP, to any recipient, is read back over IMAP and POP3, plain and implicit TLS (curl,
 //! trusting only the test's CA); what was read can be deleted there; a wrong password is
-//! refused; and no server process outlives its `MailServers`, dropped or panicking.
+//! refused; and no server process outlives its `MailServers`, dropped or panicking, nor a
+//! test process killed outright.
 
 use crate::common;
 
-use std::process::Command;
+use std::io::BufRead;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::mail::MailServers;
-use common::{eventually, group_members, output, Output};
+use common::{eventually, group_members, output, KillOnDrop, Output};
 
 const LOGIN_EMAIL: &str = "From: noreply@superlists\n\
 To: edith-42@example.com\n\
@@ -146,6 +148,38 @@ fn no_server_process_outlives_its_mail_servers_dropped_or_panicking() {
     assert!(panicked.is_err());
     for group in rx.recv().expect("the groups") {
         eventually("the servers' processes to go after a panic", Duration::from_secs(10), || {
+            group_members(group).is_empty()
+        });
+    }
+}
+
+/// Set in the test process that the test below starts and kills.
+const HOLD: &str = "FT_TEST_HOLD_MAIL_SERVERS";
+
+#[test]
+fn no_server_process_outlives_a_test_process_killed_outright() {
+    if std::env::var_os(HOLD).is_some() {
+        // The killed process's part: start them, say their groups, wait for the kill.
+        let servers = MailServers::start();
+        let [smtp, dovecot] = servers.process_groups();
+        println!("groups {smtp} {dovecot}");
+        std::thread::sleep(Duration::from_secs(120));
+        return;
+    }
+    let name = "mail_servers::no_server_process_outlives_a_test_process_killed_outright";
+    let mut cmd = Command::new(std::env::current_exe().expect("this test binary"));
+    cmd.args(["--exact", name, "--nocapture"]).env(HOLD, "1").stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut held = KillOnDrop::new(cmd.spawn().expect("the test binary starts"));
+    let stdout = std::io::BufReader::new(held.stdout.take().expect("stdout"));
+    let line = stdout.lines().map_while(Result::ok).find(|l| l.starts_with("groups ")).expect("the groups");
+    let groups: Vec<u32> = line.split_whitespace().skip(1).map(|g| g.parse().expect("a group")).collect();
+    for &group in &groups {
+        assert!(!group_members(group).is_empty(), "group {group} runs");
+    }
+    // SIGKILL: no drop, no unwinding; only the end of the pipe each group watches.
+    held.kill_now();
+    for &group in &groups {
+        eventually("the servers' processes to go with the killed test process", Duration::from_secs(10), || {
             group_members(group).is_empty()
         });
     }
