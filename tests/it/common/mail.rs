@@ -57,6 +57,8 @@ struct Ports {
 struct Users {
     login: String,
     internal: Account,
+    /// The group of Dovecot's internal sockets.
+    internal_group: String,
     mail: Account,
     /// Root hands the Maildir and each delivered file to `mail`; anyone else owns them.
     root: bool,
@@ -135,6 +137,14 @@ impl MailServers {
     pub fn wait_until_accepting(&self, limit: Duration) {
         let start = Instant::now();
         while !self.accepting() {
+            for (server, process) in [("dovecot", &self.dovecot), ("aiosmtpd", &self.smtp)] {
+                assert!(
+                    super::alive(process.id()),
+                    "{server} exited\n--- dovecot\n{}\n--- smtp\n{}",
+                    self.dovecot_log(),
+                    log(self.dir.path(), "smtp.log")
+                );
+            }
             assert!(
                 start.elapsed() < limit,
                 "the mail servers did not all accept connections within {limit:?}\n--- dovecot\n{}\n--- smtp\n{}",
@@ -306,7 +316,7 @@ fn dovecot_conf(dir: &Path, users: &Users, ports: Ports) -> String {
     let d = dir.display().to_string();
     assert!(!d.contains(char::is_whitespace), "a temp dir without spaces: {d}");
     let Ports { imap, imaps, pop3, pop3s } = ports;
-    let (login, internal) = (&users.login, &users.internal.name);
+    let (login, internal, internal_group) = (&users.login, &users.internal.name, &users.internal_group);
     let Account { uid, gid, .. } = users.mail;
     format!(
         r#"# Written by tests/it/common/mail.rs for one test: nothing shared with the system's Dovecot.
@@ -336,6 +346,7 @@ service anvil {{
 
 default_login_user = {login}
 default_internal_user = {internal}
+default_internal_group = {internal_group}
 first_valid_uid = {uid}
 last_valid_uid = {uid}
 first_valid_gid = {gid}
@@ -391,10 +402,23 @@ impl Users {
         // SAFETY: geteuid(2) cannot fail and touches no memory.
         let euid = unsafe { libc::geteuid() };
         if euid == 0 {
-            Users { login: account("dovenull").name, internal: account("dovecot"), mail: account("mail"), root: true }
+            Users {
+                login: account("dovenull").name,
+                internal: account("dovecot"),
+                internal_group: "dovecot".into(),
+                mail: account("mail"),
+                root: true,
+            }
         } else {
             let me = passwd().into_iter().find(|a| a.uid == euid).expect("this user in /etc/passwd");
-            Users { login: me.name.clone(), internal: me.clone(), mail: me, root: false }
+            let groups = std::fs::read_to_string("/etc/group").expect("read /etc/group");
+            let internal_group = groups
+                .lines()
+                .map(|l| l.split(':').collect::<Vec<_>>())
+                .find(|f| f.get(2) == Some(&me.gid.to_string().as_str()))
+                .map(|f| f[0].to_string())
+                .expect("this user's group in /etc/group");
+            Users { login: me.name.clone(), internal: me.clone(), internal_group, mail: me, root: false }
         }
     }
 }
