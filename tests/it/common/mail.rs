@@ -77,7 +77,7 @@ impl MailServers {
         assert!(Path::new(DOVECOT).exists(), "{DOVECOT} is missing: run scripts/install-deps.sh");
         let python = python();
         let dir = tempfile::tempdir().expect("tempdir");
-        // The temp dir is root's 0700: the login, internal and mail users must get through.
+        // A temp dir is its owner's alone (0700): Dovecot's users must get through.
         chmod(dir.path(), 0o755);
         let users = Users::here();
         for folder in
@@ -114,13 +114,18 @@ impl MailServers {
         smtp.stdout(Stdio::piped()).stderr(stderr);
         let mut smtp = KillOnDrop::group(smtp.spawn().expect("aiosmtpd starts"));
         let stdout = smtp.stdout.take().expect("stdout");
+        let (said, port_line) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = said.send(line);
+        });
 
         let (dovecot, ports) = start_dovecot(dir.path(), &users);
 
         // It prints its port once it listens (it binds port 0 itself: no port picked ahead
         // that another test could take first).
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
+        let line = port_line.recv_timeout(READY_WITHIN).unwrap_or_default();
         let smtp_port = line
             .trim()
             .strip_prefix("listening on ")
@@ -280,10 +285,12 @@ fn start_dovecot(dir: &Path, users: &Users) -> (KillOnDrop, Ports) {
         let mut cmd = guarded(Path::new(DOVECOT), &["-F".as_ref(), "-c".as_ref(), config.as_os_str()]);
         cmd.stdout(Stdio::null()).stderr(std::fs::File::create(&stderr).expect("log file"));
         let mut dovecot = KillOnDrop::group(cmd.spawn().expect("dovecot starts"));
-        // Listening (the master binds before it forks anything) or gone: which first?
+        // Listening or gone, which first? The master says it is starting up once it holds
+        // all its listeners (a port that another process holds is fatal before that: a
+        // connection that succeeds could be that process's).
         let start = Instant::now();
         loop {
-            if [ports.imap, ports.imaps, ports.pop3, ports.pop3s].into_iter().all(accepts) {
+            if log(dir, "dovecot.log").contains("starting up") {
                 return (dovecot, ports);
             }
             if dovecot.try_wait().expect("try_wait").is_some() {
