@@ -5,11 +5,16 @@
 //! listens on a free loopback port, with a config, a CA and certificate (made here with the
 //! openssl CLI), logs and state of its own in a temp dir, never /etc/dovecot or /run.
 //!
-//! Dovecot runs its login and mail processes as no root: logins as `dovenull`, its own
-//! helpers as `dovecot`, the mailbox as `mail` (the one uid `first_valid_uid` lets through,
-//! owner of the Maildir). aiosmtpd runs as root and hands each file it writes to `mail`
-//! before renaming it into `new/`, so Dovecot can read, flag, move and delete it. Run by a
-//! user other than root, everything runs as that user.
+//! Dovecot refuses to run its login and mail processes as root: logins run as `dovenull`,
+//! its own helpers as `dovecot`, the mailbox as `mail` (the one uid `first_valid_uid` lets
+//! through, owner of the Maildir). aiosmtpd runs as root and hands each file it writes to
+//! `mail` before renaming it into `new/`, so Dovecot can read, flag, move and delete it.
+//! Run by a user other than root, everything runs as that user.
+//!
+//! What a reader sees: each message as sent (LF line ends), after a `Return-Path:` and a
+//! `Received:` line as a real delivery adds; the Maildir's file mtime is its arrival, which
+//! is also Dovecot's INTERNALDATE. As POP3 says, a message that arrives during a POP3
+//! session shows in the next session, not that one.
 //!
 //! Each server leads a process group of its own, killed when `MailServers` goes, also when
 //! a test panics; and each group kills itself when this test process dies without a drop
@@ -195,6 +200,7 @@ impl MailServers {
         format!("pop3s://{USER}@127.0.0.1:{}", self.ports.pop3s)
     }
 
+    /// The one user, `edith` (also in the URLs).
     pub fn user(&self) -> &str {
         USER
     }
