@@ -21,6 +21,7 @@ mod controls;
 mod dispatch;
 mod expect;
 mod filmstrip;
+pub mod fixtures;
 mod queue;
 mod result;
 mod sensitive;

@@ -397,6 +397,14 @@ pub fn resolve(kind: &StepKind, values: &mut Values) -> Result<StepKind, String>
             Action::Reload | Action::Back | Action::Forward | Action::MainFrame | Action::Tab(_) | Action::CloseTab => {
                 a.clone()
             }
+            // Its arguments only: the command is filled in (and quoted) when it runs.
+            Action::Fixture(call) => {
+                let mut args = Vec::with_capacity(call.args.len());
+                for (name, written) in &call.args {
+                    args.push((name.clone(), t(written)?));
+                }
+                Action::Fixture(super::fixture::FixtureCall { args, ..call.clone() })
+            }
         }),
         StepKind::Expect(e) => StepKind::Expect(match e {
             Expectation::Title(s) => Expectation::Title(t(s)?),
