@@ -79,6 +79,15 @@ impl Command {
                         });
                     };
                     let name = &rest[..end];
+                    if s[..i].ends_with('$') && is_name(name) {
+                        return Err(CommandError {
+                            at: i - 1,
+                            message: format!("${{{name}}} would be the placeholder {{{name}}}, not the shell's variable"),
+                            hint: format!(
+                                "write ${{{{{name}}}}} (or ${name}) for the shell's variable; a placeholder is {{{name}}} without the $"
+                            ),
+                        });
+                    }
                     if !is_name(name) {
                         return Err(CommandError {
                             at: i,
@@ -306,6 +315,7 @@ mod tests {
         assert_eq!(Command::parse("echo } x").map_err(|e| e.at), Err(5));
         assert_eq!(Command::parse("echo {a,b}").map_err(|e| e.at), Err(5));
         assert_eq!(Command::parse("é {1x}").map_err(|e| e.at), Err(3));
+        assert_eq!(Command::parse("echo ${HOME}").map_err(|e| e.at), Err(5));
     }
 
     #[test]
