@@ -352,3 +352,46 @@ fn a_bad_placeholder_in_ft_toml_is_refused_at_its_brace() {
     assert!(out.stderr.contains("${HOME} would be the placeholder {HOME}"), "{}", out.stderr);
     assert!(out.stderr.contains("write ${{HOME}}"), "{}", out.stderr);
 }
+
+/// ft running a spec whose fixture (as a step, or as `before_all`) starts a child and
+/// waits for ever; the fixture's pids are written to a file of the test's.
+fn wedged(hook: bool) -> (Running, [tempfile::TempDir; 2], std::path::PathBuf) {
+    let pids = tempfile::tempdir().expect("tempdir");
+    let file = pids.path().join("pids");
+    let fixtures = format!(
+        "wedge = {{ command = \"sleep 120 & echo $! > {f}; echo $$ >> {f}; wait\", timeout = 300 }}\n",
+        f = sh(&file)
+    );
+    let spec = if hook {
+        "[suite]\nbefore_all = [\"wedge\"]\n\n[[scenario]]\nname = \"x\"\nsteps = [{ visit = \"/\" }, { expect_title = \"To-Do\" }]\n"
+    } else {
+        "[[scenario]]\nname = \"x\"\nsteps = [{ visit = \"/\" }, { fixture = \"wedge\" }, { expect_title = \"To-Do\" }]\n"
+    };
+    let dir = project(&fixtures, spec);
+    let config = dir.path().join("ft.toml").display().to_string();
+    let specs = dir.path().join("specs").display().to_string();
+    let reports = dir.path().join("reports").display().to_string();
+    let ft = Running::start(&["run", "--config", &config, "--specs", &specs, "--reports", &reports]);
+    (ft, [dir, pids], file)
+}
+
+fn pids_in(file: &Path) -> Vec<u32> {
+    std::fs::read_to_string(file).unwrap_or_default().lines().filter_map(|l| l.trim().parse().ok()).collect()
+}
+
+#[test]
+fn interrupting_ft_kills_a_running_fixture_with_its_children() {
+    for hook in [false, true] {
+        let (mut ft, _dirs, file) = wedged(hook);
+        eventually("the fixture to start", Duration::from_secs(60), || pids_in(&file).len() == 2);
+        let pids = pids_in(&file);
+        ft.signal(libc::SIGINT);
+        std::thread::sleep(Duration::from_millis(200));
+        ft.signal(libc::SIGINT);
+        let code = ft.wait();
+        assert_eq!(code, 130, "stopped by the interrupt (before_all: {hook}): {:?}", ft.seen);
+        eventually("the fixture's shell and its sleep to be gone", Duration::from_secs(5), || {
+            pids.iter().all(|p| !alive(*p))
+        });
+    }
+}
