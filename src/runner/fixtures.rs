@@ -12,6 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::{ScenarioState, StepError};
 use crate::shared::process::signal_group;
+use crate::shared::redact::redact_text;
 use crate::spec::fixture::FixtureCall;
 use crate::spec::values::redact;
 
@@ -56,9 +57,12 @@ pub enum Failed {
     /// A placeholder had no value (`{db}` on a remote target): found before it ran.
     NoValue(String),
     Spawn(std::io::Error),
+    /// Its stdout is kept only to be redacted when the step captures a secret: a key
+    /// printed before the command failed must not show in its stderr either.
     Exited {
         code: Option<i32>,
         took: Duration,
+        stdout: String,
         stderr: String,
     },
     TimedOut {
@@ -71,7 +75,8 @@ impl Failed {
     /// What went wrong, with its stderr (clipped to its end) with every secret redacted.
     pub fn message(&self, name: &str, secrets: &[String]) -> String {
         let with_stderr = |head: String, stderr: &str| {
-            let stderr = redact(secrets, stderr.trim());
+            // Secret values, and credentials in any URL it printed (`{url}`'s user info).
+            let stderr = redact_text(&redact(secrets, stderr.trim()));
             if stderr.is_empty() {
                 return format!("{head}; it printed nothing on stderr");
             }
@@ -89,11 +94,11 @@ impl Failed {
                 "fixture `{name}` was not run: {{{p}}} has no value for this target ({{db}} is the embedded app's only)"
             ),
             Failed::Spawn(e) => format!("failed to start fixture `{name}` (sh -c): {e}"),
-            Failed::Exited { code: Some(code), took, stderr } => with_stderr(
+            Failed::Exited { code: Some(code), took, stderr, .. } => with_stderr(
                 format!("fixture `{name}` failed with exit code {code} after {:.1}s", took.as_secs_f64()),
                 stderr,
             ),
-            Failed::Exited { code: None, took, stderr } => {
+            Failed::Exited { code: None, took, stderr, .. } => {
                 with_stderr(format!("fixture `{name}` was killed by a signal after {:.1}s", took.as_secs_f64()), stderr)
             }
             Failed::TimedOut { after, stderr } => with_stderr(
@@ -184,7 +189,7 @@ pub async fn run(call: &FixtureCall, args: &[(String, String)], places: &Places)
     let stderr = String::from_utf8_lossy(&err).into_owned();
     match ended {
         Some(Some(0)) => Ok(Ran { stdout: String::from_utf8_lossy(&out).into_owned(), took }),
-        Some(code) => Err(Failed::Exited { code, took, stderr }),
+        Some(code) => Err(Failed::Exited { code, took, stdout: String::from_utf8_lossy(&out).into_owned(), stderr }),
         None => Err(Failed::TimedOut { after: call.timeout, stderr }),
     }
 }
@@ -231,8 +236,15 @@ pub fn captured(call: &FixtureCall, stdout: &str) -> Result<String, String> {
 pub(super) async fn step(call: &FixtureCall, places: &Places, state: &mut ScenarioState) -> Result<(), StepError> {
     let ran = run(call, &call.args, places).await;
     let name = &call.fixture.name;
-    let ran =
-        ran.map_err(|f| StepError::Failed { message: f.message(name, state.values.secrets()), last_seen: None })?;
+    let ran = ran.map_err(|failed| {
+        if let (Failed::Exited { stdout, .. }, Some(value_name), true) = (&failed, &call.capture, call.secret) {
+            // What it printed was to be a secret: known as one before its stderr is shown.
+            for line in stdout.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                state.values.set(value_name, line.to_string(), true);
+            }
+        }
+        StepError::Failed { message: failed.message(name, state.values.secrets()), last_seen: None }
+    })?;
     if let Some(value_name) = &call.capture {
         // A secret is known as one before anything of it can be shown.
         if call.secret {
@@ -243,4 +255,61 @@ pub(super) async fn step(call: &FixtureCall, places: &Places, state: &mut Scenar
         state.values.set(value_name, value, call.secret);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::fixture::{Command, Fixture, FixtureCall};
+
+    fn call(command: &str, regex: Option<&str>, secret: bool, timeout: Duration) -> FixtureCall {
+        let fixture = Fixture {
+            name: "f".into(),
+            command: Command::parse(command).expect("parses"),
+            timeout,
+            writes: true,
+            defined_at: None,
+        };
+        FixtureCall {
+            fixture,
+            args: Vec::new(),
+            capture: Some("v".into()),
+            regex: regex.map(|r| regex::Regex::new(r).expect("regex")),
+            secret,
+            timeout,
+            hook: None,
+        }
+    }
+
+    #[test]
+    fn the_target_placeholders_come_from_its_url() {
+        let places = Places { url: "https://u:pw@staging.example".into(), db: None };
+        assert_eq!(places.value("host").as_deref(), Some("staging.example"));
+        assert_eq!(places.value("port").as_deref(), Some("443"));
+        assert_eq!(places.value("db"), None);
+        assert!(places.value("ft").is_some());
+    }
+
+    #[test]
+    fn a_capture_is_trimmed_and_a_regex_takes_its_first_group() {
+        let second = Duration::from_secs(1);
+        assert_eq!(captured(&call("x", None, false, second), "  abc\n"), Ok("abc".into()));
+        assert_eq!(captured(&call("x", Some("key=(\\w+)"), false, second), "key=k1 rest"), Ok("k1".into()));
+        let secret = captured(&call("x", Some("key=(\\w+)"), true, second), "nothing here").expect_err("no match");
+        assert!(!secret.contains("nothing here"), "{secret}");
+    }
+
+    #[tokio::test]
+    async fn stdout_stderr_and_the_exit_code_are_read_and_a_wedged_command_is_killed() {
+        let places = Places::default();
+        let second = Duration::from_secs(5);
+        let ran = run(&call("echo out; echo err >&2", None, false, second), &[], &places).await.expect("runs");
+        assert_eq!(ran.stdout, "out\n");
+        let failed = run(&call("echo oops >&2; exit 3", None, false, second), &[], &places).await.expect_err("3");
+        assert!(matches!(&failed, Failed::Exited { code: Some(3), stderr, .. } if stderr == "oops\n"), "{failed:?}");
+        let started = Instant::now();
+        let wedged = call("sleep 30", None, false, Duration::from_millis(200));
+        assert!(matches!(run(&wedged, &[], &places).await, Err(Failed::TimedOut { .. })));
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
 }

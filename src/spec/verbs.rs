@@ -287,7 +287,7 @@ pub(super) struct Call<'c, 'a> {
 pub(super) struct Scope {
     /// URL names given by `remember_url`.
     pub(super) remembered: Vec<String>,
-    /// Values set by captures (and, later, fixtures and emails).
+    /// Values set by captures and fixtures (and, later, emails).
     pub(super) values: Vec<String>,
 }
 

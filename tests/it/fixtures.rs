@@ -103,7 +103,8 @@ steps = [
 #[test]
 fn a_secret_printed_on_stderr_is_redacted_everywhere_written() {
     let dir = project(
-        "mint = \"echo tok-81f3e2aa-secret\"\nleak = \"echo using key {key} >&2; exit 3\"\n",
+        "mint = \"echo tok-81f3e2aa-secret\"\nleak = \"echo using key {key} >&2; exit 3\"\n\
+         half = \"echo tok-5eed77c0-secret; echo made tok-5eed77c0-secret, then failed >&2; exit 2\"\n",
         r#"
 [[scenario]]
 name = "a key leaks into stderr"
@@ -113,17 +114,28 @@ steps = [
   { fixture = "leak", key = "${key}" },
   { expect_title = "To-Do" },
 ]
+
+[[scenario]]
+name = "a fixture prints its key, then fails"
+steps = [
+  { visit = "/" },
+  { fixture = "half", capture = "key", secret = true },
+  { expect_title = "To-Do" },
+]
 "#,
     );
     let out = run(dir.path(), &["--allure", "reports/allure"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let all = out.all();
     assert!(all.contains("using key [secret]"), "the stderr is shown, redacted: {all}");
-    assert!(!all.contains("tok-81f3e2aa"), "the secret is in no output: {all}");
+    assert!(all.contains("made [secret], then failed"), "{all}");
+    for secret in ["tok-81f3e2aa", "tok-5eed77c0"] {
+        assert!(!all.contains(secret), "the secret is in no output: {all}");
+    }
     let written = files_under(&dir.path().join("reports"));
     assert!(written.iter().any(|(p, _)| p.ends_with("run.json")), "{written:?}");
     for (path, text) in written {
-        assert!(!text.contains("tok-81f3e2aa"), "the secret is written in {path}");
+        assert!(!text.contains("tok-81f3e2aa") && !text.contains("tok-5eed77c0"), "a secret is written in {path}");
     }
 }
 
