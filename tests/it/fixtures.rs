@@ -407,3 +407,38 @@ fn interrupting_ft_kills_a_running_fixture_with_its_children() {
         });
     }
 }
+
+#[test]
+fn every_mistake_of_a_fixture_step_and_of_the_fixtures_table_is_reported_at_once() {
+    let err = load_error(
+        "reset = \"./reset.sh\"\nlogin = \"./login.sh {email}\"\n",
+        r#"[[scenario]]
+name = "x"
+steps = [
+  { fixture = "reset", regex = "k" },
+  { fixture = "login", email = "e@x.com", host = "elsewhere" },
+  { fixture = "reset", timeout = 0 },
+  { fixture = "login", email = "e@x.com", capture = "attempt" },
+  { expect_title = "To-Do" },
+]
+"#,
+    );
+    assert!(err.contains("fixtures.toml:4:24: error: `regex` goes with `capture`"), "{err}");
+    assert!(err.contains("fixtures.toml:5:43: error: fixture `login`'s command does not use {host}"), "{err}");
+    assert!(err.contains("{host} is filled in by ft from the target"), "{err}");
+    assert!(err.contains("fixtures.toml:6:34: error: `timeout` is seconds"), "{err}");
+    assert!(err.contains("fixtures.toml:7:53: error: `attempt` is a built-in value"), "{err}");
+    let dir = project(
+        "a = 3\nb = { command = \"x\", writes = \"no\" }\nc = { command = \"x\", retries = 2 }\n",
+        "[[scenario]]\nname = \"x\"\nsteps = [{ expect_title = \"To-Do\" }]\n",
+    );
+    let out = ft_in(dir.path(), &["list"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    for expected in [
+        "ft.toml:4:5: error: [fixtures] `a` is integer, expected a command",
+        "ft.toml:5:5: error: [fixtures] `b`: `writes` is true or false",
+        "ft.toml:6:5: error: [fixtures] `c` does not take `retries`",
+    ] {
+        assert!(out.stderr.contains(expected), "{expected}: {}", out.stderr);
+    }
+}
