@@ -158,7 +158,9 @@ pub fn plan(options: &JobOptions) -> Result<Plan, JobError> {
         });
     }
     if options.liveserver.is_some() {
-        remote_fixtures(&suite, &selected, options.fixtures.config.as_deref())?;
+        let config = options.fixtures.config.as_deref();
+        spec::fixture::for_remote(&suite.before_all, &selected, config)
+            .map_err(|(what, hint)| JobError::Fixture { what, hint })?;
     }
     let selected = repeat_each(selected, options.repeat_each);
     let Some(shard) = options.shard else {
@@ -200,46 +202,6 @@ pub fn plan(options: &JobOptions) -> Result<Plan, JobError> {
         split: Some(spec::sha256_hex(digest.as_bytes())),
         split_by: Some(if weights.is_some() { "durations" } else { "spec order" }),
     })
-}
-
-/// A remote target runs only fixtures ft.toml configures, none using `{db}` (the embedded
-/// app's): the first one that does not, refused before any browser starts.
-fn remote_fixtures(suite: &spec::Suite, selected: &[spec::Scenario], config: Option<&str>) -> Result<(), JobError> {
-    let steps = selected.iter().flat_map(|s| s.steps.iter().map(move |st| (st, s)));
-    let mut calls: Vec<(&spec::fixture::FixtureCall, String)> = steps
-        .filter_map(|(st, s)| match &st.kind {
-            spec::StepKind::Act(spec::Action::Fixture(call)) => {
-                let (line, col) = (st.line, st.col);
-                Some((call, format!("{}:{line}:{col}", st.file.as_deref().unwrap_or(&s.file))))
-            }
-            _ => None,
-        })
-        .collect();
-    calls.splice(0..0, suite.before_all.iter().map(|b| (&b.call, b.at.clone())));
-    let config = config.unwrap_or("ft.toml");
-    for (call, at) in calls {
-        let name = &call.fixture.name;
-        if call.fixture.is_embedded_default() {
-            return Err(JobError::Fixture {
-                what: format!(
-                    "fixture `{name}` (used at {at}) is not configured for a remote target: only the embedded app has it without configuration"
-                ),
-                hint: format!(
-                    "say how to run it on your server in {config}:\n      [fixtures]\n      {}",
-                    spec::fixture::example_line(name)
-                ),
-            });
-        }
-        if call.fixture.command.uses("db") {
-            return Err(JobError::Fixture {
-                what: format!(
-                    "fixture `{name}` (used at {at}) uses {{db}}, which only the embedded app has: a remote target has no value for it"
-                ),
-                hint: format!("write the server's own path in its command in {config}"),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Each scenario `n` times in a row, every run its own scenario in the reports:
@@ -397,7 +359,7 @@ pub async fn run_keeping(
             return Err(err);
         }
     };
-    if let Some(warning) = before_each_warning(&scenarios, workers) {
+    if let Some(warning) = spec::fixture::before_each_warning(&scenarios, workers) {
         notes.push(warning);
     }
     let here = std::path::Path::new(".");
@@ -502,12 +464,13 @@ async fn prepare(
         }
     };
     let sensitive = sensitive_reason(&options.settings, &target.url(), &checked.0.landed);
-    let hooks = interrupts::unless_stopped(interrupts, before_all(before, &places(&target), sensitive)).await;
-    match hooks {
+    let places = places(&target);
+    let hooks = runner::fixtures::before_all(before, &places, sensitive.as_deref());
+    match interrupts::unless_stopped(interrupts, hooks).await {
         Some(Ok(notes)) => Ok((target, checked.0, checked.1, notes)),
-        Some(Err(e)) => {
+        Some(Err((at, message))) => {
             target.stop().await;
-            Err(e)
+            Err(JobError::BeforeAll { at, message })
         }
         None => {
             target.stop().await;
@@ -516,57 +479,9 @@ async fn prepare(
     }
 }
 
-/// With more than one worker, `before_each` hooks run while other workers' scenarios run:
-/// a reset then pulls data from under them. Said in the run header.
-fn before_each_warning(scenarios: &[spec::Scenario], workers: usize) -> Option<String> {
-    if workers < 2 {
-        return None;
-    }
-    let mut names: Vec<&str> = Vec::new();
-    for step in scenarios.iter().flat_map(|s| &s.steps).filter(|st| st.is_hook()) {
-        if let spec::StepKind::Act(spec::Action::Fixture(call)) = &step.kind {
-            if !names.contains(&call.fixture.name.as_str()) {
-                names.push(&call.fixture.name);
-            }
-        }
-    }
-    if names.is_empty() {
-        return None;
-    }
-    Some(format!(
-        "warning: before_each ({}) runs before every attempt while {workers} workers run scenarios at once: it may reset the data under another worker's scenario; run with --workers 1",
-        names.join(", ")
-    ))
-}
-
 /// What a fixture's target placeholders stand for on `target`.
 fn places(target: &target::Target) -> runner::fixtures::Places {
     runner::fixtures::Places { url: target.url(), db: target.database().map(std::path::Path::to_path_buf) }
-}
-
-/// Run the `before_all` hooks in order; on a sensitive target (`sensitive`: why it is) a
-/// fixture that writes is not run. Answers the run header's notes on them.
-async fn before_all(
-    hooks: &[spec::BeforeAll],
-    places: &runner::fixtures::Places,
-    sensitive: Option<String>,
-) -> Result<Vec<String>, JobError> {
-    let mut notes = Vec::new();
-    for hook in hooks {
-        let name = &hook.call.fixture.name;
-        if let (Some(why), true) = (&sensitive, hook.call.fixture.writes) {
-            notes.push(format!(
-                "before_all: fixture `{name}` ({}) was not run: it writes (writes = false marks a read-only fixture in ft.toml), and {why}",
-                hook.at
-            ));
-            continue;
-        }
-        match runner::fixtures::run(&hook.call, &[], places).await {
-            Ok(ran) => notes.push(format!("before_all: fixture `{name}` ran in {:.1}s", ran.took.as_secs_f64())),
-            Err(failed) => return Err(JobError::BeforeAll { at: hook.at.clone(), message: failed.message(name, &[]) }),
-        }
-    }
-    Ok(notes)
 }
 
 /// The preflight, the sensitive target's skips and the version check of a started target.

@@ -15,6 +15,7 @@ use crate::shared::process::signal_group;
 use crate::shared::redact::redact_text;
 use crate::spec::fixture::FixtureCall;
 use crate::spec::values::redact;
+use crate::spec::BeforeAll;
 
 /// The most of a fixture's stdout kept (a session key is a line; a fixture printing a
 /// dump is cut here, and read to its end so it never blocks on a full pipe).
@@ -230,6 +231,32 @@ pub fn captured(call: &FixtureCall, stdout: &str) -> Result<String, String> {
             super::clip(text)
         )),
     }
+}
+
+/// Run the `before_all` hooks in order; on a sensitive target (`sensitive`: why it is) a
+/// fixture that writes is not run. Answers the run header's notes on them, or the first
+/// failure: where the hook is named, and what went wrong.
+pub async fn before_all(
+    hooks: &[BeforeAll],
+    places: &Places,
+    sensitive: Option<&str>,
+) -> Result<Vec<String>, (String, String)> {
+    let mut notes = Vec::new();
+    for hook in hooks {
+        let name = &hook.call.fixture.name;
+        if let (Some(why), true) = (sensitive, hook.call.fixture.writes) {
+            notes.push(format!(
+                "before_all: fixture `{name}` ({}) was not run: it writes (writes = false marks a read-only fixture in ft.toml), and {why}",
+                hook.at
+            ));
+            continue;
+        }
+        match run(&hook.call, &[], places).await {
+            Ok(ran) => notes.push(format!("before_all: fixture `{name}` ran in {:.1}s", ran.took.as_secs_f64())),
+            Err(failed) => return Err((hook.at.clone(), failed.message(name, &[]))),
+        }
+    }
+    Ok(notes)
 }
 
 /// A fixture step: run it, and set the value it captures.

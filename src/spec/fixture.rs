@@ -292,6 +292,68 @@ impl fmt::Display for FixtureCall {
     }
 }
 
+/// The fixtures a run against a remote target would use (its `before_all` hooks, the
+/// selected scenarios' steps), refused when one is only the embedded target's or uses
+/// `{db}`: what and a hint (with the ft.toml line to add), before any browser starts.
+pub fn for_remote(
+    before_all: &[super::BeforeAll],
+    selected: &[super::Scenario],
+    config: Option<&str>,
+) -> Result<(), (String, String)> {
+    let steps = selected.iter().flat_map(|s| s.steps.iter().map(move |st| (st, s)));
+    let mut calls: Vec<(&FixtureCall, String)> = before_all.iter().map(|b| (&b.call, b.at.clone())).collect();
+    calls.extend(steps.filter_map(|(st, s)| match &st.kind {
+        super::StepKind::Act(super::Action::Fixture(call)) => {
+            Some((call, format!("{}:{}:{}", st.file.as_deref().unwrap_or(&s.file), st.line, st.col)))
+        }
+        _ => None,
+    }));
+    let config = config.unwrap_or("ft.toml");
+    for (call, at) in calls {
+        let name = &call.fixture.name;
+        if call.fixture.is_embedded_default() {
+            return Err((
+                format!(
+                    "fixture `{name}` (used at {at}) is not configured for a remote target: only the embedded app has it without configuration"
+                ),
+                format!("say how to run it on your server in {config}:\n      [fixtures]\n      {}", example_line(name)),
+            ));
+        }
+        if call.fixture.command.uses("db") {
+            return Err((
+                format!(
+                    "fixture `{name}` (used at {at}) uses {{db}}, which only the embedded app has: a remote target has no value for it"
+                ),
+                format!("write the server's own path in its command in {config}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// With more than one worker, `before_each` hooks run while other workers' scenarios run:
+/// a reset then pulls data from under them. The run header's warning, if so.
+pub fn before_each_warning(scenarios: &[super::Scenario], workers: usize) -> Option<String> {
+    if workers < 2 {
+        return None;
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for step in scenarios.iter().flat_map(|s| &s.steps).filter(|st| st.is_hook()) {
+        if let super::StepKind::Act(super::Action::Fixture(call)) = &step.kind {
+            if !names.contains(&call.fixture.name.as_str()) {
+                names.push(&call.fixture.name);
+            }
+        }
+    }
+    if names.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "warning: before_each ({}) runs before every attempt while {workers} workers run scenarios at once: it may reset the data under another worker's scenario; run with --workers 1",
+        names.join(", ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
