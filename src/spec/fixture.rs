@@ -395,5 +395,12 @@ mod tests {
         assert!(session.is_embedded_default());
         assert_eq!(session.command.params(), ["email"]);
         assert!(fixtures.get("nope").is_none());
+        let line = session.command.render(|n| match n {
+            "ft" => Some("/opt/ft".into()),
+            "db" => Some("/tmp/a b/db.sqlite3".into()),
+            "email" => Some("edith@example.com".into()),
+            _ => None,
+        });
+        assert_eq!(line.as_deref(), Ok("/opt/ft serve create-session --db '/tmp/a b/db.sqlite3' edith@example.com"));
     }
 }
