@@ -442,3 +442,44 @@ steps = [
         assert!(out.stderr.contains(expected), "{expected}: {}", out.stderr);
     }
 }
+
+#[test]
+fn a_remote_targets_host_port_and_url_fill_in_a_configured_fixture() {
+    let served = Served::start(&[]);
+    let dir = project(
+        "where = \"echo {host} {port} {url}\"\n",
+        r##"
+[[scenario]]
+name = "the fixture knows the target"
+steps = [
+  { visit = "/" },
+  { fixture = "where", capture = "where" },
+  { type = "${where}", into = "#id_text" },
+  { press = "Enter", on = "#id_text" },
+  { expect_row = "1: EXPECTED", in = "#id_list_table" },
+]
+"##
+        .replace("EXPECTED", &{
+            let port = served.url.rsplit(':').next().expect("a port").to_string();
+            format!("127.0.0.1 {port} {}", served.url)
+        })
+        .as_str(),
+    );
+    let out = run(dir.path(), &["--liveserver", &served.url]);
+    assert_eq!(out.code, 0, "{}", out.all());
+}
+
+#[test]
+fn a_remote_target_refuses_a_fixture_using_the_embedded_database() {
+    let dir = project(
+        "reset_database = \"sqlite3 {db} 'delete from lists_item'\"\n",
+        "[suite]\nbefore_all = [\"reset_database\"]\n\n[[scenario]]\nname = \"x\"\nsteps = [{ expect_title = \"To-Do\" }]\n",
+    );
+    let out = run(dir.path(), &["--liveserver", &format!("http://127.0.0.1:{}", free_port())]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("fixture `reset_database` (used at specs/fixtures.toml:2:15) uses {db}"),
+        "{}",
+        out.stderr
+    );
+}
