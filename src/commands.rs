@@ -40,6 +40,7 @@ pub async fn run(options: JobOptions) -> Result<u8, Error> {
 pub fn list(
     specs: SpecSource,
     selectors: SelectorOverrides,
+    fixtures: crate::spec::fixture::Fixtures,
     selection: Selection,
     shard: Option<crate::shard::Shard>,
     json: bool,
@@ -47,6 +48,7 @@ pub fn list(
     let options = JobOptions {
         specs,
         selectors,
+        fixtures,
         selection,
         liveserver: None,
         stage: None,

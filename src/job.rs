@@ -14,6 +14,7 @@ use crate::runner::{self, Browsers, RunConfig, RunError, RunSummary};
 use crate::settings::Settings;
 use crate::shard::Shard;
 use crate::shared::redact::without_userinfo;
+use crate::spec::fixture::Fixtures;
 use crate::spec::{self, Selection, SelectorOverrides, SpecErrors, SpecSource};
 use crate::target::{self, TargetError};
 use crate::verdict::Verdict;
@@ -26,6 +27,8 @@ const PROGRESS_TICK: std::time::Duration = std::time::Duration::from_millis(100)
 pub struct JobOptions {
     pub specs: SpecSource,
     pub selectors: SelectorOverrides,
+    /// ft.toml's `[fixtures]` (the embedded target's defaults besides).
+    pub fixtures: Fixtures,
     pub selection: Selection,
     /// `None`: the embedded superlists app.
     pub liveserver: Option<String>,
@@ -67,6 +70,13 @@ pub enum JobError {
         "no selected scenario may run: {reason}\n  hint: select scenarios tagged as safe, or check --sensitive-url"
     )]
     NothingSafe { reason: String },
+    /// A remote target and a fixture only the embedded target has (or a placeholder it
+    /// has no value for): found before any browser starts.
+    #[error("{what}\n  hint: {hint}")]
+    Fixture { what: String, hint: String },
+    /// A `before_all` hook failed: no scenario started.
+    #[error("before_all hook at {at} failed, so no scenario ran: {message}")]
+    BeforeAll { at: String, message: String },
     #[error(transparent)]
     Target(TargetError),
     #[error("failed to run the scenarios")]
@@ -86,10 +96,12 @@ impl JobError {
             | JobError::EmptyShard { .. }
             | JobError::NothingToRerun { .. }
             | JobError::NothingSafe { .. }
+            | JobError::Fixture { .. }
             | JobError::Reports(_)
             | JobError::Folder(_)
             | JobError::Target(TargetError::Invalid { .. }) => USAGE,
-            JobError::Target(_) | JobError::Run(_) => INFRA,
+            // The server-side set-up failed (ssh, the command itself): not a scenario's verdict.
+            JobError::Target(_) | JobError::Run(_) | JobError::BeforeAll { .. } => INFRA,
             // Only a signal makes it: the signal's own code is used (`commands::run`).
             JobError::Interrupted { .. } => SIGINT,
         }
@@ -122,7 +134,7 @@ pub struct Plan {
 /// Load and select (and take this shard's part): everything that can be checked without
 /// a browser.
 pub fn plan(options: &JobOptions) -> Result<Plan, JobError> {
-    let suite = spec::load(&options.specs, &options.selectors).map_err(JobError::Spec)?;
+    let suite = spec::load(&options.specs, &options.selectors, &options.fixtures).map_err(JobError::Spec)?;
     let mut selected = suite.select(&options.selection);
     if options.last_failed {
         let failed = last_failed(&options.settings.paths.record)?;
@@ -144,6 +156,11 @@ pub fn plan(options: &JobOptions) -> Result<Plan, JobError> {
             total: suite.scenarios.len(),
             specs: options.specs.to_string(),
         });
+    }
+    if options.liveserver.is_some() {
+        let config = options.fixtures.config.as_deref();
+        spec::fixture::for_remote(&suite.before_all, &selected, config)
+            .map_err(|(what, hint)| JobError::Fixture { what, hint })?;
     }
     let selected = repeat_each(selected, options.repeat_each);
     let Some(shard) = options.shard else {
@@ -314,21 +331,21 @@ pub async fn run_keeping(
         Ok::<_, crate::browser::BrowserError>(browsers)
     };
     let preparing = async {
-        let prepared = prepare(options, &scenarios, &interrupts).await;
+        let prepared = prepare(options, &scenarios, &suite.before_all, &interrupts).await;
         if prepared.is_err() {
             failed.notify_one();
         }
         prepared
     };
     let (prepared, browsers) = tokio::join!(preparing, starting);
-    let ((target, reached, skip), browsers) = match (prepared, browsers) {
+    let ((target, reached, skip, mut notes), browsers) = match (prepared, browsers) {
         (Ok(prepared), Ok(browsers)) => {
             if let Some(kept) = kept.as_deref_mut() {
                 *kept = Some(browsers.clone());
             }
             (prepared, browsers)
         }
-        (Ok((target, _, _)), Err(err)) => {
+        (Ok((target, _, _, _)), Err(err)) => {
             target.stop().await;
             return Err(JobError::Run(RunError::Driver(err)));
         }
@@ -342,9 +359,13 @@ pub async fn run_keeping(
             return Err(err);
         }
     };
+    if let Some(warning) = spec::fixture::before_each_warning(&scenarios, workers) {
+        notes.push(warning);
+    }
     let here = std::path::Path::new(".");
     let commit = git::head(here).await.ok();
     let info = RunInfo {
+        notes,
         trust: record::TrustRecord {
             insecure_certs: settings.trust.insecure,
             ca_certs: settings.trust.ca.as_ref().map(|ca| ca.pins()).unwrap_or_default(),
@@ -387,7 +408,7 @@ pub async fn run_keeping(
     // The browser trusts the certificate the preflight verified (see `target::Reached::pin`).
     run_settings.browser.trusted_keys.extend(reached.pin);
     browsers.trust(&run_settings.browser).await;
-    let config = RunConfig { base_url: target.url(), skip, settings: run_settings };
+    let config = RunConfig { base_url: target.url(), skip, settings: run_settings, places: places(&target) };
     let names = scenarios.iter().map(|s| s.name.clone()).collect();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let running = runner::run_in(browsers.clone(), scenarios, config, tx, interrupts);
@@ -431,16 +452,36 @@ pub async fn run_keeping(
 async fn prepare(
     options: &JobOptions,
     scenarios: &[spec::Scenario],
+    before: &[spec::BeforeAll],
     interrupts: &watch::Receiver<u32>,
-) -> Result<(target::Target, target::Reached, HashMap<usize, String>), JobError> {
+) -> Result<(target::Target, target::Reached, HashMap<usize, String>, Vec<String>), JobError> {
     let target = target::start(options.liveserver.as_deref()).await.map_err(JobError::Target)?;
-    match checks(&target, options, scenarios, interrupts).await {
-        Ok((reached, skip)) => Ok((target, reached, skip)),
+    let checked = match checks(&target, options, scenarios, interrupts).await {
+        Ok(checked) => checked,
         Err(e) => {
             target.stop().await;
-            Err(e)
+            return Err(e);
+        }
+    };
+    let sensitive = sensitive_reason(&options.settings, &target.url(), &checked.0.landed);
+    let places = places(&target);
+    let hooks = runner::fixtures::before_all(before, &places, sensitive.as_deref());
+    match interrupts::unless_stopped(interrupts, hooks).await {
+        Some(Ok(notes)) => Ok((target, checked.0, checked.1, notes)),
+        Some(Err((at, message))) => {
+            target.stop().await;
+            Err(JobError::BeforeAll { at, message })
+        }
+        None => {
+            target.stop().await;
+            Err(JobError::Interrupted { during: "the before_all hooks".into() })
         }
     }
+}
+
+/// What a fixture's target placeholders stand for on `target`.
+fn places(target: &target::Target) -> runner::fixtures::Places {
+    runner::fixtures::Places { url: target.url(), db: target.database().map(std::path::Path::to_path_buf) }
 }
 
 /// The preflight, the sensitive target's skips and the version check of a started target.
@@ -484,6 +525,21 @@ async fn check_version(url: &str, settings: &Settings) -> Result<(), TargetError
     Ok(target::version::wait_for(url, expected, once, settings.preflight_timeout, &settings.trust).await?)
 }
 
+/// Why the target is sensitive, if it is: the URL given or the one its preflight landed on
+/// (after redirects) matches `--sensitive-url`.
+fn sensitive_reason(settings: &Settings, given: &str, landed: &str) -> Option<String> {
+    use crate::shared::redact::redact;
+    let re = settings.sensitive.as_ref()?;
+    let matched = if re.is_match(given) {
+        redact(given)
+    } else if re.is_match(landed) {
+        format!("{} redirects to {}, which", redact(given), redact(landed))
+    } else {
+        return None;
+    };
+    Some(format!("{matched} matches --sensitive-url /{}/", re.as_str()))
+}
+
 /// On a sensitive target, the scenarios without the safe tag, with the reason they are
 /// skipped. The target is sensitive when the URL given or the one its preflight landed on
 /// (after redirects) matches. A selection with nothing safe in it is refused: zero
@@ -494,20 +550,8 @@ fn sensitive_skips(
     landed: &str,
     scenarios: &[spec::Scenario],
 ) -> Result<HashMap<usize, String>, JobError> {
-    use crate::shared::redact::redact;
-    let Some(re) = &settings.sensitive else { return Ok(HashMap::new()) };
-    let matched = if re.is_match(given) {
-        redact(given)
-    } else if re.is_match(landed) {
-        format!("{} redirects to {}, which", redact(given), redact(landed))
-    } else {
-        return Ok(HashMap::new());
-    };
-    let reason = format!(
-        "{matched} matches --sensitive-url /{}/: only scenarios tagged `{}` run there",
-        re.as_str(),
-        settings.safe_tag
-    );
+    let Some(reason) = sensitive_reason(settings, given, landed) else { return Ok(HashMap::new()) };
+    let reason = format!("{reason}: only scenarios tagged `{}` run there", settings.safe_tag);
     let skip: HashMap<usize, String> = scenarios
         .iter()
         .enumerate()

@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::gate::GateOptions;
 use crate::job::JobOptions;
 use crate::settings::{FlakyPolicy, ReportPaths, Settings};
+use crate::spec::fixture::Fixtures;
 use crate::spec::{self, config::Config, Selection, SpecSource};
 use crate::target::tls::{CaCert, Trust};
 use crate::target::version::ExpectedVersion;
@@ -19,10 +20,11 @@ use crate::wait::Patience;
 use super::args::*;
 
 /// Where the specs come from (--specs, else ft.toml's `specs`, else the built-in suite),
-/// the selector overrides (ft.toml's, then the flags'), and ft.toml's `sensitive_url`.
+/// the selector overrides (ft.toml's, then the flags'), ft.toml's `sensitive_url` and its
+/// `[fixtures]`.
 pub(super) fn spec_source_and_config(
     args: &SpecArgs,
-) -> Result<(SpecSource, spec::SelectorOverrides, Option<String>), spec::SpecErrors> {
+) -> Result<(SpecSource, spec::SelectorOverrides, Option<String>, Fixtures), spec::SpecErrors> {
     let config = Config::load(args.config.as_deref())?;
     let source = match &args.specs {
         Some(p) => SpecSource::Path(p.clone()),
@@ -31,7 +33,7 @@ pub(super) fn spec_source_and_config(
     };
     let mut selectors = config.selectors;
     selectors.extend(args.selector.iter().cloned());
-    Ok((source, selectors, config.sensitive_url))
+    Ok((source, selectors, config.sensitive_url, config.fixtures))
 }
 
 pub(super) fn selection(args: &SpecArgs) -> Selection {
@@ -81,7 +83,7 @@ pub(super) fn job_options(args: &RunArgs) -> Result<JobOptions, Error> {
 
 /// Everything but the target, for `ft run` and the stages of `ft deploy`.
 pub(super) fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Error> {
-    let (specs, selectors, from_config) = spec_source_and_config(spec_args)?;
+    let (specs, selectors, from_config, fixtures) = spec_source_and_config(spec_args)?;
     let sensitive = match s.sensitive_url.clone().or(from_config) {
         Some(pattern) => Some(regex::Regex::new(&pattern).map_err(|e| {
             spec::SpecErrors::one(spec::Diagnostic::file_level(
@@ -133,6 +135,7 @@ pub(super) fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<Job
     Ok(JobOptions {
         specs,
         selectors,
+        fixtures,
         selection: selection(spec_args),
         liveserver: None,
         stage: None,
@@ -244,8 +247,8 @@ pub(super) fn watch_options(args: WatchArgs) -> Result<crate::watch::WatchOption
 }
 
 pub(super) fn gate_options(args: GateArgs) -> Result<GateOptions, Error> {
-    let (source, selectors, _) = spec_source_and_config(&args.spec)?;
-    let digest = spec::load(&source, &selectors)?.digest;
+    let (source, selectors, _, fixtures) = spec_source_and_config(&args.spec)?;
+    let digest = spec::load(&source, &selectors, &fixtures)?.digest;
     Ok(GateOptions {
         record: args.record,
         max_age: args.max_age,

@@ -522,7 +522,9 @@ mod tests {
     use crate::spec::{self, SpecSource};
 
     fn scenarios() -> Vec<Scenario> {
-        spec::load(&SpecSource::BuiltIn, &Default::default()).expect("the built-in suite loads").scenarios
+        spec::load(&SpecSource::BuiltIn, &Default::default(), &Default::default())
+            .expect("the built-in suite loads")
+            .scenarios
     }
 
     fn info() -> RunInfo {
@@ -546,6 +548,7 @@ mod tests {
             other_shards: Vec::new(),
             dirty_paths: None,
             ci_url: None,
+            notes: Vec::new(),
             trust: Default::default(),
         }
     }

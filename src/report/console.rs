@@ -192,6 +192,9 @@ impl Console {
             info.patience.max_wait,
             info.patience.poll
         ));
+        for note in &info.notes {
+            self.line(&format!("  {}", escape_line(note)));
+        }
     }
 
     pub fn event(&mut self, event: &RunEvent, scenarios: &[Scenario], artifacts: &Artifacts) {
@@ -418,8 +421,9 @@ mod tests {
 
     #[test]
     fn the_progress_line_shows_done_failed_and_running_and_is_erased_around_each_printed_line() {
-        let mut scenarios =
-            spec::load(&SpecSource::BuiltIn, &Default::default()).expect("the built-in suite loads").scenarios;
+        let mut scenarios = spec::load(&SpecSource::BuiltIn, &Default::default(), &Default::default())
+            .expect("the built-in suite loads")
+            .scenarios;
         scenarios[1].name = "evil \u{1b}[2J name".into();
         let none = Artifacts::new();
         let (mut c, out) = console(200, false);
@@ -453,7 +457,8 @@ mod tests {
 
     #[test]
     fn the_progress_line_never_wraps_and_is_coloured_only_with_colour() {
-        let scenarios = spec::load(&SpecSource::BuiltIn, &Default::default()).expect("loads").scenarios;
+        let scenarios =
+            spec::load(&SpecSource::BuiltIn, &Default::default(), &Default::default()).expect("loads").scenarios;
         let none = Artifacts::new();
         let (mut c, out) = console(40, false);
         c.event(&RunEvent::ScenarioStarted { index: 0, worker: 0 }, &scenarios, &none);

@@ -73,6 +73,8 @@ pub struct RunInfo {
     pub dirty_paths: Option<Vec<String>>,
     /// The CI job running ft, when known.
     pub ci_url: Option<String>,
+    /// Lines the run header adds (the `before_all` hooks run or not run and why; warnings).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -35,7 +35,9 @@ impl Shared {
 }
 
 fn scenarios() -> Vec<Scenario> {
-    spec::load(&SpecSource::BuiltIn, &Default::default()).expect("the built-in suite loads").scenarios
+    spec::load(&SpecSource::BuiltIn, &Default::default(), &Default::default())
+        .expect("the built-in suite loads")
+        .scenarios
 }
 
 pub(super) fn info() -> RunInfo {
@@ -60,6 +62,7 @@ pub(super) fn info() -> RunInfo {
         other_shards: Vec::new(),
         dirty_paths: Some(Vec::new()),
         ci_url: None,
+        notes: Vec::new(),
     }
 }
 

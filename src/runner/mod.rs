@@ -8,7 +8,8 @@
 //! between runs by `ft watch`), `worker` (one browser's sessions and attempts),
 //! `steps` (one step; the actions), `expect` (the expectations), `signals` (the
 //! expectations on what the browser reported), `sensitive` (where an unsafe scenario may
-//! not go) and `filmstrip` (an attempt's last screens, `--filmstrip`).
+//! not go), `filmstrip` (an attempt's last screens, `--filmstrip`) and `fixtures`
+//! (server-side commands: a fixture step, and the `before_all` hooks `job` runs).
 
 use std::collections::HashMap;
 
@@ -21,6 +22,7 @@ mod controls;
 mod dispatch;
 mod expect;
 mod filmstrip;
+pub mod fixtures;
 mod queue;
 mod result;
 mod sensitive;

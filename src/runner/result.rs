@@ -19,6 +19,8 @@ pub struct RunConfig {
     /// Scenarios (by index) not to run, with the reason they are skipped.
     pub skip: HashMap<usize, String>,
     pub settings: Settings,
+    /// What fixtures' target placeholders stand for (`{host}`, `{db}`...).
+    pub places: super::fixtures::Places,
 }
 
 impl RunConfig {

@@ -76,7 +76,12 @@ mod tests {
     fn config(sensitive: Option<&str>) -> RunConfig {
         let settings =
             Settings { sensitive: sensitive.map(|re| regex::Regex::new(re).expect("regex")), ..Settings::default() };
-        RunConfig { base_url: "http://u:secret@staging.example".into(), skip: Default::default(), settings }
+        RunConfig {
+            base_url: "http://u:secret@staging.example".into(),
+            skip: Default::default(),
+            settings,
+            places: Default::default(),
+        }
     }
 
     fn refusal(guard: &Guard, url: &str) -> Option<String> {

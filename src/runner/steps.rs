@@ -126,8 +126,9 @@ async fn perform(
             state.request = None;
         }
         Action::Visitor(who) => {
-            // As the scenario's first step it names the visitor the scenario starts as.
-            let first = state.at == 0;
+            // As the scenario's first step it names the visitor the scenario starts as
+            // (its before_each hooks, which act on no browser, may come before it).
+            let first = state.steps[..state.at].iter().all(crate::spec::Step::is_hook);
             session.visitor(who, first).await.map_err(StepError::Browser)?;
             state.request = None;
         }
@@ -183,6 +184,7 @@ async fn perform(
         }
         // Run by `run_step`, which keeps what this function forgets.
         Action::Capture(_) => {}
+        Action::Fixture(call) => super::fixtures::step(call, &config.places, state).await?,
     }
     // What was seen before an action is not used after it (it may have changed the page),
     // but for what a visit saw for the step after it.
@@ -283,7 +285,8 @@ fn first_look(step: &Step, after: Option<&Step>, state: &ScenarioState) -> Optio
             | Action::DismissDialog { .. }
             | Action::MainFrame
             | Action::Tab(_)
-            | Action::CloseTab,
+            | Action::CloseTab
+            | Action::Fixture(_),
         ) => None,
     }
 }
@@ -547,7 +550,12 @@ mod tests {
         };
         let steps = vec![typing(1), press(2, &input), typing(3), press(4, &other), typing(5)];
         let mut state = ScenarioState { steps: steps.clone(), ..ScenarioState::default() };
-        let mut config = RunConfig { base_url: String::new(), skip: Default::default(), settings: Default::default() };
+        let mut config = RunConfig {
+            base_url: String::new(),
+            skip: Default::default(),
+            settings: Default::default(),
+            places: Default::default(),
+        };
         assert_eq!(press_next(&input, &config, &state), Some((1, Chord::key(Key::Enter))));
         state.at = 2;
         assert_eq!(press_next(&input, &config, &state), None, "a press on another element");

@@ -42,8 +42,10 @@ pub(super) async fn work(
     while let Some(index) = next() {
         let mut earlier: Vec<Attempt> = Vec::new();
         let scenario = &scenarios[index];
-        // A scenario that starts with a visit navigates anyway: no blank page before it.
-        let blank = !matches!(scenario.steps.first().map(|s| &s.kind), Some(StepKind::Act(Action::Visit(_))));
+        // A scenario that starts with a visit navigates anyway: no blank page before it
+        // (its before_each hooks, which act on no browser, may come first).
+        let first = scenario.steps.iter().find(|s| !s.is_hook());
+        let blank = !matches!(first.map(|s| &s.kind), Some(StepKind::Act(Action::Visit(_))));
         let result = loop {
             let ready = match ready(&browsers, held.take(), blank).await {
                 Ok(ready) => ready,
@@ -167,7 +169,8 @@ fn ahead(scenarios: &[Scenario]) -> usize {
             }
         }
         // A first step names the visitor the scenario starts as: that one is not started.
-        let named_first = matches!(s.steps.first().map(|st| &st.kind), Some(StepKind::Act(Action::Visitor(_))));
+        let first = s.steps.iter().find(|st| !st.is_hook());
+        let named_first = matches!(first.map(|st| &st.kind), Some(StepKind::Act(Action::Visitor(_))));
         names.len() - usize::from(named_first && !names.is_empty())
     };
     1 + scenarios.iter().map(started).max().unwrap_or(0).min(3)

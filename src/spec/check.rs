@@ -32,6 +32,8 @@ pub(super) struct FileCtx<'a> {
     pub(super) errors: RefCell<Vec<Diagnostic>>,
     /// `[selectors]` names whose value was reported as wrong: using them is no new error.
     pub(super) broken: RefCell<HashSet<String>>,
+    /// The fixtures steps and hooks may name (ft.toml's and the embedded defaults).
+    pub(super) fixtures: &'a super::fixture::Fixtures,
 }
 
 impl FileCtx<'_> {

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::diag::{Diagnostic, LineIndex, SpecErrors};
+use super::fixture::{self, Command, Fixture, Fixtures};
 use super::{OverrideOrigin, SelectorOverrides};
 
 pub const FILE_NAME: &str = "ft.toml";
@@ -28,6 +29,8 @@ pub struct Config {
     /// `[run]`: run settings by flag name (`max_wait = 30`), each with where it is
     /// written; `cli` turns them into flags where no flag or variable gave one.
     pub run: Vec<RunSetting>,
+    /// `[fixtures]`: named server-side commands, each checked here (its placeholders).
+    pub fixtures: Fixtures,
 }
 
 /// One key of `[run]`.
@@ -49,10 +52,14 @@ struct RawConfig {
     sensitive_url: Option<Spanned<String>>,
     #[serde(default)]
     run: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    #[serde(default)]
+    fixtures: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
 
 const HINT: &str =
-    "ft.toml may hold: specs = \"DIR\", sensitive_url = \"REGEX\", a [selectors] table and a [run] table of run settings";
+    "ft.toml may hold: specs = \"DIR\", sensitive_url = \"REGEX\", a [selectors] table, a [run] table of run settings and a [fixtures] table of server-side commands";
+
+const FIXTURE_HINT: &str = "a fixture is a command, name = \"ssh deploy@{host} ./reset.sh\", or a table, name = { command = \"...\", timeout = 60, writes = false }";
 
 impl Config {
     /// Read `path`, or `./ft.toml` when it exists; no file means the defaults.
@@ -110,6 +117,12 @@ impl Config {
                 OverrideOrigin { name: name_at, value },
             );
         }
+        let mut fixtures = BTreeMap::new();
+        for (name, value) in raw.fixtures {
+            if let Some(f) = read_fixture(&name, &value, &text, &at, &mut errors) {
+                fixtures.insert(f.name.clone(), f);
+            }
+        }
         if !errors.is_empty() {
             return Err(SpecErrors(errors));
         }
@@ -131,6 +144,7 @@ impl Config {
             specs: raw.specs.map(|s| base.join(s.into_inner())),
             selectors,
             sensitive_url: raw.sensitive_url.map(Spanned::into_inner),
+            fixtures: Fixtures::new(fixtures, Some(display)),
             path: Some(path),
         })
     }
@@ -149,6 +163,109 @@ impl Config {
                 )),
                 ..at.clone()
             })),
+        }
+    }
+}
+
+/// One `[fixtures]` entry: `name = "command"` or `name = { command, timeout, writes }`,
+/// its command's placeholders checked (a wrong brace is reported at itself).
+fn read_fixture(
+    name: &Spanned<String>,
+    value: &Spanned<toml::Value>,
+    text: &str,
+    at: &dyn Fn(std::ops::Range<usize>, String, Option<String>) -> Diagnostic,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Fixture> {
+    let shown = super::diag::cut(name.get_ref());
+    let ident = name.get_ref().chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ident {
+        let hint = "use letters, digits and `_`, e.g. reset_database".to_string();
+        errors.push(at(name.span(), format!("[fixtures] `{shown}` is not a plain name"), Some(hint)));
+        return None;
+    }
+    let bad = |span, message: String| at(span, message, Some(FIXTURE_HINT.into()));
+    let (command, span, timeout, writes) = match value.get_ref() {
+        toml::Value::String(c) => (c.clone(), value.span(), fixture::DEFAULT_TIMEOUT, true),
+        toml::Value::Table(table) => {
+            let mut command = None;
+            let mut timeout = fixture::DEFAULT_TIMEOUT;
+            let mut writes = true;
+            for (key, v) in table {
+                match (key.as_str(), v) {
+                    ("command", toml::Value::String(c)) => command = Some(c.clone()),
+                    ("timeout", toml::Value::Integer(n)) if (1..=fixture::MAX_TIMEOUT_SECS as i64).contains(n) => {
+                        timeout = std::time::Duration::from_secs(*n as u64)
+                    }
+                    ("timeout", toml::Value::Float(x)) if *x > 0.0 && *x <= fixture::MAX_TIMEOUT_SECS => {
+                        timeout = std::time::Duration::from_secs_f64(*x)
+                    }
+                    ("timeout", _) => {
+                        errors.push(bad(
+                            value.span(),
+                            format!(
+                                "[fixtures] `{shown}`: `timeout` is seconds, more than 0 and at most {}",
+                                fixture::MAX_TIMEOUT_SECS
+                            ),
+                        ));
+                        return None;
+                    }
+                    ("writes", toml::Value::Boolean(b)) => writes = *b,
+                    ("writes", _) => {
+                        errors.push(bad(value.span(), format!("[fixtures] `{shown}`: `writes` is true or false")));
+                        return None;
+                    }
+                    ("command", _) => {
+                        errors.push(bad(value.span(), format!("[fixtures] `{shown}`: `command` is text")));
+                        return None;
+                    }
+                    (other, _) => {
+                        let message = format!("[fixtures] `{shown}` does not take `{}`", super::diag::cut(other));
+                        errors.push(bad(value.span(), message));
+                        return None;
+                    }
+                }
+            }
+            let Some(command) = command else {
+                errors.push(bad(value.span(), format!("[fixtures] `{shown}` needs `command`")));
+                return None;
+            };
+            // The command's own position, when it is written as a plain string.
+            let written = &text[value.span()];
+            let found = written.find(&format!("\"{command}\"")).or_else(|| written.find(&format!("'{command}'")));
+            let span = found.map_or(value.span(), |i| {
+                let start = value.span().start + i;
+                start..start + command.len() + 2
+            });
+            (command, span, timeout, writes)
+        }
+        other => {
+            errors.push(bad(value.span(), format!("[fixtures] `{shown}` is {}, expected a command", other.type_str())));
+            return None;
+        }
+    };
+    if command.trim().is_empty() {
+        errors.push(bad(span, format!("[fixtures] `{shown}` is empty")));
+        return None;
+    }
+    match Command::parse(&command) {
+        Ok(parsed) => Some(Fixture {
+            name: name.get_ref().clone(),
+            command: parsed,
+            timeout,
+            writes,
+            defined_at: Some(at(name.span(), String::new(), None)),
+        }),
+        Err(e) => {
+            // Inside a string written without escapes, the brace's own column.
+            let written = &text[span.clone()];
+            let offset = if written.len() == command.len() + 2 && written[1..written.len() - 1] == command {
+                span.start + 1 + e.at
+            } else {
+                span.start
+            };
+            errors.push(at(offset..offset + 1, format!("[fixtures] `{shown}`: {}", e.message), Some(e.hint)));
+            None
         }
     }
 }

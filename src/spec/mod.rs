@@ -5,6 +5,7 @@ mod check;
 pub mod config;
 pub mod css;
 mod diag;
+pub mod fixture;
 pub mod locator;
 mod parse;
 mod reuse;
@@ -90,6 +91,16 @@ pub struct Suite {
     pub files: Vec<(String, String)>,
     /// The selector overrides the suite was checked with (flags and ft.toml).
     pub overrides: SelectorOverrides,
+    /// `[suite] before_all` of every file: each fixture once, in file order, with where
+    /// it is named.
+    pub before_all: Vec<BeforeAll>,
+}
+
+/// A `before_all` hook: the fixture, and where it is named (`file:line:col`).
+#[derive(Clone, Debug)]
+pub struct BeforeAll {
+    pub call: fixture::FixtureCall,
+    pub at: String,
 }
 
 #[derive(Clone, Debug)]
@@ -154,6 +165,11 @@ impl Step {
     /// A step written in a scenario (not expanded from a reusable step).
     pub fn new(line: usize, col: usize, verb: &'static str, kind: StepKind) -> Step {
         Step { line, col, verb, kind, templated: false, file: None, calls: Vec::new() }
+    }
+
+    /// A `[suite] before_each` hook put before the scenario's own steps.
+    pub fn is_hook(&self) -> bool {
+        matches!(&self.kind, StepKind::Act(Action::Fixture(call)) if call.hook.is_some())
     }
 
     /// Where it is in the scenario's file: its own position, or for a step expanded from a
@@ -273,6 +289,8 @@ pub enum Action {
     MainFrame,
     Tab(Tab),
     CloseTab,
+    /// `{ fixture = NAME, ... }` and the `[suite]` hooks: a server-side command.
+    Fixture(fixture::FixtureCall),
 }
 
 /// Which of the visitor's tabs a `tab` step switches to.
@@ -489,6 +507,7 @@ impl fmt::Display for Action {
             Action::MainFrame => f.write_str("go back to the main frame"),
             Action::Tab(tab) => write!(f, "switch to {tab}"),
             Action::CloseTab => f.write_str("close the tab"),
+            Action::Fixture(call) => fmt::Display::fmt(call, f),
         }
     }
 }
@@ -620,10 +639,15 @@ impl IntoIterator for SelectorOverrides {
     }
 }
 
-/// Load and check every spec file of `source`; all problems are reported at once.
-pub fn load(source: &SpecSource, overrides: &SelectorOverrides) -> Result<Suite, SpecErrors> {
+/// Load and check every spec file of `source`; all problems are reported at once. A step
+/// may name the fixtures of `fixtures` only (ft.toml's, and the embedded target's defaults).
+pub fn load(
+    source: &SpecSource,
+    overrides: &SelectorOverrides,
+    fixtures: &fixture::Fixtures,
+) -> Result<Suite, SpecErrors> {
     let files = read_sources(source)?;
-    parse::check_files(&files, overrides)
+    parse::check_files(&files, overrides, fixtures)
 }
 
 /// One spec file's text and the name it is shown under.

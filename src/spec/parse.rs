@@ -14,6 +14,7 @@ use toml::Spanned;
 
 use super::check::{list_or_none, FileCtx, RawStep};
 use super::diag::{did_you_mean, Diagnostic, LineIndex, SpecErrors};
+use super::fixture::Hook;
 use super::reuse::{Builder, Def, Defs};
 use super::{Expectation, Scenario, SelectorOverrides, SignalCheck, SourceFile, Step, StepKind, Suite};
 
@@ -29,6 +30,12 @@ struct RawMeta {
     #[allow(dead_code)] // shown in the file only
     description: Option<String>,
     signals: Option<Spanned<RawSignals>>,
+    /// Fixtures run once before the first scenario.
+    #[serde(default)]
+    before_all: Vec<Spanned<String>>,
+    /// Fixtures run before each attempt at each scenario of the file.
+    #[serde(default)]
+    before_each: Vec<Spanned<String>>,
 }
 
 /// `[suite] signals = { console_errors = "fail", failed_requests = "fail", allow = [...] }`.
@@ -41,7 +48,7 @@ struct RawSignals {
     allow: Vec<Spanned<String>>,
 }
 
-const SUITE_HINT: &str = "[suite] holds `description = \"...\"` and `signals = { console_errors = \"fail\", failed_requests = \"fail\", allow = [\"pattern\"] }`";
+const SUITE_HINT: &str = "[suite] holds `description = \"...\"`, `before_all = [\"FIXTURE\"]`, `before_each = [\"FIXTURE\"]` and `signals = { console_errors = \"fail\", failed_requests = \"fail\", allow = [\"pattern\"] }`";
 const SIGNALS_HINT: &str = "each of console_errors and failed_requests is \"fail\" or \"ignore\" (the default)";
 
 /// A scenario's fields, each checked on its own.
@@ -53,7 +60,11 @@ struct RawScenario {
     steps: Option<Spanned<Vec<Option<Spanned<RawStep>>>>>,
 }
 
-pub(super) fn check_files(files: &[SourceFile], overrides: &SelectorOverrides) -> Result<Suite, SpecErrors> {
+pub(super) fn check_files(
+    files: &[SourceFile],
+    overrides: &SelectorOverrides,
+    fixtures: &super::fixture::Fixtures,
+) -> Result<Suite, SpecErrors> {
     let mut errors = Vec::new();
     let mut scenarios: Vec<Scenario> = Vec::new();
     let mut first_seen: HashMap<String, (String, String)> = HashMap::new();
@@ -68,6 +79,7 @@ pub(super) fn check_files(files: &[SourceFile], overrides: &SelectorOverrides) -
             index,
             errors: RefCell::new(Vec::new()),
             broken: RefCell::new(HashSet::new()),
+            fixtures,
         })
         .collect();
     let mut defs = Defs::new();
@@ -77,6 +89,15 @@ pub(super) fn check_files(files: &[SourceFile], overrides: &SelectorOverrides) -
     }
     let selectors: Vec<BTreeMap<String, String>> = read.iter().map(|r| r.selectors.clone()).collect();
     let mut reported = HashSet::new();
+    // Each before_all fixture once, however many files name it.
+    let mut before_all: Vec<super::BeforeAll> = Vec::new();
+    for r in &read {
+        for hook in &r.before_all {
+            if !before_all.iter().any(|b| b.call.fixture.name == hook.call.fixture.name) {
+                before_all.push(hook.clone());
+            }
+        }
+    }
     let mut checked: Vec<CheckedFile> = Vec::new();
     for (i, r) in read.iter_mut().enumerate() {
         let mut out = CheckedFile {
@@ -90,8 +111,10 @@ pub(super) fn check_files(files: &[SourceFile], overrides: &SelectorOverrides) -
             }
             let mut builder = Builder::new(&ctxs, &selectors, &defs, &mut reported);
             if let Some(mut s) = ctxs[i].scenario(raw_scenario, i, &mut builder) {
-                // The suite's signals check runs after every scenario's last step.
+                // The suite's signals check runs after every scenario's last step, its
+                // before_each hooks before the first.
                 s.steps.extend(r.suite_signals.clone());
+                s.steps.splice(0..0, r.before_each.iter().cloned());
                 out.scenarios.push(s);
             }
         }
@@ -157,7 +180,13 @@ pub(super) fn check_files(files: &[SourceFile], overrides: &SelectorOverrides) -
         return Err(SpecErrors(errors));
     }
     let file_digests = files.iter().map(|f| (f.display.clone(), sha256_hex(f.text.as_bytes()))).collect();
-    Ok(Suite { scenarios, digest: digest(files, overrides), files: file_digests, overrides: overrides.clone() })
+    Ok(Suite {
+        scenarios,
+        digest: digest(files, overrides),
+        files: file_digests,
+        overrides: overrides.clone(),
+        before_all,
+    })
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -193,6 +222,9 @@ struct ReadFile {
     selector_names: Vec<String>,
     raw_scenarios: Vec<RawScenario>,
     suite_signals: Option<Step>,
+    /// `[suite] before_each`: steps put before each of the file's scenarios.
+    before_each: Vec<Step>,
+    before_all: Vec<super::BeforeAll>,
 }
 
 fn read_file(ctx: &FileCtx<'_>, file_no: usize, overrides: &SelectorOverrides, defs: &mut Defs) -> ReadFile {
@@ -203,6 +235,8 @@ fn read_file(ctx: &FileCtx<'_>, file_no: usize, overrides: &SelectorOverrides, d
         selector_names: Vec::new(),
         raw_scenarios: Vec::new(),
         suite_signals: None,
+        before_each: Vec::new(),
+        before_all: Vec::new(),
     };
     let root = match DeTable::parse(&file.text) {
         Ok(root) => root,
@@ -222,6 +256,25 @@ fn read_file(ctx: &FileCtx<'_>, file_no: usize, overrides: &SelectorOverrides, d
         match key.get_ref().as_ref() {
             "suite" => {
                 let meta: Option<RawMeta> = ctx.de(value, SUITE_HINT);
+                if let Some(meta) = &meta {
+                    for (hook, names) in [(Hook::BeforeEach, &meta.before_each), (Hook::BeforeAll, &meta.before_all)] {
+                        for name in names {
+                            let Some(call) = super::verbs::hook(ctx, name, hook) else { continue };
+                            let (line, col) = ctx.index.line_col(name.span().start);
+                            match hook {
+                                Hook::BeforeEach => out.before_each.push(Step::new(
+                                    line,
+                                    col,
+                                    super::verbs::FIXTURE,
+                                    StepKind::Act(super::Action::Fixture(call)),
+                                )),
+                                Hook::BeforeAll => out
+                                    .before_all
+                                    .push(super::BeforeAll { call, at: format!("{}:{line}:{col}", file.display) }),
+                            }
+                        }
+                    }
+                }
                 out.suite_signals = meta.and_then(|m| m.signals).and_then(|raw| ctx.signals(&raw));
             }
             "selectors" => {

@@ -1,5 +1,5 @@
 //! Values in steps: `${name}` templates (parsed and checked at load), the built-ins, the
-//! one store an attempt sets values in (captures now; fixtures and emails later), and the
+//! one store an attempt sets values in (captures and fixtures; emails later), and the
 //! substitution of a step's templates just before it runs. Secrets (`secret = true`, every
 //! `env.*`) are remembered by the store so the runner can redact them from every output.
 
@@ -209,7 +209,7 @@ pub fn kind(name: &str) -> Kind {
 }
 
 /// The values of one attempt at a scenario: the built-ins and what its steps set. One
-/// store for every way a value is set (captures; fixtures and emails later), so secrets
+/// store for every way a value is set (captures and fixtures; emails later), so secrets
 /// are known in one place.
 #[derive(Clone, Debug, Default)]
 pub struct Values {
@@ -396,6 +396,14 @@ pub fn resolve(kind: &StepKind, values: &mut Values) -> Result<StepKind, String>
             Action::Frame(s) => Action::Frame(selector(s, values)?),
             Action::Reload | Action::Back | Action::Forward | Action::MainFrame | Action::Tab(_) | Action::CloseTab => {
                 a.clone()
+            }
+            // Its arguments only: the command is filled in (and quoted) when it runs.
+            Action::Fixture(call) => {
+                let mut args = Vec::with_capacity(call.args.len());
+                for (name, written) in &call.args {
+                    args.push((name.clone(), t(written)?));
+                }
+                Action::Fixture(super::fixture::FixtureCall { args, ..call.clone() })
             }
         }),
         StepKind::Expect(e) => StepKind::Expect(match e {

@@ -10,6 +10,7 @@ use toml::Spanned;
 
 use super::check::{regex_detail, FileCtx, RawStep};
 use super::diag::did_you_mean;
+use super::fixture::{self, Fixture, FixtureCall, Hook};
 use super::values::{self, Kind};
 use super::{Action, Capture, CaptureFrom, Chord, Cookie, Expectation, Selector, SignalCheck, StepKind, Tab};
 
@@ -72,6 +73,14 @@ pub(crate) const VERBS: &[Verb] = &[
         ],
         "{ capture = \"rows\", count_of = \"#id_list_table tr\" }",
         capture
+    ),
+    // Its other keys are the arguments its command's placeholders name (`email`).
+    verb!(
+        "fixture",
+        "a fixture's name, from ft.toml's [fixtures]",
+        ["capture": false, "regex": false, "secret": false, "timeout": false],
+        "{ fixture = \"create_session\", email = \"edith@example.com\", capture = \"session_key\", secret = true }",
+        fixture
     ),
     verb!(
         "submit_novalidate",
@@ -254,6 +263,10 @@ pub(crate) const VERBS: &[Verb] = &[
     ),
 ];
 
+/// The verb of fixture steps and of the `[suite]` hooks, the one verb whose other keys
+/// are not its own: they are its command's placeholders.
+pub(crate) const FIXTURE: &str = "fixture";
+
 /// The verb of the suite's own signals check (`[suite] signals`), which no step names.
 pub(crate) const SUITE_SIGNALS: &str = "signals";
 
@@ -281,7 +294,7 @@ pub(super) struct Call<'c, 'a> {
 pub(super) struct Scope {
     /// URL names given by `remember_url`.
     pub(super) remembered: Vec<String>,
-    /// Values set by captures (and, later, fixtures and emails).
+    /// Values set by captures and fixtures (and, later, emails).
     pub(super) values: Vec<String>,
 }
 
@@ -419,6 +432,15 @@ pub(super) fn step(
     let table = raw.get_ref();
     let verbs: Vec<(&Spanned<String>, &'static Verb)> =
         table.keys().filter_map(|k| find(k.get_ref()).map(|v| (k, v))).collect();
+    // A verb's argument may be another verb's name (`capture` of `fixture`): the step is
+    // the verb whose arguments the other verb keys are.
+    let owner = verbs
+        .iter()
+        .find(|(_, v)| verbs.iter().all(|(k, w)| std::ptr::eq(*w, *v) || v.args.iter().any(|(a, _)| a == k.get_ref())));
+    let verbs = match owner {
+        Some(one) if verbs.len() > 1 => vec![*one],
+        _ => verbs,
+    };
     let (key, verb) = match verbs.as_slice() {
         [one] => *one,
         [] => {
@@ -456,6 +478,10 @@ pub(super) fn step(
     };
     let mut ok = true;
     for other in table.keys().filter(|k| *k != key) {
+        // A fixture's other keys are checked against its command (`fixture`).
+        if verb.name == FIXTURE {
+            break;
+        }
         if !verb.args.iter().any(|(a, _)| a == other.get_ref()) {
             let hint = match did_you_mean(other.get_ref(), verb.args.iter().map(|(a, _)| *a)) {
                 Some(a) => format!("did you mean `{a}`?"),
@@ -922,6 +948,168 @@ fn capture(c: &mut Call<'_, '_>) -> Option<StepKind> {
     Some(StepKind::Act(Action::Capture(Capture { name, from, regex, secret })))
 }
 
+/// A name a step sets a value under: plain, and no built-in's.
+fn settable_name(c: &Call<'_, '_>, val: &Spanned<toml::Value>) -> Option<String> {
+    let name = c.fixed_text(val, "the value's name")?;
+    let plain = name.chars().next().is_some_and(|ch| ch.is_ascii_alphabetic() || ch == '_')
+        && name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+    if !plain {
+        c.err(
+            val.span(),
+            format!("{} is not a value's name", super::diag::quote(&name)),
+            Some("use letters, digits and `_`, starting with a letter, e.g. \"session_key\"".into()),
+        );
+        return None;
+    }
+    if !matches!(values::kind(&name), Kind::Set) {
+        c.err(val.span(), format!("`{name}` is a built-in value; a step cannot set it"), c.hint());
+        return None;
+    }
+    Some(name)
+}
+
+/// The fixture `name` (written at `span`), or an error with the names there are.
+fn known_fixture(ctx: &FileCtx<'_>, name: &str, span: Range<usize>) -> Option<Fixture> {
+    if let Some(found) = ctx.fixtures.get(name) {
+        return Some(found);
+    }
+    let names = ctx.fixtures.names();
+    let hint = match did_you_mean(name, names.iter().copied()) {
+        Some(n) => format!("did you mean `{n}`?"),
+        None => format!(
+            "define it under [fixtures] in {}, e.g. {}",
+            ctx.fixtures.config.as_deref().unwrap_or("ft.toml"),
+            fixture::example_line(name)
+        ),
+    };
+    ctx.err(span, format!("unknown fixture `{name}`"), Some(hint));
+    None
+}
+
+/// `{ fixture = NAME, ARG = "...", capture = VALUE, regex = ..., secret = true, timeout = SECS }`:
+/// every argument one of the command's placeholders, every placeholder given.
+fn fixture(c: &mut Call<'_, '_>) -> Option<StepKind> {
+    let name = c.fixed_text(c.value, "the fixture's name")?;
+    let found = known_fixture(c.ctx, &name, c.value.span())?;
+    let params = found.command.params();
+    let mut ok = true;
+    let mut args = Vec::new();
+    for (key, value) in c.table {
+        let k = key.get_ref().as_str();
+        if k == FIXTURE || c.verb.args.iter().any(|(a, _)| *a == k) {
+            continue;
+        }
+        if !params.contains(&k) {
+            let hint = match did_you_mean(k, params.iter().copied()) {
+                _ if fixture::TARGET_PLACEHOLDERS.contains(&k) => {
+                    format!("{{{k}}} is filled in by ft from the target; a step cannot set it")
+                }
+                Some(p) => format!("did you mean `{p}`?"),
+                None if params.is_empty() => format!("its command takes no arguments: {}", found.command.written),
+                None => format!("its command uses {}", list_placeholders(&params)),
+            };
+            c.err(key.span(), format!("fixture `{name}`'s command does not use {{{k}}}"), Some(hint));
+            ok = false;
+            continue;
+        }
+        match c.string(value, "the argument's text") {
+            Some(v) => args.push((k.to_string(), v)),
+            None => ok = false,
+        }
+    }
+    for p in &params {
+        if !args.iter().any(|(k, _)| k == p) {
+            c.err(
+                c.at.clone(),
+                format!("fixture `{name}` needs `{p}`: its command uses {{{p}}}"),
+                Some(format!("e.g. {{ fixture = {name:?}, {p} = \"...\" }}")),
+            );
+            ok = false;
+        }
+    }
+    let capture = match c.arg("capture") {
+        Some(v) => Some(settable_name(c, v)?),
+        None => None,
+    };
+    let regex = match c.arg("regex") {
+        Some(r) => {
+            let pattern = c.fixed_text(r, "the pattern")?;
+            match regex::Regex::new(&pattern) {
+                Ok(re) => Some(re),
+                Err(e) => {
+                    c.err(r.span(), format!("bad regular expression: {}", regex_detail(&e)), c.hint());
+                    return None;
+                }
+            }
+        }
+        None => None,
+    };
+    let secret = c.bool_arg("secret")?.unwrap_or(false);
+    if capture.is_none() {
+        if let Some((key, _)) = c.table.iter().find(|(k, _)| ["regex", "secret"].contains(&k.get_ref().as_str())) {
+            c.err(key.span(), format!("`{}` goes with `capture`", key.get_ref()), c.hint());
+            return None;
+        }
+    }
+    let timeout = match c.arg("timeout") {
+        Some(t) => {
+            let secs = c.number(t, "`timeout`")?;
+            if !(secs > 0.0 && secs <= fixture::MAX_TIMEOUT_SECS) {
+                let message = format!("`timeout` is seconds, more than 0 and at most {}", fixture::MAX_TIMEOUT_SECS);
+                c.err(t.span(), message, c.hint());
+                return None;
+            }
+            std::time::Duration::from_secs_f64(secs)
+        }
+        None => found.timeout,
+    };
+    if !ok {
+        return None;
+    }
+    if let Some(name) = &capture {
+        c.scope.values.push(name.clone());
+    }
+    let call = FixtureCall { timeout, fixture: found, args, capture, regex, secret, hook: None };
+    Some(StepKind::Act(Action::Fixture(call)))
+}
+
+fn list_placeholders(names: &[&str]) -> String {
+    names.iter().map(|n| format!("{{{n}}}")).collect::<Vec<_>>().join(", ")
+}
+
+/// A `[suite]` hook naming `name`: a known fixture whose command takes no arguments.
+pub(super) fn hook(ctx: &FileCtx<'_>, name: &Spanned<String>, hook: Hook) -> Option<FixtureCall> {
+    let found = known_fixture(ctx, name.get_ref(), name.span())?;
+    let params = found.command.params();
+    if !params.is_empty() {
+        let which = if hook == Hook::BeforeAll { "before_all" } else { "before_each" };
+        ctx.err(
+            name.span(),
+            format!(
+                "{which} runs fixtures without arguments, but `{}`'s command uses {}",
+                name.get_ref(),
+                list_placeholders(&params)
+            ),
+            Some(format!(
+                "call it as a step instead, e.g. {{ fixture = {:?}, {} = \"...\" }}",
+                name.get_ref(),
+                params[0]
+            )),
+        );
+        return None;
+    }
+    let timeout = found.timeout;
+    Some(FixtureCall {
+        fixture: found,
+        args: Vec::new(),
+        capture: None,
+        regex: None,
+        secret: false,
+        timeout,
+        hook: Some(hook),
+    })
+}
+
 fn expect_centred(c: &mut Call<'_, '_>) -> Option<StepKind> {
     let of = c.selector()?;
     let at = c.number(c.arg("at")?, "`at`")?;
@@ -981,7 +1169,7 @@ mod tests {
         std::fs::write(dir.path().join("files/avatar.png"), b"png").expect("write");
         let display = dir.path().join("verbs.toml").display().to_string();
         let file = SourceFile { display, stem: "verbs".into(), text };
-        let suite = super::super::parse::check_files(&[file], &SelectorOverrides::new())
+        let suite = super::super::parse::check_files(&[file], &SelectorOverrides::new(), &Default::default())
             .unwrap_or_else(|e| panic!("the examples should parse: {e}"));
         let parsed = &suite.scenarios[0].steps;
         assert_eq!(parsed.len(), VERBS.len());
@@ -997,9 +1185,19 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), VERBS.len());
+        // An argument may be a verb's name only where a step with both is never in doubt:
+        // that verb does not take the first as an argument in turn (`fixture` takes
+        // `capture`; `capture` does not take `fixture`).
         for v in VERBS {
             for (arg, _) in v.args {
-                assert!(find(arg).is_none(), "{}'s argument {arg} is also a verb", v.name);
+                if let Some(other) = find(arg) {
+                    assert!(
+                        !other.args.iter().any(|(a, _)| *a == v.name),
+                        "{} and {} take each other as arguments",
+                        v.name,
+                        other.name
+                    );
+                }
             }
         }
     }

@@ -26,6 +26,7 @@ const FOREIGN_FLAGS: &[(&str, &str)] = &[
     ("--count", "scripts/bench.py's: WebDriver commands by type"),
     ("--overshoot", "scripts/bench.py's: how late waits return"),
     ("--only", "scripts/bench.py's: one configuration"),
+    ("--noinput", "Django's `manage.py flush --noinput`, the book's reset_database fixture"),
 ];
 
 /// The pages a person reads: the README and docs/ (the man pages are checked on their own).

@@ -17,6 +17,7 @@ mod driver_start;
 mod faults;
 mod filmstrip;
 mod firefox;
+mod fixtures;
 mod gate;
 mod gate_holes;
 mod grid;
