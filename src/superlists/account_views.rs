@@ -9,8 +9,7 @@ use axum::Form;
 use super::accounts::parse_email;
 use super::mail;
 use super::pages;
-use super::respond::{redirect, AppError, Visit};
-use super::routes::OneFieldForm;
+use super::respond::{redirect, AppError, OneFieldForm, Visit};
 use super::session::{self, Flash};
 use super::AppState;
 

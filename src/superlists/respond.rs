@@ -1,9 +1,11 @@
 //! What every handler answers with: the one error type that knows its status code, HTML and
 //! redirect responses, and the visit (who asks: CSRF token, logged-in user, pending notice).
 
+use axum::extract::rejection::FormRejection;
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
 
 use super::csrf;
 use super::mail::MailError;
@@ -98,6 +100,38 @@ pub(super) fn redirect(location: &str, cookies: &[HeaderValue]) -> Response {
         response.headers_mut().append(SET_COOKIE, cookie.clone());
     }
     response
+}
+
+/// A form that carries one field besides its CSRF token (`email`, `sharee`), read as
+/// leniently as `ItemForm`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct OneFieldForm {
+    email: Option<String>,
+    sharee: Option<String>,
+    csrfmiddlewaretoken: Option<String>,
+}
+
+impl OneFieldForm {
+    pub(super) fn or_empty(form: Result<Form<OneFieldForm>, FormRejection>) -> Result<OneFieldForm, AppError> {
+        match form {
+            Ok(Form(form)) => Ok(form),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::TooLarge),
+            Err(_) => Ok(OneFieldForm::default()),
+        }
+    }
+
+    /// Check the CSRF token before anything else, as Django's middleware runs before the view.
+    pub(super) fn verify(&self, headers: &HeaderMap) -> Result<String, AppError> {
+        csrf::verify(headers, self.csrfmiddlewaretoken.as_deref()).map_err(AppError::Csrf)
+    }
+
+    pub(super) fn email(&self) -> &str {
+        self.email.as_deref().unwrap_or_default()
+    }
+
+    pub(super) fn sharee(&self) -> &str {
+        self.sharee.as_deref().unwrap_or_default()
+    }
 }
 
 /// Who is asking: their CSRF token, who is logged in (from the session in the database),

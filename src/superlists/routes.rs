@@ -13,7 +13,7 @@ use super::account_views;
 use super::accounts::parse_email;
 use super::csrf;
 use super::pages::{self, ItemError, ItemInput};
-use super::respond::{html, redirect, AppError, Visit, MAX_BODY};
+use super::respond::{html, redirect, AppError, OneFieldForm, Visit, MAX_BODY};
 use super::session::Flash;
 use super::store::Insert;
 use super::{AppState, Defects};
@@ -100,34 +100,6 @@ impl ItemForm {
 /// A 302 like Django's `redirect()`: the browser then GETs the list.
 fn redirect_to_list(list_id: i64) -> Response {
     redirect(&format!("/lists/{list_id}/"), &[])
-}
-
-/// A form that carries one field besides its CSRF token (`email`, `sharee`), read as
-/// leniently as `ItemForm`.
-#[derive(Debug, Default, serde::Deserialize)]
-pub(super) struct OneFieldForm {
-    email: Option<String>,
-    sharee: Option<String>,
-    csrfmiddlewaretoken: Option<String>,
-}
-
-impl OneFieldForm {
-    pub(super) fn or_empty(form: Result<Form<OneFieldForm>, FormRejection>) -> Result<OneFieldForm, AppError> {
-        match form {
-            Ok(Form(form)) => Ok(form),
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::TooLarge),
-            Err(_) => Ok(OneFieldForm::default()),
-        }
-    }
-
-    /// Check the CSRF token before anything else, as Django's middleware runs before the view.
-    pub(super) fn verify(&self, headers: &HeaderMap) -> Result<String, AppError> {
-        csrf::verify(headers, self.csrfmiddlewaretoken.as_deref()).map_err(AppError::Csrf)
-    }
-
-    pub(super) fn email(&self) -> &str {
-        self.email.as_deref().unwrap_or_default()
-    }
 }
 
 /// A list id as Django's `<int:list_id>` reads it: ASCII digits only.
@@ -260,7 +232,7 @@ async fn share_list(
     let form = OneFieldForm::or_empty(form)?;
     form.verify(&headers)?;
     let list_id = list_id(path)?;
-    let Some(sharee) = parse_email(form.sharee.as_deref().unwrap_or_default()) else {
+    let Some(sharee) = parse_email(form.sharee()) else {
         state.with_store(move |store| store.items(list_id)).await?.ok_or(AppError::NotFound)?;
         return Ok(redirect(&format!("/lists/{list_id}/"), &[Flash::InvalidEmail.cookie()]));
     };
