@@ -93,8 +93,11 @@ impl Store {
     pub(crate) fn create_token(&self, email: &str) -> Result<String, StoreError> {
         let action = "create a login token";
         let uid = random::uuid().map_err(|e| StoreError::random(action, e))?;
-        self.conn()
-            .execute("INSERT INTO tokens (uid, email, created) VALUES (?1, ?2, ?3)", (&uid, email, now()))
+        let conn = self.conn();
+        // Expired tokens are of no use to anyone: they go as new ones come.
+        conn.execute("DELETE FROM tokens WHERE created < ?1", [now() - TOKEN_AGE.as_secs() as i64])
+            .map_err(failed(action))?;
+        conn.execute("INSERT INTO tokens (uid, email, created) VALUES (?1, ?2, ?3)", (&uid, email, now()))
             .map_err(failed(action))?;
         Ok(uid)
     }
@@ -118,6 +121,7 @@ impl Store {
         let key = random::session_key().map_err(|e| StoreError::random(action, e))?;
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(failed(action))?;
+        tx.execute("DELETE FROM sessions WHERE expires <= ?1", [now()]).map_err(failed(action))?;
         tx.execute("INSERT OR IGNORE INTO users (email) VALUES (?1)", [email]).map_err(failed(action))?;
         tx.execute(
             "INSERT INTO sessions (key, email, expires) VALUES (?1, ?2, ?3)",
@@ -172,11 +176,15 @@ mod tests {
     }
 
     #[test]
-    fn an_old_token_is_refused() {
+    fn an_old_token_is_refused_and_cleared_away() {
         let (_dir, store) = store();
         let uid = store.create_token("edith@example.com").expect("token");
         store.conn().execute("UPDATE tokens SET created = created - 3601", []).expect("ages");
         assert_eq!(store.redeem_token(&uid).expect("reads"), None);
+        store.conn().execute("UPDATE tokens SET created = created - 3601", []).expect("ages");
+        store.create_token("francis@example.com").expect("token");
+        let left: i64 = store.conn().query_row("SELECT COUNT(*) FROM tokens", [], |row| row.get(0)).expect("count");
+        assert_eq!(left, 1, "only the new one");
     }
 
     #[test]

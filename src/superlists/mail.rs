@@ -109,8 +109,9 @@ impl Mailer {
     pub(crate) async fn send(&self, message: Message) -> Result<(), MailError> {
         match self {
             Mailer::Console => {
-                print_message(&message.formatted());
-                Ok(())
+                // A full pipe that nobody reads blocks the write: not on an async worker.
+                let bytes = message.formatted();
+                tokio::task::spawn_blocking(move || print_message(&bytes)).await.map_err(MailError::Task)
             }
             Mailer::Outbox(dir) => {
                 let dir = dir.clone();

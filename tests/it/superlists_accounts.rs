@@ -646,3 +646,49 @@ async fn accept_duplicates_defect_still_has_accounts() -> Result<()> {
     server.shutdown().await?;
     Ok(())
 }
+
+#[test]
+fn ft_serve_prints_the_login_email_on_stdout_by_default() -> Result<()> {
+    use std::io::{BufRead as _, BufReader};
+    let dir = tempfile::tempdir()?;
+    let mut child = std::process::Command::new(common::FT)
+        .args(["serve", "--addr", "127.0.0.1:0", "--db"])
+        .arg(dir.path().join("db.sqlite3"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().context("piped stdout")?;
+    let _process = common::KillOnDrop::new(child);
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = received.recv_timeout(Duration::from_secs(10))?;
+    let url = first.strip_prefix("ft serve: listening on ").context("the URL line")?.trim_end_matches('/').to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let client = reqwest::Client::builder().cookie_store(true).build()?;
+        let home = client.get(format!("{url}/")).send().await?.text().await?;
+        let token = Page { status: StatusCode::OK, location: None, cookies: vec![], body: home }.token()?;
+        let form = [("csrfmiddlewaretoken", token.as_str()), ("email", "edith@example.com")];
+        client.post(format!("{url}/accounts/send_login_email")).form(&form).send().await?;
+        anyhow::Ok(())
+    })?;
+    let mut printed = Vec::new();
+    while let Ok(line) = received.recv_timeout(Duration::from_secs(10)) {
+        let done = line.starts_with("---");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    let printed = printed.join("\n");
+    assert!(printed.contains("Subject: Your login link for Superlists"), "{printed}");
+    assert!(printed.contains(&format!("Use this link to log in:\n\n{url}/accounts/login?token=")), "{printed}");
+    Ok(())
+}
