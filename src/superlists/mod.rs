@@ -82,7 +82,8 @@ pub struct Defects {
     /// has no empty check: any client that skips HTML5 validation saves a blank item.
     pub server_saves_empty: bool,
     /// The build from before the duplicate check: no check in the app and no unique index
-    /// (the schema stops at migration 1), so a repeated item becomes a second row.
+    /// (migration 2 is left out: the schema version stays 1, the accounts' migrations are
+    /// applied all the same), so a repeated item becomes a second row.
     pub accept_duplicates: bool,
     /// `/static/app.js` is neither linked nor served, so an error stays visible while typing.
     pub error_not_cleared: bool,
