@@ -497,7 +497,7 @@ pub struct ServeArgs {
     pub access_log: Option<PathBuf>,
     /// Send the login emails over plain SMTP to this server (e.g. 127.0.0.1:2525).
     /// Default: print them on standard output.
-    #[arg(long, value_name = "HOST:PORT", conflicts_with = "outbox")]
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "outbox", value_parser = parse_host_port)]
     pub smtp: Option<String>,
     /// Write the login emails as files into this Maildir folder (tmp/, new/, cur/ are
     /// created if missing), one per message. Default: print them on standard output.
@@ -538,6 +538,19 @@ pub struct ResetDatabaseArgs {
 fn browser_kind() -> impl TypedValueParser<Value = BrowserKind> {
     let values = BrowserKind::ALL.map(|k| PossibleValue::new(k.name()).help(k.about()));
     PossibleValuesParser::new(values).try_map(|s| s.parse::<BrowserKind>())
+}
+
+/// `--smtp`: a host and a port (an IPv6 host in brackets), so a typo is a usage error
+/// rather than a server that starts and fails at its first email.
+fn parse_host_port(s: &str) -> Result<String, String> {
+    let valid = s.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.trim_matches(['[', ']']).is_empty() && port.parse::<u16>().is_ok_and(|p| p != 0)
+    });
+    if valid {
+        Ok(s.to_owned())
+    } else {
+        Err("expected HOST:PORT, e.g. 127.0.0.1:2525 or [::1]:25".into())
+    }
 }
 
 fn parse_selector(s: &str) -> Result<(String, String), String> {

@@ -439,6 +439,9 @@ fn the_server_side_commands_refuse_bad_input_with_exit_2() -> Result<()> {
         db_arg,
     ]));
     assert_eq!(out.code, 2, "--smtp and --outbox conflict: {}", out.all());
+    let out = common::output(std::process::Command::new(common::FT).args(["serve", "--smtp", "nowhere"]));
+    assert_eq!(out.code, 2, "not HOST:PORT: {}", out.all());
+    assert!(out.stderr.contains("expected HOST:PORT"), "{}", out.stderr);
     Ok(())
 }
 
