@@ -105,6 +105,34 @@ pub async fn serve(addr: SocketAddr, config: superlists::Config) -> Result<u8, E
     Ok(exit::PASSED)
 }
 
+/// `ft serve create-session --db PATH EMAIL`: the new session's key and a newline on
+/// stdout, nothing else (a fixture captures it as the `sessionid` cookie's value).
+pub fn serve_create_session(db: &Path, email: &str) -> Result<u8, Error> {
+    let key = superlists::create_session(db, email).map_err(serve_command_error)?;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{key}");
+    let _ = stdout.flush();
+    Ok(exit::PASSED)
+}
+
+/// `ft serve reset-database --db PATH`: an emptied database, silently.
+pub fn serve_reset_database(db: &Path) -> Result<u8, Error> {
+    superlists::reset_database(db).map_err(serve_command_error)?;
+    Ok(exit::PASSED)
+}
+
+/// A server-side command's failure is the caller's to fix (an address, a path): exit 2.
+fn serve_command_error(err: superlists::CommandError) -> Error {
+    let hint = match err {
+        superlists::CommandError::Email { .. } => "give the address as a person types it, e.g. edith@example.com",
+        superlists::CommandError::NoFolder { .. } => {
+            "give --db the database file the app serves (`ft serve --db PATH`)"
+        }
+        _ => "check that --db is the app's SQLite database (`ft serve --db PATH`) and that it can be written",
+    };
+    Error::Usage { what: crate::shared::errors::one_line(&err), hint: hint.to_owned() }
+}
+
 /// One line to stdout, flushed: a parent process may be waiting for it on a pipe. Paths
 /// and names in it are the user's: shown escaped, never as raw control characters.
 fn announce(line: &str) {

@@ -495,12 +495,62 @@ pub struct ServeArgs {
     /// Append one line per request (time, method, path, status, user agent) to this file.
     #[arg(long, value_name = "PATH")]
     pub access_log: Option<PathBuf>,
+    /// Send the login emails over plain SMTP to this server (e.g. 127.0.0.1:2525).
+    /// Default: print them on standard output.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "outbox", value_parser = parse_host_port)]
+    pub smtp: Option<String>,
+    /// Write the login emails as files into this Maildir folder (tmp/, new/, cur/ are
+    /// created if missing), one per message. Default: print them on standard output.
+    #[arg(long, value_name = "DIR")]
+    pub outbox: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<ServeCommand>,
+}
+
+/// The app's server-side commands (the book's `manage.py create_session` and `flush`), run
+/// against the database of an app that may be serving.
+#[derive(Debug, Subcommand)]
+pub enum ServeCommand {
+    /// Log EMAIL in without an email: make the user if needed and a session, and print the
+    /// session's key (the `sessionid` cookie's value) and nothing else.
+    CreateSession(CreateSessionArgs),
+    /// Delete every list, item, user, login token and session; the schema stays.
+    ResetDatabase(ResetDatabaseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateSessionArgs {
+    /// The app's SQLite database file (as given to `ft serve --db`).
+    #[arg(long, value_name = "PATH")]
+    pub db: PathBuf,
+    /// The user's email address, e.g. edith@example.com.
+    pub email: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ResetDatabaseArgs {
+    /// The app's SQLite database file (as given to `ft serve --db`).
+    #[arg(long, value_name = "PATH")]
+    pub db: PathBuf,
 }
 
 /// `--browser`'s values with their help, parsed by `BrowserKind`'s own `FromStr`.
 fn browser_kind() -> impl TypedValueParser<Value = BrowserKind> {
     let values = BrowserKind::ALL.map(|k| PossibleValue::new(k.name()).help(k.about()));
     PossibleValuesParser::new(values).try_map(|s| s.parse::<BrowserKind>())
+}
+
+/// `--smtp`: a host and a port (an IPv6 host in brackets), so a typo is a usage error
+/// rather than a server that starts and fails at its first email.
+fn parse_host_port(s: &str) -> Result<String, String> {
+    let valid = s.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.trim_matches(['[', ']']).is_empty() && port.parse::<u16>().is_ok_and(|p| p != 0)
+    });
+    if valid {
+        Ok(s.to_owned())
+    } else {
+        Err("expected HOST:PORT, e.g. 127.0.0.1:2525 or [::1]:25".into())
+    }
 }
 
 fn parse_selector(s: &str) -> Result<(String, String), String> {

@@ -55,16 +55,25 @@ async fn dispatch(cli: Cli) -> Result<u8, Error> {
             let (specs, selectors, _, fixtures) = spec_source_and_config(&args.spec)?;
             commands::list(specs, selectors, fixtures, selection(&args.spec), args.shard, args.format == "json")
         }
-        Some(Command::Serve(args)) => {
-            let config = superlists::Config {
-                db: args.db,
-                defects: superlists::Defects::from_list(&args.defects),
-                version: args.app_version,
-                access_log: args.access_log,
-                mail: superlists::Mail::Console,
-            };
-            commands::serve(args.addr, config).await
-        }
+        Some(Command::Serve(args)) => match args.command {
+            Some(ServeCommand::CreateSession(command)) => commands::serve_create_session(&command.db, &command.email),
+            Some(ServeCommand::ResetDatabase(command)) => commands::serve_reset_database(&command.db),
+            None => {
+                let mail = match (args.smtp, args.outbox) {
+                    (Some(server), _) => superlists::Mail::Smtp(server),
+                    (None, Some(dir)) => superlists::Mail::Outbox(Some(dir)),
+                    (None, None) => superlists::Mail::Console,
+                };
+                let config = superlists::Config {
+                    db: args.db,
+                    defects: superlists::Defects::from_list(&args.defects),
+                    version: args.app_version,
+                    access_log: args.access_log,
+                    mail,
+                };
+                commands::serve(args.addr, config).await
+            }
+        },
         Some(Command::Deploy(args)) => commands::deploy(deploy_options(args)?).await,
         Some(Command::Gate(args)) => commands::gate(gate_options(args)?).await,
         Some(Command::Watch(args)) => commands::watch(watch_options(args)?).await,

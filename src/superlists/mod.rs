@@ -1,15 +1,26 @@
-//! The superlists to-do app from "Test-Driven Development with Python" (3rd edition), at its
-//! item-validation stage: the reference target ft tests when it is given no server.
+//! The superlists to-do app from "Test-Driven Development with Python" (3rd edition), as it
+//! stands at the book's last chapter (lists, item validation, login by emailed link, "My
+//! lists", sharing): the reference target ft tests when it is given no server.
 //!
-//! It knows nothing of the rest of ft. Jobs, one per file: `store` (queries), `migrate`
-//! (schema versions), `routes` (HTTP), `pages` (HTML), `csrf` (tokens), `assets` (CSS, JS);
-//! this file holds the configuration and the server's lifecycle.
+//! It knows nothing of the rest of ft. Jobs, one per file: `store` (list queries),
+//! `accounts` (user, token and session queries; the server-side commands), `migrate`
+//! (schema versions), `routes` (the router and the lists' handlers), `account_views` (the
+//! accounts' handlers), `respond` (what every handler answers with: errors, the visit),
+//! `pages` (HTML), `csrf` (tokens), `session` (the session and notice cookies), `mail`
+//! (the login email and its delivery), `random` (keys), `assets` (CSS, JS); this file holds
+//! the configuration and the server's lifecycle.
 
 mod access_log;
+mod account_views;
+mod accounts;
 mod csrf;
+mod mail;
 mod migrate;
 mod pages;
+mod random;
+mod respond;
 mod routes;
+mod session;
 mod store;
 
 use std::io;
@@ -22,6 +33,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use accounts::{create_session, reset_database, CommandError};
+pub use mail::MailError;
 pub use migrate::{DuplicateItems, MigrateError};
 pub use routes::app;
 
@@ -52,8 +65,8 @@ pub enum Mail {
     /// default).
     #[default]
     Console,
-    /// Written one file per message (RFC 5322, as received) into this Maildir folder's
-    /// `new/`, created if missing; `None`: a temporary folder deleted with the server. The
+    /// Written one file per message (RFC 5322) into this Maildir folder's `new/` (through
+    /// `tmp/`, so a reader never sees half a message), created if missing; `None`: a temporary folder deleted with the server. The
     /// embedded target's: ft reads it as the inbox (`Server::outbox`).
     Outbox(Option<PathBuf>),
     /// Sent over SMTP to this `HOST:PORT` (`ft serve --smtp`).
@@ -69,7 +82,8 @@ pub struct Defects {
     /// has no empty check: any client that skips HTML5 validation saves a blank item.
     pub server_saves_empty: bool,
     /// The build from before the duplicate check: no check in the app and no unique index
-    /// (the schema stops at migration 1), so a repeated item becomes a second row.
+    /// (migration 2 is left out: the schema version stays 1, the accounts' migrations are
+    /// applied all the same), so a repeated item becomes a second row.
     pub accept_duplicates: bool,
     /// `/static/app.js` is neither linked nor served, so an error stays visible while typing.
     pub error_not_cleared: bool,
@@ -86,6 +100,18 @@ pub struct Defects {
     /// the browser reports an uncaught TypeError; what a visitor sees is unchanged, so only
     /// the browser's signals catch it.
     pub script_error: bool,
+    /// The login link leads home without logging anyone in.
+    pub login_link_ignored: bool,
+    /// The login form says "Check your email" but no email is sent.
+    pub no_email: bool,
+    /// Log out leads home but the session goes on.
+    pub logout_ignored: bool,
+    /// Lists started by a logged-in user get no owner (so never appear in "My lists").
+    pub lists_not_owned: bool,
+    /// The share form answers as usual but nobody is added.
+    pub sharing_ignored: bool,
+    /// A list's page does not say who owns it.
+    pub owner_hidden: bool,
 }
 
 /// One deliberate defect, as named on the command line (`--defect accept-empty`).
@@ -100,6 +126,12 @@ pub enum Defect {
     WrongTitle,
     FlakyHome,
     ScriptError,
+    LoginLinkIgnored,
+    NoEmail,
+    LogoutIgnored,
+    ListsNotOwned,
+    SharingIgnored,
+    OwnerHidden,
 }
 
 impl Defect {
@@ -115,6 +147,12 @@ impl Defect {
             Defect::WrongTitle => "wrong-title",
             Defect::FlakyHome => "flaky-home",
             Defect::ScriptError => "script-error",
+            Defect::LoginLinkIgnored => "login-link-ignored",
+            Defect::NoEmail => "no-email",
+            Defect::LogoutIgnored => "logout-ignored",
+            Defect::ListsNotOwned => "lists-not-owned",
+            Defect::SharingIgnored => "sharing-ignored",
+            Defect::OwnerHidden => "owner-hidden",
         }
     }
 }
@@ -133,6 +171,12 @@ impl Defects {
                 Defect::WrongTitle => defects.wrong_title = true,
                 Defect::FlakyHome => defects.flaky_home = true,
                 Defect::ScriptError => defects.script_error = true,
+                Defect::LoginLinkIgnored => defects.login_link_ignored = true,
+                Defect::NoEmail => defects.no_email = true,
+                Defect::LogoutIgnored => defects.logout_ignored = true,
+                Defect::ListsNotOwned => defects.lists_not_owned = true,
+                Defect::SharingIgnored => defects.sharing_ignored = true,
+                Defect::OwnerHidden => defects.owner_hidden = true,
             }
         }
         defects
@@ -150,6 +194,12 @@ impl Defects {
             (self.wrong_title, Defect::WrongTitle),
             (self.flaky_home, Defect::FlakyHome),
             (self.script_error, Defect::ScriptError),
+            (self.login_link_ignored, Defect::LoginLinkIgnored),
+            (self.no_email, Defect::NoEmail),
+            (self.logout_ignored, Defect::LogoutIgnored),
+            (self.lists_not_owned, Defect::ListsNotOwned),
+            (self.sharing_ignored, Defect::SharingIgnored),
+            (self.owner_hidden, Defect::OwnerHidden),
         ]
         .into_iter()
         .filter_map(|(on, defect)| on.then_some(defect))
@@ -161,10 +211,11 @@ impl Defects {
     }
 }
 
-/// What the request handlers share: the database and the defect switches.
+/// What the request handlers share: the database, the mailer and the defect switches.
 #[derive(Clone)]
 pub struct AppState {
     store: Arc<store::Store>,
+    mailer: Arc<mail::Mailer>,
     defects: Defects,
     /// Browsers' `GET /` requests so far (for the flaky-home defect).
     home_hits: Arc<std::sync::atomic::AtomicU64>,
@@ -173,12 +224,25 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Open (creating if missing) and migrate the database at `path`. Blocking.
+    /// Open (creating if missing) and migrate the database at `path`; emails are printed
+    /// until `with_mail` says otherwise. Blocking.
     pub fn open(path: &Path, defects: Defects) -> Result<AppState, ServeError> {
         // The accept-duplicates build predates migration 2 (the unique index), see `Defects`.
-        let schema = if defects.accept_duplicates { 1 } else { migrate::LATEST };
-        let store = store::Store::open(path, schema)?;
-        Ok(AppState { store: Arc::new(store), defects, home_hits: Arc::default(), version: None })
+        let plan = if defects.accept_duplicates { migrate::Plan::WITHOUT_UNIQUE_ITEMS } else { migrate::Plan::LATEST };
+        let store = store::Store::open(path, plan)?;
+        Ok(AppState {
+            store: Arc::new(store),
+            mailer: Arc::new(mail::Mailer::Console),
+            defects,
+            home_hits: Arc::default(),
+            version: None,
+        })
+    }
+
+    /// Deliver emails as `mail` says; `outbox` is the Maildir folder for `Mail::Outbox`.
+    pub fn with_mail(mut self, mail: &Mail, outbox: Option<&Path>) -> Result<AppState, ServeError> {
+        self.mailer = Arc::new(mail::Mailer::new(mail, outbox).map_err(ServeError::Mail)?);
+        Ok(self)
     }
 
     /// Answer `GET /version` with `version`.
@@ -205,6 +269,14 @@ pub enum ServeError {
         #[source]
         source: MigrateError,
     },
+    #[error("failed to make the outbox {} (a Maildir: tmp/, new/, cur/)", path.display())]
+    Outbox {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("failed to set up the app's email")]
+    Mail(#[source] MailError),
     #[error("failed to bind {addr}")]
     Bind {
         addr: SocketAddr,
@@ -262,7 +334,8 @@ pub async fn start(addr: SocketAddr, config: Config) -> Result<Server, ServeErro
     };
     if let Some(dir) = &outbox {
         for sub in ["tmp", "new", "cur"] {
-            std::fs::create_dir_all(dir.join(sub)).map_err(ServeError::TempDir)?;
+            std::fs::create_dir_all(dir.join(sub))
+                .map_err(|source| ServeError::Outbox { path: dir.clone(), source })?;
         }
     }
     let database = path.clone();
@@ -270,7 +343,7 @@ pub async fn start(addr: SocketAddr, config: Config) -> Result<Server, ServeErro
     // Opening may migrate a large database: keep that off the async workers.
     let state =
         tokio::task::spawn_blocking(move || AppState::open(&path, defects)).await.map_err(ServeError::Task)??;
-    let state = state.with_version(config.version.as_deref());
+    let state = state.with_version(config.version.as_deref()).with_mail(&config.mail, outbox.as_deref())?;
 
     let listener = TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
     let addr = listener.local_addr().map_err(ServeError::LocalAddr)?;

@@ -1,25 +1,26 @@
-//! HTTP: the routes, their handlers, and the one error type that knows its status code.
+//! HTTP: the routes, and the handlers of the lists' pages (start a list, add an item, share
+//! it) and of the static files. The accounts' handlers are in `account_views`.
 
 use axum::extract::rejection::{FormRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Form, Router};
 
+use super::account_views;
+use super::accounts::parse_email;
 use super::csrf;
-use super::pages::{self, Chrome, ItemError, ItemInput};
-use super::store::{Insert, Store, StoreError};
+use super::pages::{self, ItemError, ItemInput};
+use super::respond::{html, redirect, AppError, OneFieldForm, Visit, MAX_BODY};
+use super::session::Flash;
+use super::store::Insert;
 use super::{AppState, Defects};
 
 const STYLE_CSS: &str = include_str!("assets/style.css");
 const APP_JS: &str = include_str!("assets/app.js");
 const FAVICON_SVG: &str = include_str!("assets/favicon.svg");
-
-/// The largest request body read, as Django's default `DATA_UPLOAD_MAX_MEMORY_SIZE`
-/// (2.5 MiB); a bigger one is answered 413 rather than read as an empty, token-less form.
-pub(super) const MAX_BODY: usize = 2_621_440;
 
 /// The app's routes over `state`; serve it with `axum::serve`, or call it without a socket.
 pub fn app(state: AppState) -> Router {
@@ -28,6 +29,12 @@ pub fn app(state: AppState) -> Router {
         .route("/lists/new", post(new_list))
         .route("/lists/{id}/", get(view_list).post(add_item))
         .route("/lists/{id}", any(append_slash))
+        .route("/lists/{id}/share", post(share_list))
+        .route("/lists/users/{email}/", get(account_views::my_lists))
+        .route("/lists/users/{email}", any(append_slash))
+        .route("/accounts/send_login_email", post(account_views::send_login_email))
+        .route("/accounts/login", get(account_views::login))
+        .route("/accounts/logout", post(account_views::logout))
         .route("/static/style.css", get(style_css))
         .route("/static/favicon.svg", get(favicon));
     if !state.defects.error_not_cleared {
@@ -90,80 +97,9 @@ impl ItemForm {
     }
 }
 
-/// Every way a request can fail; each knows its status and page.
-#[derive(Debug, thiserror::Error)]
-enum AppError {
-    #[error("not found")]
-    NotFound,
-    #[error("request body larger than {MAX_BODY} bytes")]
-    TooLarge,
-    #[error("failed CSRF verification: {}", .0.reason())]
-    Csrf(csrf::Failure),
-    #[error(transparent)]
-    Token(#[from] csrf::TokenError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("failed to run a database task to completion")]
-    Join(#[from] tokio::task::JoinError),
-}
-
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        match self {
-            AppError::NotFound => html(StatusCode::NOT_FOUND, pages::not_found(), None),
-            AppError::TooLarge => html(StatusCode::PAYLOAD_TOO_LARGE, pages::too_large(MAX_BODY), None),
-            AppError::Csrf(failure) => html(StatusCode::FORBIDDEN, pages::csrf_failed(failure), None),
-            internal => {
-                // The visitor gets a generic page; the operator gets the cause.
-                log_error(&internal);
-                html(StatusCode::INTERNAL_SERVER_ERROR, pages::server_error(), None)
-            }
-        }
-    }
-}
-
-fn log_error(err: &dyn std::error::Error) {
-    let mut line = format!("superlists: error: {err}");
-    let mut source = err.source();
-    while let Some(cause) = source {
-        line.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    eprintln!("{line}");
-}
-
-impl AppState {
-    fn chrome(&self) -> Chrome {
-        Chrome::from(self.defects)
-    }
-
-    /// Run a database operation on the blocking pool, so a slow disk never stalls the async
-    /// workers; the connection's lock is taken and released inside `operation`.
-    async fn with_store<T, F>(&self, operation: F) -> Result<T, AppError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
-    {
-        let store = std::sync::Arc::clone(&self.store);
-        Ok(tokio::task::spawn_blocking(move || operation(&store)).await??)
-    }
-}
-
-fn html(status: StatusCode, body: String, header: Option<(HeaderName, HeaderValue)>) -> Response {
-    let mut response = (status, Html(body)).into_response();
-    if let Some((name, value)) = header {
-        response.headers_mut().insert(name, value);
-    }
-    response
-}
-
 /// A 302 like Django's `redirect()`: the browser then GETs the list.
 fn redirect_to_list(list_id: i64) -> Response {
-    // Digits and slashes only, so always a valid header value.
-    match HeaderValue::try_from(format!("/lists/{list_id}/")) {
-        Ok(location) => (StatusCode::FOUND, [(LOCATION, location)]).into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
+    redirect(&format!("/lists/{list_id}/"), &[])
 }
 
 /// A list id as Django's `<int:list_id>` reads it: ASCII digits only.
@@ -200,9 +136,9 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
         let body = "<!doctype html><title>503 Service Unavailable</title><h1>Service Unavailable</h1>".to_string();
         return Ok(html(StatusCode::SERVICE_UNAVAILABLE, body, None));
     }
-    let token = csrf::for_page(&headers)?;
-    let body = pages::home(state.chrome(), &token.value, ItemInput::blank());
-    Ok(html(StatusCode::OK, body, token.set_cookie))
+    let visit = Visit::for_page(&state, &headers).await?;
+    let body = pages::home(&visit.frame(state.chrome()), ItemInput::blank());
+    Ok(visit.page(StatusCode::OK, body))
 }
 
 async fn new_list(
@@ -212,15 +148,18 @@ async fn new_list(
 ) -> Result<Response, AppError> {
     let form = ItemForm::or_empty(form)?;
     let token = csrf::verify(&headers, form.csrfmiddlewaretoken.as_deref()).map_err(AppError::Csrf)?;
+    let visit = Visit::after_post(&state, &headers, token).await?;
     let text = form.text.unwrap_or_default();
     let invalid = |text: &str, error| {
-        let body = pages::home(state.chrome(), &token, ItemInput::invalid(text, error));
-        html(StatusCode::OK, body, None)
+        let body = pages::home(&visit.frame(state.chrome()), ItemInput::invalid(text, error));
+        visit.page(StatusCode::OK, body)
     };
     if let Err(error) = validate(&text, &[], state.defects) {
         return Ok(invalid(&text, error));
     }
     let shared = state.defects.shared_list;
+    // A list started while logged in is the user's (unless the defect forgets to say so).
+    let owner = visit.user.clone().filter(|_| !state.defects.lists_not_owned);
     let stored = text.clone();
     let (list_id, insert) = state
         .with_store(move |store| {
@@ -228,7 +167,7 @@ async fn new_list(
                 let list_id = store.shared_list()?;
                 Ok((list_id, store.add_item(list_id, &stored)?))
             } else {
-                Ok((store.new_list_with_item(&stored)?, Insert::Added))
+                Ok((store.new_list_with_item(&stored, owner.as_deref())?, Insert::Added))
             }
         })
         .await?;
@@ -244,10 +183,10 @@ async fn view_list(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
     let list_id = list_id(path)?;
-    let token = csrf::for_page(&headers)?;
-    let items = state.with_store(move |store| store.items(list_id)).await?.ok_or(AppError::NotFound)?;
-    let body = pages::list(state.chrome(), list_id, &items, &token.value, ItemInput::blank());
-    Ok(html(StatusCode::OK, body, token.set_cookie))
+    let visit = Visit::for_page(&state, &headers).await?;
+    let list = state.with_store(move |store| store.list(list_id)).await?.ok_or(AppError::NotFound)?;
+    let body = pages::list(&visit.frame(state.chrome()), list_id, &list, ItemInput::blank());
+    Ok(visit.page(StatusCode::OK, body))
 }
 
 async fn add_item(
@@ -261,13 +200,14 @@ async fn add_item(
     let token = csrf::verify(&headers, form.csrfmiddlewaretoken.as_deref()).map_err(AppError::Csrf)?;
     let list_id = list_id(path)?;
     let text = form.text.unwrap_or_default();
-    let items = state.with_store(move |store| store.items(list_id)).await?.ok_or(AppError::NotFound)?;
-    let invalid = |items: &[String], error| {
-        let body = pages::list(state.chrome(), list_id, items, &token, ItemInput::invalid(&text, error));
-        html(StatusCode::OK, body, None)
+    let list = state.with_store(move |store| store.list(list_id)).await?.ok_or(AppError::NotFound)?;
+    let visit = Visit::after_post(&state, &headers, token).await?;
+    let invalid = |list: &super::store::ListDetails, error| {
+        let body = pages::list(&visit.frame(state.chrome()), list_id, list, ItemInput::invalid(&text, error));
+        visit.page(StatusCode::OK, body)
     };
-    if let Err(error) = validate(&text, &items, state.defects) {
-        return Ok(invalid(&items, error));
+    if let Err(error) = validate(&text, &list.items, state.defects) {
+        return Ok(invalid(&list, error));
     }
     let stored = text.clone();
     let insert = state.with_store(move |store| store.add_item(list_id, &stored)).await?;
@@ -275,10 +215,36 @@ async fn add_item(
         Insert::Added => Ok(redirect_to_list(list_id)),
         Insert::Duplicate => {
             // Another request added the same text after our check; show the list as it is.
-            let items = state.with_store(move |store| store.items(list_id)).await?.unwrap_or_default();
-            Ok(invalid(&items, ItemError::Duplicate))
+            let list = state.with_store(move |store| store.list(list_id)).await?.ok_or(AppError::NotFound)?;
+            Ok(invalid(&list, ItemError::Duplicate))
         }
     }
+}
+
+/// `POST /lists/<id>/share`: share the list with the address given, then show it again
+/// (the book's `redirect(list_)`). The defect answers the same and saves nothing.
+async fn share_list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    form: Result<Form<OneFieldForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let form = OneFieldForm::or_empty(form)?;
+    form.verify(&headers)?;
+    let list_id = list_id(path)?;
+    let Some(sharee) = parse_email(form.sharee()) else {
+        state.with_store(move |store| store.items(list_id)).await?.ok_or(AppError::NotFound)?;
+        return Ok(redirect(&format!("/lists/{list_id}/"), &[Flash::InvalidEmail.cookie()]));
+    };
+    let found = if state.defects.sharing_ignored {
+        state.with_store(move |store| store.items(list_id)).await?.is_some()
+    } else {
+        state.with_store(move |store| store.share(list_id, &sharee)).await?
+    };
+    if !found {
+        return Err(AppError::NotFound);
+    }
+    Ok(redirect_to_list(list_id))
 }
 
 /// `/lists/1` → `/lists/1/`, like Django's APPEND_SLASH; 308 keeps a POST a POST.

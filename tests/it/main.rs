@@ -48,6 +48,7 @@ mod signals;
 mod signing;
 mod spec_errors;
 mod suite;
+mod superlists_accounts;
 mod superlists_http;
 mod superlists_serve;
 mod terminal;
