@@ -286,7 +286,6 @@ steps = [
 /// Needs the embedded app's `ft serve create-session` and `reset-database` (helper happ's
 /// branch): the embedded target's default fixtures, with no ft.toml at all.
 #[test]
-#[ignore = "runs once `ft serve create-session` / `reset-database` are merged (issue 25, happ)"]
 fn the_embedded_targets_default_fixtures_log_a_visitor_in_without_configuration() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
