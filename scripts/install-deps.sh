@@ -3,7 +3,8 @@
 # (firefox-esr) and geckodriver (no Debian package: built by cargo into ~/.cargo/bin);
 # Java, npm and curl for Selenium Grid 4, whose jar scripts/grid.sh fetches and caches;
 # in-toto's reference implementation (a Python venv) to validate run records; the Allure
-# command line (npm) to read Allure results; Django (a Python venv) for a real app to test.
+# command line (npm) to read Allure results; Django (a Python venv) for a real app to test;
+# Dovecot (IMAP, POP3) and aiosmtpd (a Python venv) for real mail servers.
 # Idempotent and quick: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +36,45 @@ else
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# Dovecot (Debian's dovecot-imapd and dovecot-pop3d), real IMAP and POP3 servers for the
+# email tests (tests/it/common/mail.rs): each test starts its own instances, with a config
+# of its own on free loopback ports. The packages' own service is of no use to them: the
+# install must not start it (a policy-rc.d that says no, unless the machine has one), and
+# it is left neither running nor enabled for boot.
+if [ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/imap ] && [ -x /usr/lib/dovecot/pop3 ]; then
+  echo "install-deps: dovecot (imap, pop3) is installed"
+else
+  dsudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "install-deps: run as root or install sudo, then: apt-get install -y dovecot-imapd dovecot-pop3d" >&2; exit 1; }
+    dsudo="sudo"
+  fi
+  echo "install-deps: installing dovecot-imapd dovecot-pop3d (their own service neither started nor enabled)"
+  export DEBIAN_FRONTEND=noninteractive
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# install-deps: no service starts while it installs\nexit 101\n' | $dsudo tee "$policy" >/dev/null
+    $dsudo chmod 755 "$policy"
+    trap '$dsudo rm -f "$policy"' EXIT
+  fi
+  $dsudo apt-get update -qq
+  $dsudo apt-get install -y -qq --no-install-recommends dovecot-imapd dovecot-pop3d >/dev/null
+  # Not at boot (systemctl also disables the SysV links; update-rc.d where there is no systemd).
+  if command -v systemctl >/dev/null 2>&1; then
+    $dsudo systemctl disable --quiet dovecot.service dovecot.socket >/dev/null 2>&1 || true
+  elif command -v update-rc.d >/dev/null 2>&1; then
+    $dsudo update-rc.d dovecot disable >/dev/null 2>&1 || true
+  fi
+  # Not now either, should a policy-rc.d already there have let the package start it.
+  if [ -e /run/dovecot/master.pid ]; then
+    $dsudo doveadm -c /etc/dovecot/dovecot.conf stop >/dev/null 2>&1 || true
+  fi
+  if [ -e "$policy" ] && grep -q "^# install-deps:" "$policy"; then
+    $dsudo rm -f "$policy"
+    trap - EXIT
+  fi
 fi
 
 gecko="${CARGO_HOME:-$HOME/.cargo}/bin/geckodriver"
@@ -88,6 +128,12 @@ pinned_venv "$junit_venv" junitparser==5.0.3 xunitparser==1.3.4 test-results-par
 django_venv="${XDG_CACHE_HOME:-$HOME/.cache}/ft/django-venv"
 pinned_venv "$django_venv" Django==5.2.20
 
+# aiosmtpd (PyPI, pinned with what it needs) in a venv of its own: the SMTP server of the
+# email tests (tests/it/common/mail.rs), which delivers every message into the Maildir
+# that their Dovecot serves.
+mail_venv="${XDG_CACHE_HOME:-$HOME/.cache}/ft/aiosmtpd-venv"
+pinned_venv "$mail_venv" aiosmtpd==1.4.6 atpublic==9.0.0 attrs==26.1.0
+
 # The Allure 2 command line (npm allure-commandline, pinned; it runs on the Java above),
 # in a folder of its own, for tests/it/allure.rs, which reads real runs' --allure results
 # with `allure generate`.
@@ -108,4 +154,6 @@ java -version 2>&1 | sed -n 1p
 "$venv/bin/python" -c "import importlib.metadata as m; print('in-toto-attestation', m.version('in-toto-attestation'))"
 "$junit_venv/bin/python" -c "import importlib.metadata as m; print(*(p + ' ' + m.version(p) for p in ('junitparser', 'xunitparser', 'test_results_parser')))"
 "$django_venv/bin/python" -c "import django; print('Django', django.get_version())"
+"$mail_venv/bin/python" -c "import importlib.metadata as m; print('aiosmtpd', m.version('aiosmtpd'))"
+/usr/sbin/dovecot --version | sed 's/^/dovecot /'
 echo "allure $("$allure_dir/node_modules/.bin/allure" --version)"

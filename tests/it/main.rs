@@ -30,6 +30,7 @@ mod junit_consumers;
 mod locator_errors;
 mod locators;
 mod machine;
+mod mail_servers;
 mod merge_attacks;
 mod mutants;
 mod orphans;

@@ -2,6 +2,7 @@
 //! (optionally with a deliberate defect) as a real process, read reports back.
 
 pub mod loopback;
+pub mod mail;
 pub mod repo;
 
 use std::io::{BufRead, BufReader};
