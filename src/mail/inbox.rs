@@ -69,8 +69,10 @@ impl InboxError {
     /// How to fix it, for the usage error's hint.
     pub fn hint(&self) -> String {
         match self {
-            InboxError::Url { .. } => "write imap://USER@HOST:PORT/MAILBOX, imaps://…, pop3://USER@HOST:PORT, \
-                                       pop3s://… or maildir:/PATH (a user with an @ writes it %40)"
+            // No `scheme://USER@` here: messages hide whatever stands before a URL's `@`.
+            InboxError::Url { .. } => "write imap://HOST:PORT/MAILBOX, imaps://…, pop3://HOST:PORT or pop3s://…, \
+                                       each with its user before the host (USER@HOST; an @ in the user is %40), \
+                                       or maildir:/PATH"
                 .into(),
             InboxError::PasswordInUrl => format!(
                 "write the URL without it (imaps://USER@HOST) and put the password in the environment: \
