@@ -259,21 +259,23 @@ fn one_capture(to: &str, timeout: u32, extra: &str) -> String {
 }
 
 #[test]
-fn a_secret_link_is_taken_and_shown_nowhere() {
+fn a_secret_link_to_an_address_from_a_value_is_taken_and_shown_nowhere() {
     let servers = MailServers::start();
     let to = "edith-secret@example.com";
     let spec = format!(
-        "[[scenario]]\nname = \"login\"\nsteps = [\n  {{ capture = \"link\", from_email = \"{to}\", subject = \"{SUBJECT}\", \
-         regex = 'token=(\\S+)', secret = true, timeout = 30 }},\n  {{ visit = \"/\" }},\n  \
+        "[[scenario]]\nname = \"login\"\nsteps = [\n  {{ capture = \"link\", from_email = \"${{env.FT_TEST_TO}}\", \
+         subject = \"{SUBJECT}\", regex = 'token=(\\S+)', secret = true, timeout = 30 }},\n  {{ visit = \"/\" }},\n  \
          {{ type = \"${{link}}\", into = \"#id_text\" }},\n  {{ expect_value = \"wrong-${{link}}\", of = \"#id_text\" }},\n]\n"
     );
     let inbox = format!("maildir:{}", servers.maildir().display());
-    let (out, finished, dir) = run_sending(&spec, &["--inbox", &inbox, "--max-wait", "2"], &[], |_| {
-        servers.send("noreply@superlists", &[to], &login_email(to, SUBJECT, "s3cr3t-t0ken", None))
-    });
+    // The address is a value too, filled in when the step runs.
+    let (out, finished, dir) =
+        run_sending(&spec, &["--inbox", &inbox, "--max-wait", "2"], &[("FT_TEST_TO", to)], |_| {
+            servers.send("noreply@superlists", &[to], &login_email(to, SUBJECT, "s3cr3t-t0ken", None))
+        });
     // It failed after the capture (the value was typed, then expected wrong), so the
     // reports hold the step log and the page's evidence.
-    assert_eq!(out.code, 1, "{}", out.all());
+    assert_eq!((out.code, finished[0].outcome.as_str()), (1, "failed"), "{}", out.all());
     assert!(out.stderr.contains("the value of #id_text was \"[secret]\""), "{}", out.all());
     assert!(!out.all().contains("s3cr3t-t0ken"), "{}", out.all());
     for (path, text) in every_file(dir.path()) {
@@ -394,4 +396,47 @@ steps = [
     ] {
         assert!(out.stderr.contains(expected), "{expected}\n{}", out.all());
     }
+}
+
+#[test]
+fn two_workers_waiting_for_one_message_over_imap_never_both_get_it() {
+    let servers = MailServers::start();
+    let to = "edith-both@example.com";
+    let scenario = |name: &str| {
+        format!(
+            "[[scenario]]\nname = \"{name}\"\nsteps = [\n  {{ capture = \"link\", from_email = \"{to}\", \
+             subject = \"{SUBJECT}\", timeout = 8 }},\n  {{ visit = \"/\" }},\n  {{ expect_title = \"To-Do\" }},\n]\n"
+        )
+    };
+    let spec = format!("{}\n{}", scenario("first reader"), scenario("second reader"));
+    let mut started = 0;
+    let (out, finished, _dir) = run_sending(
+        &spec,
+        &["--inbox", &servers.imap_url(), "--workers", "2"],
+        &[("FT_INBOX_PASSWORD", servers.password())],
+        |_| {
+            started += 1;
+            // Once both wait, one message comes.
+            if started == 2 {
+                servers.send("noreply@superlists", &[to], &login_email(to, SUBJECT, "only-one", None));
+            }
+        },
+    );
+    let passed = finished.iter().filter(|f| f.outcome == "passed").count();
+    assert_eq!((finished.len(), passed, out.code), (2, 1, 1), "{}", out.all());
+    assert!(!still_there(&servers.maildir(), "token=only-one"), "{}", out.all());
+}
+
+#[test]
+fn ft_toml_run_table_gives_the_inbox_and_the_mail_wait() {
+    let servers = MailServers::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = one_capture("nobody@example.com", 1, "").replace(", timeout = 1", "");
+    std::fs::write(dir.path().join("spec.toml"), spec).expect("write spec");
+    let config = format!("[run]\ninbox = \"maildir:{}\"\nmail_wait = 1\n", servers.maildir().display());
+    std::fs::write(dir.path().join("ft.toml"), config).expect("write ft.toml");
+    let out = ft_in(dir.path(), &["--specs", "spec.toml"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stdout.contains("came within 1s ("), "{}", out.all());
+    assert!(out.stdout.contains(&format!("looks at maildir:{})", servers.maildir().display())), "{}", out.all());
 }
