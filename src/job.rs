@@ -73,8 +73,8 @@ pub enum JobError {
     Run(#[source] RunError),
     #[error(
         "scenario {scenario:?} reads email ({at}), and the target {target} has no inbox\n  hint: give --inbox \
-         imaps://USER@HOST/INBOX or pop3s://USER@HOST (its password in ${var}), or `inbox = \"…\"` in ft.toml \
-         [run]; only the embedded app's outbox is read without one"
+         with the mailbox its emails reach (imaps://…/INBOX or pop3s://…, the user before the host; its password in \
+         ${var}), or `inbox = \"…\"` in ft.toml [run]; only the embedded app's outbox is read without one"
     )]
     NoInbox { scenario: String, at: String, target: String, var: &'static str },
     #[error("{0}\n  hint: {hint}", hint = .0.hint())]
