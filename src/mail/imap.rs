@@ -48,13 +48,7 @@ impl Session {
             ));
         }
         let user = quoted(&server.user).ok_or_else(|| Problem::fatal("the user name cannot be sent to IMAP", None))?;
-        let pass = quoted(password.expose()).ok_or_else(|| {
-            Problem::fatal(
-                "the password holds a character IMAP's LOGIN cannot carry (a control character or a non-ASCII one)",
-                None,
-            )
-        })?;
-        if let Err(problem) = s.command(&format!("LOGIN {user} {pass}")).await {
+        if let Err(problem) = s.login(&user, password).await {
             return Err(Problem::fatal(
                 format!("failed to log in as {}: {problem}", server.user),
                 Some("check the user in --inbox and the password in the variable --inbox-password-env names".into()),
@@ -157,10 +151,33 @@ impl Session {
         self.command_with_status(command).await.map(|(lines, _)| lines)
     }
 
+    /// LOGIN with the password quoted, or sent as a literal where a quoted string cannot
+    /// hold it (a non-ASCII or control character).
+    async fn login(&mut self, user: &str, password: &Password) -> Result<(), Problem> {
+        if let Some(pass) = quoted(password.expose()) {
+            return self.command(&format!("LOGIN {user} {pass}")).await.map(drop);
+        }
+        self.tag += 1;
+        let tag = format!("a{}", self.tag);
+        self.conn.send(&format!("{tag} LOGIN {user} {{{}}}", password.expose().len())).await?;
+        let go_on = self.conn.line().await?;
+        if !go_on.starts_with(b"+") {
+            return Err(Problem::passing(format!("the server answered {}", self.shown(&go_on))));
+        }
+        self.conn.send(password.expose()).await?;
+        self.tagged(&tag).await.map(drop)
+    }
+
     async fn command_with_status(&mut self, command: &str) -> Result<(Vec<Vec<u8>>, Vec<u8>), Problem> {
         self.tag += 1;
         let tag = format!("a{}", self.tag);
         self.conn.send(&format!("{tag} {command}")).await?;
+        self.tagged(&tag).await
+    }
+
+    /// Read up to the answer tagged `tag`: the untagged lines before it (literals inline)
+    /// and its status text, or the server's refusal.
+    async fn tagged(&mut self, tag: &str) -> Result<(Vec<Vec<u8>>, Vec<u8>), Problem> {
         let mut untagged = Vec::new();
         loop {
             let line = self.response().await?;
