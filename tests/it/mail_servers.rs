@@ -8,10 +8,15 @@ use crate::common;
 
 use std::io::BufRead;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::mail::MailServers;
 use common::{eventually, group_members, output, KillOnDrop, Output};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName};
+use tokio::io::AsyncBufReadExt;
+use tokio_rustls::rustls;
 
 const LOGIN_EMAIL: &str = "From: noreply@superlists\n\
 To: edith-42@example.com\n\
@@ -104,6 +109,45 @@ fn what_was_read_is_deleted_over_imap_and_over_pop3_and_leaves_the_maildir() {
     );
     let list = curl(&servers, servers.password(), &servers.pop3_url(), &[]);
     assert_eq!((list.code, list.stdout.trim()), (0, ""), "nothing left to list: {}", list.all());
+}
+
+/// The first line a TLS server on `port` says, through rustls (ft's TLS) trusting only the
+/// certificates in `roots`; or why the handshake failed.
+fn greeting_over_rustls(port: u16, roots: &[CertificateDer<'static>]) -> Result<String, String> {
+    let mut store = rustls::RootCertStore::empty();
+    for cert in roots {
+        store.add(cert.clone()).expect("a root");
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    runtime.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| e.to_string())?;
+        let name = ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into());
+        let tls = connector.connect(name, tcp).await.map_err(|e| e.to_string())?;
+        let mut line = String::new();
+        tokio::io::BufReader::new(tls).read_line(&mut line).await.map_err(|e| e.to_string())?;
+        Ok(line)
+    })
+}
+
+#[test]
+fn imaps_and_pop3s_greet_through_rustls_trusting_the_ca_cert_and_not_without_it() {
+    let servers = MailServers::start();
+    let ca: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_file_iter(servers.ca_cert()).expect("the CA file").collect::<Result<_, _>>().expect("PEM");
+    for (url, greeting) in [(servers.imaps_url(), "* OK"), (servers.pop3s_url(), "+OK")] {
+        let port: u16 =
+            url.rsplit(':').next().and_then(|p| p.split('/').next()).and_then(|p| p.parse().ok()).expect("a port");
+        let said = greeting_over_rustls(port, &ca).unwrap_or_else(|e| panic!("{url} over rustls: {e}"));
+        assert!(said.starts_with(greeting), "{url} greets: {said:?}");
+        let refused = greeting_over_rustls(port, &[]).expect_err("no trust without the CA");
+        assert!(refused.contains("UnknownIssuer"), "{url} without the CA: {refused}");
+    }
 }
 
 #[test]

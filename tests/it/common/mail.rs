@@ -5,11 +5,16 @@
 //! listens on a free loopback port, with a config, a CA and certificate (made here with the
 //! openssl CLI), logs and state of its own in a temp dir, never /etc/dovecot or /run.
 //!
-//! Dovecot runs its login and mail processes as no root: logins as `dovenull`, its own
-//! helpers as `dovecot`, the mailbox as `mail` (the one uid `first_valid_uid` lets through,
-//! owner of the Maildir). aiosmtpd runs as root and hands each file it writes to `mail`
-//! before renaming it into `new/`, so Dovecot can read, flag, move and delete it. Run by a
-//! user other than root, everything runs as that user.
+//! Dovecot refuses to run its login and mail processes as root: logins run as `dovenull`,
+//! its own helpers as `dovecot`, the mailbox as `mail` (the one uid `first_valid_uid` lets
+//! through, owner of the Maildir). aiosmtpd runs as root and hands each file it writes to
+//! `mail` before renaming it into `new/`, so Dovecot can read, flag, move and delete it.
+//! Run by a user other than root, everything runs as that user.
+//!
+//! What a reader sees: each message as sent (LF line ends), after a `Return-Path:` and a
+//! `Received:` line as a real delivery adds; the Maildir's file mtime is its arrival, which
+//! is also Dovecot's INTERNALDATE. As POP3 says, a message that arrives during a POP3
+//! session shows in the next session, not that one.
 //!
 //! Each server leads a process group of its own, killed when `MailServers` goes, also when
 //! a test panics; and each group kills itself when this test process dies without a drop
@@ -57,6 +62,8 @@ struct Ports {
 struct Users {
     login: String,
     internal: Account,
+    /// The group of Dovecot's internal sockets.
+    internal_group: String,
     mail: Account,
     /// Root hands the Maildir and each delivered file to `mail`; anyone else owns them.
     root: bool,
@@ -75,7 +82,7 @@ impl MailServers {
         assert!(Path::new(DOVECOT).exists(), "{DOVECOT} is missing: run scripts/install-deps.sh");
         let python = python();
         let dir = tempfile::tempdir().expect("tempdir");
-        // The temp dir is root's 0700: the login, internal and mail users must get through.
+        // A temp dir is its owner's alone (0700): Dovecot's users must get through.
         chmod(dir.path(), 0o755);
         let users = Users::here();
         for folder in
@@ -112,13 +119,18 @@ impl MailServers {
         smtp.stdout(Stdio::piped()).stderr(stderr);
         let mut smtp = KillOnDrop::group(smtp.spawn().expect("aiosmtpd starts"));
         let stdout = smtp.stdout.take().expect("stdout");
+        let (said, port_line) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = said.send(line);
+        });
 
         let (dovecot, ports) = start_dovecot(dir.path(), &users);
 
         // It prints its port once it listens (it binds port 0 itself: no port picked ahead
         // that another test could take first).
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
+        let line = port_line.recv_timeout(READY_WITHIN).unwrap_or_default();
         let smtp_port = line
             .trim()
             .strip_prefix("listening on ")
@@ -135,6 +147,14 @@ impl MailServers {
     pub fn wait_until_accepting(&self, limit: Duration) {
         let start = Instant::now();
         while !self.accepting() {
+            for (server, process) in [("dovecot", &self.dovecot), ("aiosmtpd", &self.smtp)] {
+                assert!(
+                    super::alive(process.id()),
+                    "{server} exited\n--- dovecot\n{}\n--- smtp\n{}",
+                    self.dovecot_log(),
+                    log(self.dir.path(), "smtp.log")
+                );
+            }
             assert!(
                 start.elapsed() < limit,
                 "the mail servers did not all accept connections within {limit:?}\n--- dovecot\n{}\n--- smtp\n{}",
@@ -180,6 +200,7 @@ impl MailServers {
         format!("pop3s://{USER}@127.0.0.1:{}", self.ports.pop3s)
     }
 
+    /// The one user, `edith` (also in the URLs).
     pub fn user(&self) -> &str {
         USER
     }
@@ -270,10 +291,12 @@ fn start_dovecot(dir: &Path, users: &Users) -> (KillOnDrop, Ports) {
         let mut cmd = guarded(Path::new(DOVECOT), &["-F".as_ref(), "-c".as_ref(), config.as_os_str()]);
         cmd.stdout(Stdio::null()).stderr(std::fs::File::create(&stderr).expect("log file"));
         let mut dovecot = KillOnDrop::group(cmd.spawn().expect("dovecot starts"));
-        // Listening (the master binds before it forks anything) or gone: which first?
+        // Listening or gone, which first? The master says it is starting up once it holds
+        // all its listeners (a port that another process holds is fatal before that: a
+        // connection that succeeds could be that process's).
         let start = Instant::now();
         loop {
-            if [ports.imap, ports.imaps, ports.pop3, ports.pop3s].into_iter().all(accepts) {
+            if log(dir, "dovecot.log").contains("starting up") {
                 return (dovecot, ports);
             }
             if dovecot.try_wait().expect("try_wait").is_some() {
@@ -306,7 +329,7 @@ fn dovecot_conf(dir: &Path, users: &Users, ports: Ports) -> String {
     let d = dir.display().to_string();
     assert!(!d.contains(char::is_whitespace), "a temp dir without spaces: {d}");
     let Ports { imap, imaps, pop3, pop3s } = ports;
-    let (login, internal) = (&users.login, &users.internal.name);
+    let (login, internal, internal_group) = (&users.login, &users.internal.name, &users.internal_group);
     let Account { uid, gid, .. } = users.mail;
     format!(
         r#"# Written by tests/it/common/mail.rs for one test: nothing shared with the system's Dovecot.
@@ -336,6 +359,7 @@ service anvil {{
 
 default_login_user = {login}
 default_internal_user = {internal}
+default_internal_group = {internal_group}
 first_valid_uid = {uid}
 last_valid_uid = {uid}
 first_valid_gid = {gid}
@@ -391,10 +415,23 @@ impl Users {
         // SAFETY: geteuid(2) cannot fail and touches no memory.
         let euid = unsafe { libc::geteuid() };
         if euid == 0 {
-            Users { login: account("dovenull").name, internal: account("dovecot"), mail: account("mail"), root: true }
+            Users {
+                login: account("dovenull").name,
+                internal: account("dovecot"),
+                internal_group: "dovecot".into(),
+                mail: account("mail"),
+                root: true,
+            }
         } else {
             let me = passwd().into_iter().find(|a| a.uid == euid).expect("this user in /etc/passwd");
-            Users { login: me.name.clone(), internal: me.clone(), mail: me, root: false }
+            let groups = std::fs::read_to_string("/etc/group").expect("read /etc/group");
+            let internal_group = groups
+                .lines()
+                .map(|l| l.split(':').collect::<Vec<_>>())
+                .find(|f| f.get(2) == Some(&me.gid.to_string().as_str()))
+                .map(|f| f[0].to_string())
+                .expect("this user's group in /etc/group");
+            Users { login: me.name.clone(), internal: me.clone(), internal_group, mail: me, root: false }
         }
     }
 }
