@@ -101,10 +101,11 @@ pub(super) async fn from_email(
         Err(WaitError::Fatal(e)) => Err(StepError::Failed { message: e.to_string(), last_seen: None }),
         Err(WaitError::TimedOut(t)) => Err(StepError::Failed {
             message: format!(
-                "no email to {to} with subject {subject:?} came within {:.0}s ({} looks at {})",
-                t.waited.as_secs_f64(),
+                "no email to {to} with subject {subject:?} came within {}s ({} looks at {} in {:.1}s)",
+                patience.max_wait.as_secs_f64(),
                 t.checks,
-                inbox.source
+                inbox.source,
+                t.waited.as_secs_f64()
             ),
             last_seen: Some(t.last_seen),
         }),
