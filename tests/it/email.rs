@@ -205,6 +205,8 @@ fn the_four_scenarios_read_through_url(kind: &str, url: impl Fn(&MailServers) ->
     let again = outcome("a second reader does not get it again");
     assert_eq!(again.outcome, "failed", "{all}");
     assert!(again.message.contains(&format!("no email to {pass} with subject {SUBJECT:?} came within 2s")), "{all}");
+    let step = format!("capture \"again\" from the email to {pass} with subject {SUBJECT:?} by /Use this link");
+    assert!(out.stderr.contains(&step), "the failed step is named as written: {all}");
     let subject = outcome("a message with another subject is not taken");
     assert_eq!(subject.outcome, "failed", "{all}");
     // What the inbox held is said: recipients and subjects, never a body.
