@@ -111,30 +111,26 @@ impl Session {
 
     pub(super) async fn delete(&mut self, key: &Key) -> Result<bool, Problem> {
         let Key::Number(uid) = key else { return Err(Problem::passing("a message of another inbox")) };
-        let store = if self.condstore {
+        // With CONDSTORE: only if unchanged since this reader looked (its MODSEQ).
+        let mut unchanged_since = String::new();
+        if self.condstore {
             let lines = self.command(&format!("UID FETCH {uid} (FLAGS MODSEQ)")).await?;
             let Some(fetched) = lines.iter().find_map(|l| fetch_items(l)) else { return Ok(false) };
             if flags(&fetched).iter().any(|f| f.eq_ignore_ascii_case("\\Deleted")) {
                 return Ok(false);
             }
-            match get(&fetched, "MODSEQ") {
-                Some(Item::List(m)) => match m.first() {
-                    Some(Item::Atom(modseq)) => {
-                        format!("UID STORE {uid} (UNCHANGEDSINCE {modseq}) +FLAGS.SILENT (\\Deleted)")
-                    }
-                    _ => format!("UID STORE {uid} +FLAGS.SILENT (\\Deleted)"),
-                },
-                _ => format!("UID STORE {uid} +FLAGS.SILENT (\\Deleted)"),
+            if let Some(Item::List(m)) = get(&fetched, "MODSEQ") {
+                if let Some(Item::Atom(modseq)) = m.first() {
+                    unchanged_since = format!(" (UNCHANGEDSINCE {modseq})");
+                }
             }
-        } else {
-            format!("UID STORE {uid} +FLAGS.SILENT (\\Deleted)")
-        };
-        let (untagged, done) = self.command_with_status(&store).await?;
-        // Changed since it was read: another reader flagged it first.
+        }
+        let (_, done) =
+            self.command_with_status(&format!("UID STORE {uid}{unchanged_since} +FLAGS.SILENT (\\Deleted)")).await?;
+        // `OK [MODIFIED uid]`: another reader flagged it first.
         if done.to_ascii_uppercase().windows(9).any(|w| w == b"[MODIFIED") {
             return Ok(false);
         }
-        drop(untagged);
         if self.command(&format!("UID EXPUNGE {uid}")).await.is_err() {
             self.command("EXPUNGE").await?;
         }
