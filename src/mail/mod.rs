@@ -8,6 +8,8 @@
 //! embedded app's outbox), `message` (headers, matching and text, by `mail-parser`).
 //! Polling is not here: the runner asks again through `wait::until`.
 
+#[cfg(test)]
+use std::path::Path;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -267,5 +269,71 @@ fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn maildir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for sub in ["tmp", "new", "cur"] {
+            std::fs::create_dir(dir.path().join(sub)).expect("mkdir");
+        }
+        dir
+    }
+
+    fn deliver(dir: &Path, name: &str, to: &str, subject: &str, body: &str, age: Duration) {
+        let path = dir.join("new").join(name);
+        std::fs::write(&path, format!("To: {to}\r\nSubject: {subject}\r\n\r\n{body}\r\n")).expect("write");
+        let at = SystemTime::now() - age;
+        std::fs::File::options().write(true).open(&path).and_then(|f| f.set_modified(at)).expect("mtime");
+    }
+
+    fn wanted<'a>(regex: Option<&'a regex::Regex>, secret: bool) -> Wanted<'a> {
+        Wanted { to: "edith@example.com", subject: "Link", since: SystemTime::now(), regex, secret }
+    }
+
+    #[tokio::test]
+    async fn the_newest_message_whose_text_matches_is_taken_and_only_it_deleted() {
+        let dir = maildir();
+        let fresh = Duration::from_secs(1);
+        deliver(dir.path(), "1", "edith@example.com", "Link", "token=older", Duration::from_secs(3));
+        deliver(dir.path(), "2", "edith@example.com", "Link", "token=newer", fresh);
+        deliver(dir.path(), "3", "edith@example.com", "Link", "no token here", Duration::ZERO);
+        deliver(dir.path(), "4", "francis@example.com", "Link", "token=francis", Duration::ZERO);
+        let inbox = Inbox::maildir(dir.path().to_path_buf());
+        let re = regex::Regex::new("token=(\\w+)").expect("regex");
+        let look = take(&inbox, &Trust::default(), &wanted(Some(&re), false)).await.expect("a look");
+        assert!(matches!(&look, Look::Found(v) if v == "newer"), "{look:?}");
+        let left: Vec<String> = std::fs::read_dir(dir.path().join("new"))
+            .expect("ls")
+            .map(|e| e.expect("e").file_name().into_string().expect("name"))
+            .collect();
+        assert_eq!(left.len(), 3, "{left:?}");
+        assert!(!left.contains(&"2".to_string()), "{left:?}");
+    }
+
+    #[tokio::test]
+    async fn nothing_yet_says_what_the_inbox_holds_and_never_a_secret_body() {
+        let dir = maildir();
+        deliver(dir.path(), "1", "edith@example.com", "Link", "no token here", Duration::ZERO);
+        deliver(dir.path(), "2", "edith@example.com", "Old", "token=old", Duration::from_secs(3600));
+        let inbox = Inbox::maildir(dir.path().to_path_buf());
+        let re = regex::Regex::new("token=(\\w+)").expect("regex");
+        let Look::NotYet(said) = take(&inbox, &Trust::default(), &wanted(Some(&re), true)).await.expect("a look")
+        else {
+            panic!("nothing matches")
+        };
+        assert!(said.starts_with("1 message to edith@example.com with subject \"Link\", but its text does not match /token=(\\w+)/ (not shown: secret)"), "{said}");
+        assert!(said.contains("the inbox holds 2 messages"), "{said}");
+        assert!(
+            said.contains("\"Old\" to edith@example.com, 3600s before the attempt started")
+                || said.contains("\"Old\" to edith@example.com, 3599s before"),
+            "{said}"
+        );
+        assert!(!said.contains("no token here"), "{said}");
     }
 }
