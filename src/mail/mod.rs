@@ -8,8 +8,6 @@
 //! embedded app's outbox), `message` (headers, matching and text, by `mail-parser`).
 //! Polling is not here: the runner asks again through `wait::until`.
 
-#[cfg(test)]
-use std::path::Path;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
