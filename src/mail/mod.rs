@@ -40,7 +40,8 @@ pub struct Wanted<'a> {
     pub subject: &'a str,
     /// When the attempt started: an earlier message is someone else's (see `CLOCK_SKEW`).
     pub since: SystemTime,
-    /// What to take from the text: the first group, else the whole match; none: all of it.
+    /// What to take from the text: the first group, else the whole match; none: all of it,
+    /// trimmed.
     pub regex: Option<&'a regex::Regex>,
     /// The text read is not shown in messages (it holds the secret once it matches).
     pub secret: bool,
@@ -210,7 +211,8 @@ async fn look(reader: &mut Reader, wanted: &Wanted<'_>) -> Result<Look, Problem>
             continue;
         };
         let value = match wanted.regex {
-            None => text,
+            // Trimmed: a trailing line end typed into a field would press Enter.
+            None => text.trim().to_string(),
             Some(re) => match re.captures(&text) {
                 Some(found) => found.get(1).or_else(|| found.get(0)).map_or("", |m| m.as_str()).to_string(),
                 None => {
