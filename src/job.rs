@@ -81,6 +81,14 @@ pub enum JobError {
     Target(TargetError),
     #[error("failed to run the scenarios")]
     Run(#[source] RunError),
+    #[error(
+        "scenario {scenario:?} reads email ({at}), and the target {target} has no inbox\n  hint: give --inbox \
+         with the mailbox its emails reach (imaps://…/INBOX or pop3s://…, the user before the host; its password in \
+         ${var}), or `inbox = \"…\"` in ft.toml [run]; only the embedded app's outbox is read without one"
+    )]
+    NoInbox { scenario: String, at: String, target: String, var: &'static str },
+    #[error("{0}\n  hint: {hint}", hint = .0.hint())]
+    Inbox(crate::mail::InboxError),
     /// A second Ctrl-C / SIGTERM before any scenario started: nothing ran.
     #[error("stopped by a second interrupt during {during}; no scenario ran")]
     Interrupted { during: String },
@@ -99,6 +107,8 @@ impl JobError {
             | JobError::Fixture { .. }
             | JobError::Reports(_)
             | JobError::Folder(_)
+            | JobError::NoInbox { .. }
+            | JobError::Inbox(_)
             | JobError::Target(TargetError::Invalid { .. }) => USAGE,
             // The server-side set-up failed (ssh, the command itself): not a scenario's verdict.
             JobError::Target(_) | JobError::Run(_) | JobError::BeforeAll { .. } => INFRA,
@@ -253,6 +263,28 @@ fn last_failed(path: &std::path::Path) -> Result<Vec<(String, String)>, JobError
     Ok(failed)
 }
 
+/// A run whose scenarios read email needs an inbox that can be read: `--inbox` (with its
+/// password), or the embedded app's outbox. Checked before any browser starts.
+fn check_inbox(options: &JobOptions, scenarios: &[spec::Scenario]) -> Result<(), JobError> {
+    let reading = scenarios.iter().find_map(|s| {
+        let step = s.steps.iter().find(|step| {
+            matches!(&step.kind, spec::StepKind::Act(spec::Action::Capture(c)) if matches!(c.from, spec::CaptureFrom::Email { .. }))
+        })?;
+        Some((s, step))
+    });
+    let Some((scenario, step)) = reading else { return Ok(()) };
+    match (&options.settings.inbox, &options.liveserver) {
+        (Some(inbox), _) => inbox.ready().map_err(JobError::Inbox),
+        (None, Some(target)) => Err(JobError::NoInbox {
+            scenario: scenario.name.clone(),
+            at: format!("{}:{}:{}", step.file.as_deref().unwrap_or(&scenario.file), step.line, step.col),
+            target: without_userinfo(target),
+            var: crate::mail::DEFAULT_PASSWORD_ENV,
+        }),
+        (None, None) => Ok(()),
+    }
+}
+
 fn describe(sel: &Selection) -> String {
     let mut parts = Vec::new();
     if !sel.filters.is_empty() {
@@ -301,6 +333,7 @@ pub async fn run_keeping(
         let _ = take_folder();
     }
     let Plan { suite, scenarios, other_shards, split, split_by } = planned?;
+    check_inbox(options, &scenarios)?;
     settings.paths.check_writable().map_err(JobError::Reports)?;
     let _lock = take_folder().map_err(JobError::Folder)?;
     let mut kept = kept;
@@ -408,6 +441,10 @@ pub async fn run_keeping(
     // The browser trusts the certificate the preflight verified (see `target::Reached::pin`).
     run_settings.browser.trusted_keys.extend(reached.pin);
     browsers.trust(&run_settings.browser).await;
+    // The embedded app's emails are read from its outbox, unless --inbox says otherwise.
+    if run_settings.inbox.is_none() {
+        run_settings.inbox = target.outbox().map(|outbox| crate::mail::Inbox::maildir(outbox.to_path_buf()));
+    }
     let config = RunConfig { base_url: target.url(), skip, settings: run_settings, places: places(&target) };
     let names = scenarios.iter().map(|s| s.name.clone()).collect();
     let (tx, mut rx) = mpsc::unbounded_channel();

@@ -14,6 +14,7 @@ pub(crate) mod gate;
 pub(crate) mod git;
 pub(crate) mod interrupts;
 pub(crate) mod job;
+pub(crate) mod mail;
 pub(crate) mod man;
 pub(crate) mod report;
 pub(crate) mod runner;

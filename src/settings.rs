@@ -50,6 +50,11 @@ pub struct Settings {
     pub filmstrip: usize,
     /// The progress line on a terminal (off with `--no-progress`).
     pub progress: bool,
+    /// Where capture steps read email (`--inbox`); the embedded target's outbox when none
+    /// is given (`job` decides).
+    pub inbox: Option<crate::mail::Inbox>,
+    /// How long a capture step waits for its email unless it says (`--mail-wait`).
+    pub mail_wait: Duration,
 }
 
 /// `--color`: `auto` colours a terminal unless NO_COLOR is set (or CLICOLOR_FORCE forces
@@ -100,6 +105,8 @@ impl Default for Settings {
             json_events: false,
             filmstrip: 0,
             progress: true,
+            inbox: None,
+            mail_wait: Duration::from_secs(60),
         }
     }
 }

@@ -242,6 +242,20 @@ pub struct RunSettings {
     /// WebDriver's acceptInsecureCerts. For throwaway test servers only.
     #[arg(long)]
     pub insecure_certs: bool,
+    /// Where capture steps read email (`from_email`): imap://USER@HOST:PORT/MAILBOX,
+    /// imaps://…, pop3://USER@HOST:PORT, pop3s://… or maildir:/PATH (a user's @ is written
+    /// %40). TLS trusts as --ca-cert and --insecure-certs say. The password is never in the
+    /// URL: it comes from the variable --inbox-password-env names. Default: the embedded
+    /// app's outbox; a remote target whose scenarios read email needs an inbox.
+    #[arg(long, value_name = "URL")]
+    pub inbox: Option<String>,
+    /// The environment variable that holds the --inbox password (never printed).
+    #[arg(long, value_name = "NAME", default_value = crate::mail::DEFAULT_PASSWORD_ENV)]
+    pub inbox_password_env: String,
+    /// How long a capture step waits for its email, in seconds, unless the step gives its
+    /// own `timeout` (the book waits 60 s).
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_positive_secs)]
+    pub mail_wait: Duration,
     /// How often an expectation is re-checked, in milliseconds.
     #[arg(long, value_name = "MS", default_value = "25", value_parser = parse_millis)]
     pub poll: Duration,

@@ -130,6 +130,8 @@ pub(super) fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<Job
         paths: ReportPaths::in_dir(s.reports.clone()),
         // Read now: a bad key is found before any deploy command or browser runs.
         sign_key: s.sign_key.as_deref().map(crate::sign::SignKey::load).transpose()?,
+        inbox: inbox(s)?,
+        mail_wait: s.mail_wait,
         ..Settings::default()
     };
     Ok(JobOptions {
@@ -145,6 +147,15 @@ pub(super) fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<Job
         settings,
         folder_lock: None,
     })
+}
+
+/// `--inbox` (read now: a URL ft cannot read is a usage error before any target or
+/// browser) and its password, from the variable `--inbox-password-env` names.
+fn inbox(s: &RunSettings) -> Result<Option<crate::mail::Inbox>, Error> {
+    let Some(url) = &s.inbox else { return Ok(None) };
+    crate::mail::Inbox::from_url(url, &s.inbox_password_env)
+        .map(Some)
+        .map_err(|e| Error::Usage { what: e.to_string(), hint: e.hint() })
 }
 
 /// `--ca-cert` (read now: a bad file is a usage error before any target or browser) and

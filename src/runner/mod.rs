@@ -63,6 +63,8 @@ struct ScenarioState {
     /// The last request a step sent or may have sent (a visit, a form pressed or clicked
     /// in), so a timeout on an HTTP error page can say which request it answered.
     request: Option<Request>,
+    /// When the attempt started: an email that arrived before is not its own.
+    started: Option<std::time::SystemTime>,
 }
 
 /// A request as a step made it: the method and the URL.
@@ -80,6 +82,7 @@ impl ScenarioState {
             urls: HashMap::new(),
             guard: sensitive::Guard::for_scenario(scenario, config),
             request: None,
+            started: Some(std::time::SystemTime::now()),
             ..ScenarioState::default()
         }
     }

@@ -35,6 +35,10 @@ pub(super) async fn run_step(
         }
     }
     match &step.kind {
+        // It reads the inbox, not the page.
+        StepKind::Act(Action::Capture(c)) if matches!(c.from, CaptureFrom::Email { .. }) => {
+            super::capture::from_email(c, &config.settings, state).await
+        }
         // It looks and changes nothing: what the step before typed into stays known.
         StepKind::Act(Action::Capture(c)) => {
             let next = state.ahead(1).and_then(|next| first_look(&next, state.ahead(2).as_ref(), state));

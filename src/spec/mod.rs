@@ -329,8 +329,19 @@ pub struct Capture {
 pub enum CaptureFrom {
     Url,
     TextOf(Selector),
-    Attribute { name: String, of: Selector },
+    Attribute {
+        name: String,
+        of: Selector,
+    },
     CountOf(Selector),
+    /// The newest email to `to` (To or Cc) with this exact subject that arrived since the
+    /// attempt started, read from the inbox (not the browser) and deleted once read;
+    /// waiting up to `timeout`, else `--mail-wait`.
+    Email {
+        to: String,
+        subject: String,
+        timeout: Option<std::time::Duration>,
+    },
 }
 
 impl fmt::Display for Capture {
@@ -341,6 +352,7 @@ impl fmt::Display for Capture {
             CaptureFrom::TextOf(s) => write!(f, "the text of {s}")?,
             CaptureFrom::Attribute { name, of } => write!(f, "attribute {name:?} of {of}")?,
             CaptureFrom::CountOf(s) => write!(f, "the number of elements matching {s}")?,
+            CaptureFrom::Email { to, subject, .. } => write!(f, "the email to {to} with subject {subject:?}")?,
         }
         if let Some(re) = &self.regex {
             write!(f, " by /{}/", re.as_str())?;

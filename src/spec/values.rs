@@ -369,6 +369,9 @@ pub fn resolve(kind: &StepKind, values: &mut Values) -> Result<StepKind, String>
                         CaptureFrom::Attribute { name: text(name, values)?, of: selector(of, values)? }
                     }
                     CaptureFrom::CountOf(s) => CaptureFrom::CountOf(selector(s, values)?),
+                    CaptureFrom::Email { to, subject, timeout } => {
+                        CaptureFrom::Email { to: text(to, values)?, subject: text(subject, values)?, timeout: *timeout }
+                    }
                 },
                 ..c.clone()
             }),

@@ -68,6 +68,9 @@ pub(crate) const VERBS: &[Verb] = &[
             "attribute": false,
             "of": false,
             "count_of": false,
+            "from_email": false,
+            "subject": false,
+            "timeout": false,
             "regex": false,
             "secret": false
         ],
@@ -861,8 +864,8 @@ fn remembered_url(c: &mut Call<'_, '_>) -> Option<String> {
     Some(name)
 }
 
-/// `{ capture = NAME, from = "url" | text_of = SEL | attribute = A, of = SEL | count_of = SEL }`,
-/// optional `regex` and `secret`.
+/// `{ capture = NAME, from = "url" | text_of = SEL | attribute = A, of = SEL | count_of = SEL
+/// | from_email = ADDRESS, subject = SUBJECT (optional timeout) }`, optional `regex` and `secret`.
 fn capture(c: &mut Call<'_, '_>) -> Option<StepKind> {
     let name = c.fixed_text(c.value, "the value's name")?;
     let plain = name.chars().next().is_some_and(|ch| ch.is_ascii_alphabetic() || ch == '_')
@@ -880,7 +883,7 @@ fn capture(c: &mut Call<'_, '_>) -> Option<StepKind> {
         return None;
     }
     let given: Vec<&str> =
-        ["from", "text_of", "attribute", "count_of"].into_iter().filter(|k| c.arg(k).is_some()).collect();
+        ["from", "text_of", "attribute", "count_of", "from_email"].into_iter().filter(|k| c.arg(k).is_some()).collect();
     let from = match given.as_slice() {
         ["from"] => {
             let from_value = c.arg("from")?;
@@ -898,6 +901,7 @@ fn capture(c: &mut Call<'_, '_>) -> Option<StepKind> {
         }
         ["text_of"] => CaptureFrom::TextOf(c.selector_arg("text_of")?),
         ["count_of"] => CaptureFrom::CountOf(c.selector_arg("count_of")?),
+        ["from_email"] => email(c)?,
         ["attribute"] => match c.arg("of") {
             Some(of) => {
                 let of = c.selector_of(of)?;
@@ -911,7 +915,7 @@ fn capture(c: &mut Call<'_, '_>) -> Option<StepKind> {
         _ => {
             c.err(
                 c.at.clone(),
-                "`capture` needs one of `from = \"url\"`, `text_of`, `attribute` (with `of`) or `count_of`".into(),
+                "`capture` needs one of `from = \"url\"`, `text_of`, `attribute` (with `of`), `count_of` or `from_email` (with `subject`)".into(),
                 Some("e.g. { capture = \"owner\", text_of = \"#id_list_owner\" }".into()),
             );
             return None;
@@ -920,6 +924,12 @@ fn capture(c: &mut Call<'_, '_>) -> Option<StepKind> {
     if c.arg("of").is_some() && !matches!(from, CaptureFrom::Attribute { .. }) {
         c.err(c.arg("of")?.span(), "`of` goes with `attribute`".into(), c.hint());
         return None;
+    }
+    for key in ["subject", "timeout"] {
+        if let (Some(v), false) = (c.arg(key), matches!(from, CaptureFrom::Email { .. })) {
+            c.err(v.span(), format!("`{key}` goes with `from_email`"), Some(EMAIL_EXAMPLE.into()));
+            return None;
+        }
     }
     let regex = match c.arg("regex") {
         Some(r) => {
@@ -1108,6 +1118,55 @@ pub(super) fn hook(ctx: &FileCtx<'_>, name: &Spanned<String>, hook: Hook) -> Opt
         timeout,
         hook: Some(hook),
     })
+}
+
+const EMAIL_EXAMPLE: &str =
+    "e.g. { capture = \"login_link\", from_email = \"${email}\", subject = \"Your login link\", regex = 'https?://\\S+' }";
+
+/// The longest a capture may wait for its email, in seconds.
+const MAX_MAIL_WAIT_SECS: f64 = 3600.0;
+
+/// `from_email = ADDRESS, subject = SUBJECT`, optional `timeout` (seconds): what a capture
+/// waits for in the inbox.
+fn email(c: &mut Call<'_, '_>) -> Option<CaptureFrom> {
+    let to_value = c.arg("from_email")?;
+    let to = c.string(to_value, "the address the email is sent to")?;
+    // One using values is checked once they are filled in (an unknown address only times out).
+    let plain = values::parse(&to).map(|t| t.is_plain()).unwrap_or(true);
+    if plain && (!to.contains('@') || to.trim() != to || to.chars().any(char::is_whitespace)) {
+        c.err(to_value.span(), format!("{to:?} is not an email address"), Some(EMAIL_EXAMPLE.into()));
+        return None;
+    }
+    let Some(subject_value) = c.arg("subject") else {
+        let at = c.table.keys().find(|k| k.get_ref() == "from_email").map_or(c.at.clone(), |k| k.span());
+        c.err(
+            at,
+            "`capture` with `from_email` needs `subject`, the email's exact subject".into(),
+            Some(EMAIL_EXAMPLE.into()),
+        );
+        return None;
+    };
+    let subject = c.string(subject_value, "the email's subject")?;
+    if subject.trim().is_empty() {
+        c.err(subject_value.span(), "`subject` is empty".into(), Some(EMAIL_EXAMPLE.into()));
+        return None;
+    }
+    let timeout = match c.arg("timeout") {
+        Some(v) => {
+            let secs = c.number(v, "`timeout`")?;
+            if secs <= 0.0 || secs > MAX_MAIL_WAIT_SECS {
+                c.err(
+                    v.span(),
+                    format!("`timeout` is a number of seconds above 0 and at most {MAX_MAIL_WAIT_SECS}, found {secs}"),
+                    Some("the book waits 60 s for its email: timeout = 60".into()),
+                );
+                return None;
+            }
+            Some(std::time::Duration::from_secs_f64(secs))
+        }
+        None => None,
+    };
+    Some(CaptureFrom::Email { to, subject, timeout })
 }
 
 fn expect_centred(c: &mut Call<'_, '_>) -> Option<StepKind> {

@@ -133,8 +133,9 @@ impl Trust {
     }
 
     /// The system's roots (`SSL_CERT_FILE` / `SSL_CERT_DIR` instead, when set) and
-    /// `--ca-cert`'s, checked by webpki as browsers do, with one exception (`Verifier`).
-    fn tls_config(&self) -> Result<rustls::ClientConfig, ClientError> {
+    /// `--ca-cert`'s, checked by webpki as browsers do, with one exception (`Verifier`);
+    /// also what the inbox's IMAP and POP3 connections trust (`mail::net`).
+    pub(crate) fn tls_config(&self) -> Result<rustls::ClientConfig, ClientError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut roots = rustls::RootCertStore::empty();
         let (native, errors) = native_roots();

@@ -14,6 +14,7 @@ mod diagnostics;
 mod django_admin;
 mod docs;
 mod driver_start;
+mod email;
 mod faults;
 mod filmstrip;
 mod firefox;
