@@ -84,7 +84,8 @@ pub enum JobError {
     #[error(
         "scenario {scenario:?} reads email ({at}), and the target {target} has no inbox\n  hint: give --inbox \
          with the mailbox its emails reach (imaps://…/INBOX or pop3s://…, the user before the host; its password in \
-         ${var}), or `inbox = \"…\"` in ft.toml [run]; only the embedded app's outbox is read without one"
+         ${var}), or `inbox = \"…\"` in ft.toml [run]; only the embedded app's outbox is read without one; or \
+         leave out the scenarios that read email: --skip-tag TAG (the built-in suite's are tagged `accounts`)"
     )]
     NoInbox { scenario: String, at: String, target: String, var: &'static str },
     #[error("{0}\n  hint: {hint}", hint = .0.hint())]
@@ -292,6 +293,9 @@ fn describe(sel: &Selection) -> String {
     }
     if !sel.tags.is_empty() {
         parts.push(format!("--tag {}", sel.tags.join(" / ")));
+    }
+    if !sel.skip_tags.is_empty() {
+        parts.push(format!("--skip-tag {}", sel.skip_tags.join(" / ")));
     }
     if parts.is_empty() {
         "the selection".into()

@@ -116,6 +116,10 @@ pub struct SpecArgs {
     /// Run only scenarios with this tag; repeatable (any of them).
     #[arg(long, value_name = "TAG")]
     pub tag: Vec<String>,
+    /// Leave out scenarios with this tag (after --tag and --filter); repeatable, e.g.
+    /// `--skip-tag accounts` against a server without the logins' fixtures and inbox.
+    #[arg(long, value_name = "TAG")]
+    pub skip_tag: Vec<String>,
     /// Override a named selector with a locator or CSS, e.g. `--selector error=.has-error`; repeatable.
     #[arg(long, value_name = "NAME=SELECTOR", value_parser = parse_selector)]
     pub selector: Vec<(String, String)>,

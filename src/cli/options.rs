@@ -37,7 +37,7 @@ pub(super) fn spec_source_and_config(
 }
 
 pub(super) fn selection(args: &SpecArgs) -> Selection {
-    Selection { filters: args.filter.clone(), tags: args.tag.clone() }
+    Selection { filters: args.filter.clone(), tags: args.tag.clone(), skip_tags: args.skip_tag.clone() }
 }
 
 /// The variables that name a target, in the order they are read.

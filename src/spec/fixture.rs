@@ -316,7 +316,11 @@ pub fn for_remote(
                 format!(
                     "fixture `{name}` (used at {at}) is not configured for a remote target: only the embedded app has it without configuration"
                 ),
-                format!("say how to run it on your server in {config}:\n      [fixtures]\n      {}", example_line(name)),
+                format!(
+                    "say how to run it on your server in {config}:\n      [fixtures]\n      {}\n    \
+                     or leave out the scenarios that need it: --skip-tag TAG (the built-in suite's are tagged `accounts`)",
+                    example_line(name)
+                ),
             ));
         }
         if call.fixture.command.uses("db") {

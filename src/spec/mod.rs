@@ -802,6 +802,8 @@ pub struct Selection {
     pub filters: Vec<String>,
     /// Tags; a scenario with any of them is selected.
     pub tags: Vec<String>,
+    /// Tags; a scenario with any of them is left out, whatever selected it.
+    pub skip_tags: Vec<String>,
 }
 
 impl Suite {
@@ -813,6 +815,7 @@ impl Suite {
                     || selection.filters.iter().any(|f| s.name.to_lowercase().contains(&f.to_lowercase()))
             })
             .filter(|s| selection.tags.is_empty() || selection.tags.iter().any(|t| s.has_tag(t)))
+            .filter(|s| !selection.skip_tags.iter().any(|t| s.has_tag(t)))
             .cloned()
             .collect()
     }
