@@ -69,16 +69,32 @@ async fn perform(
     // A step that may send a form records where to: a later timeout on an HTTP error
     // page at that URL can then name the request (`POST /lists/new`).
     match action {
-        Action::Visit(path) => {
+        Action::Visit(written) => {
             state.seen.forget();
-            let url = format!("{}{}", config.base_url, path);
+            // A path on the target, or a whole URL (a value such as an email's link); the
+            // spec checked a literal at load, a value is checked now it is filled in.
+            let url = match crate::spec::visit::destination(written) {
+                Ok(to) => to.url(&config.base_url),
+                Err(why) => {
+                    let message = format!(
+                        "cannot visit {:?}: {why}; `visit` takes {}",
+                        crate::shared::redact::redact(written),
+                        crate::spec::visit::WHAT
+                    );
+                    return Err(StepError::Failed { message, last_seen: None });
+                }
+            };
+            // A whole URL may lead anywhere: a sensitive one is not even loaded (and where
+            // the browser lands, after any redirect, is judged as for every visit).
+            state.guard.check_before_loading(&url)?;
             // The page the visit lands on is judged with the next step's own first look.
             let next = state.ahead(1).and_then(|next| {
                 let look = first_look(&next, state.ahead(2).as_ref(), state)?;
                 Some(if next.kind.is_expectation() { counting_ahead(look, 1, state) } else { look })
             });
             visit(&at, Go::To(&url), page_load_limit(p), next).await?;
-            state.request = Some(Request { method: "GET".into(), url });
+            // As the browser shows it: browsers drop a URL's user info.
+            state.request = Some(Request { method: "GET".into(), url: crate::shared::redact::without_userinfo(&url) });
         }
         Action::Reload | Action::Back | Action::Forward => {
             state.seen.forget();

@@ -10,6 +10,7 @@ mod parse;
 mod reuse;
 pub mod values;
 pub(crate) mod verbs;
+pub mod visit;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -448,7 +449,8 @@ impl fmt::Display for StepKind {
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Action::Visit(path) => write!(f, "visit {path}"),
+            // A whole URL may carry credentials or a token: never shown.
+            Action::Visit(path) => write!(f, "visit {}", crate::shared::redact::redact(path)),
             Action::Type { into, text } => write!(f, "type {text:?} into {into}"),
             Action::Press { key, on } => write!(f, "press {} on {on}", key),
             Action::Click(s) => write!(f, "click {s}"),

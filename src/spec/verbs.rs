@@ -33,7 +33,7 @@ macro_rules! verb {
 
 /// Every verb, in the order the docs list them.
 pub(crate) const VERBS: &[Verb] = &[
-    verb!("visit", "a path such as \"/\"", [], "{ visit = \"/\" }", visit),
+    verb!("visit", "a path such as \"/\", or an http(s) URL", [], "{ visit = \"/\" }", visit),
     verb!("type", "the text to type", ["into": true], "{ type = \"Buy milk\", into = \"@item_input\" }", |c| {
         Some(StepKind::Act(Action::Type { text: c.text()?, into: c.selector_arg("into")? }))
     }),
@@ -556,17 +556,29 @@ fn at_dollar(ctx: &FileCtx<'_>, span: Range<usize>, s: &str, at: usize) -> Range
 }
 
 fn visit(c: &mut Call<'_, '_>) -> Option<StepKind> {
-    let path = c.text()?;
-    // A path that starts with a value is checked once it is filled in.
-    if !path.starts_with('/') && !(c.templated && path.starts_with("${")) {
+    let written = c.text()?;
+    // A template is checked once its values are filled in (`spec::visit` again, at run time).
+    let why = match (c.templated, super::visit::destination(&written)) {
+        (true, _) if super::visit::may_become_one(&written) => None,
+        (true, _) => Some(super::visit::NEITHER.to_string()),
+        (false, Ok(_)) => None,
+        (false, Err(why)) => Some(why),
+    };
+    if let Some(why) = why {
+        let shown = crate::shared::redact::redact(&written);
+        let why = if why == super::visit::NEITHER { String::new() } else { format!(": {why}") };
         c.err(
             c.value.span(),
-            format!("`visit` takes a path on the target, found {path:?}"),
-            Some("start it with `/`, e.g. { visit = \"/\" }; the target's address comes from --liveserver".into()),
+            format!("`visit` takes {}, found {shown:?}{why}", super::visit::WHAT),
+            Some(
+                "start it with `/` for a path on the target, e.g. { visit = \"/\" } (the target's address comes \
+                 from --liveserver), or give a whole URL, e.g. { visit = \"${login_link}\" } with a link a capture step read"
+                    .into(),
+            ),
         );
         return None;
     }
-    Some(StepKind::Act(Action::Visit(path)))
+    Some(StepKind::Act(Action::Visit(written)))
 }
 
 fn press(c: &mut Call<'_, '_>) -> Option<StepKind> {

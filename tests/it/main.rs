@@ -52,6 +52,7 @@ mod terminal;
 mod tls;
 mod values;
 mod verdict_words;
+mod visit_urls;
 mod visitors;
 mod watch;
 mod watch_webhook;
