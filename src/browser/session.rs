@@ -45,7 +45,7 @@ pub struct Session {
     /// A user context per visitor, or why not (the session then resets between visitors).
     pub(super) contexts: Result<Contexts, String>,
     /// The scenario's visitors beside the first, and how to start one (see `visitors`).
-    cast: visitors::Cast,
+    pub(super) cast: visitors::Cast,
     /// What frame and tab steps left for the next visitor (browser/controls.rs).
     pub(super) controls: Controls,
 }

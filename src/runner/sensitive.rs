@@ -54,6 +54,28 @@ impl Guard {
         }
     }
 
+    /// Whether this guard judges anything: an unsafe scenario on a run with a sensitive
+    /// regex. Where it does not, nothing need be read from the browser for it.
+    pub(super) fn watching(&self) -> bool {
+        self.watch.is_some()
+    }
+
+    /// Judge the page a step is about to act on when the browser cannot say which page it
+    /// is (`why`): an unsafe scenario does not act blind on a run with a sensitive regex.
+    pub(super) fn unknown_page(&self, doing: &str, why: &str) -> Result<(), StepError> {
+        match &self.watch {
+            Some(w) => Err(StepError::Refused {
+                message: format!(
+                    "refused to {doing}: which page it is on cannot be known ({why}), and with --sensitive-url /{}/ \
+                     only scenarios tagged `{}` may act where that is not known",
+                    w.sensitive.as_str(),
+                    w.safe_tag
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Judge a URL a `visit` is about to load: a sensitive one is not loaded at all (a
     /// GET may act too: a login link logs in, a confirmation link confirms).
     pub(super) fn check_before_loading(&self, url: &str) -> Result<(), StepError> {

@@ -97,6 +97,16 @@ async fn perform(
             state.request = Some(Request { method: "GET".into(), url: crate::shared::redact::without_userinfo(&url) });
         }
         Action::Reload | Action::Back | Action::Forward => {
+            // A reload asks the page it is on again (a form's POST, too): for a guard that
+            // judges pages, that page is judged first (where any of the three lands is
+            // judged after, as a visit's is).
+            if matches!(action, Action::Reload) && at.guard.watching() {
+                let page = match state.seen.url() {
+                    Some(url) => url,
+                    None => session.current_url().await.map_err(StepError::Browser)?,
+                };
+                at.guard.check(&page)?;
+            }
             state.seen.forget();
             let go = match action {
                 Action::Reload => Go::Reload,
@@ -178,10 +188,10 @@ async fn perform(
             act(&hidden_ok, into, known(into), |s| s.upload(&into.locator, file)).await?;
         }
         Action::AcceptDialog { text, prompt } => {
-            controls::answer_dialog(session, p, true, text.as_deref(), prompt.as_deref()).await?;
+            controls::answer_dialog(session, p, at.guard, true, text.as_deref(), prompt.as_deref()).await?;
         }
         Action::DismissDialog { text } => {
-            controls::answer_dialog(session, p, false, text.as_deref(), None).await?;
+            controls::answer_dialog(session, p, at.guard, false, text.as_deref(), None).await?;
         }
         Action::Frame(sel) => {
             act(&at, sel, known(sel), |s| s.enter_frame(&sel.locator)).await?;

@@ -20,6 +20,7 @@ mod firefox;
 mod gate;
 mod gate_holes;
 mod grid;
+mod guarded_controls;
 mod hostile_input;
 mod hostile_markup;
 mod html_report;

@@ -112,6 +112,22 @@ impl Cast {
         }
     }
 
+    /// The current visitor's own session, when it is one.
+    pub(in crate::browser) fn current_session(&self) -> Option<Arc<Session>> {
+        match &*self.current.lock().ok()? {
+            Seat::Session(s) => Some(Arc::clone(s)),
+            _ => None,
+        }
+    }
+
+    /// The user contexts made on demand for this scenario's visitors, if any were.
+    pub(in crate::browser) fn maker_made(&self) -> Option<&Maker> {
+        match self.maker.get() {
+            Some(Ok(maker)) => Some(maker),
+            _ => None,
+        }
+    }
+
     pub(in crate::browser) fn note_page_load(&self, limit: Duration) {
         if let Ok(mut p) = self.page_load.lock() {
             *p = Some(limit);
