@@ -35,6 +35,7 @@ pub use result::{
     INTERRUPTED_WHILE_RUNNING,
 };
 pub use steps::page_load_limit;
+pub use worker::names_visitors;
 
 /// Per-attempt state that steps share.
 #[derive(Default)]

@@ -154,6 +154,12 @@ async fn as_new_visitor(mut ready: Ready, blank: bool) -> Result<Ready, BrowserE
     Ok(ready)
 }
 
+/// Whether a scenario of `scenarios` starts a visitor beyond the one it starts as: the
+/// browser is then asked for what makes visitors cheap (`BrowserConfig::visitors`).
+pub fn names_visitors(scenarios: &[Scenario]) -> bool {
+    ahead(scenarios) > 1
+}
+
 /// How many visitors to keep made ahead for `scenarios`: the next attempt's, and one for
 /// each visitor a scenario starts beyond its first (at most four).
 fn ahead(scenarios: &[Scenario]) -> usize {

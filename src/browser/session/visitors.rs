@@ -97,7 +97,7 @@ impl Cast {
             maker: tokio::sync::OnceCell::new(),
             refused: Mutex::new(None),
             user_agent,
-            config: BrowserConfig { user_contexts: false, ..config.clone() },
+            config: BrowserConfig { user_contexts: false, visitors: false, ..config.clone() },
             binary: binary.map(Path::to_path_buf),
             own_driver,
             page_load: Mutex::new(None),
