@@ -65,7 +65,7 @@ steps = [
 ]
 "##;
 
-fn run(env: &[(&str, &str)]) -> (Output, Junit, Vec<String>, String) {
+fn run(extra: &[&str], env: &[(&str, &str)]) -> (Output, Junit, Vec<String>, String) {
     let (live, asked) = live();
     let target = target(&live);
     let dir = tempfile::tempdir().expect("tempdir");
@@ -73,6 +73,7 @@ fn run(env: &[(&str, &str)]) -> (Output, Junit, Vec<String>, String) {
     let sensitive = format!("^{}/", regex::escape(&live));
     let mut cmd = ft_command(dir.path());
     cmd.args(["--specs", "dialogs.toml", "--liveserver", &target, "--sensitive-url", &sensitive, "--max-wait", "3"]);
+    cmd.args(extra);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -84,7 +85,17 @@ fn run(env: &[(&str, &str)]) -> (Output, Junit, Vec<String>, String) {
 
 #[test]
 fn an_unsafe_scenario_does_not_accept_a_dialog_a_sensitive_page_opened_and_a_safe_one_does() {
-    let (out, junit, asked, live) = run(&[]);
+    assert_only_the_safe_scenario_accepts(&[]);
+}
+
+/// Firefox tells the page behind an open dialog over BiDi too.
+#[test]
+fn an_unsafe_scenario_does_not_accept_a_dialog_a_sensitive_page_opened_on_firefox() {
+    assert_only_the_safe_scenario_accepts(&["--browser", "firefox"]);
+}
+
+fn assert_only_the_safe_scenario_accepts(extra: &[&str]) {
+    let (out, junit, asked, live) = run(extra, &[]);
     assert_eq!(out.code, 3, "ft refused to go on: an error\n{}", out.all());
     let refused = junit.case("accepts what the page asks");
     assert_eq!(refused.status, "error", "{refused:?}");
@@ -103,7 +114,7 @@ fn an_unsafe_scenario_does_not_accept_a_dialog_a_sensitive_page_opened_and_a_saf
 /// scenario does not answer it blind; a safe one still may.
 #[test]
 fn without_bidi_an_unsafe_scenario_does_not_answer_a_dialog_on_a_page_it_cannot_name() {
-    let (out, junit, asked, _) = run(&[("FT_TEST_NO_BIDI", "1")]);
+    let (out, junit, asked, _) = run(&[], &[("FT_TEST_NO_BIDI", "1")]);
     assert_eq!(out.code, 3, "{}", out.all());
     let refused = junit.case("accepts what the page asks");
     assert_eq!(refused.status, "error", "{refused:?}");

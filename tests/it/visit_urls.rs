@@ -82,6 +82,16 @@ fn a_visit_to_a_captured_url_loads_that_page_and_never_prints_its_credentials() 
 }
 
 #[test]
+fn a_visit_to_a_captured_url_loads_that_page_on_firefox() {
+    let (site, asked) = other_site(None);
+    let target = target(&format!("{site}/welcome?token=s3cr3t"), "");
+    let (out, _dir) = run_spec(FOLLOW_THE_LINK, &target, &["--browser", "firefox"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(asked.lock().expect("lock").iter().any(|p| p.starts_with("/welcome")), "the browser went there");
+    assert!(!out.all().contains("s3cr3t"), "{}", out.all());
+}
+
+#[test]
 fn a_captured_url_that_fails_to_load_fails_its_visit_named_without_credentials() {
     let (site, _) = other_site(None);
     let with_creds = site.replacen("http://", "http://edith:hunter2@", 1);
