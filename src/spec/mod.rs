@@ -209,7 +209,9 @@ impl Selector {
 impl fmt::Display for Selector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.name, &self.template) {
-            (Some(name), _) => write!(f, "@{name} ({})", self.locator),
+            // Written with values, not yet filled in.
+            (Some(name), Some(template)) => write!(f, "@{name} ({template})"),
+            (Some(name), None) => write!(f, "@{name} ({})", self.locator),
             (None, Some(template)) => f.write_str(template),
             (None, None) => write!(f, "{}", self.locator),
         }

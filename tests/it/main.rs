@@ -39,6 +39,7 @@ mod progress;
 mod rerun;
 mod reusable_steps;
 mod safety;
+mod selector_values;
 mod sensitive;
 mod serve_limits;
 mod shard_auto;
