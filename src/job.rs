@@ -287,9 +287,11 @@ pub async fn run_keeping(
     let Plan { suite, scenarios, other_shards, split, split_by } = planned?;
     settings.paths.check_writable().map_err(JobError::Reports)?;
     let _lock = take_folder().map_err(JobError::Folder)?;
-    // Visitors beyond the first are user contexts where the browser has BiDi, which a
-    // suite naming them asks for even with --no-signals (`BrowserConfig::visitors`).
-    let browser = BrowserConfig { visitors: runner::names_visitors(&scenarios), ..settings.browser.clone() };
+    // Visitors beyond the first are user contexts where the browser has BiDi, and the guard
+    // reads the page behind a dialog over it: a suite that needs it asks for it even with
+    // --no-signals (`BrowserConfig::visitors`).
+    let bidi = runner::needs_bidi(&scenarios, settings.sensitive.is_some());
+    let browser = BrowserConfig { visitors: bidi, ..settings.browser.clone() };
     let mut kept = kept;
     let reuse = kept.as_deref_mut().and_then(Option::take);
     let (reuse, stale) = match reuse {

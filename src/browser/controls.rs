@@ -250,12 +250,17 @@ return aria === null ? "it is neither a checkbox nor a radio button (nor has ari
         if let Some(url) = self.signals.page_url(&tab, self.timeout()).await {
             return url;
         }
-        match (&self.contexts, self.cast.maker_made()) {
-            (Ok(contexts), _) => contexts.page_url(&tab).await,
-            (Err(_), Some(maker)) => maker.page_url(&tab).await,
-            _ => Err("the session has no WebDriver BiDi connection, and WebDriver's own commands cannot read \
-                      the URL while a dialog is open"
-                .into()),
+        match &self.contexts {
+            Ok(contexts) => contexts.page_url(&tab).await,
+            // The connection visitors' user contexts are made over (opened now if need be).
+            // (`wd` is the session's own: a visitor of a session of its own asked it above.)
+            Err(_) => match self.cast.maker(&wd, self.timeout()).await {
+                Ok(maker) => maker.page_url(&tab).await,
+                Err(why) => Err(format!(
+                    "WebDriver's own commands cannot read the URL while a dialog is open, and there is no \
+                     WebDriver BiDi: {why}"
+                )),
+            },
         }
     }
 

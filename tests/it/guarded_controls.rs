@@ -94,6 +94,13 @@ fn an_unsafe_scenario_does_not_accept_a_dialog_a_sensitive_page_opened_on_firefo
     assert_only_the_safe_scenario_accepts(&["--browser", "firefox"]);
 }
 
+/// With the browser's signals off, a run the guard watches that answers dialogs still asks
+/// for WebDriver BiDi, to read the page behind a dialog.
+#[test]
+fn with_signals_off_an_unsafe_scenario_does_not_accept_a_dialog_a_sensitive_page_opened() {
+    assert_only_the_safe_scenario_accepts(&["--no-signals"]);
+}
+
 fn assert_only_the_safe_scenario_accepts(extra: &[&str]) {
     let (out, junit, asked, live) = run(extra, &[]);
     assert_eq!(out.code, 3, "ft refused to go on: an error\n{}", out.all());

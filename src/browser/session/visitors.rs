@@ -120,14 +120,6 @@ impl Cast {
         }
     }
 
-    /// The user contexts made on demand for this scenario's visitors, if any were.
-    pub(in crate::browser) fn maker_made(&self) -> Option<&Maker> {
-        match self.maker.get() {
-            Some(Ok(maker)) => Some(maker),
-            _ => None,
-        }
-    }
-
     pub(in crate::browser) fn note_page_load(&self, limit: Duration) {
         if let Ok(mut p) = self.page_load.lock() {
             *p = Some(limit);
@@ -157,8 +149,9 @@ impl Cast {
             || self.kept.lock().is_ok_and(|k| k.iter().any(|(_, s)| context(s)))
     }
 
-    /// The connection user contexts are made over, opened the first time it is wanted.
-    async fn maker(&self, wd: &WebDriver, limit: Duration) -> Result<&Maker, String> {
+    /// The connection user contexts are made over, opened the first time it is wanted
+    /// (also to read the page behind a dialog where signals do not hold one open).
+    pub(in crate::browser) async fn maker(&self, wd: &WebDriver, limit: Duration) -> Result<&Maker, String> {
         if let Some(why) = self.refused.lock().ok().and_then(|r| r.clone()) {
             return Err(why);
         }
