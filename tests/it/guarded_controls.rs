@@ -1,6 +1,7 @@
 //! The steps of issue 21 that act on a page without finding an element first (answering
-//! a dialog) go through the sensitive-URL guard as every other action does: a confirm a
-//! sensitive page opens as it loads is not accepted by an unsafe scenario. Real Chromium,
+//! a dialog, reloading) go through the sensitive-URL guard as every other action does: a
+//! confirm a sensitive page opens as it loads is not accepted by an unsafe scenario, nor
+//! is a sensitive page reloaded. Real Chromium,
 //! real loopback servers; what reached the sensitive server is what it was asked.
 
 use crate::common;
@@ -29,6 +30,7 @@ fn live() -> (String, Arc<Mutex<Vec<String>>>) {
                  fetch('/deleted').then(() => { done.textContent = 'deleted'; }); };</script>",
             ),
             "/deleted" => respond(stream, "200 OK", "gone"),
+            "/count" => respond(stream, "200 OK", "<!doctype html><title>Counted</title><p id=\"n\">counted</p>"),
             _ => respond(stream, "404 Not Found", "not here"),
         }
     });
@@ -38,7 +40,8 @@ fn live() -> (String, Arc<Mutex<Vec<String>>>) {
 /// The target: a page whose link leads to the sensitive server's confirm page.
 fn target(live: &str) -> String {
     let page = format!(
-        "<!doctype html><title>Staging</title><link rel=\"icon\" href=\"data:,\"><a id=\"go\" href=\"{live}/confirm\">go</a>"
+        "<!doctype html><title>Staging</title><link rel=\"icon\" href=\"data:,\"><a id=\"go\" href=\"{live}/confirm\">go</a>\
+         <a id=\"count\" href=\"{live}/count\">count</a>"
     );
     serve(move |_, stream| respond(stream, "200 OK", &page))
 }
@@ -65,11 +68,40 @@ steps = [
 ]
 "##;
 
+/// A reload asks its page again: an unsafe scenario a link led to a sensitive page does
+/// not reload it (the page was loaded once, by the click, and no more).
+const RELOAD: &str = r##"
+[[scenario]]
+name = "reloads where a link led"
+tags = ["lists"]
+steps = [
+  { visit = "/" },
+  { click = "#count" },
+  { reload = true },
+  { expect_text = "counted", in = "#n" },
+]
+"##;
+
+#[test]
+fn an_unsafe_scenario_does_not_reload_a_sensitive_page_a_link_led_to() {
+    let (out, junit, asked, live) = run_with(RELOAD, &[], &[]);
+    assert_eq!(out.code, 3, "{}", out.all());
+    let refused = junit.case("reloads where a link led");
+    assert_eq!(refused.status, "error", "{refused:?}");
+    assert!(refused.message.contains(&format!("the browser landed on {live}/count")), "{refused:?}");
+    assert!(refused.message.contains("reload"), "it stopped at the reload: {refused:?}");
+    assert_eq!(asked.iter().filter(|p| *p == "/count").count(), 1, "loaded by the click only: {asked:?}");
+}
+
 fn run(extra: &[&str], env: &[(&str, &str)]) -> (Output, Junit, Vec<String>, String) {
+    run_with(SPEC, extra, env)
+}
+
+fn run_with(spec: &str, extra: &[&str], env: &[(&str, &str)]) -> (Output, Junit, Vec<String>, String) {
     let (live, asked) = live();
     let target = target(&live);
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("dialogs.toml"), SPEC).expect("write");
+    std::fs::write(dir.path().join("dialogs.toml"), spec).expect("write");
     let sensitive = format!("^{}/", regex::escape(&live));
     let mut cmd = ft_command(dir.path());
     cmd.args(["--specs", "dialogs.toml", "--liveserver", &target, "--sensitive-url", &sensitive, "--max-wait", "3"]);
