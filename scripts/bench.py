@@ -274,6 +274,8 @@ def probe(kind, target, n=20):
 
 
 COMMAND = re.compile(r"\] COMMAND (\w+)")
+SCRIPT = re.compile(r'\] COMMAND ExecuteScript \{.*?"script": "((?:[^"\\]|\\.)*)"', re.S)
+SCRIPT_BYTES = "script bytes"
 
 
 def count_commands(ft=FT):
@@ -291,20 +293,30 @@ def count_commands(ft=FT):
             sys.exit(f"{ft} exited {out.returncode}:\n{out.stdout}")
         counts = {}
         with open(log, errors="replace") as f:
-            for m in COMMAND.finditer(f.read()):
-                counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+            text = f.read()
+        for m in COMMAND.finditer(text):
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+        # The bytes of each ExecuteScript's script as sent (the JSON string chromedriver
+        # logs, escapes and all): what a look costs on the wire.
+        scripts = [len(m.group(1)) for m in SCRIPT.finditer(text)]
+        counts[SCRIPT_BYTES] = (sum(scripts), len(scripts))
         return counts
 
 
 def commands(opts):
     binaries = [("before", opts.ab), ("after", FT)] if opts.ab else [("ft", FT)]
     counts = {label: count_commands(ft) for label, ft in binaries}
+    scripts = {label: c.pop(SCRIPT_BYTES) for label, c in counts.items()}
     kinds = sorted({k for c in counts.values() for k in c}, key=lambda k: -max(c.get(k, 0) for c in counts.values()))
     print("WebDriver commands for the built-in suite (1 worker, Chromium, embedded target), from chromedriver's log:")
     print(f"  {'command':20} " + " ".join(f"{label:>7}" for label, _ in binaries))
     for k in kinds:
         print(f"  {k:20} " + " ".join(f"{counts[label].get(k, 0):7d}" for label, _ in binaries))
     print(f"  {'total':20} " + " ".join(f"{sum(counts[label].values()):7d}" for label, _ in binaries))
+    print("Bytes of the scripts ExecuteScript sent (each as the JSON string chromedriver logs):")
+    print(f"  {'total':20} " + " ".join(f"{scripts[label][0]:7d}" for label, _ in binaries))
+    print(f"  {'per ExecuteScript':20} " + " ".join(
+        f"{scripts[label][0] // max(scripts[label][1], 1):7d}" for label, _ in binaries))
 
 
 # ---------------------------------------------------------------- wait overshoot

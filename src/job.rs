@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use tokio::sync::{mpsc, watch};
 
+use crate::browser::BrowserConfig;
 use crate::git;
 use crate::interrupts;
 use crate::report::{self, record, Console, ReportError, Reports, RunInfo};
@@ -340,10 +341,15 @@ pub async fn run_keeping(
     check_inbox(options, &scenarios)?;
     settings.paths.check_writable().map_err(JobError::Reports)?;
     let _lock = take_folder().map_err(JobError::Folder)?;
+    // Visitors beyond the first are user contexts where the browser has BiDi, and the guard
+    // reads the page behind a dialog over it: a suite that needs it asks for it even with
+    // --no-signals (`BrowserConfig::visitors`).
+    let bidi = runner::needs_bidi(&scenarios, settings.sensitive.is_some());
+    let browser = BrowserConfig { visitors: bidi, ..settings.browser.clone() };
     let mut kept = kept;
     let reuse = kept.as_deref_mut().and_then(Option::take);
     let (reuse, stale) = match reuse {
-        Some(b) if b.fits(&settings.browser) => (Some(b), None),
+        Some(b) if b.fits(&browser) => (Some(b), None),
         other => (None, other),
     };
     if let Some(stale) = stale.and_then(|b| Arc::try_unwrap(b).ok()) {
@@ -356,7 +362,7 @@ pub async fn run_keeping(
     let starting = async {
         let browsers = match reuse {
             Some(b) => b,
-            None => Arc::new(Browsers::start(&settings.browser, runner::page_load_limit(settings.patience)).await?),
+            None => Arc::new(Browsers::start(&browser, runner::page_load_limit(settings.patience)).await?),
         };
         // A failed preflight or a second signal stops the sessions' start at once; what it
         // started ends with the driver (`stop` below), before ft exits.
@@ -442,6 +448,7 @@ pub async fn run_keeping(
     }
     reports.start();
     let mut run_settings = settings.clone();
+    run_settings.browser = browser.clone();
     // The browser trusts the certificate the preflight verified (see `target::Reached::pin`).
     run_settings.browser.trusted_keys.extend(reached.pin);
     browsers.trust(&run_settings.browser).await;

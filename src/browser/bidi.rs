@@ -195,6 +195,21 @@ impl Collector {
         Ok(marked["userAgent"].as_str().unwrap_or_default().to_string())
     }
 
+    /// The URL of the page in `tab`, over the signals' connection: readable while a
+    /// dialog blocks WebDriver's own commands (see `Session::dialog_page`).
+    pub(super) async fn page_url(&self, tab: &str, limit: Duration) -> Result<String, String> {
+        let asked = self.bidi.send_raw("browsingContext.getTree", json!({ "root": tab, "maxDepth": 0 }));
+        let tree = match tokio::time::timeout(limit, asked).await {
+            Ok(Ok(tree)) => tree,
+            Ok(Err(e)) => return Err(format!("browsingContext.getTree: {e}")),
+            Err(_) => return Err(format!("browsingContext.getTree: no answer within {limit:?}")),
+        };
+        tree["contexts"][0]["url"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("browsingContext.getTree named no URL: {tree}"))
+    }
+
     /// True once the BiDi WebSocket closed (the session ended, or a proxy cut it).
     pub(super) fn closed(&self) -> bool {
         self.buffer.lock().map_or(true, |b| b.closed)

@@ -33,9 +33,9 @@ pub(super) fn for_kind(config: &BrowserConfig, binary: Option<&Path>) -> Capabil
         let _ = caps.set("acceptInsecureCerts", true);
     }
     // WebDriver BiDi, for the browser's signals (console, exceptions, failed requests)
-    // and for a user context per visitor; Chromium's log as the signals' fallback where
-    // the remote end offers no BiDi.
-    if (config.signals || config.user_contexts) && want_bidi() {
+    // and for a user context per visitor (per attempt, or per visitor a scenario names);
+    // Chromium's log as the signals' fallback where the remote end offers no BiDi.
+    if (config.signals || config.user_contexts || config.visitors) && want_bidi() {
         let _ = caps.set("webSocketUrl", true);
     }
     if config.signals && config.kind == BrowserKind::Chrome {
@@ -155,6 +155,10 @@ mod tests {
         assert_eq!((firefox.get("webSocketUrl"), firefox.get("goog:loggingPrefs")), (Some(&json!(true)), None));
         let off = for_kind(&BrowserConfig { signals: false, ..BrowserConfig::default() }, None);
         assert_eq!((off.get("webSocketUrl"), off.get("goog:loggingPrefs")), (Some(&json!(true)), None));
+        let visitors =
+            BrowserConfig { signals: false, user_contexts: false, visitors: true, ..BrowserConfig::default() };
+        let visitors = for_kind(&visitors, None);
+        assert_eq!((visitors.get("webSocketUrl"), visitors.get("goog:loggingPrefs")), (Some(&json!(true)), None));
         let fresh = BrowserConfig { signals: false, user_contexts: false, ..BrowserConfig::default() };
         let fresh = for_kind(&fresh, None);
         assert_eq!((fresh.get("webSocketUrl"), fresh.get("goog:loggingPrefs")), (None, None));

@@ -94,6 +94,14 @@ impl Collection {
         }
     }
 
+    /// The URL of the page in `tab` over BiDi, where signals are collected so; `None` without.
+    pub(super) async fn page_url(&self, tab: &str, limit: Duration) -> Option<Result<String, String>> {
+        match self {
+            Collection::Bidi(c) => Some(c.page_url(tab, limit).await),
+            _ => None,
+        }
+    }
+
     /// Why signals are not collected (for the browser log: why its last read failed).
     pub(super) fn missing(&self) -> Option<String> {
         match self {

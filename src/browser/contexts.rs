@@ -200,6 +200,10 @@ impl Contexts {
     }
 
     /// How many visitors are kept beside the current one.
+    pub(super) async fn page_url(&self, tab: &str) -> Result<String, String> {
+        self.maker.page_url(tab).await
+    }
+
     pub(super) fn kept(&self) -> usize {
         self.kept.lock().map_or(0, |k| k.len())
     }
@@ -223,6 +227,14 @@ impl Contexts {
     pub(super) async fn tabs_beside(&self, tab: &str) -> Result<Vec<String>, String> {
         self.maker.tabs_beside(tab).await
     }
+}
+
+/// The URL of the one context a `browsingContext.getTree` with a `root` answered.
+fn page_url(tree: Value) -> Result<String, String> {
+    tree["contexts"][0]["url"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("browsingContext.getTree named no URL: {tree}"))
 }
 
 impl Maker {
@@ -265,6 +277,12 @@ impl Maker {
             .filter(|c| c["userContext"] == user_context)
             .filter_map(|c| c["context"].as_str().map(str::to_string))
             .collect())
+    }
+
+    /// The URL of the page in `tab`: readable over BiDi while a dialog blocks WebDriver's
+    /// own commands (see `Session::dialog_page`).
+    pub(super) async fn page_url(&self, tab: &str) -> Result<String, String> {
+        page_url(self.send("browsingContext.getTree", json!({ "root": tab, "maxDepth": 0 })).await?)
     }
 
     /// A new user context with one blank tab in it, made in the background (the attempt

@@ -237,6 +237,33 @@ return aria === null ? "it is neither a checkbox nor a radio button (nor has ari
         ))
     }
 
+    /// The URL of the page the open dialog belongs to (the current visitor's tab). A dialog
+    /// blocks WebDriver's own commands that read the page (its URL too), so it is read over
+    /// the session's WebDriver BiDi connection; without one, why it cannot be known.
+    pub async fn dialog_page(&self) -> Result<String, String> {
+        if let Some(visitor) = self.cast.current_session() {
+            return Box::pin(visitor.dialog_page()).await;
+        }
+        let wd = self.wd().map_err(|e| e.to_string())?;
+        // The window handle is the BiDi context's id; WebDriver answers it through a dialog.
+        let tab = self.bounded(wd.window()).await.map_err(|e| e.to_string())?.to_string();
+        if let Some(url) = self.signals.page_url(&tab, self.timeout()).await {
+            return url;
+        }
+        match &self.contexts {
+            Ok(contexts) => contexts.page_url(&tab).await,
+            // The connection visitors' user contexts are made over (opened now if need be).
+            // (`wd` is the session's own: a visitor of a session of its own asked it above.)
+            Err(_) => match self.cast.maker(&wd, self.timeout()).await {
+                Ok(maker) => maker.page_url(&tab).await,
+                Err(why) => Err(format!(
+                    "WebDriver's own commands cannot read the URL while a dialog is open, and there is no \
+                     WebDriver BiDi: {why}"
+                )),
+            },
+        }
+    }
+
     /// Accept the open dialog (typing `prompt` first) or dismiss it.
     pub async fn answer_dialog(&self, accept: bool, prompt: Option<&str>) -> Result<(), BrowserError> {
         let wd = self.wd()?;

@@ -4,8 +4,14 @@
 //! accessible name, label, placeholder, test id, chains), so finding by what a person
 //! sees costs no extra round trip, and it reads the page only through the prototypes'
 //! own getters and methods, so markup cannot shadow what it reads (DOM clobbering).
+//! WebDriver sends a script's whole text with every call, so each look sends only the
+//! engines its locators use, without comments or indentation (`script`).
+
+use std::sync::OnceLock;
 
 use serde::Deserialize;
+
+use crate::shared::locator::{Locator, Part};
 
 /// What one inspection of the page saw for a selector (one WebDriver round trip).
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -92,10 +98,67 @@ pub struct Frame {
     pub png: Vec<u8>,
 }
 
+/// The inspection script for a look at `locator` (counting `also` too): the core, with
+/// the engines those use, cut to its code (no comment lines, no indentation). Every look
+/// sends it whole (WebDriver keeps no script between calls), so a look for plain CSS sends
+/// about a third of what one with every engine would. Made once per set of engines.
+pub(super) fn script(locator: Option<&Locator>, also: Option<&Locator>) -> &'static str {
+    static MADE: OnceLock<Vec<String>> = OnceLock::new();
+    let made = MADE.get_or_init(|| (0..ALL_ENGINES + 1).map(assemble).collect());
+    &made[engines(locator.into_iter().chain(also))]
+}
+
+/// Which optional engines the parts of `locators` use, as bits.
+fn engines<'a>(locators: impl Iterator<Item = &'a Locator>) -> usize {
+    locators.flat_map(|l| l.0.iter()).fold(0, |bits, part| {
+        bits | match part {
+            Part::Text { .. } => TEXT,
+            Part::Role { .. } => ROLE,
+            Part::Label { .. } => LABEL,
+            // In the core: a query, or an attribute compared.
+            Part::Css(_) | Part::Placeholder(_) | Part::TestId(_) => 0,
+        }
+    })
+}
+
+const TEXT: usize = 1;
+const ROLE: usize = 2;
+const LABEL: usize = 4;
+const ALL_ENGINES: usize = TEXT | ROLE | LABEL;
+
+/// The script with the engines `bits` names, cut to its code.
+fn assemble(bits: usize) -> String {
+    let mut parts = vec![HEAD];
+    if bits != 0 {
+        parts.push(ENGINE_BASE);
+    }
+    if bits & TEXT != 0 {
+        parts.push(TEXT_ENGINE);
+    }
+    if bits & (ROLE | LABEL) != 0 {
+        parts.push(NAMES);
+    }
+    if bits & ROLE != 0 {
+        parts.push(ROLE_ENGINE);
+    }
+    if bits & LABEL != 0 {
+        parts.push(LABEL_ENGINE);
+    }
+    parts.push(TAIL);
+    // Whole lines only: no string or regular expression of the script starts a line
+    // with `//`, and lines stay lines (no reliance on where a statement ends).
+    let lines = parts.iter().flat_map(|p| p.lines()).map(str::trim);
+    lines.filter(|l| !l.is_empty() && !l.starts_with("//")).collect::<Vec<_>>().join("\n")
+}
+
+/// The inspection script, in parts: `script` puts together the core (`HEAD`, `TAIL`) and
+/// only the locator engines an inspection's locators use, so a look for plain CSS (every
+/// step of the built-in suite) does not send the text, role and label engines.
+///
 /// Called with `[locator or null, attribute or null, all, also or null]`; answers an
 /// `Inspection`. A locator is `shared::locator::Locator::to_json`: `[[engine, value, ...],
 /// ...]`; `also` is a second one whose matches are only counted.
-pub(super) const INSPECT_JS: &str = r#"
+const HEAD: &str = r#"
 const [loc, attr, all, also] = arguments;
 // Read through the prototypes, never through the page's objects: a form's controls and
 // the document's named elements shadow their properties (a control named `action` makes
@@ -104,13 +167,13 @@ const own = (proto, name) => { const d = Object.getOwnPropertyDescriptor(proto, 
 const bind = (proto, name) => { const f = own(proto, name); return f ? (self, ...args) => Reflect.apply(f, self, args) : null; };
 const D = Document.prototype, E = Element.prototype, N = Node.prototype, H = HTMLElement.prototype;
 const docTitle = bind(D, "title"), docBody = bind(D, "body"), docActive = bind(D, "activeElement");
-const byId = bind(D, "getElementById"), qsaDoc = bind(D, "querySelectorAll"), qsaEl = bind(E, "querySelectorAll");
+const qsaDoc = bind(D, "querySelectorAll"), qsaEl = bind(E, "querySelectorAll");
 const closest = bind(E, "closest"), matches = bind(E, "matches"), getAttr = bind(E, "getAttribute");
-const hasAttr = bind(E, "hasAttribute"), rectOf = bind(E, "getBoundingClientRect"), kids = bind(E, "children");
+const rectOf = bind(E, "getBoundingClientRect");
 const localName = bind(E, "localName"), attributes = bind(E, "attributes"), shadowOf = bind(E, "shadowRoot");
 const checkVis = bind(E, "checkVisibility"), innerText = bind(H, "innerText");
-const textContent = bind(N, "textContent"), childNodes = bind(N, "childNodes"), nodeType = bind(N, "nodeType");
-const compare = bind(N, "compareDocumentPosition"), parentOf = bind(N, "parentElement");
+const textContent = bind(N, "textContent");
+const compare = bind(N, "compareDocumentPosition");
 const formMethod = bind(HTMLFormElement.prototype, "method"), formAction = bind(HTMLFormElement.prototype, "action");
 const shadowActive = bind(ShadowRoot.prototype, "activeElement");
 const FORM_OWNERS = [HTMLInputElement, HTMLSelectElement, HTMLTextAreaElement, HTMLButtonElement, HTMLFieldSetElement, HTMLOutputElement, HTMLObjectElement];
@@ -118,8 +181,6 @@ const VALUED = [HTMLInputElement, HTMLSelectElement, HTMLTextAreaElement];
 const norm = s => String(s == null ? "" : s).replace(/\s+/g, " ").trim();
 const tag = el => localName(el);
 const attrOf = (el, name) => getAttr(el, name);
-const textOf = el => norm(el instanceof HTMLElement ? innerText(el) : textContent(el));
-const NO_TEXT = new Set(["script", "style", "template", "noscript", "head", "title"]);
 const all_in = (root, css) => Array.from(root === document ? qsaDoc(document, css) : qsaEl(root, css));
 const shown = el => {
   const cs = getComputedStyle(el);
@@ -127,16 +188,18 @@ const shown = el => {
   const r = rectOf(el);
   return vis && cs.visibility !== "hidden" && cs.display !== "none" && r.width > 0 && r.height > 0;
 };
-// Hidden from the accessibility tree: aria-hidden up the tree, display:none on it or an
-// ancestor, visibility:hidden (an <option> of a closed <select> has no box, yet is there).
-const hiddenForAria = el => {
-  if (closest(el, "[aria-hidden=true]")) return true;
-  if (getComputedStyle(el).visibility === "hidden") return true;
-  if (checkVis && checkVis(el)) return false;
-  for (let e = el; e; e = parentOf(e)) { if (getComputedStyle(e).display === "none") return true; }
-  return false;
-};
+"#;
 
+/// What every engine but CSS uses.
+const ENGINE_BASE: &str = r#"
+const byId = bind(D, "getElementById"), hasAttr = bind(E, "hasAttribute"), kids = bind(E, "children");
+const childNodes = bind(N, "childNodes"), nodeType = bind(N, "nodeType"), parentOf = bind(N, "parentElement");
+const textOf = el => norm(el instanceof HTMLElement ? innerText(el) : textContent(el));
+const NO_TEXT = new Set(["script", "style", "template", "noscript", "head", "title"]);
+"#;
+
+/// `text=`, `text*=`.
+const TEXT_ENGINE: &str = r#"
 // text= and text*=: the innermost elements whose rendered text is (or contains) the text.
 // The walk descends only where the text may be (rendered, or hidden but in the source).
 const squash = s => String(s || "").replace(/\s+/g, "").toLowerCase();
@@ -157,6 +220,53 @@ function byText(root, want, exact) {
   if (body) { for (const c of kids(body)) { if (may(c)) walk(c); } } else if (root !== document && may(root)) walk(root);
   return out;
 }
+"#;
+
+/// Labels and accessible names: what `role=` with a name and `label=` share.
+const NAMES: &str = r#"
+const CONTROLS = new Set(["input", "select", "textarea", "button"]);
+const buttonValue = el => {
+  const type = (attrOf(el, "type") || "").toLowerCase();
+  if (type === "image") return attrOf(el, "alt") || "Submit";
+  if (!["button", "submit", "reset"].includes(type)) return null;
+  return attrOf(el, "value") || (type === "submit" ? "Submit" : type === "reset" ? "Reset" : "");
+};
+// The text a name is made of: text nodes, alt texts, nested names; blocks apart.
+function contentText(node, skip, hiddenToo) {
+  let s = "";
+  for (const c of childNodes(node)) {
+    const nt = nodeType(c);
+    if (nt === 3) { s += textContent(c); continue; }
+    if (nt !== 1 || NO_TEXT.has(tag(c)) || (skip && skip(c))) continue;
+    const cs = getComputedStyle(c);
+    if (!hiddenToo && (attrOf(c, "aria-hidden") === "true" || cs.display === "none" || cs.visibility === "hidden")) continue;
+    const t = tag(c);
+    let inner = norm(attrOf(c, "aria-label"));
+    if (!inner) {
+      if (t === "img" || t === "area") inner = attrOf(c, "alt") || "";
+      else if (t === "input") inner = buttonValue(c) || "";
+      else inner = contentText(c, skip, hiddenToo);
+    }
+    s += cs.display.startsWith("inline") ? inner : " " + inner + " ";
+  }
+  return s;
+}
+const labelledBy = el => norm(norm(attrOf(el, "aria-labelledby")).split(" ").map(id => id && byId(document, id)).filter(Boolean).map(e => contentText(e, null, true)).join(" "));
+const labelsOf = el => (VALUED.some(k => el instanceof k) || el instanceof HTMLButtonElement || el instanceof HTMLMeterElement || el instanceof HTMLOutputElement || el instanceof HTMLProgressElement) ? Array.from(el.labels || []) : [];
+const labelText = (label, el) => norm(contentText(label, c => c === el || CONTROLS.has(tag(c)), false));
+"#;
+
+/// `role=`, with its name filter (needs `NAMES`).
+const ROLE_ENGINE: &str = r#"
+// Hidden from the accessibility tree: aria-hidden up the tree, display:none on it or an
+// ancestor, visibility:hidden (an <option> of a closed <select> has no box, yet is there).
+const hiddenForAria = el => {
+  if (closest(el, "[aria-hidden=true]")) return true;
+  if (getComputedStyle(el).visibility === "hidden") return true;
+  if (checkVis && checkVis(el)) return false;
+  for (let e = el; e; e = parentOf(e)) { if (getComputedStyle(e).display === "none") return true; }
+  return false;
+};
 
 // role=: explicit (the role attribute's first token) or implicit from the element.
 const LANDMARK_SCOPE = "article, aside, main, nav, section";
@@ -225,36 +335,6 @@ function implicitRole(el) {
 }
 const roleOf = el => norm(attrOf(el, "role")).split(" ")[0].toLowerCase() || implicitRole(el);
 const FROM_CONTENT = new Set(["button", "cell", "checkbox", "columnheader", "gridcell", "heading", "link", "menuitem", "menuitemcheckbox", "menuitemradio", "option", "radio", "row", "rowheader", "switch", "tab", "tooltip", "treeitem"]);
-const CONTROLS = new Set(["input", "select", "textarea", "button"]);
-const buttonValue = el => {
-  const type = (attrOf(el, "type") || "").toLowerCase();
-  if (type === "image") return attrOf(el, "alt") || "Submit";
-  if (!["button", "submit", "reset"].includes(type)) return null;
-  return attrOf(el, "value") || (type === "submit" ? "Submit" : type === "reset" ? "Reset" : "");
-};
-// The text a name is made of: text nodes, alt texts, nested names; blocks apart.
-function contentText(node, skip, hiddenToo) {
-  let s = "";
-  for (const c of childNodes(node)) {
-    const nt = nodeType(c);
-    if (nt === 3) { s += textContent(c); continue; }
-    if (nt !== 1 || NO_TEXT.has(tag(c)) || (skip && skip(c))) continue;
-    const cs = getComputedStyle(c);
-    if (!hiddenToo && (attrOf(c, "aria-hidden") === "true" || cs.display === "none" || cs.visibility === "hidden")) continue;
-    const t = tag(c);
-    let inner = norm(attrOf(c, "aria-label"));
-    if (!inner) {
-      if (t === "img" || t === "area") inner = attrOf(c, "alt") || "";
-      else if (t === "input") inner = buttonValue(c) || "";
-      else inner = contentText(c, skip, hiddenToo);
-    }
-    s += cs.display.startsWith("inline") ? inner : " " + inner + " ";
-  }
-  return s;
-}
-const labelledBy = el => norm(norm(attrOf(el, "aria-labelledby")).split(" ").map(id => id && byId(document, id)).filter(Boolean).map(e => contentText(e, null, true)).join(" "));
-const labelsOf = el => (VALUED.some(k => el instanceof k) || el instanceof HTMLButtonElement || el instanceof HTMLMeterElement || el instanceof HTMLOutputElement || el instanceof HTMLProgressElement) ? Array.from(el.labels || []) : [];
-const labelText = (label, el) => norm(contentText(label, c => c === el || CONTROLS.has(tag(c)), false));
 function nameOf(el, role) {
   const by = labelledBy(el); if (by) return by;
   const aria = norm(attrOf(el, "aria-label")); if (aria) return aria;
@@ -277,7 +357,10 @@ function byRole(root, role, name, exact) {
     return exact ? n === name : n.includes(name);
   });
 }
+"#;
 
+/// `label=`, `label*=` (needs `NAMES`).
+const LABEL_ENGINE: &str = r#"
 // label=: the control labelled so, by any of its labels.
 function byLabel(root, want, exact) {
   const fits = s => exact ? s === want : s.includes(want);
@@ -287,7 +370,10 @@ function byLabel(root, want, exact) {
     return labelsOf(el).some(l => fits(labelText(l, el)));
   });
 }
+"#;
 
+/// The chain, CSS, placeholder and test id, and the answer.
+const TAIL: &str = r#"
 function one(root, part) {
   const [engine, a, b, c] = part;
   switch (engine) {
@@ -368,3 +454,51 @@ if (all) {
 }
 return out;
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Locator {
+        let part = |p: &str| match p.split_once('=') {
+            Some(("text", t)) => Part::Text { text: t.into(), exact: true },
+            Some(("role", r)) => Part::Role { role: r.into(), name: None },
+            Some(("label", t)) => Part::Label { text: t.into(), exact: true },
+            Some(("testid", t)) => Part::TestId(t.into()),
+            _ => Part::Css(p.into()),
+        };
+        Locator(text.split(" >> ").map(part).collect())
+    }
+
+    /// The engines of a look's locators are sent, and no other: a look for plain CSS
+    /// (every step of the built-in suite) sends none of them.
+    #[test]
+    fn a_look_sends_only_the_engines_its_locators_use() {
+        let defines = |js: &str| {
+            ["function byText(", "function byRole(", "function byLabel(", "function contentText(", "const textOf"]
+                .map(|f| js.contains(f))
+        };
+        let css = parse("#id_list_table tr");
+        assert_eq!(defines(script(Some(&css), None)), [false; 5]);
+        assert_eq!(defines(script(None, None)), [false; 5], "a look at the page alone");
+        assert_eq!(defines(script(Some(&parse("testid=new-item")), None)), [false; 5]);
+        assert_eq!(defines(script(Some(&parse("text=Buy milk")), None)), [true, false, false, false, true]);
+        assert_eq!(defines(script(Some(&parse("label=Email")), None)), [false, false, true, true, true]);
+        let chain = parse("role=row >> text=1: Buy milk");
+        assert_eq!(defines(script(Some(&chain), None)), [true, true, false, true, true]);
+        // The counted locator of a capture read in the same look needs its engines too.
+        assert_eq!(defines(script(Some(&css), Some(&parse("role=row")))), [false, true, false, true, true]);
+    }
+
+    /// What a look costs on the wire (WebDriver sends the script with every call): a CSS
+    /// look is well under half of the whole script as it was sent before, comments and all.
+    #[test]
+    fn a_css_look_sends_under_half_the_bytes_of_every_engine() {
+        let every = [HEAD, ENGINE_BASE, TEXT_ENGINE, NAMES, ROLE_ENGINE, LABEL_ENGINE, TAIL].concat();
+        let css = script(Some(&parse("#id_text")), None).len();
+        let all = script(Some(&parse("role=link >> text=x >> label=y")), None).len();
+        assert!(css * 5 < every.len() * 2, "css {css} bytes, every engine as written {}", every.len());
+        assert!(all < every.len(), "comments and indentation are not sent: {all} of {}", every.len());
+        assert!(!script(None, None).lines().any(|l| l.trim_start().starts_with("//") || l.starts_with(' ')));
+    }
+}

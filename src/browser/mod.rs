@@ -77,6 +77,13 @@ pub struct BrowserConfig {
     /// makes them (off with `--fresh-session`, whose sessions serve one visitor each).
     /// Independent of `signals`: isolation is about the verdict, signals are an extra check.
     pub user_contexts: bool,
+    /// The run's scenarios need WebDriver BiDi even with `--no-signals`: they name visitors
+    /// beyond the first, each then a user context of the worker's browser (about 0.15 s,
+    /// nothing more to count) rather than a browser session of its own, which the worker
+    /// pool does not count and a Grid must find a second slot for; or they answer dialogs
+    /// on a run the sensitive-URL guard watches, which must read the page behind a dialog
+    /// (only BiDi can). A run without either asks for nothing it does not use.
+    pub visitors: bool,
 }
 
 /// The browsers ft can drive. Named on the command line by `name` (`chrome`,
@@ -150,6 +157,7 @@ impl Default for BrowserConfig {
             firefox_user_agent: None,
             signals: true,
             user_contexts: true,
+            visitors: false,
         }
     }
 }

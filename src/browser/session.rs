@@ -11,7 +11,7 @@ use thirtyfour::{Key as WdKey, WebDriver, WebElement};
 use super::collect::{Collection, TURNED_OFF};
 use super::contexts::Contexts;
 use super::controls::{chord_keys, is_dialog_open, Controls};
-use super::inspect::{Evidence, Inspection, INSPECT_JS};
+use super::inspect::{script, Evidence, Inspection};
 use super::process::DriverProcess;
 use super::reaper::{Leftover, Reaper};
 use super::{BrowserConfig, BrowserError, BrowserInfo, Isolation, Signals};
@@ -45,7 +45,7 @@ pub struct Session {
     /// A user context per visitor, or why not (the session then resets between visitors).
     pub(super) contexts: Result<Contexts, String>,
     /// The scenario's visitors beside the first, and how to start one (see `visitors`).
-    cast: visitors::Cast,
+    pub(super) cast: visitors::Cast,
     /// What frame and tab steps left for the next visitor (browser/controls.rs).
     pub(super) controls: Controls,
 }
@@ -216,7 +216,7 @@ impl Session {
         let wd = self.wd()?;
         let json = |l: Option<&Locator>| l.map_or(serde_json::Value::Null, Locator::to_json);
         let args = vec![json(locator), json!(attr), json!(all), json(also)];
-        let ret = match self.bounded(wd.execute(INSPECT_JS, args)).await {
+        let ret = match self.bounded(wd.execute(script(locator, also), args)).await {
             Ok(ret) => ret,
             // A dialog blocks the page: say so, with its text, and how to answer it.
             Err(e) if is_dialog_open(&e) => return Err(self.dialog_in_the_way().await),

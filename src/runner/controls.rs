@@ -90,10 +90,12 @@ pub(super) async fn expect_cookie(
 }
 
 /// Wait until a dialog (alert, confirm, prompt) is open; check its text if `text` is
-/// given; then accept it (typing `prompt` first) or dismiss it.
+/// given; then, once the guard has judged the page it is on (answering a confirm acts on
+/// that page as a click does), accept it (typing `prompt` first) or dismiss it.
 pub(super) async fn answer_dialog(
     session: &Session,
     patience: Patience,
+    guard: &Guard,
     accept: bool,
     text: Option<&str>,
     prompt: Option<&str>,
@@ -114,6 +116,16 @@ pub(super) async fn answer_dialog(
             message: format!("the dialog says {shown:?}, not {want:?}"),
             last_seen: Some(format!("a dialog saying {shown:?}")),
         });
+    }
+    // A page may open a dialog as it loads, after a click led to it: the page is read
+    // now (over BiDi: the dialog blocks WebDriver's own commands), only for a guard that
+    // judges it.
+    if guard.watching() {
+        let doing = if accept { "accept the dialog" } else { "dismiss the dialog" };
+        match session.dialog_page().await {
+            Ok(page) => guard.check(&page)?,
+            Err(why) => guard.unknown_page(doing, &why)?,
+        }
     }
     session.answer_dialog(accept, prompt).await.map_err(failed)
 }

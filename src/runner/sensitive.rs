@@ -4,7 +4,7 @@
 //! this judges every page the browser reaches during it.
 
 use super::{RunConfig, StepError};
-use crate::shared::redact::redact;
+use crate::shared::redact::{redact, without_userinfo};
 use crate::spec::Scenario;
 
 /// The sensitive-URL check for one scenario; it checks nothing for a safe scenario or
@@ -50,6 +50,48 @@ impl Guard {
                     w.safe_tag
                 ),
             }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether this guard judges anything: an unsafe scenario on a run with a sensitive
+    /// regex. Where it does not, nothing need be read from the browser for it.
+    pub(super) fn watching(&self) -> bool {
+        self.watch.is_some()
+    }
+
+    /// Judge the page a step is about to act on when the browser cannot say which page it
+    /// is (`why`): an unsafe scenario does not act blind on a run with a sensitive regex.
+    pub(super) fn unknown_page(&self, doing: &str, why: &str) -> Result<(), StepError> {
+        match &self.watch {
+            Some(w) => Err(StepError::Refused {
+                message: format!(
+                    "refused to {doing}: which page it is on cannot be known ({why}), and with --sensitive-url /{}/ \
+                     only scenarios tagged `{}` may act where that is not known",
+                    w.sensitive.as_str(),
+                    w.safe_tag
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Judge a URL a `visit` is about to load: a sensitive one is not loaded at all (a
+    /// GET may act too: a login link logs in, a confirmation link confirms).
+    pub(super) fn check_before_loading(&self, url: &str) -> Result<(), StepError> {
+        match &self.watch {
+            Some(w) if w.sensitive.is_match(&without_userinfo(url)) || w.sensitive.is_match(url) => {
+                Err(StepError::Refused {
+                    message: format!(
+                        "refused to load {}, which matches --sensitive-url /{}/ (target {}): \
+                         only scenarios tagged `{}` may go to a sensitive server",
+                        redact(url),
+                        w.sensitive.as_str(),
+                        redact(&w.target),
+                        w.safe_tag
+                    ),
+                })
+            }
             _ => Ok(()),
         }
     }
@@ -104,6 +146,24 @@ mod tests {
              only scenarios tagged `smoke` may run on a sensitive server"
         );
         assert!(!message.contains("secret"));
+    }
+
+    #[test]
+    fn a_sensitive_url_is_not_even_loaded_and_its_credentials_are_not_shown() {
+        let guard = Guard::for_scenario(&scenario(&["validation"]), &config(Some("^https://live\\.example/")));
+        assert!(guard.check_before_loading("http://staging.example/accounts/login?token=1").is_ok());
+        for url in ["https://live.example/accounts/login?token=1", "https://edith:hunter2@live.example/"] {
+            match guard.check_before_loading(url) {
+                Err(StepError::Refused { message }) => {
+                    assert!(message.starts_with("refused to load https://"), "{message}");
+                    assert!(message.contains("only scenarios tagged `smoke`"), "{message}");
+                    assert!(!message.contains("hunter2") && !message.contains("token=1"), "{message}");
+                }
+                _ => panic!("{url} is sensitive"),
+            }
+        }
+        let safe = Guard::for_scenario(&scenario(&["smoke"]), &config(Some("live")));
+        assert!(safe.check_before_loading("https://live.example/").is_ok());
     }
 
     #[test]

@@ -73,18 +73,44 @@ async fn perform(
     // A step that may send a form records where to: a later timeout on an HTTP error
     // page at that URL can then name the request (`POST /lists/new`).
     match action {
-        Action::Visit(path) => {
+        Action::Visit(written) => {
             state.seen.forget();
-            let url = format!("{}{}", config.base_url, path);
+            // A path on the target, or a whole URL (a value such as an email's link); the
+            // spec checked a literal at load, a value is checked now it is filled in.
+            let url = match crate::spec::visit::destination(written) {
+                Ok(to) => to.url(&config.base_url),
+                Err(why) => {
+                    let message = format!(
+                        "cannot visit {:?}: {why}; `visit` takes {}",
+                        crate::shared::redact::redact(written),
+                        crate::spec::visit::WHAT
+                    );
+                    return Err(StepError::Failed { message, last_seen: None });
+                }
+            };
+            // A whole URL may lead anywhere: a sensitive one is not even loaded (and where
+            // the browser lands, after any redirect, is judged as for every visit).
+            state.guard.check_before_loading(&url)?;
             // The page the visit lands on is judged with the next step's own first look.
             let next = state.ahead(1).and_then(|next| {
                 let look = first_look(&next, state.ahead(2).as_ref(), state)?;
                 Some(if next.kind.is_expectation() { counting_ahead(look, 1, state) } else { look })
             });
             visit(&at, Go::To(&url), page_load_limit(p), next).await?;
-            state.request = Some(Request { method: "GET".into(), url });
+            // As the browser shows it: browsers drop a URL's user info.
+            state.request = Some(Request { method: "GET".into(), url: crate::shared::redact::without_userinfo(&url) });
         }
         Action::Reload | Action::Back | Action::Forward => {
+            // A reload asks the page it is on again (a form's POST, too): for a guard that
+            // judges pages, that page is judged first (where any of the three lands is
+            // judged after, as a visit's is).
+            if matches!(action, Action::Reload) && at.guard.watching() {
+                let page = match state.seen.url() {
+                    Some(url) => url,
+                    None => session.current_url().await.map_err(StepError::Browser)?,
+                };
+                at.guard.check(&page)?;
+            }
             state.seen.forget();
             let go = match action {
                 Action::Reload => Go::Reload,
@@ -167,10 +193,10 @@ async fn perform(
             act(&hidden_ok, into, known(into), |s| s.upload(&into.locator, file)).await?;
         }
         Action::AcceptDialog { text, prompt } => {
-            controls::answer_dialog(session, p, true, text.as_deref(), prompt.as_deref()).await?;
+            controls::answer_dialog(session, p, at.guard, true, text.as_deref(), prompt.as_deref()).await?;
         }
         Action::DismissDialog { text } => {
-            controls::answer_dialog(session, p, false, text.as_deref(), None).await?;
+            controls::answer_dialog(session, p, at.guard, false, text.as_deref(), None).await?;
         }
         Action::Frame(sel) => {
             act(&at, sel, known(sel), |s| s.enter_frame(&sel.locator)).await?;

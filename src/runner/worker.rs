@@ -156,6 +156,14 @@ async fn as_new_visitor(mut ready: Ready, blank: bool) -> Result<Ready, BrowserE
     Ok(ready)
 }
 
+/// Whether the browser must offer WebDriver BiDi for `scenarios` whatever the signals
+/// (`BrowserConfig::visitors`): a scenario starts a visitor beyond the one it starts as,
+/// or, with a sensitive regex (`guarded`), answers a dialog (the guard reads its page).
+pub fn needs_bidi(scenarios: &[Scenario], guarded: bool) -> bool {
+    let dialog = |s: &Step| matches!(s.kind, StepKind::Act(Action::AcceptDialog { .. } | Action::DismissDialog { .. }));
+    ahead(scenarios) > 1 || (guarded && scenarios.iter().any(|s| s.steps.iter().any(dialog)))
+}
+
 /// How many visitors to keep made ahead for `scenarios`: the next attempt's, and one for
 /// each visitor a scenario starts beyond its first (at most four).
 fn ahead(scenarios: &[Scenario]) -> usize {

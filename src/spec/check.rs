@@ -103,12 +103,26 @@ impl FileCtx<'_> {
     ) -> Option<Selector> {
         if let Some(name) = text.strip_prefix('@') {
             match selectors.get(name) {
-                // Checked where it is defined (or overridden), and reported there.
-                Some(written) => super::locator::parse(written).ok().map(|locator| Selector {
-                    locator,
-                    name: Some(name.to_string()),
-                    template: None,
-                }),
+                // Checked where it is defined (or overridden), and reported there; one
+                // written with values is filled in and checked when its step runs (the
+                // step's check saw that each is set before it).
+                Some(written) => {
+                    let name = Some(name.to_string());
+                    match super::values::parse(written) {
+                        Ok(t) if !t.is_plain() => Some(Selector {
+                            locator: super::locator::Locator(Vec::new()),
+                            name,
+                            template: Some(written.clone()),
+                        }),
+                        // `$${` stands for `${`.
+                        Ok(t) => super::locator::parse(&t.text()).ok().map(|locator| Selector {
+                            locator,
+                            name,
+                            template: None,
+                        }),
+                        Err(_) => None,
+                    }
+                }
                 None if self.broken.borrow().contains(name) => None,
                 None => {
                     let names: Vec<String> = selectors.keys().cloned().collect();

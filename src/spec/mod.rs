@@ -11,6 +11,7 @@ mod parse;
 mod reuse;
 pub mod values;
 pub(crate) mod verbs;
+pub mod visit;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -224,7 +225,9 @@ impl Selector {
 impl fmt::Display for Selector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.name, &self.template) {
-            (Some(name), _) => write!(f, "@{name} ({})", self.locator),
+            // Written with values, not yet filled in.
+            (Some(name), Some(template)) => write!(f, "@{name} ({template})"),
+            (Some(name), None) => write!(f, "@{name} ({})", self.locator),
             (None, Some(template)) => f.write_str(template),
             (None, None) => write!(f, "{}", self.locator),
         }
@@ -481,7 +484,8 @@ impl fmt::Display for StepKind {
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Action::Visit(path) => write!(f, "visit {path}"),
+            // A whole URL may carry credentials or a token: never shown.
+            Action::Visit(path) => write!(f, "visit {}", crate::shared::redact::redact(path)),
             Action::Type { into, text } => write!(f, "type {text:?} into {into}"),
             Action::Press { key, on } => write!(f, "press {} on {on}", key),
             Action::Click(s) => write!(f, "click {s}"),

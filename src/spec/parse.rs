@@ -350,7 +350,21 @@ fn read_file(ctx: &FileCtx<'_>, file_no: usize, overrides: &SelectorOverrides, d
                     Some("give a CSS selector such as \"#id_text\"".into()),
                 );
             } else {
-                ctx.locator(css.get_ref(), css.span());
+                // Written with values (`${name}`): its syntax and built-ins now; where it is
+                // used, that each value is set; once filled in, the locator, as a step's.
+                match super::values::parse(css.get_ref()) {
+                    Err(e) => ctx.err(css.span(), e.message, Some(e.hint)),
+                    Ok(t) if t.is_plain() => {
+                        ctx.locator(&t.text(), css.span());
+                    }
+                    Ok(t) => {
+                        for used in t.uses() {
+                            if let super::values::Kind::UnknownBuiltIn(hint) = super::values::kind(&used.name) {
+                                ctx.err(css.span(), format!("unknown built-in value `{}`", used.source()), Some(hint));
+                            }
+                        }
+                    }
+                }
             }
         }
         let css_text = overrides.get(name.get_ref()).cloned().unwrap_or_else(|| css.get_ref().clone());

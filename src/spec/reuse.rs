@@ -182,7 +182,8 @@ impl<'b, 'a> Builder<'b, 'a> {
             .map(|(k, v)| (k.clone(), v.clone()))
             .filter(|(k, _)| k != name_key || !params.is_empty())
             .collect();
-        if verbs::check_templates(ctx, &args_table, &self.scope).is_none() {
+        // A `@name` argument is checked where the body uses it as a selector.
+        if verbs::check_templates(ctx, &args_table, &self.scope, &Default::default()).is_none() {
             ok = false;
         }
         if !ok {

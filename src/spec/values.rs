@@ -343,7 +343,7 @@ pub fn selector(sel: &Selector, values: &mut Values) -> Result<Selector, String>
         return Err(format!("the selector {written:?} is empty once its values are filled in"));
     }
     let locator = super::locator::parse(&filled).map_err(|e| format!("{} (from {written:?})", e.message(None)))?;
-    Ok(Selector { locator, name: None, template: None })
+    Ok(Selector { locator, name: sel.name.clone(), template: None })
 }
 
 /// The step's kind with its values filled in, just before it runs. Only a step that uses

@@ -34,7 +34,7 @@ macro_rules! verb {
 
 /// Every verb, in the order the docs list them.
 pub(crate) const VERBS: &[Verb] = &[
-    verb!("visit", "a path such as \"/\"", [], "{ visit = \"/\" }", visit),
+    verb!("visit", "a path such as \"/\", or an http(s) URL", [], "{ visit = \"/\" }", visit),
     verb!("type", "the text to type", ["into": true], "{ type = \"Buy milk\", into = \"@item_input\" }", |c| {
         Some(StepKind::Act(Action::Type { text: c.text()?, into: c.selector_arg("into")? }))
     }),
@@ -505,7 +505,7 @@ pub(super) fn step(
             ok = false;
         }
     }
-    let templated = check_templates(ctx, table, scope);
+    let templated = check_templates(ctx, table, scope, selectors);
     let (Some(templated), true) = (templated, ok) else { return None };
     let mut call = Call { ctx, verb, at: key.span(), value: &table[key], table, selectors, scope, templated };
     let kind = (verb.build)(&mut call)?;
@@ -515,7 +515,12 @@ pub(super) fn step(
 /// Check the values every string of a step uses: the syntax, the built-ins, and that a
 /// value is set by an earlier step. Each problem is reported at its `${`. Answers whether
 /// the step uses any value (`None`: a problem was reported).
-pub(super) fn check_templates(ctx: &FileCtx<'_>, table: &RawStep, scope: &Scope) -> Option<bool> {
+pub(super) fn check_templates(
+    ctx: &FileCtx<'_>,
+    table: &RawStep,
+    scope: &Scope,
+    selectors: &BTreeMap<String, String>,
+) -> Option<bool> {
     let mut ok = true;
     let mut templated = false;
     let mut strings = Vec::new();
@@ -532,30 +537,42 @@ pub(super) fn check_templates(ctx: &FileCtx<'_>, table: &RawStep, scope: &Scope)
             };
             for used in template.uses() {
                 templated = true;
-                let span = at_use(ctx, value.span(), s, used);
-                match values::kind(&used.name) {
-                    Kind::BuiltIn => {}
-                    Kind::Set if scope.values.contains(&used.name) => {}
-                    Kind::Set => {
-                        let hint = match did_you_mean(&used.name, scope.values.iter().map(String::as_str)) {
-                            Some(n) => format!("did you mean `${{{n}}}`?"),
-                            None => format!(
-                                "set it earlier in the scenario, e.g. {{ capture = \"{}\", text_of = \"#id\" }}",
-                                used.name
-                            ),
-                        };
-                        ctx.err(span, format!("`{}` is used before any step sets it", used.source()), Some(hint));
-                        ok = false;
-                    }
-                    Kind::UnknownBuiltIn(hint) => {
-                        ctx.err(span, format!("unknown built-in value `{}`", used.source()), Some(hint));
-                        ok = false;
-                    }
-                }
+                ok &= check_use(ctx, at_use(ctx, value.span(), s, used), used, scope, None);
+            }
+            // A named selector written with values (`[selectors]`) uses them where it is
+            // used: each must be set before this step, which then fills them in.
+            let named = s.strip_prefix('@').and_then(|name| selectors.get(name)).and_then(|e| values::parse(e).ok());
+            for used in named.iter().flat_map(|t| t.uses()) {
+                templated = true;
+                ok &= check_use(ctx, value.span(), used, scope, Some(s));
             }
         }
     }
     ok.then_some(templated)
+}
+
+/// Whether the value `used` (written at `span`, or in the named selector `via`) can be
+/// filled in at this step; a problem is reported there.
+fn check_use(ctx: &FileCtx<'_>, span: Range<usize>, used: &values::Use, scope: &Scope, via: Option<&str>) -> bool {
+    let through = via.map(|name| format!(" (by {name})")).unwrap_or_default();
+    match values::kind(&used.name) {
+        Kind::BuiltIn => true,
+        Kind::Set if scope.values.contains(&used.name) => true,
+        Kind::Set => {
+            let hint = match did_you_mean(&used.name, scope.values.iter().map(String::as_str)) {
+                Some(n) => format!("did you mean `${{{n}}}`?"),
+                None => {
+                    format!("set it earlier in the scenario, e.g. {{ capture = \"{}\", text_of = \"#id\" }}", used.name)
+                }
+            };
+            ctx.err(span, format!("`{}`{through} is used before any step sets it", used.source()), Some(hint));
+            false
+        }
+        Kind::UnknownBuiltIn(hint) => {
+            ctx.err(span, format!("unknown built-in value `{}`{through}", used.source()), Some(hint));
+            false
+        }
+    }
 }
 
 fn collect_strings<'v>(value: &'v toml::Value, out: &mut Vec<&'v str>) {
@@ -592,17 +609,29 @@ fn at_dollar(ctx: &FileCtx<'_>, span: Range<usize>, s: &str, at: usize) -> Range
 }
 
 fn visit(c: &mut Call<'_, '_>) -> Option<StepKind> {
-    let path = c.text()?;
-    // A path that starts with a value is checked once it is filled in.
-    if !path.starts_with('/') && !(c.templated && path.starts_with("${")) {
+    let written = c.text()?;
+    // A template is checked once its values are filled in (`spec::visit` again, at run time).
+    let why = match (c.templated, super::visit::destination(&written)) {
+        (true, _) if super::visit::may_become_one(&written) => None,
+        (true, _) => Some(super::visit::NEITHER.to_string()),
+        (false, Ok(_)) => None,
+        (false, Err(why)) => Some(why),
+    };
+    if let Some(why) = why {
+        let shown = crate::shared::redact::redact(&written);
+        let why = if why == super::visit::NEITHER { String::new() } else { format!(": {why}") };
         c.err(
             c.value.span(),
-            format!("`visit` takes a path on the target, found {path:?}"),
-            Some("start it with `/`, e.g. { visit = \"/\" }; the target's address comes from --liveserver".into()),
+            format!("`visit` takes {}, found {shown:?}{why}", super::visit::WHAT),
+            Some(
+                "start it with `/` for a path on the target, e.g. { visit = \"/\" } (the target's address comes \
+                 from --liveserver), or give a whole URL, e.g. { visit = \"${login_link}\" } with a link a capture step read"
+                    .into(),
+            ),
         );
         return None;
     }
-    Some(StepKind::Act(Action::Visit(path)))
+    Some(StepKind::Act(Action::Visit(written)))
 }
 
 fn press(c: &mut Call<'_, '_>) -> Option<StepKind> {

@@ -523,7 +523,7 @@ fn another_visitor_s_console_error_counts_in_a_user_context_made_when_named() {
 }
 
 /// Ctrl-C while the second visitor waits: ft stops, and chromedriver is told to quit both
-/// sessions, the worker's and Onesiphorus' (a session of its own: no BiDi without signals).
+/// sessions, the worker's and Onesiphorus' (a session of its own: ft asks for no BiDi).
 #[test]
 fn an_interrupt_as_the_second_visitor_leaves_no_session_behind() {
     let url = target();
@@ -550,28 +550,49 @@ steps = [
     eventually("chromedriver to listen", Duration::from_secs(30), || TcpStream::connect(("127.0.0.1", port)).is_ok());
     let webdriver = format!("http://127.0.0.1:{port}");
     let spec_path = spec_dir.path().display().to_string();
-    let mut ft = Running::start(&[
-        "--specs",
-        &spec_path,
-        "--liveserver",
-        &url,
-        "--workers",
-        "1",
-        "--max-wait",
-        "120",
-        "--webdriver",
-        &webdriver,
-        "--isolation",
-        "reset",
-        "--no-signals",
-    ]);
+    let ran = tempfile::tempdir().expect("tempdir");
+    let mut ft = ft_command(ran.path());
+    ft.args(["--specs", &spec_path, "--liveserver", &url, "--workers", "1", "--max-wait", "120"])
+        .args(["--webdriver", &webdriver, "--isolation", "reset", "--no-signals"])
+        .envs(NO_BIDI.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut ft = KillOnDrop::new(ft.spawn().expect("ft starts"));
     let count = |what: &str| std::fs::read_to_string(&log_path).unwrap_or_default().matches(what).count();
     eventually("Onesiphorus' session to start", Duration::from_secs(60), || count("COMMAND InitSession") == 2);
     // Onesiphorus is now looking for a text that never comes.
     eventually("Onesiphorus to look", Duration::from_secs(30), || count("COMMAND ExecuteScript") >= 4);
-    let (code, _) = interrupt_until_exit(&mut ft.child, Duration::from_secs(60));
+    let (code, _) = interrupt_until_exit(&mut ft, Duration::from_secs(60));
     assert_eq!(code, Some(130));
     assert_eq!(count("COMMAND Quit"), 2, "both sessions quit although the run was interrupted");
+}
+
+/// With the browser's signals off (`--no-signals`, no BiDi needed for them), a suite that
+/// names visitors still asks for WebDriver BiDi, so each visitor beyond the first is a user
+/// context of the worker's one browser, not a browser session the worker pool does not
+/// count; a suite without visitors asks for none.
+#[test]
+fn with_signals_off_visitors_are_still_user_contexts_in_the_one_session() {
+    let run = run(&all_three(), &["--no-signals"], true);
+    assert!(
+        run.out.stdout.contains("visitors: a user context each, made when first named"),
+        "the header says what a visitor is: {}",
+        run.out.stdout
+    );
+    assert_visitors_work(&run);
+    let sent = |method: &str| run.log.matches(&format!("\"method\": \"{method}\"")).count();
+    assert_eq!(run.log.matches("COMMAND InitSession").count(), 1, "no session per visitor:\n{}", run.out.all());
+    assert_eq!(sent("browser.createUserContext"), 4, "user contexts made when named");
+    assert_eq!(sent("session.subscribe"), 0, "signals stay off: nothing is subscribed to");
+    let plain = r##"
+[[scenario]]
+name = "one visitor"
+steps = [{ visit = "/whoami" }, { expect_text = "cookie: none", in = "#status" }]
+"##;
+    let alone = run_with(plain, &["--no-signals"], true, &[]);
+    alone.assert_passed("one visitor");
+    assert!(run.log.contains("\"webSocketUrl\": true"), "a suite with visitors asks for BiDi");
+    assert!(!alone.log.contains("webSocketUrl"), "a suite without visitors asks for no BiDi:\n{}", alone.log);
 }
 
 /// Through a Grid: visitors are user contexts (made ahead with a user context per

@@ -97,7 +97,7 @@ impl Cast {
             maker: tokio::sync::OnceCell::new(),
             refused: Mutex::new(None),
             user_agent,
-            config: BrowserConfig { user_contexts: false, ..config.clone() },
+            config: BrowserConfig { user_contexts: false, visitors: false, ..config.clone() },
             binary: binary.map(Path::to_path_buf),
             own_driver,
             page_load: Mutex::new(None),
@@ -108,6 +108,14 @@ impl Cast {
     pub(in crate::browser) fn current_wd(&self) -> Option<WebDriver> {
         match &*self.current.lock().ok()? {
             Seat::Session(s) => s.own_wd().ok(),
+            _ => None,
+        }
+    }
+
+    /// The current visitor's own session, when it is one.
+    pub(in crate::browser) fn current_session(&self) -> Option<Arc<Session>> {
+        match &*self.current.lock().ok()? {
+            Seat::Session(s) => Some(Arc::clone(s)),
             _ => None,
         }
     }
@@ -141,8 +149,9 @@ impl Cast {
             || self.kept.lock().is_ok_and(|k| k.iter().any(|(_, s)| context(s)))
     }
 
-    /// The connection user contexts are made over, opened the first time it is wanted.
-    async fn maker(&self, wd: &WebDriver, limit: Duration) -> Result<&Maker, String> {
+    /// The connection user contexts are made over, opened the first time it is wanted
+    /// (also to read the page behind a dialog where signals do not hold one open).
+    pub(in crate::browser) async fn maker(&self, wd: &WebDriver, limit: Duration) -> Result<&Maker, String> {
         if let Some(why) = self.refused.lock().ok().and_then(|r| r.clone()) {
             return Err(why);
         }
