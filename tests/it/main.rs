@@ -5,6 +5,7 @@
 mod allure;
 mod architecture;
 mod bake;
+mod book_staging;
 mod cli;
 mod common;
 mod config_run;
