@@ -754,14 +754,26 @@ impl StandaloneGrid {
         let jar = script(&["jar"]);
         let config = dir.path().join("config.toml");
         script(&["config", &config.display().to_string()]);
-        // Selenium cannot bind port 0 and say which port it got: a free one is picked.
-        let port = free_port();
-        let args = ["--port".to_string(), port.to_string()];
-        let java = grid_java(&jar, "standalone", &args, &config, &dir.path().join("grid.log"));
-        let url = format!("http://127.0.0.1:{port}");
-        let grid = StandaloneGrid { url, _java: java, _dir: dir };
-        eventually("the Grid to say ready", Duration::from_secs(90), || grid_ready(&grid.url));
-        grid
+        // Selenium cannot bind port 0 and say which port it got: a free one is picked, and
+        // another one if something else on this machine took it before Java bound it.
+        let log = dir.path().join("grid.log");
+        for attempt in 1.. {
+            let port = free_port();
+            let args = ["--port".to_string(), port.to_string()];
+            let mut java = grid_java(&jar, "standalone", &args, &config, &log);
+            let url = format!("http://127.0.0.1:{port}");
+            let mut exited = false;
+            eventually("the Grid to say ready", Duration::from_secs(90), || {
+                exited = java.try_wait().ok().flatten().is_some();
+                exited || grid_ready(&url)
+            });
+            if !exited {
+                return StandaloneGrid { url, _java: java, _dir: dir };
+            }
+            let said = std::fs::read_to_string(&log).unwrap_or_default();
+            assert!(attempt < 3 && said.contains("BindException"), "the Grid exited while starting:\n{said}");
+        }
+        unreachable!("the loop returns or panics")
     }
 }
 
