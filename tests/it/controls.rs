@@ -353,7 +353,10 @@ steps = [{ visit = "/controls" }, { press = "Control+A", on = "#no_text" }, { ex
 
 #[test]
 fn each_control_fails_saying_what_it_met() {
-    let (out, junit, _dir) = run(FAILING, &[]);
+    // Most of these scenarios wait out --max-wait before failing: two browsers wait side by
+    // side (a shorter wait would not do: on a loaded machine a click that opens a dialog
+    // can take over a second to answer).
+    let (out, junit, _dir) = run(FAILING, &["--workers", "2"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let said = |name: &str| {
         let case = junit.case(name);

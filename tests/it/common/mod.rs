@@ -725,9 +725,42 @@ pub struct StandaloneGrid {
     _dir: tempfile::TempDir,
 }
 
+/// The test binary's one standalone Grid, for tests that only need a Grid to run through
+/// (a Java start costs ~15 s of both cores here): started by the first of them, used by
+/// one test at a time (all of its slots are that test's: it may check they are free again
+/// after ft), killed when the test process exits.
+pub struct SharedGrid {
+    pub url: &'static str,
+    _in_use: std::sync::MutexGuard<'static, ()>,
+}
+
 impl StandaloneGrid {
-    /// Start one and wait (up to 90 s) until its `/status` says it is ready.
-    pub fn start() -> StandaloneGrid {
+    /// The shared Grid, for this test alone until the guard goes.
+    pub fn shared() -> SharedGrid {
+        static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        static IN_USE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let in_use = IN_USE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let url = URL.get_or_init(|| {
+            let (tx, rx) = mpsc::channel();
+            // Java is killed when the thread that started it ends (PR_SET_PDEATHSIG), not
+            // the process: a thread of its own that never ends holds it until the test
+            // process exits. Its folder is in the target's tmp, not left in /tmp.
+            std::thread::spawn(move || {
+                let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+                let grid = StandaloneGrid::start(dir);
+                let _ = tx.send(grid.url.clone());
+                loop {
+                    std::thread::park();
+                }
+            });
+            rx.recv().expect("the shared Grid started (see the panic above)")
+        });
+        SharedGrid { url, _in_use: in_use }
+    }
+
+    /// Start one, with its config and log in `dir`, and wait (up to 90 s) until its
+    /// `/status` says it is ready.
+    fn start(dir: tempfile::TempDir) -> StandaloneGrid {
         let script = |args: &[&str]| {
             let out = Command::new(root().join("scripts/grid.sh")).args(args).stdin(Stdio::null()).output();
             let out = out.expect("scripts/grid.sh runs");
@@ -735,17 +768,28 @@ impl StandaloneGrid {
             String::from_utf8_lossy(&out.stdout).trim().to_string()
         };
         let jar = script(&["jar"]);
-        let dir = tempfile::tempdir().expect("tempdir");
         let config = dir.path().join("config.toml");
         script(&["config", &config.display().to_string()]);
-        // Selenium cannot bind port 0 and say which port it got: a free one is picked.
-        let port = free_port();
-        let args = ["--port".to_string(), port.to_string()];
-        let java = grid_java(&jar, "standalone", &args, &config, &dir.path().join("grid.log"));
-        let url = format!("http://127.0.0.1:{port}");
-        let grid = StandaloneGrid { url, _java: java, _dir: dir };
-        eventually("the Grid to say ready", Duration::from_secs(90), || grid_ready(&grid.url));
-        grid
+        // Selenium cannot bind port 0 and say which port it got: a free one is picked, and
+        // another one if something else on this machine took it before Java bound it.
+        let log = dir.path().join("grid.log");
+        for attempt in 1.. {
+            let port = free_port();
+            let args = ["--port".to_string(), port.to_string()];
+            let mut java = grid_java(&jar, "standalone", &args, &config, &log);
+            let url = format!("http://127.0.0.1:{port}");
+            let mut exited = false;
+            eventually("the Grid to say ready", Duration::from_secs(90), || {
+                exited = java.try_wait().ok().flatten().is_some();
+                exited || grid_ready(&url)
+            });
+            if !exited {
+                return StandaloneGrid { url, _java: java, _dir: dir };
+            }
+            let said = std::fs::read_to_string(&log).unwrap_or_default();
+            assert!(attempt < 3 && said.contains("BindException"), "the Grid exited while starting:\n{said}");
+        }
+        unreachable!("the loop returns or panics")
     }
 }
 
