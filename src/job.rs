@@ -513,7 +513,10 @@ async fn prepare(
     };
     let sensitive = sensitive_reason(&options.settings, &target.url(), &checked.0.landed);
     let places = places(&target);
-    let hooks = runner::fixtures::before_all(before, &places, sensitive.as_deref());
+    // A hook's stderr never shows the inbox password (the attempts' values hide it too).
+    let secrets: Vec<String> =
+        options.settings.inbox.as_ref().and_then(|i| i.password_to_hide()).map(str::to_string).into_iter().collect();
+    let hooks = runner::fixtures::before_all(before, &places, sensitive.as_deref(), &secrets);
     match interrupts::unless_stopped(interrupts, hooks).await {
         Some(Ok(notes)) => Ok((target, checked.0, checked.1, notes)),
         Some(Err((at, message))) => {

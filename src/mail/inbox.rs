@@ -86,6 +86,12 @@ impl InboxError {
 }
 
 impl Inbox {
+    /// The password, for redaction only: whatever a fixture or a server prints, it is shown
+    /// as `[secret]`.
+    pub fn password_to_hide(&self) -> Option<&str> {
+        self.password.as_ref().map(Password::expose)
+    }
+
     /// The inbox `--inbox` names, its password read from the variable `password_env`
     /// (when the inbox needs one: a missing password is an error only when a scenario
     /// reads email, `Inbox::ready`).

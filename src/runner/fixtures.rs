@@ -240,6 +240,7 @@ pub async fn before_all(
     hooks: &[BeforeAll],
     places: &Places,
     sensitive: Option<&str>,
+    secrets: &[String],
 ) -> Result<Vec<String>, (String, String)> {
     let mut notes = Vec::new();
     for hook in hooks {
@@ -253,7 +254,7 @@ pub async fn before_all(
         }
         match run(&hook.call, &[], places).await {
             Ok(ran) => notes.push(format!("before_all: fixture `{name}` ran in {:.1}s", ran.took.as_secs_f64())),
-            Err(failed) => return Err((hook.at.clone(), failed.message(name, &[]))),
+            Err(failed) => return Err((hook.at.clone(), failed.message(name, secrets))),
         }
     }
     Ok(notes)

@@ -198,7 +198,11 @@ async fn run_attempt(
     session.mark_signals();
     let mut log = Vec::new();
     let mut strip = Filmstrip::new(config.settings.filmstrip);
-    let mut state = ScenarioState::new(scenario, config, Values::for_attempt(run_id, &scenario.name, number));
+    let mut values = Values::for_attempt(run_id, &scenario.name, number);
+    if let Some(password) = config.settings.inbox.as_ref().and_then(|inbox| inbox.password_to_hide()) {
+        values.hide(password);
+    }
+    let mut state = ScenarioState::new(scenario, config, values);
     // Updated as the steps use them, so a scenario cut short by its deadline is redacted too.
     let mut secrets = Vec::new();
     let steps = run_steps(scenario, session, config, &mut state, &mut log, &mut strip, &mut secrets);

@@ -243,6 +243,12 @@ impl Values {
         self.set.insert(name.to_string(), Value { text, secret });
     }
 
+    /// Hide `text` in everything the attempt reports, as a secret value is (the inbox
+    /// password: a fixture could print it).
+    pub fn hide(&mut self, text: &str) {
+        self.remember_secret(text);
+    }
+
     fn remember_secret(&mut self, text: &str) {
         if !text.is_empty() && !self.secrets.iter().any(|s| s == text) {
             self.secrets.push(text.to_string());

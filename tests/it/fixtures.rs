@@ -482,3 +482,42 @@ fn a_remote_target_refuses_a_fixture_using_the_embedded_database() {
         out.stderr
     );
 }
+
+/// A fixture (or a `before_all` hook) that prints the inbox password on stderr shows it as
+/// `[secret]`: the password is hidden wherever a step's output could carry it.
+#[test]
+fn the_inbox_password_a_fixture_prints_is_redacted() {
+    let leak = "leak = \"echo logging in with $FT_INBOX_PASSWORD >&2; exit 1\"\n";
+    let dir = project(
+        leak,
+        r#"
+[[scenario]]
+name = "a fixture prints the inbox password"
+steps = [
+  { visit = "/" },
+  { fixture = "leak" },
+  { expect_title = "To-Do" },
+]
+"#,
+    );
+    let password = "pw-7c1e0b93-inbox";
+    let mut cmd = ft_command(dir.path());
+    cmd.args(["run", "--reports", "reports", "--inbox", "imap://tests@127.0.0.1:9/INBOX"])
+        .env("FT_INBOX_PASSWORD", password);
+    let out = output(&mut cmd);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.all().contains("logging in with [secret]"), "{}", out.all());
+    assert!(!out.all().contains(password), "{}", out.all());
+    for (path, text) in files_under(&dir.path().join("reports")) {
+        assert!(!text.contains(password), "the password is written in {path}");
+    }
+    // The same as a before_all hook: the run's error shows it redacted.
+    let hooked = project(leak, "[suite]\nbefore_all = [\"leak\"]\n\n[[scenario]]\nname = \"n\"\nsteps = [ { visit = \"/\" }, { expect_title = \"To-Do\" } ]\n");
+    let mut cmd = ft_command(hooked.path());
+    cmd.args(["run", "--reports", "reports", "--inbox", "imap://tests@127.0.0.1:9/INBOX"])
+        .env("FT_INBOX_PASSWORD", password);
+    let out = output(&mut cmd);
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(out.all().contains("logging in with [secret]"), "{}", out.all());
+    assert!(!out.all().contains(password), "{}", out.all());
+}
