@@ -211,7 +211,7 @@ pub(crate) const VERBS: &[Verb] = &[
         "expect_url_same",
         "a name given to remember_url earlier",
         [],
-        "{ expect_url_same = \"first_list\" }",
+        "{ expect_url_same = \"edith\" }",
         expect_url_same
     ),
     verb!(
