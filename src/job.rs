@@ -141,6 +141,9 @@ pub struct Plan {
     pub split: Option<String>,
     /// `--shard`: "durations" when balanced by the history's times, else "spec order".
     pub split_by: Option<&'static str>,
+    /// The run header's note on selected scenarios left out because the remote target
+    /// lacks the set-up they need (a fixture, an inbox): they count as not selected.
+    pub left_out: Option<String>,
 }
 
 /// Load and select (and take this shard's part): everything that can be checked without
@@ -169,14 +172,36 @@ pub fn plan(options: &JobOptions) -> Result<Plan, JobError> {
             specs: options.specs.to_string(),
         });
     }
+    let mut left_out = None;
     if options.liveserver.is_some() {
         let config = options.fixtures.config.as_deref();
+        // A scenario whose fixture or inbox this target lacks cannot run here: it is left
+        // out, said in the header, and counts as not selected (the gate's rule for a
+        // partial run stands). Only when nothing else is left is it an error, with its why.
+        let (runnable, lacking): (Vec<_>, Vec<_>) =
+            selected.into_iter().partition(|s| lacks_set_up(s, options, config).is_none());
+        if runnable.is_empty() {
+            spec::fixture::for_remote(&[], &lacking, config)
+                .map_err(|(what, hint)| JobError::Fixture { what, hint })?;
+            check_inbox(options, &lacking)?;
+        }
+        if !lacking.is_empty() {
+            left_out = Some(describe_left_out(&lacking, options, config));
+        }
+        selected = runnable;
         spec::fixture::for_remote(&suite.before_all, &selected, config)
             .map_err(|(what, hint)| JobError::Fixture { what, hint })?;
     }
     let selected = repeat_each(selected, options.repeat_each);
     let Some(shard) = options.shard else {
-        return Ok(Plan { suite, scenarios: selected, other_shards: Vec::new(), split: None, split_by: None });
+        return Ok(Plan {
+            suite,
+            scenarios: selected,
+            other_shards: Vec::new(),
+            split: None,
+            split_by: None,
+            left_out,
+        });
     };
     if selected.len() < shard.total {
         return Err(JobError::EmptyShard { shard, selected: selected.len() });
@@ -213,7 +238,45 @@ pub fn plan(options: &JobOptions) -> Result<Plan, JobError> {
         other_shards: others,
         split: Some(spec::sha256_hex(digest.as_bytes())),
         split_by: Some(if weights.is_some() { "durations" } else { "spec order" }),
+        left_out,
     })
+}
+
+/// Why `scenario` cannot run against this remote target: a fixture ft.toml does not
+/// configure for it, or an email to read and no inbox.
+fn lacks_set_up(scenario: &spec::Scenario, options: &JobOptions, config: Option<&str>) -> Option<String> {
+    if let Err((what, _)) = spec::fixture::for_remote(&[], std::slice::from_ref(scenario), config) {
+        return Some(what);
+    }
+    (options.settings.inbox.is_none() && reads_email(scenario)).then(|| "it reads email and no --inbox is given".into())
+}
+
+fn reads_email(scenario: &spec::Scenario) -> bool {
+    scenario.steps.iter().any(|step| {
+        matches!(&step.kind, spec::StepKind::Act(spec::Action::Capture(c)) if matches!(c.from, spec::CaptureFrom::Email { .. }))
+    })
+}
+
+/// The header's note: how many were left out, the first one's why, and the ways in.
+fn describe_left_out(lacking: &[spec::Scenario], options: &JobOptions, config: Option<&str>) -> String {
+    let names: Vec<String> = lacking.iter().map(|s| format!("{:?}", s.name)).collect();
+    let mut whys: Vec<String> = Vec::new();
+    for why in lacking.iter().filter_map(|s| lacks_set_up(s, options, config)) {
+        // A fixture's reason names where it is used: one line per fixture is enough.
+        let fixture = why.split(" (used at").next().unwrap_or(&why).to_string();
+        if !whys.iter().any(|w| w.split(" (used at").next() == Some(fixture.as_str())) {
+            whys.push(why);
+        }
+    }
+    let why = whys.join("; ");
+    format!(
+        "left out: {} scenario{} this target lacks the set-up for ({}): {why}; configure [fixtures] in {} and \
+         --inbox (docs/staging.md), or leave them out yourself with --skip-tag; a partial run does not open the gate",
+        lacking.len(),
+        if lacking.len() == 1 { "" } else { "s" },
+        names.join(", "),
+        config.unwrap_or("ft.toml"),
+    )
 }
 
 /// Each scenario `n` times in a row, every run its own scenario in the reports:
@@ -337,7 +400,7 @@ pub async fn run_keeping(
         // what this run reports.
         let _ = take_folder();
     }
-    let Plan { suite, scenarios, other_shards, split, split_by } = planned?;
+    let Plan { suite, scenarios, other_shards, split, split_by, left_out } = planned?;
     check_inbox(options, &scenarios)?;
     settings.paths.check_writable().map_err(JobError::Reports)?;
     let _lock = take_folder().map_err(JobError::Folder)?;
@@ -405,6 +468,7 @@ pub async fn run_keeping(
     if let Some(warning) = spec::fixture::before_each_warning(&scenarios, workers) {
         notes.push(warning);
     }
+    notes.extend(left_out);
     let here = std::path::Path::new(".");
     let commit = git::head(here).await.ok();
     let info = RunInfo {
