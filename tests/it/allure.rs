@@ -111,8 +111,8 @@ fn a_failing_run_reads_in_allure_with_each_scenarios_status_steps_and_evidence()
     assert!(!failed.is_empty());
 
     let report = Report::generate(&dir.path().join("allure-results"));
-    assert_eq!(report.shown().len(), SCENARIOS.len(), "{:#?}", report.names());
-    for name in SCENARIOS {
+    assert_eq!(report.shown().len(), LIST_SCENARIOS.len(), "{:#?}", report.names());
+    for name in LIST_SCENARIOS {
         let case = report.case(name);
         let want = if failed.iter().any(|f| f == name) { "failed" } else { "passed" };
         assert_eq!(case["status"], want, "{name}");
@@ -138,7 +138,7 @@ fn a_failing_run_reads_in_allure_with_each_scenarios_status_steps_and_evidence()
         assert!(has("browser signals (JSON)", "application/json"), "{attachments:?}");
         assert!(has("filmstrip 1 of 2: line ", "image/png"), "{attachments:?}");
     }
-    let passed = report.case(SCENARIOS.iter().find(|n| !failed.iter().any(|f| f == *n)).expect("one passed"));
+    let passed = report.case(LIST_SCENARIOS.iter().find(|n| !failed.iter().any(|f| f == *n)).expect("one passed"));
     assert!(report.attachments(passed).is_empty(), "a pass leaves no evidence");
 
     let executors = report.widget("executors.json");

@@ -72,7 +72,7 @@ fn selecting_no_scenario_is_exit_2_never_a_pass() {
     let out = ft_in(dir.path(), &["--tag", "no-such-tag"]);
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
-        out.stderr.contains("no scenario matches --tag no-such-tag (of 7 in the built-in superlists suite)"),
+        out.stderr.contains("no scenario matches --tag no-such-tag (of 10 in the built-in superlists suite)"),
         "{}",
         out.stderr
     );
@@ -116,7 +116,7 @@ fn list_shows_every_scenario_with_tags_and_source_line() {
     let out = ft_in(dir.path(), &["list"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines.len(), 8, "{}", out.stdout);
+    assert_eq!(lines.len(), 11, "{}", out.stdout);
     assert!(
         lines[0].starts_with("can start a to-do list")
             && lines[0].contains("[smoke, lists]")
@@ -124,7 +124,7 @@ fn list_shows_every_scenario_with_tags_and_source_line() {
         "{}",
         lines[0]
     );
-    assert_eq!(lines[7], "7 scenarios from the built-in superlists suite");
+    assert_eq!(lines[10], "10 scenarios from the built-in superlists suite");
     let smoke = ft_in(dir.path(), &["list", "--tag", "smoke"]);
     assert_eq!(smoke.stdout.lines().count(), 3, "{}", smoke.stdout);
     let filtered = ft_in(dir.path(), &["list", "--filter", "DUPLICATE"]);
@@ -136,7 +136,7 @@ fn in_a_checkout_the_config_file_points_at_the_specs_folder() {
     let out = ft_in(&root(), &["list"]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(out.stdout.contains(&format!("specs/superlists.toml:{}", first_scenario_line())), "{}", out.stdout);
-    assert!(out.stdout.ends_with("7 scenarios from specs\n"), "{}", out.stdout);
+    assert!(out.stdout.ends_with("10 scenarios from specs\n"), "{}", out.stdout);
 }
 
 #[test]
