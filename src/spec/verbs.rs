@@ -960,19 +960,7 @@ fn capture(c: &mut Call<'_, '_>) -> Option<StepKind> {
             return None;
         }
     }
-    let regex = match c.arg("regex") {
-        Some(r) => {
-            let pattern = c.fixed_text(r, "the pattern")?;
-            match regex::Regex::new(&pattern) {
-                Ok(re) => Some(re),
-                Err(e) => {
-                    c.err(r.span(), format!("bad regular expression: {}", regex_detail(&e)), c.hint());
-                    return None;
-                }
-            }
-        }
-        None => None,
-    };
+    let regex = regex_arg(c)?;
     let secret = match c.arg("secret") {
         None => false,
         Some(v) => match v.get_ref() {
@@ -1070,19 +1058,7 @@ fn fixture(c: &mut Call<'_, '_>) -> Option<StepKind> {
         Some(v) => Some(settable_name(c, v)?),
         None => None,
     };
-    let regex = match c.arg("regex") {
-        Some(r) => {
-            let pattern = c.fixed_text(r, "the pattern")?;
-            match regex::Regex::new(&pattern) {
-                Ok(re) => Some(re),
-                Err(e) => {
-                    c.err(r.span(), format!("bad regular expression: {}", regex_detail(&e)), c.hint());
-                    return None;
-                }
-            }
-        }
-        None => None,
-    };
+    let regex = regex_arg(c)?;
     let secret = c.bool_arg("secret")?.unwrap_or(false);
     if capture.is_none() {
         if let Some((key, _)) = c.table.iter().find(|(k, _)| ["regex", "secret"].contains(&k.get_ref().as_str())) {
@@ -1110,6 +1086,20 @@ fn fixture(c: &mut Call<'_, '_>) -> Option<StepKind> {
     }
     let call = FixtureCall { timeout, fixture: found, args, capture, regex, secret, hook: None };
     Some(StepKind::Act(Action::Fixture(call)))
+}
+
+/// The optional `regex` of a capture or a fixture step: `Some(None)` when there is none,
+/// `None` when it is wrong (reported).
+fn regex_arg(c: &mut Call<'_, '_>) -> Option<Option<regex::Regex>> {
+    let Some(r) = c.arg("regex") else { return Some(None) };
+    let pattern = c.fixed_text(r, "the pattern")?;
+    match regex::Regex::new(&pattern) {
+        Ok(re) => Some(Some(re)),
+        Err(e) => {
+            c.err(r.span(), format!("bad regular expression: {}", regex_detail(&e)), c.hint());
+            None
+        }
+    }
 }
 
 fn list_placeholders(names: &[&str]) -> String {
