@@ -204,6 +204,11 @@ impl Contexts {
         self.maker.page_url(tab).await
     }
 
+    /// The connection the attempt's user contexts are made over.
+    pub(super) fn maker(&self) -> &Maker {
+        &self.maker
+    }
+
     pub(super) fn kept(&self) -> usize {
         self.kept.lock().map_or(0, |k| k.len())
     }
@@ -283,6 +288,54 @@ impl Maker {
     /// own commands (see `Session::dialog_page`).
     pub(super) async fn page_url(&self, tab: &str) -> Result<String, String> {
         page_url(self.send("browsingContext.getTree", json!({ "root": tab, "maxDepth": 0 })).await?)
+    }
+
+    /// Set `cookie` for `domain` in the user context of `tab` (`storage.setCookie`): WebDriver's
+    /// own Add Cookie puts it in the browser's default context on Firefox.
+    pub(super) async fn set_cookie(
+        &self,
+        tab: &str,
+        domain: &str,
+        cookie: &crate::shared::cookie::Cookie,
+    ) -> Result<Value, String> {
+        let mut c = json!({
+            "name": cookie.name,
+            "value": { "type": "string", "value": cookie.value },
+            "domain": domain,
+            "path": cookie.path.as_deref().unwrap_or("/"),
+        });
+        if let Some(secure) = cookie.secure {
+            c["secure"] = json!(secure);
+        }
+        if let Some(http_only) = cookie.http_only {
+            c["httpOnly"] = json!(http_only);
+        }
+        if let Some(same_site) = &cookie.same_site {
+            c["sameSite"] = json!(same_site.to_ascii_lowercase());
+        }
+        self.send("storage.setCookie", json!({ "cookie": c, "partition": { "type": "context", "context": tab } })).await
+    }
+
+    /// The cookies of `domain` (and the domains above it) in the user context of `tab`,
+    /// as name and value.
+    pub(super) async fn cookies(&self, tab: &str, domain: &str) -> Result<Vec<(String, String)>, String> {
+        let got = self.send("storage.getCookies", json!({ "partition": { "type": "context", "context": tab } })).await?;
+        let all = got["cookies"].as_array().cloned().unwrap_or_default();
+        Ok(all
+            .iter()
+            .filter(|c| {
+                let d = c["domain"].as_str().unwrap_or("").trim_start_matches('.');
+                domain == d || domain.ends_with(&format!(".{d}"))
+            })
+            .filter_map(|c| Some((c["name"].as_str()?.to_string(), c["value"]["value"].as_str()?.to_string())))
+            .collect())
+    }
+
+    /// Delete the cookie `name` of `domain` in the user context of `tab`.
+    pub(super) async fn delete_cookie(&self, tab: &str, domain: &str, name: &str) -> Result<Value, String> {
+        let filter = json!({ "name": name, "domain": domain });
+        self.send("storage.deleteCookies", json!({ "filter": filter, "partition": { "type": "context", "context": tab } }))
+            .await
     }
 
     /// A new user context with one blank tab in it, made in the background (the attempt

@@ -56,6 +56,11 @@ impl Session {
     /// Set `cookie` for the page's site (the browser takes it for the current document's
     /// host; on about:blank it refuses).
     pub async fn set_cookie(&self, cookie: &crate::shared::cookie::Cookie) -> Result<(), BrowserError> {
+        if let Some((jar, tab)) = self.cookie_jar().await {
+            let host = self.page_host().await?;
+            jar.set_cookie(&tab, &host, cookie).await.map_err(BrowserError::WebDriver)?;
+            return Ok(());
+        }
         let wd = self.wd()?;
         let mut c = Cookie::new(cookie.name.clone(), cookie.value.clone());
         c.path = cookie.path.clone();
@@ -70,15 +75,33 @@ impl Session {
     }
 
     pub async fn delete_cookie(&self, name: &str) -> Result<(), BrowserError> {
+        if let Some((jar, tab)) = self.cookie_jar().await {
+            let host = self.page_host().await?;
+            jar.delete_cookie(&tab, &host, name).await.map_err(BrowserError::WebDriver)?;
+            return Ok(());
+        }
         let wd = self.wd()?;
         self.bounded(wd.delete_cookie(name.to_string())).await
     }
 
     /// The cookies the page's site has, as name and value: one round trip.
     pub async fn cookies(&self) -> Result<Vec<(String, String)>, BrowserError> {
+        if let Some((jar, tab)) = self.cookie_jar().await {
+            let host = self.page_host().await?;
+            return jar.cookies(&tab, &host).await.map_err(BrowserError::WebDriver);
+        }
         let wd = self.wd()?;
         let all = self.bounded(wd.get_all_cookies()).await?;
         Ok(all.into_iter().map(|c| (c.name, c.value)).collect())
+    }
+
+    /// The host of the page shown: the domain a cookie set over BiDi is for.
+    async fn page_host(&self) -> Result<String, BrowserError> {
+        let url = self.current_url().await?;
+        reqwest::Url::parse(&url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .ok_or_else(|| BrowserError::WebDriver(format!("the page {url} has no host to set a cookie for")))
     }
 
     pub async fn reload(&self) -> Result<(), BrowserError> {

@@ -33,6 +33,12 @@ impl World {
         self.repo.outside()
     }
 
+    /// An ft.toml (untracked: the dirty check looks at tracked files only) with the set-up
+    /// the built-in suite's logins need on the servers deploy.sh starts.
+    fn configure_deployed(&self) {
+        std::fs::write(self.app().join("ft.toml"), deployed_config(self.work())).expect("write ft.toml");
+    }
+
     fn app(&self) -> PathBuf {
         self.repo.path().to_path_buf()
     }
@@ -115,6 +121,7 @@ fn a_green_release_deploys_once_verifies_live_and_tags_the_tested_commit() {
     let w = World::new();
     let head = w.head();
     let (staging, live) = (format!("127.0.0.1:{}", free_port()), format!("127.0.0.1:{}", free_port()));
+    w.configure_deployed();
     let out = w.deploy(&staging, &live, &["--staging-deploy", "--push", "origin"], &[]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(
@@ -150,13 +157,14 @@ fn a_green_release_deploys_once_verifies_live_and_tags_the_tested_commit() {
 fn a_defect_on_staging_keeps_the_gate_shut_and_live_untouched() {
     let w = World::new();
     let staging = Served::start(&["accept-empty"]);
+    staging.configure(&w.app());
     let live = format!("127.0.0.1:{}", free_port());
     let out = w.deploy(&staging.url, &live, &["--push", "origin"], &[]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert_eq!(w.read("deployed.log"), "", "the live deploy command never ran");
     assert!(w.tags().is_empty() && w.origin_tags().is_empty(), "no tag moved");
     assert!(
-        out.stdout.contains("the gate stayed shut: 2 of 7 scenarios failed: cannot add empty list items (FAIL)"),
+        out.stdout.contains("the gate stayed shut: 2 of 10 scenarios failed: cannot add empty list items (FAIL)"),
         "{}",
         out.stdout
     );
@@ -315,6 +323,7 @@ fn a_dry_run_prints_the_resolved_plan_and_runs_nothing() {
 
 /// A run record from `ft run` in the work tree.
 fn record(w: &World, served: &Served, filter: &str) -> PathBuf {
+    served.configure(&w.app());
     let out = w.ft(&["run", "--liveserver", &served.url, "--filter", filter, "--max-wait", "3"], &[]);
     assert!(out.code == 0 || out.code == 1, "{}", out.all());
     w.app().join("reports/run.json")
@@ -330,6 +339,7 @@ fn gate(w: &World, record: &Path, extra: &[&str]) -> Output {
 /// (a wait that ends when its check holds costs nothing more; under load a 3 s one failed
 /// a step whose check did not answer in time).
 fn full_record(w: &World, served: &Served) -> PathBuf {
+    served.configure(&w.app());
     let out = w.ft(&["run", "--liveserver", &served.url], &[]);
     assert_eq!(out.code, 0, "{}", out.all());
     w.app().join("reports/run.json")
@@ -342,7 +352,7 @@ fn the_gate_opens_for_a_green_complete_recent_record_of_head_and_shuts_otherwise
     let path = full_record(&w, &served);
     let ok = gate(&w, &path, &[]);
     assert_eq!(ok.code, 0, "{}", ok.all());
-    assert!(ok.stdout.starts_with("gate open:") && ok.stdout.contains("passed 7 of 7 scenarios"), "{}", ok.stdout);
+    assert!(ok.stdout.starts_with("gate open:") && ok.stdout.contains("passed 10 of 10 scenarios"), "{}", ok.stdout);
 
     // --target: the record must be of the server about to be promoted.
     let host = served.url.trim_start_matches("http://");
@@ -482,7 +492,7 @@ fn partial_and_dirty_records_shut_the_gate_unless_allowed() {
     let shut = gate(&w, &filtered, &[]);
     assert_eq!(shut.code, 1, "{}", shut.all());
     assert!(
-        shut.stdout.contains("only 1 of the 7 scenarios of the specs ran (not selected: can start a to-do list,")
+        shut.stdout.contains("only 1 of the 10 scenarios of the specs ran (not selected: can start a to-do list,")
             && shut.stdout.contains("pass --allow-partial"),
         "{}",
         shut.stdout
@@ -495,8 +505,8 @@ fn partial_and_dirty_records_shut_the_gate_unless_allowed() {
         .iter()
         .map(|s| s["status"].as_str().unwrap_or(""))
         .collect();
-    assert_eq!(statuses.len(), 7);
-    assert_eq!(statuses.iter().filter(|s| **s == "not_selected").count(), 6, "{statuses:?}");
+    assert_eq!(statuses.len(), 10);
+    assert_eq!(statuses.iter().filter(|s| **s == "not_selected").count(), 9, "{statuses:?}");
 
     // Most scenarios skipped as unsafe on a sensitive target: partial too.
     let out = w.ft(&["run", "--liveserver", &served.url, "--sensitive-url", "127\\.0\\.0\\.1"], &[]);
@@ -624,7 +634,7 @@ fn a_filtered_staging_run_does_not_release_unless_partial_is_allowed() {
     let live = format!("127.0.0.1:{}", free_port());
     let out = w.deploy(&staging.url, &live, &["--filter", "layout"], &[]);
     assert_eq!(out.code, 1, "{}", out.all());
-    assert!(out.stdout.contains("partial, not green: 6 scenarios of the specs not selected"), "{}", out.stdout);
+    assert!(out.stdout.contains("partial, not green: 9 scenarios of the specs not selected"), "{}", out.stdout);
     assert_eq!(w.read("deployed.log"), "", "live was not deployed");
 }
 

@@ -97,7 +97,7 @@ fn a_panicking_worker_is_an_error_for_its_scenario_and_leaves_no_browser() {
     let code = child.wait().expect("wait").code();
     assert_eq!(code, Some(3), "only an infrastructure error: {lines:?}");
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
-    assert_eq!((junit.tests, junit.errors, junit.failures), (7, 1, 0));
+    assert_eq!((junit.tests, junit.errors, junit.failures), (SCENARIOS.len(), 1, 0));
     let case = junit.case("layout and styling");
     assert_eq!(case.status, "error");
     assert!(case.message.contains("ft's worker panicked"), "{case:?}");
@@ -136,10 +136,10 @@ fn a_driver_killed_mid_run_is_replaced_and_the_run_goes_on_with_a_complete_repor
     }
     let code = ft.wait();
     let junit = read_junit(&ft.dir.path().join("reports/junit.xml"));
-    assert_eq!(junit.tests, 7, "every scenario is in the report: {:?}", ft.seen);
+    assert_eq!(junit.tests, SCENARIOS.len(), "every scenario is in the report: {:?}", ft.seen);
     assert_eq!(junit.failures, 0, "a dead driver is not the app's fault: {:?}", junit.cases);
     assert!(junit.errors <= 1, "at most the scenario running at the kill is an error: {:?}", junit.cases);
-    assert_eq!(junit.cases.iter().filter(|c| c.status == "passed").count(), 7 - junit.errors);
+    assert_eq!(junit.cases.iter().filter(|c| c.status == "passed").count(), SCENARIOS.len() - junit.errors);
     assert_eq!(code, if junit.errors == 0 { 0 } else { 3 });
     assert!(second.is_some(), "ft started a second chromedriver");
     eventually("old and new drivers and browsers to be gone", Duration::from_secs(15), || {

@@ -204,7 +204,7 @@ fn records_claiming_absurd_shards_or_counts_are_not_run_records_and_cost_nothing
     let mut digest = real.clone();
     digest["predicate"]["ft.run/v1"]["spec_digest"] = serde_json::json!("ééééééééééééééé");
     for (name, rec, why) in [
-        ("counts.json", counts, "more than the 7 scenarios it lists"),
+        ("counts.json", counts, "more than the 10 scenarios it lists"),
         ("digest.json", digest, "spec_digest is not a hex digest"),
     ] {
         let path = repo.path().join(name);

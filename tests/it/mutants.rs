@@ -116,8 +116,8 @@ fn a_page_script_that_throws_fails_every_scenario_through_the_signals_alone() {
     let served = Served::start(&["script-error"]);
     for browser in ["chrome", "firefox"] {
         let v = run_against(&served, &["--browser", browser]);
-        assert_fails_exactly(&v.out, v.dir.path(), &SCENARIOS, " uncaught exception");
-        let case = v.junit.case(SCENARIOS[0]);
+        assert_fails_exactly(&v.out, v.dir.path(), &LIST_SCENARIOS, " uncaught exception");
+        let case = v.junit.case(LIST_SCENARIOS[0]);
         assert!(case.message.contains("[suite] signals"), "{browser}: {}", case.message);
         assert!(case.body.contains("TypeError"), "{browser}: the exception's text: {}", case.body);
     }

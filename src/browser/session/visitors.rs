@@ -335,6 +335,21 @@ impl Session {
         Ok(Seat::Session(Arc::new(self.start_visitor(name).await?)))
     }
 
+    /// Where the current visitor's cookies must be set and read over BiDi: the connection
+    /// and the current tab, when the visitor is a user context (WebDriver's own cookie
+    /// commands reach the browser's default context there on Firefox); `None` when they
+    /// reach the visitor's own.
+    pub(in crate::browser) async fn cookie_jar(&self) -> Option<(&Maker, String)> {
+        let maker = match (&self.contexts, self.cast.maker.get()) {
+            (Ok(contexts), _) => contexts.maker(),
+            (Err(_), Some(Ok(maker))) if matches!(self.cast.current.lock().as_deref(), Ok(Seat::Context(_))) => maker,
+            _ => return None,
+        };
+        let own = self.own_wd().ok()?;
+        let tab = self.bounded(own.window()).await.ok()?;
+        Some((maker, tab.to_string()))
+    }
+
     /// The tabs in the user context of `tab`, where the session's window holds other
     /// visitors' (user contexts); `None` where all its tabs are the current visitor's.
     pub(in crate::browser) async fn tabs_beside(&self, tab: &str) -> Option<Result<Vec<String>, String>> {

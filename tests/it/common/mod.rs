@@ -78,12 +78,16 @@ impl Served {
         Served::start_with(&args)
     }
 
-    /// `ft serve ARGS` (e.g. `--version TEXT`) on a free port with its own database.
+    /// `ft serve ARGS` (e.g. `--version TEXT`) on a free port with its own database, and
+    /// its emails in an outbox folder of its own unless ARGS say where they go.
     pub fn start_with(args: &[&str]) -> Served {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("db.sqlite3");
         let mut cmd = Command::new(FT);
         cmd.args(["serve", "--addr", "127.0.0.1:0", "--db"]).arg(&db).args(args);
+        if !args.iter().any(|a| *a == "--smtp" || *a == "--outbox") {
+            cmd.arg("--outbox").arg(dir.path().join("outbox"));
+        }
         let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("ft serve starts");
         let stdout = child.stdout.take().expect("stdout");
         let process = KillOnDrop::new(child);
@@ -101,6 +105,19 @@ impl Served {
     /// The app's SQLite database, to see what a run wrote there.
     pub fn db(&self) -> PathBuf {
         self._dir.path().join("db.sqlite3")
+    }
+
+    /// An ft.toml in `dir` giving ft what this server's logins need, as a team's staging
+    /// set-up would: its `create_session` as a shell command, its outbox as the inbox.
+    pub fn configure(&self, dir: &Path) {
+        let quote = |p: &Path| format!("'{}'", p.display().to_string().replace('\'', r"'\''"));
+        let config = format!(
+            "[fixtures]\ncreate_session = \"{} serve create-session --db {} {{email}}\"\n\n[run]\ninbox = \"maildir:{}\"\n",
+            quote(Path::new(FT)),
+            quote(&self.db()),
+            self._dir.path().join("outbox").display()
+        );
+        std::fs::write(dir.join("ft.toml"), config).expect("write ft.toml");
     }
 
     /// The target dies now, as a crashed server would.
@@ -316,7 +333,8 @@ pub fn assert_suite_passed(out: &Output, dir: &Path, browser: &str) -> Junit {
     junit
 }
 
-/// A run of the whole built-in suite in `dir` against a defective target failed exactly
+/// A run of the whole built-in suite in `dir` against a defective remote target (so
+/// without the logins, which it lacks the set-up for: `LIST_SCENARIOS`) failed exactly
 /// `failing`, each as a failure (not an error) whose report shows `last_seen`, with the
 /// failing step's file:line and the evidence (a screenshot and the page) linked.
 pub fn assert_fails_exactly(out: &Output, dir: &Path, failing: &[&str], last_seen: &str) {
@@ -326,7 +344,7 @@ pub fn assert_fails_exactly(out: &Output, dir: &Path, failing: &[&str], last_see
     want.sort();
     assert_eq!(junit.failed_names(), want, "{}", out.all());
     assert_eq!(junit.failures, failing.len());
-    assert_eq!(junit.tests, SCENARIOS.len());
+    assert_eq!(junit.tests, LIST_SCENARIOS.len());
     assert_eq!(junit.errors, 0, "an app defect is a failure, not an infrastructure error");
     for name in failing {
         let case = junit.case(name);
@@ -626,9 +644,20 @@ eval "defect=\${DEFECT_$FT_STAGE:-}"
 if [ -n "$defect" ]; then set -- --defect "$defect"; else set --; fi
 eval "served=\${VERSION_$FT_STAGE:-$FT_COMMIT}"
 set -- "$@" --version "$served"
-nohup "$FT_BIN" serve --addr "127.0.0.1:$port" --db "$WORK/$FT_STAGE.sqlite3" "$@" > "$WORK/$FT_STAGE.log" 2>&1 &
+nohup "$FT_BIN" serve --addr "127.0.0.1:$port" --db "$WORK/db-$port.sqlite3" --outbox "$WORK/outbox" "$@" > "$WORK/$FT_STAGE.log" 2>&1 &
 echo $! > "$pidfile"
 "#;
+
+/// The ft.toml for servers `DEPLOY_SH` starts in `work`: the logins' fixture (the
+/// database of the server on the target's port) and the shared outbox as the inbox.
+pub fn deployed_config(work: &Path) -> String {
+    format!(
+        "[fixtures]\ncreate_session = \"'{}' serve create-session --db '{}/db-{{port}}.sqlite3' {{email}}\"\n\n[run]\ninbox = \"maildir:{}/outbox\"\n",
+        FT,
+        work.display(),
+        work.display()
+    )
+}
 
 pub const ROLLBACK_SH: &str = r#"#!/bin/sh
 echo "rollback to $FT_ROLLBACK_TO" >> "$WORK/rollback.log"
