@@ -319,7 +319,8 @@ impl Maker {
     /// The cookies of `domain` (and the domains above it) in the user context of `tab`,
     /// as name and value.
     pub(super) async fn cookies(&self, tab: &str, domain: &str) -> Result<Vec<(String, String)>, String> {
-        let got = self.send("storage.getCookies", json!({ "partition": { "type": "context", "context": tab } })).await?;
+        let got =
+            self.send("storage.getCookies", json!({ "partition": { "type": "context", "context": tab } })).await?;
         let all = got["cookies"].as_array().cloned().unwrap_or_default();
         Ok(all
             .iter()
@@ -334,8 +335,11 @@ impl Maker {
     /// Delete the cookie `name` of `domain` in the user context of `tab`.
     pub(super) async fn delete_cookie(&self, tab: &str, domain: &str, name: &str) -> Result<Value, String> {
         let filter = json!({ "name": name, "domain": domain });
-        self.send("storage.deleteCookies", json!({ "filter": filter, "partition": { "type": "context", "context": tab } }))
-            .await
+        self.send(
+            "storage.deleteCookies",
+            json!({ "filter": filter, "partition": { "type": "context", "context": tab } }),
+        )
+        .await
     }
 
     /// A new user context with one blank tab in it, made in the background (the attempt

@@ -161,7 +161,7 @@ fn the_built_in_suite_passes_over_https_trusting_the_ca_cert_or_insecure_certs_i
 
     let dir = tempfile::tempdir().expect("tempdir");
     let out = ft(dir.path(), &["--liveserver", &front.url, "--ca-cert", ca], &[]);
-    assert_passed(&out, dir.path(), &front.url, common::SCENARIOS.len());
+    assert_passed(&out, dir.path(), &front.url, common::LIST_SCENARIOS.len());
 
     // The whole suite over HTTPS once is enough: what --insecure-certs changes is whether
     // the certificate is trusted, which one scenario that posts a form and follows its
