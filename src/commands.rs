@@ -37,18 +37,26 @@ pub async fn run(options: JobOptions) -> Result<u8, Error> {
 }
 
 /// `ft list`: the selected scenarios with their tags and where they are defined.
+/// What `ft list` takes from ft.toml and the flags beside the specs.
+pub struct ListConfig {
+    pub selectors: SelectorOverrides,
+    pub fixtures: crate::spec::fixture::Fixtures,
+    pub values: Vec<crate::spec::config::ValueOverride>,
+}
+
 pub fn list(
     specs: SpecSource,
-    selectors: SelectorOverrides,
-    fixtures: crate::spec::fixture::Fixtures,
+    config: ListConfig,
     selection: Selection,
     shard: Option<crate::shard::Shard>,
     json: bool,
 ) -> Result<u8, Error> {
+    let ListConfig { selectors, fixtures, values } = config;
     let options = JobOptions {
         specs,
         selectors,
         fixtures,
+        values,
         selection,
         liveserver: None,
         stage: None,

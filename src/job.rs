@@ -30,6 +30,8 @@ pub struct JobOptions {
     pub selectors: SelectorOverrides,
     /// ft.toml's `[fixtures]` (the embedded target's defaults besides).
     pub fixtures: Fixtures,
+    /// ft.toml's `[values]`, replacing the specs' values of the same names.
+    pub values: Vec<spec::config::ValueOverride>,
     pub selection: Selection,
     /// `None`: the embedded superlists app.
     pub liveserver: Option<String>,
@@ -149,7 +151,8 @@ pub struct Plan {
 /// Load and select (and take this shard's part): everything that can be checked without
 /// a browser.
 pub fn plan(options: &JobOptions) -> Result<Plan, JobError> {
-    let suite = spec::load(&options.specs, &options.selectors, &options.fixtures).map_err(JobError::Spec)?;
+    let mut suite = spec::load(&options.specs, &options.selectors, &options.fixtures).map_err(JobError::Spec)?;
+    spec::config::apply_values(&mut suite, &options.values).map_err(JobError::Spec)?;
     let mut selected = suite.select(&options.selection);
     if options.last_failed {
         let failed = last_failed(&options.settings.paths.record)?;
@@ -692,6 +695,7 @@ mod tests {
             line: 1,
             steps: Vec::new(),
             quarantine: None,
+            values: Vec::new(),
         };
         vec![scenario("home", "smoke"), scenario("writes", "validation")]
     }

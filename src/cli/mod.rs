@@ -52,8 +52,9 @@ async fn dispatch(cli: Cli) -> Result<u8, Error> {
         Some(Command::Run(args)) => commands::run(job_options(&args)?).await,
         None => commands::run(job_options(&cli.run)?).await,
         Some(Command::List(args)) => {
-            let (specs, selectors, _, fixtures) = spec_source_and_config(&args.spec)?;
-            commands::list(specs, selectors, fixtures, selection(&args.spec), args.shard, args.format == "json")
+            let (specs, selectors, _, fixtures, values) = spec_source_and_config(&args.spec)?;
+            let config = commands::ListConfig { selectors, fixtures, values };
+            commands::list(specs, config, selection(&args.spec), args.shard, args.format == "json")
         }
         Some(Command::Serve(args)) => match args.command {
             Some(ServeCommand::CreateSession(command)) => commands::serve_create_session(&command.db, &command.email),

@@ -20,11 +20,15 @@ use crate::wait::Patience;
 use super::args::*;
 
 /// Where the specs come from (--specs, else ft.toml's `specs`, else the built-in suite),
-/// the selector overrides (ft.toml's, then the flags'), ft.toml's `sensitive_url` and its
-/// `[fixtures]`.
+/// the selector overrides (ft.toml's, then the flags'), ft.toml's `sensitive_url`, its
+/// `[fixtures]` and its `[values]`.
+#[allow(clippy::type_complexity)]
 pub(super) fn spec_source_and_config(
     args: &SpecArgs,
-) -> Result<(SpecSource, spec::SelectorOverrides, Option<String>, Fixtures), spec::SpecErrors> {
+) -> Result<
+    (SpecSource, spec::SelectorOverrides, Option<String>, Fixtures, Vec<spec::config::ValueOverride>),
+    spec::SpecErrors,
+> {
     let config = Config::load(args.config.as_deref())?;
     let source = match &args.specs {
         Some(p) => SpecSource::Path(p.clone()),
@@ -33,7 +37,7 @@ pub(super) fn spec_source_and_config(
     };
     let mut selectors = config.selectors;
     selectors.extend(args.selector.iter().cloned());
-    Ok((source, selectors, config.sensitive_url, config.fixtures))
+    Ok((source, selectors, config.sensitive_url, config.fixtures, config.values))
 }
 
 pub(super) fn selection(args: &SpecArgs) -> Selection {
@@ -83,7 +87,7 @@ pub(super) fn job_options(args: &RunArgs) -> Result<JobOptions, Error> {
 
 /// Everything but the target, for `ft run` and the stages of `ft deploy`.
 pub(super) fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<JobOptions, Error> {
-    let (specs, selectors, from_config, fixtures) = spec_source_and_config(spec_args)?;
+    let (specs, selectors, from_config, fixtures, values) = spec_source_and_config(spec_args)?;
     let sensitive = match s.sensitive_url.clone().or(from_config) {
         Some(pattern) => Some(regex::Regex::new(&pattern).map_err(|e| {
             spec::SpecErrors::one(spec::Diagnostic::file_level(
@@ -138,6 +142,7 @@ pub(super) fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<Job
         specs,
         selectors,
         fixtures,
+        values,
         selection: selection(spec_args),
         liveserver: None,
         stage: None,
@@ -258,7 +263,7 @@ pub(super) fn watch_options(args: WatchArgs) -> Result<crate::watch::WatchOption
 }
 
 pub(super) fn gate_options(args: GateArgs) -> Result<GateOptions, Error> {
-    let (source, selectors, _, fixtures) = spec_source_and_config(&args.spec)?;
+    let (source, selectors, _, fixtures, _) = spec_source_and_config(&args.spec)?;
     let digest = spec::load(&source, &selectors, &fixtures)?.digest;
     Ok(GateOptions {
         record: args.record,

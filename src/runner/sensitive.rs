@@ -112,6 +112,7 @@ mod tests {
             line: 1,
             steps: Vec::new(),
             quarantine: None,
+            values: Vec::new(),
         }
     }
 

@@ -202,6 +202,7 @@ async fn run_attempt(
     if let Some(password) = config.settings.inbox.as_ref().and_then(|inbox| inbox.password_to_hide()) {
         values.hide(password);
     }
+    values.set_suite_values(&scenario.values);
     let mut state = ScenarioState::new(scenario, config, values);
     // Updated as the steps use them, so a scenario cut short by its deadline is redacted too.
     let mut secrets = Vec::new();

@@ -31,6 +31,8 @@ pub struct Config {
     pub run: Vec<RunSetting>,
     /// `[fixtures]`: named server-side commands, each checked here (its placeholders).
     pub fixtures: Fixtures,
+    /// `[values]`: texts replacing the specs' values of the same names.
+    pub values: Vec<ValueOverride>,
 }
 
 /// One key of `[run]`.
@@ -54,10 +56,55 @@ struct RawConfig {
     run: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     #[serde(default)]
     fixtures: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    #[serde(default)]
+    values: BTreeMap<Spanned<String>, Spanned<String>>,
+}
+
+/// One `[values]` entry of ft.toml: it replaces the specs' value of that name (a staging
+/// server's test addresses, for example).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValueOverride {
+    pub name: String,
+    pub text: String,
+    /// Where the name is written (message still to fill in).
+    pub at: Diagnostic,
+}
+
+/// Replace the suite's values with ft.toml's; a name no spec defines is an error at its
+/// line in ft.toml.
+pub fn apply_values(suite: &mut super::Suite, overrides: &[ValueOverride]) -> Result<(), SpecErrors> {
+    let mut errors = Vec::new();
+    for o in overrides {
+        let Some(slot) = suite.values.iter_mut().find(|(name, _)| *name == o.name) else {
+            let names = suite.values.iter().map(|(n, _)| n.as_str());
+            let hint = match super::diag::did_you_mean(&o.name, names) {
+                Some(n) => format!("did you mean `{n}`?"),
+                None if suite.values.is_empty() => "the specs define no [values]".into(),
+                None => format!(
+                    "the specs define {}",
+                    suite.values.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                ),
+            };
+            errors.push(Diagnostic {
+                message: format!("[values] `{}` is a value no spec defines", o.name),
+                hint: Some(hint),
+                ..o.at.clone()
+            });
+            continue;
+        };
+        slot.1 = o.text.clone();
+    }
+    if !errors.is_empty() {
+        return Err(SpecErrors(errors));
+    }
+    for scenario in &mut suite.scenarios {
+        scenario.values = suite.values.clone();
+    }
+    Ok(())
 }
 
 const HINT: &str =
-    "ft.toml may hold: specs = \"DIR\", sensitive_url = \"REGEX\", a [selectors] table, a [run] table of run settings and a [fixtures] table of server-side commands";
+    "ft.toml may hold: specs = \"DIR\", sensitive_url = \"REGEX\", a [selectors] table, a [run] table of run settings, a [fixtures] table of server-side commands and a [values] table";
 
 const FIXTURE_HINT: &str = "a fixture is a command, name = \"ssh deploy@{host} ./reset.sh\", or a table, name = { command = \"...\", timeout = 60, writes = false }";
 
@@ -123,6 +170,15 @@ impl Config {
                 fixtures.insert(f.name.clone(), f);
             }
         }
+        let mut values = Vec::new();
+        for (name, text) in raw.values {
+            let checked = super::values::check_suite_value(name.get_ref(), &text, |span, message, hint| {
+                errors.push(at(span, message, Some(hint)))
+            });
+            if let Some(text) = checked {
+                values.push(ValueOverride { at: at(name.span(), String::new(), None), name: name.into_inner(), text });
+            }
+        }
         if !errors.is_empty() {
             return Err(SpecErrors(errors));
         }
@@ -145,6 +201,7 @@ impl Config {
             selectors,
             sensitive_url: raw.sensitive_url.map(Spanned::into_inner),
             fixtures: Fixtures::new(fixtures, Some(display)),
+            values,
             path: Some(path),
         })
     }

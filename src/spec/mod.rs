@@ -95,6 +95,8 @@ pub struct Suite {
     /// `[suite] before_all` of every file: each fixture once, in file order, with where
     /// it is named.
     pub before_all: Vec<BeforeAll>,
+    /// The suite's `[values]`, name and template (ft.toml's replace them: `config::apply_values`).
+    pub values: Vec<(String, String)>,
 }
 
 /// A `before_all` hook: the fixture, and where it is named (`file:line:col`).
@@ -117,6 +119,9 @@ pub struct Scenario {
     /// `quarantine = "reason"`: it runs and is reported, but its failure does not fail
     /// the run (unless --no-quarantine).
     pub quarantine: Option<String>,
+    /// The suite's `[values]` (after ft.toml's), name and template: set before the first
+    /// step of every attempt.
+    pub values: Vec<(String, String)>,
 }
 
 impl Scenario {

@@ -21,7 +21,7 @@ use super::{Expectation, Scenario, SelectorOverrides, SignalCheck, SourceFile, S
 /// A file's parts are deserialized one by one from the spanned document (the file's
 /// `[suite]`, `[selectors]`, each scenario's fields, each step), so one wrong type does
 /// not hide the next: every problem of a file is reported at once.
-const FILE_KEYS: &[&str] = &["suite", "selectors", "steps", "scenario"];
+const FILE_KEYS: &[&str] = &["suite", "selectors", "values", "steps", "scenario"];
 const SCENARIO_KEYS: &[&str] = &["name", "tags", "description", "quarantine", "steps"];
 
 #[derive(Deserialize)]
@@ -49,6 +49,7 @@ struct RawSignals {
 }
 
 const SUITE_HINT: &str = "[suite] holds `description = \"...\"`, `before_all = [\"FIXTURE\"]`, `before_each = [\"FIXTURE\"]` and `signals = { console_errors = \"fail\", failed_requests = \"fail\", allow = [\"pattern\"] }`";
+const VALUES_HINT: &str = "[values] names texts the steps use as ${name}, e.g. edith = \"edith-${unique}@example.com\" (built-ins only: ${unique}, ${run.id}, ${scenario.id}, ${attempt}); ft.toml's [values] may replace them";
 const SIGNALS_HINT: &str = "each of console_errors and failed_requests is \"fail\" or \"ignore\" (the default)";
 
 /// A scenario's fields, each checked on its own.
@@ -88,6 +89,25 @@ pub(super) fn check_files(
         read.push(read_file(ctx, i, overrides, &mut defs));
     }
     let selectors: Vec<BTreeMap<String, String>> = read.iter().map(|r| r.selectors.clone()).collect();
+    // The suite's values, from every file: a name once.
+    let mut suite_values: Vec<(String, String)> = Vec::new();
+    let mut value_at: HashMap<String, String> = HashMap::new();
+    for (i, r) in read.iter().enumerate() {
+        for (name, text, span) in &r.values {
+            let (line, col) = ctxs[i].index.line_col(span.start);
+            if let Some(first) = value_at.get(name) {
+                ctxs[i].err(
+                    span.clone(),
+                    format!("the value `{name}` is defined twice"),
+                    Some(format!("it is first defined at {first}; a value has one text for the whole suite")),
+                );
+                continue;
+            }
+            value_at.insert(name.clone(), format!("{}:{line}:{col}", ctxs[i].file.display));
+            suite_values.push((name.clone(), text.clone()));
+        }
+    }
+    let value_names: Vec<String> = suite_values.iter().map(|(n, _)| n.clone()).collect();
     let mut reported = HashSet::new();
     // Each before_all fixture once, however many files name it.
     let mut before_all: Vec<super::BeforeAll> = Vec::new();
@@ -110,7 +130,9 @@ pub(super) fn check_files(
                 out.names.push((name.get_ref().trim().to_string(), name.span()));
             }
             let mut builder = Builder::new(&ctxs, &selectors, &defs, &mut reported);
+            builder.scope.values = value_names.clone();
             if let Some(mut s) = ctxs[i].scenario(raw_scenario, i, &mut builder) {
+                s.values = suite_values.clone();
                 // The suite's signals check runs after every scenario's last step, its
                 // before_each hooks before the first.
                 s.steps.extend(r.suite_signals.clone());
@@ -186,6 +208,7 @@ pub(super) fn check_files(
         files: file_digests,
         overrides: overrides.clone(),
         before_all,
+        values: suite_values,
     })
 }
 
@@ -225,6 +248,8 @@ struct ReadFile {
     /// `[suite] before_each`: steps put before each of the file's scenarios.
     before_each: Vec<Step>,
     before_all: Vec<super::BeforeAll>,
+    /// `[values]`: name, template, and where the name is written.
+    values: Vec<(String, String, Range<usize>)>,
 }
 
 fn read_file(ctx: &FileCtx<'_>, file_no: usize, overrides: &SelectorOverrides, defs: &mut Defs) -> ReadFile {
@@ -237,6 +262,7 @@ fn read_file(ctx: &FileCtx<'_>, file_no: usize, overrides: &SelectorOverrides, d
         suite_signals: None,
         before_each: Vec::new(),
         before_all: Vec::new(),
+        values: Vec::new(),
     };
     let root = match DeTable::parse(&file.text) {
         Ok(root) => root,
@@ -276,6 +302,29 @@ fn read_file(ctx: &FileCtx<'_>, file_no: usize, overrides: &SelectorOverrides, d
                     }
                 }
                 out.suite_signals = meta.and_then(|m| m.signals).and_then(|raw| ctx.signals(&raw));
+            }
+            "values" => {
+                let span = value.span();
+                match value.into_inner() {
+                    DeValue::Table(table) => {
+                        for (name, text) in table {
+                            let name = Spanned::new(name.span(), name.into_inner().into_owned());
+                            let Some(text) = ctx.de::<Spanned<String>>(text, VALUES_HINT) else { continue };
+                            if let Some(text) =
+                                super::values::check_suite_value(name.get_ref(), &text, |span, message, hint| {
+                                    ctx.err(span, message, Some(hint))
+                                })
+                            {
+                                out.values.push((name.get_ref().clone(), text, name.span()));
+                            }
+                        }
+                    }
+                    other => ctx.err(
+                        span,
+                        format!("invalid type: {}, expected a [values] table", other.type_str()),
+                        Some(VALUES_HINT.into()),
+                    ),
+                }
             }
             "selectors" => {
                 // Each entry on its own: one wrong value must not make every `@name` unknown.
@@ -678,6 +727,7 @@ impl FileCtx<'_> {
             line,
             steps,
             quarantine,
+            values: Vec::new(),
         })
     }
 

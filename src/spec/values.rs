@@ -208,6 +208,46 @@ pub fn kind(name: &str) -> Kind {
     Kind::UnknownBuiltIn(hint)
 }
 
+/// A `[values]` entry (in a spec or in ft.toml): a plain name, and a text that uses only
+/// the built-ins a run sets for every attempt (no `env.*`: a value that is always there).
+/// Reports through `err(span, message, hint)` and answers the text when it is good.
+pub fn check_suite_value(
+    name: &str,
+    text: &toml::Spanned<String>,
+    mut err: impl FnMut(std::ops::Range<usize>, String, String),
+) -> Option<String> {
+    let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !plain || PLAIN_BUILT_INS.contains(&name) {
+        let what = if plain {
+            format!("`{name}` is a built-in value")
+        } else {
+            format!("{} is not a value's name", super::diag::quote(name))
+        };
+        err(text.span(), what, "use letters, digits and `_`, starting with a letter, e.g. edith".into());
+        return None;
+    }
+    let template = match parse(text.get_ref()) {
+        Ok(t) => t,
+        Err(e) => {
+            err(text.span(), e.message, e.hint);
+            return None;
+        }
+    };
+    for used in template.uses() {
+        let fixed = PLAIN_BUILT_INS.contains(&used.name.as_str()) || DOTTED_BUILT_INS.contains(&used.name.as_str());
+        if !fixed || used.arithmetic {
+            err(
+                text.span(),
+                format!("the value `{name}` uses {}, which is not there before the first step", used.source()),
+                "a [values] text may use ${unique}, ${run.id}, ${scenario.id} and ${attempt}; use ${env.NAME} or a captured value in the step itself".into(),
+            );
+            return None;
+        }
+    }
+    Some(text.get_ref().clone())
+}
+
 /// The values of one attempt at a scenario: the built-ins and what its steps set. One
 /// store for every way a value is set (captures and fixtures; emails later), so secrets
 /// are known in one place.
@@ -233,6 +273,18 @@ impl Values {
         values.set("attempt", attempt.to_string(), false);
         values.set("unique", unique_token(), false);
         values
+    }
+
+    /// Set the suite's `[values]` (name, template of built-ins), before the first step.
+    pub fn set_suite_values(&mut self, suite: &[(String, String)]) {
+        for (name, text) in suite {
+            // Checked at load: only built-ins, which every attempt has.
+            if let Ok(filled) = parse(text)
+                .and_then(|t| t.render(self).map_err(|message| TemplateError { at: 0, message, hint: String::new() }))
+            {
+                self.set(name, filled, false);
+            }
+        }
     }
 
     /// Set `name` for the rest of the attempt.

@@ -27,7 +27,10 @@ fn staging_config(served: &Served) -> tempfile::TempDir {
     let config = format!(
         "[fixtures]\n\
          create_session = \"{ft} serve create-session --db {db} {{email}}\"\n\
-         reset_database = {{ command = \"{ft} serve reset-database --db {db}\", timeout = 30 }}\n"
+         reset_database = {{ command = \"{ft} serve reset-database --db {db}\", timeout = 30 }}\n\n\
+         # The address the login scenario writes to: one the team's inbox receives.\n\
+         [values]\n\
+         edith = \"ft-tests+edith-${{unique}}@staging.example\"\n"
     );
     std::fs::write(dir.path().join("ft.toml"), config).expect("write ft.toml");
     dir
@@ -119,6 +122,17 @@ fn the_whole_built_in_suite_passes_against_a_staging_server_with_real_mail_over_
         assert_nowhere(key, "session key", &out, dir.path());
     }
     assert_nowhere(mail.password(), "inbox password", &out, dir.path());
+    // ft.toml's [values] gave the addresses: the users the server made are the team's.
+    let conn = rusqlite::Connection::open(served.db()).expect("open the app's database");
+    let users: Vec<String> = conn
+        .prepare("SELECT email FROM users")
+        .expect("users")
+        .query_map([], |row| row.get(0))
+        .expect("query")
+        .map(|e| e.expect("email"))
+        .collect();
+    assert!(users.iter().any(|u| u.starts_with("ft-tests+edith-") && u.ends_with("@staging.example")), "{users:?}");
+    assert!(!users.iter().any(|u| u.starts_with("edith-")), "{users:?}");
 }
 
 #[test]

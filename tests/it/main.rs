@@ -52,6 +52,7 @@ mod signals;
 mod signing;
 mod spec_errors;
 mod suite;
+mod suite_values;
 mod superlists_accounts;
 mod superlists_http;
 mod superlists_serve;
