@@ -45,6 +45,7 @@ mod run {
             line: 1 + (i % 100) * 12,
             steps: Vec::new(),
             quarantine: None,
+            values: Vec::new(),
         }
     }
 
