@@ -144,7 +144,7 @@ fn a_misspelt_table_is_an_unknown_field() {
     let out = refused("[[senario]]\nname = \"x\"\n");
     assert_says(
         &out,
-        "1:3: error: unknown field `senario`, expected one of `suite`, `selectors`, `steps`, `scenario`",
+        "1:3: error: unknown field `senario`, expected one of `suite`, `selectors`, `values`, `steps`, `scenario`",
         "did you mean `scenario`?",
     );
 }
