@@ -181,15 +181,21 @@ pub fn plan(options: &JobOptions) -> Result<Plan, JobError> {
         // A scenario whose fixture or inbox this target lacks cannot run here: it is left
         // out, said in the header, and counts as not selected (the gate's rule for a
         // partial run stands). Only when nothing else is left is it an error, with its why.
-        let (runnable, lacking): (Vec<_>, Vec<_>) =
-            selected.into_iter().partition(|s| lacks_set_up(s, options, config).is_none());
+        let mut runnable = Vec::new();
+        let mut lacking = Vec::new();
+        for scenario in selected {
+            match lacks_set_up(&scenario, options, config) {
+                None => runnable.push(scenario),
+                Some(why) => lacking.push((scenario, why)),
+            }
+        }
         if runnable.is_empty() {
+            let lacking: Vec<spec::Scenario> = lacking.into_iter().map(|(s, _)| s).collect();
             spec::fixture::for_remote(&[], &lacking, config)
                 .map_err(|(what, hint)| JobError::Fixture { what, hint })?;
             check_inbox(options, &lacking)?;
-        }
-        if !lacking.is_empty() {
-            left_out = Some(describe_left_out(&lacking, options, config));
+        } else if !lacking.is_empty() {
+            left_out = Some(describe_left_out(&lacking, config));
         }
         selected = runnable;
         spec::fixture::for_remote(&suite.before_all, &selected, config)
@@ -251,23 +257,25 @@ fn lacks_set_up(scenario: &spec::Scenario, options: &JobOptions, config: Option<
     if let Err((what, _)) = spec::fixture::for_remote(&[], std::slice::from_ref(scenario), config) {
         return Some(what);
     }
-    (options.settings.inbox.is_none() && reads_email(scenario)).then(|| "it reads email and no --inbox is given".into())
+    (options.settings.inbox.is_none() && email_step(scenario).is_some())
+        .then(|| "it reads email and no --inbox is given".into())
 }
 
-fn reads_email(scenario: &spec::Scenario) -> bool {
-    scenario.steps.iter().any(|step| {
+/// The scenario's first step that reads email, if any.
+fn email_step(scenario: &spec::Scenario) -> Option<&spec::Step> {
+    scenario.steps.iter().find(|step| {
         matches!(&step.kind, spec::StepKind::Act(spec::Action::Capture(c)) if matches!(c.from, spec::CaptureFrom::Email { .. }))
     })
 }
 
-/// The header's note: how many were left out, the first one's why, and the ways in.
-fn describe_left_out(lacking: &[spec::Scenario], options: &JobOptions, config: Option<&str>) -> String {
-    let names: Vec<String> = lacking.iter().map(|s| format!("{:?}", s.name)).collect();
-    let mut whys: Vec<String> = Vec::new();
-    for why in lacking.iter().filter_map(|s| lacks_set_up(s, options, config)) {
+/// The header's note: which were left out, each distinct why, and the ways in.
+fn describe_left_out(lacking: &[(spec::Scenario, String)], config: Option<&str>) -> String {
+    let names: Vec<String> = lacking.iter().map(|(s, _)| format!("{:?}", s.name)).collect();
+    let mut whys: Vec<&str> = Vec::new();
+    for (_, why) in lacking {
         // A fixture's reason names where it is used: one line per fixture is enough.
-        let fixture = why.split(" (used at").next().unwrap_or(&why).to_string();
-        if !whys.iter().any(|w| w.split(" (used at").next() == Some(fixture.as_str())) {
+        let fixture = why.split(" (used at").next();
+        if !whys.iter().any(|w| w.split(" (used at").next() == fixture) {
             whys.push(why);
         }
     }
@@ -334,12 +342,7 @@ fn last_failed(path: &std::path::Path) -> Result<Vec<(String, String)>, JobError
 /// A run whose scenarios read email needs an inbox that can be read: `--inbox` (with its
 /// password), or the embedded app's outbox. Checked before any browser starts.
 fn check_inbox(options: &JobOptions, scenarios: &[spec::Scenario]) -> Result<(), JobError> {
-    let reading = scenarios.iter().find_map(|s| {
-        let step = s.steps.iter().find(|step| {
-            matches!(&step.kind, spec::StepKind::Act(spec::Action::Capture(c)) if matches!(c.from, spec::CaptureFrom::Email { .. }))
-        })?;
-        Some((s, step))
-    });
+    let reading = scenarios.iter().find_map(|s| email_step(s).map(|step| (s, step)));
     let Some((scenario, step)) = reading else { return Ok(()) };
     match (&options.settings.inbox, &options.liveserver) {
         (Some(inbox), _) => inbox.ready().map_err(JobError::Inbox),

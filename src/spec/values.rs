@@ -279,9 +279,8 @@ impl Values {
     pub fn set_suite_values(&mut self, suite: &[(String, String)]) {
         for (name, text) in suite {
             // Checked at load: only built-ins, which every attempt has.
-            if let Ok(filled) = parse(text)
-                .and_then(|t| t.render(self).map_err(|message| TemplateError { at: 0, message, hint: String::new() }))
-            {
+            let Ok(template) = parse(text) else { continue };
+            if let Ok(filled) = template.render(self) {
                 self.set(name, filled, false);
             }
         }
