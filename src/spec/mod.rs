@@ -7,6 +7,7 @@ mod check;
 pub mod config;
 pub mod css;
 mod diag;
+mod file;
 pub mod fixture;
 pub mod locator;
 mod parse;
