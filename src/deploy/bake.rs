@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{DeployOutcome, Pipeline, StageResult};
+use super::stages::StageResult;
+use super::{DeployOutcome, Pipeline};
 use crate::shared::redact::redact;
 
 /// `--bake DURATION --bake-every DURATION --bake-failures N`.

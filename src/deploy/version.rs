@@ -8,7 +8,8 @@ use crate::shared::redact::redact;
 use crate::target::version::{self, ExpectedVersion};
 use crate::wait::Patience;
 
-use super::{short, Pipeline};
+use super::stages::short;
+use super::Pipeline;
 
 /// Each look at a version page may take this long; the stage as a whole `--up-timeout`.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
