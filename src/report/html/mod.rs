@@ -12,7 +12,12 @@
 //! past escaping could not run), and evidence linked by paths relative to the page
 //! (never embedded: a page of base64 screenshots is unreadable and huge). Every text that
 //! came from a spec, the app, the browser or the history goes through `esc`.
+//!
+//! Here the run's page and its parts; a failure's evidence (and the links to files) is
+//! `evidence`, the merged run's page `merged`, the lanes `timeline`, the history `trend`.
 
+mod evidence;
+mod merged;
 mod timeline;
 mod trend;
 
@@ -20,12 +25,11 @@ mod trend;
 mod tests;
 
 use std::io::{self, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use super::artifacts::{is_frame, visitor_of};
 use super::failure::failure_lines;
 use super::history::ScenarioRun;
 use super::{Artifacts, RunInfo};
@@ -35,6 +39,8 @@ use crate::shared::redact::redact_text;
 use crate::spec::Scenario;
 use crate::verdict::{Counts, FlakyPolicy, Verdict};
 
+use evidence::{evidence, filmstrip, signals};
+pub use merged::{write_merged, MergedPage, MergedRow};
 pub use timeline::ShardSpan;
 
 /// The page's one stylesheet and one script, inlined whole.
@@ -379,244 +385,4 @@ fn attempt(
         writeln!(out, "</ol>\n</details>")?;
     }
     writeln!(out, "</div>")
-}
-
-/// Screenshots shown inline (a click opens them at full size), other files (the page's
-/// HTML, the signals) linked; the filmstrip's frames are shown by `filmstrip`.
-fn evidence(out: &mut impl Write, files: Option<&Vec<PathBuf>>, dir: &Path) -> io::Result<()> {
-    let Some(files) = files.filter(|f| f.iter().any(|p| !is_frame(p))) else { return Ok(()) };
-    writeln!(out, "<div class=\"evidence\">")?;
-    for file in files.iter().filter(|p| !is_frame(p)) {
-        let href = esc(&link(file, dir));
-        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        // Another visitor's page is captioned with whose it is.
-        let whose = visitor_of(file).map(|v| format!("visitor {v}: "));
-        if let (Some(whose), true) = (&whose, file.extension().is_some_and(|e| e == "png")) {
-            writeln!(
-                out,
-                "<figure class=\"visitor\"><a class=\"shot\" href=\"{href}\"><img src=\"{href}\" alt=\"screenshot {}\"></a><figcaption>{}</figcaption></figure>",
-                esc(&name),
-                esc(whose.trim_end_matches(": "))
-            )?;
-        } else if file.extension().is_some_and(|e| e == "png") {
-            writeln!(
-                out,
-                "<a class=\"shot\" href=\"{href}\"><img src=\"{href}\" alt=\"screenshot {}\"></a>",
-                esc(&name)
-            )?;
-        } else {
-            let what = match file.extension().and_then(|e| e.to_str()) {
-                Some("html") => "page HTML",
-                Some("json") => "browser signals (JSON)",
-                Some("txt") => "browser signals",
-                _ => "file",
-            };
-            let whose = whose.unwrap_or_default();
-            writeln!(out, "<a class=\"page\" href=\"{href}\">{}{what}: {}</a>", esc(&whose), esc(&name))?;
-        }
-    }
-    writeln!(out, "</div>")
-}
-
-/// The most signal entries the page lists (the rest are in the signals files): the page
-/// must stay readable, and within the disk reserve held for it (`reserve::size_for`: 32
-/// KiB a scenario; 25 entries are ~5 KiB, a frame's figure ~0.3 KiB).
-const MAX_SIGNALS_SHOWN: usize = 25;
-
-/// What the browser reported, an entry a line, folded under its summary.
-fn signals(out: &mut impl Write, signals: &crate::browser::Signals) -> io::Result<()> {
-    let Some(summary) = signals.summary() else { return Ok(()) };
-    writeln!(
-        out,
-        "<details class=\"signals\"><summary>browser: {}</summary>\n<ol class=\"signals\">",
-        esc(&redact_text(&summary))
-    )?;
-    for entry in signals.entries.iter().take(MAX_SIGNALS_SHOWN) {
-        let kind = serde_json::to_value(entry.kind).ok().and_then(|v| v.as_str().map(str::to_string));
-        writeln!(
-            out,
-            "<li class=\"{}\">{}</li>",
-            esc(&kind.unwrap_or_default()),
-            esc(&super::signals::entry_line(entry))
-        )?;
-    }
-    let more = signals.entries.len().saturating_sub(MAX_SIGNALS_SHOWN) + signals.dropped;
-    if more > 0 {
-        writeln!(out, "<li class=\"more\">... and {more} more (see the signals files)</li>")?;
-    }
-    writeln!(out, "</ol>\n</details>")
-}
-
-/// The filmstrip, oldest frame first, each captioned with the step it followed. Frames
-/// are matched to their files in order (`artifacts::write` writes them so); one whose
-/// file was not written is left out.
-fn filmstrip(
-    out: &mut impl Write,
-    frames: &[crate::browser::Frame],
-    files: Option<&Vec<PathBuf>>,
-    dir: &Path,
-) -> io::Result<()> {
-    let written: Vec<&PathBuf> = files.into_iter().flatten().filter(|p| is_frame(p)).collect();
-    if written.is_empty() {
-        return Ok(());
-    }
-    writeln!(out, "<div class=\"evidence filmstrip\">\n<ol class=\"filmstrip\">")?;
-    for (i, file) in written.iter().enumerate() {
-        let href = esc(&link(file, dir));
-        let caption = match frames.get(i) {
-            Some(frame) => format!("after line {}: {}", frame.line, redact_text(&frame.step)),
-            None => file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-        };
-        writeln!(
-            out,
-            "<li><figure><a class=\"shot\" href=\"{href}\"><img src=\"{href}\" alt=\"frame {} {}\"></a>\
-             <figcaption>{}</figcaption></figure></li>",
-            i + 1,
-            esc(&caption),
-            esc(&caption)
-        )?;
-    }
-    writeln!(out, "</ol>\n</div>")
-}
-
-/// A link to `file` from a page in `dir`: relative when the file is under it (as the
-/// evidence always is), so the reports folder can be moved or served as a whole; an
-/// absolute `file://` URL otherwise. Each segment is percent-encoded, so a name with
-/// `#`, `?`, `%` or spaces still points at its file.
-fn link(file: &Path, dir: &Path) -> String {
-    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    if let Ok(rel) = file.strip_prefix(dir) {
-        return segments(rel);
-    }
-    let (file, dir) = (absolute(file), absolute(dir));
-    match file.strip_prefix(&dir) {
-        Ok(rel) => segments(rel),
-        Err(_) => format!("file://{}", segments(&file)),
-    }
-}
-
-fn segments(path: &Path) -> String {
-    let mut out = String::new();
-    for part in path.components() {
-        match part {
-            Component::RootDir => out.push('/'),
-            Component::Normal(name) => {
-                if !out.is_empty() && !out.ends_with('/') {
-                    out.push('/');
-                }
-                for b in name.as_encoded_bytes() {
-                    match b {
-                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(char::from(*b)),
-                        _ => {
-                            out.push_str(&format!("%{b:02X}"));
-                        }
-                    }
-                }
-            }
-            // `.`, `..` and prefixes do not occur in the evidence paths ft makes; a
-            // `..` kept as is still resolves the same way.
-            Component::ParentDir => out.push_str(if out.is_empty() || out.ends_with('/') { "../" } else { "/../" }),
-            Component::CurDir | Component::Prefix(_) => {}
-        }
-    }
-    out
-}
-
-/// One row of the merged page: a scenario, its status word, and where its shard's page
-/// shows it (None: no shard ran it).
-pub struct MergedRow {
-    pub name: String,
-    pub location: String,
-    pub status: &'static str,
-    pub shard: Option<(String, PathBuf, usize)>,
-}
-
-/// A merged run (`ft merge`), as its page shows it.
-pub struct MergedPage<'a> {
-    pub record: &'a super::record::RunRecord,
-    pub rows: &'a [MergedRow],
-    /// Each shard's run, for the timeline (the records hold no attempt times).
-    pub shards: &'a [ShardSpan],
-    /// The merged folder's history's recent lines, this run's included.
-    pub history: &'a [ScenarioRun],
-    /// Where the page is written; the shards' pages are linked relative to it.
-    pub dir: &'a Path,
-}
-
-/// The page of a merged run: the verdict and facts of the whole, the suite's trend, a
-/// lane per shard, and a row per scenario (failures first, filtered as on a run's page)
-/// linking to the section of the shard's own page (steps, evidence, the attempts'
-/// timeline) that shows it. The shards' records have no tags: there is no tag filter.
-pub fn write_merged(out: &mut impl Write, page: &MergedPage) -> io::Result<()> {
-    let MergedPage { record, rows, shards, history, dir } = *page;
-    let ft = &record.predicate.ft;
-    let flaky = FlakyPolicy::accept_if(ft.flaky_accepted);
-    let headline = ft.verdict.headline(flaky);
-    head(out, &format!("{headline} – ft {} (merged)", ft.target))?;
-    writeln!(out, "<h1 id=\"verdict\" class=\"{}\">{}</h1>", tone(ft.verdict, flaky), esc(&headline))?;
-    let counts = format!(
-        "{} scenario{}: {} passed{}, {} failed, {} errors, {} not run",
-        ft.total,
-        if ft.total == 1 { "" } else { "s" },
-        ft.passed,
-        if ft.flaky > 0 { format!(" ({} flaky)", ft.flaky) } else { String::new() },
-        ft.failed,
-        ft.errors,
-        ft.not_run
-    );
-    let facts = [
-        ("counts", counts),
-        ("shards", ft.merged.as_ref().map(|m| m.shards.len()).unwrap_or(0).to_string()),
-        ("target", ft.target.clone()),
-        ("specs", ft.specs.clone()),
-        ("commit", ft.commit.clone().unwrap_or_else(|| "not in a git work tree".into())),
-        ("browser", ft.browser.clone().unwrap_or_else(|| "none started".into())),
-        ("started", ft.started_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
-        ("finished", ft.finished_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
-        ("ft", ft.ft_version.clone()),
-    ];
-    let facts: Vec<(&str, String)> = facts.into_iter().map(|(n, v)| (n, redact_text(&v))).collect();
-    fact_list(out, &facts)?;
-    let now: Vec<_> = shards.iter().map(|s| s.started_at).collect();
-    trend::suite(out, history, &now)?;
-    timeline::shards(out, shards)?;
-    let statuses: Vec<(usize, &'static str)> = rows.iter().enumerate().map(|(i, r)| (i, r.status)).collect();
-    filters(out, &statuses, &[])?;
-    let recent = trend::Recent::of(history);
-    writeln!(out, "<main id=\"scenarios\">")?;
-    for (i, status) in failures_first(&statuses) {
-        let row = &rows[i];
-        write!(
-            out,
-            "<section class=\"scenario {}\" id=\"scenario-{i}\" data-status=\"{status}\"><h2><span class=\"status\">{status}</span> \
-             <span class=\"name\">{}</span><span class=\"where\">{}</span>",
-            status.replace(' ', "-"),
-            esc(&redact_text(&row.name)),
-            esc(&row.location)
-        )?;
-        if let Some((shard, shard_dir, local)) = &row.shard {
-            let href = format!("{}#scenario-{local}", relative_link(&shard_dir.join("index.html"), dir));
-            write!(out, " <a class=\"time\" href=\"{}\">shard {} report</a>", esc(&href), esc(shard))?;
-        }
-        let file = row.location.rsplit_once(':').map_or(row.location.as_str(), |(file, _)| file);
-        trend::scenario(out, recent.of_scenario(&row.name, file), &now)?;
-        writeln!(out, "</h2></section>")?;
-    }
-    writeln!(out, "</main>")?;
-    tail(out)
-}
-
-/// `file` as a link from a page in `dir`, with `..` where it is not below it.
-fn relative_link(file: &Path, dir: &Path) -> String {
-    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let (file, dir) = (absolute(file), absolute(dir));
-    let common = file.components().zip(dir.components()).take_while(|(a, b)| a == b).count();
-    let mut rel = PathBuf::new();
-    for _ in dir.components().skip(common) {
-        rel.push("..");
-    }
-    for part in file.components().skip(common) {
-        rel.push(part);
-    }
-    segments(&rel)
 }

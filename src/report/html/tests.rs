@@ -1,6 +1,7 @@
 //! The page's parts in-process, on a `Vec<u8>`; the whole page in a browser is
 //! tests/it/html_report.rs.
 
+use super::evidence::link;
 use super::*;
 
 #[test]
