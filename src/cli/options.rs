@@ -114,7 +114,7 @@ pub(super) fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<Job
             webdriver: s.webdriver.clone(),
             accept_insecure_certs: trust.insecure,
             // The CA is the preflight's to check with; the browser is given only what the
-            // preflight verified (job.rs adds the target's key).
+            // preflight verified (job/mod.rs adds the target's key).
             trusted_keys: Vec::new(),
             ..BrowserConfig::default()
         },
