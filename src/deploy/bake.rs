@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::stages::StageResult;
-use super::{DeployOutcome, Pipeline};
+use super::{DeployOutcome, Pipeline, StageResult};
 use crate::shared::redact::redact;
 
 /// `--bake DURATION --bake-every DURATION --bake-failures N`.

@@ -30,7 +30,6 @@ pub use bake::Bake;
 use events::Stage;
 pub use events::{ConsoleSink, DeployEvent};
 pub use history::DeployRecord;
-use stages::StageResult;
 
 #[derive(Clone, Debug)]
 pub struct DeployOptions {
@@ -174,6 +173,14 @@ fn is_plain_host(host: &str) -> bool {
 /// runs the pipeline names the same minute the same way.
 pub fn deployed_tag(at: DateTime<Utc>) -> String {
     format!("DEPLOYED-{}", at.format("%Y-%m-%d/%H%M"))
+}
+
+/// How a stage's run ended, as the pipeline acts on it (`stages::judge` decides).
+enum StageResult {
+    Green,
+    Red(String),
+    Broken(String),
+    Interrupted,
 }
 
 struct Pipeline<'a> {

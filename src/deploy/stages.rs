@@ -19,7 +19,7 @@ use crate::verdict::{Counts, FlakyPolicy, Verdict};
 use crate::wait::{self, Check, Patience};
 
 use super::shell;
-use super::{deployed_tag, host_of, DeployOutcome, Pipeline};
+use super::{deployed_tag, host_of, DeployOutcome, Pipeline, StageResult};
 
 impl Pipeline<'_> {
     /// Run the deploy (and restart) command for one target. A signal lets the command
@@ -295,13 +295,6 @@ pub(super) fn short(commit: &str) -> &str {
     } else {
         crate::shared::text::short_hash(commit)
     }
-}
-
-pub(super) enum StageResult {
-    Green,
-    Red(String),
-    Broken(String),
-    Interrupted,
 }
 
 /// Whether a stage's run opens the gate: its verdict, green under the pipeline's flaky
