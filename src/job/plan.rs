@@ -7,7 +7,8 @@ use crate::shard::Shard;
 use crate::shared::redact::without_userinfo;
 use crate::spec::{self, Selection};
 
-use super::{JobError, JobOptions};
+use super::error::JobError;
+use super::options::JobOptions;
 
 /// What a run will do, known before any browser starts.
 pub struct Plan {
