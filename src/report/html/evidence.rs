@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 
-use super::esc;
+use super::escape::esc;
 use crate::report::artifacts::{is_frame, visitor_of};
 use crate::shared::redact::redact_text;
 

@@ -4,10 +4,11 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use super::escape::esc;
 use super::evidence::relative_link;
 use super::timeline::{self, ShardSpan};
 use super::trend;
-use super::{esc, fact_list, failures_first, filters, head, tail, tone};
+use super::{fact_list, failures_first, filters, head, tail, tone};
 use crate::report::history::ScenarioRun;
 use crate::shared::redact::redact_text;
 use crate::verdict::FlakyPolicy;

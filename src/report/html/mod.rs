@@ -14,10 +14,12 @@
 //! came from a spec, the app, the browser or the history goes through `esc`.
 //!
 //! Here the run's page and its parts; a failure's evidence (and the links to files) is
-//! `evidence`, the merged run's page `merged`, the lanes `timeline`, the history `trend`.
+//! `evidence`, the merged run's page `merged`, the lanes `timeline`, the history `trend`,
+//! the one escape they all ask `escape`.
 
+mod escape;
 mod evidence;
-mod merged;
+pub(super) mod merged;
 mod timeline;
 mod trend;
 
@@ -39,8 +41,8 @@ use crate::shared::redact::redact_text;
 use crate::spec::Scenario;
 use crate::verdict::{Counts, FlakyPolicy, Verdict};
 
+pub use escape::esc;
 use evidence::{evidence, filmstrip, signals};
-pub use merged::{write_merged, MergedPage, MergedRow};
 pub use timeline::ShardSpan;
 
 /// The page's one stylesheet and one script, inlined whole.
@@ -62,23 +64,6 @@ fn csp() -> String {
 /// A CSP hash source for an inline element whose text is exactly `text`.
 fn sha256_source(text: &str) -> String {
     format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes())))
-}
-
-/// Text made safe for HTML content and for quoted attribute values: the one escape
-/// every text in the page goes through.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A finished run, as the page shows it.

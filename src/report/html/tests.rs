@@ -230,7 +230,8 @@ mod run {
     /// `ft merge`'s page: what the shards' records and the history hold, and no more.
     #[test]
     fn the_merged_page_shows_failures_first_a_lane_per_shard_and_each_scenarios_history() {
-        use super::super::{write_merged, MergedPage, MergedRow, ShardSpan};
+        use super::super::merged::{write_merged, MergedPage, MergedRow};
+        use super::super::ShardSpan;
         let (scenarios, summary, _, history) = big_run(20, 2);
         let info = crate::report::tests::info();
         let verdict = Verdict::of(&summary);

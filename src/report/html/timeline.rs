@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
 
-use super::esc;
+use super::escape::esc;
 use crate::report::RunInfo;
 use crate::runner::{Outcome, RunSummary};
 use crate::shared::durations::secs;

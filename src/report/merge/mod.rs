@@ -125,7 +125,7 @@ pub fn merge(
             let label = p.record.predicate.ft.shard.map(|sh| sh.to_string()).unwrap_or_default();
             Some((label, p.dir.clone(), local))
         });
-        rows.push(super::html::MergedRow {
+        rows.push(super::html::merged::MergedRow {
             name: s.name.clone(),
             location: s.location.clone(),
             status: ScenarioStatus::label(s.status),
@@ -145,10 +145,15 @@ pub fn merge(
             green: p.record.predicate.ft.green,
         })
         .collect();
-    let view =
-        super::html::MergedPage { record: &record, rows: &rows, shards: &shards, history: &history, dir: &out.dir };
+    let view = super::html::merged::MergedPage {
+        record: &record,
+        rows: &rows,
+        shards: &shards,
+        history: &history,
+        dir: &out.dir,
+    };
     let mut page = Vec::new();
-    let _ = super::html::write_merged(&mut page, &view);
+    let _ = super::html::merged::write_merged(&mut page, &view);
     match write_atomic(&out.html(), &page) {
         Ok(()) => written.push(out.html()),
         Err(e) => eprintln!("warning: {e}; no HTML report of the merged run"),
