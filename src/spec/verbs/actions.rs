@@ -3,7 +3,7 @@
 
 use toml::Spanned;
 
-use super::Call;
+use super::call::Call;
 use crate::spec::check::{FileCtx, RawStep};
 use crate::spec::{Action, Chord, Cookie, StepKind, Tab};
 

@@ -1,16 +1,37 @@
 //! One step as written, being built (`Call`): what every verb's builder asks of it, its
 //! value and arguments read as text, numbers, flags and selectors, each mistake reported
-//! where it is written.
+//! where it is written; the verb's entry it is built by (`Verb`), and what the scenario's
+//! steps before it set (`Scope`).
 
 use std::collections::BTreeMap;
 use std::ops::Range;
 
 use toml::Spanned;
 
-use super::{Scope, Verb};
 use crate::spec::check::{FileCtx, RawStep};
 use crate::spec::values;
-use crate::spec::Selector;
+use crate::spec::{Selector, StepKind};
+
+/// One verb of the language.
+pub(crate) struct Verb {
+    pub(crate) name: &'static str,
+    /// What its value is, for messages: "a selector", "the text to type"...
+    pub(crate) value: &'static str,
+    /// Its argument keys (`true` = required).
+    pub(crate) args: &'static [(&'static str, bool)],
+    /// A correct step of this verb, shown in hints and in `ft man --verbs`.
+    pub(crate) example: &'static str,
+    pub(super) build: fn(&mut Call<'_, '_>) -> Option<StepKind>,
+}
+
+/// What a scenario's steps set, so far (in step order, through reusable steps).
+#[derive(Debug, Default)]
+pub(in crate::spec) struct Scope {
+    /// URL names given by `remember_url`.
+    pub(in crate::spec) remembered: Vec<String>,
+    /// Values set by captures and fixtures (and, later, emails).
+    pub(in crate::spec) values: Vec<String>,
+}
 
 /// One step as written, being built: the verb's entry, its value and its arguments.
 pub(super) struct Call<'c, 'a> {

@@ -3,7 +3,7 @@
 
 use toml::Spanned;
 
-use super::Call;
+use super::call::Call;
 use crate::spec::check::regex_detail;
 use crate::spec::values::{self, Kind};
 use crate::spec::{Action, Capture, CaptureFrom, StepKind};

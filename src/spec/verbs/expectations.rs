@@ -1,7 +1,7 @@
 //! The builders of the expectations that need more than a selector or a text: rows,
 //! URLs (a pattern, or one remembered earlier), centring, counts and the signals checks.
 
-use super::Call;
+use super::call::Call;
 use crate::spec::check::regex_detail;
 use crate::spec::diag::did_you_mean;
 use crate::spec::{Expectation, SignalCheck, StepKind};

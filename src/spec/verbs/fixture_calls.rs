@@ -5,12 +5,16 @@ use std::ops::Range;
 
 use toml::Spanned;
 
+use super::call::Call;
 use super::captures::{regex_arg, settable_name};
-use super::{Call, FIXTURE};
 use crate::spec::check::FileCtx;
 use crate::spec::diag::did_you_mean;
 use crate::spec::fixture::{self, Fixture, FixtureCall, Hook};
 use crate::spec::{Action, StepKind};
+
+/// The verb of fixture steps and of the `[suite]` hooks, the one verb whose other keys
+/// are not its own: they are its command's placeholders.
+pub(crate) const FIXTURE: &str = "fixture";
 
 /// The fixture `name` (written at `span`), or an error with the names there are.
 fn known_fixture(ctx: &FileCtx<'_>, name: &str, span: Range<usize>) -> Option<Fixture> {

@@ -5,7 +5,7 @@
 //!
 //! The table and the reading of one step are here; the builders that need more than a
 //! line live by family: `actions`, `expectations`, `captures`, `fixture_calls`; the step
-//! being built is a `Call` (`call`), and the values its strings use are checked by
+//! being built is a `Call` by a `Verb` (`call`), and the values its strings use are checked by
 //! `templates`.
 
 mod actions;
@@ -23,28 +23,19 @@ use super::check::{FileCtx, RawStep};
 use super::diag::did_you_mean;
 use super::{Action, Expectation, StepKind};
 use actions::{dialog, new_visitor, press, set_cookie, tab, upload, visit, visitor, window_size};
-use call::Call;
+use call::{Call, Verb};
 use captures::capture;
 use expectations::{
     expect_centred, expect_count, expect_no_signals, expect_row, expect_url, expect_url_differs, expect_url_same,
 };
 use fixture_calls::fixture;
 
+pub(super) use call::Scope;
+pub(crate) use fixture_calls::FIXTURE;
+
 pub(super) use actions::count_visitor;
 pub(super) use fixture_calls::hook;
 pub(super) use templates::check_templates;
-
-/// One verb of the language.
-pub(crate) struct Verb {
-    pub(crate) name: &'static str,
-    /// What its value is, for messages: "a selector", "the text to type"...
-    pub(crate) value: &'static str,
-    /// Its argument keys (`true` = required).
-    pub(crate) args: &'static [(&'static str, bool)],
-    /// A correct step of this verb, shown in hints and in `ft man --verbs`.
-    pub(crate) example: &'static str,
-    build: fn(&mut Call<'_, '_>) -> Option<StepKind>,
-}
 
 macro_rules! verb {
     ($name:literal, $value:literal, [$($arg:literal: $req:literal),*], $example:literal, $build:expr) => {
@@ -286,21 +277,8 @@ pub(crate) const VERBS: &[Verb] = &[
     ),
 ];
 
-/// The verb of fixture steps and of the `[suite]` hooks, the one verb whose other keys
-/// are not its own: they are its command's placeholders.
-pub(crate) const FIXTURE: &str = "fixture";
-
 /// The verb of the suite's own signals check (`[suite] signals`), which no step names.
 pub(crate) const SUITE_SIGNALS: &str = "signals";
-
-/// What a scenario's steps set, so far (in step order, through reusable steps).
-#[derive(Debug, Default)]
-pub(super) struct Scope {
-    /// URL names given by `remember_url`.
-    pub(super) remembered: Vec<String>,
-    /// Values set by captures and fixtures (and, later, emails).
-    pub(super) values: Vec<String>,
-}
 
 /// The verb's entry by name.
 pub(crate) fn find(name: &str) -> Option<&'static Verb> {

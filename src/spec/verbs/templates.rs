@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use super::Scope;
+use super::call::Scope;
 use crate::spec::check::{FileCtx, RawStep};
 use crate::spec::diag::did_you_mean;
 use crate::spec::values::{self, Kind};
