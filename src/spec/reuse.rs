@@ -39,7 +39,7 @@ pub(super) struct Builder<'b, 'a> {
     pub(super) defs: &'b Defs,
     pub(super) scope: Scope,
     pub(super) steps: Vec<Step>,
-    /// The visitors the scenario's steps name so far (at most `verbs::MAX_VISITORS`).
+    /// The visitors the scenario's steps name so far (at most `verbs::actions::MAX_VISITORS`).
     visitors: Vec<String>,
     /// False once a step could not be built (its problem is reported).
     pub(super) all_built: bool,
