@@ -15,7 +15,7 @@ fn a_scenario_passing_on_a_retry_is_flaky_in_console_junit_and_record() {
     let served = Served::start(&["flaky-home"]);
     let dir = tempfile::tempdir().expect("tempdir");
     let out =
-        ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "layout", "--retries", "2", "--max-wait", "2"]);
+        ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "layout", "--retries", "2", "--max-wait", "10"]);
     assert_eq!(out.code, 0, "flaky passes by default\n{}", out.all());
     assert!(
         out.stdout.contains("RETRY [") && out.stdout.contains("layout and styling (attempt 1 failed)"),
@@ -45,7 +45,7 @@ fn a_scenario_passing_on_a_retry_is_flaky_in_console_junit_and_record() {
 
     let strict = ft_in(
         dir.path(),
-        &["--liveserver", &served.url, "--filter", "layout", "--retries", "2", "--max-wait", "2", "--fail-on-flaky"],
+        &["--liveserver", &served.url, "--filter", "layout", "--retries", "2", "--max-wait", "10", "--fail-on-flaky"],
     );
     assert_eq!(strict.code, 1, "{}", strict.all());
 }
@@ -265,7 +265,7 @@ fn a_flaky_run_with_fail_on_flaky_is_not_green_in_console_junit_record_or_exit_c
     let served = Served::start(&["flaky-home"]);
     let dir = tempfile::tempdir().expect("tempdir");
     let args =
-        ["--liveserver", &served.url, "--filter", "layout", "--retries", "2", "--max-wait", "2", "--fail-on-flaky"];
+        ["--liveserver", &served.url, "--filter", "layout", "--retries", "2", "--max-wait", "10", "--fail-on-flaky"];
     let out = ft_in(dir.path(), &args);
     assert_eq!(out.code, 1, "{}", out.all());
     let summary =

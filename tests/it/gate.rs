@@ -455,7 +455,7 @@ fn flaky_is_not_green_for_the_gate_unless_allowed() {
     let w = World::new();
     let flaky = Served::start(&["flaky-home"]);
     let out =
-        w.ft(&["run", "--liveserver", &flaky.url, "--filter", "layout", "--retries", "1", "--max-wait", "2"], &[]);
+        w.ft(&["run", "--liveserver", &flaky.url, "--filter", "layout", "--retries", "1", "--max-wait", "10"], &[]);
     assert_eq!(out.code, 0, "{}", out.all());
     let path = w.app().join("reports/run.json");
     let shut = gate(&w, &path, &["--allow-partial"]);

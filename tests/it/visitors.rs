@@ -174,15 +174,9 @@ fn run_with(specs: &str, extra: &[&str], logged: bool, env: &[(&str, &str)]) -> 
         .collect();
     args.extend(["--allure".to_string(), "allure-results".to_string()]);
     if logged {
-        let port = free_port();
-        let mut driver = Command::new("/usr/bin/chromedriver");
-        driver.arg(format!("--port={port}")).arg("--verbose").arg(format!("--log-path={}", log_path.display()));
-        driver.stdout(Stdio::null()).stderr(Stdio::null()).process_group(0);
-        _driver = Some(KillOnDrop::group(driver.spawn().expect("chromedriver starts")));
-        eventually("chromedriver to listen", Duration::from_secs(30), || {
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        args.extend(["--webdriver".to_string(), format!("http://127.0.0.1:{port}")]);
+        let (driver, webdriver) = chromedriver(&["--verbose".into(), format!("--log-path={}", log_path.display())]);
+        _driver = Some(driver);
+        args.extend(["--webdriver".to_string(), webdriver]);
     }
     args.extend(extra.iter().map(|s| s.to_string()));
     let out = output(ft_command(dir.path()).args(&args).envs(env.iter().copied()));
@@ -456,14 +450,8 @@ steps = [
 "##;
     std::fs::write(spec_dir.path().join("visitors.toml"), spec).expect("write");
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
     let log_path = dir.path().join("chromedriver.log");
-    let mut driver = Command::new("/usr/bin/chromedriver");
-    driver.arg(format!("--port={port}")).arg("--verbose").arg(format!("--log-path={}", log_path.display()));
-    driver.stdout(Stdio::null()).stderr(Stdio::null()).process_group(0);
-    let _driver = KillOnDrop::group(driver.spawn().expect("chromedriver starts"));
-    eventually("chromedriver to listen", Duration::from_secs(30), || TcpStream::connect(("127.0.0.1", port)).is_ok());
-    let webdriver = format!("http://127.0.0.1:{port}");
+    let (_driver, webdriver) = chromedriver(&["--verbose".into(), format!("--log-path={}", log_path.display())]);
     let spec_path = spec_dir.path().display().to_string();
     let out = output(
         ft_command(dir.path())
@@ -541,14 +529,8 @@ steps = [
 "##;
     std::fs::write(spec_dir.path().join("visitors.toml"), spec).expect("write");
     let logs = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
     let log_path = logs.path().join("chromedriver.log");
-    let mut driver = Command::new("/usr/bin/chromedriver");
-    driver.arg(format!("--port={port}")).arg("--verbose").arg(format!("--log-path={}", log_path.display()));
-    driver.stdout(Stdio::null()).stderr(Stdio::null()).process_group(0);
-    let _driver = KillOnDrop::group(driver.spawn().expect("chromedriver starts"));
-    eventually("chromedriver to listen", Duration::from_secs(30), || TcpStream::connect(("127.0.0.1", port)).is_ok());
-    let webdriver = format!("http://127.0.0.1:{port}");
+    let (_driver, webdriver) = chromedriver(&["--verbose".into(), format!("--log-path={}", log_path.display())]);
     let spec_path = spec_dir.path().display().to_string();
     let ran = tempfile::tempdir().expect("tempdir");
     let mut ft = ft_command(ran.path());
