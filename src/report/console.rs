@@ -185,10 +185,11 @@ impl Console {
             info.target
         ));
         self.line(&format!(
-            "  {} worker{}, {} sessions, max wait {:?}, poll {:?}",
+            "  {} worker{}, {}, max wait {:?}, poll {:?}",
             info.workers,
             if info.workers == 1 { "" } else { "s" },
-            if info.fresh_session { "fresh" } else { "reused" },
+            // The browser a worker starts ahead is not a worker: it runs no scenario beside.
+            if info.fresh_session { "fresh sessions (the next one started ahead)" } else { "reused sessions" },
             info.patience.max_wait,
             info.patience.poll
         ));

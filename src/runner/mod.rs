@@ -5,7 +5,8 @@
 //! One room per job: `result` (what a run reports), `dispatch` (the run as a whole:
 //! workers, interrupts, grace), `queue` (the scenarios not started yet and the
 //! `--max-failures` count, shared by the workers), `browsers` (the driver and the idle sessions, kept
-//! between runs by `ft watch`), `worker` (one browser's sessions and attempts),
+//! between runs by `ft watch`), `worker` (one browser's sessions and attempts), `ahead`
+//! (with `--fresh-session`, the next session started while an attempt runs),
 //! `steps` (one step; the actions), `expect` (the expectations), `signals` (the
 //! expectations on what the browser reported), `sensitive` (where an unsafe scenario may
 //! not go), `filmstrip` (an attempt's last screens, `--filmstrip`) and `fixtures`
@@ -16,6 +17,7 @@ use std::collections::HashMap;
 use crate::browser::BrowserError;
 use crate::wait::WaitError;
 
+mod ahead;
 mod browsers;
 mod capture;
 mod controls;

@@ -26,6 +26,11 @@ impl Queue {
         self.waiting.push_front(index);
     }
 
+    /// How many scenarios wait to start.
+    pub(super) fn len(&self) -> usize {
+        self.waiting.len()
+    }
+
     pub(super) fn clear(&mut self) {
         self.waiting.clear();
     }

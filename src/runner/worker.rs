@@ -1,6 +1,7 @@
 //! A worker: takes scenarios off the shared queue and runs them in its own browser
 //! session, attempt by attempt (retries, the scenario deadline, evidence, and a new
-//! visitor or a new session between attempts).
+//! visitor or a new session between attempts; with `--fresh-session`, the next session
+//! started while the attempt runs: `ahead`).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -8,6 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use tokio::sync::mpsc;
 
+use super::ahead::Spares;
 use super::browsers::{Browsers, Ready};
 use super::filmstrip::Filmstrip;
 use super::queue::Queue;
@@ -39,6 +41,8 @@ pub(super) async fn work(
     let next = || queue.lock().ok().and_then(|mut q| q.pop_front());
     let mut held: Option<Ready> = None;
     let ahead = ahead(&scenarios);
+    let fresh = config.settings.fresh_session;
+    let mut spares = Spares::new(&browsers, if fresh { FRESH_AHEAD } else { 0 });
     while let Some(index) = next() {
         let mut earlier: Vec<Attempt> = Vec::new();
         let scenario = &scenarios[index];
@@ -47,6 +51,9 @@ pub(super) async fn work(
         let first = scenario.steps.iter().find(|s| !s.is_hook());
         let blank = !matches!(first.map(|s| &s.kind), Some(StepKind::Act(Action::Visit(_))));
         let result = loop {
+            if held.is_none() {
+                held = spares.next().await;
+            }
             let ready = match ready(&browsers, held.take(), blank).await {
                 Ok(ready) => ready,
                 Err(err) if earlier.is_empty() => {
@@ -54,6 +61,7 @@ pub(super) async fn work(
                     if let Ok(mut q) = queue.lock() {
                         q.push_front(index);
                     }
+                    spares.give_back();
                     let _ = tx.send(WorkerMsg::SessionFailed(worker, err));
                     return;
                 }
@@ -83,24 +91,34 @@ pub(super) async fn work(
             // The next visitor's tab is made while this attempt runs: off the critical path
             // (and the tabs of the visitors a scenario starts, before they are named).
             ready.session.visitors_ahead(ahead);
-            let finished = tokio::sync::Notify::new();
+            // With --fresh-session, the next attempt's browser starts meanwhile: this
+            // scenario's retries and the scenarios still queued may each want one.
+            let retries_left = (config.settings.retries as usize).saturating_sub(earlier.len());
+            spares.top_up(retries_left + queue.lock().map_or(0, |q| q.len()));
             let attempt = async {
-                let ran = run_attempt(scenario, &ready.session, &config, &run_id, earlier.len() + 1).await;
-                finished.notify_one();
-                ran
+                let finished = tokio::sync::Notify::new();
+                let attempt = async {
+                    let ran = run_attempt(scenario, &ready.session, &config, &run_id, earlier.len() + 1).await;
+                    finished.notify_one();
+                    ran
+                };
+                let ((attempt, healthy), ()) =
+                    tokio::join!(attempt, ready.session.prepare_visitors(finished.notified()));
+                // The attempt's other visitors end with it, whatever its outcome.
+                ready.session.end_visitors().await;
+                // Isolation: the next attempt or scenario starts as a new visitor (made when
+                // it starts, so nothing runs after the last one); a lost or wedged browser,
+                // or any with --fresh-session, is replaced.
+                if healthy && !fresh {
+                    ready.used = true;
+                    (attempt, Some(ready))
+                } else {
+                    ready.session.quit().await;
+                    (attempt, None)
+                }
             };
-            let ((attempt, healthy), ()) = tokio::join!(attempt, ready.session.prepare_visitors(finished.notified()));
-            // The attempt's other visitors end with it, whatever its outcome.
-            ready.session.end_visitors().await;
-            // Isolation: the next attempt or scenario starts as a new visitor (made when
-            // it starts, so nothing runs after the last one); a lost or wedged browser,
-            // or any with --fresh-session, is replaced.
-            if healthy && !config.settings.fresh_session {
-                ready.used = true;
-                held = Some(ready);
-            } else {
-                ready.session.quit().await;
-            }
+            let (attempt, kept) = spares.beside(attempt).await;
+            held = kept;
             let failed = !matches!(attempt.outcome, Outcome::Passed);
             if failed && earlier.len() < config.settings.retries as usize {
                 let number = earlier.len() + 1;
@@ -126,7 +144,11 @@ pub(super) async fn work(
     if let Some(ready) = held.take() {
         browsers.give_back(ready);
     }
+    spares.give_back();
 }
+
+/// How many sessions a worker keeps started ahead with `--fresh-session`.
+const FRESH_AHEAD: usize = 1;
 
 /// A session ready for a scenario as a new visitor: the worker's own, else an idle one,
 /// else a new one. A used session becomes a new visitor first (with `blank`, on a blank

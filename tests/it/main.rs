@@ -20,6 +20,7 @@ mod faults;
 mod filmstrip;
 mod firefox;
 mod fixtures;
+mod fresh_ahead;
 mod gate;
 mod gate_holes;
 mod grid;

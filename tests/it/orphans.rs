@@ -109,6 +109,18 @@ impl Drop for Leftovers {
 /// error that never clears, killed with SIGKILL once both browsers run (ten or more
 /// processes: each browser is a tree of them): nothing of the run may be alive 5 s later.
 fn sigkill_mid_run_leaves_nothing(browser: &str, driver: &str, whole_group: bool) {
+    sigkill_mid_run_with_leaves_nothing(browser, driver, whole_group, &[], 1);
+}
+
+/// `sigkill_mid_run_leaves_nothing` with `extra` arguments, killed once at least `drivers`
+/// driver processes run (tests/it/fresh_ahead.rs: the sessions started ahead).
+pub(crate) fn sigkill_mid_run_with_leaves_nothing(
+    browser: &str,
+    driver: &str,
+    whole_group: bool,
+    extra: &[&str],
+    drivers: usize,
+) {
     let served = Served::start(&["error-not-cleared"]);
     let dir = tempfile::tempdir().expect("tempdir");
     let name = dir.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -116,6 +128,7 @@ fn sigkill_mid_run_leaves_nothing(browser: &str, driver: &str, whole_group: bool
     let (key, value) = mark.split_once('=').expect("NAME=VALUE");
     let mut cmd = ft_command(dir.path());
     cmd.args(["--browser", browser, "--workers", "2", "--liveserver", &served.url, "--max-wait", "120"])
+        .args(extra)
         .env(key, value)
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
@@ -139,8 +152,8 @@ fn sigkill_mid_run_leaves_nothing(browser: &str, driver: &str, whole_group: bool
     eventually("two browsers of the run in full flight", Duration::from_secs(60), || {
         leftovers.procs = run_of(ft.id());
         assert!(ft.try_wait().expect("try_wait").is_none(), "ft ended early: {:?}", leftovers.procs);
-        let drivers = leftovers.procs.iter().filter(|p| p.comm == driver).count();
-        drivers >= 1 && leftovers.procs.len() >= 10
+        let running = leftovers.procs.iter().filter(|p| p.comm == driver).count();
+        running >= drivers && leftovers.procs.len() >= 10
     });
     if whole_group {
         // As a CI runner ending a job on time-out does: ft's whole process group at once.
