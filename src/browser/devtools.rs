@@ -269,6 +269,10 @@ fn file(state: &Mutex<State>, frame: &Value, out: &mpsc::UnboundedSender<String>
             let info = &params["targetInfo"];
             let kind = info["type"].as_str().unwrap_or_default();
             let mut commands = Vec::new();
+            // A dedicated worker's errors and requests are its page's, as BiDi reports them.
+            if kind == "worker" {
+                commands.extend(["Runtime.enable", "Network.enable"]);
+            }
             if kind == "page" || kind == "iframe" {
                 commands.extend(["Runtime.enable", "Network.enable"]);
                 let attach = json!({ "autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true });
