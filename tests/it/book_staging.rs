@@ -226,9 +226,9 @@ fn each_defect_of_the_last_chapters_fails_the_scenarios_it_should_and_no_others(
             "--tag",
             "accounts",
             "--max-wait",
-            "3",
+            "5",
             "--mail-wait",
-            "3",
+            "5",
             "--workers",
             "2",
         ];
