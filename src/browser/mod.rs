@@ -16,7 +16,6 @@ mod capabilities;
 mod collect;
 mod contexts;
 mod controls;
-mod devtools;
 mod driver;
 mod driver_guard;
 mod find;

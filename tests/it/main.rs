@@ -50,7 +50,6 @@ mod serve_limits;
 mod shard_auto;
 mod shards;
 mod signals;
-mod signals_devtools;
 mod signing;
 mod spec_errors;
 mod suite;
