@@ -65,7 +65,7 @@ fn names_after(code: &str, prefix: &str) -> BTreeSet<String> {
     names
 }
 
-/// The room of a file under src/: `runner` for src/runner/worker.rs, `job` for src/job.rs.
+/// The room of a file under src/: `runner` for src/runner/worker.rs, `job` for src/job/plan.rs.
 fn room_of(src: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(src).expect("under src");
     let first = rel.components().next().expect("a component").as_os_str().to_string_lossy().to_string();

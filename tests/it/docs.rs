@@ -15,7 +15,6 @@ const FOREIGN_FLAGS: &[(&str, &str)] = &[
     ("--release", "cargo build --release / cargo run --release (setup.sh)"),
     ("--locked", "cargo install --locked / cargo test --locked (CI, geckodriver)"),
     ("--test", "cargo test --test it NAME:: runs one module of the tests"),
-    ("--test-threads", "cargo test -- --test-threads N, the test harness's (docs/architecture.md, Tests)"),
     ("--liveserver=", "the book's `manage.py test --liveserver=HOST` (ft's own is --liveserver)"),
     ("--hard", "git reset --hard, in the Django version page example"),
     ("--tags", "git push --tags, in the GitLab example"),

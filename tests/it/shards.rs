@@ -20,7 +20,7 @@ impl Shards for Repo {
     fn shard(&self, url: &str, i: usize, n: usize, extra: &[&str]) -> (Output, PathBuf) {
         let dir = format!("shards/{i}");
         let shard = format!("{i}/{n}");
-        let mut args = vec!["run", "--liveserver", url, "--max-wait", "2", "--shard", &shard, "--reports", &dir];
+        let mut args = vec!["run", "--liveserver", url, "--max-wait", "5", "--shard", &shard, "--reports", &dir];
         args.extend_from_slice(extra);
         (self.ft(&args), self.path().join(&dir))
     }
@@ -45,7 +45,7 @@ fn ft_field<'a>(record: &'a serde_json::Value, key: &str) -> &'a serde_json::Val
 fn three_shards_merge_into_what_one_unsharded_run_reports_and_the_junit_validates() {
     let served = Served::start(&["accept-duplicates"]);
     let repo = Repo::new();
-    let whole = repo.ft(&["run", "--liveserver", &served.url, "--max-wait", "2", "--reports", "whole"]);
+    let whole = repo.ft(&["run", "--liveserver", &served.url, "--max-wait", "5", "--reports", "whole"]);
     assert_eq!(whole.code, 1, "{}", whole.all());
     let mut dirs = Vec::new();
     let mut ran = 0;

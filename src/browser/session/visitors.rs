@@ -31,7 +31,7 @@ use super::super::{BrowserConfig, BrowserError, Signals};
 use super::Session;
 
 /// The most visitors a session keeps for one scenario, the current one included: the spec
-/// refuses more at load time (`spec::verbs::MAX_VISITORS`); this bounds a name made at run time.
+/// refuses more at load time (`spec::verbs::actions::MAX_VISITORS`); this bounds a name made at run time.
 const MAX_VISITORS: usize = 8;
 
 /// How the visitor the scenario started as is named in evidence, when no step named it.
