@@ -372,31 +372,13 @@ fn names_visitors(scenario: &Scenario) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
     use super::*;
     use crate::runner::ScenarioResult;
     use crate::spec::{self, SpecSource};
 
-    #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Shared {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().map_err(|_| std::io::ErrorKind::Other)?.extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Shared {
-        fn text(&self) -> String {
-            String::from_utf8(self.0.lock().expect("not poisoned").clone()).expect("utf-8")
-        }
-    }
+    use crate::report::tests::Shared;
 
     fn finished(index: usize, outcome: Outcome) -> RunEvent {
         RunEvent::ScenarioFinished(ScenarioResult {

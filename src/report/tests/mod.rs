@@ -23,9 +23,10 @@ use crate::spec::{self, Scenario, SpecSource};
 use crate::verdict::{FlakyPolicy, Verdict};
 use crate::wait::Patience;
 
-/// A writer the test can read back after the console has been given it.
+/// A writer the test can read back after the console has been given it (also the
+/// console's own tests').
 #[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
+pub(super) struct Shared(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Shared {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -38,7 +39,7 @@ impl Write for Shared {
 }
 
 impl Shared {
-    fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         String::from_utf8(self.0.lock().expect("not poisoned").clone()).expect("utf-8")
     }
 }
