@@ -74,7 +74,7 @@ fn chrome_capabilities(config: &BrowserConfig, binary: Option<&Path>) -> Capabil
     if !config.trusted_keys.is_empty() {
         args.push(format!("--ignore-certificate-errors-spki-list={}", config.trusted_keys.join(",")));
     }
-    if !config.headed {
+    if !config.headed && !binary.is_some_and(super::find::is_headless_shell) {
         args.push("--headless=new".into());
     }
     // SAFETY: geteuid has no preconditions.
@@ -162,6 +162,21 @@ mod tests {
         let fresh = BrowserConfig { signals: false, user_contexts: false, ..BrowserConfig::default() };
         let fresh = for_kind(&fresh, None);
         assert_eq!((fresh.get("webSocketUrl"), fresh.get("goog:loggingPrefs")), (None, None));
+    }
+
+    #[test]
+    fn chromium_is_asked_to_run_headless_but_its_headless_shell_is_not() {
+        let args = |binary: &str, headed: bool| {
+            let config = BrowserConfig { headed, ..BrowserConfig::default() };
+            let caps = chrome_capabilities(&config, Some(Path::new(binary)));
+            let options = caps.get("goog:chromeOptions").cloned().unwrap_or_default();
+            assert_eq!(options["binary"], binary);
+            options["args"].as_array().cloned().unwrap_or_default()
+        };
+        let headless = json!("--headless=new");
+        assert!(args("/usr/bin/chromium", false).contains(&headless));
+        assert!(!args("/usr/bin/chromium", true).contains(&headless));
+        assert!(!args("/usr/bin/chromium-headless-shell", false).contains(&headless));
     }
 
     #[test]

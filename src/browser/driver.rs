@@ -84,7 +84,7 @@ impl Driver {
         } else {
             match config.kind {
                 BrowserKind::Chrome => {
-                    let binary = find_chromium(config.binary.as_deref())?;
+                    let binary = find_chromium(config.binary.as_deref(), !config.headed)?;
                     let path = find_chromedriver(config.driver.as_deref())?;
                     let local = LocalDriver::start(path).await?;
                     (RemoteEnd::Chromedriver(Box::new(tokio::sync::Mutex::new(local))), Some(binary))

@@ -6,6 +6,7 @@ mod allure;
 mod architecture;
 mod bake;
 mod book_staging;
+mod browser_binary;
 mod cli;
 mod common;
 mod config_run;
