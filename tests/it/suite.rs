@@ -1,5 +1,6 @@
 //! The built-in suite against the embedded superlists app, through the real binary,
-//! real chromedriver and headless Chromium; reports read back by independent parsers.
+//! real chromedriver and headless Chromium (its headless shell, the default, and the full
+//! browser); reports read back by independent parsers.
 
 use crate::common;
 
@@ -8,14 +9,14 @@ use common::*;
 #[test]
 fn the_built_in_suite_passes_against_the_embedded_app_with_one_worker() {
     let (out, dir) = ft_in_empty_dir(&[]);
-    assert_suite_passed(&out, dir.path(), "chrome");
+    assert_suite_passed(&out, dir.path(), "chrome-headless-shell");
     assert!(out.stdout.contains("from the built-in superlists suite"), "{}", out.stdout);
     assert!(!dir.path().join("reports/artifacts").exists(), "no evidence for a green run");
 }
 
 #[test]
-fn the_built_in_suite_passes_with_two_workers() {
-    let (out, dir) = ft_in_empty_dir(&["run", "--workers", "2"]);
+fn the_built_in_suite_passes_with_two_workers_of_the_full_chromium() {
+    let (out, dir) = ft_in_empty_dir(&["run", "--workers", "2", "--browser-binary", "chromium"]);
     assert_suite_passed(&out, dir.path(), "chrome");
     assert!(out.stdout.contains("2 workers"), "{}", out.stdout);
 }
