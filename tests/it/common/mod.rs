@@ -393,16 +393,16 @@ impl Running {
         Running { child, lines, seen: Vec::new(), dir }
     }
 
-    /// Read stdout until a line contains `text`.
-    /// Wait for a line containing `text`: at most 60 s for each line and 300 s in all, so
-    /// a program that keeps printing other lines cannot keep a test waiting for ever.
+    /// Wait for a line containing `text`: at most 120 s for each line (a watched Firefox's
+    /// first run took over 60 s at load 33) and 300 s in all, so a program that keeps
+    /// printing other lines cannot keep a test waiting for ever.
     pub fn wait_for_line(&mut self, text: &str) {
         let deadline = std::time::Instant::now() + Duration::from_secs(300);
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             let line = self
                 .lines
-                .recv_timeout(left.min(Duration::from_secs(60)))
+                .recv_timeout(left.min(Duration::from_secs(120)))
                 .unwrap_or_else(|_| panic!("no line with {text:?}; saw {:?}", self.seen));
             self.seen.push(line.clone());
             if line.contains(text) {
