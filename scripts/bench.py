@@ -34,6 +34,11 @@ records when the next command reached it. Overshoot = that moment minus the chan
 median over ROUNDS runs of several waits each:
 
     scripts/bench.py --no-build --overshoot --rounds 5 [--ab /tmp/ft-before]
+
+How late an answer held in the page comes back (`--held`, no ft): a promise resolved by a
+timer, through chromedriver's execute/async, the DevTools endpoint and BiDi:
+
+    scripts/bench.py --no-build --held --browser-binary /usr/lib/chromium/chromium-headless-shell
 """
 import argparse
 import http.client
@@ -148,7 +153,18 @@ class Sampler(threading.Thread):
 STEP = re.compile(r"^ok\s+\S+ (\w+)\b.*\((\d+\.\d+)s\)$")
 
 
+# `--browser-binary`: the Chromium binary a Chrome run starts (e.g. the headless shell).
+CHROME_BINARY = []
+
+
+def chrome_args(args):
+    """`args`, with `--browser-binary` where the run starts a local Chromium."""
+    firefox = "firefox" in args or "--webdriver" in args
+    return list(args) if firefox else [*args, *CHROME_BINARY]
+
+
 def run_once(args, browsers_root=None, ft=FT):
+    args = chrome_args(args)
     with tempfile.TemporaryDirectory() as d:
         t0 = time.monotonic()
         p = subprocess.Popen([ft, *args], cwd=d, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -270,6 +286,95 @@ def probe(kind, target, n=20):
         drv.wait()
 
 
+# ---------------------------------------------------------------- an answer held in the page
+
+
+class Ws:
+    """A minimal WebSocket client (text frames) for the DevTools and BiDi probes."""
+
+    def __init__(self, url):
+        host, port, path = re.match(r"wss?://([^:/]+):(\d+)(/.*)?", url).groups()
+        self.sock = socket.create_connection((host, int(port)))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        key = "dGhlIHNhbXBsZSBub25jZQ=="
+        self.sock.sendall((f"GET {path or '/'} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            self.buf += self.sock.recv(4096)
+        self.buf = self.buf.split(b"\r\n\r\n", 1)[1]
+        self.id = 0
+
+    def _take(self, n):
+        while len(self.buf) < n:
+            self.buf += self.sock.recv(65536)
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def call(self, method, params, **extra):
+        self.id += 1
+        data = json.dumps(dict(id=self.id, method=method, params=params, **extra)).encode()
+        n = len(data)
+        size = bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big")
+        self.sock.sendall(bytes([0x81]) + size + b"\0\0\0\0" + data)  # a zero mask
+        while True:
+            n = self._take(2)[1] & 0x7F
+            n = int.from_bytes(self._take(2 if n == 126 else 8), "big") if n >= 126 else n
+            m = json.loads(self._take(n))
+            if m.get("id") == self.id:
+                return m
+
+
+def held(opts, n=24):
+    """How long after the page answers a command that was held in it (a promise resolved
+    by a timer HELD ms later) the answer reaches the client: chromedriver's execute/async,
+    the same promise over the DevTools endpoint chromedriver opened (Runtime.evaluate,
+    awaitPromise), and over BiDi (script.callFunction, awaitPromise). Page time is
+    Date.now() at the resolve, read back afterwards; medians in ms."""
+    drv, port = start_driver(["chromedriver", "--port=0"], r"successfully on port (\d+)")
+    caps = {"browserName": "chrome", "webSocketUrl": True, "goog:chromeOptions": {
+        "args": ["--headless=new", "--no-sandbox"], **({"binary": opts.browser_binary} if opts.browser_binary else {})}}
+    wd = Wd(port)
+    try:
+        v = wd.call("POST", "/session", {"capabilities": {"alwaysMatch": caps}})
+        s = f"/session/{v['sessionId']}"
+        wd.call("POST", f"{s}/url", {"url": "data:text/html,<p>held</p>"})
+        dbg = v["capabilities"]["goog:chromeOptions"]["debuggerAddress"]
+        conn = http.client.HTTPConnection(*dbg.split(":"))
+        conn.request("GET", "/json")
+        page = [t for t in json.loads(conn.getresponse().read()) if t["type"] == "page" and t["url"].startswith("data:")][0]
+        cdp = Ws(page["webSocketDebuggerUrl"])
+        bidi = Ws(v["capabilities"]["webSocketUrl"])
+        ctx = bidi.call("browsingContext.getTree", {})["result"]["contexts"][0]["context"]
+        body = "setTimeout(() => { window.__at = Date.now(); done(1); }, %d)"
+        ways = {
+            "WebDriver execute/async": lambda d: wd.call("POST", f"{s}/execute/async",
+                                                         {"script": "const done = arguments[0]; " + body % d, "args": []}),
+            "DevTools awaitPromise": lambda d: cdp.call("Runtime.evaluate", {
+                "expression": "new Promise(done => { %s })" % (body % d), "awaitPromise": True}),
+            "BiDi script.callFunction": lambda d: bidi.call("script.callFunction", {
+                "functionDeclaration": "() => new Promise(done => { %s })" % (body % d), "awaitPromise": True,
+                "target": {"context": ctx}}),
+        }
+        print(f"answer of a command held in the page -> at the client, median ms over {n} (chromedriver, "
+              f"{opts.browser_binary or 'its default Chromium'}):")
+        print(f"  {'held':>6} " + " ".join(f"{w:>26}" for w in ways))
+        for d in (0, 10, 50, 100, 300):
+            row = []
+            for way in ways.values():
+                xs = []
+                for _ in range(n):
+                    way(d)
+                    got = time.time() * 1000
+                    xs.append(got - wd.call("POST", f"{s}/execute/sync", {"script": "return window.__at", "args": []}))
+                row.append(statistics.median(xs))
+            print(f"  {d:4} ms " + " ".join(f"{x:26.2f}" for x in row))
+        wd.call("DELETE", s)
+    finally:
+        os.killpg(drv.pid, 9)
+        drv.wait()
+
+
 # ---------------------------------------------------------------- WebDriver commands per suite
 
 
@@ -287,7 +392,7 @@ def count_commands(ft=FT):
         with open(wrapper, "w") as f:
             f.write(f"#!/bin/sh\nexec /usr/bin/chromedriver --verbose --log-path={log} \"$@\"\n")
         os.chmod(wrapper, 0o755)
-        out = subprocess.run([ft, "--workers", "1", "--driver", wrapper], cwd=d, stdout=subprocess.PIPE,
+        out = subprocess.run([ft, "--workers", "1", "--driver", wrapper, *CHROME_BINARY], cwd=d, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
         if out.returncode != 0:
             sys.exit(f"{ft} exited {out.returncode}:\n{out.stdout}")
@@ -379,7 +484,7 @@ def overshoot_once(ft, waits=8):
                 f.write('[suite]\ndescription = "wait overshoot"\n\n[[scenario]]\nname = "late element"\n'
                         'tags = ["bench"]\nsteps = [\n  ' + ",\n  ".join(steps) + ",\n]\n")
             url = f"http://127.0.0.1:{server.server_address[1]}"
-            out = subprocess.run([ft, "--liveserver", url, "--specs", spec, "--workers", "1"], cwd=d,
+            out = subprocess.run([ft, "--liveserver", url, "--specs", spec, "--workers", "1", *CHROME_BINARY], cwd=d,
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             if out.returncode != 0:
                 sys.exit(f"{ft} exited {out.returncode}:\n{out.stdout}")
@@ -422,13 +527,21 @@ def main():
     ap.add_argument("--ab", metavar="OLD_FT", help="compare this ft binary (before) with the fresh build (after)")
     ap.add_argument("--count", action="store_true", help="only count the WebDriver commands of one suite run")
     ap.add_argument("--overshoot", action="store_true", help="only measure how late waits return")
+    ap.add_argument("--held", action="store_true",
+                    help="only time how late a command held in the page answers (WebDriver, DevTools, BiDi)")
+    ap.add_argument("--browser-binary", metavar="BIN",
+                    help="the Chromium binary local Chrome runs start (e.g. /usr/lib/chromium/chromium-headless-shell)")
     opts = ap.parse_args()
+    if opts.browser_binary:
+        CHROME_BINARY[:] = ["--browser-binary", opts.browser_binary]
     if not opts.no_build:
         subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=ROOT, check=True)
     if opts.count:
         return commands(opts)
     if opts.overshoot:
         return overshoot(opts)
+    if opts.held:
+        return held(opts)
     if opts.ab:
         return ab(opts)
     grid = None if opts.no_grid else Grid()

@@ -104,7 +104,10 @@ fn run_with(spec: &str, extra: &[&str], env: &[(&str, &str)]) -> (Output, Junit,
     std::fs::write(dir.path().join("dialogs.toml"), spec).expect("write");
     let sensitive = format!("^{}/", regex::escape(&live));
     let mut cmd = ft_command(dir.path());
-    cmd.args(["--specs", "dialogs.toml", "--liveserver", &target, "--sensitive-url", &sensitive, "--max-wait", "3"]);
+    // No scenario here waits out `--max-wait` (the guard refuses at once, the safe one
+    // passes): it only bounds each check, and a click whose page opens a dialog as it
+    // loads took over 3 s on Firefox at a load of 20.
+    cmd.args(["--specs", "dialogs.toml", "--liveserver", &target, "--sensitive-url", &sensitive, "--max-wait", "10"]);
     cmd.args(extra);
     for (k, v) in env {
         cmd.env(k, v);
