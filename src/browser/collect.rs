@@ -131,7 +131,7 @@ impl Collection {
             Collection::Bidi(c) if c.closed() => Some("the BiDi WebSocket closed during the session".into()),
             Collection::Bidi(_) => None,
             Collection::Devtools(d) if d.closed() => Some("the DevTools WebSocket closed during the session".into()),
-            Collection::Devtools(_) => None,
+            Collection::Devtools(d) => d.blind(),
         }
     }
 }

@@ -7,10 +7,16 @@
 //! through that tab (BENCHMARKS.md, "Signals for free"). A Grid's Chromium, Firefox and
 //! a session that needs BiDi anyway (user contexts, visitors) keep `bidi`.
 //!
-//! One WebSocket to the browser; every page and frame is attached as it appears
-//! (`Target.setAutoAttach`, flat sessions) and held until its domains are on, so its
-//! first script's errors are reported. The task that reads the socket files each event
-//! before it hands out the answer of a later command: an answer is a barrier by itself.
+//! One WebSocket to the browser; every page, frame and worker is attached as it appears
+//! (`Target.setAutoAttach`, flat sessions) and held at its start until the browser has
+//! answered that its domains are on, so its first request and its first script's errors
+//! are reported. Every command has an id of its own: the browser refuses a command whose
+//! id is still waiting for its answer on that target ("Duplicate `id`"), and a page whose
+//! `Network.enable` was refused so reported none of its requests after its next
+//! navigation (the cross-site frame's 404 missed under load, issue 22). A domain that
+//! fails to turn on is said, never taken for a quiet page. The task that reads the socket
+//! files each event before it hands out the answer of a later command: an answer is a
+//! barrier by itself, for the target it was sent to.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,9 +42,8 @@ const IN_FLIGHT_MAX: usize = 1000;
 /// A session's signal collection over DevTools: the socket's writer, the task that reads
 /// it, and what the current attempt reported so far.
 pub(super) struct Devtools {
-    out: mpsc::UnboundedSender<String>,
+    outbox: Outbox,
     answers: Answers,
-    next_id: AtomicU64,
     state: Arc<Mutex<State>>,
     /// Told whenever a request ends.
     ended: Arc<Notify>,
@@ -48,14 +53,69 @@ pub(super) struct Devtools {
 /// The commands sent and not answered yet, by id.
 type Answers = Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>>;
 
+/// Where commands go out, each with an id of its own (see the module's doc): shared by
+/// `Devtools::send` and the reading task, which sets up the targets itself.
+#[derive(Clone)]
+struct Outbox {
+    out: mpsc::UnboundedSender<String>,
+    next_id: Arc<AtomicU64>,
+}
+
+impl Outbox {
+    fn new(out: mpsc::UnboundedSender<String>) -> Outbox {
+        Outbox { out, next_id: Arc::new(AtomicU64::new(1)) }
+    }
+
+    /// A new command's id.
+    fn id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Send command `id`, `method`, to the DevTools `session` (or the browser); false once
+    /// the socket closed.
+    fn send_as(&self, id: u64, session: Option<&str>, method: &str, params: Value) -> bool {
+        let mut frame = json!({ "id": id, "method": method, "params": params });
+        if let Some(session) = session {
+            frame["sessionId"] = json!(session);
+        }
+        self.out.send(frame.to_string()).is_ok()
+    }
+
+    /// Send `method` to `session` without waiting for its answer: its id, if it went.
+    fn send(&self, session: Option<&str>, method: &str, params: Value) -> Option<u64> {
+        let id = self.id();
+        self.send_as(id, session, method, params).then_some(id)
+    }
+}
+
+/// A command the reading task sent to set up a target, for its answer.
+struct Setup {
+    session: String,
+    method: &'static str,
+    /// The target in a few words, for a failure: "a worker (URL)".
+    target: String,
+}
+
 #[derive(Default)]
 struct State {
     /// What the current attempt reported.
     kept: Kept,
-    /// The requests sent and not yet finished or failed, by DevTools session and request id.
-    in_flight: HashMap<(String, String), Request>,
-    /// The DevTools sessions of the top-level pages (where the barrier runs), by target id.
+    /// The requests sent and not yet finished or failed, by request id: the browser's ids
+    /// are unique across targets, and a worker's script is asked for on its page's session
+    /// and answered on the worker's.
+    in_flight: HashMap<String, Request>,
+    /// The DevTools sessions of the top-level pages, by target id.
     pages: HashMap<String, String>,
+    /// The sessions whose domains are on: pages, frames, workers (where the barrier runs).
+    observed: HashSet<String>,
+    /// The setup commands not answered yet, by id.
+    setup: HashMap<u64, Setup>,
+    /// The targets held at their start, by session: how many setup answers they wait for.
+    holding: HashMap<String, usize>,
+    /// The sessions whose domains failed to turn on, with why: what they report is lost.
+    unobserved: HashMap<String, String>,
+    /// Why the attempt missed what a target reported that went away unobserved.
+    lost: Option<String>,
     /// The pages there were when collection started: not tabs a page opened.
     first_pages: HashSet<String>,
     /// Collection started: a page attached from now on was opened.
@@ -66,8 +126,22 @@ struct State {
     closed: bool,
 }
 
+impl State {
+    fn start_attempt(&mut self) {
+        self.kept = Kept::starting_now();
+        self.lost = None;
+    }
+
+    /// See `Devtools::blind`.
+    fn blind(&self) -> Option<String> {
+        self.unobserved.values().min().cloned().or_else(|| self.lost.clone())
+    }
+}
+
 /// What a request in flight was, for the signal its failure becomes.
 struct Request {
+    /// The DevTools session that reported it first (its target's going ends it).
+    session: String,
     method: Option<String>,
     url: Option<String>,
     resource: Option<String>,
@@ -110,6 +184,7 @@ impl Devtools {
             .map_err(|e| format!("failed to connect to the DevTools WebSocket: {e}"))?;
         let (mut sink, mut stream) = socket.split();
         let (out, mut outgoing) = mpsc::unbounded_channel::<String>();
+        let outbox = Outbox::new(out);
         let writer = tokio::spawn(async move {
             while let Some(text) = outgoing.recv().await {
                 if sink.send(Message::Text(text.into())).await.is_err() {
@@ -122,8 +197,8 @@ impl Devtools {
         let ended = Arc::new(Notify::new());
         let answers: Answers = Arc::default();
         let reader = {
-            let (state, ended, answers, out) =
-                (Arc::clone(&state), Arc::clone(&ended), Arc::clone(&answers), out.clone());
+            let (state, ended, answers, outbox) =
+                (Arc::clone(&state), Arc::clone(&ended), Arc::clone(&answers), outbox.clone());
             tokio::spawn(async move {
                 while let Some(Ok(message)) = stream.next().await {
                     let Message::Text(text) = message else { continue };
@@ -131,12 +206,15 @@ impl Devtools {
                     match frame["id"].as_u64() {
                         Some(id) => {
                             let waiting = answers.lock().ok().and_then(|mut a| a.remove(&id));
-                            if let Some(tx) = waiting {
-                                let _ = tx.send(frame);
+                            match waiting {
+                                Some(tx) => {
+                                    let _ = tx.send(frame);
+                                }
+                                None => answered(&state, id, &frame, &outbox),
                             }
                         }
                         None => {
-                            file(&state, &frame, &out);
+                            file(&state, &frame, &outbox);
                             ended.notify_waiters();
                         }
                     }
@@ -151,7 +229,7 @@ impl Devtools {
                 }
             })
         };
-        let devtools = Devtools { out, answers, next_id: AtomicU64::new(1), state, ended, tasks: [reader, writer] };
+        let devtools = Devtools { outbox, answers, state, ended, tasks: [reader, writer] };
         // Every page there is and will be, held at its start until its domains are on.
         let attach = json!({ "autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true });
         devtools.send(None, "Target.setAutoAttach", attach).await?;
@@ -164,16 +242,15 @@ impl Devtools {
 
     /// Send `method` (to the DevTools `session`, or the browser) and wait for its answer.
     async fn send(&self, session: Option<&str>, method: &str, params: Value) -> Result<Value, String> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
+        // The answer's place is ready before the command leaves: the answer may come first.
+        let id = self.outbox.id();
         if let Ok(mut a) = self.answers.lock() {
             a.insert(id, tx);
         }
-        let mut frame = json!({ "id": id, "method": method, "params": params });
-        if let Some(session) = session {
-            frame["sessionId"] = json!(session);
+        if !self.outbox.send_as(id, session, method, params) {
+            return Err(format!("{method}: the DevTools WebSocket closed"));
         }
-        self.out.send(frame.to_string()).map_err(|_| format!("{method}: the DevTools WebSocket closed"))?;
         let answer = rx.await.map_err(|_| format!("{method}: the DevTools WebSocket closed"))?;
         match answer.get("error") {
             Some(e) => Err(format!("{method}: {}", e["message"].as_str().unwrap_or("failed"))),
@@ -193,22 +270,33 @@ impl Devtools {
     /// Forget what was reported so far: a new attempt starts.
     pub(super) fn mark(&self) {
         if let Ok(mut s) = self.state.lock() {
-            s.kept = Kept::starting_now();
+            s.start_attempt();
         }
     }
 
+    /// Why what the browser reports is not all heard: a target whose domains failed to
+    /// turn on (still there, or gone during this attempt).
+    pub(super) fn blind(&self) -> Option<String> {
+        self.state.lock().ok()?.blind()
+    }
+
     /// What the attempt reported up to now. A barrier first: an evaluation in each page,
-    /// whose answer comes after every event the page reported before it (see the module's
-    /// doc); then the requests in flight at that moment are waited for, as over BiDi
-    /// (`Collector::signals`). Bounded by `limit`; past it, what had arrived is returned.
+    /// frame and worker, whose answer comes after every event that target reported before
+    /// it (see the module's doc); then the requests in flight at that moment are waited
+    /// for, as over BiDi (`Collector::signals`). Bounded by `limit`; past it, what had
+    /// arrived is returned.
     pub(super) async fn signals(&self, limit: Duration) -> Signals {
         let barrier = async {
-            let pages: Vec<String> = self.state.lock().map(|s| s.pages.values().cloned().collect()).unwrap_or_default();
-            let evaluated = pages.iter().map(|page| {
-                self.send(Some(page), "Runtime.evaluate", json!({ "expression": "0", "returnByValue": true }))
+            let targets: Vec<String> = self
+                .state
+                .lock()
+                .map(|s| s.observed.iter().filter(|t| !s.holding.contains_key(*t)).cloned().collect())
+                .unwrap_or_default();
+            let evaluated = targets.iter().map(|target| {
+                self.send(Some(target), "Runtime.evaluate", json!({ "expression": "0", "returnByValue": true }))
             });
             futures_util::future::join_all(evaluated).await;
-            let pending: HashSet<(String, String)> =
+            let pending: HashSet<String> =
                 self.state.lock().map(|s| s.in_flight.keys().cloned().collect()).unwrap_or_default();
             loop {
                 let ended = self.ended.notified();
@@ -222,8 +310,10 @@ impl Devtools {
         };
         let _ = tokio::time::timeout(limit, barrier).await;
         let Ok(s) = self.state.lock() else { return Signals::default() };
-        // After the socket closed, "nothing more" proves nothing: no source then.
-        let source = (!s.closed).then(|| SOURCE.to_string());
+        let blind = s.blind().is_some();
+        // After the socket closed, or with a target unheard, "nothing more" proves
+        // nothing: no source then.
+        let source = (!s.closed && !blind).then(|| SOURCE.to_string());
         s.kept.signals(source)
     }
 
@@ -255,73 +345,90 @@ impl Drop for Devtools {
     }
 }
 
-/// File one event. A page or frame attached gets its domains turned on, then runs (it
-/// waited for that); the commands go out without waiting for their answers (a session's
-/// commands run in order), from the reading task itself.
-fn file(state: &Mutex<State>, frame: &Value, out: &mpsc::UnboundedSender<String>) {
+/// File one event. A page, frame or worker attached gets its domains turned on (and a
+/// page or frame, the attaching of its own frames and workers); it is let run once the
+/// browser answered them all (`answered`). The reading task sends these itself and does
+/// not wait: the answers come to it.
+fn file(state: &Mutex<State>, frame: &Value, outbox: &Outbox) {
     let Ok(mut guard) = state.lock() else { return };
     let s = &mut *guard;
     let params = &frame["params"];
     let session = frame["sessionId"].as_str().unwrap_or_default();
     match frame["method"].as_str().unwrap_or_default() {
         "Target.attachedToTarget" => {
-            let child = params["sessionId"].as_str().unwrap_or_default();
+            let child = params["sessionId"].as_str().unwrap_or_default().to_string();
             let info = &params["targetInfo"];
             let kind = info["type"].as_str().unwrap_or_default();
-            let mut commands = Vec::new();
             // A dedicated worker's errors and requests are its page's, as BiDi reports them.
-            if kind == "worker" {
-                commands.extend(["Runtime.enable", "Network.enable"]);
-            }
-            if kind == "page" || kind == "iframe" {
-                commands.extend(["Runtime.enable", "Network.enable"]);
-                let attach = json!({ "autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true });
-                let _ = out.send(
-                    json!({ "id": 0, "sessionId": child, "method": "Target.setAutoAttach", "params": attach })
-                        .to_string(),
-                );
-            }
+            let methods: &[&'static str] = match kind {
+                "page" | "iframe" => &["Runtime.enable", "Network.enable", "Target.setAutoAttach"],
+                "worker" => &["Runtime.enable", "Network.enable"],
+                _ => &[],
+            };
             if kind == "page" {
                 let target = info["targetId"].as_str().unwrap_or_default().to_string();
                 s.tab_opened |= s.started && !s.first_pages.contains(&target);
-                s.pages.insert(target, child.to_string());
+                s.pages.insert(target, child.clone());
             }
-            commands.push("Runtime.runIfWaitingForDebugger");
-            for method in commands {
-                let _ = out.send(json!({ "id": 0, "sessionId": child, "method": method, "params": {} }).to_string());
+            let target = format!("a {kind} ({})", redact(info["url"].as_str().unwrap_or_default()));
+            let mut waiting_for = 0;
+            for &method in methods {
+                let params = match method {
+                    "Target.setAutoAttach" => {
+                        json!({ "autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true })
+                    }
+                    _ => json!({}),
+                };
+                if let Some(id) = outbox.send(Some(&child), method, params) {
+                    s.setup.insert(id, Setup { session: child.clone(), method, target: target.clone() });
+                    waiting_for += 1;
+                }
+            }
+            if waiting_for == 0 {
+                let _ = outbox.send(Some(&child), "Runtime.runIfWaitingForDebugger", json!({}));
+            } else {
+                s.observed.insert(child.clone());
+                s.holding.insert(child, waiting_for);
             }
         }
         "Target.detachedFromTarget" => {
             let child = params["sessionId"].as_str().unwrap_or_default();
             s.pages.retain(|_, page| page != child);
-            s.in_flight.retain(|(at, _), _| at != child);
+            s.observed.remove(child);
+            s.holding.remove(child);
+            s.setup.retain(|_, setup| setup.session != child);
+            s.in_flight.retain(|_, request| request.session != child);
+            if let Some(why) = s.unobserved.remove(child) {
+                s.lost = Some(why);
+            }
         }
         "Network.requestWillBeSent" => {
             if s.in_flight.len() >= IN_FLIGHT_MAX {
                 s.in_flight.clear();
             }
             let request = Request {
+                session: session.to_string(),
                 method: params["request"]["method"].as_str().map(str::to_string),
                 url: params["request"]["url"].as_str().map(redact),
                 resource: params["type"].as_str().map(resource),
                 reported: false,
             };
-            s.in_flight.insert(key(session, params), request);
+            s.in_flight.insert(key(params), request);
         }
         "Network.responseReceived" => {
             let status = params["response"]["status"].as_u64().and_then(|v| u16::try_from(v).ok());
             let Some(status) = status.filter(|s| *s >= 400) else { return };
             let at_ms = s.kept.since_ms;
-            let Some(request) = s.in_flight.get_mut(&key(session, params)) else { return };
+            let Some(request) = s.in_flight.get_mut(&key(params)) else { return };
             request.reported = true;
             let signal = Signal { status: Some(status), ..failed(request, String::new(), at_ms) };
             s.kept.push(signal);
         }
         "Network.loadingFinished" => {
-            s.in_flight.remove(&key(session, params));
+            s.in_flight.remove(&key(params));
         }
         "Network.loadingFailed" => {
-            let Some(request) = s.in_flight.remove(&key(session, params)) else { return };
+            let Some(request) = s.in_flight.remove(&key(params)) else { return };
             let text = params["errorText"].as_str().unwrap_or("").to_string();
             // A request the browser itself abandoned (the page navigated away) is no
             // failure of the app.
@@ -374,9 +481,30 @@ fn file(state: &Mutex<State>, frame: &Value, out: &mpsc::UnboundedSender<String>
     }
 }
 
-/// A request's key: DevTools session and request id.
-fn key(session: &str, params: &Value) -> (String, String) {
-    (session.to_string(), params["requestId"].as_str().unwrap_or_default().to_string())
+/// A request's key: its id.
+fn key(params: &Value) -> String {
+    params["requestId"].as_str().unwrap_or_default().to_string()
+}
+
+/// File the answer to a setup command `file` sent. A domain refused on a target that is
+/// still there leaves it unheard: said by `Devtools::blind`, never taken for a quiet
+/// page. The target runs once every answer came, failed or not: a page is never left
+/// hanging.
+fn answered(state: &Mutex<State>, id: u64, frame: &Value, outbox: &Outbox) {
+    let Ok(mut guard) = state.lock() else { return };
+    let s = &mut *guard;
+    let Some(setup) = s.setup.remove(&id) else { return };
+    if let Some(error) = frame.get("error") {
+        let message = error["message"].as_str().unwrap_or("refused");
+        let why = format!("failed to turn on {} for {}: {message}", setup.method, setup.target);
+        s.unobserved.entry(setup.session.clone()).or_insert(why);
+    }
+    let Some(left) = s.holding.get_mut(&setup.session) else { return };
+    *left -= 1;
+    if *left == 0 {
+        s.holding.remove(&setup.session);
+        let _ = outbox.send(Some(&setup.session), "Runtime.runIfWaitingForDebugger", json!({}));
+    }
 }
 
 /// A failed request as a signal, at the time ft learnt of it (a network event's own clock
@@ -432,17 +560,53 @@ mod tests {
     use super::*;
 
     fn filed(events: &[Value]) -> (State, Vec<Value>) {
-        let state = Mutex::new(State::default());
-        let (out, mut sent) = mpsc::unbounded_channel();
+        let mut browser = Browser::new();
         for event in events {
-            file(&state, event, &out);
+            browser.tell(event);
         }
-        drop(out);
-        let mut commands = Vec::new();
-        while let Ok(c) = sent.try_recv() {
-            commands.push(serde_json::from_str(&c).expect("json"));
+        let commands = browser.sent();
+        (browser.state.into_inner().expect("state"), commands)
+    }
+
+    /// The reading task's side, with the commands it sent kept.
+    struct Browser {
+        state: Mutex<State>,
+        outbox: Outbox,
+        sent: mpsc::UnboundedReceiver<String>,
+    }
+
+    impl Browser {
+        fn new() -> Browser {
+            let (out, sent) = mpsc::unbounded_channel();
+            Browser { state: Mutex::new(State::default()), outbox: Outbox::new(out), sent }
         }
-        (state.into_inner().expect("state"), commands)
+
+        fn tell(&self, event: &Value) {
+            file(&self.state, event, &self.outbox);
+        }
+
+        fn answer(&self, command: &Value, error: Option<&str>) {
+            let id = command["id"].as_u64().expect("an id");
+            let frame = match error {
+                Some(message) => json!({ "id": id, "error": { "code": -32600, "message": message } }),
+                None => json!({ "id": id, "result": {} }),
+            };
+            answered(&self.state, id, &frame, &self.outbox);
+        }
+
+        /// The commands sent since the last call.
+        fn sent(&mut self) -> Vec<Value> {
+            let mut commands = Vec::new();
+            while let Ok(c) = self.sent.try_recv() {
+                commands.push(serde_json::from_str(&c).expect("json"));
+            }
+            commands
+        }
+    }
+
+    fn attached(session: &str, target: &str, kind: &str, waiting: bool) -> Value {
+        json!({ "method": "Target.attachedToTarget", "params": { "sessionId": session, "waitingForDebugger": waiting,
+            "targetInfo": { "targetId": target, "type": kind, "url": "http://h/" } } })
     }
 
     #[test]
@@ -511,31 +675,85 @@ mod tests {
     }
 
     #[test]
-    fn a_page_attached_after_the_start_is_a_tab_opened_and_every_target_is_let_run() {
-        let attached = |session: &str, target: &str, kind: &str| {
-            json!({ "method": "Target.attachedToTarget",
-            "params": { "sessionId": session, "targetInfo": { "targetId": target, "type": kind } } })
-        };
-        let state = Mutex::new(State::default());
-        let (out, mut sent) = mpsc::unbounded_channel();
-        file(&state, &attached("A", "first", "page"), &out);
-        if let Ok(mut s) = state.lock() {
+    fn a_page_attached_after_the_start_is_a_tab_opened() {
+        let browser = Browser::new();
+        browser.tell(&attached("A", "first", "page", false));
+        if let Ok(mut s) = browser.state.lock() {
             s.first_pages = s.pages.keys().cloned().collect();
             s.started = true;
         }
-        assert!(!state.lock().expect("state").tab_opened, "the first window is no tab a page opened");
-        file(&state, &attached("W", "worker", "service_worker"), &out);
-        assert!(!state.lock().expect("state").tab_opened);
-        file(&state, &attached("B", "popup", "page"), &out);
-        assert!(state.lock().expect("state").tab_opened);
-        drop(out);
-        let mut resumed = Vec::new();
-        while let Ok(c) = sent.try_recv() {
-            let c: Value = serde_json::from_str(&c).expect("json");
-            if c["method"] == "Runtime.runIfWaitingForDebugger" {
-                resumed.push(c["sessionId"].as_str().unwrap_or_default().to_string());
-            }
+        assert!(!browser.state.lock().expect("state").tab_opened, "the first window is no tab a page opened");
+        browser.tell(&attached("W", "worker", "service_worker", true));
+        assert!(!browser.state.lock().expect("state").tab_opened);
+        browser.tell(&attached("B", "popup", "page", true));
+        assert!(browser.state.lock().expect("state").tab_opened);
+    }
+
+    /// Issue 22: every setup command went out with id 0; the browser refused the ones
+    /// whose id was still waiting ("Duplicate `id` in protocol request"), and under load a
+    /// page's `Network.enable` was among them: its frame's 404 was never reported.
+    #[test]
+    fn a_target_runs_only_once_the_browser_answered_its_domains_each_command_with_an_id_of_its_own() {
+        let mut browser = Browser::new();
+        browser.tell(&attached("A", "page-a", "page", true));
+        browser.tell(&attached("W", "worker-w", "worker", true));
+        let setup = browser.sent();
+        let methods: Vec<(&str, &str)> =
+            setup.iter().map(|c| (c["sessionId"].as_str().unwrap_or(""), c["method"].as_str().unwrap_or(""))).collect();
+        assert_eq!(
+            methods,
+            [
+                ("A", "Runtime.enable"),
+                ("A", "Network.enable"),
+                ("A", "Target.setAutoAttach"),
+                ("W", "Runtime.enable"),
+                ("W", "Network.enable")
+            ]
+        );
+        let ids: HashSet<u64> = setup.iter().filter_map(|c| c["id"].as_u64()).collect();
+        assert_eq!(ids.len(), setup.len(), "no two commands share an id");
+        for command in &setup[..2] {
+            browser.answer(command, None);
         }
-        assert_eq!(resumed, ["A", "W", "B"], "a target held at its start is never left waiting");
+        assert!(browser.sent().is_empty(), "the page waits while a domain has not answered");
+        browser.answer(&setup[2], None);
+        let resumed = browser.sent();
+        assert_eq!(
+            (resumed.len(), resumed[0]["method"].as_str(), resumed[0]["sessionId"].as_str()),
+            (1, Some("Runtime.runIfWaitingForDebugger"), Some("A"))
+        );
+        browser.tell(&attached("S", "service", "service_worker", true));
+        assert_eq!(browser.sent()[0]["method"], "Runtime.runIfWaitingForDebugger", "a target not heard runs at once");
+        assert_eq!(browser.state.lock().expect("state").blind(), None);
+    }
+
+    #[test]
+    fn a_domain_the_browser_refused_makes_the_signals_say_they_were_not_all_heard_and_the_target_still_runs() {
+        let mut browser = Browser::new();
+        browser.tell(&attached("A", "page-a", "page", true));
+        let setup = browser.sent();
+        browser.answer(&setup[0], None);
+        browser.answer(&setup[1], Some("Duplicate `id` in protocol request"));
+        browser.answer(&setup[2], None);
+        assert_eq!(browser.sent()[0]["method"], "Runtime.runIfWaitingForDebugger", "never left hanging");
+        let why = browser.state.lock().expect("state").blind();
+        assert_eq!(
+            why.as_deref(),
+            Some("failed to turn on Network.enable for a page (http://h/): Duplicate `id` in protocol request")
+        );
+        browser.tell(&json!({ "method": "Target.detachedFromTarget", "params": { "sessionId": "A" } }));
+        assert!(browser.state.lock().expect("state").blind().is_some(), "the attempt it ran in missed what it said");
+        browser.state.lock().expect("state").start_attempt();
+        assert_eq!(browser.state.lock().expect("state").blind(), None, "the next attempt hears every target");
+    }
+
+    #[test]
+    fn a_worker_s_script_asked_for_by_its_page_and_answered_on_the_worker_s_target_is_no_longer_in_flight() {
+        let (state, _) = filed(&[
+            json!({ "method": "Network.requestWillBeSent", "sessionId": "PAGE",
+                "params": { "requestId": "W1", "type": "Other", "request": { "method": "GET", "url": "blob:http://h/1" } } }),
+            json!({ "method": "Network.loadingFinished", "sessionId": "WORKER", "params": { "requestId": "W1" } }),
+        ]);
+        assert!(state.in_flight.is_empty(), "the barrier would wait for it until its limit, every scenario");
     }
 }

@@ -1,15 +1,17 @@
 //! A local Chromium's signals come over its DevTools endpoint rather than BiDi (no BiDi
-//! mapper to start): every page and frame is attached as it appears, so what a cross-site
-//! frame (a renderer of its own) and a dedicated worker report fails the check as what
-//! the page itself reports does.
+//! mapper to start): every page, frame and worker is attached as it appears and held
+//! until its domains are on, so what a cross-site frame and a dedicated worker report
+//! fails the check as what the page itself reports does. ft turns Chromium's site
+//! isolation off (a process per site costs time), so the frame shares its page's
+//! renderer; with `--site-per-process` it gets a renderer and a DevTools target of its
+//! own, and is heard there too.
 
 use crate::common;
 
 use common::loopback::{respond, serve};
 use common::*;
 
-/// A page on 127.0.0.1 that frames a page of `localhost` (another site: another renderer,
-/// another DevTools target) and starts a worker; each logs an error and the frame asks for
+/// A page on 127.0.0.1 that frames a page of `localhost` (another site) and starts a worker; each logs an error and the frame asks for
 /// a missing image. The page says "all done" once the frame loaded and the worker spoke.
 fn target() -> String {
     serve(|req, stream| {
@@ -52,14 +54,32 @@ steps = [
 ]
 "##;
 
+/// Issue 22: under load, the frame's 404 was missed here (its page's `Network.enable` was
+/// refused for a duplicate command id); it must be named every time.
 #[test]
 fn a_cross_site_frame_s_and_a_worker_s_errors_fail_the_check_on_a_local_chromium() {
+    assert_frame_and_worker_heard(&[]);
+}
+
+#[test]
+fn a_cross_site_frame_in_a_renderer_of_its_own_is_heard_on_its_own_target() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let browser = dir.path().join("chromium-site-per-process.sh");
+    let script = "#!/bin/sh\nexec /usr/bin/chromium --site-per-process \"$@\"\n";
+    std::fs::write(&browser, script).expect("write");
+    std::fs::set_permissions(&browser, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    assert_frame_and_worker_heard(&["--browser-binary", &browser.display().to_string()]);
+}
+
+fn assert_frame_and_worker_heard(extra: &[&str]) {
     let url = target();
     let specs = tempfile::tempdir().expect("tempdir");
     std::fs::write(specs.path().join("suite.toml"), SUITE).expect("write");
     let dir = tempfile::tempdir().expect("tempdir");
     let specs_path = specs.path().display().to_string();
-    let out = ft_in(dir.path(), &["--specs", &specs_path, "--liveserver", &url, "--max-wait", "5"]);
+    let mut args = vec!["--specs", &specs_path, "--liveserver", &url, "--max-wait", "5"];
+    args.extend_from_slice(extra);
+    let out = ft_in(dir.path(), &args);
     assert_eq!(out.code, 1, "{}", out.all());
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
     let case = junit.case("a framed page with a worker");
