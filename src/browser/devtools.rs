@@ -8,13 +8,15 @@
 //! a session that needs BiDi anyway (user contexts, visitors) keep `bidi`.
 //!
 //! One WebSocket to the browser; every page, frame and worker is attached as it appears
-//! (`Target.setAutoAttach`, flat sessions) and held at its start until the browser has
-//! answered that its domains are on, so its first request and its first script's errors
-//! are reported. Every command has an id of its own: the browser refuses a command whose
-//! id is still waiting for its answer on that target ("Duplicate `id`"), and a page whose
-//! `Network.enable` was refused so reported none of its requests after its next
-//! navigation (the cross-site frame's 404 missed under load, issue 22). A domain that
-//! fails to turn on is said, never taken for a quiet page. The task that reads the socket
+//! (`Target.setAutoAttach`, flat sessions) and held at its start; its domains are turned
+//! on and then it is let run, in one go: a target runs its commands in order, so its first
+//! request and its first script's errors are reported. (Waiting for the answers first
+//! would hang: a new tab answers `Runtime.enable` only once it runs.) Every command has an
+//! id of its own: the browser refuses a command whose id is still waiting for its answer
+//! on that target ("Duplicate `id`"), and a page whose `Network.enable` was refused so
+//! reported none of its requests after its next navigation (the cross-site frame's 404
+//! missed under load, issue 22). A domain that fails to turn on is said, never taken for
+//! a quiet page. The task that reads the socket
 //! files each event before it hands out the answer of a later command: an answer is a
 //! barrier by itself, for the target it was sent to.
 
@@ -110,8 +112,6 @@ struct State {
     observed: HashSet<String>,
     /// The setup commands not answered yet, by id.
     setup: HashMap<u64, Setup>,
-    /// The targets held at their start, by session: how many setup answers they wait for.
-    holding: HashMap<String, usize>,
     /// The sessions whose domains failed to turn on, with why: what they report is lost.
     unobserved: HashMap<String, String>,
     /// Why the attempt missed what a target reported that went away unobserved.
@@ -210,7 +210,7 @@ impl Devtools {
                                 Some(tx) => {
                                     let _ = tx.send(frame);
                                 }
-                                None => answered(&state, id, &frame, &outbox),
+                                None => answered(&state, id, &frame),
                             }
                         }
                         None => {
@@ -287,11 +287,8 @@ impl Devtools {
     /// arrived is returned.
     pub(super) async fn signals(&self, limit: Duration) -> Signals {
         let barrier = async {
-            let targets: Vec<String> = self
-                .state
-                .lock()
-                .map(|s| s.observed.iter().filter(|t| !s.holding.contains_key(*t)).cloned().collect())
-                .unwrap_or_default();
+            let targets: Vec<String> =
+                self.state.lock().map(|s| s.observed.iter().cloned().collect()).unwrap_or_default();
             let evaluated = targets.iter().map(|target| {
                 self.send(Some(target), "Runtime.evaluate", json!({ "expression": "0", "returnByValue": true }))
             });
@@ -346,9 +343,9 @@ impl Drop for Devtools {
 }
 
 /// File one event. A page, frame or worker attached gets its domains turned on (and a
-/// page or frame, the attaching of its own frames and workers); it is let run once the
-/// browser answered them all (`answered`). The reading task sends these itself and does
-/// not wait: the answers come to it.
+/// page or frame, the attaching of its own frames and workers), then is let run (see the
+/// module's doc). The reading task sends these itself and does not wait: the answers come
+/// to it (`answered`).
 fn file(state: &Mutex<State>, frame: &Value, outbox: &Outbox) {
     let Ok(mut guard) = state.lock() else { return };
     let s = &mut *guard;
@@ -371,7 +368,6 @@ fn file(state: &Mutex<State>, frame: &Value, outbox: &Outbox) {
                 s.pages.insert(target, child.clone());
             }
             let target = format!("a {kind} ({})", redact(info["url"].as_str().unwrap_or_default()));
-            let mut waiting_for = 0;
             for &method in methods {
                 let params = match method {
                     "Target.setAutoAttach" => {
@@ -381,21 +377,17 @@ fn file(state: &Mutex<State>, frame: &Value, outbox: &Outbox) {
                 };
                 if let Some(id) = outbox.send(Some(&child), method, params) {
                     s.setup.insert(id, Setup { session: child.clone(), method, target: target.clone() });
-                    waiting_for += 1;
                 }
             }
-            if waiting_for == 0 {
-                let _ = outbox.send(Some(&child), "Runtime.runIfWaitingForDebugger", json!({}));
-            } else {
+            if !methods.is_empty() {
                 s.observed.insert(child.clone());
-                s.holding.insert(child, waiting_for);
             }
+            let _ = outbox.send(Some(&child), "Runtime.runIfWaitingForDebugger", json!({}));
         }
         "Target.detachedFromTarget" => {
             let child = params["sessionId"].as_str().unwrap_or_default();
             s.pages.retain(|_, page| page != child);
             s.observed.remove(child);
-            s.holding.remove(child);
             s.setup.retain(|_, setup| setup.session != child);
             s.in_flight.retain(|_, request| request.session != child);
             if let Some(why) = s.unobserved.remove(child) {
@@ -487,23 +479,14 @@ fn key(params: &Value) -> String {
 }
 
 /// File the answer to a setup command `file` sent. A domain refused on a target that is
-/// still there leaves it unheard: said by `Devtools::blind`, never taken for a quiet
-/// page. The target runs once every answer came, failed or not: a page is never left
-/// hanging.
-fn answered(state: &Mutex<State>, id: u64, frame: &Value, outbox: &Outbox) {
-    let Ok(mut guard) = state.lock() else { return };
-    let s = &mut *guard;
+/// still there leaves it unheard: said by `Devtools::blind`, never taken for a quiet page.
+fn answered(state: &Mutex<State>, id: u64, frame: &Value) {
+    let Ok(mut s) = state.lock() else { return };
     let Some(setup) = s.setup.remove(&id) else { return };
     if let Some(error) = frame.get("error") {
         let message = error["message"].as_str().unwrap_or("refused");
         let why = format!("failed to turn on {} for {}: {message}", setup.method, setup.target);
-        s.unobserved.entry(setup.session.clone()).or_insert(why);
-    }
-    let Some(left) = s.holding.get_mut(&setup.session) else { return };
-    *left -= 1;
-    if *left == 0 {
-        s.holding.remove(&setup.session);
-        let _ = outbox.send(Some(&setup.session), "Runtime.runIfWaitingForDebugger", json!({}));
+        s.unobserved.entry(setup.session).or_insert(why);
     }
 }
 
@@ -591,7 +574,7 @@ mod tests {
                 Some(message) => json!({ "id": id, "error": { "code": -32600, "message": message } }),
                 None => json!({ "id": id, "result": {} }),
             };
-            answered(&self.state, id, &frame, &self.outbox);
+            answered(&self.state, id, &frame);
         }
 
         /// The commands sent since the last call.
@@ -693,49 +676,44 @@ mod tests {
     /// whose id was still waiting ("Duplicate `id` in protocol request"), and under load a
     /// page's `Network.enable` was among them: its frame's 404 was never reported.
     #[test]
-    fn a_target_runs_only_once_the_browser_answered_its_domains_each_command_with_an_id_of_its_own() {
+    fn a_target_is_let_run_after_its_domains_are_turned_on_each_command_with_an_id_of_its_own() {
         let mut browser = Browser::new();
         browser.tell(&attached("A", "page-a", "page", true));
         browser.tell(&attached("W", "worker-w", "worker", true));
-        let setup = browser.sent();
+        browser.tell(&attached("S", "service", "service_worker", true));
+        let sent = browser.sent();
         let methods: Vec<(&str, &str)> =
-            setup.iter().map(|c| (c["sessionId"].as_str().unwrap_or(""), c["method"].as_str().unwrap_or(""))).collect();
+            sent.iter().map(|c| (c["sessionId"].as_str().unwrap_or(""), c["method"].as_str().unwrap_or(""))).collect();
         assert_eq!(
             methods,
             [
                 ("A", "Runtime.enable"),
                 ("A", "Network.enable"),
                 ("A", "Target.setAutoAttach"),
+                ("A", "Runtime.runIfWaitingForDebugger"),
                 ("W", "Runtime.enable"),
-                ("W", "Network.enable")
+                ("W", "Network.enable"),
+                ("W", "Runtime.runIfWaitingForDebugger"),
+                ("S", "Runtime.runIfWaitingForDebugger"),
             ]
         );
-        let ids: HashSet<u64> = setup.iter().filter_map(|c| c["id"].as_u64()).collect();
-        assert_eq!(ids.len(), setup.len(), "no two commands share an id");
-        for command in &setup[..2] {
+        let ids: HashSet<u64> = sent.iter().filter_map(|c| c["id"].as_u64()).collect();
+        assert_eq!(ids.len(), sent.len(), "no two commands share an id");
+        for command in &sent {
             browser.answer(command, None);
         }
-        assert!(browser.sent().is_empty(), "the page waits while a domain has not answered");
-        browser.answer(&setup[2], None);
-        let resumed = browser.sent();
-        assert_eq!(
-            (resumed.len(), resumed[0]["method"].as_str(), resumed[0]["sessionId"].as_str()),
-            (1, Some("Runtime.runIfWaitingForDebugger"), Some("A"))
-        );
-        browser.tell(&attached("S", "service", "service_worker", true));
-        assert_eq!(browser.sent()[0]["method"], "Runtime.runIfWaitingForDebugger", "a target not heard runs at once");
         assert_eq!(browser.state.lock().expect("state").blind(), None);
     }
 
     #[test]
-    fn a_domain_the_browser_refused_makes_the_signals_say_they_were_not_all_heard_and_the_target_still_runs() {
+    fn a_domain_the_browser_refused_makes_the_signals_say_they_were_not_all_heard() {
         let mut browser = Browser::new();
         browser.tell(&attached("A", "page-a", "page", true));
         let setup = browser.sent();
+        assert_eq!(setup[3]["method"], "Runtime.runIfWaitingForDebugger", "never left hanging");
         browser.answer(&setup[0], None);
         browser.answer(&setup[1], Some("Duplicate `id` in protocol request"));
         browser.answer(&setup[2], None);
-        assert_eq!(browser.sent()[0]["method"], "Runtime.runIfWaitingForDebugger", "never left hanging");
         let why = browser.state.lock().expect("state").blind();
         assert_eq!(
             why.as_deref(),
