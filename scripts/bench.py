@@ -28,6 +28,11 @@ counted by command type from that log; with `--ab OLD_FT`, for both binaries:
 
     scripts/bench.py --no-build --count --ab /tmp/ft-before
 
+Signals on against `--no-signals` (`--signals`), paired within each round, for the fresh
+build and with `--ab OLD_FT` for the old one too (extra ft arguments after `--`):
+
+    scripts/bench.py --no-build --signals --rounds 8 --ab /tmp/ft-before [-- --browser firefox]
+
 Wait overshoot (`--overshoot`): a fixture page (served here) that shows an element at a
 time the page records (performance.now); ft's step that waits for it returns, and the page
 records when the next command reached it. Overshoot = that moment minus the change, the
@@ -512,6 +517,32 @@ def overshoot(opts):
 # ---------------------------------------------------------------- main
 
 
+def signals_cost(opts):
+    """Signals on against --no-signals, for the fresh build and (with --ab) OLD_FT: each
+    round runs every (binary, signals) pair once, the order rotated from round to round,
+    so each ratio is taken within the same minutes. Chromium by default, local, 1 worker."""
+    base = ["--workers", "1", *opts.args]
+    bins = [("after", FT)] + ([("before", opts.ab)] if opts.ab else [])
+    cells = [(b, ft, on) for b, ft in bins for on in (True, False)]
+    runs = {(b, on): [] for b, _, on in cells}
+    for i in range(opts.rounds):
+        k = i % len(cells)
+        for b, ft, on in cells[k:] + cells[:k]:
+            runs[(b, on)].append(run_once(base + ([] if on else ["--no-signals"]), None, ft))
+    print(f"signals on vs --no-signals, ft {' '.join(base)}, {opts.rounds} rounds, rotated, {os.cpu_count()} cores")
+    print(f"{'binary':8} {'on':>7} {'off':>7} {'on/off':>7} {'paired on/off':>14} {'session on/off':>15}")
+    for b, _ in bins:
+        on = [x["wall"] for x in runs[(b, True)]]
+        off = [x["wall"] for x in runs[(b, False)]]
+        paired = med([a / o for a, o in zip(on, off)])
+        son, soff = med([x["session"] for x in runs[(b, True)]]), med([x["session"] for x in runs[(b, False)]])
+        print(f"{b:8} {med(on):6.2f}s {med(off):6.2f}s {med(on) / med(off):7.3f} {paired:14.3f} "
+              f"{son:7.2f}s/{soff:.2f}s")
+    if opts.ab:
+        on_a, on_b = [x["wall"] for x in runs[("after", True)]], [x["wall"] for x in runs[("before", True)]]
+        print(f"signals on, after/before: {med(on_a) / med(on_b):.3f} (paired {med([a / b for a, b in zip(on_a, on_b)]):.3f})")
+
+
 def med(xs):
     return statistics.median(xs) if xs else 0.0
 
@@ -531,6 +562,9 @@ def main():
                     help="only time how late a command held in the page answers (WebDriver, DevTools, BiDi)")
     ap.add_argument("--browser-binary", metavar="BIN",
                     help="the Chromium binary local Chrome runs start (e.g. /usr/lib/chromium/chromium-headless-shell)")
+    ap.add_argument("--signals", action="store_true",
+                    help="only signals on vs --no-signals, paired (and for OLD_FT with --ab); extra ft arguments after --")
+    ap.add_argument("args", nargs="*", help="with --signals: more ft arguments (after --), e.g. -- --browser firefox")
     opts = ap.parse_args()
     if opts.browser_binary:
         CHROME_BINARY[:] = ["--browser-binary", opts.browser_binary]
@@ -542,6 +576,8 @@ def main():
         return overshoot(opts)
     if opts.held:
         return held(opts)
+    if opts.signals:
+        return signals_cost(opts)
     if opts.ab:
         return ab(opts)
     grid = None if opts.no_grid else Grid()

@@ -8,8 +8,8 @@ use thirtyfour::Capabilities;
 
 use super::{BrowserConfig, BrowserKind};
 
-/// Set (to anything) by ft's own tests: ask for no BiDi, as a remote end without it
-/// would answer, so the fallback is exercised on a real browser. Debug builds only (the
+/// Set (to anything) by ft's own tests: ask for no BiDi (nor use DevTools), as a remote end
+/// without it would answer, so the fallback is exercised on a real browser. Debug builds only (the
 /// tests' binary): a release build has no such hook.
 #[cfg(debug_assertions)]
 const NO_BIDI_FOR_TESTS: &str = "FT_TEST_NO_BIDI";
@@ -23,6 +23,18 @@ fn want_bidi() -> bool {
     true
 }
 
+/// Whether a session for `config` collects its signals over the DevTools endpoint of the
+/// Chromium ft's own chromedriver started, rather than over BiDi: when nothing else needs
+/// BiDi (user contexts, visitors), which would start chromedriver's BiDi mapper anyway.
+/// Not through a Grid, whose browsers' DevTools ft cannot reach.
+pub(super) fn signals_over_devtools(config: &BrowserConfig) -> bool {
+    config.kind == BrowserKind::Chrome
+        && config.webdriver.is_none()
+        && !config.user_contexts
+        && !config.visitors
+        && want_bidi()
+}
+
 /// The capabilities for `config.kind`, with `binary` as the browser when known.
 pub(super) fn for_kind(config: &BrowserConfig, binary: Option<&Path>) -> Capabilities {
     let mut caps = match config.kind {
@@ -34,8 +46,11 @@ pub(super) fn for_kind(config: &BrowserConfig, binary: Option<&Path>) -> Capabil
     }
     // WebDriver BiDi, for the browser's signals (console, exceptions, failed requests)
     // and for a user context per visitor (per attempt, or per visitor a scenario names);
-    // Chromium's log as the signals' fallback where the remote end offers no BiDi.
-    if (config.signals || config.user_contexts || config.visitors) && want_bidi() {
+    // a local Chromium's signals alone come over DevTools, without BiDi's mapper
+    // (browser/devtools.rs); Chromium's log as the signals' fallback where the remote end
+    // offers neither.
+    let bidi_signals = config.signals && !signals_over_devtools(config);
+    if (bidi_signals || config.user_contexts || config.visitors) && want_bidi() {
         let _ = caps.set("webSocketUrl", true);
     }
     if config.signals && config.kind == BrowserKind::Chrome {
@@ -177,6 +192,21 @@ mod tests {
         assert!(args("/usr/bin/chromium", false).contains(&headless));
         assert!(!args("/usr/bin/chromium", true).contains(&headless));
         assert!(!args("/usr/bin/chromium-headless-shell", false).contains(&headless));
+    }
+
+    #[test]
+    fn a_local_chromium_s_signals_alone_ask_for_no_bidi_and_a_grid_s_do() {
+        let reset = BrowserConfig { user_contexts: false, ..BrowserConfig::default() };
+        assert!(signals_over_devtools(&reset));
+        let local = for_kind(&reset, None);
+        assert_eq!((local.get("webSocketUrl"), local.get("goog:loggingPrefs").is_some()), (None, true));
+        let grid = BrowserConfig { webdriver: Some("http://127.0.0.1:4444".into()), ..reset.clone() };
+        assert!(!signals_over_devtools(&grid));
+        assert_eq!(for_kind(&grid, None).get("webSocketUrl"), Some(&json!(true)));
+        let firefox = BrowserConfig { kind: BrowserKind::Firefox, ..reset.clone() };
+        assert_eq!(for_kind(&firefox, None).get("webSocketUrl"), Some(&json!(true)));
+        let visitors = BrowserConfig { visitors: true, ..reset };
+        assert_eq!(for_kind(&visitors, None).get("webSocketUrl"), Some(&json!(true)), "BiDi is paid for anyway");
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! How a session collects the browser's signals: over WebDriver BiDi where the remote end
-//! offers it (`bidi`), else for Chromium from the browser's log (`browser_log`), else not
-//! at all, saying why.
+//! How a session collects the browser's signals: over WebDriver BiDi where the session
+//! has it (`bidi`), else for a local Chromium over DevTools (`devtools`: the session then
+//! asked for no BiDi, see `capabilities::signals_over_devtools`), else for Chromium from
+//! the browser's log (`browser_log`), else not at all, saying why.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -9,6 +10,8 @@ use thirtyfour::WebDriver;
 
 use super::bidi::Collector;
 use super::browser_log::BrowserLog;
+use super::capabilities::signals_over_devtools;
+use super::devtools::Devtools;
 use super::signals::Signals;
 use super::{BrowserConfig, BrowserKind};
 
@@ -20,26 +23,38 @@ const BARRIER_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub(super) enum Collection {
     Bidi(Collector),
+    Devtools(Devtools),
     /// With why its last read failed, if it did.
     BrowserLog(BrowserLog, Mutex<Option<String>>),
     Missing(String),
 }
 
 impl Collection {
-    /// Start collecting on a new session (no HTTP WebDriver command: BiDi is a WebSocket).
+    /// Start collecting on a new session (no HTTP WebDriver command: BiDi and DevTools are
+    /// WebSockets).
     pub(super) async fn start(wd: &WebDriver, config: &BrowserConfig) -> Collection {
         if !config.signals {
             return Collection::Missing(TURNED_OFF.into());
         }
-        match Collector::start(wd, config.command_timeout).await {
-            Ok(collector) => Collection::Bidi(collector),
-            Err(_) if config.kind == BrowserKind::Chrome => Collection::BrowserLog(BrowserLog::new(), Mutex::new(None)),
-            Err(why) => Collection::Missing(why),
+        let why = if signals_over_devtools(config) {
+            match Devtools::start(wd, config.command_timeout).await {
+                Ok(devtools) => return Collection::Devtools(devtools),
+                Err(why) => why,
+            }
+        } else {
+            match Collector::start(wd, config.command_timeout).await {
+                Ok(collector) => return Collection::Bidi(collector),
+                Err(why) => why,
+            }
+        };
+        match config.kind {
+            BrowserKind::Chrome => Collection::BrowserLog(BrowserLog::new(), Mutex::new(None)),
+            BrowserKind::Firefox => Collection::Missing(why),
         }
     }
 
-    /// The session drives `context` from now on (see `Collector::follow`); Chromium's log
-    /// is the browser's, whichever tab.
+    /// The session drives `context` from now on (see `Collector::follow`); DevTools and
+    /// Chromium's log hear every tab.
     pub(super) fn follow(&self, context: &str) {
         if let Collection::Bidi(c) = self {
             c.follow(context);
@@ -51,6 +66,7 @@ impl Collection {
     pub(super) fn take_tab_opened(&self) -> Option<bool> {
         match self {
             Collection::Bidi(c) => c.take_tab_opened(),
+            Collection::Devtools(d) => d.take_tab_opened(),
             _ => None,
         }
     }
@@ -58,6 +74,7 @@ impl Collection {
     pub(super) fn mark(&self) {
         match self {
             Collection::Bidi(c) => c.mark(),
+            Collection::Devtools(d) => d.mark(),
             Collection::BrowserLog(l, _) => l.mark(),
             Collection::Missing(_) => {}
         }
@@ -66,6 +83,7 @@ impl Collection {
     pub(super) async fn signals(&self, wd: &WebDriver) -> Signals {
         match self {
             Collection::Bidi(c) => c.signals(BARRIER_TIMEOUT).await,
+            Collection::Devtools(d) => d.signals(BARRIER_TIMEOUT).await,
             Collection::BrowserLog(l, failed) => {
                 let read = tokio::time::timeout(BARRIER_TIMEOUT, l.signals(wd)).await;
                 let read = read.unwrap_or_else(|_| Err(format!("no answer within {BARRIER_TIMEOUT:?}")));
@@ -89,7 +107,9 @@ impl Collection {
     pub(super) async fn mark_user_agent(&self, suffix: &str) -> Result<String, String> {
         match self {
             Collection::Bidi(c) => c.mark_user_agent(suffix).await,
-            Collection::BrowserLog(..) => Err("it needs WebDriver BiDi, which the remote end does not offer".into()),
+            Collection::Devtools(_) | Collection::BrowserLog(..) => {
+                Err("it needs WebDriver BiDi, which the remote end does not offer".into())
+            }
             Collection::Missing(why) => Err(format!("it needs WebDriver BiDi, which this session lacks: {why}")),
         }
     }
@@ -98,6 +118,7 @@ impl Collection {
     pub(super) async fn page_url(&self, tab: &str, limit: Duration) -> Option<Result<String, String>> {
         match self {
             Collection::Bidi(c) => Some(c.page_url(tab, limit).await),
+            Collection::Devtools(d) => Some(d.page_url(tab, limit).await),
             _ => None,
         }
     }
@@ -109,6 +130,8 @@ impl Collection {
             Collection::BrowserLog(_, failed) => failed.lock().ok().and_then(|f| f.clone()),
             Collection::Bidi(c) if c.closed() => Some("the BiDi WebSocket closed during the session".into()),
             Collection::Bidi(_) => None,
+            Collection::Devtools(d) if d.closed() => Some("the DevTools WebSocket closed during the session".into()),
+            Collection::Devtools(d) => d.blind(),
         }
     }
 }

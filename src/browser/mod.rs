@@ -16,6 +16,7 @@ mod capabilities;
 mod collect;
 mod contexts;
 mod controls;
+mod devtools;
 mod driver;
 mod driver_guard;
 mod find;

@@ -51,6 +51,7 @@ mod serve_limits;
 mod shard_auto;
 mod shards;
 mod signals;
+mod signals_devtools;
 mod signing;
 mod spec_errors;
 mod suite;

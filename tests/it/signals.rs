@@ -162,7 +162,14 @@ fn assert_judged(extra: &[&str], without_bidi: bool) {
     };
     assert!(has("failed_request", &request("/missing.png", 404)), "{noisy_signals:#}");
     assert!(has("failed_request", &request("/api/broken", 500)), "{noisy_signals:#}");
-    let source = if without_bidi { "chromium-log" } else { "bidi" };
+    // A local Chromium's signals come over DevTools (no BiDi mapper to start); a Grid's
+    // and Firefox's over BiDi.
+    let over_bidi = extra.iter().any(|a| *a == "--webdriver" || *a == "firefox");
+    let source = match (without_bidi, over_bidi) {
+        (true, _) => "chromium-log",
+        (false, true) => "bidi",
+        (false, false) => "devtools",
+    };
     assert_eq!(noisy_signals["source"], source, "{noisy_signals:#}");
 
     let partly = junit.case("the noisy page with only the logged error allowed");
