@@ -47,7 +47,7 @@ pub(super) fn for_kind(config: &BrowserConfig, binary: Option<&Path>) -> Capabil
     // WebDriver BiDi, for the browser's signals (console, exceptions, failed requests)
     // and for a user context per visitor (per attempt, or per visitor a scenario names);
     // a local Chromium's signals alone come over DevTools, without BiDi's mapper
-    // (browser/devtools.rs); Chromium's log as the signals' fallback where the remote end
+    // (browser/devtools/); Chromium's log as the signals' fallback where the remote end
     // offers neither.
     let bidi_signals = config.signals && !signals_over_devtools(config);
     if (bidi_signals || config.user_contexts || config.visitors) && want_bidi() {
