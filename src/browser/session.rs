@@ -21,6 +21,8 @@ use crate::shared::locator::Locator;
 mod start;
 mod visitors;
 
+pub(super) use visitors::Via;
+
 use start::{connect, driver_profile, error_page};
 
 /// One browser. Never shared between workers.
@@ -93,7 +95,7 @@ impl Session {
                 }
                 let cast = visitors::Cast::new(config, binary, own_driver.is_some(), user_agent.clone());
                 let contexts = if config.user_contexts {
-                    Contexts::start(&wd, user_agent, config.command_timeout).await
+                    Contexts::start(&wd, config, user_agent).await
                 } else {
                     Err("--isolation reset, the default".into())
                 };

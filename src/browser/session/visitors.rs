@@ -74,12 +74,25 @@ enum Seat {
     Session(Arc<Session>),
 }
 
-/// What a visitor is in a session that resets between attempts, for the run's header.
-pub fn describe(bidi: bool) -> &'static str {
-    if bidi {
-        "a user context each, made when first named (WebDriver BiDi); a session of its own where the browser refuses"
-    } else {
-        "a WebDriver session each (no WebDriver BiDi)"
+/// How visitors' user contexts are made, for the run's header (`Maker::via`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Via {
+    Bidi,
+    Devtools,
+}
+
+/// What a visitor is in a session that resets between attempts, for the run's header:
+/// `via`, what its user contexts are made over, if any can be.
+pub fn describe(via: Option<Via>) -> &'static str {
+    match via {
+        Some(Via::Devtools) => {
+            "a user context each, made when first named (DevTools); a session of its own where the browser refuses"
+        }
+        Some(Via::Bidi) => {
+            "a user context each, made when first named (WebDriver BiDi); a session of its own where the browser \
+             refuses"
+        }
+        None => "a WebDriver session each (no WebDriver BiDi)",
     }
 }
 
@@ -155,7 +168,7 @@ impl Cast {
         if let Some(why) = self.refused.lock().ok().and_then(|r| r.clone()) {
             return Err(why);
         }
-        let made = self.maker.get_or_init(|| Maker::connect(wd, self.user_agent.clone(), limit)).await;
+        let made = self.maker.get_or_init(|| Maker::connect(wd, &self.config, self.user_agent.clone(), limit)).await;
         made.as_ref().map_err(Clone::clone)
     }
 
@@ -336,15 +349,18 @@ impl Session {
     }
 
     /// Where the current visitor's cookies must be set and read over BiDi: the connection
-    /// and the current tab, when the visitor is a user context (WebDriver's own cookie
-    /// commands reach the browser's default context there on Firefox); `None` when they
-    /// reach the visitor's own.
+    /// and the current tab, when the visitor is a user context made over BiDi (WebDriver's
+    /// own cookie commands reach the browser's default context there on Firefox); `None`
+    /// when they reach the visitor's own (its own session, or chromedriver's DevTools).
     pub(in crate::browser) async fn cookie_jar(&self) -> Option<(&Maker, String)> {
         let maker = match (&self.contexts, self.cast.maker.get()) {
             (Ok(contexts), _) => contexts.maker(),
             (Err(_), Some(Ok(maker))) if matches!(self.cast.current.lock().as_deref(), Ok(Seat::Context(_))) => maker,
             _ => return None,
         };
+        if !maker.keeps_cookies() {
+            return None;
+        }
         let own = self.own_wd().ok()?;
         let tab = self.bounded(own.window()).await.ok()?;
         Some((maker, tab.to_string()))
@@ -406,10 +422,23 @@ impl Session {
     /// What a visitor beyond the first is in this session, for the run's header.
     pub fn visitors_are(&self) -> &'static str {
         match &self.contexts {
-            Ok(_) => "a user context each, made ahead (WebDriver BiDi)",
-            Err(_) => describe(
-                self.own_wd().is_ok_and(|wd| wd.capabilities().get("webSocketUrl").is_some_and(|u| u.is_string())),
-            ),
+            Ok(contexts) => match contexts.maker().via() {
+                Via::Devtools => "a user context each, made ahead (DevTools)",
+                Via::Bidi => "a user context each, made ahead (WebDriver BiDi)",
+            },
+            Err(_) => {
+                let bidi = || {
+                    self.own_wd().is_ok_and(|wd| wd.capabilities().get("webSocketUrl").is_some_and(|u| u.is_string()))
+                };
+                let via = if super::super::capabilities::contexts_over_devtools(&self.cast.config) {
+                    Some(Via::Devtools)
+                } else if bidi() {
+                    Some(Via::Bidi)
+                } else {
+                    None
+                };
+                describe(via)
+            }
         }
     }
 
