@@ -67,6 +67,13 @@ pub(super) struct Maker {
     limit: Duration,
 }
 
+/// What a `Maker` makes user contexts over, for the run's header.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum MadeOver {
+    Bidi,
+    Devtools,
+}
+
 /// The connection a `Maker` works over.
 enum Via {
     /// WebDriver BiDi: a user context is `browser.createUserContext`'s, its tab a
@@ -293,10 +300,10 @@ impl Maker {
     }
 
     /// What the user contexts are made over, for the run's header.
-    pub(super) fn via(&self) -> super::session::Via {
+    pub(super) fn via(&self) -> MadeOver {
         match self.via {
-            Via::Bidi(_) => super::session::Via::Bidi,
-            Via::Devtools(_) => super::session::Via::Devtools,
+            Via::Bidi(_) => MadeOver::Bidi,
+            Via::Devtools(_) => MadeOver::Devtools,
         }
     }
 

@@ -21,8 +21,6 @@ use crate::shared::locator::Locator;
 mod start;
 mod visitors;
 
-pub(super) use visitors::Via;
-
 use start::{connect, driver_profile, error_page};
 
 /// One browser. Never shared between workers.

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use thirtyfour::{WebDriver, WindowHandle};
 
-use super::super::contexts::{Maker, Visitor};
+use super::super::contexts::{MadeOver, Maker, Visitor};
 use super::super::find::find_geckodriver;
 use super::super::process::{DriverProcess, GECKODRIVER};
 use super::super::VisitorPage;
@@ -74,21 +74,14 @@ enum Seat {
     Session(Arc<Session>),
 }
 
-/// How visitors' user contexts are made, for the run's header (`Maker::via`).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Via {
-    Bidi,
-    Devtools,
-}
-
 /// What a visitor is in a session that resets between attempts, for the run's header:
 /// `via`, what its user contexts are made over, if any can be.
-pub fn describe(via: Option<Via>) -> &'static str {
+pub fn describe(via: Option<MadeOver>) -> &'static str {
     match via {
-        Some(Via::Devtools) => {
+        Some(MadeOver::Devtools) => {
             "a user context each, made when first named (DevTools); a session of its own where the browser refuses"
         }
-        Some(Via::Bidi) => {
+        Some(MadeOver::Bidi) => {
             "a user context each, made when first named (WebDriver BiDi); a session of its own where the browser \
              refuses"
         }
@@ -423,17 +416,17 @@ impl Session {
     pub fn visitors_are(&self) -> &'static str {
         match &self.contexts {
             Ok(contexts) => match contexts.maker().via() {
-                Via::Devtools => "a user context each, made ahead (DevTools)",
-                Via::Bidi => "a user context each, made ahead (WebDriver BiDi)",
+                MadeOver::Devtools => "a user context each, made ahead (DevTools)",
+                MadeOver::Bidi => "a user context each, made ahead (WebDriver BiDi)",
             },
             Err(_) => {
                 let bidi = || {
                     self.own_wd().is_ok_and(|wd| wd.capabilities().get("webSocketUrl").is_some_and(|u| u.is_string()))
                 };
                 let via = if super::super::capabilities::contexts_over_devtools(&self.cast.config) {
-                    Some(Via::Devtools)
+                    Some(MadeOver::Devtools)
                 } else if bidi() {
-                    Some(Via::Bidi)
+                    Some(MadeOver::Bidi)
                 } else {
                     None
                 };
