@@ -69,6 +69,16 @@ fn target() -> String {
                     board.lock().map(|b| b.iter().map(|t| format!("<li>{t}</li>")).collect()).unwrap_or_default();
                 respond(stream, "200 OK", &page("board", &format!("<ul id=\"board\">{items}</ul>")));
             }
+            "/agent" => {
+                let agent = req
+                    .head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("User-Agent: ").or_else(|| l.strip_prefix("user-agent: ")))
+                    .map(str::trim)
+                    .unwrap_or("none")
+                    .to_string();
+                respond(stream, "200 OK", &page(&format!("agent: {agent}"), ""));
+            }
             "/noisy" => {
                 respond(stream, "200 OK", &page("noisy", "<script>console.error('boom from onesiphorus')</script>"))
             }
@@ -718,4 +728,35 @@ steps = [
     let run = run_on_own_chromedriver(quiet, &[]);
     assert_no_bidi(&run);
     run.assert_passed("a quiet onesiphorus leaves the check clean");
+}
+
+/// `ft watch` marks every request as synthetic: a second visitor's too, whose browser
+/// context (made over DevTools on a local Chromium) gets the mark on its tab before its
+/// first page.
+#[test]
+fn a_second_visitor_s_requests_are_marked_as_synthetic_when_watching() {
+    let url = target();
+    let specs = tempfile::tempdir().expect("tempdir");
+    let spec = r##"
+[[scenario]]
+name = "every visitor is marked"
+tags = ["smoke"]
+steps = [
+  { visitor = "Edith" },
+  { visit = "/agent" },
+  { expect_text_contains = "ft-synthetic/", in = "#status" },
+  { visitor = "Onesiphorus" },
+  { visit = "/agent" },
+  { expect_text_contains = "ft-synthetic/", in = "#status" },
+]
+"##;
+    std::fs::write(specs.path().join("marked.toml"), spec).expect("write");
+    let specs_path = specs.path().display().to_string();
+    let mut ft = Running::start(&["watch", "--liveserver", &url, "--every", "1h", "--specs", &specs_path]);
+    ft.wait_for_line("ft watch: run 1:");
+    let said = ft.seen.join("\n");
+    assert!(said.contains("visitors: a user context each, made when first named (DevTools)"), "{said}");
+    assert!(ft.seen.last().is_some_and(|l| l.contains("passed")), "both visitors' requests are marked:\n{said}");
+    ft.signal(libc::SIGINT);
+    assert_eq!(ft.wait(), 130);
 }
