@@ -63,7 +63,7 @@ pub(super) struct Maker {
     /// The whole user agent each new user context gets, when the session marks its traffic
     /// as synthetic: Chromium's mark (over DevTools) stays with the tab it was made in.
     user_agent: Option<String>,
-    /// Bounds each BiDi command (a wedged browser must not hang ft).
+    /// Bounds each command (a wedged browser must not hang ft).
     limit: Duration,
 }
 

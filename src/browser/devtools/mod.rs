@@ -4,8 +4,9 @@
 //! outcomes as BiDi does, without BiDi's price. Asked for `webSocketUrl`, chromedriver
 //! starts its BiDi mapper (a hidden tab that translates BiDi to DevTools) inside New
 //! Session: 0.7 s of every session start on this machine, and every event then goes
-//! through that tab (BENCHMARKS.md, "Signals for free"). A Grid's Chromium, Firefox and
-//! a session that needs BiDi anyway (user contexts, visitors) keep `bidi`.
+//! through that tab (BENCHMARKS.md, "Signals for free"). A Grid's Chromium and Firefox
+//! keep `bidi`; a local Chromium's user contexts are made over DevTools too (`Link`,
+//! `contexts::Maker`), so nothing there needs BiDi.
 //!
 //! One WebSocket to the browser; every page, frame and worker is attached as it appears
 //! (`Target.setAutoAttach`, flat sessions) and held at its start; its domains are turned

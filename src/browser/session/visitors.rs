@@ -4,11 +4,12 @@
 //!
 //! - with a user context per attempt (`--isolation user-context`), another user context
 //!   with its own tab, made ahead (`Contexts::turn`): becoming a new visitor costs a switch;
-//! - in a session that resets between attempts (the default) and has WebDriver BiDi, a
-//!   user context made when the visitor is first named (`Maker`, about 0.15 s), while the
+//! - in a session that resets between attempts (the default) and makes user contexts (over
+//!   DevTools on a local Chromium, else WebDriver BiDi), a user context made when the
+//!   visitor is first named (`Maker`, 0.05-0.15 s), while the
 //!   visitor the scenario started as stays the session's own tab: a suite without
 //!   visitors pays nothing for them;
-//! - where no user context can be made (no BiDi, a remote end that refuses them), a
+//! - where no user context can be made (a remote end without BiDi, one that refuses them), a
 //!   WebDriver session of its own, made at the same remote end as this one, which the
 //!   session's classic commands then drive.
 //!
@@ -46,7 +47,8 @@ pub(in crate::browser) struct Cast {
     current: Mutex<Seat>,
     /// The other visitors by name, kept as they were left.
     kept: Mutex<Vec<(Option<String>, Seat)>>,
-    /// The session's BiDi connection, for user contexts made on demand: opened when the
+    /// The connection user contexts are made over on demand (DevTools on a local Chromium,
+    /// else the session's BiDi connection: `Maker::connect` decides): opened when the
     /// first visitor beyond the first is named, or why it cannot be (then, and once a
     /// remote end refused a user context, every visitor is a session of its own).
     maker: tokio::sync::OnceCell<Result<Maker, String>>,
