@@ -23,16 +23,25 @@ fn want_bidi() -> bool {
     true
 }
 
+/// Whether ft reaches the DevTools endpoint of the browser a session for `config` drives:
+/// a Chromium ft's own chromedriver started (`goog:chromeOptions.debuggerAddress`). Not
+/// through a Grid, whose browsers' DevTools ft cannot reach.
+fn devtools_reachable(config: &BrowserConfig) -> bool {
+    config.kind == BrowserKind::Chrome && config.webdriver.is_none() && want_bidi()
+}
+
 /// Whether a session for `config` collects its signals over the DevTools endpoint of the
-/// Chromium ft's own chromedriver started, rather than over BiDi: when nothing else needs
-/// BiDi (user contexts, visitors), which would start chromedriver's BiDi mapper anyway.
-/// Not through a Grid, whose browsers' DevTools ft cannot reach.
+/// Chromium ft's own chromedriver started, rather than over BiDi, which would start
+/// chromedriver's BiDi mapper: since its visitors' user contexts are made there too
+/// (`contexts_over_devtools`), nothing else needs BiDi.
 pub(super) fn signals_over_devtools(config: &BrowserConfig) -> bool {
-    config.kind == BrowserKind::Chrome
-        && config.webdriver.is_none()
-        && !config.user_contexts
-        && !config.visitors
-        && want_bidi()
+    devtools_reachable(config)
+}
+
+/// Whether a session for `config` makes its user contexts (one per attempt, or per visitor
+/// a scenario names) over DevTools rather than BiDi (`contexts::Maker::connect`).
+pub(super) fn contexts_over_devtools(config: &BrowserConfig) -> bool {
+    devtools_reachable(config)
 }
 
 /// The capabilities for `config.kind`, with `binary` as the browser when known.
@@ -46,11 +55,12 @@ pub(super) fn for_kind(config: &BrowserConfig, binary: Option<&Path>) -> Capabil
     }
     // WebDriver BiDi, for the browser's signals (console, exceptions, failed requests)
     // and for a user context per visitor (per attempt, or per visitor a scenario names);
-    // a local Chromium's signals alone come over DevTools, without BiDi's mapper
-    // (browser/devtools/); Chromium's log as the signals' fallback where the remote end
-    // offers neither.
+    // a local Chromium's signals and user contexts come over DevTools, without BiDi's
+    // mapper (browser/devtools/); Chromium's log as the signals' fallback where the remote
+    // end offers neither.
     let bidi_signals = config.signals && !signals_over_devtools(config);
-    if (bidi_signals || config.user_contexts || config.visitors) && want_bidi() {
+    let bidi_contexts = (config.user_contexts || config.visitors) && !contexts_over_devtools(config);
+    if (bidi_signals || bidi_contexts) && want_bidi() {
         let _ = caps.set("webSocketUrl", true);
     }
     if config.signals && config.kind == BrowserKind::Chrome {
@@ -163,18 +173,30 @@ mod tests {
 
     #[test]
     fn signals_ask_for_bidi_and_chromium_s_log_and_user_contexts_for_bidi_alone() {
+        // A local Chromium: signals and user contexts over DevTools, no BiDi asked.
         let chrome = for_kind(&BrowserConfig::default(), None);
-        assert_eq!(chrome.get("webSocketUrl"), Some(&json!(true)));
+        assert_eq!(chrome.get("webSocketUrl"), None);
         assert_eq!(chrome.get("goog:loggingPrefs"), Some(&json!({ "browser": "ALL" })));
         let firefox = for_kind(&BrowserConfig { kind: BrowserKind::Firefox, ..BrowserConfig::default() }, None);
         assert_eq!((firefox.get("webSocketUrl"), firefox.get("goog:loggingPrefs")), (Some(&json!(true)), None));
-        let off = for_kind(&BrowserConfig { signals: false, ..BrowserConfig::default() }, None);
+        let off = BrowserConfig { signals: false, kind: BrowserKind::Firefox, ..BrowserConfig::default() };
+        let off = for_kind(&off, None);
         assert_eq!((off.get("webSocketUrl"), off.get("goog:loggingPrefs")), (Some(&json!(true)), None));
-        let visitors =
-            BrowserConfig { signals: false, user_contexts: false, visitors: true, ..BrowserConfig::default() };
-        let visitors = for_kind(&visitors, None);
-        assert_eq!((visitors.get("webSocketUrl"), visitors.get("goog:loggingPrefs")), (Some(&json!(true)), None));
-        let fresh = BrowserConfig { signals: false, user_contexts: false, ..BrowserConfig::default() };
+        let grid = BrowserConfig {
+            signals: false,
+            user_contexts: false,
+            visitors: true,
+            webdriver: Some("http://127.0.0.1:4444".into()),
+            ..BrowserConfig::default()
+        };
+        let grid = for_kind(&grid, None);
+        assert_eq!((grid.get("webSocketUrl"), grid.get("goog:loggingPrefs")), (Some(&json!(true)), None));
+        let fresh = BrowserConfig {
+            signals: false,
+            user_contexts: false,
+            kind: BrowserKind::Firefox,
+            ..BrowserConfig::default()
+        };
         let fresh = for_kind(&fresh, None);
         assert_eq!((fresh.get("webSocketUrl"), fresh.get("goog:loggingPrefs")), (None, None));
     }
@@ -205,8 +227,14 @@ mod tests {
         assert_eq!(for_kind(&grid, None).get("webSocketUrl"), Some(&json!(true)));
         let firefox = BrowserConfig { kind: BrowserKind::Firefox, ..reset.clone() };
         assert_eq!(for_kind(&firefox, None).get("webSocketUrl"), Some(&json!(true)));
-        let visitors = BrowserConfig { visitors: true, ..reset };
-        assert_eq!(for_kind(&visitors, None).get("webSocketUrl"), Some(&json!(true)), "BiDi is paid for anyway");
+        let visitors = BrowserConfig { visitors: true, ..reset.clone() };
+        assert!(contexts_over_devtools(&visitors));
+        assert_eq!(for_kind(&visitors, None).get("webSocketUrl"), None, "visitors are made over DevTools");
+        let contexts = BrowserConfig { user_contexts: true, signals: false, ..reset.clone() };
+        assert_eq!(for_kind(&contexts, None).get("webSocketUrl"), None, "so are user contexts per attempt");
+        let grid_visitors = BrowserConfig { visitors: true, webdriver: Some("http://127.0.0.1:4444".into()), ..reset };
+        assert!(!contexts_over_devtools(&grid_visitors));
+        assert_eq!(for_kind(&grid_visitors, None).get("webSocketUrl"), Some(&json!(true)));
     }
 
     #[test]

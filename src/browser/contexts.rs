@@ -1,11 +1,12 @@
-//! One visitor per WebDriver BiDi user context: a user context is a browser profile of its
-//! own inside the running browser (cookies, storage, IndexedDB, Cache Storage, service
+//! One visitor per user context: a user context (WebDriver BiDi's; a browser context in
+//! DevTools' words) is a browser profile of its own inside the running browser (cookies, storage, IndexedDB, Cache Storage, service
 //! workers, HTTP cache), so a scenario attempt in a new one finds nothing of the last,
 //! as in a new browser, at the cost of a new tab. That tab is made ahead of time, while
 //! the current attempt runs, so the switch is all an attempt waits for.
 //!
-//! The BiDi id of a top-level browsing context is its WebDriver classic window handle:
-//! the session switches its classic commands to the new tab by that id.
+//! The BiDi id of a top-level browsing context is its WebDriver classic window handle, and
+//! so is a DevTools target id in chromedriver: the session switches its classic commands
+//! to the new tab by that id.
 //!
 //! `Maker` makes and removes user contexts; `Contexts` uses it for a user context per
 //! attempt, and a session that resets between attempts for the visitors a scenario names
@@ -17,6 +18,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use thirtyfour::bidi::BiDi;
 use thirtyfour::WebDriver;
+
+use super::devtools::Link;
+use super::BrowserConfig;
 
 /// The user contexts of one session: the visitor it is now and the next ones.
 pub(super) struct Contexts {
@@ -47,25 +51,50 @@ pub(super) struct Visitor {
     pub(super) tab: String,
 }
 
-/// What makes and removes user contexts over a session's BiDi connection: `Contexts`
-/// (one per attempt, made ahead) and a reset session's extra visitors (made when named,
-/// `session/visitors.rs`) both use it.
+/// What makes and removes user contexts: `Contexts` (one per attempt, made ahead) and a
+/// reset session's extra visitors (made when named, `session/visitors.rs`) both use it.
+/// Over the session's BiDi connection, or, for a Chromium ft's own chromedriver started,
+/// over the browser's DevTools endpoint: there a visitor needs no BiDi, whose mapper
+/// chromedriver would start inside New Session (0.5-0.7 s each) and through which every
+/// signal would then go (BENCHMARKS.md, "Visitors over DevTools"). `connect` is the one
+/// place that decides which.
 pub(super) struct Maker {
-    bidi: BiDi,
+    via: Via,
     /// The whole user agent each new user context gets, when the session marks its traffic
     /// as synthetic: Chromium's mark (over DevTools) stays with the tab it was made in.
     user_agent: Option<String>,
-    /// Bounds each BiDi command (a wedged browser must not hang ft).
+    /// Bounds each command (a wedged browser must not hang ft).
     limit: Duration,
+}
+
+/// What a `Maker` makes user contexts over, for the run's header.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum MadeOver {
+    Bidi,
+    Devtools,
+}
+
+/// The connection a `Maker` works over.
+enum Via {
+    /// WebDriver BiDi: a user context is `browser.createUserContext`'s, its tab a
+    /// browsing context.
+    Bidi(BiDi),
+    /// DevTools: a user context is a browser context (`Target.createBrowserContext`), its
+    /// tab a target whose id is its WebDriver window handle, as chromedriver names tabs.
+    Devtools(Link),
 }
 
 impl Contexts {
     /// User contexts for this session, if its remote end makes them: the first visitor is
     /// made now (the one sure test of support). An error says why not; the session then
     /// resets between scenarios instead.
-    pub(super) async fn start(wd: &WebDriver, user_agent: Option<String>, limit: Duration) -> Result<Contexts, String> {
+    pub(super) async fn start(
+        wd: &WebDriver,
+        config: &BrowserConfig,
+        user_agent: Option<String>,
+    ) -> Result<Contexts, String> {
         let contexts = Contexts {
-            maker: Maker::connect(wd, user_agent, limit).await?,
+            maker: Maker::connect(wd, config, user_agent, config.command_timeout).await?,
             current: Mutex::new(None),
             next: Mutex::new(Vec::new()),
             making: tokio::sync::Mutex::new(()),
@@ -243,51 +272,116 @@ fn page_url(tree: Value) -> Result<String, String> {
 }
 
 impl Maker {
-    /// The session's BiDi connection (the one its signals use, if they are collected: a
-    /// session has one WebSocket), or why there is none.
-    pub(super) async fn connect(wd: &WebDriver, user_agent: Option<String>, limit: Duration) -> Result<Maker, String> {
+    /// The connection user contexts are made over for a session started with `config`:
+    /// the browser's DevTools endpoint for a Chromium ft's own chromedriver started
+    /// (`capabilities::contexts_over_devtools`), else the session's BiDi connection (the
+    /// one its signals use, if they are collected over BiDi: a session has one WebSocket);
+    /// or why there is none.
+    pub(super) async fn connect(
+        wd: &WebDriver,
+        config: &BrowserConfig,
+        user_agent: Option<String>,
+        limit: Duration,
+    ) -> Result<Maker, String> {
+        if super::capabilities::contexts_over_devtools(config) {
+            return match Link::open(wd, limit).await {
+                Ok(link) => Ok(Maker { via: Via::Devtools(link), user_agent, limit }),
+                Err(why) => Err(format!("failed to reach the browser's DevTools endpoint: {why}")),
+            };
+        }
         if !wd.capabilities().get("webSocketUrl").is_some_and(Value::is_string) {
             return Err("the remote end offered no WebDriver BiDi (no webSocketUrl in its capabilities)".into());
         }
         match tokio::time::timeout(limit, wd.bidi()).await {
-            Ok(Ok(bidi)) => Ok(Maker { bidi, user_agent, limit }),
+            Ok(Ok(bidi)) => Ok(Maker { via: Via::Bidi(bidi), user_agent, limit }),
             Ok(Err(e)) => Err(format!("failed to connect to the BiDi WebSocket: {e}")),
             Err(_) => Err(format!("the BiDi WebSocket did not answer within {limit:?}")),
         }
     }
 
+    /// What the user contexts are made over, for the run's header.
+    pub(super) fn via(&self) -> MadeOver {
+        match self.via {
+            Via::Bidi(_) => MadeOver::Bidi,
+            Via::Devtools(_) => MadeOver::Devtools,
+        }
+    }
+
+    /// Whether a visitor's cookies must be set and read through this connection rather
+    /// than WebDriver's own cookie commands: over BiDi, which Firefox needs (its Add Cookie
+    /// reaches the browser's default context). chromedriver's cookie commands go to the
+    /// current tab's own DevTools session, so to its browser context.
+    pub(super) fn keeps_cookies(&self) -> bool {
+        matches!(self.via, Via::Bidi(_))
+    }
+
     /// Remove `visitor`'s user context, with every tab in it.
     pub(super) async fn remove(&self, visitor: &Visitor) -> Result<Value, String> {
-        self.send("browser.removeUserContext", json!({ "userContext": visitor.user_context })).await
+        match &self.via {
+            Via::Bidi(_) => {
+                self.send("browser.removeUserContext", json!({ "userContext": visitor.user_context })).await
+            }
+            Via::Devtools(link) => {
+                let context = json!({ "browserContextId": visitor.user_context });
+                link.send(None, "Target.disposeBrowserContext", context).await
+            }
+        }
     }
 
     /// Bring `tab` to the front: a tab made in the background is neither focused nor, in
     /// Firefox, shown (focus and blur events, `:focus` and timers would differ).
     pub(super) async fn activate(&self, tab: &str) -> Result<Value, String> {
-        self.send("browsingContext.activate", json!({ "context": tab })).await
+        match &self.via {
+            Via::Bidi(_) => self.send("browsingContext.activate", json!({ "context": tab })).await,
+            Via::Devtools(link) => link.send(None, "Target.activateTarget", json!({ "targetId": tab })).await,
+        }
     }
 
     /// The tabs in the same user context as `tab` (the visitor's own, `tab` among them),
     /// in the order the browser lists them: a page may have opened some.
     pub(super) async fn tabs_beside(&self, tab: &str) -> Result<Vec<String>, String> {
-        let tree = self.send("browsingContext.getTree", json!({ "maxDepth": 0 })).await?;
-        let all = tree["contexts"].as_array().cloned().unwrap_or_default();
+        let (all, id, context, tab_key) = match &self.via {
+            Via::Bidi(_) => {
+                let tree = self.send("browsingContext.getTree", json!({ "maxDepth": 0 })).await?;
+                (tree["contexts"].clone(), "context", "userContext", "browsingContext.getTree")
+            }
+            Via::Devtools(link) => {
+                let targets = link.send(None, "Target.getTargets", json!({})).await?;
+                let pages = targets["targetInfos"]
+                    .as_array()
+                    .map(|all| all.iter().filter(|t| t["type"] == "page").cloned().collect())
+                    .unwrap_or_default();
+                (Value::Array(pages), "targetId", "browserContextId", "Target.getTargets")
+            }
+        };
+        let all = all.as_array().cloned().unwrap_or_default();
         let user_context = all
             .iter()
-            .find(|c| c["context"] == tab)
-            .and_then(|c| c["userContext"].as_str())
-            .ok_or_else(|| format!("browsingContext.getTree does not list the current tab {tab}"))?;
+            .find(|c| c[id] == tab)
+            .and_then(|c| c[context].as_str())
+            .ok_or_else(|| format!("{tab_key} does not list the current tab {tab}"))?;
         Ok(all
             .iter()
-            .filter(|c| c["userContext"] == user_context)
-            .filter_map(|c| c["context"].as_str().map(str::to_string))
+            .filter(|c| c[context] == user_context)
+            .filter_map(|c| c[id].as_str().map(str::to_string))
             .collect())
     }
 
-    /// The URL of the page in `tab`: readable over BiDi while a dialog blocks WebDriver's
-    /// own commands (see `Session::dialog_page`).
+    /// The URL of the page in `tab`: readable over BiDi or DevTools while a dialog blocks
+    /// WebDriver's own commands (see `Session::dialog_page`).
     pub(super) async fn page_url(&self, tab: &str) -> Result<String, String> {
-        page_url(self.send("browsingContext.getTree", json!({ "root": tab, "maxDepth": 0 })).await?)
+        match &self.via {
+            Via::Bidi(_) => {
+                page_url(self.send("browsingContext.getTree", json!({ "root": tab, "maxDepth": 0 })).await?)
+            }
+            Via::Devtools(link) => {
+                let info = link.send(None, "Target.getTargetInfo", json!({ "targetId": tab })).await?;
+                info["targetInfo"]["url"]
+                    .as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("Target.getTargetInfo named no URL: {info}"))
+            }
+        }
     }
 
     /// Set `cookie` for `domain` in the user context of `tab` (`storage.setCookie`): WebDriver's
@@ -345,6 +439,13 @@ impl Maker {
     /// A new user context with one blank tab in it, made in the background (the attempt
     /// running meanwhile keeps its focus).
     pub(super) async fn make(&self) -> Result<Visitor, String> {
+        match &self.via {
+            Via::Bidi(_) => self.make_over_bidi().await,
+            Via::Devtools(link) => self.make_over_devtools(link).await,
+        }
+    }
+
+    async fn make_over_bidi(&self) -> Result<Visitor, String> {
         let made = self.send("browser.createUserContext", json!({})).await?;
         let user_context = made["userContext"]
             .as_str()
@@ -371,9 +472,48 @@ impl Maker {
         }
     }
 
+    /// A browser context and a blank tab in it. The user agent is marked on a DevTools
+    /// session attached to the tab and held (an override lasts while its session does),
+    /// before the tab's first navigation, which is a step's.
+    async fn make_over_devtools(&self, link: &Link) -> Result<Visitor, String> {
+        let made = link.send(None, "Target.createBrowserContext", json!({ "disposeOnDetach": false })).await?;
+        let user_context = made["browserContextId"]
+            .as_str()
+            .ok_or_else(|| format!("Target.createBrowserContext named no browser context: {made}"))?
+            .to_string();
+        let tab = async {
+            let created = json!({ "url": "about:blank", "browserContextId": user_context, "background": true });
+            let created = link.send(None, "Target.createTarget", created).await?;
+            let tab = created["targetId"]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| format!("Target.createTarget named no target: {created}"))?;
+            if let Some(ua) = &self.user_agent {
+                let attached =
+                    link.send(None, "Target.attachToTarget", json!({ "targetId": tab, "flatten": true })).await?;
+                let session = attached["sessionId"]
+                    .as_str()
+                    .ok_or_else(|| format!("Target.attachToTarget named no session: {attached}"))?;
+                link.send(Some(session), "Emulation.setUserAgentOverride", json!({ "userAgent": ua })).await?;
+            }
+            Ok::<String, String>(tab)
+        };
+        match tab.await {
+            Ok(tab) => Ok(Visitor { user_context, tab }),
+            Err(why) => {
+                let _ =
+                    link.send(None, "Target.disposeBrowserContext", json!({ "browserContextId": user_context })).await;
+                Err(why)
+            }
+        }
+    }
+
     /// One BiDi command, bounded; its result, or what went wrong in words.
     async fn send(&self, method: &str, params: Value) -> Result<Value, String> {
-        match tokio::time::timeout(self.limit, self.bidi.send_raw(method, params)).await {
+        let Via::Bidi(bidi) = &self.via else {
+            return Err(format!("{method}: a WebDriver BiDi command, and user contexts are made over DevTools"));
+        };
+        match tokio::time::timeout(self.limit, bidi.send_raw(method, params)).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(format!("{method}: {e}")),
             Err(_) => Err(format!("{method}: no answer within {:?}", self.limit)),

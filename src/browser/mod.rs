@@ -208,7 +208,9 @@ impl std::fmt::Display for Isolation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Isolation::FreshSession => f.write_str("a new browser per scenario (--fresh-session)"),
-            Isolation::UserContext => f.write_str("a user context per scenario (WebDriver BiDi)"),
+            // Made over BiDi, or over DevTools on a local Chromium: the `visitors:` line
+            // says which, where it matters.
+            Isolation::UserContext => f.write_str("a user context per scenario"),
             Isolation::Reset(why) => write!(f, "reset between scenarios (no user contexts: {why})"),
         }
     }

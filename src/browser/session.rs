@@ -93,7 +93,7 @@ impl Session {
                 }
                 let cast = visitors::Cast::new(config, binary, own_driver.is_some(), user_agent.clone());
                 let contexts = if config.user_contexts {
-                    Contexts::start(&wd, user_agent, config.command_timeout).await
+                    Contexts::start(&wd, config, user_agent).await
                 } else {
                     Err("--isolation reset, the default".into())
                 };

@@ -237,3 +237,28 @@ fn each_visitor_s_user_context_is_removed_after_it() {
     let (created, removed) = (sent("browser.createUserContext"), sent("browser.removeUserContext"));
     assert_eq!((created, removed), (6, 4), "five visitors and the next one made; all but the last two removed");
 }
+
+/// Issue 22: on a local Chromium (ft's own chromedriver) a user context per attempt is a
+/// DevTools browser context: New Session asks for no BiDi (chromedriver's own log, kept by a
+/// script given as `--driver`, shows no `webSocketUrl`), and the next scenario still finds
+/// nothing the last one planted (cookie, storage, IndexedDB, Cache Storage, service worker).
+#[test]
+fn a_user_context_per_scenario_on_a_local_chromium_isolates_without_bidi() {
+    let scripts = tempfile::tempdir().expect("tempdir");
+    let log = scripts.path().join("chromedriver.log");
+    let driver = scripts.path().join("chromedriver-logged.sh");
+    let script = format!("#!/bin/sh\nexec /usr/bin/chromedriver --verbose --log-path={} \"$@\"\n", log.display());
+    std::fs::write(&driver, script).expect("write");
+    std::fs::set_permissions(&driver, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    let driver = driver.display().to_string();
+    for signals in [&[][..], &["--no-signals"][..]] {
+        let mut extra = vec!["--driver", &driver, "--isolation", "user-context"];
+        extra.extend_from_slice(signals);
+        let (out, record) = assert_isolated(&extra, &[]);
+        assert_isolation(&out, &record, "user-context", "a user context per scenario");
+        let log = std::fs::read_to_string(&log).expect("chromedriver's log");
+        assert!(log.contains("COMMAND InitSession"), "the log was kept:\n{}", out.all());
+        assert!(!log.contains("webSocketUrl"), "{signals:?}: New Session asked for no BiDi:\n{log}");
+        assert!(!log.contains("\"method\": \"browser.createUserContext\""), "no user context made over BiDi");
+    }
+}

@@ -69,6 +69,16 @@ fn target() -> String {
                     board.lock().map(|b| b.iter().map(|t| format!("<li>{t}</li>")).collect()).unwrap_or_default();
                 respond(stream, "200 OK", &page("board", &format!("<ul id=\"board\">{items}</ul>")));
             }
+            "/agent" => {
+                let agent = req
+                    .head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("User-Agent: ").or_else(|| l.strip_prefix("user-agent: ")))
+                    .map(str::trim)
+                    .unwrap_or("none")
+                    .to_string();
+                respond(stream, "200 OK", &page(&format!("agent: {agent}"), ""));
+            }
             "/noisy" => {
                 respond(stream, "200 OK", &page("noisy", "<script>console.error('boom from onesiphorus')</script>"))
             }
@@ -625,4 +635,128 @@ fn a_ninth_visitor_in_one_scenario_is_refused_at_load() {
         "{}",
         out.stderr
     );
+}
+
+/// Issue 22: on a local Chromium (ft's own chromedriver, no `--webdriver`) a visitor is a
+/// browser context made over the DevTools endpoint chromedriver opened, not a BiDi user
+/// context: New Session asks for no `webSocketUrl`, so chromedriver starts no BiDi mapper
+/// (0.5-0.7 s a session, and every signal through it). chromedriver is ft's own here,
+/// through a script that turns its log on (`--driver`).
+fn run_on_own_chromedriver(specs: &str, extra: &[&str]) -> Run {
+    let scripts = tempfile::tempdir().expect("tempdir");
+    let log_path = scripts.path().join("chromedriver.log");
+    let driver = scripts.path().join("chromedriver-logged.sh");
+    let script = format!("#!/bin/sh\nexec /usr/bin/chromedriver --verbose --log-path={} \"$@\"\n", log_path.display());
+    std::fs::write(&driver, script).expect("write");
+    std::fs::set_permissions(&driver, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    let mut args = vec!["--driver", driver.to_str().expect("utf-8 path")];
+    args.extend_from_slice(extra);
+    let mut run = run_with(specs, &args, false, &[]);
+    run.log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    assert!(run.log.contains("COMMAND InitSession"), "chromedriver's log was kept:\n{}", run.out.all());
+    run
+}
+
+/// What every run on ft's own chromedriver shows: no BiDi asked nor used, one session.
+fn assert_no_bidi(run: &Run) {
+    assert!(!run.log.contains("webSocketUrl"), "New Session asked for no BiDi:\n{}", run.log);
+    assert!(!run.log.contains("\"method\": \"browser."), "no BiDi command went through chromedriver");
+    assert_eq!(run.log.matches("COMMAND InitSession").count(), 1, "a visitor costs no session:\n{}", run.out.all());
+}
+
+#[test]
+fn two_visitors_on_a_local_chromium_are_browser_contexts_made_over_devtools_without_bidi() {
+    let run = run_on_own_chromedriver(&all_three(), &[]);
+    assert!(
+        run.out.stdout.contains("visitors: a user context each, made when first named (DevTools)"),
+        "the header says how visitors are made: {}",
+        run.out.stdout
+    );
+    assert_visitors_work(&run);
+    assert_no_bidi(&run);
+    // Each visitor's tab is one WebDriver drives: chromedriver switched to it by its id.
+    assert!(run.log.matches("COMMAND SwitchToWindow").count() >= 6, "each visitor's tab driven by its handle");
+    println!("visitor steps (ms), a browser context over DevTools made when named: {:?}", run.visitor_steps());
+}
+
+#[test]
+fn visitors_on_a_local_chromium_with_a_user_context_per_attempt_need_no_bidi_either() {
+    let run = run_on_own_chromedriver(&all_three(), &["--isolation", "user-context"]);
+    assert_eq!(run.record["predicate"]["ft.run/v1"]["isolation"], "user-context", "{:#}", run.record);
+    assert!(
+        run.out.stdout.contains("visitors: a user context each, made ahead (DevTools)"),
+        "the header says how visitors are made: {}",
+        run.out.stdout
+    );
+    assert_visitors_work(&run);
+    assert_no_bidi(&run);
+    println!("visitor steps (ms), browser contexts over DevTools made ahead: {:?}", run.visitor_steps());
+}
+
+/// The second visitor's console error is heard over DevTools (the collector attaches to
+/// a tab of another browser context as to any) and fails the check, with no BiDi.
+#[test]
+fn a_console_error_in_a_second_visitor_s_devtools_context_fails_the_check() {
+    for isolation in ["reset", "user-context"] {
+        let run = run_on_own_chromedriver(NOISY, &["--isolation", isolation]);
+        assert_no_bidi(&run);
+        let case = run.junit.case("a console error as onesiphorus counts for the scenario");
+        assert_eq!(case.status, "failure", "{isolation}: {}", run.out.all());
+        let said = format!("{}\n{}", case.message, case.body);
+        assert!(said.contains("boom from onesiphorus"), "{isolation}: the other visitor's error is named: {said}");
+    }
+}
+
+/// A visitor whose console error is not looked at passes: the check above fails for the
+/// error, not for the visitor.
+#[test]
+fn a_quiet_second_visitor_in_a_devtools_context_passes_the_signals_check() {
+    let quiet = r##"
+[[scenario]]
+name = "a quiet onesiphorus leaves the check clean"
+steps = [
+  { visitor = "Edith" },
+  { visit = "/set?who=edith" },
+  { visitor = "Onesiphorus" },
+  { visit = "/whoami" },
+  { expect_text = "cookie: none", in = "#status" },
+  { visitor = "Edith" },
+  { expect_text = "set edith", in = "#status" },
+  { expect_no_console_errors = true },
+]
+"##;
+    let run = run_on_own_chromedriver(quiet, &[]);
+    assert_no_bidi(&run);
+    run.assert_passed("a quiet onesiphorus leaves the check clean");
+}
+
+/// `ft watch` marks every request as synthetic: a second visitor's too, whose browser
+/// context (made over DevTools on a local Chromium) gets the mark on its tab before its
+/// first page.
+#[test]
+fn a_second_visitor_s_requests_are_marked_as_synthetic_when_watching() {
+    let url = target();
+    let specs = tempfile::tempdir().expect("tempdir");
+    let spec = r##"
+[[scenario]]
+name = "every visitor is marked"
+tags = ["smoke"]
+steps = [
+  { visitor = "Edith" },
+  { visit = "/agent" },
+  { expect_text_contains = "ft-synthetic/", in = "#status" },
+  { visitor = "Onesiphorus" },
+  { visit = "/agent" },
+  { expect_text_contains = "ft-synthetic/", in = "#status" },
+]
+"##;
+    std::fs::write(specs.path().join("marked.toml"), spec).expect("write");
+    let specs_path = specs.path().display().to_string();
+    let mut ft = Running::start(&["watch", "--liveserver", &url, "--every", "1h", "--specs", &specs_path]);
+    ft.wait_for_line("ft watch: run 1:");
+    let said = ft.seen.join("\n");
+    assert!(said.contains("visitors: a user context each, made when first named (DevTools)"), "{said}");
+    assert!(ft.seen.last().is_some_and(|l| l.contains("passed")), "both visitors' requests are marked:\n{said}");
+    ft.signal(libc::SIGINT);
+    assert_eq!(ft.wait(), 130);
 }

@@ -4,8 +4,9 @@
 //! outcomes as BiDi does, without BiDi's price. Asked for `webSocketUrl`, chromedriver
 //! starts its BiDi mapper (a hidden tab that translates BiDi to DevTools) inside New
 //! Session: 0.7 s of every session start on this machine, and every event then goes
-//! through that tab (BENCHMARKS.md, "Signals for free"). A Grid's Chromium, Firefox and
-//! a session that needs BiDi anyway (user contexts, visitors) keep `bidi`.
+//! through that tab (BENCHMARKS.md, "Signals for free"). A Grid's Chromium and Firefox
+//! keep `bidi`; a local Chromium's user contexts are made over DevTools too (`Link`,
+//! `contexts::Maker`), so nothing there needs BiDi.
 //!
 //! One WebSocket to the browser; every page, frame and worker is attached as it appears
 //! (`Target.setAutoAttach`, flat sessions) and held at its start; its domains are turned
@@ -161,26 +162,8 @@ impl Devtools {
     }
 
     async fn connect(wd: &WebDriver) -> Result<Devtools, String> {
-        let caps = wd.capabilities();
-        let address = caps
-            .get("goog:chromeOptions")
-            .and_then(|o| o.get("debuggerAddress"))
-            .and_then(Value::as_str)
-            .ok_or("chromedriver named no DevTools endpoint (no goog:chromeOptions.debuggerAddress)")?
-            .to_string();
-        let version: Value = reqwest::get(format!("http://{address}/json/version"))
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| format!("failed to ask {address} for its DevTools WebSocket: {e}"))?
-            .text()
-            .await
-            .ok()
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .ok_or_else(|| format!("failed to read {address}'s DevTools version"))?;
-        let url = version["webSocketDebuggerUrl"]
-            .as_str()
-            .ok_or_else(|| format!("{address} named no DevTools WebSocket: {version}"))?;
-        let (socket, _) = tokio_tungstenite::connect_async(url)
+        let url = websocket_url(wd).await?;
+        let (socket, _) = tokio_tungstenite::connect_async(&url)
             .await
             .map_err(|e| format!("failed to connect to the DevTools WebSocket: {e}"))?;
         let (mut sink, mut stream) = socket.split();
@@ -335,6 +318,32 @@ impl Devtools {
     }
 }
 
+/// The browser's DevTools WebSocket, as the endpoint chromedriver opened
+/// (`goog:chromeOptions.debuggerAddress`) names it: the signals' connection and the
+/// visitors' (`Link`) both open one.
+async fn websocket_url(wd: &WebDriver) -> Result<String, String> {
+    let caps = wd.capabilities();
+    let address = caps
+        .get("goog:chromeOptions")
+        .and_then(|o| o.get("debuggerAddress"))
+        .and_then(Value::as_str)
+        .ok_or("chromedriver named no DevTools endpoint (no goog:chromeOptions.debuggerAddress)")?
+        .to_string();
+    let version: Value = reqwest::get(format!("http://{address}/json/version"))
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| format!("failed to ask {address} for its DevTools WebSocket: {e}"))?
+        .text()
+        .await
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .ok_or_else(|| format!("failed to read {address}'s DevTools version"))?;
+    version["webSocketDebuggerUrl"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("{address} named no DevTools WebSocket: {version}"))
+}
+
 impl Drop for Devtools {
     fn drop(&mut self) {
         for task in &self.tasks {
@@ -344,5 +353,8 @@ impl Drop for Devtools {
 }
 
 mod events;
+mod link;
+
+pub(super) use link::Link;
 #[cfg(test)]
 mod tests;

@@ -4,11 +4,12 @@
 //!
 //! - with a user context per attempt (`--isolation user-context`), another user context
 //!   with its own tab, made ahead (`Contexts::turn`): becoming a new visitor costs a switch;
-//! - in a session that resets between attempts (the default) and has WebDriver BiDi, a
-//!   user context made when the visitor is first named (`Maker`, about 0.15 s), while the
+//! - in a session that resets between attempts (the default) and makes user contexts (over
+//!   DevTools on a local Chromium, else WebDriver BiDi), a user context made when the
+//!   visitor is first named (`Maker`, 0.05-0.15 s), while the
 //!   visitor the scenario started as stays the session's own tab: a suite without
 //!   visitors pays nothing for them;
-//! - where no user context can be made (no BiDi, a remote end that refuses them), a
+//! - where no user context can be made (a remote end without BiDi, one that refuses them), a
 //!   WebDriver session of its own, made at the same remote end as this one, which the
 //!   session's classic commands then drive.
 //!
@@ -23,7 +24,7 @@ use std::time::Duration;
 
 use thirtyfour::{WebDriver, WindowHandle};
 
-use super::super::contexts::{Maker, Visitor};
+use super::super::contexts::{MadeOver, Maker, Visitor};
 use super::super::find::find_geckodriver;
 use super::super::process::{DriverProcess, GECKODRIVER};
 use super::super::VisitorPage;
@@ -46,7 +47,8 @@ pub(in crate::browser) struct Cast {
     current: Mutex<Seat>,
     /// The other visitors by name, kept as they were left.
     kept: Mutex<Vec<(Option<String>, Seat)>>,
-    /// The session's BiDi connection, for user contexts made on demand: opened when the
+    /// The connection user contexts are made over on demand (DevTools on a local Chromium,
+    /// else the session's BiDi connection: `Maker::connect` decides): opened when the
     /// first visitor beyond the first is named, or why it cannot be (then, and once a
     /// remote end refused a user context, every visitor is a session of its own).
     maker: tokio::sync::OnceCell<Result<Maker, String>>,
@@ -74,12 +76,18 @@ enum Seat {
     Session(Arc<Session>),
 }
 
-/// What a visitor is in a session that resets between attempts, for the run's header.
-pub fn describe(bidi: bool) -> &'static str {
-    if bidi {
-        "a user context each, made when first named (WebDriver BiDi); a session of its own where the browser refuses"
-    } else {
-        "a WebDriver session each (no WebDriver BiDi)"
+/// What a visitor is in a session that resets between attempts, for the run's header:
+/// `via`, what its user contexts are made over, if any can be.
+pub fn describe(via: Option<MadeOver>) -> &'static str {
+    match via {
+        Some(MadeOver::Devtools) => {
+            "a user context each, made when first named (DevTools); a session of its own where the browser refuses"
+        }
+        Some(MadeOver::Bidi) => {
+            "a user context each, made when first named (WebDriver BiDi); a session of its own where the browser \
+             refuses"
+        }
+        None => "a WebDriver session each (no WebDriver BiDi)",
     }
 }
 
@@ -155,7 +163,7 @@ impl Cast {
         if let Some(why) = self.refused.lock().ok().and_then(|r| r.clone()) {
             return Err(why);
         }
-        let made = self.maker.get_or_init(|| Maker::connect(wd, self.user_agent.clone(), limit)).await;
+        let made = self.maker.get_or_init(|| Maker::connect(wd, &self.config, self.user_agent.clone(), limit)).await;
         made.as_ref().map_err(Clone::clone)
     }
 
@@ -336,15 +344,18 @@ impl Session {
     }
 
     /// Where the current visitor's cookies must be set and read over BiDi: the connection
-    /// and the current tab, when the visitor is a user context (WebDriver's own cookie
-    /// commands reach the browser's default context there on Firefox); `None` when they
-    /// reach the visitor's own.
+    /// and the current tab, when the visitor is a user context made over BiDi (WebDriver's
+    /// own cookie commands reach the browser's default context there on Firefox); `None`
+    /// when they reach the visitor's own (its own session, or chromedriver's DevTools).
     pub(in crate::browser) async fn cookie_jar(&self) -> Option<(&Maker, String)> {
         let maker = match (&self.contexts, self.cast.maker.get()) {
             (Ok(contexts), _) => contexts.maker(),
             (Err(_), Some(Ok(maker))) if matches!(self.cast.current.lock().as_deref(), Ok(Seat::Context(_))) => maker,
             _ => return None,
         };
+        if !maker.keeps_cookies() {
+            return None;
+        }
         let own = self.own_wd().ok()?;
         let tab = self.bounded(own.window()).await.ok()?;
         Some((maker, tab.to_string()))
@@ -406,10 +417,23 @@ impl Session {
     /// What a visitor beyond the first is in this session, for the run's header.
     pub fn visitors_are(&self) -> &'static str {
         match &self.contexts {
-            Ok(_) => "a user context each, made ahead (WebDriver BiDi)",
-            Err(_) => describe(
-                self.own_wd().is_ok_and(|wd| wd.capabilities().get("webSocketUrl").is_some_and(|u| u.is_string())),
-            ),
+            Ok(contexts) => match contexts.maker().via() {
+                MadeOver::Devtools => "a user context each, made ahead (DevTools)",
+                MadeOver::Bidi => "a user context each, made ahead (WebDriver BiDi)",
+            },
+            Err(_) => {
+                let bidi = || {
+                    self.own_wd().is_ok_and(|wd| wd.capabilities().get("webSocketUrl").is_some_and(|u| u.is_string()))
+                };
+                let via = if super::super::capabilities::contexts_over_devtools(&self.cast.config) {
+                    Some(MadeOver::Devtools)
+                } else if bidi() {
+                    Some(MadeOver::Bidi)
+                } else {
+                    None
+                };
+                describe(via)
+            }
         }
     }
 
