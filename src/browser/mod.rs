@@ -74,8 +74,9 @@ pub struct BrowserConfig {
     /// Collect console errors, exceptions and failed requests over WebDriver BiDi (off
     /// with `--no-signals`).
     pub signals: bool,
-    /// Give each visitor a WebDriver BiDi user context of its own where the remote end
-    /// makes them (off with `--fresh-session`, whose sessions serve one visitor each).
+    /// Give each visitor a user context of its own where the remote end makes them
+    /// (`--isolation user-context`; `BrowserKind::default_isolation` says when it is not
+    /// asked; off with `--fresh-session`, whose sessions serve one visitor each).
     /// Independent of `signals`: isolation is about the verdict, signals are an extra check.
     pub user_contexts: bool,
     /// The run's scenarios need WebDriver BiDi even with `--no-signals`: they name visitors
@@ -110,6 +111,36 @@ impl BrowserKind {
         match self {
             BrowserKind::Chrome => "chrome",
             BrowserKind::Firefox => "firefox",
+        }
+    }
+
+    /// How a reused session on this browser isolates scenarios when `--isolation` names
+    /// no way (the one place that decides; BENCHMARKS.md, "A user context per scenario by
+    /// default"). The reset on both: a user context costs the browser a renderer (content)
+    /// process of its own, shared with no other user context, which made the built-in
+    /// suite 1.21x slower on Chromium and 1.3x on Firefox, every pair over issue 22's
+    /// 1.05. `--isolation user-context` asks for one per attempt where every origin and
+    /// the HTTP cache must start empty.
+    pub const fn default_isolation(self) -> &'static str {
+        match self {
+            BrowserKind::Chrome | BrowserKind::Firefox => "reset",
+        }
+    }
+
+    /// Why a session on this browser resets between scenarios when it was not asked to
+    /// make user contexts (`--isolation reset`, or this browser's default).
+    pub fn reset_asked(self) -> String {
+        match self.default_isolation() {
+            "reset" => format!("--isolation reset, the default on {}", self.family()),
+            _ => "--isolation reset".into(),
+        }
+    }
+
+    /// The browser family's name in a sentence.
+    const fn family(self) -> &'static str {
+        match self {
+            BrowserKind::Chrome => "Chromium",
+            BrowserKind::Firefox => "Firefox",
         }
     }
 
@@ -169,8 +200,8 @@ impl Default for BrowserConfig {
 pub enum Isolation {
     /// A new browser per attempt (`--fresh-session`).
     FreshSession,
-    /// A WebDriver BiDi user context per attempt, removed after it: nothing of the last
-    /// visitor survives, as in a new browser.
+    /// A user context per attempt (over BiDi, or DevTools on a local Chromium), removed
+    /// after it: nothing of the last visitor survives, as in a new browser.
     UserContext,
     /// The remote end makes no user contexts (the reason): between attempts, cookies,
     /// storage, IndexedDB, Cache Storage and service workers of the page's origin are

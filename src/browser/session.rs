@@ -95,7 +95,7 @@ impl Session {
                 let contexts = if config.user_contexts {
                     Contexts::start(&wd, config, user_agent).await
                 } else {
-                    Err("--isolation reset, the default".into())
+                    Err(config.kind.reset_asked())
                 };
                 let profile = wd.capabilities().get("moz:profile").and_then(|v| v.as_str()).and_then(driver_profile);
                 Ok(Session {

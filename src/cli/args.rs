@@ -215,13 +215,14 @@ pub struct RunSettings {
     /// Start a new browser for every scenario instead of reusing one per worker.
     #[arg(long)]
     pub fresh_session: bool,
-    /// How a reused browser starts each scenario as a new visitor: `reset` clears the
-    /// page's origin (cookies, storage, IndexedDB, Cache Storage, service workers);
-    /// `user-context` gives each attempt a WebDriver BiDi user context of its own (every
-    /// origin and the HTTP cache too, as a new browser; measured 1.7x the built-in suite's
-    /// wall time on Chromium, BENCHMARKS.md), where the remote end makes them.
-    #[arg(long, value_name = "HOW", default_value = "reset", value_parser = ["reset", "user-context"])]
-    pub isolation: String,
+    /// How a reused browser starts each scenario as a new visitor: `user-context` gives
+    /// each attempt a user context of its own (every origin and the HTTP cache too, as a
+    /// new browser), where the remote end makes them, else resets, and the console says
+    /// why; `reset` clears the page's origin (cookies, storage, IndexedDB, Cache Storage,
+    /// service workers). Default: reset (a user context costs a renderer process of its own:
+    /// 1.2-1.3x the built-in suite's time on Chromium and Firefox; BENCHMARKS.md).
+    #[arg(long, value_name = "HOW", value_parser = ["reset", "user-context"])]
+    pub isolation: Option<String>,
     /// Keep a screenshot after each of the last N steps that change the page, written
     /// beside a failed attempt's evidence (never for a passing one). Off (0) by default:
     /// it takes a screenshot before every action whatever N is (measured: +31 WebDriver

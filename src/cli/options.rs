@@ -110,7 +110,8 @@ pub(super) fn stage_options(spec_args: &SpecArgs, s: &RunSettings) -> Result<Job
             binary: s.browser_binary.clone(),
             headed: s.headed,
             signals: !s.no_signals,
-            user_contexts: s.isolation == "user-context" && !s.fresh_session,
+            user_contexts: s.isolation.as_deref().unwrap_or(s.browser.default_isolation()) == "user-context"
+                && !s.fresh_session,
             webdriver: s.webdriver.clone(),
             accept_insecure_certs: trust.insecure,
             // The CA is the preflight's to check with; the browser is given only what the

@@ -134,7 +134,9 @@ fn a_scenario_finds_nothing_the_one_before_planted_on_chromium() {
     assert_isolation(&out, &record, "user-context", "a user context per scenario");
 }
 
-/// The default: the thorough reset, which clears everything the page's origin planted.
+/// The default on both browsers: the thorough reset, which clears everything the page's
+/// origin planted (a user context costs a renderer process each: 1.2-1.3x the suite), and
+/// says it is the default.
 #[test]
 fn by_default_the_reset_clears_all_the_origin_planted_and_says_it_reset() {
     let (out, record) = assert_isolated(&[], &[]);
@@ -142,7 +144,14 @@ fn by_default_the_reset_clears_all_the_origin_planted_and_says_it_reset() {
         &out,
         &record,
         "reset",
-        "reset between scenarios (no user contexts: --isolation reset, the default)",
+        "reset between scenarios (no user contexts: --isolation reset, the default on Chromium)",
+    );
+    let (out, record) = assert_isolated(&["--browser", "firefox"], &[]);
+    assert_isolation(
+        &out,
+        &record,
+        "reset",
+        "reset between scenarios (no user contexts: --isolation reset, the default on Firefox)",
     );
 }
 

@@ -320,12 +320,12 @@ fn visitors_work_in_firefox_user_contexts() {
     println!("firefox visitor steps (ms): {:?}", run.visitor_steps());
 }
 
-/// The default isolation resets between scenarios, and a visitor beyond the first is a
-/// user context made when it is named, in the worker's one session: no second browser,
-/// none made ahead, and each removed when its scenario ends.
+/// With `--isolation reset` the session resets between scenarios, and a visitor beyond the
+/// first is a user context made when it is named, in the worker's one session: no second
+/// browser, none made ahead, and each removed when its scenario ends.
 #[test]
-fn visitors_with_the_default_isolation_are_user_contexts_made_when_named_in_the_one_session() {
-    let run = run(&all_three(), &[], true);
+fn visitors_with_the_reset_are_user_contexts_made_when_named_in_the_one_session() {
+    let run = run(&all_three(), &["--isolation", "reset"], true);
     assert_eq!(run.record["predicate"]["ft.run/v1"]["isolation"], "reset", "{:#}", run.record);
     assert!(
         run.out.stdout.contains("visitors: a user context each, made when first named"),
@@ -343,7 +343,7 @@ fn visitors_with_the_default_isolation_are_user_contexts_made_when_named_in_the_
         4,
         "each removed, the replaced one at once, the others with their scenario"
     );
-    let sessions = run_with(&all_three(), &[], false, NO_BIDI);
+    let sessions = run_with(&all_three(), &["--isolation", "reset"], false, NO_BIDI);
     assert_visitors_work(&sessions);
     println!(
         "visitor steps (ms), a user context made when named: {:?}; a session each (no BiDi): {:?}",
@@ -399,8 +399,8 @@ fn assert_nothing_leaks(run: &Run) {
 }
 
 #[test]
-fn nothing_of_a_scenario_s_visitors_reaches_the_next_with_the_default_isolation() {
-    let run = run(AFTERWARDS, &[], true);
+fn nothing_of_a_scenario_s_visitors_reaches_the_next_with_the_reset() {
+    let run = run(AFTERWARDS, &["--isolation", "reset"], true);
     assert_nothing_leaks(&run);
     let sent = |method: &str| run.log.matches(&format!("\"method\": \"{method}\"")).count();
     assert_eq!(sent("browser.createUserContext"), 2, "one per scenario's second visitor");
@@ -410,7 +410,7 @@ fn nothing_of_a_scenario_s_visitors_reaches_the_next_with_the_default_isolation(
 /// Firefox, through one geckodriver started here: geckodriver serves one session at a
 /// time, so a visitor that needed a second session could not start there.
 #[test]
-fn visitors_work_in_firefox_with_the_default_isolation_as_user_contexts_in_one_session() {
+fn visitors_work_in_firefox_with_the_reset_as_user_contexts_in_one_session() {
     let port = free_port();
     let logs = tempfile::tempdir().expect("tempdir");
     let log = std::fs::File::create(logs.path().join("geckodriver.log")).expect("log");
@@ -421,7 +421,7 @@ fn visitors_work_in_firefox_with_the_default_isolation_as_user_contexts_in_one_s
     eventually("geckodriver to listen", Duration::from_secs(30), || TcpStream::connect(("127.0.0.1", port)).is_ok());
     let webdriver = format!("http://127.0.0.1:{port}");
     let specs = format!("{COOKIES}{SHARING}{AFTERWARDS}");
-    let run = run(&specs, &["--browser", "firefox", "--webdriver", &webdriver], false);
+    let run = run(&specs, &["--browser", "firefox", "--webdriver", &webdriver, "--isolation", "reset"], false);
     run.assert_passed("two visitors keep their own cookies and pages");
     run.assert_passed("edith shares and onesiphorus answers");
     assert_nothing_leaks(&run);
