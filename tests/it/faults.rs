@@ -64,7 +64,7 @@ fn a_scenario_that_never_passes_records_every_attempt() {
     let served = Served::start(&["wrong-title"]);
     let dir = tempfile::tempdir().expect("tempdir");
     let out =
-        ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "can start", "--retries", "2", "--max-wait", "1"]);
+        ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "can start", "--retries", "2", "--max-wait", "3"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
     let case = junit.case("can start a to-do list");
@@ -296,7 +296,7 @@ fn in_github_actions_failures_are_annotated_and_the_run_summarised() {
     std::fs::write(&summary, "earlier step\n").expect("write");
     let out = output(
         ft_command(dir.path())
-            .args(["--liveserver", &served.url, "--filter", "can start", "--max-wait", "1"])
+            .args(["--liveserver", &served.url, "--filter", "can start", "--max-wait", "3"])
             .env("GITHUB_ACTIONS", "true")
             .env("GITHUB_STEP_SUMMARY", &summary),
     );
@@ -313,7 +313,7 @@ fn in_github_actions_failures_are_annotated_and_the_run_summarised() {
     assert!(md.contains("- **FAIL** can start a to-do list"), "{md}");
 
     // Outside GitHub Actions: no workflow commands.
-    let plain = ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "can start", "--max-wait", "1"]);
+    let plain = ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "can start", "--max-wait", "3"]);
     assert!(!plain.stdout.contains("::error"), "{}", plain.stdout);
 }
 

@@ -58,7 +58,7 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
 
 fn run(dir: &Path, filmstrip: &str) -> Output {
     std::fs::write(dir.join("list.toml"), spec()).expect("spec written");
-    ft_in(dir, &["--specs", "list.toml", "--filmstrip", filmstrip, "--max-wait", "1"])
+    ft_in(dir, &["--specs", "list.toml", "--filmstrip", filmstrip, "--max-wait", "3"])
 }
 
 #[test]

@@ -213,7 +213,7 @@ name = "always fails"
 steps = [{ visit = "/" }, { expect_title = "Not this app" }]
 "#,
     );
-    let out = run(dir.path(), &["--retries", "1", "--max-wait", "1s", "--workers", "2"]);
+    let out = run(dir.path(), &["--retries", "1", "--max-wait", "3s", "--workers", "2"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let count = std::fs::read_to_string(&each).unwrap_or_default();
     assert_eq!(count.lines().count(), 3, "once for `passes`, twice for `always fails`: {count:?}");

@@ -597,7 +597,7 @@ fn a_marker_secret_appears_in_no_output_report_or_file() {
     let mutant = Served::start(&["wrong-title"]);
     let mutant_user = mutant.url.replacen("http://", &format!("http://ft:{SECRET}@"), 1);
     outputs.push(w.ft(
-        &["run", "--liveserver", &mutant_user, "--filter", "can start", "--max-wait", "1", "--reports", "red"],
+        &["run", "--liveserver", &mutant_user, "--filter", "can start", "--max-wait", "3", "--reports", "red"],
         &[],
     ));
     // A release pushed to a remote whose URL carries a token (unreachable: the push fails).

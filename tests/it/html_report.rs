@@ -202,7 +202,7 @@ steps = [
 fn the_html_report_shows_a_failed_scenarios_filmstrip_in_step_order_and_every_frame_loads() {
     let run = tempfile::tempdir().expect("tempdir");
     std::fs::write(run.path().join("list.toml"), FAILS_AFTER_FIVE_STEPS).expect("spec written");
-    let out = ft_in(run.path(), &["--specs", "list.toml", "--filmstrip", "3", "--max-wait", "1"]);
+    let out = ft_in(run.path(), &["--specs", "list.toml", "--filmstrip", "3", "--max-wait", "3"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let reports = run.path().join("reports");
     let page = std::fs::read_to_string(reports.join("index.html")).expect("index.html is written");
@@ -350,7 +350,7 @@ fn the_html_report_of_a_failing_flaky_two_worker_run_shows_failures_first_filter
     std::fs::create_dir_all(&reports).expect("reports folder");
     std::fs::write(reports.join("history.jsonl"), earlier_runs()).expect("history written");
     let args = ["--specs", "run.toml", "--liveserver", &served.url, "--workers", "2", "--retries", "1"];
-    let out = ft_in(run.path(), &[&args[..], &["--max-wait", "1", "--message-format", "json"]].concat());
+    let out = ft_in(run.path(), &[&args[..], &["--max-wait", "3", "--message-format", "json"]].concat());
     assert_eq!(out.code, 1, "{}", out.all());
     let junit = read_junit(&reports.join("junit.xml"));
     assert_eq!(junit.case(FAILS).status, "failure", "{}", out.all());

@@ -174,7 +174,7 @@ steps = [ { visit = "/" }, { expect_focused = "testid=notes" } ]
 #[test]
 fn a_page_without_what_a_locator_names_fails_saying_so_and_an_action_on_two_matches_names_them() {
     let url = serve(PAGE);
-    let (out, _dir) = run(EACH_FAILS, &url, &["--max-wait", "1", "--workers", "2"]);
+    let (out, _dir) = run(EACH_FAILS, &url, &["--max-wait", "3", "--workers", "2"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let said = |text: &str| assert!(out.stdout.contains(text), "expected {text:?} in:\n{}", out.stdout);
     said("2 elements match text=Get help (an action needs exactly one): <a href=\"/help\">Get help</a>, <li>Get help</li>");

@@ -137,7 +137,7 @@ fn a_quarantined_failure_is_reported_does_not_fail_the_run_and_the_gate_names_it
     std::fs::write(dir.path().join(".gitignore"), "reports/\n").expect("ignore");
     dir.commit_all("specs");
 
-    let out = ft_in(dir.path(), &["--liveserver", &served.url, "--specs", "specs", "--max-wait", "1"]);
+    let out = ft_in(dir.path(), &["--liveserver", &served.url, "--specs", "specs", "--max-wait", "3"]);
     assert_eq!(out.code, 0, "the quarantined failure does not fail the run\n{}", out.all());
     assert!(
         out.stdout.contains("FAIL") && out.stdout.contains("quarantined: the banner is being redesigned"),
@@ -174,7 +174,7 @@ fn a_quarantined_failure_is_reported_does_not_fail_the_run_and_the_gate_names_it
     assert!(strict.stdout.contains("--no-quarantine counts them: home page shouts"), "{}", strict.all());
 
     let counted =
-        ft_in(dir.path(), &["--liveserver", &served.url, "--specs", "specs", "--max-wait", "1", "--no-quarantine"]);
+        ft_in(dir.path(), &["--liveserver", &served.url, "--specs", "specs", "--max-wait", "3", "--no-quarantine"]);
     assert_eq!(counted.code, 1, "{}", counted.all());
     assert_eq!(read_junit(&dir.path().join("reports/junit.xml")).failures, 1);
 }
@@ -212,7 +212,7 @@ fn exitfirst_is_not_stopped_by_a_quarantined_failure_unless_quarantine_is_off() 
     let served = Served::start(&[]);
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("home.toml"), QUARANTINED_FIRST).expect("spec");
-    let args = ["--liveserver", &served.url, "--specs", "home.toml", "--max-wait", "1", "-x"];
+    let args = ["--liveserver", &served.url, "--specs", "home.toml", "--max-wait", "3", "-x"];
 
     let out = ft_in(dir.path(), &args);
     assert_eq!(out.code, 0, "{}", out.all());

@@ -71,7 +71,7 @@ fn reports_dot_beside_a_foreign_artifacts_folder_keeps_its_files() {
 fn an_evidence_folder_ft_made_is_cleared_by_the_next_run() {
     let served = Served::start(&["wrong-title"]);
     let dir = tempfile::tempdir().expect("tempdir");
-    let args = ["--liveserver", served.url.as_str(), "--filter", "can start", "--max-wait", "1"];
+    let args = ["--liveserver", served.url.as_str(), "--filter", "can start", "--max-wait", "3"];
     let failed = ft_in(dir.path(), &args);
     assert_eq!(failed.code, 1, "{}", failed.all());
     let artifacts = dir.path().join("reports/artifacts");
@@ -139,7 +139,7 @@ fn evidence_that_cannot_be_written_is_a_warning_and_the_run_keeps_its_reports_an
     let reports_arg = reports.to_str().expect("utf-8");
     let out = ft_in(
         dir.path(),
-        &["--reports", reports_arg, "--liveserver", &served.url, "--filter", "can start", "--max-wait", "1"],
+        &["--reports", reports_arg, "--liveserver", &served.url, "--filter", "can start", "--max-wait", "3"],
     );
     assert_eq!(out.code, 1, "a failing scenario, not a usage error\n{}", out.all());
     assert!(out.all().contains("the failure's evidence is incomplete"), "{}", out.all());
@@ -160,7 +160,7 @@ fn scenarios_whose_names_differ_in_punctuation_case_or_script_keep_their_own_evi
     let long = "a very long name ".repeat(10);
     let text: String = ["Buy milk!", "buy milk?", "Список покупок", long.trim()].iter().map(|n| scenario(n)).collect();
     std::fs::write(specs.join("shop.toml"), text).expect("spec");
-    let out = ft_in(dir.path(), &["--specs", "specs", "--liveserver", &served.url, "--max-wait", "1"]);
+    let out = ft_in(dir.path(), &["--specs", "specs", "--liveserver", &served.url, "--max-wait", "3"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let shop = dir.path().join("reports/artifacts/shop");
     let mut folders: Vec<String> = std::fs::read_dir(&shop)

@@ -137,7 +137,7 @@ fn expect_url_differs_fails_on_an_unchanged_url_when_the_target_has_credentials(
                 steps = [ { visit = \"/\" }, { remember_url = \"home\" }, { expect_url_differs = \"home\" } ]\n";
     std::fs::write(dir.path().join("url.toml"), spec).expect("write");
     let target = served.url.replace("http://", "http://user:pw@");
-    let out = ft_in(dir.path(), &["--specs", "url.toml", "--liveserver", &target, "--max-wait", "1"]);
+    let out = ft_in(dir.path(), &["--specs", "url.toml", "--liveserver", &target, "--max-wait", "3"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let case = read_junit(&dir.path().join("reports/junit.xml")).case("stays put").clone();
     assert_eq!(case.status, "failure", "{case:?}");
@@ -161,7 +161,7 @@ fn expect_url_same_holds_on_the_remembered_page_and_fails_on_another() {
                           { expect_url_same = \"home\" } ]\n";
     std::fs::write(dir.path().join("url.toml"), spec).expect("write");
     let target = served.url.replace("http://", "http://user:pw@");
-    let out = ft_in(dir.path(), &["--specs", "url.toml", "--liveserver", &target, "--max-wait", "1"]);
+    let out = ft_in(dir.path(), &["--specs", "url.toml", "--liveserver", &target, "--max-wait", "3"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
     assert_eq!(junit.case("comes back").status, "passed", "{}", out.all());

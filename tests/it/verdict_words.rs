@@ -23,7 +23,7 @@ quarantine = "flaky since the redesign"
 steps = [ { visit = "/" }, { expect_title = "Never" } ]
 "#;
     std::fs::write(dir.path().join("q.toml"), spec).expect("write");
-    let out = ft_in(dir.path(), &["--specs", "q.toml", "--liveserver", &url, "--max-wait", "1", "--no-signals"]);
+    let out = ft_in(dir.path(), &["--specs", "q.toml", "--liveserver", &url, "--max-wait", "3", "--no-signals"]);
     assert_eq!(out.code, 1, "scenarios ran and failed: not an infrastructure problem\n{}", out.all());
     assert!(!out.stdout.contains("nothing ran"), "{}", out.stdout);
     assert!(out.stdout.contains("NOT OK (failed): 2 scenarios"), "{}", out.stdout);
