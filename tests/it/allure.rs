@@ -98,7 +98,7 @@ fn a_failing_run_reads_in_allure_with_each_scenarios_status_steps_and_evidence()
     let dir = tempfile::tempdir().expect("tempdir");
     let out = output(
         ft_command(dir.path())
-            .args(["--liveserver", &broken.url, "--max-wait", "2", "--filmstrip", "2", "--allure", "allure-results"])
+            .args(["--liveserver", &broken.url, "--max-wait", "3", "--filmstrip", "2", "--allure", "allure-results"])
             .env("GITHUB_SERVER_URL", "https://github.com")
             .env("GITHUB_REPOSITORY", "octo/superlists")
             .env("GITHUB_RUN_ID", "4242")
@@ -166,7 +166,7 @@ fn a_flaky_scenario_is_one_test_case_with_its_retry_and_the_same_id_every_run() 
     // retry passes. A new target (on a new port) each run.
     let run = |args: &[&str]| {
         let flaky = Served::start(&["flaky-home"]);
-        let mut all = vec!["--specs", "home.toml", "--liveserver", &flaky.url, "--retries", "1", "--max-wait", "2"];
+        let mut all = vec!["--specs", "home.toml", "--liveserver", &flaky.url, "--retries", "1", "--max-wait", "3"];
         all.extend(args);
         let out = ft_in(dir.path(), &all);
         assert_eq!(out.code, 0, "flaky passes: {}", out.all());

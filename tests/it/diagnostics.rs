@@ -52,7 +52,7 @@ fn assert_http_errors_named(browser: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("errors.toml"), HTTP_ERRORS).expect("write spec");
     let out =
-        ft_in(dir.path(), &["--specs", "errors.toml", "--liveserver", &url, "--max-wait", "2", "--browser", browser]);
+        ft_in(dir.path(), &["--specs", "errors.toml", "--liveserver", &url, "--max-wait", "3", "--browser", browser]);
     assert_eq!(out.code, 1, "{}", out.all());
     let junit = read_junit(&dir.path().join("reports/junit.xml"));
     // The POST's answer: the expectation after it names the status and the request.

@@ -272,7 +272,7 @@ fn a_secret_link_to_an_address_from_a_value_is_taken_and_shown_nowhere() {
     let inbox = format!("maildir:{}", servers.maildir().display());
     // The address is a value too, filled in when the step runs.
     let (out, finished, dir) =
-        run_sending(&spec, &["--inbox", &inbox, "--max-wait", "2"], &[("FT_TEST_TO", to)], |_| {
+        run_sending(&spec, &["--inbox", &inbox, "--max-wait", "3"], &[("FT_TEST_TO", to)], |_| {
             servers.send("noreply@superlists", &[to], &login_email(to, SUBJECT, "s3cr3t-t0ken", None))
         });
     // It failed after the capture (the value was typed, then expected wrong), so the

@@ -54,7 +54,7 @@ fn a_scenario_passing_on_a_retry_is_flaky_in_console_junit_and_record() {
 fn without_retries_the_same_flake_is_a_failure() {
     let served = Served::start(&["flaky-home"]);
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "layout", "--max-wait", "2"]);
+    let out = ft_in(dir.path(), &["--liveserver", &served.url, "--filter", "layout", "--max-wait", "3"]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stdout.contains("title \"503 Service Unavailable\""), "{}", out.stdout);
 }

@@ -161,7 +161,7 @@ fn the_html_report_of_a_failing_and_flaky_run_shows_in_a_browser_the_failure_its
     let served = Served::start(&["flaky-home", "wrong-title"]);
     let run = tempfile::tempdir().expect("tempdir");
     let args = ["--liveserver", &served.url, "--filter", "can start a to-do", "--filter", "layout", "--retries", "1"];
-    let out = ft_in(run.path(), &[&args[..], &["--max-wait", "2"]].concat());
+    let out = ft_in(run.path(), &[&args[..], &["--max-wait", "3"]].concat());
     assert_eq!(out.code, 1, "{}", out.all());
     let junit = read_junit(&run.path().join("reports/junit.xml"));
     assert_eq!(junit.case("can start a to-do list").status, "failure", "{}", out.all());

@@ -135,7 +135,7 @@ fn two_spec_files_with_a_failure_a_quarantine_and_an_unsafe_skip_read_alike_in_e
     let sensitive = format!("^{}/", regex::escape(&served.url));
     let out = ft_in(
         dir.path(),
-        &["--specs", "specs", "--liveserver", &served.url, "--sensitive-url", &sensitive, "--max-wait", "2"],
+        &["--specs", "specs", "--liveserver", &served.url, "--sensitive-url", &sensitive, "--max-wait", "3"],
     );
     assert_eq!(out.code, 1, "{}", out.all());
     assert_every_consumer_reads(
@@ -160,7 +160,7 @@ fn passes_on_retry_read_as_passed_and_a_failure_after_retry_as_failed_in_every_c
     let dir = spec_folder(&[("home.toml", home), ("header.toml", HEADER)]);
     let out = ft_in(
         dir.path(),
-        &["--specs", "specs", "--liveserver", &served.url, "--retries", "1", "--workers", "1", "--max-wait", "2"],
+        &["--specs", "specs", "--liveserver", &served.url, "--retries", "1", "--workers", "1", "--max-wait", "3"],
     );
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stdout.contains("2 passed (2 flaky), 1 failed"), "{}", out.all());

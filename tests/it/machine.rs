@@ -13,7 +13,7 @@ fn message_format_json_streams_every_event_as_a_json_line_and_people_read_stderr
     let smoke = ["--tag", "smoke"];
     let out = ft_in(
         dir.path(),
-        &[&["--liveserver", &served.url, "--max-wait", "2", "--message-format", "json"][..], &smoke].concat(),
+        &[&["--liveserver", &served.url, "--max-wait", "3", "--message-format", "json"][..], &smoke].concat(),
     );
     assert_eq!(out.code, 1, "{}", out.all());
     let events: Vec<serde_json::Value> = out

@@ -20,7 +20,7 @@ fn x_stops_after_the_first_failure_and_last_failed_reruns_exactly_the_failures()
     let dir = tempfile::tempdir().expect("tempdir");
 
     // Two scenarios break on this target; with -x the run stops at the first.
-    let out = ft_in(dir.path(), &["--liveserver", &broken.url, "--max-wait", "2", "-x"]);
+    let out = ft_in(dir.path(), &["--liveserver", &broken.url, "--max-wait", "3", "-x"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let rec = record(dir.path());
     assert_eq!(ft_count(&rec, "failed"), 1, "{rec:#}");
@@ -33,7 +33,7 @@ fn x_stops_after_the_first_failure_and_last_failed_reruns_exactly_the_failures()
     let failed_first: Vec<String> = junit.failed_names();
 
     // --last-failed runs that one scenario again, and nothing else.
-    let again = ft_in(dir.path(), &["--liveserver", &broken.url, "--max-wait", "2", "--last-failed"]);
+    let again = ft_in(dir.path(), &["--liveserver", &broken.url, "--max-wait", "3", "--last-failed"]);
     assert_eq!(again.code, 1, "{}", again.all());
     let rerun = read_junit(&dir.path().join("reports/junit.xml"));
     assert_eq!(rerun.tests, 1, "exactly the failure reran\n{}", again.all());
@@ -41,7 +41,7 @@ fn x_stops_after_the_first_failure_and_last_failed_reruns_exactly_the_failures()
 
     // Fixed: the rerun passes; then there is nothing left to rerun.
     let fixed = Served::start(&[]);
-    let green = ft_in(dir.path(), &["--liveserver", &fixed.url, "--max-wait", "2", "--last-failed"]);
+    let green = ft_in(dir.path(), &["--liveserver", &fixed.url, "--max-wait", "3", "--last-failed"]);
     assert_eq!(green.code, 0, "{}", green.all());
     assert_eq!(read_junit(&dir.path().join("reports/junit.xml")).tests, 1);
     let nothing = ft_in(dir.path(), &["--liveserver", &fixed.url, "--last-failed"]);
@@ -80,7 +80,7 @@ fn history_keeps_every_run_and_ft_flakes_reports_the_rate_the_records_show() {
     let (mut flaky, mut failed) = (0, 0);
     for _ in 0..3 {
         let out =
-            ft_in(dir.path(), &["--liveserver", &served.url, "--filter", name, "--retries", "1", "--max-wait", "2"]);
+            ft_in(dir.path(), &["--liveserver", &served.url, "--filter", name, "--retries", "1", "--max-wait", "3"]);
         assert!(out.code == 0 || out.code == 1, "{}", out.all());
         let rec = record(dir.path());
         let status = rec["predicate"]["ft.run/v1"]["scenarios"]

@@ -87,7 +87,7 @@ fn two_runs_on_one_reports_folder_one_runs_and_the_other_exits_2_naming_its_pid(
     let served = Served::start(&["wrong-title"]);
     let dir = tempfile::tempdir().expect("tempdir");
     // Three attempts of a failing scenario: long enough for a second run to meet the first.
-    let args = ["--liveserver", served.url.as_str(), "--filter", "can start", "--retries", "2", "--max-wait", "2"];
+    let args = ["--liveserver", served.url.as_str(), "--filter", "can start", "--retries", "2", "--max-wait", "3"];
     let child = ft_command(dir.path()).args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("ft");
     let mut first = KillOnDrop::new(child);
     let pid = first.id();

@@ -17,7 +17,7 @@ fn run_spec(spec: &str) -> (Output, tempfile::TempDir) {
     let url = serve(|_, stream| respond(stream, "200 OK", PAGE));
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("rows.toml"), spec).expect("write");
-    let out = ft_in(dir.path(), &["--specs", "rows.toml", "--liveserver", &url, "--max-wait", "2"]);
+    let out = ft_in(dir.path(), &["--specs", "rows.toml", "--liveserver", &url, "--max-wait", "3"]);
     (out, dir)
 }
 

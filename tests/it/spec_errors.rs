@@ -328,7 +328,7 @@ fn every_selector_chromium_accepts_is_accepted_and_runs_in_chromium() {
     let list = ft_in(dir.path(), &["list", "--specs", "spec.toml"]);
     assert_eq!(list.code, 0, "ft's check refused a selector Chromium accepts:\n{}", list.all());
     // The scenarios are independent of each other: two browsers share them out.
-    let out = ft_in(dir.path(), &["--specs", "spec.toml", "--max-wait", "2", "--workers", "2"]);
+    let out = ft_in(dir.path(), &["--specs", "spec.toml", "--max-wait", "3", "--workers", "2"]);
     let refused: Vec<&str> = out.stdout.lines().filter(|l| l.contains("is not a valid selector")).collect();
     assert!(refused.is_empty(), "Chromium refused what ft accepted:\n{}", refused.join("\n"));
     assert_eq!(out.code, 0, "{}", out.all());

@@ -38,7 +38,7 @@ fn control_characters_from_a_name_and_a_page_are_printed_escaped() {
 
     let out = output(
         ft_command(dir.path())
-            .args(["--specs", spec, "--liveserver", &url, "--max-wait", "2"])
+            .args(["--specs", spec, "--liveserver", &url, "--max-wait", "3"])
             .env("GITHUB_ACTIONS", "true"),
     );
     assert_eq!(out.code, 1, "the click never lands: a failed scenario\n{}", out.all());
