@@ -516,21 +516,35 @@ pub fn version_1_database(db: &Path, items: &[(i64, &str)]) {
 
 /// chromedriver on a port of its choosing (`--port=0`, read back from what it prints: no
 /// port picked ahead that another test could take first), with `args`, in a process group
-/// of its own (the browsers it starts go with it); the guard and its URL.
+/// of its own (the browsers it starts go with it); the guard and its URL. chromedriver binds
+/// the port it got for IPv4 on IPv6 too, and exits ("port not available") when another
+/// process holds it there: a race lost, so it is started again, up to three times, as ft
+/// does (`browser::process`).
 pub fn chromedriver(args: &[String]) -> (KillOnDrop, String) {
     use std::os::unix::process::CommandExt;
-    let mut cmd = Command::new("chromedriver");
-    cmd.arg("--port=0").args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
-    let mut child = cmd.process_group(0).spawn().expect("chromedriver starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let driver = KillOnDrop::group(child);
-    let port = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .filter(|l| l.contains("started successfully"))
-        .find_map(|l| l.split("on port ").nth(1).map(|p| p.trim_end_matches('.').to_string()))
-        .expect("chromedriver reports its port");
-    (driver, format!("http://127.0.0.1:{port}"))
+    let mut said = Vec::new();
+    for _ in 0..3 {
+        let mut cmd = Command::new("chromedriver");
+        cmd.arg("--port=0").args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
+        let mut child = cmd.process_group(0).spawn().expect("chromedriver starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let driver = KillOnDrop::group(child);
+        let mut port = None;
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("started successfully") {
+                port = line.split("on port ").nth(1).map(|p| p.trim_end_matches('.').to_string());
+                break;
+            }
+            said.push(line);
+        }
+        if let Some(port) = port {
+            return (driver, format!("http://127.0.0.1:{port}"));
+        }
+        if !said.iter().any(|l| l.contains("port not available")) {
+            break;
+        }
+    }
+    panic!("chromedriver reports its port; it said:\n{}", said.join("\n"));
 }
 
 /// A loopback port nothing listens on: free to bind, and a connection to it is refused.
