@@ -22,16 +22,13 @@
 //! barrier by itself, for the target it was sent to.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use thirtyfour::WebDriver;
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::Message;
 
 use super::signals::{Kept, Signal, SignalKind, Signals};
 use crate::shared::redact::{redact, redact_text};
@@ -47,49 +44,10 @@ const IN_FLIGHT_MAX: usize = 1000;
 /// it, and what the current attempt reported so far.
 pub(super) struct Devtools {
     outbox: Outbox,
-    answers: Answers,
     state: Arc<Mutex<State>>,
     /// Told whenever a request ends.
     ended: Arc<Notify>,
     tasks: [JoinHandle<()>; 2],
-}
-
-/// The commands sent and not answered yet, by id.
-type Answers = Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>>;
-
-/// Where commands go out, each with an id of its own (see the module's doc): shared by
-/// `Devtools::send` and the reading task, which sets up the targets itself.
-#[derive(Clone)]
-struct Outbox {
-    out: mpsc::UnboundedSender<String>,
-    next_id: Arc<AtomicU64>,
-}
-
-impl Outbox {
-    fn new(out: mpsc::UnboundedSender<String>) -> Outbox {
-        Outbox { out, next_id: Arc::new(AtomicU64::new(1)) }
-    }
-
-    /// A new command's id.
-    fn id(&self) -> u64 {
-        self.next_id.fetch_add(1, Ordering::Relaxed)
-    }
-
-    /// Send command `id`, `method`, to the DevTools `session` (or the browser); false once
-    /// the socket closed.
-    fn send_as(&self, id: u64, session: Option<&str>, method: &str, params: Value) -> bool {
-        let mut frame = json!({ "id": id, "method": method, "params": params });
-        if let Some(session) = session {
-            frame["sessionId"] = json!(session);
-        }
-        self.out.send(frame.to_string()).is_ok()
-    }
-
-    /// Send `method` to `session` without waiting for its answer: its id, if it went.
-    fn send(&self, session: Option<&str>, method: &str, params: Value) -> Option<u64> {
-        let id = self.id();
-        self.send_as(id, session, method, params).then_some(id)
-    }
 }
 
 /// A command the reading task sent to set up a target, for its answer.
@@ -162,39 +120,18 @@ impl Devtools {
     }
 
     async fn connect(wd: &WebDriver) -> Result<Devtools, String> {
-        let url = websocket_url(wd).await?;
-        let (socket, _) = tokio_tungstenite::connect_async(&url)
-            .await
-            .map_err(|e| format!("failed to connect to the DevTools WebSocket: {e}"))?;
-        let (mut sink, mut stream) = socket.split();
-        let (out, mut outgoing) = mpsc::unbounded_channel::<String>();
-        let outbox = Outbox::new(out);
-        let writer = tokio::spawn(async move {
-            while let Some(text) = outgoing.recv().await {
-                if sink.send(Message::Text(text.into())).await.is_err() {
-                    break;
-                }
-            }
-            let _ = sink.close().await;
-        });
+        let (outbox, mut frames, writer) = link::connect(&websocket_url(wd).await?).await?;
         let state = Arc::new(Mutex::new(State { kept: Kept::starting_now(), ..State::default() }));
         let ended = Arc::new(Notify::new());
-        let answers: Answers = Arc::default();
         let reader = {
-            let (state, ended, answers, outbox) =
-                (Arc::clone(&state), Arc::clone(&ended), Arc::clone(&answers), outbox.clone());
+            let (state, ended, outbox) = (Arc::clone(&state), Arc::clone(&ended), outbox.clone());
             tokio::spawn(async move {
-                while let Some(Ok(message)) = stream.next().await {
-                    let Message::Text(text) = message else { continue };
-                    let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
+                while let Some(frame) = link::next_frame(&mut frames).await {
                     match frame["id"].as_u64() {
+                        // An answer nobody waits for: a setup command's.
                         Some(id) => {
-                            let waiting = answers.lock().ok().and_then(|mut a| a.remove(&id));
-                            match waiting {
-                                Some(tx) => {
-                                    let _ = tx.send(frame);
-                                }
-                                None => answered(&state, id, &frame),
+                            if let Some(frame) = outbox.deliver(id, frame) {
+                                answered(&state, id, &frame);
                             }
                         }
                         None => {
@@ -208,12 +145,10 @@ impl Devtools {
                     s.in_flight.clear();
                 }
                 ended.notify_waiters();
-                if let Ok(mut a) = answers.lock() {
-                    a.clear();
-                }
+                outbox.closed();
             })
         };
-        let devtools = Devtools { outbox, answers, state, ended, tasks: [reader, writer] };
+        let devtools = Devtools { outbox, state, ended, tasks: [reader, writer] };
         // Every page there is and will be, held at its start until its domains are on.
         let attach = json!({ "autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true });
         devtools.send(None, "Target.setAutoAttach", attach).await?;
@@ -226,20 +161,7 @@ impl Devtools {
 
     /// Send `method` (to the DevTools `session`, or the browser) and wait for its answer.
     async fn send(&self, session: Option<&str>, method: &str, params: Value) -> Result<Value, String> {
-        let (tx, rx) = oneshot::channel();
-        // The answer's place is ready before the command leaves: the answer may come first.
-        let id = self.outbox.id();
-        if let Ok(mut a) = self.answers.lock() {
-            a.insert(id, tx);
-        }
-        if !self.outbox.send_as(id, session, method, params) {
-            return Err(format!("{method}: the DevTools WebSocket closed"));
-        }
-        let answer = rx.await.map_err(|_| format!("{method}: the DevTools WebSocket closed"))?;
-        match answer.get("error") {
-            Some(e) => Err(format!("{method}: {}", e["message"].as_str().unwrap_or("failed"))),
-            None => Ok(answer["result"].clone()),
-        }
+        self.outbox.call(session, method, params, None).await
     }
 
     /// Whether a tab was opened since the last call; a closed socket cannot tell.
@@ -356,5 +278,6 @@ mod events;
 mod link;
 
 pub(super) use link::Link;
+use link::Outbox;
 #[cfg(test)]
 mod tests;

@@ -1,4 +1,5 @@
 use super::*;
+use tokio::sync::mpsc;
 
 fn filed(events: &[Value]) -> (State, Vec<Value>) {
     let mut browser = Browser::new();
