@@ -23,25 +23,13 @@ fn want_bidi() -> bool {
     true
 }
 
-/// Whether ft reaches the DevTools endpoint of the browser a session for `config` drives:
-/// a Chromium ft's own chromedriver started (`goog:chromeOptions.debuggerAddress`). Not
-/// through a Grid, whose browsers' DevTools ft cannot reach.
-fn devtools_reachable(config: &BrowserConfig) -> bool {
+/// Whether a session for `config` talks to its browser over the DevTools endpoint of the
+/// Chromium ft's own chromedriver started (`goog:chromeOptions.debuggerAddress`), for its
+/// signals and its user contexts (`contexts::Maker::connect`), rather than over BiDi, which
+/// would start chromedriver's BiDi mapper. Not through a Grid, whose browsers' DevTools ft
+/// cannot reach.
+pub(super) fn over_devtools(config: &BrowserConfig) -> bool {
     config.kind == BrowserKind::Chrome && config.webdriver.is_none() && want_bidi()
-}
-
-/// Whether a session for `config` collects its signals over the DevTools endpoint of the
-/// Chromium ft's own chromedriver started, rather than over BiDi, which would start
-/// chromedriver's BiDi mapper: since its visitors' user contexts are made there too
-/// (`contexts_over_devtools`), nothing else needs BiDi.
-pub(super) fn signals_over_devtools(config: &BrowserConfig) -> bool {
-    devtools_reachable(config)
-}
-
-/// Whether a session for `config` makes its user contexts (one per attempt, or per visitor
-/// a scenario names) over DevTools rather than BiDi (`contexts::Maker::connect`).
-pub(super) fn contexts_over_devtools(config: &BrowserConfig) -> bool {
-    devtools_reachable(config)
 }
 
 /// The capabilities for `config.kind`, with `binary` as the browser when known.
@@ -58,8 +46,8 @@ pub(super) fn for_kind(config: &BrowserConfig, binary: Option<&Path>) -> Capabil
     // a local Chromium's signals and user contexts come over DevTools, without BiDi's
     // mapper (browser/devtools/); Chromium's log as the signals' fallback where the remote
     // end offers neither.
-    let bidi_signals = config.signals && !signals_over_devtools(config);
-    let bidi_contexts = (config.user_contexts || config.visitors) && !contexts_over_devtools(config);
+    let bidi_signals = config.signals && !over_devtools(config);
+    let bidi_contexts = (config.user_contexts || config.visitors) && !over_devtools(config);
     if (bidi_signals || bidi_contexts) && want_bidi() {
         let _ = caps.set("webSocketUrl", true);
     }
@@ -219,21 +207,21 @@ mod tests {
     #[test]
     fn a_local_chromium_s_signals_alone_ask_for_no_bidi_and_a_grid_s_do() {
         let reset = BrowserConfig { user_contexts: false, ..BrowserConfig::default() };
-        assert!(signals_over_devtools(&reset));
+        assert!(over_devtools(&reset));
         let local = for_kind(&reset, None);
         assert_eq!((local.get("webSocketUrl"), local.get("goog:loggingPrefs").is_some()), (None, true));
         let grid = BrowserConfig { webdriver: Some("http://127.0.0.1:4444".into()), ..reset.clone() };
-        assert!(!signals_over_devtools(&grid));
+        assert!(!over_devtools(&grid));
         assert_eq!(for_kind(&grid, None).get("webSocketUrl"), Some(&json!(true)));
         let firefox = BrowserConfig { kind: BrowserKind::Firefox, ..reset.clone() };
         assert_eq!(for_kind(&firefox, None).get("webSocketUrl"), Some(&json!(true)));
         let visitors = BrowserConfig { visitors: true, ..reset.clone() };
-        assert!(contexts_over_devtools(&visitors));
+        assert!(over_devtools(&visitors));
         assert_eq!(for_kind(&visitors, None).get("webSocketUrl"), None, "visitors are made over DevTools");
         let contexts = BrowserConfig { user_contexts: true, signals: false, ..reset.clone() };
         assert_eq!(for_kind(&contexts, None).get("webSocketUrl"), None, "so are user contexts per attempt");
         let grid_visitors = BrowserConfig { visitors: true, webdriver: Some("http://127.0.0.1:4444".into()), ..reset };
-        assert!(!contexts_over_devtools(&grid_visitors));
+        assert!(!over_devtools(&grid_visitors));
         assert_eq!(for_kind(&grid_visitors, None).get("webSocketUrl"), Some(&json!(true)));
     }
 

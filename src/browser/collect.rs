@@ -1,6 +1,6 @@
 //! How a session collects the browser's signals: over WebDriver BiDi where the session
 //! has it (`bidi`), else for a local Chromium over DevTools (`devtools`: the session then
-//! asked for no BiDi, see `capabilities::signals_over_devtools`), else for Chromium from
+//! asked for no BiDi, see `capabilities::over_devtools`), else for Chromium from
 //! the browser's log (`browser_log`), else not at all, saying why.
 
 use std::sync::Mutex;
@@ -10,7 +10,7 @@ use thirtyfour::WebDriver;
 
 use super::bidi::Collector;
 use super::browser_log::BrowserLog;
-use super::capabilities::signals_over_devtools;
+use super::capabilities::over_devtools;
 use super::devtools::Devtools;
 use super::signals::Signals;
 use super::{BrowserConfig, BrowserKind};
@@ -36,7 +36,7 @@ impl Collection {
         if !config.signals {
             return Collection::Missing(TURNED_OFF.into());
         }
-        let why = if signals_over_devtools(config) {
+        let why = if over_devtools(config) {
             match Devtools::start(wd, config.command_timeout).await {
                 Ok(devtools) => return Collection::Devtools(devtools),
                 Err(why) => why,

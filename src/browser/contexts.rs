@@ -274,7 +274,7 @@ fn page_url(tree: Value) -> Result<String, String> {
 impl Maker {
     /// The connection user contexts are made over for a session started with `config`:
     /// the browser's DevTools endpoint for a Chromium ft's own chromedriver started
-    /// (`capabilities::contexts_over_devtools`), else the session's BiDi connection (the
+    /// (`capabilities::over_devtools`), else the session's BiDi connection (the
     /// one its signals use, if they are collected over BiDi: a session has one WebSocket);
     /// or why there is none.
     pub(super) async fn connect(
@@ -283,7 +283,7 @@ impl Maker {
         user_agent: Option<String>,
         limit: Duration,
     ) -> Result<Maker, String> {
-        if super::capabilities::contexts_over_devtools(config) {
+        if super::capabilities::over_devtools(config) {
             return match Link::open(wd, limit).await {
                 Ok(link) => Ok(Maker { via: Via::Devtools(link), user_agent, limit }),
                 Err(why) => Err(format!("failed to reach the browser's DevTools endpoint: {why}")),

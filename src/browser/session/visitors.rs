@@ -425,7 +425,7 @@ impl Session {
                 let bidi = || {
                     self.own_wd().is_ok_and(|wd| wd.capabilities().get("webSocketUrl").is_some_and(|u| u.is_string()))
                 };
-                let via = if super::super::capabilities::contexts_over_devtools(&self.cast.config) {
+                let via = if super::super::capabilities::over_devtools(&self.cast.config) {
                     Some(MadeOver::Devtools)
                 } else if bidi() {
                     Some(MadeOver::Bidi)
