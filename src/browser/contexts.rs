@@ -374,13 +374,7 @@ impl Maker {
             Via::Bidi(_) => {
                 page_url(self.send("browsingContext.getTree", json!({ "root": tab, "maxDepth": 0 })).await?)
             }
-            Via::Devtools(link) => {
-                let info = link.send(None, "Target.getTargetInfo", json!({ "targetId": tab })).await?;
-                info["targetInfo"]["url"]
-                    .as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| format!("Target.getTargetInfo named no URL: {info}"))
-            }
+            Via::Devtools(link) => link.page_url(tab).await,
         }
     }
 

@@ -146,6 +146,15 @@ pub(super) async fn next_frame(frames: &mut Frames) -> Option<Value> {
     None
 }
 
+/// The URL of the page in `tab` (a target id), asked over `outbox` (within `limit`).
+pub(super) async fn page_url(outbox: &Outbox, tab: &str, limit: Option<Duration>) -> Result<String, String> {
+    let info = outbox.call(None, "Target.getTargetInfo", json!({ "targetId": tab }), limit).await?;
+    info["targetInfo"]["url"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("Target.getTargetInfo named no URL: {info}"))
+}
+
 /// A DevTools connection for commands only: events are dropped.
 pub(in crate::browser) struct Link {
     outbox: Outbox,
@@ -187,6 +196,12 @@ impl Link {
         params: Value,
     ) -> Result<Value, String> {
         self.outbox.call(session, method, params, Some(self.limit)).await
+    }
+
+    /// The URL of the page in `tab`, bounded: readable while a dialog blocks WebDriver's
+    /// own commands.
+    pub(in crate::browser) async fn page_url(&self, tab: &str) -> Result<String, String> {
+        page_url(&self.outbox, tab, Some(self.limit)).await
     }
 }
 

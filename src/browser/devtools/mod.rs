@@ -223,15 +223,7 @@ impl Devtools {
     /// The URL of the page in `tab` (its target id is its window handle), over DevTools:
     /// readable while a dialog blocks WebDriver's own commands.
     pub(super) async fn page_url(&self, tab: &str, limit: Duration) -> Result<String, String> {
-        let asked = self.send(None, "Target.getTargetInfo", json!({ "targetId": tab }));
-        let info = match tokio::time::timeout(limit, asked).await {
-            Ok(answer) => answer?,
-            Err(_) => return Err(format!("Target.getTargetInfo: no answer within {limit:?}")),
-        };
-        info["targetInfo"]["url"]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| format!("Target.getTargetInfo named no URL: {info}"))
+        link::page_url(&self.outbox, tab, Some(limit)).await
     }
 
     /// True once the socket closed (the browser went away).
