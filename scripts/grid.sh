@@ -15,7 +15,9 @@
 # and is cached in ~/.cache/ft. Starting is idempotent: a role already running and
 # ready is left alone. The config turns off driver detection and Selenium Manager
 # (they would download drivers; this network is closed) and names Debian's chromium
-# and chromedriver, and geckodriver with firefox-esr when both are installed.
+# and chromedriver (with Chromium's headless shell when it is installed, as ft's own
+# default: a third of the full browser's CPU), and geckodriver with firefox-esr when both
+# are installed.
 #
 # Environment (defaults in brackets):
 #   FT_GRID_DIR             state folder: config, pid files, logs [~/.cache/ft/grid]
@@ -63,6 +65,13 @@ geckodriver_path() {
   [ -x "$p" ] && echo "$p"
 }
 
+# The Chromium the node starts: the headless shell when Debian's chromium-headless-shell
+# is installed (it is headless by build), else the full browser with --headless=new.
+chromium_binary() {
+  local shell=/usr/lib/chromium/chromium-headless-shell
+  if [ -x "$shell" ]; then echo "$shell"; else echo /usr/bin/chromium; fi
+}
+
 # The chromium flags ft itself uses, as a JSON list; root needs --no-sandbox.
 chromium_args='"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"'
 
@@ -91,7 +100,7 @@ write_config() {
     echo 'display-name = "chromium"'
     echo 'webdriver-executable = "/usr/bin/chromedriver"'
     echo "max-sessions = $MAX_SESSIONS"
-    echo "stereotype = '{\"browserName\": \"chrome\", \"goog:chromeOptions\": {\"binary\": \"/usr/bin/chromium\", \"args\": [$chromium_args]}}'"
+    echo "stereotype = '{\"browserName\": \"chrome\", \"goog:chromeOptions\": {\"binary\": \"$(chromium_binary)\", \"args\": [$chromium_args]}}'"
     gecko="$(geckodriver_path || true)"
     firefox="$(command -v firefox-esr || command -v firefox || true)"
     if [ -n "$gecko" ] && [ -n "$firefox" ]; then

