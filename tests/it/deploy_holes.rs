@@ -139,9 +139,11 @@ fn a_stage_that_cannot_run_says_why_on_the_console_and_in_the_history() {
 }
 
 /// `ft deploy` in its own process group, its staging deploy command waiting for the file
-/// `go` (after writing `started`); stdout kept.
+/// `go` (after writing `started`); stdout kept. The command also stops waiting when its
+/// parent is gone: a test that ends first kills ft, and the work folder with `go` in it
+/// goes too (the loop was left running for ever).
 fn deploy_waiting_for_go(w: &Work, extra: &[&str]) -> KillOnDrop {
-    let command = "touch started; while [ ! -f go ]; do sleep 0.02; done; echo deployed";
+    let command = "touch started; while [ ! -f go ] && kill -0 $PPID 2>/dev/null; do sleep 0.02; done; echo deployed";
     let mut args = vec!["deploy", "--staging", "", "--live", "", "--staging-deploy", "--deploy-cmd", command];
     let (staging, live) = (nowhere(), nowhere());
     args[2] = &staging;

@@ -654,7 +654,7 @@ async fn accept_duplicates_defect_still_has_accounts() -> Result<()> {
 fn ft_serve_prints_the_login_email_on_stdout_by_default() -> Result<()> {
     use std::io::{BufRead as _, BufReader};
     let dir = tempfile::tempdir()?;
-    let mut child = std::process::Command::new(common::FT)
+    let mut child = common::ends_with_this_thread(&mut std::process::Command::new(common::FT))
         .args(["serve", "--addr", "127.0.0.1:0", "--db"])
         .arg(dir.path().join("db.sqlite3"))
         .stdin(std::process::Stdio::null())

@@ -15,7 +15,7 @@ use common::*;
 
 /// `ft serve` on a fixed port (so it can come back where it was), with an access log.
 fn serve(port: u16, log: &Path) -> KillOnDrop {
-    let mut child = Command::new(FT)
+    let mut child = ends_with_this_thread(&mut Command::new(FT))
         .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--access-log"])
         .arg(log)
         .stdout(Stdio::piped())

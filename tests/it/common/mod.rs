@@ -30,9 +30,28 @@ impl Output {
     }
 }
 
-/// `ft` in `cwd`, with none of the environment variables that name a target or policy.
+/// Have the kernel SIGKILL the child when the thread that spawns it ends: a test's own
+/// thread, or the test process killed or interrupted (Ctrl-C on `cargo test`), which runs
+/// no drop. Without it every `ft serve` and `ft watch` of the tests running at that moment
+/// was left running. (`ft` itself then ends the drivers and browsers it started: its
+/// guard outlives a SIGKILL of ft.) Only for a child that lives no longer than the test
+/// that starts it: anything shared is started from a thread that never ends.
+pub fn ends_with_this_thread(cmd: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe and touches no memory of this process.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        })
+    }
+}
+
+/// `ft` in `cwd`, with none of the environment variables that name a target or policy;
+/// killed should the test's thread end first.
 pub fn ft_command(cwd: &Path) -> Command {
     let mut cmd = Command::new(FT);
+    ends_with_this_thread(&mut cmd);
     cmd.current_dir(cwd).stdin(Stdio::null());
     for var in [
         "FT_LIVESERVER",
@@ -84,6 +103,7 @@ impl Served {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("db.sqlite3");
         let mut cmd = Command::new(FT);
+        ends_with_this_thread(&mut cmd);
         cmd.args(["serve", "--addr", "127.0.0.1:0", "--db"]).arg(&db).args(args);
         if !args.iter().any(|a| *a == "--smtp" || *a == "--outbox") {
             cmd.arg("--outbox").arg(dir.path().join("outbox"));
@@ -698,13 +718,7 @@ pub fn grid_java(jar: &str, role: &str, args: &[String], config: &Path, log: &Pa
         .stdout(log.try_clone().expect("log file"))
         .stderr(log)
         .process_group(0);
-    // SAFETY: prctl is async-signal-safe and touches no memory of this process.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
-    }
+    ends_with_this_thread(&mut cmd);
     KillOnDrop::group(cmd.spawn().expect("java starts"))
 }
 
