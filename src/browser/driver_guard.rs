@@ -15,6 +15,12 @@
 //!   which is how ft sees that the driver has died;
 //! - SIGTERM, SIGINT or SIGHUP reach it.
 //!
+//! The driver and its browsers keep their temporary files (chromedriver's profile folders,
+//! geckodriver's, Chromium's own) in a folder of the guard's (`TMPDIR`), removed once they
+//! are all gone. chromedriver deletes a session's profile only some time after the session
+//! ended, and not at all once killed, which is how ft ends it: every run used to leave a
+//! profile in /tmp, the target's cached pages in it.
+//!
 //! It is synchronous and single-threaded (no runtime): one `poll` over the lifeline and a
 //! `signalfd`, no timers on the normal path.
 
@@ -67,6 +73,12 @@ fn guard(parent: i32, program: OsString, args: Vec<OsString>) -> u8 {
     }
     let mut cmd = std::process::Command::new(&program);
     cmd.args(&args).stdin(std::process::Stdio::null());
+    // Removed when it drops: after the sweep below, or at once if the driver cannot start.
+    // Without it (no writable TMPDIR) the driver picks its own, as it would without ft.
+    let scratch = tempfile::Builder::new().prefix("ft-driver-").tempdir().ok();
+    if let Some(dir) = &scratch {
+        cmd.env("TMPDIR", dir.path());
+    }
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
         cmd.pre_exec(|| {
@@ -95,6 +107,7 @@ fn guard(parent: i32, program: OsString, args: Vec<OsString>) -> u8 {
     };
     let code = watch(driver, &signals);
     sweep(Duration::from_secs(10), &signals);
+    drop(scratch);
     code
 }
 

@@ -59,6 +59,7 @@ mod suite_values;
 mod superlists_accounts;
 mod superlists_http;
 mod superlists_serve;
+mod temp_files;
 mod terminal;
 mod tls;
 mod values;

@@ -126,10 +126,13 @@ pub(crate) fn sigkill_mid_run_with_leaves_nothing(
     let name = dir.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mark = format!("FT_ORPHANS_TEST_MARK={}-{name}", std::process::id());
     let (key, value) = mark.split_once('=').expect("NAME=VALUE");
+    // A temp folder of the run's own: the drivers' and browsers' profiles go there.
+    let tmp = tempfile::tempdir().expect("tempdir");
     let mut cmd = ft_command(dir.path());
     cmd.args(["--browser", browser, "--workers", "2", "--liveserver", &served.url, "--max-wait", "120"])
         .args(extra)
         .env(key, value)
+        .env("TMPDIR", tmp.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     if whole_group {
@@ -172,6 +175,27 @@ pub(crate) fn sigkill_mid_run_with_leaves_nothing(
         })
     }));
     assert!(gone.is_ok(), "alive 5 s after kill -9 of ft (of {before}: {:?}):\n{left:?}", leftovers.procs);
+    // Nor any profile: the guards remove their drivers' temp folders once all is gone.
+    let mut kept = Vec::new();
+    let cleared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        eventually("the run's temp files to be gone", Duration::from_secs(10), || {
+            kept = left_in(tmp.path());
+            kept.is_empty()
+        })
+    }));
+    assert!(cleared.is_ok(), "left in the run's temp folder 10 s after kill -9 of ft: {kept:?}");
+}
+
+/// What is in `dir`, two levels deep.
+pub(crate) fn left_in(dir: &std::path::Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        found.push(entry.path().display().to_string());
+        for inner in std::fs::read_dir(entry.path()).into_iter().flatten().flatten() {
+            found.push(inner.path().display().to_string());
+        }
+    }
+    found
 }
 
 #[test]
