@@ -383,12 +383,13 @@ fn the_html_report_of_a_failing_flaky_two_worker_run_shows_failures_first_filter
     assert!(dom.contains("data-loaded=\"yes\"") && !dom.contains("data-loaded=\"no\""), "evidence loaded: {dom}");
 }
 
-/// The DOM of a page opened from `file://` in headless Chromium, after it loaded.
+/// The DOM of a page opened from `file://` in headless Chromium (its headless shell, which
+/// scripts/install-deps.sh installs: a third of the full browser's CPU), after it loaded.
 fn chromium_dom(page: &Path) -> String {
     let profile = tempfile::tempdir().expect("tempdir");
     // Bounded: a browser that does not finish must not hang the suite.
     let out = std::process::Command::new("timeout")
-        .args(["60", "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"])
+        .args(["60", "chromium-headless-shell", "--no-sandbox", "--disable-gpu", "--dump-dom"])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("file://{}", page.display()))
         .stdin(std::process::Stdio::null())
