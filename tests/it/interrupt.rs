@@ -37,7 +37,10 @@ fn a_second_ctrl_c_stops_at_once_and_still_leaves_a_valid_report() {
 
 #[test]
 fn sigterm_lets_the_running_scenario_finish_and_marks_the_rest_not_run() {
-    let mut ft = Running::start(&["--workers", "1"]);
+    // The four short validation scenarios: the one running when SIGTERM comes must finish
+    // within its 10 s of grace on a loaded machine (a login scenario did not, at load 30,
+    // and was rightly cut short).
+    let mut ft = Running::start(&["--workers", "1", "--tag", "validation"]);
     ft.wait_for_line("browser:");
     let procs = ft.drivers_and_browsers();
     ft.wait_for_line("PASS [");
@@ -45,7 +48,7 @@ fn sigterm_lets_the_running_scenario_finish_and_marks_the_rest_not_run() {
     assert_eq!(ft.wait(), 143);
     let junit = read_junit(&ft.dir.path().join("reports/junit.xml"));
     let scenarios: Vec<&Case> = junit.cases.iter().filter(|c| c.classname != "ft").collect();
-    assert_eq!(scenarios.len(), SCENARIOS.len(), "every selected scenario is in the report");
+    assert_eq!(scenarios.len(), 4, "every selected scenario is in the report: {:?}", junit.cases);
     assert_eq!(junit.failures, 0, "an interrupted run fails nothing: {:?}", junit.cases);
     // Issue 10: but it is not a success either. Nothing was cut short (SIGTERM lets the
     // running scenario finish), so one testcase stands for the interrupt.
