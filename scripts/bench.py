@@ -824,7 +824,7 @@ def versus(opts):
                 if r["code"] != 0 or r["passed"] != set(SIX):
                     sys.exit(f"{name} did not pass the six against the good app (exit {r['code']}):\n{r['out']}")
                 runs[name].append(r)
-            print(f"  round {i + 1}: " + ", ".join(f"{n} {runs[n][-1]['wall']:.2f}s/{runs[n][-1]['cpu']:.2f} CPU-s"
+            print(f"  round {i + 1} (load {loads[-1]:.1f}): " + ", ".join(f"{n} {runs[n][-1]['wall']:.2f}s/{runs[n][-1]['cpu']:.2f} CPU-s"
                                                   for n in runners), flush=True)
         loads.append(os.getloadavg()[0])
         print(f"\nthe book's six scenarios, 1 worker, {opts.rounds} rounds alternating, "
