@@ -49,7 +49,8 @@ defaults to the release build): the book's six scenarios (scripts/versus/: a Pla
 Test project, `npm ci` there on first use, and a thirtyfour program built into
 target/versus), one `ft serve` for all runs; first each runner once against two apps with
 deliberate defects (each must fail exactly the scenarios they break), then ROUNDS rounds
-alternating ft, ft `--no-signals`, Playwright and the hand-written program; wall and CPU
+alternating ft, ft `--no-signals`, ft `--isolation user-context` (a browser context per
+scenario, as Playwright gives each test), Playwright and the hand-written program; wall and CPU
 (of the whole process tree, orphans included) medians and the per-pair ratios:
 
     scripts/bench.py --no-build --versus /tmp/ft-before --rounds 7
@@ -735,6 +736,8 @@ def versus_runners(ft, hand, url, ft_extra=()):
     return {
         "ft": (ft_cmd, env),
         "ft --no-signals": ([*ft_cmd, "--no-signals"], env),
+        # Isolated as Playwright isolates each test (a new browser context), not ft's default reset.
+        "ft user-context": ([*ft_cmd, "--isolation", "user-context"], env),
         "playwright": ([os.path.join(VERSUS, "node_modules", ".bin", "playwright"), "test"], env),
         "handwritten": ([hand, url], env),
     }
@@ -802,7 +805,7 @@ def versus(opts):
         for (defects, _), (_, url, want) in zip(BROKEN, broken):
             print(f"against the app with {', '.join(defects)}: each must fail exactly {len(want)} scenarios")
             for name, (cmd, env) in versus_runners(ft, hand, url, ["--max-wait", "5"]).items():
-                if name == "ft --no-signals":
+                if name in ("ft --no-signals", "ft user-context"):
                     continue
                 r = versus_once(name, cmd, env)
                 ok = r["code"] != 0 and r["failed"] == want and r["passed"] == set(SIX) - want
@@ -836,10 +839,11 @@ def versus(opts):
             print(f"  {name:16} {med(w):10.2f}s {p90:5.2f}s {med(c):9.2f}s")
         print("\nper-pair ratios (each round's runs against each other), and their median:")
         for a, b in [("ft", "playwright"), ("ft", "handwritten"), ("ft --no-signals", "playwright"),
-                     ("ft --no-signals", "handwritten"), ("ft", "ft --no-signals")]:
+                     ("ft --no-signals", "handwritten"), ("ft user-context", "playwright"),
+                     ("ft", "ft --no-signals"), ("ft user-context", "ft")]:
             for what in ("wall", "cpu"):
                 ratios = [x[what] / y[what] for x, y in zip(runs[a], runs[b])]
-                print(f"  {a + ' / ' + b:32} {what:4} median {med(ratios):.3f}   "
+                print(f"  {a + ' / ' + b:34} {what:4} median {med(ratios):.3f}   "
                       + " ".join(f"{r:.2f}" for r in ratios))
     finally:
         for p in [good, *(b[0] for b in broken)]:
