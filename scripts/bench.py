@@ -44,6 +44,16 @@ How late an answer held in the page comes back (`--held`, no ft): a promise reso
 timer, through chromedriver's execute/async, the DevTools endpoint and BiDi:
 
     scripts/bench.py --no-build --held --browser-binary /usr/lib/chromium/chromium-headless-shell
+ft against Playwright Test and a hand-written thirtyfour program (`--versus [FT]`; FT
+defaults to the release build): the book's six scenarios (scripts/versus/: a Playwright
+Test project, `npm ci` there on first use, and a thirtyfour program built into
+target/versus), one `ft serve` for all runs; first each runner once against two apps with
+deliberate defects (each must fail exactly the scenarios they break), then ROUNDS rounds
+alternating ft, ft `--no-signals`, ft `--isolation user-context` (a browser context per
+scenario, as Playwright gives each test), Playwright and the hand-written program; wall and CPU
+(of the whole process tree, orphans included) medians and the per-pair ratios:
+
+    scripts/bench.py --no-build --versus /tmp/ft-before --rounds 7
 """
 import argparse
 import http.client
@@ -564,12 +574,17 @@ def main():
                     help="the Chromium binary local Chrome runs start (e.g. /usr/lib/chromium/chromium-headless-shell)")
     ap.add_argument("--signals", action="store_true",
                     help="only signals on vs --no-signals, paired (and for OLD_FT with --ab); extra ft arguments after --")
+    ap.add_argument("--versus", nargs="?", const=FT, metavar="FT",
+                    help="only ft (this binary; default the release build) against Playwright Test and a "
+                         "hand-written thirtyfour program, on the book's six scenarios")
     ap.add_argument("args", nargs="*", help="with --signals: more ft arguments (after --), e.g. -- --browser firefox")
     opts = ap.parse_args()
     if opts.browser_binary:
         CHROME_BINARY[:] = ["--browser-binary", opts.browser_binary]
     if not opts.no_build:
         subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=ROOT, check=True)
+    if opts.versus:
+        return versus(opts)
     if opts.count:
         return commands(opts)
     if opts.overshoot:
@@ -669,6 +684,171 @@ def report(confs, runs, opts):
     print(f"  {'verb':20} " + " ".join(f"{n.replace(' 1w reused', ''):>14}" for n in one_worker))
     for k in sorted(kinds, key=lambda k: -med([x["steps"].get(k, 0) for x in runs[one_worker[0]]])):
         print(f"  {k:20} " + " ".join(f"{med([x['steps'].get(k, 0) for x in runs[n]]):14.3f}" for n in one_worker))
+
+
+# ---------------------------------------------------------------- ft against Playwright and by hand
+
+
+VERSUS = os.path.join(ROOT, "scripts", "versus")
+# The book's six scenarios in ft's built-in suite ("the server itself refuses empty list
+# items" is ft's own, and the accounts ones are the book's later chapters).
+SIX = ["can start a to-do list", "multiple users can start lists at different urls", "layout and styling",
+       "cannot add empty list items", "cannot add duplicate items", "error messages are cleared on input"]
+# Two apps broken on purpose, and the scenarios each must fail (the others must pass). A
+# duplicate item no longer shows the error "error messages are cleared on input" starts
+# from, so accept-duplicates fails that one too and is an app of its own; shared-list would
+# break every scenario's row numbers, so "multiple users" is not among them.
+BROKEN = [
+    (["wrong-title", "off-centre", "accept-empty", "error-not-cleared"],
+     {"can start a to-do list", "layout and styling", "cannot add empty list items",
+      "error messages are cleared on input"}),
+    (["accept-duplicates"], {"cannot add duplicate items", "error messages are cleared on input"}),
+]
+PW_RESULT = re.compile(r"^\s*([✓✘-]|ok|x)\s+\d+\s+.*? › (.+?)(?: \(\d.*\))?$")
+
+
+def versus_setup():
+    """Playwright's packages (npm ci, once) and the hand-written program's release build."""
+    env = dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
+    if not os.path.exists(os.path.join(VERSUS, "node_modules", "@playwright", "test")):
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=VERSUS, env=env, check=True)
+    target = os.path.join(ROOT, "target", "versus")
+    subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=os.path.join(VERSUS, "handwritten"),
+                   env=dict(os.environ, CARGO_TARGET_DIR=target), check=True)
+    return os.path.join(target, "release", "versus-handwritten")
+
+
+def serve(ft, defects=()):
+    """`ft serve` on a free port (its own fresh temporary database); returns it and its URL."""
+    args = [a for d in defects for a in ("--defect", d)]
+    p = subprocess.Popen([ft, "serve", "--addr", "127.0.0.1:0", *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True)
+    url = re.search(r"http://[\d.:]+", p.stdout.readline()).group(0)
+    threading.Thread(target=lambda: [None for _ in p.stdout], daemon=True).start()
+    return p, url
+
+
+def versus_runners(ft, hand, url, ft_extra=()):
+    """name -> (command, env) for one run of the six scenarios against `url`."""
+    filters = [a for name in SIX for a in ("--filter", name)]
+    ft_cmd = [ft, "--liveserver", url, "--workers", "1", "--no-progress", *filters, *CHROME_BINARY, *ft_extra]
+    env = dict(os.environ, VERSUS_BASE_URL=url)
+    return {
+        "ft": (ft_cmd, env),
+        "ft --no-signals": ([*ft_cmd, "--no-signals"], env),
+        # Isolated as Playwright isolates each test (a new browser context), not ft's default reset.
+        "ft user-context": ([*ft_cmd, "--isolation", "user-context"], env),
+        "playwright": ([os.path.join(VERSUS, "node_modules", ".bin", "playwright"), "test"], env),
+        "handwritten": ([hand, url], env),
+    }
+
+
+# Runs a command as a child subreaper (Linux's PR_SET_CHILD_SUBREAPER): every process below it
+# that its parent leaves behind (a browser outliving a killed driver) is reaped here, so the
+# children's rusage holds the CPU of the whole tree, which /usr/bin/time's misses for
+# orphans. Writes "wall user sys" (the wall until the command itself exited) to argv[1].
+TREE_TIME = """
+import ctypes, os, resource, subprocess, sys, time
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
+t0 = time.monotonic()
+code = subprocess.Popen(sys.argv[2:]).wait()
+wall = time.monotonic() - t0
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(sys.argv[1], "w") as f:
+    f.write(f"{wall} {r.ru_utime} {r.ru_stime}")
+sys.exit(code)
+"""
+
+
+def versus_once(name, cmd, env):
+    """Runs one runner: wall (until it exits), CPU (user+sys of every process below it, to
+    the last one reaped), exit code, output, and the scenarios it passed and failed."""
+    with tempfile.TemporaryDirectory() as d:
+        timing = os.path.join(d, "time")
+        cwd = VERSUS if name == "playwright" else d
+        p = subprocess.run([sys.executable, "-c", TREE_TIME, timing, *cmd], cwd=cwd, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        with open(timing) as f:
+            wall, user, sys_ = map(float, f.read().split())
+        passed, failed = set(), set()
+        if name.startswith("ft"):
+            junit = os.path.join(d, "reports", "junit.xml")
+            for tc in ET.parse(junit).getroot().iter("testcase") if os.path.exists(junit) else []:
+                bad = tc.find("failure") is not None or tc.find("error") is not None
+                (failed if bad else passed).add(tc.get("name"))
+        else:
+            for line in p.stdout.splitlines():
+                m = PW_RESULT.match(line) if name == "playwright" else re.match(r"^(ok|FAIL) +(.+?) \(", line)
+                if m:
+                    (passed if m.group(1) in ("✓", "ok") else failed).add(m.group(2))
+        return {"wall": wall, "cpu": user + sys_, "code": p.returncode, "out": p.stdout,
+                "passed": passed, "failed": failed}
+
+
+def versus(opts):
+    """ft against Playwright Test and a hand-written thirtyfour program, paired and alternating."""
+    ft = opts.versus
+    hand = versus_setup()
+    good, good_url = serve(ft)
+    broken = [serve(ft, defects) + (want,) for defects, want in BROKEN]
+    try:
+        print(f"ft: {ft}\nload at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}, {os.cpu_count()} cores")
+        # Each runner fails exactly the broken scenarios against each broken app (waits cut to
+        # 5 s, as Playwright's and the hand-written program's own) and later passes all six
+        # against the good one: a runner that tests nothing cannot be compared.
+        wrong = False
+        for (defects, _), (_, url, want) in zip(BROKEN, broken):
+            print(f"against the app with {', '.join(defects)}: each must fail exactly {len(want)} scenarios")
+            for name, (cmd, env) in versus_runners(ft, hand, url, ["--max-wait", "5"]).items():
+                if name in ("ft --no-signals", "ft user-context"):
+                    continue
+                r = versus_once(name, cmd, env)
+                ok = r["code"] != 0 and r["failed"] == want and r["passed"] == set(SIX) - want
+                wrong |= not ok
+                print(f"  {name:16} exit {r['code']}, failed {len(r['failed'])}, passed {len(r['passed'])}: "
+                      f"{'as it must' if ok else 'WRONG'} ({r['wall']:.1f}s)", flush=True)
+                if not ok:
+                    print(r["out"])
+        if wrong:
+            sys.exit("a runner did not catch the broken apps' defects: no comparison")
+        runners = versus_runners(ft, hand, good_url)
+        runs = {name: [] for name in runners}
+        loads = []
+        for i in range(opts.rounds):
+            order = list(runners) if i % 2 == 0 else list(reversed(runners))
+            loads.append(os.getloadavg()[0])
+            for name in order:
+                r = versus_once(name, *runners[name])
+                if r["code"] != 0 or r["passed"] != set(SIX):
+                    sys.exit(f"{name} did not pass the six against the good app (exit {r['code']}):\n{r['out']}")
+                runs[name].append(r)
+            print(f"  round {i + 1} (load {loads[-1]:.1f}): " + ", ".join(f"{n} {runs[n][-1]['wall']:.2f}s/{runs[n][-1]['cpu']:.2f} CPU-s"
+                                                  for n in runners), flush=True)
+        loads.append(os.getloadavg()[0])
+        print(f"\nthe book's six scenarios, 1 worker, {opts.rounds} rounds alternating, "
+              f"1-min load {min(loads):.1f}-{max(loads):.1f}:")
+        print(f"  {'runner':16} {'wall median':>11} {'p90':>6} {'CPU median':>10} ")
+        for name in runners:
+            w, c = [x["wall"] for x in runs[name]], [x["cpu"] for x in runs[name]]
+            p90 = sorted(w)[min(len(w) - 1, int(0.9 * len(w)))]
+            print(f"  {name:16} {med(w):10.2f}s {p90:5.2f}s {med(c):9.2f}s")
+        print("\nper-pair ratios (each round's runs against each other), and their median:")
+        for a, b in [("ft", "playwright"), ("ft", "handwritten"), ("ft --no-signals", "playwright"),
+                     ("ft --no-signals", "handwritten"), ("ft user-context", "playwright"),
+                     ("ft", "ft --no-signals"), ("ft user-context", "ft")]:
+            for what in ("wall", "cpu"):
+                ratios = [x[what] / y[what] for x, y in zip(runs[a], runs[b])]
+                print(f"  {a + ' / ' + b:34} {what:4} median {med(ratios):.3f}   "
+                      + " ".join(f"{r:.2f}" for r in ratios))
+    finally:
+        for p in [good, *(b[0] for b in broken)]:
+            p.kill()
+            p.wait()
 
 
 if __name__ == "__main__":
