@@ -446,14 +446,19 @@ LATE_PAGE = """<!doctype html><title>late</title><p id="early">waiting</p><scrip
 // it runs). Noticed: the first look for #early after that (the next step's look reached
 // the page): ft has judged the wait over and moved on.
 const after = Number(new URLSearchParams(location.search).get("after"));
-let shownAt = null, seenAt = null, sent = false;
+// Again: the first look for #late after the one that found it (a wait held in the page
+// found it, and this is ft's look through WebDriver confirming it); none where polling
+// found it.
+let shownAt = null, seenAt = null, againAt = null, sent = false;
 const qsa = Document.prototype.querySelectorAll;
 Document.prototype.querySelectorAll = function (css) {
   const found = qsa.call(this, css);
+  if (seenAt !== null && againAt === null && css === "#late") againAt = performance.now();
   if (shownAt !== null && seenAt === null && found.length && css === "#late") seenAt = performance.now();
   if (seenAt !== null && !sent && css === "#early") {
     sent = true;
-    navigator.sendBeacon("/over?ms=" + (seenAt - shownAt).toFixed(2) + "&next=" + (performance.now() - shownAt).toFixed(2));
+    const again = againAt === null ? -1 : againAt - shownAt;
+    navigator.sendBeacon("/over?ms=" + (seenAt - shownAt).toFixed(2) + "&next=" + (performance.now() - shownAt).toFixed(2) + "&again=" + again.toFixed(2));
   }
   return found;
 };
@@ -463,8 +468,8 @@ setTimeout(() => { const p = document.createElement("p"); p.id = "late"; p.textC
 
 
 def late_server():
-    """The overshoot page on a loopback server: the server, and the (seen, noticed) pairs
-    its pages report."""
+    """The overshoot page on a loopback server: the server, and the (seen, noticed,
+    confirming) times its pages report."""
     import http.server
     seen = []
 
@@ -478,9 +483,9 @@ def late_server():
             self.wfile.write(body)
 
         def do_POST(self):
-            m = re.search(r"ms=([\d.]+)&next=([\d.]+)", self.path)
+            m = re.search(r"ms=([\d.]+)&next=([\d.]+)&again=(-?[\d.]+)", self.path)
             if m:
-                seen.append((float(m.group(1)), float(m.group(2))))
+                seen.append((float(m.group(1)), float(m.group(2)), float(m.group(3))))
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             self.send_response(204)
             self.end_headers()
@@ -526,7 +531,7 @@ def run_spec(ft, server, scenario, extra=()):
 
 
 def overshoot_once(ft, waits=8):
-    """(seen, noticed) ms after the element appeared, for `waits` waits of one run."""
+    """(seen, noticed, confirming or -1) ms after the element appeared, for `waits` waits of one run."""
     server, seen = late_server()
     try:
         steps = []
@@ -579,10 +584,13 @@ def overshoot(opts):
         for label, ft in binaries if i % 2 == 0 else list(reversed(binaries)):
             got[label] += overshoot_once(ft)
     print(f"wait overshoot, {opts.rounds} rounds x 8 waits, interleaved (ms after the element was shown):")
-    print("  seen: an inspection found it; noticed: the next step's look reached the page")
+    print("  seen: an inspection found it; confirming: ft's WebDriver look confirming what a wait in the page saw")
+    print("  reached the page (ft had noticed before it sent it); noticed: the next step's look reached the page")
     for label, _ in binaries:
-        for name, i in [("seen", 0), ("noticed", 1)]:
-            xs = sorted(x[i] for x in got[label])
+        for name, i in [("seen", 0), ("confirming", 2), ("noticed", 1)]:
+            xs = sorted(x[i] for x in got[label] if x[i] >= 0)
+            if not xs:
+                continue
             p90 = xs[int(len(xs) * 0.9) - 1] if xs else 0
             print(f"  {label:8} {name:8} median {med(xs):6.1f}   p90 {p90:6.1f}   max {max(xs or [0]):6.1f}   n={len(xs)}")
     if opts.ab:
