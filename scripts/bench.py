@@ -34,11 +34,19 @@ build and with `--ab OLD_FT` for the old one too (extra ft arguments after `--`)
     scripts/bench.py --no-build --signals --rounds 8 --ab /tmp/ft-before [-- --browser firefox]
 
 Wait overshoot (`--overshoot`): a fixture page (served here) that shows an element at a
-time the page records (performance.now); ft's step that waits for it returns, and the page
-records when the next command reached it. Overshoot = that moment minus the change, the
-median over ROUNDS runs of several waits each:
+time the page records (performance.now), and records when an inspection first found it
+("seen": a poll, or the page's own look in a wait held there) and when the next step's
+look reached the page ("noticed": ft judged the wait over, confirmed it where it waits in
+the page, and moved on; the next step looks for another element, so a confirming look of
+the same element does not count). Each minus the change; medians and p90 over ROUNDS runs
+of 8 waits, the binaries alternating:
 
     scripts/bench.py --no-build --overshoot --rounds 5 [--ab /tmp/ft-before]
+
+An expectation that never holds (`--never`: `--max-wait 10`), its wall time and the CPU
+seconds of ft and everything it started, the binaries alternating, paired ratios:
+
+    scripts/bench.py --no-build --never --rounds 4 --ab /tmp/ft-before
 
 How late an answer held in the page comes back (`--held`, no ft): a promise resolved by a
 timer, through chromedriver's execute/async, the DevTools endpoint and BiDi:
@@ -443,16 +451,24 @@ def commands(opts):
 
 
 LATE_PAGE = """<!doctype html><title>late</title><p id="early">waiting</p><script>
-// The element appears AFTER ms after load; the first inspection that finds it (through
-// querySelectorAll, which ft's one inspection script uses) is when ft's check saw it.
+// The element appears AFTER ms after load. Seen: the first inspection that finds it
+// (through Document.prototype.querySelectorAll, which ft's inspection script binds when
+// it runs). Noticed: the first look for #early after that (the next step's look reached
+// the page): ft has judged the wait over and moved on.
 const after = Number(new URLSearchParams(location.search).get("after"));
-let shownAt = null, sent = false;
+// Again: the first look for #late after the one that found it (a wait held in the page
+// found it, and this is ft's look through WebDriver confirming it); none where polling
+// found it.
+let shownAt = null, seenAt = null, againAt = null, sent = false;
 const qsa = Document.prototype.querySelectorAll;
-document.querySelectorAll = function (css) {
+Document.prototype.querySelectorAll = function (css) {
   const found = qsa.call(this, css);
-  if (shownAt !== null && !sent && found.length && css === "#late") {
+  if (seenAt !== null && againAt === null && css === "#late") againAt = performance.now();
+  if (shownAt !== null && seenAt === null && found.length && css === "#late") seenAt = performance.now();
+  if (seenAt !== null && !sent && css === "#early") {
     sent = true;
-    navigator.sendBeacon("/over?ms=" + (performance.now() - shownAt).toFixed(2));
+    const again = againAt === null ? -1 : againAt - shownAt;
+    navigator.sendBeacon("/over?ms=" + (seenAt - shownAt).toFixed(2) + "&next=" + (performance.now() - shownAt).toFixed(2) + "&again=" + again.toFixed(2));
   }
   return found;
 };
@@ -461,8 +477,9 @@ setTimeout(() => { const p = document.createElement("p"); p.id = "late"; p.textC
 </script>"""
 
 
-def overshoot_once(ft, waits=8):
-    """ms from the element appearing to ft's check seeing it, for `waits` waits of one run."""
+def late_server():
+    """The overshoot page on a loopback server: the server, and the (seen, noticed,
+    confirming) times its pages report."""
     import http.server
     seen = []
 
@@ -476,9 +493,9 @@ def overshoot_once(ft, waits=8):
             self.wfile.write(body)
 
         def do_POST(self):
-            m = re.search(r"ms=([\d.]+)", self.path)
+            m = re.search(r"ms=([\d.]+)&next=([\d.]+)&again=(-?[\d.]+)", self.path)
             if m:
-                seen.append(float(m.group(1)))
+                seen.append((float(m.group(1)), float(m.group(2)), float(m.group(3))))
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             self.send_response(204)
             self.end_headers()
@@ -488,21 +505,53 @@ def overshoot_once(ft, waits=8):
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, seen
+
+
+def run_spec(ft, server, scenario, extra=()):
+    """ft on one scenario (`scenario`: its steps' TOML) against `server`; the output, the
+    wall time and the CPU seconds of ft and everything it started (/proc, sampled every
+    20 ms: each process's last utime+stime)."""
+    with tempfile.TemporaryDirectory() as d:
+        spec = os.path.join(d, "late.toml")
+        with open(spec, "w") as f:
+            f.write('[suite]\ndescription = "waits"\n\n[[scenario]]\nname = "late element"\n'
+                    'tags = ["bench"]\nsteps = [\n  ' + ",\n  ".join(scenario) + ",\n]\n")
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        tick = os.sysconf("SC_CLK_TCK")
+        cpu = {}
+        t0 = time.monotonic()
+        p = subprocess.Popen([ft, "--liveserver", url, "--specs", spec, "--workers", "1", *CHROME_BINARY, *extra],
+                             cwd=d, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        out = []
+        reader = threading.Thread(target=lambda: out.append(p.stdout.read()), daemon=True)
+        reader.start()
+        while p.poll() is None:
+            for pid in [p.pid, *descendants(p.pid)]:
+                try:
+                    with open(f"/proc/{pid}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                    cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+                except (OSError, IndexError, ValueError):
+                    pass
+            time.sleep(0.02)
+        wall = time.monotonic() - t0
+        reader.join()
+        return p.returncode, "".join(out), wall, sum(cpu.values())
+
+
+def overshoot_once(ft, waits=8):
+    """(seen, noticed, confirming or -1) ms after the element appeared, for `waits` waits of one run."""
+    server, seen = late_server()
     try:
-        with tempfile.TemporaryDirectory() as d:
-            steps = []
-            for i in range(waits):
-                # Delays that do not line up with the poll interval.
-                steps += [f'{{ visit = "/late?after={150 + 37 * i}" }}', '{ expect_present = "#late" }']
-            spec = os.path.join(d, "late.toml")
-            with open(spec, "w") as f:
-                f.write('[suite]\ndescription = "wait overshoot"\n\n[[scenario]]\nname = "late element"\n'
-                        'tags = ["bench"]\nsteps = [\n  ' + ",\n  ".join(steps) + ",\n]\n")
-            url = f"http://127.0.0.1:{server.server_address[1]}"
-            out = subprocess.run([ft, "--liveserver", url, "--specs", spec, "--workers", "1", *CHROME_BINARY], cwd=d,
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            if out.returncode != 0:
-                sys.exit(f"{ft} exited {out.returncode}:\n{out.stdout}")
+        steps = []
+        for i in range(waits):
+            # Delays that do not line up with the poll interval.
+            steps += [f'{{ visit = "/late?after={150 + 37 * i}" }}', '{ expect_present = "#late" }',
+                      '{ expect_present = "#early" }']
+        code, out, _, _ = run_spec(ft, server, steps)
+        if code != 0:
+            sys.exit(f"{ft} exited {code}:\n{out}")
         deadline = time.monotonic() + 5
         while len(seen) < waits and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -511,17 +560,52 @@ def overshoot_once(ft, waits=8):
         server.shutdown()
 
 
+def never(opts):
+    """An expectation that never holds (`expect_text` of text the page never shows,
+    `--max-wait 10`): wall and CPU of the whole run, OLD_FT and the fresh build alternating."""
+    binaries = [("before", opts.ab), ("after", FT)] if opts.ab else [("ft", FT)]
+    got = {label: [] for label, _ in binaries}
+    server, _ = late_server()
+    try:
+        for i in range(opts.rounds):
+            for label, ft in binaries if i % 2 == 0 else list(reversed(binaries)):
+                steps = ['{ visit = "/late?after=100" }', '{ expect_text = "gone", in = "#late" }']
+                code, out, wall, cpu = run_spec(ft, server, steps, ["--max-wait", "10"])
+                if code != 1 or "still not true after" not in out:
+                    sys.exit(f"{ft} was to fail at its deadline, exited {code}:\n{out}")
+                got[label].append((wall, cpu))
+                print(f"  round {i + 1} {label:7} wall {wall:6.2f} s  cpu {cpu:5.2f} s", flush=True)
+    finally:
+        server.shutdown()
+    print(f"a never-holding expectation (--max-wait 10), {opts.rounds} rounds, alternating, load {os.getloadavg()[0]:.1f}:")
+    for label, _ in binaries:
+        print(f"  {label:8} wall median {med([w for w, _ in got[label]]):6.2f} s   "
+              f"cpu median {med([c for _, c in got[label]]):5.2f} s")
+    if opts.ab:
+        for name, i in [("wall", 0), ("cpu", 1)]:
+            pairs = [a[i] / b[i] for a, b in zip(got["after"], got["before"]) if b[i]]
+            print(f"  {name} after/before, median of the per-pair ratios: {med(pairs):.3f}")
+
+
 def overshoot(opts):
     binaries = [("before", opts.ab), ("after", FT)] if opts.ab else [("ft", FT)]
     got = {label: [] for label, _ in binaries}
     for i in range(opts.rounds):
         for label, ft in binaries if i % 2 == 0 else list(reversed(binaries)):
             got[label] += overshoot_once(ft)
-    print(f"wait overshoot (element shown -> ft's check saw it), {opts.rounds} rounds x 8 waits, interleaved:")
+    print(f"wait overshoot, {opts.rounds} rounds x 8 waits, interleaved (ms after the element was shown):")
+    print("  seen: an inspection found it; confirming: ft's WebDriver look confirming what a wait in the page saw")
+    print("  reached the page (ft had noticed before it sent it); noticed: the next step's look reached the page")
     for label, _ in binaries:
-        xs = sorted(got[label])
-        p90 = xs[int(len(xs) * 0.9) - 1] if xs else 0
-        print(f"  {label:8} median {med(xs):6.1f} ms   p90 {p90:6.1f} ms   max {max(xs or [0]):6.1f} ms   n={len(xs)}")
+        for name, i in [("seen", 0), ("confirming", 2), ("noticed", 1)]:
+            xs = sorted(x[i] for x in got[label] if x[i] >= 0)
+            if not xs:
+                continue
+            p90 = xs[int(len(xs) * 0.9) - 1] if xs else 0
+            print(f"  {label:8} {name:8} median {med(xs):6.1f}   p90 {p90:6.1f}   max {max(xs or [0]):6.1f}   n={len(xs)}")
+    if opts.ab:
+        pairs = [a[1] / b[1] for a, b in zip(got["after"], got["before"]) if b[1]]
+        print(f"  noticed, after/before per pair (median): {med(pairs):.3f}")
 
 
 # ---------------------------------------------------------------- main
@@ -568,6 +652,8 @@ def main():
     ap.add_argument("--ab", metavar="OLD_FT", help="compare this ft binary (before) with the fresh build (after)")
     ap.add_argument("--count", action="store_true", help="only count the WebDriver commands of one suite run")
     ap.add_argument("--overshoot", action="store_true", help="only measure how late waits return")
+    ap.add_argument("--never", action="store_true",
+                    help="only time an expectation that never holds (wall and CPU; with --ab, paired)")
     ap.add_argument("--held", action="store_true",
                     help="only time how late a command held in the page answers (WebDriver, DevTools, BiDi)")
     ap.add_argument("--browser-binary", metavar="BIN",
@@ -589,6 +675,8 @@ def main():
         return commands(opts)
     if opts.overshoot:
         return overshoot(opts)
+    if opts.never:
+        return never(opts)
     if opts.held:
         return held(opts)
     if opts.signals:

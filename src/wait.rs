@@ -1,5 +1,7 @@
 //! The one retry-until-deadline primitive. Every expectation and every element an
-//! action needs goes through `until`; nothing else in ft polls or sleeps.
+//! action needs goes through `until` (an expectation whose wait the page can hold, through
+//! `runner::expect::wake`, which wakes on change and polls as this does where it cannot);
+//! nothing else in ft polls or sleeps.
 
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -309,6 +309,7 @@ return aria === null ? "it is neither a checkbox nor a radio button (nor has ari
     pub async fn enter_frame(&self, locator: &Locator) -> Result<(), BrowserError> {
         let el = self.element(locator).await?;
         self.controls.moved();
+        self.in_page.in_frame(true);
         self.bounded(el.enter_frame()).await?;
         self.forget_inspected();
         Ok(())
@@ -318,6 +319,7 @@ return aria === null ? "it is neither a checkbox nor a radio button (nor has ari
     pub async fn main_frame(&self) -> Result<(), BrowserError> {
         let wd = self.wd()?;
         self.bounded(wd.enter_default_frame()).await?;
+        self.in_page.in_frame(false);
         self.forget_inspected();
         Ok(())
     }
@@ -353,6 +355,8 @@ return aria === null ? "it is neither a checkbox nor a radio button (nor has ari
         let wd = self.wd()?;
         self.controls.moved();
         self.bounded(wd.switch_to_window(WindowHandle::from(handle.to_string()))).await?;
+        // A tab is driven at its page, out of any frame.
+        self.in_page.in_frame(false);
         self.signals.follow(handle);
         self.forget_inspected();
         Ok(())
@@ -399,6 +403,7 @@ return aria === null ? "it is neither a checkbox nor a radio button (nor has ari
         if let Some(home) = home {
             self.bounded(wd.switch_to_window(WindowHandle::from(home.clone()))).await?;
             self.signals.follow(&home);
+            self.in_page.in_frame(false);
         }
         self.controls.forget();
         self.forget_inspected();

@@ -11,6 +11,7 @@ use thirtyfour::{Key as WdKey, WebDriver, WebElement};
 use super::collect::{Collection, TURNED_OFF};
 use super::contexts::Contexts;
 use super::controls::{chord_keys, is_dialog_open, Controls};
+use super::devtools::InPage;
 use super::inspect::{script, Evidence, Inspection};
 use super::process::DriverProcess;
 use super::reaper::{Leftover, Reaper};
@@ -18,9 +19,11 @@ use super::{BrowserConfig, BrowserError, BrowserInfo, Isolation, Signals};
 use crate::shared::keys::{Chord, Key};
 use crate::shared::locator::Locator;
 
+mod in_page;
 mod start;
 mod visitors;
 
+pub use in_page::Change;
 use start::{connect, driver_profile, error_page};
 
 /// One browser. Never shared between workers.
@@ -48,6 +51,8 @@ pub struct Session {
     pub(super) cast: visitors::Cast,
     /// What frame and tab steps left for the next visitor (browser/controls.rs).
     pub(super) controls: Controls,
+    /// Where an expectation's wait is held in the page (a local Chromium, over DevTools).
+    pub(super) in_page: InPage,
 }
 
 struct OwnDriver {
@@ -112,6 +117,7 @@ impl Session {
                     contexts,
                     cast,
                     controls: Controls::new(config.webdriver.is_some()),
+                    in_page: InPage::new(super::capabilities::over_devtools(config), config.command_timeout),
                 })
             }
             Err(err) => {
@@ -222,8 +228,13 @@ impl Session {
             Err(e) if is_dialog_open(&e) => return Err(self.dialog_in_the_way().await),
             Err(e) => return Err(e),
         };
-        let mut seen: Inspection = serde_json::from_value(ret.json().clone())
+        let mut answer = ret.json().clone();
+        let mut seen = <Inspection as serde::Deserialize>::deserialize(&answer)
             .map_err(|e| BrowserError::WebDriver(format!("unexpected inspection result: {e}")))?;
+        if let Some(fields) = answer.as_object_mut() {
+            fields.remove("el");
+            seen.answer = Some(answer);
+        }
         if let (Some(locator), Ok(mut last)) = (locator, self.inspected.lock()) {
             *last = seen.element.take().map(|el| (locator.clone(), el));
         }
@@ -383,6 +394,7 @@ return null;
             made.map_err(|why| BrowserError::WebDriver(format!("failed to make a new visitor: {why}")))?;
         switched?;
         self.signals.follow(&tab);
+        self.in_page.in_frame(false);
         self.controls.forget();
         self.forget_inspected();
         self.default_size().await

@@ -66,5 +66,6 @@ mod values;
 mod verdict_words;
 mod visit_urls;
 mod visitors;
+mod wait_on_change;
 mod watch;
 mod watch_webhook;

@@ -198,6 +198,18 @@ impl Link {
         self.outbox.call(session, method, params, Some(self.limit)).await
     }
 
+    /// `send`, bounded by `limit` instead of the link's own: for a command the page holds
+    /// on purpose (a wait in the page, `in_page`).
+    pub(in crate::browser) async fn send_within(
+        &self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+        limit: Duration,
+    ) -> Result<Value, String> {
+        self.outbox.call(session, method, params, Some(limit)).await
+    }
+
     /// The URL of the page in `tab`, bounded: readable while a dialog blocks WebDriver's
     /// own commands.
     pub(in crate::browser) async fn page_url(&self, tab: &str) -> Result<String, String> {

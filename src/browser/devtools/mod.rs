@@ -267,8 +267,10 @@ impl Drop for Devtools {
 }
 
 mod events;
+mod in_page;
 mod link;
 
+pub(super) use in_page::{InPage, Waited};
 pub(super) use link::Link;
 use link::Outbox;
 #[cfg(test)]

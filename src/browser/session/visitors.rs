@@ -228,6 +228,7 @@ impl Session {
                     .map_err(|why| BrowserError::WebDriver(format!("failed to become visitor {name:?}: {why}")))?;
                 switched?;
                 self.signals.follow(&tab);
+                self.in_page.in_frame(false);
             }
             Err(_) => self.take_seat(from, name).await?,
         }
@@ -411,6 +412,7 @@ impl Session {
             }
         }
         self.signals.follow(tab);
+        self.in_page.in_frame(false);
         Ok(())
     }
 

@@ -131,6 +131,14 @@ impl Seen {
         Ok(seen)
     }
 
+    /// What a look of `what` in the step running now inspects (see `SeenNow::counting`).
+    pub(super) fn asked(&self, what: &Inspect) -> Inspect {
+        match self.0.lock().ok().and_then(|now| now.counting.clone()) {
+            Some((plain, counted)) if plain == *what => counted,
+            _ => what.clone(),
+        }
+    }
+
     /// Keep `seen`, an inspection of `what`, as the latest.
     pub(super) fn keep(&self, what: Inspect, seen: Inspection) {
         if let Ok(mut now) = self.0.lock() {
@@ -195,6 +203,11 @@ pub(super) async fn expect(
         };
     };
     let page = LastPage::default();
+    // Where the page can hold the wait, it wakes when the page changes (`wake`).
+    if session.may_hold_waits() {
+        let waited = wake::until(patience, session, state, &inspect, &judge, &page).await;
+        return waited.map_err(|e| page.explain(e, state.request.as_ref()));
+    }
     let waited = wait::until(patience, || async {
         Ok(match state.seen.look(session, &inspect).await? {
             Ok(seen) => {
@@ -259,3 +272,4 @@ fn path_of(url: &str) -> &str {
 mod predicates;
 #[cfg(test)]
 mod tests;
+mod wake;

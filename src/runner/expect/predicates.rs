@@ -10,7 +10,7 @@ use crate::shared::redact::without_userinfo;
 use crate::spec::{Expectation, Selector};
 
 /// Judges one inspection: `Ok` when the expectation holds, else what was seen instead.
-type Judge<'a> = Box<dyn Fn(&Inspection) -> Result<(), String> + Send + Sync + 'a>;
+pub(super) type Judge<'a> = Box<dyn Fn(&Inspection) -> Result<(), String> + Send + Sync + 'a>;
 
 /// An expectation as data: what to inspect and how to judge it.
 pub(super) struct Predicate<'a> {

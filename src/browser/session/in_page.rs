@@ -1,0 +1,88 @@
+//! An expectation's wait held in the page (`devtools::InPage`): where it can be held, and
+//! what the page answered, as the runner judges it.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::Session;
+use crate::browser::devtools::Waited;
+use crate::browser::inspect::{watch_expression, Inspection};
+use crate::shared::locator::Locator;
+
+/// What a wait in the page came to.
+#[derive(Debug)]
+pub enum Change {
+    /// What the look sees differs from the look before: what it sees now (without the
+    /// element: a step that acts on it looks again over WebDriver, which makes the
+    /// reference).
+    Seen(Inspection),
+    /// At the cap, the page still shows what the look before saw.
+    Same,
+    /// The page was left or replaced under the wait (a submit, a link): look again.
+    Left,
+    /// The wait could not be held in the page: poll.
+    Cannot,
+}
+
+impl Session {
+    /// Whether an expectation's wait may be held in the page (see `watchable`), asked
+    /// without a round trip.
+    pub fn may_hold_waits(&self) -> bool {
+        self.in_page.usable() && self.cast.current_wd().is_none()
+    }
+
+    /// The tab a wait would be held in, or `None` where waits poll: a browser whose DevTools
+    /// ft does not reach (Firefox, a Grid's), a step inside a frame, a visitor with a session
+    /// of its own. One WebDriver command (the window handle) where it can be.
+    pub async fn watchable(&self) -> Option<String> {
+        if !self.may_hold_waits() {
+            return None;
+        }
+        let wd = self.own_wd().ok()?;
+        self.bounded(wd.window()).await.ok().map(|tab| tab.to_string())
+    }
+
+    /// Wait in `tab`'s page (see `watchable`) until what a look at `locator` (as
+    /// `inspect_counting` makes it) differs from `since`, or at most `cap`.
+    #[allow(clippy::too_many_arguments, reason = "inspect_counting's four, the tab, the look before and the cap")]
+    pub async fn when_changed(
+        &self,
+        tab: &str,
+        locator: Option<&Locator>,
+        attr: Option<&str>,
+        all: bool,
+        also: Option<&Locator>,
+        since: &Inspection,
+        cap: Duration,
+    ) -> Change {
+        let Some(before) = &since.answer else {
+            return Change::Cannot;
+        };
+        let Ok(wd) = self.own_wd() else { return Change::Cannot };
+        let json = |l: Option<&Locator>| l.map_or(serde_json::Value::Null, Locator::to_json);
+        let ms = cap.as_millis().max(1) as u64;
+        let args = json!([json(locator), attr, all, json(also), before, ms]);
+        let answer = match self.in_page.wait(&wd, tab, watch_expression(locator, also, &args), cap).await {
+            Waited::Answer(answer) => answer,
+            Waited::Left => return Change::Left,
+            Waited::Cannot => return Change::Cannot,
+        };
+        if answer.get("same").is_some() {
+            return Change::Same;
+        }
+        match answer.get("changed") {
+            // A look that threw answers no inspection: looked at again over WebDriver.
+            Some(seen) => match Inspection::deserialize(seen) {
+                Ok(mut inspection) => {
+                    inspection.answer = Some(seen.clone());
+                    Change::Seen(inspection)
+                }
+                Err(_) => Change::Left,
+            },
+            None if answer.get("left").is_some() => Change::Left,
+            None => Change::Cannot,
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! An expectation's wait that wakes on change, where the page can hold it
+//! (`Session::watchable`: a local Chromium over DevTools, on the page itself): after a
+//! look that does not hold, the page is watched (`Session::when_changed`) until what the
+//! look sees changes, and what it sees then is judged; when it holds, one look over
+//! WebDriver confirms it and keeps what an action after it needs (the element reference)
+//! and what the step reports. A page that does not change costs one answer per
+//! `WAKE_CAP`, no WebDriver command; one that changes all the time no more looks than
+//! polling would make. Anywhere else, and once the page cannot hold a wait, it polls as
+//! `wait::until` does, with the same message at the deadline.
+
+use std::time::{Duration, Instant};
+
+use super::predicates::Judge;
+use super::{Inspect, LastPage};
+use crate::browser::{BrowserError, Change, Inspection, Session};
+use crate::runner::ScenarioState;
+use crate::wait::{Patience, TimedOut, WaitError};
+
+/// The longest one wait in the page lasts before the page looks once more by itself (for
+/// what neither a mutation nor an event tells: a value a script set, a shadow root's
+/// insides) and answers whether anything changed.
+pub(super) const WAKE_CAP: Duration = Duration::from_secs(1);
+
+/// Look until `judge` accepts what a look at `inspect` sees, waking on change (see the
+/// module); the failure at the deadline is `wait::until`'s.
+pub(super) async fn until(
+    patience: Patience,
+    session: &Session,
+    state: &ScenarioState,
+    inspect: &Inspect,
+    judge: &Judge<'_>,
+    page: &LastPage,
+) -> Result<(), WaitError<BrowserError>> {
+    let start = Instant::now();
+    let deadline = start + patience.max_wait;
+    let timed_out = |checks, last_seen| {
+        let waited = Instant::now() - start;
+        WaitError::TimedOut(TimedOut { waited, checks, last_seen })
+    };
+    let mut checks = 0u32;
+    // The tab the page's waits are held in, asked at the first wait; `None` once it
+    // cannot hold one: the rest polls.
+    let mut tab: Option<Option<String>> = None;
+    // What the last check that answered saw (see `wait::until`).
+    let mut answered: Option<String> = None;
+    // The next look confirms what the page answered; should it not hold, the page changed
+    // back at once (a flicker).
+    let mut confirming = false;
+    loop {
+        checks += 1;
+        let bound = patience.max_wait.max(Duration::from_secs(1));
+        let (mut last_seen, mut since) = match tokio::time::timeout(bound, state.seen.look(session, inspect)).await {
+            Ok(Ok(Ok(seen))) => {
+                page.note(&seen);
+                match judge(&seen) {
+                    Ok(()) => return Ok(()),
+                    Err(why) => (why, Some(seen)),
+                }
+            }
+            Ok(Ok(Err(why))) => (why, None),
+            Ok(Err(fatal)) => return Err(WaitError::Fatal(fatal)),
+            Err(_) => match &answered {
+                Some(seen) => (format!("{seen} (the check after it did not answer within {bound:?})"), None),
+                None => (format!("a check did not answer within {bound:?}"), None),
+            },
+        };
+        answered = Some(last_seen.clone());
+        if Instant::now() >= deadline {
+            return Err(timed_out(checks, last_seen));
+        }
+        let held = match (&tab, &since) {
+            (Some(known), _) => known.clone(),
+            (None, Some(_)) => tab.insert(session.watchable().await).clone(),
+            // A look that saw nothing to compare with (the browser's error): poll.
+            (None, None) => None,
+        };
+        // A page that changed back as it was confirmed (a flicker) is looked at no more
+        // often than polling would.
+        if std::mem::take(&mut confirming) || held.is_none() || since.is_none() {
+            tokio::time::sleep(patience.poll.min(deadline.saturating_duration_since(Instant::now()))).await;
+        }
+        let Some(held) = held else { continue };
+        // The page answered something to look at again over WebDriver, even at the deadline.
+        let mut again = false;
+        // Held in the page until what the look sees changes to something that holds.
+        while let Some(before) = since.take() {
+            let began = Instant::now();
+            let left = deadline.saturating_duration_since(began);
+            if left.is_zero() {
+                return Err(timed_out(checks, last_seen));
+            }
+            checks += 1;
+            let asked = state.seen.asked(inspect);
+            match when_changed(session, &held, &asked, &before, left.min(WAKE_CAP)).await {
+                Change::Same => since = Some(before),
+                Change::Seen(seen) => {
+                    page.note(&seen);
+                    match judge(&seen) {
+                        // Confirmed over WebDriver, at once.
+                        Ok(()) => (confirming, again) = (true, true),
+                        Err(why) => {
+                            last_seen = why;
+                            answered = Some(last_seen.clone());
+                            since = Some(seen);
+                            // No more answers than polling would give: a page that
+                            // changes all the time (a clock, an animation) is looked at
+                            // once per poll interval.
+                            let spacing = patience.poll.saturating_sub(began.elapsed());
+                            tokio::time::sleep(spacing.min(deadline.saturating_duration_since(Instant::now()))).await;
+                        }
+                    }
+                }
+                // The page was replaced: looked at again at once.
+                Change::Left => again = true,
+                Change::Cannot => {
+                    tab = Some(None);
+                    tokio::time::sleep(patience.poll.min(deadline.saturating_duration_since(Instant::now()))).await;
+                }
+            }
+        }
+        if Instant::now() >= deadline && !again {
+            return Err(timed_out(checks, last_seen));
+        }
+    }
+}
+
+/// One wait in the page for what `inspect` looks at to differ from `before`.
+async fn when_changed(session: &Session, tab: &str, inspect: &Inspect, before: &Inspection, cap: Duration) -> Change {
+    let (locator, also) = (inspect.locator.as_ref(), inspect.also.as_ref());
+    session.when_changed(tab, locator, inspect.attr.as_deref(), inspect.all, also, before, cap).await
+}

@@ -1,0 +1,142 @@
+//! Waits that wake on change: on a local Chromium, an expectation that does not hold at
+//! its first look waits in the page over DevTools for what it looks at to change, then
+//! confirms with one look over WebDriver; elsewhere (inside a frame, Firefox) it polls.
+//! Real Chromium through a real chromedriver that ft starts itself (a wrapper script as
+//! `--driver` turns its log on), pages on loopback; the looks over WebDriver are counted in
+//! chromedriver's log (each carries the inspection script).
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+
+use common::loopback::{respond, serve};
+use common::*;
+
+/// Where the inspection script begins: every look over WebDriver sends it whole, so each
+/// is one line of chromedriver's log that holds it.
+const A_LOOK: &str = "const [loc, attr, all, also] = arguments";
+
+/// The test pages: `/late` adds `#late` 200 ms after load; `/typed` sets an input's value
+/// from a script 300 ms after load (no DOM mutation, no event); `/moves` sends the browser
+/// to `/arrived` 200 ms after load; `/framed` holds `/later` (`#late` after 600 ms) in a frame.
+fn pages() -> String {
+    serve(|req, stream| {
+        let path = req.line.split(' ').nth(1).unwrap_or("/");
+        let page = match path {
+            "/late" => {
+                "<!doctype html><title>Late</title><p>waiting</p><script>setTimeout(() => { \
+                 const p = document.createElement('p'); p.id = 'late'; p.textContent = 'here'; \
+                 document.body.append(p); }, 200);</script>"
+            }
+            "/typed" => {
+                "<!doctype html><title>Typed</title><input id=\"name\"><script>setTimeout(() => { \
+                 document.getElementById('name').value = 'Edith'; }, 300);</script>"
+            }
+            "/moves" => {
+                "<!doctype html><title>Moving</title><p>soon elsewhere</p><script>setTimeout(() => { \
+                 location.href = '/arrived'; }, 200);</script>"
+            }
+            "/arrived" => "<!doctype html><title>Arrived</title><p id=\"here\">arrived</p>",
+            "/later" => {
+                "<!doctype html><title>Later</title><p>waiting</p><script>setTimeout(() => { \
+                 const p = document.createElement('p'); p.id = 'late'; p.textContent = 'here'; \
+                 document.body.append(p); }, 600);</script>"
+            }
+            "/framed" => "<!doctype html><title>Framed</title><iframe id=\"f\" src=\"/later\"></iframe>",
+            _ => return respond(stream, "404 Not Found", "not here"),
+        };
+        respond(stream, "200 OK", page)
+    })
+}
+
+/// A chromedriver wrapper that logs every command to `dir/chromedriver.log`: ft starts it
+/// as its own driver (`--driver`), so the waits may be held in the page.
+fn logging_driver(dir: &Path) -> (PathBuf, PathBuf) {
+    let log = dir.join("chromedriver.log");
+    let wrapper = dir.join("chromedriver");
+    let script = format!("#!/bin/sh\nexec /usr/bin/chromedriver --verbose --log-path={} \"$@\"\n", log.display());
+    std::fs::write(&wrapper, script).expect("write the wrapper");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod the wrapper");
+    (wrapper, log)
+}
+
+struct Run {
+    out: Output,
+    dir: tempfile::TempDir,
+    /// The looks over WebDriver chromedriver's log shows.
+    looks: usize,
+}
+
+/// Run one scenario of `steps` against the test pages on a local Chromium (ft's own
+/// chromedriver, logged), with `extra` arguments (`--max-wait 5` unless given).
+fn run(steps: &str, extra: &[&str]) -> Run {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = format!("[[scenario]]\nname = \"waits for the page\"\nsteps = [\n{steps}\n]\n");
+    std::fs::write(dir.path().join("wait.toml"), spec).expect("write the spec");
+    let (wrapper, log) = logging_driver(dir.path());
+    let target = pages();
+    let driver = wrapper.display().to_string();
+    let mut args = vec!["--specs", "wait.toml", "--liveserver", &target, "--workers", "1", "--driver", &driver];
+    args.extend_from_slice(extra);
+    if !extra.contains(&"--max-wait") {
+        args.extend_from_slice(&["--max-wait", "5"]);
+    }
+    let out = ft_in(dir.path(), &args);
+    let looks = std::fs::read_to_string(&log).unwrap_or_default().matches(A_LOOK).count();
+    Run { out, dir, looks }
+}
+
+const LATE: &str = "  { visit = \"/late\" },\n  { expect_present = \"#late\" },";
+
+#[test]
+fn an_element_added_200_ms_after_load_is_seen_in_two_looks_on_a_local_chromium() {
+    let run = run(LATE, &[]);
+    assert_eq!(run.out.code, 0, "{}", run.out.all());
+    // Polling every 25 ms would look ~8 times in 200 ms; waiting in the page, the visit's
+    // look and the one that confirms what the page saw.
+    assert!((1..=2).contains(&run.looks), "{} looks over WebDriver:\n{}", run.looks, run.out.all());
+}
+
+/// An expectation that never holds waits out its deadline in the page, without looking
+/// over WebDriver again, and fails with what the last look saw, as it did polling.
+#[test]
+fn an_expectation_that_never_holds_fails_at_its_deadline_with_what_the_last_look_saw() {
+    let steps = "  { visit = \"/late\" },\n  { expect_text = \"gone\", in = \"#late\" },";
+    let run = run(steps, &["--max-wait", "2"]);
+    assert_eq!(run.out.code, 1, "{}", run.out.all());
+    let junit = read_junit(&run.dir.path().join("reports/junit.xml"));
+    let case = junit.case("waits for the page");
+    assert!(case.message.contains("still not true after 2."), "{case:?}");
+    assert!(case.body.contains("last seen: the text of #late was \"here\""), "{case:?}");
+    assert!(run.looks <= 3, "{} looks over WebDriver in 2 s:\n{}", run.looks, run.out.all());
+}
+
+/// A value set by a script changes no DOM and fires no event: the page's own look at the
+/// end of each wait still sees it.
+#[test]
+fn a_value_a_script_sets_without_any_event_is_still_seen() {
+    let steps = "  { visit = \"/typed\" },\n  { expect_value = \"Edith\", of = \"#name\" },";
+    let run = run(steps, &[]);
+    assert_eq!(run.out.code, 0, "{}", run.out.all());
+}
+
+/// A navigation under the wait destroys the page it was held in: ft looks again at the
+/// page the browser landed on.
+#[test]
+fn an_expectation_holds_on_the_page_a_script_sends_the_browser_to() {
+    let steps = "  { visit = \"/moves\" },\n  { expect_title = \"Arrived\" },\n  { expect_text = \"arrived\", in = \"#here\" },";
+    let run = run(steps, &[]);
+    assert_eq!(run.out.code, 0, "{}", run.out.all());
+    assert!(run.looks <= 4, "{} looks over WebDriver:\n{}", run.looks, run.out.all());
+}
+
+/// Inside a frame the page cannot hold the wait (it runs in the tab's top document): it
+/// polls, and still sees the element.
+#[test]
+fn inside_a_frame_an_expectation_polls_and_holds() {
+    let steps = "  { visit = \"/framed\" },\n  { frame = \"#f\" },\n  { expect_present = \"#late\" },";
+    let run = run(steps, &[]);
+    assert_eq!(run.out.code, 0, "{}", run.out.all());
+    assert!(run.looks >= 4, "polling looks more than thrice in 600 ms: {} looks\n{}", run.looks, run.out.all());
+}
