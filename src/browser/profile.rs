@@ -125,6 +125,8 @@ impl Run {
     async fn make_template(&self, config: &BrowserConfig) -> Option<PathBuf> {
         let dir = self.dir.join("template");
         let made = async {
+            // What a start cut short (a run stopping mid-start) left there is no template.
+            let _ = tokio::fs::remove_dir_all(&dir).await;
             tokio::fs::create_dir(&dir).await.map_err(|e| e.to_string())?;
             let config = BrowserConfig { firefox_profile: Some(dir.clone()), ..config.clone() };
             first_start(&config, &self.geckodriver, self.binary.as_deref()).await
