@@ -98,12 +98,17 @@ fn chrome_capabilities(config: &BrowserConfig, binary: Option<&Path>) -> Capabil
     capabilities("chrome", "goog:chromeOptions", args, binary)
 }
 
-/// Headless Firefox through geckodriver, which gives every session a fresh profile.
+/// Headless Firefox through geckodriver, which gives every session a fresh profile, or
+/// in the fresh copy of the run's template profile ft made for it (`profile`), which
+/// geckodriver uses in place.
 fn firefox_capabilities(config: &BrowserConfig, binary: Option<&Path>) -> Capabilities {
     let (w, h) = config.window;
     let mut args = vec!["-width".to_string(), w.to_string(), "-height".into(), h.to_string()];
     if !config.headed {
         args.push("-headless".into());
+    }
+    if let Some(profile) = &config.firefox_profile {
+        args.extend(["-profile".to_string(), profile.display().to_string()]);
     }
     let mut caps = capabilities("firefox", "moz:firefoxOptions", args, binary);
     if let Some(ua) = &config.firefox_user_agent {
@@ -231,6 +236,14 @@ mod tests {
         let options = caps.get("moz:firefoxOptions").cloned().unwrap_or_default();
         assert_eq!(options["binary"], "/usr/bin/firefox-esr");
         assert_eq!(options["args"], json!(["-width", "1280", "-height", "800", "-headless"]));
+        let copy =
+            BrowserConfig { firefox_profile: Some("/tmp/ft-firefox-1-x/session-1".into()), ..BrowserConfig::default() };
+        let caps = firefox_capabilities(&copy, None);
+        let args = caps.get("moz:firefoxOptions").map(|o| o["args"].clone()).unwrap_or_default();
+        assert_eq!(
+            args,
+            json!(["-width", "1280", "-height", "800", "-headless", "-profile", "/tmp/ft-firefox-1-x/session-1"])
+        );
         assert_eq!(caps.get("browserName").and_then(|v| v.as_str()), Some("firefox"));
         assert_eq!(caps.get("unhandledPromptBehavior"), Some(&json!("ignore")), "dialogs wait for a step");
     }

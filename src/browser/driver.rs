@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use super::find::{find_chromedriver, find_chromium, find_firefox, find_geckodriver, firefox_user_agent};
 use super::process::{DriverProcess, CHROMEDRIVER, GECKODRIVER};
-use super::reaper::Reaper;
+use super::profile::Profiles;
+use super::reaper::{Leftover, Reaper};
 use super::session::Session;
 use super::{BrowserConfig, BrowserError, BrowserKind};
 
@@ -23,6 +24,8 @@ pub struct Driver {
     binary: Option<PathBuf>,
     /// Every orphaned session and profile of this run, ended at `stop`.
     reaper: Reaper,
+    /// A local Firefox's template profile and its copies, where the run has them.
+    profiles: Profiles,
 }
 
 /// Where sessions are made.
@@ -79,6 +82,7 @@ impl Driver {
     /// the browser; each session starts its own geckodriver), or use `config.webdriver`.
     pub async fn start(config: &BrowserConfig) -> Result<Driver, BrowserError> {
         let reaper = Reaper::new();
+        let mut profiles = Profiles::default();
         let (end, binary) = if let Some(url) = &config.webdriver {
             (RemoteEnd::Remote(url.trim_end_matches('/').to_string()), config.binary.clone())
         } else {
@@ -92,6 +96,7 @@ impl Driver {
                 BrowserKind::Firefox => {
                     let binary = find_firefox(config.binary.as_deref())?;
                     let path = find_geckodriver(config.driver.as_deref())?;
+                    profiles = Profiles::for_run(config, &path, Some(&binary), &reaper);
                     (RemoteEnd::GeckodriverPerSession(path), Some(binary))
                 }
             }
@@ -102,7 +107,7 @@ impl Driver {
         {
             user_agent = Some(firefox_user_agent(binary, suffix).await?);
         }
-        Ok(Driver { end, firefox_user_agent: user_agent, binary, reaper })
+        Ok(Driver { end, firefox_user_agent: user_agent, binary, reaper, profiles })
     }
 
     /// A new browser with a fresh profile, made as `config` says (the driver's own
@@ -112,22 +117,35 @@ impl Driver {
         // the settings and never had it (it was kept and never read, so a local Firefox was
         // marked over BiDi or, without BiDi, refused).
         let with_agent;
-        let config = match (&config.firefox_user_agent, &self.firefox_user_agent) {
+        let mut config = match (&config.firefox_user_agent, &self.firefox_user_agent) {
             (None, Some(agent)) => {
                 with_agent = BrowserConfig { firefox_user_agent: Some(agent.clone()), ..config.clone() };
                 &with_agent
             }
             _ => config,
         };
+        let in_copy;
         let (url, own_driver) = match &self.end {
             RemoteEnd::Chromedriver(local) => (local.lock().await.running().await?, None),
             RemoteEnd::GeckodriverPerSession(path) => {
-                let (process, port) = DriverProcess::spawn(&GECKODRIVER, path).await?;
+                let (profile, spawned) =
+                    tokio::join!(self.profiles.fresh(config), DriverProcess::spawn(&GECKODRIVER, path));
+                let (process, port) = match spawned {
+                    Ok(spawned) => spawned,
+                    Err(e) => {
+                        self.reaper.end(profile.map(Leftover::Profile).into_iter().collect()).await;
+                        return Err(e);
+                    }
+                };
+                if profile.is_some() {
+                    in_copy = BrowserConfig { firefox_profile: profile, ..config.clone() };
+                    config = &in_copy;
+                }
                 (format!("http://127.0.0.1:{port}"), Some(process))
             }
             RemoteEnd::Remote(url) => (url.clone(), None),
         };
-        Session::start(config, self.binary.as_deref(), url, own_driver, &self.reaper).await
+        Session::start(config, self.binary.as_deref(), url, own_driver, &self.reaper, &self.profiles).await
     }
 
     /// Stop the driver and every browser it started, and end the sessions dropped
@@ -139,6 +157,7 @@ impl Driver {
         if let Some(p) = self.local_process() {
             p.kill().await;
         }
+        self.profiles.remove();
     }
 
     fn local_process(&mut self) -> Option<DriverProcess> {
@@ -156,5 +175,6 @@ impl Drop for Driver {
             p.kill_now();
         }
         self.reaper.end_all_now();
+        self.profiles.remove();
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! A room by job: `find` (binaries), `process` (driver processes), `driver_guard` (the process
 //! between ft and each driver that ends it with its browsers whatever ends ft), `reaper` (the one
-//! registry of what must be ended), `driver` (the remote end sessions are made at),
+//! registry of what must be ended), `driver` (the remote end sessions are made at), `profile`
+//! (a local Firefox's sessions started from copies of one template profile per run),
 //! `capabilities`, `session` (lifecycle and page operations), `inspect`, and the
 //! browser's signals: `signals` (the types), `collect` (which way a session collects
 //! them), `bidi` (over WebDriver BiDi) and `browser_log` (Chromium's log, the fallback);
@@ -22,6 +23,7 @@ mod driver_guard;
 mod find;
 mod inspect;
 mod process;
+mod profile;
 mod reaper;
 mod session;
 mod signals;
@@ -71,6 +73,14 @@ pub struct BrowserConfig {
     /// starts, and WebDriver has no command to change it later. (Chromium's is changed
     /// over DevTools once it runs, which also works through a Grid.)
     pub firefox_user_agent: Option<String>,
+    /// The profile folder a local Firefox session starts from (`-profile`): a fresh copy of
+    /// the run's template (`profile`), set by the driver for one session. `None`: the
+    /// empty profile geckodriver makes.
+    pub firefox_profile: Option<PathBuf>,
+    /// How many browser sessions the run expects to start (one per worker; one per
+    /// scenario with `--fresh-session`): a local Firefox makes a template profile for them
+    /// where enough come to pay back its cost (`profile::pays_back`).
+    pub expected_sessions: usize,
     /// Collect console errors, exceptions and failed requests over WebDriver BiDi (off
     /// with `--no-signals`).
     pub signals: bool,
@@ -187,6 +197,8 @@ impl Default for BrowserConfig {
             trusted_keys: Vec::new(),
             user_agent_suffix: None,
             firefox_user_agent: None,
+            firefox_profile: None,
+            expected_sessions: 1,
             signals: true,
             user_contexts: true,
             visitors: false,

@@ -14,6 +14,7 @@ use super::controls::{chord_keys, is_dialog_open, Controls};
 use super::devtools::InPage;
 use super::inspect::{script, Evidence, Inspection};
 use super::process::DriverProcess;
+use super::profile::Profiles;
 use super::reaper::{Leftover, Reaper};
 use super::{BrowserConfig, BrowserError, BrowserInfo, Isolation, Signals};
 use crate::shared::keys::{Chord, Key};
@@ -57,19 +58,24 @@ pub struct Session {
 
 struct OwnDriver {
     process: DriverProcess,
-    /// The fresh profile geckodriver made for the session, removed when it ends.
+    /// The session's fresh profile, removed when it ends: the copy of the run's template
+    /// it started from (`profile`), or the one geckodriver made.
     profile: Option<PathBuf>,
 }
 
 impl Session {
-    /// A new session at `url`, which is `own_driver`'s when the session has a driver of its own.
+    /// A new session at `url`, which is `own_driver`'s when the session has a driver of its
+    /// own; `profiles`, where a local Firefox's visitors start theirs from.
     pub(super) async fn start(
         config: &BrowserConfig,
         binary: Option<&Path>,
         url: String,
         own_driver: Option<DriverProcess>,
         reaper: &Reaper,
+        profiles: &Profiles,
     ) -> Result<Session, BrowserError> {
+        // A copy of the template the session was to start from goes with a failed start.
+        let copy = || config.firefox_profile.clone().map(Leftover::Profile).into_iter().collect::<Vec<_>>();
         match connect(config, binary, &url).await {
             Ok((wd, browser, mut user_agent)) => {
                 let signals = Collection::start(&wd, config).await;
@@ -90,19 +96,21 @@ impl Session {
                         if let Some(p) = own_driver {
                             p.kill().await;
                         }
+                        reaper.end(copy()).await;
                         return Err(BrowserError::SessionStart {
                             url,
                             message: format!("failed to mark the user agent as synthetic: {why}"),
                         });
                     }
                 }
-                let cast = visitors::Cast::new(config, binary, own_driver.is_some(), user_agent.clone());
+                let cast = visitors::Cast::new(config, binary, own_driver.is_some(), user_agent.clone(), profiles);
                 let contexts = if config.user_contexts {
                     Contexts::start(&wd, config, user_agent).await
                 } else {
                     Err(config.kind.reset_asked())
                 };
-                let profile = wd.capabilities().get("moz:profile").and_then(|v| v.as_str()).and_then(driver_profile);
+                let made = || wd.capabilities().get("moz:profile").and_then(|v| v.as_str()).and_then(driver_profile);
+                let profile = config.firefox_profile.clone().or_else(made);
                 Ok(Session {
                     wd: Some(wd),
                     browser,
@@ -124,6 +132,7 @@ impl Session {
                 if let Some(p) = own_driver {
                     p.kill().await;
                 }
+                reaper.end(copy()).await;
                 Err(err)
             }
         }

@@ -81,7 +81,9 @@ pub async fn run_keeping(
     // reads the page behind a dialog over it: a suite that needs it asks for it even with
     // --no-signals (`BrowserConfig::visitors`).
     let bidi = runner::needs_bidi(&scenarios, settings.sensitive.is_some());
-    let browser = BrowserConfig { visitors: bidi, ..settings.browser.clone() };
+    let workers = settings.workers.clamp(1, scenarios.len().max(1));
+    let sessions = runner::sessions_expected(scenarios.len(), workers, settings.fresh_session);
+    let browser = BrowserConfig { visitors: bidi, expected_sessions: sessions, ..settings.browser.clone() };
     let mut kept = kept;
     let reuse = kept.as_deref_mut().and_then(Option::take);
     let (reuse, stale) = match reuse {
@@ -93,7 +95,6 @@ pub async fn run_keeping(
     }
     // The browser starts while the target starts and the preflight runs: its sessions are
     // made without the preflight's pin, and replaced if one comes (`Browsers::trust`).
-    let workers = settings.workers.clamp(1, scenarios.len().max(1));
     let failed = tokio::sync::Notify::new();
     let starting = async {
         let browsers = match reuse {

@@ -20,6 +20,7 @@ mod email;
 mod faults;
 mod filmstrip;
 mod firefox;
+mod firefox_profile;
 mod fixtures;
 mod fresh_ahead;
 mod gate;

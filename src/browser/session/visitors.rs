@@ -27,6 +27,8 @@ use thirtyfour::{WebDriver, WindowHandle};
 use super::super::contexts::{MadeOver, Maker, Visitor};
 use super::super::find::find_geckodriver;
 use super::super::process::{DriverProcess, GECKODRIVER};
+use super::super::profile::Profiles;
+use super::super::reaper::Leftover;
 use super::super::VisitorPage;
 use super::super::{BrowserConfig, BrowserError, Signals};
 use super::Session;
@@ -60,6 +62,8 @@ pub(in crate::browser) struct Cast {
     config: BrowserConfig,
     binary: Option<PathBuf>,
     own_driver: bool,
+    /// Where a local Firefox visitor's session gets a fresh copy of the run's template.
+    profiles: Profiles,
     /// The page-load timeout the runner set on this session, set on each visitor's too.
     page_load: Mutex<Option<Duration>>,
 }
@@ -97,6 +101,7 @@ impl Cast {
         binary: Option<&Path>,
         own_driver: bool,
         user_agent: Option<String>,
+        profiles: &Profiles,
     ) -> Cast {
         Cast {
             name: Mutex::new(None),
@@ -105,9 +110,11 @@ impl Cast {
             maker: tokio::sync::OnceCell::new(),
             refused: Mutex::new(None),
             user_agent,
-            config: BrowserConfig { user_contexts: false, visitors: false, ..config.clone() },
+            // A visitor's session has a profile of its own, never this one's.
+            config: BrowserConfig { user_contexts: false, visitors: false, firefox_profile: None, ..config.clone() },
             binary: binary.map(Path::to_path_buf),
             own_driver,
+            profiles: profiles.clone(),
             page_load: Mutex::new(None),
         }
     }
@@ -254,9 +261,15 @@ impl Session {
     /// A new session for visitor `name`, made where this one was, with the same settings.
     async fn start_visitor(&self, name: &str) -> Result<Session, BrowserError> {
         let cast = &self.cast;
+        let mut config = cast.config.clone();
         let own_driver = if cast.own_driver {
             let path = find_geckodriver(cast.config.driver.as_deref())?;
-            Some(DriverProcess::spawn(&GECKODRIVER, &path).await?)
+            config.firefox_profile = cast.profiles.fresh(&cast.config).await;
+            let spawned = DriverProcess::spawn(&GECKODRIVER, &path).await;
+            if spawned.is_err() {
+                self.reaper.end(config.firefox_profile.take().map(Leftover::Profile).into_iter().collect()).await;
+            }
+            Some(spawned?)
         } else {
             None
         };
@@ -265,7 +278,8 @@ impl Session {
             None => self.url.clone(),
         };
         let own_driver = own_driver.map(|(process, _)| process);
-        let started = Session::start(&cast.config, cast.binary.as_deref(), url, own_driver, &self.reaper).await;
+        let started =
+            Session::start(&config, cast.binary.as_deref(), url, own_driver, &self.reaper, &cast.profiles).await;
         let session = started.map_err(|e| BrowserError::WebDriver(format!("failed to start visitor {name:?}: {e}")))?;
         let page_load = cast.page_load.lock().ok().and_then(|p| *p);
         if let Some(limit) = page_load {
