@@ -78,8 +78,14 @@ where
         if now >= deadline {
             return Err(WaitError::TimedOut(TimedOut { waited: now - start, checks, last_seen }));
         }
-        tokio::time::sleep(patience.poll.min(deadline - now)).await;
+        pause(patience.poll, deadline).await;
     }
+}
+
+/// The pause between two looks: `interval`, never past `deadline`. The one sleep of a
+/// wait, for `until` and for the wait the page holds (`runner::expect::wake`).
+pub async fn pause(interval: Duration, deadline: Instant) {
+    tokio::time::sleep(interval.min(deadline.saturating_duration_since(Instant::now()))).await;
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::predicates::Judge;
 use super::{Inspect, LastPage};
 use crate::browser::{BrowserError, Change, Inspection, Session};
 use crate::runner::ScenarioState;
-use crate::wait::{Patience, TimedOut, WaitError};
+use crate::wait::{pause, Patience, TimedOut, WaitError};
 
 /// The longest one wait in the page lasts before the page looks once more by itself (for
 /// what neither a mutation nor an event tells: a value a script set, a shadow root's
@@ -77,7 +77,7 @@ pub(super) async fn until(
         // A page that changed back as it was confirmed (a flicker) is looked at no more
         // often than polling would.
         if std::mem::take(&mut confirming) || held.is_none() || since.is_none() {
-            tokio::time::sleep(patience.poll.min(deadline.saturating_duration_since(Instant::now()))).await;
+            pause(patience.poll, deadline).await;
         }
         let Some(held) = held else { continue };
         // The page answered something to look at again over WebDriver, even at the deadline.
@@ -106,7 +106,7 @@ pub(super) async fn until(
                             // changes all the time (a clock, an animation) is looked at
                             // once per poll interval.
                             let spacing = patience.poll.saturating_sub(began.elapsed());
-                            tokio::time::sleep(spacing.min(deadline.saturating_duration_since(Instant::now()))).await;
+                            pause(spacing, deadline).await;
                         }
                     }
                 }
@@ -114,7 +114,7 @@ pub(super) async fn until(
                 Change::Left => again = true,
                 Change::Cannot => {
                     tab = Some(None);
-                    tokio::time::sleep(patience.poll.min(deadline.saturating_duration_since(Instant::now()))).await;
+                    pause(patience.poll, deadline).await;
                 }
             }
         }
