@@ -9,15 +9,14 @@
 
 use crate::common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use common::loopback::serve;
+use common::loopback::{respond, serve};
 use common::*;
 
 /// The cookie and the localStorage key the planting page sets: names found nowhere else.
@@ -38,11 +37,11 @@ fn target() -> Target {
     let url = serve(move |req, stream| {
         let path = req.line.split(' ').nth(1).unwrap_or("/");
         match path {
-            "/plant" => html(stream, &PLANT.replace("COOKIE", COOKIE).replace("STORAGE", STORAGE)),
-            "/check" => html(stream, &CHECK.replace("COOKIE", COOKIE).replace("STORAGE", STORAGE)),
-            "/hold" => html(stream, HOLD),
-            "/go" => html(stream, if released.load(Ordering::SeqCst) { "go" } else { "wait" }),
-            _ => html(stream, "not here"),
+            "/plant" => respond(stream, "200 OK", &PLANT.replace("COOKIE", COOKIE).replace("STORAGE", STORAGE)),
+            "/check" => respond(stream, "200 OK", &CHECK.replace("COOKIE", COOKIE).replace("STORAGE", STORAGE)),
+            "/hold" => respond(stream, "200 OK", HOLD),
+            "/go" => respond(stream, "200 OK", if released.load(Ordering::SeqCst) { "go" } else { "wait" }),
+            _ => respond(stream, "200 OK", "not here"),
         }
     });
     Target { url, release }
@@ -70,16 +69,6 @@ const ask = () => fetch("/go").then(r => r.text()).then(t => {
 }, () => setTimeout(ask, 50));
 ask();
 </script></body></html>"#;
-
-fn html(stream: &mut TcpStream, body: &str) {
-    let head = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body.as_bytes());
-    let _ = stream.flush();
-}
 
 /// Three scenarios, run longest first on one worker: the planter (which also checks that
 /// the check page sees what it planted), the next session's check, and a session held
