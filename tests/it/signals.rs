@@ -242,7 +242,7 @@ fn without_signals_a_written_check_fails_saying_so_and_the_suite_check_is_skippe
 
 #[test]
 fn signals_are_collected_through_a_selenium_grid_on_chromium_and_firefox() {
-    let grid = StandaloneGrid::shared();
+    let grid = common::grid::Grid::shared();
     assert_signals_judged(&["--webdriver", grid.url, "--driver", "/nonexistent"]);
     assert_signals_judged(&["--webdriver", grid.url, "--browser", "firefox"]);
 }

@@ -592,7 +592,7 @@ steps = [{ visit = "/whoami" }, { expect_text = "cookie: none", in = "#status" }
 /// where ft asks for no BiDi.
 #[test]
 fn visitors_work_through_a_selenium_grid_as_user_contexts_and_as_sessions() {
-    let grid = StandaloneGrid::shared();
+    let grid = common::grid::Grid::shared();
     let specs = format!("{COOKIES}{SHARING}");
     for (isolation, env) in [("user-context", &[][..]), ("reset", &[][..]), ("reset", NO_BIDI)] {
         let run = run_with(&specs, &["--webdriver", grid.url, "--isolation", isolation], false, env);

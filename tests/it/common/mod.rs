@@ -1,6 +1,7 @@
 //! Helpers for the integration tests: run the real `ft` binary, start the embedded app
 //! (optionally with a deliberate defect) as a real process, read reports back.
 
+pub mod grid;
 pub mod loopback;
 pub mod mail;
 pub mod repo;
@@ -701,27 +702,6 @@ echo "rollback to $FT_ROLLBACK_TO" >> "$WORK/rollback.log"
 DEFECT_live= VERSION_live="$FT_ROLLBACK_TO" exec sh "$WORK/deploy.sh"
 "#;
 
-/// A Selenium Grid role (`standalone`, `hub`, `node`) in Java, from scripts/grid.sh's jar
-/// and `config`, on 127.0.0.1, logging to `log`: in a process group of its own with every
-/// driver and browser it starts (all killed when the guard goes), and killed by the
-/// kernel should the test process die without its drop running.
-pub fn grid_java(jar: &str, role: &str, args: &[String], config: &Path, log: &Path) -> KillOnDrop {
-    use std::os::unix::process::CommandExt;
-    let log = std::fs::File::create(log).expect("log file");
-    let mut cmd = Command::new("java");
-    cmd.args(["-Xms64m", "-Xmx512m", "-jar", jar, role])
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .args(["--host", "127.0.0.1", "--log-level", "WARNING"])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("log file"))
-        .stderr(log)
-        .process_group(0);
-    ends_with_this_thread(&mut cmd);
-    KillOnDrop::group(cmd.spawn().expect("java starts"))
-}
-
 /// A scenario failing after five page-changing steps, for the filmstrip (frames after
 /// lines 4, 5, 6, 8 and 9; line 11's screen is the failure's own screenshot). No
 /// leading blank line: line 1 is `[[scenario]]`.
@@ -775,93 +755,4 @@ pub fn superlists_line(after: &str, text: &str) -> usize {
     let lines = superlists_lines();
     let from = superlists_find(&lines, after);
     from + superlists_find(&lines[from..], text) + 1
-}
-
-/// A Selenium Grid 4 standalone on a free loopback port (scripts/grid.sh's jar and config,
-/// two slots), killed with its drivers and browsers when dropped.
-pub struct StandaloneGrid {
-    pub url: String,
-    _java: KillOnDrop,
-    _dir: tempfile::TempDir,
-}
-
-/// The test binary's one standalone Grid, for tests that only need a Grid to run through
-/// (a Java start costs ~15 s of both cores here): started by the first of them, used by
-/// one test at a time (all of its slots are that test's: it may check they are free again
-/// after ft), killed when the test process exits.
-pub struct SharedGrid {
-    pub url: &'static str,
-    _in_use: std::sync::MutexGuard<'static, ()>,
-}
-
-impl StandaloneGrid {
-    /// The shared Grid, for this test alone until the guard goes.
-    pub fn shared() -> SharedGrid {
-        static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        static IN_USE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let in_use = IN_USE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let url = URL.get_or_init(|| {
-            let (tx, rx) = mpsc::channel();
-            // Java is killed when the thread that started it ends (PR_SET_PDEATHSIG), not
-            // the process: a thread of its own that never ends holds it until the test
-            // process exits. Its folder is in the target's tmp, not left in /tmp.
-            std::thread::spawn(move || {
-                let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
-                let grid = StandaloneGrid::start(dir);
-                let _ = tx.send(grid.url.clone());
-                loop {
-                    std::thread::park();
-                }
-            });
-            rx.recv().expect("the shared Grid started (see the panic above)")
-        });
-        SharedGrid { url, _in_use: in_use }
-    }
-
-    /// Start one, with its config and log in `dir`, and wait (up to 90 s) until its
-    /// `/status` says it is ready.
-    fn start(dir: tempfile::TempDir) -> StandaloneGrid {
-        let script = |args: &[&str]| {
-            let out = Command::new(root().join("scripts/grid.sh")).args(args).stdin(Stdio::null()).output();
-            let out = out.expect("scripts/grid.sh runs");
-            assert!(out.status.success(), "grid.sh {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-            String::from_utf8_lossy(&out.stdout).trim().to_string()
-        };
-        let jar = script(&["jar"]);
-        let config = dir.path().join("config.toml");
-        script(&["config", &config.display().to_string()]);
-        // Selenium cannot bind port 0 and say which port it got: a free one is picked, and
-        // another one if something else on this machine took it before Java bound it.
-        let log = dir.path().join("grid.log");
-        for attempt in 1.. {
-            let port = free_port();
-            let args = ["--port".to_string(), port.to_string()];
-            let mut java = grid_java(&jar, "standalone", &args, &config, &log);
-            let url = format!("http://127.0.0.1:{port}");
-            let mut exited = false;
-            eventually("the Grid to say ready", Duration::from_secs(90), || {
-                exited = java.try_wait().ok().flatten().is_some();
-                exited || grid_ready(&url)
-            });
-            if !exited {
-                return StandaloneGrid { url, _java: java, _dir: dir };
-            }
-            let said = std::fs::read_to_string(&log).unwrap_or_default();
-            assert!(attempt < 3 && said.contains("BindException"), "the Grid exited while starting:\n{said}");
-        }
-        unreachable!("the loop returns or panics")
-    }
-}
-
-/// Whether the Grid at `url` says on `/status` that it is ready (false while it does not
-/// answer).
-pub fn grid_ready(url: &str) -> bool {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return false };
-    rt.block_on(async {
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().ok()?;
-        let text = client.get(format!("{url}/status")).send().await.ok()?.text().await.ok()?;
-        let body: serde_json::Value = serde_json::from_str(&text).ok()?;
-        Some(body["value"]["ready"] == true)
-    })
-    .unwrap_or(false)
 }
