@@ -71,6 +71,7 @@ fn with_fresh_firefox_sessions_a_retry_runs_in_the_browser_started_while_the_fir
 #[test]
 fn kill_9_of_ft_with_fresh_firefox_sessions_started_ahead_leaves_no_driver_or_browser() {
     // Two workers, each with its browser and the next one starting: three geckodrivers
-    // or more (one per Firefox session) when ft is killed.
+    // or more (one per Firefox session) when ft is killed. It is also orphans::'s Firefox
+    // case (two workers killed mid-run), with more of ft's processes to leave behind.
     sigkill_mid_run_with_leaves_nothing("firefox", "geckodriver", false, &["--fresh-session"], 3);
 }

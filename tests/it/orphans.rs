@@ -211,7 +211,5 @@ fn kill_9_of_fts_whole_process_group_mid_run_leaves_no_driver_or_browser() {
     sigkill_mid_run_leaves_nothing("chrome", "chromedriver", true);
 }
 
-#[test]
-fn kill_9_of_ft_mid_run_with_two_firefox_workers_leaves_no_driver_or_browser() {
-    sigkill_mid_run_leaves_nothing("firefox", "geckodriver", false);
-}
+// Firefox's case (two workers killed mid-run) is in fresh_ahead.rs, with the sessions
+// started ahead besides: kill_9_of_ft_with_fresh_firefox_sessions_started_ahead_….
