@@ -14,9 +14,9 @@ use crate::shared::locator::Locator;
 /// What a wait in the page came to.
 #[derive(Debug)]
 pub enum Change {
-    /// What the look sees differs from the look before: what it sees now (without the
-    /// element: a step that acts on it looks again over WebDriver, which makes the
-    /// reference).
+    /// What the look sees differs from the look before: what it sees now, as a look over
+    /// WebDriver would have seen it but without the element (only chromedriver makes a
+    /// reference: a step that acts on it finds it with a look of its own).
     Seen(Inspection),
     /// At the cap, the page still shows what the look before saw.
     Same,
@@ -76,6 +76,10 @@ impl Session {
             // A look that threw answers no inspection: looked at again over WebDriver.
             Some(seen) => match Inspection::deserialize(seen) {
                 Ok(mut inspection) => {
+                    // The page changed since the last look over WebDriver: its element may
+                    // be gone, replaced, or no longer the first match, so no action acts
+                    // on it without looking again.
+                    self.forget_inspected();
                     inspection.answer = Some(seen.clone());
                     Change::Seen(inspection)
                 }
