@@ -20,7 +20,7 @@ const A_LOOK: &str = "const [loc, attr, all, also] = arguments";
 /// The test pages: `/late` adds `#late` 200 ms after load; `/typed` sets an input's value
 /// from a script 300 ms after load (no DOM mutation, no event); `/moves` sends the browser
 /// to `/arrived` 200 ms after load; `/framed` holds `/later` (`#late` after 600 ms) in a
-/// frame; `/swap` moves the id `go` from its button ("Wait", still on the page) to a new
+/// frame; `/twice` adds `#late` 200 ms after load and `#later` 200 ms after that; `/swap` moves the id `go` from its button ("Wait", still on the page) to a new
 /// one ("Go") 200 ms after load, whose click adds `#name` 150 ms later (the old one's
 /// only says so), and what is typed there is echoed in `#out`.
 fn pages() -> String {
@@ -47,6 +47,12 @@ fn pages() -> String {
                  document.body.append(p); }, 600);</script>"
             }
             "/framed" => "<!doctype html><title>Framed</title><iframe id=\"f\" src=\"/later\"></iframe>",
+            "/twice" => {
+                "<!doctype html><title>Twice</title><p>waiting</p><script>setTimeout(() => { \
+                 const p = document.createElement('p'); p.id = 'late'; document.body.append(p); \
+                 setTimeout(() => { const q = document.createElement('p'); q.id = 'later'; \
+                 document.body.append(q); }, 200); }, 200);</script>"
+            }
             "/swap" => {
                 "<!doctype html><title>Swap</title><p id=\"out\">nothing yet</p>\
                  <button id=\"go\" onclick=\"document.getElementById('out').textContent = 'the old button'\">Wait</button>\
@@ -108,6 +114,18 @@ fn an_element_added_200_ms_after_load_is_seen_in_one_look_on_a_local_chromium() 
     assert_eq!(run.out.code, 0, "{}", run.out.all());
     // Polling every 25 ms would look ~8 times in 200 ms; waiting in the page, only the
     // visit's look (made for this expectation): what the page saw is the step's.
+    assert_eq!(run.looks, 1, "looks over WebDriver:\n{}", run.out.all());
+}
+
+/// The page makes the next expectation's first look in the moment it answers: the next
+/// step judges that (`#later` is not there yet: it waits in the page in turn), and the one
+/// after it too (the title), with no look over WebDriver but the visit's.
+#[test]
+fn expectations_one_after_another_are_judged_on_what_the_page_saw_without_a_look_each() {
+    let steps = "  { visit = \"/twice\" },\n  { expect_present = \"#late\" },\n  { expect_present = \"#later\" },\n  \
+                 { expect_title = \"Twice\" },";
+    let run = run(steps, &[]);
+    assert_eq!(run.out.code, 0, "{}", run.out.all());
     assert_eq!(run.looks, 1, "looks over WebDriver:\n{}", run.out.all());
 }
 

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::predicates::Judge;
 use super::{Inspect, LastPage};
-use crate::browser::{BrowserError, Change, Inspection, Session};
+use crate::browser::{BrowserError, Change, Session};
 use crate::runner::ScenarioState;
 use crate::wait::{pause, Patience, TimedOut, WaitError};
 
@@ -89,15 +89,21 @@ pub(super) async fn until(
                 return Err(timed_out(checks, last_seen));
             }
             checks += 1;
-            let asked = state.seen.asked(inspect);
-            match when_changed(session, &held, &asked, &before, left.min(WAKE_CAP)).await {
+            let (asked, next) = (state.seen.asked(inspect), state.seen.ahead());
+            let look = asked.look();
+            match session.when_changed(&held, look, next.as_ref().map(Inspect::look), &before, left.min(WAKE_CAP)).await
+            {
                 Change::Same => since = Some(before),
-                Change::Seen(seen) => {
+                Change::Seen { seen, ahead } => {
                     page.note(&seen);
                     match judge(&seen) {
-                        // What the page saw is the step's observation, as a look's would be.
+                        // What the page saw is the step's observation, as a look's would be;
+                        // what the next step's first look saw in that moment is that step's.
                         Ok(()) => {
-                            state.seen.keep(asked, seen);
+                            match (next, ahead) {
+                                (Some(next), Some(ahead)) if ahead.error.is_none() => state.seen.keep(next, ahead),
+                                _ => state.seen.keep(asked, seen),
+                            }
                             return Ok(());
                         }
                         Err(why) => {
@@ -124,10 +130,4 @@ pub(super) async fn until(
             return Err(timed_out(checks, last_seen));
         }
     }
-}
-
-/// One wait in the page for what `inspect` looks at to differ from `before`.
-async fn when_changed(session: &Session, tab: &str, inspect: &Inspect, before: &Inspection, cap: Duration) -> Change {
-    let (locator, also) = (inspect.locator.as_ref(), inspect.also.as_ref());
-    session.when_changed(tab, locator, inspect.attr.as_deref(), inspect.all, also, before, cap).await
 }
