@@ -1,15 +1,17 @@
 //! An expectation's wait that wakes on change, where the page can hold it
-//! (`Session::watchable`: a local Chromium over DevTools, on the page itself): after a
-//! look that does not hold, the page is watched (`Session::when_changed`) until what the
-//! look sees changes, and what it sees then is judged; when it holds, the expectation holds
-//! with what the page saw (the same inspection script and fields as a look over WebDriver,
-//! but the element reference, which only chromedriver makes: an action after it finds its
+//! (`Session::watchable`: a local Chromium over DevTools, on the page itself): after a look
+//! that does not hold, the page is watched (`Session::when_changed`) until what the look
+//! sees changes, and what it sees then is judged; when it holds, the expectation holds with
+//! what the page saw (the same inspection script and fields as a look over WebDriver, but
+//! the element reference, which only chromedriver makes: an action after it finds its
 //! element with a look of its own, as after a step that looked at something else). A
 //! confirming look through chromedriver cost as much as polling overshot (BENCHMARKS.md,
-//! "Waits that wake on change, over DevTools"). A page that does not change costs one answer per
-//! `WAKE_CAP`, no WebDriver command; one that changes all the time no more looks than
-//! polling would make. Anywhere else, and once the page cannot hold a wait, it polls as
-//! `wait::until` does, with the same message at the deadline.
+//! "Waits that wake on change, over DevTools"). When the next step is an expectation too,
+//! the page makes its first look in the same answer (`Seen::look_ahead`): that step judges
+//! what the page showed the moment this one held, with no round trip. A page that does not
+//! change costs one answer per `WAKE_CAP`, no WebDriver command; one that changes all the
+//! time no more looks than polling would make. Anywhere else, and once the page cannot hold
+//! a wait, it polls as `wait::until` does, with the same message at the deadline.
 
 use std::time::{Duration, Instant};
 
