@@ -61,6 +61,17 @@ pub struct Inspection {
     /// (`Session::watch`) compares what it sees with it.
     #[serde(skip)]
     pub(super) answer: Option<serde_json::Value>,
+    /// The tab whose page made this look in a wait held there (a look ahead): the next
+    /// wait may be held in it without asking WebDriver for the window again.
+    #[serde(skip)]
+    pub(super) held_in: Option<String>,
+}
+
+impl Inspection {
+    /// The tab a wait in the page made this look in, if one did.
+    pub fn held_in(&self) -> Option<&str> {
+        self.held_in.as_deref()
+    }
 }
 
 /// Evidence of a page's state at a failure.

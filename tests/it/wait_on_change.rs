@@ -118,7 +118,8 @@ fn an_element_added_200_ms_after_load_is_seen_in_one_look_on_a_local_chromium() 
 }
 
 /// The page makes the next expectation's first look in the moment it answers: the next
-/// step judges that (`#later` is not there yet: it waits in the page in turn), and the one
+/// step judges that (`#later` is not there yet: it waits in the page in turn, in the tab
+/// that look was made in, without asking WebDriver for the window again), and the one
 /// after it too (the title), with no look over WebDriver but the visit's.
 #[test]
 fn expectations_one_after_another_are_judged_on_what_the_page_saw_without_a_look_each() {
@@ -127,6 +128,8 @@ fn expectations_one_after_another_are_judged_on_what_the_page_saw_without_a_look
     let run = run(steps, &[]);
     assert_eq!(run.out.code, 0, "{}", run.out.all());
     assert_eq!(run.looks, 1, "looks over WebDriver:\n{}", run.out.all());
+    let log = std::fs::read_to_string(run.dir.path().join("chromedriver.log")).unwrap_or_default();
+    assert_eq!(log.matches("COMMAND GetWindow ").count(), 1, "the window asked once, for the first wait");
 }
 
 /// An expectation that held in the page leaves no element reference to act on: the

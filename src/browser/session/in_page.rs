@@ -57,10 +57,15 @@ impl Session {
 
     /// The tab a wait would be held in, or `None` where waits poll: a browser whose DevTools
     /// ft does not reach (Firefox, a Grid's), a step inside a frame, a visitor with a session
-    /// of its own. One WebDriver command (the window handle) where it can be.
-    pub async fn watchable(&self) -> Option<String> {
+    /// of its own. `seen`: the look this wait starts from; made by a wait in the page (a
+    /// look ahead: nothing acted since), it names the tab. Else one WebDriver command (the
+    /// window handle) where it can be.
+    pub async fn watchable(&self, seen: &Inspection) -> Option<String> {
         if !self.may_hold_waits() {
             return None;
+        }
+        if let Some(tab) = seen.held_in() {
+            return Some(tab.to_string());
         }
         let wd = self.own_wd().ok()?;
         self.bounded(wd.window()).await.ok().map(|tab| tab.to_string())
@@ -100,7 +105,11 @@ impl Session {
                     // be gone, replaced, or no longer the first match, so no action acts
                     // on it without looking again.
                     self.forget_inspected();
-                    Change::Seen { seen, ahead: answer.get("ahead").and_then(inspection) }
+                    let ahead = answer
+                        .get("ahead")
+                        .and_then(inspection)
+                        .map(|ahead| Inspection { held_in: Some(tab.to_string()), ..ahead });
+                    Change::Seen { seen, ahead }
                 }
                 None => Change::Left,
             },

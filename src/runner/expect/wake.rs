@@ -72,7 +72,7 @@ pub(super) async fn until(
         }
         let held = match (&tab, &since) {
             (Some(known), _) => known.clone(),
-            (None, Some(_)) => tab.insert(session.watchable().await).clone(),
+            (None, Some(seen)) => tab.insert(session.watchable(seen).await).clone(),
             // A look that saw nothing to compare with (the browser's error): poll.
             (None, None) => None,
         };
