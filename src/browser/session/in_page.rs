@@ -39,7 +39,7 @@ pub enum Change {
     /// WebDriver would have seen it but without the element (only chromedriver makes a
     /// reference: a step that acts on it finds it with a look of its own); and, made in
     /// the same moment, what the next step's first look sees, when asked.
-    Seen { seen: Inspection, ahead: Option<Inspection> },
+    Seen { seen: Box<Inspection>, ahead: Option<Box<Inspection>> },
     /// At the cap, the page still shows what the look before saw.
     Same,
     /// The page was left or replaced under the wait (a submit, a link): look again.
@@ -109,7 +109,7 @@ impl Session {
                         .get("ahead")
                         .and_then(inspection)
                         .map(|ahead| Inspection { held_in: Some(tab.to_string()), ..ahead });
-                    Change::Seen { seen, ahead }
+                    Change::Seen { seen: Box::new(seen), ahead: ahead.map(Box::new) }
                 }
                 None => Change::Left,
             },

@@ -97,6 +97,7 @@ pub(super) async fn until(
             {
                 Change::Same => since = Some(before),
                 Change::Seen { seen, ahead } => {
+                    let (seen, ahead) = (*seen, ahead.map(|ahead| *ahead));
                     page.note(&seen);
                     match judge(&seen) {
                         // What the page saw is the step's observation, as a look's would be;
