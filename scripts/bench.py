@@ -38,8 +38,10 @@ time the page records (performance.now), and records when an inspection first fo
 ("seen": a poll, or the page's own look in a wait held there) and when the next step's
 look reached the page ("noticed": ft judged the wait over, confirmed it where it waits in
 the page, and moved on; the next step looks for another element, so a confirming look of
-the same element does not count). Each minus the change; medians and p90 over ROUNDS runs
-of 8 waits, the binaries alternating:
+the same element does not count; a wait held in the page may make that look in its own
+answer) and when the page was left ("left": the next wait's visit reached the browser, so
+ft had read the answer, judged both expectations and sent its next command). Each minus
+the change; medians and p90 over ROUNDS runs of 8 waits, the binaries alternating:
 
     scripts/bench.py --no-build --overshoot --rounds 5 [--ab /tmp/ft-before]
 
@@ -458,20 +460,26 @@ LATE_PAGE = """<!doctype html><title>late</title><p id="early">waiting</p><scrip
 const after = Number(new URLSearchParams(location.search).get("after"));
 // Again: the first look for #late after the one that found it (a wait held in the page
 // found it, and this is ft's look through WebDriver confirming it); none where polling
-// found it.
-let shownAt = null, seenAt = null, againAt = null, sent = false;
+// found it. Left: the page is left (the next wait's visit reached the browser): ft judged
+// both expectations and moved on. A wait held in the page may make the next step's look
+// in its own answer (then "noticed" is when the page answered, and "left" tells when ft
+// had read it, judged both and sent the next command).
+let shownAt = null, seenAt = null, againAt = null, nextAt = null, sent = false;
 const qsa = Document.prototype.querySelectorAll;
 Document.prototype.querySelectorAll = function (css) {
   const found = qsa.call(this, css);
   if (seenAt !== null && againAt === null && css === "#late") againAt = performance.now();
   if (shownAt !== null && seenAt === null && found.length && css === "#late") seenAt = performance.now();
-  if (seenAt !== null && !sent && css === "#early") {
-    sent = true;
-    const again = againAt === null ? -1 : againAt - shownAt;
-    navigator.sendBeacon("/over?ms=" + (seenAt - shownAt).toFixed(2) + "&next=" + (performance.now() - shownAt).toFixed(2) + "&again=" + again.toFixed(2));
-  }
+  if (seenAt !== null && nextAt === null && css === "#early") nextAt = performance.now();
   return found;
 };
+addEventListener("pagehide", () => {
+  if (nextAt === null || sent) return;
+  sent = true;
+  const again = againAt === null ? -1 : againAt - shownAt;
+  navigator.sendBeacon("/over?ms=" + (seenAt - shownAt).toFixed(2) + "&next=" + (nextAt - shownAt).toFixed(2) +
+    "&again=" + again.toFixed(2) + "&left=" + (performance.now() - shownAt).toFixed(2));
+});
 setTimeout(() => { const p = document.createElement("p"); p.id = "late"; p.textContent = "here";
   document.body.append(p); shownAt = performance.now(); }, after);
 </script>"""
@@ -479,7 +487,7 @@ setTimeout(() => { const p = document.createElement("p"); p.id = "late"; p.textC
 
 def late_server():
     """The overshoot page on a loopback server: the server, and the (seen, noticed,
-    confirming) times its pages report."""
+    confirming, left) times its pages report."""
     import http.server
     seen = []
 
@@ -493,9 +501,9 @@ def late_server():
             self.wfile.write(body)
 
         def do_POST(self):
-            m = re.search(r"ms=([\d.]+)&next=([\d.]+)&again=(-?[\d.]+)", self.path)
+            m = re.search(r"ms=([\d.]+)&next=([\d.]+)&again=(-?[\d.]+)&left=([\d.]+)", self.path)
             if m:
-                seen.append((float(m.group(1)), float(m.group(2)), float(m.group(3))))
+                seen.append(tuple(float(m.group(i)) for i in range(1, 5)))
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             self.send_response(204)
             self.end_headers()
@@ -541,7 +549,7 @@ def run_spec(ft, server, scenario, extra=()):
 
 
 def overshoot_once(ft, waits=8):
-    """(seen, noticed, confirming or -1) ms after the element appeared, for `waits` waits of one run."""
+    """(seen, noticed, confirming or -1, left) ms after the element appeared, for `waits` waits of one run."""
     server, seen = late_server()
     try:
         steps = []
@@ -549,6 +557,8 @@ def overshoot_once(ft, waits=8):
             # Delays that do not line up with the poll interval.
             steps += [f'{{ visit = "/late?after={150 + 37 * i}" }}', '{ expect_present = "#late" }',
                       '{ expect_present = "#early" }']
+        # The last wait's page is left too.
+        steps.append('{ visit = "/done" }')
         code, out, _, _ = run_spec(ft, server, steps)
         if code != 0:
             sys.exit(f"{ft} exited {code}:\n{out}")
@@ -596,16 +606,19 @@ def overshoot(opts):
     print(f"wait overshoot, {opts.rounds} rounds x 8 waits, interleaved (ms after the element was shown):")
     print("  seen: an inspection found it; confirming: ft's WebDriver look confirming what a wait in the page saw")
     print("  reached the page (ft had noticed before it sent it); noticed: the next step's look reached the page")
+    print("  (or the page made it in its answer); left: the next visit reached the page (ft judged both and moved on)")
     for label, _ in binaries:
-        for name, i in [("seen", 0), ("confirming", 2), ("noticed", 1)]:
+        for name, i in [("seen", 0), ("confirming", 2), ("noticed", 1), ("left", 3)]:
             xs = sorted(x[i] for x in got[label] if x[i] >= 0)
             if not xs:
                 continue
             p90 = xs[int(len(xs) * 0.9) - 1] if xs else 0
             print(f"  {label:8} {name:8} median {med(xs):6.1f}   p90 {p90:6.1f}   max {max(xs or [0]):6.1f}   n={len(xs)}")
     if opts.ab:
-        pairs = [a[1] / b[1] for a, b in zip(got["after"], got["before"]) if b[1]]
-        print(f"  noticed, after/before per pair (median): {med(pairs):.3f}")
+        for name, i in [("noticed", 1), ("left", 3)]:
+            pairs = [a[i] / b[i] for a, b in zip(got["after"], got["before"]) if b[i]]
+            print(f"  {name}, after/before per pair (median): {med(pairs):.3f}")
+    print(f"  load {os.getloadavg()[0]:.1f}")
 
 
 # ---------------------------------------------------------------- main

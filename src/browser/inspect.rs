@@ -61,6 +61,17 @@ pub struct Inspection {
     /// (`Session::watch`) compares what it sees with it.
     #[serde(skip)]
     pub(super) answer: Option<serde_json::Value>,
+    /// The tab whose page made this look in a wait held there (a look ahead): the next
+    /// wait may be held in it without asking WebDriver for the window again.
+    #[serde(skip)]
+    pub(super) held_in: Option<String>,
+}
+
+impl Inspection {
+    /// The tab a wait in the page made this look in, if one did.
+    pub fn held_in(&self) -> Option<&str> {
+        self.held_in.as_deref()
+    }
 }
 
 /// Evidence of a page's state at a failure.
@@ -113,33 +124,40 @@ pub(super) fn script(locator: Option<&Locator>, also: Option<&Locator>) -> &'sta
 }
 
 /// The expression a wait in the page evaluates over DevTools (`Runtime.evaluate` with
-/// `awaitPromise`): the inspection `script` makes for these locators, called with `args`
-/// (`script`'s four arguments, then the answer of the look before, without its element,
-/// then the cap in ms), made at once and again whenever the page may have changed, until
-/// what it sees differs from the look before. It answers `{changed: seen}` with that look
-/// (no element in it), `{same: true}` when a look at `cap` still sees what the look before
+/// `awaitPromise`): the inspection `script` makes for these locators (`locators`: every
+/// one either look uses), called with `args` (`script`'s four arguments, then the answer of
+/// the look before, without its element, then the cap in ms, then the next step's first
+/// look's four arguments or null), made at once and again whenever the page may have
+/// changed, until what it sees differs from the look before. It answers `{changed: seen,
+/// ahead: next}` with that look and, made in the same moment, the next step's first
+/// (neither with its element; `ahead` absent without a next look or where it threw),
+/// `{same: true}` when a look at `cap` still sees what the look before
 /// saw, `{left: true}` as the page is left (a navigation; the evaluation may also fail
 /// with the context destroyed). The page is looked at again on every DOM mutation (a
 /// MutationObserver on the whole document) and on the events that change what a look sees
 /// without touching the DOM (typing, focus, loads, resizes, the end of a transition or
 /// animation, scrolling, history); nothing is looked at on a timer but once at the cap,
 /// for what neither tells (a value set by a script, the inside of a shadow root).
-pub(super) fn watch_expression(locator: Option<&Locator>, also: Option<&Locator>, args: &serde_json::Value) -> String {
+pub(super) fn watch_expression<'a>(locators: impl Iterator<Item = &'a Locator>, args: &serde_json::Value) -> String {
     static MADE: OnceLock<Vec<String>> = OnceLock::new();
     let made = MADE.get_or_init(|| (0..ALL_ENGINES + 1).map(|bits| watching(&assemble(bits))).collect());
-    format!("({})(...{args})", made[engines(locator.into_iter().chain(also))])
+    format!("({})(...{args})", made[engines(locators)])
 }
 
 /// The inspection `body` as a function that watches the page (see `watch_expression`).
 fn watching(body: &str) -> String {
-    format!("function (loc, attr, all, also, before, cap) {{\nconst look = function () {{\n{body}\n}};\n{WATCH}\n}}")
+    format!(
+        "function (loc, attr, all, also, before, cap, next) {{\nconst look = function () {{\n{body}\n}};\n{WATCH}\n}}"
+    )
 }
 
 /// The waiting part of `watch_expression`. Two looks are the same when every field but the
 /// element is (a field absent and a field `null` alike: WebDriver's answer may drop either).
 const WATCH: &str = r#"const key = o => JSON.stringify(Object.keys(o || {}).filter(n => n !== "el" && o[n] != null).sort().map(n => [n, o[n]]));
 const prev = key(before);
-const see = () => { try { const seen = look(loc, attr, all, also); delete seen.el; return seen; } catch (e) { return { thrown: String((e && e.message) || e) }; } };
+const seeing = args => { try { const seen = look(...args); delete seen.el; return seen; } catch (e) { return { thrown: String((e && e.message) || e) }; } };
+const see = () => seeing([loc, attr, all, also]);
+const changed = seen => { const answer = { changed: seen }; if (next) { const ahead = seeing(next); if (ahead.thrown === undefined) answer.ahead = ahead; } return answer; };
 const EVENTS = ["input", "change", "focusin", "focusout", "load", "error", "resize", "scroll", "transitionend", "transitioncancel", "animationend", "animationcancel", "toggle", "select", "hashchange", "popstate", "pageshow", "visibilitychange"];
 return new Promise(done => {
 let finished = false, queued = false, observer = null, capped = null;
@@ -154,7 +172,7 @@ clearTimeout(capped);
 done(answer);
 };
 const differs = seen => seen.thrown !== undefined || key(seen) !== prev;
-const again = () => { queued = false; if (finished) return; const seen = see(); if (differs(seen)) finish({ changed: seen }); };
+const again = () => { queued = false; if (finished) return; const seen = see(); if (differs(seen)) finish(changed(seen)); };
 function soon() { if (!queued && !finished) { queued = true; Promise.resolve().then(again); } }
 function leaving() { finish({ left: true }); }
 again();
@@ -163,7 +181,7 @@ observer = new MutationObserver(soon);
 observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
 for (const t of targets) { for (const e of EVENTS) t.addEventListener(e, soon, true); }
 addEventListener("pagehide", leaving, true);
-capped = setTimeout(() => { if (finished) return; const seen = see(); finish(differs(seen) ? { changed: seen } : { same: true }); }, cap);
+capped = setTimeout(() => { if (finished) return; const seen = see(); finish(differs(seen) ? changed(seen) : { same: true }); }, cap);
 });"#;
 
 /// Which optional engines the parts of `locators` use, as bits.

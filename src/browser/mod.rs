@@ -36,7 +36,7 @@ use thirtyfour::error::{WebDriverError, WebDriverErrorInner};
 pub use driver::Driver;
 pub use driver_guard::main_if_guard;
 pub use inspect::{Evidence, Frame, Inspection, VisitorPage};
-pub use session::{Change, Session};
+pub use session::{Change, Look, Session};
 pub use signals::{Signal, SignalKind, Signals};
 
 /// How to get a browser.

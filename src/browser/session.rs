@@ -24,7 +24,7 @@ mod in_page;
 mod start;
 mod visitors;
 
-pub use in_page::Change;
+pub use in_page::{Change, Look};
 use start::{connect, driver_profile, error_page};
 
 /// One browser. Never shared between workers.

@@ -32,6 +32,12 @@ pub(super) async fn run_step(
             if counted != plain {
                 state.seen.count_too(plain, counted);
             }
+            // An expectation after it changes nothing either: a wait held in the page may
+            // make its first look (`Seen::look_ahead`).
+            let next = state.ahead(1).filter(|next| next.kind.is_expectation());
+            if let Some(look) = next.and_then(|next| first_look(&next, state.ahead(2).as_ref(), state)) {
+                state.seen.look_ahead(counting_ahead(look, 1, state));
+            }
         }
     }
     match &step.kind {

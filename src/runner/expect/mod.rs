@@ -6,7 +6,7 @@
 use std::sync::Mutex;
 
 use super::{Request, ScenarioState, StepError};
-use crate::browser::{BrowserError, Inspection, Session};
+use crate::browser::{BrowserError, Inspection, Look, Session};
 use crate::shared::locator::Locator;
 use crate::spec::Expectation;
 use crate::wait::{self, Check, Patience, WaitError};
@@ -60,6 +60,11 @@ impl Inspect {
         self == what || (self.also.is_some() && what.also.is_none() && Inspect { also: None, ..self.clone() } == *what)
     }
 
+    /// This look as the browser takes it.
+    fn look(&self) -> Look<'_> {
+        Look { locator: self.locator.as_ref(), attr: self.attr.as_deref(), all: self.all, also: self.also.as_ref() }
+    }
+
     /// The attribute `name` of the first element `locator` finds.
     pub(super) fn attribute(locator: &Locator, name: &str) -> Inspect {
         Inspect { locator: Some(locator.clone()), attr: Some(name.to_string()), all: false, also: None }
@@ -100,6 +105,10 @@ struct SeenNow {
     /// A look of the step running now, and the same look counting what the capture after
     /// it counts: that look is made instead, and serves the capture.
     counting: Option<(Inspect, Inspect)>,
+    /// The next step's first look, when the step running now is an expectation and so is
+    /// the next: a wait held in the page makes it in the moment the page changes, so the
+    /// next step judges what the page showed then, without a round trip.
+    ahead: Option<Inspect>,
 }
 
 impl Seen {
@@ -151,6 +160,7 @@ impl Seen {
     pub(super) fn next_step(&self) {
         if let Ok(mut now) = self.0.lock() {
             now.counting = None;
+            now.ahead = None;
             if let Some(last) = now.last.take() {
                 now.before = Some(last);
             }
@@ -162,6 +172,19 @@ impl Seen {
         if let Ok(mut now) = self.0.lock() {
             now.counting = Some((plain, counted));
         }
+    }
+
+    /// The step running now may make the next step's first look, `next` (see
+    /// `SeenNow::ahead`).
+    pub(super) fn look_ahead(&self, next: Inspect) {
+        if let Ok(mut now) = self.0.lock() {
+            now.ahead = Some(next);
+        }
+    }
+
+    /// The next step's first look, if the step running now may make it.
+    fn ahead(&self) -> Option<Inspect> {
+        self.0.lock().ok().and_then(|now| now.ahead.clone())
     }
 
     /// The URL the latest inspection saw, if nothing acted since.

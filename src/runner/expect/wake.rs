@@ -1,18 +1,23 @@
 //! An expectation's wait that wakes on change, where the page can hold it
-//! (`Session::watchable`: a local Chromium over DevTools, on the page itself): after a
-//! look that does not hold, the page is watched (`Session::when_changed`) until what the
-//! look sees changes, and what it sees then is judged; when it holds, one look over
-//! WebDriver confirms it and keeps what an action after it needs (the element reference)
-//! and what the step reports. A page that does not change costs one answer per
-//! `WAKE_CAP`, no WebDriver command; one that changes all the time no more looks than
-//! polling would make. Anywhere else, and once the page cannot hold a wait, it polls as
-//! `wait::until` does, with the same message at the deadline.
+//! (`Session::watchable`: a local Chromium over DevTools, on the page itself): after a look
+//! that does not hold, the page is watched (`Session::when_changed`) until what the look
+//! sees changes, and what it sees then is judged; when it holds, the expectation holds with
+//! what the page saw (the same inspection script and fields as a look over WebDriver, but
+//! the element reference, which only chromedriver makes: an action after it finds its
+//! element with a look of its own, as after a step that looked at something else). A
+//! confirming look through chromedriver cost as much as polling overshot (BENCHMARKS.md,
+//! "Waits that wake on change, over DevTools"). When the next step is an expectation too,
+//! the page makes its first look in the same answer (`Seen::look_ahead`): that step judges
+//! what the page showed the moment this one held, with no round trip. A page that does not
+//! change costs one answer per `WAKE_CAP`, no WebDriver command; one that changes all the
+//! time no more looks than polling would make. Anywhere else, and once the page cannot hold
+//! a wait, it polls as `wait::until` does, with the same message at the deadline.
 
 use std::time::{Duration, Instant};
 
 use super::predicates::Judge;
 use super::{Inspect, LastPage};
-use crate::browser::{BrowserError, Change, Inspection, Session};
+use crate::browser::{BrowserError, Change, Session};
 use crate::runner::ScenarioState;
 use crate::wait::{pause, Patience, TimedOut, WaitError};
 
@@ -43,9 +48,6 @@ pub(super) async fn until(
     let mut tab: Option<Option<String>> = None;
     // What the last check that answered saw (see `wait::until`).
     let mut answered: Option<String> = None;
-    // The next look confirms what the page answered; should it not hold, the page changed
-    // back at once (a flicker).
-    let mut confirming = false;
     loop {
         checks += 1;
         let bound = patience.max_wait.max(Duration::from_secs(1));
@@ -70,17 +72,16 @@ pub(super) async fn until(
         }
         let held = match (&tab, &since) {
             (Some(known), _) => known.clone(),
-            (None, Some(_)) => tab.insert(session.watchable().await).clone(),
+            (None, Some(seen)) => tab.insert(session.watchable(seen).await).clone(),
             // A look that saw nothing to compare with (the browser's error): poll.
             (None, None) => None,
         };
-        // A page that changed back as it was confirmed (a flicker) is looked at no more
-        // often than polling would.
-        if std::mem::take(&mut confirming) || held.is_none() || since.is_none() {
+        if held.is_none() || since.is_none() {
             pause(patience.poll, deadline).await;
         }
         let Some(held) = held else { continue };
-        // The page answered something to look at again over WebDriver, even at the deadline.
+        // The page was left under the wait: looked at again over WebDriver, even at the
+        // deadline.
         let mut again = false;
         // Held in the page until what the look sees changes to something that holds.
         while let Some(before) = since.take() {
@@ -90,14 +91,24 @@ pub(super) async fn until(
                 return Err(timed_out(checks, last_seen));
             }
             checks += 1;
-            let asked = state.seen.asked(inspect);
-            match when_changed(session, &held, &asked, &before, left.min(WAKE_CAP)).await {
+            let (asked, next) = (state.seen.asked(inspect), state.seen.ahead());
+            let look = asked.look();
+            match session.when_changed(&held, look, next.as_ref().map(Inspect::look), &before, left.min(WAKE_CAP)).await
+            {
                 Change::Same => since = Some(before),
-                Change::Seen(seen) => {
+                Change::Seen { seen, ahead } => {
+                    let (seen, ahead) = (*seen, ahead.map(|ahead| *ahead));
                     page.note(&seen);
                     match judge(&seen) {
-                        // Confirmed over WebDriver, at once.
-                        Ok(()) => (confirming, again) = (true, true),
+                        // What the page saw is the step's observation, as a look's would be;
+                        // what the next step's first look saw in that moment is that step's.
+                        Ok(()) => {
+                            match (next, ahead) {
+                                (Some(next), Some(ahead)) if ahead.error.is_none() => state.seen.keep(next, ahead),
+                                _ => state.seen.keep(asked, seen),
+                            }
+                            return Ok(());
+                        }
                         Err(why) => {
                             last_seen = why;
                             answered = Some(last_seen.clone());
@@ -122,10 +133,4 @@ pub(super) async fn until(
             return Err(timed_out(checks, last_seen));
         }
     }
-}
-
-/// One wait in the page for what `inspect` looks at to differ from `before`.
-async fn when_changed(session: &Session, tab: &str, inspect: &Inspect, before: &Inspection, cap: Duration) -> Change {
-    let (locator, also) = (inspect.locator.as_ref(), inspect.also.as_ref());
-    session.when_changed(tab, locator, inspect.attr.as_deref(), inspect.all, also, before, cap).await
 }
