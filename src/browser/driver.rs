@@ -24,7 +24,7 @@ pub struct Driver {
     binary: Option<PathBuf>,
     /// Every orphaned session and profile of this run, ended at `stop`.
     reaper: Reaper,
-    /// A local Firefox's template profile and its copies, where the run has them.
+    /// A local Firefox's copies of the template profile, where the run has them.
     profiles: Profiles,
 }
 
@@ -96,7 +96,7 @@ impl Driver {
                 BrowserKind::Firefox => {
                     let binary = find_firefox(config.binary.as_deref())?;
                     let path = find_geckodriver(config.driver.as_deref())?;
-                    profiles = Profiles::for_run(config, &path, Some(&binary), &reaper);
+                    profiles = Profiles::for_run(config, &path, &binary, &reaper);
                     (RemoteEnd::GeckodriverPerSession(path), Some(binary))
                 }
             }

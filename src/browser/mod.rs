@@ -5,7 +5,8 @@
 //! A room by job: `find` (binaries), `process` (driver processes), `driver_guard` (the process
 //! between ft and each driver that ends it with its browsers whatever ends ft), `reaper` (the one
 //! registry of what must be ended), `driver` (the remote end sessions are made at), `profile`
-//! (a local Firefox's sessions started from copies of one template profile per run),
+//! (a local Firefox's sessions started from copies of a template profile kept in the
+//! user's cache),
 //! `capabilities`, `session` (lifecycle and page operations), `inspect`, and the
 //! browser's signals: `signals` (the types), `collect` (which way a session collects
 //! them), `bidi` (over WebDriver BiDi) and `browser_log` (Chromium's log, the fallback);
@@ -74,13 +75,9 @@ pub struct BrowserConfig {
     /// over DevTools once it runs, which also works through a Grid.)
     pub firefox_user_agent: Option<String>,
     /// The profile folder a local Firefox session starts from (`-profile`): a fresh copy of
-    /// the run's template (`profile`), set by the driver for one session. `None`: the
-    /// empty profile geckodriver makes.
+    /// the template kept in the user's cache (`profile`), set by the driver for one
+    /// session. `None`: the empty profile geckodriver makes.
     pub firefox_profile: Option<PathBuf>,
-    /// How many browser sessions the run expects to start (one per worker; one per
-    /// scenario with `--fresh-session`): a local Firefox makes a template profile for them
-    /// where enough come to pay back its cost (`profile::pays_back`).
-    pub expected_sessions: usize,
     /// Collect console errors, exceptions and failed requests over WebDriver BiDi (off
     /// with `--no-signals`).
     pub signals: bool,
@@ -198,7 +195,6 @@ impl Default for BrowserConfig {
             user_agent_suffix: None,
             firefox_user_agent: None,
             firefox_profile: None,
-            expected_sessions: 1,
             signals: true,
             user_contexts: true,
             visitors: false,

@@ -1,20 +1,26 @@
-//! A local Firefox's profiles for one run: where the run starts enough Firefox sessions
-//! (`pays_back`), one template profile is made once (Firefox started by geckodriver on an
-//! empty folder, no page loaded, then quit cleanly) and every session starts from a fresh
-//! copy of it (`-profile COPY`), not from the empty profile geckodriver makes.
+//! A local Firefox's profiles for one run: every session starts from a fresh copy
+//! (`-profile COPY`) of a template profile kept in the user's cache (`cache`: Firefox
+//! started by geckodriver on an empty folder, no page loaded, then quit cleanly; made once
+//! per machine and Firefox), not from the empty profile geckodriver makes.
 //!
 //! Why: Firefox's first start in an empty profile does work that its next starts skip (the
 //! built-in add-ons installed, the startup cache of its own scripts, the certificate and
 //! search databases made); a copy of a profile that started once takes about 0.6 of the
-//! CPU to start (BENCHMARKS.md, "Firefox sessions from a template profile"), which on two
-//! cores is what bounds `--fresh-session`. "Fresh" keeps its meaning: the template never
-//! loaded a page, so it holds no site's data, and each session has a copy of its own.
+//! CPU to start (BENCHMARKS.md, "Firefox sessions from a template profile"). Kept across
+//! runs, the template costs a run nothing, so every session gains, not only the runs of
+//! three sessions or more that paid back a template made for themselves. "Fresh" keeps its
+//! meaning: the template never loaded a page and was made from nothing of any run's own
+//! (`first_start_config`), so it holds no site's data and no run's settings, and each
+//! session has a copy of its own.
 //!
-//! Everything lives in one folder per run, `$TMPDIR/ft-firefox-PID-XXXXXX` (the template and
-//! the copies), removed when the driver stops (Ctrl-C and SIGTERM end ft through it); a copy
-//! ends with its session (`Leftover::Profile`). A run killed with SIGKILL cannot remove
-//! its folder: the next run that makes a template removes the folders of runs whose ft is
-//! dead (`sweep_dead_runs`).
+//! The copies live in one folder per run, `$TMPDIR/ft-firefox-PID-XXXXXX`, removed when the
+//! driver stops (Ctrl-C and SIGTERM end ft through it); a copy ends with its session
+//! (`Leftover::Profile`). A run killed with SIGKILL cannot remove its folder: the next
+//! local Firefox run removes the folders of runs whose ft is dead (`sweep_dead_runs`).
+//! Where there is no template (a cache that cannot be written, a Firefox that will not
+//! make one), sessions start from geckodriver's own empty profile, as they did before.
+
+mod cache;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,41 +32,66 @@ use super::capabilities;
 use super::process::{DriverProcess, GECKODRIVER};
 use super::reaper::{Leftover, Reaper};
 use super::{BrowserConfig, BrowserKind};
-
-/// How many sessions a run must expect before a template pays back. The template costs
-/// one Firefox start on an empty profile and its quit (about 1.1 fresh starts of CPU); each
-/// session from a copy saves about 0.4 of a fresh start (BENCHMARKS.md): from the third
-/// session on the run is ahead.
-const PAYS_BACK_FROM: usize = 3;
+use cache::{Cache, Key};
 
 /// The prefix of a run's folder in the temp folder; ft's pid follows, then a random part.
 const RUN_PREFIX: &str = "ft-firefox-";
 
 /// What a copy leaves out: what a running Firefox writes to say it runs (its locks, the
-/// ports it listens on, which would send geckodriver to a dead port) and the `user.js`
-/// geckodriver wrote into the template, which it writes anew into each copy.
-const NOT_COPIED: &[&str] =
-    &["lock", ".parentlock", "parent.lock", "MarionetteActivePort", "WebDriverBiDiServer.json", "user.js"];
+/// ports it listens on, which would send geckodriver to a dead port), the `user.js`
+/// geckodriver wrote into the template, which it writes anew into each copy, and the
+/// template's marker.
+const NOT_COPIED: &[&str] = &[
+    "lock",
+    ".parentlock",
+    "parent.lock",
+    "MarionetteActivePort",
+    "WebDriverBiDiServer.json",
+    "user.js",
+    cache::MARKER,
+];
 
-/// Whether a run with `config` starts its local Firefox sessions from a template.
-pub(super) fn pays_back(config: &BrowserConfig) -> bool {
-    config.kind == BrowserKind::Firefox && config.webdriver.is_none() && config.expected_sessions >= PAYS_BACK_FROM
+/// Whether the sessions of a run with `config` start from copies of a template: a local
+/// Firefox's (a Grid's Firefox is not ft's to start).
+fn from_template(config: &BrowserConfig) -> bool {
+    config.kind == BrowserKind::Firefox && config.webdriver.is_none()
 }
 
-/// The run's profiles: a template and its copies, or nothing (geckodriver's own empty
-/// profile for every session). A clone is the same run's.
+/// The settings of the template's first start: what shapes every session's profile alike
+/// (the binary, headless or not), and nothing of one run's own. A session's own settings
+/// reach its copy when it starts: its user agent as a preference geckodriver writes into
+/// the copy's `user.js`, the certificates it accepts and BiDi as capabilities of the
+/// session. A preference given at the first start would stay in the template's `prefs.js`
+/// (Firefox saves it there when it quits) and reach a later run that did not ask for it.
+fn first_start_config(config: &BrowserConfig) -> BrowserConfig {
+    BrowserConfig {
+        kind: BrowserKind::Firefox,
+        driver: config.driver.clone(),
+        binary: config.binary.clone(),
+        headed: config.headed,
+        command_timeout: config.command_timeout,
+        session_timeout: config.session_timeout,
+        signals: false,
+        user_contexts: false,
+        visitors: false,
+        ..BrowserConfig::default()
+    }
+}
+
+/// The run's profiles: a folder of the run's copies of the template, or nothing
+/// (geckodriver's own empty profile for every session). A clone is the same run's.
 #[derive(Clone, Default)]
 pub(super) struct Profiles {
     run: Option<Arc<Run>>,
 }
 
 struct Run {
-    /// The run's folder: the template and every copy.
+    /// The run's folder: every copy.
     dir: PathBuf,
     geckodriver: PathBuf,
-    binary: Option<PathBuf>,
-    /// The template, made when the first session asks for a copy; `None` when it could not
-    /// be made (every session then starts as without a template).
+    binary: PathBuf,
+    /// The template in the cache, found (or made) when the first session asks for a copy;
+    /// `None` when there is none (every session then starts as without a template).
     template: tokio::sync::OnceCell<Option<PathBuf>>,
     copies: AtomicUsize,
     /// Each copy is registered until its session ends it.
@@ -68,15 +99,10 @@ struct Run {
 }
 
 impl Profiles {
-    /// The profiles of a run with `config`: a folder for them where a template pays back
-    /// (and it can be made), else none.
-    pub(super) fn for_run(
-        config: &BrowserConfig,
-        geckodriver: &Path,
-        binary: Option<&Path>,
-        reaper: &Reaper,
-    ) -> Profiles {
-        if !pays_back(config) {
+    /// The profiles of a run with `config`, whose Firefox is `binary`: a folder for the
+    /// copies of a local Firefox's sessions (where it can be made), else none.
+    pub(super) fn for_run(config: &BrowserConfig, geckodriver: &Path, binary: &Path, reaper: &Reaper) -> Profiles {
+        if !from_template(config) {
             return Profiles::default();
         }
         let tmp = std::env::temp_dir();
@@ -86,7 +112,7 @@ impl Profiles {
         let run = Run {
             dir: dir.keep(),
             geckodriver: geckodriver.to_path_buf(),
-            binary: binary.map(Path::to_path_buf),
+            binary: binary.to_path_buf(),
             template: tokio::sync::OnceCell::new(),
             copies: AtomicUsize::new(0),
             reaper: reaper.clone(),
@@ -95,11 +121,12 @@ impl Profiles {
     }
 
     /// A fresh copy of the template for one session started as `config` says (the
-    /// template is made first, by the first session that asks), registered with the
-    /// reaper; `None` where the run has no template, or it or the copy could not be made.
+    /// template is looked for in the cache, and made there if missing, by the first session
+    /// that asks), registered with the reaper; `None` where the run has no template, or the
+    /// copy could not be made.
     pub(super) async fn fresh(&self, config: &BrowserConfig) -> Option<PathBuf> {
         let run = self.run.as_ref()?;
-        let template = run.template.get_or_init(|| run.make_template(config)).await.as_ref()?;
+        let template = run.template.get_or_init(|| run.template(config)).await.as_ref()?;
         let to = run.dir.join(format!("session-{}", run.copies.fetch_add(1, Ordering::SeqCst) + 1));
         run.reaper.track(Leftover::Profile(to.clone()));
         match copy_profile(template, &to).await {
@@ -111,7 +138,7 @@ impl Profiles {
         }
     }
 
-    /// Remove the run's folder, the template and any copy left in it (the sessions have ended).
+    /// Remove the run's folder and any copy left in it (the sessions have ended).
     pub(super) fn remove(&self) {
         if let Some(run) = &self.run {
             let _ = std::fs::remove_dir_all(&run.dir);
@@ -120,33 +147,30 @@ impl Profiles {
 }
 
 impl Run {
-    /// The template: Firefox started by a geckodriver of its own on an empty folder, no page
-    /// loaded, and quit cleanly, so that what it wrote at its first start is whole on disk.
-    async fn make_template(&self, config: &BrowserConfig) -> Option<PathBuf> {
-        let dir = self.dir.join("template");
-        let made = async {
-            // What a start cut short (a run stopping mid-start) left there is no template.
-            let _ = tokio::fs::remove_dir_all(&dir).await;
-            tokio::fs::create_dir(&dir).await.map_err(|e| e.to_string())?;
-            let config = BrowserConfig { firefox_profile: Some(dir.clone()), ..config.clone() };
-            first_start(&config, &self.geckodriver, self.binary.as_deref()).await
+    /// The template for sessions started as `config` says, from the user's cache: the one
+    /// kept there, or one made now (Firefox started by a geckodriver of its own on an empty
+    /// folder, no page loaded, and quit cleanly, so that what it wrote at its first start is
+    /// whole on disk), waiting at most `--session-timeout` in all. `None`, said nowhere,
+    /// where there is no cache or no template could be had: the sessions start as before.
+    async fn template(&self, config: &BrowserConfig) -> Option<PathBuf> {
+        let cache = Cache::open()?;
+        let first = first_start_config(config);
+        let capabilities = serde_json::to_value(capabilities::for_kind(&first, Some(&self.binary))).ok()?;
+        let key = Key::new(&capabilities, &self.binary, &self.geckodriver);
+        let make = |dir: PathBuf| async move {
+            let config = BrowserConfig { firefox_profile: Some(dir), ..first.clone() };
+            first_start(&config, &self.geckodriver, &self.binary).await
         };
-        match tokio::time::timeout(config.session_timeout, made).await {
-            Ok(Ok(())) => Some(dir),
-            Ok(Err(_)) | Err(_) => {
-                let _ = tokio::fs::remove_dir_all(&dir).await;
-                None
-            }
-        }
+        cache.template(&key, config.session_timeout, make).await
     }
 }
 
 /// Start Firefox in `config.firefox_profile` through a geckodriver of its own and end the
 /// session politely: geckodriver asks Firefox to quit and waits until it has exited.
-async fn first_start(config: &BrowserConfig, geckodriver: &Path, binary: Option<&Path>) -> Result<(), String> {
+async fn first_start(config: &BrowserConfig, geckodriver: &Path, binary: &Path) -> Result<(), String> {
     let (process, port) = DriverProcess::spawn(&GECKODRIVER, geckodriver).await.map_err(|e| e.to_string())?;
     let ended = async {
-        let caps = serde_json::to_value(capabilities::for_kind(config, binary)).map_err(|e| e.to_string())?;
+        let caps = serde_json::to_value(capabilities::for_kind(config, Some(binary))).map_err(|e| e.to_string())?;
         let http = reqwest::Client::builder().timeout(config.session_timeout).build().map_err(|e| e.to_string())?;
         let url = format!("http://127.0.0.1:{port}/session");
         let body = json!({ "capabilities": { "alwaysMatch": caps } });
@@ -192,45 +216,67 @@ fn sweep_dead_runs(tmp: &Path) {
     let Ok(entries) = std::fs::read_dir(tmp) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(run_pid) else { continue };
-        let alive = Path::new(&format!("/proc/{pid}")).exists();
-        if !alive && entry.file_type().is_ok_and(|t| t.is_dir()) {
+        let Some(pid) = name.to_str().and_then(|n| pid_in(n, RUN_PREFIX)) else { continue };
+        if !alive(pid) && entry.file_type().is_ok_and(|t| t.is_dir()) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
 }
 
-/// The pid in a run folder's name (`ft-firefox-PID-XXXXXX`).
-fn run_pid(name: &str) -> Option<u32> {
-    let (pid, random) = name.strip_prefix(RUN_PREFIX)?.split_once('-')?;
+/// The pid in the name of a folder ft made for one process (`PREFIX` `PID-XXXXXX`).
+fn pid_in(name: &str, prefix: &str) -> Option<u32> {
+    let (pid, random) = name.strip_prefix(prefix)?.split_once('-')?;
     pid.parse().ok().filter(|_| !random.is_empty())
+}
+
+/// Whether a process `pid` runs.
+fn alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
 }
 
 #[cfg(test)]
 mod tests {
+    use super::cache::MARKER;
     use super::*;
 
     #[test]
-    fn a_template_is_made_for_three_local_firefox_sessions_or_more() {
-        let firefox = |n, grid: bool| BrowserConfig {
+    fn every_local_firefox_session_starts_from_a_template_and_no_other() {
+        let firefox = |grid: bool| BrowserConfig {
             kind: BrowserKind::Firefox,
-            expected_sessions: n,
             webdriver: grid.then(|| "http://127.0.0.1:4444".to_string()),
             ..BrowserConfig::default()
         };
-        assert!(!pays_back(&firefox(1, false)), "one session: the template cannot pay back");
-        assert!(!pays_back(&firefox(2, false)));
-        assert!(pays_back(&firefox(3, false)));
-        assert!(!pays_back(&firefox(10, true)), "a Grid's Firefox is not ft's to start");
-        assert!(!pays_back(&BrowserConfig { expected_sessions: 10, ..BrowserConfig::default() }), "not Chromium");
+        assert!(from_template(&firefox(false)));
+        assert!(!from_template(&firefox(true)), "a Grid's Firefox is not ft's to start");
+        assert!(!from_template(&BrowserConfig::default()), "not Chromium");
+    }
+
+    #[test]
+    fn the_template_s_first_start_carries_nothing_of_one_run_s_own() {
+        let run = BrowserConfig {
+            kind: BrowserKind::Firefox,
+            accept_insecure_certs: true,
+            firefox_user_agent: Some("Mozilla/5.0 ft-synthetic/1".into()),
+            window: (1024, 768),
+            ..BrowserConfig::default()
+        };
+        let caps = capabilities::for_kind(&first_start_config(&run), Some(Path::new("/usr/bin/firefox")));
+        let caps = serde_json::to_value(caps).expect("json");
+        let text = caps.to_string();
+        assert!(!text.contains("ft-synthetic") && !text.contains("prefs"), "no user agent: {text}");
+        assert_eq!(caps.get("acceptInsecureCerts"), None, "no certificate waived: {text}");
+        assert_eq!(caps.get("webSocketUrl"), None, "no BiDi: {text}");
+        let other = BrowserConfig { accept_insecure_certs: false, firefox_user_agent: None, window: (800, 600), ..run };
+        let other = capabilities::for_kind(&first_start_config(&other), Some(Path::new("/usr/bin/firefox")));
+        assert_eq!(serde_json::to_value(other).expect("json"), caps, "one key for both runs");
     }
 
     #[test]
     fn only_folders_named_as_a_run_s_are_taken_for_one() {
-        assert_eq!(run_pid("ft-firefox-1234-abXY12"), Some(1234));
-        assert_eq!(run_pid("ft-firefox-1234-"), None);
-        assert_eq!(run_pid("ft-firefox-x-abc"), None);
-        assert_eq!(run_pid("rust_mozprofileAbc"), None);
+        assert_eq!(pid_in("ft-firefox-1234-abXY12", RUN_PREFIX), Some(1234));
+        assert_eq!(pid_in("ft-firefox-1234-", RUN_PREFIX), None);
+        assert_eq!(pid_in("ft-firefox-x-abc", RUN_PREFIX), None);
+        assert_eq!(pid_in("rust_mozprofileAbc", RUN_PREFIX), None);
     }
 
     #[test]
@@ -248,11 +294,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_copy_leaves_out_locks_ports_and_user_js() {
+    async fn a_copy_leaves_out_locks_ports_user_js_and_the_marker() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let from = tmp.path().join("template");
         std::fs::create_dir_all(from.join("startupCache")).expect("mkdir");
-        for file in ["prefs.js", "startupCache/scriptCache.bin", "user.js", "MarionetteActivePort", ".parentlock"] {
+        let files =
+            ["prefs.js", "startupCache/scriptCache.bin", "user.js", "MarionetteActivePort", ".parentlock", MARKER];
+        for file in files {
             std::fs::write(from.join(file), file).expect("write");
         }
         std::os::unix::fs::symlink("127.0.0.1:+1", from.join("lock")).expect("symlink");

@@ -82,8 +82,7 @@ pub async fn run_keeping(
     // --no-signals (`BrowserConfig::visitors`).
     let bidi = runner::needs_bidi(&scenarios, settings.sensitive.is_some());
     let workers = settings.workers.clamp(1, scenarios.len().max(1));
-    let sessions = runner::sessions_expected(scenarios.len(), workers, settings.fresh_session);
-    let browser = BrowserConfig { visitors: bidi, expected_sessions: sessions, ..settings.browser.clone() };
+    let browser = BrowserConfig { visitors: bidi, ..settings.browser.clone() };
     let mut kept = kept;
     let reuse = kept.as_deref_mut().and_then(Option::take);
     let (reuse, stale) = match reuse {

@@ -39,7 +39,7 @@ pub use result::{
     INTERRUPTED_WHILE_RUNNING,
 };
 pub use steps::page_load_limit;
-pub use worker::{needs_bidi, sessions_expected};
+pub use worker::needs_bidi;
 
 /// Per-attempt state that steps share.
 #[derive(Default)]

@@ -186,17 +186,6 @@ pub fn needs_bidi(scenarios: &[Scenario], guarded: bool) -> bool {
     ahead(scenarios) > 1 || (guarded && scenarios.iter().any(|s| s.steps.iter().any(dialog)))
 }
 
-/// How many browser sessions a run of `scenarios` on `workers` starts, retries aside: one
-/// per worker, or with `--fresh-session` (`fresh`) one per attempt
-/// (`BrowserConfig::expected_sessions`).
-pub fn sessions_expected(scenarios: usize, workers: usize, fresh: bool) -> usize {
-    if fresh {
-        scenarios
-    } else {
-        workers.clamp(1, scenarios.max(1))
-    }
-}
-
 /// How many visitors to keep made ahead for `scenarios`: the next attempt's, and one for
 /// each visitor a scenario starts beyond its first (at most four).
 fn ahead(scenarios: &[Scenario]) -> usize {

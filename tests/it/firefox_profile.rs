@@ -1,15 +1,18 @@
-//! Issue 22: a local Firefox run that starts three sessions or more (`--fresh-session`)
-//! makes one template profile (Firefox started on an empty folder, no page loaded, quit)
-//! and starts every session from a fresh copy of it. "Fresh" keeps its meaning: a cookie
-//! and localStorage one session planted are not seen by the next, and the template holds
-//! nothing of the site. The template and the copies live in one folder of the run,
-//! `$TMPDIR/ft-firefox-PID-...`, gone when ft ends, on SIGINT and SIGTERM too; after a
-//! SIGKILL the folder stays until the next run that makes a template sweeps it. A run with
-//! one session makes no template (geckodriver's own empty profile, as before).
+//! Issue 22: every local Firefox session starts from a fresh copy of a template profile
+//! kept in the user's cache (`$XDG_CACHE_HOME/ft/firefox-templates/KEY`: Firefox started on
+//! an empty folder, no page loaded, quit). Two runs that need it at once make it once; the
+//! next run starts from a copy and makes nothing; "fresh" keeps its meaning: a cookie and
+//! localStorage one session planted are not seen by the next, and the template holds
+//! nothing of the site. A cache that cannot be written: the run passes as it did without a
+//! template. The copies live in one folder of the run, `$TMPDIR/ft-firefox-PID-...`, gone
+//! when ft ends, on Ctrl-C too; after a SIGKILL the folder stays until the next Firefox run
+//! sweeps it. (Which key a binary or capability gives: the unit tests of
+//! `browser::profile::cache`, which need no browser.)
 
 use crate::common;
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,6 +25,9 @@ use common::*;
 /// The cookie and the localStorage key the planting page sets: names found nowhere else.
 const COOKIE: &str = "ft_planted_cookie";
 const STORAGE: &str = "ft_planted_storage";
+
+/// The template's completion marker (`browser::profile::cache::MARKER`).
+const MARKER: &str = "ft-template.json";
 
 /// The target: `/plant` sets the cookie and the storage; `/check` says which it finds;
 /// `/hold` waits (in the page) until the test lets it go, which keeps a session running
@@ -72,7 +78,7 @@ ask();
 
 /// Three scenarios, run longest first on one worker: the planter (which also checks that
 /// the check page sees what it planted), the next session's check, and a session held
-/// until the test lets it go.
+/// until the test lets it go. `--filter` picks some.
 const SPECS: &str = r##"
 [[scenario]]
 name = "a visitor leaves a cookie and local storage behind"
@@ -93,15 +99,19 @@ steps = [
 ]
 
 [[scenario]]
-name = "a third session waits for the test"
+name = "a session waits for the test"
 steps = [
   { visit = "/hold" },
   { expect_text = "released", in = "#status" },
 ]
 "##;
 
+/// The planter and the held session, one after the other in one session.
+const PLANT_THEN_HOLD: &[&str] = &["--filter", "leaves a cookie", "--filter", "waits for the test"];
+
 /// ft running in the background with a temp folder of its own (`TMPDIR`), where the run's
-/// profiles are made: its stdout read line by line.
+/// copies are made, and the cache of templates it is given (`XDG_CACHE_HOME`), else the
+/// user's: its stdout read line by line.
 struct Run {
     child: KillOnDrop,
     lines: mpsc::Receiver<String>,
@@ -112,25 +122,22 @@ struct Run {
 }
 
 impl Run {
-    fn start(url: &str, extra: &[&str]) -> Run {
-        Run::start_in(tempfile::tempdir().expect("tempdir"), url, extra)
+    fn start(url: &str, extra: &[&str], cache: Option<&Path>) -> Run {
+        Run::start_in(tempfile::tempdir().expect("tempdir"), url, extra, cache)
     }
 
-    fn start_in(tmp: tempfile::TempDir, url: &str, extra: &[&str]) -> Run {
+    fn start_in(tmp: tempfile::TempDir, url: &str, extra: &[&str], cache: Option<&Path>) -> Run {
         let specs = tempfile::tempdir().expect("tempdir");
         std::fs::write(specs.path().join("profiles.toml"), SPECS).expect("write specs");
         let dir = tempfile::tempdir().expect("tempdir");
         let specs_path = specs.path().display().to_string();
         let args = ["--specs", &specs_path, "--liveserver", url, "--browser", "firefox", "--workers", "1"];
-        let mut child = ft_command(dir.path())
-            .args(args)
-            .args(["--max-wait", "60"])
-            .args(extra)
-            .env("TMPDIR", tmp.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("ft starts");
+        let mut command = ft_command(dir.path());
+        command.args(args).args(["--max-wait", "60"]).args(extra).env("TMPDIR", tmp.path());
+        if let Some(cache) = cache {
+            command.env("XDG_CACHE_HOME", cache);
+        }
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("ft starts");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -186,12 +193,45 @@ impl Run {
         names
     }
 
-    /// The run's one profiles folder.
+    /// The run's one folder of copies.
     fn run_folder(&self) -> PathBuf {
         let folders: Vec<String> = self.profiles_left().into_iter().filter(|n| n.starts_with("ft-firefox-")).collect();
         assert_eq!(folders.len(), 1, "one folder of the run's profiles: {folders:?}");
         self.tmp.path().join(&folders[0])
     }
+
+    /// The copies of the template in the run's folder (`session-N`), once it has one.
+    fn copies(&self) -> Vec<String> {
+        let folders = self.profiles_left().into_iter().filter(|n| n.starts_with("ft-firefox-"));
+        let names = folders.flat_map(|f| std::fs::read_dir(self.tmp.path().join(f)).into_iter().flatten().flatten());
+        names.map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+    }
+
+    /// Wait until the run's session runs in a copy of the template, and say which.
+    fn wait_for_a_copy(&self) -> Vec<String> {
+        let mut copies = Vec::new();
+        eventually("a session in a copy of the template", Duration::from_secs(120), || {
+            copies = self.copies();
+            !copies.is_empty()
+        });
+        assert!(copies.iter().all(|c| c.starts_with("session-")), "only copies in the run's folder: {copies:?}");
+        copies
+    }
+}
+
+/// The templates in the cache `XDG_CACHE_HOME` (whole: with their marker), and anything
+/// else in its folder but the lock.
+fn templates_in(cache: &Path) -> (Vec<PathBuf>, Vec<String>) {
+    let (mut whole, mut other) = (Vec::new(), Vec::new());
+    for entry in std::fs::read_dir(cache.join("ft/firefox-templates")).expect("the cache's folder").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().join(MARKER).is_file() {
+            whole.push(entry.path());
+        } else if name != "lock" {
+            other.push(name);
+        }
+    }
+    (whole, other)
 }
 
 /// Every regular file under `dir` (symlinks, such as Firefox's `lock`, left alone).
@@ -218,85 +258,91 @@ fn cookies_in(profile: &Path) -> i64 {
     db.query_row("SELECT count(*) FROM moz_cookies", [], |row| row.get(0)).expect("count cookies")
 }
 
-#[test]
-fn fresh_firefox_sessions_start_from_a_template_without_site_data_and_none_sees_the_last_one_s_cookie_or_storage() {
-    let target = target();
-    let port = target.url.rsplit(':').next().unwrap_or_default().to_string();
-    let mut ft = Run::start(&target.url, &["--fresh-session"]);
-    ft.wait_for_line("PASS");
-    ft.wait_for_line("PASS");
-    // Both the planter and the next session's check have passed; the third session is held.
-    let header = ft.seen.join("\n");
-    assert!(header.contains("a new browser per scenario (--fresh-session)"), "{header}");
-    let folder = ft.run_folder();
-    let template = folder.join("template");
-    assert!(template.join("prefs.js").is_file(), "a template profile Firefox wrote: {template:?}");
-    let copies: Vec<String> = std::fs::read_dir(&folder)
-        .expect("read the run's folder")
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("session-"))
-        .collect();
-    assert!(!copies.is_empty(), "the held session runs in a copy of the template: {copies:?}");
-    // Nothing of the site in the template, after a session planted its cookie and storage.
+/// Nothing of the site at `port` in `template`: no file names the cookie, the storage key
+/// or the site, no cookie, no origin's storage.
+fn assert_nothing_of_the_site(template: &Path, port: &str) {
     let site = format!("127.0.0.1:{port}");
-    for file in files_under(&template) {
+    for file in files_under(template) {
         let bytes = std::fs::read(&file).unwrap_or_default();
         for token in [COOKIE, STORAGE, site.as_str()] {
             let found = bytes.windows(token.len()).any(|w| w == token.as_bytes());
             assert!(!found, "the template holds {token:?} in {file:?}");
         }
     }
-    assert_eq!(cookies_in(&template), 0, "the template has no cookie");
+    assert_eq!(cookies_in(template), 0, "the template has no cookie");
     let origins = std::fs::read_dir(template.join("storage/default")).map(|d| d.count()).unwrap_or(0);
     assert_eq!(origins, 0, "the template has no site's storage");
-    target.release.store(true, Ordering::SeqCst);
-    let code = ft.exit();
-    let out = ft.seen.join("\n");
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("3 scenarios: 3 passed"), "{out}");
-    assert_eq!(ft.profiles_left(), Vec::<String>::new(), "the template and its copies removed with the run");
 }
 
-/// Ctrl-C or SIGTERM while a session runs in a copy: ft ends, and so do the template and
-/// every copy.
-fn a_signal_mid_run_leaves_no_profile(sig: i32) {
+#[test]
+fn two_runs_at_once_make_one_template_that_holds_nothing_of_the_site_and_the_next_run_starts_from_a_copy_of_it() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let (target, held) = (target(), target());
+    let port = target.url.rsplit(':').next().unwrap_or_default().to_string();
+    // Two runs at once in one empty cache: a fresh session per scenario (three), and one
+    // session that checks.
+    let mut fresh = Run::start(&target.url, &["--fresh-session"], Some(cache.path()));
+    let mut check = Run::start(&target.url, &["--filter", "the next fresh session"], Some(cache.path()));
+    assert_eq!(check.exit(), 0, "{:?}", check.seen);
+    assert!(check.seen.join("\n").contains("1 scenario: 1 passed"), "{:?}", check.seen);
+    fresh.wait_for_line("PASS");
+    fresh.wait_for_line("PASS");
+    // The planter and the next fresh session's check have passed; the third session is held.
+    let (templates, other) = templates_in(cache.path());
+    assert_eq!(templates.len(), 1, "one template made for both runs: {templates:?}");
+    assert!(other.is_empty(), "nothing half made left in the cache: {other:?}");
+    let template = &templates[0];
+    assert!(template.join("prefs.js").is_file(), "a profile Firefox wrote: {template:?}");
+    fresh.wait_for_a_copy();
+    // Nothing of the site in the template, after a session planted its cookie and storage.
+    assert_nothing_of_the_site(template, &port);
+    target.release.store(true, Ordering::SeqCst);
+    let code = fresh.exit();
+    let out = fresh.seen.join("\n");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("a new browser per scenario (--fresh-session)"), "{out}");
+    assert!(out.contains("3 scenarios: 3 passed"), "{out}");
+    assert_eq!(fresh.profiles_left(), Vec::<String>::new(), "the copies removed with the run");
+    // The next run, one session, starts from a copy of the template kept, made by neither.
+    let made = std::fs::metadata(template).expect("the template is kept").ino();
+    let mut next = Run::start(&held.url, &["--filter", "waits for the test"], Some(cache.path()));
+    assert_eq!(next.wait_for_a_copy(), ["session-1"]);
+    assert!(next.profiles_left().iter().all(|n| n.starts_with("ft-firefox-")), "{:?}", next.profiles_left());
+    held.release.store(true, Ordering::SeqCst);
+    assert_eq!(next.exit(), 0, "{:?}", next.seen);
+    let (again, other) = templates_in(cache.path());
+    assert_eq!((again, other), (vec![template.clone()], vec![]), "not made again");
+    assert_eq!(std::fs::metadata(template).expect("kept").ino(), made, "the same template");
+    assert_eq!(next.profiles_left(), Vec::<String>::new());
+}
+
+#[test]
+fn ctrl_c_mid_run_removes_the_run_s_copies() {
+    // SIGTERM takes the same way out (src/interrupts.rs: one stream of both).
     let target = target();
-    let mut ft = Run::start(&target.url, &["--fresh-session"]);
+    let mut ft = Run::start(&target.url, PLANT_THEN_HOLD, None);
     ft.wait_for_line("PASS");
-    ft.wait_for_line("PASS");
-    assert!(ft.run_folder().join("template").is_dir());
-    signal(ft.child.id(), sig).expect("ft can be signalled");
+    assert!(!ft.profiles_left().is_empty(), "the held session's profile is there");
+    signal(ft.child.id(), libc::SIGINT).expect("ft can be signalled");
     let code = ft.exit();
     assert_ne!(code, 0, "an interrupted run is not a pass: {:?}", ft.seen);
     assert_eq!(ft.profiles_left(), Vec::<String>::new(), "nothing of the run's profiles left");
 }
 
 #[test]
-fn ctrl_c_mid_run_removes_the_template_and_its_copies() {
-    a_signal_mid_run_leaves_no_profile(libc::SIGINT);
-}
-
-#[test]
-fn sigterm_mid_run_removes_the_template_and_its_copies() {
-    a_signal_mid_run_leaves_no_profile(libc::SIGTERM);
-}
-
-#[test]
-fn after_kill_9_the_run_s_profiles_folder_stays_until_the_next_run_sweeps_it() {
+fn after_kill_9_the_run_s_folder_of_copies_stays_until_the_next_firefox_run_sweeps_it() {
     let target = target();
-    let mut ft = Run::start(&target.url, &["--fresh-session"]);
-    ft.wait_for_line("PASS");
+    let mut ft = Run::start(&target.url, PLANT_THEN_HOLD, None);
     ft.wait_for_line("PASS");
     let folder = ft.run_folder();
     signal(ft.child.id(), libc::SIGKILL).expect("ft can be killed");
     ft.exit();
     // No cleanup survives SIGKILL: the folder stays (as geckodriver's own profiles did).
     assert!(folder.is_dir(), "{folder:?}");
-    // The next run that makes a template sweeps it, even one whose target is down.
+    // The next Firefox run sweeps it, even one whose target is down.
     let down = format!("http://127.0.0.1:{}", free_port());
     let Run { tmp, .. } = ft;
-    let mut next = Run::start_in(tmp, &down, &["--fresh-session"]);
+    let mut next = Run::start_in(tmp, &down, &[], None);
     let code = next.exit();
     assert_eq!(code, 3, "the target is down: {:?}", next.seen);
     assert!(!folder.exists(), "the dead run's folder swept: {:?}", next.profiles_left());
@@ -304,16 +350,29 @@ fn after_kill_9_the_run_s_profiles_folder_stays_until_the_next_run_sweeps_it() {
 }
 
 #[test]
-fn a_run_with_one_firefox_session_makes_no_template() {
+fn a_cache_that_cannot_be_written_still_passes_and_says_nothing_of_it() {
     let target = target();
-    let mut ft = Run::start(&target.url, &[]);
-    ft.wait_for_line("PASS");
-    ft.wait_for_line("PASS");
-    // One reused session, held: it started from the empty profile geckodriver made.
-    let left = ft.profiles_left();
-    assert!(left.iter().all(|n| n.starts_with("rust_mozprofile")) && left.len() == 1, "{left:?}");
-    target.release.store(true, Ordering::SeqCst);
-    assert_eq!(ft.exit(), 0, "{:?}", ft.seen);
+    // A file where ft's folder in the cache would be (Firefox's own, beside it, is made).
+    let cache = tempfile::tempdir().expect("tempdir");
+    std::fs::write(cache.path().join("ft"), "").expect("write");
+    let dirs = || tempfile::tempdir().expect("tempdir");
+    let (dir, tmp, specs) = (dirs(), dirs(), dirs());
+    std::fs::write(specs.path().join("profiles.toml"), SPECS).expect("write specs");
+    let specs_path = specs.path().display().to_string();
+    let out = output(
+        ft_command(dir.path())
+            .args(["--specs", &specs_path, "--liveserver", &target.url, "--browser", "firefox"])
+            .args(["--filter", "the next fresh session"])
+            .env("XDG_CACHE_HOME", cache.path())
+            .env("TMPDIR", tmp.path()),
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("1 scenario: 1 passed"), "{}", out.all());
+    for word in ["template", "cache", "warning", "failed to"] {
+        assert!(!out.all().to_lowercase().contains(word), "nothing said of {word:?}: {}", out.all());
+    }
     // geckodriver's guard removes its temp folder once Firefox is gone, maybe just after ft.
-    eventually("geckodriver's profile to be gone", Duration::from_secs(10), || ft.profiles_left().is_empty());
+    eventually("the run's temp files to be gone", Duration::from_secs(10), || {
+        crate::orphans::left_in(tmp.path()).is_empty()
+    });
 }
