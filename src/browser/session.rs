@@ -25,7 +25,7 @@ mod start;
 mod visitors;
 
 pub use in_page::{Change, Look};
-use start::{connect, driver_profile, error_page};
+use start::{connect, error_page};
 
 /// One browser. Never shared between workers.
 pub struct Session {
@@ -58,8 +58,9 @@ pub struct Session {
 
 struct OwnDriver {
     process: DriverProcess,
-    /// The session's fresh profile, removed when it ends: the copy of the run's template
-    /// it started from (`profile`), or the one geckodriver made.
+    /// The session's fresh profile, removed when it ends: the copy of the template it
+    /// started from (`profile`). One geckodriver made, where there is no template, is in the
+    /// temp folder the driver's guard gives it, and goes with that.
     profile: Option<PathBuf>,
 }
 
@@ -109,8 +110,7 @@ impl Session {
                 } else {
                     Err(config.kind.reset_asked())
                 };
-                let made = || wd.capabilities().get("moz:profile").and_then(|v| v.as_str()).and_then(driver_profile);
-                let profile = config.firefox_profile.clone().or_else(made);
+                let profile = config.firefox_profile.clone();
                 Ok(Session {
                     wd: Some(wd),
                     browser,

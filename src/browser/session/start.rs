@@ -2,7 +2,7 @@
 //! `--session-timeout`, Chromium's user agent marked over DevTools, and what a failed start
 //! or a browser's error page says, in words.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
@@ -127,14 +127,6 @@ fn remote_message(text: &str) -> Option<String> {
     Some(message.lines().next()?.trim().to_string()).filter(|m| !m.is_empty())
 }
 
-/// The profile folder geckodriver reports (`moz:profile`), if it is one that geckodriver
-/// made in the temp folder: only such a folder is ft's to remove.
-pub(super) fn driver_profile(reported: &str) -> Option<PathBuf> {
-    let path = PathBuf::from(reported);
-    let made_by_geckodriver = path.file_name()?.to_str()?.starts_with("rust_mozprofile");
-    (made_by_geckodriver && path.parent()? == std::env::temp_dir()).then_some(path)
-}
-
 /// Firefox does not show its network error page as the current URL (Chromium shows
 /// `chrome-error://`); geckodriver fails the navigation with "Reached error page:
 /// about:neterror?e=connectionFailure&u=...". Say that in a few words.
@@ -168,15 +160,5 @@ mod tests {
             Some("Could not start a new session. New session request timed out")
         );
         assert_eq!(remote_message("no json here"), None);
-    }
-
-    #[test]
-    fn only_a_profile_geckodriver_made_in_the_temp_folder_is_removed() {
-        let tmp = std::env::temp_dir();
-        let made = tmp.join("rust_mozprofileAbc123");
-        assert_eq!(driver_profile(&made.display().to_string()), Some(made));
-        assert_eq!(driver_profile("/home/someone/.mozilla/firefox/default"), None);
-        assert_eq!(driver_profile(&tmp.display().to_string()), None);
-        assert_eq!(driver_profile(&tmp.join("x/rust_mozprofileAbc").display().to_string()), None);
     }
 }
