@@ -25,6 +25,7 @@ mod dispatch;
 mod expect;
 mod filmstrip;
 pub mod fixtures;
+mod looks;
 mod queue;
 mod result;
 mod sensitive;

@@ -20,7 +20,7 @@ const A_LOOK: &str = "const [loc, attr, all, also] = arguments";
 /// The test pages: `/late` adds `#late` 200 ms after load; `/typed` sets an input's value
 /// from a script 300 ms after load (no DOM mutation, no event); `/moves` sends the browser
 /// to `/arrived` 200 ms after load; `/framed` holds `/later` (`#late` after 600 ms) in a
-/// frame; `/twice` adds `#late` 200 ms after load and `#later` 200 ms after that; `/swap` moves the id `go` from its button ("Wait", still on the page) to a new
+/// frame; `/twice` adds `#late` 200 ms after ft's first look and `#later` 200 ms after that; `/swap` moves the id `go` from its button ("Wait", still on the page) to a new
 /// one ("Go") 200 ms after load, whose click adds `#name` 150 ms later (the old one's
 /// only says so), and what is typed there is echoed in `#out`.
 fn pages() -> String {
@@ -47,11 +47,17 @@ fn pages() -> String {
                  document.body.append(p); }, 600);</script>"
             }
             "/framed" => "<!doctype html><title>Framed</title><iframe id=\"f\" src=\"/later\"></iframe>",
+            // Its clock starts at ft's first look (the inspection reads `querySelectorAll`
+            // through the prototypes, where the page wraps it), not at load: on a loaded
+            // machine the visit's look can come 200 ms after load, and would see `#late`.
             "/twice" => {
-                "<!doctype html><title>Twice</title><p>waiting</p><script>setTimeout(() => { \
-                 const p = document.createElement('p'); p.id = 'late'; document.body.append(p); \
-                 setTimeout(() => { const q = document.createElement('p'); q.id = 'later'; \
-                 document.body.append(q); }, 200); }, 200);</script>"
+                "<!doctype html><title>Twice</title><p>waiting</p><script>let armed = false; \
+                 const add = (id) => { const p = document.createElement('p'); p.id = id; document.body.append(p); }; \
+                 const arm = () => { if (armed) return; armed = true; \
+                 setTimeout(() => { add('late'); setTimeout(() => add('later'), 200); }, 200); }; \
+                 for (const proto of [Document.prototype, Element.prototype]) { \
+                 const qsa = proto.querySelectorAll; \
+                 proto.querySelectorAll = function (...args) { arm(); return qsa.apply(this, args); }; }</script>"
             }
             "/swap" => {
                 "<!doctype html><title>Swap</title><p id=\"out\">nothing yet</p>\
