@@ -152,10 +152,14 @@ impl Driver {
     /// without `quit` (a panicking or aborted worker).
     pub async fn stop(mut self) {
         // Sessions are ended at chromedriver while it still answers, then chromedriver
-        // with its browsers (waiting until its guard has reaped them all).
-        self.reaper.end_all().await;
-        if let Some(p) = self.local_process() {
-            p.kill().await;
+        // with its browsers (waiting until its guard has reaped them all); a session
+        // abandoned as wedged or lost is left to that.
+        match self.local_process() {
+            Some(p) => {
+                self.reaper.end_all_but_abandoned().await;
+                p.kill().await;
+            }
+            None => self.reaper.end_all().await,
         }
         self.profiles.remove();
     }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Something ft started that must be ended.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Leftover {
     /// A session at a shared chromedriver or a remote end, ended with a bounded
     /// `DELETE /session/{id}` of our own. thirtyfour's `quit` cannot be bounded safely
@@ -29,6 +29,8 @@ pub(super) enum Leftover {
 #[derive(Clone)]
 pub(super) struct Reaper {
     left: Arc<Mutex<Vec<Leftover>>>,
+    /// Of `left`, the sessions ended in the background (`end_later`): wedged or lost.
+    abandoned: Arc<Mutex<Vec<Leftover>>>,
     /// Bounds each `DELETE`: a browser that does not answer is not worth waiting for.
     http: reqwest::Client,
 }
@@ -36,7 +38,7 @@ pub(super) struct Reaper {
 impl Reaper {
     pub(super) fn new() -> Reaper {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
-        Reaper { left: Arc::default(), http }
+        Reaper { left: Arc::default(), abandoned: Arc::default(), http }
     }
 
     /// Remember `item` until it is ended.
@@ -51,22 +53,50 @@ impl Reaper {
         if let Ok(mut left) = self.left.lock() {
             left.retain(|l| l != item);
         }
+        if let Ok(mut abandoned) = self.abandoned.lock() {
+            abandoned.retain(|l| l != item);
+        }
     }
 
     /// End `items` now, waiting (bounded) for each: sessions first, then profiles.
     pub(super) async fn end(&self, items: Vec<Leftover>) {
         for item in in_order(items) {
             self.forget(&item);
-            match item {
-                Leftover::Session { url, id } => {
-                    // Best effort: a browser that is already gone has nothing left to end.
-                    let _ = self.http.delete(format!("{url}/session/{id}")).send().await;
-                }
-                Leftover::Profile(path) => {
-                    let _ = tokio::fs::remove_dir_all(path).await;
+            self.end_one(&item).await;
+        }
+    }
+
+    async fn end_one(&self, item: &Leftover) {
+        match item {
+            Leftover::Session { url, id } => {
+                // Best effort: a browser that is already gone has nothing left to end.
+                let _ = self.http.delete(format!("{url}/session/{id}")).send().await;
+            }
+            Leftover::Profile(path) => {
+                let _ = tokio::fs::remove_dir_all(path).await;
+            }
+        }
+    }
+
+    /// End `items` in the background, as `end` would; each stays registered until it is
+    /// ended, so that a run ending first still ends it (`end_all`; a second `DELETE` of a
+    /// session is harmless).
+    pub(super) fn end_later(&self, items: Vec<Leftover>) {
+        for item in &items {
+            self.track(item.clone());
+            if matches!(item, Leftover::Session { .. }) {
+                if let Ok(mut abandoned) = self.abandoned.lock() {
+                    abandoned.push(item.clone());
                 }
             }
         }
+        let reaper = self.clone();
+        tokio::spawn(async move {
+            for item in in_order(items) {
+                reaper.end_one(&item).await;
+                reaper.forget(&item);
+            }
+        });
     }
 
     /// End `items` without waiting on anything (for `Drop`, which must not block the
@@ -87,6 +117,15 @@ impl Reaper {
     /// End everything still registered, waiting (bounded) for each (`Driver::stop`).
     pub(super) async fn end_all(&self) {
         self.end(self.take()).await;
+    }
+
+    /// `end_all`, but for the sessions being ended in the background (`end_later`), which
+    /// are left to the driver: it is local and is killed next with its browsers (a wedged
+    /// page does not answer the `DELETE` within its bound anyway).
+    pub(super) async fn end_all_but_abandoned(&self) {
+        let abandoned: Vec<Leftover> = self.abandoned.lock().map(|a| a.clone()).unwrap_or_default();
+        let items = self.take().into_iter().filter(|item| !abandoned.contains(item)).collect();
+        self.end(items).await;
     }
 
     /// Kill everything still registered without waiting (`Drop for Driver`). Sessions

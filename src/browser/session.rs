@@ -149,6 +149,15 @@ impl Session {
         self.reaper.end(left).await;
     }
 
+    /// End a session that is wedged or lost without waiting for it: its own driver is
+    /// killed with its browser at once (as `quit` does); the `DELETE` for a session at a
+    /// shared driver goes in the background, bounded as `quit`'s, and whatever it has not
+    /// ended by the end of the run ends with the driver (`Driver::stop`).
+    pub fn abandon(mut self) {
+        let left = self.teardown();
+        self.reaper.end_later(left);
+    }
+
     /// The one teardown, behind `quit` and `Drop`. It does at once what needs no
     /// waiting: it takes the session from thirtyfour (whose own drop would block the
     /// executor to quit synchronously) and kills the session's own driver with its

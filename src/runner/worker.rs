@@ -112,8 +112,13 @@ pub(super) async fn work(
                 if healthy && !fresh {
                     ready.used = true;
                     (attempt, Some(ready))
-                } else {
+                } else if healthy {
                     ready.session.quit().await;
+                    (attempt, None)
+                } else {
+                    // A wedged or lost browser is not waited for (a polite end of a page
+                    // stuck in a script took chromedriver 10 s, the page spinning all along).
+                    ready.session.abandon();
                     (attempt, None)
                 }
             };
