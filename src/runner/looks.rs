@@ -83,12 +83,13 @@ pub(super) fn counting_ahead(look: Inspect, n: usize, state: &ScenarioState) -> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::shared::locator::Locator;
     use crate::spec::Selector;
 
-    fn step(line: usize, kind: StepKind) -> Step {
+    /// A step at `line` (column 3) of a test spec (also for `steps.rs`'s tests).
+    pub(in crate::runner) fn step(line: usize, kind: StepKind) -> Step {
         Step::new(line, 3, "test", kind)
     }
 

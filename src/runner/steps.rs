@@ -455,11 +455,8 @@ fn is_page_load_timeout(e: &BrowserError) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::looks::tests::step;
     use super::*;
-
-    fn step(line: usize, kind: StepKind) -> Step {
-        Step::new(line, 3, "test", kind)
-    }
 
     /// A `press` right after a `type` into the same element goes with the typing, one
     /// command; not on another element, not after another step, not with a filmstrip.
